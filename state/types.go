@@ -1,0 +1,135 @@
+package state
+
+import (
+	"errors"
+	"time"
+
+	"github.com/ccm-ci/ccm/triage"
+)
+
+// Status is where a failure is in its life. It only moves forward.
+type Status string
+
+// The statuses in the order a failure goes through them.
+const (
+	StatusDetected         Status = "detected"
+	StatusAnalyzed         Status = "analyzed"
+	StatusAwaitingApproval Status = "awaiting_approval"
+	StatusApproved         Status = "approved"
+	StatusRejected         Status = "rejected"
+	StatusExpired          Status = "expired"
+	StatusRemediating      Status = "remediating"
+	StatusRemediated       Status = "remediated"
+	StatusFailed           Status = "failed"
+)
+
+// Sentinel errors callers check with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a compare-and-set lost: the record was not in the
+	// status the caller expected (someone else moved it first).
+	ErrConflict = errors.New("state conflict")
+)
+
+// FailedJob is one job of a run that did not succeed.
+type FailedJob struct {
+	ID          int64    `json:"id"`
+	Name        string   `json:"name"`
+	URL         string   `json:"url,omitempty"`
+	Conclusion  string   `json:"conclusion"`
+	FailedSteps []string `json:"failed_steps,omitempty"`
+	RunnerName  string   `json:"runner_name,omitempty"`
+}
+
+// FailureRecord is one failed workflow run attempt, identified by
+// "owner/repo#run_id.attempt".
+type FailureRecord struct {
+	ID            string      `json:"id"`
+	Repo          string      `json:"repo"`
+	RunID         int64       `json:"run_id"`
+	RunAttempt    int         `json:"run_attempt"`
+	RunURL        string      `json:"run_url"`
+	Workflow      string      `json:"workflow"`
+	Event         string      `json:"event,omitempty"`
+	Branch        string      `json:"branch"`
+	CommitSHA     string      `json:"commit_sha"`
+	Actor         string      `json:"actor"`
+	FromFork      bool        `json:"from_fork,omitempty"`
+	FailedJobs    []FailedJob `json:"failed_jobs"`
+	FailureReason string      `json:"failure_reason"`
+	// LogExcerpt is already redacted: the failing step's section and the
+	// last lines of each failed job's log, capped in size.
+	LogExcerpt     string                 `json:"log_excerpt"`
+	LogUnavailable bool                   `json:"log_unavailable,omitempty"`
+	Fingerprint    string                 `json:"fingerprint"`
+	Status         Status                 `json:"status"`
+	Analysis       *triage.AnalysisResult `json:"analysis,omitempty"`
+	RunStartedAt   time.Time              `json:"run_started_at,omitzero"`
+	RunUpdatedAt   time.Time              `json:"run_updated_at,omitzero"`
+	DetectedAt     time.Time              `json:"detected_at"`
+	UpdatedAt      time.Time              `json:"updated_at"`
+}
+
+// Audit action types. The audit stream is a public contract.
+const (
+	ActionDetection   = "detection"
+	ActionAnalysis    = "analysis"
+	ActionValidation  = "validation"
+	ActionApproval    = "approval"
+	ActionRemediation = "remediation"
+	ActionConfig      = "config"
+	ActionError       = "error"
+	ActionAlert       = "alert"
+	ActionRetention   = "retention"
+)
+
+// Audit outcomes.
+const (
+	OutcomeSuccess = "success"
+	OutcomeFailure = "failure"
+	OutcomePending = "pending"
+)
+
+// AuditEntry is one entry of the audit stream (ccm:audit). Its field names
+// in Redis are a documented contract: action_type, actor, failure_id, repo,
+// outcome, details (JSON), error, plus ts, request_id and category.
+type AuditEntry struct {
+	ID         string         `json:"id,omitempty"` // the stream entry ID, set by the store
+	Timestamp  time.Time      `json:"timestamp"`
+	Actor      string         `json:"actor"`
+	ActionType string         `json:"action_type"`
+	FailureID  string         `json:"failure_id,omitempty"`
+	RequestID  string         `json:"request_id,omitempty"`
+	Repo       string         `json:"repo,omitempty"`
+	Category   string         `json:"category,omitempty"`
+	Details    map[string]any `json:"details,omitempty"`
+	Outcome    string         `json:"outcome"`
+	Error      string         `json:"error,omitempty"`
+}
+
+// AuditQuery filters the audit stream; zero fields match everything and
+// all set fields must match.
+type AuditQuery struct {
+	Since, Until time.Time
+	Repo         string
+	Category     string // the failure type
+	ActionType   string
+	FailureID    string
+	Limit        int // 0 means a default cap
+}
+
+// MetricsRecord holds one failure's timings and outcome.
+type MetricsRecord struct {
+	FailureID            string    `json:"failure_id"`
+	Repo                 string    `json:"repo"`
+	Category             string    `json:"category,omitempty"`
+	RiskScore            *int      `json:"risk_score,omitempty"`
+	DetectionLatencyMS   int64     `json:"detection_latency_ms,omitempty"`
+	AnalysisLatencyMS    int64     `json:"analysis_latency_ms,omitempty"`
+	RemediationLatencyMS int64     `json:"remediation_latency_ms,omitempty"`
+	TotalLatencyMS       int64     `json:"total_latency_ms,omitempty"`
+	RemediationSuccess   *bool     `json:"remediation_success,omitempty"`
+	PromptTokens         int       `json:"prompt_tokens,omitempty"`
+	CompletionTokens     int       `json:"completion_tokens,omitempty"`
+	RecordedAt           time.Time `json:"recorded_at"`
+}
