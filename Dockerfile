@@ -1,0 +1,19 @@
+# syntax=docker/dockerfile:1
+# Build: a static binary (no cgo), so the runtime image needs no libc.
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+ARG VERSION=dev
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/ccm ./cmd/ccm
+
+# Run: distroless static, as an unprivileged user (65532 = nonroot).
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/ccm /usr/local/bin/ccm
+COPY ccm.example.yaml /etc/ccm/ccm.yaml
+USER 65532:65532
+EXPOSE 8080
+ENV CCM_CONFIG=/etc/ccm/ccm.yaml CCM_HTTP_ADDR=:8080
+ENTRYPOINT ["/usr/local/bin/ccm"]
+CMD ["serve"]

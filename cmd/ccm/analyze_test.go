@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ccm-ci/ccm/triage"
+)
+
+// runCLI runs the command in-process and returns stdout, stderr and the
+// exit code main would use.
+func runCLI(t *testing.T, stdin io.Reader, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	err := run(context.Background(), args, stdin, &out, &errOut)
+	code := 0
+	if err != nil {
+		code = 1
+		var ee *exitError
+		if errors.As(err, &ee) {
+			code = ee.code
+		}
+		errOut.WriteString(err.Error())
+	}
+	return out.String(), errOut.String(), code
+}
+
+func offline(t *testing.T) {
+	t.Helper()
+	for _, k := range []string{"OPENAI_API_KEY", "GITHUB_TOKEN", "CCM_CONFIG", "REDIS_URL", "OPENAI_BASE_URL", "GITHUB_API_URL"} {
+		t.Setenv(k, "")
+	}
+}
+
+func TestAnalyzeShippedLogsJSON(t *testing.T) {
+	offline(t)
+	logs, err := filepath.Glob("../../testdata/logs/*.log")
+	if err != nil || len(logs) == 0 {
+		t.Fatalf("no shipped logs: %v", err)
+	}
+	for _, path := range logs {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			stdout, stderr, code := runCLI(t, nil, "analyze", "--json", path)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			var rep struct {
+				FailureReason string                `json:"failure_reason"`
+				Fingerprint   string                `json:"fingerprint"`
+				Analysis      triage.AnalysisResult `json:"analysis"`
+				Gate          json.RawMessage       `json:"gate"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+				t.Fatalf("stdout is not one JSON object: %v\n%s", err, stdout)
+			}
+			if rep.FailureReason == "" || rep.Fingerprint == "" {
+				t.Errorf("reason %q, fingerprint %q: want both", rep.FailureReason, rep.Fingerprint)
+			}
+			if err := rep.Analysis.Validate(); err != nil {
+				t.Errorf("analysis: %v", err)
+			}
+			if rep.Analysis.Source != triage.SourceRules {
+				t.Errorf("source = %q offline, want rules", rep.Analysis.Source)
+			}
+			if rep.Gate != nil {
+				t.Errorf("gate present before the safety gate exists: %s", rep.Gate)
+			}
+		})
+	}
+}
+
+func TestAnalyzeTextAndStdin(t *testing.T) {
+	offline(t)
+	log, err := os.ReadFile("../../testdata/logs/npm-econnreset.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runCLI(t, bytes.NewReader(log), "analyze", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"Reason:", "ECONNRESET", "Category:", "Risk:", "Proposed fix:", "What ccm would do", "Analyzer:", "rules"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("text output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestAnalyzeBadInput(t *testing.T) {
+	offline(t)
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	badConfig := write("bad.yaml", []byte("risk_threshold: 11\nmode: yolo\n"))
+	tests := []struct {
+		name     string
+		args     []string
+		stdin    io.Reader
+		wantCode int
+		wantErr  string
+	}{
+		{name: "empty file", args: []string{"analyze", write("empty.log", nil)}, wantCode: 2, wantErr: "empty"},
+		{name: "blank file", args: []string{"analyze", write("blank.log", []byte("\n\n  \n"))}, wantCode: 2, wantErr: "empty"},
+		{name: "binary file", args: []string{"analyze", write("bin.log", []byte{0x7f, 'E', 'L', 'F', 0, 0, 1, 2, 3})}, wantCode: 2, wantErr: "not a text log"},
+		{name: "missing file", args: []string{"analyze", filepath.Join(dir, "nope.log")}, wantCode: 2, wantErr: "no such file"},
+		{name: "no file", args: []string{"analyze"}, wantCode: 2, wantErr: "want one FILE"},
+		{name: "two inputs", args: []string{"analyze", "--run", "https://github.com/a/b/actions/runs/1", "x.log"}, wantCode: 2, wantErr: "not both"},
+		{name: "bad run URL", args: []string{"analyze", "--run", "https://github.com/a/b/pulls/1"}, wantCode: 2, wantErr: "actions/runs"},
+		{name: "run without token", args: []string{"analyze", "--run", "https://github.com/a/b/actions/runs/12"}, wantCode: 2, wantErr: "GITHUB_TOKEN"},
+		{name: "bad config", args: []string{"analyze", "--config", badConfig, "../../testdata/logs/npm-econnreset.log"}, wantCode: 2, wantErr: "risk_threshold"},
+		{name: "unknown flag", args: []string{"analyze", "--frobnicate", "x"}, wantCode: 2, wantErr: "frobnicate"},
+		{name: "unknown command", args: []string{"frobnicate"}, wantCode: 2, wantErr: "unknown command"},
+		{name: "other CI's format", args: []string{"analyze", "-"}, stdin: strings.NewReader("[Pipeline] sh\n+ make test\nmake: *** [test] Error 2\nFinished: FAILURE\n"), wantCode: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stderr, code := runCLI(t, tt.stdin, tt.args...)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d: %s", code, tt.wantCode, stderr)
+			}
+			if tt.wantErr != "" && !strings.Contains(stderr, tt.wantErr) {
+				t.Errorf("stderr %q does not mention %q", stderr, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestParseRunURL(t *testing.T) {
+	tests := []struct {
+		url     string
+		repo    string
+		run     int64
+		attempt int
+		wantErr bool
+	}{
+		{url: "https://github.com/acme/web/actions/runs/123", repo: "acme/web", run: 123},
+		{url: "https://github.com/acme/web/actions/runs/123/attempts/2", repo: "acme/web", run: 123, attempt: 2},
+		{url: "https://ghe.example.com/acme/web/actions/runs/9/job/5", repo: "acme/web", run: 9},
+		{url: "https://github.com/acme/web/actions/runs/abc", wantErr: true},
+		{url: "https://github.com/acme/web", wantErr: true},
+		{url: "not a url", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			repo, run, attempt, err := parseRunURL(tt.url)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if repo != tt.repo || run != tt.run || attempt != tt.attempt {
+				t.Errorf("got %s %d %d, want %s %d %d", repo, run, attempt, tt.repo, tt.run, tt.attempt)
+			}
+		})
+	}
+}
+
+func TestServeWithoutTokenSaysNothingToPoll(t *testing.T) {
+	offline(t)
+	_, stderr, code := runCLI(t, nil, "serve")
+	if code != 2 || !strings.Contains(stderr, "nothing to poll") {
+		t.Fatalf("exit %d, stderr %q: want 2 and 'nothing to poll'", code, stderr)
+	}
+}
+
+func TestServeRejectsBadConfig(t *testing.T) {
+	offline(t)
+	t.Setenv("GITHUB_TOKEN", "ghp_test")
+	p := filepath.Join(t.TempDir(), "ccm.yaml")
+	if err := os.WriteFile(p, []byte("poll_interval: soon\nrepositories:\n  - name: not-a-repo\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runCLI(t, nil, "serve", "--config", p)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2: %s", code, stderr)
+	}
+	for _, field := range []string{"poll_interval"} {
+		if !strings.Contains(stderr, field) {
+			t.Errorf("error does not name %s: %s", field, stderr)
+		}
+	}
+}

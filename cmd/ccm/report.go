@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ccm-ci/ccm/triage"
+)
+
+// actionText says in words what each typed action would do.
+var actionText = map[triage.ActionType]string{
+	triage.ActionRerunFailedJobs: "re-run the failed jobs",
+	triage.ActionRerunWorkflow:   "re-run the whole workflow",
+	triage.ActionDeleteCache:     "delete the broken Actions cache (the key is read from GitHub, not from the log)",
+	triage.ActionCancelRun:       "cancel the run",
+	triage.ActionOpenFixPR:       "open a pull request with the fix",
+	triage.ActionNone:            "nothing automatic: a person has to fix this",
+}
+
+// printReport is the text a person reads first: reason, category, risk,
+// fix, and what ccm would do.
+func printReport(w io.Writer, r Report) {
+	a := r.Analysis
+	p := func(label, value string) {
+		if value != "" {
+			fmt.Fprintf(w, "%-12s %s\n", label+":", value)
+		}
+	}
+	p("Failure", r.FailureID)
+	p("Run", r.RunURL)
+	p("Reason", r.FailureReason)
+	p("Step", r.FailingStep)
+	p("Category", fmt.Sprintf("%s (confidence %d%%)", a.Category, a.Confidence))
+	p("Risk", fmt.Sprintf("%d/10, effort %s%s", a.RiskScore, a.Effort, appCode(a)))
+	p("Components", strings.Join(a.AffectedComponents, ", "))
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Proposed fix:")
+	for _, line := range strings.Split(strings.TrimSpace(a.ProposedFix), "\n") {
+		fmt.Fprintln(w, "  "+line)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "What ccm would do (subject to the safety gate and the repository's mode):")
+	for _, act := range a.Actions {
+		text := actionText[act.Type]
+		if text == "" {
+			text = string(act.Type)
+		}
+		fmt.Fprintf(w, "  - %s\n", text)
+	}
+	if len(a.Evidence) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Evidence from the log:")
+		for _, e := range a.Evidence {
+			fmt.Fprintln(w, "  > "+e)
+		}
+	}
+	if a.Reasoning != "" {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Why: "+a.Reasoning)
+	}
+	fmt.Fprintln(w)
+	src := string(a.Source)
+	if a.Model != "" {
+		src += " (" + a.Model + ")"
+	}
+	if r.FallbackReason != "" {
+		src += "; " + r.FallbackReason
+	}
+	p("Analyzer", src)
+	p("Fingerprint", r.Fingerprint)
+	if r.LogUnavailable {
+		p("Note", "the run's logs could not be downloaded; the analysis rests on job and step names only")
+	}
+}
+
+func appCode(a triage.AnalysisResult) string {
+	if a.InvolvesApplicationCode {
+		return ", involves application code"
+	}
+	return ""
+}

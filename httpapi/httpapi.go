@@ -1,0 +1,151 @@
+// Package httpapi serves ccm's HTTP side: /healthz, /readyz, Prometheus
+// /metrics and the GitHub webhook receiver. It holds no pipeline logic: a
+// verified webhook becomes an ingest task and nothing more.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ccm-ci/ccm/config"
+	"github.com/ccm-ci/ccm/integrations/github"
+	"github.com/ccm-ci/ccm/metrics"
+	"github.com/ccm-ci/ccm/tasks"
+)
+
+// maxWebhookBody is GitHub's own cap on webhook payloads.
+const maxWebhookBody = 25 << 20
+
+// Check is one readiness probe (Redis, asynq).
+type Check struct {
+	Name string
+	Fn   func(ctx context.Context) error
+}
+
+// Server is the HTTP side.
+type Server struct {
+	Checks        []Check
+	Metrics       *metrics.Metrics
+	Queue         tasks.Enqueuer // nil: this process does not accept webhooks
+	WebhookSecret []byte
+	Config        func() *config.Config
+	Logger        *slog.Logger
+}
+
+// Handler returns the routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", s.ready)
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
+	}
+	mux.HandleFunc("POST /webhooks/github", s.webhook)
+	return mux
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	status := http.StatusOK
+	var body strings.Builder
+	for _, c := range s.Checks {
+		if err := c.Fn(ctx); err != nil {
+			status = http.StatusServiceUnavailable
+			fmt.Fprintf(&body, "%s: %v\n", c.Name, err)
+			s.log().Warn("readiness check failed", "check", c.Name, "err", err)
+			continue
+		}
+		fmt.Fprintf(&body, "%s: ok\n", c.Name)
+	}
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body.String())
+}
+
+// webhook accepts signed workflow_run deliveries. Polling stays on as the
+// reconciler, so a delivery that is lost or rejected here is caught at the
+// next poll; this path only makes detection take seconds instead of minutes.
+func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
+	log := s.log().With("delivery", r.Header.Get("X-GitHub-Delivery"))
+	if len(s.WebhookSecret) == 0 || s.Queue == nil {
+		s.count("rejected")
+		http.Error(w, "webhooks are disabled: set GITHUB_WEBHOOK_SECRET (and run the worker or bot role)", http.StatusNotFound)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
+	if err != nil {
+		s.count("rejected")
+		http.Error(w, "read body: "+err.Error(), http.StatusRequestEntityTooLarge)
+		return
+	}
+	if err := github.VerifySignature(s.WebhookSecret, body, r.Header.Get("X-Hub-Signature-256")); err != nil {
+		s.count("rejected")
+		log.Warn("webhook signature rejected", "err", err)
+		http.Error(w, "signature: "+err.Error(), http.StatusUnauthorized)
+		return
+	}
+	switch r.Header.Get("X-GitHub-Event") {
+	case "ping":
+		s.count("ignored")
+		_, _ = io.WriteString(w, "pong\n")
+		return
+	case "workflow_run":
+	default:
+		s.count("ignored")
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = io.WriteString(w, "ignored: only workflow_run events are used\n")
+		return
+	}
+	ev, err := github.ParseWorkflowRunEvent(body)
+	if err != nil {
+		s.count("rejected")
+		http.Error(w, "parse workflow_run: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	log = log.With("repo", ev.Repo, "run_id", ev.Run.ID)
+	if !ev.Failed() || !s.Config().For(ev.Repo).Watched {
+		s.count("ignored")
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = io.WriteString(w, "ignored: not a failed run of a watched repository\n")
+		return
+	}
+	task, err := tasks.NewIngestTask(tasks.IngestPayload{Repo: ev.Repo, RunID: ev.Run.ID, Attempt: ev.Run.Attempt, Source: "webhook"})
+	if err == nil {
+		_, err = s.Queue.EnqueueContext(r.Context(), task)
+	}
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		s.count("rejected")
+		log.Error("enqueue webhook ingest", "err", err)
+		// 5xx makes GitHub show the delivery as failed, for redelivery.
+		http.Error(w, "enqueue: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	s.count("enqueued")
+	log.Info("webhook: failed run enqueued", "failure_id", tasks.FailureID(ev.Repo, ev.Run.ID, max(ev.Run.Attempt, 1)))
+	w.WriteHeader(http.StatusAccepted)
+	_, _ = io.WriteString(w, "enqueued\n")
+}
+
+func (s *Server) count(outcome string) {
+	if s.Metrics != nil {
+		s.Metrics.WebhookDeliveries.WithLabelValues(outcome).Inc()
+	}
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}

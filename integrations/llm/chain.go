@@ -1,0 +1,123 @@
+package llm
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/ccm-ci/ccm/triage"
+)
+
+// DefaultFloorConfidence is the rules' confidence from which their risk
+// becomes a floor the model cannot go below.
+const DefaultFloorConfidence = 60
+
+// Chain analyses with the model when there is one and falls back to the
+// rule-based analyzer otherwise. The rules always run (they are cheap and
+// deterministic) so their verdict can bound the model's.
+type Chain struct {
+	// LLM is nil when no model is configured: rules only.
+	LLM *Analyzer
+	// Rules is the rule-based analyzer (the lead wires triage.Classify,
+	// mapping Request onto triage.Input). Required.
+	Rules func(Request) triage.AnalysisResult
+	// FloorConfidence: 0 means DefaultFloorConfidence.
+	FloorConfidence int
+	Logger          *slog.Logger
+}
+
+// Outcome is what the pipeline records about one analysis.
+type Outcome struct {
+	// Analysis is the answer to act on: the model's (with the risk floor
+	// applied) or the rules'.
+	Analysis triage.AnalysisResult
+	// Rules is the rule-based verdict, always computed, kept for audit and
+	// for the gate's own signals.
+	Rules triage.AnalysisResult
+	// FallbackReason is "" when the model answered, otherwise why the rules
+	// were used: "no API key" or "llm: <error>".
+	FallbackReason string
+	// RiskFloor is the deterministic floor applied to the model's risk
+	// (0 when the rules matched no strong signature).
+	RiskFloor int
+	// FloorRaised is true when the floor raised the model's risk score.
+	FloorRaised bool
+	// Calls counts HTTP requests sent to the model, retries and the repair
+	// included (whether or not they succeeded).
+	Calls int
+}
+
+// Analyze never fails: whatever happens to the model, the rules answer.
+//
+// The risk floor (ARCHITECTURE §3.2: the model can raise risk, never lower
+// it below the deterministic floor): when the rules matched a signature
+// with confidence >= FloorConfidence, their RiskScore is a floor for the
+// model's, and their InvolvesApplicationCode=true is kept even if the model
+// disagrees. A weak rules verdict (a guess, no signature) sets no floor, so
+// it cannot override a model that read the log. The model's category and
+// text are kept as they are; the gate sees both verdicts in Outcome.
+func (c Chain) Analyze(ctx context.Context, req Request) Outcome {
+	log := c.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("component", "llm", "failure_id", req.FailureID, "repo", req.Repo)
+	rules := c.rules(req)
+	out := Outcome{Rules: rules}
+	if c.LLM == nil {
+		out.Analysis, out.FallbackReason = rules, ErrNoAPIKey.Error()
+		return out
+	}
+	res, st, err := c.LLM.analyze(ctx, req)
+	out.Calls = st.calls
+	if err != nil {
+		log.Warn("model analysis failed; using the rule-based analyzer", "err", err)
+		// Validation errors quote the model's text: redact before it
+		// reaches the audit stream or Slack.
+		out.Analysis, out.FallbackReason = rules, c.LLM.redact("llm: "+err.Error())
+		return out
+	}
+	floorConf := c.FloorConfidence
+	if floorConf == 0 {
+		floorConf = DefaultFloorConfidence
+	}
+	if rules.Confidence >= floorConf {
+		out.RiskFloor = rules.RiskScore
+		if res.RiskScore < rules.RiskScore {
+			log.Info("raising the model's risk to the rules' floor", "llm_risk", res.RiskScore, "floor", rules.RiskScore, "rules_category", rules.Category)
+			res.RiskScore = rules.RiskScore
+			out.FloorRaised = true
+		}
+		if rules.InvolvesApplicationCode {
+			res.InvolvesApplicationCode = true
+		}
+	}
+	out.Analysis = res
+	return out
+}
+
+// rules runs the rule-based analyzer and stamps what it may leave out.
+func (c Chain) rules(req Request) triage.AnalysisResult {
+	if c.Rules == nil {
+		// A wiring bug; still never fail: a valid, maximally cautious
+		// verdict that sends the failure to a person.
+		return triage.AnalysisResult{
+			FailureID:          req.FailureID,
+			Category:           triage.CategoryInfrastructure,
+			RiskScore:          10,
+			Effort:             triage.EffortMedium,
+			ProposedFix:        "Investigate the failure manually: no analyzer is configured.",
+			Actions:            []triage.Action{{Type: triage.ActionNone}},
+			AffectedComponents: []string{"ccm"},
+			Reasoning:          "ccm has no rule-based analyzer wired.",
+			Source:             triage.SourceRules,
+		}
+	}
+	r := c.Rules(req)
+	if r.FailureID == "" {
+		r.FailureID = req.FailureID
+	}
+	if r.Source == "" {
+		r.Source = triage.SourceRules
+	}
+	return r
+}

@@ -1,0 +1,197 @@
+package llm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+)
+
+const (
+	baseBackoff = time.Second
+	maxBackoff  = 20 * time.Second
+	// maxRetryAfter is the longest server-requested wait ccm sits through
+	// inside a task; beyond it the analysis falls back to the rules and
+	// the task carries on rather than blocking a worker.
+	maxRetryAfter = 2 * time.Minute
+)
+
+// errSchemaRefused marks a 400 that rejects response_format json_schema:
+// the caller switches to json_object.
+var errSchemaRefused = errors.New("server does not support json_schema response_format")
+
+// complete sends one chat request, retrying transient failures, and returns
+// the assistant's content and the model that answered.
+func (a *Analyzer) complete(ctx context.Context, st *stats, msgs []openai.ChatCompletionMessage, jsonObject bool) (string, string, error) {
+	req := a.chatRequest(msgs, jsonObject)
+	for attempt := 1; ; attempt++ {
+		st.calls++
+		info := &responseInfo{}
+		actx, cancel := context.WithTimeout(withResponseInfo(ctx, info), a.timeout)
+		resp, err := a.client.CreateChatCompletion(actx, req)
+		cancel()
+		if err == nil {
+			st.promptTokens += resp.Usage.PromptTokens
+			st.completionTokens += resp.Usage.CompletionTokens
+			if len(resp.Choices) == 0 {
+				return "", resp.Model, nil // rejected by check as an empty answer
+			}
+			msg := resp.Choices[0].Message
+			if msg.Refusal != "" && msg.Content == "" {
+				return "model refused: " + msg.Refusal, resp.Model, nil
+			}
+			return msg.Content, resp.Model, nil
+		}
+		if ctx.Err() != nil {
+			return "", "", fmt.Errorf("attempt %d: %w", attempt, context.Cause(ctx))
+		}
+		retry, wait, err := a.classify(err, info, attempt)
+		if !retry || attempt >= a.maxAttempts {
+			return "", "", fmt.Errorf("attempt %d of %d: %w", attempt, a.maxAttempts, err)
+		}
+		a.log.Warn("model request failed; retrying", "attempt", attempt, "wait", wait, "err", err)
+		if err := a.sleep(ctx, wait); err != nil {
+			return "", "", fmt.Errorf("wait before attempt %d: %w", attempt+1, err)
+		}
+	}
+}
+
+// classify decides whether err is worth another attempt and how long to
+// wait first. The returned error is the one to report.
+func (a *Analyzer) classify(err error, info *responseInfo, attempt int) (bool, time.Duration, error) {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true, backoff(attempt), fmt.Errorf("request timed out after %s: %w", a.timeout, err)
+	}
+	status, msg, code := httpError(err)
+	switch {
+	case status == 0:
+		// Transport failure or an undecodable body: worth another try.
+		return true, backoff(attempt), err
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return false, 0, fmt.Errorf("%w: the server rejected the API key (%d): %s", ErrUnauthorized, status, msg)
+	case (status == http.StatusBadRequest || status == http.StatusUnprocessableEntity) && schemaRefusal(msg):
+		return false, 0, fmt.Errorf("%w: %w", errSchemaRefused, err)
+	case status == http.StatusTooManyRequests && code == "insufficient_quota":
+		return false, 0, fmt.Errorf("quota exhausted: %w", err)
+	case status == http.StatusTooManyRequests || status >= 500:
+		if d, ok := info.retryAfter(); ok {
+			if d > maxRetryAfter {
+				return false, 0, fmt.Errorf("server asks to wait %s, longer than %s: %w", d, maxRetryAfter, err)
+			}
+			return true, d, err
+		}
+		return true, backoff(attempt), err
+	default:
+		return false, 0, err
+	}
+}
+
+// httpError digs the status, message and error code out of go-openai's
+// error types; status 0 means the request never got an HTTP answer.
+func httpError(err error) (status int, msg, code string) {
+	var apiErr *openai.APIError
+	if errors.As(err, &apiErr) {
+		if c, ok := apiErr.Code.(string); ok {
+			code = c
+		}
+		return apiErr.HTTPStatusCode, apiErr.Message, code
+	}
+	var reqErr *openai.RequestError
+	if errors.As(err, &reqErr) {
+		return reqErr.HTTPStatusCode, string(reqErr.Body), ""
+	}
+	return 0, err.Error(), ""
+}
+
+func schemaRefusal(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "response_format") || strings.Contains(m, "json_schema") ||
+		strings.Contains(m, "response format") || strings.Contains(m, "structured output")
+}
+
+// backoff is exponential with jitter: attempt 1 waits 0.5-1 s, attempt 2
+// 1-2 s, ... up to maxBackoff, so concurrent workers do not retry in step.
+func backoff(attempt int) time.Duration {
+	d := baseBackoff << min(attempt-1, 10)
+	d = min(d, maxBackoff)
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// go-openai returns only the error body of a failed request, not its
+// headers, so a small RoundTripper hands the retry hints back through the
+// request's context.
+type responseInfo struct{ header http.Header }
+
+type responseInfoKey struct{}
+
+func withResponseInfo(ctx context.Context, info *responseInfo) context.Context {
+	return context.WithValue(ctx, responseInfoKey{}, info)
+}
+
+// retryAfter reads retry-after-ms (Azure OpenAI) or Retry-After, in seconds
+// or as an HTTP date.
+func (r *responseInfo) retryAfter() (time.Duration, bool) {
+	if r.header == nil {
+		return 0, false
+	}
+	if v := r.header.Get("retry-after-ms"); v != "" {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 {
+			return time.Duration(ms * float64(time.Millisecond)), true
+		}
+	}
+	v := r.header.Get("Retry-After")
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
+		return time.Duration(s * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0), true
+	}
+	return 0, false
+}
+
+type retryAfterTransport struct{ base http.RoundTripper }
+
+func (t retryAfterTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	if resp != nil {
+		if info, ok := r.Context().Value(responseInfoKey{}).(*responseInfo); ok {
+			info.header = resp.Header.Clone()
+		}
+	}
+	return resp, err
+}
+
+// withRetryAfter copies c (never mutating the caller's client) with the
+// header-capturing transport in front.
+func withRetryAfter(c *http.Client) *http.Client {
+	var out http.Client
+	if c != nil {
+		out = *c
+	}
+	base := out.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	out.Transport = retryAfterTransport{base: base}
+	return &out
+}

@@ -1,0 +1,176 @@
+package githubsim
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Fault is a misbehaviour injected with [Server.FailNext]. Exactly one mode
+// applies, checked in this order:
+//   - Disconnect: close the connection without answering;
+//   - BreakAfterBytes > 0: serve the real response but cut the connection
+//     after that many body bytes (a download that breaks mid-stream);
+//   - otherwise answer Status (0 = 500) with Headers and Body instead of
+//     the real response. A 200 with a Body serves that body verbatim
+//     (garbage JSON, unexpected runs).
+//
+// X-RateLimit-* headers the fault does not set are filled in as usual.
+type Fault struct {
+	Status          int
+	Headers         map[string]string
+	Body            string
+	Count           int // times it applies; 0 = once, negative = until ClearFaults
+	BreakAfterBytes int
+	Disconnect      bool
+}
+
+type faultEntry struct {
+	method, route string // "" method = any; "*" route = any
+	fault         Fault
+	left          int // < 0 = forever
+}
+
+// FailNext queues f for the next requests to route. route is a Route*
+// constant ("GET /repos/{owner}/{repo}/actions/runs"), a path template
+// without method (any method), or "*" for every request. Faults for the
+// same request apply in the order they were queued.
+func (s *Server) FailNext(route string, f Fault) {
+	method, path, ok := strings.Cut(route, " ")
+	if !ok {
+		method, path = "", route
+	}
+	left := f.Count
+	if left == 0 {
+		left = 1
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &faultEntry{method: method, route: path, fault: f, left: left})
+}
+
+// ClearFaults drops every queued fault.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
+func (s *Server) takeFault(method, route string) *Fault {
+	_, path, _ := strings.Cut(route, " ")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, e := range s.faults {
+		if (e.route != "*" && e.route != path) || (e.method != "" && e.method != method) {
+			continue
+		}
+		f := e.fault
+		if e.left > 0 {
+			e.left--
+			if e.left == 0 {
+				s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
+			}
+		}
+		return &f
+	}
+	return nil
+}
+
+// applyFault answers with f, or returns the writer the real handler should
+// use (nil when the fault already answered).
+func (s *Server) applyFault(w http.ResponseWriter, f *Fault) http.ResponseWriter {
+	switch {
+	case f.Disconnect:
+		hangUp(w)
+		return nil
+	case f.BreakAfterBytes > 0:
+		return &breakWriter{ResponseWriter: w, left: f.BreakAfterBytes}
+	}
+	status := f.Status
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	h := w.Header()
+	for k, v := range f.Headers {
+		h.Set(k, v)
+	}
+	if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "application/json; charset=utf-8")
+	}
+	s.rateHeaders(w, false)
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(f.Body))
+	return nil
+}
+
+// hangUp flushes what was written and closes the connection underneath.
+func hangUp(w http.ResponseWriter) {
+	rc := http.NewResponseController(w)
+	_ = rc.Flush()
+	if conn, _, err := rc.Hijack(); err == nil {
+		_ = conn.Close()
+	}
+}
+
+var errBroken = errors.New("githubsim: connection cut by fault")
+
+// breakWriter passes through left bytes of body, then cuts the connection.
+type breakWriter struct {
+	http.ResponseWriter
+	left   int
+	broken bool
+}
+
+func (b *breakWriter) Write(p []byte) (int, error) {
+	if b.broken {
+		return 0, errBroken
+	}
+	if len(p) <= b.left {
+		n, err := b.ResponseWriter.Write(p)
+		b.left -= n
+		return n, err
+	}
+	n, _ := b.ResponseWriter.Write(p[:b.left])
+	b.left = 0
+	b.broken = true
+	hangUp(b.ResponseWriter)
+	return n, errBroken
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (b *breakWriter) Unwrap() http.ResponseWriter { return b.ResponseWriter }
+
+// PrimaryRateLimit is GitHub's answer when the token's hourly quota is
+// spent: 403, X-RateLimit-Remaining 0 and the reset time.
+func PrimaryRateLimit(reset time.Time) Fault {
+	return Fault{
+		Status: http.StatusForbidden,
+		Headers: map[string]string{
+			"X-RateLimit-Limit":     "5000",
+			"X-RateLimit-Remaining": "0",
+			"X-RateLimit-Used":      "5000",
+			"X-RateLimit-Reset":     strconv.FormatInt(reset.Unix(), 10),
+		},
+		Body: `{"message":"` + primaryLimitMessage + `","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-the-primary-rate-limit"}`,
+	}
+}
+
+// SecondaryRateLimit is GitHub's answer to too many requests too fast:
+// status 403 or 429, with Retry-After when retryAfter > 0.
+func SecondaryRateLimit(status int, retryAfter time.Duration) Fault {
+	f := Fault{
+		Status: status,
+		Body:   `{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.","documentation_url":"https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`,
+	}
+	if retryAfter > 0 {
+		f.Headers = map[string]string{"Retry-After": strconv.Itoa(int(retryAfter / time.Second))}
+	}
+	return f
+}
+
+// ServerError is a 5xx with GitHub's error body.
+func ServerError(status int) Fault {
+	return Fault{Status: status, Body: `{"message":"Server Error"}`}
+}

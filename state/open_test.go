@@ -1,0 +1,86 @@
+package state_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ccm-ci/ccm/state"
+	"github.com/ccm-ci/ccm/state/statetest"
+	"github.com/redis/go-redis/v9"
+)
+
+func TestOpenEmbedded(t *testing.T) {
+	ctx := context.Background()
+	var logs bytes.Buffer
+	s, rdb, closeFn, err := state.Open(ctx, "", state.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	addr, ok := s.Embedded()
+	if !ok || addr == "" {
+		t.Fatalf("Embedded() = %q, %v; want an address", addr, ok)
+	}
+	if c, ok := rdb.(*redis.Client); !ok || c.Options().Addr != addr {
+		t.Errorf("client %T is not connected to the embedded %q", rdb, addr)
+	}
+	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "nothing survives a restart") {
+		t.Errorf("no warning about the embedded Redis in logs:\n%s", logs.String())
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Errorf("Ping: %v", err)
+	}
+	if err := s.CheckEvictionPolicy(ctx); err != nil {
+		t.Errorf("CheckEvictionPolicy: %v", err)
+	}
+	mustCreate(t, s, failure("acme/api", 1, t0))
+	if err := closeFn(); err != nil {
+		t.Errorf("close: %v", err)
+	}
+	if err := s.Ping(ctx); err == nil {
+		t.Error("Ping after close = nil, want an error")
+	}
+}
+
+func TestOpenRedis(t *testing.T) {
+	ctx := context.Background()
+	s, _, closeFn, err := state.Open(ctx, statetest.RedisURL(), state.Options{Prefix: "ccmtest:open:"})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer func() {
+		if err := closeFn(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	}()
+	if _, ok := s.Embedded(); ok {
+		t.Error("Embedded() = true for a real Redis")
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Errorf("Ping: %v", err)
+	}
+}
+
+func TestOpenErrorsHideThePassword(t *testing.T) {
+	for _, tc := range []struct {
+		name, url string
+	}{
+		{"not a redis url", "http://user:s3cret@example.com"},
+		{"unreachable", "redis://:s3cret@127.0.0.1:1/0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			_, _, _, err := state.Open(ctx, tc.url, state.Options{})
+			if err == nil {
+				t.Fatal("Open = nil error, want one")
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("error leaks the password: %v", err)
+			}
+		})
+	}
+}

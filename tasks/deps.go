@@ -1,0 +1,84 @@
+package tasks
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/ccm-ci/ccm/config"
+	"github.com/ccm-ci/ccm/integrations/github"
+	"github.com/ccm-ci/ccm/integrations/llm"
+	"github.com/ccm-ci/ccm/metrics"
+	"github.com/ccm-ci/ccm/state"
+	"github.com/ccm-ci/ccm/triage"
+)
+
+// GitHub is what the pipeline reads from GitHub.
+type GitHub interface {
+	ListFailedRuns(ctx context.Context, repo string, since time.Time) ([]github.Run, error)
+	GetRun(ctx context.Context, repo string, runID int64, attempt int) (github.Run, error)
+	ListJobs(ctx context.Context, repo string, runID int64, attempt int) ([]github.Job, error)
+	JobLog(ctx context.Context, repo string, jobID int64, fn func(io.Reader) error) error
+}
+
+var _ GitHub = (*github.Client)(nil)
+
+// Store is what the pipeline keeps in Redis.
+type Store interface {
+	CreateFailure(ctx context.Context, rec state.FailureRecord, ev state.AuditEntry) (bool, error)
+	GetFailure(ctx context.Context, id string) (state.FailureRecord, error)
+	IsProcessed(ctx context.Context, id string) (bool, error)
+	SaveAnalysis(ctx context.Context, id string, a triage.AnalysisResult, ev state.AuditEntry) error
+	Cursor(ctx context.Context, repo string) (time.Time, error)
+	SetCursor(ctx context.Context, repo string, t time.Time) error
+	CachedAnalysis(ctx context.Context, fingerprint string) (triage.AnalysisResult, bool, error)
+	CacheAnalysis(ctx context.Context, fingerprint string, a triage.AnalysisResult, ttl time.Duration) error
+	Audit(ctx context.Context, e state.AuditEntry) (string, error)
+	RecordMetrics(ctx context.Context, m state.MetricsRecord) error
+	ApplyRetention(ctx context.Context, cutoff time.Time) (state.RetentionResult, error)
+}
+
+var _ Store = (*state.Store)(nil)
+
+// Enqueuer puts tasks on the queue (asynq.Client satisfies it).
+type Enqueuer interface {
+	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
+// Analyzer explains a failure; it never fails (rules take over).
+type Analyzer interface {
+	Analyze(ctx context.Context, req llm.Request) llm.Outcome
+}
+
+// Deps is everything the handlers share. Config is a function so a hot
+// reload is seen by the next task without restarting the workers.
+type Deps struct {
+	GitHub   GitHub
+	Store    Store
+	Queue    Enqueuer
+	Analyzer Analyzer
+	Config   func() *config.Config
+	Metrics  *metrics.Metrics
+	Logger   *slog.Logger
+	Now      func() time.Time
+	// LLMModel is recorded on analyses; CacheTTL bounds reuse of an
+	// analysis by fingerprint (0 disables the cache).
+	CacheTTL time.Duration
+}
+
+func (d *Deps) now() time.Time {
+	if d.Now != nil {
+		return d.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (d *Deps) log() *slog.Logger {
+	if d.Logger != nil {
+		return d.Logger
+	}
+	return slog.Default()
+}

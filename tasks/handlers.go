@@ -1,0 +1,169 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime/debug"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/ccm-ci/ccm/integrations/github"
+	"github.com/ccm-ci/ccm/state"
+)
+
+// Handlers owns one handler per task type.
+type Handlers struct {
+	d        Deps
+	throttle alertThrottle
+	fpLocks  keyedLocks
+}
+
+// NewHandlers wires the handlers to their dependencies.
+func NewHandlers(d Deps) *Handlers {
+	return &Handlers{d: d, throttle: alertThrottle{window: time.Hour}}
+}
+
+// Mux routes every task type to its handler behind the middleware that
+// turns panics into errors and counts outcomes.
+func (h *Handlers) Mux() *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	mux.Use(h.recoverPanics, h.observe)
+	mux.HandleFunc(TypePoll, h.HandlePoll)
+	mux.HandleFunc(TypeIngest, h.HandleIngest)
+	mux.HandleFunc(TypeAnalyze, h.HandleAnalyze)
+	mux.HandleFunc(TypeRetention, h.HandleRetention)
+	return mux
+}
+
+// recoverPanics makes a handler panic an ordinary error, so the task is
+// retried and, at the end, archived and alerted like any other failure.
+func (h *Handlers) recoverPanics(next asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				h.d.log().Error("task panicked", "task_type", t.Type(), "panic", r, "stack", string(debug.Stack()))
+				err = fmt.Errorf("%s: panic: %v", t.Type(), r)
+			}
+		}()
+		return next.ProcessTask(ctx, t)
+	})
+}
+
+func (h *Handlers) observe(next asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		start := time.Now()
+		err := next.ProcessTask(ctx, t)
+		if m := h.d.Metrics; m != nil {
+			m.TaskDuration.WithLabelValues(t.Type()).Observe(time.Since(start).Seconds())
+			m.TasksProcessed.WithLabelValues(t.Type(), outcome(ctx, err)).Inc()
+		}
+		if err != nil {
+			h.d.log().Warn("task failed", "task_type", t.Type(), "err", err)
+		}
+		return err
+	})
+}
+
+func outcome(ctx context.Context, err error) string {
+	switch {
+	case err == nil:
+		return "success"
+	case errors.Is(err, asynq.SkipRetry) || lastAttempt(ctx):
+		return "failed"
+	default:
+		return "retry"
+	}
+}
+
+// RetryDelay is the asynq RetryDelayFunc: a rate-limited GitHub call is
+// retried when GitHub says it may be; everything else backs off
+// exponentially with full jitter between the configured bounds.
+func (h *Handlers) RetryDelay(n int, err error, t *asynq.Task) time.Duration {
+	var re *github.RetryError
+	if errors.As(err, &re) && !re.RetryAt.IsZero() {
+		if d := re.RetryAt.Sub(h.d.now()); d > 0 {
+			return d + time.Duration(rand.Int64N(int64(time.Second)))
+		}
+	}
+	cfg := h.d.Config()
+	return Backoff(n, cfg.Retry.InitialBackoff, cfg.Retry.MaxBackoff)
+}
+
+// Backoff is the n-th (0-based) exponential delay, jittered between half
+// and all of min(initial*2^n, maxD).
+func Backoff(n int, initial, maxD time.Duration) time.Duration {
+	if initial <= 0 {
+		initial = time.Second
+	}
+	if maxD < initial {
+		maxD = initial
+	}
+	d := maxD
+	if n < 30 && initial<<n < maxD && initial<<n > 0 {
+		d = initial << n
+	}
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// HandleError is the asynq ErrorHandler. A task that has used its last
+// retry is archived by asynq; here it is audited and raises a critical
+// alert, so nothing is dropped silently.
+func (h *Handlers) HandleError(ctx context.Context, t *asynq.Task, err error) {
+	if !errors.Is(err, asynq.SkipRetry) && !lastAttempt(ctx) {
+		return
+	}
+	id, _ := asynq.GetTaskID(ctx)
+	a := Alert{
+		Severity: SeverityCritical, Summary: "task " + t.Type() + " failed for good and was archived", Err: err,
+		Details: map[string]any{"task_type": t.Type(), "task_id": id, "payload": string(t.Payload())},
+	}
+	a.Repo, a.FailureID = taskSubject(t)
+	h.d.raise(ctx, &h.throttle, a)
+}
+
+// taskSubject reads the repo and failure a payload is about, for the audit.
+func taskSubject(t *asynq.Task) (repo, failureID string) {
+	switch t.Type() {
+	case TypePoll:
+		var p PollPayload
+		if decode(t, &p) == nil {
+			return p.Repo, ""
+		}
+	case TypeIngest:
+		var p IngestPayload
+		if decode(t, &p) == nil {
+			return p.Repo, FailureID(p.Repo, p.RunID, max(p.Attempt, 1))
+		}
+	case TypeAnalyze:
+		var p AnalyzePayload
+		if decode(t, &p) == nil {
+			repo, _, _, _ := ParseFailureID(p.FailureID)
+			return repo, p.FailureID
+		}
+	}
+	return "", ""
+}
+
+// HandleRetention deletes what is older than the configured retention and
+// records what it removed.
+func (h *Handlers) HandleRetention(ctx context.Context, _ *asynq.Task) error {
+	cfg := h.d.Config()
+	now := h.d.now()
+	cutoff := now.Add(-cfg.Retention)
+	res, err := h.d.Store.ApplyRetention(ctx, cutoff)
+	if err != nil {
+		return fmt.Errorf("retention: %w", err)
+	}
+	ev := state.AuditEntry{
+		Timestamp: now, Actor: "ccm", ActionType: state.ActionRetention, Outcome: state.OutcomeSuccess,
+		Details: map[string]any{"cutoff": cutoff.Format(time.RFC3339), "result": res},
+	}
+	if _, err := h.d.Store.Audit(ctx, ev); err != nil {
+		return fmt.Errorf("retention: %w", err)
+	}
+	h.d.log().Info("retention applied", "task_type", TypeRetention, "cutoff", cutoff, "result", res)
+	return nil
+}

@@ -1,0 +1,306 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/ccm-ci/ccm/config"
+	"github.com/ccm-ci/ccm/integrations/github"
+	"github.com/ccm-ci/ccm/state"
+	"github.com/ccm-ci/ccm/triage"
+)
+
+const (
+	// maxLogJobs bounds the logs downloaded per run: a matrix of 40 failed
+	// jobs usually fails for one reason, and the first few show it.
+	maxLogJobs = 5
+	// maxExcerptBytes caps the stored excerpt of all jobs together.
+	maxExcerptBytes = 64 << 10
+)
+
+// failingConclusions are the job and run conclusions ccm treats as failed.
+var failingConclusions = []string{"failure", "timed_out", "startup_failure"}
+
+func failed(conclusion string) bool { return slices.Contains(failingConclusions, conclusion) }
+
+// HandleIngest records one failed run attempt exactly once: run, jobs, the
+// failed jobs' logs (streamed, excerpted, redacted), fingerprint, the
+// detection audit event, then enqueues its analysis.
+func (h *Handlers) HandleIngest(ctx context.Context, t *asynq.Task) error {
+	var p IngestPayload
+	if err := decode(t, &p); err != nil {
+		return err
+	}
+	p.Attempt = max(p.Attempt, 1)
+	id := FailureID(p.Repo, p.RunID, p.Attempt)
+	log := h.d.log().With("failure_id", id, "repo", p.Repo, "run_id", p.RunID, "task_type", TypeIngest)
+
+	// A duplicate costs one Redis read and no GitHub call.
+	done, err := h.d.Store.IsProcessed(ctx, id)
+	if err != nil {
+		return fmt.Errorf("ingest %s: %w", id, err)
+	}
+	if done {
+		log.Debug("already recorded")
+		return h.ensureAnalysis(ctx, id)
+	}
+
+	run, err := h.d.GitHub.GetRun(ctx, p.Repo, p.RunID, p.Attempt)
+	if err != nil {
+		return h.githubError(ctx, id, p.Repo, "get run", err)
+	}
+	if !failed(run.Conclusion) {
+		log.Info("run did not fail; nothing to record", "conclusion", run.Conclusion, "status", run.Status)
+		return nil
+	}
+	jobs, err := h.d.GitHub.ListJobs(ctx, p.Repo, p.RunID, p.Attempt)
+	if err != nil {
+		return h.githubError(ctx, id, p.Repo, "list jobs", err)
+	}
+	cfg := h.d.Config()
+	rec, logErr := ReadFailure(ctx, h.d.GitHub, run, jobs, FailureInput{
+		Repo: p.Repo, Now: h.d.now(), Options: LogOptions(cfg), Logger: log,
+		MaxDownloadBytes: int64(cfg.Log.MaxDownloadBytes),
+	})
+	if logErr != nil {
+		if !lastAttempt(ctx) {
+			return fmt.Errorf("ingest %s: logs: %w", id, logErr)
+		}
+		log.Warn("logs unavailable after retries; recording without them", "err", logErr)
+		if h.d.Metrics != nil {
+			h.d.Metrics.LogsUnavailable.Inc()
+		}
+	}
+
+	ev := state.AuditEntry{
+		Timestamp: rec.DetectedAt, Actor: "ccm", ActionType: state.ActionDetection, FailureID: id,
+		Repo: p.Repo, Outcome: state.OutcomeSuccess,
+		Details: map[string]any{
+			"run_url": rec.RunURL, "workflow": rec.Workflow, "branch": rec.Branch,
+			"commit_sha": rec.CommitSHA, "reason": rec.FailureReason, "fingerprint": rec.Fingerprint,
+			"failed_jobs": len(rec.FailedJobs), "source": p.Source, "log_unavailable": rec.LogUnavailable,
+		},
+	}
+	created, err := h.d.Store.CreateFailure(ctx, rec, ev)
+	if err != nil {
+		return fmt.Errorf("ingest %s: %w", id, err)
+	}
+	if !created {
+		log.Debug("recorded concurrently by another worker")
+		return h.ensureAnalysis(ctx, id)
+	}
+	h.recordDetection(ctx, rec, run)
+	log.Info("failure recorded", "reason", rec.FailureReason, "fingerprint", rec.Fingerprint, "source", p.Source)
+	return h.enqueueAnalyze(ctx, id)
+}
+
+// LogOptions are the excerpt bounds from the config's log section.
+func LogOptions(cfg *config.Config) triage.Options {
+	return triage.Options{TailLines: cfg.Log.TailLines, MaxSectionBytes: cfg.Log.MaxSectionBytes}
+}
+
+func newRecord(id, repo string, run github.Run, now time.Time) state.FailureRecord {
+	return state.FailureRecord{
+		ID: id, Repo: repo, RunID: run.ID, RunAttempt: max(run.Attempt, 1), RunURL: run.HTMLURL,
+		Workflow: run.Name, Event: run.Event, Branch: run.HeadBranch, CommitSHA: run.HeadSHA,
+		Actor: run.Actor, FromFork: run.FromFork, Status: state.StatusDetected,
+		RunStartedAt: run.RunStartedAt.UTC(), RunUpdatedAt: run.UpdatedAt.UTC(),
+		DetectedAt: now, UpdatedAt: now,
+	}
+}
+
+// FailureInput is what ReadFailure needs besides the run and its jobs.
+type FailureInput struct {
+	Repo    string
+	Now     time.Time
+	Options triage.Options
+	// MaxDownloadBytes stops reading a job log after this many bytes
+	// (0: no cap); the excerpt then says it was truncated.
+	MaxDownloadBytes int64
+	Logger           *slog.Logger
+}
+
+// ReadFailure builds the record of a failed run: its failed jobs and steps,
+// and the reason, redacted excerpt and fingerprint read from the failed
+// jobs' logs. logErr is set when no log could be read; the record is still
+// complete otherwise, with LogUnavailable set and a reason saying so.
+// The ingest task and `ccm analyze --run` share it.
+func ReadFailure(ctx context.Context, gh GitHub, run github.Run, jobs []github.Job, in FailureInput) (rec state.FailureRecord, logErr error) {
+	id := FailureID(in.Repo, run.ID, max(run.Attempt, 1))
+	rec = newRecord(id, in.Repo, run, in.Now)
+	exs, logErr := excerpts(ctx, gh, &rec, jobs, in)
+	rec.LogUnavailable = logErr != nil
+	fillReason(&rec, exs, logErr)
+	return rec, logErr
+}
+
+// excerpts fills rec.FailedJobs and returns the excerpt of each failed job
+// whose log could be read, in job order. The error is the last download
+// failure, when no log at all could be read.
+func excerpts(ctx context.Context, gh GitHub, rec *state.FailureRecord, jobs []github.Job, in FailureInput) ([]jobExcerpt, error) {
+	var out []jobExcerpt
+	var lastErr error
+	for _, j := range jobs {
+		if !failed(j.Conclusion) {
+			continue
+		}
+		fj := state.FailedJob{ID: j.ID, Name: j.Name, URL: j.HTMLURL, Conclusion: j.Conclusion, RunnerName: j.RunnerName}
+		for _, s := range j.Steps {
+			if failed(s.Conclusion) {
+				fj.FailedSteps = append(fj.FailedSteps, s.Name)
+			}
+		}
+		rec.FailedJobs = append(rec.FailedJobs, fj)
+		if len(out) >= maxLogJobs {
+			continue
+		}
+		var ex triage.Excerpt
+		err := gh.JobLog(ctx, in.Repo, j.ID, func(r io.Reader) error {
+			if in.MaxDownloadBytes > 0 {
+				r = io.LimitReader(r, in.MaxDownloadBytes)
+			}
+			var err error
+			ex, err = triage.Extract(r, in.Options)
+			return err
+		})
+		if err != nil {
+			if in.Logger != nil {
+				in.Logger.Warn("job log unavailable", "job", j.Name, "job_id", j.ID, "err", err)
+			}
+			lastErr = fmt.Errorf("job %d (%s): %w", j.ID, j.Name, err)
+			continue
+		}
+		out = append(out, jobExcerpt{job: fj, ex: ex})
+	}
+	if len(out) > 0 || len(rec.FailedJobs) == 0 {
+		return out, nil
+	}
+	return out, lastErr
+}
+
+type jobExcerpt struct {
+	job state.FailedJob
+	ex  triage.Excerpt
+}
+
+// fillReason sets the reason, the excerpt and the fingerprint. The reason
+// is the first failed job's; the fingerprint covers the same job so one
+// root cause across runs maps to one value.
+func fillReason(rec *state.FailureRecord, exs []jobExcerpt, logErr error) {
+	var b strings.Builder
+	for _, je := range exs {
+		if rec.FailureReason == "" && je.ex.Reason != "" {
+			rec.FailureReason = je.ex.Reason
+			rec.Fingerprint = triage.Fingerprint(je.ex.Reason, je.ex.ErrorLines)
+		}
+		if b.Len() < maxExcerptBytes {
+			fmt.Fprintf(&b, "=== job: %s ===\n%s\n", je.job.Name, je.ex.Text())
+		}
+	}
+	rec.LogExcerpt = truncate(b.String(), maxExcerptBytes)
+	if rec.FailureReason == "" {
+		rec.FailureReason = fallbackReason(rec, logErr)
+		rec.Fingerprint = triage.Fingerprint(rec.FailureReason, nil)
+	}
+}
+
+func fallbackReason(rec *state.FailureRecord, logErr error) string {
+	steps := []string{}
+	for _, j := range rec.FailedJobs {
+		for _, s := range j.FailedSteps {
+			steps = append(steps, j.Name+" / "+s)
+		}
+	}
+	var reason string
+	switch {
+	case logErr != nil:
+		reason = "logs unavailable"
+	case len(rec.FailedJobs) == 0:
+		reason = "run failed without a failed job (workflow file or startup failure)"
+	default:
+		reason = "no error line found in the log"
+	}
+	if len(steps) > 0 {
+		reason += "; failed step: " + strings.Join(steps, ", ")
+	}
+	return triage.Redact(reason)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && cut < len(s) && s[cut]&0xC0 == 0x80 { // don't split a UTF-8 rune
+		cut--
+	}
+	return s[:cut] + "\n[excerpt truncated]"
+}
+
+func (h *Handlers) recordDetection(ctx context.Context, rec state.FailureRecord, run github.Run) {
+	var latency time.Duration
+	if !run.UpdatedAt.IsZero() {
+		latency = max(rec.DetectedAt.Sub(run.UpdatedAt), 0)
+	}
+	if h.d.Metrics != nil {
+		h.d.Metrics.FailuresDetected.WithLabelValues(rec.Repo).Inc()
+		h.d.Metrics.DetectionLatency.Observe(latency.Seconds())
+	}
+	m := state.MetricsRecord{FailureID: rec.ID, Repo: rec.Repo, DetectionLatencyMS: latency.Milliseconds(), RecordedAt: rec.DetectedAt}
+	if err := h.d.Store.RecordMetrics(ctx, m); err != nil {
+		// The record and its audit event are stored; a lost latency sample
+		// is not worth failing (and re-running) the ingest for.
+		h.d.log().Error("record detection metrics", "failure_id", rec.ID, "repo", rec.Repo, "err", err)
+	}
+}
+
+// ensureAnalysis re-enqueues the analysis of a failure still at detected:
+// if a worker died between recording and enqueueing, the next duplicate
+// ingest (a poll catches it) repairs the gap. TaskIDs keep it single.
+func (h *Handlers) ensureAnalysis(ctx context.Context, id string) error {
+	rec, err := h.d.Store.GetFailure(ctx, id)
+	if err != nil {
+		return fmt.Errorf("ingest %s: %w", id, err)
+	}
+	if rec.Status != state.StatusDetected {
+		return nil
+	}
+	return h.enqueueAnalyze(ctx, id)
+}
+
+func (h *Handlers) enqueueAnalyze(ctx context.Context, id string) error {
+	task, err := NewAnalyzeTask(id)
+	if err != nil {
+		return err
+	}
+	if err := ignoreConflict(h.d.Queue.EnqueueContext(ctx, task)); err != nil {
+		return fmt.Errorf("ingest %s: %w", id, err)
+	}
+	return nil
+}
+
+// githubError audits the errors retries cannot fix (a run that vanished, a
+// revoked token) and lets asynq retry the rest.
+func (h *Handlers) githubError(ctx context.Context, id, repo, op string, err error) error {
+	if errors.Is(err, github.ErrNotFound) || errors.Is(err, github.ErrUnauthorized) {
+		h.d.raise(ctx, &h.throttle, Alert{Severity: SeverityCritical, Repo: repo, FailureID: id,
+			Summary: "cannot read failed run from GitHub: " + op, Err: err})
+		return fmt.Errorf("ingest %s: %s: %v: %w", id, op, err, asynq.SkipRetry)
+	}
+	return fmt.Errorf("ingest %s: %s: %w", id, op, err)
+}
+
+// lastAttempt is true on the final try asynq will make of this task.
+func lastAttempt(ctx context.Context) bool {
+	n, ok1 := asynq.GetRetryCount(ctx)
+	maxN, ok2 := asynq.GetMaxRetry(ctx)
+	return !ok1 || !ok2 || n >= maxN
+}

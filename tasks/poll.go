@@ -1,0 +1,117 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/ccm-ci/ccm/integrations/github"
+)
+
+const (
+	// initialLookback is how far back the first poll of a repository looks:
+	// far enough to catch what failed while ccm was being installed, short
+	// enough not to flood a new channel with last week's failures.
+	initialLookback = time.Hour
+	// pollOverlap re-reads runs created before the cursor, because GitHub
+	// filters on creation time and a run created hours ago may fail now
+	// (hosted jobs run up to 6 h). Records dedup the re-reads.
+	pollOverlap = 6 * time.Hour
+)
+
+// pollSince is the creation-time lower bound of a poll. It is truncated to
+// the hour so consecutive polls ask the same URL and GitHub can answer
+// 304 Not Modified from the ETag cache, which costs no rate limit.
+func pollSince(cursor, now time.Time) time.Time {
+	if cursor.IsZero() || cursor.After(now) {
+		cursor = now.Add(-initialLookback)
+		return cursor.Truncate(time.Hour)
+	}
+	return cursor.Add(-pollOverlap).Truncate(time.Hour)
+}
+
+// HandlePoll lists a repository's failed runs and enqueues an ingest for
+// each one not yet recorded.
+func (h *Handlers) HandlePoll(ctx context.Context, t *asynq.Task) error {
+	var p PollPayload
+	if err := decode(t, &p); err != nil {
+		return err
+	}
+	log := h.d.log().With("repo", p.Repo, "task_type", TypePoll)
+	if cfg := h.d.Config(); !cfg.For(p.Repo).Watched {
+		log.Info("repository no longer watched; poll skipped")
+		return nil
+	}
+	start := h.d.now()
+	cursor, err := h.d.Store.Cursor(ctx, p.Repo)
+	if err != nil {
+		return fmt.Errorf("poll %s: %w", p.Repo, err)
+	}
+	runs, err := h.d.GitHub.ListFailedRuns(ctx, p.Repo, pollSince(cursor, start))
+	if err != nil {
+		return h.pollError(ctx, p.Repo, err)
+	}
+	queued := 0
+	for _, run := range runs {
+		attempt := max(run.Attempt, 1)
+		id := FailureID(p.Repo, run.ID, attempt)
+		done, err := h.d.Store.IsProcessed(ctx, id)
+		if err != nil {
+			return fmt.Errorf("poll %s: %w", p.Repo, err)
+		}
+		if done {
+			continue
+		}
+		if err := h.enqueueIngest(ctx, IngestPayload{Repo: p.Repo, RunID: run.ID, Attempt: attempt, Source: "poll"}); err != nil {
+			return fmt.Errorf("poll %s: %w", p.Repo, err)
+		}
+		queued++
+	}
+	if err := h.d.Store.SetCursor(ctx, p.Repo, start); err != nil {
+		return fmt.Errorf("poll %s: %w", p.Repo, err)
+	}
+	if queued > 0 && h.d.Metrics != nil {
+		h.d.Metrics.PollRunsDiscovered.WithLabelValues(p.Repo).Add(float64(queued))
+	}
+	log.Info("polled", "failed_runs", len(runs), "enqueued", queued)
+	return nil
+}
+
+// pollError turns a broken repository or a revoked token into an audit
+// error and a critical alert. The poll is not retried — the next interval
+// tries again — and other repositories are unaffected (one task each).
+func (h *Handlers) pollError(ctx context.Context, repo string, err error) error {
+	var summary string
+	switch {
+	case errors.Is(err, github.ErrUnauthorized):
+		summary = "GitHub token rejected (revoked or invalid): polling stopped for every repository until it is replaced"
+	case errors.Is(err, github.ErrNotFound):
+		summary = "repository not found or not visible to the token: check its name in the config and the token's access"
+	default:
+		// Rate limits (*github.RetryError) and transient errors: asynq
+		// retries, at the RetryAt the error carries (see retryDelay).
+		return fmt.Errorf("poll %s: %w", repo, err)
+	}
+	h.d.raise(ctx, &h.throttle, Alert{Severity: SeverityCritical, Repo: repo, Summary: summary, Err: err})
+	return fmt.Errorf("poll %s: %s: %w", repo, err, asynq.SkipRetry)
+}
+
+// enqueueIngest enqueues once per failure ID; a conflict means another
+// poll or a webhook got there first, which is success.
+func (h *Handlers) enqueueIngest(ctx context.Context, p IngestPayload) error {
+	task, err := NewIngestTask(p)
+	if err != nil {
+		return err
+	}
+	return ignoreConflict(h.d.Queue.EnqueueContext(ctx, task))
+}
+
+func ignoreConflict(_ *asynq.TaskInfo, err error) error {
+	if err == nil || errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
+		return nil
+	}
+	return fmt.Errorf("enqueue: %w", err)
+}

@@ -1,0 +1,153 @@
+// Package tasks is ccm's pipeline: the asynq task types, their payloads and
+// constructors, and one handler per type. Every handler is idempotent —
+// delivery is at-least-once — and reloads the truth from state/ instead of
+// trusting its payload beyond the IDs it carries.
+package tasks
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// Task types. They are part of the operator contract (queue dashboards,
+// `asynq` CLI), so they never change.
+const (
+	TypePoll      = "ccm:poll"
+	TypeIngest    = "ccm:ingest"
+	TypeAnalyze   = "ccm:analyze"
+	TypeRetention = "ccm:retention"
+)
+
+// Queues and their weights: approvals and alerts must not wait behind a
+// backlog of analyses, and housekeeping runs only when nothing else does.
+const (
+	QueueCritical = "critical"
+	QueueDefault  = "default"
+	QueueLow      = "low"
+)
+
+// QueueWeights is the asynq Queues map.
+var QueueWeights = map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1}
+
+// policy is what each task type may cost: asynq's default of 25 retries
+// spread over weeks is wrong for CI, where a failure is stale in hours.
+type policy struct {
+	queue     string
+	maxRetry  int
+	timeout   time.Duration
+	retention time.Duration // how long a finished task still blocks a duplicate ID
+}
+
+var policies = map[string]policy{
+	// A poll runs again at the next interval anyway; retrying hard is waste.
+	TypePoll: {queue: QueueDefault, maxRetry: 1, timeout: 2 * time.Minute, retention: 0},
+	// Ingest downloads logs; a few retries ride out a flaky download, and
+	// the last attempt records the failure without logs rather than drop it.
+	TypeIngest: {queue: QueueDefault, maxRetry: 3, timeout: 5 * time.Minute, retention: 24 * time.Hour},
+	// Analysis falls back to rules inside the handler, so retries are for
+	// Redis trouble only.
+	TypeAnalyze:   {queue: QueueDefault, maxRetry: 3, timeout: 3 * time.Minute, retention: 24 * time.Hour},
+	TypeRetention: {queue: QueueLow, maxRetry: 1, timeout: 10 * time.Minute, retention: 0},
+}
+
+// MaxRetry is the retry limit of a task type (0 for unknown types).
+func MaxRetry(taskType string) int { return policies[taskType].maxRetry }
+
+func options(taskType, id string) []asynq.Option {
+	p := policies[taskType]
+	opts := []asynq.Option{asynq.Queue(p.queue), asynq.MaxRetry(p.maxRetry), asynq.Timeout(p.timeout)}
+	if id != "" {
+		opts = append(opts, asynq.TaskID(id))
+	}
+	if p.retention > 0 {
+		opts = append(opts, asynq.Retention(p.retention))
+	}
+	return opts
+}
+
+// FailureID is the stable identity of one failed run attempt.
+func FailureID(repo string, runID int64, attempt int) string {
+	return fmt.Sprintf("%s#%d.%d", repo, runID, attempt)
+}
+
+// ParseFailureID splits "owner/repo#run.attempt".
+func ParseFailureID(id string) (repo string, runID int64, attempt int, err error) {
+	hash := strings.LastIndexByte(id, '#')
+	if hash <= 0 {
+		return "", 0, 0, fmt.Errorf("failure id %q: want owner/repo#run.attempt", id)
+	}
+	if _, err := fmt.Sscanf(id[hash+1:], "%d.%d", &runID, &attempt); err != nil {
+		return "", 0, 0, fmt.Errorf("failure id %q: want owner/repo#run.attempt: %w", id, err)
+	}
+	return id[:hash], runID, attempt, nil
+}
+
+// PollPayload names the repository to poll.
+type PollPayload struct {
+	Repo string `json:"repo"`
+}
+
+// NewPollTask builds the periodic poll of one repository. Schedulers
+// enqueue it with asynq.Unique so two replicas never poll twice.
+func NewPollTask(repo string) (*asynq.Task, error) {
+	b, err := json.Marshal(PollPayload{Repo: repo})
+	if err != nil {
+		return nil, fmt.Errorf("poll task %s: %w", repo, err)
+	}
+	return asynq.NewTask(TypePoll, b, options(TypePoll, "")...), nil
+}
+
+// IngestPayload names one run attempt to record.
+type IngestPayload struct {
+	Repo    string `json:"repo"`
+	RunID   int64  `json:"run_id"`
+	Attempt int    `json:"attempt"`
+	// Source is "poll" or "webhook", for the audit trail only.
+	Source string `json:"source,omitempty"`
+}
+
+// NewIngestTask builds an ingest whose TaskID is derived from the failure
+// ID, so a poll and a webhook for the same run enqueue it once.
+func NewIngestTask(p IngestPayload) (*asynq.Task, error) {
+	if p.Attempt < 1 {
+		p.Attempt = 1
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("ingest task %s: %w", FailureID(p.Repo, p.RunID, p.Attempt), err)
+	}
+	id := "ingest:" + FailureID(p.Repo, p.RunID, p.Attempt)
+	return asynq.NewTask(TypeIngest, b, options(TypeIngest, id)...), nil
+}
+
+// AnalyzePayload names the failure to analyze.
+type AnalyzePayload struct {
+	FailureID string `json:"failure_id"`
+}
+
+// NewAnalyzeTask builds the analysis of one recorded failure.
+func NewAnalyzeTask(failureID string) (*asynq.Task, error) {
+	b, err := json.Marshal(AnalyzePayload{FailureID: failureID})
+	if err != nil {
+		return nil, fmt.Errorf("analyze task %s: %w", failureID, err)
+	}
+	return asynq.NewTask(TypeAnalyze, b, options(TypeAnalyze, "analyze:"+failureID)...), nil
+}
+
+// NewRetentionTask builds the periodic housekeeping task.
+func NewRetentionTask() *asynq.Task {
+	return asynq.NewTask(TypeRetention, nil, options(TypeRetention, "")...)
+}
+
+// decode unmarshals a payload; a payload that cannot be decoded will never
+// succeed, so it is not retried.
+func decode(t *asynq.Task, v any) error {
+	if err := json.Unmarshal(t.Payload(), v); err != nil {
+		return fmt.Errorf("%s: bad payload: %v: %w", t.Type(), err, asynq.SkipRetry)
+	}
+	return nil
+}

@@ -1,0 +1,304 @@
+package triage
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// Input is what the rule analyzer sees. Text is the (already redacted) excerpt.
+type Input struct {
+	Reason       string   // one-line failure reason
+	Text         string   // excerpt text (failing section + tail); may be large, bound your scanning (e.g. first/last 256 KiB)
+	FailingStep  string   // name of the step that failed, when known
+	JobName      string   // name of the failed job, when known
+	Workflow     string   // workflow name, when known
+	Repo         string   // owner/name
+	ChangedFiles []string // when known
+}
+
+// Match is the signature that fired, for explanations and the deterministic risk floor.
+type Match struct {
+	Signature string
+	Category  Category
+	Line      string
+}
+
+const (
+	scanHalf        = 256 << 10 // Text beyond this from either end is not scanned
+	maxReason       = 4 << 10
+	maxLinesPerSig  = 3
+	maxEvidence     = 5
+	maxEvidenceLine = 300
+	maxComponents   = 5
+)
+
+// hit is one signature that matched, with the lines it matched on.
+type hit struct {
+	sig   *signature
+	lines []span
+}
+
+// span is a line of the scanned text (start, end) and the match inside it.
+type span struct{ start, end, mstart, mend int }
+
+// scanned is the bounded input: text keeps the original case (evidence is
+// cut from it), low is the same bytes ASCII-lowercased so offsets agree.
+type scanned struct {
+	text string
+	low  []byte
+}
+
+// Explain returns every signature that matched, strongest first.
+func Explain(in Input) []Match {
+	sc := newScan(in)
+	hits := sc.match()
+	out := make([]Match, 0, len(hits))
+	for _, h := range hits {
+		out = append(out, Match{Signature: h.sig.name, Category: h.sig.category, Line: sc.line(h.lines[0])})
+	}
+	return out
+}
+
+// Classify never fails: it always returns an AnalysisResult that passes
+// Validate(), with Source "rules".
+func Classify(in Input) (res AnalysisResult) {
+	defer func() {
+		// A bug in a rule must not take the pipeline down: fall back to the
+		// never-auto-remediated unknown result.
+		if r := recover(); r != nil {
+			res = unknownResult(in, scanned{}, fmt.Sprintf("rule analyzer error: %v", r))
+		}
+	}()
+	sc := newScan(in)
+	hits := sc.match()
+	for i, h := range hits {
+		if !h.sig.weak {
+			return sc.result(in, hits, i)
+		}
+	}
+	return unknownResult(in, sc, weakNote(hits))
+}
+
+func newScan(in Input) scanned {
+	reason := in.Reason
+	if len(reason) > maxReason {
+		reason = reason[:maxReason]
+	}
+	text := bound(in.Text)
+	if reason != "" {
+		text = reason + "\n" + text
+	}
+	if strings.IndexByte(text, 0x1b) >= 0 {
+		text = ansiEscape.ReplaceAllString(text, "")
+	}
+	return scanned{text: text, low: asciiLower(text)}
+}
+
+// ansiEscape matches terminal colour and OSC sequences, which would split
+// words the patterns look for.
+var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;?]*[ -/]*[@-~]|\x1b\\][^\x07\x1b]*(?:\x07|\x1b\\\\)")
+
+// bound keeps the first and last scanHalf bytes of t, cut at line breaks,
+// so every scanned line is a line (or a piece of one) of the original.
+func bound(t string) string {
+	if len(t) <= 2*scanHalf {
+		return t
+	}
+	head := t[:scanHalf]
+	if i := strings.LastIndexByte(head, '\n'); i > 0 {
+		head = head[:i+1]
+	} else {
+		head += "\n"
+	}
+	tail := t[len(t)-scanHalf:]
+	if j := strings.IndexByte(tail, '\n'); j >= 0 && j < len(tail)-1 {
+		tail = tail[j+1:]
+	}
+	return head + tail
+}
+
+// asciiLower lowercases ASCII letters only, so byte offsets stay aligned with
+// the original text.
+func asciiLower(s string) []byte {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return b
+}
+
+// match runs the table, strongest hit first (tier, then table order).
+func (sc scanned) match() []hit {
+	var hits []hit
+	for i := range table {
+		s := &table[i]
+		if lines := sc.find(s); len(lines) > 0 {
+			hits = append(hits, hit{sig: s, lines: lines})
+		}
+	}
+	slices.SortStableFunc(hits, func(a, b hit) int { return b.sig.tier - a.sig.tier })
+	return hits
+}
+
+func (sc scanned) find(s *signature) []span {
+	var out []span
+	for _, p := range s.patterns {
+		if p.lit != "" && !bytes.Contains(sc.low, []byte(p.lit)) {
+			continue
+		}
+		for _, loc := range p.re.FindAllIndex(sc.low, maxLinesPerSig+1) {
+			// Multi-line patterns report the line their match ends on: that
+			// is where the decisive words are ("but: was", "SyntaxError").
+			end := max(loc[1]-1, loc[0])
+			ls := bytes.LastIndexByte(sc.low[:end], '\n') + 1
+			le := len(sc.low)
+			if j := bytes.IndexByte(sc.low[end:], '\n'); j >= 0 {
+				le = end + j
+			}
+			if p.not != nil && p.not.Match(sc.low[ls:le]) {
+				continue
+			}
+			sp := span{start: ls, end: le, mstart: max(loc[0], ls), mend: min(loc[1], le)}
+			if !slices.ContainsFunc(out, func(o span) bool { return o.start == sp.start }) {
+				out = append(out, sp)
+			}
+			if len(out) >= maxLinesPerSig {
+				break
+			}
+		}
+		if len(out) >= maxLinesPerSig {
+			break
+		}
+	}
+	slices.SortFunc(out, func(a, b span) int { return a.start - b.start })
+	return out
+}
+
+// line returns the matched line verbatim, trimmed of surrounding blanks and
+// cut to a window around the match when it is very long.
+func (sc scanned) line(sp span) string {
+	start, end := sp.start, sp.end
+	if end-start > maxEvidenceLine {
+		start = max(sp.start, sp.mstart-maxEvidenceLine/3)
+		end = min(sp.end, start+maxEvidenceLine)
+		for start > sp.start && !utf8.RuneStart(sc.text[start]) {
+			start--
+		}
+		for end < sp.end && !utf8.RuneStart(sc.text[end]) {
+			end--
+		}
+	}
+	return strings.ToValidUTF8(strings.TrimSpace(sc.text[start:end]), "\uFFFD")
+}
+
+// result builds the analysis from the winning hit (hits[win]) and the rest.
+func (sc scanned) result(in Input, hits []hit, win int) AnalysisResult {
+	p := hits[win]
+	s := p.sig
+	res := AnalysisResult{
+		Category:    s.category,
+		RiskScore:   s.risk,
+		Confidence:  s.confidence,
+		Effort:      s.effort,
+		ProposedFix: s.fix,
+		Actions:     s.actionsFor(),
+		Source:      SourceRules,
+	}
+	var notes []string
+	var tests []string
+	if s.tests || s.assertion {
+		tests = sc.testNames()
+	}
+	var flakyEv []string
+	same, rivals := 0, []string(nil)
+	for i, h := range hits {
+		if i == win || h.sig == s {
+			continue
+		}
+		if h.sig.flakyEvidence && h.sig.category != CategoryCode {
+			flakyEv = append(flakyEv, h.sig.name)
+		}
+		switch {
+		case h.sig.weak:
+		case h.sig.category == s.category:
+			same++
+		case h.sig.tier >= s.tier-10 && !h.sig.flakyEvidence:
+			rivals = append(rivals, h.sig.name)
+		}
+	}
+	if res.Category == CategoryFlakyTest && len(flakyEv) > 0 {
+		res.Confidence += min(10*len(flakyEv), 25)
+		notes = append(notes, fmt.Sprintf("Flakiness evidence: %s.", strings.Join(flakyEv, ", ")))
+	}
+	if s.assertion {
+		notes = append(notes, classifyAssertion(&res, in, tests, len(flakyEv) > 0))
+	}
+	if same > 0 {
+		res.Confidence += min(5*same, 10)
+	}
+	if len(rivals) > 0 {
+		res.Confidence -= 10
+		notes = append(notes, fmt.Sprintf("Competing signals of similar strength: %s.", strings.Join(rivals, ", ")))
+	}
+	res.Confidence = min(max(res.Confidence, 5), 95)
+	res.InvolvesApplicationCode = res.Category == CategoryCode
+	res.Evidence = sc.evidence(hits, win)
+	res.AffectedComponents = sc.components(in, p, tests)
+	res.Reasoning = reasoning(sc.line(p.lines[0]), s, res, hits, win, notes)
+	return res
+}
+
+// evidence is the winning hit's lines, then one line from each of up to two
+// other hits, verbatim.
+func (sc scanned) evidence(hits []hit, win int) []string {
+	var out []string
+	add := func(sp span) {
+		if l := sc.line(sp); l != "" && !slices.Contains(out, l) && len(out) < maxEvidence {
+			out = append(out, l)
+		}
+	}
+	for _, sp := range hits[win].lines {
+		add(sp)
+	}
+	others := 0
+	for i, h := range hits {
+		if i == win || others == 2 {
+			continue
+		}
+		others++
+		add(h.lines[0])
+	}
+	return out
+}
+
+func reasoning(line string, s *signature, res AnalysisResult, hits []hit, win int, notes []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Rule %q (%s, precedence %d) matched: %q.", s.name, s.category, s.tier, line)
+	if res.Category != s.category {
+		fmt.Fprintf(&b, " Reclassified as %s.", res.Category)
+	}
+	for _, n := range notes {
+		b.WriteString(" " + n)
+	}
+	var also []string
+	for i, h := range hits {
+		if i != win {
+			also = append(also, fmt.Sprintf("%s (%s)", h.sig.name, h.sig.category))
+		}
+	}
+	if len(also) > 0 {
+		fmt.Fprintf(&b, " Also matched, lower precedence: %s.", strings.Join(also, ", "))
+	}
+	if s.transient && res.Category != CategoryCode {
+		b.WriteString(" A plain re-run is expected to pass.")
+	} else {
+		b.WriteString(" A re-run is not expected to help; a person has to change something.")
+	}
+	return b.String()
+}
