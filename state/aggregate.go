@@ -102,6 +102,7 @@ func (s *Store) Aggregate(ctx context.Context, q MetricsQuery) (Aggregate, error
 				agg.Remediations++
 				if *m.RemediationSuccess {
 					successes++
+					resolution.add(m.TotalLatencyMS)
 				}
 			}
 			detection.add(m.DetectionLatencyMS)

@@ -172,3 +172,24 @@ func testRetention(t *testing.T, open backend) {
 		t.Errorf("second ApplyRetention = %+v, %v; want nothing deleted", again, err)
 	}
 }
+
+func testRetentionRefusesBadCutoff(t *testing.T, open backend) {
+	s := open(t, state.Options{Now: func() time.Time { return t0 }}).Store
+	mustCreate(t, s, failure("acme/api", 600, t0.Add(-time.Hour)))
+	for _, tc := range []struct {
+		name   string
+		cutoff time.Time
+	}{
+		{"zero", time.Time{}},
+		{"future", t0.Add(time.Second)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := s.ApplyRetention(context.Background(), tc.cutoff); !errors.Is(err, state.ErrInvalid) {
+				t.Errorf("ApplyRetention err = %v, want ErrInvalid", err)
+			}
+		})
+	}
+	if list, _ := s.ListFailures(context.Background(), state.FailureQuery{}); len(list) != 1 {
+		t.Errorf("a refused retention deleted records: %d left", len(list))
+	}
+}

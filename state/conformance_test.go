@@ -38,6 +38,7 @@ func runConformance(t *testing.T, open backend) {
 		{"Aggregate", testAggregate},
 		{"Settings", testSettings},
 		{"Retention", testRetention},
+		{"RetentionRefusesBadCutoff", testRetentionRefusesBadCutoff},
 		{"EvictionPolicy", testEvictionPolicy},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })

@@ -183,7 +183,6 @@ func (s *Store) Transition(ctx context.Context, id string, from, to Status, ev A
 			return fmt.Errorf("transition %s %s -> %s: status is %s: %w", id, from, to, rec.Status, ErrConflict)
 		}
 		next := rec
-		next.FailedJobs = append([]FailedJob(nil), rec.FailedJobs...)
 		if mutate != nil {
 			mutate(&next)
 		}

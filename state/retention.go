@@ -55,8 +55,14 @@ return n
 // markers and metrics; metrics records first recorded before it (even if
 // their failure was never stored); audit entries whose ts is before it.
 // Cursors, settings and the analysis cache (which expires by itself) are
-// kept. It is idempotent and safe to run from several replicas.
+// kept. It is idempotent and safe to run from several replicas. A zero or
+// future cutoff is refused.
 func (s *Store) ApplyRetention(ctx context.Context, cutoff time.Time) (RetentionResult, error) {
+	if cutoff.IsZero() || cutoff.After(s.now()) {
+		// A zero or future cutoff is a misconfiguration that would delete
+		// nothing or everything; neither is what anyone meant.
+		return RetentionResult{}, fmt.Errorf("%w: retention cutoff %s is zero or in the future", ErrInvalid, cutoff)
+	}
 	var res RetentionResult
 	var err error
 	if res.Failures, res.Metrics, err = s.expireFailures(ctx, cutoff); err != nil {

@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"time"
 
@@ -16,6 +17,13 @@ const RetentionInterval = time.Hour
 
 // Scheduler enqueues the periodic tasks: one poll per watched repository
 // per poll_interval, and retention every hour.
+//
+// Each repository polls at its own phase within the interval (a hash of
+// its name), so a hundred repositories do not hit GitHub in the same
+// second. A repository's first slot after start (or after a reload adds
+// it) is only noted, not polled: the poll of that slot ran before the
+// restart, or, on a fresh install, the first poll comes at the next slot.
+// That keeps consecutive polls exactly one interval apart.
 //
 // It is not asynq's Scheduler on purpose. That one registers fixed tasks,
 // syncs config changes only every few minutes, and its Unique lock is
@@ -69,9 +77,13 @@ func (s *Scheduler) Once(ctx context.Context) int {
 	n := 0
 	for _, repo := range cfg.Watched() {
 		interval := cfg.PollInterval
-		slot := now.Truncate(interval)
+		slot := Slot(now, interval, repo)
 		key := "poll:" + repo
-		if s.last[key].Equal(slot) {
+		if prev, seen := s.last[key]; !seen {
+			s.last[key] = slot
+			s.log().Info("first poll scheduled", "repo", repo, "at", slot.Add(interval))
+			continue
+		} else if prev.Equal(slot) {
 			continue
 		}
 		task, err := NewPollTask(repo)
@@ -95,6 +107,15 @@ func (s *Scheduler) Once(ctx context.Context) int {
 		}
 	}
 	return n
+}
+
+// Slot is the start of the poll period of repo that holds now: periods
+// are interval long and shifted by a per-repository phase.
+func Slot(now time.Time, interval time.Duration, repo string) time.Time {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(repo))
+	phase := time.Duration(h.Sum64() % uint64(interval))
+	return now.Add(-phase).Truncate(interval).Add(phase)
 }
 
 // enqueue keeps the task ID for a whole period, so a scheduler that starts

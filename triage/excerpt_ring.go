@@ -12,6 +12,7 @@ type byteRing struct {
 	max     int
 	pos     int  // next write index once full
 	wrapped bool // older bytes have been overwritten
+	dropped byte // the newest byte overwritten: '\n' means no partial line
 }
 
 func newByteRing(max int) byteRing { return byteRing{max: max} }
@@ -20,6 +21,7 @@ func (r *byteRing) reset() {
 	r.buf = r.buf[:0]
 	r.pos = 0
 	r.wrapped = false
+	r.dropped = 0
 }
 
 func (r *byteRing) writeLine(line []byte) {
@@ -31,6 +33,11 @@ var lf = []byte{'\n'}
 
 func (r *byteRing) write(p []byte) {
 	if len(p) >= r.max {
+		if len(p) > r.max {
+			r.dropped = p[len(p)-r.max-1]
+		} else if len(r.buf) > 0 {
+			r.dropped = r.buf[(r.pos+len(r.buf)-1)%len(r.buf)]
+		}
 		p = p[len(p)-r.max:]
 		r.buf = append(r.buf[:0], p...)
 		r.pos = 0
@@ -50,7 +57,9 @@ func (r *byteRing) write(p []byte) {
 		r.wrapped = true
 	}
 	for len(p) > 0 {
-		n := copy(r.buf[r.pos:], p)
+		n := min(len(r.buf)-r.pos, len(p))
+		r.dropped = r.buf[r.pos+n-1]
+		copy(r.buf[r.pos:], p[:n])
 		p = p[n:]
 		r.pos = (r.pos + n) % r.max
 	}
@@ -64,8 +73,10 @@ func (r *byteRing) lines() []string {
 		data = make([]byte, 0, r.max)
 		data = append(data, r.buf[r.pos:]...)
 		data = append(data, r.buf[:r.pos]...)
-		if i := bytes.IndexByte(data, '\n'); i >= 0 && i < len(data)-1 {
-			data = data[i+1:]
+		if r.dropped != '\n' {
+			if i := bytes.IndexByte(data, '\n'); i >= 0 && i < len(data)-1 {
+				data = data[i+1:]
+			}
 		}
 	} else {
 		data = r.buf

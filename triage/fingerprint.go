@@ -43,7 +43,7 @@ func fingerprintText(s string) string {
 var (
 	// Temp and workspace paths differ per runner and per run; the part of
 	// a workspace path inside the repository is kept, it names the file.
-	maskTemp = regexp.MustCompile(`(^|[^A-Za-z0-9_./\\-])(?:` +
+	maskTemp = regexp.MustCompile(`(^|[^A-Za-z0-9_./\\>-])(?:` +
 		`(?:/home/runner/work/_temp|/Users/runner/work/_temp|/__w/_temp|/tmp|/var/tmp|/private/var/folders|/var/folders|/private/tmp)/[^\s'"]*` +
 		`|[A-Za-z]:\\a\\_temp\\[^\s'"]*` +
 		`|[A-Za-z]:\\Users\\[^\\\s'"]+\\AppData\\Local\\Temp(?:\\[^\s'"]*)?` +
@@ -64,7 +64,7 @@ var (
 // MaskVolatile replaces the parts of a log line that change from run to run
 // of the same failure: temp and workspace paths, timestamps, UUIDs, IP
 // addresses, durations, hex hashes and SHAs, and numbers (ports, line
-// numbers, counts). Exit codes and HTTP statuses are kept. It is
+// numbers, counts, versions). Exit codes and HTTP statuses are kept. It is
 // idempotent: masking masked text changes nothing.
 func MaskVolatile(s string) string {
 	s = maskTemp.ReplaceAllString(s, "${1}<tmp>")
@@ -76,15 +76,16 @@ func MaskVolatile(s string) string {
 	return maskNumbers(s)
 }
 
-// maskNumbers replaces standalone numbers with <n> and hex runs (0x…, or 7+
-// hex digits with a digit among them: SHAs, addresses) with <hex>. A digit
-// run glued to a letter is part of a name (TS2322, x64, sha256) and stays.
+// maskNumbers replaces standalone numbers and hex hashes with <n>, and 0x…
+// values with <hex>. One token for both on purpose: a short SHA can be all
+// digits, and a counter can grow a digit, between two runs of one failure.
+// A run glued to a letter is part of a name (TS2322, x64, sha256) and
+// stays; so do hex-letter words shorter than a short SHA ("cafe", "bad").
 func maskNumbers(s string) string {
 	var b strings.Builder
 	last := 0
 	for i := 0; i < len(s); {
-		c := s[i]
-		if !isHexByte(c) || i > 0 && isWordByte(s[i-1]) {
+		if !isHexByte(s[i]) || i > 0 && isWordByte(s[i-1]) {
 			i++
 			continue
 		}
@@ -93,6 +94,7 @@ func maskNumbers(s string) string {
 			j++
 		}
 		run := s[i:j]
+		digits := strings.Trim(run, "0123456789") == ""
 		var repl string
 		switch {
 		case run == "0" && j+1 < len(s) && (s[j] == 'x' || s[j] == 'X') && isHexByte(s[j+1]):
@@ -106,18 +108,28 @@ func maskNumbers(s string) string {
 			}
 			j, repl = k, "<hex>"
 		case j < len(s) && isWordByte(s[j]):
-			i = j // glued to a name on the right ("64bit", "abc_1")
+			i = j // glued to a name on the right ("64bit")
 			continue
-		case len(run) >= 7 && strings.IndexAny(run, "0123456789") >= 0:
-			repl = "<hex>"
-		case strings.Trim(run, "0123456789") == "":
-			if keepsNumber(s[:i]) {
-				i = j
-				continue
+		case digits && keepsNumber(s[:i]):
+			i = j
+			continue
+		case digits:
+			// A dotted number (1.2.3, 30.5) is one value.
+			for j+1 < len(s) && s[j] == '.' && isDigitByte(s[j+1]) {
+				k := j + 1
+				for k < len(s) && isDigitByte(s[k]) {
+					k++
+				}
+				if k < len(s) && isWordByte(s[k]) {
+					break
+				}
+				j = k
 			}
 			repl = "<n>"
+		case len(run) >= 7:
+			repl = "<n>"
 		default:
-			i = j // a word made of hex letters ("deadbeef", "cafe")
+			i = j // a short word of hex letters
 			continue
 		}
 		b.WriteString(s[last:i])
@@ -130,6 +142,8 @@ func maskNumbers(s string) string {
 	b.WriteString(s[last:])
 	return b.String()
 }
+
+func isDigitByte(c byte) bool { return '0' <= c && c <= '9' }
 
 func keepsNumber(before string) bool {
 	tail := strings.ToLower(before[max(0, len(before)-12):])

@@ -26,7 +26,7 @@ var rootCauseMarkers = []string{
 	"deadline exceeded", "has exceeded the maximum execution time",
 	"lost communication with the server", "received a shutdown signal",
 	"AssertionError", "AssertionFailedError", "assertion failed", "Assertion failed",
-	"cannot find symbol", "not declared", "undeclared", "undefined reference", "error TS", "error[E",
+	"cannot find symbol", "not declared", "undeclared", "undefined reference", "undefined: ", "error TS", "error[E",
 	"SyntaxError", "TypeError", "ReferenceError", "NullPointerException", "Unhandled exception",
 	"Cannot find module", "cannot find module", "ModuleNotFoundError", "No module named", "ImportError",
 	"command not found", "No such file or directory",
@@ -49,7 +49,7 @@ var errorLineInfixes = []string{"error:", "Error:", "ERROR:", "Exception:", "Exc
 // lineStrength rates one normalized line.
 func lineStrength(line string) int {
 	t := strings.TrimSpace(line)
-	if t == "" || isTraceFrame(t) || isExitWrapper(t) {
+	if t == "" || isTraceFrame(t) || isExitWrapper(t) || strings.HasPrefix(t, "##[error]"+exitPhrase) {
 		return strengthNone
 	}
 	if strings.HasPrefix(t, "##[") && !strings.HasPrefix(t, "##[error]") {
@@ -136,9 +136,9 @@ func chooseReason(in reasonInput) string {
 	for _, m := range in.errMarks {
 		t := strings.TrimSpace(m.text)
 		switch {
-		case t == "":
+		case t == "", strings.HasPrefix(t, exitPhrase):
 		case isExitWrapper(t):
-			if weakMark == "" && !strings.HasPrefix(t, exitPhrase) {
+			if weakMark == "" {
 				weakMark = t
 			}
 		default:
@@ -172,7 +172,7 @@ func strongest(lines []logLine) string {
 	if best < 0 {
 		return ""
 	}
-	text := strings.TrimSpace(lines[best].text)
+	text := strings.TrimPrefix(strings.TrimSpace(lines[best].text), "##[error]")
 	if bestTier >= strengthError && strings.HasSuffix(text, ":") || bestTier == strengthOutcome {
 		text = joinContinuation(text, lines[best+1:], bestTier == strengthOutcome, indentOf(lines[best].text))
 	}

@@ -185,7 +185,11 @@ func (sc scanned) find(s *signature) []span {
 func (sc scanned) line(sp span) string {
 	start, end := sp.start, sp.end
 	if end-start > maxEvidenceLine {
-		start = max(sp.start, sp.mstart-maxEvidenceLine/3)
+		// Keep the line's beginning when the match fits in the first
+		// window; otherwise centre the window on the match.
+		if sp.mend-sp.start > maxEvidenceLine {
+			start = max(sp.start, sp.mstart-maxEvidenceLine/3)
+		}
 		end = min(sp.end, start+maxEvidenceLine)
 		for start > sp.start && !utf8.RuneStart(sc.text[start]) {
 			start--
@@ -295,9 +299,12 @@ func reasoning(line string, s *signature, res AnalysisResult, hits []hit, win in
 	if len(also) > 0 {
 		fmt.Fprintf(&b, " Also matched, lower precedence: %s.", strings.Join(also, ", "))
 	}
-	if s.transient && res.Category != CategoryCode {
+	switch {
+	case s.assertion && res.Category == CategoryFlakyTest:
+		b.WriteString(" One re-run is the cheapest way to tell a flaky test from a regression.")
+	case s.transient && res.Category != CategoryCode:
 		b.WriteString(" A plain re-run is expected to pass.")
-	} else {
+	default:
 		b.WriteString(" A re-run is not expected to help; a person has to change something.")
 	}
 	return b.String()

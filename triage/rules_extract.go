@@ -31,6 +31,7 @@ var testNameRules = []struct {
 	{re(`^\s*failed ([\w.]+) \[\d`), ""},
 	{re(`([\w@/.-]+\.(?:spec|test|cy)\.[cm]?[jt]sx?):\d+`), ""},
 	{re(`^\s*\d+\) ([^\n]+)\n\s+([^\n]+):\s*\n`), " "},
+	{re(`error trace:\s+(\S+_test\.go):\d+`), ""},
 }
 
 // testNames returns up to three failing test identifiers.
@@ -49,7 +50,7 @@ func (sc scanned) testNames() []string {
 			if r.sep == "<" && len(parts) == 2 {
 				name = parts[1] + "." + parts[0]
 			}
-			name = strings.TrimSuffix(name, ":")
+			name = cleanPath(strings.TrimSuffix(name, ":"))
 			if name != "" && !slices.Contains(out, name) {
 				out = append(out, name)
 			}
@@ -75,8 +76,14 @@ func (sc scanned) components(in Input, p hit, tests []string) []string {
 	if p.sig.extract != nil {
 		for _, sp := range p.lines {
 			m := p.sig.extract.FindSubmatchIndex(sc.low[sp.start:sp.end])
-			if len(m) >= 4 && m[2] >= 0 {
-				add(cleanPath(sc.text[sp.start+m[2] : sp.start+m[3]]))
+			// The first group that took part in the match is the value.
+			for g := 2; g+1 < len(m); g += 2 {
+				if m[g] >= 0 {
+					add(cleanPath(sc.text[sp.start+m[g] : sp.start+m[g+1]]))
+					break
+				}
+			}
+			if len(out) > 0 {
 				break
 			}
 		}

@@ -7,7 +7,7 @@ var fixCompile = steps(
 	"If the error appeared after a dependency or toolchain bump, adapt the code to the new API or pin the previous version.")
 
 // fileRef captures a source path with a line number in compiler output.
-var fileRef = re(`((?:[\w@.+-]+/)*[\w@.+-]+\.(?:ts|tsx|js|jsx|mjs|cjs|vue|java|kt|kts|scala|go|rs|c|cc|cpp|cxx|h|hpp|m|mm|swift|cs|fs|vb|py|rb|php|ex|exs))(?:[:(\[]\s*\d+|\s*\(\d+)`)
+var fileRef = re(`(/?(?:[\w@.+-]+/)*[\w@.+-]+\.(?:ts|tsx|js|jsx|mjs|cjs|vue|java|kt|kts|scala|go|rs|c|cc|cpp|cxx|h|hpp|m|mm|swift|cs|fs|vb|py|rb|php|ex|exs))(?::\[?\d+|\(\d+|\[\d+|\s+\(\d+)`)
 
 // codeSignatures: the code itself is wrong. Never auto-remediated.
 var codeSignatures = []signature{
@@ -15,7 +15,7 @@ var codeSignatures = []signature{
 		name: "typescript-error", category: CategoryCode, tier: tierCompile,
 		patterns: pats(
 			`error ts\d{4,5}: `,
-			`^\s*ts\d{4,5}: `),
+			`error in [^\n]+\n\s*ts\d{4,5}: `),
 		risk: 8, effort: EffortMedium, confidence: 90, extract: fileRef,
 		component: "TypeScript sources", fix: fixCompile,
 	},

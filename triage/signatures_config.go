@@ -29,7 +29,7 @@ var configSignatures = []signature{
 			`##\[error\]response status code does not indicate success: 404`),
 		risk: 5, effort: EffortLow, confidence: 85,
 		component: "workflow action reference",
-		extract:   re("(?:resolve action [`'\"]?|download action 'https://api\\.github\\.com/repos/)([\\w.-]+/[\\w./-]+?)(?:[`'\"]|/tarball|/zipball|,|$)"),
+		extract:   re("(?:resolve action [`'\"]?|download action 'https://api\\.github\\.com/repos/)([\\w.-]+/[\\w./@-]+?)(?:[`'\"]|/tarball|/zipball|,|$)"),
 		fix: steps(
 			"Check the `uses:` reference in the workflow: owner/repo spelling and that the tag, branch or SHA exists (tags often do or do not carry a `v` prefix).",
 			"Pin to an existing release tag or full commit SHA of the action.",
@@ -184,7 +184,7 @@ var configSignatures = []signature{
 			`unable to locate executable file: `),
 		risk: 4, effort: EffortLow, confidence: 60,
 		component: "runner tools",
-		extract:   re(`(?:bash: (?:line \d+: )?|/bin/sh: \d+: )([\w./-]+)(?:: command not found|: not found)`),
+		extract:   re(`([\w.+-]+): command not found|/bin/sh: \d+: ([\w./+-]+): not found|unable to locate executable file: ([\w./+-]+)`),
 		fix: steps(
 			"A tool the step calls is not installed on the runner image (or not on PATH).",
 			"Install it in an earlier step or use the setup action for it; check the runner image changelog if it used to be preinstalled.",

@@ -206,7 +206,9 @@ var genericSignatures = []signature{
 			`network is unreachable`,
 			`no route to host`,
 			`connection refused`,
-			`\b50[234] (?:bad gateway|service unavailable|gateway time-?out)`),
+			`\b502 bad gateway`,
+			`\b503 service unavailable`,
+			`\b504 gateway time-?out`),
 		risk: 3, effort: EffortLow, confidence: 45, transient: true,
 		component: "network",
 		fix: steps(

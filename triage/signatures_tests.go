@@ -181,7 +181,7 @@ var assertionSignatures = []signature{
 			`assertionerror(?: \[err_assertion\])?: `,
 			`\d+ failing\s*$`,
 			`tests:\s+\d+ failed`,
-			`^\s*(?:fail|×|✕|✗) +[\w@/.-]+\.(?:test|spec|cy)\.[cm]?[jt]sx?`),
+			`^\s*fail +[\w@/.-]+\.(?:test|spec|cy)\.[cm]?[jt]sx?`),
 		risk: 5, effort: EffortMedium, confidence: 40, transient: true, tests: true,
 		component: "test suite", fix: fixAssertion,
 	},

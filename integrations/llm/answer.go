@@ -193,3 +193,33 @@ func (a answer) result(redact func(string) string) triage.AnalysisResult {
 	}
 	return r
 }
+
+// AnswerJSON renders r the way the model must answer (the schema above), so
+// a fake model (openaisim's Default in `ccm sandbox`, tests) can answer with
+// the rule-based analyzer's verdict through the real validation path.
+func AnswerJSON(r triage.AnalysisResult) (string, error) {
+	a := answer{
+		Category:                string(r.Category),
+		RiskScore:               r.RiskScore,
+		Confidence:              r.Confidence,
+		Effort:                  string(r.Effort),
+		ProposedFix:             r.ProposedFix,
+		Actions:                 []answerAction{},
+		AffectedComponents:      append([]string{}, r.AffectedComponents...),
+		InvolvesApplicationCode: r.InvolvesApplicationCode,
+		Evidence:                append([]string{}, r.Evidence...),
+		Reasoning:               r.Reasoning,
+	}
+	for _, act := range r.Actions {
+		out := answerAction{Type: string(act.Type), Key: act.Key, Title: act.Title, Body: act.Body, Files: []answerFile{}}
+		for _, f := range act.Files {
+			out.Files = append(out.Files, answerFile(f))
+		}
+		a.Actions = append(a.Actions, out)
+	}
+	b, err := json.Marshal(a)
+	if err != nil {
+		return "", fmt.Errorf("answer json: %w", err)
+	}
+	return string(b), nil
+}

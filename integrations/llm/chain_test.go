@@ -2,6 +2,7 @@ package llm
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -97,7 +98,7 @@ func TestChain(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := Chain{Rules: tt.rules}
+			c := Chain{Rules: tt.rules, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))}
 			if !tt.noLLM {
 				srv := openaisim.New(t)
 				srv.Enqueue(tt.replies...)

@@ -3,6 +3,7 @@ package llm
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -126,26 +127,45 @@ func lastUser(req openai.ChatCompletionRequest) string {
 	return ""
 }
 
+// fataler is what both *testing.T and *rapid.T offer.
+type fataler interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
 // loggedExcerpt returns the lines between the nonce markers of a request,
 // the way a fake model would read them.
-func loggedExcerpt(t testing.TB, req openai.ChatCompletionRequest) (nonce string, lines []string) {
+func loggedExcerpt(t fataler, req openai.ChatCompletionRequest) (nonce string, lines []string) {
 	t.Helper()
+	nonce, lines, err := excerptOf(req)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return nonce, lines
+}
+
+func excerptOf(req openai.ChatCompletionRequest) (nonce string, lines []string, err error) {
+	if len(req.Messages) < 2 {
+		return "", nil, fmt.Errorf("request has %d messages", len(req.Messages))
+	}
 	user := req.Messages[1].Content
-	m := regexp.MustCompile(`<<<CI_LOG_BEGIN ([0-9a-f]+)>>>\n`).FindStringSubmatchIndex(user)
+	m := beginMarker.FindStringSubmatchIndex(user)
 	if m == nil {
-		t.Fatalf("no begin marker in user message:\n%s", user)
+		return "", nil, fmt.Errorf("no begin marker in user message:\n%s", user)
 	}
 	nonce = user[m[2]:m[3]]
 	end := strings.Index(user, "<<<CI_LOG_END "+nonce+">>>")
-	if end < m[1] {
-		t.Fatalf("no end marker for nonce %s", nonce)
+	if end < m[1]-1 {
+		return "", nil, fmt.Errorf("no end marker for nonce %s", nonce)
 	}
-	body := strings.TrimSuffix(user[m[1]:end], "\n")
+	body := strings.TrimSuffix(user[m[1]:max(end, m[1])], "\n")
 	if body == "" {
-		return nonce, nil
+		return nonce, nil, nil
 	}
-	return nonce, strings.Split(body, "\n")
+	return nonce, strings.Split(body, "\n"), nil
 }
+
+var beginMarker = regexp.MustCompile(`<<<CI_LOG_BEGIN ([0-9a-f]+)>>>\n`)
 
 // rulesStub is a rule-based verdict for Chain tests.
 func rulesStub(risk, confidence int, appCode bool) func(Request) triage.AnalysisResult {

@@ -1,0 +1,72 @@
+// Package state owns everything ccm keeps in Redis: failure records and
+// their status changes, the audit stream, metrics, polling cursors and
+// dedup markers, the analysis cache, runtime settings, and retention. No
+// other package talks to Redis directly (asynq keeps its own "asynq:" keys
+// on the same server).
+//
+// # Key layout
+//
+// Every key starts with the prefix (default "ccm:"). The layout is a
+// contract operators script against; it only grows.
+//
+//	ccm:failure:<id>            hash    one failure: json (the FailureRecord as JSON, the truth),
+//	                                    status, category (of its analysis), repo,
+//	                                    detected_at (RFC3339Nano), rev (compare-and-set revision)
+//	ccm:failures                zset    failure IDs scored by detection time (unix ms)
+//	ccm:failures:repo:<repo>    zset    the same, one per repository
+//	ccm:processed               zset    every failure ID ever ingested (dedup marker), by detection ms
+//	ccm:cursors                 hash    repo -> last run time seen by the poller (RFC3339, UTC, fixed width)
+//	ccm:cache:analysis:<fp>     string  AnalysisResult JSON for a failure fingerprint, with a TTL
+//	ccm:metrics:<id>            hash    one failure's metrics, one field per MetricsRecord JSON name
+//	ccm:metrics                 zset    failure IDs with metrics, by first-recorded time (unix ms)
+//	ccm:settings                hash    runtime settings set from Slack; they win over the config file
+//	ccm:audit                   stream  the audit trail (below)
+//	ccm:audit:last-id           string  the last audit entry ID ccm assigned
+//	ccm:audit:max-lag-ms        string  how far an audit entry's ID may run ahead of its ts
+//
+// A failure ID is "owner/repo#run_id.attempt", e.g. "acme/api#123456.1".
+//
+// # Audit stream
+//
+// Every entry of ccm:audit carries all of these fields, empty when unset:
+// ts (RFC3339Nano, UTC), action_type, actor, failure_id, repo, category,
+// request_id, outcome, details (a JSON object, "{}" when empty), error.
+// Action types: detection, analysis, validation, approval, remediation,
+// config, error, alert, retention. Outcomes: success, failure, pending.
+//
+//	redis-cli XREVRANGE ccm:audit + - COUNT 20
+//
+// Entry IDs are assigned by ccm from ts: an entry's ID is never earlier
+// than its ts, and equals it (to the ms) whenever entries are written in
+// time order, so an ID range is a time range. An entry older than the
+// newest one (replicas' clocks apart, a caller-supplied time) gets the
+// newest ID's ms with the next sequence number; ccm:audit:max-lag-ms
+// records the largest such gap, and time queries and retention widen their
+// ID range by it, then filter on ts. The stream is capped near
+// Options.AuditMaxLen (XADD MAXLEN ~) and trimmed by retention.
+//
+// # Why a hash with a JSON field
+//
+// A record is stored as encoding/json produces it and read back the same
+// way, so it round-trips exactly (int64 run IDs, nanosecond times, nil
+// versus empty). Lua scripts never decode or re-encode it: cjson would
+// round large integers and turn empty arrays into objects. The few fields a
+// script or filter needs (status, rev, repo, category, detected_at) sit
+// beside the JSON in the same hash, written by the same script, so they
+// cannot disagree with it. Transition reads the record, applies the
+// caller's change in Go, and writes it back with a Lua compare-and-set on
+// rev and status together with the audit entry, retrying when only an
+// in-place update raced with it.
+//
+// # Atomicity and deployment
+//
+// Every change that touches several keys is one Lua script whose comment
+// lists its KEYS and ARGV; a state change and its audit entry are written
+// in the same script, so neither exists without the other. Scripts receive
+// all their keys in KEYS; on Redis Cluster they must share a slot, so use a
+// hash-tagged prefix such as "{ccm}:" (and build the ClusterClient yourself
+// and pass it to New). Redis must run with maxmemory-policy noeviction, or
+// it may silently drop records, audit entries and queued tasks; Open
+// refuses any other policy. Everything works on Redis 6.2+ and on the
+// embedded miniredis used when REDIS_URL is unset.
+package state

@@ -1,0 +1,177 @@
+package tasks_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/sashabaranov/go-openai"
+
+	"github.com/ccm-ci/ccm/integrations/llm"
+	"github.com/ccm-ci/ccm/sim/openaisim"
+	"github.com/ccm-ci/ccm/state"
+	"github.com/ccm-ci/ccm/tasks"
+	"github.com/ccm-ci/ccm/triage"
+)
+
+// recordFailure stores a detected failure directly, as ingest would.
+func recordFailure(t *testing.T, h *harness, runID int64, fingerprint string) string {
+	t.Helper()
+	id := tasks.FailureID(testRepo, runID, 1)
+	now := time.Now().UTC()
+	rec := state.FailureRecord{
+		ID: id, Repo: testRepo, RunID: runID, RunAttempt: 1, RunURL: "https://github.com/acme/web/actions/runs/1",
+		Workflow: "CI", Branch: "main", CommitSHA: "abc", Actor: "octocat", Status: state.StatusDetected,
+		FailedJobs:    []state.FailedJob{{ID: 1, Name: "test", Conclusion: "failure", FailedSteps: []string{"Run npm ci"}}},
+		FailureReason: "npm error code ECONNRESET", Fingerprint: fingerprint,
+		LogExcerpt: "Run npm ci\nnpm error code ECONNRESET\nnpm error network aborted\n", DetectedAt: now, UpdatedAt: now,
+	}
+	ev := state.AuditEntry{Timestamp: now, Actor: "test", ActionType: state.ActionDetection, FailureID: id, Repo: testRepo, Outcome: state.OutcomeSuccess}
+	if _, err := h.store.CreateFailure(context.Background(), rec, ev); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func analyzeTask(t *testing.T, id string) *asynq.Task {
+	t.Helper()
+	task, err := tasks.NewAnalyzeTask(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return task
+}
+
+const validAnswer = `{"category":"infrastructure","risk_score":2,"confidence":85,"effort":"low",
+"proposed_fix":"Re-run the failed jobs; the registry connection was reset.",
+"actions":[{"type":"rerun_failed_jobs","key":"","title":"","body":"","files":[]}],
+"affected_components":["npm registry"],"involves_application_code":false,
+"evidence":["npm error code ECONNRESET"],"reasoning":"A reset connection to the registry is transient."}`
+
+func newLLMChain(t *testing.T, ai *openaisim.Server) llm.Chain {
+	t.Helper()
+	a, err := llm.New(llm.Options{
+		APIKey: "sk-test", BaseURL: ai.URL, Redact: triage.Redact, MaxAttempts: 2,
+		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return llm.Chain{LLM: a, Rules: rulesFor}
+}
+
+func TestAnalyzeStoresAnalysisAndAdvances(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	id := recordFailure(t, h, 7, "fp-rules")
+	if err := h.h.HandleAnalyze(ctx, analyzeTask(t, id)); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := h.store.GetFailure(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Status != state.StatusAnalyzed || rec.Analysis == nil {
+		t.Fatalf("status %s, analysis %v: want analyzed with an analysis", rec.Status, rec.Analysis)
+	}
+	if err := rec.Analysis.Validate(); err != nil || rec.Analysis.Source != triage.SourceRules {
+		t.Errorf("analysis %+v: %v", rec.Analysis, err)
+	}
+	evs := h.audit(t, state.AuditQuery{FailureID: id, ActionType: state.ActionAnalysis})
+	if len(evs) != 1 || evs[0].Category != string(rec.Analysis.Category) {
+		t.Fatalf("analysis audit events = %+v", evs)
+	}
+	// At-least-once delivery: a second run of the task changes nothing.
+	if err := h.h.HandleAnalyze(ctx, analyzeTask(t, id)); err != nil {
+		t.Fatal(err)
+	}
+	if evs := h.audit(t, state.AuditQuery{FailureID: id, ActionType: state.ActionAnalysis}); len(evs) != 1 {
+		t.Errorf("analysis events after a duplicate = %d, want 1", len(evs))
+	}
+}
+
+// Issue 3's cache measurement: 100 failures sharing 10 fingerprints,
+// analyzed by 10 concurrent workers, cost 10 LLM calls.
+func TestAnalyzeCacheAvoidsLLMCalls(t *testing.T) {
+	ai := openaisim.New(t)
+	ai.Default(func(openai.ChatCompletionRequest) openaisim.Reply {
+		return openaisim.Reply{Content: validAnswer, PromptTokens: 900, CompletionTokens: 120}
+	})
+	h := newHarness(t, newLLMChain(t, ai))
+	ctx := context.Background()
+	ids := make(chan string, 100)
+	for i := range 100 {
+		ids <- recordFailure(t, h, int64(1000+i), fmt.Sprintf("fp-%d", i%10))
+	}
+	close(ids)
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range ids {
+				if err := h.h.HandleAnalyze(ctx, analyzeTask(t, id)); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	calls := len(ai.Requests())
+	t.Logf("100 failures, 10 fingerprints: %d LLM calls (%d avoided by the cache)", calls, 100-calls)
+	if calls != 10 {
+		t.Fatalf("LLM calls = %d, want 10", calls)
+	}
+	cached := 0
+	for i := range 100 {
+		rec, err := h.store.GetFailure(ctx, tasks.FailureID(testRepo, int64(1000+i), 1))
+		if err != nil || rec.Analysis == nil {
+			t.Fatalf("failure %d not analyzed: %v", i, err)
+		}
+		if rec.Analysis.Source == triage.SourceCache {
+			cached++
+		}
+	}
+	if cached != 90 {
+		t.Errorf("analyses from the cache = %d, want 90", cached)
+	}
+}
+
+func TestAnalyzeFallbackIsAudited(t *testing.T) {
+	ai := openaisim.New(t)
+	ai.Default(func(openai.ChatCompletionRequest) openaisim.Reply {
+		return openaisim.Reply{Status: 500, Content: "upstream exploded"}
+	})
+	h := newHarness(t, newLLMChain(t, ai))
+	ctx := context.Background()
+	id := recordFailure(t, h, 8, "fp-down")
+	if err := h.h.HandleAnalyze(ctx, analyzeTask(t, id)); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := h.store.GetFailure(ctx, id)
+	if rec.Analysis == nil || rec.Analysis.Source != triage.SourceRules {
+		t.Fatalf("analysis = %+v, want the rules' answer", rec.Analysis)
+	}
+	evs := h.audit(t, state.AuditQuery{FailureID: id, ActionType: state.ActionAnalysis})
+	if len(evs) != 1 || evs[0].Details["fallback_reason"] == nil {
+		t.Fatalf("analysis event = %+v, want a fallback_reason", evs)
+	}
+	if evs := h.audit(t, state.AuditQuery{FailureID: id, ActionType: state.ActionAlert}); len(evs) != 1 || evs[0].Details["severity"] != "warning" {
+		t.Errorf("fallback alert = %+v, want one warning", evs)
+	}
+	// A rules answer is not cached: the next failure tries the LLM again.
+	if _, ok, _ := h.store.CachedAnalysis(ctx, "fp-down"); ok {
+		t.Error("a fallback analysis was cached")
+	}
+}
+
+func TestAnalyzeUnknownFailureIsNotRetried(t *testing.T) {
+	h := newHarness(t, nil)
+	err := h.h.HandleAnalyze(context.Background(), analyzeTask(t, "acme/web#404.1"))
+	if err == nil {
+		t.Fatal("analysis of an unknown failure succeeded")
+	}
+}

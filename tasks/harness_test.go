@@ -1,0 +1,144 @@
+package tasks_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/ccm-ci/ccm/config"
+	"github.com/ccm-ci/ccm/integrations/github"
+	"github.com/ccm-ci/ccm/integrations/llm"
+	"github.com/ccm-ci/ccm/metrics"
+	"github.com/ccm-ci/ccm/sim/githubsim"
+	"github.com/ccm-ci/ccm/state"
+	"github.com/ccm-ci/ccm/state/statetest"
+	"github.com/ccm-ci/ccm/tasks"
+	"github.com/ccm-ci/ccm/tasks/taskstest"
+	"github.com/ccm-ci/ccm/triage"
+)
+
+// harness is the pipeline on real parts: the GitHub fake behind the real
+// client, the store on the real Redis, a real asynq queue on an embedded
+// Redis, and the rule-based analyzer.
+type harness struct {
+	gh      *githubsim.Server
+	client  *github.Client
+	env     *statetest.Env
+	store   *state.Store
+	queue   *taskstest.Queue
+	h       *tasks.Handlers
+	deps    tasks.Deps
+	metrics *metrics.Metrics
+	logs    *syncBuffer
+	cfg     *config.Config
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+const testRepo = "acme/web"
+
+func newHarness(t *testing.T, analyzer tasks.Analyzer) *harness {
+	t.Helper()
+	gh := githubsim.New(t)
+	gh.AddRepo(testRepo)
+	client, err := github.New(github.Options{
+		Token: "ghp_test", BaseURL: gh.URL, MaxAttempts: 3,
+		InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
+		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := statetest.OpenRedis(t, state.Options{})
+	logs := &syncBuffer{}
+	cfg := configWith(time.Minute, testRepo)
+	if analyzer == nil {
+		analyzer = llm.Chain{Rules: rulesFor}
+	}
+	h := &harness{gh: gh, client: client, env: env, store: env.Store, queue: taskstest.New(t),
+		metrics: metrics.New(), logs: logs, cfg: cfg}
+	h.deps = tasks.Deps{
+		GitHub: client, Store: env.Store, Queue: h.queue.Client, Analyzer: analyzer,
+		Config: func() *config.Config { return h.cfg }, Metrics: h.metrics,
+		Logger:   slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		CacheTTL: time.Hour,
+	}
+	h.h = tasks.NewHandlers(h.deps)
+	return h
+}
+
+func rulesFor(req llm.Request) triage.AnalysisResult {
+	return triage.Classify(triage.Input{Reason: req.Reason, Text: req.Excerpt, FailingStep: req.FailingStep, JobName: req.Job, Repo: req.Repo})
+}
+
+// failedRun adds a failed run with one failed job whose log is log.
+func (h *harness) failedRun(t *testing.T, log string) githubsim.Run {
+	t.Helper()
+	return h.gh.AddRun(testRepo, githubsim.Run{
+		Conclusion: "failure", Name: "CI", HeadBranch: "main",
+		Jobs: []githubsim.Job{
+			{Name: "lint", Conclusion: "success", Steps: []githubsim.Step{{Number: 1, Name: "Run lint", Status: "completed", Conclusion: "success"}}},
+			{Name: "test", Conclusion: "failure", Log: log, Steps: []githubsim.Step{
+				{Number: 1, Name: "Set up job", Status: "completed", Conclusion: "success"},
+				{Number: 2, Name: "Run npm ci", Status: "completed", Conclusion: "failure"},
+			}},
+		},
+	})
+}
+
+func ingestTask(t *testing.T, run githubsim.Run) *asynq.Task {
+	t.Helper()
+	task, err := tasks.NewIngestTask(tasks.IngestPayload{Repo: testRepo, RunID: run.ID, Attempt: max(run.Attempt, 1), Source: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return task
+}
+
+func payloadTask(t *testing.T, typ string, v any) *asynq.Task {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return asynq.NewTask(typ, b)
+}
+
+func (h *harness) audit(t *testing.T, q state.AuditQuery) []state.AuditEntry {
+	t.Helper()
+	got, err := h.store.QueryAudit(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+const npmLog = `2024-05-05T14:25:20.1000000Z ##[group]Run npm ci
+2024-05-05T14:25:21.2000000Z npm ci
+2024-05-05T14:25:22.3000000Z npm error code ECONNRESET
+2024-05-05T14:25:22.3000000Z npm error network aborted
+2024-05-05T14:25:22.4000000Z npm error network This is a problem related to network connectivity.
+2024-05-05T14:25:22.5000000Z ##[error]Process completed with exit code 1.
+2024-05-05T14:25:22.6000000Z ##[endgroup]
+`

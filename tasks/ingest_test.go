@@ -1,0 +1,148 @@
+package tasks_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ccm-ci/ccm/sim/githubsim"
+	"github.com/ccm-ci/ccm/state"
+	"github.com/ccm-ci/ccm/tasks"
+)
+
+func TestIngestRecordsFailureAndEnqueuesAnalysis(t *testing.T) {
+	h := newHarness(t, nil)
+	secret := "ghp_" + strings.Repeat("a1B2", 9)
+	run := h.failedRun(t, npmLog+"2024-05-05T14:25:23Z token="+secret+"\n")
+	ctx := context.Background()
+
+	if err := h.h.HandleIngest(ctx, ingestTask(t, run)); err != nil {
+		t.Fatal(err)
+	}
+	id := tasks.FailureID(testRepo, run.ID, 1)
+	rec, err := h.store.GetFailure(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Status != state.StatusDetected || rec.Repo != testRepo || rec.RunID != run.ID || rec.Branch != "main" ||
+		rec.CommitSHA != run.HeadSHA || rec.Actor == "" || rec.RunURL == "" || rec.Workflow != "CI" {
+		t.Errorf("record metadata incomplete: %+v", rec)
+	}
+	if len(rec.FailedJobs) != 1 || rec.FailedJobs[0].Name != "test" || len(rec.FailedJobs[0].FailedSteps) != 1 {
+		t.Errorf("failed jobs = %+v, want the test job with its failed step", rec.FailedJobs)
+	}
+	if !strings.Contains(rec.FailureReason, "ECONNRESET") {
+		t.Errorf("reason = %q", rec.FailureReason)
+	}
+	if strings.Contains(rec.LogExcerpt, secret) {
+		t.Errorf("the stored excerpt holds the secret")
+	}
+	if rec.Fingerprint == "" {
+		t.Error("no fingerprint")
+	}
+	if evs := h.audit(t, state.AuditQuery{FailureID: id, ActionType: state.ActionDetection}); len(evs) != 1 {
+		t.Errorf("detection audit events = %d, want 1", len(evs))
+	}
+	if got := h.queue.Pending(t, tasks.QueueDefault, tasks.TypeAnalyze); len(got) != 1 || got[0].ID != "analyze:"+id {
+		t.Errorf("analyze tasks = %+v, want one with ID analyze:%s", got, id)
+	}
+	m, err := h.store.Metrics(ctx, id)
+	if err != nil || m.FailureID != id {
+		t.Errorf("detection metrics = %+v, %v", m, err)
+	}
+}
+
+// Fifty concurrent ingests of one run: one record, one audit event, one
+// analysis task, and GitHub asked only by those that got in before the
+// record existed.
+func TestIngestIdempotentUnder50ConcurrentDuplicates(t *testing.T) {
+	h := newHarness(t, nil)
+	run := h.failedRun(t, npmLog)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 50)
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- h.h.HandleIngest(ctx, ingestTask(t, run))
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := tasks.FailureID(testRepo, run.ID, 1)
+	if evs := h.audit(t, state.AuditQuery{FailureID: id}); len(evs) != 1 {
+		t.Fatalf("audit events = %d, want exactly 1", len(evs))
+	}
+	recs, err := h.store.ListFailures(ctx, state.FailureQuery{Repo: testRepo})
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("records = %d (%v), want 1", len(recs), err)
+	}
+	if n := len(h.queue.Pending(t, tasks.QueueDefault, tasks.TypeAnalyze)); n != 1 {
+		t.Fatalf("analyze tasks = %d, want 1", n)
+	}
+
+	// A later duplicate changes nothing and asks GitHub nothing.
+	before, _ := h.store.GetFailure(ctx, id)
+	h.gh.ResetRequests()
+	if err := h.h.HandleIngest(ctx, ingestTask(t, run)); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := h.store.GetFailure(ctx, id)
+	if !after.UpdatedAt.Equal(before.UpdatedAt) || after.Status != before.Status {
+		t.Errorf("duplicate ingest changed the record: %+v -> %+v", before, after)
+	}
+	if n := len(h.gh.Requests()); n != 0 {
+		t.Errorf("duplicate ingest made %d GitHub requests, want 0", n)
+	}
+}
+
+func TestIngestSkipsRunThatDidNotFail(t *testing.T) {
+	h := newHarness(t, nil)
+	run := h.gh.AddRun(testRepo, githubsim.Run{Conclusion: "success", Jobs: []githubsim.Job{{Name: "test", Conclusion: "success"}}})
+	if err := h.h.HandleIngest(context.Background(), ingestTask(t, run)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.store.GetFailure(context.Background(), tasks.FailureID(testRepo, run.ID, 1)); err == nil {
+		t.Fatal("a successful run was recorded as a failure")
+	}
+}
+
+// On its last attempt an ingest whose logs cannot be downloaded records
+// the failure anyway, marked "logs unavailable", and never drops it.
+func TestIngestRecordsWhenLogsUnavailable(t *testing.T) {
+	h := newHarness(t, nil)
+	run := h.failedRun(t, npmLog)
+	h.gh.FailNext(githubsim.RouteLogBlob, githubsim.Fault{BreakAfterBytes: 10, Count: -1})
+	if err := h.h.HandleIngest(context.Background(), ingestTask(t, run)); err != nil {
+		t.Fatal(err) // direct calls run as the last attempt
+	}
+	rec, err := h.store.GetFailure(context.Background(), tasks.FailureID(testRepo, run.ID, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rec.LogUnavailable || !strings.Contains(rec.FailureReason, "logs unavailable") || !strings.Contains(rec.FailureReason, "Run npm ci") {
+		t.Errorf("record = reason %q, log_unavailable %v; want logs unavailable naming the failed step", rec.FailureReason, rec.LogUnavailable)
+	}
+}
+
+func TestIngestMissingRunIsAuditedAndAlerted(t *testing.T) {
+	h := newHarness(t, nil)
+	task := ingestTask(t, githubsim.Run{ID: 999999})
+	err := h.h.HandleIngest(context.Background(), task)
+	if err == nil {
+		t.Fatal("ingest of a run GitHub does not know succeeded")
+	}
+	if evs := h.audit(t, state.AuditQuery{ActionType: state.ActionAlert}); len(evs) != 1 {
+		t.Errorf("alert events = %d, want 1", len(evs))
+	}
+	if evs := h.audit(t, state.AuditQuery{ActionType: state.ActionError}); len(evs) != 1 || evs[0].Error == "" {
+		t.Errorf("error events = %+v, want 1 with the error text", evs)
+	}
+}
