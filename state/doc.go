@@ -67,6 +67,7 @@
 // hash-tagged prefix such as "{ccm}:" (and build the ClusterClient yourself
 // and pass it to New). Redis must run with maxmemory-policy noeviction, or
 // it may silently drop records, audit entries and queued tasks; Open
-// refuses any other policy. Everything works on Redis 6.2+ and on the
+// refuses any other policy. It needs Redis 6.2 or later (XTRIM MINID,
+// exclusive stream ranges); the same suite passes on Redis 7.0 and on the
 // embedded miniredis used when REDIS_URL is unset.
 package state

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/state/statetest"
 	"github.com/redis/go-redis/v9"
@@ -82,5 +83,27 @@ func TestOpenErrorsHideThePassword(t *testing.T) {
 				t.Errorf("error leaks the password: %v", err)
 			}
 		})
+	}
+}
+
+// Managed Redis services often disable CONFIG: ccm warns and carries on.
+// miniredis has no CONFIG either, so it stands in for such a service here.
+func TestCheckEvictionPolicyWithoutConfig(t *testing.T) {
+	var logs bytes.Buffer
+	m := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	s := state.New(rdb, state.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err := s.CheckEvictionPolicy(context.Background()); err != nil {
+		t.Errorf("CheckEvictionPolicy = %v, want nil", err)
+	}
+	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "noeviction") {
+		t.Errorf("no warning in logs:\n%s", logs.String())
+	}
+	m.Close() // now the server does not answer at all: that is an error
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := s.CheckEvictionPolicy(ctx); err == nil {
+		t.Error("CheckEvictionPolicy with Redis down = nil, want an error")
 	}
 }

@@ -139,7 +139,8 @@ func (s *Store) CheckEvictionPolicy(ctx context.Context) error {
 	}
 	res, err := s.rdb.ConfigGet(ctx, "maxmemory-policy").Result()
 	if err != nil {
-		if ctx.Err() != nil {
+		var refused redis.Error // the server answered, with a refusal
+		if !errors.As(err, &refused) {
 			return fmt.Errorf("check maxmemory-policy: %w", err)
 		}
 		s.log.Warn("cannot read maxmemory-policy (CONFIG disabled?); make sure it is noeviction or Redis may silently drop ccm's state and tasks",

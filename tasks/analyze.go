@@ -71,7 +71,7 @@ func (h *Handlers) HandleAnalyze(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("analyze %s: %w", id, err)
 	}
-	if fallback != "" {
+	if fallback != "" && fallback != llm.ErrNoAPIKey.Error() {
 		// The fallback is its own audit event: operators watch for a
 		// broken or misbehaving model separately from analyses.
 		h.d.raise(ctx, nil, Alert{Severity: SeverityWarning, Repo: rec.Repo, FailureID: id,

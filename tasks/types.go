@@ -49,8 +49,9 @@ var policies = map[string]policy{
 	// the last attempt records the failure without logs rather than drop it.
 	TypeIngest: {queue: QueueDefault, maxRetry: 3, timeout: 5 * time.Minute, retention: 24 * time.Hour},
 	// Analysis falls back to rules inside the handler, so retries are for
-	// Redis trouble only.
-	TypeAnalyze:   {queue: QueueDefault, maxRetry: 3, timeout: 3 * time.Minute, retention: 24 * time.Hour},
+	// Redis trouble only. The timeout covers the LLM's worst case: an
+	// answer and its repair, each retried 3 times at the 60 s timeout.
+	TypeAnalyze:   {queue: QueueDefault, maxRetry: 3, timeout: 10 * time.Minute, retention: 24 * time.Hour},
 	TypeRetention: {queue: QueueLow, maxRetry: 1, timeout: 10 * time.Minute, retention: 0},
 }
 

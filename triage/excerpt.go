@@ -81,36 +81,40 @@ type extractor struct {
 	scratch      []byte
 	pem          secretScrubber
 
-	stepName    string
-	sawStep     bool
-	section     byteRing // current step, last MaxSectionBytes
-	sectionLast int64    // line number of the last line in section
-	stepCands   []logLine
+	recent    recentRing // the tail, and the current step's section
+	stepName  string
+	sawStep   bool
+	stepStart int64 // offset in recent where the current step began
+	stepCands []logLine
 
 	failed     bool // a ##[error] has been seen
 	failStep   string
 	frozen     bool // the failing step ended; its section is kept below
 	fSection   []string
-	fLast      int64
-	fWrapped   bool
+	fLast      int64 // line number of its last line
+	fWrapped   bool  // its start was cut
 	fCands     []logLine
 	errMarks   []logLine // ##[error] lines, first MaxErrorLines distinct
 	errDropped bool
 	exitCode   int
-
-	tail lineRing
 }
 
 func newExtractor(opt Options) *extractor {
+	// Room for TailLines full-length lines (with a cut marker) and for the
+	// section, capped so that a huge TailLines cannot ask for gigabytes.
+	size := min(opt.TailLines*(opt.MaxLineBytes+64), maxRecentBytes)
+	size = max(size, opt.MaxSectionBytes) + opt.MaxLineBytes + 64
 	return &extractor{
 		opt:      opt,
-		section:  newByteRing(opt.MaxSectionBytes),
-		tail:     newLineRing(opt.TailLines),
+		recent:   newRecentRing(size),
 		exitCode: -1,
 	}
 }
 
-const readBufSize = 64 << 10
+const (
+	readBufSize    = 64 << 10
+	maxRecentBytes = 16 << 20
+)
 
 func (x *extractor) run(r io.Reader) error {
 	br := bufio.NewReaderSize(r, readBufSize)
@@ -203,14 +207,10 @@ func (x *extractor) handle(raw []byte) {
 		x.noteExit(line[len(uiExitPrefix)-len(exitPhrase):])
 	}
 
-	if !x.frozen {
-		x.section.writeLine(line)
-		x.sectionLast = x.kept
-		if len(x.stepCands) < x.opt.MaxErrorLines && cheapErrorStart(line) {
-			x.stepCands = append(x.stepCands, logLine{x.kept, string(line)})
-		}
+	if !x.frozen && len(x.stepCands) < x.opt.MaxErrorLines && cheapErrorStart(line) {
+		x.stepCands = append(x.stepCands, logLine{x.kept, string(line)})
 	}
-	x.tail.push(line)
+	x.recent.writeLine(line)
 }
 
 var (
@@ -246,8 +246,8 @@ func (x *extractor) startStep(name string) {
 	}
 	x.stepName = name
 	x.sawStep = true
+	x.stepStart = x.recent.written
 	if !x.frozen {
-		x.section.reset()
 		x.stepCands = x.stepCands[:0]
 	}
 }
@@ -255,11 +255,9 @@ func (x *extractor) startStep(name string) {
 // freeze keeps the failing step's section once the next step begins.
 func (x *extractor) freeze() {
 	x.frozen = true
-	x.fSection = x.section.lines()
-	x.fLast = x.sectionLast
-	x.fWrapped = x.section.wrapped
+	x.fSection, x.fWrapped = x.recent.linesSince(x.stepStart, x.opt.MaxSectionBytes)
+	x.fLast = x.kept - 1 // the line that opened the next step is not in it
 	x.fCands = x.stepCands
-	x.section = byteRing{}
 }
 
 func (x *extractor) noteExit(msg []byte) {

@@ -12,12 +12,13 @@ func (x *extractor) finish() Excerpt {
 	if x.inLong {
 		x.handle(x.finishLong())
 	}
-	secLines, secLast, wrapped, early := x.section.lines(), x.sectionLast, x.section.wrapped, x.stepCands
-	if x.frozen {
-		secLines, secLast, wrapped, early = x.fSection, x.fLast, x.fWrapped, x.fCands
+	secLines, secLast, wrapped, early := x.fSection, x.fLast, x.fWrapped, x.fCands
+	if !x.frozen {
+		secLines, wrapped = x.recent.linesSince(x.stepStart, x.opt.MaxSectionBytes)
+		secLast, early = x.kept, x.stepCands
 	}
 	section := numberLinesBack(secLines, secLast)
-	tail := numberLinesBack(x.tail.lines(), x.kept)
+	tail := numberLinesBack(x.recent.lastLines(x.opt.TailLines), x.kept)
 	secFirst := secLast + 1
 	if len(section) > 0 {
 		secFirst = section[0].no

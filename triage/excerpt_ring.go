@@ -5,82 +5,114 @@ import (
 	"strings"
 )
 
-// byteRing keeps the last max bytes of a stream of lines ("line\n" each).
-// It never grows past max, so a step that prints gigabytes costs max bytes.
-type byteRing struct {
-	buf     []byte
-	max     int
-	pos     int  // next write index once full
-	wrapped bool // older bytes have been overwritten
-	dropped byte // the newest byte overwritten: '\n' means no partial line
+// recentRing keeps the most recent bytes of the (normalized) log, one
+// "line\n" after another, in a fixed-size circle. Both the tail and the
+// current step's section are read out of it, so each line is copied once;
+// its size never changes, so a log of any length costs the same memory.
+type recentRing struct {
+	buf     []byte // grows to size, then is overwritten in a circle
+	size    int
+	written int64 // bytes ever written; buf[written % size] is the next slot
+	lost    byte  // the byte just before the oldest one held, once overwritten
 }
 
-func newByteRing(max int) byteRing { return byteRing{max: max} }
+func newRecentRing(size int) recentRing { return recentRing{size: size} }
 
-func (r *byteRing) reset() {
-	r.buf = r.buf[:0]
-	r.pos = 0
-	r.wrapped = false
-	r.dropped = 0
-}
-
-func (r *byteRing) writeLine(line []byte) {
-	r.write(line)
-	r.write(lf)
-}
-
-var lf = []byte{'\n'}
-
-func (r *byteRing) write(p []byte) {
-	if len(p) >= r.max {
-		if len(p) > r.max {
-			r.dropped = p[len(p)-r.max-1]
-		} else if len(r.buf) > 0 {
-			r.dropped = r.buf[(r.pos+len(r.buf)-1)%len(r.buf)]
+func (r *recentRing) writeLine(line []byte) {
+	if len(line) >= r.size {
+		line = line[len(line)-r.size+1:]
+	}
+	if len(r.buf) < r.size {
+		// Still growing: a small log allocates only what it needs.
+		if room := r.size - len(r.buf); len(line)+1 <= room {
+			r.buf = append(r.buf, line...)
+			r.buf = append(r.buf, '\n')
+			r.written += int64(len(line) + 1)
+			return
 		}
-		p = p[len(p)-r.max:]
-		r.buf = append(r.buf[:0], p...)
-		r.pos = 0
-		r.wrapped = true
-		return
+		r.buf = append(r.buf, make([]byte, r.size-len(r.buf))...)
 	}
-	if !r.wrapped && len(r.buf)+len(p) <= r.max {
-		r.buf = append(r.buf, p...)
-		return
+	if oldest := r.written + int64(len(line)+1) - int64(r.size); oldest > 0 {
+		r.lost = r.buf[(oldest-1)%int64(r.size)]
 	}
-	if !r.wrapped {
-		// First overflow: grow to max once, then overwrite in a circle.
-		fill := r.max - len(r.buf)
-		r.buf = append(r.buf, p[:fill]...)
-		p = p[fill:]
-		r.pos = 0
-		r.wrapped = true
+	pos := int(r.written % int64(r.size))
+	n := copy(r.buf[pos:], line)
+	if n < len(line) {
+		copy(r.buf, line[n:])
 	}
-	for len(p) > 0 {
-		n := min(len(r.buf)-r.pos, len(p))
-		r.dropped = r.buf[r.pos+n-1]
-		copy(r.buf[r.pos:], p[:n])
-		p = p[n:]
-		r.pos = (r.pos + n) % r.max
-	}
+	r.buf[(pos+len(line))%r.size] = '\n'
+	r.written += int64(len(line) + 1)
 }
 
-// lines returns the complete lines held, oldest first. When the ring has
-// wrapped, the first, partial line is dropped.
-func (r *byteRing) lines() []string {
-	var data []byte
-	if r.wrapped {
-		data = make([]byte, 0, r.max)
-		data = append(data, r.buf[r.pos:]...)
-		data = append(data, r.buf[:r.pos]...)
-		if r.dropped != '\n' {
+// oldest is the stream offset of the oldest byte still held.
+func (r *recentRing) oldest() int64 { return max(0, r.written-int64(len(r.buf))) }
+
+// since returns a copy of the bytes written from stream offset from (clamped
+// to what is held) to now.
+func (r *recentRing) since(from int64) []byte {
+	from = max(from, r.oldest())
+	n := int(r.written - from)
+	out := make([]byte, n)
+	if n == 0 {
+		return out
+	}
+	pos := int(from % int64(r.size))
+	c := copy(out, r.buf[pos:min(len(r.buf), pos+n)])
+	copy(out[c:], r.buf[:n-c])
+	return out
+}
+
+// byteBefore reports the byte just before stream offset off, if still held.
+func (r *recentRing) byteBefore(off int64) (byte, bool) {
+	if off == r.oldest() && off > 0 {
+		return r.lost, true
+	}
+	if off <= r.oldest() || off > r.written {
+		return 0, false
+	}
+	return r.buf[(off-1)%int64(r.size)], true
+}
+
+// linesSince returns the complete lines written from stream offset from,
+// keeping at most maxBytes of the newest ones. cut reports that older bytes
+// of that span were left out (or had already been overwritten).
+func (r *recentRing) linesSince(from int64, maxBytes int) (lines []string, cut bool) {
+	start := max(from, r.written-int64(maxBytes), r.oldest())
+	cut = start > from
+	data := r.since(start)
+	if start > 0 {
+		if b, ok := r.byteBefore(start); !ok || b != '\n' {
+			// Starts mid-line: drop the fragment.
 			if i := bytes.IndexByte(data, '\n'); i >= 0 && i < len(data)-1 {
 				data = data[i+1:]
 			}
 		}
-	} else {
-		data = r.buf
 	}
+	return splitRingLines(data), cut
+}
+
+// lastLines returns the last n complete lines held.
+func (r *recentRing) lastLines(n int) []string {
+	if n <= 0 || r.written == 0 {
+		return nil
+	}
+	from := r.oldest()
+	// Walk back over n newlines (the last byte is always one).
+	seen := 0
+	for off := r.written - 1; off > from; off-- {
+		if r.buf[(off-1)%int64(r.size)] == '\n' {
+			seen++
+			if seen == n {
+				from = off
+				break
+			}
+		}
+	}
+	lines, _ := r.linesSince(from, r.size)
+	return lines
+}
+
+func splitRingLines(data []byte) []string {
 	data = bytes.TrimSuffix(data, lf)
 	if len(data) == 0 {
 		return nil
@@ -88,30 +120,4 @@ func (r *byteRing) lines() []string {
 	return strings.Split(string(data), "\n")
 }
 
-// lineRing keeps the last n lines. Slots are reused, so after warm-up a
-// push is one copy and no allocation.
-type lineRing struct {
-	slots [][]byte
-	next  int
-	count int
-}
-
-func newLineRing(n int) lineRing { return lineRing{slots: make([][]byte, n)} }
-
-func (r *lineRing) push(line []byte) {
-	r.slots[r.next] = append(r.slots[r.next][:0], line...)
-	r.next = (r.next + 1) % len(r.slots)
-	if r.count < len(r.slots) {
-		r.count++
-	}
-}
-
-// lines returns the held lines, oldest first.
-func (r *lineRing) lines() []string {
-	out := make([]string, 0, r.count)
-	start := (r.next - r.count + len(r.slots)) % len(r.slots)
-	for i := range r.count {
-		out = append(out, string(r.slots[(start+i)%len(r.slots)]))
-	}
-	return out
-}
+var lf = []byte{'\n'}

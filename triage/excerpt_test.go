@@ -1,7 +1,6 @@
 package triage
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -530,17 +529,47 @@ func TestAlignTail(t *testing.T) {
 	}
 }
 
-func TestByteRing(t *testing.T) {
-	r := newByteRing(10)
-	for _, l := range []string{"aaaa", "bbbb", "cccc"} {
+func TestRecentRing(t *testing.T) {
+	tests := []struct {
+		name  string
+		size  int
+		lines []string
+		last  int
+		want  []string
+	}{
+		{name: "fits", size: 100, lines: []string{"a", "b", "c"}, last: 2, want: []string{"b", "c"}},
+		{name: "wrapped on a line boundary", size: 10, lines: []string{"aaaa", "bbbb", "cccc"}, last: 5, want: []string{"bbbb", "cccc"}},
+		{name: "wrapped mid-line drops the fragment", size: 12, lines: []string{"aaaa", "bbbb", "cccc"}, last: 5, want: []string{"bbbb", "cccc"}},
+		{name: "wrapped many times", size: 7, lines: []string{"a1", "b2", "c3", "d4", "e5", "f6", "g7"}, last: 5, want: []string{"f6", "g7"}},
+		{name: "oversized line keeps its end", size: 10, lines: []string{strings.Repeat("z", 30)}, last: 1, want: []string{strings.Repeat("z", 9)}},
+		{name: "empty", size: 10, last: 3, want: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRecentRing(tt.size)
+			for _, l := range tt.lines {
+				r.writeLine([]byte(l))
+			}
+			if diff := cmp.Diff(tt.want, r.lastLines(tt.last)); diff != "" {
+				t.Errorf("lastLines (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestRecentRing_LinesSince(t *testing.T) {
+	r := newRecentRing(64)
+	r.writeLine([]byte("before"))
+	step := r.written
+	for _, l := range []string{"step one", "step two", "step three"} {
 		r.writeLine([]byte(l))
 	}
-	if diff := cmp.Diff([]string{"bbbb", "cccc"}, r.lines()); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
+	lines, cut := r.linesSince(step, 1000)
+	if diff := cmp.Diff([]string{"step one", "step two", "step three"}, lines); diff != "" || cut {
+		t.Errorf("whole step (-want +got):\n%s cut=%v", diff, cut)
 	}
-	r.reset()
-	r.writeLine(bytes.Repeat([]byte("z"), 30))
-	if got := r.lines(); len(got) != 1 || len(got[0]) != 9 {
-		t.Errorf("oversized line: %q", got)
+	lines, cut = r.linesSince(step, 15)
+	if diff := cmp.Diff([]string{"step three"}, lines); diff != "" || !cut {
+		t.Errorf("last 15 bytes (-want +got):\n%s cut=%v", diff, cut)
 	}
 }

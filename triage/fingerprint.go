@@ -42,7 +42,10 @@ func fingerprintText(s string) string {
 
 var (
 	// Temp and workspace paths differ per runner and per run; the part of
-	// a workspace path inside the repository is kept, it names the file.
+	// a workspace path inside the repository is kept, it names the file. A
+	// temp path must start a word; '>' counts as part of a word because
+	// every mask ends with it, and "<uuid>/tmp/x" must mask the same way
+	// twice.
 	maskTemp = regexp.MustCompile(`(^|[^A-Za-z0-9_./\\>-])(?:` +
 		`(?:/home/runner/work/_temp|/Users/runner/work/_temp|/__w/_temp|/tmp|/var/tmp|/private/var/folders|/var/folders|/private/tmp)/[^\s'"]*` +
 		`|[A-Za-z]:\\a\\_temp\\[^\s'"]*` +

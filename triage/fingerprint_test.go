@@ -56,7 +56,7 @@ var hex16 = regexp.MustCompile(`^[0-9a-f]{16}$`)
 
 func TestFingerprint_SameFailureAcrossRuns(t *testing.T) {
 	// The same failure, as two different runs print it.
-	run1 := ghLog(append(withSetup(
+	run1 := ghLog(withSetup(
 		"##[group]Run go test ./...",
 		"##[endgroup]",
 		"=== RUN   TestUpload",
@@ -67,8 +67,8 @@ func TestFingerprint_SameFailureAcrossRuns(t *testing.T) {
 		"FAIL\tgithub.com/o/r/upload\t600.123s",
 		"open /tmp/go-build2349871/b001/upload.test: run 8d3c1f2a9b at 2024-01-02T03:04:05Z",
 		"##[error]Process completed with exit code 1.",
-	))...)
-	run2 := ghLog(append(withSetup(
+	)...)
+	run2 := ghLog(withSetup(
 		"##[group]Run go test ./...",
 		"##[endgroup]",
 		"=== RUN   TestUpload",
@@ -79,7 +79,7 @@ func TestFingerprint_SameFailureAcrossRuns(t *testing.T) {
 		"FAIL\tgithub.com/o/r/upload\t601.9s",
 		"open /tmp/go-build9911/b001/upload.test: run 77aa01ff3c at 2024-02-03T11:22:33Z",
 		"##[error]Process completed with exit code 1.",
-	))...)
+	)...)
 	ex1, ex2 := extract(t, run1, Options{}), extract(t, run2, Options{})
 	fp1, fp2 := Fingerprint(ex1.Reason, ex1.ErrorLines), Fingerprint(ex2.Reason, ex2.ErrorLines)
 	if !hex16.MatchString(fp1) {

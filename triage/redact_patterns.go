@@ -8,11 +8,15 @@ import (
 // secretPattern is one recognisable secret format. replace returns what a
 // match becomes, or ok=false to leave that match alone.
 type secretPattern struct {
+	needs   []string // the regexp only runs when one of these occurs
 	re      *regexp.Regexp
 	replace func(s string, m []int) (repl string, ok bool)
 }
 
 func (p secretPattern) apply(s string) string {
+	if !containsAnyOf(s, p.needs) {
+		return s
+	}
 	ms := p.re.FindAllStringSubmatchIndex(s, -1)
 	if ms == nil {
 		return s
@@ -44,20 +48,22 @@ func redactAs(kind string) func(string, []int) (string, bool) {
 // pattern needs a trigger there (see mayContainSecret), or it never runs.
 var secretPatterns = []secretPattern{
 	{ // https://user:pass@host keeps scheme and host.
-		re: regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)[^/\s:@'"]+:[^/\s@'"]+@`),
+		needs: []string{"://"},
+		re:    regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)[^/\s:@'"]+:[^/\s@'"]+@`),
 		replace: func(s string, m []int) (string, bool) {
 			return s[m[2]:m[3]] + "[REDACTED:url_credentials]@", true
 		},
 	},
-	{re: regexp.MustCompile(`gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,251}`), replace: redactAs("github_token")},
-	{re: regexp.MustCompile(`xox[abposre]-[A-Za-z0-9-]{10,}|xapp-[0-9]+-[A-Za-z0-9-]{10,}`), replace: redactAs("slack_token")},
-	{re: regexp.MustCompile(`(?:AKIA|ASIA)[A-Z0-9]{16}`), replace: redactAs("aws_access_key_id")},
-	{re: regexp.MustCompile(`AIza[0-9A-Za-z_\-]{35}`), replace: redactAs("google_api_key")},
-	{re: regexp.MustCompile(`glpat-[A-Za-z0-9_\-]{20,}`), replace: redactAs("gitlab_token")},
-	{re: regexp.MustCompile(`npm_[A-Za-z0-9]{36}`), replace: redactAs("npm_token")},
-	{re: regexp.MustCompile(`eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*`), replace: redactAs("jwt")},
+	{needs: []string{"ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_"}, re: regexp.MustCompile(`gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,251}`), replace: redactAs("github_token")},
+	{needs: []string{"xox", "xapp-"}, re: regexp.MustCompile(`xox[abposre]-[A-Za-z0-9-]{10,}|xapp-[0-9]+-[A-Za-z0-9-]{10,}`), replace: redactAs("slack_token")},
+	{needs: []string{"AKIA", "ASIA"}, re: regexp.MustCompile(`(?:AKIA|ASIA)[A-Z0-9]{16}`), replace: redactAs("aws_access_key_id")},
+	{needs: []string{"AIza"}, re: regexp.MustCompile(`AIza[0-9A-Za-z_\-]{35}`), replace: redactAs("google_api_key")},
+	{needs: []string{"glpat-"}, re: regexp.MustCompile(`glpat-[A-Za-z0-9_\-]{20,}`), replace: redactAs("gitlab_token")},
+	{needs: []string{"npm_"}, re: regexp.MustCompile(`npm_[A-Za-z0-9]{36}`), replace: redactAs("npm_token")},
+	{needs: []string{"eyJ"}, re: regexp.MustCompile(`eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*`), replace: redactAs("jwt")},
 	{ // OpenAI keys: sk-, sk-proj-, sk-svcacct-, sk-admin-.
-		re: regexp.MustCompile(`sk-(?:proj-|svcacct-|admin-)?([A-Za-z0-9_\-]{20,})`),
+		needs: []string{"sk-"},
+		re:    regexp.MustCompile(`sk-(?:proj-|svcacct-|admin-)?([A-Za-z0-9_\-]{20,})`),
 		replace: func(s string, m []int) (string, bool) {
 			if m[0] > 0 && secretAlnum(s[m[0]-1]) {
 				return "", false // "task-…", "disk-…"

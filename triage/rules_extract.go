@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"bytes"
 	"fmt"
 	"path"
 	"regexp"
@@ -13,32 +14,37 @@ import (
 // runs on the lowercased text; the captured groups are cut from the original
 // text and joined with sep (so "Class.method" keeps its case).
 var testNameRules = []struct {
-	re  *regexp.Regexp
+	p   pattern
 	sep string
 }{
-	{re(`--- fail: (\S+)`), ""},
-	{re(`running tests:[ \t]*\n[ \t]+(\S+) \(`), ""},
-	{re(`^failed ([\w/.-]+\.py::[^\s]+)`), ""},
-	{re(`^_{3,} ([\w.\[\]:-]+) _{3,}\s*$`), ""},
-	{re(`^fail: (\w+ \([\w.]+\))`), ""},
-	{re(`● ([^\n›]+› [^\n]+)`), ""},
-	{re(`(?:^|\s)(?:fail|×|✕|✗) +([\w@/.-]+\.(?:test|spec|cy)\.[cm]?[jt]sx?)`), ""},
-	{re(`(\w+)\((?:[\w$]+\.)*(\w+)\)\s+time elapsed: [^\n]*<<< (?:failure|error)!`), "<"},
-	{re(`at (?:[\w$]+\.)+?(\w*test\w*)\.(\w+)\([\w$]+\.(?:java|kt|scala|groovy):\d+\)`), "."},
-	{re(`^rspec (\./spec/[^\s]+)`), ""},
-	{re(`---- (\S+) stdout ----`), ""},
-	{re(`\[  failed  \] ([\w./]+)`), ""},
-	{re(`^\s*failed ([\w.]+) \[\d`), ""},
-	{re(`([\w@/.-]+\.(?:spec|test|cy)\.[cm]?[jt]sx?):\d+`), ""},
-	{re(`^\s*\d+\) ([^\n]+)\n\s+([^\n]+):\s*\n`), " "},
-	{re(`error trace:\s+(\S+_test\.go):\d+`), ""},
+	{mustPattern(`--- fail: (\S+)`, ""), ""},
+	{mustPattern(`running tests:[ \t]*\n[ \t]+(\S+) \(`, ""), ""},
+	{mustPattern(`^failed ([\w/.-]+\.py::[^\s]+)`, ""), ""},
+	{mustPattern(`^____* ([\w.\[\]:-]+) ____*\s*$`, ""), ""},
+	{mustPattern(`^fail: (\w+ \([\w.]+\))`, ""), ""},
+	{mustPattern(`● ([^\n›]+› [^\n]+)`, ""), ""},
+	{mustPattern(`(?:^|\s)fail +([\w@/.-]+\.(?:test|spec|cy)\.[cm]?[jt]sx?)`, ""), ""},
+	{mustPattern(`(\w+)\((?:[\w$]+\.)*(\w+)\)\s+time elapsed: [^\n]*<<< (?:failure|error)!`, ""), "<"},
+	{mustPattern(`at (?:[\w$]+\.)+?(\w*test\w*)\.(\w+)\([\w$]+\.(?:java|kt|scala|groovy):\d+\)`, ""), "."},
+	{mustPattern(`^rspec (\./spec/[^\s]+)`, ""), ""},
+	{mustPattern(`---- (\S+) stdout ----`, ""), ""},
+	{mustPattern(`\[  failed  \] ([\w./]+)`, ""), ""},
+	{mustPattern(`^\s*failed ([\w.]+) \[\d`, ""), ""},
+	{mustPattern(`([\w@/.-]+\.spec\.[cm]?[jt]sx?):\d+`, ""), ""},
+	{mustPattern(`([\w@/.-]+\.test\.[cm]?[jt]sx?):\d+`, ""), ""},
+	{mustPattern(`([\w@/.-]+\.cy\.[cm]?[jt]sx?):\d+`, ""), ""},
+	{mustPattern(`\d+ failing\s*\n\s*1\) ([^\n]+)\n\s+([^\n]+):\s*\n`, ""), " "},
+	{mustPattern(`error trace:\s+(\S+_test\.go):\d+`, ""), ""},
 }
 
 // testNames returns up to three failing test identifiers.
 func (sc scanned) testNames() []string {
 	var out []string
 	for _, r := range testNameRules {
-		for _, m := range r.re.FindAllSubmatchIndex(sc.low, 3) {
+		if r.p.lit != "" && (!sc.tris.mayContain(r.p.tris) || !bytes.Contains(sc.low, []byte(r.p.lit))) {
+			continue
+		}
+		for _, m := range r.p.re.FindAllSubmatchIndex(sc.low, 3) {
 			var parts []string
 			for g := 2; g+1 < len(m); g += 2 {
 				if m[g] >= 0 {

@@ -70,6 +70,14 @@ func hasUpperOutsideEscape(expr string) bool {
 	return false
 }
 
+func TestTestNameRulesHavePrefilter(t *testing.T) {
+	for _, r := range testNameRules {
+		if len(r.p.lit) < 3 {
+			t.Errorf("test-name rule %q has no usable prefilter literal (%q)", r.p.re, r.p.lit)
+		}
+	}
+}
+
 func TestRequiredLiteral(t *testing.T) {
 	tests := []struct{ expr, want string }{
 		{expr: `no space left on device`, want: "no space left on device"},

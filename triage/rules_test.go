@@ -66,6 +66,8 @@ func TestSignaturesPlatform(t *testing.T) {
 		{name: "jenkins build timeout", log: "Build timed out (after 60 minutes). Marking the build as aborted.", wantSig: "ci-step-timeout", wantCat: CategoryTimeout},
 		{name: "travis no output", log: "No output has been received in the last 10m0s, this potentially indicates a stalled build or something wrong with the build itself.", wantSig: "ci-no-output-timeout", wantCat: CategoryTimeout},
 		{name: "circleci no output", log: "Too long with no output (exceeded 10m0s): context deadline exceeded", wantSig: "ci-no-output-timeout", wantCat: CategoryTimeout},
+		{name: "docker daemon missing", log: "docker: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?", wantSig: "docker-daemon-unavailable", wantCat: CategoryInfrastructure},
+		{name: "gradle daemon killed", log: "FAILURE: Build failed with an exception.\n* What went wrong:\nGradle build daemon disappeared unexpectedly (it may have been killed or may have crashed)", wantSig: "oom-killed", wantCat: CategoryInfrastructure},
 		{name: "shutdown beats test failure", log: "--- FAIL: TestFoo (0.01s)\n##[error]The runner has received a shutdown signal.", wantSig: "runner-shutdown-signal", wantCat: CategoryInfrastructure},
 	})
 }
@@ -86,6 +88,9 @@ func TestSignaturesConfig(t *testing.T) {
 		{name: "set-env disabled", log: "Error: Unable to process command '::set-env name=PATH::/opt/bin' successfully.\nError: The `set-env` command is disabled.", wantSig: "ci-config-invalid", wantCat: CategoryConfig},
 		{name: "image missing", log: "Error response from daemon: manifest for ghcr.io/acme/builder:v9 not found: manifest unknown: manifest unknown", wantSig: "container-image-missing", wantCat: CategoryConfig, wantComp: "ghcr.io/acme/builder:v9"},
 		{name: "yarn engine", log: "error eslint-plugin-x@5.0.0: The engine \"node\" is incompatible with this module. Expected version \">=18\". Got \"16.20.2\"", wantSig: "toolchain-engine-mismatch", wantCat: CategoryConfig},
+		{name: "npm publish twice", log: "npm ERR! code E403\nnpm ERR! 403 403 Forbidden - PUT https://registry.npmjs.org/pkg - You cannot publish over the previously published versions: 1.2.3.", wantSig: "release-already-published", wantCat: CategoryConfig},
+		{name: "java release mismatch", log: "[ERROR] Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin:3.11.0:compile (default-compile) on project app: Fatal error compiling: error: release version 21 not supported", wantSig: "toolchain-engine-mismatch", wantCat: CategoryConfig},
+		{name: "aws credentials", log: "Unable to locate credentials. You can configure credentials by running \"aws configure\".", wantSig: "auth-credentials-invalid", wantCat: CategoryConfig},
 		{name: "command not found", log: "/home/runner/work/_temp/abc.sh: line 1: protoc: command not found\nError: Process completed with exit code 127.", wantSig: "command-not-found", wantCat: CategoryConfig, wantComp: "protoc"},
 	})
 }
@@ -110,6 +115,8 @@ func TestSignaturesDependency(t *testing.T) {
 		{name: "npm eintegrity", log: "npm ERR! code EINTEGRITY\nnpm ERR! sha512-abc integrity checksum failed when using sha512: wanted sha512-abc but got sha512-def. (12345 bytes)", wantSig: "npm-integrity-mismatch", wantCat: CategoryDependency},
 		{name: "bundler", log: "Bundler::GemNotFound: Could not find nokogiri-1.15.0 in any of the sources", wantSig: "ruby-bundler-mismatch", wantCat: CategoryDependency},
 		{name: "python module missing", log: "Traceback (most recent call last):\n  File \"app.py\", line 1, in <module>\n    import requests\nModuleNotFoundError: No module named 'requests'", wantSig: "python-module-missing", wantCat: CategoryDependency, wantComp: "requests"},
+		{name: "wheel build", log: "  error: subprocess-exited-with-error\n  × Building wheel for pyyaml (pyproject.toml) did not run successfully.\n  ERROR: Failed building wheel for pyyaml\nERROR: Could not build wheels for pyyaml, which is required to install pyproject.toml-based projects", wantSig: "dependency-build-failed", wantCat: CategoryDependency, wantComp: "pyyaml"},
+		{name: "node module", log: "Error: Cannot find module 'dotenv'\nRequire stack:\n- /home/runner/work/a/a/index.js", wantSig: "node-module-missing", wantCat: CategoryDependency, wantComp: "dotenv"},
 		{name: "apt package", log: "E: Unable to locate package libssl1.1", wantSig: "dependency-version-missing", wantCat: CategoryDependency},
 	})
 }
@@ -128,6 +135,7 @@ func TestSignaturesNetwork(t *testing.T) {
 		{name: "apt dns", log: "W: Failed to fetch http://archive.ubuntu.com/ubuntu/dists/jammy/InRelease  Temporary failure resolving 'archive.ubuntu.com'", wantSig: "git-remote-network", wantCat: CategoryInfrastructure},
 		{name: "cache service error", log: "Error: getCacheEntry failed: Cache service responded with 503", wantSig: "actions-cache-service-error", wantCat: CategoryInfrastructure},
 		{name: "corrupt cache", log: "/usr/bin/tar: Unexpected EOF in archive\n/usr/bin/tar: Error is not recoverable: exiting now\nWarning: Tar failed with error: The process '/usr/bin/tar' failed with exit code 2", wantSig: "cache-archive-corrupt", wantCat: CategoryInfrastructure},
+		{name: "terraform lock", log: "Error: Error acquiring the state lock\n\nError message: ConditionalCheckFailedException: The conditional request failed", wantSig: "external-service-busy", wantCat: CategoryInfrastructure},
 		{name: "bare dns", log: "curl: (6) Could not resolve host: downloads.example.org", wantSig: "network-error", wantCat: CategoryInfrastructure},
 	})
 }
@@ -170,6 +178,7 @@ func TestSignaturesTests(t *testing.T) {
 		{name: "rspec", log: "  1) User validates email\n     Failure/Error: expect(user).to be_valid\n       expected #<User> to be valid\n\nrspec ./spec/models/user_spec.rb:12 # User validates email", wantSig: "ruby-test-failure", wantCat: CategoryFlakyTest, wantComp: "test: ./spec/models/user_spec.rb:12"},
 		{name: "rust test", log: "---- tests::it_works stdout ----\nthread 'tests::it_works' panicked at src/lib.rs:10:9:\nassertion `left == right` failed\n  left: 4\n right: 5", wantSig: "native-test-failure", wantCat: CategoryFlakyTest, wantComp: "test: tests::it_works"},
 		{name: "gtest", log: "[  FAILED  ] MathTest.Adds (0 ms)\n[  FAILED  ] 1 test, listed below:", wantSig: "native-test-failure", wantCat: CategoryFlakyTest},
+		{name: "xctest", log: "/Users/runner/work/a/a/Tests/AppTests.swift:12: error: -[AppTests testSum] : XCTAssertEqual failed: (\"1\") is not equal to (\"2\")", wantSig: "native-test-failure", wantCat: CategoryFlakyTest},
 		{name: "maven summary", log: "[ERROR] There are test failures.\n[ERROR] Please refer to /build/target/surefire-reports for the individual test results.", wantSig: "test-run-failed", wantCat: CategoryFlakyTest},
 		{name: "timeout beats assertion", log: "--- FAIL: TestA (0.10s)\n    a_test.go:9: expected 1, got 2\npanic: test timed out after 5m0s", wantSig: "go-test-timeout", wantCat: CategoryTimeout},
 	})

@@ -97,9 +97,10 @@ type signature struct {
 // log, with a literal that must occur for the expression to be tried at all
 // (cheap prefilter, derived from the expression).
 type pattern struct {
-	lit string
-	re  *regexp.Regexp
-	not *regexp.Regexp // a matched line that also matches not is ignored
+	lit  string
+	tris []uint32 // trigram hashes of lit, for the bitset prefilter
+	re   *regexp.Regexp
+	not  *regexp.Regexp // a matched line that also matches not is ignored
 }
 
 // pats compiles expressions written for lowercased text. Each expression is
@@ -118,6 +119,7 @@ func patNot(expr, not string) pattern { return mustPattern(expr, not) }
 func mustPattern(expr, not string) pattern {
 	re := regexp.MustCompile("(?m)" + expr)
 	p := pattern{re: re, lit: requiredLiteral(expr)}
+	p.tris = trigramHashes(p.lit)
 	if not != "" {
 		p.not = regexp.MustCompile(not)
 	}

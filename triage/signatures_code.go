@@ -98,6 +98,7 @@ var codeSignatures = []signature{
 			mustPattern(`module not found: error: can't resolve '[^'\n]+'`, ""),
 			mustPattern(`\[vite\]: rollup failed to resolve import`, ""),
 			mustPattern(`^failed to compile\.?\s*$`, ""),
+			mustPattern(`error: cannot find module '\.{1,2}/[^'\n]+'`, ""),
 		},
 		risk: 8, effort: EffortMedium, confidence: 75, extract: fileRef,
 		component: "JavaScript sources", fix: fixCompile,

@@ -48,7 +48,8 @@ var dependencySignatures = []signature{
 			`unsatisfiableerror: the following specifications were found to be incompatible`,
 			`libmambaunsatisfiableerror`,
 			`error nu1605: `,
-			`error nu1107: `),
+			`error nu1107: `,
+			`could not find compatible versions for pod`),
 		risk: 5, effort: EffortMedium, confidence: 85,
 		component: "dependency manifest",
 		fix: steps(
@@ -135,6 +136,36 @@ var dependencySignatures = []signature{
 			"The Bundler or gem version locked in Gemfile.lock is not installed or not compatible with the runner's Ruby.",
 			"Install the locked Bundler version (`gem install bundler:<version>`) or use ruby/setup-ruby with `bundler-cache: true`, which honours BUNDLED WITH.",
 			"Or update the lock (`bundle update --bundler`) and commit Gemfile.lock."),
+	},
+	{
+		name: "dependency-build-failed", category: CategoryDependency, tier: tierDepExact,
+		patterns: pats(
+			`failed building wheel for [\w.-]+`,
+			`error: failed to build installable wheels`,
+			`error: could not build wheels for`,
+			`note: this error originates from a subprocess, and is likely not a problem with pip`,
+			`gyp err! build error`,
+			`gyp err! stack error: `),
+		risk: 5, effort: EffortMedium, confidence: 70,
+		component: "native dependency build",
+		extract:   re(`failed building wheel for ([\w.-]+)`),
+		fix: steps(
+			"A dependency with native code failed to build from source on the runner (no prebuilt wheel/binary for this OS, architecture or language version).",
+			"Install the system libraries or compiler it needs in an earlier step, or pin a version that ships prebuilt binaries for this runtime.",
+			"Check whether a newer runtime version (e.g. a new Python release) lacks wheels yet; if so pin the previous runtime in the workflow."),
+	},
+	{
+		name: "node-module-missing", category: CategoryDependency, tier: tierDepModule,
+		patterns: pats(
+			`error: cannot find module '[^'./\n][^'\n]*'`,
+			`err_module_not_found\]?: cannot find package '[^'\n]+'`),
+		risk: 5, effort: EffortLow, confidence: 60,
+		component: "node dependencies",
+		extract:   re(`cannot find (?:module|package) '([^'\n]+)'`),
+		fix: steps(
+			"A Node package the code imports is not installed (missing from package.json, installed only locally, or pruned as a devDependency).",
+			"Add it to dependencies/devDependencies, reinstall, and commit package.json with the lockfile.",
+			"If the install step was skipped or cached node_modules is stale, delete the cache and re-run."),
 	},
 	{
 		name: "python-module-missing", category: CategoryDependency, tier: tierDepModule,

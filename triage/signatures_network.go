@@ -46,6 +46,19 @@ var serviceSignatures = []signature{
 			"Upgrade the cache/setup action to a version that treats cache-service failures as warnings."),
 	},
 	{
+		name: "external-service-busy", category: CategoryInfrastructure, tier: tierService,
+		patterns: pats(
+			`error acquiring the state lock`,
+			`error uploading to https://codecov\.io`,
+			`codecov: failed to properly (?:upload|create commit)`),
+		risk: 2, effort: EffortLow, confidence: 60, transient: true,
+		component: "external CI service",
+		fix: steps(
+			"A shared external service the job talks to was busy or failed (Terraform state lock held by another run, coverage upload service error); re-run the failed jobs.",
+			"If a Terraform lock stays held, check for a concurrent or crashed run before force-unlocking it.",
+			"For coverage uploads, set fail_ci_if_error deliberately and provide the upload token so uploads are not rate-limited."),
+	},
+	{
 		name: "cache-archive-corrupt", category: CategoryInfrastructure, tier: tierCache,
 		patterns: pats(
 			`tar: unexpected eof in archive`,

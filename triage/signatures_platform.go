@@ -19,7 +19,8 @@ var platformSignatures = []signature{
 			`lost communication with the server`,
 			`the hosted runner encountered an error while running your job`,
 			`we stopped hearing from agent`,
-			`exited with status -1 \(agent lost\)`),
+			`exited with status -1 \(agent lost\)`,
+			`received request to deprovision: the request was cancelled by the remote provider`),
 		risk: 2, effort: EffortLow, confidence: 85, transient: true,
 		component: "runner",
 		fix: steps(
@@ -82,7 +83,8 @@ var platformSignatures = []signature{
 			`java\.lang\.outofmemoryerror`,
 			`javascript heap out of memory`,
 			`container '[^'\n]+' exceeded memory limit`,
-			`line \d+:\s+\d+ killed\s+\S+`),
+			`line \d+:\s+\d+ killed\s+\S+`,
+			`gradle build daemon disappeared unexpectedly`),
 		risk: 4, effort: EffortMedium, confidence: 70,
 		component: "runner memory",
 		fix: steps(
@@ -90,6 +92,18 @@ var platformSignatures = []signature{
 			"Lower peak memory: reduce build/test parallelism (-j, --maxWorkers, -p), cap heaps (NODE_OPTIONS=--max-old-space-size, -Xmx, GOGC), or split the job.",
 			"If the workload legitimately needs more memory, use a larger runner or resource class.",
 			"A re-run only helps when memory use is close to the limit; check whether it fails the same way on the previous commit."),
+	},
+	{
+		name: "docker-daemon-unavailable", category: CategoryInfrastructure, tier: tierResource,
+		patterns: pats(
+			`cannot connect to the docker daemon at unix://`,
+			`error during connect: [^\n]*docker_engine`),
+		risk: 3, effort: EffortLow, confidence: 75,
+		component: "runner docker daemon",
+		fix: steps(
+			"The job needs Docker but no Docker daemon was reachable on the runner (macOS/Windows hosted runners have none; on self-hosted runners the service may be down).",
+			"Run the job on a runner image that provides Docker (ubuntu-*), or start/install Docker in an earlier step.",
+			"On self-hosted runners check the docker service and the runner user's access to the socket."),
 	},
 	{
 		name: "gha-job-max-execution-time", category: CategoryTimeout, tier: tierPlatform,
@@ -109,6 +123,7 @@ var platformSignatures = []signature{
 		name: "ci-step-timeout", category: CategoryTimeout, tier: tierPlatform,
 		patterns: pats(
 			`the action has timed out`,
+			`the action '[^'\n]+' has timed out after \d+ minutes`,
 			`execution took longer than [\dhms.]+ seconds`,
 			`build timed out \(after \d+ minutes\)`,
 			`the job exceeded the maximum time limit for jobs`),

@@ -35,6 +35,8 @@ var (
 	// ErrInvalidAnswer: the model's answer failed validation, and so did
 	// its one repair.
 	ErrInvalidAnswer = errors.New("invalid answer")
+	// ErrNoLog: neither an excerpt nor a failure reason to analyse.
+	ErrNoLog = errors.New("no log text to analyse")
 )
 
 // Options configures an Analyzer. Zero values take the defaults above.
@@ -50,7 +52,10 @@ type Options struct {
 	// errors are retried up to MaxAttempts-1 times.
 	MaxAttempts int
 	// PromptTokenBudget bounds system + user message, as counted by
-	// CountTokens. The log excerpt is shrunk to fit.
+	// CountTokens. The log excerpt is shrunk to fit. A repair request adds
+	// the rejected answer (clipped to 8,000 characters) and the problems on
+	// top; the schema sent as response_format (~760 tokens) is not counted
+	// unless it has to go into the prompt (json_object mode).
 	PromptTokenBudget int
 	// MaxAnswerTokens caps the completion (max_completion_tokens).
 	MaxAnswerTokens int
@@ -181,6 +186,11 @@ func (a *Analyzer) run(ctx context.Context, log *slog.Logger, st *stats, req Req
 	p, err := buildPrompt(req, a.redact, a.budget, schemaText)
 	if err != nil {
 		return triage.AnalysisResult{}, err
+	}
+	if len(p.quotable()) == 0 {
+		// Evidence must quote the log; without one every answer would be
+		// rejected, so do not pay for two calls.
+		return triage.AnalysisResult{}, ErrNoLog
 	}
 	log.Debug("asking the model", "prompt_tokens_estimate", p.tokens(), "log_lines_cut", p.cutLines, "json_object", jsonObject)
 	msgs := p.messages()

@@ -20,6 +20,7 @@ func TestChain(t *testing.T) {
 	tests := []struct {
 		name         string
 		noLLM        bool
+		emptyLog     bool
 		replies      []openaisim.Reply
 		rules        func(Request) triage.AnalysisResult
 		wantSource   triage.Source
@@ -89,6 +90,16 @@ func TestChain(t *testing.T) {
 			wantCalls:    1,
 		},
 		{
+			name:         "no log text skips the model",
+			replies:      nil,
+			rules:        rulesStub(6, 90, true),
+			emptyLog:     true,
+			wantSource:   triage.SourceRules,
+			wantFallback: "llm: analyze octo/widgets#101.1: no log text to analyse",
+			wantRisk:     6,
+			wantAppCode:  true,
+		},
+		{
 			name:         "no rules wired still yields a cautious verdict",
 			noLLM:        true,
 			wantSource:   triage.SourceRules,
@@ -104,7 +115,11 @@ func TestChain(t *testing.T) {
 				srv.Enqueue(tt.replies...)
 				c.LLM, _ = newTestAnalyzer(t, srv, nil)
 			}
-			out := c.Analyze(context.Background(), baseRequest())
+			req := baseRequest()
+			if tt.emptyLog {
+				req.Excerpt, req.Reason = "\n  \n", ""
+			}
+			out := c.Analyze(context.Background(), req)
 			got := out.Analysis
 			if got.Source != tt.wantSource || got.RiskScore != tt.wantRisk || got.InvolvesApplicationCode != tt.wantAppCode {
 				t.Errorf("analysis source %q risk %d app code %v; want %q %d %v",

@@ -13,8 +13,8 @@ const (
 	lineTail     = 150
 	// The end of the log (where runners print the failing command and its
 	// exit code) first gets 1/tailShare of the budget, then error lines,
-	// then the end again. A quarter kept the labelled root-cause line in 27
-	// of 34 fixture logs squeezed to half their size (a half: 20).
+	// then the end again. A quarter kept the labelled root-cause line in
+	// 26-27 of 34 fixture logs squeezed to half their size (a half: 20).
 	tailShare = 4
 	// headLines are the first lines kept when room is left: they usually
 	// name the command the step ran.

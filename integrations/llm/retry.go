@@ -22,9 +22,9 @@ const (
 	maxRetryAfter = 2 * time.Minute
 )
 
-// errSchemaRefused marks a 400 that rejects response_format json_schema:
-// the caller switches to json_object.
-var errSchemaRefused = errors.New("server does not support json_schema response_format")
+// errSchemaRefused marks a 400 that rejects the response_format: after a
+// refused json_schema the caller switches to json_object.
+var errSchemaRefused = errors.New("server refused the response_format")
 
 // complete sends one chat request, retrying transient failures, and returns
 // the assistant's content and the model that answered.

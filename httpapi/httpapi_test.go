@@ -1,0 +1,174 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/ccm-ci/ccm/config"
+	"github.com/ccm-ci/ccm/httpapi"
+	"github.com/ccm-ci/ccm/metrics"
+	"github.com/ccm-ci/ccm/sim/githubsim"
+	"github.com/ccm-ci/ccm/tasks"
+	"github.com/ccm-ci/ccm/tasks/taskstest"
+)
+
+var secret = []byte("It's a Secret to Everybody")
+
+func newServer(t *testing.T) (*httptest.Server, *taskstest.Queue, *metrics.Metrics) {
+	t.Helper()
+	q := taskstest.New(t)
+	cfg := config.Default()
+	cfg.Repositories = []config.Repo{{Name: "acme/web"}}
+	m := metrics.New()
+	s := &httpapi.Server{
+		Checks:  []httpapi.Check{{Name: "redis", Fn: func(context.Context) error { return nil }}},
+		Metrics: m, Queue: q.Client, WebhookSecret: secret,
+		Config: func() *config.Config { return cfg },
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return srv, q, m
+}
+
+func post(t *testing.T, url, event string, body []byte, sig string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url+"/webhooks/github", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-GitHub-Event", event)
+	req.Header.Set("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
+	if sig != "" {
+		req.Header.Set("X-Hub-Signature-256", sig)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestWebhook(t *testing.T) {
+	failed := githubsim.WorkflowRunEventBody("acme/web", githubsim.Run{ID: 42, Attempt: 2, Conclusion: "failure"}, "completed")
+	passed := githubsim.WorkflowRunEventBody("acme/web", githubsim.Run{ID: 43, Conclusion: "success"}, "completed")
+	running := githubsim.WorkflowRunEventBody("acme/web", githubsim.Run{ID: 44, Status: "in_progress"}, "requested")
+	elsewhere := githubsim.WorkflowRunEventBody("other/repo", githubsim.Run{ID: 45, Conclusion: "failure"}, "completed")
+	sign := func(b []byte) string { return githubsim.SignWebhook(secret, b) }
+	tests := []struct {
+		name       string
+		event      string
+		body       []byte
+		sig        string
+		wantStatus int
+		wantIngest bool
+	}{
+		{name: "valid failed run", event: "workflow_run", body: failed, sig: sign(failed), wantStatus: 202, wantIngest: true},
+		{name: "wrong signature", event: "workflow_run", body: failed, sig: githubsim.SignWebhook([]byte("nope"), failed), wantStatus: 401},
+		{name: "missing signature", event: "workflow_run", body: failed, wantStatus: 401},
+		{name: "malformed signature", event: "workflow_run", body: failed, sig: "sha1=abc", wantStatus: 401},
+		{name: "body altered after signing", event: "workflow_run", body: append(bytes.Clone(failed), ' '), sig: sign(failed), wantStatus: 401},
+		{name: "successful run ignored", event: "workflow_run", body: passed, sig: sign(passed), wantStatus: 202},
+		{name: "run not completed ignored", event: "workflow_run", body: running, sig: sign(running), wantStatus: 202},
+		{name: "unwatched repository ignored", event: "workflow_run", body: elsewhere, sig: sign(elsewhere), wantStatus: 202},
+		{name: "ping", event: "ping", body: []byte(`{"zen":"Keep it logically awesome."}`), sig: sign([]byte(`{"zen":"Keep it logically awesome."}`)), wantStatus: 200},
+		{name: "other event ignored", event: "push", body: []byte(`{}`), sig: sign([]byte(`{}`)), wantStatus: 202},
+		{name: "garbage JSON", event: "workflow_run", body: []byte(`{"action":`), sig: sign([]byte(`{"action":`)), wantStatus: 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, q, _ := newServer(t)
+			status, body := post(t, srv.URL, tt.event, tt.body, tt.sig)
+			if status != tt.wantStatus {
+				t.Fatalf("status %d (%s), want %d", status, body, tt.wantStatus)
+			}
+			ingests := q.Pending(t, tasks.QueueDefault, tasks.TypeIngest)
+			if tt.wantIngest != (len(ingests) == 1) || len(ingests) > 1 {
+				t.Fatalf("ingest tasks = %d, want ingest %v", len(ingests), tt.wantIngest)
+			}
+			if tt.wantIngest && ingests[0].ID != "ingest:acme/web#42.2" {
+				t.Errorf("task ID = %q, want ingest:acme/web#42.2", ingests[0].ID)
+			}
+		})
+	}
+}
+
+func TestWebhookRedeliveryEnqueuesOnce(t *testing.T) {
+	srv, q, _ := newServer(t)
+	body := githubsim.WorkflowRunEventBody("acme/web", githubsim.Run{ID: 42, Conclusion: "failure"}, "completed")
+	for range 3 {
+		if status, msg := post(t, srv.URL, "workflow_run", body, githubsim.SignWebhook(secret, body)); status != 202 {
+			t.Fatalf("status %d: %s", status, msg)
+		}
+	}
+	if n := len(q.Pending(t, tasks.QueueDefault, tasks.TypeIngest)); n != 1 {
+		t.Fatalf("ingest tasks after 3 deliveries = %d, want 1", n)
+	}
+}
+
+func TestWebhookDisabledWithoutSecret(t *testing.T) {
+	s := &httpapi.Server{Config: config.Default}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	body := []byte(`{}`)
+	if status, _ := post(t, srv.URL, "workflow_run", body, githubsim.SignWebhook(nil, body)); status != http.StatusNotFound {
+		t.Fatalf("status %d, want 404 when no secret is configured", status)
+	}
+}
+
+func TestHealthReadyMetrics(t *testing.T) {
+	broken := false
+	m := metrics.New()
+	s := &httpapi.Server{Metrics: m, Config: config.Default, Checks: []httpapi.Check{
+		{Name: "redis", Fn: func(context.Context) error {
+			if broken {
+				return errors.New("connection refused")
+			}
+			return nil
+		}},
+	}}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	get := func(path string) (int, string) {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get("/healthz"); code != 200 {
+		t.Errorf("/healthz = %d", code)
+	}
+	if code, body := get("/readyz"); code != 200 || !strings.Contains(body, "redis: ok") {
+		t.Errorf("/readyz = %d %q", code, body)
+	}
+	broken = true
+	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, "connection refused") {
+		t.Errorf("/readyz with Redis down = %d %q, want 503 naming the error", code, body)
+	}
+	m.FailuresDetected.WithLabelValues("acme/web").Inc()
+	m.GitHubRequests.WithLabelValues("200").Inc()
+	m.GitHubRateLimit.Set(4999)
+	m.TasksProcessed.WithLabelValues("ccm:ingest", "success").Inc()
+	_, body := get("/metrics")
+	for _, want := range []string{
+		`ccm_failures_detected_total{repo="acme/web"} 1`,
+		`ccm_github_requests_total{code="200"} 1`,
+		`ccm_github_rate_limit_remaining 4999`,
+		`ccm_tasks_processed_total{outcome="success",type="ccm:ingest"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
