@@ -72,6 +72,9 @@ func (h *Handlers) HandleAnalyze(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("analyze %s: %w", id, err)
 	}
 	if fallback != "" && fallback != llm.ErrNoAPIKey.Error() {
+		if h.d.Metrics != nil {
+			h.d.Metrics.LLMFallbacks.Inc()
+		}
 		// The fallback is its own audit event: operators watch for a
 		// broken or misbehaving model separately from analyses.
 		h.d.raise(ctx, nil, Alert{Severity: SeverityWarning, Repo: rec.Repo, FailureID: id,
