@@ -54,7 +54,8 @@ func analyze(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.StringVar(&f.configPath, "config", "", "YAML config file (or CCM_CONFIG): LLM budget, timeouts, log bounds")
 	fs.StringVar(&f.run, "run", "", "analyze a GitHub Actions run: https://github.com/OWNER/REPO/actions/runs/ID (needs GITHUB_TOKEN)")
 	fs.StringVar(&f.logLevel, "log-level", "warn", "debug, info, warn or error (logs go to stderr)")
-	if err := fs.Parse(args); err != nil {
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
 		return usageErr("analyze: %v", err)
 	}
 	env, err := config.LoadEnv()
@@ -75,12 +76,12 @@ func analyze(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	var rep Report
 	var req llm.Request
 	switch {
-	case f.run != "" && fs.NArg() > 0:
+	case f.run != "" && len(positional) > 0:
 		return usageErr("analyze: give either --run URL or a FILE, not both")
 	case f.run != "":
 		rep, req, err = readRun(ctx, f.run, env, cfg, logger)
-	case fs.NArg() == 1:
-		rep, req, err = readLogFile(fs.Arg(0), stdin, cfg, f.repo)
+	case len(positional) == 1:
+		rep, req, err = readLogFile(positional[0], stdin, cfg, f.repo)
 	default:
 		return usageErr("analyze: want one FILE (or - for stdin) or --run URL")
 	}
@@ -103,6 +104,23 @@ func analyze(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	printReport(stdout, rep)
 	return nil
+}
+
+// parseInterspersed lets flags follow the file (`ccm analyze job.log
+// --json`), as people type it; the flag package alone stops at the first
+// argument that is not a flag. "-" (stdin) is an argument, not a flag.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }
 
 // readLogFile excerpts a log file (or stdin) in one streaming pass.

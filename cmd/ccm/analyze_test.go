@@ -5,12 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/sashabaranov/go-openai"
+
+	"github.com/ccm-ci/ccm/sim/githubsim"
+	"github.com/ccm-ci/ccm/sim/openaisim"
 	"github.com/ccm-ci/ccm/triage"
 )
 
@@ -191,5 +196,73 @@ func TestServeRejectsBadConfig(t *testing.T) {
 		if !strings.Contains(stderr, field) {
 			t.Errorf("error does not name %s: %s", field, stderr)
 		}
+	}
+}
+
+func TestAnalyzeRunFromGitHub(t *testing.T) {
+	offline(t)
+	gh := githubsim.New(t)
+	log, err := os.ReadFile("../../testdata/logs/dockerhub-rate-limit.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := gh.AddRun("acme/web", githubsim.Run{Conclusion: "failure", Jobs: []githubsim.Job{
+		{Name: "build", Conclusion: "failure", Log: string(log), Steps: []githubsim.Step{{Number: 1, Name: "Build image", Status: "completed", Conclusion: "failure"}}},
+	}})
+	t.Setenv("GITHUB_TOKEN", "ghp_test")
+	t.Setenv("GITHUB_API_URL", gh.URL)
+	stdout, stderr, code := runCLI(t, nil, "analyze", "--json", "--run", fmt.Sprintf("https://github.com/acme/web/actions/runs/%d", run.ID))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.FailureID != fmt.Sprintf("acme/web#%d.1", run.ID) || rep.FailingStep != "Build image" || rep.FailureReason == "" {
+		t.Errorf("report = %+v", rep)
+	}
+	if rep.Analysis.Category != triage.CategoryInfrastructure {
+		t.Errorf("category = %s, want infrastructure (Docker Hub rate limit)", rep.Analysis.Category)
+	}
+}
+
+func TestAnalyzeWithLLM(t *testing.T) {
+	offline(t)
+	ai := openaisim.New(t)
+	ai.Default(func(openai.ChatCompletionRequest) openaisim.Reply {
+		return openaisim.Reply{Content: `{"category":"infrastructure","risk_score":2,"confidence":88,"effort":"low",
+"proposed_fix":"Re-run the failed jobs.","actions":[{"type":"rerun_failed_jobs","key":"","title":"","body":"","files":[]}],
+"affected_components":["npm registry"],"involves_application_code":false,
+"evidence":["npm error code ECONNRESET"],"reasoning":"The registry reset the connection."}`, PromptTokens: 700, CompletionTokens: 90}
+	})
+	t.Setenv("OPENAI_API_KEY", "sk-test")
+	t.Setenv("OPENAI_BASE_URL", ai.URL)
+	stdout, stderr, code := runCLI(t, nil, "analyze", "--json", "../../testdata/logs/npm-econnreset.log")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Analysis.Source != triage.SourceLLM || rep.Analysis.Model != "gpt-4o" || rep.FallbackReason != "" || rep.Analysis.PromptTokens != 700 {
+		t.Errorf("analysis = %+v, fallback %q: want the model's", rep.Analysis, rep.FallbackReason)
+	}
+	// --rules-only never calls the model.
+	before := len(ai.Requests())
+	if _, stderr, code := runCLI(t, nil, "analyze", "--rules-only", "../../testdata/logs/npm-econnreset.log"); code != 0 {
+		t.Fatalf("--rules-only: exit %d: %s", code, stderr)
+	}
+	if len(ai.Requests()) != before {
+		t.Error("--rules-only called the model")
+	}
+}
+
+func TestAnalyzeFlagsAfterFile(t *testing.T) {
+	offline(t)
+	stdout, stderr, code := runCLI(t, nil, "analyze", "../../testdata/logs/go-test-timeout.log", "--json")
+	if code != 0 || !json.Valid([]byte(stdout)) {
+		t.Fatalf("exit %d, stdout %q, stderr %s: want JSON", code, stdout, stderr)
 	}
 }
