@@ -1,9 +1,7 @@
 package triage
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -12,7 +10,7 @@ import (
 // Options bound the excerpt. Zero values mean the defaults shown.
 type Options struct {
 	MaxSectionBytes int // 32 KiB: bytes kept from the failing step's section (its last bytes, where errors are)
-	TailLines       int // 100: last lines of the whole log
+	TailLines       int // 100: last lines of the whole log (the memory for both is capped near 16 MiB)
 	MaxLineBytes    int // 4 KiB: longer lines are cut (with a marker)
 	MaxErrorLines   int // 20: `##[error]` and error-looking lines collected
 }
@@ -69,41 +67,51 @@ type logLine struct {
 	text string
 }
 
+// extractor is the state of one streaming pass. The hot path per line is a
+// prefix check and a few byte compares: raw lines go to the recent ring in
+// bulk, and normalization and redaction run at the end, on the few lines the
+// excerpt keeps.
 type extractor struct {
 	opt Options
 
 	lines, bytes int64
-	kept         int64 // lines kept in the windows (key material is dropped); numbers logLines
 	lineCut      bool
 	inLong       bool   // in the middle of a line longer than the reader's buffer
 	long         []byte // its first MaxLineBytes+1 bytes
 	longLen      int64
-	scratch      []byte
-	pem          secretScrubber
+	buf          []byte // the read buffer; buf[copied:] is not in recent yet
+	copied       int
 
-	recent    recentRing // the tail, and the current step's section
+	recent recentRing // the last raw lines: the tail, and the current step's section
+	pem    secretScrubber
+	keys   []keySpan // private-key blocks that may still be in recent
+
 	stepName  string
 	sawStep   bool
-	stepStart int64 // offset in recent where the current step began
+	stepStart int64 // offset in recent of the current step's first line
 	stepCands []logLine
 
 	failed     bool // a ##[error] has been seen
 	failStep   string
-	frozen     bool // the failing step ended; its section is kept below
-	fSection   []string
-	fLast      int64 // line number of its last line
-	fWrapped   bool  // its start was cut
+	frozen     bool      // the failing step ended; its section is kept below
+	fSection   []logLine // normalized and redacted
+	fCut       bool      // its start was cut
 	fCands     []logLine
-	errMarks   []logLine // ##[error] lines, first MaxErrorLines distinct
+	errMarks   []logLine // ##[error] messages, first MaxErrorLines distinct
 	errDropped bool
 	exitCode   int
 }
 
+// keySpan is where a private-key block lies in recent: lines from its BEGIN
+// up to (not including) offset to are key material. to is -1 while open.
+type keySpan struct{ from, to int64 }
+
 func newExtractor(opt Options) *extractor {
-	// Room for TailLines full-length lines (with a cut marker) and for the
-	// section, capped so that a huge TailLines cannot ask for gigabytes.
-	size := min(opt.TailLines*(opt.MaxLineBytes+64), maxRecentBytes)
-	size = max(size, opt.MaxSectionBytes) + opt.MaxLineBytes + 64
+	// Room for TailLines full-length raw lines (timestamp, colours, cut
+	// marker) and for the section with its raw overhead, capped so that
+	// huge options cannot ask for gigabytes.
+	size := max(opt.TailLines*(opt.MaxLineBytes+128), 2*opt.MaxSectionBytes)
+	size = min(size, maxRecentBytes) + opt.MaxLineBytes + 128
 	return &extractor{
 		opt:      opt,
 		recent:   newRecentRing(size),
@@ -111,153 +119,145 @@ func newExtractor(opt Options) *extractor {
 	}
 }
 
-const (
-	readBufSize    = 64 << 10
-	maxRecentBytes = 16 << 20
-)
+const maxRecentBytes = 16 << 20
 
-func (x *extractor) run(r io.Reader) error {
-	br := bufio.NewReaderSize(r, readBufSize)
-	for {
-		chunk, err := br.ReadSlice('\n')
-		x.bytes += int64(len(chunk))
-		if errors.Is(err, bufio.ErrBufferFull) {
-			x.appendLong(chunk)
-			continue
-		}
-		if len(chunk) > 0 {
-			line := bytes.TrimSuffix(chunk, lf)
-			if x.inLong {
-				x.appendLong(line)
-				line = x.finishLong()
-			} else if len(line) > x.opt.MaxLineBytes {
-				line = x.cut(line, int64(len(line)))
-			}
-			x.handle(line)
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// appendLong keeps at most MaxLineBytes of a line that spans reader buffers
-// and only counts the rest.
-func (x *extractor) appendLong(p []byte) {
-	x.inLong = true
-	x.longLen += int64(len(p))
-	if room := x.opt.MaxLineBytes + 1 - len(x.long); room > 0 {
-		x.long = append(x.long, p[:min(room, len(p))]...)
-	}
-}
-
-func (x *extractor) finishLong() []byte {
-	line, n := x.long, x.longLen
-	x.inLong, x.long, x.longLen = false, x.long[:0], 0
-	if n > int64(x.opt.MaxLineBytes) {
-		line = x.cut(line, n)
-	}
-	return line
-}
-
-// cut shortens an over-long line to MaxLineBytes plus a marker. It backs off
-// to a word boundary so that a secret straddling the cut is dropped whole
-// instead of leaving a prefix the redaction patterns no longer recognise.
-func (x *extractor) cut(line []byte, total int64) []byte {
-	x.lineCut = true
-	keep := line[:x.opt.MaxLineBytes]
-	floor := max(0, len(keep)-1024)
-	for i := len(keep) - 1; i >= floor; i-- {
-		if isValueStop(keep[i]) || keep[i] == '=' || keep[i] == ':' {
-			keep = keep[:i+1]
-			break
-		}
-	}
-	out := append(x.scratch[:0], keep...)
-	out = append(out, " [… line cut, "...)
-	out = strconv.AppendInt(out, total, 10)
-	out = append(out, " bytes]"...)
-	x.scratch = out
-	// Normalization below needs its own scratch space.
-	return bytes.Clone(out)
-}
-
-func (x *extractor) handle(raw []byte) {
+// scan looks at one raw line (without its newline) that starts at offset
+// off of the recent ring. maybeKey is false when the line surely holds no
+// private-key header.
+func (x *extractor) scan(raw []byte, off int64, maybeKey bool) {
 	x.lines++
-	line := normalizeBytes(raw, &x.scratch)
+	var body []byte
+	if len(raw) > 29 && raw[28] == ' ' && raw[27] == 'Z' && raw[19] == '.' && raw[10] == 'T' && raw[4] == '-' {
+		// GitHub's own timestamp ("2024-01-02T03:04:05.1234567Z "), told by
+		// its punctuation alone: this only steers marker detection, the
+		// lines kept are normalized in full at the end.
+		body = raw[29:]
+	} else {
+		body = stripLogPrefix(bytes.TrimPrefix(raw, utf8BOM))
+	}
 
-	// Private keys are dropped here, in the stream, because a key block can
-	// straddle the edge of what the windows keep; everything else is
-	// redacted at the end, on the bounded excerpt only.
-	if x.pem.inKey || bytes.Contains(line, pemBegin) {
-		out, keep := x.pem.line(string(line))
-		if !keep {
-			return
+	// Track private-key blocks now: a block can straddle the edge of what
+	// the windows keep, and the end must know where it stands.
+	if x.pem.inKey || maybeKey {
+		x.trackKey(normalizeBytes(raw, new([]byte)), off)
+	}
+
+	if len(body) > 3 && body[0] == '#' && body[1] == '#' && body[2] == '[' {
+		x.marker(body, off)
+	} else if len(body) > 0 && body[0] == 'E' && bytes.HasPrefix(body, uiExitPrefix) {
+		x.noteExit(body[len(uiExitPrefix)-len(exitPhrase):])
+	}
+	if !x.frozen && len(x.stepCands) < x.opt.MaxErrorLines && cheapErrorStart(body) {
+		x.stepCands = append(x.stepCands, logLine{x.lines, NormalizeLine(string(raw))})
+	}
+}
+
+func (x *extractor) trackKey(line []byte, off int64) {
+	was := x.pem.inKey
+	_, _ = x.pem.line(string(line))
+	switch {
+	case !was && x.pem.inKey:
+		x.keys = append(x.keys, keySpan{from: off, to: -1})
+	case was && !x.pem.inKey:
+		x.keys[len(x.keys)-1].to = off
+	}
+	// Forget blocks the ring no longer holds.
+	for len(x.keys) > 0 && x.keys[0].to >= 0 && x.keys[0].to <= x.recent.oldest() {
+		x.keys = x.keys[1:]
+	}
+}
+
+// inKeyAt reports whether offset off of recent lies inside a key block
+// (after its BEGIN line).
+func (x *extractor) inKeyAt(off int64) bool {
+	for _, k := range x.keys {
+		if k.from < off && (k.to < 0 || off < k.to) {
+			return true
 		}
-		line = []byte(out)
 	}
-	x.kept++
-
-	if len(line) > 3 && line[0] == '#' && line[1] == '#' && line[2] == '[' {
-		x.marker(line)
-	} else if bytes.HasPrefix(line, uiExitPrefix) {
-		x.noteExit(line[len(uiExitPrefix)-len(exitPhrase):])
-	}
-
-	if !x.frozen && len(x.stepCands) < x.opt.MaxErrorLines && cheapErrorStart(line) {
-		x.stepCands = append(x.stepCands, logLine{x.kept, string(line)})
-	}
-	x.recent.writeLine(line)
+	return false
 }
 
 var (
-	pemBegin     = []byte("-----BEGIN")
 	exitPhrase   = "Process completed with exit code "
 	uiExitPrefix = []byte("Error: " + exitPhrase) // ##[error] as the web UI renders it
 )
 
 // marker handles a "##[...]" workflow command line.
-func (x *extractor) marker(line []byte) {
+func (x *extractor) marker(line []byte, off int64) {
 	switch {
 	case bytes.HasPrefix(line, []byte("##[group]")):
 		title := line[len("##[group]"):]
 		// "Run X" opens a step; any other group is output inside the step,
 		// unless no step has begun yet (the "Set up job" groups).
 		if bytes.HasPrefix(title, []byte("Run ")) || !x.sawStep {
-			x.startStep(string(bytes.TrimSpace(title)))
+			x.startStep(NormalizeLine(string(bytes.TrimSpace(title))), off)
 		}
 	case bytes.HasPrefix(line, []byte("##[error]")):
-		msg := line[len("##[error]"):]
+		msg := []byte(NormalizeLine(string(line[len("##[error]"):])))
 		x.noteExit(msg)
 		if !x.failed {
 			x.failed = true
 			x.failStep = x.stepName
 		}
-		x.addErrMark(logLine{x.kept, string(msg)})
+		x.addErrMark(logLine{x.lines, string(msg)})
 	}
 }
 
-func (x *extractor) startStep(name string) {
+func (x *extractor) startStep(name string, off int64) {
 	if x.failed && !x.frozen {
-		x.freeze()
+		x.freeze(off)
 	}
 	x.stepName = name
 	x.sawStep = true
-	x.stepStart = x.recent.written
+	x.stepStart = off
 	if !x.frozen {
 		x.stepCands = x.stepCands[:0]
 	}
 }
 
-// freeze keeps the failing step's section once the next step begins.
-func (x *extractor) freeze() {
+// freeze keeps the failing step's section once the next step begins at
+// offset end.
+func (x *extractor) freeze(end int64) {
+	x.flush(x.copied + int(end-x.recent.written)) // the ring must hold the whole step
 	x.frozen = true
-	x.fSection, x.fWrapped = x.recent.linesSince(x.stepStart, x.opt.MaxSectionBytes)
-	x.fLast = x.kept - 1 // the line that opened the next step is not in it
+	x.fSection, x.fCut = x.sectionLines(x.lines - 1)
 	x.fCands = x.stepCands
+}
+
+// sectionLines returns the current step's lines, whose last is line number
+// last: normalized, redacted, and at most MaxSectionBytes of the newest.
+func (x *extractor) sectionLines(last int64) ([]logLine, bool) {
+	lines, cut := x.windowLines(x.stepStart, last)
+	size := 0
+	for i := len(lines) - 1; i >= 0; i-- {
+		size += len(lines[i].text) + 1
+		if size > x.opt.MaxSectionBytes {
+			return lines[i+1:], true
+		}
+	}
+	return lines, cut
+}
+
+// windowLines reads the ring from offset from to its end (line number
+// last): each line normalized, redacted and made safe to store. Key material
+// is dropped, also when the window starts inside a key block.
+func (x *extractor) windowLines(from, last int64) ([]logLine, bool) {
+	raw, cut := x.recent.linesFrom(from)
+	out := make([]logLine, 0, len(raw))
+	var sc secretScrubber
+	if len(raw) > 0 {
+		sc.inKey = x.inKeyAt(raw[0].off)
+	}
+	var scratch []byte
+	for i, l := range raw {
+		norm := normalizeBytes(l.text, &scratch)
+		text, keep := sc.line(string(norm))
+		if keep {
+			out = append(out, logLine{last - int64(len(raw)-1-i), sanitizeText(text)})
+		}
+	}
+	return out, cut
 }
 
 func (x *extractor) noteExit(msg []byte) {
@@ -295,7 +295,7 @@ func cheapErrorStart(line []byte) bool {
 		return false
 	}
 	switch line[i] {
-	case 'e', 'E', 'f', 'F', 'p', 'n', 'T':
+	case 'e', 'E', 'f', 'F', 'p', 'n':
 	default:
 		return false
 	}

@@ -9,16 +9,16 @@ import (
 // finish turns the windows kept while streaming into the Excerpt. Only here,
 // on bounded data, do redaction and the full error patterns run.
 func (x *extractor) finish() Excerpt {
-	if x.inLong {
-		x.handle(x.finishLong())
-	}
-	secLines, secLast, wrapped, early := x.fSection, x.fLast, x.fWrapped, x.fCands
+	section, cut, early := x.fSection, x.fCut, x.fCands
 	if !x.frozen {
-		secLines, wrapped = x.recent.linesSince(x.stepStart, x.opt.MaxSectionBytes)
-		secLast, early = x.kept, x.stepCands
+		section, cut = x.sectionLines(x.lines)
+		early = x.stepCands
 	}
-	section := numberLinesBack(secLines, secLast)
-	tail := numberLinesBack(x.recent.lastLines(x.opt.TailLines), x.kept)
+	tail, _ := x.windowLines(x.recent.lastLineStart(x.opt.TailLines), x.lines)
+	secLast := int64(0)
+	if len(section) > 0 {
+		secLast = section[len(section)-1].no
+	}
 	secFirst := secLast + 1
 	if len(section) > 0 {
 		secFirst = section[0].no
@@ -63,26 +63,9 @@ func (x *extractor) finish() Excerpt {
 	}
 	var errDropped bool
 	ex.ErrorLines, errDropped = collectErrorLines(marks, slices.Concat(before, body, after), x.opt.MaxErrorLines)
-	covered := len(tail) > 0 && tail[0].no == 1 || len(section) > 0 && section[0].no == 1 && !wrapped
-	ex.Truncated = x.lineCut || x.errDropped || errDropped || wrapped || (!covered && x.kept > 0)
+	covered := len(tail) > 0 && tail[0].no == 1 || len(section) > 0 && section[0].no == 1 && !cut
+	ex.Truncated = x.lineCut || x.errDropped || errDropped || cut || (!covered && x.lines > 0)
 	return ex
-}
-
-// numberLinesBack numbers lines whose last one is line number last, redacts and
-// sanitizes them.
-func numberLinesBack(lines []string, last int64) []logLine {
-	out := make([]logLine, len(lines))
-	var sc secretScrubber
-	n := 0
-	for i, l := range lines {
-		text, keep := sc.line(l)
-		if !keep {
-			continue
-		}
-		out[n] = logLine{last - int64(len(lines)-1-i), sanitizeText(text)}
-		n++
-	}
-	return out[:n]
 }
 
 func cleanLogLine(l logLine) logLine {

@@ -41,9 +41,9 @@ func loadCIFixtures(t testing.TB) []ciFixture {
 	return out
 }
 
-// comparable puts a reason and a key line on the same footing: normalized,
+// reasonKey puts a reason and a key line on the same footing: normalized,
 // marker stripped, whitespace collapsed.
-func comparable(s string) string {
+func reasonKey(s string) string {
 	s = strings.TrimPrefix(strings.TrimSpace(NormalizeLine(s)), "##[error]")
 	return strings.Join(strings.Fields(s), " ")
 }
@@ -62,7 +62,7 @@ func TestExtract_FixtureReasons(t *testing.T) {
 		if ex.Reason == "" {
 			t.Errorf("%s: empty reason", fx.ID)
 		}
-		got, want := comparable(ex.Reason), comparable(fx.KeyLine)
+		got, want := reasonKey(ex.Reason), reasonKey(fx.KeyLine)
 		if strings.Contains(got, want) || strings.Contains(want, got) && got != "" {
 			hits++
 			continue

@@ -1,123 +1,128 @@
 package triage
 
-import (
-	"bytes"
-	"strings"
-)
+import "bytes"
 
-// recentRing keeps the most recent bytes of the (normalized) log, one
-// "line\n" after another, in a fixed-size circle. Both the tail and the
-// current step's section are read out of it, so each line is copied once;
-// its size never changes, so a log of any length costs the same memory.
+// recentRing keeps the most recent raw lines of the log: the tail, and the
+// current step's section, are read out of it at the end. It holds the read
+// buffers themselves, in order, instead of copying lines out of them: when
+// a buffer is full its complete lines are handed over whole, and the oldest
+// buffers go back to the reader once the ring holds at least keep bytes
+// without them. Memory stays at about keep plus two buffers for a log of
+// any length.
 type recentRing struct {
-	buf     []byte // grows to size, then is overwritten in a circle
-	size    int
-	written int64 // bytes ever written; buf[written % size] is the next slot
-	lost    byte  // the byte just before the oldest one held, once overwritten
+	chunks  []ringChunk // oldest first; each holds complete lines
+	keep    int
+	held    int
+	written int64 // bytes ever handed over; the next chunk starts here
+	spare   [][]byte
 }
 
-func newRecentRing(size int) recentRing { return recentRing{size: size} }
+type ringChunk struct {
+	off  int64  // stream offset of data[0], a line start
+	data []byte // whole lines, each ending in '\n'
+	buf  []byte // the read buffer behind data, to reuse once evicted; nil if owned by no reader
+}
 
-func (r *recentRing) writeLine(line []byte) {
-	if len(line) >= r.size {
-		line = line[len(line)-r.size+1:]
+func newRecentRing(keep int) recentRing { return recentRing{keep: keep} }
+
+// buffer returns an empty read buffer, reusing an evicted one if it can.
+func (r *recentRing) buffer() []byte {
+	if n := len(r.spare); n > 0 {
+		b := r.spare[n-1]
+		r.spare = r.spare[:n-1]
+		return b
 	}
-	if len(r.buf) < r.size {
-		// Still growing: a small log allocates only what it needs.
-		if room := r.size - len(r.buf); len(line)+1 <= room {
-			r.buf = append(r.buf, line...)
-			r.buf = append(r.buf, '\n')
-			r.written += int64(len(line) + 1)
-			return
+	return make([]byte, readBufSize)
+}
+
+// push hands over data (whole lines) that lives in read buffer buf; the
+// caller must not touch buf again.
+func (r *recentRing) push(data, buf []byte) {
+	if len(data) == 0 {
+		if buf != nil {
+			r.spare = append(r.spare, buf)
 		}
-		r.buf = append(r.buf, make([]byte, r.size-len(r.buf))...)
+		return
 	}
-	if oldest := r.written + int64(len(line)+1) - int64(r.size); oldest > 0 {
-		r.lost = r.buf[(oldest-1)%int64(r.size)]
+	r.chunks = append(r.chunks, ringChunk{off: r.written, data: data, buf: buf})
+	r.written += int64(len(data))
+	r.held += len(data)
+	for len(r.chunks) > 1 && r.held-len(r.chunks[0].data) >= r.keep {
+		old := r.chunks[0]
+		r.chunks[0] = ringChunk{}
+		r.chunks = r.chunks[1:]
+		r.held -= len(old.data)
+		if old.buf != nil && len(r.spare) < 2 {
+			r.spare = append(r.spare, old.buf[:cap(old.buf)])
+		}
 	}
-	pos := int(r.written % int64(r.size))
-	n := copy(r.buf[pos:], line)
-	if n < len(line) {
-		copy(r.buf, line[n:])
-	}
-	r.buf[(pos+len(line))%r.size] = '\n'
-	r.written += int64(len(line) + 1)
+}
+
+// pushCopy hands over a copy of data (whole lines).
+func (r *recentRing) pushCopy(data []byte) { r.push(bytes.Clone(data), nil) }
+
+// writeLine hands over one line.
+func (r *recentRing) writeLine(line []byte) {
+	r.push(append(append(make([]byte, 0, len(line)+1), line...), '\n'), nil)
 }
 
 // oldest is the stream offset of the oldest byte still held.
-func (r *recentRing) oldest() int64 { return max(0, r.written-int64(len(r.buf))) }
-
-// since returns a copy of the bytes written from stream offset from (clamped
-// to what is held) to now.
-func (r *recentRing) since(from int64) []byte {
-	from = max(from, r.oldest())
-	n := int(r.written - from)
-	out := make([]byte, n)
-	if n == 0 {
-		return out
+func (r *recentRing) oldest() int64 {
+	if len(r.chunks) == 0 {
+		return r.written
 	}
-	pos := int(from % int64(r.size))
-	c := copy(out, r.buf[pos:min(len(r.buf), pos+n)])
-	copy(out[c:], r.buf[:n-c])
-	return out
+	return r.chunks[0].off
 }
 
-// byteBefore reports the byte just before stream offset off, if still held.
-func (r *recentRing) byteBefore(off int64) (byte, bool) {
-	if off == r.oldest() && off > 0 {
-		return r.lost, true
-	}
-	if off <= r.oldest() || off > r.written {
-		return 0, false
-	}
-	return r.buf[(off-1)%int64(r.size)], true
+// rawLine is one line read back from the ring with its stream offset.
+type rawLine struct {
+	off  int64
+	text []byte
 }
 
-// linesSince returns the complete lines written from stream offset from,
-// keeping at most maxBytes of the newest ones. cut reports that older bytes
-// of that span were left out (or had already been overwritten).
-func (r *recentRing) linesSince(from int64, maxBytes int) (lines []string, cut bool) {
-	start := max(from, r.written-int64(maxBytes), r.oldest())
-	cut = start > from
-	data := r.since(start)
-	if start > 0 {
-		if b, ok := r.byteBefore(start); !ok || b != '\n' {
-			// Starts mid-line: drop the fragment.
-			if i := bytes.IndexByte(data, '\n'); i >= 0 && i < len(data)-1 {
-				data = data[i+1:]
+// linesFrom returns the lines from stream offset from (a line start) to the
+// end. When from is no longer held, it starts at the oldest line held and cut
+// is true. The texts alias the ring: use them before the next push.
+func (r *recentRing) linesFrom(from int64) (lines []rawLine, cut bool) {
+	cut = from < r.oldest()
+	for _, c := range r.chunks {
+		data, off := c.data, c.off
+		if end := c.off + int64(len(data)); end <= from {
+			continue
+		}
+		if from > off {
+			data, off = data[from-off:], from
+		}
+		for len(data) > 0 {
+			j := bytes.IndexByte(data, '\n')
+			if j < 0 {
+				j = len(data) // cannot happen: chunks hold whole lines
 			}
+			lines = append(lines, rawLine{off, data[:j:j]})
+			data = data[min(j+1, len(data)):]
+			off += int64(j + 1)
 		}
 	}
-	return splitRingLines(data), cut
+	return lines, cut
 }
 
-// lastLines returns the last n complete lines held.
-func (r *recentRing) lastLines(n int) []string {
-	if n <= 0 || r.written == 0 {
-		return nil
-	}
-	from := r.oldest()
-	// Walk back over n newlines (the last byte is always one).
+// lastLineStart returns the offset of the n-th last line held (or of the
+// oldest line when fewer are held).
+func (r *recentRing) lastLineStart(n int) int64 {
 	seen := 0
-	for off := r.written - 1; off > from; off-- {
-		if r.buf[(off-1)%int64(r.size)] == '\n' {
-			seen++
-			if seen == n {
-				from = off
+	for i := len(r.chunks) - 1; i >= 0; i-- {
+		data := r.chunks[i].data
+		data = data[:len(data)-1] // its final '\n'
+		for {
+			j := bytes.LastIndexByte(data, '\n')
+			if seen++; seen == n || j < 0 {
+				if seen == n {
+					return r.chunks[i].off + int64(j+1)
+				}
 				break
 			}
+			data = data[:j]
 		}
 	}
-	lines, _ := r.linesSince(from, r.size)
-	return lines
+	return r.oldest()
 }
-
-func splitRingLines(data []byte) []string {
-	data = bytes.TrimSuffix(data, lf)
-	if len(data) == 0 {
-		return nil
-	}
-	return strings.Split(string(data), "\n")
-}
-
-var lf = []byte{'\n'}

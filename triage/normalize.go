@@ -2,6 +2,7 @@ package triage
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 	"unicode/utf8"
 )
@@ -15,22 +16,17 @@ import (
 // the excerpter reads them.
 func NormalizeLine(s string) string {
 	var scratch []byte
-	out := normalizeBytes([]byte(s), &scratch)
-	return string(out)
+	return string(normalizeBytes([]byte(s), &scratch))
 }
 
-// normalizeBytes is NormalizeLine for the streaming hot path. It returns a
-// subslice of line when only a prefix has to go (the common case, no copy),
-// and otherwise rewrites into *scratch, which it grows and reuses.
+// normalizeBytes is NormalizeLine on bytes. It returns a subslice of line
+// when only a prefix has to go (the common case), and otherwise rewrites
+// into *scratch, which it grows and reuses.
 func normalizeBytes(line []byte, scratch *[]byte) []byte {
-	if len(line) > 0 && line[0] == utf8BOM[0] {
-		line = bytes.TrimPrefix(line, utf8BOM)
-	}
-	line = stripLogPrefix(line)
-	// A carriage return inside a line is a progress bar redrawing itself;
-	// the text after the last one is what the terminal finally showed.
-	// (IndexByte first: it is vectorized, LastIndexByte is not.)
+	line = stripLogPrefix(bytes.TrimPrefix(line, utf8BOM))
 	if bytes.IndexByte(line, '\r') >= 0 {
+		// A carriage return inside a line is a progress bar redrawing
+		// itself; the text after the last one is what the terminal showed.
 		for len(line) > 0 && line[len(line)-1] == '\r' {
 			line = line[:len(line)-1]
 		}
@@ -79,17 +75,27 @@ func dropOneSpace(b []byte) []byte {
 }
 
 // isoTimestampLen returns the length of a leading "YYYY-MM-DDTHH:MM:SS[.f]Z"
-// (0 if there is none). Hand-written because it runs on every line: the
-// separators are checked first, so most other lines cost five compares.
+// (0 if there is none). It runs on every line, so the fixed part is checked
+// eight bytes at a time.
 func isoTimestampLen(b []byte) int {
 	const fixed = len("2006-01-02T15:04:05")
-	if len(b) < fixed+1 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+	if len(b) < fixed+1 {
 		return 0
 	}
-	for _, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
-		if b[i]-'0' > 9 {
-			return 0
-		}
+	// Little-endian words: byte k of the slice is bits 8k..8k+7.
+	w0 := binary.LittleEndian.Uint64(b)     // "YYYY-MM-"
+	w1 := binary.LittleEndian.Uint64(b[8:]) // "DDTHH:MM"
+	const (
+		sep0   = 0xFF<<32 | 0xFF<<56
+		sepV0  = '-'<<32 | '-'<<56
+		digit0 = 0x00FFFF00FFFFFFFF
+		sep1   = 0xFF<<16 | 0xFF<<40
+		sepV1  = 'T'<<16 | ':'<<40
+		digit1 = 0xFFFF00FFFF00FFFF
+	)
+	if w0&sep0 != sepV0 || w1&sep1 != sepV1 || !swarDigits(w0, digit0) || !swarDigits(w1, digit1) ||
+		b[16] != ':' || b[17]-'0' > 9 || b[18]-'0' > 9 {
+		return 0
 	}
 	i := fixed
 	if b[i] == '.' {
@@ -102,6 +108,18 @@ func isoTimestampLen(b []byte) int {
 		return i + 1
 	}
 	return 0
+}
+
+// swarDigits reports whether every byte of w selected by mask is '0'-'9'.
+func swarDigits(w, mask uint64) bool {
+	const (
+		high  = 0xF0F0F0F0F0F0F0F0
+		three = 0x3030303030303030
+		six   = 0x0606060606060606
+	)
+	w &= mask
+	// High nibble 3, and still 3 after adding 6 (so the low nibble is <= 9).
+	return w&high == three&mask && (w+six&mask)&high == three&mask
 }
 
 // hasCaretEscape reports whether line holds "^[[" followed by an SGR-like

@@ -1,6 +1,11 @@
 package triage
 
-import "testing"
+import (
+	"regexp"
+	"testing"
+
+	"pgregory.net/rapid"
+)
 
 func TestNormalizeLine(t *testing.T) {
 	tests := []struct {
@@ -62,4 +67,26 @@ func TestSanitizeText(t *testing.T) {
 			}
 		})
 	}
+}
+
+var isoTimestampRef = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d*)?Z`)
+
+// The word-at-a-time timestamp check agrees with a regular expression on
+// timestamps with any byte changed.
+func TestIsoTimestampLen_MatchesReference(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		b := []byte("2024-01-02T03:04:05.1234567Z rest")
+		b = b[:rapid.IntRange(0, len(b)).Draw(t, "len")]
+		for range rapid.IntRange(0, 3).Draw(t, "mutations") {
+			if len(b) == 0 {
+				break
+			}
+			i := rapid.IntRange(0, len(b)-1).Draw(t, "at")
+			b[i] = rapid.SampledFrom([]byte("0189-:TZ. /;\xff\x00a")).Draw(t, "byte")
+		}
+		want := len(isoTimestampRef.Find(b))
+		if got := isoTimestampLen(b); got != want {
+			t.Fatalf("isoTimestampLen(%q) = %d, want %d", b, got, want)
+		}
+	})
 }

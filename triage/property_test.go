@@ -118,8 +118,8 @@ func TestProperty03_FailureReasonExtraction(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Extract: %v", err)
 		}
-		want := comparable(cause)
-		if got := comparable(ex.Reason); !strings.Contains(got, want) {
+		want := reasonKey(cause)
+		if got := reasonKey(ex.Reason); !strings.Contains(got, want) {
 			t.Fatalf("reason %q does not contain the root cause %q", got, want)
 		}
 		if ex.FailingStep != failingStep {
@@ -128,8 +128,8 @@ func TestProperty03_FailureReasonExtraction(t *testing.T) {
 	})
 }
 
-// secretKinds draws one secret of each format Redact knows, with the text
-// that must not survive.
+// drawSecret draws a line holding one secret of a format Redact knows, and
+// the text that must not survive.
 func drawSecret(t *rapid.T) (line, secret string) {
 	alnum := func(label string, n int) string {
 		return rapid.StringMatching(fmt.Sprintf(`[A-Za-z0-9]{%d}`, n)).Draw(t, label)
@@ -191,7 +191,8 @@ func drawSecret(t *rapid.T) (line, secret string) {
 }
 
 // Redact removes any generated secret of each kind embedded in random text,
-// on its own line (RedactLine) and inside a streamed log (Extract).
+// on its own line (RedactLine, idempotently) and inside a streamed log
+// (Extract).
 func TestRedact_PropertyRemovesSecrets(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		line, secret := drawSecret(t)
@@ -200,8 +201,12 @@ func TestRedact_PropertyRemovesSecrets(t *testing.T) {
 		}
 		text := rapid.StringMatching(`[ -~]{0,40}`).Draw(t, "before") + sep("s1") + line + sep("s2") +
 			rapid.StringMatching(`[ -~]{0,40}`).Draw(t, "after")
-		if got := RedactLine(text); strings.Contains(got, secret) {
+		got := RedactLine(text)
+		if strings.Contains(got, secret) {
 			t.Fatalf("RedactLine(%q) = %q keeps the secret", text, got)
+		}
+		if again := RedactLine(got); again != got {
+			t.Fatalf("not idempotent: %q -> %q", got, again)
 		}
 		log := ghLog("##[group]Run deploy", "##[endgroup]", noiseLine(t), text, "##[error]"+text, "##[error]Process completed with exit code 1.")
 		ex, err := Extract(strings.NewReader(log), Options{})

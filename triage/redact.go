@@ -170,6 +170,12 @@ func isKeyByte(c byte) bool {
 // secretKeyWord returns the redaction kind for a lower-cased key name, or ""
 // when the key does not name a secret.
 func secretKeyWord(key string) string {
+	// Every secret word has a 'w' (password, passwd, pwd), 'c' (secret), 'k'
+	// (key, token) or 'h' (auth): one scan rejects most keys ("error",
+	// "status", "line") before the word list is tried.
+	if strings.IndexAny(key, "wckh") < 0 {
+		return ""
+	}
 	switch {
 	case strings.Contains(key, "authorization"):
 		return "authorization"

@@ -305,6 +305,8 @@ func reasoning(line string, s *signature, res AnalysisResult, hits []hit, win in
 	switch {
 	case s.assertion && res.Category == CategoryFlakyTest:
 		b.WriteString(" One re-run is the cheapest way to tell a flaky test from a regression.")
+	case slices.ContainsFunc(res.Actions, func(a Action) bool { return a.Type == ActionDeleteCache }):
+		b.WriteString(" Deleting the cache entry and re-running is expected to fix it.")
 	case s.transient && res.Category != CategoryCode:
 		b.WriteString(" A plain re-run is expected to pass.")
 	default:

@@ -18,7 +18,7 @@ var testNameRules = []struct {
 	sep string
 }{
 	{mustPattern(`--- fail: (\S+)`, ""), ""},
-	{mustPattern(`running tests:[ \t]*\n[ \t]+(\S+) \(`, ""), ""},
+	{mustPattern(`running tests:[ \t]*\n(?:\d{4}-\d\d-\d\dt[\d:.]+z)?[ \t]+(\S+) \(`, ""), ""},
 	{mustPattern(`^failed ([\w/.-]+\.py::[^\s]+)`, ""), ""},
 	{mustPattern(`^____* ([\w.\[\]:-]+) ____*\s*$`, ""), ""},
 	{mustPattern(`^fail: (\w+ \([\w.]+\))`, ""), ""},

@@ -166,7 +166,7 @@ var configSignatures = []signature{
 			`you cannot publish over the previously published versions`,
 			`cannot publish over existing version`,
 			`file already exists\. see https://pypi\.org/help/#file-name-reuse`,
-			`crate version ` + "`[^`\n]+`" + ` is already uploaded`,
+			`crate version `+"`[^`\n]+`"+` is already uploaded`,
 			`error: failed to publish [^\n]*already exists`),
 		risk: 3, effort: EffortLow, confidence: 85,
 		component: "release version",

@@ -56,8 +56,12 @@ func TestETagCache_SecondListServedFrom304(t *testing.T) {
 		}
 	}
 	mu.Lock()
-	defer mu.Unlock()
-	for _, o := range obs {
+	seen := append([]Observation(nil), obs...)
+	mu.Unlock()
+	if len(seen) != len(FailedConclusions) {
+		t.Errorf("%d observations, want %d", len(seen), len(FailedConclusions))
+	}
+	for _, o := range seen {
 		want := Observation{Method: "GET", Route: "/repos/{owner}/{repo}/actions/runs", Code: 304,
 			RateRemaining: remaining, RateReset: o.RateReset, FromCache: true}
 		if diff := cmp.Diff(want, o); diff != "" {

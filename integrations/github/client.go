@@ -203,6 +203,9 @@ func (c *Client) classify(resp *gh.Response, err error) error {
 	if errors.As(err, &ae) {
 		return ae
 	}
+	if errors.Is(err, ErrMalformedResponse) {
+		return err
+	}
 	var rl *gh.RateLimitError
 	if errors.As(err, &rl) {
 		return &RetryError{Op: c.opOf(rl.Response), Reason: "primary rate limit exhausted", Status: http.StatusForbidden,
@@ -222,7 +225,7 @@ func (c *Client) classify(resp *gh.Response, err error) error {
 		return &APIError{Op: c.opOf(er.Response), Status: er.Response.StatusCode, Message: er.Message}
 	}
 	if resp != nil && resp.Response != nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return fmt.Errorf("%s: %w: %v", c.opOf(resp.Response), ErrMalformedResponse, err)
+		return fmt.Errorf("%s: %w: decode JSON: %v", c.opOf(resp.Response), ErrMalformedResponse, err)
 	}
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -55,11 +56,12 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	msg := fmt.Sprintf("%s: %d %s", e.Op, e.Status, http.StatusText(e.Status))
+	desc := http.StatusText(e.Status)
 	if s := e.sentinel(); s != nil {
-		msg += " (" + s.Error() + ")"
+		desc = s.Error()
 	}
-	if e.Message != "" {
+	msg := fmt.Sprintf("%s: %d %s", e.Op, e.Status, desc)
+	if e.Message != "" && !strings.EqualFold(e.Message, http.StatusText(e.Status)) {
 		msg += ": " + e.Message
 	}
 	return msg

@@ -91,3 +91,6 @@ func runIDs(runs []Run) []int64 {
 	}
 	return ids
 }
+
+// testNow is a since an hour back, for calls where since does not matter.
+func testNow() time.Time { return time.Now().Add(-time.Hour) }

@@ -67,7 +67,11 @@ func (c *Client) logURL(ctx context.Context, owner, name string, jobID int64) (*
 		if err != nil && resp != nil && resp.StatusCode != http.StatusFound {
 			// go-github reports any answer but a redirect as a bare
 			// "unexpected status code".
-			return resp, &APIError{Op: c.opOf(resp.Response), Status: resp.StatusCode, Message: "expected a redirect to the log"}
+			if resp.StatusCode < 400 {
+				return resp, fmt.Errorf("%s: %w: answered %d, expected a redirect to the log",
+					c.opOf(resp.Response), ErrMalformedResponse, resp.StatusCode)
+			}
+			return resp, &APIError{Op: c.opOf(resp.Response), Status: resp.StatusCode}
 		}
 		return resp, err
 	})

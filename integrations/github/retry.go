@@ -177,6 +177,7 @@ func (t *retryTransport) judge(req *http.Request, resp *http.Response, err error
 		}
 		if code == http.StatusTooManyRequests || secondaryMessage(serr.message) {
 			d := t.p.secondaryDelay(attempt)
+			t.block("secondary", now.Add(d))
 			return verdict{reason: "secondary rate limit", wait: d + randDur(d/4+1),
 				limitWait: d, retryAt: now.Add(d), status: code, err: serr}, true
 		}

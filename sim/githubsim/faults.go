@@ -10,7 +10,9 @@ import (
 
 // Fault is a misbehaviour injected with [Server.FailNext]. Exactly one mode
 // applies, checked in this order:
-//   - Disconnect: close the connection without answering;
+//   - Disconnect: close the connection without answering (net/http's
+//     client silently repeats an idempotent request that failed so on a
+//     reused connection, so give it Count 2 to be sure a client sees it);
 //   - BreakAfterBytes > 0: serve the real response but cut the connection
 //     after that many body bytes (a download that breaks mid-stream);
 //   - otherwise answer Status (0 = 500) with Headers and Body instead of
@@ -25,6 +27,12 @@ type Fault struct {
 	Count           int // times it applies; 0 = once, negative = until ClearFaults
 	BreakAfterBytes int
 	Disconnect      bool
+}
+
+// WithCount returns f applying n times (negative = until ClearFaults).
+func (f Fault) WithCount(n int) Fault {
+	f.Count = n
+	return f
 }
 
 type faultEntry struct {
@@ -83,7 +91,9 @@ func (s *Server) takeFault(method, route string) *Fault {
 func (s *Server) applyFault(w http.ResponseWriter, f *Fault) http.ResponseWriter {
 	switch {
 	case f.Disconnect:
-		hangUp(w)
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = conn.Close()
+		}
 		return nil
 	case f.BreakAfterBytes > 0:
 		return &breakWriter{ResponseWriter: w, left: f.BreakAfterBytes}
@@ -105,7 +115,8 @@ func (s *Server) applyFault(w http.ResponseWriter, f *Fault) http.ResponseWriter
 	return nil
 }
 
-// hangUp flushes what was written and closes the connection underneath.
+// hangUp puts what was written on the wire, then closes the connection
+// underneath (Hijack alone would drop the buffered part).
 func hangUp(w http.ResponseWriter) {
 	rc := http.NewResponseController(w)
 	_ = rc.Flush()
