@@ -44,19 +44,22 @@ type FailedJob struct {
 // FailureRecord is one failed workflow run attempt, identified by
 // "owner/repo#run_id.attempt".
 type FailureRecord struct {
-	ID            string      `json:"id"`
-	Repo          string      `json:"repo"`
-	RunID         int64       `json:"run_id"`
-	RunAttempt    int         `json:"run_attempt"`
-	RunURL        string      `json:"run_url"`
-	Workflow      string      `json:"workflow"`
-	Event         string      `json:"event,omitempty"`
-	Branch        string      `json:"branch"`
-	CommitSHA     string      `json:"commit_sha"`
-	Actor         string      `json:"actor"`
-	FromFork      bool        `json:"from_fork,omitempty"`
-	FailedJobs    []FailedJob `json:"failed_jobs"`
-	FailureReason string      `json:"failure_reason"`
+	ID         string      `json:"id"`
+	Repo       string      `json:"repo"`
+	RunID      int64       `json:"run_id"`
+	RunAttempt int         `json:"run_attempt"`
+	RunURL     string      `json:"run_url"`
+	Workflow   string      `json:"workflow"`
+	Event      string      `json:"event,omitempty"`
+	Branch     string      `json:"branch"`
+	CommitSHA  string      `json:"commit_sha"`
+	Actor      string      `json:"actor"`
+	FromFork   bool        `json:"from_fork,omitempty"`
+	FailedJobs []FailedJob `json:"failed_jobs"`
+	// ChangedFiles are the paths the head commit changed (at most 300),
+	// when GitHub could tell.
+	ChangedFiles  []string `json:"changed_files,omitempty"`
+	FailureReason string   `json:"failure_reason"`
 	// LogExcerpt is already redacted: the failing step's section and the
 	// last lines of each failed job's log, capped in size.
 	LogExcerpt     string                 `json:"log_excerpt"`

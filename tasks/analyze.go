@@ -121,7 +121,7 @@ func (h *Handlers) analysis(ctx context.Context, rec state.FailureRecord) (triag
 func RequestFor(rec state.FailureRecord) llm.Request {
 	req := llm.Request{
 		FailureID: rec.ID, Repo: rec.Repo, Workflow: rec.Workflow, Branch: rec.Branch,
-		Reason: rec.FailureReason, Excerpt: rec.LogExcerpt,
+		Reason: rec.FailureReason, Excerpt: rec.LogExcerpt, ChangedFiles: rec.ChangedFiles,
 	}
 	if len(rec.FailedJobs) > 0 {
 		req.Job = rec.FailedJobs[0].Name

@@ -60,7 +60,7 @@ func newLLMChain(t *testing.T, ai *openaisim.Server) llm.Chain {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return llm.Chain{LLM: a, Rules: rulesFor}
+	return llm.Chain{LLM: a}
 }
 
 func TestAnalyzeStoresAnalysisAndAdvances(t *testing.T) {

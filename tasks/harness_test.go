@@ -20,7 +20,6 @@ import (
 	"github.com/ccm-ci/ccm/state/statetest"
 	"github.com/ccm-ci/ccm/tasks"
 	"github.com/ccm-ci/ccm/tasks/taskstest"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // harness is the pipeline on real parts: the GitHub fake behind the real
@@ -74,7 +73,7 @@ func newHarness(t *testing.T, analyzer tasks.Analyzer) *harness {
 	logs := &syncBuffer{}
 	cfg := configWith(time.Minute, testRepo)
 	if analyzer == nil {
-		analyzer = llm.Chain{Rules: rulesFor}
+		analyzer = llm.Chain{}
 	}
 	h := &harness{gh: gh, client: client, env: env, store: env.Store, queue: taskstest.New(t),
 		metrics: metrics.New(), logs: logs, cfg: cfg}
@@ -88,15 +87,11 @@ func newHarness(t *testing.T, analyzer tasks.Analyzer) *harness {
 	return h
 }
 
-func rulesFor(req llm.Request) triage.AnalysisResult {
-	return triage.Classify(triage.Input{Reason: req.Reason, Text: req.Excerpt, FailingStep: req.FailingStep, JobName: req.Job, Repo: req.Repo})
-}
-
 // failedRun adds a failed run with one failed job whose log is log.
 func (h *harness) failedRun(t *testing.T, log string) githubsim.Run {
 	t.Helper()
 	return h.gh.AddRun(testRepo, githubsim.Run{
-		Conclusion: "failure", Name: "CI", HeadBranch: "main",
+		Conclusion: "failure", Name: "CI", HeadBranch: "main", ChangedFiles: []string{"package.json"},
 		Jobs: []githubsim.Job{
 			{Name: "lint", Conclusion: "success", Steps: []githubsim.Step{{Number: 1, Name: "Run lint", Status: "completed", Conclusion: "success"}}},
 			{Name: "test", Conclusion: "failure", Log: log, Steps: []githubsim.Step{
@@ -134,11 +129,16 @@ func (h *harness) audit(t *testing.T, q state.AuditQuery) []state.AuditEntry {
 	return got
 }
 
-const npmLog = `2024-05-05T14:25:20.1000000Z ##[group]Run npm ci
-2024-05-05T14:25:21.2000000Z npm ci
+// npmLog is laid out like a real job log: the step's group holds its
+// script, the output follows the group.
+const npmLog = `2024-05-05T14:25:19.9000000Z ##[group]Run actions/checkout@v4
+2024-05-05T14:25:20.0000000Z ##[endgroup]
+2024-05-05T14:25:20.1000000Z ##[group]Run npm ci
+2024-05-05T14:25:20.1000000Z npm ci
+2024-05-05T14:25:20.1000000Z shell: /usr/bin/bash -e {0}
+2024-05-05T14:25:20.2000000Z ##[endgroup]
 2024-05-05T14:25:22.3000000Z npm error code ECONNRESET
 2024-05-05T14:25:22.3000000Z npm error network aborted
 2024-05-05T14:25:22.4000000Z npm error network This is a problem related to network connectivity.
 2024-05-05T14:25:22.5000000Z ##[error]Process completed with exit code 1.
-2024-05-05T14:25:22.6000000Z ##[endgroup]
 `

@@ -137,6 +137,15 @@ func ReadFailure(ctx context.Context, gh GitHub, run github.Run, jobs []github.J
 	id := FailureID(in.Repo, run.ID, max(run.Attempt, 1))
 	rec = newRecord(id, in.Repo, run, in.Now)
 	exs, logErr := excerpts(ctx, gh, &rec, jobs, in)
+	if run.HeadSHA != "" {
+		files, err := gh.CommitFiles(ctx, in.Repo, run.HeadSHA)
+		if err != nil && in.Logger != nil {
+			// The record is complete without them; the analysis just
+			// knows less.
+			in.Logger.Warn("changed files unavailable", "commit_sha", run.HeadSHA, "err", err)
+		}
+		rec.ChangedFiles = files
+	}
 	rec.LogUnavailable = logErr != nil
 	fillReason(&rec, exs, logErr)
 	return rec, logErr

@@ -41,6 +41,9 @@ func TestIngestRecordsFailureAndEnqueuesAnalysis(t *testing.T) {
 	if rec.Fingerprint == "" {
 		t.Error("no fingerprint")
 	}
+	if len(rec.ChangedFiles) != 1 || rec.ChangedFiles[0] != "package.json" {
+		t.Errorf("changed files = %v, want the head commit's", rec.ChangedFiles)
+	}
 	if evs := h.audit(t, state.AuditQuery{FailureID: id, ActionType: state.ActionDetection}); len(evs) != 1 {
 		t.Errorf("detection audit events = %d, want 1", len(evs))
 	}

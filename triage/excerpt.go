@@ -88,8 +88,8 @@ type extractor struct {
 
 	stepName  string
 	sawStep   bool
-	stepStart int64 // offset in recent of the current step's first line
-	stepCands []logLine
+	stepStart int64    // offset in recent of the current step's first line
+	stepCands rawLines // error-looking lines early in the current step
 
 	failed     bool // a ##[error] has been seen
 	failStep   string
@@ -147,8 +147,8 @@ func (x *extractor) scan(raw []byte, off int64, maybeKey bool) {
 	} else if len(body) > 0 && body[0] == 'E' && bytes.HasPrefix(body, uiExitPrefix) {
 		x.noteExit(body[len(uiExitPrefix)-len(exitPhrase):])
 	}
-	if !x.frozen && len(x.stepCands) < x.opt.MaxErrorLines && cheapErrorStart(body) {
-		x.stepCands = append(x.stepCands, logLine{x.lines, NormalizeLine(string(raw))})
+	if !x.frozen && len(x.stepCands.nos) < x.opt.MaxErrorLines && cheapErrorStart(body) {
+		x.stepCands.add(x.lines, raw)
 	}
 }
 
@@ -212,7 +212,7 @@ func (x *extractor) startStep(name string, off int64) {
 	x.sawStep = true
 	x.stepStart = off
 	if !x.frozen {
-		x.stepCands = x.stepCands[:0]
+		x.stepCands.reset()
 	}
 }
 
@@ -222,7 +222,7 @@ func (x *extractor) freeze(end int64) {
 	x.flush(x.copied + int(end-x.recent.written)) // the ring must hold the whole step
 	x.frozen = true
 	x.fSection, x.fCut = x.sectionLines(x.lines - 1)
-	x.fCands = x.stepCands
+	x.fCands = x.stepCands.lines()
 }
 
 // sectionLines returns the current step's lines, whose last is line number
@@ -281,6 +281,35 @@ func (x *extractor) addErrMark(l logLine) {
 		return
 	}
 	x.errMarks = append(x.errMarks, l)
+}
+
+// rawLines collects a few raw lines in one reusable buffer: a step's early
+// error lines cost no allocation until they are needed.
+type rawLines struct {
+	data []byte
+	ends []int
+	nos  []int64
+}
+
+func (r *rawLines) add(no int64, line []byte) {
+	r.data = append(r.data, line...)
+	r.ends = append(r.ends, len(r.data))
+	r.nos = append(r.nos, no)
+}
+
+func (r *rawLines) reset() {
+	r.data, r.ends, r.nos = r.data[:0], r.ends[:0], r.nos[:0]
+}
+
+// lines returns the lines normalized.
+func (r *rawLines) lines() []logLine {
+	out := make([]logLine, len(r.nos))
+	start := 0
+	for i, end := range r.ends {
+		out[i] = logLine{r.nos[i], NormalizeLine(string(r.data[start:end]))}
+		start = end
+	}
+	return out
 }
 
 // cheapErrorStart is the streaming detector for error lines early in a long

@@ -4,7 +4,7 @@ package triage
 //
 // Reproduce (from the repository root):
 //
-//	go test ./triage -run '^$' -bench BenchmarkExtract -benchtime 3x
+//	go test ./triage -run '^$' -bench BenchmarkExtract -benchtime 5x
 //	go test ./triage -run '^$' -bench BenchmarkRedactLine
 //	CCM_BIG=1 go test ./triage -run TestExtract_PeakHeapFlat -v    # 100 MB vs 1 GB
 //
@@ -18,6 +18,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"strings"
@@ -29,8 +30,8 @@ import (
 
 // benchPattern is a few MB of log: every fixture's lines inside GitHub steps
 // with timestamps, ANSI colour, groups, warnings, error-looking lines and a
-// few secrets. It holds no ##[error] marker, so Extract keeps collecting a
-// section for every step, its slowest path; the log ends with one.
+// few secrets. Its ##[error] markers are turned into warnings, so that, as
+// in a real log, the failure comes at the very end (benchLog adds it).
 func benchPattern(tb testing.TB) []byte {
 	tb.Helper()
 	var lines []string
@@ -59,7 +60,7 @@ func benchPattern(tb testing.TB) []byte {
 		lines = append(lines, "##[endgroup]")
 		for range 40 {
 			lines = append(lines, synthetic[5:]...)
-			lines = append(lines, strings.Split(fx.Log, "\n")...)
+			lines = append(lines, strings.Split(strings.ReplaceAll(fx.Log, "##[error]", "##[warning]"), "\n")...)
 		}
 	}
 	var b strings.Builder
@@ -123,11 +124,14 @@ func (h *heapPeak) stop() (inuse, alloc uint64) {
 func BenchmarkExtract(b *testing.B) {
 	pattern := benchPattern(b)
 	const size = 200 << 20
-	var extractTime, scanTime time.Duration
+	// Best of the iterations, not the mean: on a shared machine another
+	// process stealing the CPU for part of one pass should not decide the
+	// ratio. Run with -benchtime 5x or more.
+	extractTime, scanTime := time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)
 	for b.Loop() {
 		start := time.Now()
 		ex, err := Extract(benchLog(pattern, size), Options{})
-		extractTime += time.Since(start)
+		extractTime = min(extractTime, time.Since(start))
 		if err != nil || ex.Bytes < size || ex.ExitCode < 0 {
 			b.Fatalf("Extract: %v, %d bytes, exit %d", err, ex.Bytes, ex.ExitCode)
 		}
@@ -138,7 +142,7 @@ func BenchmarkExtract(b *testing.B) {
 		for sc.Scan() {
 			n++
 		}
-		scanTime += time.Since(start)
+		scanTime = min(scanTime, time.Since(start))
 		if sc.Err() != nil || int64(n) != ex.Lines {
 			b.Fatalf("scan: %v, %d lines, Extract saw %d", sc.Err(), n, ex.Lines)
 		}
@@ -154,7 +158,7 @@ func BenchmarkExtract(b *testing.B) {
 	peakInuse, peakAlloc := peak.stop()
 	b.StartTimer()
 
-	mb := float64(size) / (1 << 20) * float64(b.N)
+	mb := float64(size) / (1 << 20)
 	extractMBps, scanMBps := mb/extractTime.Seconds(), mb/scanTime.Seconds()
 	b.ReportMetric(extractMBps, "extract_MB/s")
 	b.ReportMetric(scanMBps, "scan_MB/s")

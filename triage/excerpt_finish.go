@@ -12,7 +12,7 @@ func (x *extractor) finish() Excerpt {
 	section, cut, early := x.fSection, x.fCut, x.fCands
 	if !x.frozen {
 		section, cut = x.sectionLines(x.lines)
-		early = x.stepCands
+		early = x.stepCands.lines()
 	}
 	tail, _ := x.windowLines(x.recent.lastLineStart(x.opt.TailLines), x.lines)
 	secLast := int64(0)

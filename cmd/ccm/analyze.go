@@ -239,7 +239,7 @@ func parseRunURL(raw string) (repo string, runID int64, attempt int, err error) 
 // newAnalyzer is the LLM with the rules as fallback, or the rules alone
 // when there is no key or the caller asked for them.
 func newAnalyzer(env config.Env, cfg *config.Config, logger *slog.Logger, rulesOnly bool) (tasks.Analyzer, error) {
-	chain := llm.Chain{Rules: classify, Logger: logger}
+	chain := llm.Chain{Logger: logger}
 	if rulesOnly || env.OpenAIAPIKey == "" {
 		return chain, nil
 	}
@@ -253,12 +253,4 @@ func newAnalyzer(env config.Env, cfg *config.Config, logger *slog.Logger, rulesO
 	}
 	chain.LLM = a
 	return chain, nil
-}
-
-// classify runs the rule-based analyzer on an analysis request.
-func classify(req llm.Request) triage.AnalysisResult {
-	return triage.Classify(triage.Input{
-		Reason: req.Reason, Text: req.Excerpt, FailingStep: req.FailingStep, JobName: req.Job,
-		Workflow: req.Workflow, Repo: req.Repo, ChangedFiles: req.ChangedFiles,
-	})
 }

@@ -45,7 +45,8 @@ type Options struct {
 	// MaxPages bounds the pages ListFailedRuns reads per conclusion [10].
 	MaxPages int
 	Logger   *slog.Logger
-	// Observe is called for every HTTP exchange (metrics).
+	// Observe is called for every HTTP exchange (metrics), from
+	// concurrent goroutines.
 	Observe func(Observation)
 	// Sleep waits d or until ctx ends [a timer]; tests record instead.
 	Sleep func(ctx context.Context, d time.Duration) error

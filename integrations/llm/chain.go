@@ -17,8 +17,7 @@ const DefaultFloorConfidence = 60
 type Chain struct {
 	// LLM is nil when no model is configured: rules only.
 	LLM *Analyzer
-	// Rules is the rule-based analyzer (the lead wires triage.Classify,
-	// mapping Request onto triage.Input). Required.
+	// Rules is the rule-based analyzer; nil means Classify. Tests swap it.
 	Rules func(Request) triage.AnalysisResult
 	// FloorConfidence: 0 means DefaultFloorConfidence.
 	FloorConfidence int
@@ -95,24 +94,22 @@ func (c Chain) Analyze(ctx context.Context, req Request) Outcome {
 	return out
 }
 
+// Classify is the rule-based analyzer (triage.Classify) on a Request: the
+// Rules a Chain uses when none is set.
+func Classify(req Request) triage.AnalysisResult {
+	return triage.Classify(triage.Input{
+		Reason: req.Reason, Text: req.Excerpt, FailingStep: req.FailingStep, JobName: req.Job,
+		Workflow: req.Workflow, Repo: req.Repo, ChangedFiles: req.ChangedFiles,
+	})
+}
+
 // rules runs the rule-based analyzer and stamps what it may leave out.
 func (c Chain) rules(req Request) triage.AnalysisResult {
-	if c.Rules == nil {
-		// A wiring bug; still never fail: a valid, maximally cautious
-		// verdict that sends the failure to a person.
-		return triage.AnalysisResult{
-			FailureID:          req.FailureID,
-			Category:           triage.CategoryInfrastructure,
-			RiskScore:          10,
-			Effort:             triage.EffortMedium,
-			ProposedFix:        "Investigate the failure manually: no analyzer is configured.",
-			Actions:            []triage.Action{{Type: triage.ActionNone}},
-			AffectedComponents: []string{"ccm"},
-			Reasoning:          "ccm has no rule-based analyzer wired.",
-			Source:             triage.SourceRules,
-		}
+	classify := c.Rules
+	if classify == nil {
+		classify = Classify
 	}
-	r := c.Rules(req)
+	r := classify(req)
 	if r.FailureID == "" {
 		r.FailureID = req.FailureID
 	}

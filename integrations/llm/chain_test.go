@@ -100,11 +100,14 @@ func TestChain(t *testing.T) {
 			wantAppCode:  true,
 		},
 		{
-			name:         "no rules wired still yields a cautious verdict",
+			// nil Rules means triage's analyzer: the base request's log
+			// has a compile error, which is code, risk 8, a person's job.
+			name:         "no rules set uses triage's analyzer",
 			noLLM:        true,
 			wantSource:   triage.SourceRules,
 			wantFallback: "no API key",
-			wantRisk:     10,
+			wantRisk:     8,
+			wantAppCode:  true,
 		},
 	}
 	for _, tt := range tests {

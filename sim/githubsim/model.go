@@ -32,6 +32,9 @@ type Run struct {
 
 	CreatedAt, UpdatedAt, RunStartedAt time.Time
 	Jobs                               []Job
+	// ChangedFiles are the paths the head commit changed, served by the
+	// commit endpoint.
+	ChangedFiles []string
 }
 
 // Job is one job of a run attempt. Log is served by the log download

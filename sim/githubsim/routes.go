@@ -26,6 +26,7 @@ const (
 	RouteListCaches      = "GET /repos/{owner}/{repo}/actions/caches"
 	RouteDeleteCachesKey = "DELETE /repos/{owner}/{repo}/actions/caches"
 	RouteDeleteCacheID   = "DELETE /repos/{owner}/{repo}/actions/caches/{cache_id}"
+	RouteGetCommit       = "GET /repos/{owner}/{repo}/commits/{ref}"
 	// RouteLogBlob is the signed download URL the log endpoint redirects
 	// to; it lives outside the API and refuses an Authorization header.
 	RouteLogBlob = "GET /_blobs/job-logs/{job_id}"
@@ -48,6 +49,7 @@ func (s *Server) routes() {
 		RouteListCaches:      s.handleListCaches,
 		RouteDeleteCachesKey: s.handleDeleteCachesByKey,
 		RouteDeleteCacheID:   s.handleDeleteCacheByID,
+		RouteGetCommit:       s.handleGetCommit,
 	}
 	for route, h := range api {
 		method, path, _ := strings.Cut(route, " ")
