@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/httpapi"
@@ -100,6 +101,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		logger.Warn("no repositories in the config: nothing to poll until the file lists some (it is reloaded on change)")
 	}
 
+	redis.SetLogger(redisLogger{logger})
 	m := metrics.New()
 	store, rdb, closeStore, err := state.Open(ctx, env.RedisURL, state.Options{Logger: logger})
 	if err != nil {
@@ -165,9 +167,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		sched := &tasks.Scheduler{Queue: client, Config: watcher.Current, Logger: logger}
 		goRun("scheduler", sched.Run)
 	}
-	if slices.Contains(roles, "bot") {
-		logger.Info("bot role: Slack Socket Mode is not part of this build yet; the bot role serves the GitHub webhook receiver")
-	}
 
 	api := &httpapi.Server{
 		Checks: []httpapi.Check{
@@ -176,10 +175,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		},
 		Metrics: m, Config: watcher.Current, Logger: logger,
 	}
-	if cfg.Webhook.Enabled && env.GitHubWebhookSecret != "" {
+	// The bot role is ccm's front door: it receives GitHub webhooks now
+	// and will run the Slack Socket Mode loop.
+	switch {
+	case !slices.Contains(roles, "bot"):
+		logger.Info("webhook receiver off: this process does not run the bot role")
+	case !cfg.Webhook.Enabled || env.GitHubWebhookSecret == "":
+		logger.Info("webhook receiver off: set GITHUB_WEBHOOK_SECRET (and webhook.enabled) to accept POST /webhooks/github; polling detects failures meanwhile")
+	default:
 		api.Queue, api.WebhookSecret = client, []byte(env.GitHubWebhookSecret)
-	} else {
-		logger.Info("webhook receiver off: set GITHUB_WEBHOOK_SECRET to enable POST /webhooks/github; polling detects failures meanwhile")
 	}
 	httpSrv := &http.Server{Addr: f.httpAddr, Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	httpErr := make(chan error, 1)
@@ -262,4 +266,12 @@ func reloadOnHUP(ctx context.Context, w *config.Watcher, logger *slog.Logger) {
 			}
 		}
 	}
+}
+
+// redisLogger sends go-redis's own messages (pool and reconnect trouble)
+// to the JSON log instead of its plain stderr lines.
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	r.l.WarnContext(ctx, fmt.Sprintf(format, v...), "component", "redis")
 }
