@@ -37,6 +37,7 @@ func runConformance(t *testing.T, open backend) {
 		{"Metrics", testMetrics},
 		{"Aggregate", testAggregate},
 		{"Settings", testSettings},
+		{"Lease", testLease},
 		{"Retention", testRetention},
 		{"RetentionRefusesBadCutoff", testRetentionRefusesBadCutoff},
 		{"EvictionPolicy", testEvictionPolicy},

@@ -38,10 +38,13 @@ func (h *Handlers) HandleAnalyze(ctx context.Context, t *asynq.Task) error {
 	}
 
 	start := h.d.now()
-	// One analysis per fingerprint at a time in this process, so a burst of
-	// identical failures costs one LLM call and the rest hit the cache.
+	// One analysis per fingerprint at a time, in this process and across
+	// replicas, so a burst of identical failures costs one LLM call and the
+	// rest hit the cache.
 	unlock := h.fpLocks.lock(rec.Fingerprint)
+	release := h.fingerprintLease(ctx, rec)
 	a, fallback, err := h.analysis(ctx, rec)
+	release()
 	unlock()
 	if err != nil {
 		return fmt.Errorf("analyze %s: %w", id, err)
@@ -83,6 +86,60 @@ func (h *Handlers) HandleAnalyze(ctx context.Context, t *asynq.Task) error {
 	h.recordAnalysis(ctx, rec, a, latency)
 	log.Info("failure analyzed", "category", a.Category, "risk_score", a.RiskScore, "source", a.Source)
 	return nil
+}
+
+const (
+	// leaseTTL outlives the slowest analysis (the analyze task timeout), so
+	// a lease never lapses under a live holder; a crashed holder's lease
+	// lapses on its own.
+	leaseTTL = 10 * time.Minute
+	// leaseWait bounds how long a worker waits for another replica's
+	// analysis of the same fingerprint before asking the LLM itself.
+	leaseWait = 2 * time.Minute
+	leasePoll = 250 * time.Millisecond
+)
+
+// fingerprintLease holds the cross-replica lease on a fingerprint while
+// this worker analyzes it. If another replica holds it, it waits until that
+// analysis is cached (then the cache answers) or the wait runs out (then a
+// duplicate LLM call is the lesser evil). It returns the release function.
+func (h *Handlers) fingerprintLease(ctx context.Context, rec state.FailureRecord) func() {
+	noop := func() {}
+	if h.d.CacheTTL <= 0 || rec.Fingerprint == "" {
+		return noop
+	}
+	log := h.d.log().With("failure_id", rec.ID, "repo", rec.Repo, "fingerprint", rec.Fingerprint)
+	deadline := h.d.now().Add(leaseWait)
+	for {
+		release, ok, err := h.d.Store.Lease(ctx, "analyze:"+rec.Fingerprint, leaseTTL)
+		if err != nil {
+			log.Warn("fingerprint lease unavailable; analyzing without it", "err", err)
+			return noop
+		}
+		if ok {
+			return func() {
+				// A fresh context: the lease must go even if the task's
+				// context ended, or the next replica waits out its TTL.
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				defer cancel()
+				if err := release(ctx); err != nil {
+					log.Warn("release fingerprint lease", "err", err)
+				}
+			}
+		}
+		if _, cached, err := h.d.Store.CachedAnalysis(ctx, rec.Fingerprint); err == nil && cached {
+			return noop
+		}
+		if h.d.now().After(deadline) {
+			log.Warn("another replica is still analyzing this fingerprint; analyzing it here too")
+			return noop
+		}
+		select {
+		case <-ctx.Done():
+			return noop
+		case <-time.After(leasePoll):
+		}
+	}
 }
 
 // analysis returns the cached or fresh analysis and, when the rules stood

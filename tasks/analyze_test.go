@@ -94,7 +94,8 @@ func TestAnalyzeStoresAnalysisAndAdvances(t *testing.T) {
 }
 
 // Issue 3's cache measurement: 100 failures sharing 10 fingerprints,
-// analyzed by 10 concurrent workers, cost 10 LLM calls.
+// analyzed by 10 concurrent workers in two replicas (two handler sets on
+// one Redis), cost 10 LLM calls.
 func TestAnalyzeCacheAvoidsLLMCalls(t *testing.T) {
 	ai := openaisim.New(t)
 	ai.Default(func(openai.ChatCompletionRequest) openaisim.Reply {
@@ -107,13 +108,14 @@ func TestAnalyzeCacheAvoidsLLMCalls(t *testing.T) {
 		ids <- recordFailure(t, h, int64(1000+i), fmt.Sprintf("fp-%d", i%10))
 	}
 	close(ids)
+	replicas := []*tasks.Handlers{h.h, tasks.NewHandlers(h.deps)}
 	var wg sync.WaitGroup
-	for range 10 {
+	for i := range 10 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for id := range ids {
-				if err := h.h.HandleAnalyze(ctx, analyzeTask(t, id)); err != nil {
+				if err := replicas[i%2].HandleAnalyze(ctx, analyzeTask(t, id)); err != nil {
 					t.Error(err)
 				}
 			}

@@ -40,6 +40,7 @@ type Store interface {
 	Audit(ctx context.Context, e state.AuditEntry) (string, error)
 	RecordMetrics(ctx context.Context, m state.MetricsRecord) error
 	ApplyRetention(ctx context.Context, cutoff time.Time) (state.RetentionResult, error)
+	Lease(ctx context.Context, name string, ttl time.Duration) (func(context.Context) error, bool, error)
 }
 
 var _ Store = (*state.Store)(nil)

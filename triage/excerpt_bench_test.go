@@ -26,6 +26,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ccm-ci/ccm/cilogs"
 )
 
 // benchPattern is a few MB of log: every fixture's lines inside GitHub steps
@@ -54,7 +56,7 @@ func benchPattern(tb testing.TB) []byte {
 		"error: unused variable `x` (treated as warning in this profile)",
 		"Run tests with --coverage " + strings.Repeat("=", 60),
 	}
-	for i, fx := range loadCIFixtures(tb) {
+	for i, fx := range cilogs.Labelled() {
 		lines = append(lines, fmt.Sprintf("##[group]Run step-%d %s", i, fx.ID))
 		lines = append(lines, synthetic[:5]...)
 		lines = append(lines, "##[endgroup]")

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ccm-ci/ccm/cilogs"
 )
 
 func TestMaskVolatile(t *testing.T) {
@@ -123,7 +125,7 @@ func TestFingerprint(t *testing.T) {
 // after 10m0s", whatever test hung, so those logs share a value.
 func TestFingerprint_DifferentFixturesDiffer(t *testing.T) {
 	seen := map[string]string{}
-	for _, fx := range loadCIFixtures(t) {
+	for _, fx := range cilogs.Labelled() {
 		ex := extract(t, fx.Log, Options{})
 		fp := Fingerprint(ex.Reason, ex.ErrorLines)
 		if other, dup := seen[fp]; dup && !strings.HasPrefix(ex.Reason, "panic: test timed out") {

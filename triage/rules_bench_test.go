@@ -5,15 +5,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ccm-ci/ccm/cilogs"
 )
 
 func benchLogs(b *testing.B) []string {
 	b.Helper()
 	var logs []string
-	for _, f := range []string{"ci-logs.jsonl", "ci-logs-extra.jsonl"} {
-		for _, l := range loadLabelled(b, f) {
-			logs = append(logs, l.Log)
-		}
+	for _, l := range cilogs.All() {
+		logs = append(logs, l.Log)
 	}
 	return logs
 }

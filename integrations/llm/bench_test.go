@@ -5,12 +5,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ccm-ci/ccm/cilogs"
 )
 
 // BenchmarkPromptFixtures reports what the labelled real logs cost in prompt
 // tokens (system + user, CountTokens) at the default budget.
 func BenchmarkPromptFixtures(b *testing.B) {
-	fxs := loadFixtures(b)
+	fxs := cilogs.Labelled()
 	var tokens []int
 	for b.Loop() {
 		tokens = tokens[:0]

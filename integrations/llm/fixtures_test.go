@@ -1,46 +1,14 @@
 package llm
 
 import (
-	"bufio"
-	"encoding/json"
-	"os"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ccm-ci/ccm/cilogs"
 )
 
-// fixture is one labelled real CI log (copied from shared/fixtures).
-type fixture struct {
-	ID       string `json:"id"`
-	Category string `json:"category"`
-	KeyLine  string `json:"key_line"`
-	Log      string `json:"log"`
-}
-
-func loadFixtures(t testing.TB) []fixture {
-	t.Helper()
-	f, err := os.Open("testdata/labelled.jsonl")
-	if err != nil {
-		t.Fatalf("open fixtures: %v", err)
-	}
-	defer f.Close()
-	var out []fixture
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
-	for sc.Scan() {
-		var fx fixture
-		if err := json.Unmarshal(sc.Bytes(), &fx); err != nil {
-			t.Fatalf("decode fixture: %v", err)
-		}
-		out = append(out, fx)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatalf("read fixtures: %v", err)
-	}
-	return out
-}
-
-func fixtureRequest(fx fixture) Request {
+func fixtureRequest(fx cilogs.Log) Request {
 	return Request{
 		FailureID: "fixtures/" + fx.ID + "#1.1", Repo: "fixtures/" + fx.ID, Workflow: "CI",
 		Job: "build", FailingStep: "Run build", Branch: "main", Excerpt: fx.Log,
@@ -50,7 +18,7 @@ func fixtureRequest(fx fixture) Request {
 // TestPromptTokensOverFixtures measures what the real logs cost against the
 // budget, and how often the labelled root-cause line survives a squeeze.
 func TestPromptTokensOverFixtures(t *testing.T) {
-	fxs := loadFixtures(t)
+	fxs := cilogs.Labelled()
 	var full []int
 	for _, fx := range fxs {
 		p, err := buildPrompt(fixtureRequest(fx), testRedact, DefaultPromptTokenBudget, "")

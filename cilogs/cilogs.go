@@ -1,0 +1,117 @@
+// Package cilogs holds real CI failure logs from public projects, labelled
+// from what each project's own issue thread concluded; tests use them, and
+// `ccm sandbox` will replay them.
+//
+// The logs are compiled in so that every package reads the same copy, from
+// any working directory. See README.md for what the fields mean.
+package cilogs
+
+import (
+	"bufio"
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+)
+
+// The two sets, as found in Log.Set.
+const (
+	SetLabelled = "labelled"
+	SetExtra    = "extra"
+)
+
+// Log is one labelled real CI failure log.
+type Log struct {
+	ID       string `json:"id"`
+	Source   string `json:"source"`   // where the log was published (issue, PR or file)
+	CI       string `json:"ci"`       // github-actions, gitlab, jenkins, circleci or other
+	Category string `json:"category"` // one of triage.Categories
+	// Transient says whether a plain re-run would most likely pass.
+	Transient bool   `json:"transient"`
+	KeyLine   string `json:"key_line"` // the root-cause line, verbatim from Log
+	Log       string `json:"log"`
+	// LabelBasis says why the labeller chose Category and Transient.
+	LabelBasis string `json:"label_basis"`
+	// Set is SetLabelled or SetExtra: which file the log came from.
+	Set string `json:"-"`
+}
+
+var (
+	//go:embed labelled.jsonl
+	labelledJSONL []byte
+	//go:embed extra.jsonl
+	extraJSONL []byte
+
+	once            sync.Once
+	labelled, extra []Log
+)
+
+func load() {
+	once.Do(func() {
+		labelled = mustParse(SetLabelled, labelledJSONL)
+		extra = mustParse(SetExtra, extraJSONL)
+	})
+}
+
+// Labelled returns the shared fixture set (34 logs), in file order.
+func Labelled() []Log {
+	load()
+	return slices.Clone(labelled)
+}
+
+// Extra returns the logs collected from public issues beyond the shared set.
+func Extra() []Log {
+	load()
+	return slices.Clone(extra)
+}
+
+// All returns Labelled followed by Extra.
+func All() []Log {
+	load()
+	return slices.Concat(labelled, extra)
+}
+
+// mustParse panics: the data is compiled in, so a bad line is a build
+// defect that no caller could recover from.
+func mustParse(set string, data []byte) []Log {
+	logs, err := parse(set, data)
+	if err != nil {
+		panic(fmt.Sprintf("cilogs: embedded %s.jsonl is malformed: %v", set, err))
+	}
+	return logs
+}
+
+// parse reads one JSON object a line, skipping blank lines. Unknown fields
+// are refused so that a misspelt key is caught rather than read as empty.
+func parse(set string, data []byte) ([]Log, error) {
+	var out []Log
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, len(data)+1)
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.DisallowUnknownFields()
+		var l Log
+		if err := dec.Decode(&l); err != nil {
+			return nil, fmt.Errorf("line %d: %w", n, err)
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			return nil, fmt.Errorf("line %d: trailing data after the object", n)
+		}
+		if l.ID == "" || l.Category == "" || l.KeyLine == "" || l.Log == "" {
+			return nil, fmt.Errorf("line %d (%q): id, category, key_line and log are required", n, l.ID)
+		}
+		l.Set = set
+		out = append(out, l)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("scan: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,132 @@
+package cilogs
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ccm-ci/ccm/triage"
+)
+
+func TestCounts(t *testing.T) {
+	tests := []struct {
+		name string
+		logs []Log
+		set  string
+		want int
+	}{
+		{name: "labelled", logs: Labelled(), set: SetLabelled, want: 34},
+		{name: "extra", logs: Extra(), set: SetExtra, want: 35},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if len(tt.logs) != tt.want {
+				t.Errorf("%d logs, want %d", len(tt.logs), tt.want)
+			}
+			for _, l := range tt.logs {
+				if l.Set != tt.set {
+					t.Errorf("%s: Set %q, want %q", l.ID, l.Set, tt.set)
+				}
+			}
+		})
+	}
+	all := All()
+	if want := slices.Concat(Labelled(), Extra()); !slices.Equal(all, want) {
+		t.Errorf("All() is not Labelled() then Extra()")
+	}
+}
+
+// TestSchema holds every log to what its README promises.
+func TestSchema(t *testing.T) {
+	ids := map[string]bool{}
+	for _, l := range All() {
+		if ids[l.ID] {
+			t.Errorf("%s: duplicate id %q", l.Set, l.ID)
+		}
+		ids[l.ID] = true
+		if !triage.Category(l.Category).Valid() {
+			t.Errorf("%s %s: invalid category %q", l.Set, l.ID, l.Category)
+		}
+		if !strings.Contains(l.Log, l.KeyLine) {
+			t.Errorf("%s %s: key_line not in log", l.Set, l.ID)
+		}
+		if !strings.HasPrefix(l.Source, "https://") && l.Set == SetExtra {
+			t.Errorf("%s %s: source %q is not a URL", l.Set, l.ID, l.Source)
+		}
+		if !slices.Contains([]string{"github-actions", "gitlab", "jenkins", "circleci", "other"}, l.CI) {
+			t.Errorf("%s %s: unknown ci %q", l.Set, l.ID, l.CI)
+		}
+	}
+}
+
+// Callers may edit what they get back; the next caller must not see it.
+func TestReturnsCopies(t *testing.T) {
+	tests := []struct {
+		name string
+		get  func() []Log
+	}{
+		{name: "Labelled", get: Labelled},
+		{name: "Extra", get: Extra},
+		{name: "All", get: All},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			first := tt.get()
+			want := first[0].ID
+			first[0].ID = "changed"
+			if got := tt.get()[0].ID; got != want {
+				t.Errorf("second call sees ID %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func TestParse(t *testing.T) {
+	const good = `{"id":"a","source":"s","ci":"other","category":"code","transient":false,"key_line":"k","log":"x\nk","label_basis":"b"}`
+	tests := []struct {
+		name    string
+		data    string
+		want    int
+		wantErr string
+	}{
+		{name: "two lines and a blank", data: good + "\n\n" + good + "\n", want: 2},
+		{name: "empty", data: "", want: 0},
+		{name: "garbage", data: good + "\n{not json\n", wantErr: "line 2"},
+		{name: "unknown field", data: `{"id":"a","category":"code","key_line":"k","log":"k","labels":"x"}`, wantErr: `unknown field "labels"`},
+		{name: "missing log", data: `{"id":"a","category":"code","key_line":"k"}`, wantErr: "required"},
+		{name: "trailing data", data: good + ` {}`, wantErr: "trailing data"},
+		{name: "wrong type", data: `{"id":"a","category":"code","key_line":"k","log":"k","transient":"yes"}`, wantErr: "line 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parse("test", []byte(tt.data))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != tt.want {
+				t.Errorf("%d logs, want %d", len(got), tt.want)
+			}
+			for _, l := range got {
+				if l.Set != "test" {
+					t.Errorf("Set %q, want %q", l.Set, "test")
+				}
+			}
+		})
+	}
+}
+
+func TestMustParsePanicsClearly(t *testing.T) {
+	defer func() {
+		msg, _ := recover().(string)
+		if !strings.Contains(msg, "extra.jsonl is malformed") || !strings.Contains(msg, "line 1") {
+			t.Errorf("panic %q, want it to name the file and line", msg)
+		}
+	}()
+	mustParse(SetExtra, []byte("{"))
+}
