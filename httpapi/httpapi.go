@@ -113,16 +113,20 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "parse workflow_run: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	log = log.With("repo", ev.Repo, "run_id", ev.Run.ID)
-	if !ev.Failed() || !s.Config().For(ev.Repo).Watched {
+	cfg := s.Config()
+	repo := cfg.For(ev.Repo)
+	log = log.With("repo", repo.Repo, "run_id", ev.Run.ID)
+	if !ev.Failed() || !repo.Watched {
 		s.count("ignored")
 		w.WriteHeader(http.StatusAccepted)
 		_, _ = io.WriteString(w, "ignored: not a failed run of a watched repository\n")
 		return
 	}
-	task, err := tasks.NewIngestTask(tasks.IngestPayload{Repo: ev.Repo, RunID: ev.Run.ID, Attempt: ev.Run.Attempt, Source: "webhook"})
+	// The config's spelling of the name, not GitHub's: failure IDs must
+	// not depend on which path (poll or webhook) saw the run first.
+	task, err := tasks.NewIngestTask(tasks.IngestPayload{Repo: repo.Repo, RunID: ev.Run.ID, Attempt: ev.Run.Attempt, Source: "webhook"})
 	if err == nil {
-		_, err = s.Queue.EnqueueContext(r.Context(), task)
+		_, err = s.Queue.EnqueueContext(r.Context(), task, asynq.Retention(cfg.DedupWindow))
 	}
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		s.count("rejected")
@@ -132,7 +136,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.count("enqueued")
-	log.Info("webhook: failed run enqueued", "failure_id", tasks.FailureID(ev.Repo, ev.Run.ID, max(ev.Run.Attempt, 1)))
+	log.Info("webhook: failed run enqueued", "failure_id", tasks.FailureID(repo.Repo, ev.Run.ID, max(ev.Run.Attempt, 1)))
 	w.WriteHeader(http.StatusAccepted)
 	_, _ = io.WriteString(w, "enqueued\n")
 }

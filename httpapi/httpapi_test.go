@@ -62,6 +62,7 @@ func TestWebhook(t *testing.T) {
 	passed := githubsim.WorkflowRunEventBody("acme/web", githubsim.Run{ID: 43, Conclusion: "success"}, "completed")
 	running := githubsim.WorkflowRunEventBody("acme/web", githubsim.Run{ID: 44, Status: "in_progress"}, "requested")
 	elsewhere := githubsim.WorkflowRunEventBody("other/repo", githubsim.Run{ID: 45, Conclusion: "failure"}, "completed")
+	upper := githubsim.WorkflowRunEventBody("Acme/Web", githubsim.Run{ID: 42, Attempt: 2, Conclusion: "failure"}, "completed")
 	sign := func(b []byte) string { return githubsim.SignWebhook(secret, b) }
 	tests := []struct {
 		name       string
@@ -72,6 +73,7 @@ func TestWebhook(t *testing.T) {
 		wantIngest bool
 	}{
 		{name: "valid failed run", event: "workflow_run", body: failed, sig: sign(failed), wantStatus: 202, wantIngest: true},
+		{name: "repository spelled otherwise by GitHub", event: "workflow_run", body: upper, sig: sign(upper), wantStatus: 202, wantIngest: true},
 		{name: "wrong signature", event: "workflow_run", body: failed, sig: githubsim.SignWebhook([]byte("nope"), failed), wantStatus: 401},
 		{name: "missing signature", event: "workflow_run", body: failed, wantStatus: 401},
 		{name: "malformed signature", event: "workflow_run", body: failed, sig: "sha1=abc", wantStatus: 401},

@@ -58,7 +58,7 @@ func New() *Metrics {
 		Analyses: f.counterVec("ccm_analyses_total",
 			"Analyses stored, by source (llm, rules, cache) and category.", "source", "category"),
 		AnalysisLatency: f.histogramVec("ccm_analysis_latency_seconds",
-			"Time to analyze a failure, by source.", prometheus.DefBuckets, "source"),
+			"Time to analyze a failure, by source.", prometheus.ExponentialBuckets(0.01, 2.5, 12), "source"), // 10 ms .. ~10 min
 		LLMTokens: f.counterVec("ccm_llm_tokens_total",
 			"Tokens used by LLM analyses, by kind (prompt, completion).", "kind"),
 		LLMFallbacks: f.counter("ccm_llm_fallbacks_total",

@@ -16,7 +16,8 @@
 //	ccm:failures:repo:<repo>    zset    the same, one per repository
 //	ccm:processed               zset    every failure ID ever ingested (dedup marker), by detection ms
 //	ccm:cursors                 hash    repo -> last run time seen by the poller (RFC3339, UTC, fixed width)
-//	ccm:cache:analysis:<fp>     string  AnalysisResult JSON for a failure fingerprint, with a TTL
+//	ccm:cache:analysis:<key>    string  AnalysisResult JSON for a cache key (ccm uses "<repo>:<fingerprint>"), with a TTL
+//	ccm:lease:<name>            string  a lease token with a TTL (Lease), e.g. one analysis per cache key
 //	ccm:metrics:<id>            hash    one failure's metrics, one field per MetricsRecord JSON name
 //	ccm:metrics                 zset    failure IDs with metrics, by first-recorded time (unix ms)
 //	ccm:settings                hash    runtime settings set from Slack; they win over the config file

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -38,14 +37,13 @@ func (h *Handlers) HandleAnalyze(ctx context.Context, t *asynq.Task) error {
 	}
 
 	start := h.d.now()
-	// One analysis per fingerprint at a time, in this process and across
-	// replicas, so a burst of identical failures costs one LLM call and the
-	// rest hit the cache.
-	unlock := h.fpLocks.lock(rec.Fingerprint)
-	release := h.fingerprintLease(ctx, rec)
-	a, fallback, err := h.analysis(ctx, rec)
+	// One analysis per cache key at a time, across workers and replicas,
+	// so a burst of identical failures costs one LLM call and the rest hit
+	// the cache.
+	key, ttl := cacheKey(rec), h.d.Config().LLM.CacheTTL
+	release := h.cacheLease(ctx, rec, key, ttl)
+	a, fallback, err := h.analysis(ctx, rec, key, ttl)
 	release()
-	unlock()
 	if err != nil {
 		return fmt.Errorf("analyze %s: %w", id, err)
 	}
@@ -88,65 +86,27 @@ func (h *Handlers) HandleAnalyze(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
-const (
-	// leaseTTL outlives the slowest analysis (the analyze task timeout), so
-	// a lease never lapses under a live holder; a crashed holder's lease
-	// lapses on its own.
-	leaseTTL = 10 * time.Minute
-	// leaseWait bounds how long a worker waits for another replica's
-	// analysis of the same fingerprint before asking the LLM itself.
-	leaseWait = 2 * time.Minute
-	leasePoll = 250 * time.Millisecond
-)
+// analysisReserve is the part of the task's deadline kept for storing the
+// result: the analyzer must give up (and the rules answer) before it.
+const analysisReserve = 30 * time.Second
 
-// fingerprintLease holds the cross-replica lease on a fingerprint while
-// this worker analyzes it. If another replica holds it, it waits until that
-// analysis is cached (then the cache answers) or the wait runs out (then a
-// duplicate LLM call is the lesser evil). It returns the release function.
-func (h *Handlers) fingerprintLease(ctx context.Context, rec state.FailureRecord) func() {
-	noop := func() {}
-	if h.d.CacheTTL <= 0 || rec.Fingerprint == "" {
-		return noop
+// cacheKey is where a failure's analysis may be cached: per repository
+// (another repository's changes and context differ) and per fingerprint.
+// A failure without a log has a generic reason that would match unrelated
+// failures, so it is never cached.
+func cacheKey(rec state.FailureRecord) string {
+	if rec.Fingerprint == "" || rec.LogUnavailable || rec.LogExcerpt == "" {
+		return ""
 	}
-	log := h.d.log().With("failure_id", rec.ID, "repo", rec.Repo, "fingerprint", rec.Fingerprint)
-	deadline := h.d.now().Add(leaseWait)
-	for {
-		release, ok, err := h.d.Store.Lease(ctx, "analyze:"+rec.Fingerprint, leaseTTL)
-		if err != nil {
-			log.Warn("fingerprint lease unavailable; analyzing without it", "err", err)
-			return noop
-		}
-		if ok {
-			return func() {
-				// A fresh context: the lease must go even if the task's
-				// context ended, or the next replica waits out its TTL.
-				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-				defer cancel()
-				if err := release(ctx); err != nil {
-					log.Warn("release fingerprint lease", "err", err)
-				}
-			}
-		}
-		if _, cached, err := h.d.Store.CachedAnalysis(ctx, rec.Fingerprint); err == nil && cached {
-			return noop
-		}
-		if h.d.now().After(deadline) {
-			log.Warn("another replica is still analyzing this fingerprint; analyzing it here too")
-			return noop
-		}
-		select {
-		case <-ctx.Done():
-			return noop
-		case <-time.After(leasePoll):
-		}
-	}
+	return rec.Repo + ":" + rec.Fingerprint
 }
 
 // analysis returns the cached or fresh analysis and, when the rules stood
 // in for the LLM, why.
-func (h *Handlers) analysis(ctx context.Context, rec state.FailureRecord) (triage.AnalysisResult, string, error) {
-	if h.d.CacheTTL > 0 && rec.Fingerprint != "" {
-		cached, ok, err := h.d.Store.CachedAnalysis(ctx, rec.Fingerprint)
+func (h *Handlers) analysis(ctx context.Context, rec state.FailureRecord, key string, ttl time.Duration) (triage.AnalysisResult, string, error) {
+	req := RequestFor(rec)
+	if key != "" && ttl > 0 {
+		cached, ok, err := h.d.Store.CachedAnalysis(ctx, key)
 		if err != nil {
 			return triage.AnalysisResult{}, "", err
 		}
@@ -154,7 +114,10 @@ func (h *Handlers) analysis(ctx context.Context, rec state.FailureRecord) (triag
 			if h.d.Metrics != nil {
 				h.d.Metrics.AnalysisCacheHits.Inc()
 			}
-			cached.Source = triage.SourceCache
+			// This failure's own deterministic signals (changed files, the
+			// rules' verdict on its log) still bound the reused answer.
+			cached, _, _ = llm.ApplyFloor(cached, llm.Classify(req), llm.DefaultFloorConfidence)
+			cached.CachedFrom, cached.Source = cached.FailureID, triage.SourceCache
 			cached.PromptTokens, cached.CompletionTokens = 0, 0
 			return cached, "", nil
 		}
@@ -162,12 +125,19 @@ func (h *Handlers) analysis(ctx context.Context, rec state.FailureRecord) (triag
 			h.d.Metrics.AnalysisCacheMiss.Inc()
 		}
 	}
-	out := h.d.Analyzer.Analyze(ctx, RequestFor(rec))
+	actx := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithDeadline(ctx, dl.Add(-analysisReserve))
+		defer cancel()
+	}
+	out := h.d.Analyzer.Analyze(actx, req)
 	a := out.Analysis
 	// Only a model's answer is worth caching: the rules are cheaper to run
 	// again than to look up, and a fallback must not mask a recovered LLM.
-	if a.Source == triage.SourceLLM && h.d.CacheTTL > 0 && rec.Fingerprint != "" {
-		if err := h.d.Store.CacheAnalysis(ctx, rec.Fingerprint, a, h.d.CacheTTL); err != nil {
+	if a.Source == triage.SourceLLM && key != "" && ttl > 0 {
+		a.FailureID = rec.ID
+		if err := h.d.Store.CacheAnalysis(ctx, key, a, ttl); err != nil {
 			h.d.log().Error("cache analysis", "failure_id", rec.ID, "repo", rec.Repo, "err", err)
 		}
 	}
@@ -213,41 +183,4 @@ func actionTypes(as []triage.Action) []string {
 		out = append(out, string(a.Type))
 	}
 	return out
-}
-
-// keyedLocks serializes work per key (here: per fingerprint).
-type keyedLocks struct {
-	mu    sync.Mutex
-	locks map[string]*refMutex
-}
-
-type refMutex struct {
-	sync.Mutex
-	refs int
-}
-
-func (k *keyedLocks) lock(key string) (unlock func()) {
-	if key == "" {
-		return func() {}
-	}
-	k.mu.Lock()
-	if k.locks == nil {
-		k.locks = map[string]*refMutex{}
-	}
-	m := k.locks[key]
-	if m == nil {
-		m = &refMutex{}
-		k.locks[key] = m
-	}
-	m.refs++
-	k.mu.Unlock()
-	m.Lock()
-	return func() {
-		m.Unlock()
-		k.mu.Lock()
-		if m.refs--; m.refs == 0 {
-			delete(k.locks, key)
-		}
-		k.mu.Unlock()
-	}
 }

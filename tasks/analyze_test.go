@@ -20,16 +20,21 @@ import (
 // recordFailure stores a detected failure directly, as ingest would.
 func recordFailure(t *testing.T, h *harness, runID int64, fingerprint string) string {
 	t.Helper()
-	id := tasks.FailureID(testRepo, runID, 1)
+	return recordFailureIn(t, h, testRepo, runID, fingerprint)
+}
+
+func recordFailureIn(t *testing.T, h *harness, repo string, runID int64, fingerprint string) string {
+	t.Helper()
+	id := tasks.FailureID(repo, runID, 1)
 	now := time.Now().UTC()
 	rec := state.FailureRecord{
-		ID: id, Repo: testRepo, RunID: runID, RunAttempt: 1, RunURL: "https://github.com/acme/web/actions/runs/1",
+		ID: id, Repo: repo, RunID: runID, RunAttempt: 1, RunURL: "https://github.com/" + repo + "/actions/runs/1",
 		Workflow: "CI", Branch: "main", CommitSHA: "abc", Actor: "octocat", Status: state.StatusDetected,
 		FailedJobs:    []state.FailedJob{{ID: 1, Name: "test", Conclusion: "failure", FailedSteps: []string{"Run npm ci"}}},
 		FailureReason: "npm error code ECONNRESET", Fingerprint: fingerprint,
 		LogExcerpt: "Run npm ci\nnpm error code ECONNRESET\nnpm error network aborted\n", DetectedAt: now, UpdatedAt: now,
 	}
-	ev := state.AuditEntry{Timestamp: now, Actor: "test", ActionType: state.ActionDetection, FailureID: id, Repo: testRepo, Outcome: state.OutcomeSuccess}
+	ev := state.AuditEntry{Timestamp: now, Actor: "test", ActionType: state.ActionDetection, FailureID: id, Repo: repo, Outcome: state.OutcomeSuccess}
 	if _, err := h.store.CreateFailure(context.Background(), rec, ev); err != nil {
 		t.Fatal(err)
 	}
@@ -175,5 +180,78 @@ func TestAnalyzeUnknownFailureIsNotRetried(t *testing.T) {
 	err := h.h.HandleAnalyze(context.Background(), analyzeTask(t, "acme/web#404.1"))
 	if err == nil {
 		t.Fatal("analysis of an unknown failure succeeded")
+	}
+}
+
+// A model slower than the task's deadline does not lose the analysis: the
+// LLM gives up before the deadline, the rules answer, and there is still
+// time to store it.
+func TestAnalyzeSlowModelFallsBackBeforeTheDeadline(t *testing.T) {
+	ai := openaisim.New(t)
+	ai.Default(func(openai.ChatCompletionRequest) openaisim.Reply {
+		return openaisim.Reply{Content: validAnswer, Delay: 30 * time.Second}
+	})
+	h := newHarness(t, newLLMChain(t, ai))
+	id := recordFailure(t, h, 12, "fp-slow")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second+500*time.Millisecond) // = analysisReserve + 0.5 s
+	defer cancel()
+	if err := h.h.HandleAnalyze(ctx, analyzeTask(t, id)); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := h.store.GetFailure(context.Background(), id)
+	if rec.Status != state.StatusAnalyzed || rec.Analysis.Source != triage.SourceRules {
+		t.Fatalf("status %s, analysis %+v: want analyzed by the rules", rec.Status, rec.Analysis)
+	}
+}
+
+// The cache is per repository, and a hit is still bounded by the rules'
+// verdict on this failure's own log.
+func TestAnalyzeCacheIsPerRepositoryAndKeepsTheFloor(t *testing.T) {
+	ai := openaisim.New(t)
+	ai.Default(func(openai.ChatCompletionRequest) openaisim.Reply {
+		return openaisim.Reply{Content: validAnswer}
+	})
+	h := newHarness(t, newLLMChain(t, ai))
+	ctx := context.Background()
+	// A cached low-risk answer for this repository and fingerprint...
+	cached := triage.AnalysisResult{
+		FailureID: "acme/web#1.1", Category: triage.CategoryInfrastructure, RiskScore: 1, Confidence: 90,
+		Effort: triage.EffortLow, ProposedFix: "Re-run the failed jobs.", Actions: []triage.Action{{Type: triage.ActionRerunFailedJobs}},
+		AffectedComponents: []string{"runner"}, Reasoning: "cached", Source: triage.SourceLLM, Evidence: []string{"x"},
+	}
+	if err := h.store.CacheAnalysis(ctx, testRepo+":fp-code", cached, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	// ...meets a failure whose own log is a compile error.
+	id := tasks.FailureID(testRepo, 13, 1)
+	now := time.Now().UTC()
+	rec := state.FailureRecord{ID: id, Repo: testRepo, RunID: 13, RunAttempt: 1, Status: state.StatusDetected,
+		FailureReason: "src/app.ts(3,7): error TS2322: Type 'string' is not assignable to type 'number'.",
+		LogExcerpt:    "Run npm run build\nsrc/app.ts(3,7): error TS2322: Type 'string' is not assignable to type 'number'.\n",
+		Fingerprint:   "fp-code", DetectedAt: now, UpdatedAt: now}
+	if _, err := h.store.CreateFailure(ctx, rec, state.AuditEntry{Timestamp: now, Actor: "test", ActionType: state.ActionDetection, Outcome: state.OutcomeSuccess}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.h.HandleAnalyze(ctx, analyzeTask(t, id)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := h.store.GetFailure(ctx, id)
+	a := got.Analysis
+	if a.Source != triage.SourceCache || a.CachedFrom != "acme/web#1.1" {
+		t.Fatalf("analysis source %s from %q, want the cache's", a.Source, a.CachedFrom)
+	}
+	if a.RiskScore < 7 || !a.InvolvesApplicationCode {
+		t.Errorf("cached answer kept risk %d, app code %v; the rules' floor for a compile error must apply", a.RiskScore, a.InvolvesApplicationCode)
+	}
+	if n := len(ai.Requests()); n != 0 {
+		t.Errorf("LLM calls = %d, want 0", n)
+	}
+	// Another repository with the same fingerprint does not reuse it.
+	other := recordFailureIn(t, h, "acme/api", 14, "fp-code")
+	if err := h.h.HandleAnalyze(ctx, analyzeTask(t, other)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(ai.Requests()); n != 1 {
+		t.Errorf("LLM calls for another repository = %d, want 1", n)
 	}
 }

@@ -41,6 +41,7 @@ type Store interface {
 	RecordMetrics(ctx context.Context, m state.MetricsRecord) error
 	ApplyRetention(ctx context.Context, cutoff time.Time) (state.RetentionResult, error)
 	Lease(ctx context.Context, name string, ttl time.Duration) (func(context.Context) error, bool, error)
+	ListFailures(ctx context.Context, q state.FailureQuery) ([]state.FailureRecord, error)
 }
 
 var _ Store = (*state.Store)(nil)
@@ -58,17 +59,17 @@ type Analyzer interface {
 // Deps is everything the handlers share. Config is a function so a hot
 // reload is seen by the next task without restarting the workers.
 type Deps struct {
-	GitHub   GitHub
-	Store    Store
-	Queue    Enqueuer
-	Analyzer Analyzer
-	Config   func() *config.Config
-	Metrics  *metrics.Metrics
-	Logger   *slog.Logger
-	Now      func() time.Time
-	// LLMModel is recorded on analyses; CacheTTL bounds reuse of an
-	// analysis by fingerprint (0 disables the cache).
-	CacheTTL time.Duration
+	GitHub GitHub
+	Store  Store
+	Queue  Enqueuer
+	// Inspector lets the poll re-enqueue work whose task asynq archived;
+	// nil disables that repair.
+	Inspector Inspector
+	Analyzer  Analyzer
+	Config    func() *config.Config
+	Metrics   *metrics.Metrics
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 func (d *Deps) now() time.Time {

@@ -18,7 +18,6 @@ import (
 type Handlers struct {
 	d        Deps
 	throttle alertThrottle
-	fpLocks  keyedLocks
 }
 
 // NewHandlers wires the handlers to their dependencies.
@@ -114,6 +113,9 @@ func Backoff(n int, initial, maxD time.Duration) time.Duration {
 func (h *Handlers) HandleError(ctx context.Context, t *asynq.Task, err error) {
 	if !errors.Is(err, asynq.SkipRetry) && !lastAttempt(ctx) {
 		return
+	}
+	if errors.As(err, new(alertedError)) {
+		return // the handler raised this one's alert itself
 	}
 	id, _ := asynq.GetTaskID(ctx)
 	a := Alert{

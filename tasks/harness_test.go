@@ -78,10 +78,9 @@ func newHarness(t *testing.T, analyzer tasks.Analyzer) *harness {
 	h := &harness{gh: gh, client: client, env: env, store: env.Store, queue: taskstest.New(t),
 		metrics: metrics.New(), logs: logs, cfg: cfg}
 	h.deps = tasks.Deps{
-		GitHub: client, Store: env.Store, Queue: h.queue.Client, Analyzer: analyzer,
+		GitHub: client, Store: env.Store, Queue: h.queue.Client, Inspector: h.queue.Inspector, Analyzer: analyzer,
 		Config: func() *config.Config { return h.cfg }, Metrics: h.metrics,
-		Logger:   slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		CacheTTL: time.Hour,
+		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	h.h = tasks.NewHandlers(h.deps)
 	return h

@@ -24,6 +24,12 @@ const (
 	maxLogJobs = 5
 	// maxExcerptBytes caps the stored excerpt of all jobs together.
 	maxExcerptBytes = 64 << 10
+	// jobLogTimeout bounds one job's log download, retries included, so a
+	// download that stalls cannot eat the whole task.
+	jobLogTimeout = 90 * time.Second
+	// ingestReserve is the part of the task's deadline kept for recording
+	// the failure once the downloads have given up.
+	ingestReserve = 30 * time.Second
 )
 
 // failingConclusions are the job and run conclusions ccm treats as failed.
@@ -66,7 +72,13 @@ func (h *Handlers) HandleIngest(ctx context.Context, t *asynq.Task) error {
 		return h.githubError(ctx, id, p.Repo, "list jobs", err)
 	}
 	cfg := h.d.Config()
-	rec, logErr := ReadFailure(ctx, h.d.GitHub, run, jobs, FailureInput{
+	readCtx := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		readCtx, cancel = context.WithDeadline(ctx, dl.Add(-ingestReserve))
+		defer cancel()
+	}
+	rec, logErr := ReadFailure(readCtx, h.d.GitHub, run, jobs, FailureInput{
 		Repo: p.Repo, Now: h.d.now(), Options: LogOptions(cfg), Logger: log,
 		MaxDownloadBytes: int64(cfg.Log.MaxDownloadBytes),
 	})
@@ -172,7 +184,8 @@ func excerpts(ctx context.Context, gh GitHub, rec *state.FailureRecord, jobs []g
 			continue
 		}
 		var ex triage.Excerpt
-		err := gh.JobLog(ctx, in.Repo, j.ID, func(r io.Reader) error {
+		jctx, cancel := context.WithTimeout(ctx, jobLogTimeout)
+		err := gh.JobLog(jctx, in.Repo, j.ID, func(r io.Reader) error {
 			if in.MaxDownloadBytes > 0 {
 				r = io.LimitReader(r, in.MaxDownloadBytes)
 			}
@@ -180,6 +193,7 @@ func excerpts(ctx context.Context, gh GitHub, rec *state.FailureRecord, jobs []g
 			ex, err = triage.Extract(r, in.Options)
 			return err
 		})
+		cancel()
 		if err != nil {
 			if in.Logger != nil {
 				in.Logger.Warn("job log unavailable", "job", j.Name, "job_id", j.ID, "err", err)
@@ -290,8 +304,8 @@ func (h *Handlers) enqueueAnalyze(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := ignoreConflict(h.d.Queue.EnqueueContext(ctx, task)); err != nil {
-		return fmt.Errorf("ingest %s: %w", id, err)
+	if err := h.enqueueOnce(ctx, task, policies[TypeAnalyze].queue, AnalyzeTaskID(id)); err != nil {
+		return fmt.Errorf("enqueue analysis %s: %w", id, err)
 	}
 	return nil
 }
@@ -302,7 +316,7 @@ func (h *Handlers) githubError(ctx context.Context, id, repo, op string, err err
 	if errors.Is(err, github.ErrNotFound) || errors.Is(err, github.ErrUnauthorized) {
 		h.d.raise(ctx, &h.throttle, Alert{Severity: SeverityCritical, Repo: repo, FailureID: id,
 			Summary: "cannot read failed run from GitHub: " + op, Err: err})
-		return fmt.Errorf("ingest %s: %s: %v: %w", id, op, err, asynq.SkipRetry)
+		return alertedError{fmt.Errorf("ingest %s: %s: %v: %w", id, op, err, asynq.SkipRetry)}
 	}
 	return fmt.Errorf("ingest %s: %s: %w", id, op, err)
 }

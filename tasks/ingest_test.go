@@ -148,4 +148,9 @@ func TestIngestMissingRunIsAuditedAndAlerted(t *testing.T) {
 	if evs := h.audit(t, state.AuditQuery{ActionType: state.ActionError}); len(evs) != 1 || evs[0].Error == "" {
 		t.Errorf("error events = %+v, want 1 with the error text", evs)
 	}
+	// asynq then calls the error handler: the alert is not raised twice.
+	h.h.HandleError(context.Background(), task, err)
+	if evs := h.audit(t, state.AuditQuery{ActionType: state.ActionAlert}); len(evs) != 1 {
+		t.Errorf("alert events after the error handler = %d, want still 1", len(evs))
+	}
 }

@@ -111,3 +111,26 @@ func TestPipelineExhaustedTaskIsArchivedAuditedAlerted(t *testing.T) {
 		t.Errorf("a failure whose run could not be read was recorded: %v", err)
 	}
 }
+
+// An ingest archived after a GitHub outage is not lost: the next poll
+// finds the run still unrecorded, deletes the archived task and enqueues
+// it again.
+func TestPollRequeuesArchivedIngest(t *testing.T) {
+	h := newHarness(t, nil)
+	startWorker(t, h)
+	run := h.failedRun(t, npmLog)
+	h.gh.FailNext(githubsim.RouteGetAttempt, githubsim.Fault{Status: 502, Count: -1})
+	if _, err := h.queue.EnqueueContext(context.Background(), ingestTask(t, run)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the ingest to be archived", func() bool {
+		archived, err := h.queue.Inspector.ListArchivedTasks(tasks.QueueDefault)
+		return err == nil && len(archived) == 1
+	})
+	h.gh.ClearFaults() // GitHub is back
+	if err := h.h.HandlePoll(context.Background(), pollTask(t, testRepo)); err != nil {
+		t.Fatal(err)
+	}
+	id := tasks.FailureID(testRepo, run.ID, 1)
+	eventually(t, "the failure to be analyzed", func() bool { return h.status(id) == state.StatusAnalyzed })
+}

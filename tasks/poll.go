@@ -73,6 +73,9 @@ func (h *Handlers) HandlePoll(ctx context.Context, t *asynq.Task) error {
 	if err := h.d.Store.SetCursor(ctx, p.Repo, start); err != nil {
 		return fmt.Errorf("poll %s: %w", p.Repo, err)
 	}
+	if err := h.reconcileAnalyses(ctx, p.Repo); err != nil {
+		return err
+	}
 	if queued > 0 && h.d.Metrics != nil {
 		h.d.Metrics.PollRunsDiscovered.WithLabelValues(p.Repo).Add(float64(queued))
 	}
@@ -96,7 +99,7 @@ func (h *Handlers) pollError(ctx context.Context, repo string, err error) error 
 		return fmt.Errorf("poll %s: %w", repo, err)
 	}
 	h.d.raise(ctx, &h.throttle, Alert{Severity: SeverityCritical, Repo: repo, Summary: summary, Err: err})
-	return fmt.Errorf("poll %s: %s: %w", repo, err, asynq.SkipRetry)
+	return alertedError{fmt.Errorf("poll %s: %s: %w", repo, err, asynq.SkipRetry)}
 }
 
 // enqueueIngest enqueues once per failure ID; a conflict means another
@@ -106,7 +109,7 @@ func (h *Handlers) enqueueIngest(ctx context.Context, p IngestPayload) error {
 	if err != nil {
 		return err
 	}
-	return ignoreConflict(h.d.Queue.EnqueueContext(ctx, task))
+	return h.enqueueOnce(ctx, task, policies[TypeIngest].queue, IngestTaskID(FailureID(p.Repo, p.RunID, max(p.Attempt, 1))))
 }
 
 func ignoreConflict(_ *asynq.TaskInfo, err error) error {

@@ -113,3 +113,26 @@ func TestPollOfUnwatchedRepositoryDoesNothing(t *testing.T) {
 		t.Errorf("GitHub requests = %d, want 0", n)
 	}
 }
+
+// A failure left at detected (its analysis task lost) is re-enqueued by
+// the next poll of its repository.
+func TestPollReconcilesStaleDetectedFailures(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	stale := recordFailure(t, h, 11, "fp-stale")
+	if err := h.h.HandlePoll(ctx, pollTask(t, testRepo)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.queue.Pending(t, tasks.QueueDefault, tasks.TypeAnalyze)); n != 0 {
+		t.Fatalf("a fresh detected failure was re-enqueued (%d tasks)", n)
+	}
+	h.deps.Now = func() time.Time { return time.Now().Add(time.Hour) }
+	later := tasks.NewHandlers(h.deps)
+	if err := later.HandlePoll(ctx, pollTask(t, testRepo)); err != nil {
+		t.Fatal(err)
+	}
+	got := h.queue.Pending(t, tasks.QueueDefault, tasks.TypeAnalyze)
+	if len(got) != 1 || got[0].ID != tasks.AnalyzeTaskID(stale) {
+		t.Fatalf("analyze tasks = %+v, want one for %s", got, stale)
+	}
+}

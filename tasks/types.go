@@ -121,7 +121,7 @@ func NewIngestTask(p IngestPayload) (*asynq.Task, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ingest task %s: %w", FailureID(p.Repo, p.RunID, p.Attempt), err)
 	}
-	id := "ingest:" + FailureID(p.Repo, p.RunID, p.Attempt)
+	id := IngestTaskID(FailureID(p.Repo, p.RunID, p.Attempt))
 	return asynq.NewTask(TypeIngest, b, options(TypeIngest, id)...), nil
 }
 
@@ -136,8 +136,14 @@ func NewAnalyzeTask(failureID string) (*asynq.Task, error) {
 	if err != nil {
 		return nil, fmt.Errorf("analyze task %s: %w", failureID, err)
 	}
-	return asynq.NewTask(TypeAnalyze, b, options(TypeAnalyze, "analyze:"+failureID)...), nil
+	return asynq.NewTask(TypeAnalyze, b, options(TypeAnalyze, AnalyzeTaskID(failureID))...), nil
 }
+
+// IngestTaskID is the task ID of a failure's ingest.
+func IngestTaskID(failureID string) string { return "ingest:" + failureID }
+
+// AnalyzeTaskID is the task ID of a failure's analysis.
+func AnalyzeTaskID(failureID string) string { return "analyze:" + failureID }
 
 // NewRetentionTask builds the periodic housekeeping task.
 func NewRetentionTask() *asynq.Task {

@@ -100,22 +100,25 @@ const (
 
 // AnalysisResult is the explanation and classification of one failure.
 type AnalysisResult struct {
-	FailureID               string    `json:"failure_id,omitempty"`
-	Category                Category  `json:"category"`
-	RiskScore               int       `json:"risk_score"`
-	Confidence              int       `json:"confidence"`
-	Effort                  Effort    `json:"effort"`
-	ProposedFix             string    `json:"proposed_fix"`
-	Actions                 []Action  `json:"actions"`
-	AffectedComponents      []string  `json:"affected_components"`
-	InvolvesApplicationCode bool      `json:"involves_application_code"`
-	Evidence                []string  `json:"evidence,omitempty"`
-	Reasoning               string    `json:"reasoning"`
-	Source                  Source    `json:"source"`
-	Model                   string    `json:"model,omitempty"`
-	PromptTokens            int       `json:"prompt_tokens,omitempty"`
-	CompletionTokens        int       `json:"completion_tokens,omitempty"`
-	CreatedAt               time.Time `json:"created_at,omitzero"`
+	FailureID               string   `json:"failure_id,omitempty"`
+	Category                Category `json:"category"`
+	RiskScore               int      `json:"risk_score"`
+	Confidence              int      `json:"confidence"`
+	Effort                  Effort   `json:"effort"`
+	ProposedFix             string   `json:"proposed_fix"`
+	Actions                 []Action `json:"actions"`
+	AffectedComponents      []string `json:"affected_components"`
+	InvolvesApplicationCode bool     `json:"involves_application_code"`
+	Evidence                []string `json:"evidence,omitempty"`
+	Reasoning               string   `json:"reasoning"`
+	Source                  Source   `json:"source"`
+	// CachedFrom names the failure whose analysis a cache hit reuses: its
+	// evidence quotes that failure's log, which had the same fingerprint.
+	CachedFrom       string    `json:"cached_from,omitempty"`
+	Model            string    `json:"model,omitempty"`
+	PromptTokens     int       `json:"prompt_tokens,omitempty"`
+	CompletionTokens int       `json:"completion_tokens,omitempty"`
+	CreatedAt        time.Time `json:"created_at,omitzero"`
 }
 
 // ErrInvalidAnalysis wraps every problem Validate finds.

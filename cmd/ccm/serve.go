@@ -119,17 +119,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{code: 2, err: fmt.Errorf("github: %w", err)}
 	}
-	watcher, err := newWatcher(f.configPath, cfg, store, m, logger)
-	if err != nil {
-		return err
+	// Without a file there is nothing to watch: the defaults stay.
+	current := func() *config.Config { return cfg }
+	var watcher *config.Watcher
+	if f.configPath != "" {
+		if watcher, err = newWatcher(f.configPath, cfg, store, m, logger); err != nil {
+			return err
+		}
+		current = watcher.Current
 	}
 	analyzer, err := newAnalyzer(env, cfg, logger, false)
 	if err != nil {
 		return err
 	}
 	h := tasks.NewHandlers(tasks.Deps{
-		GitHub: gh, Store: store, Queue: client, Analyzer: analyzer, Config: watcher.Current,
-		Metrics: m, Logger: logger, CacheTTL: cfg.LLM.CacheTTL,
+		GitHub: gh, Store: store, Queue: client, Inspector: inspector, Analyzer: analyzer, Config: current,
+		Metrics: m, Logger: logger,
 	})
 
 	var wg sync.WaitGroup
@@ -144,7 +149,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			}
 		}()
 	}
-	if f.configPath != "" {
+	if watcher != nil {
 		goRun("config watcher", watcher.Run)
 		goRun("config reload on SIGHUP", func(ctx context.Context) error { reloadOnHUP(ctx, watcher, logger); return nil })
 	}
@@ -164,7 +169,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}
 	if slices.Contains(roles, "scheduler") {
-		sched := &tasks.Scheduler{Queue: client, Config: watcher.Current, Logger: logger}
+		sched := &tasks.Scheduler{Queue: client, Config: current, Logger: logger}
 		goRun("scheduler", sched.Run)
 	}
 
@@ -173,7 +178,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			{Name: "redis", Fn: store.Ping},
 			{Name: "asynq", Fn: func(context.Context) error { _, err := inspector.Queues(); return err }},
 		},
-		Metrics: m, Config: watcher.Current, Logger: logger,
+		Metrics: m, Config: current, Logger: logger,
 	}
 	// The bot role is ccm's front door: it receives GitHub webhooks now
 	// and will run the Slack Socket Mode loop.

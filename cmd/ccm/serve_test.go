@@ -144,3 +144,34 @@ func (w *syncWriter) String() string {
 	defer w.mu.Unlock()
 	return w.buf.String()
 }
+
+// With no config file ccm runs on the defaults (and says there is nothing
+// to poll) instead of failing on an empty path.
+func TestServeWithoutConfigFileRunsOnDefaults(t *testing.T) {
+	offline(t)
+	gh := githubsim.New(t)
+	t.Setenv("GITHUB_TOKEN", "ghp_test")
+	t.Setenv("GITHUB_API_URL", gh.URL)
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr syncWriter
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", "--http-addr", addr}, nil, io.Discard, &stderr) }()
+	waitFor(t, "/readyz", func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("serve stopped: %v\n%s", err, stderr.String())
+		default:
+		}
+		code, _ := httpGet("http://" + addr + "/readyz")
+		return code == 200
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), "nothing to poll") {
+		t.Errorf("logs do not say there is nothing to poll:\n%s", stderr.String())
+	}
+}

@@ -79,19 +79,31 @@ func (c Chain) Analyze(ctx context.Context, req Request) Outcome {
 	if floorConf == 0 {
 		floorConf = DefaultFloorConfidence
 	}
-	if rules.Confidence >= floorConf {
-		out.RiskFloor = rules.RiskScore
-		if res.RiskScore < rules.RiskScore {
-			log.Info("raising the model's risk to the rules' floor", "llm_risk", res.RiskScore, "floor", rules.RiskScore, "rules_category", rules.Category)
-			res.RiskScore = rules.RiskScore
-			out.FloorRaised = true
-		}
-		if rules.InvolvesApplicationCode {
-			res.InvolvesApplicationCode = true
-		}
+	res, out.RiskFloor, out.FloorRaised = ApplyFloor(res, rules, floorConf)
+	if out.FloorRaised {
+		log.Info("raised the model's risk to the rules' floor", "floor", out.RiskFloor, "rules_category", rules.Category)
 	}
 	out.Analysis = res
 	return out
+}
+
+// ApplyFloor bounds an analysis by the rules' deterministic verdict
+// (ARCHITECTURE §3.2: the model can raise risk, never lower it below the
+// floor). When the rules matched with at least minConfidence, their risk is
+// a floor and their InvolvesApplicationCode=true is kept; a weaker rules
+// guess sets no floor. It returns the floor (0 when none) and whether it
+// raised the risk.
+func ApplyFloor(a, rules triage.AnalysisResult, minConfidence int) (res triage.AnalysisResult, floor int, raised bool) {
+	if rules.Confidence < minConfidence {
+		return a, 0, false
+	}
+	if a.RiskScore < rules.RiskScore {
+		a.RiskScore, raised = rules.RiskScore, true
+	}
+	if rules.InvolvesApplicationCode {
+		a.InvolvesApplicationCode = true
+	}
+	return a, rules.RiskScore, raised
 }
 
 // Classify is the rule-based analyzer (triage.Classify) on a Request: the
