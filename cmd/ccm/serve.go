@@ -119,6 +119,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{code: 2, err: fmt.Errorf("github: %w", err)}
 	}
+	if err := checkToken(ctx, gh, m, logger); err != nil {
+		return err
+	}
 	// Without a file there is nothing to watch: the defaults stay.
 	current := func() *config.Config { return cfg }
 	var watcher *config.Watcher
@@ -279,4 +282,24 @@ type redisLogger struct{ l *slog.Logger }
 
 func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
 	r.l.WarnContext(ctx, fmt.Sprintf(format, v...), "component", "redis")
+}
+
+// checkToken authenticates with GitHub once at start (GET /rate_limit costs
+// no rate limit): a rejected token stops ccm with a clear error instead of
+// failing every poll; GitHub being unreachable only warns, since polling
+// retries on its own.
+func checkToken(ctx context.Context, gh *github.Client, m *metrics.Metrics, logger *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	remaining, reset, err := gh.RateLimit(ctx)
+	switch {
+	case errors.Is(err, github.ErrUnauthorized):
+		return &exitError{code: 2, err: fmt.Errorf("GITHUB_TOKEN was rejected by GitHub (revoked, expired or mistyped): %w", err)}
+	case err != nil:
+		logger.Warn("could not reach GitHub at start; polling will retry", "err", err)
+	default:
+		m.GitHubRateLimit.Set(float64(remaining))
+		logger.Info("GitHub token accepted", "rate_limit_remaining", remaining, "rate_limit_reset", reset)
+	}
+	return nil
 }

@@ -175,3 +175,15 @@ func TestServeWithoutConfigFileRunsOnDefaults(t *testing.T) {
 		t.Errorf("logs do not say there is nothing to poll:\n%s", stderr.String())
 	}
 }
+
+func TestServeRejectedTokenExits2(t *testing.T) {
+	offline(t)
+	gh := githubsim.New(t)
+	gh.RequireToken("ghp_right")
+	t.Setenv("GITHUB_TOKEN", "ghp_wrong")
+	t.Setenv("GITHUB_API_URL", gh.URL)
+	_, stderr, code := runCLI(t, nil, "serve", "--http-addr", freeAddr(t))
+	if code != 2 || !strings.Contains(stderr, "GITHUB_TOKEN was rejected") {
+		t.Fatalf("exit %d, stderr %q; want 2 and a clear message", code, stderr)
+	}
+}
