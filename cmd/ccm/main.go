@@ -36,6 +36,8 @@ Usage:
   ccm serve   [--config FILE] [--roles bot,worker,scheduler] [--http-addr :8080]
   ccm analyze [--json] [--repo OWNER/NAME] [--config FILE] [--rules-only] FILE|-
   ccm analyze [--json] [--rules-only] --run https://github.com/OWNER/REPO/actions/runs/ID
+  ccm audit   [--repo OWNER/NAME] [--failure ID] [--action TYPE] [--category C]
+              [--since 24h] [--until TIME] [--limit 50] [--json]      (needs REDIS_URL)
   ccm version
 
 Environment: GITHUB_TOKEN, GITHUB_API_URL, GITHUB_WEBHOOK_SECRET, OPENAI_API_KEY,
@@ -67,6 +69,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return serve(ctx, args[1:], stderr)
 	case "analyze":
 		return analyze(ctx, args[1:], stdin, stdout, stderr)
+	case "audit":
+		return audit(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "ccm", version)
 		return nil

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ccm-ci/ccm/state"
+	"github.com/ccm-ci/ccm/state/statetest"
+)
+
+// auditDB is a Redis database of the test server that only this test
+// uses: ccm audit reads the real "ccm:" prefix.
+const auditDB = "13"
+
+func TestAuditCommand(t *testing.T) {
+	offline(t)
+	url := strings.TrimSuffix(statetest.RedisURL(), "/0") + "/" + auditDB
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	ctx := context.Background()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		t.Fatalf("test redis: %v", err)
+	}
+	clean := func() {
+		if err := statetest.DeletePrefix(ctx, rdb, "ccm:"); err != nil {
+			t.Error(err)
+		}
+	}
+	clean()
+	t.Cleanup(func() { clean(); _ = rdb.Close() })
+	store := state.New(rdb, state.Options{})
+	now := time.Now().UTC()
+	for _, e := range []state.AuditEntry{
+		{Timestamp: now.Add(-48 * time.Hour), Actor: "ccm", ActionType: state.ActionDetection, FailureID: "acme/web#1.1", Repo: "acme/web", Outcome: state.OutcomeSuccess},
+		{Timestamp: now.Add(-time.Hour), Actor: "ccm", ActionType: state.ActionDetection, FailureID: "acme/web#2.1", Repo: "acme/web", Outcome: state.OutcomeSuccess, Details: map[string]any{"reason": "npm error code ECONNRESET"}},
+		{Timestamp: now.Add(-time.Minute), Actor: "ccm", ActionType: state.ActionError, Repo: "acme/api", Outcome: state.OutcomeFailure, Error: "list failed runs acme/api: 404 not found"},
+	} {
+		if _, err := store.Audit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("REDIS_URL", url)
+
+	stdout, stderr, code := runCLI(t, nil, "audit")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "acme/web#2.1") || !strings.Contains(stdout, "reason=npm error code ECONNRESET") ||
+		!strings.Contains(stdout, "error: list failed runs") || strings.Contains(stdout, "acme/web#1.1") {
+		t.Errorf("default (last 24h) output:\n%s", stdout)
+	}
+
+	stdout, stderr, code = runCLI(t, nil, "audit", "--json", "--since", "", "--repo", "acme/web")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("--repo acme/web --since '' = %d entries, want 2:\n%s", len(lines), stdout)
+	}
+	var e state.AuditEntry
+	if err := json.Unmarshal([]byte(lines[0]), &e); err != nil || e.FailureID != "acme/web#2.1" {
+		t.Errorf("first JSON line = %+v (%v), want the newest entry", e, err)
+	}
+
+	for _, bad := range [][]string{{"audit", "--since", "yesterday"}, {"audit", "--limit", "0"}} {
+		if _, _, code := runCLI(t, nil, bad...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", bad, code)
+		}
+	}
+	t.Setenv("REDIS_URL", "")
+	if _, stderr, code := runCLI(t, nil, "audit"); code != 2 || !strings.Contains(stderr, "REDIS_URL") {
+		t.Errorf("without REDIS_URL: exit %d %q", code, stderr)
+	}
+}
