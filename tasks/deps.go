@@ -19,6 +19,7 @@ import (
 // GitHub is what the pipeline reads from GitHub.
 type GitHub interface {
 	ListFailedRuns(ctx context.Context, repo string, since time.Time) ([]github.Run, error)
+	ListRerunRuns(ctx context.Context, repo string, since time.Time) ([]github.Run, error)
 	GetRun(ctx context.Context, repo string, runID int64, attempt int) (github.Run, error)
 	ListJobs(ctx context.Context, repo string, runID int64, attempt int) ([]github.Job, error)
 	JobLog(ctx context.Context, repo string, jobID int64, fn func(io.Reader) error) error

@@ -50,14 +50,18 @@ func (h *Handlers) HandlePoll(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("poll %s: %w", p.Repo, err)
 	}
-	runs, err := h.d.GitHub.ListFailedRuns(ctx, p.Repo, pollSince(cursor, start))
+	since := pollSince(cursor, start)
+	runs, err := h.d.GitHub.ListFailedRuns(ctx, p.Repo, since)
+	if err != nil {
+		return h.pollError(ctx, p.Repo, err)
+	}
+	reruns, err := h.d.GitHub.ListRerunRuns(ctx, p.Repo, since)
 	if err != nil {
 		return h.pollError(ctx, p.Repo, err)
 	}
 	queued := 0
-	for _, run := range runs {
-		attempt := max(run.Attempt, 1)
-		id := FailureID(p.Repo, run.ID, attempt)
+	for _, c := range candidates(runs, reruns) {
+		id := FailureID(p.Repo, c.runID, c.attempt)
 		done, err := h.d.Store.IsProcessed(ctx, id)
 		if err != nil {
 			return fmt.Errorf("poll %s: %w", p.Repo, err)
@@ -65,7 +69,7 @@ func (h *Handlers) HandlePoll(ctx context.Context, t *asynq.Task) error {
 		if done {
 			continue
 		}
-		if err := h.enqueueIngest(ctx, IngestPayload{Repo: p.Repo, RunID: run.ID, Attempt: attempt, Source: "poll"}); err != nil {
+		if err := h.enqueueIngest(ctx, IngestPayload{Repo: p.Repo, RunID: c.runID, Attempt: c.attempt, Source: "poll"}); err != nil {
 			return fmt.Errorf("poll %s: %w", p.Repo, err)
 		}
 		queued++
@@ -81,6 +85,41 @@ func (h *Handlers) HandlePoll(ctx context.Context, t *asynq.Task) error {
 	}
 	log.Info("polled", "failed_runs", len(runs), "enqueued", queued)
 	return nil
+}
+
+// maxEarlierAttempts bounds how many earlier attempts of one re-run run a
+// poll looks at; GitHub allows 50 re-runs, and the last few tell the story.
+const maxEarlierAttempts = 5
+
+type attemptRef struct {
+	runID   int64
+	attempt int
+}
+
+// candidates are the run attempts that may be unrecorded failures: the
+// latest attempt of each failed run, and the earlier attempts of every
+// re-run run — a failure re-run by hand before the next poll would
+// otherwise go unseen when no webhook is configured. Ingest checks each
+// attempt's conclusion and records only failures; the task ID keeps a
+// passing attempt from being fetched again within the dedup window.
+func candidates(failed, reruns []github.Run) []attemptRef {
+	var out []attemptRef
+	seen := map[attemptRef]bool{}
+	add := func(r attemptRef) {
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	for _, r := range failed {
+		add(attemptRef{r.ID, max(r.Attempt, 1)})
+	}
+	for _, r := range append(failed, reruns...) {
+		for a := r.Attempt - 1; a >= 1 && a >= r.Attempt-maxEarlierAttempts; a-- {
+			add(attemptRef{r.ID, a})
+		}
+	}
+	return out
 }
 
 // pollError turns a broken repository or a revoked token into an audit

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,5 +135,33 @@ func TestPollReconcilesStaleDetectedFailures(t *testing.T) {
 	got := h.queue.Pending(t, tasks.QueueDefault, tasks.TypeAnalyze)
 	if len(got) != 1 || got[0].ID != tasks.AnalyzeTaskID(stale) {
 		t.Fatalf("analyze tasks = %+v, want one for %s", got, stale)
+	}
+}
+
+// A failure re-run by hand before the next poll (no webhook) is still
+// recorded: the poll looks at the earlier attempts of re-run runs.
+func TestPollFindsFailedAttemptOfARerunThatPassed(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	first := h.failedRun(t, npmLog)
+	h.gh.AddRun(testRepo, githubsim.Run{ID: first.ID, Attempt: 2, Conclusion: "success",
+		Jobs: []githubsim.Job{{Name: "test", Conclusion: "success"}}})
+	if err := h.h.HandlePoll(ctx, pollTask(t, testRepo)); err != nil {
+		t.Fatal(err)
+	}
+	pending := h.queue.Pending(t, tasks.QueueDefault, tasks.TypeIngest)
+	if len(pending) != 1 || pending[0].ID != tasks.IngestTaskID(tasks.FailureID(testRepo, first.ID, 1)) {
+		t.Fatalf("ingests = %+v, want attempt 1 of run %d", pending, first.ID)
+	}
+	task, err := tasks.NewIngestTask(tasks.IngestPayload{Repo: testRepo, RunID: first.ID, Attempt: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.h.HandleIngest(ctx, task); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := h.store.GetFailure(ctx, tasks.FailureID(testRepo, first.ID, 1))
+	if err != nil || !strings.Contains(rec.FailureReason, "ECONNRESET") {
+		t.Fatalf("record of the failed first attempt = %+v, %v", rec, err)
 	}
 }

@@ -72,15 +72,29 @@ const maxJobPages = 30
 // cannot smuggle in other runs. Pagination stops at the first page that
 // reaches back before since, or after Options.MaxPages pages.
 func (c *Client) ListFailedRuns(ctx context.Context, repo string, since time.Time) ([]Run, error) {
-	what := "list failed runs " + repo
+	return c.listRuns(ctx, "list failed runs "+repo, repo, since, FailedConclusions, Run.Failed)
+}
+
+// ListRerunRuns returns the completed runs of repo created at or after
+// since that were re-run (latest attempt > 1), newest first. Their earlier
+// attempts may have failed even when the latest passed: a flaky failure
+// someone re-ran by hand before the next poll.
+func (c *Client) ListRerunRuns(ctx context.Context, repo string, since time.Time) ([]Run, error) {
+	return c.listRuns(ctx, "list re-run runs "+repo, repo, since, []string{"completed"},
+		func(r Run) bool { return r.Status == "completed" && r.Attempt > 1 })
+}
+
+// listRuns pages through the run list once per status filter and keeps
+// the runs keep accepts, each once, newest first.
+func (c *Client) listRuns(ctx context.Context, what, repo string, since time.Time, statuses []string, keep func(Run) bool) ([]Run, error) {
 	owner, name, err := splitRepo(repo)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	seen := map[int64]bool{}
 	var out []Run
-	for _, conclusion := range FailedConclusions {
-		opts := &gh.ListWorkflowRunsOptions{Status: conclusion, ListOptions: gh.ListOptions{PerPage: 100, Page: 1}}
+	for _, status := range statuses {
+		opts := &gh.ListWorkflowRunsOptions{Status: status, ListOptions: gh.ListOptions{PerPage: 100, Page: 1}}
 		if !since.IsZero() {
 			opts.Created = ">=" + since.UTC().Format(time.RFC3339)
 		}
@@ -108,7 +122,7 @@ func (c *Client) ListFailedRuns(ctx context.Context, repo string, since time.Tim
 					reachedSince = true
 					continue
 				}
-				if r.Failed() && !seen[r.ID] {
+				if keep(r) && !seen[r.ID] {
 					seen[r.ID] = true
 					out = append(out, r)
 				}
@@ -117,7 +131,7 @@ func (c *Client) ListFailedRuns(ctx context.Context, repo string, since time.Tim
 				break
 			}
 			if page >= c.maxPages {
-				c.p.log.Warn("github run list truncated", "repo", repo, "status", conclusion, "pages", page)
+				c.p.log.Warn("github run list truncated", "repo", repo, "status", status, "pages", page)
 				break
 			}
 			opts.Page = resp.NextPage

@@ -206,3 +206,30 @@ func jobIDs(jobs []Job) []int64 {
 	}
 	return ids
 }
+
+func TestListRerunRuns(t *testing.T) {
+	c, s, clock := newTestClient(t, nil)
+	now := clock.Now()
+	since := now.Add(-time.Hour)
+	for _, r := range []githubsim.Run{
+		{ID: 1, Conclusion: "failure", CreatedAt: now.Add(-10 * time.Minute)},
+		{ID: 1, Attempt: 2, Conclusion: "success", CreatedAt: now.Add(-10 * time.Minute)}, // re-run that passed
+		{ID: 2, Conclusion: "success", CreatedAt: now.Add(-20 * time.Minute)},             // never re-run
+		{ID: 3, Conclusion: "failure", CreatedAt: now.Add(-30 * time.Minute)},
+		{ID: 3, Attempt: 2, Status: "in_progress", CreatedAt: now.Add(-30 * time.Minute)}, // re-run still running
+		{ID: 4, Conclusion: "failure", CreatedAt: now.Add(-2 * time.Hour)},
+		{ID: 4, Attempt: 3, Conclusion: "failure", CreatedAt: now.Add(-2 * time.Hour)}, // before since
+	} {
+		s.AddRun("acme/web", r)
+	}
+	runs, err := c.ListRerunRuns(context.Background(), "acme/web", since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]int64{1}, runIDs(runs)); diff != "" {
+		t.Errorf("run IDs (-want +got):\n%s", diff)
+	}
+	if len(runs) == 1 && runs[0].Attempt != 2 {
+		t.Errorf("attempt = %d, want 2", runs[0].Attempt)
+	}
+}
