@@ -1,6 +1,7 @@
 package tasks
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -137,7 +138,10 @@ type FailureInput struct {
 	// MaxDownloadBytes stops reading a job log after this many bytes
 	// (0: no cap); the excerpt then says it was truncated.
 	MaxDownloadBytes int64
-	Logger           *slog.Logger
+	// JobLogTimeout bounds each job's log download, retries included
+	// (0: jobLogTimeout), so a stalled download cannot eat the task.
+	JobLogTimeout time.Duration
+	Logger        *slog.Logger
 }
 
 // ReadFailure builds the record of a failed run: its failed jobs and steps,
@@ -184,7 +188,7 @@ func excerpts(ctx context.Context, gh GitHub, rec *state.FailureRecord, jobs []g
 			continue
 		}
 		var ex triage.Excerpt
-		jctx, cancel := context.WithTimeout(ctx, jobLogTimeout)
+		jctx, cancel := context.WithTimeout(ctx, cmp.Or(in.JobLogTimeout, jobLogTimeout))
 		err := gh.JobLog(jctx, in.Repo, j.ID, func(r io.Reader) error {
 			if in.MaxDownloadBytes > 0 {
 				r = io.LimitReader(r, in.MaxDownloadBytes)

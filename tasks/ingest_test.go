@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/state"
@@ -152,5 +153,37 @@ func TestIngestMissingRunIsAuditedAndAlerted(t *testing.T) {
 	h.h.HandleError(context.Background(), task, err)
 	if evs := h.audit(t, state.AuditQuery{ActionType: state.ActionAlert}); len(evs) != 1 {
 		t.Errorf("alert events after the error handler = %d, want still 1", len(evs))
+	}
+}
+
+// A log download that stalls is abandoned at its time limit and the
+// failure is recorded without it.
+func TestReadFailureStalledDownload(t *testing.T) {
+	h := newHarness(t, nil)
+	run := h.failedRun(t, npmLog)
+	h.gh.FailNext(githubsim.RouteLogBlob, githubsim.Fault{StallAfterBytes: 20, Count: -1})
+	ctx := context.Background()
+	ghRun, err := h.client.GetRun(ctx, testRepo, run.ID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := h.client.ListJobs(ctx, testRepo, run.ID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var rec state.FailureRecord
+	var logErr error
+	go func() {
+		defer close(done)
+		rec, logErr = tasks.ReadFailure(ctx, h.client, ghRun, jobs, tasks.FailureInput{Repo: testRepo, Now: time.Now(), JobLogTimeout: 300 * time.Millisecond})
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("a stalled download held the ingest")
+	}
+	if logErr == nil || !rec.LogUnavailable || !strings.Contains(rec.FailureReason, "logs unavailable") {
+		t.Fatalf("record %+v, err %v: want logs unavailable", rec, logErr)
 	}
 }

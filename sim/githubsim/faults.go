@@ -15,6 +15,8 @@ import (
 //     reused connection, so give it Count 2 to be sure a client sees it);
 //   - BreakAfterBytes > 0: serve the real response but cut the connection
 //     after that many body bytes (a download that breaks mid-stream);
+//   - StallAfterBytes > 0: serve that many body bytes, then send nothing
+//     more until the client gives up (a download that hangs);
 //   - otherwise answer Status (0 = 500) with Headers and Body instead of
 //     the real response. A 200 with a Body serves that body verbatim
 //     (garbage JSON, unexpected runs).
@@ -26,6 +28,7 @@ type Fault struct {
 	Body            string
 	Count           int // times it applies; 0 = once, negative = until ClearFaults
 	BreakAfterBytes int
+	StallAfterBytes int
 	Disconnect      bool
 }
 
@@ -88,8 +91,10 @@ func (s *Server) takeFault(method, route string) *Fault {
 
 // applyFault answers with f, or returns the writer the real handler should
 // use (nil when the fault already answered).
-func (s *Server) applyFault(w http.ResponseWriter, f *Fault) http.ResponseWriter {
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) http.ResponseWriter {
 	switch {
+	case f.StallAfterBytes > 0:
+		return &stallWriter{ResponseWriter: w, left: f.StallAfterBytes, done: r.Context().Done()}
 	case f.Disconnect:
 		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
 			_ = conn.Close()
@@ -126,6 +131,30 @@ func hangUp(w http.ResponseWriter) {
 }
 
 var errBroken = errors.New("githubsim: connection cut by fault")
+
+// stallWriter passes through left bytes of body, then blocks until the
+// request ends (the client gave up or the server closed).
+type stallWriter struct {
+	http.ResponseWriter
+	left int
+	done <-chan struct{}
+}
+
+func (s *stallWriter) Write(p []byte) (int, error) {
+	if len(p) > s.left {
+		p = p[:s.left]
+	}
+	n, err := s.ResponseWriter.Write(p)
+	s.left -= n
+	if err == nil && s.left == 0 {
+		_ = http.NewResponseController(s.ResponseWriter).Flush()
+		<-s.done
+		return n, errBroken
+	}
+	return n, err
+}
+
+func (s *stallWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // breakWriter passes through left bytes of body, then cuts the connection.
 type breakWriter struct {

@@ -182,7 +182,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f := s.takeFault(r.Method, route); f != nil {
-		if w = s.applyFault(w, f); w == nil {
+		if w = s.applyFault(w, r, f); w == nil {
 			return
 		}
 	}
