@@ -33,10 +33,8 @@ const (
 	ingestReserve = 30 * time.Second
 )
 
-// failingConclusions are the job and run conclusions ccm treats as failed.
-var failingConclusions = []string{"failure", "timed_out", "startup_failure"}
-
-func failed(conclusion string) bool { return slices.Contains(failingConclusions, conclusion) }
+// failed reports a job, step or run conclusion ccm treats as a failure.
+func failed(conclusion string) bool { return slices.Contains(github.FailedConclusions, conclusion) }
 
 // HandleIngest records one failed run attempt exactly once: run, jobs, the
 // failed jobs' logs (streamed, excerpted, redacted), fingerprint, the
