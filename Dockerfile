@@ -11,7 +11,8 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}"
 # Run: distroless static, as an unprivileged user (65532 = nonroot).
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/ccm /usr/local/bin/ccm
-COPY ccm.example.yaml /etc/ccm/ccm.yaml
+# The config is yours: mount it at /etc/ccm/ccm.yaml (a ConfigMap, say);
+# ccm watches it and applies edits without a restart.
 USER 65532:65532
 EXPOSE 8080
 ENV CCM_CONFIG=/etc/ccm/ccm.yaml CCM_HTTP_ADDR=:8080
