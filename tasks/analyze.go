@@ -110,6 +110,14 @@ func (h *Handlers) analysis(ctx context.Context, rec state.FailureRecord, key st
 		if err != nil {
 			return triage.AnalysisResult{}, "", err
 		}
+		if ok && !llm.EvidenceInLog(cached.Evidence, rec.LogExcerpt, rec.FailureReason) {
+			// Same fingerprint, different log: a generic reason ("exit code
+			// 1") shared by unrelated failures. The cached answer's
+			// evidence is not in this log, so it does not explain it.
+			h.d.log().Info("cached analysis does not fit this log; analyzing afresh",
+				"failure_id", rec.ID, "repo", rec.Repo, "cached_from", cached.FailureID)
+			ok = false
+		}
 		if ok {
 			if h.d.Metrics != nil {
 				h.d.Metrics.AnalysisCacheHits.Inc()

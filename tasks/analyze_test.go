@@ -217,7 +217,8 @@ func TestAnalyzeCacheIsPerRepositoryAndKeepsTheFloor(t *testing.T) {
 	cached := triage.AnalysisResult{
 		FailureID: "acme/web#1.1", Category: triage.CategoryInfrastructure, RiskScore: 1, Confidence: 90,
 		Effort: triage.EffortLow, ProposedFix: "Re-run the failed jobs.", Actions: []triage.Action{{Type: triage.ActionRerunFailedJobs}},
-		AffectedComponents: []string{"runner"}, Reasoning: "cached", Source: triage.SourceLLM, Evidence: []string{"x"},
+		AffectedComponents: []string{"runner"}, Reasoning: "cached", Source: triage.SourceLLM,
+		Evidence: []string{"error TS2322: Type 'string' is not assignable to type 'number'."},
 	}
 	if err := h.store.CacheAnalysis(ctx, testRepo+":fp-code", cached, time.Hour); err != nil {
 		t.Fatal(err)
@@ -253,5 +254,37 @@ func TestAnalyzeCacheIsPerRepositoryAndKeepsTheFloor(t *testing.T) {
 	}
 	if n := len(ai.Requests()); n != 1 {
 		t.Errorf("LLM calls for another repository = %d, want 1", n)
+	}
+}
+
+// Two failures may share a fingerprint (a generic reason) without sharing
+// a cause: a cached answer whose evidence is not in this failure's log is
+// not reused.
+func TestAnalyzeCacheIgnoresAnswerWhoseEvidenceIsNotInTheLog(t *testing.T) {
+	ai := openaisim.New(t)
+	ai.Default(func(openai.ChatCompletionRequest) openaisim.Reply {
+		return openaisim.Reply{Content: validAnswer}
+	})
+	h := newHarness(t, newLLMChain(t, ai))
+	ctx := context.Background()
+	other := triage.AnalysisResult{
+		FailureID: "acme/web#2.1", Category: triage.CategoryCode, RiskScore: 8, Confidence: 70,
+		Effort: triage.EffortMedium, ProposedFix: "Fix the null check in module alpha.", Actions: []triage.Action{{Type: triage.ActionNone}},
+		AffectedComponents: []string{"alpha"}, Reasoning: "cached", Source: triage.SourceLLM,
+		Evidence: []string{"something weird happened in module alpha"},
+	}
+	if err := h.store.CacheAnalysis(ctx, testRepo+":fp-generic", other, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	id := recordFailure(t, h, 15, "fp-generic") // its log is the npm ECONNRESET one
+	if err := h.h.HandleAnalyze(ctx, analyzeTask(t, id)); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := h.store.GetFailure(ctx, id)
+	if rec.Analysis.Source != triage.SourceLLM || rec.Analysis.CachedFrom != "" {
+		t.Fatalf("analysis source %s (cached from %q), want a fresh LLM answer", rec.Analysis.Source, rec.Analysis.CachedFrom)
+	}
+	if n := len(ai.Requests()); n != 1 {
+		t.Errorf("LLM calls = %d, want 1", n)
 	}
 }

@@ -80,3 +80,13 @@ func clip(s string, n int) string {
 	}
 	return s
 }
+
+// EvidenceInLog reports whether an analysis's evidence is present in a
+// failure's own excerpt or reason, by the rule the model's answers are held
+// to. A cached analysis is reused for another failure only when it is: two
+// failures can share a fingerprint (a generic reason) without sharing a
+// cause.
+func EvidenceInLog(evidence []string, excerpt, reason string) bool {
+	p := &prompt{excerptLines: strings.Split(excerpt, "\n"), reasonLine: reason}
+	return len(p.checkEvidence(evidence)) == 0
+}
