@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -124,7 +125,7 @@ func auditMatches(e AuditEntry, q AuditQuery, known map[string]failureTags) bool
 		if repo == "" {
 			repo = known[e.FailureID].repo
 		}
-		if repo != q.Repo {
+		if !strings.EqualFold(repo, q.Repo) { // GitHub names ignore case
 			return false
 		}
 	}

@@ -86,6 +86,12 @@ const (
 	ActionRetention   = "retention"
 )
 
+// ActionTypes lists the audit action types in use.
+var ActionTypes = []string{
+	ActionDetection, ActionAnalysis, ActionValidation, ActionApproval, ActionRemediation,
+	ActionConfig, ActionError, ActionAlert, ActionRetention,
+}
+
 // Audit outcomes.
 const (
 	OutcomeSuccess = "success"

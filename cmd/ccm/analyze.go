@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,9 @@ import (
 	"github.com/ccm-ci/ccm/tasks"
 	"github.com/ccm-ci/ccm/triage"
 )
+
+// repoName is GitHub's OWNER/NAME.
+var repoName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9_.-]+$`)
 
 type analyzeFlags struct {
 	json, rulesOnly       bool
@@ -56,7 +60,10 @@ func analyze(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.StringVar(&f.logLevel, "log-level", "warn", "debug, info, warn or error (logs go to stderr)")
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
-		return usageErr("analyze: %v", err)
+		return flagErr("analyze", err)
+	}
+	if f.repo != "" && !repoName.MatchString(f.repo) {
+		return usageErr("analyze: --repo %q: want OWNER/NAME", f.repo)
 	}
 	env, err := config.LoadEnv()
 	if err != nil {
@@ -149,6 +156,10 @@ func readLogFile(path string, stdin io.Reader, cfg *config.Config, repo string) 
 	if err != nil {
 		return Report{}, llm.Request{}, fmt.Errorf("analyze %s: %w", path, err)
 	}
+	if strings.TrimSpace(ex.Section+ex.Tail+ex.Reason) == "" {
+		// Colour codes, timestamps and markers only: nothing to explain.
+		return Report{}, llm.Request{}, usageErr("analyze %s: the log is empty (no text once timestamps and colour codes are removed)", path)
+	}
 	rep := Report{
 		FailureReason: ex.Reason, FailingStep: ex.FailingStep,
 		Fingerprint: triage.Fingerprint(ex.Reason, ex.ErrorLines),
@@ -189,9 +200,9 @@ func readRun(ctx context.Context, rawURL string, env config.Env, cfg *config.Con
 	if err != nil {
 		return Report{}, llm.Request{}, usageErr("analyze --run: %v", err)
 	}
-	run, err := gh.GetRun(ctx, repo, runID, attempt)
+	run, err := latestFailedAttempt(ctx, gh, repo, runID, attempt)
 	if err != nil {
-		return Report{}, llm.Request{}, fmt.Errorf("analyze --run: %w", err)
+		return Report{}, llm.Request{}, err
 	}
 	jobs, err := gh.ListJobs(ctx, repo, runID, max(run.Attempt, 1))
 	if err != nil {
@@ -211,6 +222,26 @@ func readRun(ctx context.Context, rawURL string, env config.Env, cfg *config.Con
 	req := tasks.RequestFor(rec)
 	rep.FailingStep = req.FailingStep
 	return rep, req, nil
+}
+
+// latestFailedAttempt is the attempt the URL names, or, when it names
+// none, the latest attempt that failed: a run re-run until it passed is
+// still worth explaining, and its passing attempt has nothing to explain.
+func latestFailedAttempt(ctx context.Context, gh *github.Client, repo string, runID int64, attempt int) (github.Run, error) {
+	run, err := gh.GetRun(ctx, repo, runID, attempt)
+	if err != nil {
+		return github.Run{}, fmt.Errorf("analyze --run: %w", err)
+	}
+	for a := run.Attempt - 1; attempt == 0 && !run.Failed() && a >= 1; a-- {
+		if run, err = gh.GetRun(ctx, repo, runID, a); err != nil {
+			return github.Run{}, fmt.Errorf("analyze --run: %w", err)
+		}
+	}
+	if !run.Failed() {
+		return github.Run{}, &exitError{code: 1, err: fmt.Errorf("analyze --run: run %d attempt %d did not fail (status %s, conclusion %s): nothing to explain",
+			runID, run.Attempt, run.Status, run.Conclusion)}
+	}
+	return run, nil
 }
 
 // parseRunURL reads OWNER/REPO and the run ID (and attempt) from a run's web

@@ -35,6 +35,9 @@ func runCLI(t *testing.T, stdin io.Reader, args ...string) (string, string, int)
 		if errors.As(err, &ee) {
 			code = ee.code
 		}
+		if errors.Is(err, errHelp) {
+			code = 0
+		}
 		errOut.WriteString(err.Error())
 	}
 	return out.String(), errOut.String(), code
@@ -130,6 +133,9 @@ func TestAnalyzeBadInput(t *testing.T) {
 		{name: "bad config", args: []string{"analyze", "--config", badConfig, "../../testdata/logs/npm-econnreset.log"}, wantCode: 2, wantErr: "risk_threshold"},
 		{name: "unknown flag", args: []string{"analyze", "--frobnicate", "x"}, wantCode: 2, wantErr: "frobnicate"},
 		{name: "unknown command", args: []string{"frobnicate"}, wantCode: 2, wantErr: "unknown command"},
+		{name: "colour codes only", args: []string{"analyze", "-"}, stdin: strings.NewReader("\x1b[0m\n2024-01-01T00:00:00.0000000Z \x1b[36;1m\x1b[0m\n"), wantCode: 2, wantErr: "empty"},
+		{name: "bad --repo", args: []string{"analyze", "--repo", "notarepo", "../../testdata/logs/npm-econnreset.log"}, wantCode: 2, wantErr: "OWNER/NAME"},
+		{name: "help", args: []string{"analyze", "--help"}, wantCode: 0},
 		{name: "other CI's format", args: []string{"analyze", "-"}, stdin: strings.NewReader("[Pipeline] sh\n+ make test\nmake: *** [test] Error 2\nFinished: FAILURE\n"), wantCode: 0},
 	}
 	for _, tt := range tests {
@@ -264,5 +270,37 @@ func TestAnalyzeFlagsAfterFile(t *testing.T) {
 	stdout, stderr, code := runCLI(t, nil, "analyze", "../../testdata/logs/go-test-timeout.log", "--json")
 	if code != 0 || !json.Valid([]byte(stdout)) {
 		t.Fatalf("exit %d, stdout %q, stderr %s: want JSON", code, stdout, stderr)
+	}
+}
+
+// A run re-run until it passed: --run without an attempt explains the
+// latest attempt that failed; a run that never failed is an error.
+func TestAnalyzeRunPicksTheLatestFailedAttempt(t *testing.T) {
+	offline(t)
+	gh := githubsim.New(t)
+	log, err := os.ReadFile("../../testdata/logs/npm-econnreset.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := gh.AddRun("acme/web", githubsim.Run{Conclusion: "failure", Jobs: []githubsim.Job{{Name: "build", Conclusion: "failure", Log: string(log)}}})
+	gh.AddRun("acme/web", githubsim.Run{ID: first.ID, Attempt: 2, Conclusion: "success", Jobs: []githubsim.Job{{Name: "build", Conclusion: "success"}}})
+	passed := gh.AddRun("acme/web", githubsim.Run{Conclusion: "success"})
+	t.Setenv("GITHUB_TOKEN", "ghp_test")
+	t.Setenv("GITHUB_API_URL", gh.URL)
+
+	stdout, stderr, code := runCLI(t, nil, "analyze", "--json", "--run", fmt.Sprintf("https://github.com/acme/web/actions/runs/%d", first.ID))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.FailureID != fmt.Sprintf("acme/web#%d.1", first.ID) || !strings.Contains(rep.FailureReason, "ECONNRESET") {
+		t.Errorf("report = %+v, want attempt 1's failure", rep)
+	}
+	_, stderr, code = runCLI(t, nil, "analyze", "--run", fmt.Sprintf("https://github.com/acme/web/actions/runs/%d", passed.ID))
+	if code != 1 || !strings.Contains(stderr, "did not fail") {
+		t.Errorf("run that passed: exit %d, %q", code, stderr)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -32,7 +33,7 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&q.Limit, "limit", 50, fmt.Sprintf("at most this many entries (1-%d)", state.MaxLimit))
 	fs.BoolVar(&asJSON, "json", false, "one JSON object per line (the stream's fields)")
 	if _, err := parseInterspersed(fs, args); err != nil {
-		return usageErr("audit: %v", err)
+		return flagErr("audit", err)
 	}
 	now := time.Now()
 	var err error
@@ -44,6 +45,12 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if q.Limit < 1 || q.Limit > state.MaxLimit {
 		return usageErr("audit: --limit %d is outside 1-%d", q.Limit, state.MaxLimit)
+	}
+	if !q.Since.IsZero() && !q.Until.IsZero() && q.Since.After(q.Until) {
+		return usageErr("audit: --since is after --until")
+	}
+	if q.ActionType != "" && !slices.Contains(state.ActionTypes, q.ActionType) {
+		return usageErr("audit: --action %q: want one of %s", q.ActionType, strings.Join(state.ActionTypes, ", "))
 	}
 	env, err := config.LoadEnv()
 	if err != nil {
@@ -64,7 +71,7 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		for _, e := range entries {
-			if err := enc.Encode(e); err != nil {
+			if err := enc.Encode(streamEntry(e)); err != nil {
 				return fmt.Errorf("audit: %w", err)
 			}
 		}
@@ -72,6 +79,21 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	printAudit(stdout, entries)
 	return nil
+}
+
+// streamEntry is an audit entry with exactly the stream's documented
+// fields (every one present, empty when unset) plus its stream ID, so a
+// script reads `ccm audit --json` and XRANGE output alike.
+func streamEntry(e state.AuditEntry) map[string]any {
+	details := e.Details
+	if details == nil {
+		details = map[string]any{}
+	}
+	return map[string]any{
+		"id": e.ID, "ts": e.Timestamp.UTC().Format(time.RFC3339Nano), "action_type": e.ActionType,
+		"actor": e.Actor, "failure_id": e.FailureID, "repo": e.Repo, "category": e.Category,
+		"request_id": e.RequestID, "outcome": e.Outcome, "details": details, "error": e.Error,
+	}
 }
 
 // parseWhen reads "" (unset), a duration ago, or an RFC 3339 time.

@@ -66,12 +66,21 @@ func TestAuditCommand(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("--repo acme/web --since '' = %d entries, want 2:\n%s", len(lines), stdout)
 	}
-	var e state.AuditEntry
-	if err := json.Unmarshal([]byte(lines[0]), &e); err != nil || e.FailureID != "acme/web#2.1" {
+	var e map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &e); err != nil || e["failure_id"] != "acme/web#2.1" {
 		t.Errorf("first JSON line = %+v (%v), want the newest entry", e, err)
 	}
+	for _, field := range []string{"id", "ts", "action_type", "actor", "failure_id", "repo", "category", "request_id", "outcome", "details", "error"} {
+		if _, ok := e[field]; !ok {
+			t.Errorf("JSON entry lacks the contract field %q: %s", field, lines[0])
+		}
+	}
+	// Repository names ignore case, as on GitHub.
+	if stdout, _, _ := runCLI(t, nil, "audit", "--since", "", "--repo", "ACME/Web", "--json"); strings.Count(stdout, "\n") != 2 {
+		t.Errorf("--repo ACME/Web matched:\n%s", stdout)
+	}
 
-	for _, bad := range [][]string{{"audit", "--since", "yesterday"}, {"audit", "--limit", "0"}} {
+	for _, bad := range [][]string{{"audit", "--since", "yesterday"}, {"audit", "--limit", "0"}, {"audit", "--action", "bogus"}, {"audit", "--since", "10m", "--until", "1h"}} {
 		if _, _, code := runCLI(t, nil, bad...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", bad, code)
 		}

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -30,6 +31,18 @@ func usageErr(format string, a ...any) error {
 	return &exitError{code: 2, err: fmt.Errorf(format, a...)}
 }
 
+// errHelp ends a command that only printed its help: exit 0, no message.
+var errHelp = errors.New("help printed")
+
+// flagErr turns a flag parse error into errHelp for -h/--help (the flag
+// package printed the usage already) and a usage error otherwise.
+func flagErr(cmd string, err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return errHelp
+	}
+	return usageErr("%s: %v", cmd, err)
+}
+
 const usage = `ccm keeps GitHub Actions CI green.
 
 Usage:
@@ -49,7 +62,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
+	if err != nil && !errors.Is(err, errHelp) {
 		fmt.Fprintln(os.Stderr, "ccm:", err)
 		var ee *exitError
 		if errors.As(err, &ee) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -46,7 +47,7 @@ func parseServeFlags(args []string, env config.Env, stderr io.Writer) (serveFlag
 	fs.IntVar(&f.concurrency, "concurrency", 10, "tasks processed at once by the worker")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for in-flight tasks")
 	if err := fs.Parse(args); err != nil {
-		return f, nil, usageErr("serve: %v", err)
+		return f, nil, flagErr("serve", err)
 	}
 	if fs.NArg() > 0 {
 		return f, nil, usageErr("serve: unexpected argument %q", fs.Arg(0))
@@ -140,6 +141,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Metrics: m, Logger: logger,
 	})
 
+	// Bind first: a port in use must stop ccm before it takes any work.
+	ln, err := net.Listen("tcp", f.httpAddr)
+	if err != nil {
+		return fmt.Errorf("http: %w", err)
+	}
 	var wg sync.WaitGroup
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -195,7 +201,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	httpSrv := &http.Server{Addr: f.httpAddr, Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	httpErr := make(chan error, 1)
-	go func() { httpErr <- httpSrv.ListenAndServe() }()
+	go func() { httpErr <- httpSrv.Serve(ln) }()
 	logger.Info("ccm is running", "http_addr", f.httpAddr, "repositories", cfg.Watched())
 
 	select {

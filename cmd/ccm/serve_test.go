@@ -187,3 +187,19 @@ func TestServeRejectedTokenExits2(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q; want 2 and a clear message", code, stderr)
 	}
 }
+
+func TestServePortInUse(t *testing.T) {
+	offline(t)
+	gh := githubsim.New(t)
+	t.Setenv("GITHUB_TOKEN", "ghp_test")
+	t.Setenv("GITHUB_API_URL", gh.URL)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	_, stderr, code := runCLI(t, nil, "serve", "--http-addr", l.Addr().String())
+	if code != 1 || !strings.Contains(stderr, "address already in use") || strings.Contains(stderr, "ccm is running") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
