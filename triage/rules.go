@@ -11,8 +11,8 @@ import (
 
 // Input is what the rule analyzer sees. Text is the (already redacted) excerpt.
 type Input struct {
-	Reason       string   // one-line failure reason
-	Text         string   // excerpt text (failing section + tail); may be large, bound your scanning (e.g. first/last 256 KiB)
+	Reason       string   // failure reason; matched, but never quoted as evidence (it may join several log lines)
+	Text         string   // Excerpt.Text() (its header lines are skipped) or a raw log; may be large, scanning is bounded to the first/last 256 KiB
 	FailingStep  string   // name of the step that failed, when known
 	JobName      string   // name of the failed job, when known
 	Workflow     string   // workflow name, when known
@@ -24,7 +24,9 @@ type Input struct {
 type Match struct {
 	Signature string
 	Category  Category
-	Line      string
+	// Line is the log line it matched, or the reason when the reason is
+	// the only place it matched.
+	Line string
 }
 
 const (
@@ -36,10 +38,14 @@ const (
 	maxComponents   = 5
 )
 
-// hit is one signature that matched, with the lines it matched on.
+// hit is one signature that matched, with the lines it matched on. tier is
+// its precedence in this log: the signature's tier unless rank demoted it
+// as test output; flaky says it counts as flakiness evidence.
 type hit struct {
 	sig   *signature
 	lines []span
+	tier  int
+	flaky bool
 }
 
 // span is a line of the scanned text (start, end) and the match inside it.
@@ -47,20 +53,22 @@ type span struct{ start, end, mstart, mend int }
 
 // scanned is the bounded input: text keeps the original case (evidence is
 // cut from it), low is the same bytes ASCII-lowercased so offsets agree,
-// tris records which trigrams occur in low.
+// tris records which trigrams occur in low. text starts with the reason;
+// the log's lines start at logFrom.
 type scanned struct {
-	text string
-	low  []byte
-	tris *trigramSet
+	text    string
+	low     []byte
+	tris    *trigramSet
+	logFrom int
 }
 
 // Explain returns every signature that matched, strongest first.
 func Explain(in Input) []Match {
 	sc := newScan(in)
-	hits := sc.match()
+	hits := rank(in, sc.match())
 	out := make([]Match, 0, len(hits))
 	for _, h := range hits {
-		out = append(out, Match{Signature: h.sig.name, Category: h.sig.category, Line: sc.line(h.lines[0])})
+		out = append(out, Match{Signature: h.sig.name, Category: h.sig.category, Line: sc.line(sc.quoteSpan(h))})
 	}
 	return out
 }
@@ -76,7 +84,7 @@ func Classify(in Input) (res AnalysisResult) {
 		}
 	}()
 	sc := newScan(in)
-	hits := sc.match()
+	hits := rank(in, sc.match())
 	for i, h := range hits {
 		if !h.sig.weak {
 			return sc.result(in, hits, i)
@@ -85,20 +93,31 @@ func Classify(in Input) (res AnalysisResult) {
 	return unknownResult(in, sc, weakNote(hits))
 }
 
+// newScan puts the reason on the first line(s), where a match counts for
+// the verdict but never becomes evidence (it is ccm's summary, possibly of
+// several joined lines), followed by the log lines of the text without
+// ccm's own header.
 func newScan(in Input) scanned {
 	reason := in.Reason
 	if len(reason) > maxReason {
 		reason = reason[:maxReason]
 	}
-	text := bound(in.Text)
+	reason = withoutANSI(reason)
+	text := withoutANSI(bound(withoutHeader(in.Text)))
+	logFrom := 0
 	if reason != "" {
 		text = reason + "\n" + text
-	}
-	if strings.IndexByte(text, 0x1b) >= 0 {
-		text = ansiEscape.ReplaceAllString(text, "")
+		logFrom = len(reason) + 1
 	}
 	low := asciiLower(text)
-	return scanned{text: text, low: low, tris: newTrigramSet(low)}
+	return scanned{text: text, low: low, tris: newTrigramSet(low), logFrom: logFrom}
+}
+
+func withoutANSI(s string) string {
+	if strings.IndexByte(s, 0x1b) < 0 {
+		return s
+	}
+	return ansiEscape.ReplaceAllString(s, "")
 }
 
 // ansiEscape matches terminal colour and OSC sequences, which would split
@@ -136,16 +155,15 @@ func asciiLower(s string) []byte {
 	return b
 }
 
-// match runs the table, strongest hit first (tier, then table order).
+// match runs the table, in table order; rank orders the hits.
 func (sc scanned) match() []hit {
 	var hits []hit
 	for i := range table {
 		s := &table[i]
 		if lines := sc.find(s); len(lines) > 0 {
-			hits = append(hits, hit{sig: s, lines: lines})
+			hits = append(hits, hit{sig: s, lines: lines, tier: s.tier, flaky: s.flakyEvidence})
 		}
 	}
-	slices.SortStableFunc(hits, func(a, b hit) int { return b.sig.tier - a.sig.tier })
 	return hits
 }
 
@@ -228,16 +246,19 @@ func (sc scanned) result(in Input, hits []hit, win int) AnalysisResult {
 		if i == win || h.sig == s {
 			continue
 		}
-		if h.sig.flakyEvidence && h.sig.category != CategoryCode {
+		if h.flaky && h.sig.category != CategoryCode {
 			flakyEv = append(flakyEv, h.sig.name)
 		}
 		switch {
 		case h.sig.weak:
 		case h.sig.category == s.category:
 			same++
-		case h.sig.tier >= s.tier-10 && !h.sig.flakyEvidence:
+		case h.tier >= s.tier-10 && !h.flaky:
 			rivals = append(rivals, h.sig.name)
 		}
+	}
+	if note := demotedNote(in, hits); note != "" {
+		notes = append(notes, note)
 	}
 	if res.Category == CategoryFlakyTest && len(flakyEv) > 0 {
 		res.Confidence += min(10*len(flakyEv), 25)
@@ -257,12 +278,14 @@ func (sc scanned) result(in Input, hits []hit, win int) AnalysisResult {
 	res.InvolvesApplicationCode = res.Category == CategoryCode
 	res.Evidence = sc.evidence(hits, win)
 	res.AffectedComponents = sc.components(in, p, tests)
-	res.Reasoning = reasoning(sc.line(p.lines[0]), s, res, hits, win, notes)
+	res.Reasoning = reasoning(sc.line(sc.quoteSpan(p)), s, res, hits, win, notes)
 	return res
 }
 
-// evidence is the winning hit's lines, then one line from each of up to two
-// other hits, verbatim.
+// evidence is the winning hit's log lines, then one log line from each of up
+// to two other hits, verbatim. A hit that shows in no log line (it matched
+// in the reason only, across lines the reason joined) gives none: the
+// contract is lines of the log, not ccm's summary of them.
 func (sc scanned) evidence(hits []hit, win int) []string {
 	var out []string
 	add := func(sp span) {
@@ -270,7 +293,7 @@ func (sc scanned) evidence(hits []hit, win int) []string {
 			out = append(out, l)
 		}
 	}
-	for _, sp := range hits[win].lines {
+	for _, sp := range sc.logSpans(hits[win]) {
 		add(sp)
 	}
 	others := 0
@@ -278,8 +301,10 @@ func (sc scanned) evidence(hits []hit, win int) []string {
 		if i == win || others == 2 {
 			continue
 		}
-		others++
-		add(h.lines[0])
+		if sps := sc.logSpans(h); len(sps) > 0 {
+			others++
+			add(sps[0])
+		}
 	}
 	return out
 }

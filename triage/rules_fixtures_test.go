@@ -78,6 +78,24 @@ func TestClassifyFixtures(t *testing.T) {
 	all.log(t, "both")
 }
 
+// TestClassifyFixturesAsFed is TestClassifyFixtures on the input ccm builds
+// in production: the excerpt's text with ccm's header, its reason and step.
+func TestClassifyFixturesAsFed(t *testing.T) {
+	const floor = 69
+	s := newScore()
+	for _, l := range cilogs.All() {
+		got := Classify(ccmInput(t, l.Log))
+		s.add(Category(l.Category), got.Category)
+		if got.Category != Category(l.Category) {
+			t.Logf("MISS %s: want %s got %s: %s", l.ID, l.Category, got.Category, got.Reasoning)
+		}
+	}
+	s.log(t, "as fed")
+	if r, _ := s.sum(); r < floor {
+		t.Errorf("%d correct, floor is %d", r, floor)
+	}
+}
+
 // TestFixturesTransientActions checks that logs labelled transient get a
 // re-run when classified correctly, and deterministic ones do not, except
 // the categories whose rules deliberately re-run (flaky tests, test

@@ -159,9 +159,10 @@ func TestProperty11_ComponentIdentification(t *testing.T) {
 		if err := got.Validate(); err != nil {
 			t.Fatalf("Validate: %v", err)
 		}
-		// Evidence is verbatim apart from terminal colour codes, which the
-		// analyzer strips before matching.
-		plain := ansiEscape.ReplaceAllString(in.Reason+"\n"+in.Text, "")
+		// Evidence is verbatim from the log text apart from terminal colour
+		// codes, which the analyzer strips before matching; the reason is
+		// ccm's summary and never quoted.
+		plain := ansiEscape.ReplaceAllString(in.Text, "")
 		for _, e := range got.Evidence {
 			if !strings.Contains(plain, e) && !strings.ContainsRune(e, '\uFFFD') {
 				t.Fatalf("evidence %q is not verbatim from the input", e)

@@ -97,11 +97,13 @@ func hintFor(in Input, sc scanned) (Category, string, bool) {
 	return "", "", false
 }
 
-// errorLines picks up to three lines mentioning an error, from the end of
-// the log (where the cause usually is), or the last non-empty line.
+// errorLines picks up to three log lines mentioning an error, from the end
+// of the log (where the cause usually is), or the last non-empty log line.
+// The reason and ccm's markers are not log lines; with no log line left
+// there is no evidence.
 func (sc scanned) errorLines() []string {
 	var out, last []string
-	rest := sc.low
+	rest := sc.low[min(sc.logFrom, len(sc.low)):]
 	for len(rest) > 0 && len(out) < 3 {
 		end := len(rest)
 		start := bytes.LastIndexByte(rest[:end], '\n') + 1
@@ -111,11 +113,12 @@ func (sc scanned) errorLines() []string {
 		} else {
 			rest = nil
 		}
-		if len(bytes.TrimSpace(ln)) == 0 {
+		off := sc.logFrom + start
+		sp := span{start: off, end: off + len(ln), mstart: off, mend: off}
+		if len(bytes.TrimSpace(ln)) == 0 || !sc.isLog(sp) {
 			continue
 		}
-		off := start
-		l := sc.line(span{start: off, end: off + len(ln), mstart: off, mend: off})
+		l := sc.line(sp)
 		if len(last) == 0 {
 			last = []string{l}
 		}
