@@ -22,9 +22,12 @@ const MaxFileBytes = 1 << 20
 // as opposed to errors reading it.
 var ErrInvalid = errors.New("invalid config")
 
-// ParseError is a file that is not well-formed YAML or has a value of the
-// wrong type or an unknown key. Path is the key path (repositories[1].mode)
-// when it could be worked out.
+// ParseError is one problem found while reading the file, with its
+// position. Parse returns it alone for a file that is not well-formed YAML
+// (only the first syntax error can be known); unknown keys and values of
+// the wrong type are each a ParseError inside the *ValidationError, so
+// errors.As finds the first of them. Path is the key path
+// (repositories[1].mode) when it could be worked out.
 type ParseError struct {
 	Line, Column int
 	Path         string
@@ -44,6 +47,19 @@ func (e *ParseError) Error() string {
 
 // Unwrap makes errors.Is(err, ErrInvalid) true.
 func (e *ParseError) Unwrap() error { return ErrInvalid }
+
+// problem is e as one entry of ValidationError.Problems: path first, like
+// the others.
+func (e *ParseError) problem() string {
+	s := e.Msg
+	if e.Line > 0 {
+		s = fmt.Sprintf("line %d: %s", e.Line, s)
+	}
+	if e.Path != "" {
+		s = e.Path + ": " + s
+	}
+	return s
+}
 
 // Load reads, parses, completes with defaults and validates the file.
 func Load(path string) (*Config, error) {
@@ -77,7 +93,8 @@ func readFile(path string) ([]byte, error) {
 
 // Parse is Load for bytes already read. An empty file gives the defaults.
 // It returns a *ParseError for malformed YAML (the first problem, with its
-// line) and a *ValidationError naming every bad value otherwise.
+// line) and otherwise one *ValidationError naming every unknown key, every
+// value of the wrong type and every bad value, so one edit can fix them all.
 func Parse(data []byte) (*Config, error) {
 	if len(data) > MaxFileBytes {
 		return nil, fmt.Errorf("%w: file is larger than %d bytes", ErrInvalid, MaxFileBytes)
@@ -90,13 +107,11 @@ func Parse(data []byte) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	var raw fileConfig
-	if body != nil {
-		if err := yaml.NodeToValue(body, &raw, yaml.Strict()); err != nil {
-			return nil, toParseError(err, body)
-		}
-	}
 	p := newProblems()
+	raw, err := decode(body, p)
+	if err != nil {
+		return nil, err
+	}
 	c := raw.resolve(p)
 	p.check(c)
 	if err := p.err(); err != nil {
@@ -131,7 +146,13 @@ func singleBody(f *ast.File) (ast.Node, error) {
 
 // toParseError turns go-yaml's errors (which name Go types and struct
 // fields) into one that names the YAML key path and the line.
-func toParseError(err error, body ast.Node) error {
+func toParseError(err error, body ast.Node) *ParseError {
+	if pe, ok := errors.AsType[*ParseError](err); ok {
+		if body != nil && pe.Path == "" && pe.Line > 0 {
+			pe.Path, _ = pathAt(body, "", pe.Line, pe.Column)
+		}
+		return pe
+	}
 	var ye yaml.Error
 	if !errors.As(err, &ye) {
 		return &ParseError{Msg: err.Error()}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"slices"
@@ -10,11 +11,15 @@ import (
 	"github.com/ccm-ci/ccm/triage"
 )
 
-// ValidationError lists every bad value of a configuration, each as
+// ValidationError lists every problem of a configuration, each as
 // "path: problem" (repositories[1].risk_threshold: 11 is outside 0-10), so
-// one edit can fix them all.
+// one edit can fix them all. Unknown keys and values of the wrong type read
+// "path: line N: problem" and are also in Located.
 type ValidationError struct {
 	Problems []string
+	// Located are the problems found while reading the file, in file
+	// order, with their position.
+	Located []*ParseError
 }
 
 func (e *ValidationError) Error() string {
@@ -25,8 +30,16 @@ func (e *ValidationError) Error() string {
 	return fmt.Sprintf("invalid config (%d %s): %s", len(e.Problems), noun, strings.Join(e.Problems, "; "))
 }
 
-// Unwrap makes errors.Is(err, ErrInvalid) true.
-func (e *ValidationError) Unwrap() error { return ErrInvalid }
+// Unwrap makes errors.Is(err, ErrInvalid) true and lets errors.As reach
+// the first located problem (*ParseError) for callers that show one line.
+func (e *ValidationError) Unwrap() []error {
+	errs := make([]error, 0, 1+len(e.Located))
+	errs = append(errs, ErrInvalid)
+	for _, pe := range e.Located {
+		errs = append(errs, pe)
+	}
+	return errs
+}
 
 // Limits that are part of the contract (documented in ccm.example.yaml).
 const (
@@ -59,27 +72,61 @@ func (c *Config) Validate() error {
 }
 
 type problems struct {
-	list []string
-	bad  map[string]bool
+	list    []string
+	bad     map[string]bool
+	located []*ParseError
 }
 
 func newProblems() *problems { return &problems{bad: map[string]bool{}} }
 
-// add records one problem, unless path already has one: a duration that
-// did not parse should not also be reported as "zero".
+// add records one problem, unless path already has one (a duration that
+// did not parse should not also be reported as "zero") or lies under a
+// value that could not be read (its fields are defaults, not the user's).
 func (p *problems) add(path, format string, args ...any) {
-	if p.bad[path] {
+	if p.bad[path] || p.underUnreadable(path) {
 		return
 	}
 	p.bad[path] = true
 	p.list = append(p.list, path+": "+fmt.Sprintf(format, args...))
 }
 
+// decodeFailed records an unknown key or a value of the wrong type. The
+// field keeps its default, which is then not checked.
+func (p *problems) decodeFailed(pe *ParseError) {
+	if pe.Path != "" && (p.bad[pe.Path] || p.underUnreadable(pe.Path)) {
+		return
+	}
+	p.bad[pe.Path] = true
+	p.located = append(p.located, pe)
+	p.list = append(p.list, pe.problem())
+}
+
+// sortLocated puts the problems found while reading in file order. It runs
+// before any other problem is added, so the list is exactly those.
+func (p *problems) sortLocated() {
+	slices.SortStableFunc(p.located, func(a, b *ParseError) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+	})
+	p.list = p.list[:0]
+	for _, pe := range p.located {
+		p.list = append(p.list, pe.problem())
+	}
+}
+
+func (p *problems) underUnreadable(path string) bool {
+	for _, pe := range p.located {
+		if pe.Path != "" && (strings.HasPrefix(path, pe.Path+".") || strings.HasPrefix(path, pe.Path+"[")) {
+			return true
+		}
+	}
+	return false
+}
+
 func (p *problems) err() error {
 	if len(p.list) == 0 {
 		return nil
 	}
-	return &ValidationError{Problems: slices.Clone(p.list)}
+	return &ValidationError{Problems: slices.Clone(p.list), Located: slices.Clone(p.located)}
 }
 
 func (p *problems) check(c *Config) {
@@ -103,13 +150,19 @@ func (p *problems) check(c *Config) {
 	p.duration("retention", c.Retention, time.Hour, maxDuration)
 	p.duration("dedup_window", c.DedupWindow, time.Minute, 30*24*time.Hour)
 	// Records must outlive the approvals and dedup keys that refer to them.
+	// Every conflict is named in the one problem, so raising retention past
+	// the first does not reveal a second on the next start.
+	var longer []string
 	for _, other := range []struct {
 		path string
 		d    time.Duration
 	}{{"approval_timeout", c.ApprovalTimeout}, {"dedup_window", c.DedupWindow}} {
 		if p.ok("retention", other.path) && c.Retention < other.d {
-			p.add("retention", "%s is shorter than %s %s", fmtDur(c.Retention), other.path, fmtDur(other.d))
+			longer = append(longer, other.path+" "+fmtDur(other.d))
 		}
+	}
+	if len(longer) > 0 {
+		p.add("retention", "%s is shorter than %s", fmtDur(c.Retention), strings.Join(longer, " and "))
 	}
 	p.duration("llm.timeout", c.LLM.Timeout, time.Second, 10*time.Minute)
 	p.intRange("llm.prompt_token_budget", c.LLM.PromptTokenBudget, 500, 1_000_000)

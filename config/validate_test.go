@@ -116,7 +116,7 @@ func TestParse_ProblemText(t *testing.T) {
 		{"range", "repositories:\n  - name: a/b\n  - name: a/c\n    risk_threshold: 11\n", "repositories[1].risk_threshold: 11 is outside 0-10"},
 		{"days", "retention: 90d\n", `retention: "90d" is not a Go duration; use units h, m, s, ms like 90s, 5m or 24h (days are not a Go duration unit: write 7d as 168h)`},
 		{"minimum", "poll_interval: 5s\n", "poll_interval: 5s is below the minimum 10s"},
-		{"relation", "retention: 2h\n", "retention: 2h is shorter than approval_timeout 24h"},
+		{"relation", "retention: 2h\n", "retention: 2h is shorter than approval_timeout 24h and dedup_window 24h"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

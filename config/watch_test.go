@@ -87,7 +87,8 @@ func TestWatcher_AppliesEditsAndRejectsBadOnes(t *testing.T) {
 	first := w.Current()
 
 	atomicSave(t, path, threshold(7))
-	eventually(t, "good edit applied", func() bool { return w.Current().RiskThreshold == 7 })
+	// The snapshot is stored before onApply runs, so wait for both.
+	eventually(t, "good edit applied", func() bool { a, _ := rec.counts(); return a >= 1 && w.Current().RiskThreshold == 7 })
 	if a, _ := rec.counts(); a != 1 {
 		t.Errorf("onApply called %d times, want 1", a)
 	}
