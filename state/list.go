@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -43,6 +44,14 @@ func (s *Store) ListFailures(ctx context.Context, q FailureQuery) ([]FailureReco
 		if err != nil {
 			return nil, fmt.Errorf("list failures: %w", err)
 		}
+		full := len(ids)
+		if q.Status != "" {
+			// Filter on the small status field first, so a status query
+			// does not pull every record's JSON (and log excerpt) across.
+			if ids, err = s.withStatus(ctx, ids, q.Status); err != nil {
+				return nil, err
+			}
+		}
 		pipe := s.rdb.Pipeline()
 		cmds := make([]*redis.SliceCmd, len(ids))
 		for i, id := range ids {
@@ -61,7 +70,10 @@ func (s *Store) ListFailures(ctx context.Context, q FailureQuery) ([]FailureReco
 			}
 			rec, err := decodeFailure(ids[i], js)
 			if err != nil {
-				return nil, err
+				// One damaged record must not hide the others (or stop
+				// the poll that reconciles them).
+				s.log.Error("list failures: skipping a record that does not decode", "failure_id", ids[i], "err", err)
+				continue
 			}
 			if !inRange(rec.DetectedAt, q.Since, q.Until) {
 				continue // same ms as a bound, but outside it
@@ -71,10 +83,32 @@ func (s *Store) ListFailures(ctx context.Context, q FailureQuery) ([]FailureReco
 				return out, nil
 			}
 		}
-		if len(ids) < pageSize {
+		if full < pageSize {
 			return out, nil
 		}
 	}
+}
+
+// withStatus keeps the ids whose record has the given status.
+func (s *Store) withStatus(ctx context.Context, ids []string, st Status) ([]string, error) {
+	if len(ids) == 0 {
+		return ids, nil
+	}
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.StringCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HGet(ctx, s.k.failure(id), "status")
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("list failures: %w", err)
+	}
+	var keep []string
+	for i, cmd := range cmds {
+		if Status(cmd.Val()) == st {
+			keep = append(keep, ids[i])
+		}
+	}
+	return keep, nil
 }
 
 // msRange is a ZSET score range in unix ms.
