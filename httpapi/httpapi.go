@@ -126,7 +126,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	// not depend on which path (poll or webhook) saw the run first.
 	task, err := tasks.NewIngestTask(tasks.IngestPayload{Repo: repo.Repo, RunID: ev.Run.ID, Attempt: ev.Run.Attempt, Source: "webhook"})
 	if err == nil {
-		_, err = s.Queue.EnqueueContext(r.Context(), task, asynq.Retention(cfg.DedupWindow))
+		_, err = s.Queue.EnqueueContext(r.Context(), task, asynq.Retention(tasks.DedupRetention(cfg)))
 	}
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		s.count("rejected")

@@ -77,3 +77,34 @@ func testLease(t *testing.T, open backend) {
 		t.Fatal("a stale release freed the current holder's lease")
 	}
 }
+
+func testCount(t *testing.T, open backend) {
+	ctx := context.Background()
+	env := open(t, state.Options{})
+	s := env.Store
+	for want := int64(1); want <= 3; want++ {
+		n, err := s.Count(ctx, "requeue:x", 50*time.Millisecond)
+		if err != nil || n != want {
+			t.Fatalf("Count = %d, %v; want %d", n, err, want)
+		}
+	}
+	if n, _ := s.Count(ctx, "requeue:y", time.Minute); n != 1 {
+		t.Fatalf("another counter = %d, want 1", n)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if env.Mini != nil {
+			env.Mini.FastForward(100 * time.Millisecond)
+		}
+		if n, _ := s.Count(ctx, "requeue:x", time.Minute); n == 1 {
+			break // the window ended and a new one started
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the counter's window never ended")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := s.Count(ctx, "", time.Minute); err == nil {
+		t.Error("Count with no name succeeded")
+	}
+}

@@ -38,6 +38,7 @@ func runConformance(t *testing.T, open backend) {
 		{"Aggregate", testAggregate},
 		{"Settings", testSettings},
 		{"Lease", testLease},
+		{"Count", testCount},
 		{"Retention", testRetention},
 		{"RetentionRefusesBadCutoff", testRetentionRefusesBadCutoff},
 		{"EvictionPolicy", testEvictionPolicy},

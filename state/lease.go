@@ -50,3 +50,30 @@ func (s *Store) Lease(ctx context.Context, name string, ttl time.Duration) (rele
 		return nil
 	}, true, nil
 }
+
+// countScript counts an event in a window: the first count starts the
+// window's expiry, later ones leave it.
+//
+//	KEYS[1] counter key
+//	ARGV[1] window in ms
+var countScript = redis.NewScript(`
+local n = redis.call("INCR", KEYS[1])
+if n == 1 then
+  redis.call("PEXPIRE", KEYS[1], ARGV[1])
+end
+return n
+`)
+
+// Count adds one to the named counter and returns its value. A counter
+// lives for window from its first count, so "at most N per window" limits
+// (re-enqueues of one task, say) reset on their own.
+func (s *Store) Count(ctx context.Context, name string, window time.Duration) (int64, error) {
+	if name == "" || window <= 0 {
+		return 0, fmt.Errorf("%w: count %q over %s", ErrInvalid, name, window)
+	}
+	n, err := countScript.Run(ctx, s.rdb, []string{s.k.counter(name)}, window.Milliseconds()).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("count %s: %w", name, err)
+	}
+	return n, nil
+}

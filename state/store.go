@@ -174,6 +174,7 @@ func (k keys) metrics(failureID string) string { return k.p + "metrics:" + failu
 func (k keys) metricsIndex() string            { return k.p + "metrics" }
 func (k keys) settings() string                { return k.p + "settings" }
 func (k keys) lease(name string) string        { return k.p + "lease:" + name }
+func (k keys) counter(name string) string      { return k.p + "count:" + name }
 
 // auditKeys are the three keys every script that writes an audit entry
 // receives, in the order the auditLua helper expects them.

@@ -84,12 +84,15 @@ const (
 	ActionError       = "error"
 	ActionAlert       = "alert"
 	ActionRetention   = "retention"
+	// ActionRecovery is ccm repairing its own pipeline: a task asynq had
+	// archived, enqueued again.
+	ActionRecovery = "recovery"
 )
 
 // ActionTypes lists the audit action types in use.
 var ActionTypes = []string{
 	ActionDetection, ActionAnalysis, ActionValidation, ActionApproval, ActionRemediation,
-	ActionConfig, ActionError, ActionAlert, ActionRetention,
+	ActionConfig, ActionError, ActionAlert, ActionRetention, ActionRecovery,
 }
 
 // Audit outcomes.

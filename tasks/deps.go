@@ -43,6 +43,7 @@ type Store interface {
 	ApplyRetention(ctx context.Context, cutoff time.Time) (state.RetentionResult, error)
 	Lease(ctx context.Context, name string, ttl time.Duration) (func(context.Context) error, bool, error)
 	ListFailures(ctx context.Context, q state.FailureQuery) ([]state.FailureRecord, error)
+	Count(ctx context.Context, name string, window time.Duration) (int64, error)
 }
 
 var _ Store = (*state.Store)(nil)

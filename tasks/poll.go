@@ -125,6 +125,7 @@ func candidates(failed, reruns []github.Run) []attemptRef {
 // pollError turns a broken repository or a revoked token into an audit
 // error and a critical alert. The poll is not retried — the next interval
 // tries again — and other repositories are unaffected (one task each).
+// Other errors (rate limits, 5xx) go back to asynq for a retry.
 func (h *Handlers) pollError(ctx context.Context, repo string, err error) error {
 	var summary string
 	switch {
@@ -138,7 +139,10 @@ func (h *Handlers) pollError(ctx context.Context, repo string, err error) error 
 		return fmt.Errorf("poll %s: %w", repo, err)
 	}
 	h.d.raise(ctx, &h.throttle, Alert{Severity: SeverityCritical, Repo: repo, Summary: summary, Err: err})
-	return alertedError{fmt.Errorf("poll %s: %s: %w", repo, err, asynq.SkipRetry)}
+	// Handled: audited and alerted, and the next slot polls again. An
+	// error here would only archive one dead poll task per interval and
+	// crowd out the archived tasks operators need to see.
+	return nil
 }
 
 // enqueueIngest enqueues once per failure ID; a conflict means another

@@ -78,8 +78,8 @@ func TestPollBrokenRepositoryAlertsAndOthersContinue(t *testing.T) {
 			h.gh.AddRepo("acme/api")
 			ctx := context.Background()
 			h.gh.FailNext(githubsim.RouteListRuns, tt.fault)
-			if err := h.h.HandlePoll(ctx, pollTask(t, testRepo)); err == nil {
-				t.Fatal("poll of a broken repository succeeded")
+			if err := h.h.HandlePoll(ctx, pollTask(t, testRepo)); err != nil {
+				t.Fatalf("poll of a broken repository: %v; want it handled (audited, alerted)", err)
 			}
 			if evs := h.audit(t, state.AuditQuery{Repo: testRepo, ActionType: state.ActionAlert}); len(evs) != 1 || evs[0].Details["severity"] != "critical" {
 				t.Fatalf("alerts = %+v, want one critical", evs)

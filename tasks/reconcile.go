@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
 
+	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/state"
 )
 
@@ -19,17 +21,29 @@ type Inspector interface {
 
 var _ Inspector = (*asynq.Inspector)(nil)
 
-// staleDetected is how long a failure may rest at detected before the poll
-// assumes its analysis task was lost and enqueues it again.
-const staleDetected = 10 * time.Minute
+const (
+	// staleDetected is how long a failure may rest at detected before the
+	// poll assumes its analysis task was lost and enqueues it again.
+	staleDetected = 10 * time.Minute
+	// staleHorizon bounds that sweep: older stuck failures were alerted
+	// when their tasks were archived and given up on below.
+	staleHorizon = 48 * time.Hour
+	// maxRequeues is how often one archived task is enqueued again per
+	// requeueWindow before ccm gives up on it and says so.
+	maxRequeues   = 3
+	requeueWindow = 24 * time.Hour
+)
 
 // enqueueOnce enqueues a task whose ID dedups it. A conflict usually means
-// the work is queued or done; but asynq also keeps the ID of a task it
-// archived after its last retry, which would block that work forever. Such
-// a task is deleted and enqueued again, so the poll reconciles what a
-// GitHub or Redis outage made fail for good.
+// the work is queued, running or done; but asynq also keeps the ID of a
+// task it archived after its last retry, which would block that work
+// forever. Such a task is deleted and enqueued again — so the poll
+// reconciles what a GitHub or Redis outage made fail — unless it was
+// archived on purpose (SkipRetry: it can never succeed) or has already
+// been re-enqueued maxRequeues times in the window.
 func (h *Handlers) enqueueOnce(ctx context.Context, task *asynq.Task, queue, id string) error {
-	opts := []asynq.Option{asynq.Retention(h.d.Config().DedupWindow)}
+	cfg := h.d.Config()
+	opts := []asynq.Option{asynq.Retention(DedupRetention(cfg))}
 	_, err := h.d.Queue.EnqueueContext(ctx, task, opts...)
 	if err == nil || !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return ignoreConflict(nil, err)
@@ -38,37 +52,70 @@ func (h *Handlers) enqueueOnce(ctx context.Context, task *asynq.Task, queue, id 
 		return nil
 	}
 	info, err := h.d.Inspector.GetTaskInfo(queue, id)
-	if err != nil || info.State != asynq.TaskStateArchived {
-		return nil // queued, running, done, or gone meanwhile: nothing to repair
+	if err != nil || info.State != asynq.TaskStateArchived || strings.Contains(info.LastErr, asynq.SkipRetry.Error()) {
+		return nil // queued, running, done, gone, or final by design
 	}
-	if err := h.d.Inspector.DeleteTask(queue, id); err != nil {
+	repo, failureID := taskSubject(task)
+	n, err := h.d.Store.Count(ctx, "requeue:"+id, requeueWindow)
+	if err != nil {
 		return fmt.Errorf("requeue archived %s: %w", id, err)
+	}
+	if n > maxRequeues {
+		if n == maxRequeues+1 {
+			h.d.raise(ctx, &h.throttle, Alert{Severity: SeverityCritical, Repo: repo, FailureID: failureID,
+				Summary: fmt.Sprintf("task %s keeps failing after %d re-enqueues; left archived for a person (asynq CLI)", id, maxRequeues),
+				Details: map[string]any{"task_id": id, "last_error": info.LastErr}})
+		}
+		return nil
+	}
+	// The task may have changed state since GetTaskInfo (asynq never
+	// deletes an active one); the next poll tries again.
+	if err := h.d.Inspector.DeleteTask(queue, id); err != nil {
+		h.d.log().Warn("could not delete archived task; will retry at the next poll", "task_id", id, "err", err)
+		return nil
 	}
 	if _, err := h.d.Queue.EnqueueContext(ctx, task, opts...); err != nil {
 		return ignoreConflict(nil, err)
 	}
-	h.d.log().Warn("re-enqueued a task that had been archived", "task_id", id, "task_type", task.Type(),
-		"last_error", info.LastErr)
+	ev := state.AuditEntry{
+		Timestamp: h.d.now(), Actor: "ccm", ActionType: state.ActionRecovery, FailureID: failureID, Repo: repo,
+		Outcome: state.OutcomeSuccess,
+		Details: map[string]any{"task_id": id, "task_type": task.Type(), "requeue": n, "last_error": info.LastErr},
+	}
+	if _, err := h.d.Store.Audit(ctx, ev); err != nil {
+		h.d.log().Error("audit requeue", "task_id", id, "err", err)
+	}
+	h.d.log().Warn("re-enqueued a task that had been archived", "task_id", id, "task_type", task.Type(), "requeue", n)
 	return nil
+}
+
+// DedupRetention is how long a finished ingest or analysis keeps its task
+// ID: the configured window, but never less than a poll's look-back, or a
+// passing earlier attempt would be fetched again at every poll.
+func DedupRetention(cfg *config.Config) time.Duration {
+	return max(cfg.DedupWindow, pollOverlap+2*cfg.PollInterval)
 }
 
 // reconcileAnalyses re-enqueues the analysis of a repository's failures
 // that have rested at detected for too long: their task was lost (a worker
 // died between recording and enqueueing) or archived.
 func (h *Handlers) reconcileAnalyses(ctx context.Context, repo string) error {
+	now := h.d.now()
 	recs, err := h.d.Store.ListFailures(ctx, state.FailureQuery{
-		Repo: repo, Status: state.StatusDetected, Until: h.d.now().Add(-staleDetected), Limit: 100,
+		Repo: repo, Status: state.StatusDetected, Since: now.Add(-staleHorizon), Until: now.Add(-staleDetected), Limit: 100,
 	})
 	if err != nil {
 		return fmt.Errorf("reconcile %s: %w", repo, err)
 	}
+	var errs []error
 	for _, rec := range recs {
-		if err := h.enqueueAnalyze(ctx, rec.ID); err != nil {
-			return fmt.Errorf("reconcile %s: %w", repo, err)
-		}
+		errs = append(errs, h.enqueueAnalyze(ctx, rec.ID))
 	}
 	if len(recs) > 0 {
 		h.d.log().Warn("re-enqueued stale analyses", "repo", repo, "count", len(recs))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("reconcile %s: %w", repo, err)
 	}
 	return nil
 }

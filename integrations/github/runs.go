@@ -72,21 +72,27 @@ const maxJobPages = 30
 // cannot smuggle in other runs. Pagination stops at the first page that
 // reaches back before since, or after Options.MaxPages pages.
 func (c *Client) ListFailedRuns(ctx context.Context, repo string, since time.Time) ([]Run, error) {
-	return c.listRuns(ctx, "list failed runs "+repo, repo, since, FailedConclusions, Run.Failed)
+	return c.listRuns(ctx, "list failed runs "+repo, repo, since, FailedConclusions, c.maxPages, Run.Failed)
 }
 
+// rerunPages bounds ListRerunRuns: every completed run is listed to find
+// the few that were re-run, so on a busy repository only the newest 200
+// are read per poll (webhooks see the rest).
+const rerunPages = 2
+
 // ListRerunRuns returns the completed runs of repo created at or after
-// since that were re-run (latest attempt > 1), newest first. Their earlier
-// attempts may have failed even when the latest passed: a flaky failure
-// someone re-ran by hand before the next poll.
+// since that were re-run (latest attempt > 1), newest first, among the
+// newest 200 completed runs. Their earlier attempts may have failed even
+// when the latest passed: a flaky failure someone re-ran by hand before the
+// next poll.
 func (c *Client) ListRerunRuns(ctx context.Context, repo string, since time.Time) ([]Run, error) {
-	return c.listRuns(ctx, "list re-run runs "+repo, repo, since, []string{"completed"},
+	return c.listRuns(ctx, "list re-run runs "+repo, repo, since, []string{"completed"}, min(rerunPages, c.maxPages),
 		func(r Run) bool { return r.Status == "completed" && r.Attempt > 1 })
 }
 
 // listRuns pages through the run list once per status filter and keeps
 // the runs keep accepts, each once, newest first.
-func (c *Client) listRuns(ctx context.Context, what, repo string, since time.Time, statuses []string, keep func(Run) bool) ([]Run, error) {
+func (c *Client) listRuns(ctx context.Context, what, repo string, since time.Time, statuses []string, maxPages int, keep func(Run) bool) ([]Run, error) {
 	owner, name, err := splitRepo(repo)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
@@ -130,7 +136,7 @@ func (c *Client) listRuns(ctx context.Context, what, repo string, since time.Tim
 			if reachedSince || resp.NextPage == 0 {
 				break
 			}
-			if page >= c.maxPages {
+			if page >= maxPages {
 				c.p.log.Warn("github run list truncated", "repo", repo, "status", status, "pages", page)
 				break
 			}
