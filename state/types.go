@@ -58,8 +58,11 @@ type FailureRecord struct {
 	FailedJobs []FailedJob `json:"failed_jobs"`
 	// ChangedFiles are the paths the head commit changed (at most 300),
 	// when GitHub could tell.
-	ChangedFiles  []string `json:"changed_files,omitempty"`
-	FailureReason string   `json:"failure_reason"`
+	ChangedFiles []string `json:"changed_files,omitempty"`
+	// ChangedFilesUnavailable: GitHub could not say what changed, so an
+	// empty ChangedFiles means "unknown", not "nothing".
+	ChangedFilesUnavailable bool   `json:"changed_files_unavailable,omitempty"`
+	FailureReason           string `json:"failure_reason"`
 	// LogExcerpt is already redacted: the failing step's section and the
 	// last lines of each failed job's log, capped in size.
 	LogExcerpt     string                 `json:"log_excerpt"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -110,7 +111,7 @@ func (h *Handlers) analysis(ctx context.Context, rec state.FailureRecord, key st
 		if err != nil {
 			return triage.AnalysisResult{}, "", err
 		}
-		if ok && !llm.EvidenceInLog(cached.Evidence, rec.LogExcerpt, rec.FailureReason) {
+		if ok && !fits(cached, rec) {
 			// Same fingerprint, different log: a generic reason ("exit code
 			// 1") shared by unrelated failures. The cached answer's
 			// evidence is not in this log, so it does not explain it.
@@ -150,6 +151,23 @@ func (h *Handlers) analysis(ctx context.Context, rec state.FailureRecord, key st
 		}
 	}
 	return a, out.FallbackReason, nil
+}
+
+// genericLine matches what every failed job prints: lines that prove a
+// job failed, not why.
+var genericLine = regexp.MustCompile(`(?i)(process completed with exit code|exited with (exit )?code|exit status \d|failed with exit code|^(##\[error\])?error: process completed)`)
+
+// fits reports whether a cached analysis explains this failure's log: its
+// evidence, minus the generic lines any failure has, must be non-empty and
+// in this log.
+func fits(cached triage.AnalysisResult, rec state.FailureRecord) bool {
+	var specific []string
+	for _, e := range cached.Evidence {
+		if !genericLine.MatchString(e) {
+			specific = append(specific, e)
+		}
+	}
+	return len(specific) > 0 && llm.EvidenceInLog(specific, rec.LogExcerpt, rec.FailureReason)
 }
 
 // RequestFor is the analysis request for a recorded failure.

@@ -288,3 +288,26 @@ func TestAnalyzeCacheIgnoresAnswerWhoseEvidenceIsNotInTheLog(t *testing.T) {
 		t.Errorf("LLM calls = %d, want 1", n)
 	}
 }
+
+func TestAnalyzeCacheNeedsSpecificEvidence(t *testing.T) {
+	ai := openaisim.New(t)
+	ai.Default(func(openai.ChatCompletionRequest) openaisim.Reply { return openaisim.Reply{Content: validAnswer} })
+	h := newHarness(t, newLLMChain(t, ai))
+	ctx := context.Background()
+	generic := triage.AnalysisResult{
+		FailureID: "acme/web#3.1", Category: triage.CategoryInfrastructure, RiskScore: 1, Confidence: 90,
+		Effort: triage.EffortLow, ProposedFix: "Re-run the failed jobs.", Actions: []triage.Action{{Type: triage.ActionRerunFailedJobs}},
+		AffectedComponents: []string{"runner"}, Reasoning: "cached", Source: triage.SourceLLM,
+		Evidence: []string{"##[error]Process completed with exit code 1."},
+	}
+	if err := h.store.CacheAnalysis(ctx, testRepo+":fp-exit", generic, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	id := recordFailure(t, h, 16, "fp-exit")
+	if err := h.h.HandleAnalyze(ctx, analyzeTask(t, id)); err != nil {
+		t.Fatal(err)
+	}
+	if rec, _ := h.store.GetFailure(ctx, id); rec.Analysis.Source == triage.SourceCache {
+		t.Fatal("an answer resting only on 'exit code 1' was reused for another failure")
+	}
+}

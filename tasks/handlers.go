@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -18,6 +19,7 @@ import (
 type Handlers struct {
 	d        Deps
 	throttle alertThrottle
+	inflight sync.WaitGroup
 }
 
 // NewHandlers wires the handlers to their dependencies.
@@ -29,12 +31,36 @@ func NewHandlers(d Deps) *Handlers {
 // turns panics into errors and counts outcomes.
 func (h *Handlers) Mux() *asynq.ServeMux {
 	mux := asynq.NewServeMux()
-	mux.Use(h.recoverPanics, h.observe)
+	mux.Use(h.track, h.recoverPanics, h.observe)
 	mux.HandleFunc(TypePoll, h.HandlePoll)
 	mux.HandleFunc(TypeIngest, h.HandleIngest)
 	mux.HandleFunc(TypeAnalyze, h.HandleAnalyze)
 	mux.HandleFunc(TypeRetention, h.HandleRetention)
 	return mux
+}
+
+// track counts running handlers. asynq's Shutdown returns when its
+// timeout ends even if a handler is still running (the task goes back to
+// the queue); Wait lets the process keep its store open until they finish.
+func (h *Handlers) track(next asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		h.inflight.Add(1)
+		defer h.inflight.Done()
+		return next.ProcessTask(ctx, t)
+	})
+}
+
+// Wait waits up to timeout for running handlers to return; false if some
+// are still running.
+func (h *Handlers) Wait(timeout time.Duration) bool {
+	done := make(chan struct{})
+	go func() { h.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
 }
 
 // recoverPanics makes a handler panic an ordinary error, so the task is

@@ -31,6 +31,8 @@ const (
 	// ingestReserve is the part of the task's deadline kept for recording
 	// the failure once the downloads have given up.
 	ingestReserve = 30 * time.Second
+	// commitFilesTimeout bounds the commit lookup, retries included.
+	commitFilesTimeout = 30 * time.Second
 )
 
 // failed reports a job, step or run conclusion ccm treats as a failure.
@@ -150,16 +152,23 @@ type FailureInput struct {
 func ReadFailure(ctx context.Context, gh GitHub, run github.Run, jobs []github.Job, in FailureInput) (rec state.FailureRecord, logErr error) {
 	id := FailureID(in.Repo, run.ID, max(run.Attempt, 1))
 	rec = newRecord(id, in.Repo, run, in.Now)
-	exs, logErr := excerpts(ctx, gh, &rec, jobs, in)
+	// The changed files come first, with their own time limit: the logs
+	// may use up the budget, and the safety gate needs the files more.
 	if run.HeadSHA != "" {
-		files, err := gh.CommitFiles(ctx, in.Repo, run.HeadSHA)
-		if err != nil && in.Logger != nil {
-			// The record is complete without them; the analysis just
-			// knows less.
-			in.Logger.Warn("changed files unavailable", "commit_sha", run.HeadSHA, "err", err)
+		fctx, cancel := context.WithTimeout(ctx, commitFilesTimeout)
+		files, err := gh.CommitFiles(fctx, in.Repo, run.HeadSHA)
+		cancel()
+		if err != nil {
+			// The record is complete without them; the flag tells the
+			// analysis and the gate that "none listed" means "unknown".
+			rec.ChangedFilesUnavailable = true
+			if in.Logger != nil {
+				in.Logger.Warn("changed files unavailable", "commit_sha", run.HeadSHA, "err", err)
+			}
 		}
 		rec.ChangedFiles = files
 	}
+	exs, logErr := excerpts(ctx, gh, &rec, jobs, in)
 	rec.LogUnavailable = logErr != nil
 	fillReason(&rec, exs, logErr)
 	return rec, logErr

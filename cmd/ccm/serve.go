@@ -148,7 +148,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	var wg sync.WaitGroup
 	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// On every return path, background goroutines stop before the store
+	// (deferred earlier, so closed later) goes away.
+	defer func() { cancel(); wg.Wait() }()
 	goRun := func(name string, fn func(context.Context) error) {
 		wg.Add(1)
 		go func() {
@@ -170,8 +172,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			Concurrency: f.concurrency, Queues: tasks.QueueWeights, RetryDelayFunc: h.RetryDelay,
 			ErrorHandler: asynq.ErrorHandlerFunc(h.HandleError), Logger: tasks.AsynqLogger{L: logger},
 			ShutdownTimeout: f.shutdownTimeout,
-			// A task that no longer exists upstream is not a failure of
-			// ccm's; SkipRetry errors still archive and alert.
 		})
 		if err := srv.Start(h.Mux()); err != nil {
 			return fmt.Errorf("worker: %w", err)
@@ -216,6 +216,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	stop()
 	if srv != nil {
 		srv.Shutdown() // waits for in-flight tasks up to ShutdownTimeout; the rest go back to the queue
+		// A handler cut short by the timeout still runs until its context
+		// ends; keep Redis open for it (its lease release, its audit).
+		if !h.Wait(10 * time.Second) {
+			logger.Warn("some tasks were still running at exit; asynq will run them again")
+		}
 	}
 	wg.Wait()
 	_ = client.Close()
