@@ -39,14 +39,26 @@ const (
 )
 
 // hit is one signature that matched, with the lines it matched on. tier is
-// its precedence in this log: the signature's tier unless rank demoted it
-// as test output; flaky says it counts as flakiness evidence.
+// its precedence in this log: the signature's tier unless rank moved it;
+// flaky says it counts as flakiness evidence; why says what accounts for it
+// when something else does.
 type hit struct {
 	sig   *signature
 	lines []span
 	tier  int
 	flaky bool
+	why   explanation
 }
+
+// explanation is why a hit is not a failure of its own. An explained hit
+// is neither a competing signal nor flakiness evidence.
+type explanation uint8
+
+const (
+	unexplained    explanation = iota
+	byTestOutput               // printed by the tests while they ran (rules_context.go)
+	byCompileError             // outranked by a compile error in the project's sources (rules_compile.go)
+)
 
 // span is a line of the scanned text (start, end) and the match inside it.
 type span struct{ start, end, mstart, mend int }
@@ -65,7 +77,7 @@ type scanned struct {
 // Explain returns every signature that matched, strongest first.
 func Explain(in Input) []Match {
 	sc := newScan(in)
-	hits := rank(in, sc.match())
+	hits := rank(in, sc, sc.match())
 	out := make([]Match, 0, len(hits))
 	for _, h := range hits {
 		out = append(out, Match{Signature: h.sig.name, Category: h.sig.category, Line: sc.line(sc.quoteSpan(h))})
@@ -84,7 +96,7 @@ func Classify(in Input) (res AnalysisResult) {
 		}
 	}()
 	sc := newScan(in)
-	hits := rank(in, sc.match())
+	hits := rank(in, sc, sc.match())
 	for i, h := range hits {
 		if !h.sig.weak {
 			return sc.result(in, hits, i)
@@ -167,13 +179,16 @@ func (sc scanned) match() []hit {
 	return hits
 }
 
-func (sc scanned) find(s *signature) []span {
+func (sc scanned) find(s *signature) []span { return sc.findN(s, maxLinesPerSig) }
+
+// findN returns up to n lines s matched on, in log order.
+func (sc scanned) findN(s *signature, n int) []span {
 	var out []span
 	for _, p := range s.patterns {
 		if p.lit != "" && (!sc.tris.mayContain(p.tris) || !bytes.Contains(sc.low, []byte(p.lit))) {
 			continue
 		}
-		for _, loc := range p.re.FindAllIndex(sc.low, maxLinesPerSig+1) {
+		for _, loc := range p.re.FindAllIndex(sc.low, n+1) {
 			// Multi-line patterns report the line their match ends on: that
 			// is where the decisive words are ("but: was", "SyntaxError").
 			end := max(loc[1]-1, loc[0])
@@ -189,11 +204,11 @@ func (sc scanned) find(s *signature) []span {
 			if !slices.ContainsFunc(out, func(o span) bool { return o.start == sp.start }) {
 				out = append(out, sp)
 			}
-			if len(out) >= maxLinesPerSig {
+			if len(out) >= n {
 				break
 			}
 		}
-		if len(out) >= maxLinesPerSig {
+		if len(out) >= n {
 			break
 		}
 	}
@@ -246,11 +261,11 @@ func (sc scanned) result(in Input, hits []hit, win int) AnalysisResult {
 		if i == win || h.sig == s {
 			continue
 		}
-		if h.flaky && h.sig.category != CategoryCode {
+		if h.flaky && h.why == unexplained && h.sig.category != CategoryCode {
 			flakyEv = append(flakyEv, h.sig.name)
 		}
 		switch {
-		case h.sig.weak:
+		case h.sig.weak, h.why != unexplained:
 		case h.sig.category == s.category:
 			same++
 		case h.tier >= s.tier-10 && !h.flaky:
@@ -260,12 +275,21 @@ func (sc scanned) result(in Input, hits []hit, win int) AnalysisResult {
 	if note := demotedNote(in, hits); note != "" {
 		notes = append(notes, note)
 	}
+	if note := compileNote(hits); note != "" {
+		notes = append(notes, note)
+	}
+	// The assertion decision comes first: a change to the failing test makes
+	// it code, and then the evidence is only named in its note.
+	var assertNote string
+	if s.assertion {
+		assertNote = classifyAssertion(&res, in, tests, flakyEv)
+	}
 	if res.Category == CategoryFlakyTest && len(flakyEv) > 0 {
 		res.Confidence += min(10*len(flakyEv), 25)
 		notes = append(notes, fmt.Sprintf("Flakiness evidence: %s.", strings.Join(flakyEv, ", ")))
 	}
-	if s.assertion {
-		notes = append(notes, classifyAssertion(&res, in, tests, len(flakyEv) > 0))
+	if assertNote != "" {
+		notes = append(notes, assertNote)
 	}
 	if same > 0 {
 		res.Confidence += min(5*same, 10)
@@ -338,43 +362,4 @@ func reasoning(line string, s *signature, res AnalysisResult, hits []hit, win in
 		b.WriteString(" A re-run is not expected to help; a person has to change something.")
 	}
 	return b.String()
-}
-
-// trigramSet is a 64 Ki-bit set of the text's trigram hashes. Checking a
-// literal's trigrams against it rejects almost every absent literal without
-// scanning the text, which matters with ~400 patterns per log.
-type trigramSet [1 << 16 / 64]uint64
-
-func trigramHash(a, b, c byte) uint32 {
-	return (uint32(a) | uint32(b)<<8 | uint32(c)<<16) * 2654435761 >> 16
-}
-
-func newTrigramSet(b []byte) *trigramSet {
-	var t trigramSet
-	for i := 0; i+2 < len(b); i++ {
-		h := trigramHash(b[i], b[i+1], b[i+2])
-		t[h>>6] |= 1 << (h & 63)
-	}
-	return &t
-}
-
-func trigramHashes(lit string) []uint32 {
-	var out []uint32
-	for i := 0; i+2 < len(lit); i++ {
-		out = append(out, trigramHash(lit[i], lit[i+1], lit[i+2]))
-	}
-	return out
-}
-
-// mayContain is false only when some trigram of the literal is absent.
-func (t *trigramSet) mayContain(hs []uint32) bool {
-	if t == nil {
-		return true
-	}
-	for _, h := range hs {
-		if t[h>>6]&(1<<(h&63)) == 0 {
-			return false
-		}
-	}
-	return true
 }

@@ -13,8 +13,9 @@ import (
 // tests, a registry, network or resolution error in the same output was
 // printed while the tests ran (a mocked fetch, a fixture, a CLI under test
 // shelling out to npm) and is not why the step failed. Such hits drop below
-// every test-failure signature; the network ones then count as flakiness
-// evidence, like bare network words always do.
+// every test-failure signature and are explained: not flakiness evidence
+// (the line is whatever the tests chose to print, anyone can add it), nor
+// are the bare network words on the same lines.
 //
 // The step name can veto this: a step whose name says it installs, sets up
 // or publishes (the step hints that also steer unknown failures) and does
@@ -42,19 +43,48 @@ func (s *signature) reportsFailingTest() bool {
 	return s.tests && !s.weak && s.tier != tierFlakyMarker
 }
 
-// rank applies the test output context and orders hits strongest first
-// (tier in this log, then table order).
-func rank(in Input, hits []hit) []hit {
+// rank applies the test output context and the compile-first rule and
+// orders hits strongest first (tier in this log, then table order).
+func rank(in Input, sc scanned, hits []hit) []hit {
 	if _, ok := testOutputStep(in, hits); ok {
 		for i := range hits {
 			if h := &hits[i]; h.sig.installTime() {
 				h.tier = tierGeneric
-				h.flaky = h.sig.category == CategoryInfrastructure
+				h.flaky = false
+				h.why = byTestOutput
+			}
+		}
+		absorbTestOutput(sc, hits)
+	}
+	compileFirst(sc, hits)
+	slices.SortStableFunc(hits, func(a, b hit) int { return b.tier - a.tier })
+	return hits
+}
+
+// absorbTestOutput explains the flakiness-evidence hits that matched only
+// on lines of demoted hits: "npm error code ECONNREFUSED" also matches the
+// bare network words, and is no more evidence for them. A hit's recorded
+// lines are a sample, so it is rescanned before it is absorbed.
+func absorbTestOutput(sc scanned, hits []hit) {
+	demoted := map[int]bool{}
+	for _, h := range hits {
+		if h.why == byTestOutput {
+			for _, sp := range h.lines {
+				demoted[sp.start] = true
 			}
 		}
 	}
-	slices.SortStableFunc(hits, func(a, b hit) int { return b.tier - a.tier })
-	return hits
+	for i := range hits {
+		h := &hits[i]
+		if !h.flaky || h.why != unexplained {
+			continue
+		}
+		elsewhere := func(sp span) bool { return !demoted[sp.start] }
+		if !slices.ContainsFunc(h.lines, elsewhere) && !slices.ContainsFunc(sc.findN(h.sig, compileScanLimit), elsewhere) {
+			h.flaky = false
+			h.why = byTestOutput
+		}
+	}
 }
 
 // testOutputStep reports whether install-time hits are test output: a
@@ -87,7 +117,7 @@ func testOutputStep(in Input, hits []hit) (string, bool) {
 func demotedNote(in Input, hits []hit) string {
 	var names []string
 	for _, h := range hits {
-		if h.tier < h.sig.tier {
+		if h.why == byTestOutput && h.tier < h.sig.tier {
 			names = append(names, h.sig.name)
 		}
 	}

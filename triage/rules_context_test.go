@@ -50,9 +50,9 @@ func TestTestOutputContext(t *testing.T) {
 		{name: "network mention in test output, raw log", in: Input{Text: jestWithNetworkMention}, wantSig: "js-test-failure", wantCat: CategoryFlakyTest, minRisk: 5, wantNote: true},
 		{name: "network mention in test output, step known", in: Input{Text: jestWithNetworkMention, FailingStep: "npm test"}, wantSig: "js-test-failure", wantCat: CategoryFlakyTest, minRisk: 5, wantNote: true},
 		{name: "test job, step unknown", in: Input{Text: jestWithNetworkMention, JobName: "unit-tests (20.x)"}, wantSig: "js-test-failure", wantCat: CategoryFlakyTest, minRisk: 5, wantNote: true},
-		// The network mention is flakiness evidence, which keeps flaky_test
-		// even when the change touches the failing test (classifyAssertion).
-		{name: "change touches the test", in: Input{Text: jestWithNetworkMention, FailingStep: "npm test", ChangedFiles: []string{"src/cart.test.js"}}, wantSig: "js-test-failure", wantCat: CategoryFlakyTest, minRisk: 5, wantNote: true},
+		// Demoted test output is no flakiness evidence, and flakiness
+		// evidence never cancels a change to the failing test.
+		{name: "change touches the test", in: Input{Text: jestWithNetworkMention, FailingStep: "npm test", ChangedFiles: []string{"src/cart.test.js"}}, wantSig: "js-test-failure", wantCat: CategoryCode, minRisk: 8, wantNote: true},
 		{name: "generic step name", in: Input{Text: jestWithNetworkMention, FailingStep: "Run make ci"}, wantSig: "js-test-failure", wantCat: CategoryFlakyTest, minRisk: 5, wantNote: true},
 		{name: "resolution error printed by a test", in: Input{Text: "tests/test_cli.py::test_lock prints: ERROR: ResolutionImpossible: for help visit https://pip.pypa.io\nFAILED tests/test_cli.py::test_lock - AssertionError: assert 1 == 0\n", FailingStep: "pytest"}, wantSig: "python-test-failure", wantCat: CategoryFlakyTest, minRisk: 5, wantNote: true},
 
@@ -87,8 +87,18 @@ func TestTestOutputContext(t *testing.T) {
 			if tc.wantCat == CategoryInfrastructure && !slices.ContainsFunc(got.Actions, func(a Action) bool { return a.Type == ActionRerunFailedJobs }) {
 				t.Errorf("actions = %v, want a re-run", got.Actions)
 			}
+			if tc.wantNote && countsFlakiness(got.Reasoning) {
+				t.Errorf("demoted test output counted as flakiness evidence: %s", got.Reasoning)
+			}
 		})
 	}
+}
+
+// countsFlakiness reports whether the reasoning names flakiness evidence
+// (the notes of result and classifyAssertion).
+func countsFlakiness(reasoning string) bool {
+	return strings.Contains(reasoning, "Flakiness evidence:") || strings.Contains(reasoning, "comes with flakiness evidence") ||
+		strings.Contains(reasoning, "also shows flakiness evidence")
 }
 
 func TestTestStepWords(t *testing.T) {
@@ -109,6 +119,63 @@ func TestTestStepWords(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := testStepWords.MatchString(tc.name); got != tc.want {
 				t.Errorf("testStepWords(%q) = %v, want %v", tc.name, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestTouchedTestStaysCode: when the change touches the failing test or the
+// code it covers, the assertion failure is code whatever flakiness the log
+// shows, and a registry error printed by the tests is no flakiness evidence.
+func TestTouchedTestStaysCode(t *testing.T) {
+	const (
+		pytest   = "FAILED tests/test_api.py::test_list_users - AssertionError: assert 2 == 3\n========================= 1 failed, 10 passed in 1.23s =========================\n"
+		refused  = "npm error code ECONNREFUSED\n"
+		dialFail = "E   psycopg.OperationalError: dial tcp 127.0.0.1:5432: connect: connection refused\n"
+	)
+	touched := []string{"tests/test_api.py"}
+	tests := []struct {
+		name      string
+		in        Input
+		wantCat   Category
+		wantFlaky bool // the reasoning names flakiness evidence
+	}{
+		{name: "touched test", in: Input{Text: pytest, ChangedFiles: touched}, wantCat: CategoryCode},
+		{name: "touched test, registry error after", in: Input{Text: pytest + refused, ChangedFiles: touched}, wantCat: CategoryCode},
+		{name: "touched test, registry error before", in: Input{Text: refused + pytest, ChangedFiles: touched}, wantCat: CategoryCode},
+		{name: "touched test, registry error, step known", in: Input{Text: pytest + refused, FailingStep: "pytest", ChangedFiles: touched}, wantCat: CategoryCode},
+		{name: "touched code under test, registry error", in: Input{Text: pytest + refused, ChangedFiles: []string{"app/api.py"}}, wantCat: CategoryCode},
+		{name: "touched test, real network failure in the test", in: Input{Text: dialFail + pytest, ChangedFiles: touched}, wantCat: CategoryCode, wantFlaky: true},
+		{name: "touched test, registry error and real network failure", in: Input{Text: dialFail + pytest + refused, ChangedFiles: touched}, wantCat: CategoryCode, wantFlaky: true},
+
+		{name: "no changed files, registry error", in: Input{Text: pytest + refused}, wantCat: CategoryFlakyTest},
+		{name: "unrelated change, registry error", in: Input{Text: pytest + refused, ChangedFiles: []string{"docs/index.md"}}, wantCat: CategoryFlakyTest},
+		{name: "no changed files, real network failure", in: Input{Text: dialFail + pytest}, wantCat: CategoryFlakyTest, wantFlaky: true},
+		{name: "install step keeps its registry error", in: Input{Text: pytest + refused, FailingStep: "Install dependencies", ChangedFiles: touched}, wantCat: CategoryInfrastructure},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Classify(tc.in)
+			if err := got.Validate(); err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			if got.Category != tc.wantCat {
+				t.Fatalf("category = %s, want %s (%s)", got.Category, tc.wantCat, got.Reasoning)
+			}
+			if f := countsFlakiness(got.Reasoning); f != tc.wantFlaky {
+				t.Errorf("flakiness evidence named = %v, want %v: %s", f, tc.wantFlaky, got.Reasoning)
+			}
+			rerun := slices.ContainsFunc(got.Actions, func(a Action) bool { return a.Type == ActionRerunFailedJobs })
+			switch tc.wantCat {
+			case CategoryCode:
+				checkFloor(t, got)
+				if got.RiskScore != 8 {
+					t.Errorf("risk = %d, want 8", got.RiskScore)
+				}
+			default:
+				if !rerun {
+					t.Errorf("actions = %v, want a re-run", got.Actions)
+				}
 			}
 		})
 	}

@@ -25,7 +25,9 @@ import (
 //     problem wins over the network one when both appear, and a network cause
 //     beats the generic "could not resolve dependencies" wrapper (tierDepWrap).
 //  5. tierCompile: compile, type and lint errors. Tests never ran, so any test
-//     output is stale or secondary.
+//     output is stale or secondary. A genuine one in the project's sources
+//     also outranks every non-code tier above it (rules_compile.go): no
+//     other failure makes it go away.
 //  6. tierTestTimeout: a test runner's own timeout (go test -timeout, mocha,
 //     jest, pytest-timeout). The hang is the failure; assertions printed
 //     before it are collateral.

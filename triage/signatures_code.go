@@ -15,7 +15,9 @@ var codeSignatures = []signature{
 		name: "typescript-error", category: CategoryCode, tier: tierCompile,
 		patterns: pats(
 			`error ts\d{4,5}: `,
-			`error in [^\n]+\n\s*ts\d{4,5}: `),
+			// ts-loader and fork-ts-checker put the code on its own line;
+			// it stays a type error when a few lines land in between.
+			`error in [^\n]+\n(?:[^\n]*\n){0,3}\s*ts\d{4,5}: `),
 		risk: 8, effort: EffortMedium, confidence: 90, extract: fileRef,
 		component: "TypeScript sources", fix: fixCompile,
 	},

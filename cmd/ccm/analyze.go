@@ -42,6 +42,11 @@ type Report struct {
 	// FallbackReason says why the rule-based analyzer answered instead of
 	// the LLM ("no API key", "--rules-only", "llm: …"); empty when the LLM did.
 	FallbackReason string `json:"fallback_reason,omitempty"`
+	// RiskFloor is the rule-based analyzer's risk the model's answer may
+	// not go below (present when the LLM answered and the rules were sure
+	// enough to set one); FloorRaised says the floor changed the answer.
+	RiskFloor      int    `json:"risk_floor,omitempty"`
+	FloorRaised    bool   `json:"floor_raised,omitempty"`
 	FailingStep    string `json:"failing_step,omitempty"`
 	FailureID      string `json:"failure_id,omitempty"`
 	RunURL         string `json:"run_url,omitempty"`
@@ -101,6 +106,9 @@ func analyze(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	out := analyzer.Analyze(ctx, req)
 	rep.Analysis, rep.FallbackReason = out.Analysis, out.FallbackReason
+	if out.Analysis.Source == triage.SourceLLM {
+		rep.RiskFloor, rep.FloorRaised = out.RiskFloor, out.FloorRaised
+	}
 	if f.rulesOnly {
 		rep.FallbackReason = "--rules-only"
 	}
