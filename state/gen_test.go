@@ -49,26 +49,39 @@ func genZone(t *rapid.T, label string) *time.Location {
 }
 
 func genAnalysis(t *rapid.T) triage.AnalysisResult {
-	actions := rapid.SliceOfN(rapid.Custom(func(t *rapid.T) triage.Action {
-		a := triage.Action{Type: rapid.SampledFrom(triage.ActionTypes).Draw(t, "type")}
-		if a.Type == triage.ActionDeleteCache {
-			a.Key = genText.Draw(t, "key")
-		}
-		if a.Type == triage.ActionOpenFixPR {
-			a.Title, a.Body = genText.Draw(t, "title"), genText.Draw(t, "body")
-			a.Files = rapid.SliceOfN(rapid.Custom(func(t *rapid.T) triage.FileChange {
-				return triage.FileChange{Path: genText.Draw(t, "path"), Content: genText.Draw(t, "content")}
-			}), 0, 2).Draw(t, "files")
-		}
-		return a
-	}), 1, 3).Draw(t, "actions")
+	category := genCategory.Draw(t, "category")
+	// Validate's cross-field rules: "none" stands alone, category code is
+	// never re-run, keys and fix-PR paths are plain.
+	types := []triage.ActionType{triage.ActionDeleteCache, triage.ActionCancelRun, triage.ActionOpenFixPR}
+	if category != triage.CategoryCode {
+		types = append(types, triage.ActionRerunFailedJobs, triage.ActionRerunWorkflow)
+	}
+	actions := []triage.Action{{Type: triage.ActionNone}}
+	if rapid.IntRange(0, 3).Draw(t, "only_none") > 0 {
+		actions = rapid.SliceOfN(rapid.Custom(func(t *rapid.T) triage.Action {
+			a := triage.Action{Type: rapid.SampledFrom(types).Draw(t, "type")}
+			if a.Type == triage.ActionDeleteCache {
+				a.Key = rapid.StringMatching(`[A-Za-z0-9._/:+=-]{0,40}`).Draw(t, "key")
+			}
+			if a.Type == triage.ActionOpenFixPR {
+				a.Title, a.Body = genText.Draw(t, "title"), genText.Draw(t, "body")
+				a.Files = rapid.SliceOfN(rapid.Custom(func(t *rapid.T) triage.FileChange {
+					return triage.FileChange{
+						Path:    rapid.StringMatching(`[a-z]{1,8}(/[a-z]{1,8}){0,2}\.(go|json|yml)`).Draw(t, "path"),
+						Content: genText.Draw(t, "content"),
+					}
+				}), 0, 2).Draw(t, "files")
+			}
+			return a
+		}), 1, 3).Draw(t, "actions")
+	}
 	var created time.Time
 	if rapid.Bool().Draw(t, "has_created") {
 		created = genTime(t, "created").In(genZone(t, "created_zone"))
 	}
 	return triage.AnalysisResult{
 		FailureID:               genText.Draw(t, "failure_id"),
-		Category:                genCategory.Draw(t, "category"),
+		Category:                category,
 		RiskScore:               rapid.IntRange(0, 10).Draw(t, "risk"),
 		Confidence:              rapid.IntRange(0, 100).Draw(t, "confidence"),
 		Effort:                  rapid.SampledFrom(triage.Efforts).Draw(t, "effort"),

@@ -111,6 +111,9 @@ func (h *Handlers) analysis(ctx context.Context, rec state.FailureRecord, key st
 		if err != nil {
 			return triage.AnalysisResult{}, "", err
 		}
+		if ok && cached.Validate() != nil {
+			ok = false // cached under older, looser rules: ask again
+		}
 		if ok && !fits(cached, rec) {
 			// Same fingerprint, different log: a generic reason ("exit code
 			// 1") shared by unrelated failures. The cached answer's

@@ -100,7 +100,7 @@ func analyze(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	analyzer, err := newAnalyzer(env, cfg, logger, f.rulesOnly)
+	analyzer, err := newAnalyzer(env, cfg, logger, f.rulesOnly, nil)
 	if err != nil {
 		return err
 	}
@@ -277,8 +277,8 @@ func parseRunURL(raw string) (repo string, runID int64, attempt int, err error) 
 
 // newAnalyzer is the LLM with the rules as fallback, or the rules alone
 // when there is no key or the caller asked for them.
-func newAnalyzer(env config.Env, cfg *config.Config, logger *slog.Logger, rulesOnly bool) (tasks.Analyzer, error) {
-	chain := llm.Chain{Logger: logger}
+func newAnalyzer(env config.Env, cfg *config.Config, logger *slog.Logger, rulesOnly bool, breaker *llm.Breaker) (tasks.Analyzer, error) {
+	chain := llm.Chain{Logger: logger, Breaker: breaker}
 	if rulesOnly || env.OpenAIAPIKey == "" {
 		return chain, nil
 	}

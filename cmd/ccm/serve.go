@@ -23,6 +23,7 @@ import (
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/httpapi"
 	"github.com/ccm-ci/ccm/integrations/github"
+	"github.com/ccm-ci/ccm/integrations/llm"
 	"github.com/ccm-ci/ccm/metrics"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
@@ -132,7 +133,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		current = watcher.Current
 	}
-	analyzer, err := newAnalyzer(env, cfg, logger, false)
+	// A service stops calling a model that keeps failing for a while (the
+	// rules answer meanwhile); one CLI run has nothing to protect.
+	analyzer, err := newAnalyzer(env, cfg, logger, false, llm.NewBreaker(0, 0))
 	if err != nil {
 		return err
 	}

@@ -46,8 +46,14 @@ type Options struct {
 	// Ollama and vLLM expose OpenAI-compatible endpoints here.
 	BaseURL string
 	Model   string
-	// Timeout bounds one HTTP request, not the whole analysis.
+	// Timeout bounds one HTTP request, reading its answer included.
 	Timeout time.Duration
+	// MaxAnalysisTime bounds one Analyze call end to end: retries, waits
+	// and the repair included. 0 means 3 × Timeout.
+	MaxAnalysisTime time.Duration
+	// MaxResponseBytes bounds one HTTP answer (0 = DefaultMaxResponseBytes);
+	// a longer one fails with ErrResponseTooLarge and is not retried.
+	MaxResponseBytes int64
 	// MaxAttempts counts the first try: 429, 5xx, timeouts and network
 	// errors are retried up to MaxAttempts-1 times.
 	MaxAttempts int
@@ -74,6 +80,7 @@ type Analyzer struct {
 	client      *openai.Client
 	model       string
 	timeout     time.Duration
+	maxTime     time.Duration
 	maxAttempts int
 	budget      int
 	maxAnswer   int
@@ -95,8 +102,9 @@ func New(opt Options) (*Analyzer, error) {
 	if opt.Redact == nil {
 		return nil, errors.New("new llm analyzer: a Redact function is required")
 	}
-	if opt.Timeout < 0 || opt.MaxAttempts < 0 || opt.PromptTokenBudget < 0 || opt.MaxAnswerTokens < 0 {
-		return nil, errors.New("new llm analyzer: timeout, attempts and token limits must not be negative")
+	if opt.Timeout < 0 || opt.MaxAnalysisTime < 0 || opt.MaxResponseBytes < 0 || opt.MaxAttempts < 0 ||
+		opt.PromptTokenBudget < 0 || opt.MaxAnswerTokens < 0 {
+		return nil, errors.New("new llm analyzer: timeouts, sizes, attempts and token limits must not be negative")
 	}
 	a := &Analyzer{
 		model:       or(opt.Model, DefaultModel),
@@ -108,6 +116,7 @@ func New(opt Options) (*Analyzer, error) {
 		sleep:       opt.Sleep,
 		log:         opt.Logger,
 	}
+	a.maxTime = or(opt.MaxAnalysisTime, 3*a.timeout)
 	if a.sleep == nil {
 		a.sleep = sleepCtx
 	}
@@ -129,7 +138,7 @@ func New(opt Options) (*Analyzer, error) {
 	if opt.BaseURL != "" {
 		cfg.BaseURL = opt.BaseURL
 	}
-	cfg.HTTPClient = withRetryAfter(opt.HTTPClient)
+	cfg.HTTPClient = newHTTPClient(opt.HTTPClient, or(opt.MaxResponseBytes, DefaultMaxResponseBytes))
 	a.client = openai.NewClientWithConfig(cfg)
 	return a, nil
 }
@@ -151,7 +160,8 @@ type stats struct {
 
 // Analyze sends one failure to the model and returns its validated answer
 // with Source "llm". An answer that fails validation gets one repair request
-// quoting the problems; a second failure is ErrInvalidAnswer.
+// quoting the problems; a second failure is ErrInvalidAnswer. The whole
+// call is bounded by Options.MaxAnalysisTime.
 func (a *Analyzer) Analyze(ctx context.Context, req Request) (triage.AnalysisResult, error) {
 	res, _, err := a.analyze(ctx, req)
 	return res, err
@@ -160,19 +170,32 @@ func (a *Analyzer) Analyze(ctx context.Context, req Request) (triage.AnalysisRes
 func (a *Analyzer) analyze(ctx context.Context, req Request) (triage.AnalysisResult, stats, error) {
 	var st stats
 	log := a.log.With("failure_id", req.FailureID, "repo", req.Repo)
+	ctx, cancel := context.WithTimeoutCause(ctx, a.maxTime,
+		fmt.Errorf("analysis took longer than its %s limit: %w", a.maxTime, context.DeadlineExceeded))
+	defer cancel()
 	for {
 		jsonObject := a.jsonObject.Load()
 		res, err := a.run(ctx, log, &st, req, jsonObject)
-		if err != nil && !jsonObject && errors.Is(err, errSchemaRefused) {
-			if a.jsonObject.CompareAndSwap(false, true) {
-				log.Warn("server refused json_schema output; using json_object with the schema in the prompt", "err", err)
-			}
+		if err != nil && !jsonObject && errors.Is(err, errSchemaRefused) && !errors.Is(err, errRepair) {
+			// Refused on the first question: ask again, once, in
+			// json_object mode. A refusal of the repair does not restart
+			// the analysis (run switched the mode for the next ones).
+			a.useJSONObject(log, err)
 			continue
 		}
 		if err != nil {
 			return triage.AnalysisResult{}, st, fmt.Errorf("analyze %s: %w", req.FailureID, err)
 		}
 		return res, st, nil
+	}
+}
+
+// errRepair marks a failure of the repair request.
+var errRepair = errors.New("repair")
+
+func (a *Analyzer) useJSONObject(log *slog.Logger, err error) {
+	if a.jsonObject.CompareAndSwap(false, true) {
+		log.Warn("server refused json_schema output; using json_object with the schema in the prompt", "err", err)
 	}
 }
 
@@ -206,16 +229,19 @@ func (a *Analyzer) run(ctx context.Context, log *slog.Logger, st *stats, req Req
 			openai.ChatCompletionMessage{Role: openai.ChatMessageRoleUser, Content: a.redact(repairText(problem))},
 		)
 		if content, model, err = a.complete(ctx, st, msgs, jsonObject); err != nil {
-			return triage.AnalysisResult{}, fmt.Errorf("repair: %w", err)
+			if !jsonObject && errors.Is(err, errSchemaRefused) {
+				a.useJSONObject(log, err)
+			}
+			return triage.AnalysisResult{}, fmt.Errorf("%w: %w", errRepair, err)
 		}
 		if res, problem = a.check(content, p); problem != nil {
 			return triage.AnalysisResult{}, fmt.Errorf("%w after one repair: %w", ErrInvalidAnswer, problem)
 		}
 	}
 	res.FailureID = req.FailureID
-	res.Model = or(model, a.model)
-	res.PromptTokens = st.promptTokens
-	res.CompletionTokens = st.completionTokens
+	res.Model = modelName(model, a.model, a.redact)
+	res.PromptTokens = clampTokens(st.promptTokens)
+	res.CompletionTokens = clampTokens(st.completionTokens)
 	res.CreatedAt = time.Now().UTC()
 	return res, nil
 }
@@ -227,20 +253,24 @@ func repairText(problem error) string {
 }
 
 // errAnswer carries validation problems in words the model can act on.
+// Its text is bounded: problems quote the model's own (possibly huge)
+// values.
 type errAnswer struct{ problems []string }
 
-func (e *errAnswer) Error() string { return strings.Join(e.problems, "; ") }
+func (e *errAnswer) Error() string {
+	return clipBytes(strings.Join(e.problems, "; "), maxProblemBytes)
+}
 
-// check parses, checks the evidence against the log that was sent, redacts
-// the model's text and validates the result. All problems are reported
-// together.
+// check parses, redacts and cleans the model's text, checks the evidence
+// against the log that was sent and validates the result. All problems are
+// reported together.
 func (a *Analyzer) check(content string, p *prompt) (triage.AnalysisResult, error) {
 	ans, err := parseAnswer(content)
 	if err != nil {
-		return triage.AnalysisResult{}, &errAnswer{problems: []string{a.redact(err.Error())}}
+		return triage.AnalysisResult{}, &errAnswer{problems: []string{safeText(a.redact(err.Error()), maxProblemBytes)}}
 	}
-	problems := p.checkEvidence(ans.Evidence)
 	res := ans.result(a.redact)
+	problems := p.checkEvidence(res.Evidence)
 	if err := res.Validate(); err != nil {
 		problems = append(problems, strings.TrimPrefix(err.Error(), triage.ErrInvalidAnalysis.Error()+": "))
 	}
@@ -248,7 +278,7 @@ func (a *Analyzer) check(content string, p *prompt) (triage.AnalysisResult, erro
 		// Problems quote the model's text; they reach logs, the repair
 		// request and the returned error, so they are scrubbed here once.
 		for i, p := range problems {
-			problems[i] = a.redact(p)
+			problems[i] = safeText(a.redact(p), maxProblemBytes)
 		}
 		return triage.AnalysisResult{}, &errAnswer{problems: problems}
 	}

@@ -160,36 +160,41 @@ func stripFence(s string) string {
 	return strings.TrimSuffix(strings.TrimSpace(t), "```")
 }
 
-// result converts an answer into ccm's type, redacting every free-text field
-// on the way: the model may echo a secret it inferred or reconstructed.
+// result converts an answer into ccm's type. Every text field is redacted
+// (the model may echo a secret it inferred or reconstructed) and then
+// stripped of control characters (it reaches terminals and Slack). Closed
+// list values are redacted too but not cleaned: Validate rejects them, and
+// a problem quoting one may be clipped, which must not cut a secret short
+// of its pattern.
 func (a answer) result(redact func(string) string) triage.AnalysisResult {
+	text := func(s string) string { return stripControls(redact(s)) }
 	r := triage.AnalysisResult{
-		Category:                triage.Category(a.Category),
+		Category:                triage.Category(redact(a.Category)),
 		RiskScore:               a.RiskScore,
 		Confidence:              a.Confidence,
-		Effort:                  triage.Effort(a.Effort),
-		ProposedFix:             redact(a.ProposedFix),
+		Effort:                  triage.Effort(redact(a.Effort)),
+		ProposedFix:             text(a.ProposedFix),
 		InvolvesApplicationCode: a.InvolvesApplicationCode,
-		Reasoning:               redact(a.Reasoning),
+		Reasoning:               text(a.Reasoning),
 		Source:                  triage.SourceLLM,
 	}
 	for _, act := range a.Actions {
 		out := triage.Action{
-			Type:  triage.ActionType(act.Type),
-			Key:   redact(act.Key),
-			Title: redact(act.Title),
-			Body:  redact(act.Body),
+			Type:  triage.ActionType(redact(act.Type)),
+			Key:   text(act.Key),
+			Title: text(act.Title),
+			Body:  text(act.Body),
 		}
 		for _, f := range act.Files {
-			out.Files = append(out.Files, triage.FileChange{Path: redact(f.Path), Content: redact(f.Content)})
+			out.Files = append(out.Files, triage.FileChange{Path: text(f.Path), Content: text(f.Content)})
 		}
 		r.Actions = append(r.Actions, out)
 	}
 	for _, c := range a.AffectedComponents {
-		r.AffectedComponents = append(r.AffectedComponents, redact(c))
+		r.AffectedComponents = append(r.AffectedComponents, text(c))
 	}
 	for _, e := range a.Evidence {
-		r.Evidence = append(r.Evidence, redact(e))
+		r.Evidence = append(r.Evidence, text(e))
 	}
 	return r
 }

@@ -2,7 +2,10 @@ package llm
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/ccm-ci/ccm/triage"
 )
@@ -21,7 +24,10 @@ type Chain struct {
 	Rules func(Request) triage.AnalysisResult
 	// FloorConfidence: 0 means DefaultFloorConfidence.
 	FloorConfidence int
-	Logger          *slog.Logger
+	// Breaker, when set, skips the model after consecutive failures; share
+	// one across the Chains that call the same model. nil = no breaker.
+	Breaker *Breaker
+	Logger  *slog.Logger
 }
 
 // Outcome is what the pipeline records about one analysis.
@@ -33,7 +39,9 @@ type Outcome struct {
 	// for the gate's own signals.
 	Rules triage.AnalysisResult
 	// FallbackReason is "" when the model answered, otherwise why the rules
-	// were used: "no API key" or "llm: <error>".
+	// were used: "no API key", "llm: skipped after N consecutive failures
+	// (until HH:MM:SS)" (UTC) or "llm: <error>" (at most 2 KB, no control
+	// characters).
 	FallbackReason string
 	// RiskFloor is the deterministic floor applied to the model's risk
 	// (0 when the rules matched no strong signature).
@@ -66,13 +74,24 @@ func (c Chain) Analyze(ctx context.Context, req Request) Outcome {
 		out.Analysis, out.FallbackReason = rules, ErrNoAPIKey.Error()
 		return out
 	}
+	pass := c.Breaker.allow()
+	if !pass.ok {
+		out.Analysis = rules
+		out.FallbackReason = fmt.Sprintf("llm: skipped after %d consecutive failures (until %s)",
+			pass.streak, pass.until.UTC().Format(time.TimeOnly))
+		log.Info("model skipped by the circuit breaker; using the rule-based analyzer", "failures", pass.streak, "until", pass.until)
+		return out
+	}
 	res, st, err := c.LLM.analyze(ctx, req)
 	out.Calls = st.calls
+	if c.Breaker.record(pass, breakerOutcome(ctx, st, err)) {
+		log.Warn("model failed repeatedly; skipping it for a while", "until", c.Breaker.openUntilTime())
+	}
 	if err != nil {
 		log.Warn("model analysis failed; using the rule-based analyzer", "err", err)
 		// Validation errors quote the model's text: redact before it
-		// reaches the audit stream or Slack.
-		out.Analysis, out.FallbackReason = rules, c.LLM.redact("llm: "+err.Error())
+		// reaches the audit stream or Slack, and bound it.
+		out.Analysis, out.FallbackReason = rules, safeText(c.LLM.redact("llm: "+err.Error()), maxErrorBytes)
 		return out
 	}
 	floorConf := c.FloorConfidence
@@ -85,6 +104,19 @@ func (c Chain) Analyze(ctx context.Context, req Request) Outcome {
 	}
 	out.Analysis = res
 	return out
+}
+
+// breakerOutcome classifies an analysis for the Breaker: only analyses
+// that asked the model and were not cut short by the caller count.
+func breakerOutcome(ctx context.Context, st stats, err error) outcome {
+	switch {
+	case err == nil:
+		return outcomeSuccess
+	case st.calls == 0, ctx.Err() != nil, errors.Is(err, ErrNoLog):
+		return outcomeNeutral
+	default:
+		return outcomeFailure
+	}
 }
 
 // ApplyFloor bounds an analysis by the rules' deterministic verdict

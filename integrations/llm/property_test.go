@@ -171,8 +171,27 @@ func drawAnswer(t *rapid.T, label string, logLines []string) (content string, va
 		ProposedFix: pick("fix", []string{"Re-run the failed jobs.", "Update pnpm-lock.yaml and push."}, []string{"", "   ", "!!", "ok"}),
 		Reasoning:   "because",
 	}
-	for _, typ := range list("action", strs(triage.ActionTypes), []string{"", "run_shell", "delete-cache"}) {
-		a.Actions = append(a.Actions, answerAction{Type: typ})
+	// Good action lists obey the cross-field rules: "none" alone, no re-run
+	// for category code. Breaking them is one more way to be invalid.
+	remedies := []string{}
+	for _, t := range triage.ActionTypes {
+		rerun := t == triage.ActionRerunFailedJobs || t == triage.ActionRerunWorkflow
+		if t != triage.ActionNone && !(rerun && a.Category == string(triage.CategoryCode)) {
+			remedies = append(remedies, string(t))
+		}
+	}
+	switch {
+	case broken("action_cross", 16):
+		a.Actions = []answerAction{{Type: "none"}, {Type: "rerun_workflow"}}
+		if a.Category == string(triage.CategoryCode) && rapid.Bool().Draw(t, label+"_code_rerun") {
+			a.Actions = []answerAction{{Type: "rerun_failed_jobs"}}
+		}
+	case rapid.IntRange(0, 3).Draw(t, label+"_action_none") == 0:
+		a.Actions = []answerAction{{Type: "none"}}
+	default:
+		for _, typ := range list("action", remedies, []string{"", "run_shell", "delete-cache"}) {
+			a.Actions = append(a.Actions, answerAction{Type: typ})
+		}
 	}
 	a.AffectedComponents = list("component", []string{"ci/test", "npm registry", "Cargo.lock"},
 		[]string{"", "   ", "a\nb", strings.Repeat("x", 101)})

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,12 +21,17 @@ const (
 	maxRetryAfter = 2 * time.Minute
 )
 
+// errErrorIn200 marks a 2xx answer that carries an OpenAI error object
+// instead of a completion; treated like a 5xx.
+var errErrorIn200 = errors.New("the server answered with an error")
+
 // errSchemaRefused marks a 400 that rejects the response_format: after a
 // refused json_schema the caller switches to json_object.
 var errSchemaRefused = errors.New("server refused the response_format")
 
 // complete sends one chat request, retrying transient failures, and returns
-// the assistant's content and the model that answered.
+// the assistant's content and the model that answered. Its errors carry
+// bounded text (see boundedError).
 func (a *Analyzer) complete(ctx context.Context, st *stats, msgs []openai.ChatCompletionMessage, jsonObject bool) (string, string, error) {
 	req := a.chatRequest(msgs, jsonObject)
 	for attempt := 1; ; attempt++ {
@@ -37,23 +41,31 @@ func (a *Analyzer) complete(ctx context.Context, st *stats, msgs []openai.ChatCo
 		resp, err := a.client.CreateChatCompletion(actx, req)
 		cancel()
 		if err == nil {
-			st.promptTokens += resp.Usage.PromptTokens
-			st.completionTokens += resp.Usage.CompletionTokens
-			if len(resp.Choices) == 0 {
+			st.promptTokens += clampTokens(resp.Usage.PromptTokens)
+			st.completionTokens += clampTokens(resp.Usage.CompletionTokens)
+			if len(resp.Choices) > 0 {
+				msg := resp.Choices[0].Message
+				if msg.Refusal != "" && msg.Content == "" {
+					return "model refused: " + clipBytes(msg.Refusal, 1000), resp.Model, nil
+				}
+				return msg.Content, resp.Model, nil
+			}
+			if info.bodyError == "" {
 				return "", resp.Model, nil // rejected by check as an empty answer
 			}
-			msg := resp.Choices[0].Message
-			if msg.Refusal != "" && msg.Content == "" {
-				return "model refused: " + msg.Refusal, resp.Model, nil
-			}
-			return msg.Content, resp.Model, nil
+			err = fmt.Errorf("%w: %s", errErrorIn200, info.bodyError)
 		}
 		if ctx.Err() != nil {
-			return "", "", fmt.Errorf("attempt %d: %w", attempt, context.Cause(ctx))
+			return "", "", bounded(fmt.Errorf("attempt %d: %w", attempt, context.Cause(ctx)))
 		}
 		retry, wait, err := a.classify(err, info, attempt)
+		err = bounded(err)
 		if !retry || attempt >= a.maxAttempts {
-			return "", "", fmt.Errorf("attempt %d of %d: %w", attempt, a.maxAttempts, err)
+			return "", "", bounded(fmt.Errorf("attempt %d of %d: %w", attempt, a.maxAttempts, err))
+		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			// Sleeping would only run into the deadline.
+			return "", "", bounded(fmt.Errorf("attempt %d of %d: no time left to wait %s before retrying: %w", attempt, a.maxAttempts, wait.Round(time.Millisecond), err))
 		}
 		a.log.Warn("model request failed; retrying", "attempt", attempt, "wait", wait, "err", err)
 		if err := a.sleep(ctx, wait); err != nil {
@@ -67,6 +79,12 @@ func (a *Analyzer) complete(ctx context.Context, st *stats, msgs []openai.ChatCo
 func (a *Analyzer) classify(err error, info *responseInfo, attempt int) (bool, time.Duration, error) {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return true, backoff(attempt), fmt.Errorf("request timed out after %s: %w", a.timeout, err)
+	}
+	if errors.Is(err, ErrResponseTooLarge) {
+		return false, 0, err
+	}
+	if errors.Is(err, errErrorIn200) {
+		return true, backoff(attempt), err
 	}
 	status, msg, code := httpError(err)
 	switch {
@@ -132,66 +150,4 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	}
-}
-
-// go-openai returns only the error body of a failed request, not its
-// headers, so a small RoundTripper hands the retry hints back through the
-// request's context.
-type responseInfo struct{ header http.Header }
-
-type responseInfoKey struct{}
-
-func withResponseInfo(ctx context.Context, info *responseInfo) context.Context {
-	return context.WithValue(ctx, responseInfoKey{}, info)
-}
-
-// retryAfter reads retry-after-ms (Azure OpenAI) or Retry-After, in seconds
-// or as an HTTP date.
-func (r *responseInfo) retryAfter() (time.Duration, bool) {
-	if r.header == nil {
-		return 0, false
-	}
-	if v := r.header.Get("retry-after-ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 {
-			return time.Duration(ms * float64(time.Millisecond)), true
-		}
-	}
-	v := r.header.Get("Retry-After")
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
-		return time.Duration(s * float64(time.Second)), true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(time.Until(t), 0), true
-	}
-	return 0, false
-}
-
-type retryAfterTransport struct{ base http.RoundTripper }
-
-func (t retryAfterTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(r)
-	if resp != nil {
-		if info, ok := r.Context().Value(responseInfoKey{}).(*responseInfo); ok {
-			info.header = resp.Header.Clone()
-		}
-	}
-	return resp, err
-}
-
-// withRetryAfter copies c (never mutating the caller's client) with the
-// header-capturing transport in front.
-func withRetryAfter(c *http.Client) *http.Client {
-	var out http.Client
-	if c != nil {
-		out = *c
-	}
-	base := out.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	out.Transport = retryAfterTransport{base: base}
-	return &out
 }

@@ -143,6 +143,7 @@ func TestRequestTimeout(t *testing.T) {
 	}
 	a, sl := newTestAnalyzer(t, srv, func(o *Options) {
 		o.Timeout = 50 * time.Millisecond
+		o.MaxAnalysisTime = time.Minute // the retry, not the analysis limit, is tested here
 		o.MaxAttempts = 2
 	})
 	_, err := a.Analyze(context.Background(), baseRequest())

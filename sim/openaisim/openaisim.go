@@ -44,6 +44,11 @@ type Reply struct {
 	RawBody          string
 	// ErrorCode fills error.code in an error body, e.g. "insufficient_quota".
 	ErrorCode string
+	// Model is the "model" a completion reports; "" echoes the request's.
+	Model string
+	// Refusal fills message.refusal of a completion (content stays
+	// Content), the way OpenAI reports a safety refusal.
+	Refusal string
 }
 
 // Server is a running fake. Pass URL as the client's BaseURL.
@@ -227,14 +232,18 @@ func writeCompletion(w http.ResponseWriter, status int, req openai.ChatCompletio
 	if completion == 0 {
 		completion = (len(reply.Content) + 3) / 4
 	}
+	model := reply.Model
+	if model == "" {
+		model = req.Model
+	}
 	resp := openai.ChatCompletionResponse{
 		ID:      "chatcmpl-sim-" + strconv.FormatInt(time.Now().UnixNano(), 36),
 		Object:  "chat.completion",
 		Created: time.Now().Unix(),
-		Model:   req.Model,
+		Model:   model,
 		Choices: []openai.ChatCompletionChoice{{
 			Index:        0,
-			Message:      openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: reply.Content},
+			Message:      openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: reply.Content, Refusal: reply.Refusal},
 			FinishReason: openai.FinishReasonStop,
 		}},
 		Usage: openai.Usage{

@@ -93,6 +93,32 @@ func TestReplies(t *testing.T) {
 	}
 }
 
+func TestModelAndRefusal(t *testing.T) {
+	tests := []struct {
+		name        string
+		reply       openaisim.Reply
+		wantModel   string
+		wantRefusal string
+	}{
+		{name: "echoes the requested model", reply: openaisim.Reply{Content: "{}"}, wantModel: "gpt-4o"},
+		{name: "reports a scripted model", reply: openaisim.Reply{Content: "{}", Model: "gpt-4o-2024-08-06"}, wantModel: "gpt-4o-2024-08-06"},
+		{name: "refusal", reply: openaisim.Reply{Refusal: "I can't help with that."}, wantModel: "gpt-4o", wantRefusal: "I can't help with that."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := openaisim.New(t)
+			s.Enqueue(tt.reply)
+			resp, err := client(t, s.URL).CreateChatCompletion(context.Background(), chatRequest())
+			if err != nil {
+				t.Fatalf("CreateChatCompletion: %v", err)
+			}
+			if resp.Model != tt.wantModel || resp.Choices[0].Message.Refusal != tt.wantRefusal {
+				t.Errorf("model %q refusal %q, want %q %q", resp.Model, resp.Choices[0].Message.Refusal, tt.wantModel, tt.wantRefusal)
+			}
+		})
+	}
+}
+
 func statusOf(err error) int {
 	var apiErr *openai.APIError
 	if errors.As(err, &apiErr) {
