@@ -57,7 +57,7 @@ func (s *syncBuffer) String() string {
 
 const testRepo = "acme/web"
 
-func newHarness(t *testing.T, analyzer tasks.Analyzer) *harness {
+func newHarness(t testing.TB, analyzer tasks.Analyzer) *harness {
 	t.Helper()
 	gh := githubsim.New(t)
 	gh.AddRepo(testRepo)
