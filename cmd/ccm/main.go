@@ -51,6 +51,7 @@ Usage:
   ccm analyze [--json] [--rules-only] --run https://github.com/OWNER/REPO/actions/runs/ID
   ccm audit   [--repo OWNER/NAME] [--failure ID] [--action TYPE] [--category C]
               [--since 24h] [--until TIME] [--limit 50] [--json]      (needs REDIS_URL)
+  ccm sandbox [--logs 8] [--llm] [--json]   (the whole pipeline on real logs, all local)
   ccm version
 
 Environment: GITHUB_TOKEN, GITHUB_API_URL, GITHUB_WEBHOOK_SECRET, OPENAI_API_KEY,
@@ -84,6 +85,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return analyze(ctx, args[1:], stdin, stdout, stderr)
 	case "audit":
 		return audit(ctx, args[1:], stdout, stderr)
+	case "sandbox":
+		return sandbox(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "ccm", version)
 		return nil

@@ -1,0 +1,279 @@
+// Package sandbox owns `ccm sandbox`: the whole pipeline (poll, ingest,
+// analysis, audit) run locally on real code with no accounts — embedded
+// Redis, the GitHub fake and optionally the OpenAI fake — fed with real
+// failure logs from public projects, reporting what ccm saw and decided.
+//
+// The safety gate, Slack and remediation are not built yet, so a sandbox
+// stops at analysis: the proposed actions are what ccm would do.
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/ccm-ci/ccm/config"
+	"github.com/ccm-ci/ccm/integrations/github"
+	"github.com/ccm-ci/ccm/integrations/llm"
+	"github.com/ccm-ci/ccm/metrics"
+	"github.com/ccm-ci/ccm/sim/githubsim"
+	"github.com/ccm-ci/ccm/sim/openaisim"
+	"github.com/ccm-ci/ccm/state"
+	"github.com/ccm-ci/ccm/tasks"
+	"github.com/ccm-ci/ccm/triage"
+)
+
+// Repo is the repository the sandbox's runs belong to.
+const Repo = "sandbox/demo"
+
+// DefaultTimeout bounds the wait for every seeded failure to be analyzed.
+const DefaultTimeout = 60 * time.Second
+
+// Options tune a sandbox run. The zero value replays DefaultLogs logs
+// through the rule-based analyzer.
+type Options struct {
+	Logs    int  // how many real logs to replay; 0 = DefaultLogs
+	LLM     bool // analyse through the LLM path against the OpenAI fake
+	Timeout time.Duration
+	Logger  *slog.Logger
+}
+
+// Failure is one recorded failure as the store holds it, with where its
+// log came from.
+type Failure struct {
+	state.FailureRecord
+	LogID string `json:"log_id"`
+	// LogSource is the public page the real log was published on.
+	LogSource string `json:"log_source"`
+	// Label is the category the project's own thread concluded.
+	Label string `json:"label"`
+	// RerunPassed: attempt 2 of this run passed before ccm polled; the
+	// record is attempt 1's.
+	RerunPassed bool `json:"rerun_passed,omitempty"`
+	// FallbackReason is why the rules answered instead of the model, as
+	// the analysis audit entry says.
+	FallbackReason string `json:"fallback_reason,omitempty"`
+	// AuditTrail lists the failure's audit entries by action type, oldest
+	// first.
+	AuditTrail []string `json:"audit_trail"`
+}
+
+// Result is what a sandbox run saw and decided.
+type Result struct {
+	Failures []Failure
+	Audit    map[string]int // audit entries by action type
+	// Recorded counts the records in the store after the second poll.
+	Recorded int
+	Polls    int
+	LLM      bool
+	LLMCalls int
+	Elapsed  time.Duration
+}
+
+// Run seeds the GitHub fake with real failed runs, polls twice through the
+// real handlers on a real asynq worker, waits for every failure to be
+// analyzed and returns what was recorded. Everything it starts is stopped
+// before it returns.
+func Run(ctx context.Context, opt Options) (Result, error) {
+	start := time.Now()
+	logger := opt.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	timeout := opt.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+
+	gh := githubsim.NewServer()
+	defer gh.Close()
+	runs := seed(gh, Repo, Select(opt.Logs))
+
+	// An embedded Redis is the point of a sandbox, not news: the store's
+	// warning about it is dropped, its errors still show.
+	store, rdb, closeStore, err := state.Open(ctx, "", state.Options{Logger: slog.New(atLeast{logger.Handler(), slog.LevelError})})
+	if err != nil {
+		return Result{}, fmt.Errorf("sandbox: %w", err)
+	}
+	defer func() { _ = closeStore() }()
+
+	client, err := github.New(github.Options{
+		Token: "sandbox", BaseURL: gh.URL, Logger: logger,
+		MaxAttempts: 3, InitialBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("sandbox: github: %w", err)
+	}
+	cfg := config.Default()
+	cfg.Repositories = []config.Repo{{Name: Repo}}
+	// Retries of a flaky local call should not make a demo wait a minute.
+	cfg.Retry.InitialBackoff, cfg.Retry.MaxBackoff = 50*time.Millisecond, time.Second
+
+	analyzer := llm.Chain{Logger: logger}
+	var ai *openaisim.Server
+	if opt.LLM {
+		ai = openaisim.NewServer()
+		defer ai.Close()
+		ai.Default(modelAnswer)
+		a, err := llm.New(llm.Options{
+			APIKey: "sandbox", BaseURL: ai.URL, Timeout: cfg.LLM.Timeout, MaxAttempts: cfg.LLM.MaxAttempts,
+			PromptTokenBudget: cfg.LLM.PromptTokenBudget, Redact: triage.Redact, Logger: logger,
+		})
+		if err != nil {
+			return Result{}, fmt.Errorf("sandbox: llm: %w", err)
+		}
+		analyzer.LLM = a
+	}
+
+	queue := asynq.NewClientFromRedisClient(rdb)
+	defer queue.Close()
+	inspector := asynq.NewInspectorFromRedisClient(rdb)
+	defer inspector.Close()
+	h := tasks.NewHandlers(tasks.Deps{
+		GitHub: client, Store: store, Queue: queue, Inspector: inspector, Analyzer: analyzer,
+		Config: func() *config.Config { return cfg }, Metrics: metrics.New(), Logger: logger,
+	})
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency: 4, Queues: tasks.QueueWeights, RetryDelayFunc: h.RetryDelay,
+		ErrorHandler: asynq.ErrorHandlerFunc(h.HandleError), Logger: tasks.AsynqLogger{L: logger},
+		TaskCheckInterval: 20 * time.Millisecond, DelayedTaskCheckInterval: 100 * time.Millisecond,
+		ShutdownTimeout: 5 * time.Second,
+	})
+	if err := srv.Start(h.Mux()); err != nil {
+		return Result{}, fmt.Errorf("sandbox: worker: %w", err)
+	}
+	// Stopped before the deferred closes above: handlers still need Redis.
+	defer func() {
+		srv.Shutdown()
+		h.Wait(5 * time.Second)
+	}()
+
+	if err := poll(ctx, h); err != nil {
+		return Result{}, err
+	}
+	if err := waitAnalyzed(ctx, store, runs, timeout); err != nil {
+		return Result{}, err
+	}
+	// The second poll sees every run again; nothing may be recorded twice.
+	if err := poll(ctx, h); err != nil {
+		return Result{}, err
+	}
+	if err := waitIdle(ctx, inspector, timeout); err != nil {
+		return Result{}, err
+	}
+	res, err := collect(ctx, store, runs)
+	if err != nil {
+		return Result{}, err
+	}
+	res.Polls, res.LLM = 2, opt.LLM
+	if ai != nil {
+		res.LLMCalls = len(ai.Requests())
+	}
+	res.Elapsed = time.Since(start)
+	if res.Recorded != len(runs) {
+		return res, fmt.Errorf("sandbox: %d failures recorded for %d failed runs after the second poll", res.Recorded, len(runs))
+	}
+	return res, nil
+}
+
+func poll(ctx context.Context, h *tasks.Handlers) error {
+	task, err := tasks.NewPollTask(Repo)
+	if err != nil {
+		return fmt.Errorf("sandbox: poll: %w", err)
+	}
+	if err := h.HandlePoll(ctx, task); err != nil {
+		return fmt.Errorf("sandbox: poll: %w", err)
+	}
+	return nil
+}
+
+// waitAnalyzed returns once every seeded failure is analyzed, or says
+// which ones were not after timeout.
+func waitAnalyzed(ctx context.Context, store *state.Store, runs []seeded, timeout time.Duration) error {
+	return waitFor(ctx, timeout, func() (string, error) {
+		var pending []string
+		for _, r := range runs {
+			rec, err := store.GetFailure(ctx, r.id)
+			switch {
+			case errors.Is(err, state.ErrNotFound):
+				pending = append(pending, r.id+" (not recorded)")
+			case err != nil:
+				return "", fmt.Errorf("sandbox: %w", err)
+			case rec.Status != state.StatusAnalyzed:
+				pending = append(pending, fmt.Sprintf("%s (%s)", r.id, rec.Status))
+			}
+		}
+		if len(pending) == 0 {
+			return "", nil
+		}
+		return fmt.Sprintf("%d of %d failures not analyzed within %s: %s",
+			len(pending), len(runs), timeout, strings.Join(pending, ", ")), nil
+	})
+}
+
+// waitIdle returns once no task is queued, running or waiting to retry.
+func waitIdle(ctx context.Context, in *asynq.Inspector, timeout time.Duration) error {
+	return waitFor(ctx, timeout, func() (string, error) {
+		queues, err := in.Queues()
+		if err != nil {
+			return "", fmt.Errorf("sandbox: queues: %w", err)
+		}
+		busy := 0
+		for _, q := range queues {
+			info, err := in.GetQueueInfo(q)
+			if err != nil {
+				return "", fmt.Errorf("sandbox: queue %s: %w", q, err)
+			}
+			busy += info.Pending + info.Active + info.Scheduled + info.Retry
+		}
+		if busy == 0 {
+			return "", nil
+		}
+		return fmt.Sprintf("%d tasks still queued %s after the second poll", busy, timeout), nil
+	})
+}
+
+// waitFor checks until check reports nothing left to wait for, an error,
+// or timeout passes; then what is still missing becomes the error.
+func waitFor(ctx context.Context, timeout time.Duration, check func() (missing string, err error)) error {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		missing, err := check()
+		if err != nil || missing == "" {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("sandbox: %w (%s)", ctx.Err(), missing)
+		case <-deadline.C:
+			return errors.New("sandbox: " + missing)
+		case <-tick.C:
+		}
+	}
+}
+
+// atLeast hides a handler's records below min.
+type atLeast struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (a atLeast) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= a.min && a.Handler.Enabled(ctx, l)
+}
+
+func (a atLeast) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return atLeast{a.Handler.WithAttrs(attrs), a.min}
+}
+
+func (a atLeast) WithGroup(name string) slog.Handler {
+	return atLeast{a.Handler.WithGroup(name), a.min}
+}

@@ -1,0 +1,102 @@
+package sandbox
+
+import (
+	"slices"
+
+	"github.com/ccm-ci/ccm/cilogs"
+	"github.com/ccm-ci/ccm/sim/githubsim"
+	"github.com/ccm-ci/ccm/tasks"
+	"github.com/ccm-ci/ccm/triage"
+)
+
+// DefaultLogs is how many real logs a sandbox replays unless told otherwise.
+const DefaultLogs = 8
+
+// categoryOrder puts first what teams see most and where ccm acts
+// (re-runs), so the default set shows both sides of the safety line.
+var categoryOrder = []triage.Category{
+	triage.CategoryInfrastructure, triage.CategoryFlakyTest, triage.CategoryCode,
+	triage.CategoryConfig, triage.CategoryDependency, triage.CategoryTimeout,
+}
+
+// Select picks n real logs (0 = DefaultLogs, capped at how many there are),
+// round-robin over the categories so every kind of failure shows, GitHub
+// Actions logs first within a category. The choice is deterministic.
+func Select(n int) []cilogs.Log {
+	all := cilogs.All()
+	if n <= 0 {
+		n = DefaultLogs
+	}
+	n = min(n, len(all))
+	slices.SortStableFunc(all, func(a, b cilogs.Log) int {
+		return rank(a) - rank(b)
+	})
+	buckets := map[triage.Category][]cilogs.Log{}
+	order := slices.Clone(categoryOrder)
+	for _, l := range all {
+		c := triage.Category(l.Category)
+		if !slices.Contains(order, c) {
+			order = append(order, c) // a category added to the fixtures later
+		}
+		buckets[c] = append(buckets[c], l)
+	}
+	out := make([]cilogs.Log, 0, n)
+	for len(out) < n {
+		for _, c := range order {
+			if len(out) < n && len(buckets[c]) > 0 {
+				out = append(out, buckets[c][0])
+				buckets[c] = buckets[c][1:]
+			}
+		}
+	}
+	return out
+}
+
+func rank(l cilogs.Log) int {
+	if l.CI == "github-actions" {
+		return 0
+	}
+	return 1
+}
+
+// seeded is one failed run put into the GitHub fake.
+type seeded struct {
+	id          string // the failure ID ccm should record
+	log         cilogs.Log
+	rerunPassed bool
+}
+
+// seed adds one failed run per log. The first log a re-run would most
+// likely fix becomes a run whose attempt 2 passed before ccm polled: ccm
+// must still record attempt 1 (ARCHITECTURE: never lose track).
+func seed(gh *githubsim.Server, repo string, logs []cilogs.Log) []seeded {
+	gh.AddRepo(repo)
+	rerunDone := false
+	out := make([]seeded, 0, len(logs))
+	for _, l := range logs {
+		run := gh.AddRun(repo, githubsim.Run{
+			Conclusion: "failure", Name: "CI", HeadBranch: "main",
+			Jobs: []githubsim.Job{job("failure", l.Log)},
+		})
+		s := seeded{id: tasks.FailureID(repo, run.ID, 1), log: l}
+		if l.Transient && !rerunDone {
+			gh.AddRun(repo, githubsim.Run{
+				ID: run.ID, Attempt: 2, Conclusion: "success", Name: "CI", HeadBranch: "main",
+				Jobs: []githubsim.Job{job("success", "All tests passed.\n")},
+			})
+			s.rerunPassed, rerunDone = true, true
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func job(conclusion, log string) githubsim.Job {
+	return githubsim.Job{
+		Name: "build", Conclusion: conclusion, Log: log,
+		Steps: []githubsim.Step{
+			{Number: 1, Name: "Set up job", Status: "completed", Conclusion: "success"},
+			{Number: 2, Name: "Run build", Status: "completed", Conclusion: conclusion},
+		},
+	}
+}
