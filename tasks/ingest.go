@@ -231,6 +231,11 @@ type jobExcerpt struct {
 func fillReason(rec *state.FailureRecord, exs []jobExcerpt, logErr error) {
 	var b strings.Builder
 	for _, je := range exs {
+		if je.ex.FailingStep == "" && len(je.job.FailedSteps) > 0 {
+			// A log without step groups (an action's own runner, a
+			// truncated log): GitHub's job record still names the step.
+			je.ex.FailingStep = je.job.FailedSteps[0]
+		}
 		if rec.FailureReason == "" && je.ex.Reason != "" {
 			rec.FailureReason = je.ex.Reason
 			rec.Fingerprint = triage.Fingerprint(je.ex.Reason, je.ex.ErrorLines)

@@ -187,3 +187,20 @@ func TestReadFailureStalledDownload(t *testing.T) {
 		t.Fatalf("record %+v, err %v: want logs unavailable", rec, logErr)
 	}
 }
+
+// A log without step groups still says which step failed: GitHub's job
+// record names it.
+func TestIngestFailingStepFromTheJobWhenTheLogHasNoGroups(t *testing.T) {
+	h := newHarness(t, nil)
+	run := h.failedRun(t, "npm error code ECONNRESET\nnpm error network aborted\n")
+	if err := h.h.HandleIngest(context.Background(), ingestTask(t, run)); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := h.store.GetFailure(context.Background(), tasks.FailureID(testRepo, run.ID, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(rec.LogExcerpt, "Failing step: Run npm ci") {
+		t.Errorf("excerpt does not name the failed step:\n%s", rec.LogExcerpt)
+	}
+}
