@@ -18,6 +18,7 @@
 //	ccm:cursors                 hash    repo -> last run time seen by the poller (RFC3339, UTC, fixed width)
 //	ccm:cache:analysis:<key>    string  AnalysisResult JSON for a cache key (ccm uses "<repo>:<fingerprint>"), with a TTL
 //	ccm:lease:<name>            string  a lease token with a TTL (Lease), e.g. one analysis per cache key
+//	ccm:count:<name>            string  a counter with a window (Count), e.g. re-enqueues of one task per day
 //	ccm:metrics:<id>            hash    one failure's metrics, one field per MetricsRecord JSON name
 //	ccm:metrics                 zset    failure IDs with metrics, by first-recorded time (unix ms)
 //	ccm:settings                hash    runtime settings set from Slack; they win over the config file

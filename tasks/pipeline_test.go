@@ -128,9 +128,22 @@ func TestPollRequeuesArchivedIngest(t *testing.T) {
 		return err == nil && len(archived) == 1
 	})
 	h.gh.ClearFaults() // GitHub is back
+	// A poll right away leaves it archived (requeues are spaced out)...
 	if err := h.h.HandlePoll(context.Background(), pollTask(t, testRepo)); err != nil {
+		t.Fatal(err)
+	}
+	if archived, _ := h.queue.Inspector.ListArchivedTasks(tasks.QueueDefault); len(archived) != 1 {
+		t.Fatalf("archived tasks right after the outage = %d, want still 1", len(archived))
+	}
+	// ...a poll a quarter of an hour later enqueues it again.
+	deps := h.deps
+	deps.Now = func() time.Time { return time.Now().Add(15 * time.Minute) }
+	if err := tasks.NewHandlers(deps).HandlePoll(context.Background(), pollTask(t, testRepo)); err != nil {
 		t.Fatal(err)
 	}
 	id := tasks.FailureID(testRepo, run.ID, 1)
 	eventually(t, "the failure to be analyzed", func() bool { return h.status(id) == state.StatusAnalyzed })
+	if evs := h.audit(t, state.AuditQuery{ActionType: state.ActionRecovery}); len(evs) != 1 {
+		t.Errorf("recovery audit events = %d, want 1", len(evs))
+	}
 }

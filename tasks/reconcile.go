@@ -29,9 +29,12 @@ const (
 	// when their tasks were archived and given up on below.
 	staleHorizon = 48 * time.Hour
 	// maxRequeues is how often one archived task is enqueued again per
-	// requeueWindow before ccm gives up on it and says so.
-	maxRequeues   = 3
-	requeueWindow = 24 * time.Hour
+	// requeueWindow before ccm gives up on it and says so; requeueSpacing
+	// spreads those tries, so together they ride out an outage of about
+	// an hour and a half instead of burning out in minutes.
+	maxRequeues    = 8
+	requeueWindow  = 24 * time.Hour
+	requeueSpacing = 10 * time.Minute
 )
 
 // enqueueOnce enqueues a task whose ID dedups it. A conflict usually means
@@ -54,6 +57,9 @@ func (h *Handlers) enqueueOnce(ctx context.Context, task *asynq.Task, queue, id 
 	info, err := h.d.Inspector.GetTaskInfo(queue, id)
 	if err != nil || info.State != asynq.TaskStateArchived || strings.Contains(info.LastErr, asynq.SkipRetry.Error()) {
 		return nil // queued, running, done, gone, or final by design
+	}
+	if h.d.now().Sub(info.LastFailedAt) < requeueSpacing {
+		return nil // archived moments ago: give the outage time to pass
 	}
 	repo, failureID := taskSubject(task)
 	n, err := h.d.Store.Count(ctx, "requeue:"+id, requeueWindow)
@@ -80,7 +86,8 @@ func (h *Handlers) enqueueOnce(ctx context.Context, task *asynq.Task, queue, id 
 	ev := state.AuditEntry{
 		Timestamp: h.d.now(), Actor: "ccm", ActionType: state.ActionRecovery, FailureID: failureID, Repo: repo,
 		Outcome: state.OutcomeSuccess,
-		Details: map[string]any{"task_id": id, "task_type": task.Type(), "requeue": n, "last_error": info.LastErr},
+		Details: map[string]any{"task_id": id, "task_type": task.Type(), "requeue": n, "last_error": info.LastErr,
+			"summary": fmt.Sprintf("archived %s enqueued again (%d of %d today)", task.Type(), n, maxRequeues)},
 	}
 	if _, err := h.d.Store.Audit(ctx, ev); err != nil {
 		h.d.log().Error("audit requeue", "task_id", id, "err", err)
