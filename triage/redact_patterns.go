@@ -175,8 +175,7 @@ func redactEncodedKey(s string, m []int) (string, bool) {
 // `"api_key": "…"`, `token: …`, `Authorization: Bearer …`. Hand-written so
 // that it sees exactly the separators mayContainSecret looks at.
 func redactKeyValues(s string) string {
-	var b strings.Builder
-	last := 0
+	out := spanRedactor{s: s}
 	for i := 0; i < len(s); i++ {
 		if s[i] != ':' && s[i] != '=' {
 			continue
@@ -196,16 +195,10 @@ func redactKeyValues(s string) string {
 		if !secretValue(kind, s[j:k]) {
 			continue
 		}
-		b.WriteString(s[last:j])
-		b.WriteString("[REDACTED:" + kind + "]")
-		last = k
+		out.replace(j, k, kind)
 		i = k - 1
 	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
+	return out.String()
 }
 
 // valueSpan returns where the value starting at j lies: a quoted value may
@@ -243,8 +236,7 @@ func skipAuthScheme(s string, j int) int {
 // `sshpass -p VALUE`, `mysql -pVALUE`, `curl -u user:VALUE`. The `=` forms
 // are key=value and redacted before.
 func redactFlags(s string) string {
-	var b strings.Builder
-	last := 0
+	out := spanRedactor{s: s}
 	for i := 0; i+1 < len(s); i++ {
 		if s[i] != '-' || i > 0 && isKeyByte(s[i-1]) {
 			continue
@@ -265,16 +257,10 @@ func redactFlags(s string) string {
 		if v := s[j:k]; v == "" || v[0] == '-' || !secretValue(kind, v) {
 			continue
 		}
-		b.WriteString(s[last:j])
-		b.WriteString("[REDACTED:" + kind + "]")
-		last = k
+		out.replace(j, k, kind)
 		i = k - 1
 	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
+	return out.String()
 }
 
 // flagValueStart returns the kind of secret the flag at i takes and where
