@@ -126,12 +126,16 @@ func Default() *Config {
 type Effective struct {
 	Repo          string
 	RiskThreshold int
-	Approvers     []string
-	Mode          Mode
-	AutoActions   []triage.ActionType
-	Channels      Channels
-	MaxReruns     int
-	Protected     bool
+	// RepoRiskThreshold is true when the repository sets its own
+	// risk_threshold. The safety gate needs to know: a repository's own
+	// value wins over one set from Slack, the global one does not.
+	RepoRiskThreshold bool
+	Approvers         []string
+	Mode              Mode
+	AutoActions       []triage.ActionType
+	Channels          Channels
+	MaxReruns         int
+	Protected         bool
 	// Watched is false for a repository the file does not list (a webhook
 	// from elsewhere); it then gets the globals.
 	Watched bool
@@ -157,7 +161,7 @@ func (c *Config) For(repo string) Effective {
 	r := c.Repositories[i]
 	e.Repo, e.Watched = r.Name, true
 	if r.RiskThreshold != nil {
-		e.RiskThreshold = *r.RiskThreshold
+		e.RiskThreshold, e.RepoRiskThreshold = *r.RiskThreshold, true
 	}
 	if len(r.Approvers) > 0 {
 		e.Approvers = slices.Clone(r.Approvers)

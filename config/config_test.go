@@ -41,13 +41,13 @@ func TestFor(t *testing.T) {
 		want Effective
 	}{
 		{"every override wins", "acme/web", Effective{
-			Repo: "acme/web", RiskThreshold: 7, Approvers: []string{"S0987ZYXW"}, Mode: ModeAuto,
+			Repo: "acme/web", RiskThreshold: 7, RepoRiskThreshold: true, Approvers: []string{"S0987ZYXW"}, Mode: ModeAuto,
 			AutoActions: []triage.ActionType{triage.ActionRerunFailedJobs, triage.ActionDeleteCache},
 			Channels:    Channels{Alerts: "#web-ci", Approvals: "#ci-approvals", Critical: "#ops-critical"},
 			MaxReruns:   3, Watched: true,
 		}},
 		{"case-insensitive lookup keeps the configured name", "ACME/Web", Effective{
-			Repo: "acme/web", RiskThreshold: 7, Approvers: []string{"S0987ZYXW"}, Mode: ModeAuto,
+			Repo: "acme/web", RiskThreshold: 7, RepoRiskThreshold: true, Approvers: []string{"S0987ZYXW"}, Mode: ModeAuto,
 			AutoActions: []triage.ActionType{triage.ActionRerunFailedJobs, triage.ActionDeleteCache},
 			Channels:    Channels{Alerts: "#web-ci", Approvals: "#ci-approvals", Critical: "#ops-critical"},
 			MaxReruns:   3, Watched: true,
@@ -57,7 +57,7 @@ func TestFor(t *testing.T) {
 			AutoActions: DefaultAutoActions, Channels: globals, MaxReruns: 1, Protected: true, Watched: true,
 		}},
 		{"zero threshold is an override", "acme/docs", Effective{
-			Repo: "acme/docs", RiskThreshold: 0, Approvers: []string{"U012ABCDEF"}, Mode: ModeShadow,
+			Repo: "acme/docs", RiskThreshold: 0, RepoRiskThreshold: true, Approvers: []string{"U012ABCDEF"}, Mode: ModeShadow,
 			AutoActions: DefaultAutoActions, Channels: globals, MaxReruns: 1, Watched: true,
 		}},
 		{"unknown repository gets globals", "someone/else", Effective{

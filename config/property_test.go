@@ -173,7 +173,7 @@ func TestProperty55_PerRepositoryConfigurationOverride(t *testing.T) {
 				Protected: contains(c.ProtectedRepositories, r.Name), Watched: true,
 			}
 			if r.RiskThreshold != nil {
-				want.RiskThreshold = *r.RiskThreshold
+				want.RiskThreshold, want.RepoRiskThreshold = *r.RiskThreshold, true
 			}
 			if r.Approvers != nil {
 				want.Approvers = r.Approvers
