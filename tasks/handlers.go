@@ -12,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/ccm-ci/ccm/integrations/github"
+	"github.com/ccm-ci/ccm/internal/backoff"
 	"github.com/ccm-ci/ccm/state"
 )
 
@@ -114,23 +115,8 @@ func (h *Handlers) RetryDelay(n int, err error, t *asynq.Task) time.Duration {
 		}
 	}
 	cfg := h.d.Config()
-	return Backoff(n, cfg.Retry.InitialBackoff, cfg.Retry.MaxBackoff)
-}
-
-// Backoff is the n-th (0-based) exponential delay, jittered between half
-// and all of min(initial*2^n, maxD).
-func Backoff(n int, initial, maxD time.Duration) time.Duration {
-	if initial <= 0 {
-		initial = time.Second
-	}
-	if maxD < initial {
-		maxD = initial
-	}
-	d := maxD
-	if n < 30 && initial<<n < maxD && initial<<n > 0 {
-		d = initial << n
-	}
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+	// asynq counts retries from 0; the first retry waits InitialBackoff.
+	return backoff.Delay(n+1, cfg.Retry.InitialBackoff, cfg.Retry.MaxBackoff, nil)
 }
 
 // HandleError is the asynq ErrorHandler. A task that has used its last

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ccm-ci/ccm/internal/backoff"
 )
 
 // rateJitter spreads the wake-ups of replicas that waited for the same
@@ -28,15 +30,6 @@ type policy struct {
 	log                                  *slog.Logger
 }
 
-// expo is base·2^(n-1), at most ceiling.
-func expo(base time.Duration, n int, ceiling time.Duration) time.Duration {
-	d := base
-	for i := 1; i < n && d < ceiling; i++ {
-		d *= 2
-	}
-	return min(d, ceiling)
-}
-
 func randDur(n time.Duration) time.Duration {
 	if n <= 0 {
 		return 0
@@ -48,16 +41,14 @@ func randDur(n time.Duration) time.Duration {
 // error: exponential from InitialBackoff, capped at MaxBackoff, jittered
 // between half and all of it so replicas do not retry in step.
 func (p *policy) backoff(n int) time.Duration {
-	d := expo(p.initial, n, p.maxBackoff)
-	return d/2 + randDur(d/2+1)
+	return backoff.Delay(n, p.initial, p.maxBackoff, nil)
 }
 
 // secondaryDelay is the un-jittered wait after a secondary rate limit
 // without Retry-After. GitHub asks for at least a minute, so it starts at
 // max(InitialBackoff, SecondaryBackoff) and may exceed MaxBackoff.
 func (p *policy) secondaryDelay(n int) time.Duration {
-	base := max(p.initial, p.second)
-	return expo(base, n, max(base, p.maxBackoff))
+	return backoff.Exp(n, max(p.initial, p.second), p.maxBackoff)
 }
 
 // retryTransport retries what GitHub says will pass: rate limits (until

@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/ccm-ci/ccm/internal/backoff"
 )
 
 const (
@@ -77,20 +78,23 @@ func (a *Analyzer) complete(ctx context.Context, st *stats, msgs []openai.ChatCo
 // classify decides whether err is worth another attempt and how long to
 // wait first. The returned error is the one to report.
 func (a *Analyzer) classify(err error, info *responseInfo, attempt int) (bool, time.Duration, error) {
+	// Exponential with jitter: attempt 1 waits 0.5-1 s, attempt 2 1-2 s,
+	// ... up to maxBackoff, so concurrent workers do not retry in step.
+	wait := backoff.Delay(attempt, baseBackoff, maxBackoff, nil)
 	if errors.Is(err, context.DeadlineExceeded) {
-		return true, backoff(attempt), fmt.Errorf("request timed out after %s: %w", a.timeout, err)
+		return true, wait, fmt.Errorf("request timed out after %s: %w", a.timeout, err)
 	}
 	if errors.Is(err, ErrResponseTooLarge) {
 		return false, 0, err
 	}
 	if errors.Is(err, errErrorIn200) {
-		return true, backoff(attempt), err
+		return true, wait, err
 	}
 	status, msg, code := httpError(err)
 	switch {
 	case status == 0:
 		// Transport failure or an undecodable body: worth another try.
-		return true, backoff(attempt), err
+		return true, wait, err
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		return false, 0, fmt.Errorf("%w: the server rejected the API key (%d): %s", ErrUnauthorized, status, msg)
 	case (status == http.StatusBadRequest || status == http.StatusUnprocessableEntity) && schemaRefusal(msg):
@@ -104,7 +108,7 @@ func (a *Analyzer) classify(err error, info *responseInfo, attempt int) (bool, t
 			}
 			return true, d, err
 		}
-		return true, backoff(attempt), err
+		return true, wait, err
 	default:
 		return false, 0, err
 	}
@@ -133,21 +137,6 @@ func schemaRefusal(msg string) bool {
 		strings.Contains(m, "response format") || strings.Contains(m, "structured output")
 }
 
-// backoff is exponential with jitter: attempt 1 waits 0.5-1 s, attempt 2
-// 1-2 s, ... up to maxBackoff, so concurrent workers do not retry in step.
-func backoff(attempt int) time.Duration {
-	d := baseBackoff << min(attempt-1, 10)
-	d = min(d, maxBackoff)
-	return d/2 + rand.N(d/2+1)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
-}
+// sleepCtx is the analyzer's real wait between attempts (tests swap in
+// Options.Sleep).
+var sleepCtx = backoff.Sleep

@@ -199,11 +199,13 @@ func TestRetryAfterParsing(t *testing.T) {
 }
 
 func TestBackoffGrowsWithJitterAndCap(t *testing.T) {
+	a := &Analyzer{timeout: time.Second}
 	for attempt := 1; attempt <= 12; attempt++ {
 		d := min(baseBackoff<<min(attempt-1, 10), maxBackoff)
 		for range 50 {
-			if got := backoff(attempt); got < d/2 || got > d {
-				t.Fatalf("backoff(%d) = %v, want within [%v, %v]", attempt, got, d/2, d)
+			retry, got, _ := a.classify(errors.New("connection reset"), &responseInfo{}, attempt)
+			if !retry || got < d/2 || got > d {
+				t.Fatalf("classify(attempt %d) = %v, %v; want a retry within [%v, %v]", attempt, retry, got, d/2, d)
 			}
 		}
 	}
