@@ -1,0 +1,98 @@
+package policy
+
+import "testing"
+
+func TestIsApplicationSource(t *testing.T) {
+	tests := []struct {
+		path string
+		want bool
+	}{
+		// Application source: code, tests, build files, manifests.
+		{"src/main.go", true},
+		{"internal/retry_test.go", true},
+		{"Makefile", true},
+		{"Dockerfile", true},
+		{"CMakeLists.txt", true},
+		{"package.json", true},
+		{"go.mod", true},
+		{"requirements.txt", true},
+		{"pyproject.toml", true},
+		{"app/build.gradle.kts", true},
+		{"docs/site/src/index.tsx", true}, // a docs site's code is code
+		{"test/fixtures/screenshot.png", true},
+		{".gitattributes", true}, // line endings and LFS change what the tests read
+		// CI definitions.
+		{".github/workflows/ci.yml", false},
+		{".github/actions/setup/action.yml", false},
+		{".github/dependabot.yml", false},
+		{".gitlab-ci.yml", false},
+		{".circleci/config.yml", false},
+		{"Jenkinsfile", false},
+		// Documentation.
+		{"README.md", false},
+		{"docs/guide.rst", false},
+		{"CHANGELOG.md", false},
+		{"LICENSE", false},
+		{"NOTICE.txt", false},
+		{"CODEOWNERS", false},
+		// Lockfiles.
+		{"go.sum", false},
+		{"package-lock.json", false},
+		{"web/pnpm-lock.yaml", false},
+		{"Cargo.lock", false},
+		{"poetry.lock", false},
+		{"Gemfile.lock", false},
+		// Metadata, and spellings of the same paths.
+		{".gitignore", false},
+		{"./README.md", false},
+		{"/.github/workflows/ci.yml", false},
+		{`docs\guide.md`, false},
+		{"YARN.LOCK", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			if got := IsApplicationSource(tt.path); got != tt.want {
+				t.Errorf("IsApplicationSource(%q) = %v, want %v", tt.path, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestBuildsOrTests(t *testing.T) {
+	tests := []struct {
+		step string
+		want bool
+	}{
+		{"Run tests", true},
+		{"Build", true},
+		{"Run go test ./...", true},
+		{"npm run lint", true},
+		{"Run make check", true},
+		{"Typecheck", true},
+		{"Run ./ci.sh", true},        // not recognised: assumed to run the code
+		{"Deploy to staging", true},  // not recognised either
+		{"Set up Go and test", true}, // a build word wins over a setup phrase
+		{"Cache build outputs", true},
+		{"Set up job", false},
+		{"Complete job", false},
+		{"Initialize containers", false},
+		{"Run actions/checkout@v4", false},
+		{"Check out code", false},
+		{"Set up Node.js 20", false},
+		{"Run actions/setup-python@v5", false},
+		{"Run actions/cache@v4", false},
+		{"Restore NuGet packages", false},
+		{"Install dependencies", false},
+		{"Run npm ci", false},
+		{"Upload artifact", false},
+		{"Log in to the Container registry", false},
+		{"Post Run actions/checkout@v4", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.step, func(t *testing.T) {
+			if got := BuildsOrTests(tt.step); got != tt.want {
+				t.Errorf("BuildsOrTests(%q) = %v, want %v", tt.step, got, tt.want)
+			}
+		})
+	}
+}
