@@ -17,10 +17,15 @@ const (
 // alertThrottle keeps a broken repository from raising the same critical
 // alert at every poll: the audit trail records every error, the alert
 // (which becomes a page in #ops-critical) fires once per window.
+//
+// Keys name repositories and summaries, which come and go; an entry older
+// than the window no longer throttles anything, so it is dropped at most
+// once per window. The map holds only keys seen in the last two windows.
 type alertThrottle struct {
-	mu     sync.Mutex
-	window time.Duration
-	last   map[string]time.Time
+	mu        sync.Mutex
+	window    time.Duration
+	last      map[string]time.Time
+	nextSweep time.Time
 }
 
 func (t *alertThrottle) allow(key string, now time.Time) bool {
@@ -28,6 +33,14 @@ func (t *alertThrottle) allow(key string, now time.Time) bool {
 	defer t.mu.Unlock()
 	if t.last == nil {
 		t.last = map[string]time.Time{}
+	}
+	if !now.Before(t.nextSweep) {
+		for k, at := range t.last {
+			if now.Sub(at) >= t.window {
+				delete(t.last, k)
+			}
+		}
+		t.nextSweep = now.Add(t.window)
 	}
 	if at, ok := t.last[key]; ok && now.Sub(at) < t.window {
 		return false

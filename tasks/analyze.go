@@ -26,7 +26,7 @@ func (h *Handlers) HandleAnalyze(ctx context.Context, t *asynq.Task) error {
 	id := p.FailureID
 	rec, err := h.d.Store.GetFailure(ctx, id)
 	if errors.Is(err, state.ErrNotFound) {
-		return fmt.Errorf("analyze %s: %v: %w", id, err, asynq.SkipRetry)
+		return fmt.Errorf("analyze %s: %w: %w", id, err, errFinal)
 	}
 	if err != nil {
 		return fmt.Errorf("analyze %s: %w", id, err)
@@ -78,8 +78,12 @@ func (h *Handlers) HandleAnalyze(ctx context.Context, t *asynq.Task) error {
 			h.d.Metrics.LLMFallbacks.Inc()
 		}
 		// The fallback is its own audit event: operators watch for a
-		// broken or misbehaving model separately from analyses.
-		h.d.raise(ctx, nil, Alert{Severity: SeverityWarning, Repo: rec.Repo, FailureID: id,
+		// broken or misbehaving model separately from analyses. During an
+		// outage every analysis falls back; the throttle (keyed by
+		// severity, repository and this fixed summary) turns that into
+		// one alert per repository per window, while the audit trail
+		// still has an error event for each.
+		h.d.raise(ctx, &h.throttle, Alert{Severity: SeverityWarning, Repo: rec.Repo, FailureID: id,
 			Summary: "LLM analysis unavailable; rule-based analyzer used", Details: map[string]any{"fallback_reason": fallback}})
 	}
 	h.recordAnalysis(ctx, rec, a, latency)

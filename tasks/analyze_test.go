@@ -2,6 +2,7 @@ package tasks_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -178,8 +179,8 @@ func TestAnalyzeFallbackIsAudited(t *testing.T) {
 func TestAnalyzeUnknownFailureIsNotRetried(t *testing.T) {
 	h := newHarness(t, nil)
 	err := h.h.HandleAnalyze(context.Background(), analyzeTask(t, "acme/web#404.1"))
-	if err == nil {
-		t.Fatal("analysis of an unknown failure succeeded")
+	if !errors.Is(err, state.ErrNotFound) || !errors.Is(err, asynq.SkipRetry) {
+		t.Fatalf("err = %v, want it to wrap state.ErrNotFound and asynq.SkipRetry", err)
 	}
 }
 
@@ -309,5 +310,33 @@ func TestAnalyzeCacheNeedsSpecificEvidence(t *testing.T) {
 	}
 	if rec, _ := h.store.GetFailure(ctx, id); rec.Analysis.Source == triage.SourceCache {
 		t.Fatal("an answer resting only on 'exit code 1' was reused for another failure")
+	}
+}
+
+// An LLM outage makes every analysis fall back. Each fallback stays in the
+// audit trail as an error event, but it pages once per repository per
+// throttle window, not once per analysis.
+func TestAnalyzeLLMOutageAlertsOncePerRepository(t *testing.T) {
+	ai := openaisim.New(t)
+	ai.Default(func(openai.ChatCompletionRequest) openaisim.Reply {
+		return openaisim.Reply{Status: 503, Content: "overloaded"}
+	})
+	h := newHarness(t, newLLMChain(t, ai))
+	ctx := context.Background()
+	repos := []string{testRepo, "acme/api"}
+	for i := range 6 {
+		repo := repos[i%2]
+		id := recordFailureIn(t, h, repo, int64(100+i), fmt.Sprintf("fp-outage-%d", i))
+		if err := h.h.HandleAnalyze(ctx, analyzeTask(t, id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, repo := range repos {
+		if evs := h.audit(t, state.AuditQuery{Repo: repo, ActionType: state.ActionError}); len(evs) != 3 {
+			t.Errorf("%s: error events = %d, want one per fallback (3)", repo, len(evs))
+		}
+		if evs := h.audit(t, state.AuditQuery{Repo: repo, ActionType: state.ActionAlert}); len(evs) != 1 {
+			t.Errorf("%s: alerts = %d, want 1 for the whole outage", repo, len(evs))
+		}
 	}
 }

@@ -29,10 +29,12 @@ func NewHandlers(d Deps) *Handlers {
 }
 
 // Mux routes every task type to its handler behind the middleware that
-// turns panics into errors and counts outcomes.
+// turns panics into errors and counts outcomes. The first middleware is
+// the outermost: observe sits outside recoverPanics so a panic, once it is
+// an error, is counted in ccm_tasks_processed_total like any failure.
 func (h *Handlers) Mux() *asynq.ServeMux {
 	mux := asynq.NewServeMux()
-	mux.Use(h.track, h.recoverPanics, h.observe)
+	mux.Use(h.track, h.observe, h.recoverPanics)
 	mux.HandleFunc(TypePoll, h.HandlePoll)
 	mux.HandleFunc(TypeIngest, h.HandleIngest)
 	mux.HandleFunc(TypeAnalyze, h.HandleAnalyze)

@@ -1,12 +1,17 @@
 package tasks_test
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/integrations/github"
+	"github.com/ccm-ci/ccm/metrics"
 	"github.com/ccm-ci/ccm/tasks"
 )
 
@@ -42,5 +47,35 @@ func TestRetryDelay(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A handler that panics is counted in ccm_tasks_processed_total like any
+// other failure (here on its last try, so "failed"), not skipped because
+// the panic unwound past the counter.
+func TestPanickingHandlerIsCountedAsFailed(t *testing.T) {
+	m := metrics.New()
+	// No store: retention dereferences a nil interface and panics.
+	h := tasks.NewHandlers(tasks.Deps{Config: config.Default, Metrics: m, Logger: quiet})
+	err := h.Mux().ProcessTask(context.Background(), tasks.NewRetentionTask())
+	if err == nil || !strings.Contains(err.Error(), "panic") {
+		t.Fatalf("err = %v, want the panic as an error", err)
+	}
+	tests := []struct {
+		outcome string
+		want    float64
+	}{
+		{"failed", 1},
+		{"success", 0},
+		{"retry", 0},
+	}
+	for _, tt := range tests {
+		var pb dto.Metric
+		if err := m.TasksProcessed.WithLabelValues(tasks.TypeRetention, tt.outcome).Write(&pb); err != nil {
+			t.Fatal(err)
+		}
+		if got := pb.GetCounter().GetValue(); got != tt.want {
+			t.Errorf("ccm_tasks_processed_total{type=%q,outcome=%q} = %v, want %v", tasks.TypeRetention, tt.outcome, got, tt.want)
+		}
 	}
 }

@@ -332,7 +332,7 @@ func (h *Handlers) githubError(ctx context.Context, id, repo, op string, err err
 	if errors.Is(err, github.ErrNotFound) || errors.Is(err, github.ErrUnauthorized) {
 		h.d.raise(ctx, &h.throttle, Alert{Severity: SeverityCritical, Repo: repo, FailureID: id,
 			Summary: "cannot read failed run from GitHub: " + op, Err: err})
-		return alertedError{fmt.Errorf("ingest %s: %s: %v: %w", id, op, err, asynq.SkipRetry)}
+		return alertedError{fmt.Errorf("ingest %s: %s: %w: %w", id, op, err, errFinal)}
 	}
 	return fmt.Errorf("ingest %s: %s: %w", id, op, err)
 }

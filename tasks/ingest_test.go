@@ -2,11 +2,15 @@ package tasks_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+
+	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
@@ -142,6 +146,10 @@ func TestIngestMissingRunIsAuditedAndAlerted(t *testing.T) {
 	err := h.h.HandleIngest(context.Background(), task)
 	if err == nil {
 		t.Fatal("ingest of a run GitHub does not know succeeded")
+	}
+	// Both the cause and the verdict stay inspectable.
+	if !errors.Is(err, github.ErrNotFound) || !errors.Is(err, asynq.SkipRetry) {
+		t.Errorf("err = %v, want it to wrap github.ErrNotFound and asynq.SkipRetry", err)
 	}
 	if evs := h.audit(t, state.AuditQuery{ActionType: state.ActionAlert}); len(evs) != 1 {
 		t.Errorf("alert events = %d, want 1", len(evs))

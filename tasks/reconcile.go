@@ -42,7 +42,7 @@ const (
 // task it archived after its last retry, which would block that work
 // forever. Such a task is deleted and enqueued again — so the poll
 // reconciles what a GitHub or Redis outage made fail — unless it was
-// archived on purpose (SkipRetry: it can never succeed) or has already
+// archived on purpose (errFinal: it can never succeed) or has already
 // been re-enqueued maxRequeues times in the window.
 func (h *Handlers) enqueueOnce(ctx context.Context, task *asynq.Task, queue, id string) error {
 	cfg := h.d.Config()
@@ -55,7 +55,7 @@ func (h *Handlers) enqueueOnce(ctx context.Context, task *asynq.Task, queue, id 
 		return nil
 	}
 	info, err := h.d.Inspector.GetTaskInfo(queue, id)
-	if err != nil || info.State != asynq.TaskStateArchived || strings.Contains(info.LastErr, asynq.SkipRetry.Error()) {
+	if err != nil || info.State != asynq.TaskStateArchived || archivedOnPurpose(info) {
 		return nil // queued, running, done, gone, or final by design
 	}
 	if h.d.now().Sub(info.LastFailedAt) < requeueSpacing {
@@ -94,6 +94,24 @@ func (h *Handlers) enqueueOnce(ctx context.Context, task *asynq.Task, queue, id 
 	}
 	h.d.log().Warn("re-enqueued a task that had been archived", "task_id", id, "task_type", task.Type(), "requeue", n)
 	return nil
+}
+
+// finalMark is written into the text of every error that ends a task's
+// retries on purpose. asynq keeps only an archived task's error text
+// (TaskInfo.LastErr), so errors.Is cannot be asked of it later; matching
+// asynq.SkipRetry's own text ("skip retry for the task") would also match
+// any upstream message that happens to quote it. This marker is ccm's own,
+// written only through errFinal and read only by archivedOnPurpose.
+const finalMark = "[ccm:final]"
+
+// errFinal ends a task's retries: errors.Is(err, asynq.SkipRetry) holds in
+// the worker, and finalMark reaches LastErr. Wrap it with %w.
+var errFinal = fmt.Errorf("%s %w", finalMark, asynq.SkipRetry)
+
+// archivedOnPurpose reports whether a task was archived because it can
+// never succeed (errFinal), not because it ran out of retries.
+func archivedOnPurpose(info *asynq.TaskInfo) bool {
+	return strings.Contains(info.LastErr, finalMark)
 }
 
 // DedupRetention is how long a finished ingest or analysis keeps its task

@@ -74,8 +74,10 @@ func (s *Scheduler) Once(ctx context.Context) int {
 		now = s.Now()
 	}
 	cfg := s.Config()
+	watched := cfg.Watched()
+	s.forget(watched)
 	n := 0
-	for _, repo := range cfg.Watched() {
+	for _, repo := range watched {
 		interval := cfg.PollInterval
 		slot := Slot(now, interval, repo)
 		key := "poll:" + repo
@@ -107,6 +109,22 @@ func (s *Scheduler) Once(ctx context.Context) int {
 		}
 	}
 	return n
+}
+
+// forget drops the slots of repositories no longer watched, so a config
+// that keeps changing does not grow last forever. A repository watched
+// again later starts afresh, like one a reload adds.
+func (s *Scheduler) forget(watched []string) {
+	keep := make(map[string]bool, len(watched)+1)
+	keep["retention"] = true
+	for _, repo := range watched {
+		keep["poll:"+repo] = true
+	}
+	for key := range s.last {
+		if !keep[key] {
+			delete(s.last, key)
+		}
+	}
 }
 
 // Slot is the start of the poll period of repo that holds now: periods

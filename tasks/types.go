@@ -92,8 +92,10 @@ type PollPayload struct {
 	Repo string `json:"repo"`
 }
 
-// NewPollTask builds the periodic poll of one repository. Schedulers
-// enqueue it with asynq.Unique so two replicas never poll twice.
+// NewPollTask builds the periodic poll of one repository. The Scheduler
+// enqueues it with a task ID naming the poll's time slot (not
+// asynq.Unique, whose lock ends with the task), so any number of replicas
+// enqueue each slot once.
 func NewPollTask(repo string) (*asynq.Task, error) {
 	b, err := json.Marshal(PollPayload{Repo: repo})
 	if err != nil {
@@ -154,7 +156,7 @@ func NewRetentionTask() *asynq.Task {
 // succeed, so it is not retried.
 func decode(t *asynq.Task, v any) error {
 	if err := json.Unmarshal(t.Payload(), v); err != nil {
-		return fmt.Errorf("%s: bad payload: %v: %w", t.Type(), err, asynq.SkipRetry)
+		return fmt.Errorf("%s: bad payload: %w: %w", t.Type(), err, errFinal)
 	}
 	return nil
 }
