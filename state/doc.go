@@ -22,9 +22,13 @@
 //	ccm:metrics:<id>            hash    one failure's metrics, one field per MetricsRecord JSON name
 //	ccm:metrics                 zset    failure IDs with metrics, by first-recorded time (unix ms)
 //	ccm:settings                hash    runtime settings set from Slack; they win over the config file
+//	ccm:approval:<request id>   hash    one approval request (Approval), actions and reasons as JSON fields
+//	ccm:approval:failure:<id>   string  the failure's approval request ID (at most one per failure)
+//	ccm:approvals:pending       zset    pending request IDs by expires_at (unix ms)
+//	ccm:approvals               zset    every request ID by requested_at (unix ms), for retention
 //	ccm:audit                   stream  the audit trail (below)
 //	ccm:audit:last-id           string  the last audit entry ID ccm assigned
-//	ccm:audit:max-lag-ms        string  how far an audit entry's ID may run ahead of its ts
+//	ccm:audit:max-lag-ms        string  how far an audit entry's ID may run ahead of its ts: "<older> <current> <gen-id>"
 //
 // A failure ID is "owner/repo#run_id.attempt", e.g. "acme/api#123456.1".
 //
@@ -43,9 +47,12 @@
 // time order, so an ID range is a time range. An entry older than the
 // newest one (replicas' clocks apart, a caller-supplied time) gets the
 // newest ID's ms with the next sequence number; ccm:audit:max-lag-ms
-// records the largest such gap, and time queries and retention widen their
-// ID range by it, then filter on ts. The stream is capped near
-// Options.AuditMaxLen (XADD MAXLEN ~) and trimmed by retention.
+// bounds every such gap still in the stream, and time queries and
+// retention widen their ID range by it, then filter on ts. It is kept in
+// two generations (the larger one counts) so that it comes down again once
+// retention or the cap has removed the entries that raised it; a plain
+// number from an older ccm is read as the older generation. The stream is
+// capped near Options.AuditMaxLen (XADD MAXLEN ~) and trimmed by retention.
 //
 // # Why a hash with a JSON field
 //

@@ -14,6 +14,7 @@ type RetentionResult struct {
 	Failures     int64 // failure records (with their index entries and processed markers)
 	Metrics      int64 // metrics records
 	AuditEntries int64 // audit stream entries
+	Approvals    int64 // approval requests made before the cutoff
 }
 
 // deleteFailuresScript removes failures with everything that points at them.
@@ -53,7 +54,8 @@ return n
 // ApplyRetention deletes everything older than cutoff (Property 66):
 // failure records detected before it, with their index entries, processed
 // markers and metrics; metrics records first recorded before it (even if
-// their failure was never stored); audit entries whose ts is before it.
+// their failure was never stored); approval requests made before it;
+// audit entries whose ts is before it.
 // Cursors, settings and the analysis cache (which expires by itself) are
 // kept. It is idempotent and safe to run from several replicas. A zero or
 // future cutoff is refused.
@@ -71,6 +73,9 @@ func (s *Store) ApplyRetention(ctx context.Context, cutoff time.Time) (Retention
 	n, err := s.expireMetrics(ctx, cutoff)
 	res.Metrics += n
 	if err != nil {
+		return res, err
+	}
+	if res.Approvals, err = s.expireApprovals(ctx, cutoff); err != nil {
 		return res, err
 	}
 	res.AuditEntries, err = s.expireAudit(ctx, cutoff)
