@@ -31,11 +31,12 @@ var ErrInvalid = errors.New("invalid input")
 // (a caller-set Timestamp, clocks of two replicas apart) takes the newest ms
 // with the next sequence instead, because XADD IDs must grow. So an ID is
 // never earlier than its entry's ts, and never later than ts + max-lag-ms:
-// queries and retention use exactly these two bounds. last-id is kept
+// queries and retention use exactly these two bounds (see maxLagLua for
+// how max-lag-ms also comes down again). last-id is kept
 // beside the stream because XDEL and XTRIM can remove the stream's top
 // entry while Redis still remembers it; if the explicit ID is refused
 // anyway, Redis picks one ('*') rather than losing the entry.
-const auditLua = `
+const auditLua = maxLagLua + `
 local function audit(k, a)
   local ts = tonumber(ARGV[a+1])
   local ms, seq = ts, 0
@@ -62,12 +63,59 @@ local function audit(k, a)
     id = redis.call(unpack(args))
   end
   redis.call('SET', KEYS[k+1], id)
-  local lag = tonumber(string.match(id, '^(%d+)-')) - ts
-  local maxlag = tonumber(redis.call('GET', KEYS[k+2]) or '0')
-  if lag > maxlag then
-    redis.call('SET', KEYS[k+2], string.format('%.0f', lag))
-  end
+  note_lag(KEYS[k], KEYS[k+2], id, ts)
   return id
+end
+`
+
+// maxLagLua defines note_lag(stream, key, id, ts), which records the lag
+// (ID ms - ts) of the entry just added under id.
+//
+// The bound queries and retention rely on is: every entry still in the
+// stream has a lag <= max-lag-ms. A single maximum kept forever satisfies
+// it, but one burst of skewed clocks or back-dated entries would then
+// widen every Until query and retention scan for good. So the value is
+// kept in two generations, "<older> <current> <gen-id>": current is the
+// largest lag of the entries from gen-id on, older bounds every entry
+// before gen-id, and max-lag-ms is the larger of the two.
+//
+// Decay is safe because of when a generation ends: only once the stream's
+// first entry is at or after gen-id, i.e. retention or MAXLEN has removed
+// every entry older than the generation. Then no entry that older covered
+// is left, current becomes older (it bounds everything before the new
+// gen-id, which is this entry) and current starts again from this entry's
+// lag. A large lag is thus forgotten once its entry, and every entry of its
+// generation, is gone: after at most two retention periods. A value from
+// before generations (a plain number) is kept as older, and the first
+// generation starts at this entry.
+const maxLagLua = `
+local function note_lag(stream, key, id, ts)
+  local ims, iseq = string.match(id, '^(%d+)-(%d+)$')
+  ims, iseq = tonumber(ims), tonumber(iseq)
+  local lag = math.max(ims - ts, 0)
+  local older, current, gms, gseq = 0, 0, ims, iseq
+  local v = redis.call('GET', key)
+  if v then
+    local o, c, m, q = string.match(v, '^(%d+) (%d+) (%d+)-(%d+)$')
+    if o then
+      older, current, gms, gseq = tonumber(o), tonumber(c), tonumber(m), tonumber(q)
+    else
+      older = tonumber(v) or 0
+    end
+  end
+  local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
+  local fms, fseq = ims, iseq
+  if first then
+    local a, b = string.match(first[1], '^(%d+)-(%d+)$')
+    fms, fseq = tonumber(a), tonumber(b)
+  end
+  if fms > gms or (fms == gms and fseq >= gseq) then
+    -- nothing before gen-id is left: current's bound now covers all but
+    -- this entry, and a new generation starts here
+    older, current, gms, gseq = current, 0, ims, iseq
+  end
+  current = math.max(current, lag)
+  redis.call('SET', key, string.format('%.0f %.0f %.0f-%.0f', older, current, gms, gseq))
 end
 `
 
@@ -186,14 +234,28 @@ func streamMS(id string) (int64, error) {
 	return n, nil
 }
 
-// maxLag reads how far (ms) an ID may run ahead of its entry's ts.
+// maxLag reads how far (ms) an ID may run ahead of its entry's ts: the
+// larger of the two generations maxLagLua keeps, or a plain number written
+// before generations.
 func (s *Store) maxLag(ctx context.Context) (int64, error) {
-	v, err := s.rdb.Get(ctx, s.k.auditMaxLag()).Int64()
+	v, err := s.rdb.Get(ctx, s.k.auditMaxLag()).Result()
 	if errors.Is(err, redis.Nil) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, fmt.Errorf("read audit lag: %w", err)
 	}
-	return v, nil
+	f := strings.Fields(v)
+	if len(f) != 1 && len(f) != 3 {
+		return 0, fmt.Errorf("read audit lag: %q is not \"<older> <current> <gen-id>\"", v)
+	}
+	var lag int64
+	for _, n := range f[:min(len(f), 2)] {
+		x, err := strconv.ParseInt(n, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("read audit lag %q: %w", v, err)
+		}
+		lag = max(lag, x)
+	}
+	return lag, nil
 }
