@@ -22,6 +22,10 @@
 //	ccm:metrics:<id>            hash    one failure's metrics, one field per MetricsRecord JSON name
 //	ccm:metrics                 zset    failure IDs with metrics, by first-recorded time (unix ms)
 //	ccm:settings                hash    runtime settings set from Slack; they win over the config file
+//	ccm:approval:<request id>   hash    one approval request (Approval), actions and reasons as JSON fields
+//	ccm:approval:failure:<id>   string  the failure's approval request ID (at most one per failure)
+//	ccm:approvals:pending       zset    pending request IDs by expires_at (unix ms)
+//	ccm:approvals               zset    every request ID by requested_at (unix ms), for retention
 //	ccm:audit                   stream  the audit trail (below)
 //	ccm:audit:last-id           string  the last audit entry ID ccm assigned
 //	ccm:audit:max-lag-ms        string  how far an audit entry's ID may run ahead of its ts: "<older> <current> <gen-id>"
