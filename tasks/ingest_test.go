@@ -212,3 +212,72 @@ func TestIngestFailingStepFromTheJobWhenTheLogHasNoGroups(t *testing.T) {
 		t.Errorf("excerpt does not name the failed step:\n%s", rec.LogExcerpt)
 	}
 }
+
+// A run re-run before ccm first saw it has two failed attempts. If GitHub
+// answers the request for attempt 1 with attempt 2, nothing is recorded
+// from that answer and the ingest is retried (not given up on); the two
+// ingests, racing, end with each attempt recorded under its own ID with
+// its own data.
+func TestIngestRecordsOnlyTheAttemptAskedFor(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	first := h.failedRun(t, npmLog)
+	h.gh.AddRun(testRepo, githubsim.Run{ID: first.ID, Attempt: 2, Conclusion: "failure", Name: "CI", HeadBranch: "release",
+		Jobs: []githubsim.Job{{Name: "test", Conclusion: "failure", Log: "##[error]Process completed with exit code 2.\n",
+			Steps: []githubsim.Step{{Number: 1, Name: "Run go test", Status: "completed", Conclusion: "failure"}}}}})
+	ids := []string{tasks.FailureID(testRepo, first.ID, 1), tasks.FailureID(testRepo, first.ID, 2)}
+	ingest := func(attempt int) error {
+		task, err := tasks.NewIngestTask(tasks.IngestPayload{Repo: testRepo, RunID: first.ID, Attempt: attempt, Source: "test"})
+		if err != nil {
+			return err
+		}
+		return h.h.HandleIngest(ctx, task)
+	}
+
+	h.gh.FailNext(githubsim.RouteGetAttempt, h.gh.OtherAttempt(testRepo, first.ID, 2))
+	err := ingest(1)
+	if !errors.Is(err, github.ErrAttemptMismatch) || errors.Is(err, asynq.SkipRetry) {
+		t.Fatalf("ingest of attempt 1 answered with attempt 2: %v; want a retryable ErrAttemptMismatch", err)
+	}
+	for _, id := range ids {
+		if _, err := h.store.GetFailure(ctx, id); !errors.Is(err, state.ErrNotFound) {
+			t.Errorf("%s recorded from another attempt's answer (%v)", id, err)
+		}
+	}
+	if evs := h.audit(t, state.AuditQuery{ActionType: state.ActionAlert}); len(evs) != 0 {
+		t.Errorf("alerts = %d, want none: the ingest is retried", len(evs))
+	}
+
+	// Both attempts race; whichever asks first gets the wrong answer and
+	// fails, and its retry (the loop) records it correctly.
+	h.gh.FailNext(githubsim.RouteGetAttempt, h.gh.OtherAttempt(testRepo, first.ID, 2))
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Go(func() { errs[i] = ingest(i + 1) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			if !errors.Is(err, github.ErrAttemptMismatch) {
+				t.Fatalf("ingest of attempt %d: %v", i+1, err)
+			}
+			if err := ingest(i + 1); err != nil {
+				t.Fatalf("retried ingest of attempt %d: %v", i+1, err)
+			}
+		}
+	}
+	want := []struct {
+		branch, reason string
+	}{{"main", "ECONNRESET"}, {"release", "exit code 2"}}
+	for i, id := range ids {
+		rec, err := h.store.GetFailure(ctx, id)
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		if rec.RunAttempt != i+1 || rec.Branch != want[i].branch || !strings.Contains(rec.FailureReason, want[i].reason) {
+			t.Errorf("%s = attempt %d, branch %q, reason %q; want attempt %d, %q, %q",
+				id, rec.RunAttempt, rec.Branch, rec.FailureReason, i+1, want[i].branch, want[i].reason)
+		}
+	}
+}

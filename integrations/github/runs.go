@@ -179,8 +179,19 @@ func (c *Client) GetRun(ctx context.Context, repo string, runID int64, attempt i
 	if wr == nil || wr.GetID() != runID {
 		return Run{}, fmt.Errorf("%s: %w: answer is not run %d", what, ErrMalformedResponse, runID)
 	}
+	// An answer for another attempt would be recorded under the attempt
+	// asked for: a run re-run before ccm first saw it must not become
+	// "#run.1" with attempt 2's commit, jobs and conclusion.
+	if attempt > 0 && wr.GetRunAttempt() != attempt {
+		return Run{}, fmt.Errorf("%s: %w: answer is attempt %d", what, ErrAttemptMismatch, wr.GetRunAttempt())
+	}
 	return toRun(repo, wr), nil
 }
+
+// ErrAttemptMismatch is GitHub answering a request for one attempt of a
+// run with another attempt. It is an ErrMalformedResponse: nothing is
+// recorded from it, and the caller retries later like any bad answer.
+var ErrAttemptMismatch = fmt.Errorf("%w: the answer is another attempt of the run", ErrMalformedResponse)
 
 // ListJobs returns the jobs of one attempt of a run (0 = the latest),
 // following every page.

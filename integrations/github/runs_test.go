@@ -2,6 +2,7 @@ package github
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -231,5 +232,44 @@ func TestListRerunRuns(t *testing.T) {
 	}
 	if len(runs) == 1 && runs[0].Attempt != 2 {
 		t.Errorf("attempt = %d, want 2", runs[0].Attempt)
+	}
+}
+
+// GetRun of an attempt takes only that attempt's answer: a run re-run
+// before ccm first saw it must not be recorded as attempt 1 with attempt
+// 2's data.
+func TestGetRunChecksTheAttempt(t *testing.T) {
+	tests := []struct {
+		name        string
+		attempt     int
+		served      int // attempt the server answers with instead (0 = the right one)
+		wantAttempt int
+		wantErr     error
+	}{
+		{name: "attempt 1", attempt: 1, wantAttempt: 1},
+		{name: "attempt 2", attempt: 2, wantAttempt: 2},
+		{name: "latest", attempt: 0, wantAttempt: 2},
+		{name: "attempt 1 answered with attempt 2", attempt: 1, served: 2, wantErr: ErrAttemptMismatch},
+		{name: "attempt 2 answered with attempt 1", attempt: 2, served: 1, wantErr: ErrAttemptMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, s, _ := newTestClient(t, nil)
+			s.AddRun("acme/web", githubsim.Run{ID: 7, Attempt: 1, Conclusion: "failure", HeadSHA: "aaaaaaa"})
+			s.AddRun("acme/web", githubsim.Run{ID: 7, Attempt: 2, Conclusion: "success", HeadSHA: "bbbbbbb"})
+			if tt.served > 0 {
+				s.FailNext(githubsim.RouteGetAttempt, s.OtherAttempt("acme/web", 7, tt.served))
+			}
+			run, err := c.GetRun(context.Background(), "acme/web", 7, tt.attempt)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) || !errors.Is(err, ErrMalformedResponse) {
+					t.Fatalf("GetRun = %+v, %v; want %v (an ErrMalformedResponse)", run, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || run.Attempt != tt.wantAttempt {
+				t.Fatalf("GetRun = attempt %d, %v; want attempt %d", run.Attempt, err, tt.wantAttempt)
+			}
+		})
 	}
 }
