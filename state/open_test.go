@@ -46,9 +46,12 @@ func TestOpenEmbedded(t *testing.T) {
 	}
 }
 
+// Open on a URL must connect to that server, not the embedded one, so this
+// needs a real Redis to point at.
 func TestOpenRedis(t *testing.T) {
+	url := statetest.RequireRealRedis(t)
 	ctx := context.Background()
-	s, _, closeFn, err := state.Open(ctx, statetest.RedisURL(), state.Options{Prefix: "ccmtest:open:"})
+	s, _, closeFn, err := state.Open(ctx, url, state.Options{Prefix: "ccmtest:open:"})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

@@ -16,7 +16,7 @@ import (
 // "For any audit log entry, storing then retrieving the entry should return
 // equivalent data."
 func TestProperty40_AuditLogPersistenceRoundTrip(t *testing.T) {
-	env := statetest.OpenRedis(t, state.Options{})
+	env := statetest.Open(t, state.Options{})
 	rapid.Check(t, func(t *rapid.T) {
 		ctx := context.Background()
 		s := env.Fresh(state.Options{})
@@ -53,7 +53,7 @@ func TestProperty40_AuditLogPersistenceRoundTrip(t *testing.T) {
 // The results are compared with a model, so every matching entry must be
 // there too, newest (last written) first, up to the limit.
 func TestProperty41_AuditLogFiltering(t *testing.T) {
-	env := statetest.OpenRedis(t, state.Options{})
+	env := statetest.Open(t, state.Options{})
 	rapid.Check(t, func(t *rapid.T) {
 		ctx := context.Background()
 		s := env.Fresh(state.Options{})
@@ -148,7 +148,7 @@ func mustCreateWith(t tb, s *state.Store, rec state.FailureRecord, ev state.Audi
 // The entry is written by a state change, which adds the failure's context
 // (ID, repository, category) the caller left out.
 func TestProperty63_AuditTrailPersistenceRoundTrip(t *testing.T) {
-	env := statetest.OpenRedis(t, state.Options{})
+	env := statetest.Open(t, state.Options{})
 	rapid.Check(t, func(t *rapid.T) {
 		ctx := context.Background()
 		clock := statetest.NewClock(genTime(t, "now"))
@@ -190,7 +190,7 @@ func TestProperty63_AuditTrailPersistenceRoundTrip(t *testing.T) {
 // ccm deletes: afterwards nothing older than the cutoff is left, everything
 // else is untouched, and the counts say what went.
 func TestProperty66_DataRetentionPolicy(t *testing.T) {
-	env := statetest.OpenRedis(t, state.Options{})
+	env := statetest.Open(t, state.Options{})
 	rapid.Check(t, func(t *rapid.T) {
 		ctx := context.Background()
 		s := env.Fresh(state.Options{})

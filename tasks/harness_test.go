@@ -23,8 +23,9 @@ import (
 )
 
 // harness is the pipeline on real parts: the GitHub fake behind the real
-// client, the store on the real Redis, a real asynq queue on an embedded
-// Redis, and the rule-based analyzer.
+// client, the store on the test Redis (the real one when there is one, else
+// the embedded one: see statetest), a real asynq queue on an embedded Redis,
+// and the rule-based analyzer.
 type harness struct {
 	gh      *githubsim.Server
 	client  *github.Client
@@ -69,7 +70,7 @@ func newHarness(t testing.TB, analyzer tasks.Analyzer) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := statetest.OpenRedis(t, state.Options{})
+	env := statetest.Open(t, state.Options{})
 	logs := &syncBuffer{}
 	cfg := configWith(time.Minute, testRepo)
 	if analyzer == nil {

@@ -91,7 +91,9 @@ func failRun(h *harness, f githubsim.Fault) {
 // and logged with full context". Random GitHub failures and poison
 // payloads go through the real mux: no panic escapes, every error comes
 // back to asynq wrapped with the task's subject, the log line carries the
-// task type, and errors that end a task are in the audit stream.
+// task type, and errors that end a task are in the audit stream: a new
+// entry holding that error, that task, and (when the payload names one) the
+// failure it was about.
 func TestProperty42_ErrorCatchingAndLogging(t *testing.T) {
 	h := newHarness(t, nil)
 	mux := h.h.Mux()
@@ -119,6 +121,13 @@ func TestProperty42_ErrorCatchingAndLogging(t *testing.T) {
 				task = asynq.NewTask(tasks.TypeIngest, []byte("{"))
 			}
 		}
+		// The audit is shared by every iteration, so "some error entry"
+		// proves nothing: the one checked below must be newer than this,
+		// and be this error.
+		prev := ""
+		if evs := h.audit(t, state.AuditQuery{ActionType: state.ActionError, Limit: 1}); len(evs) > 0 {
+			prev = evs[0].ID
+		}
 		before := len(h.logs.String())
 		err := mux.ProcessTask(ctx, task)
 		if err == nil {
@@ -139,10 +148,29 @@ func TestProperty42_ErrorCatchingAndLogging(t *testing.T) {
 			}
 		}
 		if final {
+			// The handler may have audited it itself (an alerted error);
+			// else asynq's error handler does.
 			h.h.HandleError(ctx, task, err)
 			evs := h.audit(t, state.AuditQuery{ActionType: state.ActionError, Limit: 1})
-			if len(evs) == 0 || evs[0].Error == "" {
+			if len(evs) == 0 || evs[0].ID == prev {
 				rt.Fatalf("%s: final error not audited", kind)
+			}
+			// Its error is the one returned, or the cause inside it when the
+			// handler audited before wrapping it with the task's subject.
+			ev := evs[0]
+			if ev.Error == "" || !strings.Contains(err.Error(), ev.Error) {
+				rt.Fatalf("%s: newest error entry is not this error %q:\n%+v", kind, err, ev)
+			}
+			if kind == "poison" {
+				// No failure to name: the payload is the context.
+				if ev.Details["payload"] != string(task.Payload()) {
+					rt.Fatalf("poison: newest error entry does not hold the payload %q:\n%+v", task.Payload(), ev)
+				}
+			} else {
+				byID := h.audit(t, state.AuditQuery{ActionType: state.ActionError, FailureID: id})
+				if len(byID) != 1 || byID[0].ID != ev.ID || byID[0].Repo != testRepo {
+					rt.Fatalf("%s: error entries for %s = %+v, want only the newest one, on %s", kind, id, byID, testRepo)
+				}
 			}
 		}
 	})

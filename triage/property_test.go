@@ -39,31 +39,52 @@ func word(t *rapid.T, label string) string {
 	return rapid.StringMatching(`[a-z][a-z0-9_]{2,10}`).Draw(t, label)
 }
 
+// cause is a root-cause line and the category it belongs to.
+type cause struct {
+	line string
+	cat  Category
+}
+
+// npmCodes are npm error codes whose category does not depend on context:
+// the registry was unreachable (infrastructure) or the dependency tree
+// cannot be satisfied as written (dependency).
+var npmCodes = []struct {
+	code string
+	cat  Category
+}{
+	{"ECONNRESET", CategoryInfrastructure}, {"ETIMEDOUT", CategoryInfrastructure}, {"ENOTFOUND", CategoryInfrastructure},
+	{"ERESOLVE", CategoryDependency}, {"ETARGET", CategoryDependency}, {"E404", CategoryDependency}, {"EINTEGRITY", CategoryDependency},
+}
+
 // rootCause draws one line that states why a build failed, in one of the
-// forms real tools print.
-func rootCause(t *rapid.T) string {
+// forms real tools print, with the category a person reading it would give
+// it. An isolated test assertion (nothing says the change touched the test,
+// no other signal) is flaky_test: that is ccm's stated default, see
+// classifyAssertion.
+func rootCause(t *rapid.T) cause {
 	w, n := word(t, "w"), rapid.IntRange(1, 999).Draw(t, "n")
-	forms := []string{
-		fmt.Sprintf("npm error code E%s", strings.ToUpper(w)),
-		fmt.Sprintf("npm ERR! code E%s", strings.ToUpper(w)),
-		fmt.Sprintf("error: could not compile `%s` due to %d previous errors", w, n),
-		fmt.Sprintf("%s.go:%d:%d: undefined: %s", w, n, n%80, w),
-		fmt.Sprintf("src/%s.c:%d:5: error: '%s' undeclared", w, n, w),
-		fmt.Sprintf("panic: runtime error: index out of range [%d] with length %d", n, n),
-		fmt.Sprintf("fatal: unable to access 'https://github.com/o/%s/': The requested URL returned error: 403", w),
-		fmt.Sprintf("Error: Cannot find module '%s'", w),
-		fmt.Sprintf("ERROR: Could not find a version that satisfies the requirement %s==%d.0", w, n),
-		"ERROR: ResolutionImpossible: for help visit https://pip.pypa.io",
-		fmt.Sprintf(" ERR_PNPM_OUTDATED_LOCKFILE  Cannot install with \"frozen-lockfile\" because %s", w),
-		fmt.Sprintf("verifying example.com/%s@v1.%d.0: checksum mismatch", w, n),
-		"System.IO.IOException: No space left on device",
-		fmt.Sprintf("java.lang.AssertionError: expected [%d] but found [%d]", n, n+1),
-		fmt.Sprintf("%s.java:[%d,7] error: cannot find symbol", w, n),
-		fmt.Sprintf("panic: test timed out after %dm0s", n%60+1),
-		fmt.Sprintf("Error: Timeout of %dms exceeded.", n*10),
-		"/home/runner/work/_temp/x.sh: line 1: 12345 Killed                  ./run",
-		fmt.Sprintf("ModuleNotFoundError: No module named '%s'", w),
-		fmt.Sprintf("FAIL src/%s.test.ts", w),
+	npm := rapid.SampledFrom(npmCodes).Draw(t, "npm code")
+	forms := []cause{
+		{fmt.Sprintf("npm error code %s", npm.code), npm.cat},
+		{fmt.Sprintf("npm ERR! code %s", npm.code), npm.cat},
+		{fmt.Sprintf("error: could not compile `%s` due to %d previous errors", w, n), CategoryCode},
+		{fmt.Sprintf("%s.go:%d:%d: undefined: %s", w, n, n%80, w), CategoryCode},
+		{fmt.Sprintf("src/%s.c:%d:5: error: '%s' undeclared", w, n, w), CategoryCode},
+		{fmt.Sprintf("panic: runtime error: index out of range [%d] with length %d", n, n), CategoryCode},
+		{fmt.Sprintf("fatal: unable to access 'https://github.com/o/%s/': The requested URL returned error: 403", w), CategoryConfig},
+		{fmt.Sprintf("Error: Cannot find module '%s'", w), CategoryDependency},
+		{fmt.Sprintf("ERROR: Could not find a version that satisfies the requirement %s==%d.0 (from versions: 0.%d, 1.0)", w, n, n%10), CategoryDependency},
+		{"ERROR: ResolutionImpossible: for help visit https://pip.pypa.io", CategoryDependency},
+		{fmt.Sprintf(" ERR_PNPM_OUTDATED_LOCKFILE  Cannot install with \"frozen-lockfile\" because %s", w), CategoryDependency},
+		{fmt.Sprintf("verifying example.com/%s@v1.%d.0: checksum mismatch", w, n), CategoryDependency},
+		{"System.IO.IOException: No space left on device", CategoryInfrastructure},
+		{fmt.Sprintf("java.lang.AssertionError: expected [%d] but found [%d]", n, n+1), CategoryFlakyTest},
+		{fmt.Sprintf("%s.java:[%d,7] error: cannot find symbol", w, n), CategoryCode},
+		{fmt.Sprintf("panic: test timed out after %dm0s", n%60+1), CategoryTimeout},
+		{fmt.Sprintf("Error: Timeout of %dms exceeded.", n*10), CategoryTimeout},
+		{"/home/runner/work/_temp/x.sh: line 1: 12345 Killed                  ./run", CategoryInfrastructure},
+		{fmt.Sprintf("ModuleNotFoundError: No module named '%s'", w), CategoryDependency},
+		{fmt.Sprintf("FAIL src/%s.test.ts", w), CategoryFlakyTest},
 	}
 	return rapid.SampledFrom(forms).Draw(t, "cause")
 }
@@ -74,7 +95,10 @@ func rootCause(t *rapid.T) string {
 // Logs are GitHub Actions logs (timestamps, steps, groups, ANSI, markers) or
 // plain logs of other CI systems, made of noise that states no failure plus
 // one injected root-cause line, possibly as an ##[error] annotation, followed
-// by the exit-code marker and later steps. The reason must be that line.
+// by the exit-code marker and later steps. The reason must be that line,
+// and the rule analyzer, given the excerpt, must put it in the line's
+// category: finding the line is half of the property, naming the category
+// the other half.
 func TestProperty03_FailureReasonExtraction(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		github := rapid.Bool().Draw(t, "github")
@@ -96,9 +120,9 @@ func TestProperty03_FailureReasonExtraction(t *testing.T) {
 			lines = append(lines, "##[group]"+failingStep, "  shell: /usr/bin/bash -e {0}", "##[endgroup]")
 		}
 		noise("noise before", 150)
-		injected := cause
+		injected := cause.line
 		if github && rapid.Bool().Draw(t, "annotation") {
-			injected = "##[error]" + cause
+			injected = "##[error]" + cause.line
 		}
 		lines = append(lines, injected)
 		noise("noise after", 150)
@@ -118,12 +142,16 @@ func TestProperty03_FailureReasonExtraction(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Extract: %v", err)
 		}
-		want := reasonKey(cause)
+		want := reasonKey(cause.line)
 		if got := reasonKey(ex.Reason); !strings.Contains(got, want) {
 			t.Fatalf("reason %q does not contain the root cause %q", got, want)
 		}
 		if ex.FailingStep != failingStep {
 			t.Fatalf("FailingStep = %q, want %q", ex.FailingStep, failingStep)
+		}
+		res := Classify(Input{Reason: ex.Reason, Text: ex.Text(), FailingStep: ex.FailingStep})
+		if res.Category != cause.cat {
+			t.Fatalf("category of %q = %s, want %s (reasoning: %s)", cause.line, res.Category, cause.cat, res.Reasoning)
 		}
 	})
 }

@@ -1,6 +1,9 @@
 package triage
 
 import (
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -106,14 +109,21 @@ func TestProperty08_RiskScoreValidity(t *testing.T) {
 // TestProperty09_RemediationProposalCompleteness: "For any analyzed failure,
 // the proposed remediation should be non-empty and contain at least one
 // actionable step".
+// The fix is a numbered list of steps. A step is actionable when one of its
+// clauses is an instruction: it opens with an imperative verb from
+// imperatives ("Re-run the failed jobs", "...; check the registry's status
+// page"). A step that only describes the failure ("The lockfile does not
+// match the manifest.") is not. The typed actions must also be ones the
+// text tells the reader about, so what ccm would do is never left unsaid.
 func TestProperty09_RemediationProposalCompleteness(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		got := Classify(genInput(t))
-		if strings.TrimSpace(got.ProposedFix) == "" || !hasActionableStep(got.ProposedFix) {
-			t.Fatalf("proposed_fix %q has no actionable step", got.ProposedFix)
+		steps, ok := numberedSteps(got.ProposedFix)
+		if !ok {
+			t.Fatalf("proposed_fix %q is not a numbered list of steps", got.ProposedFix)
 		}
-		if !strings.HasPrefix(got.ProposedFix, "1. ") {
-			t.Fatalf("proposed_fix %q is not a list of steps", got.ProposedFix)
+		if !slices.ContainsFunc(steps, isActionable) {
+			t.Fatalf("proposed_fix has no actionable step (no clause opens with an instruction):\n%s", got.ProposedFix)
 		}
 		if len(got.Actions) == 0 {
 			t.Fatal("no actions")
@@ -122,8 +132,104 @@ func TestProperty09_RemediationProposalCompleteness(t *testing.T) {
 			if !a.Type.Valid() {
 				t.Fatalf("action %q is not in the closed list", a.Type)
 			}
+			if said := actionSaid[a.Type]; said != nil && !said.MatchString(got.ProposedFix) {
+				t.Fatalf("action %s but proposed_fix does not say so (want /%s/):\n%s", a.Type, said, got.ProposedFix)
+			}
 		}
 	})
+}
+
+// imperatives are the verbs an instruction in a fix opens with. The list is
+// closed on purpose: a fix whose steps start with anything else is read as
+// description, not instruction.
+var imperatives = map[string]bool{
+	"add": true, "adapt": true, "avoid": true, "bump": true, "cancel": true, "check": true,
+	"clear": true, "commit": true, "configure": true, "create": true, "debug": true,
+	"delete": true, "disable": true, "enable": true, "find": true, "fix": true, "free": true,
+	"go": true, "grant": true, "identify": true, "increase": true, "install": true,
+	"look": true, "lower": true, "make": true, "mock": true, "move": true, "open": true,
+	"pass": true, "pin": true, "push": true, "quarantine": true, "raise": true, "re-run": true,
+	"read": true, "reduce": true, "regenerate": true, "remove": true, "replace": true,
+	"reproduce": true, "rerun": true, "restart": true, "retry": true, "revert": true,
+	"run": true, "set": true, "split": true, "switch": true, "track": true, "update": true,
+	"upgrade": true, "use": true, "validate": true, "wait": true, "watch": true, "write": true,
+}
+
+// clauseStart finds the first word of each clause: at the start of a step,
+// after a sentence or clause break (". ", "; ", ": ", ", ") or after "then".
+var clauseStart = regexp.MustCompile(`(?:^|[.;:,]\s+|\bthen\s+)([A-Za-z][A-Za-z-]*)\s`)
+
+func isActionable(step string) bool {
+	for _, m := range clauseStart.FindAllStringSubmatch(step, -1) {
+		if imperatives[strings.ToLower(m[1])] {
+			return true
+		}
+	}
+	return false
+}
+
+// numberedSteps splits "1. a\n2. b" into its steps; ok is false unless the
+// fix is exactly such a list, numbered from 1, with no empty step.
+func numberedSteps(fix string) (steps []string, ok bool) {
+	if strings.TrimSpace(fix) == "" {
+		return nil, false
+	}
+	for i, line := range strings.Split(fix, "\n") {
+		step, found := strings.CutPrefix(line, strconv.Itoa(i+1)+". ")
+		if !found || strings.TrimSpace(step) == "" {
+			return nil, false
+		}
+		steps = append(steps, step)
+	}
+	return steps, true
+}
+
+// actionSaid is how the fix tells the reader about each typed action;
+// ActionNone needs nothing.
+var actionSaid = map[ActionType]*regexp.Regexp{
+	ActionRerunFailedJobs: regexp.MustCompile(`(?i)\b(re-?run|retry)`),
+	ActionRerunWorkflow:   regexp.MustCompile(`(?i)\b(re-?run|retry)`),
+	ActionDeleteCache:     regexp.MustCompile(`(?i)\b(delete|clear)\b[^.\n]*\bcache`),
+	ActionCancelRun:       regexp.MustCompile(`(?i)\bcancel`),
+	ActionOpenFixPR:       regexp.MustCompile(`(?i)pull request|\bPR\b`),
+}
+
+// The checks above must be able to say no: a description is not a step, a
+// conditional alone is not an instruction, and a list must be numbered.
+func TestProperty09Checks(t *testing.T) {
+	for _, tc := range []struct {
+		step string
+		want bool
+	}{
+		{"Re-run the failed jobs.", true},
+		{"The package manager lost its connection to the registry; re-run the failed jobs.", true},
+		{"If it recurs, check the registry's status page.", true},
+		{"Then fix the hang: look at the goroutine dump.", true},
+		{"The committed lockfile does not match the manifest, and CI installs in frozen/locked mode.", false},
+		{"No known failure signature matched, so ccm will not remediate this automatically.", false},
+		{"A Go test ran past `go test -timeout`.", false},
+		{"abc", false},
+	} {
+		if got := isActionable(tc.step); got != tc.want {
+			t.Errorf("isActionable(%q) = %v, want %v", tc.step, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		fix  string
+		want int // steps; -1 for not a list
+	}{
+		{"1. Re-run the failed jobs.", 1},
+		{"1. Check x.\n2. Fix y.", 2},
+		{"Re-run the failed jobs.", -1},
+		{"1. Check x.\n3. Fix y.", -1},
+		{"1. Check x.\n2. ", -1},
+		{"", -1},
+	} {
+		steps, ok := numberedSteps(tc.fix)
+		if n := map[bool]int{true: len(steps), false: -1}[ok]; n != tc.want {
+			t.Errorf("numberedSteps(%q) = %d steps (ok %v), want %d", tc.fix, len(steps), ok, tc.want)
+		}
+	}
 }
 
 // TestProperty10_EffortAndConfidenceValidity: "For any analyzed failure, the

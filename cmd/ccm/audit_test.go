@@ -3,24 +3,44 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/state/statetest"
 )
 
-// auditDB is a Redis database of the test server that only this test
-// uses: ccm audit reads the real "ccm:" prefix.
-const auditDB = "13"
+// auditDB is a Redis database of the real test server that only this test
+// uses: ccm audit reads the real "ccm:" prefix, not a test prefix.
+const auditDB = 13
+
+// auditRedisURL is a Redis URL this test may fill under "ccm:": database
+// auditDB of the real test Redis, or a private embedded one when the tests
+// run without a real Redis (see statetest).
+func auditRedisURL(t *testing.T) string {
+	t.Helper()
+	if !statetest.Real() {
+		return "redis://" + miniredis.RunT(t).Addr() + "/0"
+	}
+	// Same server, scheme and credentials; another database.
+	u, err := url.Parse(statetest.RedisURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + strconv.Itoa(auditDB)
+	return u.String()
+}
 
 func TestAuditCommand(t *testing.T) {
 	offline(t)
-	url := strings.TrimSuffix(statetest.RedisURL(), "/0") + "/" + auditDB
-	opt, err := redis.ParseURL(url)
+	redisURL := auditRedisURL(t)
+	opt, err := redis.ParseURL(redisURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +67,7 @@ func TestAuditCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	t.Setenv("REDIS_URL", url)
+	t.Setenv("REDIS_URL", redisURL)
 
 	stdout, stderr, code := runCLI(t, nil, "audit")
 	if code != 0 {

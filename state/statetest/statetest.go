@@ -2,6 +2,27 @@
 // in-process miniredis, each on its own key prefix that is deleted when the
 // test ends. It is the one place for store fakes: other packages' tests use
 // it instead of faking the store.
+//
+// Which Redis the tests use is decided once per test binary, so that
+// `go test ./...` passes on a machine with Go and nothing else:
+//
+//   - CCM_TEST_REDIS_URL=redis://host:port/db: that real Redis. It is not
+//     probed: asking for a server that does not answer fails the tests.
+//   - CCM_TEST_REDIS=embedded: the embedded miniredis even if a Redis
+//     answers at 127.0.0.1:6379 (to try the fresh-machine case, or to keep
+//     the tests off a Redis that is there for something else).
+//   - otherwise: the Redis at 127.0.0.1:6379 if it answers a PING within
+//     probeTimeout, else the embedded miniredis.
+//
+// Open gives a store on whichever backend was chosen. Tests that cannot be
+// trusted on miniredis (CONFIG, eviction, real expiry, the conformance run
+// against the real server) call RequireRealRedis or OpenRedis, which skip
+// without a real Redis — or fail when CCM_REQUIRE_REDIS=1, which CI sets so
+// that nothing is skipped there silently.
+//
+// The choice is printed once on stderr (seen with -v or when a package
+// fails), e.g. "statetest: no Redis at 127.0.0.1:6379; using the embedded
+// miniredis (set CCM_TEST_REDIS_URL to use a real one)".
 package statetest
 
 import (
@@ -9,6 +30,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -21,15 +43,159 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// DefaultRedisURL is the test Redis unless CCM_TEST_REDIS_URL says otherwise.
+// DefaultRedisURL is the Redis probed when CCM_TEST_REDIS_URL is unset.
 const DefaultRedisURL = "redis://127.0.0.1:6379/0"
 
-// RedisURL is the Redis the tests use.
+// The environment variables that choose the backend (see the package doc).
+const (
+	EnvRedisURL     = "CCM_TEST_REDIS_URL"
+	EnvBackend      = "CCM_TEST_REDIS"    // "embedded" forces miniredis
+	EnvRequireRedis = "CCM_REQUIRE_REDIS" // "1": no real Redis fails instead of skipping
+)
+
+// probeTimeout bounds the PING at 127.0.0.1:6379: a local Redis answers in
+// well under a millisecond, and a machine without one refuses the
+// connection at once, so this only matters for a firewall that drops it.
+const probeTimeout = 300 * time.Millisecond
+
+// probeURL is the Redis probed when nothing is configured; a variable so
+// the package's own test can probe a port where nothing listens.
+var probeURL = DefaultRedisURL
+
+// RedisURL is the real Redis the tests use when there is one:
+// CCM_TEST_REDIS_URL, else DefaultRedisURL. Whether it is there at all is
+// Real's business.
 func RedisURL() string {
-	if u := os.Getenv("CCM_TEST_REDIS_URL"); u != "" {
+	if u := os.Getenv(EnvRedisURL); u != "" {
 		return u
 	}
-	return DefaultRedisURL
+	return probeURL
+}
+
+var (
+	chooseOnce sync.Once
+	useReal    bool
+	chooseMsg  string // why, for skip messages
+	chooseErr  error
+)
+
+// Real reports whether this test binary uses a real Redis (at RedisURL).
+// The first call decides and says which on stderr.
+func Real() bool {
+	chooseOnce.Do(func() {
+		useReal, chooseMsg, chooseErr = choose()
+		msg := chooseMsg
+		if chooseErr != nil {
+			msg = chooseErr.Error()
+		}
+		fmt.Fprintln(os.Stderr, "statetest: "+msg)
+	})
+	return useReal
+}
+
+// backend is Real for a test: a misspelt setting fails the test rather than
+// quietly running it on a backend nobody asked for.
+func backend(t testing.TB) bool {
+	t.Helper()
+	r := Real()
+	if chooseErr != nil {
+		t.Fatalf("statetest: %v", chooseErr)
+	}
+	return r
+}
+
+// choose applies the rules of the package doc.
+func choose() (isReal bool, msg string, err error) {
+	switch b := os.Getenv(EnvBackend); b {
+	case "embedded":
+		return false, fmt.Sprintf("%s=embedded; using the embedded miniredis", EnvBackend), nil
+	case "":
+	default:
+		return false, "", fmt.Errorf("%s=%q is not understood: want \"embedded\" or unset", EnvBackend, b)
+	}
+	if u := os.Getenv(EnvRedisURL); u != "" {
+		return true, fmt.Sprintf("using Redis at %s (%s)", redact(u), EnvRedisURL), nil
+	}
+	if ping(probeURL) {
+		return true, "using Redis at " + probeURL, nil
+	}
+	return false, fmt.Sprintf("no Redis at %s; using the embedded miniredis (set %s to use a real one)", hostOf(probeURL), EnvRedisURL), nil
+}
+
+func ping(url string) bool {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return false
+	}
+	// A refused TCP connection settles it at once; go-redis would retry
+	// the dial until the timeout.
+	c, err := net.DialTimeout("tcp", opt.Addr, probeTimeout)
+	if err != nil {
+		return false
+	}
+	_ = c.Close()
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = probeTimeout, probeTimeout, probeTimeout
+	opt.MaxRetries = -1
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	defer cancel()
+	return rdb.Ping(ctx).Err() == nil
+}
+
+func hostOf(url string) string {
+	if opt, err := redis.ParseURL(url); err == nil {
+		return opt.Addr
+	}
+	return url
+}
+
+// redact hides a password in a Redis URL before it is printed.
+func redact(u string) string {
+	opt, err := redis.ParseURL(u)
+	if err != nil || opt.Password == "" {
+		return u
+	}
+	return strings.Replace(u, opt.Password, "xxxxx", 1)
+}
+
+// RequireRealRedis skips the test unless the tests use a real Redis, and
+// fails it instead when CCM_REQUIRE_REDIS=1, so CI cannot pass by skipping.
+// It returns the URL of that Redis.
+func RequireRealRedis(t testing.TB) string {
+	t.Helper()
+	if backend(t) {
+		return RedisURL()
+	}
+	SkipUnlessRequired(t, fmt.Sprintf("this test needs a real Redis (%s); set %s=redis://host:port/db to run it", chooseMsg, EnvRedisURL))
+	return ""
+}
+
+// SkipUnlessRequired skips the test because the Redis at hand cannot run it
+// (why says so), unless CCM_REQUIRE_REDIS=1, where it fails the test.
+func SkipUnlessRequired(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv(EnvRequireRedis) == "1" {
+		t.Fatalf("statetest: %s=1 and %s", EnvRequireRedis, why)
+	}
+	t.Skip("statetest: " + why)
+}
+
+// Open returns a store on the backend this test binary uses: the real Redis
+// when there is one, else a fresh miniredis. Use it for every test whose
+// result does not depend on which one it is (Env.Mini tells them apart).
+func Open(t testing.TB, opt state.Options) *Env {
+	t.Helper()
+	if backend(t) {
+		return OpenRedis(t, opt)
+	}
+	return OpenMini(t, opt)
+}
+
+// New returns a store from Open.
+func New(t testing.TB) *state.Store {
+	t.Helper()
+	return Open(t, state.Options{}).Store
 }
 
 // Env is a store on a private prefix plus the handles a test may need.
@@ -42,7 +208,8 @@ type Env struct {
 	subs atomic.Int64
 }
 
-// NewRedis returns a store on the real test Redis with a fresh prefix.
+// NewRedis returns a store on the real test Redis with a fresh prefix; see
+// OpenRedis.
 func NewRedis(t testing.TB) *state.Store {
 	t.Helper()
 	return OpenRedis(t, state.Options{}).Store
@@ -54,10 +221,13 @@ func NewMini(t testing.TB) *state.Store {
 	return OpenMini(t, state.Options{}).Store
 }
 
-// OpenRedis connects to the real test Redis. opt.Prefix is replaced by a
-// random "ccmtest:<hex>:" prefix whose keys are deleted at cleanup.
+// OpenRedis connects to the real test Redis, for tests that must have it:
+// without one it skips the test, or fails it under CCM_REQUIRE_REDIS=1 (see
+// RequireRealRedis). opt.Prefix is replaced by a random "ccmtest:<hex>:"
+// prefix whose keys are deleted at cleanup.
 func OpenRedis(t testing.TB, opt state.Options) *Env {
 	t.Helper()
+	RequireRealRedis(t)
 	ropt, err := redis.ParseURL(RedisURL())
 	if err != nil {
 		t.Fatalf("statetest: parse %s: %v", RedisURL(), err)
@@ -65,7 +235,7 @@ func OpenRedis(t testing.TB, opt state.Options) *Env {
 	rdb := redis.NewClient(ropt)
 	if err := rdb.Ping(context.Background()).Err(); err != nil {
 		_ = rdb.Close()
-		t.Fatalf("statetest: redis at %s is not reachable (set CCM_TEST_REDIS_URL): %v", ropt.Addr, err)
+		t.Fatalf("statetest: Redis at %s does not answer (%s=%q): %v", ropt.Addr, EnvRedisURL, os.Getenv(EnvRedisURL), err)
 	}
 	e := newEnv(rdb, opt)
 	t.Cleanup(func() {
