@@ -25,7 +25,7 @@ const auditDB = 13
 // run without a real Redis (see statetest).
 func auditRedisURL(t *testing.T) string {
 	t.Helper()
-	if !statetest.Real() {
+	if !statetest.Real(t) {
 		return "redis://" + miniredis.RunT(t).Addr() + "/0"
 	}
 	// Same server, scheme and credentials; another database.

@@ -80,8 +80,10 @@ var (
 )
 
 // Real reports whether this test binary uses a real Redis (at RedisURL).
-// The first call decides and says which on stderr.
-func Real() bool {
+// The first call decides and says which on stderr. A misspelt setting fails
+// the test rather than quietly running it on a backend nobody asked for.
+func Real(t testing.TB) bool {
+	t.Helper()
 	chooseOnce.Do(func() {
 		useReal, chooseMsg, chooseErr = choose()
 		msg := chooseMsg
@@ -90,18 +92,10 @@ func Real() bool {
 		}
 		fmt.Fprintln(os.Stderr, "statetest: "+msg)
 	})
-	return useReal
-}
-
-// backend is Real for a test: a misspelt setting fails the test rather than
-// quietly running it on a backend nobody asked for.
-func backend(t testing.TB) bool {
-	t.Helper()
-	r := Real()
 	if chooseErr != nil {
 		t.Fatalf("statetest: %v", chooseErr)
 	}
-	return r
+	return useReal
 }
 
 // choose applies the rules of the package doc.
@@ -164,7 +158,7 @@ func redact(u string) string {
 // It returns the URL of that Redis.
 func RequireRealRedis(t testing.TB) string {
 	t.Helper()
-	if backend(t) {
+	if Real(t) {
 		return RedisURL()
 	}
 	SkipUnlessRequired(t, fmt.Sprintf("this test needs a real Redis (%s); set %s=redis://host:port/db to run it", chooseMsg, EnvRedisURL))
@@ -186,7 +180,7 @@ func SkipUnlessRequired(t testing.TB, why string) {
 // result does not depend on which one it is (Env.Mini tells them apart).
 func Open(t testing.TB, opt state.Options) *Env {
 	t.Helper()
-	if backend(t) {
+	if Real(t) {
 		return OpenRedis(t, opt)
 	}
 	return OpenMini(t, opt)
