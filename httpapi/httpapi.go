@@ -124,15 +124,12 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	// The config's spelling of the name, not GitHub's: failure IDs must
 	// not depend on which path (poll or webhook) saw the run first.
-	task, err := tasks.NewIngestTask(tasks.IngestPayload{Repo: repo.Repo, RunID: ev.Run.ID, Attempt: ev.Run.Attempt, Source: "webhook"})
-	if err == nil {
-		_, err = s.Queue.EnqueueContext(r.Context(), task, asynq.Retention(tasks.DedupRetention(cfg)))
-	}
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+	err = tasks.EnqueueIngest(r.Context(), s.Queue, cfg, tasks.IngestPayload{Repo: repo.Repo, RunID: ev.Run.ID, Attempt: ev.Run.Attempt, Source: "webhook"})
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) && !errors.Is(err, asynq.ErrDuplicateTask) {
 		s.count("rejected")
 		log.Error("enqueue webhook ingest", "err", err)
 		// 5xx makes GitHub show the delivery as failed, for redelivery.
-		http.Error(w, "enqueue: "+err.Error(), http.StatusServiceUnavailable)
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	s.count("enqueued")

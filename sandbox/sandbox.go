@@ -18,14 +18,11 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/ccm-ci/ccm/config"
-	"github.com/ccm-ci/ccm/integrations/github"
-	"github.com/ccm-ci/ccm/integrations/llm"
-	"github.com/ccm-ci/ccm/metrics"
+	"github.com/ccm-ci/ccm/service"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/sim/openaisim"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // Repo is the repository the sandbox's runs belong to.
@@ -94,64 +91,41 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	defer gh.Close()
 	runs := seed(gh, Repo, Select(opt.Logs))
 
-	// An embedded Redis is the point of a sandbox, not news: the store's
-	// warning about it is dropped, its errors still show.
-	store, rdb, closeStore, err := state.Open(ctx, "", state.Options{Logger: slog.New(atLeast{logger.Handler(), slog.LevelError})})
-	if err != nil {
-		return Result{}, fmt.Errorf("sandbox: %w", err)
-	}
-	defer func() { _ = closeStore() }()
-
-	client, err := github.New(github.Options{
-		Token: "sandbox", BaseURL: gh.URL, Logger: logger,
-		MaxAttempts: 3, InitialBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
-	})
-	if err != nil {
-		return Result{}, fmt.Errorf("sandbox: github: %w", err)
-	}
 	cfg := config.Default()
 	cfg.Repositories = []config.Repo{{Name: Repo}}
 	// Retries of a flaky local call should not make a demo wait a minute.
 	cfg.Retry.InitialBackoff, cfg.Retry.MaxBackoff = 50*time.Millisecond, time.Second
 
-	analyzer := llm.Chain{Logger: logger}
+	// The service is built exactly as `ccm serve` builds it; only the
+	// environment points at the simulators. The OpenAI fake takes no key,
+	// like Ollama or vLLM.
+	env := config.Env{GitHubToken: "sandbox", GitHubAPIURL: gh.URL}
 	var ai *openaisim.Server
 	if opt.LLM {
 		ai = openaisim.NewServer()
 		defer ai.Close()
 		ai.Default(modelAnswer)
-		a, err := llm.New(llm.Options{
-			APIKey: "sandbox", BaseURL: ai.URL, Timeout: cfg.LLM.Timeout, MaxAttempts: cfg.LLM.MaxAttempts,
-			PromptTokenBudget: cfg.LLM.PromptTokenBudget, Redact: triage.Redact, Logger: logger,
-		})
-		if err != nil {
-			return Result{}, fmt.Errorf("sandbox: llm: %w", err)
-		}
-		analyzer.LLM = a
+		env.OpenAIBaseURL = ai.URL
 	}
-
-	queue := asynq.NewClientFromRedisClient(rdb)
-	defer queue.Close()
-	inspector := asynq.NewInspectorFromRedisClient(rdb)
-	defer inspector.Close()
-	h := tasks.NewHandlers(tasks.Deps{
-		GitHub: client, Store: store, Queue: queue, Inspector: inspector, Analyzer: analyzer,
-		Config: func() *config.Config { return cfg }, Metrics: metrics.New(), Logger: logger,
+	svc, err := service.New(ctx, service.Options{
+		Env: env, Config: cfg, Roles: []service.Role{service.RoleWorker},
+		Concurrency: 4, ShutdownTimeout: 5 * time.Second, QueueCheckInterval: 20 * time.Millisecond,
+		Logger: logger,
+		// An embedded Redis is the point of a sandbox, not news: the
+		// store's warning about it is dropped, its errors still show.
+		StoreLogger: slog.New(atLeast{logger.Handler(), slog.LevelError}),
 	})
-	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency: 4, Queues: tasks.QueueWeights, RetryDelayFunc: h.RetryDelay,
-		ErrorHandler: asynq.ErrorHandlerFunc(h.HandleError), Logger: tasks.AsynqLogger{L: logger},
-		TaskCheckInterval: 20 * time.Millisecond, DelayedTaskCheckInterval: 100 * time.Millisecond,
-		ShutdownTimeout: 5 * time.Second,
-	})
-	if err := srv.Start(h.Mux()); err != nil {
-		return Result{}, fmt.Errorf("sandbox: worker: %w", err)
+	if err != nil {
+		return Result{}, fmt.Errorf("sandbox: %w", err)
 	}
-	// Stopped before the deferred closes above: handlers still need Redis.
-	defer func() {
-		srv.Shutdown()
-		h.Wait(5 * time.Second)
-	}()
+	if err := svc.Start(ctx); err != nil {
+		_ = svc.Shutdown()
+		return Result{}, fmt.Errorf("sandbox: %w", err)
+	}
+	// Stopped before the simulators (deferred earlier, so closed later):
+	// in-flight handlers may still call them.
+	defer func() { _ = svc.Shutdown() }()
+	h, store, inspector := svc.Handlers, svc.Store, svc.Inspector
 
 	if err := poll(ctx, h); err != nil {
 		return Result{}, err

@@ -105,7 +105,10 @@ func Open(ctx context.Context, url string, opt Options) (*Store, redis.Universal
 	s := New(rdb, opt)
 	if err := s.Ping(ctx); err != nil {
 		_ = rdb.Close()
-		return nil, nil, nil, fmt.Errorf("connect to redis at %s: %w", ropt.Addr, err)
+		// Say what to do: fix REDIS_URL, or drop it and run on the
+		// embedded Redis (a trial, a demo) where nothing survives.
+		return nil, nil, nil, fmt.Errorf("connect to redis at %s (REDIS_URL): %w; "+
+			"check that Redis runs there, or unset REDIS_URL to use an embedded in-memory Redis (nothing survives a restart)", ropt.Addr, err)
 	}
 	if err := s.CheckEvictionPolicy(ctx); err != nil {
 		_ = rdb.Close()

@@ -145,9 +145,19 @@ func (h *Handlers) pollError(ctx context.Context, repo string, err error) error 
 	return nil
 }
 
-// enqueueIngest enqueues once per failure ID; a conflict means another
-// poll or a webhook got there first, which is success.
+// enqueueIngest enqueues once per failure ID, through EnqueueIngest like
+// the webhook. A conflict usually means another poll or a webhook got
+// there first, which is success; enqueueOnce then checks whether the task
+// holding the ID was archived and repairs it (one more Redis round trip,
+// on conflicts only).
 func (h *Handlers) enqueueIngest(ctx context.Context, p IngestPayload) error {
+	err := EnqueueIngest(ctx, h.d.Queue, h.d.Config(), p)
+	if err == nil || errors.Is(err, asynq.ErrDuplicateTask) {
+		return nil
+	}
+	if !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return err
+	}
 	task, err := NewIngestTask(p)
 	if err != nil {
 		return err

@@ -1,28 +1,35 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net/url"
-	"os"
 	"regexp"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/integrations/github"
-	"github.com/ccm-ci/ccm/integrations/llm"
+	"github.com/ccm-ci/ccm/service"
 	"github.com/ccm-ci/ccm/tasks"
 	"github.com/ccm-ci/ccm/triage"
 )
+
+const analyzeHelp = `Usage: ccm analyze [flags] FILE|-
+       ccm analyze [flags] --run https://github.com/OWNER/REPO/actions/runs/ID
+
+Explains one failed CI job: the line that says why it failed, the category,
+the risk of fixing it unattended, a proposed fix and what ccm would do.
+Reads a log file (- for stdin) offline, or a run's failed jobs from GitHub
+(--run, needs GITHUB_TOKEN). Uses the model when OPENAI_API_KEY or
+OPENAI_BASE_URL is set, the rule-based analyzer otherwise.
+
+Example:
+  ccm analyze --json testdata/logs/npm-econnreset.log
+
+Flags:
+`
 
 // repoName is GitHub's OWNER/NAME.
 var repoName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9_.-]+$`)
@@ -57,8 +64,9 @@ func analyze(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	var f analyzeFlags
 	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), analyzeHelp); fs.PrintDefaults() }
 	fs.BoolVar(&f.json, "json", false, "print one JSON object (a stable contract) instead of text")
-	fs.BoolVar(&f.rulesOnly, "rules-only", false, "use the offline rule-based analyzer even when OPENAI_API_KEY is set")
+	fs.BoolVar(&f.rulesOnly, "rules-only", false, "use the offline rule-based analyzer even when a model is configured")
 	fs.StringVar(&f.repo, "repo", "", "OWNER/NAME the log comes from (context for the analysis)")
 	fs.StringVar(&f.configPath, "config", "", "YAML config file (or CCM_CONFIG): LLM budget, timeouts, log bounds")
 	fs.StringVar(&f.run, "run", "", "analyze a GitHub Actions run: https://github.com/OWNER/REPO/actions/runs/ID (needs GITHUB_TOKEN)")
@@ -85,33 +93,35 @@ func analyze(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	var rep Report
-	var req llm.Request
+	opt := service.ExplainOptions{Env: env, Config: cfg, Logger: logger, RulesOnly: f.rulesOnly}
+	var ex service.Explained
 	switch {
 	case f.run != "" && len(positional) > 0:
 		return usageErr("analyze: give either --run URL or a FILE, not both")
 	case f.run != "":
-		rep, req, err = readRun(ctx, f.run, env, cfg, logger)
+		ref, err := github.ParseRunURL(f.run)
+		if err != nil {
+			return usageErr("analyze --run: %v", err)
+		}
+		if ex, err = service.ExplainRun(ctx, ref, opt); err != nil {
+			return withExitCode(fmt.Errorf("analyze --run: %w", err))
+		}
 	case len(positional) == 1:
-		rep, req, err = readLogFile(positional[0], stdin, cfg, f.repo)
+		excerpt, err := triage.ReadLogFile(positional[0], stdin, tasks.LogOptions(cfg))
+		var ie *triage.InputError
+		if errors.As(err, &ie) {
+			return usageErr("analyze: %v", err)
+		}
+		if err != nil {
+			return fmt.Errorf("analyze: %w", err)
+		}
+		if ex, err = service.ExplainLog(ctx, excerpt, f.repo, opt); err != nil {
+			return withExitCode(fmt.Errorf("analyze: %w", err))
+		}
 	default:
 		return usageErr("analyze: want one FILE (or - for stdin) or --run URL")
 	}
-	if err != nil {
-		return err
-	}
-	analyzer, err := newAnalyzer(env, cfg, logger, f.rulesOnly, nil)
-	if err != nil {
-		return err
-	}
-	out := analyzer.Analyze(ctx, req)
-	rep.Analysis, rep.FallbackReason = out.Analysis, out.FallbackReason
-	if out.Analysis.Source == triage.SourceLLM {
-		rep.RiskFloor, rep.FloorRaised = out.RiskFloor, out.FloorRaised
-	}
-	if f.rulesOnly {
-		rep.FallbackReason = "--rules-only"
-	}
+	rep := newReport(ex)
 	if f.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -119,6 +129,20 @@ func analyze(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	printReport(stdout, rep)
 	return nil
+}
+
+// newReport is the printed contract of one explained failure.
+func newReport(ex service.Explained) Report {
+	rec, out := ex.Record, ex.Outcome
+	rep := Report{
+		FailureReason: rec.FailureReason, Fingerprint: rec.Fingerprint, FailingStep: ex.Request.FailingStep,
+		FailureID: rec.ID, RunURL: rec.RunURL, LogUnavailable: rec.LogUnavailable,
+		Analysis: out.Analysis, FallbackReason: out.FallbackReason,
+	}
+	if out.Analysis.Source == triage.SourceLLM {
+		rep.RiskFloor, rep.FloorRaised = out.RiskFloor, out.FloorRaised
+	}
+	return rep
 }
 
 // parseInterspersed lets flags follow the file (`ccm analyze job.log
@@ -136,160 +160,4 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-}
-
-// readLogFile excerpts a log file (or stdin) in one streaming pass.
-func readLogFile(path string, stdin io.Reader, cfg *config.Config, repo string) (Report, llm.Request, error) {
-	var r io.Reader = stdin
-	if path != "-" {
-		file, err := os.Open(path)
-		if err != nil {
-			return Report{}, llm.Request{}, usageErr("analyze: %v", err)
-		}
-		defer file.Close()
-		r = file
-	}
-	br := bufio.NewReaderSize(r, 64<<10)
-	head, err := br.Peek(8 << 10)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return Report{}, llm.Request{}, fmt.Errorf("analyze %s: read: %w", path, err)
-	}
-	if len(bytes.TrimSpace(head)) == 0 {
-		return Report{}, llm.Request{}, usageErr("analyze %s: the log is empty", path)
-	}
-	if looksBinary(head) {
-		return Report{}, llm.Request{}, usageErr("analyze %s: this is not a text log (binary data in the first %d bytes)", path, len(head))
-	}
-	ex, err := triage.Extract(br, tasks.LogOptions(cfg))
-	if err != nil {
-		return Report{}, llm.Request{}, fmt.Errorf("analyze %s: %w", path, err)
-	}
-	if strings.TrimSpace(ex.Section+ex.Tail+ex.Reason) == "" {
-		// Colour codes, timestamps and markers only: nothing to explain.
-		return Report{}, llm.Request{}, usageErr("analyze %s: the log is empty (no text once timestamps and colour codes are removed)", path)
-	}
-	rep := Report{
-		FailureReason: ex.Reason, FailingStep: ex.FailingStep,
-		Fingerprint: triage.Fingerprint(ex.Reason, ex.ErrorLines),
-	}
-	req := llm.Request{Repo: repo, FailingStep: ex.FailingStep, Reason: ex.Reason, Excerpt: ex.Text()}
-	return rep, req, nil
-}
-
-// looksBinary is true for data no CI prints: NUL bytes or mostly control
-// characters (an image, an archive, a core dump).
-func looksBinary(b []byte) bool {
-	if bytes.IndexByte(b, 0) >= 0 {
-		return true
-	}
-	ctrl := 0
-	for _, c := range b {
-		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != 0x1b {
-			ctrl++
-		}
-	}
-	return ctrl*10 > len(b)
-}
-
-// readRun fetches a run's failed jobs' logs from GitHub, like the ingest
-// task does.
-func readRun(ctx context.Context, rawURL string, env config.Env, cfg *config.Config, logger *slog.Logger) (Report, llm.Request, error) {
-	repo, runID, attempt, err := parseRunURL(rawURL)
-	if err != nil {
-		return Report{}, llm.Request{}, usageErr("analyze --run: %v", err)
-	}
-	if env.GitHubToken == "" {
-		return Report{}, llm.Request{}, usageErr("analyze --run: GITHUB_TOKEN is not set")
-	}
-	gh, err := github.New(github.Options{
-		Token: env.GitHubToken, BaseURL: env.GitHubAPIURL, Logger: logger,
-		MaxAttempts: cfg.Retry.MaxAttempts, InitialBackoff: cfg.Retry.InitialBackoff, MaxBackoff: cfg.Retry.MaxBackoff,
-	})
-	if err != nil {
-		return Report{}, llm.Request{}, usageErr("analyze --run: %v", err)
-	}
-	run, err := latestFailedAttempt(ctx, gh, repo, runID, attempt)
-	if err != nil {
-		return Report{}, llm.Request{}, err
-	}
-	jobs, err := gh.ListJobs(ctx, repo, runID, max(run.Attempt, 1))
-	if err != nil {
-		return Report{}, llm.Request{}, fmt.Errorf("analyze --run: %w", err)
-	}
-	rec, logErr := tasks.ReadFailure(ctx, gh, run, jobs, tasks.FailureInput{
-		Repo: repo, Now: time.Now().UTC(), Options: tasks.LogOptions(cfg), Logger: logger,
-		MaxDownloadBytes: int64(cfg.Log.MaxDownloadBytes),
-	})
-	if logErr != nil {
-		logger.Warn("logs unavailable", "failure_id", rec.ID, "err", logErr)
-	}
-	rep := Report{
-		FailureReason: rec.FailureReason, Fingerprint: rec.Fingerprint, FailureID: rec.ID,
-		RunURL: rec.RunURL, LogUnavailable: rec.LogUnavailable,
-	}
-	req := tasks.RequestFor(rec)
-	rep.FailingStep = req.FailingStep
-	return rep, req, nil
-}
-
-// latestFailedAttempt is the attempt the URL names, or, when it names
-// none, the latest attempt that failed: a run re-run until it passed is
-// still worth explaining, and its passing attempt has nothing to explain.
-func latestFailedAttempt(ctx context.Context, gh *github.Client, repo string, runID int64, attempt int) (github.Run, error) {
-	run, err := gh.GetRun(ctx, repo, runID, attempt)
-	if err != nil {
-		return github.Run{}, fmt.Errorf("analyze --run: %w", err)
-	}
-	for a := run.Attempt - 1; attempt == 0 && !run.Failed() && a >= 1; a-- {
-		if run, err = gh.GetRun(ctx, repo, runID, a); err != nil {
-			return github.Run{}, fmt.Errorf("analyze --run: %w", err)
-		}
-	}
-	if !run.Failed() {
-		return github.Run{}, &exitError{code: 1, err: fmt.Errorf("analyze --run: run %d attempt %d did not fail (status %s, conclusion %s): nothing to explain",
-			runID, run.Attempt, run.Status, run.Conclusion)}
-	}
-	return run, nil
-}
-
-// parseRunURL reads OWNER/REPO and the run ID (and attempt) from a run's web
-// URL, on github.com or a GitHub Enterprise Server host.
-func parseRunURL(raw string) (repo string, runID int64, attempt int, err error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "", 0, 0, fmt.Errorf("%q is not a URL", raw)
-	}
-	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
-	if len(parts) < 5 || parts[2] != "actions" || parts[3] != "runs" {
-		return "", 0, 0, fmt.Errorf("%q: want https://HOST/OWNER/REPO/actions/runs/ID", raw)
-	}
-	runID, err = strconv.ParseInt(parts[4], 10, 64)
-	if err != nil || runID <= 0 {
-		return "", 0, 0, fmt.Errorf("%q: run ID %q is not a number", raw, parts[4])
-	}
-	if len(parts) >= 7 && parts[5] == "attempts" {
-		if attempt, err = strconv.Atoi(parts[6]); err != nil || attempt < 1 {
-			return "", 0, 0, fmt.Errorf("%q: attempt %q is not a number", raw, parts[6])
-		}
-	}
-	return parts[0] + "/" + parts[1], runID, attempt, nil
-}
-
-// newAnalyzer is the LLM with the rules as fallback, or the rules alone
-// when there is no key or the caller asked for them.
-func newAnalyzer(env config.Env, cfg *config.Config, logger *slog.Logger, rulesOnly bool, breaker *llm.Breaker) (tasks.Analyzer, error) {
-	chain := llm.Chain{Logger: logger, Breaker: breaker}
-	if rulesOnly || env.OpenAIAPIKey == "" {
-		return chain, nil
-	}
-	a, err := llm.New(llm.Options{
-		APIKey: env.OpenAIAPIKey, BaseURL: env.OpenAIBaseURL, Model: env.OpenAIModel,
-		Timeout: cfg.LLM.Timeout, MaxAttempts: cfg.LLM.MaxAttempts, PromptTokenBudget: cfg.LLM.PromptTokenBudget,
-		Redact: triage.Redact, Logger: logger,
-	})
-	if err != nil {
-		return nil, &exitError{code: 2, err: fmt.Errorf("llm: %w", err)}
-	}
-	chain.LLM = a
-	return chain, nil
 }

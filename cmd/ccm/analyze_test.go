@@ -125,6 +125,7 @@ func TestAnalyzeBadInput(t *testing.T) {
 		{name: "empty file", args: []string{"analyze", write("empty.log", nil)}, wantCode: 2, wantErr: "empty"},
 		{name: "blank file", args: []string{"analyze", write("blank.log", []byte("\n\n  \n"))}, wantCode: 2, wantErr: "empty"},
 		{name: "binary file", args: []string{"analyze", write("bin.log", []byte{0x7f, 'E', 'L', 'F', 0, 0, 1, 2, 3})}, wantCode: 2, wantErr: "not a text log"},
+		{name: "directory", args: []string{"analyze", dir}, wantCode: 2, wantErr: "is a directory"},
 		{name: "missing file", args: []string{"analyze", filepath.Join(dir, "nope.log")}, wantCode: 2, wantErr: "no such file"},
 		{name: "no file", args: []string{"analyze"}, wantCode: 2, wantErr: "want one FILE"},
 		{name: "two inputs", args: []string{"analyze", "--run", "https://github.com/a/b/actions/runs/1", "x.log"}, wantCode: 2, wantErr: "not both"},
@@ -146,34 +147,6 @@ func TestAnalyzeBadInput(t *testing.T) {
 			}
 			if tt.wantErr != "" && !strings.Contains(stderr, tt.wantErr) {
 				t.Errorf("stderr %q does not mention %q", stderr, tt.wantErr)
-			}
-		})
-	}
-}
-
-func TestParseRunURL(t *testing.T) {
-	tests := []struct {
-		url     string
-		repo    string
-		run     int64
-		attempt int
-		wantErr bool
-	}{
-		{url: "https://github.com/acme/web/actions/runs/123", repo: "acme/web", run: 123},
-		{url: "https://github.com/acme/web/actions/runs/123/attempts/2", repo: "acme/web", run: 123, attempt: 2},
-		{url: "https://ghe.example.com/acme/web/actions/runs/9/job/5", repo: "acme/web", run: 9},
-		{url: "https://github.com/acme/web/actions/runs/abc", wantErr: true},
-		{url: "https://github.com/acme/web", wantErr: true},
-		{url: "not a url", wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.url, func(t *testing.T) {
-			repo, run, attempt, err := parseRunURL(tt.url)
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
-			}
-			if repo != tt.repo || run != tt.run || attempt != tt.attempt {
-				t.Errorf("got %s %d %d, want %s %d %d", repo, run, attempt, tt.repo, tt.run, tt.attempt)
 			}
 		})
 	}
@@ -302,5 +275,62 @@ func TestAnalyzeRunPicksTheLatestFailedAttempt(t *testing.T) {
 	_, stderr, code = runCLI(t, nil, "analyze", "--run", fmt.Sprintf("https://github.com/acme/web/actions/runs/%d", passed.ID))
 	if code != 1 || !strings.Contains(stderr, "did not fail") {
 		t.Errorf("run that passed: exit %d, %q", code, stderr)
+	}
+}
+
+// OPENAI_BASE_URL alone (Ollama, vLLM, LocalAI take no key) uses the
+// model instead of falling back to the rules.
+func TestAnalyzeKeylessServer(t *testing.T) {
+	offline(t)
+	ai := openaisim.New(t)
+	ai.Default(func(openai.ChatCompletionRequest) openaisim.Reply {
+		return openaisim.Reply{Content: `{"category":"infrastructure","risk_score":2,"confidence":88,"effort":"low",
+"proposed_fix":"Re-run the failed jobs.","actions":[{"type":"rerun_failed_jobs","key":"","title":"","body":"","files":[]}],
+"affected_components":["npm registry"],"involves_application_code":false,
+"evidence":["npm error code ECONNRESET"],"reasoning":"The registry reset the connection."}`}
+	})
+	t.Setenv("OPENAI_BASE_URL", ai.URL)
+	t.Setenv("OPENAI_MODEL", "llama3")
+	stdout, stderr, code := runCLI(t, nil, "analyze", "--json", "--log-level", "info", "../../testdata/logs/npm-econnreset.log")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Analysis.Source != triage.SourceLLM || rep.Analysis.Model != "llama3" || rep.FallbackReason != "" {
+		t.Errorf("analysis = %+v, fallback %q: want the keyless model's", rep.Analysis, rep.FallbackReason)
+	}
+	if want := "analysis: model llama3 at " + ai.URL + " (no API key)"; !strings.Contains(stderr, want) {
+		t.Errorf("log lacks %q:\n%s", want, stderr)
+	}
+}
+
+// A 404 for a run of a repository that exists blames the run, not the
+// repository.
+func TestAnalyzeRunNotFound(t *testing.T) {
+	offline(t)
+	gh := githubsim.New(t)
+	run := gh.AddRun("acme/web", githubsim.Run{Conclusion: "failure"})
+	t.Setenv("GITHUB_TOKEN", "ghp_test")
+	t.Setenv("GITHUB_API_URL", gh.URL)
+	tests := []struct {
+		name, url, want string
+	}{
+		{name: "run", url: fmt.Sprintf("https://github.com/acme/web/actions/runs/%d", run.ID+7), want: fmt.Sprintf("run %d not found in acme/web", run.ID+7)},
+		{name: "attempt", url: fmt.Sprintf("https://github.com/acme/web/actions/runs/%d/attempts/4", run.ID), want: "has no attempt 4"},
+		{name: "repository", url: "https://github.com/acme/gone/actions/runs/1", want: "repository missing or token lacks access"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stderr, code := runCLI(t, nil, "analyze", "--run", tt.url)
+			if code != 1 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q: want 1 and %q", code, stderr, tt.want)
+			}
+			if tt.name != "repository" && strings.Contains(stderr, "repository missing") {
+				t.Errorf("stderr %q blames the repository", stderr)
+			}
+		})
 	}
 }

@@ -9,11 +9,25 @@ import (
 	ccmsandbox "github.com/ccm-ci/ccm/sandbox"
 )
 
+const sandboxHelp = `Usage: ccm sandbox [flags]
+
+Runs ccm's whole pipeline (poll, ingest, analysis, audit) locally on real
+failed-run logs from public projects, with an embedded Redis and a GitHub
+simulator (and an OpenAI simulator with --llm): no accounts, nothing leaves
+the machine. Prints what ccm saw and what it would do.
+
+Example:
+  ccm sandbox --llm --logs 20
+
+Flags:
+`
+
 // sandbox runs the whole pipeline locally on real failure logs: no
 // accounts, nothing leaves the machine.
 func sandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), sandboxHelp); fs.PrintDefaults() }
 	logs := fs.Int("logs", ccmsandbox.DefaultLogs, "how many real failure logs to replay (capped at how many ccm ships)")
 	useLLM := fs.Bool("llm", false, "analyse through the LLM path against a local OpenAI fake (it answers with the rules' verdict)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")

@@ -145,23 +145,49 @@ func (w *syncWriter) String() string {
 	return w.buf.String()
 }
 
-// With no config file ccm runs on the defaults (and says there is nothing
-// to poll) instead of failing on an empty path.
-func TestServeWithoutConfigFileRunsOnDefaults(t *testing.T) {
+// writeConfig writes a config file watching acme/web.
+func writeConfig(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "ccm.yaml")
+	if err := os.WriteFile(p, []byte("repositories:\n  - name: acme/web\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A file with no repositories runs and waits for an edit (the file is
+// watched); no file at all could never learn one, so it is a usage error.
+func TestServeConfigFile(t *testing.T) {
 	offline(t)
 	gh := githubsim.New(t)
 	t.Setenv("GITHUB_TOKEN", "ghp_test")
 	t.Setenv("GITHUB_API_URL", gh.URL)
+
+	// An unreachable Redis makes serve fail fast should it get past the
+	// check, instead of running for good.
+	t.Setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+	_, stderr, code := runCLI(t, nil, "serve", "--http-addr", freeAddr(t))
+	t.Setenv("REDIS_URL", "")
+	if code != 2 || !strings.Contains(stderr, "nothing to watch") || !strings.Contains(stderr, "--config or CCM_CONFIG") {
+		t.Errorf("no config file: exit %d, stderr %q; want 2 naming --config and CCM_CONFIG", code, stderr)
+	}
+
+	empty := filepath.Join(t.TempDir(), "ccm.yaml")
+	if err := os.WriteFile(empty, []byte("poll_interval: 1m\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stderr syncWriter
+	var logs syncWriter
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--http-addr", addr}, nil, io.Discard, &stderr) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", empty, "--http-addr", addr}, nil, io.Discard, &logs)
+	}()
 	waitFor(t, "/readyz", func() bool {
 		select {
 		case err := <-done:
-			t.Fatalf("serve stopped: %v\n%s", err, stderr.String())
+			t.Fatalf("serve stopped: %v\n%s", err, logs.String())
 		default:
 		}
 		code, _ := httpGet("http://" + addr + "/readyz")
@@ -171,8 +197,8 @@ func TestServeWithoutConfigFileRunsOnDefaults(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(stderr.String(), "nothing to poll") {
-		t.Errorf("logs do not say there is nothing to poll:\n%s", stderr.String())
+	if !strings.Contains(logs.String(), "nothing to poll until the file lists some") {
+		t.Errorf("logs do not say there is nothing to poll yet:\n%s", logs.String())
 	}
 }
 
@@ -182,13 +208,14 @@ func TestServeRejectedTokenExits2(t *testing.T) {
 	gh.RequireToken("ghp_right")
 	t.Setenv("GITHUB_TOKEN", "ghp_wrong")
 	t.Setenv("GITHUB_API_URL", gh.URL)
-	_, stderr, code := runCLI(t, nil, "serve", "--http-addr", freeAddr(t))
+	_, stderr, code := runCLI(t, nil, "serve", "--config", writeConfig(t), "--http-addr", freeAddr(t))
 	if code != 2 || !strings.Contains(stderr, "GITHUB_TOKEN was rejected") {
 		t.Fatalf("exit %d, stderr %q; want 2 and a clear message", code, stderr)
 	}
 }
 
-func TestServePortInUse(t *testing.T) {
+// Errors at start say what to change.
+func TestServeStartErrors(t *testing.T) {
 	offline(t)
 	gh := githubsim.New(t)
 	t.Setenv("GITHUB_TOKEN", "ghp_test")
@@ -198,8 +225,80 @@ func TestServePortInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	_, stderr, code := runCLI(t, nil, "serve", "--http-addr", l.Addr().String())
-	if code != 1 || !strings.Contains(stderr, "address already in use") || strings.Contains(stderr, "ccm is running") {
-		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	tests := []struct {
+		name     string
+		redisURL string
+		addr     string
+		want     []string
+	}{
+		{name: "port in use", addr: l.Addr().String(), want: []string{"address already in use", "--http-addr", "CCM_HTTP_ADDR"}},
+		{name: "redis unreachable", redisURL: "redis://127.0.0.1:1/0", addr: freeAddr(t), want: []string{"REDIS_URL", "unset REDIS_URL"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("REDIS_URL", tt.redisURL)
+			_, stderr, code := runCLI(t, nil, "serve", "--config", writeConfig(t), "--http-addr", tt.addr)
+			if code != 1 || strings.Contains(stderr, "ccm is running") {
+				t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr does not say %q:\n%s", w, stderr)
+				}
+			}
+		})
+	}
+}
+
+func TestServeBadFlags(t *testing.T) {
+	offline(t)
+	t.Setenv("GITHUB_TOKEN", "ghp_test")
+	// Should a flag get through, serve fails on Redis instead of running.
+	t.Setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "negative shutdown timeout", args: []string{"--shutdown-timeout", "-1s"}, want: "--shutdown-timeout -1s"},
+		{name: "zero shutdown timeout", args: []string{"--shutdown-timeout", "0s"}, want: "--shutdown-timeout 0s"},
+		{name: "negative concurrency", args: []string{"--concurrency", "-5"}, want: "--concurrency -5"},
+		{name: "zero concurrency", args: []string{"--concurrency", "0"}, want: "--concurrency 0"},
+		{name: "unknown role", args: []string{"--roles", "worker,slack"}, want: `unknown role "slack"`},
+		{name: "extra argument", args: []string{"now"}, want: `unexpected argument "now"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stderr, code := runCLI(t, nil, append([]string{"serve", "--config", writeConfig(t)}, tt.args...)...)
+			if code != 2 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q: want 2 and %q", code, stderr, tt.want)
+			}
+		})
+	}
+}
+
+// Each subcommand's --help says what it does, with an example, and exits 0.
+func TestSubcommandHelp(t *testing.T) {
+	offline(t)
+	tests := []struct {
+		cmd  string
+		want []string
+	}{
+		{cmd: "serve", want: []string{"Runs ccm as a service", "Example:\n  GITHUB_TOKEN=ghp_... ccm serve --config ccm.yaml", "-shutdown-timeout"}},
+		{cmd: "analyze", want: []string{"Explains one failed CI job", "Example:\n  ccm analyze --json testdata/logs/npm-econnreset.log", "-rules-only"}},
+		{cmd: "sandbox", want: []string{"Runs ccm's whole pipeline", "Example:\n  ccm sandbox --llm", "-logs"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cmd, func(t *testing.T) {
+			_, stderr, code := runCLI(t, nil, tt.cmd, "--help")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("help lacks %q:\n%s", w, stderr)
+				}
+			}
+		})
 	}
 }

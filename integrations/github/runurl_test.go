@@ -1,0 +1,53 @@
+package github
+
+import (
+	"context"
+	"testing"
+
+	"github.com/ccm-ci/ccm/sim/githubsim"
+)
+
+func TestParseRunURL(t *testing.T) {
+	tests := []struct {
+		url     string
+		want    RunRef
+		wantErr bool
+	}{
+		{url: "https://github.com/acme/web/actions/runs/123", want: RunRef{Repo: "acme/web", RunID: 123}},
+		{url: "https://github.com/acme/web/actions/runs/123/attempts/2", want: RunRef{Repo: "acme/web", RunID: 123, Attempt: 2}},
+		{url: "https://ghe.example.com/acme/web/actions/runs/9/job/5", want: RunRef{Repo: "acme/web", RunID: 9}},
+		{url: "https://github.com/acme/web/actions/runs/abc", wantErr: true},
+		{url: "https://github.com/acme/web/actions/runs/1/attempts/0", wantErr: true},
+		{url: "https://github.com/acme/web", wantErr: true},
+		{url: "not a url", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			got, err := ParseRunURL(tt.url)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRepoVisible(t *testing.T) {
+	c, s, _ := newTestClient(t, nil)
+	s.AddRun("acme/web", githubsim.Run{Conclusion: "failure"})
+	tests := []struct {
+		repo string
+		want bool
+	}{
+		{repo: "acme/web", want: true},
+		{repo: "acme/gone", want: false},
+	}
+	for _, tt := range tests {
+		got, err := c.RepoVisible(context.Background(), tt.repo)
+		if err != nil || got != tt.want {
+			t.Errorf("RepoVisible(%s) = %v, %v; want %v", tt.repo, got, err, tt.want)
+		}
+	}
+}
