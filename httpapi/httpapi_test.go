@@ -9,6 +9,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
 
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/httpapi"
@@ -172,5 +175,49 @@ func TestHealthReadyMetrics(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+// failingQueue is a queue whose Redis is down.
+type failingQueue struct{}
+
+func (failingQueue) EnqueueContext(context.Context, *asynq.Task, ...asynq.Option) (*asynq.TaskInfo, error) {
+	return nil, errors.New("dial tcp: connection refused")
+}
+
+// The webhook enqueues through tasks.EnqueueIngest, like the poll: the
+// configured dedup window keeps the task ID, and a queue failure is a 503
+// (GitHub marks the delivery failed, for redelivery) naming the failure.
+func TestWebhookEnqueuesLikeThePoll(t *testing.T) {
+	cfg := config.Default()
+	cfg.Repositories = []config.Repo{{Name: "acme/web"}}
+	cfg.DedupWindow = 96 * time.Hour
+	q := taskstest.New(t)
+	body := githubsim.WorkflowRunEventBody("acme/web", githubsim.Run{ID: 42, Conclusion: "failure"}, "completed")
+	for _, tt := range []struct {
+		name       string
+		queue      tasks.Enqueuer
+		wantStatus int
+		wantBody   string
+	}{
+		{name: "enqueued", queue: q.Client, wantStatus: http.StatusAccepted, wantBody: "enqueued"},
+		{name: "queue down", queue: failingQueue{}, wantStatus: http.StatusServiceUnavailable, wantBody: "enqueue ingest acme/web#42.1: dial tcp"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &httpapi.Server{Queue: tt.queue, WebhookSecret: secret, Config: func() *config.Config { return cfg }}
+			srv := httptest.NewServer(s.Handler())
+			defer srv.Close()
+			status, msg := post(t, srv.URL, "workflow_run", body, githubsim.SignWebhook(secret, body))
+			if status != tt.wantStatus || !strings.Contains(msg, tt.wantBody) {
+				t.Fatalf("status %d %q, want %d %q", status, msg, tt.wantStatus, tt.wantBody)
+			}
+		})
+	}
+	info, err := q.Inspector.GetTaskInfo(tasks.QueueDefault, "ingest:acme/web#42.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Retention != tasks.DedupRetention(cfg) {
+		t.Errorf("retention %s, want the dedup window %s", info.Retention, tasks.DedupRetention(cfg))
 	}
 }
