@@ -52,12 +52,9 @@ func ExplainRun(ctx context.Context, ref github.RunRef, opt ExplainOptions) (Exp
 	}
 	logger := opt.logger()
 	cfg := opt.Config
-	gh, err := github.New(github.Options{
-		Token: opt.Env.GitHubToken, BaseURL: opt.Env.GitHubAPIURL, Logger: logger,
-		MaxAttempts: cfg.Retry.MaxAttempts, InitialBackoff: cfg.Retry.InitialBackoff, MaxBackoff: cfg.Retry.MaxBackoff,
-	})
+	gh, err := newGitHub(opt.Env, cfg, logger, nil)
 	if err != nil {
-		return Explained{}, &SetupError{Err: fmt.Errorf("github: %w", err)}
+		return Explained{}, err
 	}
 	run, err := latestFailedAttempt(ctx, gh, ref)
 	if err != nil {

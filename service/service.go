@@ -164,7 +164,7 @@ func New(ctx context.Context, opt Options) (_ *Service, err error) {
 	}
 	defer func() {
 		if err != nil {
-			s.close()
+			_ = s.close() // what failed to close is logged
 		}
 	}()
 	setRedisLogger(s.log)
@@ -186,13 +186,8 @@ func New(ctx context.Context, opt Options) (_ *Service, err error) {
 	s.rdb = rdb
 
 	cfg := opt.Config
-	s.GitHub, err = github.New(github.Options{
-		Token: opt.Env.GitHubToken, BaseURL: opt.Env.GitHubAPIURL, Logger: s.log,
-		MaxAttempts: cfg.Retry.MaxAttempts, InitialBackoff: cfg.Retry.InitialBackoff, MaxBackoff: cfg.Retry.MaxBackoff,
-		Observe: observeGitHub(s.Metrics),
-	})
-	if err != nil {
-		return nil, &SetupError{Err: fmt.Errorf("github: %w", err)}
+	if s.GitHub, err = newGitHub(opt.Env, cfg, s.log, observeGitHub(s.Metrics)); err != nil {
+		return nil, err
 	}
 	if err := s.checkToken(ctx); err != nil {
 		return nil, err
@@ -314,6 +309,20 @@ func (s *Service) checkToken(ctx context.Context) error {
 		s.log.Info("GitHub token accepted", "rate_limit_remaining", remaining, "rate_limit_reset", reset)
 	}
 	return nil
+}
+
+// newGitHub is the GitHub client of the service and of `ccm analyze --run`:
+// the token and endpoint from the environment, retries from the config.
+func newGitHub(env config.Env, cfg *config.Config, logger *slog.Logger, observe func(github.Observation)) (*github.Client, error) {
+	c, err := github.New(github.Options{
+		Token: env.GitHubToken, BaseURL: env.GitHubAPIURL, Logger: logger,
+		MaxAttempts: cfg.Retry.MaxAttempts, InitialBackoff: cfg.Retry.InitialBackoff, MaxBackoff: cfg.Retry.MaxBackoff,
+		Observe: observe,
+	})
+	if err != nil {
+		return nil, &SetupError{Err: fmt.Errorf("github: %w", err)}
+	}
+	return c, nil
 }
 
 func observeGitHub(m *metrics.Metrics) func(github.Observation) {
