@@ -303,7 +303,10 @@ func (p *problems) err() error {
 		return nil
 	}
 	msg := strings.Join(p.list, "; ")
-	if p.extra > 0 {
+	switch {
+	case p.extra == 1:
+		msg += "; and 1 more problem"
+	case p.extra > 1:
 		msg += fmt.Sprintf("; and %d more problems", p.extra)
 	}
 	return fmt.Errorf("%w: %s", ErrInvalidAnalysis, msg)

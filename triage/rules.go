@@ -102,6 +102,10 @@ func Classify(in Input) (res AnalysisResult) {
 			return sc.result(in, hits, i)
 		}
 	}
+	if sc.noFailureLine(in) {
+		// Nothing to explain is not an unknown failure (nofailure.go).
+		return noFailureResult(in, sc, hits)
+	}
 	return unknownResult(in, sc, weakNote(hits))
 }
 

@@ -6,15 +6,30 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/state"
+	"github.com/ccm-ci/ccm/triage"
 )
+
+const auditHelp = `Usage: ccm audit [flags]
+
+Prints the audit trail of a running ccm, newest first: every detection,
+analysis, remediation, configuration change and error it recorded, with who
+or what did it. Reads the Redis of that ccm (REDIS_URL, the same value
+ccm serve uses); the filters combine.
+
+Example:
+  REDIS_URL=redis://localhost:6379/0 ccm audit --since 2h --category flaky_test
+
+Flags:
+`
 
 // audit prints the audit stream of a running ccm, filtered, newest first:
 // the terminal's view of what `/ccm audit` will show in Slack.
@@ -24,10 +39,11 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var asJSON bool
 	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), auditHelp); fs.PrintDefaults() }
 	fs.StringVar(&q.Repo, "repo", "", "only this repository (OWNER/NAME)")
 	fs.StringVar(&q.FailureID, "failure", "", "only this failure (OWNER/NAME#RUN.ATTEMPT)")
 	fs.StringVar(&q.ActionType, "action", "", "only this action type: detection, analysis, config, error, alert, retention…")
-	fs.StringVar(&q.Category, "category", "", "only failures of this category: dependency, timeout, config, flaky_test, infrastructure, code")
+	fs.StringVar(&q.Category, "category", "", "only failures of this category: "+categoryList())
 	fs.StringVar(&since, "since", "24h", "entries at or after this time: a duration ago (90m, 24h) or an RFC 3339 time; \"\" for all")
 	fs.StringVar(&until, "until", "", "entries at or before this time: a duration ago or an RFC 3339 time")
 	fs.IntVar(&q.Limit, "limit", 50, fmt.Sprintf("at most this many entries (1-%d)", state.MaxLimit))
@@ -52,6 +68,11 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if q.ActionType != "" && !slices.Contains(state.ActionTypes, q.ActionType) {
 		return usageErr("audit: --action %q: want one of %s", q.ActionType, strings.Join(state.ActionTypes, ", "))
 	}
+	if q.Category != "" && !triage.Category(q.Category).Valid() {
+		// Unchecked, a typo ("flaky") would print "no audit entries match"
+		// and pass for an answer.
+		return usageErr("audit: --category %q: want one of %s", q.Category, categoryList())
+	}
 	env, err := config.LoadEnv()
 	if err != nil {
 		return &exitError{code: 2, err: err}
@@ -59,7 +80,18 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if env.RedisURL == "" {
 		return usageErr("audit: REDIS_URL is not set: ccm audit reads the Redis of a running ccm (an embedded one lives only inside its process)")
 	}
-	store, _, closeStore, err := state.Open(ctx, env.RedisURL, state.Options{Logger: slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	// go-redis logs every failed dial of its pool to stderr itself
+	// ("redis: ... pool.go:770: ... connection refused"), several lines
+	// before audit's own error; the error below says it once.
+	redis.SetLogger(quietRedis{})
+	if err := pingRedis(ctx, env.RedisURL); err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr, "warn")
+	if err != nil {
+		return err
+	}
+	store, _, closeStore, err := state.Open(ctx, env.RedisURL, state.Options{Logger: logger})
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
@@ -78,6 +110,46 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	printAudit(stdout, entries)
+	return nil
+}
+
+// categoryList is the valid --category values, comma-separated.
+func categoryList() string {
+	names := make([]string, len(triage.Categories))
+	for i, c := range triage.Categories {
+		names[i] = string(c)
+	}
+	return strings.Join(names, ", ")
+}
+
+// quietRedis drops go-redis's internal log lines; audit reports the
+// failure they describe as its error.
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
+
+// auditPingTimeout bounds the reachability check: a person at a terminal
+// waits, so an unreachable Redis is reported at once, not after go-redis's
+// retries (3 retries of 5 dials each).
+const auditPingTimeout = 5 * time.Second
+
+// pingRedis checks that the Redis REDIS_URL names answers, with one dial
+// and no retries, and says what is wrong in one error naming REDIS_URL.
+// The URL itself is never printed: it may hold a password.
+func pingRedis(ctx context.Context, url string) error {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return usageErr("audit: REDIS_URL is not a valid redis:// or rediss:// URL")
+	}
+	opt.MaxRetries, opt.DialerRetries = -1, 1
+	rdb := redis.NewClient(opt)
+	defer func() { _ = rdb.Close() }()
+	ctx, cancel := context.WithTimeout(ctx, auditPingTimeout)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("audit: cannot reach Redis at %s (REDIS_URL): %v; "+
+			"ccm audit reads the Redis of a running ccm: set REDIS_URL to the one ccm serve uses", opt.Addr, err)
+	}
 	return nil
 }
 

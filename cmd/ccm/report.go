@@ -29,7 +29,14 @@ func printReport(w io.Writer, r Report) {
 	}
 	p("Failure", r.FailureID)
 	p("Run", r.RunURL)
-	p("Reason", r.FailureReason)
+	noFailure := a.NoFailureFound()
+	if noFailure {
+		// The excerpt's reason is then only the log's last line: quoting
+		// it as "why the job failed" would invent a failure.
+		p("Reason", "none: no failure line found in the log")
+	} else {
+		p("Reason", r.FailureReason)
+	}
 	p("Step", r.FailingStep)
 	p("Category", fmt.Sprintf("%s (confidence %d%%)", a.Category, a.Confidence))
 	p("Risk", fmt.Sprintf("%d/10, effort %s%s", a.RiskScore, a.Effort, appCode(a)))
@@ -43,6 +50,9 @@ func printReport(w io.Writer, r Report) {
 	fmt.Fprintln(w, "What ccm would do (subject to the safety gate and the repository's mode):")
 	for _, act := range a.Actions {
 		text := actionText[act.Type]
+		if noFailure && act.Type == triage.ActionNone {
+			text = "nothing: the log shows no failure to fix"
+		}
 		if text == "" {
 			text = string(act.Type)
 		}
