@@ -10,6 +10,8 @@ import (
 
 // Fault is a misbehaviour injected with [Server.FailNext]. Exactly one mode
 // applies, checked in this order:
+//   - Hang: send nothing until the client gives up (a request that times
+//     out);
 //   - Disconnect: close the connection without answering (net/http's
 //     client silently repeats an idempotent request that failed so on a
 //     reused connection, so give it Count 2 to be sure a client sees it);
@@ -22,6 +24,11 @@ import (
 //     (garbage JSON, unexpected runs).
 //
 // X-RateLimit-* headers the fault does not set are filled in as usual.
+//
+// Apply runs the real handler first, so the change takes effect, and only
+// then misbehaves: a write GitHub committed whose answer was lost (Hang,
+// Disconnect) or replaced by an error (Status). That is the case a client
+// must not blindly repeat.
 type Fault struct {
 	Status          int
 	Headers         map[string]string
@@ -30,6 +37,8 @@ type Fault struct {
 	BreakAfterBytes int
 	StallAfterBytes int
 	Disconnect      bool
+	Hang            bool
+	Apply           bool
 }
 
 // WithCount returns f applying n times (negative = until ClearFaults).
@@ -95,6 +104,9 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) ht
 	switch {
 	case f.StallAfterBytes > 0:
 		return &stallWriter{ResponseWriter: w, left: f.StallAfterBytes, done: r.Context().Done()}
+	case f.Hang:
+		<-r.Context().Done()
+		return nil
 	case f.Disconnect:
 		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
 			_ = conn.Close()
@@ -213,4 +225,17 @@ func SecondaryRateLimit(status int, retryAfter time.Duration) Fault {
 // ServerError is a 5xx with GitHub's error body.
 func ServerError(status int) Fault {
 	return Fault{Status: status, Body: `{"message":"Server Error"}`}
+}
+
+// Timeout is a request that gets no answer until the client gives up; with
+// applied the change was made first (GitHub committed, then hung).
+func Timeout(applied bool) Fault {
+	return Fault{Hang: true, Apply: applied}
+}
+
+// NoPermission is GitHub's 403 for a token that may read but not write:
+// what a GITHUB_TOKEN or App installation without the write permission
+// gets.
+func NoPermission() Fault {
+	return Fault{Status: http.StatusForbidden, Body: `{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest"}`}
 }

@@ -27,6 +27,19 @@ const (
 	RouteDeleteCachesKey = "DELETE /repos/{owner}/{repo}/actions/caches"
 	RouteDeleteCacheID   = "DELETE /repos/{owner}/{repo}/actions/caches/{cache_id}"
 	RouteGetCommit       = "GET /repos/{owner}/{repo}/commits/{ref}"
+	RouteGetBranch       = "GET /repos/{owner}/{repo}/branches/{branch...}"
+	RouteGetRef          = "GET /repos/{owner}/{repo}/git/ref/{ref...}"
+	RouteCreateRef       = "POST /repos/{owner}/{repo}/git/refs"
+	RouteUpdateRef       = "PATCH /repos/{owner}/{repo}/git/refs/{ref...}"
+	RouteDeleteRef       = "DELETE /repos/{owner}/{repo}/git/refs/{ref...}"
+	RouteCreateBlob      = "POST /repos/{owner}/{repo}/git/blobs"
+	RouteCreateTree      = "POST /repos/{owner}/{repo}/git/trees"
+	RouteGetGitCommit    = "GET /repos/{owner}/{repo}/git/commits/{sha}"
+	RouteCreateGitCommit = "POST /repos/{owner}/{repo}/git/commits"
+	RouteCreatePull      = "POST /repos/{owner}/{repo}/pulls"
+	RouteListPulls       = "GET /repos/{owner}/{repo}/pulls"
+	RouteGetPull         = "GET /repos/{owner}/{repo}/pulls/{pull_number}"
+	RouteUpdatePull      = "PATCH /repos/{owner}/{repo}/pulls/{pull_number}"
 	// RouteLogBlob is the signed download URL the log endpoint redirects
 	// to; it lives outside the API and refuses an Authorization header.
 	RouteLogBlob = "GET /_blobs/job-logs/{job_id}"
@@ -50,6 +63,19 @@ func (s *Server) routes() {
 		RouteDeleteCachesKey: s.handleDeleteCachesByKey,
 		RouteDeleteCacheID:   s.handleDeleteCacheByID,
 		RouteGetCommit:       s.handleGetCommit,
+		RouteGetBranch:       s.handleGetBranch,
+		RouteGetRef:          s.handleGetRef,
+		RouteCreateRef:       s.handleCreateRef,
+		RouteUpdateRef:       s.handleUpdateRef,
+		RouteDeleteRef:       s.handleDeleteRef,
+		RouteCreateBlob:      s.handleCreateBlob,
+		RouteCreateTree:      s.handleCreateTree,
+		RouteGetGitCommit:    s.handleGetGitCommit,
+		RouteCreateGitCommit: s.handleCreateGitCommit,
+		RouteCreatePull:      s.handleCreatePull,
+		RouteListPulls:       s.handleListPulls,
+		RouteGetPull:         s.handleGetPull,
+		RouteUpdatePull:      s.handleUpdatePull,
 	}
 	for route, h := range api {
 		method, path, _ := strings.Cut(route, " ")

@@ -98,6 +98,7 @@ func (s *Server) LatestRun(repo string, runID int64) (Run, bool) {
 	if rs == nil || len(rs.runs[runID]) == 0 {
 		return Run{}, false
 	}
+	s.settleLocked(rs)
 	a := rs.runs[runID]
 	return a[len(a)-1], true
 }
@@ -119,6 +120,7 @@ func (s *Server) lookupRun(r *http.Request) (repo string, run Run, ok bool) {
 	if rs == nil || !okID {
 		return "", Run{}, false
 	}
+	s.settleLocked(rs)
 	attempts := rs.runs[id]
 	if len(attempts) == 0 {
 		return "", Run{}, false
@@ -145,6 +147,7 @@ func (s *Server) handleListRuns(w http.ResponseWriter, r *http.Request) {
 	rs := s.repos[strings.ToLower(fullName(r))]
 	var runs []Run
 	if rs != nil {
+		s.settleLocked(rs)
 		for _, attempts := range rs.runs {
 			latest := attempts[len(attempts)-1]
 			if s.ignoreFilt || match(latest) {

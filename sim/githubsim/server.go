@@ -49,6 +49,7 @@ type Server struct {
 	logs       map[int64]logSource   // by job ID
 	nextID     int64
 	requests   []Request
+	writes     []Write
 	unexpected []string
 	faults     []*faultEntry
 	token      string
@@ -58,9 +59,12 @@ type Server struct {
 }
 
 type repoState struct {
-	name   string
-	runs   map[int64][]Run // attempts in ascending order
-	caches []Cache
+	name    string
+	runs    map[int64][]Run // attempts in ascending order
+	caches  []Cache
+	git     *gitRepo       // branches, commits, trees, blobs; nil until used
+	pulls   []*PullRequest // by number - 1
+	scripts map[int64]*attemptScript
 }
 
 type logSource struct {
@@ -171,17 +175,26 @@ func (s *Server) clock() time.Time {
 }
 
 // ServeHTTP records the request, then applies faults, authentication and
-// the rate limit before the route's handler runs.
+// the rate limit before the route's handler runs. Writes (any method but
+// GET and HEAD) are also logged with what the client was answered and
+// whether the change took effect, see [Server.Writes].
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, pattern := s.mux.Handler(r)
 	route := routeOf(pattern)
 	s.record(r, route)
+	var sw *statusWriter
+	if isWrite(r.Method) {
+		sw = &statusWriter{ResponseWriter: w}
+		w = sw
+		defer func() { s.recordWrite(r, route, sw) }()
+	}
 	if route == "" {
 		s.addUnexpected(fmt.Sprintf("unexpected route %s %s", r.Method, r.URL.RequestURI()))
 		s.writeJSON(w, r, http.StatusNotFound, errorJSON{Message: "Not Found", DocumentationURL: docsURL, Status: "404"})
 		return
 	}
-	if f := s.takeFault(r.Method, route); f != nil {
+	f := s.takeFault(r.Method, route)
+	if f != nil && !f.Apply {
 		if w = s.applyFault(w, r, f); w == nil {
 			return
 		}
@@ -196,7 +209,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if f != nil && f.Apply {
+		// The change happens, the answer is lost or replaced: what a
+		// client sees when GitHub committed a write and then timed out.
+		rec := httptest.NewRecorder()
+		s.mux.ServeHTTP(rec, r)
+		if sw != nil {
+			sw.ranHandler, sw.applied = true, rec.Code >= 200 && rec.Code < 300
+		}
+		s.applyFault(w, r, f)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
+	if sw != nil {
+		sw.ranHandler, sw.applied = true, sw.status >= 200 && sw.status < 300
+	}
 }
 
 // routeOf turns a mux pattern into the route name used for faults and

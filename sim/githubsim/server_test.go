@@ -215,10 +215,10 @@ func TestFaults(t *testing.T) {
 func TestUnknownRouteRecorded(t *testing.T) {
 	s := NewServer()
 	defer s.Close()
-	if code, _, _ := get(t, s.URL+"/api/v3/repos/acme/web/pulls", nil); code != http.StatusNotFound {
+	if code, _, _ := get(t, s.URL+"/api/v3/repos/acme/web/issues", nil); code != http.StatusNotFound {
 		t.Errorf("status %d, want 404", code)
 	}
-	if got := s.Unexpected(); len(got) != 1 || !strings.Contains(got[0], "unexpected route GET /api/v3/repos/acme/web/pulls") {
+	if got := s.Unexpected(); len(got) != 1 || !strings.Contains(got[0], "unexpected route GET /api/v3/repos/acme/web/issues") {
 		t.Errorf("Unexpected = %q", got)
 	}
 }
