@@ -5,8 +5,15 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
+# .git is not in the build context (.dockerignore), so Go cannot stamp the
+# commit itself: pass it, e.g. --build-arg VERSION=v1.2.3
+# --build-arg COMMIT=$(git rev-parse HEAD) --build-arg DATE=$(git log -1 --format=%cI).
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/ccm ./cmd/ccm
+ARG COMMIT=
+ARG DATE=
+RUN CGO_ENABLED=0 go build -trimpath \
+    -ldflags "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT} -X main.date=${DATE}" \
+    -o /out/ccm ./cmd/ccm
 
 # Run: distroless static, as an unprivileged user (65532 = nonroot).
 FROM gcr.io/distroless/static-debian12:nonroot

@@ -9,7 +9,7 @@ import (
 )
 
 // Mode is how much a repository trusts ccm. Trust is earned per repository:
-// shadow first, then approve, then auto (ARCHITECTURE.md §3 invariant 7).
+// shadow first, then approve, then auto (docs/ARCHITECTURE.md §3.7).
 type Mode string
 
 // The closed list of modes.

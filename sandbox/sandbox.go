@@ -18,6 +18,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/ccm-ci/ccm/config"
+	"github.com/ccm-ci/ccm/internal/text"
 	"github.com/ccm-ci/ccm/service"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/sim/openaisim"
@@ -150,7 +151,8 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	}
 	res.Elapsed = time.Since(start)
 	if res.Recorded != len(runs) {
-		return res, fmt.Errorf("sandbox: %d failures recorded for %d failed runs after the second poll", res.Recorded, len(runs))
+		return res, fmt.Errorf("sandbox: %s recorded for %s after the second poll",
+			text.Count(res.Recorded, "failure", "failures"), text.Count(len(runs), "failed run", "failed runs"))
 	}
 	return res, nil
 }
@@ -185,8 +187,8 @@ func waitAnalyzed(ctx context.Context, store *state.Store, runs []seeded, timeou
 		if len(pending) == 0 {
 			return "", nil
 		}
-		return fmt.Sprintf("%d of %d failures not analyzed within %s: %s",
-			len(pending), len(runs), timeout, strings.Join(pending, ", ")), nil
+		return fmt.Sprintf("%d of %s not analyzed within %s: %s",
+			len(pending), text.Count(len(runs), "failure", "failures"), timeout, strings.Join(pending, ", ")), nil
 	})
 }
 
@@ -208,7 +210,7 @@ func waitIdle(ctx context.Context, in *asynq.Inspector, timeout time.Duration) e
 		if busy == 0 {
 			return "", nil
 		}
-		return fmt.Sprintf("%d tasks still queued %s after the second poll", busy, timeout), nil
+		return fmt.Sprintf("%s still queued %s after the second poll", text.Count(busy, "task", "tasks"), timeout), nil
 	})
 }
 

@@ -68,7 +68,7 @@ type seeded struct {
 
 // seed adds one failed run per log. The first log a re-run would most
 // likely fix becomes a run whose attempt 2 passed before ccm polled: ccm
-// must still record attempt 1 (ARCHITECTURE: never lose track).
+// must still record attempt 1 (docs/ARCHITECTURE.md §3.5: nothing is lost).
 func seed(gh *githubsim.Server, repo string, logs []cilogs.Log) []seeded {
 	gh.AddRepo(repo)
 	rerunDone := false

@@ -123,10 +123,6 @@ end
 // KEYS[1..3] audit keys (see auditLua); ARGV[1..22] audit args.
 var auditScript = redis.NewScript(auditLua + `return audit(1, 1)`)
 
-// auditFieldCount is the number of fields every stream entry carries. All
-// are always written (empty when unset) so scripts can rely on them.
-const auditFieldCount = 10
-
 // Audit appends e to the audit stream and returns its stream ID. A zero
 // Timestamp is set to the store's clock.
 func (s *Store) Audit(ctx context.Context, e AuditEntry) (string, error) {
@@ -222,16 +218,6 @@ func decodeAudit(m redis.XMessage) (AuditEntry, error) {
 		}
 	}
 	return e, nil
-}
-
-// streamMS is the ms part of a stream ID.
-func streamMS(id string) (int64, error) {
-	ms, _, _ := strings.Cut(id, "-")
-	n, err := strconv.ParseInt(ms, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("stream id %q: %w", id, err)
-	}
-	return n, nil
 }
 
 // maxLag reads how far (ms) an ID may run ahead of its entry's ts: the

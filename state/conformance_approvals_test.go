@@ -17,7 +17,10 @@ import (
 // Approvals run on both backends, like the conformance suite: the decision
 // is a Lua compare-and-set, and miniredis must be proven to run it as Redis.
 // OpenRedis skips without a real Redis (fails under CCM_REQUIRE_REDIS=1).
-func TestApprovalsRedis(t *testing.T) { runApprovals(t, statetest.OpenRedis) }
+func TestApprovalsRedis(t *testing.T) {
+	statetest.RequireRealRedis(t)
+	runApprovals(t, statetest.OpenRedis)
+}
 
 func TestApprovalsMini(t *testing.T) { runApprovals(t, statetest.OpenMini) }
 

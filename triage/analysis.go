@@ -266,7 +266,7 @@ func badFixPath(p string) string {
 
 // validCacheKey limits a suggested cache key to what cache keys are built
 // of in practice. The key is only ever shown to people: a remediation
-// deletes the key GitHub lists, never the model's (ARCHITECTURE §3.1).
+// deletes the key GitHub lists, never the model's (docs/ARCHITECTURE.md §3.1).
 func validCacheKey(k string) bool {
 	for i := 0; i < len(k); i++ {
 		c := k[i]

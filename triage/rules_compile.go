@@ -11,7 +11,7 @@ import (
 // fails on it again. Any line a build prints (a test fixture, a script, a
 // dependency's postinstall) can match a higher-tier signature, and without
 // this rule one printed "npm error code ECONNRESET" turned a type error into
-// a risk-2 re-run, lowering the deterministic floor (ARCHITECTURE §3.2). So
+// a risk-2 re-run, lowering the deterministic floor (docs/ARCHITECTURE.md §3.2). So
 // a genuine compile error outranks every non-code signature: all of them
 // (network, dependency, platform, configuration) carry a lower risk and
 // none can make the compile error go away.

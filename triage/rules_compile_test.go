@@ -90,7 +90,7 @@ func TestCompileErrorOutranks(t *testing.T) {
 	}
 }
 
-// checkFloor asserts a code verdict that binds the model (ARCHITECTURE
+// checkFloor asserts a code verdict that binds the model (docs/ARCHITECTURE.md
 // §3.2): risk of a code defect, no remediation, application code, and
 // confidence at or above the floor threshold.
 func checkFloor(t *testing.T, got AnalysisResult) {

@@ -157,7 +157,7 @@ func lastRune(s string) (rune, int) {
 // with low confidence. The change's files override that default:
 //   - the change touches the failing test or the file it exercises: code,
 //     with confidence at the deterministic floor's threshold so the model
-//     cannot talk the risk down (ARCHITECTURE §3.2);
+//     cannot talk the risk down (docs/ARCHITECTURE.md §3.2);
 //   - the change is known and does not: flaky_test, slightly more confident.
 //
 // Flakiness evidence in the log (timing, UI waits, network, "flaky") does

@@ -18,8 +18,8 @@ import (
 
 // Build identity. Each can be set at build time with -ldflags "-X
 // main.version=v1.2.3 -X main.commit=SHA -X main.date=TIME" (the Dockerfile
-// sets main.version: its build context has no .git, so Go records no VCS
-// information there). Left empty, `ccm version` reads what the Go toolchain
+// sets all three from build arguments: its build context has no .git, so Go
+// records no VCS information there). Left empty, `ccm version` reads what the Go toolchain
 // recorded (see buildIdentity). "dev" is the Dockerfile's default VERSION
 // and means "not set".
 var version, commit, date string
@@ -63,7 +63,7 @@ Usage:
   ccm version
 
 Commands:
-  serve     run the service: poll GitHub, take webhooks, analyse and remediate failures
+  serve     run the service: poll GitHub, take webhooks, record and explain failures
   analyze   explain one failed job's log, offline or from a run URL
   audit     print the audit trail of a running ccm, newest first
   sandbox   run the whole pipeline on real failure logs, all local

@@ -55,7 +55,7 @@ type Outcome struct {
 
 // Analyze never fails: whatever happens to the model, the rules answer.
 //
-// The risk floor (ARCHITECTURE §3.2: the model can raise risk, never lower
+// The risk floor (docs/ARCHITECTURE.md §3.2: the model can raise risk, never lower
 // it below the deterministic floor): when the rules matched a signature
 // with confidence >= FloorConfidence, their RiskScore is a floor for the
 // model's, and their InvolvesApplicationCode=true is kept even if the model
@@ -120,7 +120,7 @@ func breakerOutcome(ctx context.Context, st stats, err error) outcome {
 }
 
 // ApplyFloor bounds an analysis by the rules' deterministic verdict
-// (ARCHITECTURE §3.2: the model can raise risk, never lower it below the
+// (docs/ARCHITECTURE.md §3.2: the model can raise risk, never lower it below the
 // floor). When the rules matched with at least minConfidence, their risk is
 // a floor and their InvolvesApplicationCode=true is kept; a weaker rules
 // guess sets no floor. It returns the floor (0 when none) and whether it
