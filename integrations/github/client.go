@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ccm-ci/ccm/internal/backoff"
 	gh "github.com/google/go-github/v60/github"
 )
 
@@ -89,7 +90,7 @@ func New(opt Options) (*Client, error) {
 		p.second = time.Minute
 	}
 	if p.sleep == nil {
-		p.sleep = sleep
+		p.sleep = backoff.Sleep
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -145,20 +146,6 @@ func apiBasePath(base string) (string, error) {
 		p += "/api/v3"
 	}
 	return p, nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // splitRepo checks "owner/name".
