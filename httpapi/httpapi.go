@@ -128,8 +128,12 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) && !errors.Is(err, asynq.ErrDuplicateTask) {
 		s.count("rejected")
 		log.Error("enqueue webhook ingest", "err", err)
-		// 5xx makes GitHub show the delivery as failed, for redelivery.
-		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		// 5xx makes GitHub show the delivery as failed, for redelivery. The
+		// body names the failure but not the cause: it is shown to whoever
+		// reads the repository's webhook deliveries, and the cause (a Redis
+		// address, say) is for the operator's log.
+		id := tasks.FailureID(repo.Repo, ev.Run.ID, ev.Run.Attempt)
+		http.Error(w, "could not queue "+id+"; redeliver later (the cause is in ccm's log)", http.StatusServiceUnavailable)
 		return
 	}
 	s.count("enqueued")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/internal/backoff"
 	"github.com/ccm-ci/ccm/state"
@@ -116,9 +117,13 @@ func (h *Handlers) RetryDelay(n int, err error, t *asynq.Task) time.Duration {
 			return d + time.Duration(rand.Int64N(int64(time.Second)))
 		}
 	}
-	cfg := h.d.Config()
+	r := h.d.Config().Retry
+	if r.InitialBackoff <= 0 {
+		// A config that skipped validation must not retry in a hot loop.
+		r = config.Default().Retry
+	}
 	// asynq counts retries from 0; the first retry waits InitialBackoff.
-	return backoff.Delay(n+1, cfg.Retry.InitialBackoff, cfg.Retry.MaxBackoff, nil)
+	return backoff.Delay(n+1, r.InitialBackoff, r.MaxBackoff, nil)
 }
 
 // HandleError is the asynq ErrorHandler. A task that has used its last

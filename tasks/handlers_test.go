@@ -79,3 +79,14 @@ func TestPanickingHandlerIsCountedAsFailed(t *testing.T) {
 		}
 	}
 }
+
+// An unvalidated config (zero retry bounds) must still back off: asynq
+// would otherwise retry a failing task in a hot loop.
+func TestRetryDelayWithoutRetryConfig(t *testing.T) {
+	cfg := config.Default()
+	cfg.Retry = config.Retry{}
+	h := tasks.NewHandlers(tasks.Deps{Config: func() *config.Config { return cfg }})
+	if d := h.RetryDelay(0, fmt.Errorf("redis down"), nil); d < config.Default().Retry.InitialBackoff/2 {
+		t.Fatalf("RetryDelay with zero retry config = %v, want at least half the default initial backoff", d)
+	}
+}

@@ -50,8 +50,8 @@ func flagErr(cmd string, err error) error {
 	return usageErr("%s: %v", cmd, err)
 }
 
-const usage = `ccm keeps GitHub Actions CI green: it explains why a run failed, and
-re-runs or fixes what is safe to, asking a person for the rest.
+const usage = `ccm keeps GitHub Actions CI green: it notices failed runs, explains why
+each failed, and decides what is safe to fix alone and what needs a person.
 
 Usage:
   ccm serve   [--config FILE] [--roles bot,worker,scheduler] [--http-addr :8080]

@@ -31,6 +31,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -50,7 +51,7 @@ const DefaultRedisURL = "redis://127.0.0.1:6379/0"
 const (
 	EnvRedisURL     = "CCM_TEST_REDIS_URL"
 	EnvBackend      = "CCM_TEST_REDIS"    // "embedded" forces miniredis
-	EnvRequireRedis = "CCM_REQUIRE_REDIS" // "1": no real Redis fails instead of skipping
+	EnvRequireRedis = "CCM_REQUIRE_REDIS" // set (not "0"/"false"): no real Redis fails instead of skipping
 )
 
 // probeTimeout bounds the PING at 127.0.0.1:6379: a local Redis answers in
@@ -144,13 +145,15 @@ func hostOf(url string) string {
 	return url
 }
 
-// redact hides a password in a Redis URL before it is printed.
+// redact hides a password in a Redis URL before it is printed. It parses
+// the URL rather than replacing the password's text, which could match the
+// scheme or host first ("redis://:redis@redis:6379").
 func redact(u string) string {
-	opt, err := redis.ParseURL(u)
-	if err != nil || opt.Password == "" {
-		return u
+	p, err := url.Parse(u)
+	if err != nil {
+		return "(unparsable Redis URL)"
 	}
-	return strings.Replace(u, opt.Password, "xxxxx", 1)
+	return p.Redacted()
 }
 
 // RequireRealRedis skips the test unless the tests use a real Redis, and
@@ -169,7 +172,7 @@ func RequireRealRedis(t testing.TB) string {
 // (why says so), unless CCM_REQUIRE_REDIS=1, where it fails the test.
 func SkipUnlessRequired(t testing.TB, why string) {
 	t.Helper()
-	if os.Getenv(EnvRequireRedis) == "1" {
+	if required() {
 		t.Fatalf("statetest: %s=1 and %s", EnvRequireRedis, why)
 	}
 	t.Skip("statetest: " + why)
@@ -323,4 +326,11 @@ func (c *Clock) Advance(d time.Duration) time.Time {
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
 	return c.t
+}
+
+// required reads CCM_REQUIRE_REDIS: any value but "", "0" and "false"
+// counts, so a CI that writes "true" or "yes" is not silently skipped.
+func required() bool {
+	v := strings.ToLower(strings.TrimSpace(os.Getenv(EnvRequireRedis)))
+	return v != "" && v != "0" && v != "false"
 }

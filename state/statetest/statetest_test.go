@@ -53,3 +53,33 @@ func TestChoose(t *testing.T) {
 		})
 	}
 }
+
+func TestRedact(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"no password", "redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"},
+		// The password equals the scheme and the host: a text replacement
+		// would hide "redis" in the scheme and print the password.
+		{"password that is also the scheme", "redis://:redis@redis:6379/0", "redis://:xxxxx@redis:6379/0"},
+		{"user and password", "redis://ccm:s3cret@cache:6379/1", "redis://ccm:xxxxx@cache:6379/1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := redact(tc.in); got != tc.want {
+				t.Errorf("redact(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRequired(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		want  bool
+	}{{"", false}, {"0", false}, {"false", false}, {" FALSE ", false}, {"1", true}, {"true", true}, {"yes", true}} {
+		t.Run(tc.value, func(t *testing.T) {
+			t.Setenv(EnvRequireRedis, tc.value)
+			if got := required(); got != tc.want {
+				t.Errorf("%s=%q: required() = %v, want %v", EnvRequireRedis, tc.value, got, tc.want)
+			}
+		})
+	}
+}
