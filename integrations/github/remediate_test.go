@@ -113,6 +113,14 @@ func TestRerun(t *testing.T) {
 				s.FailNext(failed, githubsim.Fault{Apply: true, Status: 502, Body: `{"message":"Server Error"}`})
 			},
 			want: want{attempt: 2, recovered: true, writes: []string{failed}, applied: 1}},
+		{name: "lagging read after an applied 502: the repeat's 'already running' is checked", onlyFailed: true,
+			fault: func(s *githubsim.Server) {
+				s.FailNext(failed, githubsim.Fault{Apply: true, Status: 502, Body: `{"message":"Server Error"}`})
+				// The read before the write and the first check both see
+				// attempt 1, as a lagging replica would.
+				s.FailNext(githubsim.RouteGetRun, s.OtherAttempt(remRepo, 1, 1).WithCount(2))
+			},
+			want: want{attempt: 2, recovered: true, writes: []string{failed, failed}, applied: 1}},
 		{name: "timeout after applying is not sent again",
 			fault: func(s *githubsim.Server) { s.FailNext(all, githubsim.Timeout(true)) }, mod: withTimeout,
 			want: want{attempt: 2, recovered: true, writes: []string{all}, applied: 1}},

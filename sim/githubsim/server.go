@@ -1,11 +1,12 @@
 // Package githubsim is the shared fake GitHub: an HTTP server that speaks
 // GitHub's REST wire format for the Actions endpoints ccm uses (runs, jobs,
 // job logs via a signed blob redirect, re-runs, cancels, caches, rate
-// limits) under /api/v3/, the prefix go-github adds to an Enterprise base
-// URL. Tests and `ccm sandbox` seed it with runs and logs, inject faults
-// (rate limits, server errors, broken downloads) and read back what it was
-// asked. It imports nothing of ccm so it cannot agree with the client by
-// accident.
+// limits, and the branches, git objects and pull requests of a fix PR)
+// under /api/v3/, the prefix go-github adds to an Enterprise base URL.
+// Tests and `ccm sandbox` seed it with runs and logs, inject faults (rate
+// limits, server errors, broken downloads, writes that land but whose
+// answer is lost) and read back what it was asked and what it wrote. It
+// imports nothing of ccm so it cannot agree with the client by accident.
 package githubsim
 
 import (
