@@ -71,6 +71,10 @@ func TestOpenFixPR(t *testing.T) {
 	}
 	checkOneFixPR(t, s, fix, "open")
 	checkWrites(t, s, 4, freshPR...)
+	// Reads: the open PR, the branch, the base commit's tree.
+	if reads := len(s.Requests()) - len(s.Writes()); reads != 3 {
+		t.Errorf("%d reads, want 3", reads)
+	}
 }
 
 // TestOpenFixPR_Idempotent: a second call, or a retry after a crash

@@ -223,6 +223,7 @@ func TestCancelRun(t *testing.T) {
 		wantErr error
 		writes  []string
 		applied int
+		checks  int // reads of the run to resolve a lost answer
 	}{
 		{name: "running run", status: "in_progress", writes: []string{cancel}, applied: 1},
 		{name: "completed run", status: "completed", wantErr: ErrRunCompleted, writes: []string{cancel}},
@@ -230,10 +231,10 @@ func TestCancelRun(t *testing.T) {
 			fault: func(s *githubsim.Server) {
 				s.FailNext(cancel, githubsim.Fault{Apply: true, Status: 500, Body: `{"message":"Server Error"}`})
 			},
-			writes: []string{cancel}, applied: 1},
+			writes: []string{cancel}, applied: 1, checks: 1},
 		{name: "5xx not applied is sent again", status: "queued",
 			fault:  func(s *githubsim.Server) { s.FailNext(cancel, githubsim.ServerError(500)) },
-			writes: []string{cancel, cancel}, applied: 1},
+			writes: []string{cancel, cancel}, applied: 1, checks: 1},
 		{name: "403 without actions:write", status: "in_progress",
 			fault:   func(s *githubsim.Server) { s.FailNext(cancel, githubsim.NoPermission()) },
 			wantErr: ErrForbidden, writes: []string{cancel}},
@@ -258,6 +259,9 @@ func TestCancelRun(t *testing.T) {
 				}
 			}
 			checkWrites(t, s, tt.applied, tt.writes...)
+			if got := len(s.RequestsTo(githubsim.RouteGetRun)); got != tt.checks {
+				t.Errorf("%d reads of the run, want %d (202 Accepted is success, not a lost answer)", got, tt.checks)
+			}
 		})
 	}
 	t.Run("deleted run", func(t *testing.T) {

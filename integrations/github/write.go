@@ -26,6 +26,12 @@ func (c *Client) write(ctx context.Context, scope string, fn func() (*gh.Respons
 	var raw error
 	err := c.call(ctx, func() (*gh.Response, error) {
 		resp, err := fn()
+		// go-github reports 202 Accepted (what cancel answers) as an
+		// error; for a write it is success.
+		var accepted *gh.AcceptedError
+		if errors.As(err, &accepted) {
+			return resp, nil
+		}
 		raw = err
 		return resp, err
 	})
