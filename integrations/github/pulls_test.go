@@ -188,7 +188,7 @@ func TestOpenFixPR_Faults(t *testing.T) {
 		{name: "422 branch exists (made between the read and the create)",
 			fault: func(s *githubsim.Server, fix FixPR) {
 				s.PushCommit(remRepo, FixBranch(fix.FailureID), map[string]string{"x": "someone else's"})
-				s.FailNext(githubsim.RouteGetRef, githubsim.Fault{Status: 404, Body: `{"message":"Not Found"}`})
+				s.FailNext(githubsim.RouteGetRef, githubsim.NotFound())
 			},
 			wantErr: ErrBranchExists, writes: []string{routeTree, routeCommit, routeRef}, applied: 2, branches: 1},
 		{name: "GitHub down at the PR: branch kept for the retry",
@@ -197,7 +197,7 @@ func TestOpenFixPR_Faults(t *testing.T) {
 			applied: 3, branches: 1},
 		{name: "base commit unknown",
 			fault: func(s *githubsim.Server, _ FixPR) {
-				s.FailNext(githubsim.RouteGetGitCommit, githubsim.Fault{Status: 404, Body: `{"message":"Not Found"}`})
+				s.FailNext(githubsim.RouteGetGitCommit, githubsim.NotFound())
 			},
 			wantErr: ErrNotFound},
 	}

@@ -102,7 +102,7 @@ func TestRerun(t *testing.T) {
 			want:  want{err: ErrForbidden, writes: []string{failed}}},
 		{name: "deleted run", onlyFailed: true,
 			fault: func(s *githubsim.Server) {
-				s.FailNext(githubsim.RouteGetRun, githubsim.Fault{Status: 404, Body: `{"message":"Not Found"}`})
+				s.FailNext(githubsim.RouteGetRun, githubsim.NotFound())
 			},
 			want: want{err: ErrNotFound}},
 		{name: "5xx not applied is sent again", onlyFailed: true,

@@ -239,3 +239,9 @@ func Timeout(applied bool) Fault {
 func NoPermission() Fault {
 	return Fault{Status: http.StatusForbidden, Body: `{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest"}`}
 }
+
+// NotFound is GitHub's 404 (a deleted run, a missing commit, a repository
+// the token cannot see).
+func NotFound() Fault {
+	return Fault{Status: http.StatusNotFound, Body: `{"message":"Not Found","documentation_url":"https://docs.github.com/rest"}`}
+}
