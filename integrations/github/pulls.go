@@ -16,6 +16,7 @@ const (
 	maxFixFiles     = 20
 	maxFixFileBytes = 512 << 10
 	maxTitle        = 256
+	maxBody         = 65536 // GitHub's limit on a pull request body
 )
 
 // FixPR is a pull request ccm opens with a fix for one failure.
@@ -64,6 +65,8 @@ func (f FixPR) check() error {
 		return refuse("base SHA %q is not a commit SHA", f.BaseSHA)
 	case strings.TrimSpace(f.Title) == "" || len(f.Title) > maxTitle || strings.ContainsAny(f.Title, "\r\n"):
 		return refuse("title must be one line of 1 to %d bytes", maxTitle)
+	case len(f.Body) > maxBody:
+		return refuse("body is %d bytes, GitHub takes at most %d", len(f.Body), maxBody)
 	case len(f.Files) == 0 || len(f.Files) > maxFixFiles:
 		return refuse("a fix changes 1 to %d files, not %d", maxFixFiles, len(f.Files))
 	}

@@ -3,6 +3,7 @@ package github
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -254,6 +255,13 @@ func TestOpenFixPR_Refused(t *testing.T) {
 		{"base is a fix branch", func(f *FixPR) { f.Base = "ccm/fix/other" }},
 		{"bad base", func(f *FixPR) { f.Base = "main..dev" }},
 		{"empty title", func(f *FixPR) { f.Title = " " }},
+		{"two-line title", func(f *FixPR) { f.Title = "a\nb" }},
+		{"body over GitHub's limit", func(f *FixPR) { f.Body = strings.Repeat("x", maxBody+1) }},
+		{"too many files", func(f *FixPR) {
+			for i := range maxFixFiles {
+				f.Files = append(f.Files, FileChange{Path: fmt.Sprintf("f%d.txt", i)})
+			}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
