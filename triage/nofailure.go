@@ -20,8 +20,14 @@ import (
 //     runner, a failing post step, a truncated log). It is a placeholder,
 //     which the confidence says: code would blame the project's code
 //     instead, a stronger and unfounded claim.
-//   - confidence noFailureConfidence (the lowest the rules ever give): the
-//     safety gate reads low confidence as "ask a person".
+//   - confidence noFailureConfidence (the lowest the rules ever give). The
+//     safety gate (policy, CheckConfidence) asks a person whenever the
+//     rules' verdict is NoFailureFound or below policy.MinConfidence, even
+//     when a model answered confidently: the model's answer is then the
+//     only analysis, and nothing of ccm's own confirms it. The analysis
+//     chain keeps the model's answer as it is (this verdict sets no risk
+//     floor), so it is the gate, not this confidence, that keeps a person
+//     in the loop; "Not auto-remediated" in the reasoning relies on it.
 //   - risk unknownRisk and action none: nothing to apply, and if something
 //     were, not unattended.
 //   - evidence: the log's own success lines, when it has any; otherwise
@@ -115,8 +121,16 @@ func isFailureLine(line string) bool {
 // log could not be downloaded) is not "no failure": there was nothing to
 // look at; nor is a log too large to scan whole.
 func (sc scanned) noFailureLine(in Input) bool {
-	if len(withoutHeader(in.Text)) > 2*scanHalf {
+	body, header := splitHeader(in.Text)
+	if len(body) > 2*scanHalf {
 		return false // the middle was not scanned (bound): it may hold the failure
+	}
+	// The scan dropped ccm's header, but its "Exit code: 1" and "Reason:
+	// <a failure>" are facts about this job.
+	for _, h := range header {
+		if isFailureLine(h) {
+			return false
+		}
 	}
 	if r := strings.TrimSpace(in.Reason); r != "" && isFailureLine(r) {
 		return false
@@ -183,7 +197,7 @@ func noFailureResult(in Input, sc scanned, weak []hit) AnalysisResult {
 	if succ := sc.successLines(); len(succ) > 0 {
 		fmt.Fprintf(&b, " The log reports success: %q.", succ[len(succ)-1])
 	}
-	b.WriteString(" If the job did fail, its cause is not in these lines; the category infrastructure only says so, and the confidence is the lowest the rules give. Not auto-remediated.")
+	b.WriteString(" If the job did fail, its cause is not in these lines; the category infrastructure only says so, and the confidence is the lowest the rules give. Not auto-remediated: with no failure line to confirm an analysis, ccm's safety gate asks a person.")
 	if note := weakNote(weak); note != "" {
 		b.WriteString(" " + note)
 	}

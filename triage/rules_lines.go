@@ -22,26 +22,67 @@ var excerptMarkers = []string{"--- error lines ---", "--- earlier lines ---", "-
 
 const excerptTrailer = "(excerpt: the log was "
 
-// withoutHeader drops the header of an Excerpt.Text. It is recognised only
-// at the very top, where Text writes it, so a log line that happens to
-// start with "Reason: " is kept. The header is not matched at all: the
-// reason comes in Input.Reason, and a step named "Run flaky suite" says
-// nothing about this failure.
+// withoutHeader drops the header of an Excerpt.Text: at the very top, or
+// under each "=== job: NAME ===" title of serve's excerpt of several jobs
+// (the titles go too). It is recognised only there, where ccm writes it,
+// so a log line that happens to start with "Reason: " is kept. The header
+// is not matched at all: the reason comes in Input.Reason, a step named
+// "Run flaky suite" says nothing about this failure, and none of it may
+// become evidence "verbatim from the log".
 func withoutHeader(t string) string {
-	if !strings.HasPrefix(t, excerptHeader[0]) {
-		return t
+	body, _ := splitHeader(t)
+	return body
+}
+
+// splitHeader is withoutHeader that also returns the header lines it
+// dropped (not the job titles), for the checks that read ccm's own words.
+func splitHeader(t string) (body string, header []string) {
+	if !strings.HasPrefix(t, excerptHeader[0]) && !strings.HasPrefix(t, jobTitle) {
+		return t, nil // a raw log: no copy, whatever its size
 	}
-	for _, p := range excerptHeader {
-		if !strings.HasPrefix(t, p) {
+	var b strings.Builder
+	b.Grow(len(t))
+	next := 0 // index in excerptHeader of the header line that may come next; -1 outside a header
+	for rest := t; rest != ""; {
+		line, tail, found := strings.Cut(rest, "\n")
+		rest = tail
+		switch {
+		case isJobTitle(line):
+			next = 0
 			continue
+		case next >= 0 && next < len(excerptHeader):
+			// Optional header lines may be missing: try the later ones.
+			if i := headerIndex(line, next); i >= 0 {
+				next = i + 1
+				header = append(header, line)
+				continue
+			}
 		}
-		i := strings.IndexByte(t, '\n')
-		if i < 0 {
-			return ""
+		next = -1
+		b.WriteString(line)
+		if found {
+			b.WriteByte('\n')
 		}
-		t = t[i+1:]
 	}
-	return t
+	return b.String(), header
+}
+
+// jobTitle starts the title tasks writes above each job of an excerpt.
+const jobTitle = "=== job: "
+
+func isJobTitle(line string) bool {
+	return strings.HasPrefix(line, jobTitle) && strings.HasSuffix(line, " ===")
+}
+
+// headerIndex is the index of the header line that line is, looking from
+// excerptHeader[from] on, or -1.
+func headerIndex(line string, from int) int {
+	for i := from; i < len(excerptHeader); i++ {
+		if strings.HasPrefix(line, excerptHeader[i]) {
+			return i
+		}
+	}
+	return -1
 }
 
 // isExcerptMarker reports a section title or trailer Excerpt.Text wrote.
