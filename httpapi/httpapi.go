@@ -80,7 +80,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	log := s.log().With("delivery", r.Header.Get("X-GitHub-Delivery"))
 	if len(s.WebhookSecret) == 0 || s.Queue == nil {
 		s.count("rejected")
-		http.Error(w, "webhooks are disabled: set GITHUB_WEBHOOK_SECRET (and run the worker or bot role)", http.StatusNotFound)
+		http.Error(w, "webhooks are off in this process: they need the bot role, GITHUB_WEBHOOK_SECRET and webhook.enabled (the start-up log says which is missing)", http.StatusNotFound)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))

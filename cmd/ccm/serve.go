@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -112,7 +113,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	logger.Info("starting ccm", "version", version, "roles", roles, "env", env, "config", f.configPath)
+	// The flags win over the environment: log what is in force, not what
+	// the environment said.
+	env.ConfigPath, env.HTTPAddr = f.configPath, f.httpAddr
+	bi, ok := debug.ReadBuildInfo()
+	id := buildIdentity(bi, ok)
+	logger.Info("starting ccm", "version", id.Version, "commit", id.Commit, "roles", roles, "env", env)
 	if len(cfg.Watched()) == 0 {
 		logger.Warn("no repositories in the config: nothing to poll until the file lists some (it is reloaded on change)")
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -300,5 +301,34 @@ func TestSubcommandHelp(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The start-up line reports what is in force: the flags over the
+// environment, and the binary's version even when no -X set one.
+func TestServeStartLineSaysWhatIsInForce(t *testing.T) {
+	offline(t)
+	t.Setenv("GITHUB_TOKEN", "ghp_test")
+	t.Setenv("REDIS_URL", "redis://127.0.0.1:1/0") // stop right after the line
+	t.Setenv("CCM_HTTP_ADDR", ":8080")
+	cfgPath, addr := writeConfig(t), freeAddr(t)
+	_, stderr, _ := runCLI(t, nil, "serve", "--config", cfgPath, "--http-addr", addr)
+	var start map[string]any
+	for _, line := range strings.Split(stderr, "\n") {
+		if strings.Contains(line, `"msg":"starting ccm"`) {
+			if err := json.Unmarshal([]byte(line), &start); err != nil {
+				t.Fatalf("start line %q: %v", line, err)
+			}
+		}
+	}
+	if start == nil {
+		t.Fatalf("no start line in:\n%s", stderr)
+	}
+	env, _ := start["env"].(map[string]any)
+	if env["http_addr"] != addr || env["config_path"] != cfgPath {
+		t.Errorf("start line env = %v, want http_addr %s and config_path %s", env, addr, cfgPath)
+	}
+	if v, _ := start["version"].(string); v == "" {
+		t.Errorf("start line has no version: %v", start)
 	}
 }
