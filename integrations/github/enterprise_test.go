@@ -69,6 +69,15 @@ func TestRouteTemplate(t *testing.T) {
 		{name: "numeric repo name", path: "/repos/a/2024/actions/caches/7", want: "/repos/{owner}/{repo}/actions/caches/{cache_id}"},
 		{name: "unknown collection", path: "/repos/a/b/things/5", want: "/repos/{owner}/{repo}/things/{id}"},
 		{name: "rate limit", path: "/rate_limit", want: "/rate_limit"},
+		// One label value per route, not one per failure: names and SHAs go.
+		{name: "fix branch ref", path: "/repos/a/b/git/ref/heads/ccm/fix/acme-web-1.1", want: "/repos/{owner}/{repo}/git/ref/{ref}"},
+		{name: "delete ref", path: "/repos/a/b/git/refs/heads/ccm/fix/x", want: "/repos/{owner}/{repo}/git/refs/{ref}"},
+		{name: "create ref", path: "/repos/a/b/git/refs", want: "/repos/{owner}/{repo}/git/refs"},
+		{name: "branch with slashes", path: "/repos/a/b/branches/release/2.x", want: "/repos/{owner}/{repo}/branches/{branch}"},
+		{name: "commit", path: "/repos/a/b/commits/0123abcd", want: "/repos/{owner}/{repo}/commits/{sha}"},
+		{name: "git commit", path: "/repos/a/b/git/commits/0123abcd", want: "/repos/{owner}/{repo}/git/commits/{sha}"},
+		{name: "compare", path: "/repos/a/b/compare/aaa...bbb", want: "/repos/{owner}/{repo}/compare/{basehead}"},
+		{name: "a repo named branches", path: "/repos/a/branches/actions/runs/1", want: "/repos/{owner}/{repo}/actions/runs/{run_id}"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -65,11 +65,32 @@ var paramNames = map[string]string{
 	"workflows": "{workflow_id}", "check-runs": "{check_run_id}", "check-suites": "{check_suite_id}",
 }
 
+// namedParams names a segment after the collection before it whatever it
+// holds: a SHA, or a comparison.
+var namedParams = map[string]string{
+	"commits": "{sha}", "trees": "{sha}", "blobs": "{sha}", "compare": "{basehead}",
+}
+
+// restParams name everything after the segment before them: branch and
+// ref names may hold slashes (ccm/fix/acme-web-1.1).
+var restParams = map[string]string{"branches": "{branch}", "ref": "{ref}", "refs": "{ref}"}
+
 // routeTemplate replaces the variable parts of an API path (owner,
-// repository, numeric IDs) with names, keeping label cardinality bounded.
+// repository, numeric IDs, SHAs, branch and ref names) with names, keeping
+// label cardinality bounded: one label value per route, not per failure.
 func routeTemplate(path string) string {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	for i, s := range segs {
+		if i > 2 && segs[0] == "repos" {
+			if name, ok := restParams[segs[i-1]]; ok && (segs[i-1] == "branches" || segs[i-2] == "git") {
+				segs = append(segs[:i], name)
+				break
+			}
+			if name, ok := namedParams[segs[i-1]]; ok {
+				segs[i] = name
+				continue
+			}
+		}
 		switch {
 		case segs[0] == "repos" && i == 1:
 			segs[i] = "{owner}"
