@@ -13,9 +13,27 @@ import (
 
 // RunRef names one run (and optionally one attempt) as its web URL does.
 type RunRef struct {
+	Host    string // the web host: github.com, or a GitHub Enterprise Server's
 	Repo    string // OWNER/REPO
 	RunID   int64
 	Attempt int // 0: the URL names no attempt
+}
+
+// CheckServer refuses a run on another server than the one the token is
+// sent to. With GITHUB_API_URL unset (apiURL "") that server is github.com,
+// and a GitHub Enterprise Server URL would send that server's token to
+// github.com: the user is told to set GITHUB_API_URL instead. A set
+// GITHUB_API_URL is the user's choice (a proxy may front either server),
+// so it is not second-guessed.
+func (r RunRef) CheckServer(apiURL string) error {
+	if apiURL != "" {
+		return nil
+	}
+	if h := strings.ToLower(r.Host); h == "github.com" || h == "www.github.com" {
+		return nil
+	}
+	return fmt.Errorf("the run is on %s, not github.com: set GITHUB_API_URL=https://%s/api/v3/ "+
+		"(GitHub Enterprise Server) so the token goes to that server", r.Host, r.Host)
 }
 
 // ParseRunURL reads OWNER/REPO and the run ID (and attempt) from a run's
@@ -30,7 +48,7 @@ func ParseRunURL(raw string) (RunRef, error) {
 	if len(parts) < 5 || parts[2] != "actions" || parts[3] != "runs" {
 		return RunRef{}, fmt.Errorf("%q: want https://HOST/OWNER/REPO/actions/runs/ID", raw)
 	}
-	ref := RunRef{Repo: parts[0] + "/" + parts[1]}
+	ref := RunRef{Host: u.Host, Repo: parts[0] + "/" + parts[1]}
 	ref.RunID, err = strconv.ParseInt(parts[4], 10, 64)
 	if err != nil || ref.RunID <= 0 {
 		return RunRef{}, fmt.Errorf("%q: run ID %q is not a number", raw, parts[4])
