@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/ccm-ci/ccm/internal/text"
 )
 
 // Sentinels callers check with errors.Is. ErrNotFound and ErrUnauthorized
@@ -38,8 +40,10 @@ type RetryError struct {
 }
 
 func (e *RetryError) Error() string {
-	msg := fmt.Sprintf("%s: %s after %d attempt(s); retry at %s", e.Op, e.Reason, e.Attempts,
-		e.RetryAt.UTC().Format(time.RFC3339))
+	// "Retry at" would read as a promise once ccm has stopped trying: say
+	// when GitHub is worth asking again, which is what RetryAt is.
+	msg := fmt.Sprintf("%s: %s after %s; worth trying again from %s", e.Op, e.Reason,
+		text.Count(e.Attempts, "attempt", "attempts"), e.RetryAt.UTC().Format(time.RFC3339))
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
 	}

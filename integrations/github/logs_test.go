@@ -100,7 +100,7 @@ func TestJobLog_Retries(t *testing.T) {
 			if !errors.As(err, &re) || re.Reason != tt.wantReason || re.Attempts != 3 {
 				t.Fatalf("err = %v, want a *RetryError %q after 3 attempts", err, tt.wantReason)
 			}
-			for _, m := range []string{"job log acme/web job 11", tt.wantReason, "after 3 attempt(s)"} {
+			for _, m := range []string{"job log acme/web job 11", tt.wantReason, "after 3 attempts"} {
 				if !strings.Contains(err.Error(), m) {
 					t.Errorf("error %q does not mention %q", err, m)
 				}

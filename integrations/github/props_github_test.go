@@ -265,7 +265,7 @@ func TestProperty51_GitHubErrorReporting(t *testing.T) {
 		switch {
 		case f.retryable && !isRetry:
 			rt.Fatalf("%s: err = %v, want a *RetryError", f.name, err)
-		case f.retryable && (re.RetryAt.Before(clock.Now()) || !strings.Contains(err.Error(), "retry at")):
+		case f.retryable && (re.RetryAt.Before(clock.Now()) || !strings.Contains(err.Error(), "worth trying again from")):
 			rt.Fatalf("%s: RetryAt %v before now %v or not reported in %q", f.name, re.RetryAt, clock.Now(), err)
 		case !f.retryable && isRetry:
 			rt.Fatalf("%s: final error %v promises a retry", f.name, err)

@@ -115,7 +115,7 @@ func TestRateLimits_BeyondMaxWaitReturnRetryError(t *testing.T) {
 			if re.Reason != tt.wantReason || !re.RetryAt.Equal(now.Add(tt.retryIn)) || re.Attempts != 1 {
 				t.Errorf("RetryError = %+v, want reason %q, retry at %v, 1 attempt", re, tt.wantReason, now.Add(tt.retryIn))
 			}
-			for _, want := range []string{"list failed runs acme/web", "GET /repos/acme/web/actions/runs", tt.wantReason, "retry at"} {
+			for _, want := range []string{"list failed runs acme/web", "GET /repos/acme/web/actions/runs", tt.wantReason, "worth trying again from"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error %q does not mention %q", err, want)
 				}

@@ -74,7 +74,7 @@ func TestRetry_ServerAndNetworkErrors(t *testing.T) {
 			if got := len(clock.Waits()); got != 2 {
 				t.Errorf("%d waits, want 2 (none after the last attempt)", got)
 			}
-			if !strings.HasPrefix(err.Error(), "get run acme/web#1: GET /repos/acme/web/actions/runs/1: "+tt.wantReason+" after 3 attempt(s)") {
+			if !strings.HasPrefix(err.Error(), "get run acme/web#1: GET /repos/acme/web/actions/runs/1: "+tt.wantReason+" after 3 attempts") {
 				t.Errorf("error = %q", err)
 			}
 		})
