@@ -63,7 +63,7 @@ func (s *Service) Start(ctx context.Context) error {
 			cfg.TaskCheckInterval, cfg.DelayedTaskCheckInterval = d, 5*d
 		}
 		r.worker = asynq.NewServerFromRedisClient(s.rdb, cfg)
-		if err := r.worker.Start(s.Handlers.Mux()); err != nil {
+		if err := r.worker.Start(s.Mux()); err != nil {
 			r.worker = nil
 			return fmt.Errorf("worker: %w", err)
 		}
@@ -82,6 +82,15 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.log.Info("ccm is running", "roles", s.opt.Roles, "http_addr", s.Addr(), "repositories", s.Config().Watched())
 	return nil
+}
+
+// Mux routes every task type the worker runs: the pipeline's (poll,
+// ingest, analyze, retention) and the safety gate's (gate, expire), all
+// behind the same middleware. serve and sandbox both start it here.
+func (s *Service) Mux() *asynq.ServeMux {
+	mux := s.Handlers.Mux()
+	s.Handlers.RegisterGate(mux)
+	return mux
 }
 
 // httpAPI is the HTTP side. The bot role is ccm's front door: it receives

@@ -74,6 +74,42 @@ type FailureRecord struct {
 	RunUpdatedAt   time.Time              `json:"run_updated_at,omitzero"`
 	DetectedAt     time.Time              `json:"detected_at"`
 	UpdatedAt      time.Time              `json:"updated_at"`
+	// SuspiciousLog is the first line of the redacted excerpt addressed to
+	// an AI model (triage.Suspicious), set at ingest; "" when none. The
+	// gate never acts alone on such a failure.
+	SuspiciousLog string `json:"suspicious_log,omitempty"`
+	// ActorIsBot: GitHub says the run's actor or triggering actor is a Bot
+	// (for bots whose login lacks the "[bot]" suffix).
+	ActorIsBot bool `json:"actor_is_bot,omitempty"`
+	// Gate is the safety gate's last decision on this failure; nil until
+	// the ccm:gate task has run.
+	Gate *GateDecision `json:"gate,omitempty"`
+	// Shadow: the gate decided in shadow mode, so Gate is what ccm would
+	// have done and nothing was or will be done.
+	Shadow bool `json:"shadow,omitempty"`
+}
+
+// GateDecision is the safety gate's decision as the record keeps it
+// (policy.Decision in plain words, so state does not depend on policy).
+type GateDecision struct {
+	// Decision is auto, approval or none.
+	Decision string `json:"decision"`
+	// Reasons say why, in words a person understands.
+	Reasons []string `json:"reasons"`
+	// Failed names the checks that did not hold (policy.Check values).
+	Failed []string `json:"failed,omitempty"`
+	// Mode is the repository's mode when it decided: shadow, approve, auto.
+	Mode string `json:"mode"`
+	// Threshold is the risk threshold in force and ThresholdSource where it
+	// came from (repository, slack, global).
+	Threshold       int    `json:"threshold"`
+	ThresholdSource string `json:"threshold_source,omitempty"`
+	// EffectiveRisk is the risk compared with Threshold: the analysis's,
+	// raised to the rules' floor.
+	EffectiveRisk int `json:"effective_risk"`
+	// Actions are what it would do (auto) or asks a person to approve.
+	Actions   []triage.Action `json:"actions,omitempty"`
+	DecidedAt time.Time       `json:"decided_at"`
 }
 
 // Audit action types. The audit stream is a public contract.

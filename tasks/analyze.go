@@ -17,7 +17,7 @@ import (
 // HandleAnalyze explains a recorded failure: a cached analysis of the same
 // fingerprint when there is one, else the analyzer (LLM, rules as fallback).
 // It stores the result and moves the failure to analyzed in one step with
-// its audit event. The safety gate picks up from analyzed.
+// its audit event, then enqueues the safety gate (ccm:gate).
 func (h *Handlers) HandleAnalyze(ctx context.Context, t *asynq.Task) error {
 	var p AnalyzePayload
 	if err := decode(t, &p); err != nil {
@@ -34,6 +34,11 @@ func (h *Handlers) HandleAnalyze(ctx context.Context, t *asynq.Task) error {
 	log := h.d.log().With("failure_id", id, "repo", rec.Repo, "task_type", TypeAnalyze)
 	if rec.Status != state.StatusDetected {
 		log.Debug("already analyzed", "status", rec.Status)
+		if rec.Status == state.StatusAnalyzed && rec.Gate == nil {
+			// Analyzed but never gated: the enqueue below failed or was
+			// lost. The gate's task ID keeps it single.
+			return h.enqueueGate(ctx, id)
+		}
 		return nil
 	}
 
@@ -68,7 +73,7 @@ func (h *Handlers) HandleAnalyze(ctx context.Context, t *asynq.Task) error {
 	err = h.d.Store.SaveAnalysis(ctx, id, a, ev)
 	if errors.Is(err, state.ErrConflict) {
 		log.Debug("analyzed concurrently by another worker")
-		return nil
+		return nil // that worker enqueues the gate
 	}
 	if err != nil {
 		return fmt.Errorf("analyze %s: %w", id, err)
@@ -88,6 +93,12 @@ func (h *Handlers) HandleAnalyze(ctx context.Context, t *asynq.Task) error {
 	}
 	h.recordAnalysis(ctx, rec, a, latency)
 	log.Info("failure analyzed", "category", a.Category, "risk_score", a.RiskScore, "source", a.Source)
+	// The safety gate picks up from analyzed. If the enqueue fails, the
+	// retry of this task finds the failure analyzed without a decision and
+	// enqueues it then (above).
+	if err := h.enqueueGate(ctx, id); err != nil {
+		return fmt.Errorf("analyze %s: %w", id, err)
+	}
 	return nil
 }
 

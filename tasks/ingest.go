@@ -102,6 +102,10 @@ func (h *Handlers) HandleIngest(ctx context.Context, t *asynq.Task) error {
 			"failed_jobs": len(rec.FailedJobs), "source": p.Source, "log_unavailable": rec.LogUnavailable,
 		},
 	}
+	if rec.SuspiciousLog != "" {
+		ev.Details["suspicious_log"] = rec.SuspiciousLog
+		log.Warn("log holds text addressed to an AI model; ccm will not act on it unattended", "suspicious_log", rec.SuspiciousLog)
+	}
 	created, err := h.d.Store.CreateFailure(ctx, rec, ev)
 	if err != nil {
 		return fmt.Errorf("ingest %s: %w", id, err)
@@ -124,7 +128,7 @@ func newRecord(id, repo string, run github.Run, now time.Time) state.FailureReco
 	return state.FailureRecord{
 		ID: id, Repo: repo, RunID: run.ID, RunAttempt: max(run.Attempt, 1), RunURL: run.HTMLURL,
 		Workflow: run.Name, Event: run.Event, Branch: run.HeadBranch, CommitSHA: run.HeadSHA,
-		Actor: run.Actor, FromFork: run.FromFork, Status: state.StatusDetected,
+		Actor: run.Actor, ActorIsBot: run.ActorIsBot, FromFork: run.FromFork, Status: state.StatusDetected,
 		RunStartedAt: run.RunStartedAt.UTC(), RunUpdatedAt: run.UpdatedAt.UTC(),
 		DetectedAt: now, UpdatedAt: now,
 	}
@@ -171,6 +175,10 @@ func ReadFailure(ctx context.Context, gh GitHub, run github.Run, jobs []github.J
 	exs, logErr := excerpts(ctx, gh, &rec, jobs, in)
 	rec.LogUnavailable = logErr != nil
 	fillReason(&rec, exs, logErr)
+	// On the redacted excerpt, the text the analysis and people see: a log
+	// addressed to an AI model is flagged once, on the record, so the gate
+	// and everyone reading the record see the same line.
+	rec.SuspiciousLog, _ = triage.Suspicious(rec.LogExcerpt)
 	return rec, logErr
 }
 

@@ -121,23 +121,47 @@ func DedupRetention(cfg *config.Config) time.Duration {
 	return max(cfg.DedupWindow, pollOverlap+2*cfg.PollInterval)
 }
 
-// reconcileAnalyses re-enqueues the analysis of a repository's failures
-// that have rested at detected for too long: their task was lost (a worker
-// died between recording and enqueueing) or archived.
+// reconcileAnalyses repairs what a lost task left behind, at every poll:
+//   - the analysis of a repository's failures that have rested at detected
+//     for too long (their task was lost: a worker died between recording
+//     and enqueueing, or it was archived);
+//   - the gate of its analyzed failures that have no decision (the same,
+//     one step later);
+//   - the expiry of every due approval request, of any repository (see
+//     sweepDueApprovals for why here).
 func (h *Handlers) reconcileAnalyses(ctx context.Context, repo string) error {
 	now := h.d.now()
-	recs, err := h.d.Store.ListFailures(ctx, state.FailureQuery{
-		Repo: repo, Status: state.StatusDetected, Since: now.Add(-staleHorizon), Until: now.Add(-staleDetected), Limit: 100,
-	})
-	if err != nil {
-		return fmt.Errorf("reconcile %s: %w", repo, err)
-	}
 	var errs []error
-	for _, rec := range recs {
-		errs = append(errs, h.enqueueAnalyze(ctx, rec.ID))
+	for _, stage := range []struct {
+		status  state.Status
+		stuck   func(state.FailureRecord) bool
+		enqueue func(context.Context, string) error
+		what    string
+	}{
+		{state.StatusDetected, func(state.FailureRecord) bool { return true }, h.enqueueAnalyze, "analyses"},
+		{state.StatusAnalyzed, func(r state.FailureRecord) bool { return r.Gate == nil }, h.enqueueGate, "gate decisions"},
+	} {
+		recs, err := h.d.Store.ListFailures(ctx, state.FailureQuery{
+			Repo: repo, Status: stage.status, Since: now.Add(-staleHorizon), Until: now.Add(-staleDetected), Limit: 100,
+		})
+		if err != nil {
+			return fmt.Errorf("reconcile %s: %w", repo, err)
+		}
+		n := 0
+		for _, rec := range recs {
+			if stage.stuck(rec) {
+				errs = append(errs, stage.enqueue(ctx, rec.ID))
+				n++
+			}
+		}
+		if n > 0 {
+			h.d.log().Warn("re-enqueued stale "+stage.what, "repo", repo, "count", n)
+		}
 	}
-	if len(recs) > 0 {
-		h.d.log().Warn("re-enqueued stale analyses", "repo", repo, "count", len(recs))
+	if n, err := h.sweepDueApprovals(ctx); err != nil {
+		errs = append(errs, err)
+	} else if n > 0 {
+		h.d.log().Warn("expired approvals whose expiry task was lost", "repo", repo, "count", n)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("reconcile %s: %w", repo, err)

@@ -20,6 +20,10 @@ const (
 	TypeIngest    = "ccm:ingest"
 	TypeAnalyze   = "ccm:analyze"
 	TypeRetention = "ccm:retention"
+	// TypeGate runs the safety gate on an analyzed failure.
+	TypeGate = "ccm:gate"
+	// TypeExpire turns a still-pending approval request into expired.
+	TypeExpire = "ccm:expire"
 )
 
 // Queues and their weights: approvals and alerts must not wait behind a
@@ -33,16 +37,16 @@ const (
 // QueueWeights is the asynq Queues map.
 var QueueWeights = map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1}
 
-// policy is what each task type may cost: asynq's default of 25 retries
+// taskPolicy is what each task type may cost: asynq's default of 25 retries
 // spread over weeks is wrong for CI, where a failure is stale in hours.
-type policy struct {
+type taskPolicy struct {
 	queue     string
 	maxRetry  int
 	timeout   time.Duration
 	retention time.Duration // how long a finished task still blocks a duplicate ID
 }
 
-var policies = map[string]policy{
+var policies = map[string]taskPolicy{
 	// A poll runs again at the next interval anyway; retrying hard is waste.
 	TypePoll: {queue: QueueDefault, maxRetry: 1, timeout: 2 * time.Minute, retention: 0},
 	// Ingest downloads logs; a few retries ride out a flaky download, and
@@ -53,6 +57,15 @@ var policies = map[string]policy{
 	// answer and its repair, each retried 3 times at the 60 s timeout.
 	TypeAnalyze:   {queue: QueueDefault, maxRetry: 3, timeout: 10 * time.Minute, retention: 24 * time.Hour},
 	TypeRetention: {queue: QueueLow, maxRetry: 1, timeout: 10 * time.Minute, retention: 0},
+	// The gate is Redis and the rules, a second at most, and its outcome is
+	// what people wait for (an approval request): critical, so a backlog of
+	// minute-long LLM analyses never delays a decision already possible.
+	// Retries are for Redis trouble; the poll's reconcile re-enqueues a
+	// gate lost for good.
+	TypeGate: {queue: QueueCritical, maxRetry: 5, timeout: time.Minute, retention: 24 * time.Hour},
+	// An expiry is a critical escalation; it is as cheap as the gate. The
+	// poll's sweep over due requests honours one lost to an outage.
+	TypeExpire: {queue: QueueCritical, maxRetry: 5, timeout: time.Minute, retention: 24 * time.Hour},
 }
 
 // MaxRetry is the retry limit of a task type (0 for unknown types).
@@ -146,6 +159,45 @@ func IngestTaskID(failureID string) string { return "ingest:" + failureID }
 
 // AnalyzeTaskID is the task ID of a failure's analysis.
 func AnalyzeTaskID(failureID string) string { return "analyze:" + failureID }
+
+// GatePayload names the analyzed failure to decide on.
+type GatePayload struct {
+	FailureID string `json:"failure_id"`
+}
+
+// NewGateTask builds the safety gate's decision on one analyzed failure.
+func NewGateTask(failureID string) (*asynq.Task, error) {
+	b, err := json.Marshal(GatePayload{FailureID: failureID})
+	if err != nil {
+		return nil, fmt.Errorf("gate task %s: %w", failureID, err)
+	}
+	return asynq.NewTask(TypeGate, b, options(TypeGate, GateTaskID(failureID))...), nil
+}
+
+// GateTaskID is the task ID of a failure's gate decision.
+func GateTaskID(failureID string) string { return "gate:" + failureID }
+
+// ExpirePayload names the approval request to expire. FailureID is for
+// logs and the audit of an archived task only; the handler reads the
+// request's own.
+type ExpirePayload struct {
+	RequestID string `json:"request_id"`
+	FailureID string `json:"failure_id,omitempty"`
+}
+
+// NewExpireTask builds the expiry of approval request requestID, to run
+// at expiresAt.
+func NewExpireTask(requestID, failureID string, expiresAt time.Time) (*asynq.Task, error) {
+	b, err := json.Marshal(ExpirePayload{RequestID: requestID, FailureID: failureID})
+	if err != nil {
+		return nil, fmt.Errorf("expire task %s: %w", requestID, err)
+	}
+	opts := append(options(TypeExpire, ExpireTaskID(requestID)), asynq.ProcessAt(expiresAt))
+	return asynq.NewTask(TypeExpire, b, opts...), nil
+}
+
+// ExpireTaskID is the task ID of an approval request's expiry.
+func ExpireTaskID(requestID string) string { return "expire:" + requestID }
 
 // NewRetentionTask builds the periodic housekeeping task.
 func NewRetentionTask() *asynq.Task {

@@ -23,6 +23,11 @@ type Run struct {
 	FromFork                           bool
 	WorkflowID                         int64
 	CreatedAt, UpdatedAt, RunStartedAt time.Time
+	// ActorIsBot: GitHub gives the actor's or the triggering actor's type
+	// as "Bot", which also catches bots whose login lacks "[bot]". Either
+	// counts: a person re-running a bot's run is still running the bot's
+	// change, and the safety gate keeps a person in the loop for both.
+	ActorIsBot bool
 }
 
 // Job is one job of a run attempt.
@@ -248,6 +253,8 @@ func toRun(repo string, wr *gh.WorkflowRun) Run {
 		HeadRepoFullName: wr.GetHeadRepository().GetFullName(),
 		CreatedAt:        wr.GetCreatedAt().Time, UpdatedAt: wr.GetUpdatedAt().Time,
 		RunStartedAt: wr.GetRunStartedAt().Time,
+		ActorIsBot: strings.EqualFold(wr.GetActor().GetType(), "Bot") ||
+			strings.EqualFold(wr.GetTriggeringActor().GetType(), "Bot"),
 	}
 	own := wr.GetRepository().GetFullName()
 	if own == "" {
