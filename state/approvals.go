@@ -19,6 +19,21 @@ import (
 // request as it stands, which names who won (DecidedBy) and when.
 var ErrAlreadyDecided = errors.New("approval already decided")
 
+// ErrExpired means a person's decision came at or after the request's
+// expires_at while the request was still pending (the expiry had not run
+// yet, e.g. the worker was down). Nothing was written; the call also
+// returns the request as it stands, and the caller should expire it
+// (DecideApproval with ApprovalExpired, actor ActorCCM).
+var ErrExpired = errors.New("approval request past its expires_at")
+
+// ErrActorNotAllowed means the actor may not make that decision: only ccm
+// expires a request, and only a person approves or rejects one. It is an
+// ErrInvalid too: the same call will never succeed.
+var ErrActorNotAllowed = fmt.Errorf("%w: actor not allowed to make this decision", ErrInvalid)
+
+// ActorCCM is the actor of what ccm decides itself: requests and expiries.
+const ActorCCM = "ccm"
+
 // ApprovalStatus is where an approval request is. It moves once, from
 // pending to one of the three decisions, and never again.
 type ApprovalStatus string
@@ -82,18 +97,42 @@ func newApprovalID() (string, error) {
 // wellFormedID reports whether id could be one newApprovalID made. IDs come
 // back from Slack; anything else cannot exist, and must not be spliced into
 // a key name (it could name another key, such as a failure pointer).
+//
+// The decoder alone is not enough: it skips CR and LF anywhere, and without
+// Strict it ignores set trailing bits, so several strings decode to the
+// same 16 bytes. Only the one the encoder writes back is accepted: 22
+// characters of the URL-safe alphabet, canonical.
 func wellFormedID(id string) bool {
-	b, err := base64.RawURLEncoding.DecodeString(id)
-	return err == nil && len(b) == approvalIDBytes
+	b, err := base64.RawURLEncoding.Strict().DecodeString(id)
+	return err == nil && len(b) == approvalIDBytes && base64.RawURLEncoding.EncodeToString(b) == id
 }
 
 // RequestApproval creates a pending request for req.FailureID, moves that
 // failure analyzed -> awaiting_approval and appends ev (action approval,
 // details.decision "requested", outcome pending), all in one atomic step.
 // The store sets ID, Status and (when zero) RequestedAt; Repo defaults to
-// the failure's. Only one request per failure: when one exists it returns
-// that one with created=false and writes nothing, plus ErrAlreadyDecided if
-// it is no longer pending. A failure not in analyzed gives ErrConflict.
+// the failure's. A failure not in analyzed gives ErrConflict.
+//
+// At most one request per failure is pending. While one is, asking again
+// returns it with created=false and writes nothing (the gate task may run
+// twice). Once it is decided, a new request may be made if the record is
+// at analyzed again: the failure's pointer moves to the new request and the
+// old one keeps its history (its hash, its audit entries) until retention.
+// Asked while the record is past analyzed, it returns the decided request
+// with created=false and ErrAlreadyDecided, and writes nothing.
+//
+// Re-gating and the status order: a decision moves the record to approved,
+// rejected or expired, and statuses only move forward, so no path brings a
+// record with a decided request back to analyzed today; a new request is
+// possible for a record that reaches analyzed with a decided request by
+// some future, deliberate path. A failure whose gate never asked (shadow
+// mode, decision none, an incident pause that held the request back) is
+// still at analyzed with no request, and is asked like any other. Asking
+// again about a request that was answered or expired (a new threshold, the
+// end of an incident) must not rewind the record: it needs a step of its
+// own, e.g. one script that supersedes the pending request (it closes with
+// a reason naming its successor) and creates the new one while the record
+// stays awaiting_approval, an in-place update the order allows.
 func (s *Store) RequestApproval(ctx context.Context, req Approval, ev AuditEntry) (_ Approval, created bool, _ error) {
 	if req.RequestedAt.IsZero() {
 		req.RequestedAt = s.now()
@@ -112,7 +151,7 @@ func (s *Store) RequestApproval(ctx context.Context, req Approval, ev AuditEntry
 	ev.ActionType, ev.RequestID = ActionApproval, id
 	ev.Details = withDetail(ev.Details, "decision", "requested")
 	if ev.Actor == "" {
-		ev.Actor = "ccm"
+		ev.Actor = ActorCCM
 	}
 	if ev.Outcome == "" {
 		ev.Outcome = OutcomePending
@@ -122,10 +161,14 @@ func (s *Store) RequestApproval(ctx context.Context, req Approval, ev AuditEntry
 		if err != nil {
 			return Approval{}, false, fmt.Errorf("request approval: %w", err)
 		}
+		prevID, prev, err := s.previousRequest(ctx, req.FailureID)
+		if err != nil {
+			return Approval{}, false, fmt.Errorf("request approval: %w", err)
+		}
+		if prev != nil && (prev.Status == ApprovalPending || rec.Status != StatusAnalyzed) {
+			return existingRequest(*prev)
+		}
 		if rec.Status != StatusAnalyzed {
-			if a, err := s.ApprovalForFailure(ctx, req.FailureID); err == nil {
-				return existingRequest(a)
-			}
 			return Approval{}, false, fmt.Errorf("request approval for %s: status is %s, not %s: %w",
 				req.FailureID, rec.Status, StatusAnalyzed, ErrConflict)
 		}
@@ -135,6 +178,10 @@ func (s *Store) RequestApproval(ctx context.Context, req Approval, ev AuditEntry
 		if req.Repo != rec.Repo {
 			return Approval{}, false, fmt.Errorf("%w: request approval for %s: repo %q, the failure's is %q",
 				ErrInvalid, req.FailureID, req.Repo, rec.Repo)
+		}
+		fields, err := approvalFields(req)
+		if err != nil {
+			return Approval{}, false, fmt.Errorf("request approval for %s: %w", req.FailureID, err)
 		}
 		next := rec
 		next.Status, next.UpdatedAt = StatusAwaitingApproval, s.now()
@@ -148,15 +195,15 @@ func (s *Store) RequestApproval(ctx context.Context, req Approval, ev AuditEntry
 		if err != nil {
 			return Approval{}, false, fmt.Errorf("request approval for %s: %w", req.FailureID, err)
 		}
-		fields, err := approvalFields(req)
-		if err != nil {
-			return Approval{}, false, fmt.Errorf("request approval for %s: %w", req.FailureID, err)
+		prevKey := s.k.approval(id) // no previous request to look at: a key the script never reads
+		if prev != nil {
+			prevKey = s.k.approval(prev.ID)
 		}
 		keys := append([]string{s.k.approval(id), s.k.approvalsPending(), s.k.approvalOf(req.FailureID),
-			s.k.failure(req.FailureID), s.k.approvals()}, s.k.auditKeys()...)
-		args := append([]any{id, req.ExpiresAt.UnixMilli(), req.RequestedAt.UnixMilli(), rev,
-			string(StatusAnalyzed), string(StatusAwaitingApproval), js, categoryOf(next)}, aargs...)
-		res, err := requestApprovalScript.Run(ctx, s.rdb, keys, append(args, fields...)...).StringSlice()
+			s.k.failure(req.FailureID), s.k.approvals(), prevKey}, s.k.auditKeys()...)
+		fixed := []any{id, req.ExpiresAt.UnixMilli(), req.RequestedAt.UnixMilli(), rev,
+			string(StatusAnalyzed), string(StatusAwaitingApproval), js, categoryOf(next), prevID}
+		res, err := requestApprovalScript.Run(ctx, s.rdb, keys, scriptArgs(fixed, aargs, fields)...).StringSlice()
 		if err != nil {
 			return Approval{}, false, fmt.Errorf("request approval for %s: %w", req.FailureID, err)
 		}
@@ -172,9 +219,31 @@ func (s *Store) RequestApproval(ctx context.Context, req Approval, ev AuditEntry
 		case "gone":
 			return Approval{}, false, fmt.Errorf("request approval: failure %s: %w", req.FailureID, ErrNotFound)
 		}
-		// stale: the record changed since we read it; read and decide again.
+		// stale: the record or the pointer changed since we read them (a
+		// concurrent request won); read and decide again.
 	}
 	return Approval{}, false, fmt.Errorf("request approval for %s: record kept changing: %w", req.FailureID, ErrConflict)
+}
+
+// previousRequest reads the failure's pointer and the request it names:
+// "" and nil when there is none, the ID and nil when it names a request
+// that no longer exists.
+func (s *Store) previousRequest(ctx context.Context, failureID string) (string, *Approval, error) {
+	id, err := s.rdb.Get(ctx, s.k.approvalOf(failureID)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil, nil
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("approval for %s: %w", failureID, err)
+	}
+	a, err := s.GetApproval(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return id, nil, nil
+	}
+	if err != nil {
+		return id, nil, fmt.Errorf("approval for %s: %w", failureID, err)
+	}
+	return id, &a, nil
 }
 
 func (s *Store) checkRequest(req Approval) error {
@@ -212,102 +281,6 @@ func existingRequest(a Approval) (Approval, bool, error) {
 
 func decidedError(a Approval) error {
 	return fmt.Errorf("%w: %s by %s at %s", ErrAlreadyDecided, a.Status, a.DecidedBy, a.DecidedAt.Format(time.RFC3339))
-}
-
-// DecideApproval moves request id from pending to decision (approved,
-// rejected or expired) exactly once, as a compare-and-set that also moves
-// its failure awaiting_approval -> the same status and appends ev (action
-// approval, details.decision and reason, actor = actor, ts = decided_at)
-// in one atomic step. actor is the person's Slack ID, or "ccm".
-//
-// Of concurrent calls one wins; every other gets ErrAlreadyDecided and the
-// request as decided (who won, when). An unknown id gives ErrNotFound. A
-// failure that is not awaiting_approval gives ErrConflict, and nothing is
-// written: the decision and the record never disagree.
-func (s *Store) DecideApproval(ctx context.Context, id string, decision ApprovalStatus, actor, reason string, ev AuditEntry) (Approval, error) {
-	to, ok := approvalOutcome[decision]
-	if !ok {
-		return Approval{}, fmt.Errorf("%w: decide approval %s: decision %q", ErrInvalid, id, decision)
-	}
-	if actor == "" || (ev.Actor != "" && ev.Actor != actor) {
-		// The audit entry must name whoever decided, and nobody else.
-		return Approval{}, fmt.Errorf("%w: decide approval %s: actor %q, event actor %q", ErrInvalid, id, actor, ev.Actor)
-	}
-	if ev.ActionType != "" && ev.ActionType != ActionApproval {
-		return Approval{}, fmt.Errorf("%w: decide approval %s: event action %q", ErrInvalid, id, ev.ActionType)
-	}
-	ev.ActionType, ev.Actor, ev.RequestID = ActionApproval, actor, id
-	ev.Details = withDetail(ev.Details, "decision", string(decision))
-	if reason != "" {
-		ev.Details["reason"] = reason
-	}
-	if ev.Outcome == "" {
-		ev.Outcome = OutcomeSuccess
-	}
-	for range maxCASAttempts {
-		a, err := s.GetApproval(ctx, id)
-		if err != nil {
-			return Approval{}, fmt.Errorf("decide approval %s: %w", id, err)
-		}
-		if a.Status != ApprovalPending {
-			return a, fmt.Errorf("decide approval %s: %w", id, decidedError(a))
-		}
-		rec, rev, err := s.readFailure(ctx, a.FailureID)
-		if err != nil {
-			return s.refuseDecision(ctx, a, err)
-		}
-		if rec.Status != StatusAwaitingApproval {
-			return s.refuseDecision(ctx, a, fmt.Errorf("failure %s is %s, not %s: %w",
-				a.FailureID, rec.Status, StatusAwaitingApproval, ErrConflict))
-		}
-		e := ev
-		if e.Timestamp.IsZero() {
-			e.Timestamp = s.now()
-		}
-		decidedAt := e.Timestamp.UTC() // the audit ts and decided_at are one instant
-		next := rec
-		next.Status, next.UpdatedAt = to, decidedAt
-		fillEvent(&e, next)
-		js, err := json.Marshal(next)
-		if err != nil {
-			return a, fmt.Errorf("decide approval %s: encode failure: %w", id, err)
-		}
-		aargs, err := s.auditArgs(&e)
-		if err != nil {
-			return a, fmt.Errorf("decide approval %s: %w", id, err)
-		}
-		keys := append([]string{s.k.approval(id), s.k.approvalsPending(), s.k.failure(a.FailureID)}, s.k.auditKeys()...)
-		args := append([]any{id, string(decision), actor, decidedAt.Format(time.RFC3339Nano), reason,
-			rev, string(StatusAwaitingApproval), string(to), js, categoryOf(next)}, aargs...)
-		res, err := decideApprovalScript.Run(ctx, s.rdb, keys, args...).StringSlice()
-		if err != nil {
-			return a, fmt.Errorf("decide approval %s: %w", id, err)
-		}
-		switch res[0] {
-		case "ok":
-			a.Status, a.DecidedBy, a.DecidedAt, a.Reason = decision, actor, decidedAt, reason
-			return a, nil
-		case "gone":
-			return Approval{}, fmt.Errorf("decide approval %s: %w", id, ErrNotFound)
-		case "nofailure":
-			return a, fmt.Errorf("decide approval %s: failure %s: %w", id, a.FailureID, ErrNotFound)
-		}
-		// decided (someone won since we read: the next read says who) or
-		// stale (the record changed in place): go round again.
-	}
-	return Approval{}, fmt.Errorf("decide approval %s: record kept changing: %w", id, ErrConflict)
-}
-
-// refuseDecision answers a decision whose failure record is not awaiting
-// approval. Usually that is because another decision won between our two
-// reads (it moved the record too): then the loser must hear who won, not a
-// bare conflict. Otherwise the record moved on by another path and err
-// stands; nothing was written.
-func (s *Store) refuseDecision(ctx context.Context, a Approval, err error) (Approval, error) {
-	if now, gerr := s.GetApproval(ctx, a.ID); gerr == nil && now.Status != ApprovalPending {
-		return now, fmt.Errorf("decide approval %s: %w", a.ID, decidedError(now))
-	}
-	return a, fmt.Errorf("decide approval %s: %w", a.ID, err)
 }
 
 // GetApproval returns request id, or ErrNotFound.
@@ -354,22 +327,14 @@ func (s *Store) DueApprovals(ctx context.Context, now time.Time) ([]Approval, er
 // are floor(ms), so with a non-zero due the exact expires_at is checked.
 func (s *Store) pendingUpTo(ctx context.Context, maxScore string, due time.Time) ([]Approval, error) {
 	var out []Approval
-	for offset := int64(0); ; offset += pageSize {
-		ids, err := s.rdb.ZRangeByScore(ctx, s.k.approvalsPending(), &redis.ZRangeBy{
-			Min: "-inf", Max: maxScore, Offset: offset, Count: pageSize,
-		}).Result()
-		if err != nil {
-			return nil, fmt.Errorf("pending approvals: %w", err)
-		}
+	err := s.pageByScore(ctx, s.k.approvalsPending(), maxScore, func(ids []string) (int, error) {
 		pipe := s.rdb.Pipeline()
 		cmds := make([]*redis.MapStringStringCmd, len(ids))
 		for i, id := range ids {
 			cmds[i] = pipe.HGetAll(ctx, s.k.approval(id))
 		}
-		if len(ids) > 0 {
-			if _, err := pipe.Exec(ctx); err != nil {
-				return nil, fmt.Errorf("pending approvals: %w", err)
-			}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return 0, fmt.Errorf("read requests: %w", err)
 		}
 		for i, id := range ids {
 			m := cmds[i].Val()
@@ -378,7 +343,7 @@ func (s *Store) pendingUpTo(ctx context.Context, maxScore string, due time.Time)
 			}
 			a, err := decodeApproval(id, m)
 			if err != nil {
-				return nil, fmt.Errorf("pending approvals: %w", err)
+				return 0, err
 			}
 			// Decided since the index was read, or not quite due.
 			if a.Status != ApprovalPending || (!due.IsZero() && a.ExpiresAt.After(due)) {
@@ -386,8 +351,10 @@ func (s *Store) pendingUpTo(ctx context.Context, maxScore string, due time.Time)
 			}
 			out = append(out, a)
 		}
-		if len(ids) < pageSize {
-			return out, nil
-		}
+		return 0, nil // a reader removes nothing
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pending approvals: %w", err)
 	}
+	return out, nil
 }

@@ -18,64 +18,111 @@ func (k keys) approvalOf(failureID string) string { return k.p + "approval:failu
 func (k keys) approvalsPending() string           { return k.p + "approvals:pending" }
 func (k keys) approvals() string                  { return k.p + "approvals" }
 
+// scriptArgs lays out the ARGV of a script that writes an audit entry and
+// may take a variable tail after it: ARGV[1] is where the audit args start
+// and ARGV[2] where the tail starts, both computed here from what is passed
+// (so adding an audit field shifts nothing a script reads by a fixed
+// number); then the fixed args from ARGV[3], then the audit args, then the
+// tail.
+func scriptArgs(fixed, audit, tail []any) []any {
+	auditAt := 3 + len(fixed)
+	tailAt := auditAt + len(audit)
+	args := make([]any, 0, tailAt-1+len(tail))
+	args = append(args, auditAt, tailAt)
+	args = append(args, fixed...)
+	args = append(args, audit...)
+	return append(args, tail...)
+}
+
 // requestApprovalScript creates a pending request and moves its failure
-// analyzed -> awaiting_approval, with the audit entry, in one step.
+// analyzed -> awaiting_approval, with the audit entry, in one step. A
+// failure's previous request, once decided, does not stop a new one: the
+// pointer moves to the new request, and the old one is left as it is.
 //
 // KEYS[1] approval hash, KEYS[2] pending index, KEYS[3] failure -> request
-// pointer, KEYS[4] failure hash, KEYS[5] index of all requests,
-// KEYS[6..8] audit keys.
-// ARGV[1] request ID, ARGV[2] expires_at ms, ARGV[3] requested_at ms,
-// ARGV[4] expected failure rev, ARGV[5] expected failure status,
-// ARGV[6] new failure status, ARGV[7] new record JSON, ARGV[8] category,
-// ARGV[9..30] audit args, ARGV[31..] the request hash's field/value pairs.
-// Returns {'exists', id} when the failure already has a request (nothing is
-// written), {'gone'} when the failure record is missing, {'stale'} when its
-// rev or status is not what the caller read (the caller re-reads), else
-// {'ok', audit entry ID}.
+// pointer, KEYS[4] failure hash, KEYS[5] index of all requests, KEYS[6] the
+// hash of the request the pointer named when the caller read it (KEYS[1]
+// when there was none), KEYS[7..9] audit keys.
+// ARGV[1] where the audit args start, ARGV[2] where the request's fields
+// start (see scriptArgs), ARGV[3] request ID, ARGV[4] expires_at ms,
+// ARGV[5] requested_at ms, ARGV[6] expected failure rev, ARGV[7] expected
+// failure status, ARGV[8] new failure status, ARGV[9] new record JSON,
+// ARGV[10] category, ARGV[11] the pointer's value when read ("" for none),
+// then the audit args, then the request hash's field/value pairs.
+// Returns {'stale'} when the pointer or the record's rev or status is not
+// what the caller read (the caller re-reads), {'exists', id} when the
+// pointer names a request still pending (nothing is written), {'gone'} when
+// the failure record is missing, else {'ok', audit entry ID}.
 var requestApprovalScript = redis.NewScript(auditLua + `
-local existing = redis.call('GET', KEYS[3])
-if existing then return {'exists', existing} end
+local AUDIT, FIELDS = tonumber(ARGV[1]), tonumber(ARGV[2])
+local prev = redis.call('GET', KEYS[3])
+if (prev or '') ~= ARGV[11] then return {'stale'} end
+if prev and redis.call('HGET', KEYS[6], 'status') == 'pending' then return {'exists', prev} end
 local cur = redis.call('HMGET', KEYS[4], 'rev', 'status')
 if not cur[1] then return {'gone'} end
-if cur[1] ~= ARGV[4] or cur[2] ~= ARGV[5] then return {'stale'} end
+if cur[1] ~= ARGV[6] or cur[2] ~= ARGV[7] then return {'stale'} end
 local f = {}
-for i = 31, #ARGV do f[#f+1] = ARGV[i] end
+for i = FIELDS, #ARGV do f[#f+1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(f))
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-redis.call('ZADD', KEYS[5], ARGV[3], ARGV[1])
-redis.call('SET', KEYS[3], ARGV[1])
-redis.call('HSET', KEYS[4], 'json', ARGV[7], 'status', ARGV[6], 'category', ARGV[8],
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
+redis.call('ZADD', KEYS[5], ARGV[5], ARGV[3])
+redis.call('SET', KEYS[3], ARGV[3])
+redis.call('HSET', KEYS[4], 'json', ARGV[9], 'status', ARGV[8], 'category', ARGV[10],
   'rev', string.format('%.0f', tonumber(cur[1]) + 1))
-return {'ok', audit(6, 9)}
+return {'ok', audit(7, AUDIT)}
 `)
 
 // decideApprovalScript is the compare-and-set that decides a request once:
-// pending -> decided, the failure awaiting_approval -> the decision, and the
-// audit entry, or nothing at all.
+// pending -> decided, with the audit entry, and the failure record moved
+// awaiting_approval -> the decision, or left as it is (an expiry of a
+// request whose record moved on or was deleted), or nothing at all.
 //
 // KEYS[1] approval hash, KEYS[2] pending index, KEYS[3] failure hash,
 // KEYS[4..6] audit keys.
-// ARGV[1] request ID, ARGV[2] decision (approved|rejected|expired),
-// ARGV[3] decided_by, ARGV[4] decided_at (RFC3339Nano), ARGV[5] reason,
-// ARGV[6] expected failure rev, ARGV[7] expected failure status,
-// ARGV[8] new failure status, ARGV[9] new record JSON, ARGV[10] category,
-// ARGV[11..32] audit args.
+// ARGV[1] where the audit args start, ARGV[2] unused (no tail; see
+// scriptArgs), ARGV[3] request ID, ARGV[4] decision
+// (approved|rejected|expired), ARGV[5] decided_by, ARGV[6] decided_at
+// (RFC3339Nano), ARGV[7] reason, ARGV[8] the decision's time as
+// deadlineLayout writes it, refused at or after expires_at ("" for none),
+// ARGV[9] what to do with the record: move (it must be at the expected rev
+// and status), keep (likewise, and it is not written) or deleted (it must
+// be missing), ARGV[10] expected failure rev, ARGV[11] expected failure
+// status, ARGV[12] new failure status, ARGV[13] new record JSON (move
+// only), ARGV[14] category, then the audit args.
 // Returns {'gone'} for an unknown request, {'decided'} when it is no longer
-// pending (someone else won), {'nofailure'} when its failure record is
-// missing, {'stale'} when the record's rev or status changed since the
-// caller read it (the caller re-reads), else {'ok', audit entry ID}.
+// pending (someone else won), {'late'} when ARGV[8] is at or after its
+// expires_at (or expires_at does not parse), {'stale'} when the record is
+// not as the caller read it (the caller re-reads), else {'ok', audit entry
+// ID}. Only 'ok' writes anything.
 var decideApprovalScript = redis.NewScript(auditLua + `
+local AUDIT = tonumber(ARGV[1])
+-- expires_at as written by Go (RFC3339Nano, UTC: trailing zeros of the
+-- fraction dropped) in the fixed width of deadlineLayout; '' if it is not.
+local function fixed_time(t)
+  if type(t) ~= 'string' then return '' end
+  local s, f = string.match(t, '^(%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d)%.?(%d*)Z$')
+  if not s or #f > 9 then return '' end
+  return s .. '.' .. f .. string.rep('0', 9 - #f) .. 'Z'
+end
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return {'gone'} end
 if st ~= 'pending' then return {'decided'} end
+if ARGV[8] ~= '' and ARGV[8] >= fixed_time(redis.call('HGET', KEYS[1], 'expires_at')) then
+  return {'late'}
+end
 local cur = redis.call('HMGET', KEYS[3], 'rev', 'status')
-if not cur[1] then return {'nofailure'} end
-if cur[1] ~= ARGV[6] or cur[2] ~= ARGV[7] then return {'stale'} end
-redis.call('HSET', KEYS[1], 'status', ARGV[2], 'decided_by', ARGV[3], 'decided_at', ARGV[4], 'reason', ARGV[5])
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('HSET', KEYS[3], 'json', ARGV[9], 'status', ARGV[8], 'category', ARGV[10],
-  'rev', string.format('%.0f', tonumber(cur[1]) + 1))
-return {'ok', audit(4, 11)}
+if ARGV[9] == 'deleted' then
+  if cur[1] then return {'stale'} end
+elseif cur[1] ~= ARGV[10] or cur[2] ~= ARGV[11] then
+  return {'stale'}
+end
+redis.call('HSET', KEYS[1], 'status', ARGV[4], 'decided_by', ARGV[5], 'decided_at', ARGV[6], 'reason', ARGV[7])
+redis.call('ZREM', KEYS[2], ARGV[3])
+if ARGV[9] == 'move' then
+  redis.call('HSET', KEYS[3], 'json', ARGV[13], 'status', ARGV[12], 'category', ARGV[14],
+    'rev', string.format('%.0f', tonumber(cur[1]) + 1))
+end
+return {'ok', audit(4, AUDIT)}
 `)
 
 // setApprovalMessageScript records where Slack posted a request, only if
@@ -197,22 +244,14 @@ func decodeApproval(id string, m map[string]string) (Approval, error) {
 func (s *Store) expireApprovals(ctx context.Context, cutoff time.Time) (int64, error) {
 	maxScore := strconv.FormatInt(cutoff.UnixMilli(), 10)
 	var total int64
-	for offset := int64(0); ; {
-		ids, err := s.rdb.ZRangeByScore(ctx, s.k.approvals(), &redis.ZRangeBy{
-			Min: "-inf", Max: maxScore, Offset: offset, Count: pageSize,
-		}).Result()
-		if err != nil {
-			return total, fmt.Errorf("retention: approvals: %w", err)
-		}
+	err := s.pageByScore(ctx, s.k.approvals(), maxScore, func(ids []string) (int, error) {
 		pipe := s.rdb.Pipeline()
 		cmds := make([]*redis.SliceCmd, len(ids))
 		for i, id := range ids {
 			cmds[i] = pipe.HMGet(ctx, s.k.approval(id), "requested_at", "failure_id")
 		}
-		if len(ids) > 0 {
-			if _, err := pipe.Exec(ctx); err != nil {
-				return total, fmt.Errorf("retention: approvals: %w", err)
-			}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return 0, fmt.Errorf("read requests: %w", err)
 		}
 		keys := []string{s.k.approvals(), s.k.approvalsPending()}
 		var args []any
@@ -225,16 +264,18 @@ func (s *Store) expireApprovals(ctx context.Context, cutoff time.Time) (int64, e
 			keys = append(keys, s.k.approval(id), s.k.approvalOf(fid))
 			args = append(args, id)
 		}
-		if len(args) > 0 {
-			n, err := deleteApprovalsScript.Run(ctx, s.rdb, keys, args...).Int64()
-			if err != nil {
-				return total, fmt.Errorf("retention: delete approvals: %w", err)
-			}
-			total += n
+		if len(args) == 0 {
+			return 0, nil
 		}
-		if len(ids) < pageSize {
-			return total, nil
+		n, err := deleteApprovalsScript.Run(ctx, s.rdb, keys, args...).Int64()
+		if err != nil {
+			return 0, fmt.Errorf("delete requests: %w", err)
 		}
-		offset += int64(len(ids) - len(args)) // kept entries still sort first
+		total += n
+		return len(args), nil // deleted entries left the index
+	})
+	if err != nil {
+		return total, fmt.Errorf("retention: approvals: %w", err)
 	}
+	return total, nil
 }

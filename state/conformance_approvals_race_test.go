@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ccm-ci/ccm/state"
+	"github.com/google/go-cmp/cmp"
 )
 
 // The approval tests about races and atomicity, run by runApprovals on both
@@ -75,8 +76,9 @@ func testApprovalConcurrentClicks(t *testing.T, open backend) {
 }
 
 // testApprovalRecordMovedAway: the decision and the record change together
-// or not at all. A record no longer awaiting approval, or gone, refuses the
-// decision and nothing is written.
+// or not at all. A record no longer awaiting approval, or gone, refuses a
+// person's decision and nothing is written. The expiry (ccm) still closes
+// such a request, leaving the record as it is, so the sweep converges.
 func testApprovalRecordMovedAway(t *testing.T, open backend) {
 	ctx := context.Background()
 	env := open(t, state.Options{Now: func() time.Time { return t0 }})
@@ -92,16 +94,19 @@ func testApprovalRecordMovedAway(t *testing.T, open backend) {
 		t.Fatal(err)
 	}
 	entries := len(auditAll(t, s))
-	if _, err := s.DecideApproval(ctx, am.ID, state.ApprovalApproved, "U1", "", state.AuditEntry{}); !errors.Is(err, state.ErrConflict) {
-		t.Errorf("decision on a moved record: err = %v, want ErrConflict", err)
-	}
-	if _, err := s.DecideApproval(ctx, ag.ID, state.ApprovalApproved, "U1", "", state.AuditEntry{}); !errors.Is(err, state.ErrNotFound) {
-		t.Errorf("decision on a deleted record: err = %v, want ErrNotFound", err)
+	for _, d := range []state.ApprovalStatus{state.ApprovalApproved, state.ApprovalRejected} {
+		if _, err := s.DecideApproval(ctx, am.ID, d, "U1", "", state.AuditEntry{}); !errors.Is(err, state.ErrConflict) {
+			t.Errorf("%s on a moved record: err = %v, want ErrConflict", d, err)
+		}
+		if _, err := s.DecideApproval(ctx, ag.ID, d, "U1", "", state.AuditEntry{}); !errors.Is(err, state.ErrNotFound) {
+			t.Errorf("%s on a deleted record: err = %v, want ErrNotFound", d, err)
+		}
 	}
 	if n := len(auditAll(t, s)); n != entries {
 		t.Errorf("refused decisions wrote audit entries: %d, want %d", n, entries)
 	}
-	mustStatus(t, s, moved.ID, state.StatusRemediating)
+	before := mustStatus(t, s, moved.ID, state.StatusRemediating)
+	revBefore := env.Client.HGet(ctx, env.Prefix+"failure:"+moved.ID, "rev").Val()
 	for _, id := range []string{am.ID, ag.ID} {
 		if a, err := s.GetApproval(ctx, id); err != nil || a.Status != state.ApprovalPending || a.DecidedBy != "" {
 			t.Errorf("request %s = %s by %q, %v; want still pending", id, a.Status, a.DecidedBy, err)
@@ -109,6 +114,44 @@ func testApprovalRecordMovedAway(t *testing.T, open backend) {
 	}
 	if p, err := s.PendingApprovals(ctx); err != nil || len(p) != 2 {
 		t.Errorf("PendingApprovals = %d, %v; want both still pending", len(p), err)
+	}
+
+	for _, id := range []string{am.ID, ag.ID} {
+		a, err := s.DecideApproval(ctx, id, state.ApprovalExpired, state.ActorCCM, "approval_timeout elapsed", state.AuditEntry{})
+		if err != nil || a.Status != state.ApprovalExpired || a.DecidedBy != state.ActorCCM {
+			t.Errorf("expiry of %s = %s by %q, %v; want expired by ccm", id, a.Status, a.DecidedBy, err)
+		}
+	}
+	after := mustStatus(t, s, moved.ID, state.StatusRemediating)
+	if diff := cmp.Diff(before, after, cmpOpts...); diff != "" {
+		t.Errorf("the expiry changed the moved record (-before +after):\n%s", diff)
+	}
+	if rev := env.Client.HGet(ctx, env.Prefix+"failure:"+moved.ID, "rev").Val(); rev != revBefore {
+		t.Errorf("moved record's rev = %s, want %s (untouched)", rev, revBefore)
+	}
+	if _, err := s.GetFailure(ctx, gone.ID); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("deleted record: err = %v, want still ErrNotFound", err)
+	}
+	if due, err := s.DueApprovals(ctx, t0.Add(2*time.Hour)); err != nil || len(due) != 0 {
+		t.Errorf("DueApprovals after the expiry = %d, %v; want none (the sweep converges)", len(due), err)
+	}
+	es := approvalEntries(t, s)
+	want := []state.AuditEntry{
+		{Timestamp: t0, Actor: state.ActorCCM, ActionType: state.ActionApproval, FailureID: gone.ID, RequestID: ag.ID,
+			Repo: gone.Repo, Outcome: state.OutcomeSuccess, Details: map[string]any{
+				"decision": "expired", "reason": "approval_timeout elapsed", "record_moved_on": "deleted"}},
+		{Timestamp: t0, Actor: state.ActorCCM, ActionType: state.ActionApproval, FailureID: moved.ID, RequestID: am.ID,
+			Repo: moved.Repo, Category: "timeout", Outcome: state.OutcomeSuccess, Details: map[string]any{
+				"decision": "expired", "reason": "approval_timeout elapsed", "record_moved_on": "remediating"}},
+	}
+	if len(es) < 2 {
+		t.Fatalf("approval entries = %d, want the two expiries on top", len(es))
+	}
+	if diff := cmp.Diff(want, es[:2], append(cmpOpts, ignoreID)...); diff != "" {
+		t.Errorf("expiry entries (-want +got):\n%s", diff)
+	}
+	if _, err := s.DecideApproval(ctx, am.ID, state.ApprovalApproved, "U1", "", state.AuditEntry{}); !errors.Is(err, state.ErrAlreadyDecided) {
+		t.Errorf("approval after the expiry: err = %v, want ErrAlreadyDecided", err)
 	}
 }
 

@@ -3,8 +3,6 @@ package state_test
 import (
 	"context"
 	"errors"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,6 +37,9 @@ func runApprovals(t *testing.T, open backend) {
 		{"RacesInPlaceUpdates", testApprovalRacesInPlaceUpdates},
 		{"PendingAndDue", testApprovalPendingAndDue},
 		{"Retention", testApprovalRetention},
+		{"LateDecision", testApprovalLateDecision},
+		{"Actors", testApprovalActors},
+		{"Regate", testApprovalRegate},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
 	}
@@ -181,10 +182,13 @@ func testApprovalDecideTwice(t *testing.T, open backend) {
 	}
 	entries := len(auditAll(t, s))
 	clock.Advance(time.Minute)
-	for _, d := range []state.ApprovalStatus{state.ApprovalApproved, state.ApprovalRejected, state.ApprovalExpired} {
-		got, err := s.DecideApproval(ctx, a.ID, d, "U2", "", state.AuditEntry{})
+	for _, d := range []struct {
+		decision state.ApprovalStatus
+		actor    string
+	}{{state.ApprovalApproved, "U2"}, {state.ApprovalRejected, "U2"}, {state.ApprovalExpired, state.ActorCCM}} {
+		got, err := s.DecideApproval(ctx, a.ID, d.decision, d.actor, "", state.AuditEntry{})
 		if !errors.Is(err, state.ErrAlreadyDecided) {
-			t.Fatalf("second decision %s: err = %v, want ErrAlreadyDecided", d, err)
+			t.Fatalf("second decision %s: err = %v, want ErrAlreadyDecided", d.decision, err)
 		}
 		if got.DecidedBy != "U1" || !got.DecidedAt.Equal(won) || got.Status != state.ApprovalRejected {
 			t.Errorf("loser was told %s by %s at %s; want rejected by U1 at %s", got.Status, got.DecidedBy, got.DecidedAt, won)
@@ -243,29 +247,14 @@ func testApprovalIdempotentRequest(t *testing.T, open backend) {
 	}
 	// The gate task retried while the first attempt still runs: one request.
 	racer := analyzedFailure(t, s, 731, t0)
-	var wg sync.WaitGroup
-	made := make([]state.Approval, 10)
-	var createdN atomic.Int64
-	for i := range made {
-		wg.Go(func() {
-			a, created, err := s.RequestApproval(ctx, approvalRequest(racer, t0.Add(time.Hour)), state.AuditEntry{})
-			if err != nil {
-				t.Errorf("concurrent RequestApproval: %v", err)
-			}
-			if created {
-				createdN.Add(1)
-			}
-			made[i] = a
-		})
-	}
-	wg.Wait()
+	made, createdN := requestConcurrently(t, s, approvalRequest(racer, t0.Add(time.Hour)), 10)
 	for _, a := range made {
 		if a.ID != made[0].ID {
 			t.Errorf("concurrent requests got %s and %s; want one request", made[0].ID, a.ID)
 		}
 	}
-	if createdN.Load() != 1 || len(approvalEntries(t, s)) != 3 {
-		t.Errorf("%d of 10 concurrent requests created, %d approval entries; want 1 and 3", createdN.Load(), len(approvalEntries(t, s)))
+	if createdN != 1 || len(approvalEntries(t, s)) != 3 {
+		t.Errorf("%d of 10 concurrent requests created, %d approval entries; want 1 and 3", createdN, len(approvalEntries(t, s)))
 	}
 	got, created, err = s.RequestApproval(ctx, again, state.AuditEntry{})
 	if !errors.Is(err, state.ErrAlreadyDecided) || created || got.ID != first.ID || got.DecidedBy != "U1" {

@@ -21,9 +21,10 @@ import (
 // The oracle does not use the store's read path: it reads the raw stream
 // (XRANGE on <prefix>audit) and the documented field names, and compares
 // with a model of who clicked first and when (decisions are made one after
-// another, so the first decision of each request is the one that counts).
-// Rejections and expiries are checked the same way, and undecided requests
-// must have no decision entry at all.
+// another, so the first allowed decision of each request is the one that
+// counts; one by the wrong actor, ccm approving or a person expiring, is
+// refused and leaves no trace). Rejections and expiries are checked the
+// same way, and undecided requests must have no decision entry at all.
 func TestProperty28_ApprovalAuditTrail(t *testing.T) {
 	for _, b := range []struct {
 		name string
@@ -75,6 +76,11 @@ func checkApprovalAuditTrail(t *rapid.T, env *statetest.Env, prefix string) {
 		_, err := s.DecideApproval(ctx, id, decision, actor, "", state.AuditEntry{})
 		m := model[id]
 		switch {
+		case (decision == state.ApprovalExpired) != (actor == state.ActorCCM):
+			// Only ccm expires, only a person approves or rejects.
+			if !errors.Is(err, state.ErrActorNotAllowed) {
+				t.Fatalf("%s by %s on %s: err = %v, want ErrActorNotAllowed", decision, actor, id, err)
+			}
 		case m.decision == "" && err != nil:
 			t.Fatalf("first decision on %s: %v", id, err)
 		case m.decision == "":

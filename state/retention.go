@@ -87,22 +87,14 @@ func (s *Store) ApplyRetention(ctx context.Context, cutoff time.Time) (Retention
 // against the exact detected_at kept in each hash.
 func (s *Store) expireFailures(ctx context.Context, cutoff time.Time) (failures, metrics int64, err error) {
 	maxScore := strconv.FormatInt(cutoff.UnixMilli(), 10)
-	for offset := int64(0); ; {
-		ids, err := s.rdb.ZRangeByScore(ctx, s.k.failures(), &redis.ZRangeBy{
-			Min: "-inf", Max: maxScore, Offset: offset, Count: pageSize,
-		}).Result()
-		if err != nil {
-			return failures, metrics, fmt.Errorf("retention: %w", err)
-		}
+	err = s.pageByScore(ctx, s.k.failures(), maxScore, func(ids []string) (int, error) {
 		pipe := s.rdb.Pipeline()
 		cmds := make([]*redis.SliceCmd, len(ids))
 		for i, id := range ids {
 			cmds[i] = pipe.HMGet(ctx, s.k.failure(id), "repo", "detected_at")
 		}
-		if len(ids) > 0 {
-			if _, err := pipe.Exec(ctx); err != nil {
-				return failures, metrics, fmt.Errorf("retention: %w", err)
-			}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return 0, fmt.Errorf("read failures: %w", err)
 		}
 		keys := []string{s.k.failures(), s.k.processed(), s.k.metricsIndex()}
 		var args []any
@@ -118,21 +110,21 @@ func (s *Store) expireFailures(ctx context.Context, cutoff time.Time) (failures,
 			keys = append(keys, s.k.failure(id), s.k.repoFailures(repo), s.k.metrics(id))
 			args = append(args, id)
 		}
-		if len(args) > 0 {
-			v, err := deleteFailuresScript.Run(ctx, s.rdb, keys, args...).Int64Slice()
-			if err != nil {
-				return failures, metrics, fmt.Errorf("retention: delete failures: %w", err)
-			}
-			failures += v[0]
-			metrics += v[1]
+		if len(args) == 0 {
+			return 0, nil
 		}
-		if len(ids) < pageSize {
-			return failures, metrics, nil
+		v, err := deleteFailuresScript.Run(ctx, s.rdb, keys, args...).Int64Slice()
+		if err != nil {
+			return 0, fmt.Errorf("delete failures: %w", err)
 		}
-		// Deleted entries left the index; the kept ones (same ms as the
-		// cutoff, not older) still sort before everything not yet read.
-		offset += int64(len(ids) - len(args))
+		failures += v[0]
+		metrics += v[1]
+		return len(args), nil // deleted entries left the index
+	})
+	if err != nil {
+		return failures, metrics, fmt.Errorf("retention: %w", err)
 	}
+	return failures, metrics, nil
 }
 
 // expireMetrics deletes the metrics records first recorded before cutoff
@@ -140,22 +132,14 @@ func (s *Store) expireFailures(ctx context.Context, cutoff time.Time) (failures,
 func (s *Store) expireMetrics(ctx context.Context, cutoff time.Time) (int64, error) {
 	maxScore := strconv.FormatInt(cutoff.UnixMilli(), 10)
 	var total int64
-	for offset := int64(0); ; {
-		ids, err := s.rdb.ZRangeByScore(ctx, s.k.metricsIndex(), &redis.ZRangeBy{
-			Min: "-inf", Max: maxScore, Offset: offset, Count: pageSize,
-		}).Result()
-		if err != nil {
-			return total, fmt.Errorf("retention: metrics: %w", err)
-		}
+	err := s.pageByScore(ctx, s.k.metricsIndex(), maxScore, func(ids []string) (int, error) {
 		pipe := s.rdb.Pipeline()
 		cmds := make([]*redis.StringCmd, len(ids))
 		for i, id := range ids {
 			cmds[i] = pipe.HGet(ctx, s.k.metrics(id), "recorded_at")
 		}
-		if len(ids) > 0 {
-			// redis.Nil for a vanished hash is expected: read each reply below.
-			_, _ = pipe.Exec(ctx)
-		}
+		// redis.Nil for a vanished hash is expected: read each reply below.
+		_, _ = pipe.Exec(ctx)
 		keys := []string{s.k.metricsIndex()}
 		var args []any
 		for i, id := range ids {
@@ -165,23 +149,25 @@ func (s *Store) expireMetrics(ctx context.Context, cutoff time.Time) (int64, err
 					continue
 				}
 			} else if err != redis.Nil {
-				return total, fmt.Errorf("retention: metrics %s: %w", id, err)
+				return 0, fmt.Errorf("metrics %s: %w", id, err)
 			}
 			keys = append(keys, s.k.metrics(id))
 			args = append(args, id)
 		}
-		if len(args) > 0 {
-			n, err := deleteMetricsScript.Run(ctx, s.rdb, keys, args...).Int64()
-			if err != nil {
-				return total, fmt.Errorf("retention: delete metrics: %w", err)
-			}
-			total += n
+		if len(args) == 0 {
+			return 0, nil
 		}
-		if len(ids) < pageSize {
-			return total, nil
+		n, err := deleteMetricsScript.Run(ctx, s.rdb, keys, args...).Int64()
+		if err != nil {
+			return 0, fmt.Errorf("delete metrics: %w", err)
 		}
-		offset += int64(len(ids) - len(args)) // kept entries still sort first
+		total += n
+		return len(args), nil
+	})
+	if err != nil {
+		return total, fmt.Errorf("retention: metrics: %w", err)
 	}
+	return total, nil
 }
 
 // expireAudit trims the stream below the cutoff's ms with XTRIM MINID (no
