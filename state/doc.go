@@ -23,7 +23,7 @@
 //	ccm:metrics                 zset    failure IDs with metrics, by first-recorded time (unix ms)
 //	ccm:settings                hash    runtime settings set from Slack; they win over the config file
 //	ccm:approval:<request id>   hash    one approval request (Approval), actions and reasons as JSON fields
-//	ccm:approval:failure:<id>   string  the failure's approval request ID (at most one per failure)
+//	ccm:approval:failure:<id>   string  the failure's latest approval request ID (at most one pending per failure)
 //	ccm:approvals:pending       zset    pending request IDs by expires_at (unix ms)
 //	ccm:approvals               zset    every request ID by requested_at (unix ms), for retention
 //	ccm:audit                   stream  the audit trail (below)
@@ -38,7 +38,8 @@
 // ts (RFC3339Nano, UTC), action_type, actor, failure_id, repo, category,
 // request_id, outcome, details (a JSON object, "{}" when empty), error.
 // Action types: detection, analysis, validation, approval, remediation,
-// config, error, alert, retention. Outcomes: success, failure, pending.
+// config, error, alert, retention, recovery. Outcomes: success, failure,
+// pending.
 //
 //	redis-cli XREVRANGE ccm:audit + - COUNT 20
 //
