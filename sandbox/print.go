@@ -22,7 +22,7 @@ func WriteText(w io.Writer, r Result, words map[triage.ActionType]string) error 
 		sims = "GitHub, Redis and the OpenAI API simulated locally"
 	}
 	p.f("ccm sandbox: %d real failed runs from public projects, %s; nothing leaves this machine\n", len(r.Failures), sims)
-	p.f("The safety gate, Slack and remediation are not built yet: \"would do\" is ccm's proposal, nothing is done.\n")
+	p.f("Mode shadow: the safety gate decides what ccm would do, and nothing is done (Slack and remediation are not built yet).\n")
 	for _, f := range r.Failures {
 		p.failure(f, words, r.LLM)
 	}
@@ -74,6 +74,27 @@ func (p *printer) failure(f Failure, words map[triage.ActionType]string, llmOn b
 		src += "; " + f.FallbackReason
 	}
 	p.line("Analyzer", src)
+	p.line("Gate", gateText(f.FailureRecord))
+}
+
+// gateText is the gate's decision on a failure in one line.
+func gateText(rec state.FailureRecord) string {
+	g := rec.Gate
+	if g == nil {
+		return "not decided (" + string(rec.Status) + ")"
+	}
+	s := g.Decision
+	if rec.Shadow {
+		s += " (shadow: what ccm would do; nothing done)"
+	} else {
+		s += " (mode " + g.Mode + ")"
+	}
+	for _, r := range g.Reasons {
+		if !strings.HasPrefix(r, "mode ") {
+			return s + ": " + r
+		}
+	}
+	return s
 }
 
 func (p *printer) summary(r Result) {
@@ -97,6 +118,7 @@ func (p *printer) summary(r Result) {
 	}
 	p.line("Analyses", strings.Join(parts, ", "))
 	p.line("Labels", fmt.Sprintf("%d of %d categories match what the project's own thread concluded", agree, len(r.Failures)))
+	p.line("Gate", gateCounts(r.Failures))
 	p.line("Audit", counts(r.Audit))
 	if r.LLM {
 		p.line("LLM calls", fmt.Sprintf("%d (to the local OpenAI fake)", r.LLMCalls))
@@ -170,4 +192,32 @@ func WriteJSON(w io.Writer, r Result) error {
 		return fmt.Errorf("sandbox: write json: %w", err)
 	}
 	return nil
+}
+
+// gateCounts tallies the gate's decisions, in the order auto, approval,
+// none, then failures it has not decided on.
+func gateCounts(fs []Failure) string {
+	n := map[string]int{}
+	shadow := 0
+	for _, f := range fs {
+		d := "undecided"
+		if f.Gate != nil {
+			d = f.Gate.Decision
+		}
+		n[d]++
+		if f.Shadow {
+			shadow++
+		}
+	}
+	var parts []string
+	for _, d := range []string{"auto", "approval", "none", "undecided"} {
+		if n[d] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", d, n[d]))
+		}
+	}
+	s := strings.Join(parts, ", ")
+	if shadow > 0 {
+		s += fmt.Sprintf(" (%d in shadow: nothing done)", shadow)
+	}
+	return s
 }

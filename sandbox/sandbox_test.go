@@ -35,8 +35,11 @@ func TestRunDefaultSet(t *testing.T) {
 		if f.Analysis.Source != triage.SourceRules {
 			t.Errorf("%s: source %s, want rules", f.ID, f.Analysis.Source)
 		}
-		if diff := cmp.Diff([]string{state.ActionDetection, state.ActionAnalysis}, f.AuditTrail); diff != "" {
+		if diff := cmp.Diff([]string{state.ActionDetection, state.ActionAnalysis, state.ActionValidation}, f.AuditTrail); diff != "" {
 			t.Errorf("%s: audit trail (-want +got):\n%s", f.ID, diff)
+		}
+		if f.Gate == nil || !f.Shadow {
+			t.Errorf("%s: gate %+v, shadow %v: want a decision made in shadow mode", f.ID, f.Gate, f.Shadow)
 		}
 		if f.LogSource == "" || f.Label == "" {
 			t.Errorf("%s: log source %q, label %q: want both", f.ID, f.LogSource, f.Label)
@@ -54,7 +57,7 @@ func TestRunDefaultSet(t *testing.T) {
 	if len(ids) != DefaultLogs || res.Recorded != DefaultLogs || res.Polls != 2 {
 		t.Errorf("%d distinct failures, %d recorded after %d polls: want %d, nothing twice", len(ids), res.Recorded, res.Polls, DefaultLogs)
 	}
-	want := map[string]int{state.ActionDetection: DefaultLogs, state.ActionAnalysis: DefaultLogs}
+	want := map[string]int{state.ActionDetection: DefaultLogs, state.ActionAnalysis: DefaultLogs, state.ActionValidation: DefaultLogs}
 	if diff := cmp.Diff(want, res.Audit); diff != "" {
 		t.Errorf("audit counts (-want +got):\n%s", diff)
 	}
@@ -144,7 +147,7 @@ func TestWaitAnalyzedTimesOutClearly(t *testing.T) {
 	}
 	defer func() { _ = closeStore() }()
 	err = waitAnalyzed(ctx, store, []seeded{{id: "sandbox/demo#1.1"}}, 50*time.Millisecond)
-	if err == nil || !strings.Contains(err.Error(), "1 of 1 failures not analyzed within 50ms: sandbox/demo#1.1 (not recorded)") {
+	if err == nil || !strings.Contains(err.Error(), "failures not analyzed within 50ms: 1 of 1: sandbox/demo#1.1 (not recorded)") {
 		t.Errorf("err = %v, want which failure was not analyzed", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/integrations/github"
+	"github.com/ccm-ci/ccm/policy"
 	"github.com/ccm-ci/ccm/service"
 	"github.com/ccm-ci/ccm/tasks"
 	"github.com/ccm-ci/ccm/triage"
@@ -58,6 +59,18 @@ type Report struct {
 	FailureID      string `json:"failure_id,omitempty"`
 	RunURL         string `json:"run_url,omitempty"`
 	LogUnavailable bool   `json:"log_unavailable,omitempty"`
+	// Gate is what the safety gate decides for this failure under the
+	// config given (--config, else the defaults) for --repo (or the run's
+	// repository). In mode shadow (the default) it is what ccm would do.
+	Gate ReportGate `json:"gate"`
+}
+
+// ReportGate is the safety gate's decision in the report: decision auto,
+// approval or none; every reason; the repository's mode.
+type ReportGate struct {
+	Decision string   `json:"decision"`
+	Reasons  []string `json:"reasons"`
+	Mode     string   `json:"mode"`
 }
 
 func analyze(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -68,7 +81,7 @@ func analyze(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.BoolVar(&f.json, "json", false, "print one JSON object (a stable contract) instead of text")
 	fs.BoolVar(&f.rulesOnly, "rules-only", false, "use the offline rule-based analyzer even when a model is configured")
 	fs.StringVar(&f.repo, "repo", "", "OWNER/NAME the log comes from (context for the analysis)")
-	fs.StringVar(&f.configPath, "config", "", "YAML config file (or CCM_CONFIG): LLM budget, timeouts, log bounds")
+	fs.StringVar(&f.configPath, "config", "", "YAML config file (or CCM_CONFIG): LLM budget, timeouts, log bounds, and the mode and thresholds the gate decision uses")
 	fs.StringVar(&f.run, "run", "", "analyze a GitHub Actions run: https://github.com/OWNER/REPO/actions/runs/ID (needs GITHUB_TOKEN)")
 	fs.StringVar(&f.logLevel, "log-level", "warn", "debug, info, warn or error (logs go to stderr)")
 	positional, err := parseInterspersed(fs, args)
@@ -103,6 +116,9 @@ func analyze(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if err != nil {
 			return usageErr("analyze --run: %v", err)
 		}
+		if err := ref.CheckServer(env.GitHubAPIURL); err != nil {
+			return usageErr("analyze --run: %v", err)
+		}
 		if ex, err = service.ExplainRun(ctx, ref, opt); err != nil {
 			return withExitCode(fmt.Errorf("analyze --run: %w", err))
 		}
@@ -121,7 +137,7 @@ func analyze(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	default:
 		return usageErr("analyze: want one FILE (or - for stdin) or --run URL")
 	}
-	rep := newReport(ex)
+	rep := newReport(ex, cfg)
 	if f.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -131,17 +147,29 @@ func analyze(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	return nil
 }
 
-// newReport is the printed contract of one explained failure.
-func newReport(ex service.Explained) Report {
+// newReport is the printed contract of one explained failure, with the
+// gate's decision under cfg for the record's repository.
+func newReport(ex service.Explained, cfg *config.Config) Report {
 	rec, out := ex.Record, ex.Outcome
 	rep := Report{
 		FailureReason: rec.FailureReason, Fingerprint: rec.Fingerprint, FailingStep: ex.Request.FailingStep,
 		FailureID: rec.ID, RunURL: rec.RunURL, LogUnavailable: rec.LogUnavailable,
 		Analysis: out.Analysis, FallbackReason: out.FallbackReason,
 	}
+	if out.Analysis.NoFailureFound() {
+		// The excerpt's reason is then only the log's last line; the
+		// contract must not present it as why the job failed.
+		rep.FailureReason = ""
+	}
 	if out.Analysis.Source == triage.SourceLLM {
 		rep.RiskFloor, rep.FloorRaised = out.RiskFloor, out.FloorRaised
 	}
+	// The same facts the ccm:gate task gathers, less the two only Redis
+	// knows: no threshold set from Slack is read (the file's applies) and
+	// no incident is open. What the record lacks (a log file has no
+	// trigger, no changed files) is read the cautious way, as in the gate.
+	d := policy.Decide(tasks.GateInput(rec, out.Analysis, out.Rules, cfg.For(rec.Repo), nil, false))
+	rep.Gate = ReportGate{Decision: d.Kind.String(), Reasons: d.Reasons, Mode: string(d.Mode)}
 	return rep
 }
 

@@ -80,8 +80,14 @@ func TestAnalyzeShippedLogsJSON(t *testing.T) {
 			if rep.Analysis.Source != triage.SourceRules {
 				t.Errorf("source = %q offline, want rules", rep.Analysis.Source)
 			}
-			if rep.Gate != nil {
-				t.Errorf("gate present before the safety gate exists: %s", rep.Gate)
+			// Offline, without --config: the defaults (mode shadow), and a
+			// log file cannot say who triggered the run, so never auto.
+			var g ReportGate
+			if err := json.Unmarshal(rep.Gate, &g); err != nil {
+				t.Fatalf("gate: %v in %s", err, rep.Gate)
+			}
+			if g.Mode != "shadow" || (g.Decision != "approval" && g.Decision != "none") || len(g.Reasons) == 0 {
+				t.Errorf("gate %+v: want approval or none in shadow, with reasons", g)
 			}
 		})
 	}

@@ -58,6 +58,8 @@ func printReport(w io.Writer, r Report) {
 		}
 		fmt.Fprintf(w, "  - %s\n", text)
 	}
+	fmt.Fprintln(w)
+	p("Gate", gateLine(r.Gate))
 	if len(a.Evidence) > 0 {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "Evidence from the log:")
@@ -89,4 +91,40 @@ func appCode(a triage.AnalysisResult) string {
 		return ", involves application code"
 	}
 	return ""
+}
+
+// gateWords says each gate decision as what ccm does.
+var gateWords = map[string]string{
+	"auto":     "act alone",
+	"approval": "ask a person first",
+	"none":     "touch nothing",
+}
+
+// gateLine is the gate's decision in one line: what ccm does (or, in
+// shadow, would do) and the first reason; --json lists them all.
+func gateLine(g ReportGate) string {
+	what := gateWords[g.Decision]
+	if what == "" {
+		what = g.Decision
+	}
+	var s string
+	if g.Mode == "shadow" {
+		s = fmt.Sprintf("ccm would %s (%s), but mode shadow does nothing", what, g.Decision)
+	} else {
+		s = fmt.Sprintf("ccm would %s (%s, mode %s)", what, g.Decision, g.Mode)
+	}
+	// The mode's own reason is already said above.
+	var reasons []string
+	for _, r := range g.Reasons {
+		if !strings.HasPrefix(r, "mode ") {
+			reasons = append(reasons, r)
+		}
+	}
+	if len(reasons) > 0 {
+		s += ": " + reasons[0]
+		if n := len(reasons) - 1; n > 0 {
+			s += fmt.Sprintf(" (+%d more in --json)", n)
+		}
+	}
+	return s
 }

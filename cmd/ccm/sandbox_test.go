@@ -23,7 +23,8 @@ func TestSandboxText(t *testing.T) {
 		"Would do:  re-run the failed jobs\n",
 		"Would do:  nothing automatic: a person has to fix this\n",
 		"Recorded:  8 failures after 2 polls (nothing recorded twice)",
-		"Audit:     detection 8, analysis 8\n",
+		"Audit:     detection 8, analysis 8, validation 8\n",
+		"(8 in shadow: nothing done)\n",
 		"Took:",
 	} {
 		if !strings.Contains(stdout, want) {
@@ -62,7 +63,7 @@ func TestSandboxJSON(t *testing.T) {
 			t.Errorf("failure %+v: want analyzed with a valid analysis and its source", f)
 		}
 	}
-	if diff := cmp.Diff(map[string]int{"detection": 3, "analysis": 3}, got.Audit); diff != "" {
+	if diff := cmp.Diff(map[string]int{"detection": 3, "analysis": 3, "validation": 3}, got.Audit); diff != "" {
 		t.Errorf("audit (-want +got):\n%s", diff)
 	}
 }

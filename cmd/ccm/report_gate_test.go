@@ -1,0 +1,104 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ccm-ci/ccm/sim/githubsim"
+)
+
+// TestAnalyzeCleanLogJSONHasNoReason: with no failure line in the log the
+// JSON contract gives no failure_reason (the last line is not a reason),
+// and the gate has nothing to do.
+func TestAnalyzeCleanLogJSONHasNoReason(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "clean.log")
+	if err := os.WriteFile(path, []byte("Run go test ./...\nok  \tgithub.com/acme/app\t0.012s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := ccmRun(t, "analyze", "--json", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.FailureReason != "" || !rep.Analysis.NoFailureFound() {
+		t.Errorf("failure_reason %q (no failure found: %v): want empty", rep.FailureReason, rep.Analysis.NoFailureFound())
+	}
+	if rep.Gate.Decision != "none" || rep.Gate.Mode != "shadow" {
+		t.Errorf("gate %+v: want none in shadow", rep.Gate)
+	}
+}
+
+// TestAnalyzeGateFollowsConfig: the gate field and line come from the
+// config given and the run's repository: what auto would do, what shadow
+// would have done, and a protected repository that needs a person.
+func TestAnalyzeGateFollowsConfig(t *testing.T) {
+	log, err := os.ReadFile("../../testdata/logs/npm-econnreset.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, config string
+		decision     string
+		mode         string
+		line         string
+	}{
+		{name: "defaults", decision: "auto", mode: "shadow",
+			line: "Gate:        ccm would act alone (auto), but mode shadow does nothing: risk"},
+		{name: "auto", config: "mode: auto\n", decision: "auto", mode: "auto",
+			line: "Gate:        ccm would act alone (auto, mode auto): risk"},
+		{name: "auto, protected", config: "mode: auto\nprotected_repositories: [acme/web]\n", decision: "approval", mode: "auto",
+			line: "Gate:        ccm would ask a person first (approval, mode auto): acme/web is a protected repository"},
+		{name: "approve", config: "mode: approve\n", decision: "approval", mode: "approve",
+			line: "Gate:        ccm would ask a person first (approval, mode approve)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gh := githubsim.New(t)
+			run := gh.AddRun("acme/web", githubsim.Run{Conclusion: "failure", ChangedFiles: []string{"docs/index.md"},
+				Jobs: []githubsim.Job{{Name: "test", Conclusion: "failure", Log: string(log), Steps: []githubsim.Step{
+					{Number: 1, Name: "Run npm ci", Status: "completed", Conclusion: "failure"}}}}})
+			args := []string{"analyze", "--run", fmt.Sprintf("https://github.com/acme/web/actions/runs/%d", run.ID)}
+			if tt.config != "" {
+				path := filepath.Join(t.TempDir(), "ccm.yaml")
+				cfg := tt.config + "approvers: [U123]\nrepositories:\n  - name: acme/web\n"
+				if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, "--config", path)
+			}
+			for _, asJSON := range []bool{true, false} {
+				offline(t)
+				t.Setenv("GITHUB_TOKEN", "ghp_test")
+				t.Setenv("GITHUB_API_URL", gh.URL)
+				a := args
+				if asJSON {
+					a = append([]string{a[0], "--json"}, a[1:]...)
+				}
+				stdout, stderr, code := runCLI(t, nil, a...)
+				if code != 0 {
+					t.Fatalf("exit %d: %s", code, stderr)
+				}
+				if !asJSON {
+					if !strings.Contains(stdout, tt.line) || strings.Count(stdout, "Gate:") != 1 {
+						t.Errorf("text lacks one line %q:\n%s", tt.line, stdout)
+					}
+					continue
+				}
+				var rep Report
+				if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+					t.Fatal(err)
+				}
+				if rep.Gate.Decision != tt.decision || rep.Gate.Mode != tt.mode || len(rep.Gate.Reasons) == 0 {
+					t.Errorf("gate %+v: want %s in mode %s, with reasons", rep.Gate, tt.decision, tt.mode)
+				}
+			}
+		})
+	}
+}
