@@ -149,3 +149,50 @@ func TestRiskThresholdSetting(t *testing.T) {
 		t.Errorf("repo = %q", got)
 	}
 }
+
+// TestGateSlackThresholds: the repository's Slack setting wins over the
+// global one, the file's own risk_threshold over both, and a value ccm
+// cannot read lets nothing through.
+func TestGateSlackThresholds(t *testing.T) {
+	set := func(h *harness, key, v string) {
+		t.Helper()
+		if err := h.store.SetSetting(context.Background(), key, v,
+			state.AuditEntry{Actor: "U1", ActionType: state.ActionConfig, Outcome: state.OutcomeSuccess}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name         string
+		global, repo string // "" = unset
+		own          *int
+		wantT        int
+		wantSource   string
+	}{
+		{name: "file only", wantT: 5, wantSource: "global"},
+		{name: "global slack", global: "2", wantT: 2, wantSource: "slack"},
+		{name: "repo slack wins", global: "2", repo: "9", wantT: 9, wantSource: "slack"},
+		{name: "file's repo threshold wins", global: "2", repo: "9", own: intp(3), wantT: 3, wantSource: "repository"},
+		{name: "unreadable is 0", global: "seven", wantT: 0, wantSource: "slack"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			h.cfg.Repositories[0].RiskThreshold = tt.own
+			if tt.global != "" {
+				set(h, tasks.SettingRiskThreshold, tt.global)
+			}
+			if tt.repo != "" {
+				set(h, tasks.RiskThresholdSetting(testRepo), tt.repo)
+			}
+			rec := cleanRecord(int64(60 + i))
+			storeRecord(t, h, rec)
+			if err := h.h.HandleGate(context.Background(), gateTask(t, rec.ID)); err != nil {
+				t.Fatal(err)
+			}
+			g := h.gated(t, rec.ID).rec.Gate
+			if g.Threshold != tt.wantT || g.ThresholdSource != tt.wantSource {
+				t.Errorf("threshold %d from %s, want %d from %s", g.Threshold, g.ThresholdSource, tt.wantT, tt.wantSource)
+			}
+		})
+	}
+}
