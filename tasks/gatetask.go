@@ -12,11 +12,13 @@ import (
 	"github.com/ccm-ci/ccm/state"
 )
 
-// RegisterGate adds the gate's task types (ccm:gate, ccm:expire) to a mux
-// built by Mux, behind the same middleware. The composition root calls it.
+// RegisterGate adds the gate's task types (ccm:gate, ccm:expire,
+// ccm:reevaluate) to a mux built by Mux, behind the same middleware. The
+// composition root calls it.
 func (h *Handlers) RegisterGate(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeGate, h.HandleGate)
 	mux.HandleFunc(TypeExpire, h.HandleExpire)
+	mux.HandleFunc(TypeReevaluate, h.HandleReevaluate)
 }
 
 // HandleGate runs the safety gate on an analyzed failure and carries the

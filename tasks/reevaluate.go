@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/state"
 )
@@ -52,6 +54,23 @@ func (h *Handlers) SetRiskThreshold(ctx context.Context, repo string, threshold 
 	}
 	h.d.log().Info("risk threshold set", "repo", repo, "threshold", threshold, "actor", actor)
 	return h.ReevaluatePending(ctx)
+}
+
+// HandleReevaluate runs ReevaluatePending as a task, so whoever changes a
+// threshold (the Slack command) answers at once and the walk over pending
+// requests is retried if Redis hiccups. Running it twice is harmless.
+func (h *Handlers) HandleReevaluate(ctx context.Context, t *asynq.Task) error {
+	var p ReevaluatePayload
+	if err := decode(t, &p); err != nil {
+		return err
+	}
+	changes, err := h.ReevaluatePending(ctx)
+	if err != nil {
+		return err
+	}
+	h.d.log().Info("pending approvals re-evaluated", "task_type", TypeReevaluate, "setting", p.Setting,
+		"actor", p.Actor, "changed", len(changes))
+	return nil
 }
 
 // ReevaluatePending re-runs the gate on every pending approval request

@@ -170,3 +170,36 @@ func TestProperty16_ThresholdUpdateApplication(t *testing.T) {
 		t.Error("no generated case changed a pending decision: the generator misses the property")
 	}
 }
+
+// TestReevaluateTask: the task form re-gates a pending request under a
+// threshold already stored, and leaves it pending.
+func TestReevaluateTask(t *testing.T) {
+	h := newHarness(t, nil)
+	h.cfg.Mode = config.ModeAuto
+	rec := cleanRecord(71)
+	a := *rec.Analysis
+	a.RiskScore = 6 // not below the file's threshold 5
+	rec.Analysis = &a
+	storeRecord(t, h, rec)
+	ctx := context.Background()
+	if err := h.h.HandleGate(ctx, gateTask(t, rec.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.store.SetSetting(ctx, tasks.SettingRiskThreshold, "7",
+		state.AuditEntry{Actor: "U1", ActionType: state.ActionConfig, Outcome: state.OutcomeSuccess}); err != nil {
+		t.Fatal(err)
+	}
+	task, err := tasks.NewReevaluateTask(tasks.ReevaluatePayload{Setting: tasks.SettingRiskThreshold, Actor: "U1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.h.HandleReevaluate(ctx, task); err != nil {
+		t.Fatal(err)
+	}
+	g := h.gated(t, rec.ID)
+	if g.rec.Gate.Decision != "auto" || g.rec.Gate.Threshold != 7 || g.request == nil ||
+		g.request.Status != state.ApprovalPending || len(g.validation) != 2 {
+		t.Errorf("gate %+v, request %+v, %d validation entries: want auto under 7, still pending, the change audited",
+			g.rec.Gate, g.request, len(g.validation))
+	}
+}

@@ -24,6 +24,9 @@ const (
 	TypeGate = "ccm:gate"
 	// TypeExpire turns a still-pending approval request into expired.
 	TypeExpire = "ccm:expire"
+	// TypeReevaluate re-gates every pending approval after a threshold
+	// change (Property 16).
+	TypeReevaluate = "ccm:reevaluate"
 )
 
 // Queues and their weights: approvals and alerts must not wait behind a
@@ -66,6 +69,10 @@ var policies = map[string]taskPolicy{
 	// An expiry is a critical escalation; it is as cheap as the gate. The
 	// poll's sweep over due requests honours one lost to an outage.
 	TypeExpire: {queue: QueueCritical, maxRetry: 5, timeout: time.Minute, retention: 24 * time.Hour},
+	// A re-evaluation is idempotent and every threshold change needs its
+	// own (no task ID, no retention); it walks every pending request, so
+	// it gets more time than one gate.
+	TypeReevaluate: {queue: QueueCritical, maxRetry: 3, timeout: 5 * time.Minute, retention: 0},
 }
 
 // MaxRetry is the retry limit of a task type (0 for unknown types).
@@ -198,6 +205,22 @@ func NewExpireTask(requestID, failureID string, expiresAt time.Time) (*asynq.Tas
 
 // ExpireTaskID is the task ID of an approval request's expiry.
 func ExpireTaskID(requestID string) string { return "expire:" + requestID }
+
+// ReevaluatePayload says what changed, for the logs and an archived
+// task's audit; the handler reads the thresholds from Redis.
+type ReevaluatePayload struct {
+	Setting string `json:"setting,omitempty"`
+	Actor   string `json:"actor,omitempty"`
+}
+
+// NewReevaluateTask builds the re-evaluation of every pending approval.
+func NewReevaluateTask(p ReevaluatePayload) (*asynq.Task, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("reevaluate task: %w", err)
+	}
+	return asynq.NewTask(TypeReevaluate, b, options(TypeReevaluate, "")...), nil
+}
 
 // NewRetentionTask builds the periodic housekeeping task.
 func NewRetentionTask() *asynq.Task {
