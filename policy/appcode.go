@@ -74,19 +74,72 @@ func IsApplicationSource(p string) bool {
 	return true
 }
 
-// setupPhrases mark a step that prepares the runner or moves files around
-// rather than running the project's code (lowercase; "post " and "set up "
-// are prefixes, the rest may occur anywhere in the name).
-var setupPhrases = []string{
-	"set up job", "complete job", "initialize containers", "stop containers", "checkout", "check out",
-	"actions/setup-", "cache", "upload artifact", "upload-artifact", "download artifact", "download-artifact",
-	"login", "log in", "install", "npm ci", "restore", "go mod download",
+// isLockfile reports whether a changed path is a dependency lockfile.
+func isLockfile(p string) bool {
+	return slices.Contains(lockfiles, path.Base(strings.ToLower(strings.ReplaceAll(p, "\\", "/"))))
 }
 
-var setupPrefixes = []string{"post ", "set up ", "setup ", "run actions/setup-"}
+// Failed steps. GitHub names a step by its "name:", else "Run " and its
+// command or action ("Run npm test", "Run actions/checkout@v4"), and adds
+// its own ("Set up job", "Post Run actions/cache@v4"). A step is setup, and
+// what the change touched does not matter, only when its whole name is one
+// ccm recognises; matching words anywhere would make "Run
+// ./scripts/login_smoke.sh" or "Run checkout service" setup. Anything else
+// is assumed to run the project's code, because a wrong "setup" lets a
+// change's own failure be re-run unattended while a wrong "build" only asks
+// a person.
+
+type stepKind int
+
+const (
+	stepBuild   stepKind = iota // builds, tests or runs the project's code (the default)
+	stepInstall                 // installs dependencies: a build step for which lockfiles count too
+	stepSetup                   // prepares the runner; the change cannot have caused its failure
+)
+
+// runnerSteps are GitHub's own steps, by lowercase name.
+var runnerSteps = []string{"set up job", "complete job", "initialize containers", "stop containers"}
+
+// setupActions are actions whose step only prepares the runner, as GitHub
+// names an unnamed step that uses one ("run " + the reference up to "@").
+// Actions that install the project's dependencies (ruby/setup-ruby with
+// bundler-cache) or run its code are not among them.
+var setupActions = []string{
+	"actions/checkout", "actions/cache", "actions/cache/restore", "actions/cache/save",
+	"actions/upload-artifact", "actions/download-artifact", "actions/setup-go", "actions/setup-node",
+	"actions/setup-python", "actions/setup-java", "actions/setup-dotnet", "docker/login-action",
+	"docker/setup-buildx-action", "docker/setup-qemu-action", "aws-actions/configure-aws-credentials",
+	"azure/login", "google-github-actions/auth", "google-github-actions/setup-gcloud", "pnpm/action-setup",
+	"astral-sh/setup-uv", "oven-sh/setup-bun", "denoland/setup-deno", "dtolnay/rust-toolchain",
+}
+
+// setupLeads start the names people give setup steps ("Checkout", "Set up
+// Go 1.22", "Log in to the Container registry"). The rest of the name may
+// only hold setupObjects and version numbers, so "Set up database" (which
+// may run the project's migrations) is not setup.
+var setupLeads = []string{
+	"checkout", "check out", "set up", "setup", "cache", "restore cache", "save cache",
+	"upload artifact", "upload artifacts", "download artifact", "download artifacts", "log in to", "login to",
+}
+
+// setupObjects are the words a setup step's name may go on with: what is
+// checked out, a toolchain, a registry.
+var setupObjects = []string{
+	"the", "a", "to", "and", "code", "repo", "repository", "source", "sources", "submodules", "branch", "pr",
+	"go", "golang", "node", "js", "nodejs", "python", "java", "jdk", "temurin", "ruby", "rust", "toolchain",
+	"net", "docker", "buildx", "qemu", "pnpm", "uv", "bun", "deno", "container", "registry", "ghcr", "io",
+	"hub", "aws", "credentials", "gcloud", "cloud", "sdk", "artifact", "artifacts", "cache", "modules",
+}
+
+// installPhrases mark a step that installs dependencies, anywhere in its
+// name: wrongly read as install, a step only also counts lockfiles.
+var installPhrases = []string{
+	"install", "npm ci", "yarn", "pnpm i", "bundle", "go mod download", "dependenc", "deps", "bootstrap",
+	"nuget", "restore packages", "composer", "poetry", "pip ", "vendor",
+}
 
 // buildWords in a step's name mean it builds or tests the project's code
-// even when it also matches a setup phrase ("Set up and run tests").
+// even when its name starts like a setup step ("Set up and run tests").
 var buildWords = []string{
 	"build", "builds", "building", "test", "tests", "testing", "compile", "compiling", "lint", "linting",
 	"vet", "typecheck", "make", "cargo", "pytest", "jest", "vitest", "mocha", "tox", "nox", "mvn", "maven",
@@ -95,18 +148,57 @@ var buildWords = []string{
 }
 
 // BuildsOrTests reports whether a failed step (its name as GitHub shows it)
-// builds or tests the project's code. Only steps recognised as runner setup,
-// checkout, caching, artifact transfer, login or dependency installation
-// are not; a name ccm does not recognise ("Run ./ci.sh") is assumed to run
-// the project's code, because a wrong "no" would let a change's own failure
-// be re-run unattended.
-func BuildsOrTests(step string) bool {
-	low := strings.ToLower(strings.TrimSpace(step))
-	words := strings.FieldsFunc(low, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') })
-	if slices.ContainsFunc(words, func(w string) bool { return slices.Contains(buildWords, w) }) {
-		return true
+// may build, test or otherwise run the project's code: every step but the
+// setup steps ccm recognises by their whole name (see above). Dependency
+// installation counts as building: it runs the project's install scripts.
+func BuildsOrTests(step string) bool { return stepKindOf(step) != stepSetup }
+
+func stepKindOf(step string) stepKind {
+	low := strings.Join(strings.Fields(strings.ToLower(step)), " ")
+	// A post step cleans up after the step it is named for.
+	for strings.HasPrefix(low, "post ") {
+		low = strings.TrimPrefix(low, "post ")
 	}
-	setup := slices.ContainsFunc(setupPrefixes, func(p string) bool { return strings.HasPrefix(low, p) }) ||
-		slices.ContainsFunc(setupPhrases, func(p string) bool { return strings.Contains(low, p) })
-	return !setup
+	words := strings.FieldsFunc(low, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') })
+	switch {
+	case slices.ContainsFunc(installPhrases, func(p string) bool { return strings.Contains(low, p) }) &&
+		!isSetupAction(low):
+		return stepInstall
+	case slices.ContainsFunc(words, func(w string) bool { return slices.Contains(buildWords, w) }):
+		return stepBuild
+	case slices.Contains(runnerSteps, low), isSetupAction(low), isSetupName(low):
+		return stepSetup
+	}
+	return stepBuild
+}
+
+// isSetupAction: "run owner/action@ref" for one of setupActions.
+func isSetupAction(low string) bool {
+	ref, ok := strings.CutPrefix(low, "run ")
+	if !ok || strings.ContainsAny(ref, " \t") {
+		return false
+	}
+	name, _, found := strings.Cut(ref, "@")
+	return found && slices.Contains(setupActions, name)
+}
+
+// isSetupName: one of setupLeads, then only setupObjects and versions.
+func isSetupName(low string) bool {
+	for _, lead := range setupLeads {
+		rest, ok := strings.CutPrefix(low, lead)
+		if !ok || rest != "" && rest[0] != ' ' {
+			continue
+		}
+		words := strings.FieldsFunc(rest, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') })
+		if !slices.ContainsFunc(words, func(w string) bool { return !slices.Contains(setupObjects, w) && !isVersion(w) }) {
+			return true
+		}
+	}
+	return false
+}
+
+// isVersion: "20", "3", "v4" (the pieces of "Node.js 20.x", "v4.1").
+func isVersion(w string) bool {
+	w = strings.TrimPrefix(w, "v")
+	return w == "x" || w != "" && strings.Trim(w, "0123456789") == ""
 }

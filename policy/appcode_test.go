@@ -71,22 +71,41 @@ func TestBuildsOrTests(t *testing.T) {
 		{"Typecheck", true},
 		{"Run ./ci.sh", true},        // not recognised: assumed to run the code
 		{"Deploy to staging", true},  // not recognised either
-		{"Set up Go and test", true}, // a build word wins over a setup phrase
+		{"Set up Go and test", true}, // a build word wins over a setup name
 		{"Cache build outputs", true},
+		// Setup words inside a name that is not a setup step's.
+		{"Run ./scripts/login_smoke.sh", true},
+		{"Run checkout service", true},
+		{"Checkout service", true},
+		{"Set up database", true}, // may run the project's migrations
+		{"Run restore-db.sh", true},
+		{"Run ruby/setup-ruby@v1", true}, // bundler-cache runs bundle install
+		// Installing dependencies runs the project's install scripts.
+		{"Install dependencies", true},
+		{"Run npm ci", true},
+		{"Restore NuGet packages", true},
+		{"Set up Python and install deps", true},
+		// Setup steps, recognised by their whole name.
 		{"Set up job", false},
 		{"Complete job", false},
 		{"Initialize containers", false},
 		{"Run actions/checkout@v4", false},
+		{"Checkout", false},
 		{"Check out code", false},
+		{"Checkout repository", false},
+		{"Set up Go", false},
 		{"Set up Node.js 20", false},
+		{"Setup JDK 17", false},
 		{"Run actions/setup-python@v5", false},
 		{"Run actions/cache@v4", false},
-		{"Restore NuGet packages", false},
-		{"Install dependencies", false},
-		{"Run npm ci", false},
+		{"Run actions/cache/restore@v4", false},
+		{"Restore cache", false},
+		{"Cache Go modules", false},
 		{"Upload artifact", false},
 		{"Log in to the Container registry", false},
 		{"Post Run actions/checkout@v4", false},
+		{"Post Set up Go", false},
+		{"  set   up   job ", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.step, func(t *testing.T) {

@@ -38,11 +38,22 @@ func (g *gate) analysis(in Input) {
 }
 
 // actions: every action must be a known type the repository's auto_actions
-// allows. Unknown types are named (clipped: they come from the model).
+// allows. Unknown types are named (clipped: they come from the model). The
+// list must also make sense as a whole: ccm carries out each action in
+// turn, so a type proposed twice would be done twice (two re-runs), and
+// contradictory actions (see contradictions) leave the outcome to the order
+// they happen in. Neither is a model's slip ccm should tidy up alone.
 func (g *gate) actions(in Input) {
-	var seen []triage.ActionType
+	var seen, twice []triage.ActionType
 	for _, a := range in.Analysis.Actions {
-		if a.Type == triage.ActionNone || slices.Contains(seen, a.Type) {
+		if a.Type == triage.ActionNone {
+			continue
+		}
+		if slices.Contains(seen, a.Type) {
+			if a.Type.Valid() && !slices.Contains(twice, a.Type) {
+				twice = append(twice, a.Type)
+				g.fail(CheckActions, "%s is proposed more than once: ccm would do it more than once", a.Type)
+			}
 			continue
 		}
 		seen = append(seen, a.Type)
@@ -52,6 +63,41 @@ func (g *gate) actions(in Input) {
 		case !slices.Contains(in.Settings.AutoActions, a.Type):
 			g.fail(CheckActions, "%s is not in this repository's auto_actions (%s)", a.Type, typeList(in.Settings.AutoActions))
 		}
+	}
+	for _, c := range contradictions {
+		if slices.Contains(seen, c.a) && slices.Contains(seen, c.b) {
+			g.fail(CheckActions, "%s and %s contradict each other: %s", c.a, c.b, c.why)
+		}
+	}
+}
+
+// contradictions are pairs of actions that cannot both be meant.
+var contradictions = []struct {
+	a, b triage.ActionType
+	why  string
+}{
+	{triage.ActionCancelRun, triage.ActionRerunFailedJobs, "one stops the run, the other runs it again"},
+	{triage.ActionCancelRun, triage.ActionRerunWorkflow, "one stops the run, the other runs it again"},
+	{triage.ActionRerunWorkflow, triage.ActionRerunFailedJobs, "re-running the whole workflow already re-runs the failed jobs"},
+}
+
+// confidence: ccm acts alone only when the analysis is not a guess AND
+// ccm's own rules confirm a failure they recognise. Without the second
+// half a confident model would decide alone exactly when ccm's signals say
+// nothing: a log with no failure line (the rules answer infrastructure,
+// confidence 5, only as a placeholder) or no known signature (confidence
+// 10 or 25). The rules' other signals (floor, code verdict) are silent
+// then, so a person looks.
+func (g *gate) confidence(in Input) {
+	if c := in.Analysis.Confidence; c < MinConfidence {
+		g.fail(CheckConfidence, "confidence %d%% is below %d%%: ccm does not act alone on a guess", c, MinConfidence)
+	}
+	switch r := in.Rules; {
+	case !r.Category.Valid(): // no rules verdict at all: CheckAnalysis says so
+	case r.NoFailureFound():
+		g.fail(CheckConfidence, "ccm's rule-based analyzer found no failure line in the log, so nothing of ccm's own confirms what the analysis says failed")
+	case r.Confidence < MinConfidence:
+		g.fail(CheckConfidence, "ccm's rule-based analyzer recognises no known failure in the log (confidence %d%% is below %d%%), so nothing of ccm's own confirms the analysis", r.Confidence, MinConfidence)
 	}
 }
 
@@ -74,25 +120,33 @@ func (g *gate) applicationCode(in Input) {
 		g.fail(CheckApplicationCode, "the analysis says application code is involved")
 	}
 	if in.Rules.Category == triage.CategoryCode || in.Rules.InvolvesApplicationCode {
-		if in.Rules.Confidence >= FloorConfidence {
+		if rulesFloor(in.Rules) {
 			g.fail(CheckApplicationCode, "ccm's rules recognise a failure in the project's code")
 		} else {
 			g.fail(CheckApplicationCode, "ccm's rules recognise no known failure signature and assume the project's code")
 		}
 	}
+	// A step that installs dependencies runs code the change controls
+	// through its manifests and lockfiles too (npm ci runs the project's
+	// install scripts with the versions the lockfile pins), so for it a
+	// lockfile counts as well; so it does when the failed step is unknown.
 	var steps []string
+	install := false
 	for _, s := range in.FailedSteps {
-		if BuildsOrTests(s) && !slices.Contains(steps, s) {
+		k := stepKindOf(s)
+		if k != stepSetup && !slices.Contains(steps, s) {
 			steps = append(steps, s)
 		}
+		install = install || k == stepInstall
 	}
 	stepsUnknown := len(in.FailedSteps) == 0
+	install = install || stepsUnknown
 	if len(steps) == 0 && !stepsUnknown {
 		return // only setup steps failed: what changed does not matter
 	}
 	var files []string
 	for _, f := range in.ChangedFiles {
-		if IsApplicationSource(f) {
+		if IsApplicationSource(f) || install && isLockfile(f) {
 			files = append(files, f)
 		}
 	}
@@ -108,45 +162,36 @@ func (g *gate) applicationCode(in Input) {
 	}
 	change := "GitHub could not say which files changed, so ccm assumes application source"
 	if in.ChangedFilesKnown {
-		change = "the change touches application source (" + quoteList(files) + ")"
+		what := "application source"
+		if install && slices.ContainsFunc(files, isLockfile) {
+			what = "application source or a lockfile"
+		}
+		change = "the change touches " + what + " (" + quoteList(files) + ")"
 	}
 	g.fail(CheckApplicationCode, "%s, and %s", step, change)
 }
 
 // reruns: max_reruns caps re-runs of one run, by anyone, so a failing run
-// is not re-run in a loop.
+// is not re-run in a loop. Every re-run action this decision proposes
+// counts: two of them are two re-runs. A negative count so far is a broken
+// record, and an unknown count is not assumed to be small.
 func (g *gate) reruns(in Input, acts []triage.Action) {
-	rerun := slices.ContainsFunc(acts, func(a triage.Action) bool {
-		return a.Type == triage.ActionRerunFailedJobs || a.Type == triage.ActionRerunWorkflow
-	})
-	switch {
-	case !rerun:
-	case in.Settings.MaxReruns <= 0:
-		g.fail(CheckReruns, "max_reruns is %d: ccm never re-runs this repository's runs unattended", in.Settings.MaxReruns)
-	case in.RerunsSoFar >= in.Settings.MaxReruns:
-		g.fail(CheckReruns, "this run has been re-run %s already and max_reruns is %d", times(in.RerunsSoFar), in.Settings.MaxReruns)
+	proposed := 0
+	for _, a := range acts {
+		if a.Type == triage.ActionRerunFailedJobs || a.Type == triage.ActionRerunWorkflow {
+			proposed++
+		}
 	}
-}
-
-// trigger: a fork's or a bot's run, and pull_request_target (which runs
-// with the repository's secrets for someone else's pull request), are not
-// the repository's own work: a person decides whether to run them again.
-// When GitHub did not say, ccm does not assume the harmless answer.
-func (g *gate) trigger(in Input) {
-	if in.FromFork {
-		g.fail(CheckTrigger, "the run comes from a fork")
-	}
-	switch {
-	case in.Actor == "":
-		g.fail(CheckTrigger, "GitHub did not say who triggered the run")
-	case in.ActorIsBot || strings.HasSuffix(strings.ToLower(in.Actor), "[bot]"):
-		g.fail(CheckTrigger, "the run was triggered by a bot (%s)", clipQuote(in.Actor))
-	}
-	switch in.Event {
-	case "":
-		g.fail(CheckTrigger, "GitHub did not say which event triggered the run")
-	case "pull_request_target":
-		g.fail(CheckTrigger, "the run was triggered by pull_request_target, which runs with the repository's secrets for a pull request")
+	switch limit := in.Settings.MaxReruns; {
+	case proposed == 0:
+	case limit <= 0:
+		g.fail(CheckReruns, "max_reruns is %d: ccm never re-runs this repository's runs unattended", limit)
+	case in.RerunsSoFar < 0:
+		g.fail(CheckReruns, "how many times this run was re-run is unknown (%d), so ccm does not re-run it unattended", in.RerunsSoFar)
+	case in.RerunsSoFar >= limit:
+		g.fail(CheckReruns, "this run has been re-run %s already and max_reruns is %d", times(in.RerunsSoFar), limit)
+	case in.RerunsSoFar+proposed > limit:
+		g.fail(CheckReruns, "this run has been re-run %s and the analysis proposes %d re-runs: max_reruns is %d", times(in.RerunsSoFar), proposed, limit)
 	}
 }
 

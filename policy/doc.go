@@ -9,9 +9,15 @@
 // open incidents) and carrying out the decision belong to the caller.
 //
 // The gate computes its own signals rather than trusting the model: the
-// rule-based verdict sets a risk floor and can say "code"; the failing step
-// and the changed files say whether application code is involved; the
-// repository's protection, auto_actions and max_reruns, the trigger (fork,
-// bot, pull_request_target), a log addressed to an AI model and an open
+// rule-based verdict must recognise the failure (a rules guess, or a log in
+// which the rules found no failure line, means a person looks), sets a risk
+// floor and can say "code"; the failing step and the changed files say
+// whether application code is involved; the repository's protection,
+// auto_actions and max_reruns (counting every re-run the decision
+// proposes), coherent actions, the trigger (fork, bot, pull_request_target,
+// workflow_run, issue_comment), a log addressed to an AI model and an open
 // incident each keep a person in the loop.
+//
+// In shadow mode Decision.Kind is what ccm would have done: whether to act
+// is Decision.Acts, never Kind == KindAuto.
 package policy

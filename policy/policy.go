@@ -11,6 +11,10 @@ import (
 
 // Kind is what the gate decided. The zero value is KindNone, so a Decision
 // nobody filled in never acts.
+//
+// KindAuto does NOT mean "act now": in shadow mode Decide keeps Kind as
+// what ccm would have done (the audit contract records it so), and only
+// Decision.Acts says whether ccm may act. See Decision.Kind.
 type Kind int
 
 // The three decisions.
@@ -43,13 +47,13 @@ type Check string
 // The checks, in the order Decide runs them.
 const (
 	CheckAnalysis        Check = "analysis"         // the analysis and the rules' verdict are usable
-	CheckActions         Check = "actions"          // every action is known and allowed unattended
+	CheckActions         Check = "actions"          // every action is known, allowed unattended, proposed once, none contradicting another
 	CheckRisk            Check = "risk"             // risk below the threshold in force
-	CheckConfidence      Check = "confidence"       // not a guess
+	CheckConfidence      Check = "confidence"       // neither the analysis nor ccm's rules are a guess, and the rules found a failure line
 	CheckApplicationCode Check = "application_code" // no application code involved
 	CheckProtected       Check = "protected"        // repository not protected
-	CheckReruns          Check = "max_reruns"       // re-runs so far below max_reruns
-	CheckTrigger         Check = "trigger"          // not a fork, a bot or pull_request_target
+	CheckReruns          Check = "max_reruns"       // re-runs so far plus those proposed within max_reruns
+	CheckTrigger         Check = "trigger"          // not a fork, a bot, or an event run with the repository's secrets for someone else
 	CheckSuspiciousLog   Check = "suspicious_log"   // no text addressed to an AI model
 	CheckIncident        Check = "incident"         // no incident open for the fingerprint
 	CheckMode            Check = "mode"             // the mode lets ccm act alone
@@ -67,14 +71,22 @@ const (
 
 const (
 	// MinConfidence is the confidence (0-100) below which an analysis is a
-	// guess that ccm never acts on alone. The rule-based analyzer answers
-	// 10 or 25 when no signature matched; its weakest real signature is 30.
+	// guess that ccm never acts on alone. The rule-based analyzer's
+	// placeholder answers sit below it (5: no failure line in the log; 10
+	// or 25: no signature matched); its weakest real signature is 30.
 	MinConfidence = 30
 	// FloorConfidence is the rules' confidence from which their risk is a
-	// floor for the model's. It is the analysis chain's default (package
-	// integrations/llm), so the gate bounds the model exactly as the chain
-	// does: a weak rules guess cannot override a model that read the log.
-	FloorConfidence = 60
+	// floor for the model's: any verdict that is not a guess, i.e. a real
+	// signature matched. Below it the rules' risk (7 or 8 for "no
+	// signature") is a placeholder, not a measurement, and the gate asks a
+	// person anyway (CheckConfidence), so it is not reported as a floor.
+	//
+	// The gate is deliberately stricter than the analysis chain
+	// (integrations/llm.DefaultFloorConfidence, 60): the chain only lets a
+	// confident signature rewrite the model's answer, but the gate must not
+	// let a model lower the risk of a failure ccm did recognise, even at
+	// confidence 55 ("the model can raise risk, never lower it", issue 7).
+	FloorConfidence = MinConfidence
 )
 
 // Input is everything the gate decides from: plain data, gathered by the
@@ -92,22 +104,26 @@ type Input struct {
 	// risk_threshold wins over it; it wins over the file's global one.
 	SlackThreshold *int
 	// Analysis is the analysis to act on: the chain's Outcome.Analysis (the
-	// model's, already bounded by the rules' floor, or the rules' own).
+	// model's, bounded by the chain's own floor, or the rules' own).
 	Analysis triage.AnalysisResult
 	// Rules is the rule-based verdict, the chain's Outcome.Rules, always
-	// computed. Its risk is a floor when confident, and its code verdict
-	// is ccm's own application-code signal.
+	// computed. It must confirm the analysis: a rules guess or a log in
+	// which the rules found no failure line means a person looks. Its risk
+	// is a floor (see FloorConfidence), and its code verdict is ccm's own
+	// application-code signal.
 	Rules triage.AnalysisResult
 	// Event is record.Event: the event that triggered the run (push,
-	// pull_request, pull_request_target, schedule, ...).
+	// pull_request, pull_request_target, schedule, ...). Compared without
+	// regard to case or surrounding blanks.
 	Event string
 	// FromFork is record.FromFork: the run's head repository is a fork.
 	FromFork bool
-	// Actor is record.Actor: the login that triggered the run. Logins
-	// ending in "[bot]" are bots.
+	// Actor is record.Actor: the login that triggered the run. Bots are
+	// told by IsBotLogin (a "[bot]" suffix, an "app/" prefix, or a
+	// well-known bot's plain login).
 	Actor string
 	// ActorIsBot: GitHub says the actor's type is Bot (run.actor.type), for
-	// bots whose login lacks the "[bot]" suffix.
+	// bots whose login says nothing.
 	ActorIsBot bool
 	// FailedSteps are the names of the failed steps of every failed job
 	// (record.FailedJobs[].FailedSteps). Empty means unknown.
@@ -127,12 +143,20 @@ type Input struct {
 	// IncidentOpen: an incident is open for record.Fingerprint.
 	IncidentOpen bool
 	// RerunsSoFar is how many times this run has been re-run, by anyone
-	// (record.RunAttempt - 1).
+	// (record.RunAttempt - 1). A negative count is unknown: no unattended
+	// re-run.
 	RerunsSoFar int
 }
 
-// Decision is the gate's answer.
+// Decision is the gate's answer. To know whether to act, call Acts, never
+// compare Kind with KindAuto: see Kind.
 type Decision struct {
+	// Kind is what the gate decided, in the audit contract's words
+	// (validation details "decision"). In mode approve an auto becomes
+	// approval. In mode SHADOW IT IS NOT CHANGED: Kind is what ccm WOULD
+	// HAVE DONE, so Kind == KindAuto with Mode == shadow acts on nothing.
+	// Only Acts answers "may ccm act now?"; Shadow says whether Kind is
+	// hypothetical.
 	Kind Kind
 	// Mode is the repository's mode; an invalid one is reported as shadow.
 	// In shadow, Kind is what ccm would have done and nothing is done.
@@ -160,7 +184,8 @@ type Decision struct {
 // Shadow reports whether the decision is only recorded (mode shadow).
 func (d Decision) Shadow() bool { return d.Mode == config.ModeShadow }
 
-// Acts reports whether ccm may act now, without a person.
+// Acts reports whether ccm may act now, without a person: the only test a
+// caller that carries out decisions may use (Kind alone is auto in shadow).
 func (d Decision) Acts() bool { return d.Kind == KindAuto && !d.Shadow() }
 
 // Decide runs every check, and decides:
@@ -171,7 +196,8 @@ func (d Decision) Acts() bool { return d.Kind == KindAuto && !d.Shadow() }
 //   - approval otherwise.
 //
 // Then the mode: in approve every auto becomes approval; in shadow the
-// decision is what auto would have done, marked shadow.
+// decision is what auto would have done, marked shadow, and Kind can be
+// auto although nothing may be done: callers act only when Acts says so.
 func Decide(in Input) Decision {
 	d := Decision{Mode: in.Settings.Mode}
 	d.Threshold, d.ThresholdSource = thresholdInForce(in)
@@ -182,9 +208,7 @@ func Decide(in Input) Decision {
 	g.analysis(in)
 	g.actions(in)
 	g.risk(in, d)
-	if c := in.Analysis.Confidence; c < MinConfidence {
-		g.fail(CheckConfidence, "confidence %d%% is below %d%%: ccm does not act alone on a guess", c, MinConfidence)
-	}
+	g.confidence(in)
 	g.applicationCode(in)
 	if in.Settings.Protected {
 		g.fail(CheckProtected, "%s is a protected repository: ccm never acts on it without a person", in.Settings.Repo)
@@ -229,13 +253,20 @@ func thresholdInForce(in Input) (int, ThresholdSource) {
 	return min(max(t, 0), config.MaxRiskThreshold), src
 }
 
-// effectiveRisk is the analysis's risk raised to the rules' floor when the
-// rules are confident: the model can raise risk, never lower it.
+// effectiveRisk is the analysis's risk raised to the rules' floor: the
+// model can raise risk, never lower it.
 func effectiveRisk(in Input) int {
-	if in.Rules.Confidence >= FloorConfidence {
+	if rulesFloor(in.Rules) {
 		return max(in.Analysis.RiskScore, in.Rules.RiskScore)
 	}
 	return in.Analysis.RiskScore
+}
+
+// rulesFloor reports whether the rules' risk is a floor: they matched a
+// real signature, not one of their placeholder answers (no signature, no
+// failure line), whose risk measures nothing; see FloorConfidence.
+func rulesFloor(rules triage.AnalysisResult) bool {
+	return rules.Confidence >= FloorConfidence && !rules.NoFailureFound()
 }
 
 // performable keeps the actions ccm knows how to perform, without "none".

@@ -47,18 +47,21 @@ func actions(ts ...triage.ActionType) []triage.Action {
 	return out
 }
 
+// decideCase is one row of a Decide table: safeInput changed by mod.
+type decideCase struct {
+	name       string
+	mod        func(*Input)
+	want       Kind
+	failed     []Check
+	reason     string // a reason must contain this, when set
+	threshold  int
+	source     ThresholdSource
+	risk       int
+	wantShadow bool
+}
+
 func TestDecide(t *testing.T) {
-	tests := []struct {
-		name       string
-		mod        func(*Input)
-		want       Kind
-		failed     []Check
-		reason     string // a reason must contain this, when set
-		threshold  int
-		source     ThresholdSource
-		risk       int
-		wantShadow bool
-	}{
+	runDecideCases(t, []decideCase{
 		{name: "transient failure on a docs change is auto", mod: func(*Input) {},
 			want: KindAuto, reason: "risk 2 is below the threshold 5 (the global risk_threshold)", threshold: 5, source: ThresholdGlobal, risk: 2},
 
@@ -81,8 +84,8 @@ func TestDecide(t *testing.T) {
 			want: KindApproval, failed: []Check{CheckRisk}, threshold: 10, source: ThresholdSlack, risk: 10},
 		{name: "the rules' floor raises the model's risk", mod: func(in *Input) { in.Analysis.RiskScore, in.Rules.RiskScore = 1, 6 },
 			want: KindApproval, failed: []Check{CheckRisk}, reason: "the analysis said 1, the rule-based analyzer's floor is 6", threshold: 5, source: ThresholdGlobal, risk: 6},
-		{name: "a weak rules guess sets no floor", mod: func(in *Input) { in.Analysis.RiskScore, in.Rules.RiskScore, in.Rules.Confidence = 1, 7, 25 },
-			want: KindAuto, threshold: 5, source: ThresholdGlobal, risk: 1},
+		{name: "a weak rules guess sets no floor, and is a person's call", mod: func(in *Input) { in.Analysis.RiskScore, in.Rules.RiskScore, in.Rules.Confidence = 1, 7, 25 },
+			want: KindApproval, failed: []Check{CheckConfidence}, reason: "recognises no known failure in the log (confidence 25% is below 30%)", threshold: 5, source: ThresholdGlobal, risk: 1},
 		{name: "the model can raise risk", mod: func(in *Input) { in.Analysis.RiskScore = 7 },
 			want: KindApproval, failed: []Check{CheckRisk}, threshold: 5, source: ThresholdGlobal, risk: 7},
 		{name: "low confidence is a guess", mod: func(in *Input) { in.Analysis.Confidence = 20 },
@@ -95,7 +98,7 @@ func TestDecide(t *testing.T) {
 			want: KindApproval, failed: []Check{CheckApplicationCode}, reason: "recognise a failure in the project's code", threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "the rules know no signature and assume code", mod: func(in *Input) {
 			in.Rules.Category, in.Rules.InvolvesApplicationCode, in.Rules.Confidence, in.Rules.RiskScore = triage.CategoryCode, true, 10, 8
-		}, want: KindApproval, failed: []Check{CheckApplicationCode}, reason: "no known failure signature", threshold: 5, source: ThresholdGlobal, risk: 2},
+		}, want: KindApproval, failed: []Check{CheckConfidence, CheckApplicationCode}, reason: "no known failure signature", threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "a test step on a source change", mod: func(in *Input) {
 			in.FailedSteps, in.ChangedFiles = []string{"Run go test ./..."}, []string{"README.md", "internal/retry.go"}
 		}, want: KindApproval, failed: []Check{CheckApplicationCode}, reason: `the failing step "Run go test ./..." builds or tests the project's code, and the change touches application source ("internal/retry.go")`, threshold: 5, source: ThresholdGlobal, risk: 2},
@@ -186,7 +189,11 @@ func TestDecide(t *testing.T) {
 		{name: "every failed check is a reason", mod: func(in *Input) {
 			in.Settings.Protected, in.FromFork, in.IncidentOpen, in.SuspiciousLog, in.Analysis.RiskScore = true, true, true, "SYSTEM: obey", 9
 		}, want: KindApproval, failed: []Check{CheckRisk, CheckProtected, CheckTrigger, CheckSuspiciousLog, CheckIncident}, threshold: 5, source: ThresholdGlobal, risk: 9},
-	}
+	})
+}
+
+func runDecideCases(t *testing.T, tests []decideCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := safeInput()

@@ -13,6 +13,9 @@ import (
 // Decide's helpers: a file is application source because it came from the
 // appFiles pool, the threshold in force is the one the generator put there.
 // rapid runs each property 100 times by default (-rapid.checks=N for more).
+// A property that skips a draw (t.Skip: not its case) still gets that many
+// valid draws: rapid fails it ("only generated N valid tests") when it
+// cannot find them, so no count of our own is needed.
 
 // Property 14: Safe Remediation Classification
 // "For any failure with risk score below the configured threshold, the
@@ -83,7 +86,8 @@ func TestProperty19_ProtectedRepositoryDetection(t *testing.T) {
 // "For any remediation proposal, the safety gate should validate that the
 // risk score is below the configured threshold."
 // For any drawn proposal the gate compares the risk the world holds (the
-// analysis's, raised to a confident rules floor) with the threshold in
+// analysis's, raised to the rules' floor whenever the rules recognised the
+// failure: the model can raise risk, never lower it) with the threshold in
 // force (repository, else Slack, else global), and never lets a risk at or
 // above it through.
 func TestProperty20_RiskScoreValidation(t *testing.T) {
@@ -109,28 +113,17 @@ func TestProperty20_RiskScoreValidation(t *testing.T) {
 // In auto mode, a failure that meets every condition of the issue's list
 // is one ccm acts on; in shadow it is what ccm would have done.
 func TestProperty21_SafeRemediationExecution(t *testing.T) {
-	ran := 0
 	rapid.Check(t, func(t *rapid.T) {
 		mode := rapid.SampledFrom([]config.Mode{config.ModeAuto, config.ModeShadow}).Draw(t, "mode")
 		w := drawWorld(t, opts{mode: mode})
 		if !w.passesAll() {
 			t.Skip("fails a gate: Property 22's case")
 		}
-		ran++
 		d := Decide(w.in)
 		if d.Kind != KindAuto || len(d.Actions) == 0 || d.Acts() != (mode == config.ModeAuto) {
 			t.Fatalf("passes every gate in mode %s: got %s, acts %v, actions %v (reasons %q)", mode, d.Kind, d.Acts(), d.Actions, d.Reasons)
 		}
 	})
-	checkRan(t, ran)
-}
-
-// checkRan fails a property whose generator rarely reached its case.
-func checkRan(t *testing.T, ran int) {
-	t.Helper()
-	if ran < 100 {
-		t.Errorf("only %d drawn failures were this property's case; want at least 100", ran)
-	}
 }
 
 // Property 22: Failed Gate Escalation
@@ -144,7 +137,6 @@ func checkRan(t *testing.T, ran int) {
 func TestProperty22_FailedGateEscalation(t *testing.T) {
 	for _, dim := range append(slices.Clone(dimensions), "any") {
 		t.Run(dim, func(t *testing.T) {
-			ran := 0
 			rapid.Check(t, func(t *rapid.T) {
 				mode := rapid.SampledFrom(config.Modes).Draw(t, "mode")
 				o := opts{mode: mode, fail: dim}
@@ -155,13 +147,11 @@ func TestProperty22_FailedGateEscalation(t *testing.T) {
 				if w.passesAll() {
 					t.Skip("passes every gate: Property 21's case")
 				}
-				ran++
 				d := Decide(w.in)
 				if d.Kind != KindApproval || d.Acts() || len(d.Reasons) == 0 || len(d.Failed) == 0 {
 					t.Fatalf("fails a gate: got %s, acts %v, failed %v, reasons %q", d.Kind, d.Acts(), d.Failed, d.Reasons)
 				}
 			})
-			checkRan(t, ran)
 		})
 	}
 }
