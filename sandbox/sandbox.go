@@ -187,8 +187,8 @@ func waitAnalyzed(ctx context.Context, store *state.Store, runs []seeded, timeou
 		if len(pending) == 0 {
 			return "", nil
 		}
-		return fmt.Sprintf("%d of %s not analyzed within %s: %s",
-			len(pending), text.Count(len(runs), "failure", "failures"), timeout, strings.Join(pending, ", ")), nil
+		return fmt.Sprintf("failures not analyzed within %s: %d of %d: %s",
+			timeout, len(pending), len(runs), strings.Join(pending, ", ")), nil
 	})
 }
 
