@@ -3,7 +3,6 @@ package tasks_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"sync"
 	"testing"
@@ -109,15 +108,6 @@ func ingestTask(t *testing.T, run githubsim.Run) *asynq.Task {
 		t.Fatal(err)
 	}
 	return task
-}
-
-func payloadTask(t *testing.T, typ string, v any) *asynq.Task {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return asynq.NewTask(typ, b)
 }
 
 func (h *harness) audit(t *testing.T, q state.AuditQuery) []state.AuditEntry {

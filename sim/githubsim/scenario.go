@@ -1,7 +1,6 @@
 package githubsim
 
 import (
-	"strings"
 	"time"
 )
 
@@ -58,11 +57,3 @@ func (s *Server) settleLocked(rs *repoState) {
 	}
 }
 
-// settle is settleLocked for the repository a request names.
-func (s *Server) settle(full string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if rs := s.repos[strings.ToLower(full)]; rs != nil {
-		s.settleLocked(rs)
-	}
-}
