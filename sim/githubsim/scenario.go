@@ -56,4 +56,3 @@ func (s *Server) settleLocked(rs *repoState) {
 		}
 	}
 }
-
