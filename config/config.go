@@ -32,9 +32,13 @@ func (m Mode) Valid() bool { return slices.Contains(Modes, m) }
 // The yaml tags are the file's public key names. Treat a *Config as
 // read-only: snapshots are shared between goroutines.
 type Config struct {
-	PollInterval          time.Duration `yaml:"poll_interval"`
-	RiskThreshold         int           `yaml:"risk_threshold"`
-	ApprovalTimeout       time.Duration `yaml:"approval_timeout"`
+	PollInterval    time.Duration `yaml:"poll_interval"`
+	RiskThreshold   int           `yaml:"risk_threshold"`
+	ApprovalTimeout time.Duration `yaml:"approval_timeout"`
+	// VerifyTimeout bounds how long ccm:verify follows a re-run ccm
+	// started, counted from when remediation acted; past it the
+	// remediation is failed and escalated.
+	VerifyTimeout         time.Duration `yaml:"verify_timeout"`
 	ProtectedRepositories []string      `yaml:"protected_repositories,omitempty"`
 	Approvers             []string      `yaml:"approvers,omitempty"`
 	Admins                []string      `yaml:"admins,omitempty"`
@@ -47,6 +51,7 @@ type Config struct {
 	LLM                   LLM           `yaml:"llm"`
 	Log                   Log           `yaml:"log"`
 	Webhook               Webhook       `yaml:"webhook"`
+	Incident              Incident      `yaml:"incident"`
 	Repositories          []Repo        `yaml:"repositories,omitempty"`
 }
 
@@ -86,6 +91,18 @@ type Webhook struct {
 	Enabled bool `yaml:"enabled"`
 }
 
+// Incident is when one fingerprint failing widely opens an incident:
+// in at least Repositories repositories, or in at least Runs runs, within
+// Window. While it is open, unattended actions on that fingerprint pause
+// (a registry or GitHub outage would otherwise turn into hundreds of
+// wasted re-runs). The values are read at every failure, so a reload
+// applies to the next one.
+type Incident struct {
+	Repositories int           `yaml:"repositories"`
+	Runs         int           `yaml:"runs"`
+	Window       time.Duration `yaml:"window"`
+}
+
 // Repo is one watched repository. Unset fields (nil, empty) inherit the
 // global value; set ones win over it.
 type Repo struct {
@@ -109,6 +126,7 @@ func Default() *Config {
 		PollInterval:    5 * time.Minute,
 		RiskThreshold:   5,
 		ApprovalTimeout: 24 * time.Hour,
+		VerifyTimeout:   2 * time.Hour,
 		Mode:            ModeShadow,
 		MaxReruns:       1,
 		Channels:        Channels{Alerts: "#ci-alerts", Approvals: "#ci-approvals", Critical: "#ops-critical"},
@@ -118,6 +136,7 @@ func Default() *Config {
 		LLM:             LLM{Timeout: time.Minute, PromptTokenBudget: 6000, CacheTTL: 7 * 24 * time.Hour, MaxAttempts: 3},
 		Log:             Log{TailLines: 100, MaxSectionBytes: 32 << 10, MaxDownloadBytes: 64 << 20},
 		Webhook:         Webhook{Enabled: true},
+		Incident:        Incident{Repositories: 3, Runs: 10, Window: 15 * time.Minute},
 	}
 }
 

@@ -62,6 +62,7 @@ func genConfig() *rapid.Generator[*Config] {
 			PollInterval:    genDuration(MinPollInterval, 24*time.Hour).Draw(t, "poll"),
 			RiskThreshold:   rapid.IntRange(0, MaxRiskThreshold).Draw(t, "risk"),
 			ApprovalTimeout: genDuration(time.Minute, 30*24*time.Hour).Draw(t, "approval_timeout"),
+			VerifyTimeout:   genDuration(time.Minute, 48*time.Hour).Draw(t, "verify_timeout"),
 			Mode:            genMode().Draw(t, "mode"),
 			MaxReruns:       rapid.IntRange(0, MaxReruns).Draw(t, "max_reruns"),
 			Channels: Channels{
@@ -76,6 +77,11 @@ func genConfig() *rapid.Generator[*Config] {
 				MaxAttempts:       rapid.IntRange(1, MaxRetryAttempts).Draw(t, "llm_attempts"),
 			},
 			Webhook: Webhook{Enabled: rapid.Bool().Draw(t, "webhook")},
+			Incident: Incident{
+				Repositories: rapid.IntRange(2, 1000).Draw(t, "incident_repos"),
+				Runs:         rapid.IntRange(2, 100_000).Draw(t, "incident_runs"),
+				Window:       genDuration(time.Minute, 24*time.Hour).Draw(t, "incident_window"),
+			},
 		}
 		c.Retention = genDuration(max(time.Hour, c.ApprovalTimeout, c.DedupWindow), maxDuration).Draw(t, "retention")
 		c.Retry.MaxAttempts = rapid.IntRange(1, MaxRetryAttempts).Draw(t, "retry_attempts")

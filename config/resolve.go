@@ -16,6 +16,7 @@ type fileConfig struct {
 	PollInterval          *string      `yaml:"poll_interval"`
 	RiskThreshold         *yamlInt     `yaml:"risk_threshold"`
 	ApprovalTimeout       *string      `yaml:"approval_timeout"`
+	VerifyTimeout         *string      `yaml:"verify_timeout"`
 	ProtectedRepositories []string     `yaml:"protected_repositories"`
 	Approvers             []string     `yaml:"approvers"`
 	Admins                []string     `yaml:"admins"`
@@ -43,6 +44,11 @@ type fileConfig struct {
 	Webhook struct {
 		Enabled *bool `yaml:"enabled"`
 	} `yaml:"webhook"`
+	Incident struct {
+		Repositories *yamlInt `yaml:"repositories"`
+		Runs         *yamlInt `yaml:"runs"`
+		Window       *string  `yaml:"window"`
+	} `yaml:"incident"`
 	Repositories []fileRepo `yaml:"repositories"`
 }
 
@@ -69,6 +75,7 @@ func (f *fileConfig) resolve(p *problems) *Config {
 	setDur(p, "poll_interval", f.PollInterval, &c.PollInterval)
 	setInt(f.RiskThreshold, &c.RiskThreshold)
 	setDur(p, "approval_timeout", f.ApprovalTimeout, &c.ApprovalTimeout)
+	setDur(p, "verify_timeout", f.VerifyTimeout, &c.VerifyTimeout)
 	c.ProtectedRepositories = nonEmpty(f.ProtectedRepositories)
 	c.Approvers = nonEmpty(f.Approvers)
 	c.Admins = nonEmpty(f.Admins)
@@ -94,6 +101,9 @@ func (f *fileConfig) resolve(p *problems) *Config {
 	if f.Webhook.Enabled != nil {
 		c.Webhook.Enabled = *f.Webhook.Enabled
 	}
+	setInt(f.Incident.Repositories, &c.Incident.Repositories)
+	setInt(f.Incident.Runs, &c.Incident.Runs)
+	setDur(p, "incident.window", f.Incident.Window, &c.Incident.Window)
 	for i, fr := range f.Repositories {
 		c.Repositories = append(c.Repositories, fr.resolve(p, fmt.Sprintf("repositories[%d]", i)))
 	}

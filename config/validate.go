@@ -133,6 +133,7 @@ func (p *problems) check(c *Config) {
 	p.duration("poll_interval", c.PollInterval, MinPollInterval, 24*time.Hour)
 	p.intRange("risk_threshold", c.RiskThreshold, 0, MaxRiskThreshold)
 	p.duration("approval_timeout", c.ApprovalTimeout, time.Minute, 30*24*time.Hour)
+	p.duration("verify_timeout", c.VerifyTimeout, time.Minute, 48*time.Hour)
 	p.repoNames("protected_repositories", c.ProtectedRepositories)
 	p.principals("approvers", c.Approvers)
 	p.principals("admins", c.Admins)
@@ -174,6 +175,12 @@ func (p *problems) check(c *Config) {
 	if p.ok("log.max_section_bytes", "log.max_download_bytes") && c.Log.MaxDownloadBytes < c.Log.MaxSectionBytes {
 		p.add("log.max_download_bytes", "%d is smaller than log.max_section_bytes %d", c.Log.MaxDownloadBytes, c.Log.MaxSectionBytes)
 	}
+	// An incident needs at least two repositories or two runs: one failure
+	// alone is not an outage. The window is bounded so the per-fingerprint
+	// occurrence sets stay small (they are trimmed to it).
+	p.intRange("incident.repositories", c.Incident.Repositories, 2, 1000)
+	p.intRange("incident.runs", c.Incident.Runs, -10, 100_000)
+	p.duration("incident.window", c.Incident.Window, time.Minute, 24*time.Hour)
 	if c.Mode.Valid() && c.Mode != ModeShadow && len(c.Approvers) == 0 {
 		p.add("approvers", "mode %s needs at least one approver, or risky fixes would wait for nobody", c.Mode)
 	}

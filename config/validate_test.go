@@ -24,6 +24,8 @@ func TestParse_BadFieldIsNamed(t *testing.T) {
 		{"poll interval in days", "poll_interval: 7d\n", "poll_interval"},
 		{"poll interval without unit", "poll_interval: 300\n", "poll_interval"},
 		{"approval timeout negative", "approval_timeout: -1h\n", "approval_timeout"},
+		{"verify timeout below a minute", "verify_timeout: 30s\n", "verify_timeout"},
+		{"verify timeout above 48h", "verify_timeout: 49h\n", "verify_timeout"},
 		{"unknown mode", "mode: yolo\n", "mode"},
 		{"unknown repo mode", repo + "    mode: fast\n", "repositories[0].mode"},
 		{"repo name without owner", "repositories:\n  - name: web\n", "repositories[0].name"},
@@ -214,5 +216,20 @@ repositories:
 `)
 	if got := c.For("a/.GITHUB"); got.RiskThreshold != 0 || got.MaxReruns != 0 || !got.Watched {
 		t.Errorf("zero overrides lost: %+v", got)
+	}
+}
+
+// TestVerifyTimeout: the default is 2h, a value in 1m-48h is taken as
+// written, and the bounds themselves are accepted.
+func TestVerifyTimeout(t *testing.T) {
+	if got := mustParse(t, "").VerifyTimeout; got != 2*time.Hour {
+		t.Errorf("default verify_timeout %s, want 2h", got)
+	}
+	for src, want := range map[string]time.Duration{
+		"verify_timeout: 1m\n": time.Minute, "verify_timeout: 48h\n": 48 * time.Hour, "verify_timeout: 90m\n": 90 * time.Minute,
+	} {
+		if got := mustParse(t, src).VerifyTimeout; got != want {
+			t.Errorf("%q: verify_timeout %s, want %s", src, got, want)
+		}
 	}
 }
