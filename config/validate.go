@@ -179,7 +179,7 @@ func (p *problems) check(c *Config) {
 	// alone is not an outage. The window is bounded so the per-fingerprint
 	// occurrence sets stay small (they are trimmed to it).
 	p.intRange("incident.repositories", c.Incident.Repositories, 2, 1000)
-	p.intRange("incident.runs", c.Incident.Runs, -10, 100_000)
+	p.intRange("incident.runs", c.Incident.Runs, 2, 100_000)
 	p.duration("incident.window", c.Incident.Window, time.Minute, 24*time.Hour)
 	if c.Mode.Valid() && c.Mode != ModeShadow && len(c.Approvers) == 0 {
 		p.add("approvers", "mode %s needs at least one approver, or risky fixes would wait for nobody", c.Mode)
