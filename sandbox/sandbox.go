@@ -3,8 +3,8 @@
 // Redis, the GitHub fake and optionally the OpenAI fake — fed with real
 // failure logs from public projects, reporting what ccm saw and decided.
 //
-// The safety gate, Slack and remediation are not built yet, so a sandbox
-// stops at analysis: the proposed actions are what ccm would do.
+// Every repository runs in shadow mode, so a sandbox stops at the safety
+// gate: each failure's decision is what ccm would do, and nothing is done.
 package sandbox
 
 import (

@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -158,9 +159,14 @@ func taskSubject(t *asynq.Task) (repo, failureID string) {
 		if decode(t, &p) == nil {
 			return p.Repo, FailureID(p.Repo, p.RunID, max(p.Attempt, 1))
 		}
-	case TypeAnalyze:
-		var p AnalyzePayload
-		if decode(t, &p) == nil {
+	default:
+		// Every task about one failure (analyze, gate, expire, and those to
+		// come) carries it as failure_id, so a new task type is named in
+		// its archive alert without a case here.
+		var p struct {
+			FailureID string `json:"failure_id"`
+		}
+		if json.Unmarshal(t.Payload(), &p) == nil && p.FailureID != "" {
 			repo, _, _, _ := ParseFailureID(p.FailureID)
 			return repo, p.FailureID
 		}
