@@ -153,14 +153,14 @@ func (g *gate) applicationCode(in Input) {
 	if in.ChangedFilesKnown && len(files) == 0 {
 		return
 	}
-	step := "GitHub did not say which step failed, so ccm assumes it builds or tests the project's code"
+	step := "the failing step is not known, so ccm assumes it builds or tests the project's code"
 	switch {
 	case len(steps) == 1:
 		step = "the failing step " + quoteList(steps) + " builds or tests the project's code"
 	case len(steps) > 1:
 		step = "the failing steps " + quoteList(steps) + " build or test the project's code"
 	}
-	change := "GitHub could not say which files changed, so ccm assumes application source"
+	change := "the files the change touched are not known, so ccm assumes application source"
 	if in.ChangedFilesKnown {
 		what := "application source"
 		if install && slices.ContainsFunc(files, isLockfile) {

@@ -58,7 +58,7 @@ func TestDecide_ReviewFindings(t *testing.T) {
 		{name: "A4 event in another case, with blanks", mod: func(in *Input) { in.Event = " Pull_Request_Target\n" },
 			want: KindApproval, failed: []Check{CheckTrigger}, reason: "triggered by pull_request_target", threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "A4 event of blanks only is unknown", mod: func(in *Input) { in.Event = "  " },
-			want: KindApproval, failed: []Check{CheckTrigger}, reason: "did not say which event", threshold: 5, source: ThresholdGlobal, risk: 2},
+			want: KindApproval, failed: []Check{CheckTrigger}, reason: "the event that triggered the run is not known", threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "A4 plain dependabot login", mod: func(in *Input) { in.Actor = "dependabot" },
 			want: KindApproval, failed: []Check{CheckTrigger}, reason: "triggered by a bot", threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "A4 app/ login", mod: func(in *Input) { in.Actor = "app/dependabot" },
@@ -66,7 +66,7 @@ func TestDecide_ReviewFindings(t *testing.T) {
 		{name: "A4 [bot] login with trailing blanks, upper case", mod: func(in *Input) { in.Actor = "Renovate[BOT]  " },
 			want: KindApproval, failed: []Check{CheckTrigger}, threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "A4 actor of blanks only is unknown", mod: func(in *Input) { in.Actor = " " },
-			want: KindApproval, failed: []Check{CheckTrigger}, reason: "did not say who triggered", threshold: 5, source: ThresholdGlobal, risk: 2},
+			want: KindApproval, failed: []Check{CheckTrigger}, reason: "who triggered the run is not known", threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "A4 a person whose login holds bot is a person", mod: func(in *Input) { in.Actor = "robot-jane" },
 			want: KindAuto, threshold: 5, source: ThresholdGlobal, risk: 2},
 
@@ -79,7 +79,7 @@ func TestDecide_ReviewFindings(t *testing.T) {
 		}, want: KindApproval, failed: []Check{CheckApplicationCode}, reason: `touches application source or a lockfile ("package-lock.json")`, threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "A6 an unknown step on a lockfile-only change", mod: func(in *Input) {
 			in.FailedSteps, in.ChangedFiles = nil, []string{"yarn.lock"}
-		}, want: KindApproval, failed: []Check{CheckApplicationCode}, reason: "GitHub did not say which step failed", threshold: 5, source: ThresholdGlobal, risk: 2},
+		}, want: KindApproval, failed: []Check{CheckApplicationCode}, reason: "the failing step is not known", threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "A6 a script with login in its name", mod: func(in *Input) {
 			in.FailedSteps, in.ChangedFiles = []string{"Run ./scripts/login_smoke.sh"}, []string{"src/auth.go"}
 		}, want: KindApproval, failed: []Check{CheckApplicationCode}, threshold: 5, source: ThresholdGlobal, risk: 2},

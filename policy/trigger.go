@@ -43,13 +43,13 @@ func (g *gate) trigger(in Input) {
 	}
 	switch {
 	case strings.TrimSpace(in.Actor) == "":
-		g.fail(CheckTrigger, "GitHub did not say who triggered the run")
+		g.fail(CheckTrigger, "who triggered the run is not known")
 	case in.ActorIsBot || IsBotLogin(in.Actor):
 		g.fail(CheckTrigger, "the run was triggered by a bot (%s)", clipQuote(in.Actor))
 	}
 	switch ev := strings.ToLower(strings.TrimSpace(in.Event)); {
 	case ev == "":
-		g.fail(CheckTrigger, "GitHub did not say which event triggered the run")
+		g.fail(CheckTrigger, "the event that triggered the run is not known")
 	case slices.Contains(privilegedEvents, ev):
 		g.fail(CheckTrigger, "the run was triggered by %s, which runs with the repository's secrets on behalf of someone else", ev)
 	}
