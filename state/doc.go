@@ -26,6 +26,14 @@
 //	ccm:approval:failure:<id>   string  the failure's latest approval request ID (at most one pending per failure)
 //	ccm:approvals:pending       zset    pending request IDs by expires_at (unix ms)
 //	ccm:approvals               zset    every request ID by requested_at (unix ms), for retention
+//	ccm:incident:<fingerprint>  hash    the fingerprint's incident: fingerprint, status (open|closed), opened_at,
+//	                                    repos, runs (when it opened), last_ms, closed_at, close_reason;
+//	                                    expires 7 days after it closes
+//	ccm:incident:<fp>:runs      zset    failure IDs of the fingerprint by occurrence time (unix ms), trimmed to
+//	                                    the incident window, expiring after two idle windows
+//	ccm:incident:<fp>:repos     zset    repositories of the fingerprint by latest occurrence (unix ms), the same
+//	ccm:incident:<fp>:paused    set     failure IDs the gate held back while the incident was open (re-gated on close)
+//	ccm:incidents:open          zset    fingerprints of open incidents by latest occurrence (unix ms)
 //	ccm:audit                   stream  the audit trail (below)
 //	ccm:audit:last-id           string  the last audit entry ID ccm assigned
 //	ccm:audit:max-lag-ms        string  how far an audit entry's ID may run ahead of its ts: "<older> <current> <gen-id>"
