@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ccm-ci/ccm/internal/text"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/triage"
 )
@@ -21,7 +22,7 @@ func WriteText(w io.Writer, r Result, words map[triage.ActionType]string) error 
 	if r.LLM {
 		sims = "GitHub, Redis and the OpenAI API simulated locally"
 	}
-	p.f("ccm sandbox: %d real failed runs from public projects, %s; nothing leaves this machine\n", len(r.Failures), sims)
+	p.f("ccm sandbox: %s from public projects, %s; nothing leaves this machine\n", text.Count(len(r.Failures), "real failed run", "real failed runs"), sims)
 	p.f("Mode shadow: the safety gate decides what ccm would do, and nothing is done (Slack and remediation are not built yet).\n")
 	for _, f := range r.Failures {
 		p.failure(f, words, r.LLM)
@@ -99,7 +100,7 @@ func gateText(rec state.FailureRecord) string {
 
 func (p *printer) summary(r Result) {
 	p.f("\nSummary\n")
-	p.line("Recorded", fmt.Sprintf("%d failures after %d polls (nothing recorded twice)", r.Recorded, r.Polls))
+	p.line("Recorded", fmt.Sprintf("%s after %s (nothing recorded twice)", text.Count(r.Recorded, "failure", "failures"), text.Count(r.Polls, "poll", "polls")))
 	cats := map[triage.Category]int{}
 	agree := 0
 	for _, f := range r.Failures {
@@ -117,7 +118,7 @@ func (p *printer) summary(r Result) {
 		}
 	}
 	p.line("Analyses", strings.Join(parts, ", "))
-	p.line("Labels", fmt.Sprintf("%d of %d categories match what the project's own thread concluded", agree, len(r.Failures)))
+	p.line("Labels", fmt.Sprintf("%d of %s match what the project's own thread concluded", agree, text.Count(len(r.Failures), "category", "categories")))
 	p.line("Gate", gateCounts(r.Failures))
 	p.line("Audit", counts(r.Audit))
 	if r.LLM {

@@ -173,7 +173,7 @@ func TestWriteText(t *testing.T) {
 	}
 	out := b.String()
 	for _, want := range []string{
-		"ccm sandbox: 1 real failed runs from public projects, GitHub, Redis and the OpenAI API simulated locally; nothing leaves this machine",
+		"ccm sandbox: 1 real failed run from public projects, GitHub, Redis and the OpenAI API simulated locally; nothing leaves this machine",
 		"--- sandbox/demo#9.1",
 		"ccm still recorded the failed attempt 1",
 		"Real log:  npm-reset  https://example.com/1",
