@@ -127,3 +127,12 @@ func (s *Store) QuietIncidents(ctx context.Context, before time.Time) ([]string,
 	}
 	return fps, nil
 }
+
+// OpenIncidents lists the fingerprints of every open incident.
+func (s *Store) OpenIncidents(ctx context.Context) ([]string, error) {
+	fps, err := s.rdb.ZRange(ctx, s.k.incidentsOpen(), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("open incidents: %w", err)
+	}
+	return fps, nil
+}

@@ -133,9 +133,14 @@ func (h *Handlers) decide(ctx context.Context, st GateStore, rec state.FailureRe
 	if rec.Analysis != nil {
 		a = *rec.Analysis
 	}
-	// TODO(issue 7 item 6): the incident guard. Until incidents exist no
-	// incident can be open, so false is the truth, not a stand-in.
-	return policy.Decide(GateInput(rec, a, RulesFor(rec), h.d.Config().For(rec.Repo), slack, false)), nil
+	// The incident guard (issue 7 item 6): while one is open for the
+	// fingerprint the policy keeps a person in the loop, and the failure is
+	// listed as paused so the close re-gates it (incident.go).
+	incident, err := h.incidentOpen(ctx, rec)
+	if err != nil {
+		return policy.Decision{}, err
+	}
+	return policy.Decide(GateInput(rec, a, RulesFor(rec), h.d.Config().For(rec.Repo), slack, incident)), nil
 }
 
 // GateRecord is the decision as the failure record keeps it.

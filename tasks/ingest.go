@@ -57,6 +57,9 @@ func (h *Handlers) HandleIngest(ctx context.Context, t *asynq.Task) error {
 	}
 	if done {
 		log.Debug("already recorded")
+		if err := h.noteRecorded(ctx, id); err != nil {
+			return err
+		}
 		return h.ensureAnalysis(ctx, id)
 	}
 
@@ -116,6 +119,9 @@ func (h *Handlers) HandleIngest(ctx context.Context, t *asynq.Task) error {
 	}
 	h.recordDetection(ctx, rec, run)
 	log.Info("failure recorded", "reason", rec.FailureReason, "fingerprint", rec.Fingerprint, "source", p.Source)
+	if err := h.noteIncident(ctx, rec); err != nil {
+		return err // the retry finds the record and notes it (noteRecorded)
+	}
 	return h.enqueueAnalyze(ctx, id)
 }
 

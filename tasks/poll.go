@@ -80,6 +80,7 @@ func (h *Handlers) HandlePoll(ctx context.Context, t *asynq.Task) error {
 	if err := h.reconcileAnalyses(ctx, p.Repo); err != nil {
 		return err
 	}
+	h.sweepIncidents(ctx, p.Repo, reruns)
 	if queued > 0 && h.d.Metrics != nil {
 		h.d.Metrics.PollRunsDiscovered.WithLabelValues(p.Repo).Add(float64(queued))
 	}
