@@ -29,7 +29,10 @@ type Metrics struct {
 	LogsUnavailable    prometheus.Counter       // failures recorded without a log
 	AnalysisCacheHits  prometheus.Counter
 	AnalysisCacheMiss  prometheus.Counter
-	PollRunsDiscovered *prometheus.CounterVec // {repo}
+	PollRunsDiscovered *prometheus.CounterVec   // {repo}
+	Remediations       *prometheus.CounterVec   // {action,outcome}
+	RemediationLatency prometheus.Histogram     // seconds from detection to acting
+	TimeToResolution   *prometheus.HistogramVec // {outcome}: detection to remediated or failed
 }
 
 // New builds the collectors on a fresh registry (never the global one, so
@@ -77,6 +80,14 @@ func New() *Metrics {
 			"Analyses that found no cached result for their fingerprint."),
 		PollRunsDiscovered: f.counterVec("ccm_poll_runs_discovered_total",
 			"Failed runs found by polling that were not yet recorded, by repository.", "repo"),
+		Remediations: f.counterVec("ccm_remediations_total",
+			"Finished remediations by action (rerun_failed_jobs, rerun_workflow, delete_cache, cancel_run, open_fix_pr) and outcome (success, failure); a remediation of two actions counts once for each.",
+			"action", "outcome"),
+		RemediationLatency: f.histogram("ccm_remediation_latency_seconds",
+			"Time from a failure's detection to ccm's remediation having acted.", latency),
+		TimeToResolution: f.histogramVec("ccm_time_to_resolution_seconds",
+			"Time from a failure's detection to its remediation being verified (success) or given up (failure).",
+			prometheus.ExponentialBuckets(1, 2, 16), "outcome"), // 1 s .. ~9 h
 	}
 }
 

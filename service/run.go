@@ -85,11 +85,13 @@ func (s *Service) Start(ctx context.Context) error {
 }
 
 // Mux routes every task type the worker runs: the pipeline's (poll,
-// ingest, analyze, retention) and the safety gate's (gate, expire), all
+// ingest, analyze, retention), the safety gate's (gate, expire,
+// reevaluate) and remediation's (remediate, verify), all
 // behind the same middleware. serve and sandbox both start it here.
 func (s *Service) Mux() *asynq.ServeMux {
 	mux := s.Handlers.Mux()
 	s.Handlers.RegisterGate(mux)
+	s.Handlers.RegisterRemediation(mux)
 	return mux
 }
 

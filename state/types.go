@@ -87,6 +87,44 @@ type FailureRecord struct {
 	// Shadow: the gate decided in shadow mode, so Gate is what ccm would
 	// have done and nothing was or will be done.
 	Shadow bool `json:"shadow,omitempty"`
+	// Remediation is what ccm:remediate did and what ccm:verify follows;
+	// nil until remediation started.
+	Remediation *Remediation `json:"remediation,omitempty"`
+	// RetryOf is the ID of the failure whose remediation re-ran this run
+	// (this attempt is that re-run, and it failed too); "" otherwise.
+	RetryOf string `json:"retry_of,omitempty"`
+}
+
+// Remediation is the work done on a failure, kept on the record so a task
+// retried after a crash knows what was already done and never does it
+// twice.
+type Remediation struct {
+	// Steps are the actions in the order they run. A step is marked
+	// started before its write is sent, so a retry that finds a started
+	// step knows the write may have been made and checks GitHub first.
+	Steps []RemediationStep `json:"steps"`
+	// StartedAt is when remediation began (the record moved to
+	// remediating); ActedAt when every step had succeeded.
+	StartedAt time.Time `json:"started_at"`
+	ActedAt   time.Time `json:"acted_at,omitzero"`
+	// VerifyAttempt is the run attempt a re-run created, which ccm:verify
+	// follows; 0 when no action created one.
+	VerifyAttempt int `json:"verify_attempt,omitempty"`
+	// VerifyDeadline is ActedAt + verify_timeout.
+	VerifyDeadline time.Time `json:"verify_deadline,omitzero"`
+	// Outcome is success or failure once it ended; Reason says why it
+	// failed or stopped.
+	Outcome string `json:"outcome,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// RemediationStep is one typed action and what GitHub returned for it.
+type RemediationStep struct {
+	Action string `json:"action"`
+	// State is started, done, failed or rolled_back.
+	State  string         `json:"state"`
+	Result map[string]any `json:"result,omitempty"`
+	Error  string         `json:"error,omitempty"`
 }
 
 // GateDecision is the safety gate's decision as the record keeps it

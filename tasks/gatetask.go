@@ -27,7 +27,7 @@ func (h *Handlers) RegisterGate(mux *asynq.ServeMux) {
 //     in one atomic step, once (a second delivery finds it and goes on);
 //   - shadow: nothing else (the record stays analyzed, marked shadow);
 //   - approval: an approval request, and its expiry scheduled;
-//   - auto: nothing yet, said in the log (ccm:remediate is issue 7 item 4);
+//   - auto: ccm:remediate enqueued (once per failure);
 //   - none: nothing else.
 //
 // It reloads the record and trusts the payload only for the ID. Every step
@@ -100,10 +100,12 @@ func (h *Handlers) carryOut(ctx context.Context, st GateStore, rec state.Failure
 	case g.Decision == policy.KindApproval.String():
 		return h.requestApproval(ctx, st, rec, log)
 	case g.Decision == policy.KindAuto.String():
-		// TODO(issue 7 item 4): enqueue ccm:remediate here. Until it exists
-		// the record stays analyzed with decision auto, and nothing acts.
-		log.Warn("the gate allows acting alone, but remediation (ccm:remediate) is not built yet: nothing done",
-			"actions", actionTypes(g.Actions))
+		// ccm:remediate re-checks the decision and the world before acting;
+		// its task ID makes a second gate delivery enqueue it once.
+		if err := h.EnqueueRemediate(ctx, rec.ID); err != nil {
+			return fmt.Errorf("gate %s: %w", rec.ID, err)
+		}
+		log.Info("the gate allows acting alone: remediation enqueued", "actions", actionTypes(g.Actions))
 		return nil
 	default:
 		log.Info("nothing useful to do: people are told, nothing is touched", "decision", g.Decision)

@@ -27,6 +27,12 @@ const (
 	// TypeReevaluate re-gates every pending approval after a threshold
 	// change (Property 16).
 	TypeReevaluate = "ccm:reevaluate"
+	// TypeRemediate carries out the typed actions of an auto decision or
+	// an approved request.
+	TypeRemediate = "ccm:remediate"
+	// TypeVerify follows the attempt a remediation created until it
+	// completes.
+	TypeVerify = "ccm:verify"
 )
 
 // Queues and their weights: approvals and alerts must not wait behind a
@@ -73,6 +79,16 @@ var policies = map[string]taskPolicy{
 	// own (no task ID, no retention); it walks every pending request, so
 	// it gets more time than one gate.
 	TypeReevaluate: {queue: QueueCritical, maxRetry: 3, timeout: 5 * time.Minute, retention: 0},
+	// A remediation is what people wait for and writes to GitHub; its
+	// retries are for an uncertain write or GitHub trouble, each resolved
+	// by re-reading GitHub first, so a retry never acts twice. The task ID
+	// with retention keeps a second gate delivery or a second click from
+	// starting a second one.
+	TypeRemediate: {queue: QueueCritical, maxRetry: 5, timeout: 5 * time.Minute, retention: 24 * time.Hour},
+	// A verification is a read or two; while the attempt runs it enqueues
+	// its own next check (a new task ID), so retries are for Redis or
+	// GitHub trouble only.
+	TypeVerify: {queue: QueueCritical, maxRetry: 5, timeout: time.Minute, retention: 24 * time.Hour},
 }
 
 // MaxRetry is the retry limit of a task type (0 for unknown types).
@@ -220,6 +236,56 @@ func NewReevaluateTask(p ReevaluatePayload) (*asynq.Task, error) {
 		return nil, fmt.Errorf("reevaluate task: %w", err)
 	}
 	return asynq.NewTask(TypeReevaluate, b, options(TypeReevaluate, "")...), nil
+}
+
+// RemediatePayload names the failure to remediate; the handler reads the
+// actions from the record, never from the payload.
+type RemediatePayload struct {
+	FailureID string `json:"failure_id"`
+}
+
+// NewRemediateTask builds the remediation of one failure.
+func NewRemediateTask(failureID string) (*asynq.Task, error) {
+	b, err := json.Marshal(RemediatePayload{FailureID: failureID})
+	if err != nil {
+		return nil, fmt.Errorf("remediate task %s: %w", failureID, err)
+	}
+	return asynq.NewTask(TypeRemediate, b, options(TypeRemediate, RemediateTaskID(failureID))...), nil
+}
+
+// RemediateTaskID is the task ID of a failure's remediation.
+func RemediateTaskID(failureID string) string { return "remediate:" + failureID }
+
+// VerifyPayload names the failure whose remediation to verify and which
+// check this is (0 for the first).
+type VerifyPayload struct {
+	FailureID string `json:"failure_id"`
+	Check     int    `json:"check,omitempty"`
+}
+
+// NewVerifyTask builds check n of a failure's verification, to run after
+// delay (0: now).
+func NewVerifyTask(failureID string, n int, delay time.Duration) (*asynq.Task, error) {
+	b, err := json.Marshal(VerifyPayload{FailureID: failureID, Check: n})
+	if err != nil {
+		return nil, fmt.Errorf("verify task %s: %w", failureID, err)
+	}
+	opts := options(TypeVerify, VerifyTaskID(failureID, n))
+	if delay > 0 {
+		opts = append(opts, asynq.ProcessIn(delay))
+	}
+	return asynq.NewTask(TypeVerify, b, opts...), nil
+}
+
+// VerifyTaskID is the task ID of check n of a failure's verification:
+// verify:<failure id> for the first, verify:<failure id>:<n> for the
+// follow-ups (each check enqueues the next under its own ID, so a
+// duplicate delivery of one check schedules the next once).
+func VerifyTaskID(failureID string, n int) string {
+	if n == 0 {
+		return "verify:" + failureID
+	}
+	return fmt.Sprintf("verify:%s:%d", failureID, n)
 }
 
 // NewRetentionTask builds the periodic housekeeping task.

@@ -1,0 +1,407 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/ccm-ci/ccm/integrations/github"
+	"github.com/ccm-ci/ccm/policy"
+	"github.com/ccm-ci/ccm/state"
+)
+
+// RemediationGitHub is what ccm:remediate and ccm:verify need from GitHub
+// beyond what the pipeline reads. It is asserted on Deps.GitHub (as
+// GateStore is on Deps.Store) so fakes that only read keep compiling.
+type RemediationGitHub interface {
+	GitHub
+	RunState(ctx context.Context, repo string, runID int64) (github.RunState, error)
+	RerunFailedJobs(ctx context.Context, repo string, runID int64) (github.RerunResult, error)
+	RerunWorkflow(ctx context.Context, repo string, runID int64) (github.RerunResult, error)
+	CancelRun(ctx context.Context, repo string, runID int64) error
+	ListCaches(ctx context.Context, repo, ref string) ([]github.ActionsCache, error)
+	DeleteCache(ctx context.Context, repo, key, ref string) error
+	OpenFixPR(ctx context.Context, repo string, fix github.FixPR) (github.PullRequest, error)
+	ClosePR(ctx context.Context, repo string, number int) error
+	DeleteBranch(ctx context.Context, repo, branch string) error
+}
+
+var _ RemediationGitHub = (*github.Client)(nil)
+
+// RemediationStore is what remediation needs from Redis beyond GateStore:
+// the compare-and-set that moves a record and audits it in one step.
+type RemediationStore interface {
+	GateStore
+	Transition(ctx context.Context, id string, from, to state.Status, ev state.AuditEntry, mutate func(*state.FailureRecord)) error
+}
+
+var _ RemediationStore = (*state.Store)(nil)
+
+func (h *Handlers) remediationStore() (RemediationStore, error) {
+	st, ok := h.d.Store.(RemediationStore)
+	if !ok {
+		return nil, fmt.Errorf("tasks: the store (%T) cannot record remediations: %w", h.d.Store, errFinal)
+	}
+	return st, nil
+}
+
+// Step states on the record (state.RemediationStep.State).
+const (
+	stepPending    = "pending"
+	stepStarted    = "started"
+	stepDone       = "done"
+	stepFailed     = "failed"
+	stepRolledBack = "rolled_back"
+)
+
+// Remediation phases in the audit details (the README contract).
+const (
+	phaseAct      = "act"
+	phaseVerify   = "verify"
+	phaseRollback = "rollback"
+)
+
+// RegisterRemediation adds ccm:remediate and ccm:verify to a mux built by
+// Mux. The composition root calls it.
+func (h *Handlers) RegisterRemediation(mux *asynq.ServeMux) {
+	mux.HandleFunc(TypeRemediate, h.HandleRemediate)
+	mux.HandleFunc(TypeVerify, h.HandleVerify)
+}
+
+func (h *Handlers) remediationGitHub() (RemediationGitHub, error) {
+	g, ok := h.d.GitHub.(RemediationGitHub)
+	if !ok {
+		return nil, fmt.Errorf("tasks: the GitHub client (%T) cannot remediate: %w", h.d.GitHub, errFinal)
+	}
+	return g, nil
+}
+
+// remediation is one run of the handler on one failure.
+type remediation struct {
+	h   *Handlers
+	st  RemediationStore
+	gh  RemediationGitHub
+	rec state.FailureRecord
+	log *slog.Logger
+}
+
+// HandleRemediate carries out the typed actions of a failure the gate let
+// ccm do alone (analyzed, decision auto, not shadow) or a person approved
+// (approved). It never trusts the payload beyond the ID:
+//
+//  1. the record moves to remediating (audit remediation, phase act,
+//     outcome pending) with one pending step per action;
+//  2. just before the first write it re-checks the world (RunState): a
+//     newer attempt, a run going again, a new commit on the branch, or
+//     max_reruns reached stops it, and the record is failed with the reason
+//     (only the last is escalated: the others mean someone else acted);
+//  3. each step is marked started (audited) before its write and done with
+//     what GitHub returned after it, so a retry after a crash resumes: a
+//     started re-run is looked for before one is sent again, and OpenFixPR
+//     finds its own PR;
+//  4. a step that fails for good rolls back what was done, fails the record
+//     and raises a critical alert; an uncertain write is retried;
+//  5. when a step created a run attempt, ccm:verify follows it; otherwise
+//     the action's success is the verification and the record is
+//     remediated at once.
+func (h *Handlers) HandleRemediate(ctx context.Context, t *asynq.Task) error {
+	var p RemediatePayload
+	if err := decode(t, &p); err != nil {
+		return err
+	}
+	id := p.FailureID
+	st, err := h.remediationStore()
+	if err != nil {
+		return err
+	}
+	gh, err := h.remediationGitHub()
+	if err != nil {
+		return err
+	}
+	rec, err := st.GetFailure(ctx, id)
+	if errors.Is(err, state.ErrNotFound) {
+		return fmt.Errorf("remediate %s: %w: %w", id, err, errFinal)
+	}
+	if err != nil {
+		return fmt.Errorf("remediate %s: %w", id, err)
+	}
+	r := &remediation{h: h, st: st, gh: gh, rec: rec,
+		log: h.d.log().With("failure_id", id, "repo", rec.Repo, "task_type", TypeRemediate)}
+	if rec.Status != state.StatusRemediating {
+		if ok, err := r.start(ctx); err != nil || !ok {
+			return err
+		}
+	}
+	return r.run(ctx)
+}
+
+// mayRemediate reports whether the record is one ccm may act on, and why
+// not. Shadow and approval decisions never reach a write.
+func mayRemediate(rec state.FailureRecord) (bool, string) {
+	switch {
+	case rec.Status == state.StatusApproved:
+		return rec.Gate != nil, "approved without a gate decision"
+	case rec.Status != state.StatusAnalyzed:
+		return false, "status is " + string(rec.Status)
+	case rec.Gate == nil:
+		return false, "no gate decision"
+	case rec.Shadow:
+		return false, "shadow mode: ccm only records what it would have done"
+	case rec.Gate.Decision != policy.KindAuto.String():
+		return false, "gate decision is " + rec.Gate.Decision + ", not auto"
+	}
+	return true, ""
+}
+
+// start moves the record to remediating; false when there is nothing to do.
+func (r *remediation) start(ctx context.Context) (bool, error) {
+	if ok, why := mayRemediate(r.rec); !ok {
+		r.log.Info("not remediating", "reason", why, "status", r.rec.Status)
+		return false, nil
+	}
+	now := r.h.d.now()
+	acts := r.rec.Gate.Actions
+	steps := make([]state.RemediationStep, len(acts))
+	for i, a := range acts {
+		steps[i] = state.RemediationStep{Action: string(a.Type), State: stepPending}
+	}
+	ev := r.event(phaseAct, state.OutcomePending, map[string]any{"action": strings.Join(actionTypes(acts), ","),
+		"actions": actionTypes(acts), "from": string(r.rec.Status)})
+	err := r.st.Transition(ctx, r.rec.ID, r.rec.Status, state.StatusRemediating, ev, func(f *state.FailureRecord) {
+		f.Remediation = &state.Remediation{Steps: steps, StartedAt: now}
+	})
+	switch {
+	case errors.Is(err, state.ErrConflict):
+		r.log.Debug("record moved on before remediation started; re-reading")
+	case err != nil:
+		return false, fmt.Errorf("remediate %s: %w", r.rec.ID, err)
+	}
+	rec, err := r.st.GetFailure(ctx, r.rec.ID)
+	if err != nil {
+		return false, fmt.Errorf("remediate %s: %w", r.rec.ID, err)
+	}
+	r.rec = rec
+	return rec.Status == state.StatusRemediating && rec.Remediation != nil, nil
+}
+
+// run does the steps not done yet, then hands over to verification.
+func (r *remediation) run(ctx context.Context) error {
+	rem := r.rec.Remediation
+	if rem == nil || rem.Outcome != "" {
+		return nil // finished by an earlier delivery
+	}
+	if !rem.ActedAt.IsZero() {
+		return r.handOver(ctx) // acted; only the verification was left
+	}
+	if !anyStarted(rem.Steps) {
+		stop, escalate, err := r.worldChanged(ctx)
+		if err != nil {
+			return r.retryOrFail(ctx, -1, err)
+		}
+		if stop != "" {
+			return r.stop(ctx, stop, escalate)
+		}
+	}
+	for i := range rem.Steps {
+		if r.rec.Remediation.Steps[i].State == stepDone {
+			continue
+		}
+		resumed := r.rec.Remediation.Steps[i].State == stepStarted
+		if !resumed {
+			if err := r.mark(ctx, i, stepStarted, nil, nil); err != nil {
+				return err
+			}
+		}
+		res, err := r.act(ctx, r.rec.Gate.Actions[i], resumed)
+		if err != nil {
+			return r.retryOrFail(ctx, i, err)
+		}
+		if err := r.mark(ctx, i, stepDone, res, nil); err != nil {
+			return err
+		}
+	}
+	return r.handOver(ctx)
+}
+
+func anyStarted(steps []state.RemediationStep) bool {
+	for _, s := range steps {
+		if s.State != stepPending {
+			return true
+		}
+	}
+	return false
+}
+
+// worldChanged re-checks the run just before the first write. It returns
+// why it must stop ("" to go on) and whether that is a failure to escalate
+// (max_reruns, a deleted run) rather than someone else having acted.
+func (r *remediation) worldChanged(ctx context.Context) (string, bool, error) {
+	rec := r.rec
+	reruns := false
+	for _, a := range rec.Gate.Actions {
+		reruns = reruns || isRerun(string(a.Type))
+	}
+	if maxN := r.h.d.Config().For(rec.Repo).MaxReruns; reruns && rec.RunAttempt-1 >= maxN {
+		return fmt.Sprintf("max_reruns reached: attempt %d already follows %d re-run(s) of run %d, and max_reruns is %d; a person must look",
+			rec.RunAttempt, rec.RunAttempt-1, rec.RunID, maxN), true, nil
+	}
+	rs, err := r.gh.RunState(ctx, rec.Repo, rec.RunID)
+	if errors.Is(err, github.ErrNotFound) {
+		return fmt.Sprintf("run %d is gone (deleted, or the token lost access): nothing to remediate", rec.RunID), true, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("re-check run %s#%d: %w", rec.Repo, rec.RunID, err)
+	}
+	switch {
+	case rs.Run.Attempt > rec.RunAttempt:
+		return fmt.Sprintf("someone else re-ran the run: attempt %d exists after the failed attempt %d", rs.Run.Attempt, rec.RunAttempt), false, nil
+	case rs.Run.Status != "completed":
+		return fmt.Sprintf("the run is %s again: someone else is acting on it", rs.Run.Status), false, nil
+	case rs.BranchSHA == "" && rs.Run.HeadBranch != "":
+		return fmt.Sprintf("branch %s is gone: the remediation no longer fits", rs.Run.HeadBranch), false, nil
+	case rs.BranchMoved():
+		return fmt.Sprintf("branch %s has a new commit %s since the run's %s: the remediation no longer fits",
+			rs.Run.HeadBranch, short(rs.BranchSHA), short(rs.Run.HeadSHA)), false, nil
+	}
+	return "", false, nil
+}
+
+func isRerun(action string) bool {
+	return action == "rerun_failed_jobs" || action == "rerun_workflow"
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
+// event is a remediation audit entry for this failure.
+func (r *remediation) event(phase, outcome string, details map[string]any) state.AuditEntry {
+	d := map[string]any{"phase": phase}
+	for k, v := range details {
+		d[k] = v
+	}
+	return state.AuditEntry{Timestamp: r.h.d.now(), Actor: "ccm", ActionType: state.ActionRemediation,
+		FailureID: r.rec.ID, Repo: r.rec.Repo, Details: d, Outcome: outcome}
+}
+
+// mark records step i's new state (and what GitHub returned) on the record
+// with its audit entry, in one atomic step. The last step done also
+// records ActedAt and the attempt to verify.
+func (r *remediation) mark(ctx context.Context, i int, to string, res map[string]any, stepErr error) error {
+	action := r.rec.Remediation.Steps[i].Action
+	outcome := state.OutcomePending
+	switch to {
+	case stepDone:
+		outcome = state.OutcomeSuccess
+	case stepFailed:
+		outcome = state.OutcomeFailure
+	}
+	details := map[string]any{"action": action, "step": i, "state": to}
+	if res != nil {
+		details["result"] = res
+	}
+	ev := r.event(phaseAct, outcome, details)
+	errText := ""
+	if stepErr != nil {
+		errText = stepErr.Error()
+		ev.Error = errText
+	}
+	now := r.h.d.now()
+	last := to == stepDone && i == len(r.rec.Remediation.Steps)-1
+	timeout := r.h.d.Config().VerifyTimeout
+	err := r.st.Transition(ctx, r.rec.ID, state.StatusRemediating, state.StatusRemediating, ev, func(f *state.FailureRecord) {
+		rem := *f.Remediation
+		rem.Steps = append([]state.RemediationStep(nil), rem.Steps...)
+		rem.Steps[i] = state.RemediationStep{Action: action, State: to, Result: res, Error: errText}
+		if last {
+			rem.ActedAt = now
+			rem.VerifyAttempt = verifyAttempt(rem.Steps)
+			if rem.VerifyAttempt > 0 {
+				rem.VerifyDeadline = now.Add(timeout)
+			}
+		}
+		f.Remediation = &rem
+	})
+	if err != nil {
+		return fmt.Errorf("remediate %s: record step %d (%s) %s: %w", r.rec.ID, i, action, to, err)
+	}
+	rec, err := r.st.GetFailure(ctx, r.rec.ID)
+	if err != nil {
+		return fmt.Errorf("remediate %s: %w", r.rec.ID, err)
+	}
+	r.rec = rec
+	return nil
+}
+
+// verifyAttempt is the newest attempt a done re-run step created.
+func verifyAttempt(steps []state.RemediationStep) int {
+	n := 0
+	for _, s := range steps {
+		if s.State == stepDone && isRerun(s.Action) {
+			if a, ok := s.Result["attempt"].(int); ok {
+				n = max(n, a)
+			} else if f, ok := s.Result["attempt"].(float64); ok {
+				n = max(n, int(f))
+			}
+		}
+	}
+	return n
+}
+
+// handOver enqueues the verification of the attempt a re-run created, or
+// counts the action's success as the verification when none was created
+// (cancel_run, delete_cache, open_fix_pr: there is no run to watch; a fix
+// PR is then a person's to merge).
+func (r *remediation) handOver(ctx context.Context) error {
+	rem := r.rec.Remediation
+	if rem.VerifyAttempt > 0 {
+		task, err := NewVerifyTask(r.rec.ID, 0, 0)
+		if err != nil {
+			return err
+		}
+		if err := r.h.enqueueOnce(ctx, task, policies[TypeVerify].queue, VerifyTaskID(r.rec.ID, 0)); err != nil {
+			return fmt.Errorf("remediate %s: enqueue verification: %w", r.rec.ID, err)
+		}
+		r.log.Info("remediation acted; verifying the new attempt", "attempt", rem.VerifyAttempt, "deadline", rem.VerifyDeadline)
+		return nil
+	}
+	return r.h.finishVerified(ctx, r.st, r.rec, r.log, map[string]any{
+		"verified_by": "the action itself: no run attempt was created to watch"})
+}
+
+// retryOrFail decides what a step's error (i < 0: the world check's) means:
+// an uncertain write or GitHub trouble is retried while retries remain (the
+// retry re-reads GitHub before writing); anything else, or the last
+// attempt, fails the remediation with rollback and a critical alert.
+func (r *remediation) retryOrFail(ctx context.Context, i int, err error) error {
+	var re *github.RetryError
+	transient := errors.Is(err, github.ErrUncertain) || errors.As(err, &re) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+	if transient && !outOfRetries(ctx) {
+		r.log.Warn("remediation step uncertain or GitHub unavailable; retrying (the retry re-checks GitHub first)", "step", i, "err", err)
+		return fmt.Errorf("remediate %s: %w", r.rec.ID, err)
+	}
+	if i >= 0 {
+		if merr := r.mark(ctx, i, stepFailed, nil, err); merr != nil {
+			return errors.Join(merr, err)
+		}
+	}
+	return r.fail(ctx, i, err)
+}
+
+// outOfRetries reports whether asynq will not retry this task again. Unlike
+// lastAttempt it says no when the context carries no retry count (a direct
+// call), so an uncertain write is handed back as an error rather than
+// failing the remediation on the first try.
+func outOfRetries(ctx context.Context) bool {
+	n, ok1 := asynq.GetRetryCount(ctx)
+	maxN, ok2 := asynq.GetMaxRetry(ctx)
+	return ok1 && ok2 && n >= maxN
+}

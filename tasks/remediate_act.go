@@ -1,0 +1,273 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ccm-ci/ccm/integrations/github"
+	"github.com/ccm-ci/ccm/state"
+	"github.com/ccm-ci/ccm/triage"
+)
+
+// act runs one typed action and returns what GitHub answered. Parameters
+// come from the record and from GitHub, never from the model beyond what
+// the action names: a cache key is deleted only when GitHub lists it for
+// the failing ref, a PR only writes the files the analysis names (the
+// client refuses .github/, CODEOWNERS and bad paths). resumed says an
+// earlier delivery started this step and may have made the write.
+func (r *remediation) act(ctx context.Context, a triage.Action, resumed bool) (map[string]any, error) {
+	rec := r.rec
+	switch a.Type {
+	case triage.ActionRerunFailedJobs, triage.ActionRerunWorkflow:
+		if resumed {
+			// A re-run is not idempotent: look for the attempt the
+			// earlier delivery may have created before sending another.
+			rs, err := r.gh.RunState(ctx, rec.Repo, rec.RunID)
+			if err != nil {
+				return nil, fmt.Errorf("re-check %s#%d after a crash: %w", rec.Repo, rec.RunID, err)
+			}
+			if rs.Run.Attempt > rec.RunAttempt {
+				return map[string]any{"run_id": rec.RunID, "previous_attempt": rec.RunAttempt,
+					"attempt": rs.Run.Attempt, "recovered": true}, nil
+			}
+		}
+		rerun := r.gh.RerunFailedJobs
+		if a.Type == triage.ActionRerunWorkflow {
+			rerun = r.gh.RerunWorkflow
+		}
+		res, err := rerun(ctx, rec.Repo, rec.RunID)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"run_id": res.RunID, "previous_attempt": res.PreviousAttempt,
+			"attempt": res.Attempt, "recovered": res.Recovered}, nil
+	case triage.ActionCancelRun:
+		err := r.gh.CancelRun(ctx, rec.Repo, rec.RunID)
+		if errors.Is(err, github.ErrRunCompleted) {
+			return map[string]any{"run_id": rec.RunID, "cancelled": false, "note": "the run had already completed"}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"run_id": rec.RunID, "cancelled": true}, nil
+	case triage.ActionDeleteCache:
+		return r.deleteCache(ctx, a.Key, resumed)
+	case triage.ActionOpenFixPR:
+		files := make([]github.FileChange, len(a.Files))
+		for i, f := range a.Files {
+			files[i] = github.FileChange{Path: f.Path, Content: f.Content}
+		}
+		pr, err := r.gh.OpenFixPR(ctx, rec.Repo, github.FixPR{FailureID: rec.ID, Base: rec.Branch, BaseSHA: rec.CommitSHA,
+			Title: a.Title, Body: a.Body, Files: files})
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"number": pr.Number, "url": pr.URL, "branch": pr.Branch, "head_sha": pr.HeadSHA,
+			"reused": pr.Reused}, nil
+	}
+	return nil, fmt.Errorf("%w: action %q is not one ccm runs", github.ErrRefused, a.Type)
+}
+
+// deleteCache deletes key for the failing branch only if GitHub lists it
+// there. A key that a resumed step no longer finds was deleted by the
+// earlier delivery.
+func (r *remediation) deleteCache(ctx context.Context, key string, resumed bool) (map[string]any, error) {
+	rec := r.rec
+	caches, err := r.gh.ListCaches(ctx, rec.Repo, rec.Branch)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range caches {
+		if c.Key != key || key == "" {
+			continue
+		}
+		if err := r.gh.DeleteCache(ctx, rec.Repo, key, rec.Branch); err != nil {
+			return nil, err
+		}
+		return map[string]any{"key": key, "ref": c.Ref, "cache_id": c.ID, "size_bytes": c.SizeBytes}, nil
+	}
+	if resumed {
+		return map[string]any{"key": key, "ref": rec.Branch, "note": "already gone: deleted by the earlier attempt"}, nil
+	}
+	return nil, fmt.Errorf("delete cache %q on %s: %w: GitHub lists no such cache for the failing ref; nothing deleted",
+		key, rec.Branch, github.ErrNotFound)
+}
+
+// rollback undoes what the done steps did, newest first, and audits each
+// undo (phase rollback). What cannot be undone is said so.
+func (r *remediation) rollback(ctx context.Context, failedStep int) []string {
+	rec := r.rec
+	var done []string
+	undo := func(action string, err error, details map[string]any) {
+		outcome := state.OutcomeSuccess
+		ev := r.event(phaseRollback, outcome, details)
+		ev.Details["action"] = action
+		if err != nil {
+			ev.Outcome, ev.Error = state.OutcomeFailure, err.Error()
+			r.log.Error("rollback step failed: left behind", "action", action, "err", err)
+		}
+		if _, aerr := r.st.Audit(ctx, ev); aerr != nil {
+			r.log.Error("audit rollback", "err", aerr)
+		}
+		done = append(done, fmt.Sprintf("%s: %s", action, ev.Outcome))
+	}
+	steps := rec.Remediation.Steps
+	if failedStep >= 0 && steps[failedStep].Action == string(triage.ActionOpenFixPR) {
+		// OpenFixPR keeps its branch after an uncertain PR call for a retry
+		// that will not come now; a missing branch is success.
+		branch := github.FixBranch(rec.ID)
+		undo("open_fix_pr", r.gh.DeleteBranch(ctx, rec.Repo, branch), map[string]any{"deleted_branch": branch})
+	}
+	for i := len(steps) - 1; i >= 0; i-- {
+		s := steps[i]
+		if s.State != stepDone {
+			continue
+		}
+		switch s.Action {
+		case string(triage.ActionOpenFixPR):
+			n, _ := s.Result["number"].(float64)
+			branch, _ := s.Result["branch"].(string)
+			err := r.gh.ClosePR(ctx, rec.Repo, int(n))
+			if branch == "" {
+				branch = github.FixBranch(rec.ID)
+			}
+			err = errors.Join(err, r.gh.DeleteBranch(ctx, rec.Repo, branch))
+			undo(s.Action, err, map[string]any{"closed_pr": int(n), "deleted_branch": branch})
+		case string(triage.ActionRerunFailedJobs), string(triage.ActionRerunWorkflow):
+			err := r.gh.CancelRun(ctx, rec.Repo, rec.RunID)
+			if errors.Is(err, github.ErrRunCompleted) {
+				undo(s.Action, nil, map[string]any{"cancelled": false, "note": "the re-run had already completed"})
+				continue
+			}
+			undo(s.Action, err, map[string]any{"cancelled": err == nil})
+		default:
+			undo(s.Action, nil, map[string]any{"undone": false,
+				"note": "cannot be undone (a deleted cache is rebuilt by the next run; a cancel is final)"})
+		}
+	}
+	return done
+}
+
+// fail ends a remediation whose step failed (i < 0: before any step):
+// rollback, the record failed with the reason, a critical alert. The task
+// is not retried: what failed is final (a missing permission, a conflict,
+// a deleted run) or retries ran out.
+func (r *remediation) fail(ctx context.Context, i int, cause error) error {
+	undone := r.rollback(ctx, i)
+	action := ""
+	if i >= 0 {
+		action = r.rec.Remediation.Steps[i].Action
+	}
+	reason := cause.Error()
+	var pe *github.PermissionError
+	if errors.As(cause, &pe) {
+		reason = fmt.Sprintf("the GitHub token lacks the %s permission (403 on %s): grant it; retrying will not help", pe.Scope, pe.Op)
+	}
+	details := map[string]any{"action": action, "reason": reason, "rolled_back": undone}
+	if err := r.h.finish(ctx, r.st, r.rec, state.StatusFailed, r.event(phaseAct, state.OutcomeFailure, details), reason); err != nil {
+		return errors.Join(err, cause)
+	}
+	r.h.d.raise(ctx, &r.h.throttle, Alert{Severity: SeverityCritical, Repo: r.rec.Repo, FailureID: r.rec.ID,
+		Summary: fmt.Sprintf("remediation of %s failed: %s", r.rec.ID, reason), Err: cause,
+		Details: map[string]any{"action": action, "rolled_back": undone}})
+	return alertedError{fmt.Errorf("remediate %s: %w: %w", r.rec.ID, cause, errFinal)}
+}
+
+// stop ends a remediation the world check refused before any write. It is
+// escalated only when it needs a person (max_reruns, a deleted run); a
+// run someone else re-ran or a branch that moved on is not ccm's failure.
+func (r *remediation) stop(ctx context.Context, reason string, escalate bool) error {
+	details := map[string]any{"reason": reason, "stopped": true, "writes": 0}
+	if err := r.h.finish(ctx, r.st, r.rec, state.StatusFailed, r.event(phaseAct, state.OutcomeFailure, details), reason); err != nil {
+		return err
+	}
+	r.log.Warn("remediation stopped before acting: the world changed", "reason", reason)
+	if escalate {
+		r.h.d.raise(ctx, &r.h.throttle, Alert{Severity: SeverityCritical, Repo: r.rec.Repo, FailureID: r.rec.ID,
+			Summary: fmt.Sprintf("remediation of %s stopped: %s", r.rec.ID, reason)})
+	}
+	return nil
+}
+
+// finish moves a remediating record to remediated or failed with ev, and
+// records the metrics: remediation latency (detection to acting), time to
+// resolution (detection to now) and the outcome, in Redis and Prometheus.
+func (h *Handlers) finish(ctx context.Context, st RemediationStore, rec state.FailureRecord, to state.Status,
+	ev state.AuditEntry, reason string) error {
+	outcome := state.OutcomeSuccess
+	if to == state.StatusFailed {
+		outcome = state.OutcomeFailure
+	}
+	err := st.Transition(ctx, rec.ID, state.StatusRemediating, to, ev, func(f *state.FailureRecord) {
+		if f.Remediation == nil {
+			f.Remediation = &state.Remediation{}
+		}
+		rem := *f.Remediation
+		rem.Outcome, rem.Reason = outcome, reason
+		f.Remediation = &rem
+	})
+	if errors.Is(err, state.ErrConflict) {
+		h.d.log().Info("remediation already finished by another delivery", "failure_id", rec.ID)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("finish remediation %s: %w", rec.ID, err)
+	}
+	h.recordRemediationMetrics(ctx, rec, outcome)
+	return nil
+}
+
+func (h *Handlers) recordRemediationMetrics(ctx context.Context, rec state.FailureRecord, outcome string) {
+	now := h.d.now()
+	ok := outcome == state.OutcomeSuccess
+	m := state.MetricsRecord{FailureID: rec.ID, Repo: rec.Repo, RemediationSuccess: &ok,
+		TotalLatencyMS: max(now.Sub(rec.DetectedAt).Milliseconds(), 1)}
+	if rec.Analysis != nil {
+		m.Category = string(rec.Analysis.Category)
+	}
+	var acted time.Time
+	if rec.Remediation != nil {
+		acted = rec.Remediation.ActedAt
+	}
+	if !acted.IsZero() {
+		m.RemediationLatencyMS = max(acted.Sub(rec.DetectedAt).Milliseconds(), 1)
+	}
+	if err := h.d.Store.RecordMetrics(ctx, m); err != nil {
+		h.d.log().Warn("record remediation metrics", "failure_id", rec.ID, "err", err)
+	}
+	if pm := h.d.Metrics; pm != nil {
+		actions := []string{"none"}
+		if rec.Remediation != nil && len(rec.Remediation.Steps) > 0 {
+			actions = actions[:0]
+			for _, s := range rec.Remediation.Steps {
+				actions = append(actions, s.Action)
+			}
+		}
+		for _, a := range actions {
+			pm.Remediations.WithLabelValues(a, outcome).Inc()
+		}
+		if !acted.IsZero() {
+			pm.RemediationLatency.Observe(acted.Sub(rec.DetectedAt).Seconds())
+		}
+		pm.TimeToResolution.WithLabelValues(outcome).Observe(now.Sub(rec.DetectedAt).Seconds())
+	}
+}
+
+// finishVerified records a verified success: remediated, with the audit
+// entry remediation/verify/success.
+func (h *Handlers) finishVerified(ctx context.Context, st RemediationStore, rec state.FailureRecord, log *slog.Logger, details map[string]any) error {
+	d := map[string]any{"phase": phaseVerify}
+	for k, v := range details {
+		d[k] = v
+	}
+	ev := state.AuditEntry{Timestamp: h.d.now(), Actor: "ccm", ActionType: state.ActionRemediation,
+		FailureID: rec.ID, Repo: rec.Repo, Details: d, Outcome: state.OutcomeSuccess}
+	if err := h.finish(ctx, st, rec, state.StatusRemediated, ev, ""); err != nil {
+		return err
+	}
+	log.Info("remediation verified: remediated", "details", d)
+	return nil
+}

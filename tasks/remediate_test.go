@@ -1,0 +1,476 @@
+package tasks_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/ccm-ci/ccm/config"
+	"github.com/ccm-ci/ccm/sim/githubsim"
+	"github.com/ccm-ci/ccm/state"
+	"github.com/ccm-ci/ccm/tasks"
+	"github.com/ccm-ci/ccm/triage"
+)
+
+var rerunFailed = triage.Action{Type: triage.ActionRerunFailedJobs}
+
+// remediable adds a failed run on its own branch (so cases sharing a
+// simulator never move each other's branch) and stores its analyzed
+// record with the gate decision given (auto, not shadow, unless changed).
+func (h *harness) remediable(t testing.TB, branch string, change func(*state.FailureRecord), acts ...triage.Action) (state.FailureRecord, githubsim.Run) {
+	t.Helper()
+	sha := h.gh.PushCommit(testRepo, branch, map[string]string{"README.md": "docs for " + branch + "\n"})
+	run := h.gh.AddRun(testRepo, githubsim.Run{
+		Conclusion: "failure", Name: "CI", HeadBranch: branch, HeadSHA: sha,
+		Jobs: []githubsim.Job{{Name: "test", Conclusion: "failure", Log: npmLog}},
+	})
+	rec := cleanRecord(run.ID)
+	rec.Branch, rec.CommitSHA = branch, sha
+	rec.Gate = &state.GateDecision{Decision: "auto", Mode: "auto", Reasons: []string{"test"}, Actions: acts, DecidedAt: time.Now().UTC()}
+	if change != nil {
+		change(&rec)
+	}
+	ev := state.AuditEntry{Timestamp: rec.DetectedAt, Actor: "test", ActionType: state.ActionDetection, Outcome: state.OutcomeSuccess}
+	if created, err := h.store.CreateFailure(context.Background(), rec, ev); err != nil || !created {
+		t.Fatalf("create %s: created %v, %v", rec.ID, created, err)
+	}
+	return rec, run
+}
+
+func remediateTask(t testing.TB, id string) *asynq.Task {
+	t.Helper()
+	task, err := tasks.NewRemediateTask(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return task
+}
+
+func verifyTask(t testing.TB, id string, n int) *asynq.Task {
+	t.Helper()
+	task, err := tasks.NewVerifyTask(id, n, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return task
+}
+
+func (h *harness) record(t testing.TB, id string) state.FailureRecord {
+	t.Helper()
+	rec, err := h.store.GetFailure(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// remediationEntries are the failure's remediation audit entries in
+// phase (all phases for "").
+func (h *harness) remediationEntries(t *testing.T, id, phase string) []state.AuditEntry {
+	t.Helper()
+	var out []state.AuditEntry
+	for _, e := range h.audit(t, state.AuditQuery{FailureID: id, ActionType: state.ActionRemediation}) {
+		if phase == "" || e.Details["phase"] == phase {
+			out = append(out, e)
+		}
+	}
+	slices.Reverse(out) // the query answers newest first
+	return out
+}
+
+// TestRemediateFlakyRerunVerified: an auto decision on a flaky failure is
+// one re-run (exactly one write, to rerun-failed-jobs), the new attempt
+// passes, verification records remediated with the audit trail of each
+// step and the metrics.
+func TestRemediateFlakyRerunVerified(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	rec, run := h.remediable(t, "main", nil, rerunFailed)
+	h.gh.ScriptAttempts(testRepo, run.ID, 0, "success")
+	if err := h.h.HandleRemediate(ctx, remediateTask(t, rec.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if w := h.gh.Writes(); len(w) != 1 || w[0].Route != githubsim.RouteRerunFailedJobs {
+		t.Fatalf("writes %+v: want exactly one rerun-failed-jobs", w)
+	}
+	got := h.record(t, rec.ID)
+	if got.Status != state.StatusRemediating || got.Remediation == nil || got.Remediation.VerifyAttempt != 2 ||
+		got.Remediation.VerifyDeadline.Sub(got.Remediation.ActedAt) != h.cfg.VerifyTimeout {
+		t.Fatalf("after acting: %s %+v", got.Status, got.Remediation)
+	}
+	if n := len(h.queue.Pending(t, tasks.QueueCritical, tasks.TypeVerify)); n != 1 {
+		t.Fatalf("%d verify tasks pending, want 1", n)
+	}
+	if err := h.h.HandleVerify(ctx, verifyTask(t, rec.ID, 0)); err != nil {
+		t.Fatal(err)
+	}
+	got = h.record(t, rec.ID)
+	if got.Status != state.StatusRemediated || got.Remediation.Outcome != state.OutcomeSuccess {
+		t.Fatalf("after verify: %s %+v", got.Status, got.Remediation)
+	}
+	act := h.remediationEntries(t, rec.ID, "act")
+	if len(act) != 3 || act[0].Outcome != state.OutcomePending || act[2].Outcome != state.OutcomeSuccess ||
+		act[2].Details["action"] != "rerun_failed_jobs" {
+		t.Fatalf("act entries %+v: want start, step started, step done", act)
+	}
+	res, _ := act[2].Details["result"].(map[string]any)
+	if res["attempt"] != float64(2) || res["previous_attempt"] != float64(1) {
+		t.Errorf("captured result %v: want attempt 2 after 1", res)
+	}
+	if v := h.remediationEntries(t, rec.ID, "verify"); len(v) != 1 || v[0].Outcome != state.OutcomeSuccess {
+		t.Errorf("verify entries %+v", v)
+	}
+	m, err := h.store.Metrics(ctx, rec.ID)
+	if err != nil || m.RemediationSuccess == nil || !*m.RemediationSuccess || m.RemediationLatencyMS <= 0 || m.TotalLatencyMS <= 0 {
+		t.Errorf("metrics %+v, %v", m, err)
+	}
+	if len(h.gh.Writes()) != 1 {
+		t.Errorf("verification wrote to GitHub: %+v", h.gh.Writes())
+	}
+}
+
+// TestVerifyFailureEscalates: the new attempt fails → failed, one critical
+// alert, and the re-run's own failure record (when recorded) is linked.
+func TestVerifyFailureEscalates(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	rec, run := h.remediable(t, "main", nil, rerunFailed)
+	h.gh.ScriptAttempts(testRepo, run.ID, 0, "failure")
+	if err := h.h.HandleRemediate(ctx, remediateTask(t, rec.ID)); err != nil {
+		t.Fatal(err)
+	}
+	// The poll records the re-run's failure as owner/repo#run.2.
+	second := cleanRecord(run.ID)
+	second.ID, second.RunAttempt = tasks.FailureID(testRepo, run.ID, 2), 2
+	second.Analysis.FailureID = second.ID
+	storeRecord(t, h, second)
+	if err := h.h.HandleVerify(ctx, verifyTask(t, rec.ID, 0)); err != nil {
+		t.Fatal(err)
+	}
+	got := h.record(t, rec.ID)
+	if got.Status != state.StatusFailed || !strings.Contains(got.Remediation.Reason, "ended failure") {
+		t.Fatalf("%s %+v: want failed, saying the re-run failed", got.Status, got.Remediation)
+	}
+	if a := criticalAlerts(t, h, rec.ID); len(a) != 1 {
+		t.Fatalf("%d critical alerts, want 1", len(a))
+	}
+	if v := h.remediationEntries(t, rec.ID, "verify"); len(v) != 1 || v[0].Outcome != state.OutcomeFailure {
+		t.Errorf("verify entries %+v", v)
+	}
+	if r2 := h.record(t, second.ID); r2.RetryOf != rec.ID {
+		t.Errorf("retry_of %q, want %q", r2.RetryOf, rec.ID)
+	}
+}
+
+// TestVerifyDeadline: a re-run still going at verify_timeout → failed and
+// escalated; before it, the next check is scheduled and nothing changes.
+func TestVerifyDeadline(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	rec, _ := h.remediable(t, "main", nil, rerunFailed)
+	if err := h.h.HandleRemediate(ctx, remediateTask(t, rec.ID)); err != nil {
+		t.Fatal(err)
+	}
+	acted := h.record(t, rec.ID).Remediation.ActedAt
+	early := h.at(acted.Add(time.Minute))
+	if err := early.HandleVerify(ctx, verifyTask(t, rec.ID, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.record(t, rec.ID); got.Status != state.StatusRemediating {
+		t.Fatalf("status %s before the deadline", got.Status)
+	}
+	if n := len(h.queue.Pending(t, tasks.QueueCritical, tasks.TypeVerify)); n < 1 {
+		t.Fatal("no next check scheduled")
+	}
+	late := h.at(acted.Add(h.cfg.VerifyTimeout))
+	if err := late.HandleVerify(ctx, verifyTask(t, rec.ID, 1)); err != nil {
+		t.Fatal(err)
+	}
+	got := h.record(t, rec.ID)
+	if got.Status != state.StatusFailed || !strings.Contains(got.Remediation.Reason, "verify_timeout") {
+		t.Fatalf("%s %+v: want failed by verify_timeout", got.Status, got.Remediation)
+	}
+	if a := criticalAlerts(t, h, rec.ID); len(a) != 1 {
+		t.Fatalf("%d critical alerts, want 1", len(a))
+	}
+}
+
+// TestRemediateWorldChanged: a new commit on the branch, a manual re-run,
+// or max_reruns reached stops before any write and says why; only
+// max_reruns (which needs a person) is escalated.
+func TestRemediateWorldChanged(t *testing.T) {
+	tests := []struct {
+		name     string
+		change   func(h *harness, run githubsim.Run)
+		attempt  int
+		reason   string
+		escalate bool
+	}{
+		{name: "new commit", change: func(h *harness, run githubsim.Run) {
+			h.gh.PushCommit(testRepo, "main", map[string]string{"src/x.go": "package x\n"})
+		}, reason: "new commit"},
+		{name: "manual re-run", change: func(h *harness, run githubsim.Run) {
+			if _, err := h.client.RerunFailedJobs(context.Background(), testRepo, run.ID); err != nil {
+				panic(err)
+			}
+			h.gh.ResetWrites()
+		}, reason: "someone else re-ran"},
+		{name: "max_reruns reached", attempt: 2, reason: "max_reruns reached", escalate: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			ctx := context.Background()
+			rec, run := h.remediable(t, "main", func(r *state.FailureRecord) {
+				if tt.attempt > 0 {
+					r.RunAttempt = tt.attempt
+					r.ID = tasks.FailureID(testRepo, r.RunID, tt.attempt)
+					r.Analysis.FailureID = r.ID
+				}
+			}, rerunFailed)
+			if tt.change != nil {
+				tt.change(h, run)
+			}
+			if err := h.h.HandleRemediate(ctx, remediateTask(t, rec.ID)); err != nil {
+				t.Fatal(err)
+			}
+			if w := h.gh.Writes(); len(w) != 0 {
+				t.Fatalf("writes %+v: want none", w)
+			}
+			got := h.record(t, rec.ID)
+			if got.Status != state.StatusFailed || !strings.Contains(got.Remediation.Reason, tt.reason) {
+				t.Fatalf("%s %+v: want failed saying %q", got.Status, got.Remediation, tt.reason)
+			}
+			act := h.remediationEntries(t, rec.ID, "act")
+			if last := act[len(act)-1]; last.Outcome != state.OutcomeFailure || !strings.Contains(last.Details["reason"].(string), tt.reason) {
+				t.Errorf("last act entry %+v", last)
+			}
+			if a := criticalAlerts(t, h, rec.ID); (len(a) == 1) != tt.escalate || len(a) > 1 {
+				t.Errorf("%d critical alerts, escalate %v", len(a), tt.escalate)
+			}
+		})
+	}
+}
+
+// TestRemediateNoPermission: a 403 on the re-run fails the remediation at
+// once (no retry: SkipRetry) with an alert naming the permission.
+func TestRemediateNoPermission(t *testing.T) {
+	h := newHarness(t, nil)
+	rec, _ := h.remediable(t, "main", nil, rerunFailed)
+	h.gh.FailNext(githubsim.RouteRerunFailedJobs, githubsim.NoPermission())
+	err := h.h.HandleRemediate(context.Background(), remediateTask(t, rec.ID))
+	if !errors.Is(err, asynq.SkipRetry) {
+		t.Fatalf("err %v: want SkipRetry", err)
+	}
+	got := h.record(t, rec.ID)
+	if got.Status != state.StatusFailed || !strings.Contains(got.Remediation.Reason, "actions:write") {
+		t.Fatalf("%s %+v: want failed naming actions:write", got.Status, got.Remediation)
+	}
+	a := criticalAlerts(t, h, rec.ID)
+	if len(a) != 1 || !strings.Contains(a[0].Details["summary"].(string), "actions:write") {
+		t.Fatalf("alerts %+v: want one naming actions:write", a)
+	}
+	if n := len(h.gh.WritesTo(githubsim.RouteRerunFailedJobs)); n != 1 {
+		t.Errorf("%d re-run requests, want 1 (refused, not repeated)", n)
+	}
+}
+
+// TestRemediateCrashAndRetry: a delivery that crashed after its write but
+// before recording it (the step left started) finds the attempt or the PR
+// and never acts twice; a duplicate delivery afterwards does nothing.
+func TestRemediateCrashAndRetry(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	fix := triage.Action{Type: triage.ActionOpenFixPR, Title: "Pin the registry mirror", Body: "ccm",
+		Files: []triage.FileChange{{Path: "docs/ci.md", Content: "use the mirror\n"}}}
+	rec, _ := h.remediable(t, "main", nil, rerunFailed, fix)
+	if err := h.h.HandleRemediate(ctx, remediateTask(t, rec.ID)); err != nil {
+		t.Fatal(err)
+	}
+	// The crash: the record as it was just before the steps were
+	// recorded done (both started), as if the worker died after writing.
+	err := h.store.Transition(ctx, rec.ID, state.StatusRemediating, state.StatusRemediating,
+		state.AuditEntry{Actor: "test", ActionType: state.ActionRemediation, Outcome: state.OutcomePending},
+		func(f *state.FailureRecord) {
+			rem := *f.Remediation
+			rem.Steps = append([]state.RemediationStep(nil), rem.Steps...)
+			for i := range rem.Steps {
+				rem.Steps[i].State, rem.Steps[i].Result = "started", nil
+			}
+			rem.ActedAt, rem.VerifyAttempt = time.Time{}, 0
+			f.Remediation = &rem
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := h.h.HandleRemediate(ctx, remediateTask(t, rec.ID)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(h.gh.WritesTo(githubsim.RouteRerunFailedJobs)); n != 1 {
+		t.Errorf("%d re-runs, want 1", n)
+	}
+	if n := len(h.gh.WritesTo(githubsim.RouteCreatePull)); n != 1 {
+		t.Errorf("%d pull requests created, want 1", n)
+	}
+	if prs := h.gh.Pulls(testRepo); len(prs) != 1 {
+		t.Errorf("%d pull requests, want 1", len(prs))
+	}
+	got := h.record(t, rec.ID)
+	if got.Remediation.VerifyAttempt != 2 || got.Remediation.Steps[0].Result["recovered"] != true ||
+		got.Remediation.Steps[1].Result["reused"] != true {
+		t.Errorf("remediation after the retry %+v", got.Remediation)
+	}
+}
+
+// TestRemediateRollback: the PR step fails for good after the re-run was
+// made: the re-run is cancelled, the branch deleted, each undo audited
+// (phase rollback), the record failed and escalated.
+func TestRemediateRollback(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	fix := triage.Action{Type: triage.ActionOpenFixPR, Title: "Pin the mirror", Body: "ccm",
+		Files: []triage.FileChange{{Path: "docs/ci.md", Content: "x\n"}}}
+	rec, run := h.remediable(t, "main", nil, rerunFailed, fix)
+	h.gh.FailNext(githubsim.RouteCreatePull, githubsim.NoPermission())
+	if err := h.h.HandleRemediate(ctx, remediateTask(t, rec.ID)); !errors.Is(err, asynq.SkipRetry) {
+		t.Fatalf("err %v: want a final failure", err)
+	}
+	got := h.record(t, rec.ID)
+	if got.Status != state.StatusFailed {
+		t.Fatalf("status %s", got.Status)
+	}
+	if n := len(h.gh.WritesTo(githubsim.RouteCancel)); n != 1 {
+		t.Errorf("%d cancels, want 1 (the re-run ccm started)", n)
+	}
+	if latest, _ := h.gh.LatestRun(testRepo, run.ID); latest.Conclusion != "cancelled" {
+		t.Errorf("re-run attempt %d is %s/%s, want cancelled", latest.Attempt, latest.Status, latest.Conclusion)
+	}
+	if _, ok := h.gh.Branch(testRepo, "ccm/fix/"); ok {
+		t.Error("unexpected branch")
+	}
+	for _, b := range h.gh.Branches(testRepo) {
+		if strings.HasPrefix(b, "ccm/") {
+			t.Errorf("fix branch %s left behind", b)
+		}
+	}
+	rb := h.remediationEntries(t, rec.ID, "rollback")
+	if len(rb) < 1 {
+		t.Fatalf("no rollback entries")
+	}
+	for _, e := range rb {
+		if e.Outcome != state.OutcomeSuccess {
+			t.Errorf("rollback entry %+v", e)
+		}
+	}
+	if a := criticalAlerts(t, h, rec.ID); len(a) != 1 {
+		t.Errorf("%d critical alerts, want 1", len(a))
+	}
+}
+
+// TestRemediateNeverActsOnShadowOrApproval: shadow decisions, approval
+// decisions not yet approved, and none decisions write nothing.
+func TestRemediateNeverActsOnShadowOrApproval(t *testing.T) {
+	for name, change := range map[string]func(*state.FailureRecord){
+		"shadow":   func(r *state.FailureRecord) { r.Shadow, r.Gate.Mode = true, "shadow" },
+		"approval": func(r *state.FailureRecord) { r.Gate.Decision = "approval" },
+		"none":     func(r *state.FailureRecord) { r.Gate.Decision = "none" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			rec, _ := h.remediable(t, "main", change, rerunFailed)
+			if err := h.h.HandleRemediate(context.Background(), remediateTask(t, rec.ID)); err != nil {
+				t.Fatal(err)
+			}
+			if w := h.gh.Writes(); len(w) != 0 {
+				t.Fatalf("writes %+v", w)
+			}
+			if got := h.record(t, rec.ID); got.Status != state.StatusAnalyzed {
+				t.Fatalf("status %s", got.Status)
+			}
+		})
+	}
+}
+
+// TestGateAutoEnqueuesRemediation: in mode auto the gate's auto decision
+// enqueues ccm:remediate once; in shadow it enqueues nothing.
+func TestGateAutoEnqueuesRemediation(t *testing.T) {
+	for _, mode := range []config.Mode{config.ModeAuto, config.ModeShadow} {
+		t.Run(string(mode), func(t *testing.T) {
+			h := newHarness(t, nil)
+			h.cfg.Mode = mode
+			rec := cleanRecord(77)
+			storeRecord(t, h, rec)
+			for range 2 {
+				if err := h.h.HandleGate(context.Background(), gateTask(t, rec.ID)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := 0
+			if mode == config.ModeAuto {
+				want = 1
+			}
+			if n := len(h.queue.Pending(t, tasks.QueueCritical, tasks.TypeRemediate)); n != want {
+				t.Fatalf("%d remediate tasks, want %d", n, want)
+			}
+			if len(h.gh.Writes()) != 0 {
+				t.Fatalf("the gate wrote to GitHub: %+v", h.gh.Writes())
+			}
+		})
+	}
+}
+
+// TestApproveRemediates: Approve decides the pending request approved
+// (record approved, approval audit entry by the person) and enqueues
+// ccm:remediate, which then acts; a second Approve is refused as already
+// decided and enqueues nothing more.
+func TestApproveRemediates(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	sha := h.gh.PushCommit(testRepo, "main", map[string]string{"README.md": "x\n"})
+	run := h.gh.AddRun(testRepo, githubsim.Run{Conclusion: "failure", HeadBranch: "main", HeadSHA: sha,
+		Jobs: []githubsim.Job{{Name: "test", Conclusion: "failure", Log: npmLog}}})
+	h.cfg.Mode = config.ModeApprove
+	h.cfg.ApprovalTimeout = 2 * time.Hour
+	rec := cleanRecord(run.ID)
+	rec.CommitSHA = sha
+	storeRecord(t, h, rec)
+	if err := h.h.HandleGate(ctx, gateTask(t, rec.ID)); err != nil {
+		t.Fatal(err)
+	}
+	req, err := h.store.ApprovalForFailure(ctx, rec.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.gh.Writes()) != 0 || len(h.queue.Pending(t, tasks.QueueCritical, tasks.TypeRemediate)) != 0 {
+		t.Fatal("an approval decision acted before anyone approved")
+	}
+	a, err := h.h.Approve(ctx, req.ID, "U012ABCDEF")
+	if err != nil || a.Status != state.ApprovalApproved || a.DecidedBy != "U012ABCDEF" {
+		t.Fatalf("approve: %+v, %v", a, err)
+	}
+	if got := h.record(t, rec.ID); got.Status != state.StatusApproved {
+		t.Fatalf("status %s, want approved", got.Status)
+	}
+	if n := len(h.queue.Pending(t, tasks.QueueCritical, tasks.TypeRemediate)); n != 1 {
+		t.Fatalf("%d remediate tasks, want 1", n)
+	}
+	if _, err := h.h.Approve(ctx, req.ID, "U099ZZZZZZ"); !errors.Is(err, state.ErrAlreadyDecided) {
+		t.Fatalf("second approve: %v, want ErrAlreadyDecided", err)
+	}
+	if err := h.h.HandleRemediate(ctx, remediateTask(t, rec.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.gh.WritesTo(githubsim.RouteRerunFailedJobs)); n != 1 || len(h.gh.Writes()) != 1 {
+		t.Fatalf("writes %+v: want one re-run", h.gh.Writes())
+	}
+	if got := h.record(t, rec.ID); got.Status != state.StatusRemediating || got.Remediation.VerifyAttempt != 2 {
+		t.Fatalf("%s %+v", got.Status, got.Remediation)
+	}
+}
