@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
@@ -100,6 +101,13 @@ func Open(ctx context.Context, url string, opt Options) (*Store, redis.Universal
 	if err != nil {
 		// The URL may hold a password: never echo it.
 		return nil, nil, nil, errors.New("parse REDIS_URL: not a valid redis:// or rediss:// URL")
+	}
+	// Reach the server once ourselves first: go-redis would log a pool
+	// warning per failed dial (several) before its error, burying the one
+	// line that says what to do.
+	if err := reachable(ctx, ropt); err != nil {
+		return nil, nil, nil, fmt.Errorf("connect to redis at %s (REDIS_URL): %w; "+
+			"check that Redis runs there, or unset REDIS_URL to use an embedded in-memory Redis (nothing survives a restart)", ropt.Addr, err)
 	}
 	rdb := redis.NewClient(ropt)
 	s := New(rdb, opt)
@@ -201,4 +209,22 @@ func clampLimit(n int) int {
 		return MaxLimit
 	}
 	return n
+}
+
+// reachable dials addr once, bounded by the client's dial timeout.
+func reachable(ctx context.Context, ropt *redis.Options) error {
+	timeout := ropt.DialTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	network := ropt.Network
+	if network == "" {
+		network = "tcp"
+	}
+	d := net.Dialer{Timeout: timeout}
+	conn, err := d.DialContext(ctx, network, ropt.Addr)
+	if err != nil {
+		return err
+	}
+	return conn.Close()
 }

@@ -332,3 +332,18 @@ func TestServeStartLineSaysWhatIsInForce(t *testing.T) {
 		t.Errorf("start line has no version: %v", start)
 	}
 }
+
+// go-redis logs a warning per failed dial through a process-wide logger,
+// which only a child process shows reliably: none may come before the
+// one line that says what to do about REDIS_URL.
+func TestServeUnreachableRedisSaysOneThing(t *testing.T) {
+	cfg := writeConfig(t)
+	_, stderr, code := runMain(t, []string{"GITHUB_TOKEN=ghp_test", "REDIS_URL=redis://" + closedAddr(t) + "/0"},
+		"serve", "--config", cfg, "--http-addr", freeAddr(t))
+	if code != 1 || !strings.Contains(stderr, "unset REDIS_URL") {
+		t.Fatalf("exit %d, want 1 and advice about REDIS_URL:\n%s", code, stderr)
+	}
+	if strings.Contains(stderr, "connection pool") {
+		t.Errorf("go-redis pool lines before the error:\n%s", stderr)
+	}
+}
