@@ -98,7 +98,7 @@ func (r *remediation) deleteCache(ctx context.Context, key string, resumed bool)
 
 // rollback undoes what the done steps did, newest first, and audits each
 // undo (phase rollback). What cannot be undone is said so.
-func (r *remediation) rollback(ctx context.Context, failedStep int) []string {
+func (r *remediation) rollback(ctx context.Context, failedStep int, cause error) []string {
 	rec := r.rec
 	var done []string
 	undo := func(action string, err error, details map[string]any) {
@@ -115,9 +115,14 @@ func (r *remediation) rollback(ctx context.Context, failedStep int) []string {
 		done = append(done, fmt.Sprintf("%s: %s", action, ev.Outcome))
 	}
 	steps := rec.Remediation.Steps
-	if failedStep >= 0 && steps[failedStep].Action == string(triage.ActionOpenFixPR) {
-		// OpenFixPR keeps its branch after an uncertain PR call for a retry
-		// that will not come now; a missing branch is success.
+	var re *github.RetryError
+	if failedStep >= 0 && steps[failedStep].Action == string(triage.ActionOpenFixPR) &&
+		(errors.Is(cause, github.ErrUncertain) || errors.As(cause, &re)) {
+		// OpenFixPR keeps its branch after an uncertain or unavailable PR
+		// call, for a retry that will not come now; a missing branch is
+		// success. After any other error it deleted what it created, and a
+		// branch it refused (ErrBranchExists) is someone else's: never
+		// touched.
 		branch := github.FixBranch(rec.ID)
 		undo("open_fix_pr", r.gh.DeleteBranch(ctx, rec.Repo, branch), map[string]any{"deleted_branch": branch})
 	}
@@ -156,7 +161,7 @@ func (r *remediation) rollback(ctx context.Context, failedStep int) []string {
 // is not retried: what failed is final (a missing permission, a conflict,
 // a deleted run) or retries ran out.
 func (r *remediation) fail(ctx context.Context, i int, cause error) error {
-	undone := r.rollback(ctx, i)
+	undone := r.rollback(ctx, i, cause)
 	action := ""
 	if i >= 0 {
 		action = r.rec.Remediation.Steps[i].Action

@@ -1,0 +1,121 @@
+package tasks_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/ccm-ci/ccm/integrations/github"
+	"github.com/ccm-ci/ccm/sim/githubsim"
+	"github.com/ccm-ci/ccm/state"
+	"github.com/ccm-ci/ccm/tasks"
+	"github.com/ccm-ci/ccm/triage"
+)
+
+// TestRemediateOtherActions: delete_cache deletes only a key GitHub lists
+// for the failing branch; cancel_run of a completed run is a no-op
+// success; neither creates an attempt, so the action's success is the
+// verification (remediated at once).
+func TestRemediateOtherActions(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	h.gh.AddCache(testRepo, githubsim.Cache{Key: "npm-linux-abc", Ref: "refs/heads/main", SizeInBytes: 10})
+	h.gh.AddCache(testRepo, githubsim.Cache{Key: "npm-linux-abc", Ref: "refs/heads/other", SizeInBytes: 10})
+	rec, _ := h.remediable(t, "main", nil, triage.Action{Type: triage.ActionDeleteCache, Key: "npm-linux-abc"},
+		triage.Action{Type: triage.ActionCancelRun})
+	if err := h.h.HandleRemediate(ctx, remediateTask(t, rec.ID)); err != nil {
+		t.Fatal(err)
+	}
+	got := h.record(t, rec.ID)
+	if got.Status != state.StatusRemediated || got.Remediation.VerifyAttempt != 0 {
+		t.Fatalf("%s %+v: want remediated at once", got.Status, got.Remediation)
+	}
+	left := h.gh.Caches(testRepo)
+	if len(left) != 1 || left[0].Ref != "refs/heads/other" {
+		t.Errorf("caches left %+v: want only the other branch's", left)
+	}
+	if got.Remediation.Steps[0].Result["key"] != "npm-linux-abc" || got.Remediation.Steps[1].Result["cancelled"] != false {
+		t.Errorf("captured results %+v", got.Remediation.Steps)
+	}
+}
+
+// TestRemediateBadInput: each is a clear, audited outcome and an alert,
+// with nothing half-done left behind.
+func TestRemediateBadInput(t *testing.T) {
+	fix := triage.Action{Type: triage.ActionOpenFixPR, Title: "Fix", Body: "ccm",
+		Files: []triage.FileChange{{Path: "docs/ci.md", Content: "x\n"}}}
+	tests := []struct {
+		name   string
+		acts   []triage.Action
+		setup  func(h *harness, rec state.FailureRecord, run githubsim.Run)
+		reason string
+		writes int
+	}{
+		{name: "deleted run", acts: []triage.Action{rerunFailed},
+			setup: func(h *harness, _ state.FailureRecord, _ githubsim.Run) {
+				h.gh.FailNext(githubsim.RouteGetRun, githubsim.NotFound().WithCount(-1))
+			}, reason: "is gone"},
+		{name: "cache key GitHub does not list", acts: []triage.Action{{Type: triage.ActionDeleteCache, Key: "made-up-by-the-model"}},
+			reason: "no such cache"},
+		{name: "PR branch exists and is not ccm's", acts: []triage.Action{fix},
+			setup: func(h *harness, rec state.FailureRecord, _ githubsim.Run) {
+				h.gh.PushCommit(testRepo, github.FixBranch(rec.ID), map[string]string{"other.txt": "someone's\n"})
+			}, reason: "branch already exists"},
+		{name: "fix touching .github", acts: []triage.Action{{Type: triage.ActionOpenFixPR, Title: "x", Body: "y",
+			Files: []triage.FileChange{{Path: ".github/workflows/ci.yml", Content: "on: push\n"}}}}, reason: "refused"},
+		{name: "GitHub down mid-remediation, retries exhausted", acts: []triage.Action{rerunFailed, fix},
+			setup: func(h *harness, _ state.FailureRecord, _ githubsim.Run) {
+				h.gh.FailNext(githubsim.RouteCreateGitCommit, githubsim.ServerError(503).WithCount(-1))
+			}, reason: "503", writes: -1}, // checked by route below
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			rec, run := h.remediable(t, "main", nil, tt.acts...)
+			if tt.setup != nil {
+				tt.setup(h, rec, run)
+			}
+			ctx := context.Background()
+			var err error
+			for range 6 { // asynq's deliveries; the last is final below
+				if err = h.h.HandleRemediate(ctx, remediateTask(t, rec.ID)); err == nil || errors.Is(err, asynq.SkipRetry) {
+					break
+				}
+			}
+			got := h.record(t, rec.ID)
+			if got.Status != state.StatusRemediating && got.Status != state.StatusFailed {
+				t.Fatalf("status %s", got.Status)
+			}
+			if got.Status == state.StatusRemediating {
+				// Retries ran out: asynq's last delivery fails it.
+				err = h.h.HandleRemediate(tasks.LastDelivery(ctx), remediateTask(t, rec.ID))
+				got = h.record(t, rec.ID)
+			}
+			if got.Status != state.StatusFailed || !strings.Contains(got.Remediation.Reason, tt.reason) {
+				t.Fatalf("%s %+v (err %v): want failed saying %q", got.Status, got.Remediation, err, tt.reason)
+			}
+			if a := criticalAlerts(t, h, rec.ID); len(a) != 1 {
+				t.Errorf("%d critical alerts, want 1", len(a))
+			}
+			if n := len(h.gh.Writes()); tt.writes >= 0 && n != tt.writes {
+				t.Errorf("%d writes %+v, want %d", n, h.gh.Writes(), tt.writes)
+			}
+			if tt.writes < 0 {
+				// The re-run made before GitHub went down is taken back; no
+				// PR was opened.
+				if r, c, p := len(h.gh.WritesTo(githubsim.RouteRerunFailedJobs)), len(h.gh.WritesTo(githubsim.RouteCancel)),
+					len(h.gh.Pulls(testRepo)); r != 1 || c != 1 || p != 0 {
+					t.Errorf("re-runs %d, cancels %d, pull requests %d: want 1, 1, 0", r, c, p)
+				}
+			}
+			for _, b := range h.gh.Branches(testRepo) {
+				if b == github.FixBranch(rec.ID) && tt.name != "PR branch exists and is not ccm's" {
+					t.Errorf("fix branch %s left behind", b)
+				}
+			}
+		})
+	}
+}
