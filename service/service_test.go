@@ -1,7 +1,6 @@
 package service_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -10,36 +9,18 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/ccm-ci/ccm/config"
+	"github.com/ccm-ci/ccm/internal/logtest"
 	"github.com/ccm-ci/ccm/service"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/sim/openaisim"
 )
 
-// syncBuffer is a log sink the service's goroutines may share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func options(t *testing.T, gh *githubsim.Server) (service.Options, *syncBuffer) {
+func options(t *testing.T, gh *githubsim.Server) (service.Options, *logtest.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	return service.Options{
 		Env:    config.Env{GitHubToken: "ghp_test", GitHubAPIURL: gh.URL},
 		Config: config.Default(),

@@ -1,10 +1,8 @@
 package tasks_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +11,7 @@ import (
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/integrations/llm"
+	"github.com/ccm-ci/ccm/internal/logtest"
 	"github.com/ccm-ci/ccm/metrics"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/state"
@@ -34,25 +33,8 @@ type harness struct {
 	h       *tasks.Handlers
 	deps    tasks.Deps
 	metrics *metrics.Metrics
-	logs    *syncBuffer
+	logs    *logtest.Buffer
 	cfg     *config.Config
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 const testRepo = "acme/web"
@@ -70,7 +52,7 @@ func newHarness(t testing.TB, analyzer tasks.Analyzer) *harness {
 		t.Fatal(err)
 	}
 	env := statetest.Open(t, state.Options{})
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	cfg := configWith(time.Minute, testRepo)
 	if analyzer == nil {
 		analyzer = llm.Chain{}
