@@ -19,10 +19,17 @@ import (
 
 var rerunFailed = triage.Action{Type: triage.ActionRerunFailedJobs}
 
+// tb is what the helpers need of a test: *testing.T and *rapid.T both.
+type tb interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // remediable adds a failed run on its own branch (so cases sharing a
 // simulator never move each other's branch) and stores its analyzed
 // record with the gate decision given (auto, not shadow, unless changed).
-func (h *harness) remediable(t testing.TB, branch string, change func(*state.FailureRecord), acts ...triage.Action) (state.FailureRecord, githubsim.Run) {
+func (h *harness) remediable(t tb, branch string, change func(*state.FailureRecord), acts ...triage.Action) (state.FailureRecord, githubsim.Run) {
 	t.Helper()
 	sha := h.gh.PushCommit(testRepo, branch, map[string]string{"README.md": "docs for " + branch + "\n"})
 	run := h.gh.AddRun(testRepo, githubsim.Run{
@@ -42,7 +49,7 @@ func (h *harness) remediable(t testing.TB, branch string, change func(*state.Fai
 	return rec, run
 }
 
-func remediateTask(t testing.TB, id string) *asynq.Task {
+func remediateTask(t tb, id string) *asynq.Task {
 	t.Helper()
 	task, err := tasks.NewRemediateTask(id)
 	if err != nil {
@@ -51,7 +58,7 @@ func remediateTask(t testing.TB, id string) *asynq.Task {
 	return task
 }
 
-func verifyTask(t testing.TB, id string, n int) *asynq.Task {
+func verifyTask(t tb, id string, n int) *asynq.Task {
 	t.Helper()
 	task, err := tasks.NewVerifyTask(id, n, 0)
 	if err != nil {
@@ -60,7 +67,7 @@ func verifyTask(t testing.TB, id string, n int) *asynq.Task {
 	return task
 }
 
-func (h *harness) record(t testing.TB, id string) state.FailureRecord {
+func (h *harness) record(t tb, id string) state.FailureRecord {
 	t.Helper()
 	rec, err := h.store.GetFailure(context.Background(), id)
 	if err != nil {
