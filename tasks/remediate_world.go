@@ -1,0 +1,73 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/ccm-ci/ccm/integrations/github"
+)
+
+// worldChanged re-checks the run just before the first write. It returns
+// why it must stop ("" to go on) and whether that is a failure to escalate
+// (max_reruns, a deleted run) rather than someone else having acted.
+func (r *remediation) worldChanged(ctx context.Context) (string, bool, error) {
+	rec := r.rec
+	reruns := false
+	for _, a := range rec.Gate.Actions {
+		reruns = reruns || isRerun(string(a.Type))
+	}
+	if maxN := r.h.d.Config().For(rec.Repo).MaxReruns; reruns && rec.RunAttempt-1 >= maxN {
+		return fmt.Sprintf("max_reruns reached: attempt %d already follows %d re-run(s) of run %d, and max_reruns is %d; a person must look",
+			rec.RunAttempt, rec.RunAttempt-1, rec.RunID, maxN), true, nil
+	}
+	rs, err := r.gh.RunState(ctx, rec.Repo, rec.RunID)
+	if errors.Is(err, github.ErrNotFound) {
+		return fmt.Sprintf("run %d is gone (deleted, or the token lost access): nothing to remediate", rec.RunID), true, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("re-check run %s#%d: %w", rec.Repo, rec.RunID, err)
+	}
+	switch {
+	case rs.Run.Attempt > rec.RunAttempt:
+		return fmt.Sprintf("someone else re-ran the run: attempt %d exists after the failed attempt %d", rs.Run.Attempt, rec.RunAttempt), false, nil
+	case rs.Run.Status != "completed":
+		return fmt.Sprintf("the run is %s again: someone else is acting on it", rs.Run.Status), false, nil
+	case rs.BranchSHA == "" && rs.Run.HeadBranch != "":
+		return fmt.Sprintf("branch %s is gone: the remediation no longer fits", rs.Run.HeadBranch), false, nil
+	case rs.BranchMoved():
+		return fmt.Sprintf("branch %s has a new commit %s since the run's %s: the remediation no longer fits",
+			rs.Run.HeadBranch, short(rs.BranchSHA), short(rs.Run.HeadSHA)), false, nil
+	}
+	return "", false, nil
+}
+
+func isRerun(action string) bool {
+	return action == "rerun_failed_jobs" || action == "rerun_workflow"
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
+// lastDeliveryKey marks a context as asynq's last delivery of a task; only
+// tests set it (asynq's own context keys cannot be made outside asynq).
+type lastDeliveryKey struct{}
+
+// outOfRetries reports whether asynq will not retry this task again. Unlike
+// lastAttempt it says no when the context carries no retry count (a direct
+// call), so an uncertain write is handed back as an error rather than
+// failing the remediation on the first try.
+func outOfRetries(ctx context.Context) bool {
+	if ctx.Value(lastDeliveryKey{}) != nil {
+		return true
+	}
+	n, ok1 := asynq.GetRetryCount(ctx)
+	maxN, ok2 := asynq.GetMaxRetry(ctx)
+	return ok1 && ok2 && n >= maxN
+}
