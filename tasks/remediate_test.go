@@ -138,6 +138,15 @@ func TestRemediateFlakyRerunVerified(t *testing.T) {
 	if len(h.gh.Writes()) != 1 {
 		t.Errorf("verification wrote to GitHub: %+v", h.gh.Writes())
 	}
+	if n := h.gathered(t, "ccm_remediations_total", "rerun_failed_jobs", "success"); n != 1 {
+		t.Errorf("ccm_remediations_total{rerun_failed_jobs,success} = %v, want 1", n)
+	}
+	if n := h.gathered(t, "ccm_time_to_resolution_seconds", "success"); n != 1 {
+		t.Errorf("ccm_time_to_resolution_seconds{success} has %v observations, want 1", n)
+	}
+	if n := h.gathered(t, "ccm_remediation_latency_seconds"); n != 1 {
+		t.Errorf("ccm_remediation_latency_seconds has %v observations, want 1", n)
+	}
 }
 
 // TestVerifyFailureEscalates: the new attempt fails → failed, one critical
@@ -190,8 +199,9 @@ func TestVerifyDeadline(t *testing.T) {
 	if got := h.record(t, rec.ID); got.Status != state.StatusRemediating {
 		t.Fatalf("status %s before the deadline", got.Status)
 	}
-	if n := len(h.queue.Pending(t, tasks.QueueCritical, tasks.TypeVerify)); n < 1 {
-		t.Fatal("no next check scheduled")
+	next, err := h.queue.Inspector.GetTaskInfo(tasks.QueueCritical, tasks.VerifyTaskID(rec.ID, 1))
+	if err != nil || next.State != asynq.TaskStateScheduled || next.NextProcessAt.Before(time.Now()) {
+		t.Fatalf("next check %+v, %v: want verify:<id>:1 scheduled later", next, err)
 	}
 	late := h.at(acted.Add(h.cfg.VerifyTimeout))
 	if err := late.HandleVerify(ctx, verifyTask(t, rec.ID, 1)); err != nil {
@@ -402,4 +412,33 @@ func TestRemediateNeverActsOnShadowOrApproval(t *testing.T) {
 			}
 		})
 	}
+}
+
+// gathered is a counter's value, or a histogram's observation count, of
+// the series of family name whose label values are values (in order).
+func (h *harness) gathered(t *testing.T, name string, values ...string) float64 {
+	t.Helper()
+	fams, err := h.metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			var got []string
+			for _, l := range m.GetLabel() {
+				got = append(got, l.GetValue())
+			}
+			if !slices.Equal(got, values) {
+				continue
+			}
+			if c := m.GetCounter(); c != nil {
+				return c.GetValue()
+			}
+			return float64(m.GetHistogram().GetSampleCount())
+		}
+	}
+	return 0
 }
