@@ -1,0 +1,67 @@
+package tasks_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/ccm-ci/ccm/config"
+	"github.com/ccm-ci/ccm/sim/githubsim"
+	"github.com/ccm-ci/ccm/state"
+	"github.com/ccm-ci/ccm/tasks"
+)
+
+// startFullWorker is startWorker with the gate and remediation registered,
+// as the composition root does.
+func startFullWorker(t *testing.T, h *harness) {
+	t.Helper()
+	h.cfg.Retry.InitialBackoff, h.cfg.Retry.MaxBackoff = time.Millisecond, 5*time.Millisecond
+	srv := asynq.NewServerFromRedisClient(h.queue.Redis, asynq.Config{
+		Concurrency: 4, Queues: tasks.QueueWeights, RetryDelayFunc: h.h.RetryDelay,
+		ErrorHandler: asynq.ErrorHandlerFunc(h.h.HandleError), Logger: tasks.AsynqLogger{L: quiet},
+		DelayedTaskCheckInterval: 20 * time.Millisecond, TaskCheckInterval: 20 * time.Millisecond,
+		ShutdownTimeout: 5 * time.Second,
+	})
+	mux := h.h.Mux()
+	h.h.RegisterGate(mux)
+	h.h.RegisterRemediation(mux)
+	if err := srv.Start(mux); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+}
+
+// TestPipelineAutoRemediatesTransientFailure: mode auto, a registry reset
+// on a docs-only push goes ingest → analyze → gate (auto) → remediate (one
+// re-run) → verify (the new attempt passes) → remediated, with exactly one
+// write to GitHub.
+func TestPipelineAutoRemediatesTransientFailure(t *testing.T) {
+	h := newHarness(t, nil)
+	h.cfg.Mode = config.ModeAuto
+	startFullWorker(t, h)
+	run := h.gh.AddRun(testRepo, githubsim.Run{
+		Conclusion: "failure", Name: "CI", HeadBranch: "main", ChangedFiles: []string{"README.md"},
+		Jobs: []githubsim.Job{{Name: "test", Conclusion: "failure", Log: npmLog, Steps: []githubsim.Step{
+			{Number: 1, Name: "Set up job", Status: "completed", Conclusion: "success"},
+			{Number: 2, Name: "Run npm ci", Status: "completed", Conclusion: "failure"},
+		}}},
+	})
+	h.gh.ScriptAttempts(testRepo, run.ID, 0, "success")
+	if _, err := h.queue.EnqueueContext(context.Background(), ingestTask(t, run)); err != nil {
+		t.Fatal(err)
+	}
+	id := tasks.FailureID(testRepo, run.ID, 1)
+	eventually(t, "remediated", func() bool {
+		s := h.status(id)
+		return s == state.StatusRemediated || s == state.StatusFailed || s == state.StatusAwaitingApproval
+	})
+	rec := h.record(t, id)
+	if rec.Status != state.StatusRemediated {
+		t.Fatalf("status %s, gate %+v, remediation %+v", rec.Status, rec.Gate, rec.Remediation)
+	}
+	if w := h.gh.Writes(); len(w) != 1 || w[0].Route != githubsim.RouteRerunFailedJobs {
+		t.Fatalf("writes %+v: want one re-run", w)
+	}
+}
