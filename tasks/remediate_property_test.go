@@ -59,7 +59,13 @@ func drawScenario(rt *rapid.T, h *harness, faults bool) *scenario {
 		s.refuseAt = rapid.IntRange(0, len(acts)-1).Draw(rt, "refuse_at")
 	}
 	h.gh.AddCache(testRepo, githubsim.Cache{Key: key, Ref: "refs/heads/" + branch, SizeInBytes: 100})
-	s.rec, s.run = h.remediable(rt, branch, nil, acts...)
+	// Approved by a person, or let through by the gate alone: both act.
+	approved := rapid.Bool().Draw(rt, "approved")
+	s.rec, s.run = h.remediable(rt, branch, func(r *state.FailureRecord) {
+		if approved {
+			r.Status, r.Gate.Decision, r.Gate.Mode = state.StatusApproved, "approval", "approve"
+		}
+	}, acts...)
 	s.fixBranch = github.FixBranch(s.rec.ID)
 	if s.conclude != "" {
 		h.gh.ScriptAttempts(testRepo, s.run.ID, 0, s.conclude)
