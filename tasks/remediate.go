@@ -348,5 +348,10 @@ func (r *remediation) retryOrFail(ctx context.Context, i int, err error) error {
 			return errors.Join(merr, err)
 		}
 	}
+	if i == 0 && errors.Is(err, github.ErrAlreadyRunning) {
+		// Someone re-ran the run between the world check and ccm's first
+		// write: ccm did nothing, and nothing is ccm's to escalate.
+		return r.stop(ctx, "someone else re-ran the run just before ccm's first write: "+err.Error(), false)
+	}
 	return r.fail(ctx, i, err)
 }

@@ -119,3 +119,22 @@ func TestRemediateBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestRemediateRaceWithManualRerun: a person re-runs the run between the
+// world check and ccm's write (GitHub answers "already running"): stopped
+// with the reason, no alert, nothing else written.
+func TestRemediateRaceWithManualRerun(t *testing.T) {
+	h := newHarness(t, nil)
+	rec, _ := h.remediable(t, "main", nil, rerunFailed)
+	h.gh.FailNext(githubsim.RouteRerunFailedJobs, githubsim.Fault{Status: 403, Body: `{"message":"This workflow is already running"}`})
+	if err := h.h.HandleRemediate(context.Background(), remediateTask(t, rec.ID)); err != nil {
+		t.Fatal(err)
+	}
+	got := h.record(t, rec.ID)
+	if got.Status != state.StatusFailed || !strings.Contains(got.Remediation.Reason, "someone else re-ran") {
+		t.Fatalf("%s %+v", got.Status, got.Remediation)
+	}
+	if a := criticalAlerts(t, h, rec.ID); len(a) != 0 {
+		t.Errorf("%d critical alerts, want none", len(a))
+	}
+}
