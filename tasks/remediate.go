@@ -33,10 +33,12 @@ type RemediationGitHub interface {
 var _ RemediationGitHub = (*github.Client)(nil)
 
 // RemediationStore is what remediation needs from Redis beyond GateStore:
-// the compare-and-set that moves a record and audits it in one step.
+// the compare-and-set that moves a record and audits it in one step, and
+// whether an incident has paused unattended re-runs of a fingerprint.
 type RemediationStore interface {
 	GateStore
 	Transition(ctx context.Context, id string, from, to state.Status, ev state.AuditEntry, mutate func(*state.FailureRecord)) error
+	IncidentOpen(ctx context.Context, fingerprint string) (bool, error)
 }
 
 var _ RemediationStore = (*state.Store)(nil)

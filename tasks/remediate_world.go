@@ -8,6 +8,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/ccm-ci/ccm/integrations/github"
+	"github.com/ccm-ci/ccm/state"
 )
 
 // worldChanged re-checks the run just before the first write. It returns
@@ -22,6 +23,14 @@ func (r *remediation) worldChanged(ctx context.Context) (string, bool, error) {
 	if maxN := r.h.d.Config().For(rec.Repo).MaxReruns; reruns && rec.RunAttempt-1 >= maxN {
 		return fmt.Sprintf("max_reruns reached: attempt %d already follows %d re-run(s) of run %d, and max_reruns is %d; a person must look",
 			rec.RunAttempt, rec.RunAttempt-1, rec.RunID, maxN), true, nil
+	}
+	if reruns {
+		// The gate paused unattended re-runs of an open incident's
+		// fingerprint, but a remediation queued before the incident opened
+		// would still act: check again here. A person's approval stands.
+		if stop, err := r.incidentPauses(ctx); err != nil || stop != "" {
+			return stop, false, err
+		}
 	}
 	rs, err := r.gh.RunState(ctx, rec.Repo, rec.RunID)
 	if errors.Is(err, github.ErrNotFound) {
@@ -42,6 +51,23 @@ func (r *remediation) worldChanged(ctx context.Context) (string, bool, error) {
 			rs.Run.HeadBranch, short(rs.BranchSHA), short(rs.Run.HeadSHA)), false, nil
 	}
 	return "", false, nil
+}
+
+// incidentPauses says why an unattended re-run must stop: an incident is
+// open for the failure's fingerprint and no person approved this one.
+func (r *remediation) incidentPauses(ctx context.Context) (string, error) {
+	open, err := r.st.IncidentOpen(ctx, r.rec.Fingerprint)
+	if err != nil || !open {
+		return "", err
+	}
+	a, err := r.st.ApprovalForFailure(ctx, r.rec.ID)
+	switch {
+	case err == nil && a.Status == state.ApprovalApproved:
+		return "", nil
+	case err != nil && !errors.Is(err, state.ErrNotFound):
+		return "", fmt.Errorf("approval of %s: %w", r.rec.ID, err)
+	}
+	return fmt.Sprintf("an incident is open for fingerprint %s: unattended re-runs are paused until it closes", r.rec.Fingerprint), nil
 }
 
 func isRerun(action string) bool {
