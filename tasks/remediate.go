@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/hibiken/asynq"
 
+	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/policy"
 	"github.com/ccm-ci/ccm/state"
@@ -124,6 +126,22 @@ func (h *Handlers) HandleRemediate(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	// asynq delivers at least once: two workers may hold the same task (a
+	// redelivery after a lost ack, a recovered crash). The step journal
+	// makes one worker's retry safe, not two at once, so one worker at a
+	// time acts on a failure. The lease outlives the task's timeout.
+	release, ok, err := st.Lease(ctx, "remediate:"+id, remediateLeaseTTL)
+	if err != nil {
+		return fmt.Errorf("remediate %s: %w", id, err)
+	}
+	if !ok {
+		return fmt.Errorf("remediate %s: another worker is remediating it; retried later", id)
+	}
+	defer func() {
+		if err := release(context.WithoutCancel(ctx)); err != nil {
+			h.d.log().Warn("release remediation lease", "failure_id", id, "err", err)
+		}
+	}()
 	rec, err := st.GetFailure(ctx, id)
 	if errors.Is(err, state.ErrNotFound) {
 		return fmt.Errorf("remediate %s: %w: %w", id, err, errFinal)
@@ -141,27 +159,40 @@ func (h *Handlers) HandleRemediate(ctx context.Context, t *asynq.Task) error {
 	return r.run(ctx)
 }
 
-// mayRemediate reports whether the record is one ccm may act on, and why
-// not. Shadow and approval decisions never reach a write.
-func mayRemediate(rec state.FailureRecord) (bool, string) {
+// remediateLeaseTTL outlives ccm:remediate's timeout (5 min), so the lease
+// never lapses under a live worker; a crashed worker's lapses on its own.
+const remediateLeaseTTL = 6 * time.Minute
+
+// mayRemediate reports whether the record is one ccm may act on under the
+// repository's mode now, and why not. Shadow and approval decisions never
+// reach a write; nor does anything in a repository now in shadow mode, and
+// an unattended decision needs the repository still in mode auto (the mode
+// may have changed since the gate decided).
+func mayRemediate(rec state.FailureRecord, mode config.Mode) (bool, string) {
 	switch {
-	case rec.Status == state.StatusApproved:
-		return rec.Gate != nil, "approved without a gate decision"
-	case rec.Status != state.StatusAnalyzed:
-		return false, "status is " + string(rec.Status)
+	case mode == config.ModeShadow:
+		return false, "the repository is in shadow mode: ccm only records what it would have done"
 	case rec.Gate == nil:
 		return false, "no gate decision"
 	case rec.Shadow:
-		return false, "shadow mode: ccm only records what it would have done"
+		return false, "decided in shadow mode: ccm only records what it would have done"
+	case rec.Gate.Decision == policy.KindNone.String():
+		return false, "the gate decided there is nothing to do"
+	case rec.Status == state.StatusApproved:
+		return true, ""
+	case rec.Status != state.StatusAnalyzed:
+		return false, "status is " + string(rec.Status)
 	case rec.Gate.Decision != policy.KindAuto.String():
 		return false, "gate decision is " + rec.Gate.Decision + ", not auto"
+	case mode != config.ModeAuto:
+		return false, "the repository is now in mode " + string(mode) + ": acting alone needs mode auto"
 	}
 	return true, ""
 }
 
 // start moves the record to remediating; false when there is nothing to do.
 func (r *remediation) start(ctx context.Context) (bool, error) {
-	if ok, why := mayRemediate(r.rec); !ok {
+	if ok, why := mayRemediate(r.rec, r.h.d.Config().For(r.rec.Repo).Mode); !ok {
 		r.log.Info("not remediating", "reason", why, "status", r.rec.Status)
 		return false, nil
 	}

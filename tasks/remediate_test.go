@@ -10,6 +10,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
@@ -30,6 +31,9 @@ type tb interface {
 // record with the gate decision given (auto, not shadow, unless changed).
 func (h *harness) remediable(t tb, branch string, change func(*state.FailureRecord), acts ...triage.Action) (state.FailureRecord, githubsim.Run) {
 	t.Helper()
+	// ccm acts only in a repository whose mode is auto now (an approved
+	// request needs any mode but shadow); the records here were decided so.
+	h.cfg.Mode = config.ModeAuto
 	sha := h.gh.PushCommit(testRepo, branch, map[string]string{"README.md": "docs for " + branch + "\n"})
 	run := h.gh.AddRun(testRepo, githubsim.Run{
 		Conclusion: "failure", Name: "CI", HeadBranch: branch, HeadSHA: sha,
