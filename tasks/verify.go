@@ -69,7 +69,11 @@ func (h *Handlers) HandleVerify(ctx context.Context, t *asynq.Task) error {
 		return h.verifyFailed(ctx, st, rec, log, fmt.Sprintf("verify_timeout elapsed at %s and GitHub could not be read: %v",
 			rem.VerifyDeadline.Format(time.RFC3339), err), nil)
 	case err != nil:
-		return fmt.Errorf("verify %s: %w", rec.ID, err)
+		// A read that fails before the deadline is checked again like a
+		// run still going: asynq's own retries would be spent in about a
+		// minute and archive the task, leaving the record remediating.
+		log.Warn("could not read the re-run's attempt; checking again later", "attempt", rem.VerifyAttempt, "err", err)
+		return h.scheduleVerify(ctx, rec, p.Check, now, log)
 	}
 	details := map[string]any{"attempt": rem.VerifyAttempt, "status": run.Status, "conclusion": run.Conclusion, "url": run.HTMLURL}
 	if run.Status == "completed" {
@@ -83,15 +87,23 @@ func (h *Handlers) HandleVerify(ctx context.Context, t *asynq.Task) error {
 		return h.verifyFailed(ctx, st, rec, log, fmt.Sprintf("verify_timeout elapsed: attempt %d still %s at %s",
 			rem.VerifyAttempt, run.Status, rem.VerifyDeadline.Format(time.RFC3339)), details)
 	}
-	delay := min(backoff.Delay(p.Check+1, verifyFirstDelay, verifyMaxDelay, nil), rem.VerifyDeadline.Sub(now)+time.Second)
-	next, err := NewVerifyTask(rec.ID, p.Check+1, delay)
+	log.Debug("attempt still running; checking again later", "attempt", rem.VerifyAttempt, "status", run.Status)
+	return h.scheduleVerify(ctx, rec, p.Check, now, log)
+}
+
+// scheduleVerify enqueues check number check+1, backing off, never past
+// the deadline (the check after it decides).
+func (h *Handlers) scheduleVerify(ctx context.Context, rec state.FailureRecord, check int, now time.Time, log *slog.Logger) error {
+	rem := rec.Remediation
+	delay := min(backoff.Delay(check+1, verifyFirstDelay, verifyMaxDelay, nil), rem.VerifyDeadline.Sub(now)+time.Second)
+	next, err := NewVerifyTask(rec.ID, check+1, delay)
 	if err != nil {
 		return err
 	}
-	if err := h.enqueueOnce(ctx, next, policies[TypeVerify].queue, VerifyTaskID(rec.ID, p.Check+1)); err != nil {
+	if err := h.enqueueOnce(ctx, next, policies[TypeVerify].queue, VerifyTaskID(rec.ID, check+1)); err != nil {
 		return fmt.Errorf("verify %s: schedule the next check: %w", rec.ID, err)
 	}
-	log.Debug("attempt still running; checking again later", "attempt", rem.VerifyAttempt, "status", run.Status, "in", delay)
+	log.Debug("next verification check scheduled", "check", check+1, "in", delay)
 	return nil
 }
 
