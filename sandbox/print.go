@@ -23,7 +23,7 @@ func WriteText(w io.Writer, r Result, words map[triage.ActionType]string) error 
 		sims = "GitHub, Redis and the OpenAI API simulated locally"
 	}
 	p.f("ccm sandbox: %s from public projects, %s; nothing leaves this machine\n", text.Count(len(r.Failures), "real failed run", "real failed runs"), sims)
-	p.f("Mode shadow: the safety gate decides what ccm would do, and nothing is done (Slack and remediation are not built yet).\n")
+	p.f("Mode shadow: the safety gate decides what ccm would do, and nothing is done (in mode auto ccm would act on the auto decisions).\n")
 	for _, f := range r.Failures {
 		p.failure(f, words, r.LLM)
 	}

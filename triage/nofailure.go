@@ -197,7 +197,7 @@ func noFailureResult(in Input, sc scanned, weak []hit) AnalysisResult {
 	if succ := sc.successLines(); len(succ) > 0 {
 		fmt.Fprintf(&b, " The log reports success: %q.", succ[len(succ)-1])
 	}
-	b.WriteString(" If the job did fail, its cause is not in these lines; the category infrastructure only says so, and the confidence is the lowest the rules give. Not auto-remediated: with no failure line to confirm an analysis, ccm's safety gate asks a person.")
+	b.WriteString(" If the job did fail, its cause is not in these lines; the category infrastructure only says so, and the confidence is the lowest the rules give. Not auto-remediated: with no failure line to confirm an analysis, ccm's safety gate never acts alone on it.")
 	if note := weakNote(weak); note != "" {
 		b.WriteString(" " + note)
 	}

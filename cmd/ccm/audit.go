@@ -42,7 +42,7 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Usage = func() { fmt.Fprint(fs.Output(), auditHelp); fs.PrintDefaults() }
 	fs.StringVar(&q.Repo, "repo", "", "only this repository (OWNER/NAME)")
 	fs.StringVar(&q.FailureID, "failure", "", "only this failure (OWNER/NAME#RUN.ATTEMPT)")
-	fs.StringVar(&q.ActionType, "action", "", "only this action type: detection, analysis, config, error, alert, retention…")
+	fs.StringVar(&q.ActionType, "action", "", "only this action type: detection, analysis, validation, approval, remediation, config, error, alert, retention, recovery")
 	fs.StringVar(&q.Category, "category", "", "only failures of this category: "+categoryList())
 	fs.StringVar(&since, "since", "24h", "entries at or after this time: a duration ago (90m, 24h) or an RFC 3339 time; \"\" for all")
 	fs.StringVar(&until, "until", "", "entries at or before this time: a duration ago or an RFC 3339 time")

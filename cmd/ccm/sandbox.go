@@ -11,7 +11,8 @@ import (
 
 const sandboxHelp = `Usage: ccm sandbox [flags]
 
-Runs ccm's whole pipeline (poll, ingest, analysis, audit) locally on real
+Runs ccm's whole pipeline (poll, ingest, analysis, the safety gate in shadow
+mode, audit) locally on real
 failed-run logs from public projects, with an embedded Redis and a GitHub
 simulator (and an OpenAI simulator with --llm): no accounts, nothing leaves
 the machine. Prints what ccm saw and what it would do.

@@ -17,8 +17,10 @@ import (
 const serveHelp = `Usage: ccm serve [flags]
 
 Runs ccm as a service: polls the repositories listed in the config for
-failed GitHub Actions runs, accepts GitHub webhooks, analyses each failure
-and records it in Redis, serving /healthz, /readyz and /metrics.
+failed GitHub Actions runs, accepts GitHub webhooks, analyses each failure,
+decides through the safety gate what ccm may do alone, remediates and
+verifies (mode auto or approved), records everything in Redis, and serves
+/healthz, /readyz and /metrics.
 Needs GITHUB_TOKEN and a config file; REDIS_URL unset runs an embedded Redis.
 
 Example:
