@@ -122,9 +122,11 @@ func (r *remediation) rollback(ctx context.Context, failedStep int, cause error)
 		// call, for a retry that will not come now; a missing branch is
 		// success. After any other error it deleted what it created, and a
 		// branch it refused (ErrBranchExists) is someone else's: never
-		// touched.
-		branch := github.FixBranch(rec.ID)
-		undo("open_fix_pr", r.gh.DeleteBranch(ctx, rec.Repo, branch), map[string]any{"deleted_branch": branch})
+		// touched. The error may also have come before OpenFixPR knew
+		// whose the branch is (503 on the pulls list or on the ownership
+		// check), so the branch is deleted only once proved ccm's.
+		details, err := r.deleteFixBranch(ctx)
+		undo("open_fix_pr", err, details)
 	}
 	for i := len(steps) - 1; i >= 0; i-- {
 		s := steps[i]
@@ -134,13 +136,10 @@ func (r *remediation) rollback(ctx context.Context, failedStep int, cause error)
 		switch s.Action {
 		case string(triage.ActionOpenFixPR):
 			n, _ := s.Result["number"].(float64)
-			branch, _ := s.Result["branch"].(string)
 			err := r.gh.ClosePR(ctx, rec.Repo, int(n))
-			if branch == "" {
-				branch = github.FixBranch(rec.ID)
-			}
-			err = errors.Join(err, r.gh.DeleteBranch(ctx, rec.Repo, branch))
-			undo(s.Action, err, map[string]any{"closed_pr": int(n), "deleted_branch": branch})
+			details, derr := r.deleteFixBranch(ctx)
+			details["closed_pr"] = int(n)
+			undo(s.Action, errors.Join(err, derr), details)
 		case string(triage.ActionRerunFailedJobs), string(triage.ActionRerunWorkflow):
 			err := r.gh.CancelRun(ctx, rec.Repo, rec.RunID)
 			if errors.Is(err, github.ErrRunCompleted) {
@@ -154,6 +153,44 @@ func (r *remediation) rollback(ctx context.Context, failedStep int, cause error)
 		}
 	}
 	return done
+}
+
+// fixBranchDeleter deletes a failure's fix branch only when its head is
+// ccm's fix commit for the failure on its base (github.Client's
+// DeleteFixBranch). It is asserted on the client: RemediationGitHub's
+// DeleteBranch checks only the name, and a rollback never uses it.
+type fixBranchDeleter interface {
+	DeleteFixBranch(ctx context.Context, repo, failureID, baseSHA string) error
+}
+
+var _ fixBranchDeleter = (*github.Client)(nil)
+
+// deleteFixBranch takes back the failure's fix branch if, and only if,
+// GitHub shows it is ccm's: its head carries the Ccm-Failure trailer for
+// this failure and its parent is the failing commit (what OpenFixPR
+// checks). Someone else's branch of that name is left, and so is a branch
+// whose owner could not be checked; the details say so (undone false, a
+// note) and the latter is an error, as ccm's branch may be left behind.
+func (r *remediation) deleteFixBranch(ctx context.Context) (map[string]any, error) {
+	rec := r.rec
+	branch := github.FixBranch(rec.ID)
+	d, ok := r.gh.(fixBranchDeleter)
+	if !ok {
+		return map[string]any{"undone": false, "branch": branch,
+				"note": "branch left: this GitHub client cannot check whose it is, and ccm deletes only its own"},
+			fmt.Errorf("delete fix branch %s: %w: the GitHub client (%T) cannot check whose it is", branch, github.ErrRefused, r.gh)
+	}
+	err := d.DeleteFixBranch(ctx, rec.Repo, rec.ID, rec.CommitSHA)
+	switch {
+	case err == nil:
+		return map[string]any{"deleted_branch": branch}, nil
+	case errors.Is(err, github.ErrNotOurBranch):
+		r.log.Warn("rollback: fix branch is not ccm's; left as it is", "branch", branch, "err", err)
+		return map[string]any{"undone": false, "branch": branch,
+			"note": "branch left: it is not ccm's (its head is not ccm's fix commit for this failure); " + err.Error()}, nil
+	}
+	return map[string]any{"undone": false, "branch": branch,
+		"note": "branch left: whose it is could not be checked, and ccm deletes only its own; delete it by hand if its head is ccm's fix commit for this failure"}, err
 }
 
 // fail ends a remediation whose step failed (i < 0: before any step):

@@ -111,10 +111,17 @@ func TestRemediateBadInput(t *testing.T) {
 					t.Errorf("re-runs %d, cancels %d, pull requests %d: want 1, 1, 0", r, c, p)
 				}
 			}
-			for _, b := range h.gh.Branches(testRepo) {
-				if b == github.FixBranch(rec.ID) && tt.name != "PR branch exists and is not ccm's" {
-					t.Errorf("fix branch %s left behind", b)
+			branch := github.FixBranch(rec.ID)
+			if tt.name == "PR branch exists and is not ccm's" {
+				// Someone else's branch: still there, untouched.
+				if c, ok := h.gh.FileAt(testRepo, branch, "other.txt"); !ok || c != "someone's\n" {
+					t.Errorf("branch %s: other.txt %q (found %v): want the branch kept as it was", branch, c, ok)
 				}
+				if n := len(h.gh.WritesTo(githubsim.RouteDeleteRef)); n != 0 {
+					t.Errorf("%d DELETEs of a ref, want 0", n)
+				}
+			} else if _, ok := h.gh.Branch(testRepo, branch); ok {
+				t.Errorf("fix branch %s left behind", branch)
 			}
 		})
 	}

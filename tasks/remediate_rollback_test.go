@@ -8,6 +8,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/triage"
@@ -36,8 +37,8 @@ func TestRemediateRollback(t *testing.T) {
 	if latest, _ := h.gh.LatestRun(testRepo, run.ID); latest.Conclusion != "cancelled" {
 		t.Errorf("re-run attempt %d is %s/%s, want cancelled", latest.Attempt, latest.Status, latest.Conclusion)
 	}
-	if _, ok := h.gh.Branch(testRepo, "ccm/fix/"); ok {
-		t.Error("unexpected branch")
+	if _, ok := h.gh.Branch(testRepo, github.FixBranch(rec.ID)); ok {
+		t.Errorf("fix branch %s left behind", github.FixBranch(rec.ID))
 	}
 	for _, b := range h.gh.Branches(testRepo) {
 		if strings.HasPrefix(b, "ccm/") {

@@ -166,7 +166,8 @@ func (c *Client) OpenFixPR(ctx context.Context, repo string, fix FixPR) (PullReq
 	}
 	if created || found {
 		// A retry finds the branch and only opens the PR; a rollback
-		// deletes it with DeleteBranch(FixBranch(failure)).
+		// deletes it with DeleteFixBranch, which first checks its head is
+		// ccm's fix commit for the failure.
 		return PullRequest{}, fmt.Errorf("%s: %w (branch %s at %s kept for a retry)", what, err, branch, head)
 	}
 	return PullRequest{}, fmt.Errorf("%s: %w", what, err)
