@@ -29,7 +29,10 @@ type RemediationGitHub interface {
 	DeleteCache(ctx context.Context, repo, key, ref string) error
 	OpenFixPR(ctx context.Context, repo string, fix github.FixPR) (github.PullRequest, error)
 	ClosePR(ctx context.Context, repo string, number int) error
-	DeleteBranch(ctx context.Context, repo, branch string) error
+	// DeleteFixBranch deletes a failure's fix branch only when its head is
+	// ccm's fix commit for the failure on its base: a rollback never
+	// deletes a branch by its name alone.
+	DeleteFixBranch(ctx context.Context, repo, failureID, baseSHA string) error
 }
 
 var _ RemediationGitHub = (*github.Client)(nil)

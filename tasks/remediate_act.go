@@ -155,16 +155,6 @@ func (r *remediation) rollback(ctx context.Context, failedStep int, cause error)
 	return done
 }
 
-// fixBranchDeleter deletes a failure's fix branch only when its head is
-// ccm's fix commit for the failure on its base (github.Client's
-// DeleteFixBranch). It is asserted on the client: RemediationGitHub's
-// DeleteBranch checks only the name, and a rollback never uses it.
-type fixBranchDeleter interface {
-	DeleteFixBranch(ctx context.Context, repo, failureID, baseSHA string) error
-}
-
-var _ fixBranchDeleter = (*github.Client)(nil)
-
 // deleteFixBranch takes back the failure's fix branch if, and only if,
 // GitHub shows it is ccm's: its head carries the Ccm-Failure trailer for
 // this failure and its parent is the failing commit (what OpenFixPR
@@ -174,13 +164,7 @@ var _ fixBranchDeleter = (*github.Client)(nil)
 func (r *remediation) deleteFixBranch(ctx context.Context) (map[string]any, error) {
 	rec := r.rec
 	branch := github.FixBranch(rec.ID)
-	d, ok := r.gh.(fixBranchDeleter)
-	if !ok {
-		return map[string]any{"undone": false, "branch": branch,
-				"note": "branch left: this GitHub client cannot check whose it is, and ccm deletes only its own"},
-			fmt.Errorf("delete fix branch %s: %w: the GitHub client (%T) cannot check whose it is", branch, github.ErrRefused, r.gh)
-	}
-	err := d.DeleteFixBranch(ctx, rec.Repo, rec.ID, rec.CommitSHA)
+	err := r.gh.DeleteFixBranch(ctx, rec.Repo, rec.ID, rec.CommitSHA)
 	switch {
 	case err == nil:
 		return map[string]any{"deleted_branch": branch}, nil
