@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// The approval tests about races and atomicity, run by runApprovals on both
+// The approval tests about races and atomicity, run by the conformance suite on both
 // backends (conformance_approvals_test.go).
 
 // testApprovalConcurrentClicks: 20 people click at once; one wins, the rest

@@ -14,7 +14,7 @@ import (
 )
 
 // The approval tests about who may decide what and when, and about asking
-// again, run by runApprovals on both backends (conformance_approvals_test.go).
+// again, run by the conformance suite on both backends (conformance_approvals_test.go).
 
 // testApprovalLateDecision: a person's decision at or after expires_at is
 // refused with ErrExpired and writes nothing, even when the expiry has not

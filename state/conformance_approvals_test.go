@@ -12,37 +12,23 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// Approvals run on both backends, like the conformance suite: the decision
-// is a Lua compare-and-set, and miniredis must be proven to run it as Redis.
-// OpenRedis skips without a real Redis (fails under CCM_REQUIRE_REDIS=1).
-func TestApprovalsRedis(t *testing.T) {
-	statetest.RequireRealRedis(t)
-	runApprovals(t, statetest.OpenRedis)
-}
-
-func TestApprovalsMini(t *testing.T) { runApprovals(t, statetest.OpenMini) }
-
-func runApprovals(t *testing.T, open backend) {
-	for _, c := range []struct {
-		name string
-		fn   func(*testing.T, backend)
-	}{
-		{"Decisions", testApprovalDecisions},
-		{"DecideTwice", testApprovalDecideTwice},
-		{"UnknownID", testApprovalUnknownID},
-		{"IdempotentRequest", testApprovalIdempotentRequest},
-		{"BadRequests", testApprovalBadRequests},
-		{"ConcurrentClicks", testApprovalConcurrentClicks},
-		{"RecordMovedAway", testApprovalRecordMovedAway},
-		{"RacesInPlaceUpdates", testApprovalRacesInPlaceUpdates},
-		{"PendingAndDue", testApprovalPendingAndDue},
-		{"Retention", testApprovalRetention},
-		{"LateDecision", testApprovalLateDecision},
-		{"Actors", testApprovalActors},
-		{"Regate", testApprovalRegate},
-	} {
-		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
-	}
+// Approvals are part of the conformance suite (conformance_test.go): the
+// decision is a Lua compare-and-set, and miniredis must be proven to run it
+// as Redis does.
+var approvalCases = []conformanceCase{
+	{"Approval/Decisions", testApprovalDecisions},
+	{"Approval/DecideTwice", testApprovalDecideTwice},
+	{"Approval/UnknownID", testApprovalUnknownID},
+	{"Approval/IdempotentRequest", testApprovalIdempotentRequest},
+	{"Approval/BadRequests", testApprovalBadRequests},
+	{"Approval/ConcurrentClicks", testApprovalConcurrentClicks},
+	{"Approval/RecordMovedAway", testApprovalRecordMovedAway},
+	{"Approval/RacesInPlaceUpdates", testApprovalRacesInPlaceUpdates},
+	{"Approval/PendingAndDue", testApprovalPendingAndDue},
+	{"Approval/Retention", testApprovalRetention},
+	{"Approval/LateDecision", testApprovalLateDecision},
+	{"Approval/Actors", testApprovalActors},
+	{"Approval/Regate", testApprovalRegate},
 }
 
 // analyzedFailure stores a failure the gate has just sent for approval.

@@ -16,7 +16,9 @@ import (
 // Both backends run the same suite, so the embedded Redis is proven to
 // behave as the real one does for everything ccm stores. The real half
 // needs a real Redis (skipped without one, failed under CCM_REQUIRE_REDIS=1);
-// the embedded half runs everywhere.
+// the embedded half runs everywhere. Each area of the store lists its cases
+// in its own file (storeCases here, approvalCases, incidentCases,
+// gateCases); this one runner runs them all.
 func TestConformanceRedis(t *testing.T) {
 	statetest.RequireRealRedis(t)
 	runConformance(t, statetest.OpenRedis)
@@ -24,33 +26,40 @@ func TestConformanceRedis(t *testing.T) {
 
 func TestConformanceMini(t *testing.T) { runConformance(t, statetest.OpenMini) }
 
+// conformanceCase is one test of the store, run on each backend.
+type conformanceCase struct {
+	name string
+	fn   func(*testing.T, backend)
+}
+
 func runConformance(t *testing.T, open backend) {
-	for _, c := range []struct {
-		name string
-		fn   func(*testing.T, backend)
-	}{
-		{"CreateGet", testCreateGet},
-		{"DuplicateCreate", testDuplicateCreate},
-		{"ConcurrentDuplicates", testConcurrentDuplicates},
-		{"Transitions", testTransitions},
-		{"ConcurrentDecisions", testConcurrentDecisions},
-		{"SaveAnalysis", testSaveAnalysis},
-		{"ListFailures", testListFailures},
-		{"Cursors", testCursors},
-		{"Cache", testCache},
-		{"AuditQuery", testAuditQuery},
-		{"AuditOutOfOrder", testAuditOutOfOrder},
-		{"Metrics", testMetrics},
-		{"Aggregate", testAggregate},
-		{"Settings", testSettings},
-		{"Lease", testLease},
-		{"Count", testCount},
-		{"Retention", testRetention},
-		{"RetentionRefusesBadCutoff", testRetentionRefusesBadCutoff},
-		{"EvictionPolicy", testEvictionPolicy},
-	} {
-		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
+	for _, cases := range [][]conformanceCase{storeCases, approvalCases, incidentCases, gateCases} {
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
+		}
 	}
+}
+
+var storeCases = []conformanceCase{
+	{"CreateGet", testCreateGet},
+	{"DuplicateCreate", testDuplicateCreate},
+	{"ConcurrentDuplicates", testConcurrentDuplicates},
+	{"Transitions", testTransitions},
+	{"ConcurrentDecisions", testConcurrentDecisions},
+	{"SaveAnalysis", testSaveAnalysis},
+	{"ListFailures", testListFailures},
+	{"Cursors", testCursors},
+	{"Cache", testCache},
+	{"AuditQuery", testAuditQuery},
+	{"AuditOutOfOrder", testAuditOutOfOrder},
+	{"Metrics", testMetrics},
+	{"Aggregate", testAggregate},
+	{"Settings", testSettings},
+	{"Lease", testLease},
+	{"Count", testCount},
+	{"Retention", testRetention},
+	{"RetentionRefusesBadCutoff", testRetentionRefusesBadCutoff},
+	{"EvictionPolicy", testEvictionPolicy},
 }
 
 func testCreateGet(t *testing.T, open backend) {

@@ -7,16 +7,11 @@ import (
 	"testing"
 
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/state/statetest"
 	"github.com/ccm-ci/ccm/triage"
 )
 
-func TestSaveGateRedis(t *testing.T) {
-	statetest.RequireRealRedis(t)
-	testSaveGate(t, statetest.OpenRedis)
-}
-
-func TestSaveGateMini(t *testing.T) { testSaveGate(t, statetest.OpenMini) }
+// SaveGate is part of the conformance suite (conformance_test.go).
+var gateCases = []conformanceCase{{"SaveGate", testSaveGate}}
 
 // testSaveGate: the decision and its validation entry land together, once
 // under concurrency when skip says "already decided", and never on a

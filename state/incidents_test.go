@@ -12,29 +12,15 @@ import (
 	"github.com/ccm-ci/ccm/state/statetest"
 )
 
-// The incident guard runs on both backends, like the conformance suite.
-func TestIncidentsRedis(t *testing.T) {
-	statetest.RequireRealRedis(t)
-	runIncidents(t, statetest.OpenRedis)
-}
-
-func TestIncidentsMini(t *testing.T) { runIncidents(t, statetest.OpenMini) }
-
-func runIncidents(t *testing.T, open backend) {
-	for _, c := range []struct {
-		name string
-		fn   func(*testing.T, backend)
-	}{
-		{"ThreeRepositories", testIncidentRepos},
-		{"TenRunsOneRepo", testIncidentRuns},
-		{"BelowThresholds", testIncidentBelow},
-		{"OutsideWindow", testIncidentWindow},
-		{"ConcurrentOpenOnce", testIncidentConcurrent},
-		{"PauseAndClose", testIncidentPauseClose},
-		{"Quiet", testIncidentQuiet},
-	} {
-		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
-	}
+// The incident guard is part of the conformance suite (conformance_test.go).
+var incidentCases = []conformanceCase{
+	{"Incident/ThreeRepositories", testIncidentRepos},
+	{"Incident/TenRunsOneRepo", testIncidentRuns},
+	{"Incident/BelowThresholds", testIncidentBelow},
+	{"Incident/OutsideWindow", testIncidentWindow},
+	{"Incident/ConcurrentOpenOnce", testIncidentConcurrent},
+	{"Incident/PauseAndClose", testIncidentPauseClose},
+	{"Incident/Quiet", testIncidentQuiet},
 }
 
 var defaultThresholds = state.IncidentThresholds{Repositories: 3, Runs: 10, Window: 15 * time.Minute}
