@@ -84,16 +84,9 @@ func (s *Service) Start(ctx context.Context) error {
 	return nil
 }
 
-// Mux routes every task type the worker runs: the pipeline's (poll,
-// ingest, analyze, retention), the safety gate's (gate, expire,
-// reevaluate) and remediation's (remediate, verify), all
-// behind the same middleware. serve and sandbox both start it here.
-func (s *Service) Mux() *asynq.ServeMux {
-	mux := s.Handlers.Mux()
-	s.Handlers.RegisterGate(mux)
-	s.Handlers.RegisterRemediation(mux)
-	return mux
-}
+// Mux routes every task type the worker runs (tasks.Handlers.Mux). serve
+// and sandbox both start it here.
+func (s *Service) Mux() *asynq.ServeMux { return s.Handlers.Mux() }
 
 // httpAPI is the HTTP side. The bot role is ccm's front door: it receives
 // GitHub webhooks now and will run the Slack Socket Mode loop.

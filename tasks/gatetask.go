@@ -12,15 +12,6 @@ import (
 	"github.com/ccm-ci/ccm/state"
 )
 
-// RegisterGate adds the gate's task types (ccm:gate, ccm:expire,
-// ccm:reevaluate) to a mux built by Mux, behind the same middleware. The
-// composition root calls it.
-func (h *Handlers) RegisterGate(mux *asynq.ServeMux) {
-	mux.HandleFunc(TypeGate, h.HandleGate)
-	mux.HandleFunc(TypeExpire, h.HandleExpire)
-	mux.HandleFunc(TypeReevaluate, h.HandleReevaluate)
-}
-
 // HandleGate runs the safety gate on an analyzed failure and carries the
 // decision out as far as this slice goes:
 //   - it writes the decision on the record with its validation audit entry

@@ -30,8 +30,10 @@ func NewHandlers(d Deps) *Handlers {
 	return &Handlers{d: d, throttle: alertThrottle{window: time.Hour}}
 }
 
-// Mux routes every task type to its handler behind the middleware that
-// turns panics into errors and counts outcomes. The first middleware is
+// Mux routes every task type to its handler — the pipeline's (poll,
+// ingest, analyze, retention), the safety gate's (gate, expire,
+// reevaluate) and remediation's (remediate, verify) — behind the
+// middleware that turns panics into errors and counts outcomes. The first middleware is
 // the outermost: observe sits outside recoverPanics so a panic, once it is
 // an error, is counted in ccm_tasks_processed_total like any failure.
 func (h *Handlers) Mux() *asynq.ServeMux {
@@ -41,6 +43,11 @@ func (h *Handlers) Mux() *asynq.ServeMux {
 	mux.HandleFunc(TypeIngest, h.HandleIngest)
 	mux.HandleFunc(TypeAnalyze, h.HandleAnalyze)
 	mux.HandleFunc(TypeRetention, h.HandleRetention)
+	mux.HandleFunc(TypeGate, h.HandleGate)
+	mux.HandleFunc(TypeExpire, h.HandleExpire)
+	mux.HandleFunc(TypeReevaluate, h.HandleReevaluate)
+	mux.HandleFunc(TypeRemediate, h.HandleRemediate)
+	mux.HandleFunc(TypeVerify, h.HandleVerify)
 	return mux
 }
 

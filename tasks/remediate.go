@@ -72,13 +72,6 @@ const (
 	phaseRollback = "rollback"
 )
 
-// RegisterRemediation adds ccm:remediate and ccm:verify to a mux built by
-// Mux. The composition root calls it.
-func (h *Handlers) RegisterRemediation(mux *asynq.ServeMux) {
-	mux.HandleFunc(TypeRemediate, h.HandleRemediate)
-	mux.HandleFunc(TypeVerify, h.HandleVerify)
-}
-
 func (h *Handlers) remediationGitHub() (RemediationGitHub, error) {
 	g, ok := h.d.GitHub.(RemediationGitHub)
 	if !ok {

@@ -3,35 +3,12 @@ package tasks_test
 import (
 	"context"
 	"testing"
-	"time"
-
-	"github.com/hibiken/asynq"
 
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
 )
-
-// startFullWorker is startWorker with the gate and remediation registered,
-// as the composition root does.
-func startFullWorker(t *testing.T, h *harness) {
-	t.Helper()
-	h.cfg.Retry.InitialBackoff, h.cfg.Retry.MaxBackoff = time.Millisecond, 5*time.Millisecond
-	srv := asynq.NewServerFromRedisClient(h.queue.Redis, asynq.Config{
-		Concurrency: 4, Queues: tasks.QueueWeights, RetryDelayFunc: h.h.RetryDelay,
-		ErrorHandler: asynq.ErrorHandlerFunc(h.h.HandleError), Logger: tasks.AsynqLogger{L: quiet},
-		DelayedTaskCheckInterval: 20 * time.Millisecond, TaskCheckInterval: 20 * time.Millisecond,
-		ShutdownTimeout: 5 * time.Second,
-	})
-	mux := h.h.Mux()
-	h.h.RegisterGate(mux)
-	h.h.RegisterRemediation(mux)
-	if err := srv.Start(mux); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-}
 
 // TestPipelineAutoRemediatesTransientFailure: mode auto, a registry reset
 // on a docs-only push goes ingest → analyze → gate (auto) → remediate (one
@@ -40,7 +17,7 @@ func startFullWorker(t *testing.T, h *harness) {
 func TestPipelineAutoRemediatesTransientFailure(t *testing.T) {
 	h := newHarness(t, nil)
 	h.cfg.Mode = config.ModeAuto
-	startFullWorker(t, h)
+	startWorker(t, h)
 	run := h.gh.AddRun(testRepo, githubsim.Run{
 		Conclusion: "failure", Name: "CI", HeadBranch: "main", ChangedFiles: []string{"README.md"},
 		Jobs: []githubsim.Job{{Name: "test", Conclusion: "failure", Log: npmLog, Steps: []githubsim.Step{
