@@ -126,4 +126,3 @@ func namedFiles(rec state.FailureRecord) []string {
 func hasAction(actions []triage.Action, types ...triage.ActionType) bool {
 	return slices.ContainsFunc(actions, func(a triage.Action) bool { return slices.Contains(types, a.Type) })
 }
-

@@ -125,8 +125,10 @@ func TestShadowCheckOutcomes(t *testing.T) {
 		{name: "horizon passed", decision: "auto", actions: rerunAction,
 			after: config.DefaultShadowHorizon, want: state.ShadowNothingHelped},
 		{name: "run deleted", decision: "auto", actions: rerunAction,
-			world: func(w *shadowWorld) { w.h.gh.FailNext(githubsim.RouteGetRun, githubsim.Fault{Status: http.StatusNotFound}) },
-			want:  state.ShadowUnknown},
+			world: func(w *shadowWorld) {
+				w.h.gh.FailNext(githubsim.RouteGetRun, githubsim.Fault{Status: http.StatusNotFound})
+			},
+			want: state.ShadowUnknown},
 		{name: "GitHub down before the horizon", decision: "auto", actions: rerunAction,
 			world: func(w *shadowWorld) {
 				for range 3 {
