@@ -2,7 +2,6 @@ package state
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -181,15 +180,9 @@ func (s *Store) RecordShadowOutcome(ctx context.Context, id string, o ShadowOutc
 		oc := o
 		next.ShadowOutcome = &oc
 		next.UpdatedAt = s.now()
-		e := ev
-		fillEvent(&e, next)
-		js, err := json.Marshal(next)
+		js, aargs, err := s.encodeChange("shadow outcome", next, ev)
 		if err != nil {
-			return false, fmt.Errorf("encode failure %s: %w", id, err)
-		}
-		aargs, err := s.auditArgs(&e)
-		if err != nil {
-			return false, fmt.Errorf("shadow outcome %s: %w", id, err)
+			return false, err
 		}
 		incr := tallyIncrements(rec, o)
 		keys := append([]string{s.k.failure(id), s.k.scorecard(rec.Repo), s.k.scorecards()}, s.k.auditKeys()...)

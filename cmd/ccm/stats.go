@@ -32,21 +32,14 @@ Example:
 Flags:
 `
 
-// repoStats is one repository in `ccm stats --json`: a documented contract,
-// changed only by addition.
+// repoStats is one repository in `ccm stats --json`: the scorecard's own
+// fields (state.Scorecard) and these. A documented contract, changed only by
+// addition.
 type repoStats struct {
-	Repo           string         `json:"repo"`
-	Sentence       string         `json:"sentence"`
-	Judged         int            `json:"judged"`
-	Auto           int            `json:"auto"`
-	Approval       int            `json:"approval"`
-	None           int            `json:"none"`
-	WouldHaveFixed int            `json:"would_have_fixed"`
-	TouchedCode    int            `json:"touched_code"`
-	Outcomes       map[string]int `json:"outcomes"`
-	// Resolved failures passed again without ccm; the mean is from the
-	// failed run to the passing attempt or run.
-	Resolved                 int     `json:"resolved"`
+	state.Scorecard
+	Sentence string `json:"sentence"`
+	// The mean from the failed run to the attempt or run that passed
+	// again without ccm (Scorecard.Resolved of them).
 	MeanTimeToResolutionSecs float64 `json:"mean_time_to_resolution_seconds"`
 	// Remediations ccm carried out (outside shadow mode), from its metrics.
 	Remediations              int     `json:"remediations"`
@@ -122,9 +115,7 @@ func collectStats(ctx context.Context, st *state.Store, repo string) ([]repoStat
 			return nil, err
 		}
 		out = append(out, repoStats{
-			Repo: c.Repo, Sentence: c.Sentence(), Judged: c.Judged, Auto: c.Auto, Approval: c.Approval, None: c.None,
-			WouldHaveFixed: c.WouldHaveFixed, TouchedCode: c.TouchedCode, Outcomes: c.Outcomes,
-			Resolved: c.Resolved, MeanTimeToResolutionSecs: c.MeanTimeToResolution.Seconds(),
+			Scorecard: c, Sentence: c.Sentence(), MeanTimeToResolutionSecs: c.MeanTimeToResolution.Seconds(),
 			Remediations: agg.Remediations, SuccessRate: agg.SuccessRate, RemediationResolutionSecs: agg.AvgResolutionMS / 1000,
 		})
 	}
