@@ -10,6 +10,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/internal/backoff"
 	"github.com/ccm-ci/ccm/state"
@@ -110,7 +111,13 @@ func (h *Handlers) HandleShadowCheck(ctx context.Context, t *asynq.Task) error {
 		return nil
 	}
 	now := h.d.now()
-	horizon := rec.Gate.DecidedAt.Add(h.d.Config().ShadowHorizon)
+	span := h.d.Config().ShadowHorizon
+	if span <= 0 {
+		// A config that skipped validation must not judge every decision
+		// "nothing helped" at its first look.
+		span = config.DefaultShadowHorizon
+	}
+	horizon := rec.Gate.DecidedAt.Add(span)
 	o, known, err := observeShadow(ctx, gh, rec)
 	switch {
 	case errors.Is(err, github.ErrNotFound):
@@ -127,7 +134,7 @@ func (h *Handlers) HandleShadowCheck(ctx context.Context, t *asynq.Task) error {
 	}
 	if !known {
 		o = state.ShadowOutcome{Outcome: state.ShadowNothingHelped,
-			Evidence: fmt.Sprintf("no passing attempt or run within shadow_horizon (%s)", h.d.Config().ShadowHorizon)}
+			Evidence: fmt.Sprintf("no passing attempt or run within shadow_horizon (%s)", span)}
 	}
 	o.At = now
 	o.WouldHaveFixed, o.TouchedCode = judgeShadow(rec, o.Outcome)

@@ -95,6 +95,7 @@ func TestShadowCheckOutcomes(t *testing.T) {
 		actions   []triage.Action
 		edit      func(*state.FailureRecord)
 		world     func(*shadowWorld)
+		cfg       func(*config.Config)
 		after     time.Duration // since the decision; default 1h
 		want      string        // "" = not known yet
 		wantFixed bool
@@ -124,6 +125,10 @@ func TestShadowCheckOutcomes(t *testing.T) {
 		{name: "nothing yet", decision: "auto", actions: rerunAction},
 		{name: "horizon passed", decision: "auto", actions: rerunAction,
 			after: config.DefaultShadowHorizon, want: state.ShadowNothingHelped},
+		{name: "horizon unset: the default applies", decision: "auto", actions: rerunAction,
+			cfg: func(c *config.Config) { c.ShadowHorizon = 0 }, after: 2 * time.Hour},
+		{name: "horizon shortened", decision: "auto", actions: rerunAction,
+			cfg: func(c *config.Config) { c.ShadowHorizon = time.Hour }, after: time.Hour, want: state.ShadowNothingHelped},
 		{name: "run deleted", decision: "auto", actions: rerunAction,
 			world: func(w *shadowWorld) {
 				w.h.gh.FailNext(githubsim.RouteGetRun, githubsim.Fault{Status: http.StatusNotFound})
@@ -145,6 +150,9 @@ func TestShadowCheckOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, nil)
+			if tt.cfg != nil {
+				tt.cfg(h.cfg)
+			}
 			w := newShadowWorld(t, h, tt.decision, tt.actions, tt.edit)
 			if tt.world != nil {
 				tt.world(w)
