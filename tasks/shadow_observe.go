@@ -2,10 +2,12 @@ package tasks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/policy"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/triage"
@@ -19,7 +21,7 @@ import (
 //   - fix_landed / passed_later: a later run of the same workflow on the
 //     branch passed, and the commits between the failed commit and the
 //     passing one changed a file the analysis named (fix_landed) or did
-//     not (passed_later);
+//     not (passed_later, also when the failed commit is gone);
 //   - rerun_failed: the next attempt failed and the decision was a re-run,
 //     so one re-run, ccm's whole plan, would not have fixed it.
 //
@@ -63,6 +65,12 @@ func observeShadow(ctx context.Context, gh ShadowGitHub, rec state.FailureRecord
 			return o, true, nil
 		}
 		changed, err := gh.CompareFiles(ctx, rec.Repo, rec.CommitSHA, r.HeadSHA)
+		if errors.Is(err, github.ErrNotFound) {
+			// A force-push took the failed commit away: it passed again,
+			// but what changed cannot be known.
+			o.Evidence += "; the failed commit can no longer be compared (force-pushed?)"
+			return o, true, nil
+		}
 		if err != nil {
 			return o, false, err
 		}
