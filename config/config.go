@@ -38,7 +38,11 @@ type Config struct {
 	// VerifyTimeout bounds how long ccm:verify follows a re-run ccm
 	// started, counted from when remediation acted; past it the
 	// remediation is failed and escalated.
-	VerifyTimeout         time.Duration `yaml:"verify_timeout"`
+	VerifyTimeout time.Duration `yaml:"verify_timeout"`
+	// ShadowHorizon bounds how long ccm watches what became of a failure
+	// it decided on in shadow mode (a re-run that passed, a fix that
+	// landed) before it records that nothing helped.
+	ShadowHorizon         time.Duration `yaml:"shadow_horizon"`
 	ProtectedRepositories []string      `yaml:"protected_repositories,omitempty"`
 	Approvers             []string      `yaml:"approvers,omitempty"`
 	Admins                []string      `yaml:"admins,omitempty"`
@@ -120,6 +124,13 @@ type Repo struct {
 // Cache deletion and fix PRs need a person unless a repository opts in.
 var DefaultAutoActions = []triage.ActionType{triage.ActionRerunFailedJobs, triage.ActionCancelRun}
 
+// DefaultShadowHorizon is 72h so that a failure on a Friday evening,
+// fixed on Monday morning (about 64h later), still counts as fixed: a
+// shorter horizon would call every weekend failure "nothing helped" and
+// make the scorecard look worse than ccm is; a longer one only delays the
+// verdict on failures nobody ever fixes.
+const DefaultShadowHorizon = 72 * time.Hour
+
 // Default returns the defaults: valid, shadow mode, no repositories.
 func Default() *Config {
 	return &Config{
@@ -127,6 +138,7 @@ func Default() *Config {
 		RiskThreshold:   5,
 		ApprovalTimeout: 24 * time.Hour,
 		VerifyTimeout:   2 * time.Hour,
+		ShadowHorizon:   DefaultShadowHorizon,
 		Mode:            ModeShadow,
 		MaxReruns:       1,
 		Channels:        Channels{Alerts: "#ci-alerts", Approvals: "#ci-approvals", Critical: "#ops-critical"},

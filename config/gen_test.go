@@ -63,6 +63,7 @@ func genConfig() *rapid.Generator[*Config] {
 			RiskThreshold:   rapid.IntRange(0, MaxRiskThreshold).Draw(t, "risk"),
 			ApprovalTimeout: genDuration(time.Minute, 30*24*time.Hour).Draw(t, "approval_timeout"),
 			VerifyTimeout:   genDuration(time.Minute, 48*time.Hour).Draw(t, "verify_timeout"),
+			ShadowHorizon:   genDuration(time.Hour, 30*24*time.Hour).Draw(t, "shadow_horizon"),
 			Mode:            genMode().Draw(t, "mode"),
 			MaxReruns:       rapid.IntRange(0, MaxReruns).Draw(t, "max_reruns"),
 			Channels: Channels{

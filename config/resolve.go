@@ -17,6 +17,7 @@ type fileConfig struct {
 	RiskThreshold         *yamlInt     `yaml:"risk_threshold"`
 	ApprovalTimeout       *string      `yaml:"approval_timeout"`
 	VerifyTimeout         *string      `yaml:"verify_timeout"`
+	ShadowHorizon         *string      `yaml:"shadow_horizon"`
 	ProtectedRepositories []string     `yaml:"protected_repositories"`
 	Approvers             []string     `yaml:"approvers"`
 	Admins                []string     `yaml:"admins"`
@@ -76,6 +77,7 @@ func (f *fileConfig) resolve(p *problems) *Config {
 	setInt(f.RiskThreshold, &c.RiskThreshold)
 	setDur(p, "approval_timeout", f.ApprovalTimeout, &c.ApprovalTimeout)
 	setDur(p, "verify_timeout", f.VerifyTimeout, &c.VerifyTimeout)
+	setDur(p, "shadow_horizon", f.ShadowHorizon, &c.ShadowHorizon)
 	c.ProtectedRepositories = nonEmpty(f.ProtectedRepositories)
 	c.Approvers = nonEmpty(f.Approvers)
 	c.Admins = nonEmpty(f.Admins)

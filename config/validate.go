@@ -134,6 +134,7 @@ func (p *problems) check(c *Config) {
 	p.intRange("risk_threshold", c.RiskThreshold, 0, MaxRiskThreshold)
 	p.duration("approval_timeout", c.ApprovalTimeout, time.Minute, 30*24*time.Hour)
 	p.duration("verify_timeout", c.VerifyTimeout, time.Minute, 48*time.Hour)
+	p.duration("shadow_horizon", c.ShadowHorizon, time.Hour, 30*24*time.Hour)
 	p.repoNames("protected_repositories", c.ProtectedRepositories)
 	p.principals("approvers", c.Approvers)
 	p.principals("admins", c.Admins)

@@ -26,6 +26,8 @@ func TestParse_BadFieldIsNamed(t *testing.T) {
 		{"approval timeout negative", "approval_timeout: -1h\n", "approval_timeout"},
 		{"verify timeout below a minute", "verify_timeout: 30s\n", "verify_timeout"},
 		{"verify timeout above 48h", "verify_timeout: 49h\n", "verify_timeout"},
+		{"shadow horizon below an hour", "shadow_horizon: 59m\n", "shadow_horizon"},
+		{"shadow horizon above 30 days", "shadow_horizon: 721h\n", "shadow_horizon"},
 		{"unknown mode", "mode: yolo\n", "mode"},
 		{"unknown repo mode", repo + "    mode: fast\n", "repositories[0].mode"},
 		{"repo name without owner", "repositories:\n  - name: web\n", "repositories[0].name"},
@@ -230,6 +232,21 @@ func TestVerifyTimeout(t *testing.T) {
 	} {
 		if got := mustParse(t, src).VerifyTimeout; got != want {
 			t.Errorf("%q: verify_timeout %s, want %s", src, got, want)
+		}
+	}
+}
+
+// TestShadowHorizon: the default is 72h, a value in 1h-30d is taken as
+// written, and the bounds themselves are accepted.
+func TestShadowHorizon(t *testing.T) {
+	if got := mustParse(t, "").ShadowHorizon; got != 72*time.Hour {
+		t.Errorf("default shadow_horizon %s, want 72h", got)
+	}
+	for src, want := range map[string]time.Duration{
+		"shadow_horizon: 1h\n": time.Hour, "shadow_horizon: 720h\n": 720 * time.Hour, "shadow_horizon: 24h\n": 24 * time.Hour,
+	} {
+		if got := mustParse(t, src).ShadowHorizon; got != want {
+			t.Errorf("%q: shadow_horizon %s, want %s", src, got, want)
 		}
 	}
 }

@@ -192,7 +192,10 @@ func waitAnalyzed(ctx context.Context, store *state.Store, runs []seeded, timeou
 	})
 }
 
-// waitIdle returns once no task is queued, running or waiting to retry.
+// waitIdle returns once no task is queued, running or waiting to retry,
+// and none is scheduled but a shadow decision's follow-up, which is due
+// minutes to days later by design (ccm:shadow-check) and is not work the
+// sandbox waits for.
 func waitIdle(ctx context.Context, in *asynq.Inspector, timeout time.Duration) error {
 	return waitFor(ctx, timeout, func() (string, error) {
 		queues, err := in.Queues()
@@ -205,7 +208,19 @@ func waitIdle(ctx context.Context, in *asynq.Inspector, timeout time.Duration) e
 			if err != nil {
 				return "", fmt.Errorf("sandbox: queue %s: %w", q, err)
 			}
-			busy += info.Pending + info.Active + info.Scheduled + info.Retry
+			busy += info.Pending + info.Active + info.Retry
+			if info.Scheduled == 0 {
+				continue
+			}
+			scheduled, err := in.ListScheduledTasks(q, asynq.PageSize(info.Scheduled))
+			if err != nil {
+				return "", fmt.Errorf("sandbox: queue %s: %w", q, err)
+			}
+			for _, t := range scheduled {
+				if t.Type != tasks.TypeShadowCheck {
+					busy++
+				}
+			}
 		}
 		if busy == 0 {
 			return "", nil

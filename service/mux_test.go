@@ -23,7 +23,7 @@ func TestMuxRoutesEveryTaskType(t *testing.T) {
 	defer func() { _ = svc.Shutdown() }()
 	mux := svc.Mux()
 	for _, typ := range []string{tasks.TypePoll, tasks.TypeIngest, tasks.TypeAnalyze, tasks.TypeRetention,
-		tasks.TypeGate, tasks.TypeExpire, tasks.TypeReevaluate, tasks.TypeRemediate, tasks.TypeVerify} {
+		tasks.TypeGate, tasks.TypeExpire, tasks.TypeReevaluate, tasks.TypeRemediate, tasks.TypeVerify, tasks.TypeShadowCheck} {
 		if _, pattern := mux.Handler(asynq.NewTask(typ, nil)); pattern != typ {
 			t.Errorf("%s is routed to %q", typ, pattern)
 		}

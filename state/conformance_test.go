@@ -18,7 +18,7 @@ import (
 // needs a real Redis (skipped without one, failed under CCM_REQUIRE_REDIS=1);
 // the embedded half runs everywhere. Each area of the store lists its cases
 // in its own file (storeCases here, approvalCases, incidentCases,
-// gateCases); this one runner runs them all.
+// gateCases, scorecardCases); this one runner runs them all.
 func TestConformanceRedis(t *testing.T) {
 	statetest.RequireRealRedis(t)
 	runConformance(t, statetest.OpenRedis)
@@ -33,7 +33,7 @@ type conformanceCase struct {
 }
 
 func runConformance(t *testing.T, open backend) {
-	for _, cases := range [][]conformanceCase{storeCases, approvalCases, incidentCases, gateCases} {
+	for _, cases := range [][]conformanceCase{storeCases, approvalCases, incidentCases, gateCases, scorecardCases} {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
 		}

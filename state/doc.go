@@ -34,6 +34,10 @@
 //	ccm:incident:<fp>:repos     zset    repositories of the fingerprint by latest occurrence (unix ms), the same
 //	ccm:incident:<fp>:paused    set     failure IDs the gate held back while the incident was open (re-gated on close)
 //	ccm:incidents:open          zset    fingerprints of open incidents by latest occurrence (unix ms)
+//	ccm:scorecard:<repo>        hash    the repository's tally of judged shadow decisions (Scorecard): judged,
+//	                                    decision:<auto|approval|none>, outcome:<outcome>, would_have_fixed,
+//	                                    touched_code, resolved, resolved_ms; a running total that retention keeps
+//	ccm:scorecards              set     repositories with a scorecard
 //	ccm:audit                   stream  the audit trail (below)
 //	ccm:audit:last-id           string  the last audit entry ID ccm assigned
 //	ccm:audit:max-lag-ms        string  how far an audit entry's ID may run ahead of its ts: "<older> <current> <gen-id>"

@@ -191,15 +191,9 @@ func (s *Store) Transition(ctx context.Context, id string, from, to Status, ev A
 		}
 		next.Status = to
 		next.UpdatedAt = s.now()
-		e := ev
-		fillEvent(&e, next)
-		js, err := json.Marshal(next)
+		js, aargs, err := s.encodeChange("transition", next, ev)
 		if err != nil {
-			return fmt.Errorf("encode failure %s: %w", id, err)
-		}
-		aargs, err := s.auditArgs(&e)
-		if err != nil {
-			return fmt.Errorf("transition %s: %w", id, err)
+			return err
 		}
 		keys := append([]string{s.k.failure(id)}, s.k.auditKeys()...)
 		args := append([]any{rev, string(from), string(to), js, categoryOf(next)}, aargs...)
@@ -231,6 +225,22 @@ func (s *Store) SaveAnalysis(ctx context.Context, id string, a triage.AnalysisRe
 		cp := a
 		r.Analysis = &cp
 	})
+}
+
+// encodeChange encodes a changed record and its audit entry (defaulted
+// from the record) as the compare-and-set scripts take them; what names
+// the operation in the error.
+func (s *Store) encodeChange(what string, next FailureRecord, ev AuditEntry) ([]byte, []any, error) {
+	fillEvent(&ev, next)
+	js, err := json.Marshal(next)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode failure %s: %w", next.ID, err)
+	}
+	aargs, err := s.auditArgs(&ev)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s %s: %w", what, next.ID, err)
+	}
+	return js, aargs, nil
 }
 
 // fillEvent defaults an event's failure fields from the record it is about.

@@ -2,7 +2,6 @@ package state
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 )
 
@@ -50,15 +49,9 @@ func (s *Store) SaveGate(ctx context.Context, id string, at Status, g GateDecisi
 		gc := g
 		next.Gate, next.Shadow = &gc, g.Mode == "shadow"
 		next.UpdatedAt = s.now()
-		e := ev
-		fillEvent(&e, next)
-		js, err := json.Marshal(next)
+		js, aargs, err := s.encodeChange("save gate", next, ev)
 		if err != nil {
-			return false, fmt.Errorf("encode failure %s: %w", id, err)
-		}
-		aargs, err := s.auditArgs(&e)
-		if err != nil {
-			return false, fmt.Errorf("save gate %s: %w", id, err)
+			return false, err
 		}
 		keys := append([]string{s.k.failure(id)}, s.k.auditKeys()...)
 		args := append([]any{rev, string(at), string(at), js, categoryOf(next)}, aargs...)

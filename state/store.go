@@ -186,6 +186,8 @@ func (k keys) metricsIndex() string            { return k.p + "metrics" }
 func (k keys) settings() string                { return k.p + "settings" }
 func (k keys) lease(name string) string        { return k.p + "lease:" + name }
 func (k keys) counter(name string) string      { return k.p + "count:" + name }
+func (k keys) scorecard(repo string) string    { return k.p + "scorecard:" + repo }
+func (k keys) scorecards() string              { return k.p + "scorecards" }
 
 // auditKeys are the three keys every script that writes an audit entry
 // receives, in the order the auditLua helper expects them.

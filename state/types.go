@@ -87,6 +87,9 @@ type FailureRecord struct {
 	// Shadow: the gate decided in shadow mode, so Gate is what ccm would
 	// have done and nothing was or will be done.
 	Shadow bool `json:"shadow,omitempty"`
+	// ShadowOutcome is what became of a shadow decision, once ccm found
+	// out (ccm:shadow-check); nil until then and for other decisions.
+	ShadowOutcome *ShadowOutcome `json:"shadow_outcome,omitempty"`
 	// Remediation is what ccm:remediate did and what ccm:verify follows;
 	// nil until remediation started.
 	Remediation *Remediation `json:"remediation,omitempty"`

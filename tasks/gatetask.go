@@ -16,7 +16,8 @@ import (
 // decision out as far as this slice goes:
 //   - it writes the decision on the record with its validation audit entry
 //     in one atomic step, once (a second delivery finds it and goes on);
-//   - shadow: nothing else (the record stays analyzed, marked shadow);
+//   - shadow: nothing else (the record stays analyzed, marked shadow) but
+//     ccm:shadow-check, which finds out later what became of it;
 //   - approval: an approval request, and its expiry scheduled;
 //   - auto: ccm:remediate enqueued (once per failure);
 //   - none: nothing else.
@@ -87,7 +88,11 @@ func (h *Handlers) carryOut(ctx context.Context, st GateStore, rec state.Failure
 	switch {
 	case rec.Shadow:
 		log.Info("shadow mode: decision recorded, nothing done", "decision", g.Decision)
-		return nil
+		if rec.ShadowOutcome != nil {
+			return nil
+		}
+		// Find out later what became of it, for the scorecard.
+		return h.enqueueShadowCheck(ctx, rec.ID, 0, shadowFirstDelay, log)
 	case g.Decision == policy.KindApproval.String():
 		return h.requestApproval(ctx, st, rec, log)
 	case g.Decision == policy.KindAuto.String():

@@ -33,6 +33,9 @@ const (
 	// TypeVerify follows the attempt a remediation created until it
 	// completes.
 	TypeVerify = "ccm:verify"
+	// TypeShadowCheck finds out what became of a failure decided in
+	// shadow mode, for the repository's scorecard.
+	TypeShadowCheck = "ccm:shadow-check"
 )
 
 // Queues and their weights: approvals and alerts must not wait behind a
@@ -89,6 +92,10 @@ var policies = map[string]taskPolicy{
 	// its own next check (a new task ID), so retries are for Redis or
 	// GitHub trouble only.
 	TypeVerify: {queue: QueueCritical, maxRetry: 5, timeout: time.Minute, retention: 24 * time.Hour},
+	// A shadow check is bookkeeping nobody waits for: low, behind
+	// everything else. A few reads; its retries are for Redis or GitHub
+	// trouble, and a read that fails is checked again at the next check.
+	TypeShadowCheck: {queue: QueueLow, maxRetry: 3, timeout: time.Minute, retention: 24 * time.Hour},
 }
 
 // MaxRetry is the retry limit of a task type (0 for unknown types).

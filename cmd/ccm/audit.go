@@ -73,27 +73,9 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		// and pass for an answer.
 		return usageErr("audit: --category %q: want one of %s", q.Category, categoryList())
 	}
-	env, err := config.LoadEnv()
-	if err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	if env.RedisURL == "" {
-		return usageErr("audit: REDIS_URL is not set: ccm audit reads the Redis of a running ccm (an embedded one lives only inside its process)")
-	}
-	// go-redis logs every failed dial of its pool to stderr itself
-	// ("redis: ... pool.go:770: ... connection refused"), several lines
-	// before audit's own error; the error below says it once.
-	redis.SetLogger(quietRedis{})
-	if err := pingRedis(ctx, env.RedisURL); err != nil {
-		return err
-	}
-	logger, err := newLogger(stderr, "warn")
+	store, closeStore, err := openRunning(ctx, "audit", stderr)
 	if err != nil {
 		return err
-	}
-	store, _, closeStore, err := state.Open(ctx, env.RedisURL, state.Options{Logger: logger})
-	if err != nil {
-		return fmt.Errorf("audit: %w", err)
 	}
 	defer func() { _ = closeStore() }()
 	entries, err := store.QueryAudit(ctx, q)
@@ -122,6 +104,35 @@ func categoryList() string {
 	return strings.Join(names, ", ")
 }
 
+// openRunning opens the Redis of a running ccm (REDIS_URL) for command
+// cmd, which only reads it: one error naming REDIS_URL when it is unset,
+// malformed or unreachable.
+func openRunning(ctx context.Context, cmd string, stderr io.Writer) (*state.Store, func() error, error) {
+	env, err := config.LoadEnv()
+	if err != nil {
+		return nil, nil, &exitError{code: 2, err: err}
+	}
+	if env.RedisURL == "" {
+		return nil, nil, usageErr("%s: REDIS_URL is not set: ccm %s reads the Redis of a running ccm (an embedded one lives only inside its process)", cmd, cmd)
+	}
+	// go-redis logs every failed dial of its pool to stderr itself
+	// ("redis: ... pool.go:770: ... connection refused"), several lines
+	// before the command's own error; the error below says it once.
+	redis.SetLogger(quietRedis{})
+	if err := pingRedis(ctx, cmd, env.RedisURL); err != nil {
+		return nil, nil, err
+	}
+	logger, err := newLogger(stderr, "warn")
+	if err != nil {
+		return nil, nil, err
+	}
+	store, _, closeStore, err := state.Open(ctx, env.RedisURL, state.Options{Logger: logger})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", cmd, err)
+	}
+	return store, closeStore, nil
+}
+
 // quietRedis drops go-redis's internal log lines; audit reports the
 // failure they describe as its error.
 type quietRedis struct{}
@@ -136,10 +147,10 @@ const auditPingTimeout = 5 * time.Second
 // pingRedis checks that the Redis REDIS_URL names answers, with one dial
 // and no retries, and says what is wrong in one error naming REDIS_URL.
 // The URL itself is never printed: it may hold a password.
-func pingRedis(ctx context.Context, url string) error {
+func pingRedis(ctx context.Context, cmd, url string) error {
 	opt, err := redis.ParseURL(url)
 	if err != nil {
-		return usageErr("audit: REDIS_URL is not a valid redis:// or rediss:// URL")
+		return usageErr("%s: REDIS_URL is not a valid redis:// or rediss:// URL", cmd)
 	}
 	opt.MaxRetries, opt.DialerRetries = -1, 1
 	rdb := redis.NewClient(opt)
@@ -147,8 +158,8 @@ func pingRedis(ctx context.Context, url string) error {
 	ctx, cancel := context.WithTimeout(ctx, auditPingTimeout)
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("audit: cannot reach Redis at %s (REDIS_URL): %v; "+
-			"ccm audit reads the Redis of a running ccm: set REDIS_URL to the one ccm serve uses", opt.Addr, err)
+		return fmt.Errorf("%s: cannot reach Redis at %s (REDIS_URL): %v; "+
+			"ccm %s reads the Redis of a running ccm: set REDIS_URL to the one ccm serve uses", cmd, opt.Addr, err, cmd)
 	}
 	return nil
 }

@@ -20,10 +20,10 @@ import (
 // uses: ccm audit reads the real "ccm:" prefix, not a test prefix.
 const auditDB = 13
 
-// auditRedisURL is a Redis URL this test may fill under "ccm:": database
-// auditDB of the real test Redis, or a private embedded one when the tests
-// run without a real Redis (see statetest).
-func auditRedisURL(t *testing.T) string {
+// cliRedisURL is a Redis URL a test may fill under "ccm:": database db of
+// the real test Redis (each command's test has its own), or a private
+// embedded one when the tests run without a real Redis (see statetest).
+func cliRedisURL(t *testing.T, db int) string {
 	t.Helper()
 	if !statetest.Real(t) {
 		return "redis://" + miniredis.RunT(t).Addr() + "/0"
@@ -33,13 +33,13 @@ func auditRedisURL(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.Path = "/" + strconv.Itoa(auditDB)
+	u.Path = "/" + strconv.Itoa(db)
 	return u.String()
 }
 
 func TestAuditCommand(t *testing.T) {
 	offline(t)
-	redisURL := auditRedisURL(t)
+	redisURL := cliRedisURL(t, auditDB)
 	opt, err := redis.ParseURL(redisURL)
 	if err != nil {
 		t.Fatal(err)

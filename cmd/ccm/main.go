@@ -59,6 +59,7 @@ Usage:
   ccm analyze [--json] [--rules-only] --run https://github.com/OWNER/REPO/actions/runs/ID
   ccm audit   [--repo OWNER/NAME] [--failure ID] [--action TYPE] [--category C]
               [--since 24h] [--until TIME] [--limit 50] [--json]      (needs REDIS_URL)
+  ccm stats   [--repo OWNER/NAME] [--json]                            (needs REDIS_URL)
   ccm sandbox [--logs 8] [--llm] [--json]
   ccm version
 
@@ -66,6 +67,7 @@ Commands:
   serve     run the service: poll GitHub, take webhooks, record and explain failures
   analyze   explain one failed job's log, offline or from a run URL
   audit     print the audit trail of a running ccm, newest first
+  stats     print each repository's shadow scorecard and remediation figures
   sandbox   run the whole pipeline on real failure logs, all local
   version   print the version, commit and commit date of this binary
 
@@ -116,6 +118,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return analyze(ctx, args[1:], stdin, stdout, stderr)
 	case "audit":
 		return audit(ctx, args[1:], stdout, stderr)
+	case "stats":
+		return stats(ctx, args[1:], stdout, stderr)
 	case "sandbox":
 		return sandbox(ctx, args[1:], stdout, stderr)
 	case "version", "--version":

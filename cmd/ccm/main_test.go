@@ -80,7 +80,7 @@ func runMain(t *testing.T, env []string, args ...string) (stdout, stderr string,
 func TestHelpExitsZero(t *testing.T) {
 	tests := [][]string{
 		{"--help"}, {"-h"}, {"help"},
-		{"audit", "--help"}, {"audit", "-h"},
+		{"audit", "--help"}, {"audit", "-h"}, {"stats", "--help"},
 		{"version", "--help"}, {"version", "-h"},
 		{"serve", "--help"}, {"analyze", "--help"}, {"sandbox", "--help"},
 	}
@@ -103,7 +103,7 @@ func TestHelpExitsZero(t *testing.T) {
 
 func TestTopLevelUsageNamesEveryCommand(t *testing.T) {
 	stdout, _, _ := ccmRun(t, "--help")
-	for _, cmd := range []string{"serve", "analyze", "audit", "sandbox", "version"} {
+	for _, cmd := range []string{"serve", "analyze", "audit", "stats", "sandbox", "version"} {
 		if !strings.Contains(stdout, "\n  "+cmd+"  ") {
 			t.Errorf("usage does not describe %q:\n%s", cmd, stdout)
 		}

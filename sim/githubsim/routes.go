@@ -15,6 +15,7 @@ const (
 	RouteRepo            = "GET /repos/{owner}/{repo}"
 	RouteListRuns        = "GET /repos/{owner}/{repo}/actions/runs"
 	RouteGetRun          = "GET /repos/{owner}/{repo}/actions/runs/{run_id}"
+	RouteWorkflowRuns    = "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"
 	RouteGetAttempt      = "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}"
 	RouteListJobs        = "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs"
 	RouteListAttemptJobs = "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs"
@@ -27,6 +28,7 @@ const (
 	RouteDeleteCachesKey = "DELETE /repos/{owner}/{repo}/actions/caches"
 	RouteDeleteCacheID   = "DELETE /repos/{owner}/{repo}/actions/caches/{cache_id}"
 	RouteGetCommit       = "GET /repos/{owner}/{repo}/commits/{ref}"
+	RouteCompare         = "GET /repos/{owner}/{repo}/compare/{basehead}"
 	RouteGetBranch       = "GET /repos/{owner}/{repo}/branches/{branch...}"
 	RouteGetRef          = "GET /repos/{owner}/{repo}/git/ref/{ref...}"
 	RouteCreateRef       = "POST /repos/{owner}/{repo}/git/refs"
@@ -51,6 +53,7 @@ func (s *Server) routes() {
 		RouteRepo:            s.handleRepo,
 		RouteListRuns:        s.handleListRuns,
 		RouteGetRun:          s.handleGetRun,
+		RouteWorkflowRuns:    s.handleListRuns,
 		RouteGetAttempt:      s.handleGetRun,
 		RouteListJobs:        s.handleListJobs,
 		RouteListAttemptJobs: s.handleListJobs,
@@ -63,6 +66,7 @@ func (s *Server) routes() {
 		RouteDeleteCachesKey: s.handleDeleteCachesByKey,
 		RouteDeleteCacheID:   s.handleDeleteCacheByID,
 		RouteGetCommit:       s.handleGetCommit,
+		RouteCompare:         s.handleCompare,
 		RouteGetBranch:       s.handleGetBranch,
 		RouteGetRef:          s.handleGetRef,
 		RouteCreateRef:       s.handleCreateRef,

@@ -143,6 +143,17 @@ func (s *Server) handleListRuns(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusUnprocessableEntity, "Validation Failed: "+err.Error())
 		return
 	}
+	// The workflow's own list (RouteWorkflowRuns) is the repository's
+	// narrowed to one workflow ID.
+	workflow := int64(0)
+	if r.PathValue("workflow_id") != "" {
+		id, ok := pathInt(r, "workflow_id")
+		if !ok {
+			s.notFound(w, r)
+			return
+		}
+		workflow = id
+	}
 	s.mu.Lock()
 	rs := s.repos[strings.ToLower(fullName(r))]
 	var runs []Run
@@ -150,6 +161,9 @@ func (s *Server) handleListRuns(w http.ResponseWriter, r *http.Request) {
 		s.settleLocked(rs)
 		for _, attempts := range rs.runs {
 			latest := attempts[len(attempts)-1]
+			if workflow != 0 && latest.WorkflowID != workflow {
+				continue
+			}
 			if s.ignoreFilt || match(latest) {
 				runs = append(runs, latest)
 			}
