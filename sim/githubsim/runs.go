@@ -143,6 +143,17 @@ func (s *Server) handleListRuns(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusUnprocessableEntity, "Validation Failed: "+err.Error())
 		return
 	}
+	// GET /actions/workflows/{workflow_id}/runs: one workflow's runs (by
+	// numeric ID; a file name is not served by the fake).
+	if wf := r.PathValue("workflow_id"); wf != "" {
+		id, err := strconv.ParseInt(wf, 10, 64)
+		if err != nil {
+			s.notFound(w, r)
+			return
+		}
+		all := match
+		match = func(run Run) bool { return run.WorkflowID == id && all(run) }
+	}
 	s.mu.Lock()
 	rs := s.repos[strings.ToLower(fullName(r))]
 	var runs []Run
