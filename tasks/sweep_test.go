@@ -27,11 +27,7 @@ func decidedRecord(runID int64, status state.Status) state.FailureRecord {
 
 func poll(t *testing.T, h *tasks.Handlers) {
 	t.Helper()
-	task, err := tasks.NewPollTask(testRepo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.HandlePoll(context.Background(), task); err != nil {
+	if err := h.HandlePoll(context.Background(), pollTask(t, testRepo)); err != nil {
 		t.Fatal(err)
 	}
 }
