@@ -1,9 +1,11 @@
 // Package httpapi serves ccm's HTTP side: /healthz, /readyz, Prometheus
 // /metrics and the GitHub webhook receiver. It holds no pipeline logic: a
-// verified webhook becomes an ingest task and nothing more.
+// verified webhook becomes an ingest task (a failed run) or a recheck task
+// (a run that started) and nothing more.
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -116,6 +118,10 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	cfg := s.Config()
 	repo := cfg.For(ev.Repo)
 	log = log.With("repo", repo.Repo, "run_id", ev.Run.ID)
+	if repo.Watched && ev.Action == "requested" {
+		s.recheck(w, r, repo.Repo, ev)
+		return
+	}
 	if !ev.Failed() || !repo.Watched {
 		s.count("ignored")
 		w.WriteHeader(http.StatusAccepted)
@@ -140,6 +146,31 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	log.Info("webhook: failed run enqueued", "failure_id", tasks.FailureID(repo.Repo, ev.Run.ID, max(ev.Run.Attempt, 1)))
 	w.WriteHeader(http.StatusAccepted)
 	_, _ = io.WriteString(w, "enqueued\n")
+}
+
+// recheck hands a run or attempt that just started (a push's run, or a
+// re-run) to ccm:recheck, which expires the pending approval requests it
+// makes obsolete. Each attempt starts once, so this is one task per
+// attempt; a failure is then ingested from its "completed" delivery.
+func (s *Server) recheck(w http.ResponseWriter, r *http.Request, repo string, ev github.WorkflowRunEvent) {
+	p := tasks.RecheckPayload{Repo: repo, RunID: ev.Run.ID, Attempt: ev.Run.Attempt, Branch: ev.Run.HeadBranch,
+		HeadSHA: ev.Run.HeadSHA, Actor: cmp.Or(ev.Run.TriggeringActor, ev.Run.Actor)}
+	id := tasks.FailureID(repo, ev.Run.ID, max(ev.Run.Attempt, 1))
+	log := s.log().With("repo", repo, "run_id", ev.Run.ID, "failure_id", id)
+	task, err := tasks.NewRecheckTask(p)
+	if err == nil {
+		_, err = s.Queue.EnqueueContext(r.Context(), task)
+	}
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) && !errors.Is(err, asynq.ErrDuplicateTask) {
+		s.count("rejected")
+		log.Error("enqueue webhook recheck", "err", err)
+		http.Error(w, "could not queue the recheck of "+id+"; redeliver later (the cause is in ccm's log)", http.StatusServiceUnavailable)
+		return
+	}
+	s.count("enqueued")
+	log.Debug("webhook: run requested; pending approvals rechecked")
+	w.WriteHeader(http.StatusAccepted)
+	_, _ = io.WriteString(w, "enqueued recheck\n")
 }
 
 func (s *Server) count(outcome string) {

@@ -63,17 +63,20 @@ func post(t *testing.T, url, event string, body []byte, sig string) (int, string
 func TestWebhook(t *testing.T) {
 	failed := githubsim.WorkflowRunEventBody("acme/web", githubsim.Run{ID: 42, Attempt: 2, Conclusion: "failure"}, "completed")
 	passed := githubsim.WorkflowRunEventBody("acme/web", githubsim.Run{ID: 43, Conclusion: "success"}, "completed")
-	running := githubsim.WorkflowRunEventBody("acme/web", githubsim.Run{ID: 44, Status: "in_progress"}, "requested")
+	requested := githubsim.WorkflowRunEventBody("acme/web", githubsim.Run{ID: 44, Attempt: 3, Status: "queued"}, "requested")
+	running := githubsim.WorkflowRunEventBody("acme/web", githubsim.Run{ID: 44, Status: "in_progress"}, "in_progress")
+	requestedElsewhere := githubsim.WorkflowRunEventBody("other/repo", githubsim.Run{ID: 46, Status: "queued"}, "requested")
 	elsewhere := githubsim.WorkflowRunEventBody("other/repo", githubsim.Run{ID: 45, Conclusion: "failure"}, "completed")
 	upper := githubsim.WorkflowRunEventBody("Acme/Web", githubsim.Run{ID: 42, Attempt: 2, Conclusion: "failure"}, "completed")
 	sign := func(b []byte) string { return githubsim.SignWebhook(secret, b) }
 	tests := []struct {
-		name       string
-		event      string
-		body       []byte
-		sig        string
-		wantStatus int
-		wantIngest bool
+		name        string
+		event       string
+		body        []byte
+		sig         string
+		wantStatus  int
+		wantIngest  bool
+		wantRecheck bool
 	}{
 		{name: "valid failed run", event: "workflow_run", body: failed, sig: sign(failed), wantStatus: 202, wantIngest: true},
 		{name: "repository spelled otherwise by GitHub", event: "workflow_run", body: upper, sig: sign(upper), wantStatus: 202, wantIngest: true},
@@ -83,6 +86,8 @@ func TestWebhook(t *testing.T) {
 		{name: "body altered after signing", event: "workflow_run", body: append(bytes.Clone(failed), ' '), sig: sign(failed), wantStatus: 401},
 		{name: "successful run ignored", event: "workflow_run", body: passed, sig: sign(passed), wantStatus: 202},
 		{name: "run not completed ignored", event: "workflow_run", body: running, sig: sign(running), wantStatus: 202},
+		{name: "run requested: pending approvals rechecked", event: "workflow_run", body: requested, sig: sign(requested), wantStatus: 202, wantRecheck: true},
+		{name: "run requested in an unwatched repository ignored", event: "workflow_run", body: requestedElsewhere, sig: sign(requestedElsewhere), wantStatus: 202},
 		{name: "unwatched repository ignored", event: "workflow_run", body: elsewhere, sig: sign(elsewhere), wantStatus: 202},
 		{name: "ping", event: "ping", body: []byte(`{"zen":"Keep it logically awesome."}`), sig: sign([]byte(`{"zen":"Keep it logically awesome."}`)), wantStatus: 200},
 		{name: "other event ignored", event: "push", body: []byte(`{}`), sig: sign([]byte(`{}`)), wantStatus: 202},
@@ -101,6 +106,13 @@ func TestWebhook(t *testing.T) {
 			}
 			if tt.wantIngest && ingests[0].ID != "ingest:acme/web#42.2" {
 				t.Errorf("task ID = %q, want ingest:acme/web#42.2", ingests[0].ID)
+			}
+			rechecks := q.Pending(t, tasks.QueueCritical, tasks.TypeRecheck)
+			if tt.wantRecheck != (len(rechecks) == 1) || len(rechecks) > 1 {
+				t.Fatalf("recheck tasks = %d, want recheck %v", len(rechecks), tt.wantRecheck)
+			}
+			if tt.wantRecheck && rechecks[0].ID != "recheck:acme/web#44.3" {
+				t.Errorf("task ID = %q, want recheck:acme/web#44.3", rechecks[0].ID)
 			}
 		})
 	}

@@ -150,7 +150,10 @@ func (g *gate) applicationCode(in Input) {
 			files = append(files, f)
 		}
 	}
-	if in.ChangedFilesKnown && len(files) == 0 {
+	// An empty list is not "nothing changed": every change touches a
+	// file, so GitHub listing none means it could not say.
+	known := in.ChangedFilesKnown && len(in.ChangedFiles) > 0
+	if known && len(files) == 0 {
 		return
 	}
 	step := "the failing step is not known, so ccm assumes it builds or tests the project's code"
@@ -161,7 +164,7 @@ func (g *gate) applicationCode(in Input) {
 		step = "the failing steps " + quoteList(steps) + " build or test the project's code"
 	}
 	change := "the files the change touched are not known, so ccm assumes application source"
-	if in.ChangedFilesKnown {
+	if known {
 		what := "application source"
 		if install && slices.ContainsFunc(files, isLockfile) {
 			what = "application source or a lockfile"

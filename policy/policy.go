@@ -132,7 +132,8 @@ type Input struct {
 	ChangedFiles []string
 	// ChangedFilesKnown is true when GitHub said what changed:
 	// !record.ChangedFilesUnavailable for a record that had a commit to ask
-	// about. False means unknown, and unknown means application code.
+	// about. False means unknown, and unknown means application code; so
+	// does an empty list, known or not.
 	ChangedFilesKnown bool
 	// SuspiciousLog is the log line addressed to an AI model that ingest
 	// flagged (triage.Suspicious), "" when none.

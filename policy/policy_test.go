@@ -111,6 +111,9 @@ func TestDecide(t *testing.T) {
 		{name: "changed files unknown: assume application source", mod: func(in *Input) {
 			in.FailedSteps, in.ChangedFiles, in.ChangedFilesKnown = []string{"Run npm test"}, nil, false
 		}, want: KindApproval, failed: []Check{CheckApplicationCode}, reason: "the files the change touched are not known", threshold: 5, source: ThresholdGlobal, risk: 2},
+		{name: "an empty list of changed files is unknown, not nothing", mod: func(in *Input) {
+			in.FailedSteps, in.ChangedFiles, in.ChangedFilesKnown = []string{"Run npm test"}, []string{}, true
+		}, want: KindApproval, failed: []Check{CheckApplicationCode}, reason: "the files the change touched are not known", threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "changed files unknown in a setup step", mod: func(in *Input) {
 			in.FailedSteps, in.ChangedFiles, in.ChangedFilesKnown = []string{"Set up job"}, nil, false
 		}, want: KindAuto, threshold: 5, source: ThresholdGlobal, risk: 2},

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"slices"
+	"time"
 
 	"github.com/ccm-ci/ccm/cilogs"
 	"github.com/ccm-ci/ccm/sim/githubsim"
@@ -71,13 +72,19 @@ type seeded struct {
 // must still record attempt 1 (docs/ARCHITECTURE.md §3.5: nothing is lost).
 func seed(gh *githubsim.Server, repo string, logs []cilogs.Log) []seeded {
 	gh.AddRepo(repo)
+	// The workflow passed on main an hour earlier, and each failure
+	// follows a documentation change since: the changes are known (ccm
+	// compares with that run), so the gate decides on the logs alone.
+	base := gh.AddRun(repo, githubsim.Run{Conclusion: "success", Name: "CI", HeadBranch: "main",
+		CreatedAt: time.Now().Add(-time.Hour), Jobs: []githubsim.Job{job("success", "All tests passed.\n")}})
 	rerunDone := false
 	out := make([]seeded, 0, len(logs))
 	for _, l := range logs {
 		run := gh.AddRun(repo, githubsim.Run{
-			Conclusion: "failure", Name: "CI", HeadBranch: "main",
+			Conclusion: "failure", Name: "CI", HeadBranch: "main", ChangedFiles: []string{"README.md"},
 			Jobs: []githubsim.Job{job("failure", l.Log)},
 		})
+		gh.SetCompare(repo, base.HeadSHA, run.HeadSHA, []string{"README.md"})
 		s := seeded{id: tasks.FailureID(repo, run.ID, 1), log: l}
 		if l.Transient && !rerunDone {
 			gh.AddRun(repo, githubsim.Run{

@@ -56,13 +56,20 @@ type FailureRecord struct {
 	Actor      string      `json:"actor"`
 	FromFork   bool        `json:"from_fork,omitempty"`
 	FailedJobs []FailedJob `json:"failed_jobs"`
-	// ChangedFiles are the paths the head commit changed (at most 300),
-	// when GitHub could tell.
+	// ChangedFiles are the paths the change behind the run touched (at
+	// most 300): a pull request's files, a push's comparison with the
+	// workflow's previous run on the branch, or the head commit's.
 	ChangedFiles []string `json:"changed_files,omitempty"`
-	// ChangedFilesUnavailable: GitHub could not say what changed, so an
-	// empty ChangedFiles means "unknown", not "nothing".
-	ChangedFilesUnavailable bool   `json:"changed_files_unavailable,omitempty"`
-	FailureReason           string `json:"failure_reason"`
+	// ChangedFilesUnavailable: GitHub could not say all that changed (no
+	// answer, a capped list, only the head commit's, or an empty list), so
+	// ChangedFiles are at most a part and the gate assumes application
+	// code.
+	ChangedFilesUnavailable bool `json:"changed_files_unavailable,omitempty"`
+	// ChangedFilesSource says where ChangedFiles came from: pull_request,
+	// compare, commit, or earlier_attempt (lent by the record of an
+	// earlier attempt of the same commit).
+	ChangedFilesSource string `json:"changed_files_source,omitempty"`
+	FailureReason      string `json:"failure_reason"`
 	// LogExcerpt is already redacted: the failing step's section and the
 	// last lines of each failed job's log, capped in size.
 	LogExcerpt     string                 `json:"log_excerpt"`

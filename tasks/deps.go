@@ -23,7 +23,8 @@ type GitHub interface {
 	GetRun(ctx context.Context, repo string, runID int64, attempt int) (github.Run, error)
 	ListJobs(ctx context.Context, repo string, runID int64, attempt int) ([]github.Job, error)
 	JobLog(ctx context.Context, repo string, jobID int64, fn func(io.Reader) error) error
-	CommitFiles(ctx context.Context, repo, sha string) ([]string, error)
+	// ChangedFiles says what the change behind a run touched.
+	ChangedFiles(ctx context.Context, repo string, run github.Run) (github.Changes, error)
 }
 
 var _ GitHub = (*github.Client)(nil)

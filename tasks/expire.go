@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -57,25 +58,8 @@ func (h *Handlers) expire(ctx context.Context, st GateStore, a state.Approval) (
 		log.Info("approval not due yet; the sweep will expire it", "expires_at", a.ExpiresAt)
 		return false, nil
 	}
-	ev := state.AuditEntry{
-		Timestamp: now, Actor: "ccm",
-		Details: map[string]any{"expires_at": a.ExpiresAt.Format(time.RFC3339), "requested_at": a.RequestedAt.Format(time.RFC3339)},
-	}
-	got, err := st.DecideApproval(ctx, a.ID, state.ApprovalExpired, "ccm", reasonTimeout, ev)
-	switch {
-	case errors.Is(err, state.ErrAlreadyDecided):
-		log.Info("approval decided before it expired", "status", got.Status, "decided_by", got.DecidedBy)
-		return false, nil
-	case errors.Is(err, state.ErrConflict):
-		// The record left awaiting_approval by another path; nothing was
-		// written, and a person must see the mismatch.
-		log.Warn("approval due but its failure is not awaiting approval; left pending", "err", err)
-		return false, nil
-	case errors.Is(err, state.ErrNotFound):
-		log.Info("approval or its failure gone; nothing to expire", "err", err)
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("expire %s (failure %s): %w", a.ID, a.FailureID, err)
+	if ok, err := h.decideExpired(ctx, st, a, reasonTimeout, nil, log); err != nil || !ok {
+		return false, err
 	}
 	// Only the winner of DecideApproval gets here, so each request raises
 	// its alert once; the summary names the failure so the throttle never
@@ -122,4 +106,34 @@ func (h *Handlers) sweepDueApprovals(ctx context.Context) (int, error) {
 		return n, fmt.Errorf("sweep approvals: %w", err)
 	}
 	return n, nil
+}
+
+// decideExpired decides a pending request expired by ccm with reason,
+// atomically with its failure's move and the approval audit entry
+// (details.reason, plus details); false when it was not pending any more
+// or its failure had left awaiting_approval by another path.
+func (h *Handlers) decideExpired(ctx context.Context, st GateStore, a state.Approval, reason string,
+	details map[string]any, log *slog.Logger) (bool, error) {
+	d := map[string]any{"expires_at": a.ExpiresAt.Format(time.RFC3339), "requested_at": a.RequestedAt.Format(time.RFC3339)}
+	for k, v := range details {
+		d[k] = v
+	}
+	ev := state.AuditEntry{Timestamp: h.d.now(), Actor: state.ActorCCM, Details: d}
+	got, err := st.DecideApproval(ctx, a.ID, state.ApprovalExpired, state.ActorCCM, reason, ev)
+	switch {
+	case errors.Is(err, state.ErrAlreadyDecided):
+		log.Info("approval decided before it expired", "status", got.Status, "decided_by", got.DecidedBy)
+		return false, nil
+	case errors.Is(err, state.ErrConflict):
+		// The record left awaiting_approval by another path; nothing was
+		// written, and a person must see the mismatch.
+		log.Warn("approval to expire but its failure is not awaiting approval; left pending", "err", err)
+		return false, nil
+	case errors.Is(err, state.ErrNotFound):
+		log.Info("approval or its failure gone; nothing to expire", "err", err)
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("expire %s (failure %s): %w", a.ID, a.FailureID, err)
+	}
+	return true, nil
 }

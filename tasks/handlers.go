@@ -32,7 +32,7 @@ func NewHandlers(d Deps) *Handlers {
 
 // Mux routes every task type to its handler — the pipeline's (poll,
 // ingest, analyze, retention), the safety gate's (gate, expire,
-// reevaluate), remediation's (remediate, verify) and the shadow
+// reevaluate, recheck), remediation's (remediate, verify) and the shadow
 // scorecard's (shadow-check) — behind the
 // middleware that turns panics into errors and counts outcomes. The first middleware is
 // the outermost: observe sits outside recoverPanics so a panic, once it is
@@ -50,6 +50,7 @@ func (h *Handlers) Mux() *asynq.ServeMux {
 	mux.HandleFunc(TypeRemediate, h.HandleRemediate)
 	mux.HandleFunc(TypeVerify, h.HandleVerify)
 	mux.HandleFunc(TypeShadowCheck, h.HandleShadowCheck)
+	mux.HandleFunc(TypeRecheck, h.HandleRecheck)
 	return mux
 }
 
@@ -163,7 +164,8 @@ func taskSubject(t *asynq.Task) (repo, failureID string) {
 		if decode(t, &p) == nil {
 			return p.Repo, ""
 		}
-	case TypeIngest:
+	case TypeIngest, TypeRecheck:
+		// Both name a run attempt with the same fields.
 		var p IngestPayload
 		if decode(t, &p) == nil {
 			return p.Repo, FailureID(p.Repo, p.RunID, max(p.Attempt, 1))

@@ -182,7 +182,7 @@ func TestIncidentClosesOnPassAndRegates(t *testing.T) {
 	inc := openIncident(t, h, fp)
 
 	asked := cleanRecord(41)
-	asked.Fingerprint = fp
+	asked.Fingerprint, asked.CommitSHA = fp, run.HeadSHA // main's head: still pending after each poll
 	storeRecord(t, h, asked)
 	if err := h.h.HandleGate(ctx, gateTask(t, asked.ID)); err != nil {
 		t.Fatal(err)

@@ -31,8 +31,9 @@ const (
 	// ingestReserve is the part of the task's deadline kept for recording
 	// the failure once the downloads have given up.
 	ingestReserve = 30 * time.Second
-	// commitFilesTimeout bounds the commit lookup, retries included.
-	commitFilesTimeout = 30 * time.Second
+	// changedFilesTimeout bounds the changed-files lookup (up to three
+	// calls), retries included.
+	changedFilesTimeout = 30 * time.Second
 )
 
 // failed reports a job, step or run conclusion ccm treats as a failure.
@@ -82,10 +83,15 @@ func (h *Handlers) HandleIngest(ctx context.Context, t *asynq.Task) error {
 		readCtx, cancel = context.WithDeadline(ctx, dl.Add(-ingestReserve))
 		defer cancel()
 	}
+	earlier, err := h.earlierAttempts(ctx, p.Repo, p.RunID, p.Attempt)
+	if err != nil {
+		return fmt.Errorf("ingest %s: %w", id, err)
+	}
 	rec, logErr := ReadFailure(readCtx, h.d.GitHub, run, jobs, FailureInput{
 		Repo: p.Repo, Now: h.d.now(), Options: LogOptions(cfg), Logger: log,
-		MaxDownloadBytes: int64(cfg.Log.MaxDownloadBytes),
+		MaxDownloadBytes: int64(cfg.Log.MaxDownloadBytes), Earlier: earlier,
 	})
+	rec.RetryOf = retryOf(earlier, p.Attempt)
 	if logErr != nil {
 		if !lastAttempt(ctx) {
 			return fmt.Errorf("ingest %s: logs: %w", id, logErr)
@@ -103,7 +109,12 @@ func (h *Handlers) HandleIngest(ctx context.Context, t *asynq.Task) error {
 			"run_url": rec.RunURL, "workflow": rec.Workflow, "branch": rec.Branch,
 			"commit_sha": rec.CommitSHA, "reason": rec.FailureReason, "fingerprint": rec.Fingerprint,
 			"failed_jobs": len(rec.FailedJobs), "source": p.Source, "log_unavailable": rec.LogUnavailable,
+			"changed_files": len(rec.ChangedFiles), "changed_files_source": rec.ChangedFilesSource,
+			"changed_files_unavailable": rec.ChangedFilesUnavailable,
 		},
+	}
+	if rec.RetryOf != "" {
+		ev.Details["retry_of"] = rec.RetryOf
 	}
 	if rec.SuspiciousLog != "" {
 		ev.Details["suspicious_log"] = rec.SuspiciousLog
@@ -152,6 +163,10 @@ type FailureInput struct {
 	// (0: jobLogTimeout), so a stalled download cannot eat the task.
 	JobLogTimeout time.Duration
 	Logger        *slog.Logger
+	// Earlier are the records of the run's earlier attempts (newest
+	// first); one of the same commit lends its changed files, so a re-run
+	// costs no call for them.
+	Earlier []state.FailureRecord
 }
 
 // ReadFailure builds the record of a failed run: its failed jobs and steps,
@@ -164,20 +179,7 @@ func ReadFailure(ctx context.Context, gh GitHub, run github.Run, jobs []github.J
 	rec = newRecord(id, in.Repo, run, in.Now)
 	// The changed files come first, with their own time limit: the logs
 	// may use up the budget, and the safety gate needs the files more.
-	if run.HeadSHA != "" {
-		fctx, cancel := context.WithTimeout(ctx, commitFilesTimeout)
-		files, err := gh.CommitFiles(fctx, in.Repo, run.HeadSHA)
-		cancel()
-		if err != nil {
-			// The record is complete without them; the flag tells the
-			// analysis and the gate that "none listed" means "unknown".
-			rec.ChangedFilesUnavailable = true
-			if in.Logger != nil {
-				in.Logger.Warn("changed files unavailable", "commit_sha", run.HeadSHA, "err", err)
-			}
-		}
-		rec.ChangedFiles = files
-	}
+	fillChanges(ctx, gh, &rec, run, in)
 	exs, logErr := excerpts(ctx, gh, &rec, jobs, in)
 	rec.LogUnavailable = logErr != nil
 	fillReason(&rec, exs, logErr)

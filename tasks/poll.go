@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/ccm-ci/ccm/integrations/github"
+	"github.com/ccm-ci/ccm/state"
 )
 
 const (
@@ -80,11 +82,19 @@ func (h *Handlers) HandlePoll(ctx context.Context, t *asynq.Task) error {
 	if err := h.reconcileAnalyses(ctx, p.Repo); err != nil {
 		return err
 	}
+	// The runs just listed are their latest attempts, so only requests on
+	// other runs cost a read; each branch is read once.
+	outdated, err := h.expireOutdated(ctx, p.Repo, h.newWorld(slices.Concat(runs, reruns)...),
+		func(state.FailureRecord) (bool, bool) { return true, true })
+	if err != nil {
+		// The cursor moved and the rest is done; the next poll checks again.
+		log.Warn("recheck of pending approvals failed; the next poll tries again", "err", err)
+	}
 	h.sweepIncidents(ctx, p.Repo, reruns)
 	if queued > 0 && h.d.Metrics != nil {
 		h.d.Metrics.PollRunsDiscovered.WithLabelValues(p.Repo).Add(float64(queued))
 	}
-	log.Info("polled", "failed_runs", len(runs), "enqueued", queued)
+	log.Info("polled", "failed_runs", len(runs), "enqueued", queued, "approvals_outdated", outdated)
 	return nil
 }
 

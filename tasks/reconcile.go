@@ -45,26 +45,35 @@ const (
 // archived on purpose (errFinal: it can never succeed) or has already
 // been re-enqueued maxRequeues times in the window.
 func (h *Handlers) enqueueOnce(ctx context.Context, task *asynq.Task, queue, id string) error {
+	_, err := h.enqueueOnceFresh(ctx, task, queue, id)
+	return err
+}
+
+// enqueueOnceFresh is enqueueOnce, also reporting whether nothing held the
+// task ID (fresh): the task had never been enqueued, or asynq has forgotten
+// it. A sweep that finds work lost that way audits the repair itself; the
+// re-enqueue of an archived task is audited here.
+func (h *Handlers) enqueueOnceFresh(ctx context.Context, task *asynq.Task, queue, id string) (fresh bool, _ error) {
 	cfg := h.d.Config()
 	opts := []asynq.Option{asynq.Retention(DedupRetention(cfg))}
 	_, err := h.d.Queue.EnqueueContext(ctx, task, opts...)
 	if err == nil || !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return ignoreConflict(nil, err)
+		return err == nil, ignoreConflict(nil, err)
 	}
 	if h.d.Inspector == nil {
-		return nil
+		return false, nil
 	}
 	info, err := h.d.Inspector.GetTaskInfo(queue, id)
 	if err != nil || info.State != asynq.TaskStateArchived || archivedOnPurpose(info) {
-		return nil // queued, running, done, gone, or final by design
+		return false, nil // queued, running, done, gone, or final by design
 	}
 	if h.d.now().Sub(info.LastFailedAt) < requeueSpacing {
-		return nil // archived moments ago: give the outage time to pass
+		return false, nil // archived moments ago: give the outage time to pass
 	}
 	repo, failureID := taskSubject(task)
 	n, err := h.d.Store.Count(ctx, "requeue:"+id, requeueWindow)
 	if err != nil {
-		return fmt.Errorf("requeue archived %s: %w", id, err)
+		return false, fmt.Errorf("requeue archived %s: %w", id, err)
 	}
 	if n > maxRequeues {
 		if n == maxRequeues+1 {
@@ -72,16 +81,16 @@ func (h *Handlers) enqueueOnce(ctx context.Context, task *asynq.Task, queue, id 
 				Summary: fmt.Sprintf("task %s keeps failing after %d re-enqueues; left archived for a person (asynq CLI)", id, maxRequeues),
 				Details: map[string]any{"task_id": id, "last_error": info.LastErr}})
 		}
-		return nil
+		return false, nil
 	}
 	// The task may have changed state since GetTaskInfo (asynq never
 	// deletes an active one); the next poll tries again.
 	if err := h.d.Inspector.DeleteTask(queue, id); err != nil {
 		h.d.log().Warn("could not delete archived task; will retry at the next poll", "task_id", id, "err", err)
-		return nil
+		return false, nil
 	}
 	if _, err := h.d.Queue.EnqueueContext(ctx, task, opts...); err != nil {
-		return ignoreConflict(nil, err)
+		return false, ignoreConflict(nil, err)
 	}
 	ev := state.AuditEntry{
 		Timestamp: h.d.now(), Actor: "ccm", ActionType: state.ActionRecovery, FailureID: failureID, Repo: repo,
@@ -92,8 +101,8 @@ func (h *Handlers) enqueueOnce(ctx context.Context, task *asynq.Task, queue, id 
 	if _, err := h.d.Store.Audit(ctx, ev); err != nil {
 		h.d.log().Error("audit requeue", "task_id", id, "err", err)
 	}
-	h.d.log().Warn("re-enqueued a task that had been archived", "task_id", id, "task_type", task.Type(), "requeue", n)
-	return nil
+	h.d.log().Warn("re-enqueued a task that had been archived", "failure_id", failureID, "task_id", id, "task_type", task.Type(), "requeue", n)
+	return false, nil
 }
 
 // finalMark is written into the text of every error that ends a task's
@@ -127,6 +136,8 @@ func DedupRetention(cfg *config.Config) time.Duration {
 //     and enqueueing, or it was archived);
 //   - the gate of its analyzed failures that have no decision (the same,
 //     one step later);
+//   - the remediation and verification of its approved and remediating
+//     failures whose task was lost (see sweepLostWork);
 //   - the expiry of every due approval request, of any repository (see
 //     sweepDueApprovals for why here).
 func (h *Handlers) reconcileAnalyses(ctx context.Context, repo string) error {
@@ -158,6 +169,7 @@ func (h *Handlers) reconcileAnalyses(ctx context.Context, repo string) error {
 			h.d.log().Warn("re-enqueued stale "+stage.what, "repo", repo, "count", n)
 		}
 	}
+	errs = append(errs, h.sweepLostWork(ctx, repo))
 	if n, err := h.sweepDueApprovals(ctx); err != nil {
 		errs = append(errs, err)
 	} else if n > 0 {

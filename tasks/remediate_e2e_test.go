@@ -3,6 +3,7 @@ package tasks_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/sim/githubsim"
@@ -18,6 +19,8 @@ func TestPipelineAutoRemediatesTransientFailure(t *testing.T) {
 	h := newHarness(t, nil)
 	h.cfg.Mode = config.ModeAuto
 	startWorker(t, h)
+	// The workflow passed on main before, so the push's changes are known.
+	prev := h.gh.AddRun(testRepo, githubsim.Run{Conclusion: "success", Name: "CI", HeadBranch: "main", CreatedAt: time.Now().Add(-time.Hour)})
 	run := h.gh.AddRun(testRepo, githubsim.Run{
 		Conclusion: "failure", Name: "CI", HeadBranch: "main", ChangedFiles: []string{"README.md"},
 		Jobs: []githubsim.Job{{Name: "test", Conclusion: "failure", Log: npmLog, Steps: []githubsim.Step{
@@ -25,6 +28,7 @@ func TestPipelineAutoRemediatesTransientFailure(t *testing.T) {
 			{Number: 2, Name: "Run npm ci", Status: "completed", Conclusion: "failure"},
 		}}},
 	})
+	h.gh.SetCompare(testRepo, prev.HeadSHA, run.HeadSHA, []string{"README.md"})
 	h.gh.ScriptAttempts(testRepo, run.ID, 0, "success")
 	if _, err := h.queue.EnqueueContext(context.Background(), ingestTask(t, run)); err != nil {
 		t.Fatal(err)

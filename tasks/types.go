@@ -36,6 +36,9 @@ const (
 	// TypeShadowCheck finds out what became of a failure decided in
 	// shadow mode, for the repository's scorecard.
 	TypeShadowCheck = "ccm:shadow-check"
+	// TypeRecheck expires the pending approvals a new run or attempt
+	// announced by a webhook has made obsolete.
+	TypeRecheck = "ccm:recheck"
 )
 
 // Queues and their weights: approvals and alerts must not wait behind a
@@ -96,6 +99,10 @@ var policies = map[string]taskPolicy{
 	// everything else. A few reads; its retries are for Redis or GitHub
 	// trouble, and a read that fails is checked again at the next check.
 	TypeShadowCheck: {queue: QueueLow, maxRetry: 3, timeout: time.Minute, retention: 24 * time.Hour},
+	// A recheck is a Redis read and at most one GitHub read; the poll
+	// checks every pending request anyway, so few retries. The retention
+	// makes a redelivered webhook enqueue it once.
+	TypeRecheck: {queue: QueueCritical, maxRetry: 3, timeout: time.Minute, retention: time.Hour},
 }
 
 // MaxRetry is the retry limit of a task type (0 for unknown types).
@@ -293,6 +300,31 @@ func VerifyTaskID(failureID string, n int) string {
 		return "verify:" + failureID
 	}
 	return fmt.Sprintf("verify:%s:%d", failureID, n)
+}
+
+// RecheckPayload is a run attempt a webhook says was requested: a new
+// commit's run, or a re-run of an older one.
+type RecheckPayload struct {
+	Repo    string `json:"repo"`
+	RunID   int64  `json:"run_id"`
+	Attempt int    `json:"attempt"`
+	Branch  string `json:"branch,omitempty"`
+	HeadSHA string `json:"head_sha,omitempty"`
+	// Actor is who triggered the attempt (GitHub's triggering_actor).
+	Actor string `json:"actor,omitempty"`
+}
+
+// NewRecheckTask builds the recheck of the pending approvals a run attempt
+// may have made obsolete; its task ID (recheck:<failure id>) makes a
+// redelivery of the same webhook one task.
+func NewRecheckTask(p RecheckPayload) (*asynq.Task, error) {
+	p.Attempt = max(p.Attempt, 1)
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("recheck task %s: %w", FailureID(p.Repo, p.RunID, p.Attempt), err)
+	}
+	id := "recheck:" + FailureID(p.Repo, p.RunID, p.Attempt)
+	return asynq.NewTask(TypeRecheck, b, options(TypeRecheck, id)...), nil
 }
 
 // NewRetentionTask builds the periodic housekeeping task.

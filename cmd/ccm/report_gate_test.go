@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ccm-ci/ccm/sim/githubsim"
 )
@@ -61,9 +62,12 @@ func TestAnalyzeGateFollowsConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			gh := githubsim.New(t)
+			// The workflow passed before: the push's changes are known.
+			prev := gh.AddRun("acme/web", githubsim.Run{Conclusion: "success", CreatedAt: time.Now().Add(-time.Hour)})
 			run := gh.AddRun("acme/web", githubsim.Run{Conclusion: "failure", ChangedFiles: []string{"docs/index.md"},
 				Jobs: []githubsim.Job{{Name: "test", Conclusion: "failure", Log: string(log), Steps: []githubsim.Step{
 					{Number: 1, Name: "Run npm ci", Status: "completed", Conclusion: "failure"}}}}})
+			gh.SetCompare("acme/web", prev.HeadSHA, run.HeadSHA, []string{"docs/index.md"})
 			args := []string{"analyze", "--run", fmt.Sprintf("https://github.com/acme/web/actions/runs/%d", run.ID)}
 			if tt.config != "" {
 				path := filepath.Join(t.TempDir(), "ccm.yaml")

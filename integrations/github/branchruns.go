@@ -68,34 +68,3 @@ func (c *Client) ListBranchRuns(ctx context.Context, repo string, workflowID int
 	})
 	return out, nil
 }
-
-// CompareFiles lists the paths changed between two commits (base...head,
-// GitHub's compare, at most its first 300 files): what landed on a branch
-// between a failed run and a passing one.
-func (c *Client) CompareFiles(ctx context.Context, repo, base, head string) ([]string, error) {
-	what := fmt.Sprintf("compare %s %s...%s", repo, base, head)
-	owner, name, err := splitRepo(repo)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	var cmp *gh.CommitsComparison
-	err = c.call(ctx, func() (*gh.Response, error) {
-		var resp *gh.Response
-		var err error
-		cmp, resp, err = c.gh.Repositories.CompareCommits(ctx, owner, name, base, head, &gh.ListOptions{PerPage: maxCommitFiles})
-		return resp, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	if cmp == nil {
-		return nil, fmt.Errorf("%s: %w: empty comparison", what, ErrMalformedResponse)
-	}
-	files := make([]string, 0, len(cmp.Files))
-	for _, f := range cmp.Files {
-		if n := f.GetFilename(); n != "" && len(files) < maxCommitFiles {
-			files = append(files, n)
-		}
-	}
-	return files, nil
-}

@@ -19,8 +19,11 @@ type Run struct {
 	// HeadRepoFullName is where the commit came from; FromFork is set when
 	// that is another repository than the run's (a pull request from a
 	// fork, whose code ccm must never re-run unattended).
-	HeadRepoFullName                   string
-	FromFork                           bool
+	HeadRepoFullName string
+	FromFork         bool
+	// PullRequests are the numbers of this repository's pull requests the
+	// run tested (none for a pull request from a fork: GitHub lists none).
+	PullRequests                       []int
 	WorkflowID                         int64
 	CreatedAt, UpdatedAt, RunStartedAt time.Time
 	// ActorIsBot: GitHub gives the actor's or the triggering actor's type
@@ -261,6 +264,13 @@ func toRun(repo string, wr *gh.WorkflowRun) Run {
 		own = repo
 	}
 	r.FromFork = r.HeadRepoFullName != "" && !strings.EqualFold(r.HeadRepoFullName, own)
+	for _, pr := range wr.PullRequests {
+		// A run lists pull requests of other repositories whose head is
+		// this branch too; only this repository's say what it tested.
+		if u := pr.GetBase().GetRepo().GetURL(); pr.GetNumber() > 0 && (u == "" || strings.HasSuffix(strings.ToLower(u), "/repos/"+strings.ToLower(own))) {
+			r.PullRequests = append(r.PullRequests, pr.GetNumber())
+		}
+	}
 	return r
 }
 

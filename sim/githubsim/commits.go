@@ -54,55 +54,34 @@ func (s *Server) handleGetCommit(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, r, http.StatusOK, c)
 }
 
-type compareJSON struct {
-	URL          string           `json:"url"`
-	HTMLURL      string           `json:"html_url"`
-	Status       string           `json:"status"`
-	AheadBy      int              `json:"ahead_by"`
-	BehindBy     int              `json:"behind_by"`
-	TotalCommits int              `json:"total_commits"`
-	BaseCommit   map[string]any   `json:"base_commit"`
-	Files        []commitFileJSON `json:"files"`
-}
-
-// handleCompare serves base...head between two runs' head commits. The
-// fake's history of a branch is its runs: the commits after base up to
-// head are the head commits of the runs on head's branch created after
-// base's run and no later than head's, and the files are those they
-// changed, each once.
-func (s *Server) handleCompare(w http.ResponseWriter, r *http.Request) {
-	base, head, ok := strings.Cut(r.PathValue("basehead"), "...")
-	if !ok || base == "" || head == "" {
-		s.notFound(w, r)
-		return
-	}
-	s.mu.Lock()
-	rs := s.repos[strings.ToLower(fullName(r))]
+// runHistoryCompareLocked is the comparison of base...head when neither
+// was set with [Server.SetCompare] nor made with [Server.PushCommit]: the
+// fake's history of a branch is then its runs, so the commits after base
+// up to head are the head commits of the runs on head's branch created
+// after base's run and no later than head's, and the files are those they
+// changed, each once. It reports false when either commit is no run's.
+func (rs *repoState) runHistoryCompareLocked(base, head string) ([]string, bool) {
 	var baseRun, headRun *Run
 	var all []Run
-	if rs != nil {
-		for _, attempts := range rs.runs {
-			for i := range attempts {
-				a := attempts[i]
-				all = append(all, a)
-				if a.HeadSHA == base && baseRun == nil {
-					baseRun = &a
-				}
-				if a.HeadSHA == head && headRun == nil {
-					headRun = &a
-				}
+	for _, attempts := range rs.runs {
+		for i := range attempts {
+			a := attempts[i]
+			all = append(all, a)
+			if a.HeadSHA == base && baseRun == nil {
+				baseRun = &a
+			}
+			if a.HeadSHA == head && headRun == nil {
+				headRun = &a
 			}
 		}
 	}
-	s.mu.Unlock()
 	if baseRun == nil || headRun == nil {
-		s.notFound(w, r)
-		return
+		return nil, false
 	}
 	sortRuns(all)
 	commits := map[string]bool{}
-	var files []commitFileJSON
 	seen := map[string]bool{}
+	files := []string{}
 	for i := len(all) - 1; i >= 0; i-- { // oldest first
 		a := all[i]
 		if a.HeadBranch != headRun.HeadBranch || !a.CreatedAt.After(baseRun.CreatedAt) || a.CreatedAt.After(headRun.CreatedAt) ||
@@ -113,17 +92,9 @@ func (s *Server) handleCompare(w http.ResponseWriter, r *http.Request) {
 		for _, f := range a.ChangedFiles {
 			if !seen[f] {
 				seen[f] = true
-				files = append(files, commitFileJSON{Filename: f, Status: "modified", Additions: 1, Deletions: 1, Changes: 2})
+				files = append(files, f)
 			}
 		}
 	}
-	status := "ahead"
-	if len(commits) == 0 {
-		status = "identical"
-	}
-	s.writeJSON(w, r, http.StatusOK, compareJSON{
-		URL: s.URL + r.URL.Path, HTMLURL: "https://github.com/" + rs.name + "/compare/" + base + "..." + head,
-		Status: status, AheadBy: len(commits), TotalCommits: len(commits),
-		BaseCommit: map[string]any{"sha": base}, Files: append([]commitFileJSON{}, files...),
-	})
+	return files, true
 }

@@ -149,7 +149,7 @@ func (s *Server) gitCommitJSON(repo string, c gitCommit) gitCommitJSON {
 	api := s.api + "/repos/" + repo + "/git/"
 	who := gitPerson{Name: "ccm[bot]", Email: "ccm[bot]@users.noreply.github.com", Date: ts(c.Date)}
 	out := gitCommitJSON{
-		SHA: c.SHA, NodeID: "C_" + c.SHA[:10], URL: api + "commits/" + c.SHA,
+		SHA: c.SHA, NodeID: "C_" + c.SHA[:min(10, len(c.SHA))], URL: api + "commits/" + c.SHA,
 		HTMLURL: htmlBase + "/" + repo + "/commit/" + c.SHA, Author: who, Committer: who,
 		Message: c.Message, Tree: shaURL{SHA: c.Tree, URL: api + "trees/" + c.Tree}, Parents: []parentJSON{},
 	}

@@ -35,6 +35,9 @@ type Run struct {
 	// ChangedFiles are the paths the head commit changed, served by the
 	// commit endpoint.
 	ChangedFiles []string
+	// PullRequests are the numbers of the repository's pull requests the
+	// run belongs to (its pull_requests field); see [Server.AddPull].
+	PullRequests []int
 }
 
 // Job is one job of a run attempt. Log is served by the log download

@@ -18,6 +18,8 @@ type PullRequest struct {
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
 	ClosedAt         time.Time
+	// Files are what GET /pulls/{n}/files lists (set with [Server.AddPull]).
+	Files []string
 }
 
 // Pulls returns a repository's pull requests, oldest first.

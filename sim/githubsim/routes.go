@@ -11,37 +11,38 @@ import (
 // Routes the fake serves, as recorded in [Request.Route] and accepted by
 // [Server.FailNext]. Paths are relative to the API base (/api/v3).
 const (
-	RouteRateLimit       = "GET /rate_limit"
-	RouteRepo            = "GET /repos/{owner}/{repo}"
-	RouteListRuns        = "GET /repos/{owner}/{repo}/actions/runs"
-	RouteGetRun          = "GET /repos/{owner}/{repo}/actions/runs/{run_id}"
-	RouteWorkflowRuns    = "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"
-	RouteGetAttempt      = "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}"
-	RouteListJobs        = "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs"
-	RouteListAttemptJobs = "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs"
-	RouteGetJob          = "GET /repos/{owner}/{repo}/actions/jobs/{job_id}"
-	RouteJobLogs         = "GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs"
-	RouteRerun           = "POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun"
-	RouteRerunFailedJobs = "POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs"
-	RouteCancel          = "POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel"
-	RouteListCaches      = "GET /repos/{owner}/{repo}/actions/caches"
-	RouteDeleteCachesKey = "DELETE /repos/{owner}/{repo}/actions/caches"
-	RouteDeleteCacheID   = "DELETE /repos/{owner}/{repo}/actions/caches/{cache_id}"
-	RouteGetCommit       = "GET /repos/{owner}/{repo}/commits/{ref}"
-	RouteCompare         = "GET /repos/{owner}/{repo}/compare/{basehead}"
-	RouteGetBranch       = "GET /repos/{owner}/{repo}/branches/{branch...}"
-	RouteGetRef          = "GET /repos/{owner}/{repo}/git/ref/{ref...}"
-	RouteCreateRef       = "POST /repos/{owner}/{repo}/git/refs"
-	RouteUpdateRef       = "PATCH /repos/{owner}/{repo}/git/refs/{ref...}"
-	RouteDeleteRef       = "DELETE /repos/{owner}/{repo}/git/refs/{ref...}"
-	RouteCreateBlob      = "POST /repos/{owner}/{repo}/git/blobs"
-	RouteCreateTree      = "POST /repos/{owner}/{repo}/git/trees"
-	RouteGetGitCommit    = "GET /repos/{owner}/{repo}/git/commits/{sha}"
-	RouteCreateGitCommit = "POST /repos/{owner}/{repo}/git/commits"
-	RouteCreatePull      = "POST /repos/{owner}/{repo}/pulls"
-	RouteListPulls       = "GET /repos/{owner}/{repo}/pulls"
-	RouteGetPull         = "GET /repos/{owner}/{repo}/pulls/{pull_number}"
-	RouteUpdatePull      = "PATCH /repos/{owner}/{repo}/pulls/{pull_number}"
+	RouteRateLimit        = "GET /rate_limit"
+	RouteRepo             = "GET /repos/{owner}/{repo}"
+	RouteListRuns         = "GET /repos/{owner}/{repo}/actions/runs"
+	RouteListWorkflowRuns = "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"
+	RouteGetRun           = "GET /repos/{owner}/{repo}/actions/runs/{run_id}"
+	RouteGetAttempt       = "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}"
+	RouteListJobs         = "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs"
+	RouteListAttemptJobs  = "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs"
+	RouteGetJob           = "GET /repos/{owner}/{repo}/actions/jobs/{job_id}"
+	RouteJobLogs          = "GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs"
+	RouteRerun            = "POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun"
+	RouteRerunFailedJobs  = "POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs"
+	RouteCancel           = "POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel"
+	RouteListCaches       = "GET /repos/{owner}/{repo}/actions/caches"
+	RouteDeleteCachesKey  = "DELETE /repos/{owner}/{repo}/actions/caches"
+	RouteDeleteCacheID    = "DELETE /repos/{owner}/{repo}/actions/caches/{cache_id}"
+	RouteGetCommit        = "GET /repos/{owner}/{repo}/commits/{ref}"
+	RouteCompare          = "GET /repos/{owner}/{repo}/compare/{basehead}"
+	RoutePullFiles        = "GET /repos/{owner}/{repo}/pulls/{pull_number}/files"
+	RouteGetBranch        = "GET /repos/{owner}/{repo}/branches/{branch...}"
+	RouteGetRef           = "GET /repos/{owner}/{repo}/git/ref/{ref...}"
+	RouteCreateRef        = "POST /repos/{owner}/{repo}/git/refs"
+	RouteUpdateRef        = "PATCH /repos/{owner}/{repo}/git/refs/{ref...}"
+	RouteDeleteRef        = "DELETE /repos/{owner}/{repo}/git/refs/{ref...}"
+	RouteCreateBlob       = "POST /repos/{owner}/{repo}/git/blobs"
+	RouteCreateTree       = "POST /repos/{owner}/{repo}/git/trees"
+	RouteGetGitCommit     = "GET /repos/{owner}/{repo}/git/commits/{sha}"
+	RouteCreateGitCommit  = "POST /repos/{owner}/{repo}/git/commits"
+	RouteCreatePull       = "POST /repos/{owner}/{repo}/pulls"
+	RouteListPulls        = "GET /repos/{owner}/{repo}/pulls"
+	RouteGetPull          = "GET /repos/{owner}/{repo}/pulls/{pull_number}"
+	RouteUpdatePull       = "PATCH /repos/{owner}/{repo}/pulls/{pull_number}"
 	// RouteLogBlob is the signed download URL the log endpoint redirects
 	// to; it lives outside the API and refuses an Authorization header.
 	RouteLogBlob = "GET /_blobs/job-logs/{job_id}"
@@ -49,37 +50,38 @@ const (
 
 func (s *Server) routes() {
 	api := map[string]http.HandlerFunc{
-		RouteRateLimit:       s.handleRateLimit,
-		RouteRepo:            s.handleRepo,
-		RouteListRuns:        s.handleListRuns,
-		RouteGetRun:          s.handleGetRun,
-		RouteWorkflowRuns:    s.handleListRuns,
-		RouteGetAttempt:      s.handleGetRun,
-		RouteListJobs:        s.handleListJobs,
-		RouteListAttemptJobs: s.handleListJobs,
-		RouteGetJob:          s.handleGetJob,
-		RouteJobLogs:         s.handleJobLogs,
-		RouteRerun:           s.handleRerun,
-		RouteRerunFailedJobs: s.handleRerun,
-		RouteCancel:          s.handleCancel,
-		RouteListCaches:      s.handleListCaches,
-		RouteDeleteCachesKey: s.handleDeleteCachesByKey,
-		RouteDeleteCacheID:   s.handleDeleteCacheByID,
-		RouteGetCommit:       s.handleGetCommit,
-		RouteCompare:         s.handleCompare,
-		RouteGetBranch:       s.handleGetBranch,
-		RouteGetRef:          s.handleGetRef,
-		RouteCreateRef:       s.handleCreateRef,
-		RouteUpdateRef:       s.handleUpdateRef,
-		RouteDeleteRef:       s.handleDeleteRef,
-		RouteCreateBlob:      s.handleCreateBlob,
-		RouteCreateTree:      s.handleCreateTree,
-		RouteGetGitCommit:    s.handleGetGitCommit,
-		RouteCreateGitCommit: s.handleCreateGitCommit,
-		RouteCreatePull:      s.handleCreatePull,
-		RouteListPulls:       s.handleListPulls,
-		RouteGetPull:         s.handleGetPull,
-		RouteUpdatePull:      s.handleUpdatePull,
+		RouteRateLimit:        s.handleRateLimit,
+		RouteRepo:             s.handleRepo,
+		RouteListRuns:         s.handleListRuns,
+		RouteListWorkflowRuns: s.handleListRuns,
+		RouteGetRun:           s.handleGetRun,
+		RouteGetAttempt:       s.handleGetRun,
+		RouteListJobs:         s.handleListJobs,
+		RouteListAttemptJobs:  s.handleListJobs,
+		RouteGetJob:           s.handleGetJob,
+		RouteJobLogs:          s.handleJobLogs,
+		RouteRerun:            s.handleRerun,
+		RouteRerunFailedJobs:  s.handleRerun,
+		RouteCancel:           s.handleCancel,
+		RouteListCaches:       s.handleListCaches,
+		RouteDeleteCachesKey:  s.handleDeleteCachesByKey,
+		RouteDeleteCacheID:    s.handleDeleteCacheByID,
+		RouteGetCommit:        s.handleGetCommit,
+		RouteCompare:          s.handleCompare,
+		RoutePullFiles:        s.handlePullFiles,
+		RouteGetBranch:        s.handleGetBranch,
+		RouteGetRef:           s.handleGetRef,
+		RouteCreateRef:        s.handleCreateRef,
+		RouteUpdateRef:        s.handleUpdateRef,
+		RouteDeleteRef:        s.handleDeleteRef,
+		RouteCreateBlob:       s.handleCreateBlob,
+		RouteCreateTree:       s.handleCreateTree,
+		RouteGetGitCommit:     s.handleGetGitCommit,
+		RouteCreateGitCommit:  s.handleCreateGitCommit,
+		RouteCreatePull:       s.handleCreatePull,
+		RouteListPulls:        s.handleListPulls,
+		RouteGetPull:          s.handleGetPull,
+		RouteUpdatePull:       s.handleUpdatePull,
 	}
 	for route, h := range api {
 		method, path, _ := strings.Cut(route, " ")

@@ -143,7 +143,7 @@ func (s *Server) handleListRuns(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusUnprocessableEntity, "Validation Failed: "+err.Error())
 		return
 	}
-	// The workflow's own list (RouteWorkflowRuns) is the repository's
+	// The workflow's own list (RouteListWorkflowRuns) is the repository's
 	// narrowed to one workflow ID.
 	workflow := int64(0)
 	if r.PathValue("workflow_id") != "" {

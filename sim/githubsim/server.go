@@ -66,6 +66,8 @@ type repoState struct {
 	git     *gitRepo       // branches, commits, trees, blobs; nil until used
 	pulls   []*PullRequest // by number - 1
 	scripts map[int64]*attemptScript
+	// compares are the files of base...head comparisons set by tests.
+	compares map[string][]string
 }
 
 type logSource struct {

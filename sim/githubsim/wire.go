@@ -127,7 +127,7 @@ func (s *Server) runJSON(repo string, r Run) runJSON {
 		WorkflowID: r.WorkflowID, CheckSuiteID: r.ID*10 + int64(r.Attempt),
 		CheckSuiteNodeID: fmt.Sprintf("CS_kwDO%d", r.ID), URL: api,
 		HTMLURL:      fmt.Sprintf("%s/%s/actions/runs/%d", htmlBase, repo, r.ID),
-		PullRequests: []any{}, CreatedAt: ts(r.CreatedAt), UpdatedAt: ts(r.UpdatedAt),
+		PullRequests: s.runPulls(repo, r), CreatedAt: ts(r.CreatedAt), UpdatedAt: ts(r.UpdatedAt),
 		Actor: user(r.Actor), RunAttempt: r.Attempt, ReferencedWorkflows: []any{},
 		RunStartedAt: ts(r.RunStartedAt), TriggeringActor: user(r.TriggeringActor),
 		JobsURL: api + "/jobs", LogsURL: api + "/logs",

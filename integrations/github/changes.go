@@ -1,0 +1,208 @@
+package github
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	gh "github.com/google/go-github/v60/github"
+)
+
+// maxChangedFiles is the longest file list ccm reads for one change. GitHub
+// caps a comparison and a commit's first page at 300 files; a pull request
+// would page on to 3000, but past 300 the list can only say "application
+// code" to the safety gate, which is what an unknown list says too, so the
+// pages after the third are not worth their calls.
+const maxChangedFiles = 300
+
+// pullFilesPerPage is GitHub's largest page for a pull request's files.
+const pullFilesPerPage = 100
+
+// Where a change's file list came from (Changes.Source).
+const (
+	SourcePullRequest = "pull_request"
+	SourceCompare     = "compare"
+	SourceCommit      = "commit"
+)
+
+// Changes is what the change a run tested touched, as far as GitHub says.
+type Changes struct {
+	Files  []string
+	Source string
+	// Complete: Files are every path the change touched. False when GitHub
+	// capped the list, when it is only the head commit's while the change
+	// may span more commits, or when it is empty (a list that says nothing
+	// changed is not believed): the safety gate then assumes application
+	// code (docs/ARCHITECTURE.md §3.2).
+	Complete bool
+}
+
+// ChangedFiles says which paths the change behind a run touched, at the
+// fewest calls that can say it:
+//   - a pull_request run: the pull request's files (one call per 100);
+//   - a push: the comparison from the head of the previous run of the same
+//     workflow on the branch to this run's head (two calls). The previous
+//     run, not the push's "before": GitHub gives a run no "before" (only
+//     its check suite has it, behind the separate Checks permission), and
+//     the commits since the workflow last ran are what can have broken it,
+//     including those of pushes whose runs were cancelled or skipped;
+//   - anything else, or when those cannot be read: the head commit's files
+//     (one call), complete only for events other than pull_request and push
+//     (a schedule or a dispatch tests a commit, not a change).
+//
+// An error means GitHub could not say at all; callers record the change as
+// unknown and go on.
+func (c *Client) ChangedFiles(ctx context.Context, repo string, run Run) (Changes, error) {
+	var why error
+	switch {
+	case strings.HasPrefix(run.Event, "pull_request"):
+		if len(run.PullRequests) == 0 {
+			// GitHub names no pull request for a run from a fork.
+			why = fmt.Errorf("run %d names no pull request of %s", run.ID, repo)
+			break
+		}
+		files, truncated, err := c.pullFiles(ctx, repo, run.PullRequests[0])
+		if err == nil {
+			return changes(SourcePullRequest, files, !truncated), nil
+		}
+		why = err
+	case run.Event == "push":
+		base, err := c.previousRunSHA(ctx, repo, run)
+		switch {
+		case err != nil:
+			why = err
+		case base == "":
+			why = fmt.Errorf("no earlier %q run on %s to compare with", run.Name, run.HeadBranch)
+		case base == run.HeadSHA:
+			// The workflow ran this very commit before: the commit is
+			// the change.
+			files, err := c.CommitFiles(ctx, repo, run.HeadSHA)
+			if err != nil {
+				return Changes{}, err
+			}
+			return changes(SourceCommit, files, len(files) < maxChangedFiles), nil
+		default:
+			files, err := c.CompareFiles(ctx, repo, base, run.HeadSHA)
+			if err == nil {
+				return changes(SourceCompare, files, len(files) < maxChangedFiles), nil
+			}
+			why = err
+		}
+	default:
+		files, err := c.CommitFiles(ctx, repo, run.HeadSHA)
+		if err != nil {
+			return Changes{}, err
+		}
+		return changes(SourceCommit, files, len(files) < maxChangedFiles), nil
+	}
+	// The head commit is a part of the change, shown to the analysis; it
+	// is never taken for the whole.
+	c.p.log.Info("github: change list unavailable; reading the head commit only", "repo", repo, "run_id", run.ID, "reason", why)
+	files, err := c.CommitFiles(ctx, repo, run.HeadSHA)
+	if err != nil {
+		return Changes{}, fmt.Errorf("%w (after: %w)", err, why)
+	}
+	return changes(SourceCommit, files, false), nil
+}
+
+func changes(source string, files []string, complete bool) Changes {
+	return Changes{Files: files, Source: source, Complete: complete && len(files) > 0}
+}
+
+// pullFiles lists a pull request's files, at most maxChangedFiles;
+// truncated when it has more.
+func (c *Client) pullFiles(ctx context.Context, repo string, number int) (files []string, truncated bool, _ error) {
+	what := fmt.Sprintf("pull request files %s#%d", repo, number)
+	owner, name, err := splitRepo(repo)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: %w", what, err)
+	}
+	for page := 1; page != 0; {
+		if len(files) >= maxChangedFiles {
+			return files, true, nil
+		}
+		var list []*gh.CommitFile
+		var resp *gh.Response
+		err := c.call(ctx, func() (*gh.Response, error) {
+			var err error
+			list, resp, err = c.gh.PullRequests.ListFiles(ctx, owner, name, number, &gh.ListOptions{PerPage: pullFilesPerPage, Page: page})
+			return resp, err
+		})
+		if err != nil {
+			return nil, false, fmt.Errorf("%s: %w", what, err)
+		}
+		files = appendNames(files, list)
+		page = resp.NextPage
+	}
+	return files, false, nil
+}
+
+// CompareFiles lists the files changed from base to head (GitHub's
+// three-dot comparison: since their merge base), at most 300. Ingest uses
+// it for a push's changes and the shadow check for what landed on a branch
+// between a failed run and a passing one.
+func (c *Client) CompareFiles(ctx context.Context, repo, base, head string) ([]string, error) {
+	what := fmt.Sprintf("compare %s %.12s...%.12s", repo, base, head)
+	owner, name, err := splitRepo(repo)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	var cmp *gh.CommitsComparison
+	err = c.call(ctx, func() (*gh.Response, error) {
+		var resp *gh.Response
+		var err error
+		cmp, resp, err = c.gh.Repositories.CompareCommits(ctx, owner, name, base, head, nil)
+		return resp, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if cmp == nil {
+		return nil, fmt.Errorf("%s: %w: empty comparison", what, ErrMalformedResponse)
+	}
+	return appendNames(nil, cmp.Files), nil
+}
+
+// previousRunSHA is the head commit of the newest run of run's workflow on
+// its branch created before it ("" when there is none): one call.
+func (c *Client) previousRunSHA(ctx context.Context, repo string, run Run) (string, error) {
+	what := fmt.Sprintf("previous run of %s#%d", repo, run.ID)
+	owner, name, err := splitRepo(repo)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	if run.WorkflowID == 0 || run.HeadBranch == "" || run.CreatedAt.IsZero() {
+		return "", nil
+	}
+	opts := &gh.ListWorkflowRunsOptions{Branch: run.HeadBranch, Event: run.Event,
+		Created: "<" + run.CreatedAt.UTC().Format(time.RFC3339), ListOptions: gh.ListOptions{PerPage: 1}}
+	var list *gh.WorkflowRuns
+	err = c.call(ctx, func() (*gh.Response, error) {
+		var resp *gh.Response
+		var err error
+		list, resp, err = c.gh.Actions.ListWorkflowRunsByID(ctx, owner, name, run.WorkflowID, opts)
+		return resp, err
+	})
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	if list == nil {
+		return "", fmt.Errorf("%s: %w: empty run list", what, ErrMalformedResponse)
+	}
+	for _, wr := range list.WorkflowRuns {
+		if wr.GetID() != run.ID && wr.GetHeadSHA() != "" {
+			return wr.GetHeadSHA(), nil
+		}
+	}
+	return "", nil
+}
+
+func appendNames(files []string, list []*gh.CommitFile) []string {
+	for _, f := range list {
+		if n := f.GetFilename(); n != "" && len(files) < maxChangedFiles {
+			files = append(files, n)
+		}
+	}
+	return files
+}
