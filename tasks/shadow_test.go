@@ -153,6 +153,7 @@ func TestShadowCheckOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, nil)
+			h.gh.CompareFromRuns(true)
 			if tt.cfg != nil {
 				tt.cfg(h.cfg)
 			}
@@ -192,6 +193,7 @@ func TestShadowCheckOutcomes(t *testing.T) {
 // outcome, and the gate delivered again, change nothing.
 func TestShadowCheckCountsOnce(t *testing.T) {
 	h := newHarness(t, nil)
+	h.gh.CompareFromRuns(true)
 	w := newShadowWorld(t, h, "auto", rerunAction, nil)
 	w.rerun("success")
 	for range 3 {
@@ -220,6 +222,7 @@ func TestShadowCheckCountsOnce(t *testing.T) {
 // follow-up once, however often the gate is delivered.
 func TestGateSchedulesShadowCheck(t *testing.T) {
 	h := newHarness(t, nil)
+	h.gh.CompareFromRuns(true)
 	rec := cleanRecord(77)
 	storeRecord(t, h, rec)
 	for range 3 {

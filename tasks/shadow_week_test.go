@@ -38,6 +38,7 @@ type weekEvent struct {
 // records, and prints the figures (go test -v -run SimulatedWeek ./tasks).
 func TestShadowScorecardSimulatedWeek(t *testing.T) {
 	h := newHarness(t, nil)
+	h.gh.CompareFromRuns(true)
 	ctx := context.Background()
 	start := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC) // a Monday
 	now := start

@@ -51,6 +51,7 @@ func TestListBranchRuns(t *testing.T) {
 // TestCompareFiles: the files changed after base up to head, each once.
 func TestCompareFiles(t *testing.T) {
 	c, s, clock := newTestClient(t, nil)
+	s.CompareFromRuns(true)
 	at := func(h int) time.Time { return clock.Now().Add(time.Duration(h) * time.Hour) }
 	base := s.AddRun("acme/web", githubsim.Run{Conclusion: "failure", CreatedAt: at(0), ChangedFiles: []string{"src/a.go"}})
 	s.AddRun("acme/web", githubsim.Run{Conclusion: "failure", CreatedAt: at(1), ChangedFiles: []string{"docs/x.md"}})
@@ -65,7 +66,7 @@ func TestCompareFiles(t *testing.T) {
 		status     int
 	}{
 		{name: "commits since the failure", base: base.HeadSHA, head: head.HeadSHA, want: []string{"docs/x.md", "src/a.go"}},
-		{name: "identical", base: head.HeadSHA, head: head.HeadSHA, want: []string{}},
+		{name: "identical", base: head.HeadSHA, head: head.HeadSHA, want: nil},
 		{name: "unknown commit", base: "0000000000000000000000000000000000000000", head: head.HeadSHA, status: http.StatusNotFound},
 		{name: "garbage answer", base: base.HeadSHA, head: head.HeadSHA,
 			fault: &githubsim.Fault{Status: http.StatusOK, Body: `{"files": 3}`}, wantErr: ErrMalformedResponse},

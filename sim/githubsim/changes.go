@@ -49,7 +49,7 @@ func (s *Server) SetCompare(repo, base, head string, files []string) {
 
 // compareLocked is the files changed from base to head, and whether both
 // commits are known.
-func (rs *repoState) compareLocked(base, head string) ([]string, bool) {
+func (rs *repoState) compareLocked(base, head string, fromRuns bool) ([]string, bool) {
 	if files, ok := rs.compares[base+"..."+head]; ok {
 		return files, true
 	}
@@ -57,7 +57,10 @@ func (rs *repoState) compareLocked(base, head string) ([]string, bool) {
 	b, okB := g.commits[base]
 	h, okH := g.commits[head]
 	if !okB || !okH {
-		return rs.runHistoryCompareLocked(base, head)
+		if fromRuns {
+			return rs.runHistoryCompareLocked(base, head)
+		}
+		return nil, false
 	}
 	bt, ht := g.trees[b.Tree], g.trees[h.Tree]
 	var out []string
@@ -105,7 +108,7 @@ func (s *Server) handleCompare(w http.ResponseWriter, r *http.Request) {
 		if !ok || base == "" || head == "" {
 			return http.StatusNotFound, apiErr("Not Found")
 		}
-		files, known := rs.compareLocked(base, head)
+		files, known := rs.compareLocked(base, head, s.compareRuns)
 		if !known {
 			return http.StatusNotFound, apiErr("Not Found")
 		}

@@ -56,6 +56,9 @@ type Server struct {
 	token      string
 	rate       rateState
 	ignoreFilt bool
+	// compareRuns: a comparison neither set nor made of pushed commits
+	// is derived from the runs' history (CompareFromRuns).
+	compareRuns bool
 	now        func() time.Time
 }
 
@@ -136,6 +139,18 @@ func (s *Server) IgnoreStatusFilter(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ignoreFilt = on
+}
+
+// CompareFromRuns makes a comparison that was neither set with
+// [Server.SetCompare] nor made of commits pushed with [Server.PushCommit]
+// answer from the runs' history (the files the runs on the branch between
+// the two commits changed) instead of 404. Tests that script a branch's
+// life as runs (the shadow check's) turn it on; the default 404 is what
+// GitHub says of a commit it does not know.
+func (s *Server) CompareFromRuns(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.compareRuns = on
 }
 
 // Requests returns what the server received, oldest first.
