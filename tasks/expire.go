@@ -24,10 +24,7 @@ func (h *Handlers) HandleExpire(ctx context.Context, t *asynq.Task) error {
 	if err := decode(t, &p); err != nil {
 		return err
 	}
-	st, err := h.gateStore()
-	if err != nil {
-		return err
-	}
+	st := h.d.Store
 	a, err := st.GetApproval(ctx, p.RequestID)
 	if errors.Is(err, state.ErrNotFound) {
 		// Deleted by retention (it outlived the failure); nothing to expire.
@@ -44,7 +41,7 @@ func (h *Handlers) HandleExpire(ctx context.Context, t *asynq.Task) error {
 
 // expire decides one request expired if it is still pending and due at
 // now, and reports whether it did. Used by the task and the sweep alike.
-func (h *Handlers) expire(ctx context.Context, st GateStore, a state.Approval) (bool, error) {
+func (h *Handlers) expire(ctx context.Context, st Store, a state.Approval) (bool, error) {
 	now := h.d.now()
 	log := h.d.log().With("failure_id", a.FailureID, "repo", a.Repo, "request_id", a.ID, "task_type", TypeExpire)
 	if a.Status != state.ApprovalPending {
@@ -101,10 +98,7 @@ func (h *Handlers) expire(ctx context.Context, st GateStore, a state.Approval) (
 // repository no longer watched still expires; concurrent sweeps from
 // several polls are safe, since DecideApproval decides each request once.
 func (h *Handlers) sweepDueApprovals(ctx context.Context) (int, error) {
-	st, ok := h.d.Store.(GateStore)
-	if !ok {
-		return 0, nil // a store that cannot hold approvals has none to expire
-	}
+	st := h.d.Store
 	due, err := st.DueApprovals(ctx, h.d.now())
 	if err != nil {
 		return 0, fmt.Errorf("sweep approvals: %w", err)

@@ -29,10 +29,7 @@ func (h *Handlers) HandleGate(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	id := p.FailureID
-	st, err := h.gateStore()
-	if err != nil {
-		return err
-	}
+	st := h.d.Store
 	rec, err := st.GetFailure(ctx, id)
 	if errors.Is(err, state.ErrNotFound) {
 		return fmt.Errorf("gate %s: %w: %w", id, err, errFinal)
@@ -82,7 +79,7 @@ func (h *Handlers) HandleGate(ctx context.Context, t *asynq.Task) error {
 }
 
 // carryOut does what a stored decision calls for, idempotently.
-func (h *Handlers) carryOut(ctx context.Context, st GateStore, rec state.FailureRecord, log *slog.Logger) error {
+func (h *Handlers) carryOut(ctx context.Context, st Store, rec state.FailureRecord, log *slog.Logger) error {
 	g := *rec.Gate
 	switch {
 	case rec.Shadow:
@@ -106,7 +103,7 @@ func (h *Handlers) carryOut(ctx context.Context, st GateStore, rec state.Failure
 
 // requestApproval asks a person: a pending request (the record moves to
 // awaiting_approval with the approval audit entry), then its expiry.
-func (h *Handlers) requestApproval(ctx context.Context, st GateStore, rec state.FailureRecord, log *slog.Logger) error {
+func (h *Handlers) requestApproval(ctx context.Context, st Store, rec state.FailureRecord, log *slog.Logger) error {
 	g := *rec.Gate
 	now := h.d.now()
 	req := state.Approval{
@@ -135,7 +132,7 @@ func (h *Handlers) requestApproval(ctx context.Context, st GateStore, rec state.
 }
 
 // ensureExpiry schedules the expiry of a failure's pending request.
-func (h *Handlers) ensureExpiry(ctx context.Context, st GateStore, rec state.FailureRecord, log *slog.Logger) error {
+func (h *Handlers) ensureExpiry(ctx context.Context, st Store, rec state.FailureRecord, log *slog.Logger) error {
 	a, err := st.ApprovalForFailure(ctx, rec.ID)
 	if errors.Is(err, state.ErrNotFound) {
 		log.Warn("awaiting approval without a request; the expiry sweep cannot help, a person must look")

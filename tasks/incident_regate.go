@@ -35,7 +35,7 @@ func RegateTaskID(failureID string, openedAt time.Time) string {
 //     the record says auto while the request waits for them or expires;
 //   - anything else (approved, rejected, remediating...) was settled by
 //     a person or by ccm meanwhile and is left alone.
-func (h *Handlers) regatePaused(ctx context.Context, st IncidentStore, inc state.Incident, log *slog.Logger) error {
+func (h *Handlers) regatePaused(ctx context.Context, st Store, inc state.Incident, log *slog.Logger) error {
 	ids, err := st.PausedFailures(ctx, inc.Fingerprint)
 	if err != nil {
 		return fmt.Errorf("re-gate after incident %s: %w", inc.Fingerprint, err)
@@ -55,7 +55,7 @@ func (h *Handlers) regatePaused(ctx context.Context, st IncidentStore, inc state
 	return errors.Join(errs...)
 }
 
-func (h *Handlers) regateOne(ctx context.Context, st IncidentStore, id string, inc state.Incident, log *slog.Logger) (bool, error) {
+func (h *Handlers) regateOne(ctx context.Context, st Store, id string, inc state.Incident, log *slog.Logger) (bool, error) {
 	rec, err := st.GetFailure(ctx, id)
 	if errors.Is(err, state.ErrNotFound) {
 		return false, nil // gone to retention

@@ -16,46 +16,6 @@ import (
 	"github.com/ccm-ci/ccm/state"
 )
 
-// RemediationGitHub is what ccm:remediate and ccm:verify need from GitHub
-// beyond what the pipeline reads. It is asserted on Deps.GitHub (as
-// GateStore is on Deps.Store) so fakes that only read keep compiling.
-type RemediationGitHub interface {
-	GitHub
-	RunState(ctx context.Context, repo string, runID int64) (github.RunState, error)
-	RerunFailedJobs(ctx context.Context, repo string, runID int64) (github.RerunResult, error)
-	RerunWorkflow(ctx context.Context, repo string, runID int64) (github.RerunResult, error)
-	CancelRun(ctx context.Context, repo string, runID int64) error
-	ListCaches(ctx context.Context, repo, ref string) ([]github.ActionsCache, error)
-	DeleteCache(ctx context.Context, repo, key, ref string) error
-	OpenFixPR(ctx context.Context, repo string, fix github.FixPR) (github.PullRequest, error)
-	ClosePR(ctx context.Context, repo string, number int) error
-	// DeleteFixBranch deletes a failure's fix branch only when its head is
-	// ccm's fix commit for the failure on its base: a rollback never
-	// deletes a branch by its name alone.
-	DeleteFixBranch(ctx context.Context, repo, failureID, baseSHA string) error
-}
-
-var _ RemediationGitHub = (*github.Client)(nil)
-
-// RemediationStore is what remediation needs from Redis beyond GateStore:
-// the compare-and-set that moves a record and audits it in one step, and
-// whether an incident has paused unattended re-runs of a fingerprint.
-type RemediationStore interface {
-	GateStore
-	Transition(ctx context.Context, id string, from, to state.Status, ev state.AuditEntry, mutate func(*state.FailureRecord)) error
-	IncidentOpen(ctx context.Context, fingerprint string) (bool, error)
-}
-
-var _ RemediationStore = (*state.Store)(nil)
-
-func (h *Handlers) remediationStore() (RemediationStore, error) {
-	st, ok := h.d.Store.(RemediationStore)
-	if !ok {
-		return nil, fmt.Errorf("tasks: the store (%T) cannot record remediations: %w", h.d.Store, errFinal)
-	}
-	return st, nil
-}
-
 // Step states on the record (state.RemediationStep.State).
 const (
 	stepPending    = "pending"
@@ -72,19 +32,11 @@ const (
 	phaseRollback = "rollback"
 )
 
-func (h *Handlers) remediationGitHub() (RemediationGitHub, error) {
-	g, ok := h.d.GitHub.(RemediationGitHub)
-	if !ok {
-		return nil, fmt.Errorf("tasks: the GitHub client (%T) cannot remediate: %w", h.d.GitHub, errFinal)
-	}
-	return g, nil
-}
-
 // remediation is one run of the handler on one failure.
 type remediation struct {
 	h   *Handlers
-	st  RemediationStore
-	gh  RemediationGitHub
+	st  Store
+	gh  GitHub
 	rec state.FailureRecord
 	log *slog.Logger
 }
@@ -114,14 +66,8 @@ func (h *Handlers) HandleRemediate(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	id := p.FailureID
-	st, err := h.remediationStore()
-	if err != nil {
-		return err
-	}
-	gh, err := h.remediationGitHub()
-	if err != nil {
-		return err
-	}
+	st := h.d.Store
+	gh := h.d.GitHub
 	// asynq delivers at least once: two workers may hold the same task (a
 	// redelivery after a lost ack, a recovered crash). The step journal
 	// makes one worker's retry safe, not two at once, so one worker at a

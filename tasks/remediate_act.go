@@ -221,7 +221,7 @@ func (r *remediation) stop(ctx context.Context, reason string, escalate bool) er
 // finish moves a remediating record to remediated or failed with ev, and
 // records the metrics: remediation latency (detection to acting), time to
 // resolution (detection to now) and the outcome, in Redis and Prometheus.
-func (h *Handlers) finish(ctx context.Context, st RemediationStore, rec state.FailureRecord, to state.Status,
+func (h *Handlers) finish(ctx context.Context, st Store, rec state.FailureRecord, to state.Status,
 	ev state.AuditEntry, reason string) error {
 	outcome := state.OutcomeSuccess
 	if to == state.StatusFailed {
@@ -284,7 +284,7 @@ func (h *Handlers) recordRemediationMetrics(ctx context.Context, rec state.Failu
 
 // finishVerified records a verified success: remediated, with the audit
 // entry remediation/verify/success.
-func (h *Handlers) finishVerified(ctx context.Context, st RemediationStore, rec state.FailureRecord, log *slog.Logger, details map[string]any) error {
+func (h *Handlers) finishVerified(ctx context.Context, st Store, rec state.FailureRecord, log *slog.Logger, details map[string]any) error {
 	d := map[string]any{"phase": phaseVerify}
 	for k, v := range details {
 		d[k] = v
