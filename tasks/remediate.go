@@ -14,6 +14,7 @@ import (
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/policy"
 	"github.com/ccm-ci/ccm/state"
+	"github.com/ccm-ci/ccm/triage"
 )
 
 // Step states on the record (state.RemediationStep.State).
@@ -138,16 +139,19 @@ func (r *remediation) start(ctx context.Context) (bool, error) {
 		r.log.Info("not remediating", "reason", why, "status", r.rec.Status)
 		return false, nil
 	}
+	acts, err := r.approvedActions(ctx)
+	if err != nil {
+		return false, err
+	}
 	now := r.h.d.now()
-	acts := r.rec.Gate.Actions
 	steps := make([]state.RemediationStep, len(acts))
 	for i, a := range acts {
 		steps[i] = state.RemediationStep{Action: string(a.Type), State: stepPending}
 	}
 	ev := r.event(phaseAct, state.OutcomePending, map[string]any{"action": strings.Join(actionTypes(acts), ","),
 		"actions": actionTypes(acts), "from": string(r.rec.Status)})
-	err := r.st.Transition(ctx, r.rec.ID, r.rec.Status, state.StatusRemediating, ev, func(f *state.FailureRecord) {
-		f.Remediation = &state.Remediation{Steps: steps, StartedAt: now}
+	err = r.st.Transition(ctx, r.rec.ID, r.rec.Status, state.StatusRemediating, ev, func(f *state.FailureRecord) {
+		f.Remediation = &state.Remediation{Steps: steps, Actions: acts, StartedAt: now}
 	})
 	switch {
 	case errors.Is(err, state.ErrConflict):
@@ -161,6 +165,34 @@ func (r *remediation) start(ctx context.Context) (bool, error) {
 	}
 	r.rec = rec
 	return rec.Status == state.StatusRemediating && rec.Remediation != nil, nil
+}
+
+// approvedActions are the actions this remediation will run. A person
+// approved the request's actions — what they were shown — so those run,
+// not the gate's latest decision, which a re-evaluation may have changed
+// since; an unattended remediation runs the gate's.
+func (r *remediation) approvedActions(ctx context.Context) ([]triage.Action, error) {
+	if r.rec.Status != state.StatusApproved {
+		return r.rec.Gate.Actions, nil
+	}
+	a, err := r.st.ApprovalForFailure(ctx, r.rec.ID)
+	if err != nil {
+		return nil, fmt.Errorf("remediate %s: the approved request: %w", r.rec.ID, err)
+	}
+	if a.Status != state.ApprovalApproved {
+		return nil, fmt.Errorf("remediate %s: the record is approved but its request %s is %s: %w",
+			r.rec.ID, a.ID, a.Status, errFinal)
+	}
+	return a.Actions, nil
+}
+
+// actions are what the steps run (state.Remediation.Actions); a record
+// that started before they were kept runs its gate's.
+func (r *remediation) actions() []triage.Action {
+	if rem := r.rec.Remediation; rem != nil && len(rem.Actions) == len(rem.Steps) {
+		return rem.Actions
+	}
+	return r.rec.Gate.Actions
 }
 
 // run does the steps not done yet, then hands over to verification.
@@ -191,7 +223,7 @@ func (r *remediation) run(ctx context.Context) error {
 				return err
 			}
 		}
-		res, err := r.act(ctx, r.rec.Gate.Actions[i], resumed)
+		res, err := r.act(ctx, r.actions()[i], resumed)
 		if err != nil {
 			return r.retryOrFail(ctx, i, err)
 		}
