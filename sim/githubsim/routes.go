@@ -12,6 +12,7 @@ import (
 // [Server.FailNext]. Paths are relative to the API base (/api/v3).
 const (
 	RouteRateLimit       = "GET /rate_limit"
+	RouteUser            = "GET /user"
 	RouteRepo            = "GET /repos/{owner}/{repo}"
 	RouteListRuns        = "GET /repos/{owner}/{repo}/actions/runs"
 	RouteGetRun          = "GET /repos/{owner}/{repo}/actions/runs/{run_id}"
@@ -48,6 +49,7 @@ const (
 func (s *Server) routes() {
 	api := map[string]http.HandlerFunc{
 		RouteRateLimit:       s.handleRateLimit,
+		RouteUser:            s.handleUser,
 		RouteRepo:            s.handleRepo,
 		RouteListRuns:        s.handleListRuns,
 		RouteGetRun:          s.handleGetRun,

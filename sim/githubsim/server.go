@@ -54,6 +54,7 @@ type Server struct {
 	unexpected []string
 	faults     []*faultEntry
 	token      string
+	login      string // the token's user; "" = DefaultLogin
 	rate       rateState
 	ignoreFilt bool
 	now        func() time.Time
