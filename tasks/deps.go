@@ -27,7 +27,9 @@ type GitHub interface {
 	JobLog(ctx context.Context, repo string, jobID int64, fn func(io.Reader) error) error
 	CommitFiles(ctx context.Context, repo, sha string) ([]string, error)
 
-	// What ccm:remediate and ccm:verify write and re-read.
+	// What ccm:remediate and ccm:verify write and re-read. Login is the
+	// token's user, which GitHub names as the trigger of ccm's re-runs.
+	Login(ctx context.Context) (string, error)
 	RunState(ctx context.Context, repo string, runID int64) (github.RunState, error)
 	RerunFailedJobs(ctx context.Context, repo string, runID int64) (github.RerunResult, error)
 	RerunWorkflow(ctx context.Context, repo string, runID int64) (github.RerunResult, error)

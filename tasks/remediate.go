@@ -219,11 +219,18 @@ func (r *remediation) run(ctx context.Context) error {
 		}
 		resumed := r.rec.Remediation.Steps[i].State == stepStarted
 		if !resumed {
-			if err := r.mark(ctx, i, stepStarted, nil, nil); err != nil {
+			// What the write depends on is recorded with the step before
+			// the write, so a delivery resuming after a crash can tell
+			// what ccm did from what others did.
+			prep, err := r.prepare(ctx, r.actions()[i])
+			if err != nil {
+				return r.retryOrFail(ctx, i, err)
+			}
+			if err := r.mark(ctx, i, stepStarted, prep, nil); err != nil {
 				return err
 			}
 		}
-		res, err := r.act(ctx, r.actions()[i], resumed)
+		res, err := r.act(ctx, r.actions()[i], r.rec.Remediation.Steps[i].Result, resumed)
 		if err != nil {
 			return r.retryOrFail(ctx, i, err)
 		}
@@ -269,6 +276,9 @@ func (r *remediation) mark(ctx context.Context, i int, to string, res map[string
 	if res != nil {
 		details["result"] = res
 	}
+	if to == stepDone && res["noop"] == true {
+		details["noop"] = true
+	}
 	ev := r.event(phaseAct, outcome, details)
 	errText := ""
 	if stepErr != nil {
@@ -281,6 +291,11 @@ func (r *remediation) mark(ctx context.Context, i int, to string, res map[string
 	err := r.st.Transition(ctx, r.rec.ID, state.StatusRemediating, state.StatusRemediating, ev, func(f *state.FailureRecord) {
 		rem := *f.Remediation
 		rem.Steps = append([]state.RemediationStep(nil), rem.Steps...)
+		if res == nil {
+			// A failed step keeps what it recorded before its write: the
+			// rollback needs it (the attempt seen before a re-run).
+			res = rem.Steps[i].Result
+		}
 		rem.Steps[i] = state.RemediationStep{Action: action, State: to, Result: res, Error: errText}
 		if last {
 			rem.ActedAt = now
@@ -306,12 +321,8 @@ func (r *remediation) mark(ctx context.Context, i int, to string, res map[string
 func verifyAttempt(steps []state.RemediationStep) int {
 	n := 0
 	for _, s := range steps {
-		if s.State == stepDone && isRerun(s.Action) {
-			if a, ok := s.Result["attempt"].(int); ok {
-				n = max(n, a)
-			} else if f, ok := s.Result["attempt"].(float64); ok {
-				n = max(n, int(f))
-			}
+		if a, ok := resultInt(s.Result, "attempt"); ok && s.State == stepDone && isRerun(s.Action) {
+			n = max(n, a)
 		}
 	}
 	return n
@@ -334,8 +345,25 @@ func (r *remediation) handOver(ctx context.Context) error {
 		r.log.Info("remediation acted; verifying the new attempt", "attempt", rem.VerifyAttempt, "deadline", rem.VerifyDeadline)
 		return nil
 	}
-	return r.h.finishVerified(ctx, r.st, r.rec, r.log, map[string]any{
-		"verified_by": "the action itself: no run attempt was created to watch"})
+	details := map[string]any{"verified_by": "the action itself: no run attempt was created to watch"}
+	if notes := noopNotes(rem.Steps); len(notes) == len(rem.Steps) && len(notes) > 0 {
+		// Nothing was done (a cancel of a run already completed): the
+		// record says so rather than claim a cancel.
+		details = map[string]any{"verified_by": "nothing to verify: every action was a no-op", "noop": true, "notes": notes}
+	}
+	return r.h.finishVerified(ctx, r.st, r.rec, r.log, details)
+}
+
+// noopNotes are the notes of the steps that found nothing to do.
+func noopNotes(steps []state.RemediationStep) []string {
+	var notes []string
+	for _, s := range steps {
+		if s.Result["noop"] == true {
+			note, _ := s.Result["note"].(string)
+			notes = append(notes, s.Action+": "+note)
+		}
+	}
+	return notes
 }
 
 // retryOrFail decides what a step's error (i < 0: the world check's) means:
@@ -343,10 +371,7 @@ func (r *remediation) handOver(ctx context.Context) error {
 // retry re-reads GitHub before writing); anything else, or the last
 // attempt, fails the remediation with rollback and a critical alert.
 func (r *remediation) retryOrFail(ctx context.Context, i int, err error) error {
-	var re *github.RetryError
-	transient := errors.Is(err, github.ErrUncertain) || errors.As(err, &re) ||
-		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
-	if transient && !outOfRetries(ctx) {
+	if transient(err) && !outOfRetries(ctx) {
 		r.log.Warn("remediation step uncertain or GitHub unavailable; retrying (the retry re-checks GitHub first)", "step", i, "err", err)
 		return fmt.Errorf("remediate %s: %w", r.rec.ID, err)
 	}
@@ -355,10 +380,23 @@ func (r *remediation) retryOrFail(ctx context.Context, i int, err error) error {
 			return errors.Join(merr, err)
 		}
 	}
-	if i == 0 && errors.Is(err, github.ErrAlreadyRunning) {
+	switch {
+	case i == 0 && errors.Is(err, github.ErrAlreadyRunning):
 		// Someone re-ran the run between the world check and ccm's first
 		// write: ccm did nothing, and nothing is ccm's to escalate.
 		return r.stop(ctx, "someone else re-ran the run just before ccm's first write: "+err.Error(), false)
+	case i == 0 && errors.Is(err, errOthersRerun):
+		// A resumed first re-run found someone else's attempt, not ccm's:
+		// ccm made none, and the run is someone else's to follow.
+		return r.stop(ctx, err.Error(), false)
 	}
 	return r.fail(ctx, i, err)
+}
+
+// transient reports whether err may pass with time: an uncertain write,
+// GitHub unavailable or rate-limited, a deadline.
+func transient(err error) bool {
+	var re *github.RetryError
+	return errors.Is(err, github.ErrUncertain) || errors.As(err, &re) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
