@@ -87,6 +87,8 @@ type Store interface {
 	QuietIncidents(ctx context.Context, before time.Time) ([]string, error)
 	OpenIncidents(ctx context.Context) ([]string, error)
 	IncidentOpen(ctx context.Context, fingerprint string) (bool, error)
+	PendingRegates(ctx context.Context) ([]state.Regate, error)
+	RegateQueued(ctx context.Context, r state.Regate) error
 
 	// Remediation: the compare-and-set that moves a record and audits it
 	// in one step.

@@ -28,7 +28,11 @@ func (h *Handlers) HandleGate(ctx context.Context, t *asynq.Task) error {
 	if err := decode(t, &p); err != nil {
 		return err
 	}
-	id := p.FailureID
+	return h.gate(ctx, p.FailureID)
+}
+
+// gate is ccm:gate's work on failure id, also done by a re-gate.
+func (h *Handlers) gate(ctx context.Context, id string) error {
 	st := h.d.Store
 	rec, err := st.GetFailure(ctx, id)
 	if errors.Is(err, state.ErrNotFound) {

@@ -32,7 +32,7 @@ func NewHandlers(d Deps) *Handlers {
 
 // Mux routes every task type to its handler — the pipeline's (poll,
 // ingest, analyze, retention), the safety gate's (gate, expire,
-// reevaluate) and remediation's (remediate, verify) — behind the
+// reevaluate, regate) and remediation's (remediate, verify) — behind the
 // middleware that turns panics into errors and counts outcomes. The first middleware is
 // the outermost: observe sits outside recoverPanics so a panic, once it is
 // an error, is counted in ccm_tasks_processed_total like any failure.
@@ -48,6 +48,7 @@ func (h *Handlers) Mux() *asynq.ServeMux {
 	mux.HandleFunc(TypeReevaluate, h.HandleReevaluate)
 	mux.HandleFunc(TypeRemediate, h.HandleRemediate)
 	mux.HandleFunc(TypeVerify, h.HandleVerify)
+	mux.HandleFunc(TypeRegate, h.HandleRegate)
 	return mux
 }
 

@@ -73,8 +73,8 @@ func (h *Handlers) incidentOpen(ctx context.Context, rec state.FailureRecord) (b
 
 // sweepIncidents closes incidents the poll can tell are over: a re-run
 // of a run that failed with an open incident's fingerprint passed, or no
-// occurrence came for incidentQuietWindows windows. Each close re-gates
-// the failures the incident paused. Errors are logged: the next poll
+// occurrence came for incidentQuietWindows windows. The failures a closed
+// incident paused get a ccm:regate each. Errors are logged: the next poll
 // sweeps again, and the repository's poll must not fail for it.
 func (h *Handlers) sweepIncidents(ctx context.Context, repo string, reruns []github.Run) {
 	log := h.d.log().With("repo", repo, "task_type", TypePoll)
@@ -83,6 +83,12 @@ func (h *Handlers) sweepIncidents(ctx context.Context, repo string, reruns []git
 	}
 	if err := h.closeQuiet(ctx); err != nil {
 		log.Error("incident guard: close quiet incidents", "err", err)
+	}
+	// The closes above handed their paused failures over as pending
+	// re-gates; so did any close whose enqueue failed (Redis trouble, a
+	// crash), which this poll therefore repairs.
+	if err := h.queueRegates(ctx, log); err != nil {
+		log.Error("incident guard: enqueue the re-gates of paused failures; the next poll tries again", "err", err)
 	}
 }
 
@@ -151,7 +157,7 @@ func (h *Handlers) closeQuiet(ctx context.Context) error {
 }
 
 // closeIncident closes the incident once (of concurrent closers only the
-// winner goes on) and re-gates what it paused.
+// winner logs it); the close lists what it paused as pending re-gates.
 func (h *Handlers) closeIncident(ctx context.Context, st Store, fp, reason string, ev state.AuditEntry, log *slog.Logger) error {
 	inc, closed, err := st.CloseIncident(ctx, fp, reason, ev)
 	if err != nil {
@@ -160,8 +166,8 @@ func (h *Handlers) closeIncident(ctx context.Context, st Store, fp, reason strin
 	if !closed {
 		return nil
 	}
-	log.Info("incident closed", "fingerprint", fp, "reason", reason, "opened_at", inc.OpenedAt)
-	return h.regatePaused(ctx, st, inc, log)
+	log.Info("incident closed: its paused failures are re-gated", "fingerprint", fp, "reason", reason, "opened_at", inc.OpenedAt)
+	return nil
 }
 
 // noteRecorded notes a failure found already recorded but not yet

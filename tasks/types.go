@@ -33,6 +33,8 @@ const (
 	// TypeVerify follows the attempt a remediation created until it
 	// completes.
 	TypeVerify = "ccm:verify"
+	// TypeRegate re-gates one failure an incident paused, once it closed.
+	TypeRegate = "ccm:regate"
 )
 
 // Queues and their weights: approvals and alerts must not wait behind a
@@ -89,6 +91,9 @@ var policies = map[string]taskPolicy{
 	// its own next check (a new task ID), so retries are for Redis or
 	// GitHub trouble only.
 	TypeVerify: {queue: QueueCritical, maxRetry: 5, timeout: time.Minute, retention: 24 * time.Hour},
+	// A re-gate is the gate again; its retries are what keeps a failure an
+	// incident paused from being forgotten when Redis hiccups at the close.
+	TypeRegate: {queue: QueueCritical, maxRetry: 5, timeout: time.Minute, retention: 24 * time.Hour},
 }
 
 // MaxRetry is the retry limit of a task type (0 for unknown types).
@@ -286,6 +291,24 @@ func VerifyTaskID(failureID string, n int) string {
 		return "verify:" + failureID
 	}
 	return fmt.Sprintf("verify:%s:%d", failureID, n)
+}
+
+// RegatePayload names a failure an incident paused and that incident (its
+// fingerprint and when it opened).
+type RegatePayload struct {
+	FailureID   string    `json:"failure_id"`
+	Fingerprint string    `json:"fingerprint"`
+	OpenedAt    time.Time `json:"opened_at"`
+}
+
+// NewRegateTask builds the re-gate of one paused failure, once per
+// incident (RegateTaskID).
+func NewRegateTask(p RegatePayload) (*asynq.Task, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("regate task %s: %w", p.FailureID, err)
+	}
+	return asynq.NewTask(TypeRegate, b, options(TypeRegate, RegateTaskID(p.FailureID, p.OpenedAt))...), nil
 }
 
 // NewRetentionTask builds the periodic housekeeping task.
