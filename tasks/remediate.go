@@ -354,18 +354,6 @@ func (r *remediation) handOver(ctx context.Context) error {
 	return r.h.finishVerified(ctx, r.st, r.rec, r.log, details)
 }
 
-// noopNotes are the notes of the steps that found nothing to do.
-func noopNotes(steps []state.RemediationStep) []string {
-	var notes []string
-	for _, s := range steps {
-		if s.Result["noop"] == true {
-			note, _ := s.Result["note"].(string)
-			notes = append(notes, s.Action+": "+note)
-		}
-	}
-	return notes
-}
-
 // retryOrFail decides what a step's error (i < 0: the world check's) means:
 // an uncertain write or GitHub trouble is retried while retries remain (the
 // retry re-reads GitHub before writing); anything else, or the last

@@ -337,3 +337,15 @@ func (h *Handlers) finishVerified(ctx context.Context, st Store, rec state.Failu
 	log.Info("remediation verified: remediated", "details", d)
 	return nil
 }
+
+// noopNotes are the notes of the steps that found nothing to do.
+func noopNotes(steps []state.RemediationStep) []string {
+	var notes []string
+	for _, s := range steps {
+		if s.Result["noop"] == true {
+			note, _ := s.Result["note"].(string)
+			notes = append(notes, s.Action+": "+note)
+		}
+	}
+	return notes
+}

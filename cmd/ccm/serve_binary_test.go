@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -122,18 +120,7 @@ repositories:
 	base := "http://" + addr
 	waitFor(t, "/readyz", func() bool { code, _ := httpGet(base + "/readyz"); return code == 200 })
 	for _, f := range all {
-		body := githubsim.WorkflowRunEventBody(f.repo, f.run, "completed")
-		req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/github", bytes.NewReader(body))
-		req.Header.Set("X-GitHub-Event", "workflow_run")
-		req.Header.Set("X-Hub-Signature-256", githubsim.SignWebhook(secret, body))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("webhook for %s#%d: status %d", f.repo, f.run.ID, resp.StatusCode)
-		}
+		sendWebhook(t, base, secret, f.repo, f.run)
 	}
 
 	settled := func(repo string, run githubsim.Run, want state.Status) func() bool {
