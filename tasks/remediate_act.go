@@ -165,7 +165,7 @@ func (r *remediation) rollback(ctx context.Context, failedStep int, cause error)
 	if failedStep >= 0 && isRerun(steps[failedStep].Action) && transient(cause) {
 		// The re-run's request was uncertain on the last delivery: it may
 		// have made an attempt. Take it back if it is there and ccm's.
-		details, err := r.cancelOurRerun(ctx, r.seenAttempt(steps[failedStep].Result))
+		details, err := r.cancelOurRerun(ctx, r.seenAttempt(steps[failedStep].Result), false)
 		undo(steps[failedStep].Action, err, details)
 	}
 	for i := len(steps) - 1; i >= 0; i-- {
@@ -182,7 +182,7 @@ func (r *remediation) rollback(ctx context.Context, failedStep int, cause error)
 			undo(s.Action, errors.Join(err, derr), details)
 		case string(triage.ActionRerunFailedJobs), string(triage.ActionRerunWorkflow):
 			attempt, _ := resultInt(s.Result, "attempt")
-			details, err := r.cancelOurRerun(ctx, attempt-1)
+			details, err := r.cancelOurRerun(ctx, attempt-1, true)
 			undo(s.Action, err, details)
 		default:
 			undo(s.Action, nil, map[string]any{"undone": false,

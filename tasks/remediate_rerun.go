@@ -39,15 +39,18 @@ func (n nextAttempt) why() string {
 
 // attemptAfter reads the run and, when an attempt follows seen, who
 // triggered attempt seen+1: GitHub names the sender of a re-run as the new
-// attempt's triggering actor, so only ccm's token makes one ccm's.
-func (r *remediation) attemptAfter(ctx context.Context, seen int) (nextAttempt, error) {
+// attempt's triggering actor, so only ccm's token makes one ccm's. mine
+// says a done step already proved seen+1 ccm's (GitHub answered its
+// re-run), so only what came after it is read.
+func (r *remediation) attemptAfter(ctx context.Context, seen int, mine bool) (nextAttempt, error) {
 	rec := r.rec
 	run, err := r.gh.GetRun(ctx, rec.Repo, rec.RunID, 0)
 	if err != nil {
 		return nextAttempt{}, fmt.Errorf("read run %s#%d: %w", rec.Repo, rec.RunID, err)
 	}
 	n := nextAttempt{seen: seen, latest: run.Attempt}
-	if !n.made() {
+	if !n.made() || mine {
+		n.ours = mine
 		return n, nil
 	}
 	next := run
@@ -81,7 +84,7 @@ func (r *remediation) seenAttempt(prep map[string]any) int {
 // rather than take it for its own.
 func (r *remediation) resumeRerun(ctx context.Context, prep map[string]any) (map[string]any, error) {
 	seen := r.seenAttempt(prep)
-	n, err := r.attemptAfter(ctx, seen)
+	n, err := r.attemptAfter(ctx, seen, false)
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("re-check after a crash: %w", err)
@@ -97,10 +100,11 @@ func (r *remediation) resumeRerun(ctx context.Context, prep map[string]any) (map
 // cancelOurRerun takes back the attempt a re-run after seen made, when it
 // is ccm's and still the latest (cancelling the run cancels its latest
 // attempt, so someone else's later attempt forbids it). It serves a done
-// step and one whose request was uncertain alike: the latter finds no
-// attempt when the request never landed.
-func (r *remediation) cancelOurRerun(ctx context.Context, seen int) (map[string]any, error) {
-	n, err := r.attemptAfter(ctx, seen)
+// step (mine: GitHub answered ccm's re-run) and one whose request was
+// uncertain alike: the latter finds no attempt when the request never
+// landed.
+func (r *remediation) cancelOurRerun(ctx context.Context, seen int, mine bool) (map[string]any, error) {
+	n, err := r.attemptAfter(ctx, seen, mine)
 	switch {
 	case err != nil:
 		return map[string]any{"cancelled": false, "undone": false, "note": fmt.Sprintf(

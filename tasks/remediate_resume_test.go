@@ -179,3 +179,45 @@ func TestRemediateNothingToDo(t *testing.T) {
 		}
 	})
 }
+
+// TestRemediateRollbackLeavesSomeoneElsesLaterAttempt: ccm's re-run made
+// attempt 2, which ended; a person then re-ran the run (attempt 3). When a
+// later step fails for good, the rollback must not cancel the run: that
+// would cancel the person's attempt, not ccm's.
+func TestRemediateRollbackLeavesSomeoneElsesLaterAttempt(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	fix := triage.Action{Type: triage.ActionOpenFixPR, Title: "Pin the mirror", Body: "ccm",
+		Files: []triage.FileChange{{Path: "docs/ci.md", Content: "x\n"}}}
+	rec, run := h.remediable(t, "main", nil, rerunFailed, fix)
+	h.rerunAs(run, githubsim.DefaultLogin)
+	if err := h.gh.FinishRun(testRepo, run.ID, "failure"); err != nil {
+		t.Fatal(err)
+	}
+	h.rerunAs(run, "alice")
+	ev := state.AuditEntry{Actor: "test", ActionType: state.ActionRemediation, Outcome: state.OutcomePending}
+	if err := h.store.Transition(ctx, rec.ID, state.StatusAnalyzed, state.StatusRemediating, ev, func(f *state.FailureRecord) {
+		f.Remediation = &state.Remediation{Actions: rec.Gate.Actions, StartedAt: rec.DetectedAt, Steps: []state.RemediationStep{
+			{Action: string(triage.ActionRerunFailedJobs), State: "done", Result: map[string]any{"previous_attempt": 1, "attempt": 2}},
+			{Action: string(triage.ActionOpenFixPR), State: "pending"}}}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.gh.FailNext(githubsim.RouteCreatePull, githubsim.NoPermission())
+	_ = h.h.HandleRemediate(ctx, remediateTask(t, rec.ID)) // final: the token may not open PRs
+	if got := h.record(t, rec.ID); got.Status != state.StatusFailed {
+		t.Fatalf("status %s %+v: want failed", got.Status, got.Remediation)
+	}
+	if n := len(h.gh.WritesTo(githubsim.RouteCancel)); n != 0 {
+		t.Fatalf("%d cancels: the latest attempt is alice's", n)
+	}
+	var undo state.AuditEntry
+	for _, e := range h.remediationEntries(t, rec.ID, "rollback") {
+		if e.Details["action"] == string(triage.ActionRerunFailedJobs) {
+			undo = e
+		}
+	}
+	if note, _ := undo.Details["note"].(string); undo.Details["cancelled"] != false || !strings.Contains(note, "attempt 3") {
+		t.Errorf("rollback of the re-run %+v: want it left, naming attempt 3", undo)
+	}
+}
