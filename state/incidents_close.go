@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -50,24 +51,36 @@ func (s *Store) PausedFailures(ctx context.Context, fingerprint string) ([]strin
 	return ids, nil
 }
 
-// closeScript closes an open incident with its audit entry.
+// closeScript closes an open incident with its audit entry. The window's
+// occurrences go with it, so the next failure starts a new count instead
+// of reopening the incident at once; the failures it paused are handed to
+// the re-gate queue (KEYS[6]) in the same step, so none is lost to a crash
+// between the close and their re-gate.
 //
-// KEYS[1] incident hash, KEYS[2] open incidents zset, KEYS[3] paused set,
-// KEYS[4..6] audit keys.
+// KEYS[1..5] runs zset, repos zset, incident hash, open incidents zset,
+// paused set (incidentKeys); KEYS[6] re-gates pending hash; KEYS[7..9]
+// audit keys.
 // ARGV[1] fingerprint, ARGV[2] closed_at (RFC3339Nano), ARGV[3] reason,
 // ARGV[4] TTL ms of the closed incident, ARGV[5..26] audit args.
 // Returns the audit entry ID, or nil when the incident was not open.
 var closeScript = redis.NewScript(auditLua + `
-if redis.call('HGET', KEYS[1], 'status') ~= 'open' then return false end
-redis.call('HSET', KEYS[1], 'status', 'closed', 'closed_at', ARGV[2], 'close_reason', ARGV[3])
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
+if redis.call('HGET', KEYS[3], 'status') ~= 'open' then return false end
+redis.call('HSET', KEYS[3], 'status', 'closed', 'closed_at', ARGV[2], 'close_reason', ARGV[3])
+redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('DEL', KEYS[1], KEYS[2])
+local pending = ARGV[1] .. '\n' .. (redis.call('HGET', KEYS[3], 'opened_at') or '')
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[5])) do
+  redis.call('HSET', KEYS[6], id, pending)
+end
 redis.call('PEXPIRE', KEYS[3], ARGV[4])
-return audit(4, 5)
+redis.call('PEXPIRE', KEYS[5], ARGV[4])
+return audit(7, 5)
 `)
 
 // CloseIncident closes the fingerprint's open incident, exactly once, with
-// ev appended to the audit stream in the same step. ev is completed as the
+// ev appended to the audit stream in the same step. The window's
+// occurrences are forgotten and the paused failures become pending
+// re-gates (PendingRegates) in that step too. ev is completed as the
 // closing alert: action alert, actor ccm, outcome success, details
 // severity info, kind incident_closed, fingerprint and reason. closed is
 // false (and nothing is written) when no incident was open, so of
@@ -101,8 +114,7 @@ func (s *Store) CloseIncident(ctx context.Context, fingerprint, reason string, e
 	if err != nil {
 		return Incident{}, false, fmt.Errorf("close incident %s: %w", fingerprint, err)
 	}
-	keys := append([]string{s.k.incident(fingerprint), s.k.incidentsOpen(), s.k.incidentPaused(fingerprint)},
-		s.k.auditKeys()...)
+	keys := append(append(s.k.incidentKeys(fingerprint), s.k.regatesPending()), s.k.auditKeys()...)
 	args := append([]any{fingerprint, now.Format(time.RFC3339Nano), reason, closedIncidentTTL.Milliseconds()}, aargs...)
 	err = closeScript.Run(ctx, s.rdb, keys, args...).Err()
 	closed := err == nil
@@ -135,4 +147,50 @@ func (s *Store) OpenIncidents(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("open incidents: %w", err)
 	}
 	return fps, nil
+}
+
+func (k keys) regatesPending() string { return k.p + "incidents:regate" }
+
+// Regate is a failure an incident paused, waiting, since the incident
+// closed, for its re-gate to be enqueued.
+type Regate struct {
+	FailureID, Fingerprint string
+	// OpenedAt is when the incident that paused it opened: with the
+	// failure ID it names one re-gate.
+	OpenedAt time.Time
+}
+
+// PendingRegates lists the paused failures of closed incidents whose
+// re-gate has not been enqueued yet (RegateQueued), sorted by failure ID.
+func (s *Store) PendingRegates(ctx context.Context) ([]Regate, error) {
+	m, err := s.rdb.HGetAll(ctx, s.k.regatesPending()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("pending re-gates: %w", err)
+	}
+	out := make([]Regate, 0, len(m))
+	for id, v := range m {
+		fp, opened, _ := strings.Cut(v, "\n")
+		at, _ := time.Parse(time.RFC3339Nano, opened)
+		out = append(out, Regate{FailureID: id, Fingerprint: fp, OpenedAt: at})
+	}
+	slices.SortFunc(out, func(a, b Regate) int { return strings.Compare(a.FailureID, b.FailureID) })
+	return out, nil
+}
+
+// regateQueuedScript forgets a pending re-gate, unless a later close
+// replaced it meanwhile (that one still needs its own).
+//
+// KEYS[1] re-gates pending hash. ARGV[1] failure ID, ARGV[2] the value read.
+var regateQueuedScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0
+`)
+
+// RegateQueued forgets r once its re-gate task is enqueued.
+func (s *Store) RegateQueued(ctx context.Context, r Regate) error {
+	v := r.Fingerprint + "\n" + r.OpenedAt.UTC().Format(time.RFC3339Nano)
+	if err := regateQueuedScript.Run(ctx, s.rdb, []string{s.k.regatesPending()}, r.FailureID, v).Err(); err != nil {
+		return fmt.Errorf("re-gate of %s queued: %w", r.FailureID, err)
+	}
+	return nil
 }

@@ -209,9 +209,25 @@ func testIncidentPauseClose(t *testing.T, open backend) {
 	if ok, err := s.PauseIfOpen(ctx, "fpp", "acme/c#9.1"); err != nil || ok {
 		t.Errorf("PauseIfOpen after the close = %v, %v", ok, err)
 	}
+	// The paused failures wait for their re-gate until it is enqueued.
+	pending, err := s.PendingRegates(ctx)
+	if err != nil || len(pending) != 2 || pending[0].FailureID != "acme/a#0.1" || pending[1].Fingerprint != "fpp" ||
+		!pending[1].OpenedAt.Equal(inc.OpenedAt) {
+		t.Fatalf("PendingRegates = %+v, %v; want both paused failures of the incident opened at %s", pending, err, inc.OpenedAt)
+	}
+	if err := s.RegateQueued(ctx, pending[0]); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := s.PendingRegates(ctx); len(left) != 1 || left[0] != pending[1] {
+		t.Errorf("after one re-gate queued: %+v", left)
+	}
+	// The close forgot the window's occurrences: the next failure, still
+	// within the window of the three that opened it, does not reopen it.
 	// A new burst opens a new incident, with a fresh pause list.
 	for i, repo := range []string{"acme/d", "acme/e", "acme/f"} {
-		note(t, s, "fpp", repo, 10+i, t0.Add(time.Minute))
+		if _, opened := note(t, s, "fpp", repo, 10+i, t0.Add(time.Minute)); opened != (i == 2) {
+			t.Fatalf("occurrence %d after the close: opened %v; want the third to reopen it", i+1, opened)
+		}
 	}
 	if ids, _ := s.PausedFailures(ctx, "fpp"); len(ids) != 0 {
 		t.Errorf("a reopened incident inherits paused failures %v", ids)

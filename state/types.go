@@ -113,6 +113,10 @@ type Remediation struct {
 	// started before its write is sent, so a retry that finds a started
 	// step knows the write may have been made and checks GitHub first.
 	Steps []RemediationStep `json:"steps"`
+	// Actions are what the steps run: the request's actions when a person
+	// approved (what they saw and said yes to, even if the gate has since
+	// decided otherwise), else the gate's. Steps[i] runs Actions[i].
+	Actions []triage.Action `json:"actions,omitempty"`
 	// StartedAt is when remediation began (the record moved to
 	// remediating); ActedAt when every step had succeeded.
 	StartedAt time.Time `json:"started_at"`

@@ -19,10 +19,7 @@ import (
 // error says so and calling Approve again is refused as already decided,
 // so the caller retries the enqueue with EnqueueRemediate.
 func (h *Handlers) Approve(ctx context.Context, requestID, actor string) (state.Approval, error) {
-	st, err := h.gateStore()
-	if err != nil {
-		return state.Approval{}, err
-	}
+	st := h.d.Store
 	ev := state.AuditEntry{Timestamp: h.d.now(), Actor: actor}
 	a, err := st.DecideApproval(ctx, requestID, state.ApprovalApproved, actor, "", ev)
 	if err != nil {

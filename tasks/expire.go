@@ -25,10 +25,7 @@ func (h *Handlers) HandleExpire(ctx context.Context, t *asynq.Task) error {
 	if err := decode(t, &p); err != nil {
 		return err
 	}
-	st, err := h.gateStore()
-	if err != nil {
-		return err
-	}
+	st := h.d.Store
 	a, err := st.GetApproval(ctx, p.RequestID)
 	if errors.Is(err, state.ErrNotFound) {
 		// Deleted by retention (it outlived the failure); nothing to expire.
@@ -45,7 +42,7 @@ func (h *Handlers) HandleExpire(ctx context.Context, t *asynq.Task) error {
 
 // expire decides one request expired if it is still pending and due at
 // now, and reports whether it did. Used by the task and the sweep alike.
-func (h *Handlers) expire(ctx context.Context, st GateStore, a state.Approval) (bool, error) {
+func (h *Handlers) expire(ctx context.Context, st Store, a state.Approval) (bool, error) {
 	now := h.d.now()
 	log := h.d.log().With("failure_id", a.FailureID, "repo", a.Repo, "request_id", a.ID, "task_type", TypeExpire)
 	if a.Status != state.ApprovalPending {
@@ -85,10 +82,7 @@ func (h *Handlers) expire(ctx context.Context, st GateStore, a state.Approval) (
 // repository no longer watched still expires; concurrent sweeps from
 // several polls are safe, since DecideApproval decides each request once.
 func (h *Handlers) sweepDueApprovals(ctx context.Context) (int, error) {
-	st, ok := h.d.Store.(GateStore)
-	if !ok {
-		return 0, nil // a store that cannot hold approvals has none to expire
-	}
+	st := h.d.Store
 	due, err := st.DueApprovals(ctx, h.d.now())
 	if err != nil {
 		return 0, fmt.Errorf("sweep approvals: %w", err)
@@ -112,7 +106,7 @@ func (h *Handlers) sweepDueApprovals(ctx context.Context) (int, error) {
 // atomically with its failure's move and the approval audit entry
 // (details.reason, plus details); false when it was not pending any more
 // or its failure had left awaiting_approval by another path.
-func (h *Handlers) decideExpired(ctx context.Context, st GateStore, a state.Approval, reason string,
+func (h *Handlers) decideExpired(ctx context.Context, st Store, a state.Approval, reason string,
 	details map[string]any, log *slog.Logger) (bool, error) {
 	d := map[string]any{"expires_at": a.ExpiresAt.Format(time.RFC3339), "requested_at": a.RequestedAt.Format(time.RFC3339)}
 	for k, v := range details {

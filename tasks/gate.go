@@ -15,37 +15,6 @@ import (
 	"github.com/ccm-ci/ccm/triage"
 )
 
-// GateStore is what the gate, the expiry and the re-evaluation need from
-// Redis beyond Store. *state.Store has all of it.
-//
-// It is a separate interface (asserted on Deps.Store) so this slice did
-// not have to change Store while others were editing deps.go; it belongs
-// in Store.
-type GateStore interface {
-	Store
-	Setting(ctx context.Context, key string) (string, bool, error)
-	SetSetting(ctx context.Context, key, value string, ev state.AuditEntry) error
-	SaveGate(ctx context.Context, id string, at state.Status, g state.GateDecision, ev state.AuditEntry,
-		skip func(state.FailureRecord) bool) (bool, error)
-	RequestApproval(ctx context.Context, req state.Approval, ev state.AuditEntry) (state.Approval, bool, error)
-	DecideApproval(ctx context.Context, id string, decision state.ApprovalStatus, actor, reason string,
-		ev state.AuditEntry) (state.Approval, error)
-	GetApproval(ctx context.Context, id string) (state.Approval, error)
-	ApprovalForFailure(ctx context.Context, failureID string) (state.Approval, error)
-	PendingApprovals(ctx context.Context) ([]state.Approval, error)
-	DueApprovals(ctx context.Context, now time.Time) ([]state.Approval, error)
-}
-
-var _ GateStore = (*state.Store)(nil)
-
-func (h *Handlers) gateStore() (GateStore, error) {
-	st, ok := h.d.Store.(GateStore)
-	if !ok {
-		return nil, fmt.Errorf("tasks: the store (%T) cannot keep gate decisions or approvals: %w", h.d.Store, errFinal)
-	}
-	return st, nil
-}
-
 // SettingRiskThreshold is the runtime setting (set from Slack, /ccm
 // threshold) that holds the risk threshold for every repository. The
 // setting RiskThresholdSetting(repo) holds one repository's and wins over
@@ -66,7 +35,7 @@ func RiskThresholdSetting(repo string) string {
 // repository's own setting, else the global one, else nil. A stored value
 // that is not a number is read as 0, which lets nothing through: a broken
 // setting must not open the gate wider than anyone chose.
-func slackThreshold(ctx context.Context, st GateStore, repo string, log *slog.Logger) (*int, error) {
+func slackThreshold(ctx context.Context, st Store, repo string, log *slog.Logger) (*int, error) {
 	for _, key := range []string{RiskThresholdSetting(repo), SettingRiskThreshold} {
 		v, ok, err := st.Setting(ctx, key)
 		if err != nil {
@@ -124,7 +93,7 @@ func GateInput(rec state.FailureRecord, analysis, rules triage.AnalysisResult, s
 
 // decide runs the gate on a record with the config and thresholds in
 // force now.
-func (h *Handlers) decide(ctx context.Context, st GateStore, rec state.FailureRecord, log *slog.Logger) (policy.Decision, error) {
+func (h *Handlers) decide(ctx context.Context, st Store, rec state.FailureRecord, log *slog.Logger) (policy.Decision, error) {
 	slack, err := slackThreshold(ctx, st, rec.Repo, log)
 	if err != nil {
 		return policy.Decision{}, err

@@ -29,11 +29,12 @@ func (h *Handlers) HandleGate(ctx context.Context, t *asynq.Task) error {
 	if err := decode(t, &p); err != nil {
 		return err
 	}
-	id := p.FailureID
-	st, err := h.gateStore()
-	if err != nil {
-		return err
-	}
+	return h.gate(ctx, p.FailureID)
+}
+
+// gate is ccm:gate's work on failure id, also done by a re-gate.
+func (h *Handlers) gate(ctx context.Context, id string) error {
+	st := h.d.Store
 	rec, err := st.GetFailure(ctx, id)
 	if errors.Is(err, state.ErrNotFound) {
 		return fmt.Errorf("gate %s: %w: %w", id, err, errFinal)
@@ -83,7 +84,7 @@ func (h *Handlers) HandleGate(ctx context.Context, t *asynq.Task) error {
 }
 
 // carryOut does what a stored decision calls for, idempotently.
-func (h *Handlers) carryOut(ctx context.Context, st GateStore, rec state.FailureRecord, log *slog.Logger) error {
+func (h *Handlers) carryOut(ctx context.Context, st Store, rec state.FailureRecord, log *slog.Logger) error {
 	g := *rec.Gate
 	switch {
 	case rec.Shadow:
@@ -111,7 +112,7 @@ func (h *Handlers) carryOut(ctx context.Context, st GateStore, rec state.Failure
 
 // requestApproval asks a person: a pending request (the record moves to
 // awaiting_approval with the approval audit entry), then its expiry.
-func (h *Handlers) requestApproval(ctx context.Context, st GateStore, rec state.FailureRecord, log *slog.Logger) error {
+func (h *Handlers) requestApproval(ctx context.Context, st Store, rec state.FailureRecord, log *slog.Logger) error {
 	g := *rec.Gate
 	now := h.d.now()
 	req := state.Approval{
@@ -140,7 +141,7 @@ func (h *Handlers) requestApproval(ctx context.Context, st GateStore, rec state.
 }
 
 // ensureExpiry schedules the expiry of a failure's pending request.
-func (h *Handlers) ensureExpiry(ctx context.Context, st GateStore, rec state.FailureRecord, log *slog.Logger) error {
+func (h *Handlers) ensureExpiry(ctx context.Context, st Store, rec state.FailureRecord, log *slog.Logger) error {
 	a, err := st.ApprovalForFailure(ctx, rec.ID)
 	if errors.Is(err, state.ErrNotFound) {
 		log.Warn("awaiting approval without a request; the expiry sweep cannot help, a person must look")

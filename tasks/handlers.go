@@ -32,8 +32,8 @@ func NewHandlers(d Deps) *Handlers {
 
 // Mux routes every task type to its handler — the pipeline's (poll,
 // ingest, analyze, retention), the safety gate's (gate, expire,
-// reevaluate, recheck), remediation's (remediate, verify) and the shadow
-// scorecard's (shadow-check) — behind the
+// reevaluate, recheck, regate), remediation's (remediate, verify) and the
+// shadow scorecard's (shadow-check) — behind the
 // middleware that turns panics into errors and counts outcomes. The first middleware is
 // the outermost: observe sits outside recoverPanics so a panic, once it is
 // an error, is counted in ccm_tasks_processed_total like any failure.
@@ -51,6 +51,7 @@ func (h *Handlers) Mux() *asynq.ServeMux {
 	mux.HandleFunc(TypeVerify, h.HandleVerify)
 	mux.HandleFunc(TypeShadowCheck, h.HandleShadowCheck)
 	mux.HandleFunc(TypeRecheck, h.HandleRecheck)
+	mux.HandleFunc(TypeRegate, h.HandleRegate)
 	return mux
 }
 

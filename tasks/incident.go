@@ -5,28 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/state"
 )
-
-// IncidentStore is what the incident guard needs from Redis. *state.Store
-// has all of it. Like GateStore it is asserted on Deps.Store, so the guard
-// did not have to change Store (deps.go) while others were editing it.
-type IncidentStore interface {
-	GateStore
-	NoteOccurrence(ctx context.Context, fingerprint, failureID, repo string, at time.Time,
-		th state.IncidentThresholds) (state.Incident, bool, error)
-	PauseIfOpen(ctx context.Context, fingerprint, failureID string) (bool, error)
-	PausedFailures(ctx context.Context, fingerprint string) ([]string, error)
-	CloseIncident(ctx context.Context, fingerprint, reason string, ev state.AuditEntry) (state.Incident, bool, error)
-	QuietIncidents(ctx context.Context, before time.Time) ([]string, error)
-	OpenIncidents(ctx context.Context) ([]string, error)
-}
-
-var _ IncidentStore = (*state.Store)(nil)
 
 // incidentQuietWindows is how many incident windows without a new
 // occurrence close an incident. ccm sees failures, not passes: a passing
@@ -35,14 +18,6 @@ var _ IncidentStore = (*state.Store)(nil)
 // stopping is the only sign the outage is over. Two windows: one quiet
 // window could be a lull in pushes, not a recovery.
 const incidentQuietWindows = 2
-
-func (h *Handlers) incidentStore() (IncidentStore, error) {
-	st, ok := h.d.Store.(IncidentStore)
-	if !ok {
-		return nil, fmt.Errorf("tasks: the store (%T) cannot keep incidents: %w", h.d.Store, errFinal)
-	}
-	return st, nil
-}
 
 func thresholds(cfg *config.Config) state.IncidentThresholds {
 	return state.IncidentThresholds{Repositories: cfg.Incident.Repositories, Runs: cfg.Incident.Runs, Window: cfg.Incident.Window}
@@ -62,10 +37,7 @@ func (h *Handlers) noteIncident(ctx context.Context, rec state.FailureRecord) er
 	if rec.Fingerprint == "" {
 		return nil
 	}
-	st, err := h.incidentStore()
-	if err != nil {
-		return err
-	}
+	st := h.d.Store
 	at := rec.RunUpdatedAt // when GitHub saw it fail: a backlog ingested late is not a burst
 	if at.IsZero() {
 		at = rec.DetectedAt
@@ -91,10 +63,7 @@ func (h *Handlers) incidentOpen(ctx context.Context, rec state.FailureRecord) (b
 	if rec.Fingerprint == "" {
 		return false, nil
 	}
-	st, err := h.incidentStore()
-	if err != nil {
-		return false, err
-	}
+	st := h.d.Store
 	open, err := st.PauseIfOpen(ctx, rec.Fingerprint, rec.ID)
 	if err != nil {
 		return false, fmt.Errorf("incident guard: %w", err)
@@ -104,8 +73,8 @@ func (h *Handlers) incidentOpen(ctx context.Context, rec state.FailureRecord) (b
 
 // sweepIncidents closes incidents the poll can tell are over: a re-run
 // of a run that failed with an open incident's fingerprint passed, or no
-// occurrence came for incidentQuietWindows windows. Each close re-gates
-// the failures the incident paused. Errors are logged: the next poll
+// occurrence came for incidentQuietWindows windows. The failures a closed
+// incident paused get a ccm:regate each. Errors are logged: the next poll
 // sweeps again, and the repository's poll must not fail for it.
 func (h *Handlers) sweepIncidents(ctx context.Context, repo string, reruns []github.Run) {
 	log := h.d.log().With("repo", repo, "task_type", TypePoll)
@@ -115,16 +84,19 @@ func (h *Handlers) sweepIncidents(ctx context.Context, repo string, reruns []git
 	if err := h.closeQuiet(ctx); err != nil {
 		log.Error("incident guard: close quiet incidents", "err", err)
 	}
+	// The closes above handed their paused failures over as pending
+	// re-gates; so did any close whose enqueue failed (Redis trouble, a
+	// crash), which this poll therefore repairs.
+	if err := h.queueRegates(ctx, log); err != nil {
+		log.Error("incident guard: enqueue the re-gates of paused failures; the next poll tries again", "err", err)
+	}
 }
 
 // closeOnPass closes the incident of each open fingerprint that a run in
 // reruns had failed with on an earlier attempt, when its latest attempt
 // passed. It reads records only while some incident is open.
 func (h *Handlers) closeOnPass(ctx context.Context, repo string, reruns []github.Run, log *slog.Logger) error {
-	st, err := h.incidentStore()
-	if err != nil {
-		return err
-	}
+	st := h.d.Store
 	fps, err := st.OpenIncidents(ctx)
 	if err != nil || len(fps) == 0 {
 		return err
@@ -167,10 +139,7 @@ func (h *Handlers) closeOnPass(ctx context.Context, repo string, reruns []github
 // closeQuiet closes every open incident with no occurrence for
 // incidentQuietWindows windows (the window in force now).
 func (h *Handlers) closeQuiet(ctx context.Context) error {
-	st, err := h.incidentStore()
-	if err != nil {
-		return err
-	}
+	st := h.d.Store
 	quiet := incidentQuietWindows * h.d.Config().Incident.Window
 	fps, err := st.QuietIncidents(ctx, h.d.now().Add(-quiet))
 	if err != nil {
@@ -188,8 +157,8 @@ func (h *Handlers) closeQuiet(ctx context.Context) error {
 }
 
 // closeIncident closes the incident once (of concurrent closers only the
-// winner goes on) and re-gates what it paused.
-func (h *Handlers) closeIncident(ctx context.Context, st IncidentStore, fp, reason string, ev state.AuditEntry, log *slog.Logger) error {
+// winner logs it); the close lists what it paused as pending re-gates.
+func (h *Handlers) closeIncident(ctx context.Context, st Store, fp, reason string, ev state.AuditEntry, log *slog.Logger) error {
 	inc, closed, err := st.CloseIncident(ctx, fp, reason, ev)
 	if err != nil {
 		return err
@@ -197,8 +166,8 @@ func (h *Handlers) closeIncident(ctx context.Context, st IncidentStore, fp, reas
 	if !closed {
 		return nil
 	}
-	log.Info("incident closed", "fingerprint", fp, "reason", reason, "opened_at", inc.OpenedAt)
-	return h.regatePaused(ctx, st, inc, log)
+	log.Info("incident closed: its paused failures are re-gated", "fingerprint", fp, "reason", reason, "opened_at", inc.OpenedAt)
+	return nil
 }
 
 // noteRecorded notes a failure found already recorded but not yet

@@ -14,48 +14,77 @@ import (
 	"github.com/ccm-ci/ccm/state"
 )
 
-// RegateTaskID is the task ID of a failure's re-gate after the incident
-// that opened at openedAt closed. It is not GateTaskID: that ID keeps its
-// first task for the dedup retention and would swallow the re-gate; one
-// per incident keeps a repeated close (or a retried sweep) single.
+// RegateTaskID is the task ID of a failure's re-gate (ccm:regate) after
+// the incident that opened at openedAt closed. It is not GateTaskID: that
+// ID keeps its first task for the dedup retention and would swallow the
+// re-gate; one per incident keeps a repeated close (or a retried sweep)
+// single.
 func RegateTaskID(failureID string, openedAt time.Time) string {
 	return "regate:" + failureID + ":" + strconv.FormatInt(openedAt.UnixMilli(), 10)
 }
 
-// regatePaused re-runs the gate, now that inc is closed, on every failure
-// it paused that nothing has moved on since:
-//   - analyzed without a decision (paused before the decision was saved):
-//     ccm:gate decides it afresh;
-//   - analyzed or awaiting_approval with a decision: the gate decides again
-//     and, when the decision or its failed checks changed, the new one is
-//     written with a validation entry (previous_decision, regated). An
-//     analyzed record then gets a ccm:gate that carries the new decision
-//     out (an auto one acts). A pending request stays pending, as in
-//     ReevaluatePending: a person was asked and keeps the last word, so
-//     the record says auto while the request waits for them or expires;
-//   - anything else (approved, rejected, remediating...) was settled by
-//     a person or by ccm meanwhile and is left alone.
-func (h *Handlers) regatePaused(ctx context.Context, st IncidentStore, inc state.Incident, log *slog.Logger) error {
-	ids, err := st.PausedFailures(ctx, inc.Fingerprint)
+// queueRegates enqueues ccm:regate for every failure a closed incident
+// paused. The close listed them as pending in the same step, and each is
+// forgotten only once its task is enqueued, so a failed enqueue (or a
+// crash) is retried by the next poll's sweep and nothing paused is lost.
+func (h *Handlers) queueRegates(ctx context.Context, log *slog.Logger) error {
+	pending, err := h.d.Store.PendingRegates(ctx)
 	if err != nil {
-		return fmt.Errorf("re-gate after incident %s: %w", inc.Fingerprint, err)
+		return fmt.Errorf("re-gates after incidents: %w", err)
 	}
 	var errs []error
-	regated := 0
-	for _, id := range ids {
-		ok, err := h.regateOne(ctx, st, id, inc, log.With("failure_id", id))
+	for _, r := range pending {
+		task, err := NewRegateTask(RegatePayload{FailureID: r.FailureID, Fingerprint: r.Fingerprint, OpenedAt: r.OpenedAt})
 		if err != nil {
 			errs = append(errs, err)
+			continue
 		}
-		if ok {
-			regated++
+		// A conflict is a task already enqueued (or done) for this
+		// failure and incident: done.
+		if _, err := h.d.Queue.EnqueueContext(ctx, task); ignoreConflict(nil, err) != nil {
+			errs = append(errs, fmt.Errorf("enqueue re-gate of %s: %w", r.FailureID, err))
+			continue
+		}
+		if err := h.d.Store.RegateQueued(ctx, r); err != nil {
+			errs = append(errs, err)
 		}
 	}
-	log.Info("paused failures re-gated", "fingerprint", inc.Fingerprint, "paused", len(ids), "changed", regated)
+	if len(pending) > 0 {
+		log.Info("paused failures handed to ccm:regate", "pending", len(pending), "errors", len(errs))
+	}
 	return errors.Join(errs...)
 }
 
-func (h *Handlers) regateOne(ctx context.Context, st IncidentStore, id string, inc state.Incident, log *slog.Logger) (bool, error) {
+// HandleRegate re-runs the gate on one failure an incident paused, now
+// that the incident is closed; its retries make sure the failure is not
+// forgotten:
+//   - analyzed without a decision (paused before the decision was saved):
+//     the gate decides it afresh and carries the decision out;
+//   - analyzed or awaiting_approval with a decision: the gate decides again
+//     and, when the decision or its failed checks changed, the new one is
+//     written with a validation entry (previous_decision, regated). An
+//     analyzed record then has its decision carried out (an auto one
+//     acts). A pending request stays pending, as in ReevaluatePending: a
+//     person was asked and keeps the last word, so the record says auto
+//     while the request waits for them or expires;
+//   - anything else (approved, rejected, remediating...) was settled by
+//     a person or by ccm meanwhile and is left alone.
+func (h *Handlers) HandleRegate(ctx context.Context, t *asynq.Task) error {
+	var p RegatePayload
+	if err := decode(t, &p); err != nil {
+		return err
+	}
+	inc := state.Incident{Fingerprint: p.Fingerprint, OpenedAt: p.OpenedAt}
+	log := h.d.log().With("failure_id", p.FailureID, "task_type", TypeRegate, "fingerprint", p.Fingerprint)
+	changed, err := h.regateOne(ctx, h.d.Store, p.FailureID, inc, log)
+	if err != nil {
+		return err
+	}
+	log.Debug("re-gate done", "changed", changed)
+	return nil
+}
+
+func (h *Handlers) regateOne(ctx context.Context, st Store, id string, inc state.Incident, log *slog.Logger) (bool, error) {
 	rec, err := st.GetFailure(ctx, id)
 	if errors.Is(err, state.ErrNotFound) {
 		return false, nil // gone to retention
@@ -65,7 +94,7 @@ func (h *Handlers) regateOne(ctx context.Context, st IncidentStore, id string, i
 	}
 	switch {
 	case rec.Status == state.StatusAnalyzed && rec.Gate == nil:
-		return true, h.enqueueRegate(ctx, id, inc)
+		return true, h.gate(ctx, id)
 	case rec.Status != state.StatusAnalyzed && rec.Status != state.StatusAwaitingApproval:
 		return false, nil
 	}
@@ -79,7 +108,10 @@ func (h *Handlers) regateOne(ctx context.Context, st IncidentStore, id string, i
 		return cur.Gate != nil && cur.Gate.Decision == g.Decision && slices.Equal(cur.Gate.Failed, g.Failed)
 	}
 	if same(rec) {
-		return false, nil
+		// Unchanged (or changed by an earlier delivery of this task that
+		// then stopped): an analyzed record's decision is carried out,
+		// which the gate does once.
+		return false, h.carryOutAnalyzed(ctx, id, rec)
 	}
 	ev := validationEvent(rec, g)
 	ev.Details["previous_decision"] = old.Decision
@@ -99,26 +131,19 @@ func (h *Handlers) regateOne(ctx context.Context, st IncidentStore, id string, i
 	if err != nil {
 		return false, fmt.Errorf("re-gate %s: %w", id, err)
 	}
-	if !saved {
-		return false, nil
+	if saved {
+		log.Info("re-gated after the incident closed", "previous_decision", old.Decision, "decision", g.Decision, "mode", g.Mode)
 	}
-	log.Info("re-gated after the incident closed", "previous_decision", old.Decision, "decision", g.Decision, "mode", g.Mode)
-	if rec.Status == state.StatusAnalyzed {
-		return true, h.enqueueRegate(ctx, id, inc)
-	}
-	return true, nil
+	return saved, h.carryOutAnalyzed(ctx, id, rec)
 }
 
-// enqueueRegate enqueues ccm:gate for a paused failure under its re-gate
-// task ID; the handler reloads the record and does what it says.
-func (h *Handlers) enqueueRegate(ctx context.Context, id string, inc state.Incident) error {
-	task, err := NewGateTask(id)
-	if err != nil {
-		return err
+// carryOutAnalyzed has the gate carry out an analyzed record's stored
+// decision (a request left waiting for a person is not touched).
+func (h *Handlers) carryOutAnalyzed(ctx context.Context, id string, rec state.FailureRecord) error {
+	if rec.Status != state.StatusAnalyzed {
+		return nil
 	}
-	_, err = h.d.Queue.EnqueueContext(ctx, task, asynq.TaskID(RegateTaskID(id, inc.OpenedAt)),
-		asynq.Retention(DedupRetention(h.d.Config())))
-	if err := ignoreConflict(nil, err); err != nil {
+	if err := h.gate(ctx, id); err != nil {
 		return fmt.Errorf("re-gate %s: %w", id, err)
 	}
 	return nil

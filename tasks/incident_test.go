@@ -161,10 +161,10 @@ func TestGatePausesDuringIncident(t *testing.T) {
 
 // TestIncidentClosesOnPassAndRegates: a re-run of a run that failed with
 // the fingerprint passes; the next poll closes the incident (one info
-// alert) and re-gates what it paused: a request a person was asked keeps
+// alert) and enqueues a ccm:regate per failure it paused, under its
+// re-gate task ID. Run, they re-gate: a request a person was asked keeps
 // waiting but its record now says auto (validation entry, regated), and a
-// failure paused before its decision was saved gets a ccm:gate under its
-// re-gate task ID.
+// failure paused before its decision was saved is decided.
 func TestIncidentClosesOnPassAndRegates(t *testing.T) {
 	h := newHarness(t, nil)
 	h.cfg.Mode = config.ModeAuto
@@ -224,6 +224,11 @@ func TestIncidentClosesOnPassAndRegates(t *testing.T) {
 	h.gh.AddRun(testRepo, passed)
 	poll()
 	poll() // a second sweep finds nothing to close
+	ids := h.runRegates(t)
+	slices.Sort(ids)
+	if want := []string{tasks.RegateTaskID(asked.ID, inc.OpenedAt), tasks.RegateTaskID(undecided.ID, inc.OpenedAt)}; !slices.Equal(ids, want) {
+		t.Errorf("ccm:regate tasks %v, want %v: one per paused failure under its incident", ids, want)
+	}
 
 	if open, err := h.store.IncidentOpen(ctx, fp); err != nil || open {
 		t.Fatalf("IncidentOpen after the pass = %v, %v", open, err)
@@ -242,16 +247,93 @@ func TestIncidentClosesOnPassAndRegates(t *testing.T) {
 		last.Details["decision"] != "auto" {
 		t.Errorf("validation entries %+v: want a second one, regated from approval to auto", g.validation)
 	}
-	var ids []string
-	for _, ti := range h.queue.Pending(t, tasks.QueueCritical, tasks.TypeGate) {
-		ids = append(ids, ti.ID)
-	}
-	if want := tasks.RegateTaskID(undecided.ID, inc.OpenedAt); !slices.Contains(ids, want) {
-		t.Errorf("pending gate tasks %v: want %s", ids, want)
+	if g := h.gated(t, undecided.ID); g.rec.Gate == nil || g.rec.Gate.Decision != "auto" {
+		t.Errorf("undecided failure after the close: status %s, gate %+v; want decided auto", g.rec.Status, g.rec.Gate)
 	}
 	if w := h.gh.Writes(); len(w) != 0 {
 		t.Errorf("GitHub writes: %+v", w)
 	}
+}
+
+// runRegates runs the pending ccm:regate tasks and returns their IDs.
+func (h *harness) runRegates(t *testing.T) []string {
+	t.Helper()
+	var ids []string
+	for _, ti := range h.queue.Pending(t, tasks.QueueCritical, tasks.TypeRegate) {
+		if err := h.h.HandleRegate(context.Background(), asynq.NewTask(ti.Type, ti.Payload)); err != nil {
+			t.Fatalf("regate %s: %v", ti.ID, err)
+		}
+		ids = append(ids, ti.ID)
+	}
+	return ids
+}
+
+// pollAt polls testRepo as if d had passed, with the harness's deps as
+// mod changes them.
+func (h *harness) pollAt(t *testing.T, d time.Duration, mod ...func(*tasks.Deps)) error {
+	t.Helper()
+	deps := h.deps
+	deps.Now = func() time.Time { return time.Now().Add(d) }
+	for _, m := range mod {
+		m(&deps)
+	}
+	task, err := tasks.NewPollTask(testRepo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tasks.NewHandlers(deps).HandlePoll(context.Background(), task)
+}
+
+// TestIncidentRegateSurvivesAQueueOutage: the queue is down when the poll
+// closes an incident, so the re-gate of what it paused cannot be enqueued;
+// the failure stays pending and the next poll enqueues its ccm:regate,
+// once.
+func TestIncidentRegateSurvivesAQueueOutage(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	inc := openIncident(t, h, "fp-outage")
+	rec := cleanRecord(43)
+	rec.Fingerprint = "fp-outage"
+	storeRecord(t, h, rec)
+	if ok, err := h.store.PauseIfOpen(ctx, "fp-outage", rec.ID); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	down := func(d *tasks.Deps) { d.Queue = refusingQueue{Enqueuer: d.Queue, refuse: tasks.TypeRegate} }
+	if err := h.pollAt(t, 31*time.Minute, down); err != nil {
+		t.Fatal(err) // the poll itself carries on
+	}
+	if open, _ := h.store.IncidentOpen(ctx, "fp-outage"); open {
+		t.Fatal("the incident did not close")
+	}
+	if n := len(h.queue.Pending(t, tasks.QueueCritical, tasks.TypeRegate)); n != 0 {
+		t.Fatalf("%d re-gates enqueued while the queue was down", n)
+	}
+	for range 2 {
+		if err := h.pollAt(t, 32*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	regates := h.queue.Pending(t, tasks.QueueCritical, tasks.TypeRegate)
+	if len(regates) != 1 || regates[0].ID != tasks.RegateTaskID(rec.ID, inc.OpenedAt) {
+		t.Fatalf("re-gates after the outage %+v: want one for %s", regates, rec.ID)
+	}
+	if left, err := h.store.PendingRegates(ctx); err != nil || len(left) != 0 {
+		t.Errorf("still pending after the enqueue: %+v, %v", left, err)
+	}
+}
+
+// refusingQueue fails every enqueue of one task type, as a queue that
+// went down just then would.
+type refusingQueue struct {
+	tasks.Enqueuer
+	refuse string
+}
+
+func (q refusingQueue) EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error) {
+	if t.Type() == q.refuse {
+		return nil, fmt.Errorf("enqueue %s: the queue is down", t.Type())
+	}
+	return q.Enqueuer.EnqueueContext(ctx, t, opts...)
 }
 
 // TestIncidentClosesWhenQuiet: with no new occurrence for two windows the
@@ -262,13 +344,7 @@ func TestIncidentClosesWhenQuiet(t *testing.T) {
 	openIncident(t, h, "fp-quiet")
 	pollAt := func(d time.Duration) {
 		t.Helper()
-		deps := h.deps
-		deps.Now = func() time.Time { return time.Now().Add(d) }
-		task, err := tasks.NewPollTask(testRepo)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := tasks.NewHandlers(deps).HandlePoll(ctx, task); err != nil {
+		if err := h.pollAt(t, d); err != nil {
 			t.Fatal(err)
 		}
 	}

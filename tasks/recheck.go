@@ -125,10 +125,7 @@ func (h *Handlers) outdated(ctx context.Context, w *world, rec state.FailureReco
 // remediation's re-check stops, without an alert, for the same reasons).
 func (h *Handlers) expireOutdated(ctx context.Context, repo string, w *world,
 	check func(state.FailureRecord) (run, branch bool)) (int, error) {
-	st, ok := h.d.Store.(GateStore)
-	if !ok {
-		return 0, nil // a store that cannot hold approvals has none to expire
-	}
+	st := h.d.Store
 	pending, err := st.PendingApprovals(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("recheck approvals %s: %w", repo, err)

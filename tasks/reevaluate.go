@@ -34,10 +34,7 @@ func (h *Handlers) SetRiskThreshold(ctx context.Context, repo string, threshold 
 	if threshold < 0 || threshold > config.MaxRiskThreshold {
 		return nil, fmt.Errorf("risk threshold %d: want 0-%d", threshold, config.MaxRiskThreshold)
 	}
-	st, err := h.gateStore()
-	if err != nil {
-		return nil, err
-	}
+	st := h.d.Store
 	key := RiskThresholdSetting(repo)
 	old, had, err := st.Setting(ctx, key)
 	if err != nil {
@@ -89,10 +86,7 @@ func (h *Handlers) HandleReevaluate(ctx context.Context, t *asynq.Task) error {
 // check holding) is a one-line change here: DecideApproval(approved,
 // "ccm", ...).
 func (h *Handlers) ReevaluatePending(ctx context.Context) ([]Reevaluation, error) {
-	st, err := h.gateStore()
-	if err != nil {
-		return nil, err
-	}
+	st := h.d.Store
 	pending, err := st.PendingApprovals(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("re-evaluate: %w", err)
@@ -115,7 +109,7 @@ func (h *Handlers) ReevaluatePending(ctx context.Context) ([]Reevaluation, error
 	return out, nil
 }
 
-func (h *Handlers) reevaluate(ctx context.Context, st GateStore, a state.Approval) (Reevaluation, bool, error) {
+func (h *Handlers) reevaluate(ctx context.Context, st Store, a state.Approval) (Reevaluation, bool, error) {
 	log := h.d.log().With("failure_id", a.FailureID, "repo", a.Repo, "request_id", a.ID)
 	rec, err := st.GetFailure(ctx, a.FailureID)
 	if errors.Is(err, state.ErrNotFound) {

@@ -14,47 +14,8 @@ import (
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/policy"
 	"github.com/ccm-ci/ccm/state"
+	"github.com/ccm-ci/ccm/triage"
 )
-
-// RemediationGitHub is what ccm:remediate and ccm:verify need from GitHub
-// beyond what the pipeline reads. It is asserted on Deps.GitHub (as
-// GateStore is on Deps.Store) so fakes that only read keep compiling.
-type RemediationGitHub interface {
-	GitHub
-	RunState(ctx context.Context, repo string, runID int64) (github.RunState, error)
-	RerunFailedJobs(ctx context.Context, repo string, runID int64) (github.RerunResult, error)
-	RerunWorkflow(ctx context.Context, repo string, runID int64) (github.RerunResult, error)
-	CancelRun(ctx context.Context, repo string, runID int64) error
-	ListCaches(ctx context.Context, repo, ref string) ([]github.ActionsCache, error)
-	DeleteCache(ctx context.Context, repo, key, ref string) error
-	OpenFixPR(ctx context.Context, repo string, fix github.FixPR) (github.PullRequest, error)
-	ClosePR(ctx context.Context, repo string, number int) error
-	// DeleteFixBranch deletes a failure's fix branch only when its head is
-	// ccm's fix commit for the failure on its base: a rollback never
-	// deletes a branch by its name alone.
-	DeleteFixBranch(ctx context.Context, repo, failureID, baseSHA string) error
-}
-
-var _ RemediationGitHub = (*github.Client)(nil)
-
-// RemediationStore is what remediation needs from Redis beyond GateStore:
-// the compare-and-set that moves a record and audits it in one step, and
-// whether an incident has paused unattended re-runs of a fingerprint.
-type RemediationStore interface {
-	GateStore
-	Transition(ctx context.Context, id string, from, to state.Status, ev state.AuditEntry, mutate func(*state.FailureRecord)) error
-	IncidentOpen(ctx context.Context, fingerprint string) (bool, error)
-}
-
-var _ RemediationStore = (*state.Store)(nil)
-
-func (h *Handlers) remediationStore() (RemediationStore, error) {
-	st, ok := h.d.Store.(RemediationStore)
-	if !ok {
-		return nil, fmt.Errorf("tasks: the store (%T) cannot record remediations: %w", h.d.Store, errFinal)
-	}
-	return st, nil
-}
 
 // Step states on the record (state.RemediationStep.State).
 const (
@@ -72,19 +33,11 @@ const (
 	phaseRollback = "rollback"
 )
 
-func (h *Handlers) remediationGitHub() (RemediationGitHub, error) {
-	g, ok := h.d.GitHub.(RemediationGitHub)
-	if !ok {
-		return nil, fmt.Errorf("tasks: the GitHub client (%T) cannot remediate: %w", h.d.GitHub, errFinal)
-	}
-	return g, nil
-}
-
 // remediation is one run of the handler on one failure.
 type remediation struct {
 	h   *Handlers
-	st  RemediationStore
-	gh  RemediationGitHub
+	st  Store
+	gh  GitHub
 	rec state.FailureRecord
 	log *slog.Logger
 }
@@ -114,14 +67,8 @@ func (h *Handlers) HandleRemediate(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	id := p.FailureID
-	st, err := h.remediationStore()
-	if err != nil {
-		return err
-	}
-	gh, err := h.remediationGitHub()
-	if err != nil {
-		return err
-	}
+	st := h.d.Store
+	gh := h.d.GitHub
 	// asynq delivers at least once: two workers may hold the same task (a
 	// redelivery after a lost ack, a recovered crash). The step journal
 	// makes one worker's retry safe, not two at once, so one worker at a
@@ -192,16 +139,19 @@ func (r *remediation) start(ctx context.Context) (bool, error) {
 		r.log.Info("not remediating", "reason", why, "status", r.rec.Status)
 		return false, nil
 	}
+	acts, err := r.approvedActions(ctx)
+	if err != nil {
+		return false, err
+	}
 	now := r.h.d.now()
-	acts := r.rec.Gate.Actions
 	steps := make([]state.RemediationStep, len(acts))
 	for i, a := range acts {
 		steps[i] = state.RemediationStep{Action: string(a.Type), State: stepPending}
 	}
 	ev := r.event(phaseAct, state.OutcomePending, map[string]any{"action": strings.Join(actionTypes(acts), ","),
 		"actions": actionTypes(acts), "from": string(r.rec.Status)})
-	err := r.st.Transition(ctx, r.rec.ID, r.rec.Status, state.StatusRemediating, ev, func(f *state.FailureRecord) {
-		f.Remediation = &state.Remediation{Steps: steps, StartedAt: now}
+	err = r.st.Transition(ctx, r.rec.ID, r.rec.Status, state.StatusRemediating, ev, func(f *state.FailureRecord) {
+		f.Remediation = &state.Remediation{Steps: steps, Actions: acts, StartedAt: now}
 	})
 	switch {
 	case errors.Is(err, state.ErrConflict):
@@ -215,6 +165,34 @@ func (r *remediation) start(ctx context.Context) (bool, error) {
 	}
 	r.rec = rec
 	return rec.Status == state.StatusRemediating && rec.Remediation != nil, nil
+}
+
+// approvedActions are the actions this remediation will run. A person
+// approved the request's actions — what they were shown — so those run,
+// not the gate's latest decision, which a re-evaluation may have changed
+// since; an unattended remediation runs the gate's.
+func (r *remediation) approvedActions(ctx context.Context) ([]triage.Action, error) {
+	if r.rec.Status != state.StatusApproved {
+		return r.rec.Gate.Actions, nil
+	}
+	a, err := r.st.ApprovalForFailure(ctx, r.rec.ID)
+	if err != nil {
+		return nil, fmt.Errorf("remediate %s: the approved request: %w", r.rec.ID, err)
+	}
+	if a.Status != state.ApprovalApproved {
+		return nil, fmt.Errorf("remediate %s: the record is approved but its request %s is %s: %w",
+			r.rec.ID, a.ID, a.Status, errFinal)
+	}
+	return a.Actions, nil
+}
+
+// actions are what the steps run (state.Remediation.Actions); a record
+// that started before they were kept runs its gate's.
+func (r *remediation) actions() []triage.Action {
+	if rem := r.rec.Remediation; rem != nil && len(rem.Actions) == len(rem.Steps) {
+		return rem.Actions
+	}
+	return r.rec.Gate.Actions
 }
 
 // run does the steps not done yet, then hands over to verification.
@@ -241,11 +219,18 @@ func (r *remediation) run(ctx context.Context) error {
 		}
 		resumed := r.rec.Remediation.Steps[i].State == stepStarted
 		if !resumed {
-			if err := r.mark(ctx, i, stepStarted, nil, nil); err != nil {
+			// What the write depends on is recorded with the step before
+			// the write, so a delivery resuming after a crash can tell
+			// what ccm did from what others did.
+			prep, err := r.prepare(ctx, r.actions()[i])
+			if err != nil {
+				return r.retryOrFail(ctx, i, err)
+			}
+			if err := r.mark(ctx, i, stepStarted, prep, nil); err != nil {
 				return err
 			}
 		}
-		res, err := r.act(ctx, r.rec.Gate.Actions[i], resumed)
+		res, err := r.act(ctx, r.actions()[i], r.rec.Remediation.Steps[i].Result, resumed)
 		if err != nil {
 			return r.retryOrFail(ctx, i, err)
 		}
@@ -291,6 +276,9 @@ func (r *remediation) mark(ctx context.Context, i int, to string, res map[string
 	if res != nil {
 		details["result"] = res
 	}
+	if to == stepDone && res["noop"] == true {
+		details["noop"] = true
+	}
 	ev := r.event(phaseAct, outcome, details)
 	errText := ""
 	if stepErr != nil {
@@ -303,6 +291,11 @@ func (r *remediation) mark(ctx context.Context, i int, to string, res map[string
 	err := r.st.Transition(ctx, r.rec.ID, state.StatusRemediating, state.StatusRemediating, ev, func(f *state.FailureRecord) {
 		rem := *f.Remediation
 		rem.Steps = append([]state.RemediationStep(nil), rem.Steps...)
+		if res == nil {
+			// A failed step keeps what it recorded before its write: the
+			// rollback needs it (the attempt seen before a re-run).
+			res = rem.Steps[i].Result
+		}
 		rem.Steps[i] = state.RemediationStep{Action: action, State: to, Result: res, Error: errText}
 		if last {
 			rem.ActedAt = now
@@ -328,12 +321,8 @@ func (r *remediation) mark(ctx context.Context, i int, to string, res map[string
 func verifyAttempt(steps []state.RemediationStep) int {
 	n := 0
 	for _, s := range steps {
-		if s.State == stepDone && isRerun(s.Action) {
-			if a, ok := s.Result["attempt"].(int); ok {
-				n = max(n, a)
-			} else if f, ok := s.Result["attempt"].(float64); ok {
-				n = max(n, int(f))
-			}
+		if a, ok := resultInt(s.Result, "attempt"); ok && s.State == stepDone && isRerun(s.Action) {
+			n = max(n, a)
 		}
 	}
 	return n
@@ -356,8 +345,13 @@ func (r *remediation) handOver(ctx context.Context) error {
 		r.log.Info("remediation acted; verifying the new attempt", "attempt", rem.VerifyAttempt, "deadline", rem.VerifyDeadline)
 		return nil
 	}
-	return r.h.finishVerified(ctx, r.st, r.rec, r.log, map[string]any{
-		"verified_by": "the action itself: no run attempt was created to watch"})
+	details := map[string]any{"verified_by": "the action itself: no run attempt was created to watch"}
+	if notes := noopNotes(rem.Steps); len(notes) == len(rem.Steps) && len(notes) > 0 {
+		// Nothing was done (a cancel of a run already completed): the
+		// record says so rather than claim a cancel.
+		details = map[string]any{"verified_by": "nothing to verify: every action was a no-op", "noop": true, "notes": notes}
+	}
+	return r.h.finishVerified(ctx, r.st, r.rec, r.log, details)
 }
 
 // retryOrFail decides what a step's error (i < 0: the world check's) means:
@@ -365,10 +359,7 @@ func (r *remediation) handOver(ctx context.Context) error {
 // retry re-reads GitHub before writing); anything else, or the last
 // attempt, fails the remediation with rollback and a critical alert.
 func (r *remediation) retryOrFail(ctx context.Context, i int, err error) error {
-	var re *github.RetryError
-	transient := errors.Is(err, github.ErrUncertain) || errors.As(err, &re) ||
-		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
-	if transient && !outOfRetries(ctx) {
+	if transient(err) && !outOfRetries(ctx) {
 		r.log.Warn("remediation step uncertain or GitHub unavailable; retrying (the retry re-checks GitHub first)", "step", i, "err", err)
 		return fmt.Errorf("remediate %s: %w", r.rec.ID, err)
 	}
@@ -377,10 +368,23 @@ func (r *remediation) retryOrFail(ctx context.Context, i int, err error) error {
 			return errors.Join(merr, err)
 		}
 	}
-	if i == 0 && errors.Is(err, github.ErrAlreadyRunning) {
+	switch {
+	case i == 0 && errors.Is(err, github.ErrAlreadyRunning):
 		// Someone re-ran the run between the world check and ccm's first
 		// write: ccm did nothing, and nothing is ccm's to escalate.
 		return r.stop(ctx, "someone else re-ran the run just before ccm's first write: "+err.Error(), false)
+	case i == 0 && errors.Is(err, errOthersRerun):
+		// A resumed first re-run found someone else's attempt, not ccm's:
+		// ccm made none, and the run is someone else's to follow.
+		return r.stop(ctx, err.Error(), false)
 	}
 	return r.fail(ctx, i, err)
+}
+
+// transient reports whether err may pass with time: an uncertain write,
+// GitHub unavailable or rate-limited, a deadline.
+func transient(err error) bool {
+	var re *github.RetryError
+	return errors.Is(err, github.ErrUncertain) || errors.As(err, &re) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }

@@ -12,26 +12,46 @@ import (
 	"github.com/ccm-ci/ccm/triage"
 )
 
+// prepare reads what a step's write depends on, to be recorded on the
+// step before the write: for a re-run the run's latest attempt (so a
+// resumed step knows which attempt would be ccm's), for a cache deletion
+// the cache GitHub lists under that key for the failing ref (a key never
+// listed is refused here, before any write).
+func (r *remediation) prepare(ctx context.Context, a triage.Action) (map[string]any, error) {
+	rec := r.rec
+	switch a.Type {
+	case triage.ActionRerunFailedJobs, triage.ActionRerunWorkflow:
+		run, err := r.gh.GetRun(ctx, rec.Repo, rec.RunID, 0)
+		if err != nil {
+			return nil, fmt.Errorf("read run %s#%d before re-running it: %w", rec.Repo, rec.RunID, err)
+		}
+		return map[string]any{"run_id": rec.RunID, "seen_attempt": run.Attempt}, nil
+	case triage.ActionDeleteCache:
+		c, err := r.listedCache(ctx, a.Key)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"key": a.Key, "ref": c.Ref, "cache_id": c.ID, "size_bytes": c.SizeBytes, "listed": true}, nil
+	}
+	return nil, nil
+}
+
 // act runs one typed action and returns what GitHub answered. Parameters
 // come from the record and from GitHub, never from the model beyond what
 // the action names: a cache key is deleted only when GitHub lists it for
 // the failing ref, a PR only writes the files the analysis names (the
-// client refuses .github/, CODEOWNERS and bad paths). resumed says an
-// earlier delivery started this step and may have made the write.
-func (r *remediation) act(ctx context.Context, a triage.Action, resumed bool) (map[string]any, error) {
+// client refuses .github/, CODEOWNERS and bad paths). prep is what the
+// step recorded before its write; resumed says an earlier delivery
+// started this step and may have made the write.
+func (r *remediation) act(ctx context.Context, a triage.Action, prep map[string]any, resumed bool) (map[string]any, error) {
 	rec := r.rec
 	switch a.Type {
 	case triage.ActionRerunFailedJobs, triage.ActionRerunWorkflow:
 		if resumed {
 			// A re-run is not idempotent: look for the attempt the
 			// earlier delivery may have created before sending another.
-			rs, err := r.gh.RunState(ctx, rec.Repo, rec.RunID)
-			if err != nil {
-				return nil, fmt.Errorf("re-check %s#%d after a crash: %w", rec.Repo, rec.RunID, err)
-			}
-			if rs.Run.Attempt > rec.RunAttempt {
-				return map[string]any{"run_id": rec.RunID, "previous_attempt": rec.RunAttempt,
-					"attempt": rs.Run.Attempt, "recovered": true}, nil
+			if res, err := r.resumeRerun(ctx, prep); err != nil || res != nil {
+				return res, err
 			}
 		}
 		rerun := r.gh.RerunFailedJobs
@@ -47,14 +67,16 @@ func (r *remediation) act(ctx context.Context, a triage.Action, resumed bool) (m
 	case triage.ActionCancelRun:
 		err := r.gh.CancelRun(ctx, rec.Repo, rec.RunID)
 		if errors.Is(err, github.ErrRunCompleted) {
-			return map[string]any{"run_id": rec.RunID, "cancelled": false, "note": "the run had already completed"}, nil
+			// Nothing was cancelled: say so, not "cancelled".
+			return map[string]any{"run_id": rec.RunID, "cancelled": false, "noop": true,
+				"note": "nothing to cancel: the run had already completed"}, nil
 		}
 		if err != nil {
 			return nil, err
 		}
 		return map[string]any{"run_id": rec.RunID, "cancelled": true}, nil
 	case triage.ActionDeleteCache:
-		return r.deleteCache(ctx, a.Key, resumed)
+		return r.deleteCache(ctx, a.Key, prep, resumed)
 	case triage.ActionOpenFixPR:
 		files := make([]github.FileChange, len(a.Files))
 		for i, f := range a.Files {
@@ -71,29 +93,41 @@ func (r *remediation) act(ctx context.Context, a triage.Action, resumed bool) (m
 	return nil, fmt.Errorf("%w: action %q is not one ccm runs", github.ErrRefused, a.Type)
 }
 
-// deleteCache deletes key for the failing branch only if GitHub lists it
-// there. A key that a resumed step no longer finds was deleted by the
-// earlier delivery.
-func (r *remediation) deleteCache(ctx context.Context, key string, resumed bool) (map[string]any, error) {
+// listedCache is the cache GitHub lists under key for the failing ref;
+// ErrNotFound when there is none.
+func (r *remediation) listedCache(ctx context.Context, key string) (github.ActionsCache, error) {
 	rec := r.rec
 	caches, err := r.gh.ListCaches(ctx, rec.Repo, rec.Branch)
 	if err != nil {
-		return nil, err
+		return github.ActionsCache{}, err
 	}
 	for _, c := range caches {
-		if c.Key != key || key == "" {
-			continue
+		if c.Key == key && key != "" {
+			return c, nil
 		}
+	}
+	return github.ActionsCache{}, fmt.Errorf("delete cache %q on %s: %w: GitHub lists no such cache for the failing ref; nothing deleted",
+		key, rec.Branch, github.ErrNotFound)
+}
+
+// deleteCache deletes key for the failing branch only if GitHub lists it
+// there. A resumed step that no longer finds the key counts it deleted
+// only if the step recorded it listed before its write: a key never
+// listed was never ccm's to delete, and its absence proves nothing.
+func (r *remediation) deleteCache(ctx context.Context, key string, prep map[string]any, resumed bool) (map[string]any, error) {
+	rec := r.rec
+	c, err := r.listedCache(ctx, key)
+	switch {
+	case err == nil:
 		if err := r.gh.DeleteCache(ctx, rec.Repo, key, rec.Branch); err != nil {
 			return nil, err
 		}
 		return map[string]any{"key": key, "ref": c.Ref, "cache_id": c.ID, "size_bytes": c.SizeBytes}, nil
+	case resumed && errors.Is(err, github.ErrNotFound) && prep["listed"] == true:
+		return map[string]any{"key": key, "ref": prep["ref"], "cache_id": prep["cache_id"],
+			"note": "already gone: listed for the failing ref before ccm's delete, which an earlier delivery sent"}, nil
 	}
-	if resumed {
-		return map[string]any{"key": key, "ref": rec.Branch, "note": "already gone: deleted by the earlier attempt"}, nil
-	}
-	return nil, fmt.Errorf("delete cache %q on %s: %w: GitHub lists no such cache for the failing ref; nothing deleted",
-		key, rec.Branch, github.ErrNotFound)
+	return nil, err
 }
 
 // rollback undoes what the done steps did, newest first, and audits each
@@ -128,6 +162,12 @@ func (r *remediation) rollback(ctx context.Context, failedStep int, cause error)
 		details, err := r.deleteFixBranch(ctx)
 		undo("open_fix_pr", err, details)
 	}
+	if failedStep >= 0 && isRerun(steps[failedStep].Action) && transient(cause) {
+		// The re-run's request was uncertain on the last delivery: it may
+		// have made an attempt. Take it back if it is there and ccm's.
+		details, err := r.cancelOurRerun(ctx, r.seenAttempt(steps[failedStep].Result), false)
+		undo(steps[failedStep].Action, err, details)
+	}
 	for i := len(steps) - 1; i >= 0; i-- {
 		s := steps[i]
 		if s.State != stepDone {
@@ -141,12 +181,9 @@ func (r *remediation) rollback(ctx context.Context, failedStep int, cause error)
 			details["closed_pr"] = int(n)
 			undo(s.Action, errors.Join(err, derr), details)
 		case string(triage.ActionRerunFailedJobs), string(triage.ActionRerunWorkflow):
-			err := r.gh.CancelRun(ctx, rec.Repo, rec.RunID)
-			if errors.Is(err, github.ErrRunCompleted) {
-				undo(s.Action, nil, map[string]any{"cancelled": false, "note": "the re-run had already completed"})
-				continue
-			}
-			undo(s.Action, err, map[string]any{"cancelled": err == nil})
+			attempt, _ := resultInt(s.Result, "attempt")
+			details, err := r.cancelOurRerun(ctx, attempt-1, true)
+			undo(s.Action, err, details)
 		default:
 			undo(s.Action, nil, map[string]any{"undone": false,
 				"note": "cannot be undone (a deleted cache is rebuilt by the next run; a cancel is final)"})
@@ -221,7 +258,7 @@ func (r *remediation) stop(ctx context.Context, reason string, escalate bool) er
 // finish moves a remediating record to remediated or failed with ev, and
 // records the metrics: remediation latency (detection to acting), time to
 // resolution (detection to now) and the outcome, in Redis and Prometheus.
-func (h *Handlers) finish(ctx context.Context, st RemediationStore, rec state.FailureRecord, to state.Status,
+func (h *Handlers) finish(ctx context.Context, st Store, rec state.FailureRecord, to state.Status,
 	ev state.AuditEntry, reason string) error {
 	outcome := state.OutcomeSuccess
 	if to == state.StatusFailed {
@@ -265,15 +302,18 @@ func (h *Handlers) recordRemediationMetrics(ctx context.Context, rec state.Failu
 		h.d.log().Warn("record remediation metrics", "failure_id", rec.ID, "err", err)
 	}
 	if pm := h.d.Metrics; pm != nil {
-		actions := []string{"none"}
-		if rec.Remediation != nil && len(rec.Remediation.Steps) > 0 {
-			actions = actions[:0]
+		if rec.Remediation == nil || len(rec.Remediation.Steps) == 0 {
+			pm.Remediations.WithLabelValues("none", outcome).Inc()
+		} else {
 			for _, s := range rec.Remediation.Steps {
-				actions = append(actions, s.Action)
+				// An action that found nothing to do is counted as such,
+				// not as a success.
+				o := outcome
+				if s.Result["noop"] == true {
+					o = "noop"
+				}
+				pm.Remediations.WithLabelValues(s.Action, o).Inc()
 			}
-		}
-		for _, a := range actions {
-			pm.Remediations.WithLabelValues(a, outcome).Inc()
 		}
 		if !acted.IsZero() {
 			pm.RemediationLatency.Observe(acted.Sub(rec.DetectedAt).Seconds())
@@ -284,7 +324,7 @@ func (h *Handlers) recordRemediationMetrics(ctx context.Context, rec state.Failu
 
 // finishVerified records a verified success: remediated, with the audit
 // entry remediation/verify/success.
-func (h *Handlers) finishVerified(ctx context.Context, st RemediationStore, rec state.FailureRecord, log *slog.Logger, details map[string]any) error {
+func (h *Handlers) finishVerified(ctx context.Context, st Store, rec state.FailureRecord, log *slog.Logger, details map[string]any) error {
 	d := map[string]any{"phase": phaseVerify}
 	for k, v := range details {
 		d[k] = v
@@ -296,4 +336,16 @@ func (h *Handlers) finishVerified(ctx context.Context, st RemediationStore, rec 
 	}
 	log.Info("remediation verified: remediated", "details", d)
 	return nil
+}
+
+// noopNotes are the notes of the steps that found nothing to do.
+func noopNotes(steps []state.RemediationStep) []string {
+	var notes []string
+	for _, s := range steps {
+		if s.Result["noop"] == true {
+			note, _ := s.Result["note"].(string)
+			notes = append(notes, s.Action+": "+note)
+		}
+	}
+	return notes
 }

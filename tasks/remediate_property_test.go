@@ -63,9 +63,12 @@ func drawScenario(rt *rapid.T, h *harness, faults bool) *scenario {
 	approved := rapid.Bool().Draw(rt, "approved")
 	s.rec, s.run = h.remediable(rt, branch, func(r *state.FailureRecord) {
 		if approved {
-			r.Status, r.Gate.Decision, r.Gate.Mode = state.StatusApproved, "approval", "approve"
+			r.Gate.Decision, r.Gate.Mode = "approval", "approve"
 		}
 	}, acts...)
+	if approved {
+		h.approve(rt, s.rec)
+	}
 	s.fixBranch = github.FixBranch(s.rec.ID)
 	if s.conclude != "" {
 		h.gh.ScriptAttempts(testRepo, s.run.ID, 0, s.conclude)

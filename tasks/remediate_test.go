@@ -52,6 +52,24 @@ func (h *harness) remediable(t tb, branch string, change func(*state.FailureReco
 	return rec, run
 }
 
+// approve asks a person about rec (its gate decision approval) and has
+// them approve, through the store as tasks.Approve does: the record moves
+// to approved and the request carries the gate's actions.
+func (h *harness) approve(t tb, rec state.FailureRecord) {
+	t.Helper()
+	ctx, now := context.Background(), time.Now().UTC()
+	req := state.Approval{FailureID: rec.ID, Repo: rec.Repo, Actions: rec.Gate.Actions, Reasons: rec.Gate.Reasons,
+		RequestedAt: now, ExpiresAt: now.Add(time.Hour)}
+	a, _, err := h.store.RequestApproval(ctx, req, state.AuditEntry{Timestamp: now, Actor: "ccm"})
+	if err != nil {
+		t.Fatalf("request approval of %s: %v", rec.ID, err)
+	}
+	if _, err := h.store.DecideApproval(ctx, a.ID, state.ApprovalApproved, "U012ABCDEF", "",
+		state.AuditEntry{Timestamp: now, Actor: "U012ABCDEF"}); err != nil {
+		t.Fatalf("approve %s: %v", rec.ID, err)
+	}
+}
+
 func remediateTask(t tb, id string) *asynq.Task {
 	t.Helper()
 	task, err := tasks.NewRemediateTask(id)

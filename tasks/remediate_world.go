@@ -17,7 +17,7 @@ import (
 func (r *remediation) worldChanged(ctx context.Context) (string, bool, error) {
 	rec := r.rec
 	reruns := false
-	for _, a := range rec.Gate.Actions {
+	for _, a := range r.actions() {
 		reruns = reruns || isRerun(string(a.Type))
 	}
 	if maxN := r.h.d.Config().For(rec.Repo).MaxReruns; reruns && rec.RunAttempt-1 >= maxN {

@@ -25,26 +25,6 @@ const (
 	shadowMaxDelay   = 6 * time.Hour
 )
 
-// ShadowGitHub is what ccm:shadow-check reads from GitHub beyond the
-// pipeline: the runs of the failure's workflow on its branch, and what
-// changed between two commits. It is asserted on Deps.GitHub (as
-// RemediationGitHub is) so fakes that only read keep compiling.
-type ShadowGitHub interface {
-	GitHub
-	ListBranchRuns(ctx context.Context, repo string, workflowID int64, branch string, since time.Time) ([]github.Run, error)
-	CompareFiles(ctx context.Context, repo, base, head string) ([]string, error)
-}
-
-var _ ShadowGitHub = (*github.Client)(nil)
-
-// ShadowStore is what ccm:shadow-check keeps: the outcome with the tally.
-type ShadowStore interface {
-	Store
-	RecordShadowOutcome(ctx context.Context, id string, o state.ShadowOutcome, ev state.AuditEntry) (bool, error)
-}
-
-var _ ShadowStore = (*state.Store)(nil)
-
 // ShadowCheckPayload names the shadow failure to follow and which check
 // this is (0 for the first).
 type ShadowCheckPayload struct {
@@ -88,14 +68,7 @@ func (h *Handlers) HandleShadowCheck(ctx context.Context, t *asynq.Task) error {
 	if err := decode(t, &p); err != nil {
 		return err
 	}
-	st, ok := h.d.Store.(ShadowStore)
-	if !ok {
-		return fmt.Errorf("tasks: the store (%T) cannot keep shadow outcomes: %w", h.d.Store, errFinal)
-	}
-	gh, ok := h.d.GitHub.(ShadowGitHub)
-	if !ok {
-		return fmt.Errorf("tasks: the GitHub client (%T) cannot follow shadow decisions: %w", h.d.GitHub, errFinal)
-	}
+	st, gh := h.d.Store, h.d.GitHub
 	log := h.d.log().With("failure_id", p.FailureID, "task_type", TypeShadowCheck, "check", p.Check)
 	rec, err := st.GetFailure(ctx, p.FailureID)
 	if errors.Is(err, state.ErrNotFound) {

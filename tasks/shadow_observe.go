@@ -27,7 +27,7 @@ import (
 //
 // known is false while none of these holds yet; the caller then checks
 // again, until the horizon. A github.ErrNotFound means the run is gone.
-func observeShadow(ctx context.Context, gh ShadowGitHub, rec state.FailureRecord) (o state.ShadowOutcome, known bool, _ error) {
+func observeShadow(ctx context.Context, gh GitHub, rec state.FailureRecord) (o state.ShadowOutcome, known bool, _ error) {
 	latest, err := gh.GetRun(ctx, rec.Repo, rec.RunID, 0)
 	if err != nil {
 		return o, false, err

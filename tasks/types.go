@@ -39,6 +39,8 @@ const (
 	// TypeRecheck expires the pending approvals a new run or attempt
 	// announced by a webhook has made obsolete.
 	TypeRecheck = "ccm:recheck"
+	// TypeRegate re-gates one failure an incident paused, once it closed.
+	TypeRegate = "ccm:regate"
 )
 
 // Queues and their weights: approvals and alerts must not wait behind a
@@ -103,6 +105,9 @@ var policies = map[string]taskPolicy{
 	// checks every pending request anyway, so few retries. The retention
 	// makes a redelivered webhook enqueue it once.
 	TypeRecheck: {queue: QueueCritical, maxRetry: 3, timeout: time.Minute, retention: time.Hour},
+	// A re-gate is the gate again; its retries are what keeps a failure an
+	// incident paused from being forgotten when Redis hiccups at the close.
+	TypeRegate: {queue: QueueCritical, maxRetry: 5, timeout: time.Minute, retention: 24 * time.Hour},
 }
 
 // MaxRetry is the retry limit of a task type (0 for unknown types).
@@ -325,6 +330,24 @@ func NewRecheckTask(p RecheckPayload) (*asynq.Task, error) {
 	}
 	id := "recheck:" + FailureID(p.Repo, p.RunID, p.Attempt)
 	return asynq.NewTask(TypeRecheck, b, options(TypeRecheck, id)...), nil
+}
+
+// RegatePayload names a failure an incident paused and that incident (its
+// fingerprint and when it opened).
+type RegatePayload struct {
+	FailureID   string    `json:"failure_id"`
+	Fingerprint string    `json:"fingerprint"`
+	OpenedAt    time.Time `json:"opened_at"`
+}
+
+// NewRegateTask builds the re-gate of one paused failure, once per
+// incident (RegateTaskID).
+func NewRegateTask(p RegatePayload) (*asynq.Task, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("regate task %s: %w", p.FailureID, err)
+	}
+	return asynq.NewTask(TypeRegate, b, options(TypeRegate, RegateTaskID(p.FailureID, p.OpenedAt))...), nil
 }
 
 // NewRetentionTask builds the periodic housekeeping task.

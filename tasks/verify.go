@@ -39,14 +39,8 @@ func (h *Handlers) HandleVerify(ctx context.Context, t *asynq.Task) error {
 	if err := decode(t, &p); err != nil {
 		return err
 	}
-	st, err := h.remediationStore()
-	if err != nil {
-		return err
-	}
-	gh, err := h.remediationGitHub()
-	if err != nil {
-		return err
-	}
+	st := h.d.Store
+	gh := h.d.GitHub
 	rec, err := st.GetFailure(ctx, p.FailureID)
 	if errors.Is(err, state.ErrNotFound) {
 		return fmt.Errorf("verify %s: %w: %w", p.FailureID, err, errFinal)
@@ -110,7 +104,7 @@ func (h *Handlers) scheduleVerify(ctx context.Context, rec state.FailureRecord, 
 // verifyFailed records a remediation that did not fix the failure: failed
 // (audit remediation, phase verify, outcome failure), a critical alert,
 // and the link from the failed attempt's record when it exists.
-func (h *Handlers) verifyFailed(ctx context.Context, st RemediationStore, rec state.FailureRecord, log *slog.Logger,
+func (h *Handlers) verifyFailed(ctx context.Context, st Store, rec state.FailureRecord, log *slog.Logger,
 	reason string, details map[string]any) error {
 	d := map[string]any{"phase": phaseVerify, "reason": reason}
 	for k, v := range details {
@@ -132,7 +126,7 @@ func (h *Handlers) verifyFailed(ctx context.Context, st RemediationStore, rec st
 // linkRetry sets retry_of on the record of the re-run attempt, when the
 // poll or a webhook has recorded it already. When it has not, the link is
 // still derivable: this record's remediation.verify_attempt names it.
-func (h *Handlers) linkRetry(ctx context.Context, st RemediationStore, rec state.FailureRecord, log *slog.Logger) {
+func (h *Handlers) linkRetry(ctx context.Context, st Store, rec state.FailureRecord, log *slog.Logger) {
 	next := FailureID(rec.Repo, rec.RunID, rec.Remediation.VerifyAttempt)
 	cur, err := st.GetFailure(ctx, next)
 	if err != nil || cur.RetryOf != "" {

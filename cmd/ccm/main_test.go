@@ -195,17 +195,25 @@ func TestVersionCommand(t *testing.T) {
 	}
 }
 
+// buildCCM builds the ccm binary with the Dockerfile's flags and ldflags
+// and returns its path.
+func buildCCM(t *testing.T, ldflags string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "ccm")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", ldflags, "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // TestVersionLdflags builds ccm the way the Dockerfile does: the -X name
 // it passes must stay the variable `ccm version` prints.
 func TestVersionLdflags(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "ccm")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version=v7.7.7-test", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildCCM(t, "-s -w -X main.version=v7.7.7-test")
 	out, err := exec.Command(bin, "version").Output()
 	if err != nil {
 		t.Fatalf("ccm version: %v", err)

@@ -82,18 +82,7 @@ func TestServeEndToEnd(t *testing.T) {
 	base := "http://" + addr
 	waitFor(t, "/readyz", func() bool { code, _ := httpGet(base + "/readyz"); return code == 200 })
 
-	body := githubsim.WorkflowRunEventBody("acme/web", ghRun, "completed")
-	req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/github", bytes.NewReader(body))
-	req.Header.Set("X-GitHub-Event", "workflow_run")
-	req.Header.Set("X-Hub-Signature-256", githubsim.SignWebhook(secret, body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("webhook status %d", resp.StatusCode)
-	}
+	sendWebhook(t, base, secret, "acme/web", ghRun)
 	waitFor(t, "the failure to be analyzed", func() bool {
 		_, m := httpGet(base + "/metrics")
 		return strings.Contains(m, `ccm_failures_detected_total{repo="acme/web"} 1`) &&
@@ -126,6 +115,24 @@ func TestServeEndToEnd(t *testing.T) {
 		if !strings.Contains(logs, want) {
 			t.Errorf("logs lack %q", want)
 		}
+	}
+}
+
+// sendWebhook delivers a signed workflow_run "completed" event for run, as
+// GitHub would, and expects it accepted.
+func sendWebhook(t *testing.T, base string, secret []byte, repo string, run githubsim.Run) {
+	t.Helper()
+	body := githubsim.WorkflowRunEventBody(repo, run, "completed")
+	req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/github", bytes.NewReader(body))
+	req.Header.Set("X-GitHub-Event", "workflow_run")
+	req.Header.Set("X-Hub-Signature-256", githubsim.SignWebhook(secret, body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("webhook for %s#%d: status %d", repo, run.ID, resp.StatusCode)
 	}
 }
 

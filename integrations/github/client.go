@@ -62,6 +62,7 @@ type Client struct {
 	p        *policy
 	basePath string
 	maxPages int
+	me       login // the token's user, see Login
 }
 
 // New builds a Client. It makes no request.

@@ -30,10 +30,13 @@ import (
 // Disconnect) or replaced by an error (Status). That is the case a client
 // must not blindly repeat.
 type Fault struct {
-	Status          int
-	Headers         map[string]string
-	Body            string
-	Count           int // times it applies; 0 = once, negative = until ClearFaults
+	Status  int
+	Headers map[string]string
+	Body    string
+	Count   int // times it applies; 0 = once, negative = until ClearFaults
+	// Skip lets that many matching requests through untouched first: a
+	// read that fails only after the reads before a write went well.
+	Skip            int
 	BreakAfterBytes int
 	StallAfterBytes int
 	Disconnect      bool
@@ -51,6 +54,7 @@ type faultEntry struct {
 	method, route string // "" method = any; "*" route = any
 	fault         Fault
 	left          int // < 0 = forever
+	skip          int
 }
 
 // FailNext queues f for the next requests to route. route is a Route*
@@ -68,7 +72,7 @@ func (s *Server) FailNext(route string, f Fault) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, &faultEntry{method: method, route: path, fault: f, left: left})
+	s.faults = append(s.faults, &faultEntry{method: method, route: path, fault: f, left: left, skip: f.Skip})
 }
 
 // ClearFaults drops every queued fault.
@@ -85,6 +89,10 @@ func (s *Server) takeFault(method, route string) *Fault {
 	for i, e := range s.faults {
 		if (e.route != "*" && e.route != path) || (e.method != "" && e.method != method) {
 			continue
+		}
+		if e.skip > 0 {
+			e.skip--
+			return nil
 		}
 		f := e.fault
 		if e.left > 0 {

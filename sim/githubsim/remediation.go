@@ -11,7 +11,8 @@ const maxAttempts = 50
 
 // handleRerun re-runs a completed run: all jobs (rerun) or only the failed
 // ones (rerun-failed-jobs), as a new attempt that is queued. Re-run jobs
-// get new IDs; jobs that passed carry over unchanged.
+// get new IDs; jobs that passed carry over unchanged. The new attempt's
+// triggering actor is the token's user (SetLogin), as on GitHub.
 func (s *Server) handleRerun(w http.ResponseWriter, r *http.Request) {
 	onlyFailed := strings.HasSuffix(r.URL.Path, "/rerun-failed-jobs")
 	id, okID := pathInt(r, "run_id")
@@ -41,6 +42,7 @@ func (s *Server) handleRerun(w http.ResponseWriter, r *http.Request) {
 	next := last
 	now := s.now()
 	next.Attempt++
+	next.TriggeringActor = s.loginLocked() // whoever sent the re-run
 	next.Status, next.Conclusion = "queued", ""
 	next.RunStartedAt, next.UpdatedAt = now, now
 	next.Jobs = make([]Job, len(last.Jobs))

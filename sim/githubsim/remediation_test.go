@@ -41,6 +41,10 @@ func TestRerunFailedJobs(t *testing.T) {
 	if run.Attempt != 2 || run.Status != "queued" || run.Jobs[0].ID != 10 || run.Jobs[1].ID == 11 || run.Jobs[1].Status != "queued" {
 		t.Errorf("after re-run: %+v, want attempt 2 queued with only the failed job re-run", run)
 	}
+	if run.Actor != "octocat" || run.TriggeringActor != DefaultLogin {
+		t.Errorf("re-run by actor %q, triggering actor %q: want the run's actor kept and the token's user as trigger",
+			run.Actor, run.TriggeringActor)
+	}
 	if code, msg := send(t, http.MethodPost, api+"/rerun"); code != http.StatusForbidden || !strings.Contains(msg, "already running") {
 		t.Errorf("re-run while running: %d %q, want 403", code, msg)
 	}
@@ -132,5 +136,16 @@ func TestWorkflowRunEventBody(t *testing.T) {
 	}
 	if sig := SignWebhook([]byte("s"), body); !strings.HasPrefix(sig, "sha256=") || len(sig) != 7+64 {
 		t.Errorf("signature %q", sig)
+	}
+}
+
+// GET /user is the token's user, the one a re-run names as its trigger.
+func TestUserIsTheTokensLogin(t *testing.T) {
+	s := New(t)
+	s.SetLogin("ccm-bot-account")
+	code, _, body := get(t, s.URL+"/api/v3/user", nil)
+	var u userJSON
+	if err := json.Unmarshal(body, &u); err != nil || code != http.StatusOK || u.Login != "ccm-bot-account" || u.Type != "User" {
+		t.Fatalf("GET /user: %d %+v %v", code, u, err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 // [Server.FailNext]. Paths are relative to the API base (/api/v3).
 const (
 	RouteRateLimit        = "GET /rate_limit"
+	RouteUser             = "GET /user"
 	RouteRepo             = "GET /repos/{owner}/{repo}"
 	RouteListRuns         = "GET /repos/{owner}/{repo}/actions/runs"
 	RouteListWorkflowRuns = "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"
@@ -51,6 +52,7 @@ const (
 func (s *Server) routes() {
 	api := map[string]http.HandlerFunc{
 		RouteRateLimit:        s.handleRateLimit,
+		RouteUser:             s.handleUser,
 		RouteRepo:             s.handleRepo,
 		RouteListRuns:         s.handleListRuns,
 		RouteListWorkflowRuns: s.handleListRuns,

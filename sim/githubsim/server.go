@@ -54,6 +54,7 @@ type Server struct {
 	unexpected []string
 	faults     []*faultEntry
 	token      string
+	login      string // the token's user; "" = DefaultLogin
 	rate       rateState
 	ignoreFilt bool
 	// compareRuns: a comparison neither set nor made of pushed commits
