@@ -39,12 +39,20 @@ func TestServeBinaryActsOnlyWhereAllowed(t *testing.T) {
 		t.Fatal(err)
 	}
 	gh := githubsim.New(t)
+	// Each failure follows a passing run of the workflow on its branch, so
+	// ccm knows what the push changed (the comparison of the two heads);
+	// without one the change is unknown and the gate assumes application
+	// code.
 	failed := func(repo, branch, step, log string, changed ...string) githubsim.Run {
-		return gh.AddRun(repo, githubsim.Run{Conclusion: "failure", Name: "CI", HeadBranch: branch, ChangedFiles: changed,
+		prev := gh.AddRun(repo, githubsim.Run{Conclusion: "success", Name: "CI", HeadBranch: branch,
+			CreatedAt: time.Now().Add(-time.Hour)})
+		run := gh.AddRun(repo, githubsim.Run{Conclusion: "failure", Name: "CI", HeadBranch: branch, ChangedFiles: changed,
 			Jobs: []githubsim.Job{{Name: "build", Conclusion: "failure", Log: log, Steps: []githubsim.Step{
 				{Number: 1, Name: "Set up job", Status: "completed", Conclusion: "success"},
 				{Number: 2, Name: step, Status: "completed", Conclusion: "failure"},
 			}}}})
+		gh.SetCompare(repo, prev.HeadSHA, run.HeadSHA, changed)
+		return run
 	}
 	// A registry reset on a docs-only push: what ccm may re-run alone.
 	web := failed("acme/web", "main", "Run npm ci", string(transient), "README.md")
