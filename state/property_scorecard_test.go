@@ -12,13 +12,13 @@ import (
 	"pgregory.net/rapid"
 )
 
-// Property 67: Shadow Scorecard Tally (ccm's own, beyond the spec's 66)
+// A property of ccm's own (the spec numbers 66; names, not numbers, for ours):
 // "For any shadow decisions and any outcomes recorded for them — retried,
 // duplicated or racing — each repository's scorecard equals a recount of
 // its records' outcomes: every judged decision counted once, by decision,
 // outcome, verdict and time to resolution, and the first outcome recorded
 // for a failure is the one it keeps."
-func TestProperty67_ScorecardTally(t *testing.T) {
+func TestScorecardTallyProperty(t *testing.T) {
 	env := statetest.Open(t, state.Options{})
 	repos := []string{"acme/web", "acme/api"}
 	rapid.Check(t, func(t *rapid.T) {
