@@ -8,12 +8,12 @@ import (
 
 func (s *Server) authTest(*Call) (map[string]any, string) {
 	return map[string]any{
-		"url":     "https://" + s.cfg.TeamName + ".slack.com/",
-		"team":    s.cfg.TeamName,
-		"user":    s.cfg.BotName,
-		"team_id": s.cfg.TeamID,
-		"user_id": s.cfg.BotUserID,
-		"bot_id":  s.cfg.BotID,
+		"url":                   "https://" + s.cfg.TeamName + ".slack.com/",
+		"team":                  s.cfg.TeamName,
+		"user":                  s.cfg.BotName,
+		"team_id":               s.cfg.TeamID,
+		"user_id":               s.cfg.BotUserID,
+		"bot_id":                s.cfg.BotID,
 		"is_enterprise_install": false,
 	}, ""
 }

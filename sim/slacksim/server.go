@@ -109,14 +109,14 @@ type Server struct {
 	respPosts  []ResponsePost
 
 	// Socket Mode
-	tickets    map[string]bool // issued by apps.connections.open, unused
-	conns      map[int]*sockConn
-	connTotal  int
+	tickets       map[string]bool // issued by apps.connections.open, unused
+	conns         map[int]*sockConn
+	connTotal     int
 	rejectedDials int
-	envelopes  map[string]*envelope
-	acks       []Ack
-	sockWG     sync.WaitGroup
-	unexpected []string
+	envelopes     map[string]*envelope
+	acks          []Ack
+	sockWG        sync.WaitGroup
+	unexpected    []string
 }
 
 // New starts a simulator that is closed when the test ends; anything it

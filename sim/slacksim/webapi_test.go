@@ -116,8 +116,14 @@ func TestChatErrors(t *testing.T) {
 			_, _, err := api.PostMessage(ch, slack.MsgOptionText("x", false), slack.MsgOptionTS("1.000001"))
 			return err
 		}, "thread_not_found"},
-		{"update by name", func() error { _, _, _, err := api.UpdateMessage("#ci-alerts", ts, slack.MsgOptionText("y", false)); return err }, "channel_not_found"},
-		{"update unknown ts", func() error { _, _, _, err := api.UpdateMessage(ch, "1.000001", slack.MsgOptionText("y", false)); return err }, "message_not_found"},
+		{"update by name", func() error {
+			_, _, _, err := api.UpdateMessage("#ci-alerts", ts, slack.MsgOptionText("y", false))
+			return err
+		}, "channel_not_found"},
+		{"update unknown ts", func() error {
+			_, _, _, err := api.UpdateMessage(ch, "1.000001", slack.MsgOptionText("y", false))
+			return err
+		}, "message_not_found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
