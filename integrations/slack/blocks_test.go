@@ -53,13 +53,13 @@ func genRecord(t *rapid.T) (state.FailureRecord, state.Approval) {
 			Actions: actions, Source: triage.SourceLLM, Model: hostileText(t, "model")},
 		Gate: &state.GateDecision{Decision: rapid.SampledFrom([]string{"auto", "approval", "none"}).Draw(t, "decision"),
 			Reasons: rapid.SliceOfN(rapid.Custom(func(t *rapid.T) string { return hostileText(t, "r") }), 0, 30).Draw(t, "reasons"),
-			Mode: "approve", Threshold: 5, Actions: actions},
+			Mode:    "approve", Threshold: 5, Actions: actions},
 		Remediation: &state.Remediation{Steps: []state.RemediationStep{{Action: string(actions[0].Type), State: "failed", Error: hostileText(t, "err")}},
 			Reason: hostileText(t, "why"), VerifyAttempt: 2, ActedAt: at},
 	}
 	a := state.Approval{ID: "AAAAAAAAAAAAAAAAAAAAAA", FailureID: rec.ID, Repo: rec.Repo, Actions: actions, Risk: 7,
 		Reasons: rec.Gate.Reasons, RequestedAt: at, ExpiresAt: at.Add(24 * time.Hour),
-		Status: rapid.SampledFrom([]state.ApprovalStatus{state.ApprovalPending, state.ApprovalApproved, state.ApprovalRejected, state.ApprovalExpired}).Draw(t, "astatus"),
+		Status:    rapid.SampledFrom([]state.ApprovalStatus{state.ApprovalPending, state.ApprovalApproved, state.ApprovalRejected, state.ApprovalExpired}).Draw(t, "astatus"),
 		DecidedBy: rapid.SampledFrom([]string{"U0APPROVER", "<!channel>", "ccm"}).Draw(t, "by"), DecidedAt: at.Add(time.Hour), Reason: hostileText(t, "areason")}
 	return rec, a
 }

@@ -57,7 +57,7 @@ func TestTruncate(t *testing.T) {
 		{"short", 10, "short"},
 		{"exactly10!", 10, "exactly10!"},
 		{"abcdefghijk", 5, "abcd…"},
-		{"ab&lt;cd", 5, "ab…"},   // never half an entity
+		{"ab&lt;cd", 5, "ab…"},       // never half an entity
 		{"ab&amp;cd", 8, "ab&amp;…"}, // a whole one stays
 		{"ééééé", 3, "éé…"},
 		{"x", 0, ""},
