@@ -84,21 +84,20 @@ func (s *Server) deliver(e *envelope) (Sent, error) {
 func (s *Server) write(e *envelope) error {
 	s.mu.Lock()
 	c := s.liveConnLocked()
+	b, err := e.wire() // under s.mu: Redeliver changes the retry fields
+	s.mu.Unlock()
 	if c == nil {
-		s.mu.Unlock()
 		return fmt.Errorf("sending %s %s: %w", e.sent.Type, e.sent.EnvelopeID, ErrNotConnected)
 	}
-	b, err := e.wire()
 	if err != nil {
-		s.mu.Unlock()
 		return err
 	}
-	e.deliveries++
-	// Stamped before the write so a fast ack never precedes it; the write
-	// itself is loopback and short.
-	e.lastSent = time.Now()
-	s.mu.Unlock()
-	return c.writeJSON(b)
+	return c.writeJSON(b, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		e.deliveries++
+		e.lastSent = time.Now()
+	})
 }
 
 // Redeliver sends an envelope again with the same envelope_id (and

@@ -33,9 +33,15 @@ type sockConn struct {
 	once   sync.Once
 }
 
-func (c *sockConn) writeJSON(v []byte) error {
+// writeJSON writes one message; stamp, if set, runs once the write lock
+// is held, so a delivery's send time excludes the wait behind other
+// writers (200 concurrent clicks queue here).
+func (c *sockConn) writeJSON(v []byte, stamp func()) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if stamp != nil {
+		stamp()
+	}
 	_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
 	if err := c.ws.WriteMessage(websocket.TextMessage, v); err != nil {
 		return fmt.Errorf("writing to socket connection %d: %w", c.id, err)
@@ -95,7 +101,7 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 		},
 		"connection_info": map[string]any{"app_id": s.cfg.AppID},
 	})
-	helloErr := c.writeJSON(hello)
+	helloErr := c.writeJSON(hello, nil)
 	// Registered only after hello, so no envelope can overtake it.
 	s.mu.Lock()
 	registered := helloErr == nil && !s.closed
@@ -192,7 +198,7 @@ func (s *Server) SendDisconnect(reason string) error {
 	}
 	var errs []error
 	for _, c := range conns {
-		if err := c.writeJSON(msg); err != nil {
+		if err := c.writeJSON(msg, nil); err != nil {
 			errs = append(errs, err)
 		}
 		go func() {
