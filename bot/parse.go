@@ -98,6 +98,9 @@ var repoRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 // failureIDRE is a failure ID: owner/repo#run.attempt.
 var failureIDRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+#[0-9]+\.[0-9]+$`)
 
+// userIDRE is a Slack user ID (U…, W…).
+var userIDRE = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+
 // ParseSlash reads the text after /ccm. It never panics; anything it does
 // not understand is a *UsageError naming the right form.
 func ParseSlash(text string) (SlashCommand, error) {
