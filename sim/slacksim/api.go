@@ -137,6 +137,10 @@ func (s *Server) answer(r *http.Request, c *Call, decodeErr error) reply {
 		}
 	}
 	fields, code := h(c)
+	if wait, ok := strings.CutPrefix(code, codeChannelLimited); ok {
+		n, _ := strconv.Atoi(wait)
+		return channelLimitedReply(n)
+	}
 	if code != "" {
 		return errReply(code)
 	}

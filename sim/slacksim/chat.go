@@ -3,6 +3,7 @@ package slacksim
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -33,6 +34,9 @@ func (s *Server) chatPostMessage(c *Call) (map[string]any, string) {
 	ch := s.resolveLocked(p["channel"])
 	if ch == nil {
 		return nil, "channel_not_found"
+	}
+	if wait := s.takePostLocked(ch.id); wait > 0 {
+		return nil, codeChannelLimited + strconv.Itoa(wait)
 	}
 	threadTS := p["thread_ts"]
 	if threadTS != "" {

@@ -78,10 +78,12 @@ func (s *Server) deliver(e *envelope) (Sent, error) {
 	}
 	s.envelopes[e.sent.EnvelopeID] = e
 	s.mu.Unlock()
-	return e.sent, s.write(e)
+	return e.sent, s.write(e, false)
 }
 
-func (s *Server) write(e *envelope) error {
+// write delivers e on the newest connection; an automatic redelivery is
+// called off if the ack arrived meanwhile.
+func (s *Server) write(e *envelope, auto bool) error {
 	s.mu.Lock()
 	c := s.liveConnLocked()
 	b, err := e.wire() // under s.mu: Redeliver changes the retry fields
@@ -92,11 +94,16 @@ func (s *Server) write(e *envelope) error {
 	if err != nil {
 		return err
 	}
-	return c.writeJSON(b, func() {
+	return c.writeJSON(b, func() bool {
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		if auto && e.acked {
+			return false
+		}
 		e.deliveries++
 		e.lastSent = time.Now()
+		s.scheduleRedeliveryLocked(e)
+		return true
 	})
 }
 
@@ -104,6 +111,10 @@ func (s *Server) write(e *envelope) error {
 // event_id), retry_attempt one higher and retry_reason reason ("" =
 // "timeout"), as Slack does when an ack does not arrive in time.
 func (s *Server) Redeliver(envelopeID, reason string) error {
+	return s.redeliver(envelopeID, reason, false)
+}
+
+func (s *Server) redeliver(envelopeID, reason string, auto bool) error {
 	if reason == "" {
 		reason = "timeout"
 	}
@@ -117,7 +128,17 @@ func (s *Server) Redeliver(envelopeID, reason string) error {
 	if !ok {
 		return fmt.Errorf("redelivering %s: unknown envelope", envelopeID)
 	}
-	return s.write(e)
+	return s.write(e, auto)
+}
+
+// Deliveries is how often an envelope was written to a client.
+func (s *Server) Deliveries(envelopeID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.envelopes[envelopeID]; ok {
+		return e.deliveries
+	}
+	return 0
 }
 
 // SendRaw delivers an envelope of any type with a payload the test built
@@ -146,6 +167,10 @@ func (s *Server) recordAck(c *sockConn, data []byte) {
 	if !ok {
 		s.unexpected = append(s.unexpected, fmt.Sprintf("ack for unknown envelope %s", res.EnvelopeID))
 		return
+	}
+	if t := s.timers[res.EnvelopeID]; t != nil {
+		t.Stop()
+		delete(s.timers, res.EnvelopeID)
 	}
 	if string(res.Payload) == "null" {
 		res.Payload = nil

@@ -45,6 +45,11 @@ type Config struct {
 	// PING; slack-go drops a connection that sees none for 30s (its
 	// default OptionPingInterval). 0 means 2s.
 	PingInterval time.Duration
+	// RedeliverAfter, when > 0, makes the server redeliver an events_api
+	// envelope that is not acked within it (retry_attempt 1, 2, 3,
+	// retry_reason "timeout"), as Slack does; 0 never redelivers on its
+	// own (use Server.Redeliver).
+	RedeliverAfter time.Duration
 	// TriggerTTL is how long a trigger_id handed out in a payload stays
 	// valid for views.open. Slack's is 3s; 0 means 3s, negative never
 	// expires (for slow -race runs that do not test expiry).
@@ -89,10 +94,13 @@ type Server struct {
 	closed  bool
 
 	// Web API
-	methods map[string]handler // set once in NewServer
-	calls   []Call
-	faults  []*faultEntry
-	latency map[string]time.Duration // by method; "" = every method
+	methods   map[string]handler // set once in NewServer
+	calls     []Call
+	faults    []*faultEntry
+	latency   map[string]time.Duration // by method; "" = every method
+	postRate  float64                  // chat.postMessage per channel a second; 0 = unlimited
+	postBurst int
+	buckets   map[string]*bucket // by channel ID
 
 	// workspace model
 	nextID     int
@@ -115,6 +123,7 @@ type Server struct {
 	rejectedDials int
 	envelopes     map[string]*envelope
 	acks          []Ack
+	timers        map[string]*time.Timer // pending redeliveries by envelope ID
 	sockWG        sync.WaitGroup
 	unexpected    []string
 }
@@ -152,6 +161,8 @@ func NewServer(cfg Config) *Server {
 		tickets:   map[string]bool{},
 		conns:     map[int]*sockConn{},
 		envelopes: map[string]*envelope{},
+		buckets:   map[string]*bucket{},
+		timers:    map[string]*time.Timer{},
 	}
 	// Slack's Socket Mode clients send Origin: https://api.slack.com; the
 	// simulator accepts any origin since it only listens on loopback.
@@ -184,6 +195,9 @@ func (s *Server) Close() {
 		return
 	}
 	s.closed = true
+	for _, t := range s.timers {
+		t.Stop()
+	}
 	conns := make([]*sockConn, 0, len(s.conns))
 	for _, c := range s.conns {
 		conns = append(conns, c)

@@ -35,12 +35,13 @@ type sockConn struct {
 
 // writeJSON writes one message; stamp, if set, runs once the write lock
 // is held, so a delivery's send time excludes the wait behind other
-// writers (200 concurrent clicks queue here).
-func (c *sockConn) writeJSON(v []byte, stamp func()) error {
+// writers (200 concurrent clicks queue here), and can still call the
+// write off by returning false.
+func (c *sockConn) writeJSON(v []byte, stamp func() bool) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if stamp != nil {
-		stamp()
+	if stamp != nil && !stamp() {
+		return nil
 	}
 	_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
 	if err := c.ws.WriteMessage(websocket.TextMessage, v); err != nil {

@@ -308,3 +308,25 @@ func TestSendWithoutClient(t *testing.T) {
 		t.Errorf("SendDisconnect without a client = %v, want ErrNotConnected", err)
 	}
 }
+
+func TestAutoRedeliver(t *testing.T) {
+	sim := slacksim.New(t, slacksim.Config{Channels: testChannels, RedeliverAfter: 200 * time.Millisecond})
+	sm, _ := startClient(t, sim)
+	sent, err := sim.SendAppMention(slacksim.AppMention{User: "U1ALICE", Channel: "#ci-alerts", Text: "status"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Not acked: Slack tries again, with the same event.
+	nextEvent(t, sm, socketmode.EventTypeEventsAPI)
+	again := nextEvent(t, sm, socketmode.EventTypeEventsAPI)
+	if again.Request.EnvelopeID != sent.EnvelopeID || again.Request.RetryAttempt != 1 || again.Request.RetryReason != "timeout" {
+		t.Errorf("redelivery = %+v", again.Request)
+	}
+	ack(t, sim, sm, again)
+	// Acked: no further attempt (one may have gone out before the ack).
+	n := sim.Deliveries(sent.EnvelopeID)
+	time.Sleep(500 * time.Millisecond)
+	if got := sim.Deliveries(sent.EnvelopeID); got != n || n > 4 {
+		t.Errorf("%d deliveries after the ack, %d before", got, n)
+	}
+}

@@ -308,3 +308,28 @@ func TestEphemeralViewsGroupsConversations(t *testing.T) {
 		t.Errorf("users.info = %+v, %v", user, err)
 	}
 }
+
+func TestChannelPostLimit(t *testing.T) {
+	sim, api := newSim(t)
+	sim.SetChannelPostLimit(1, 2)
+	post := func(ch string) error {
+		_, _, err := api.PostMessage(ch, slack.MsgOptionText("x", false))
+		return err
+	}
+	for i := range 2 {
+		if err := post("#ci-alerts"); err != nil {
+			t.Fatalf("post %d within the burst: %v", i, err)
+		}
+	}
+	var rl *slack.RateLimitedError
+	if err := post("#ci-alerts"); !errors.As(err, &rl) || rl.RetryAfter < time.Second {
+		t.Errorf("post over the burst = %v, want RateLimitedError", err)
+	}
+	if err := post("#ci-approvals"); err != nil {
+		t.Errorf("another channel is limited too: %v", err)
+	}
+	sim.SetChannelPostLimit(0, 0)
+	if err := post("#ci-alerts"); err != nil {
+		t.Errorf("limit off: %v", err)
+	}
+}
