@@ -164,9 +164,12 @@ func (s *Server) dropConn(c *sockConn) {
 func (s *Server) DropConnection() int {
 	s.mu.Lock()
 	conns := make([]*sockConn, 0, len(s.conns))
-	for _, c := range s.conns {
+	for id, c := range s.conns {
 		conns = append(conns, c)
+		// Gone at once, so nothing is sent to it while its reader winds down.
+		delete(s.conns, id)
 	}
+	s.notifyLocked()
 	s.mu.Unlock()
 	for _, c := range conns {
 		c.kill()
@@ -174,46 +177,35 @@ func (s *Server) DropConnection() int {
 	return len(conns)
 }
 
-// SendDisconnect sends a disconnect envelope to every live connection,
-// reason "refresh_requested" (Slack rotates connections every few hours)
-// or "warning" (it will soon); the server cuts any connection still open
-// after a grace period, as Slack does.
+// SendDisconnect sends a disconnect envelope on the newest connection
+// (the one envelopes go to), reason "refresh_requested" (Slack rotates
+// connections every few hours) or "warning" (it will soon); the server
+// cuts the connection if it is still open after a grace period, as Slack
+// does.
 func (s *Server) SendDisconnect(reason string) error {
 	msg, _ := json.Marshal(map[string]any{
 		"type": "disconnect", "reason": reason,
 		"debug_info": map[string]any{"host": "applink-sim"},
 	})
 	s.mu.Lock()
-	if s.closed {
+	c := s.liveConnLocked()
+	if c == nil || s.closed {
 		s.mu.Unlock()
 		return ErrNotConnected
 	}
-	conns := make([]*sockConn, 0, len(s.conns))
-	for _, c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.sockWG.Add(len(conns))
+	s.sockWG.Add(1)
 	s.mu.Unlock()
-	if len(conns) == 0 {
-		return ErrNotConnected
-	}
-	var errs []error
-	for _, c := range conns {
-		if err := c.writeJSON(msg, nil); err != nil {
-			errs = append(errs, err)
+	go func() {
+		defer s.sockWG.Done()
+		t := time.NewTimer(disconnectGrace)
+		defer t.Stop()
+		select {
+		case <-c.done:
+		case <-t.C:
+			c.kill()
 		}
-		go func() {
-			defer s.sockWG.Done()
-			t := time.NewTimer(disconnectGrace)
-			defer t.Stop()
-			select {
-			case <-c.done:
-			case <-t.C:
-				c.kill()
-			}
-		}()
-	}
-	return errors.Join(errs...)
+	}()
+	return c.writeJSON(msg, nil)
 }
 
 // Connections is the number of live Socket Mode connections.
@@ -238,10 +230,14 @@ func (s *Server) RejectedDials() int {
 	return s.rejectedDials
 }
 
-// WaitConnected waits until at least total connections have ever been
-// accepted and one is live (total 2 after a drop = the client came back).
+// WaitConnected waits until the total-th connection ever accepted (or a
+// later one) is live and has been sent hello: 2 after a drop means the
+// client came back. Envelopes sent after it returns go to that connection.
 func (s *Server) WaitConnected(total int, timeout time.Duration) error {
-	if !s.waitFor(timeout, func() bool { return s.connTotal >= total && len(s.conns) > 0 }) {
+	if !s.waitFor(timeout, func() bool {
+		c := s.liveConnLocked()
+		return c != nil && c.id >= total
+	}) {
 		return fmt.Errorf("waiting for Socket Mode connection #%d: %w", total, ErrTimeout)
 	}
 	return nil
