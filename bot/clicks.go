@@ -10,15 +10,8 @@ import (
 
 	"github.com/slack-go/slack"
 
+	slackmsg "github.com/ccm-ci/ccm/integrations/slack"
 	"github.com/ccm-ci/ccm/state"
-)
-
-// The Approve and Reject buttons' action IDs (integrations/slack puts
-// them on approval requests); each button's value is the approval
-// request's ID and nothing else.
-const (
-	ActionApprove = "ccm_approve"
-	ActionReject  = "ccm_reject"
 )
 
 // The Reject modal: its callback ID, and the input holding the reason.
@@ -44,7 +37,7 @@ func (b *Bot) onInteraction(ctx context.Context, ic slack.InteractionCallback) e
 	case slack.InteractionTypeBlockActions:
 		var errs []error
 		for _, act := range ic.ActionCallback.BlockActions {
-			if act.ActionID == ActionApprove || act.ActionID == ActionReject {
+			if act.ActionID == slackmsg.ActionApprove || act.ActionID == slackmsg.ActionReject {
 				errs = append(errs, b.onDecisionClick(ctx, ic, act))
 			}
 		}
@@ -62,7 +55,7 @@ func (b *Bot) onInteraction(ctx context.Context, ic slack.InteractionCallback) e
 func (b *Bot) refuseForeign(ctx context.Context, ic slack.InteractionCallback, why error) {
 	b.log.Warn("Slack interaction refused", "team_id", ic.Team.ID, "api_app_id", ic.APIAppID, "user", ic.User.ID, "err", why)
 	for _, act := range ic.ActionCallback.BlockActions {
-		if act.ActionID != ActionApprove && act.ActionID != ActionReject {
+		if act.ActionID != slackmsg.ActionApprove && act.ActionID != slackmsg.ActionReject {
 			continue
 		}
 		a, err := b.opt.Store.GetApproval(ctx, act.Value)
@@ -93,7 +86,7 @@ func (b *Bot) onDecisionClick(ctx context.Context, ic slack.InteractionCallback,
 	if a.Status != state.ApprovalPending {
 		return answer(stale(a))
 	}
-	if act.ActionID == ActionReject {
+	if act.ActionID == slackmsg.ActionReject {
 		return b.openRejectModal(ctx, ic.TriggerID, a, channel)
 	}
 	got, err := b.opt.Pipeline.Approve(ctx, a.ID, user)
@@ -105,7 +98,7 @@ func (b *Bot) onDecisionClick(ctx context.Context, ic slack.InteractionCallback,
 	if err != nil {
 		return b.decisionFailed(got, err, answer)
 	}
-	return answer(fmt.Sprintf("Approved: ccm is remediating `%s` (%s).", Escape(got.FailureID), actionNames(got)))
+	return answer(fmt.Sprintf("Approved: ccm is remediating `%s` (%s).", slackmsg.Escape(got.FailureID), actionNames(got)))
 }
 
 // decisionFailed answers a decision that did not go through, saying why.
@@ -120,10 +113,10 @@ func (b *Bot) decisionFailed(a state.Approval, err error, answer func(string) er
 	case a.Status == state.ApprovalApproved:
 		// Approved, but ccm:remediate could not be enqueued even after
 		// retries: say it plainly.
-		return errors.Join(err, answer("Approved, but ccm could not queue the remediation: "+Escape(err.Error())+
+		return errors.Join(err, answer("Approved, but ccm could not queue the remediation: "+slackmsg.Escape(err.Error())+
 			". An operator must look (the request is recorded as approved)."))
 	}
-	return errors.Join(err, answer("ccm could not record the decision: "+Escape(err.Error())))
+	return errors.Join(err, answer("ccm could not record the decision: "+slackmsg.Escape(err.Error())))
 }
 
 // retryRemediate enqueues the remediation of an approved failure again,
@@ -152,7 +145,7 @@ func stale(a state.Approval) string {
 	case state.ApprovalRejected:
 		s := fmt.Sprintf("Already rejected by <@%s> at %s.", a.DecidedBy, stamp(a.DecidedAt))
 		if a.Reason != "" {
-			s += " Reason: " + Escape(a.Reason)
+			s += " Reason: " + slackmsg.Escape(a.Reason)
 		}
 		return s
 	}
@@ -227,7 +220,7 @@ func (b *Bot) openRejectModal(ctx context.Context, triggerID string, a state.App
 		Close:           slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
 			slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType,
-				fmt.Sprintf("Reject %s on `%s`?", actionNames(a), Escape(a.FailureID)), false, false), nil, nil),
+				fmt.Sprintf("Reject %s on `%s`?", actionNames(a), slackmsg.Escape(a.FailureID)), false, false), nil, nil),
 			block,
 		}},
 	}
@@ -263,12 +256,12 @@ func (b *Bot) onRejectSubmit(ctx context.Context, ic slack.InteractionCallback) 
 		return errors.Join(fmt.Errorf("reject %q: %w", meta.RequestID, err), answer("ccm could not find this request any more."))
 	}
 	if ok, why := b.mayDecide(ctx, a, user); !ok {
-		b.auditRefusal(ctx, a, user, ActionReject, why)
+		b.auditRefusal(ctx, a, user, slackmsg.ActionReject, why)
 		return answer(fmt.Sprintf("You cannot decide this request: %s.", why))
 	}
 	got, err := b.opt.Pipeline.Reject(ctx, a.ID, user, reason)
 	if err != nil {
 		return b.decisionFailed(got, err, answer)
 	}
-	return answer(fmt.Sprintf("Rejected: ccm will not act on `%s`.", Escape(got.FailureID)))
+	return answer(fmt.Sprintf("Rejected: ccm will not act on `%s`.", slackmsg.Escape(got.FailureID)))
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	slackmsg "github.com/ccm-ci/ccm/integrations/slack"
 )
 
 // homeWindow is how far back App Home looks.
@@ -54,7 +56,7 @@ func homeBlocks(s summary) []slack.Block {
 
 	inc := []string{fmt.Sprintf("*Open incidents* (%d)", len(s.incidents))}
 	for _, fp := range s.incidents[:min(len(s.incidents), 10)] {
-		inc = append(inc, "• fingerprint `"+Escape(fp)+"`")
+		inc = append(inc, "• fingerprint `"+slackmsg.Escape(fp)+"`")
 	}
 	blocks = append(blocks, section(strings.Join(inc, "\n")),
 		slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, "Mention me or type `/ccm help` for commands.", false, false)))

@@ -26,13 +26,8 @@ const drainTimeout = 10 * time.Second
 // Run returns an error only when Slack refuses the tokens (a *TokenError)
 // or the connection cannot be made for good.
 func (b *Bot) Run(ctx context.Context) error {
-	b.who.mu.RLock()
-	ready := b.who.ready
-	b.who.mu.RUnlock()
-	if !ready {
-		if err := b.Check(ctx); err != nil {
-			return err
-		}
+	if err := b.checkUntilReady(ctx); err != nil || ctx.Err() != nil {
+		return err
 	}
 	// Workers outlive ctx by drainTimeout, so envelopes already acked are
 	// still answered during a shutdown.
@@ -77,6 +72,32 @@ loop:
 	b.wg.Wait()
 	b.log.Info("Slack bot stopped")
 	return runErr
+}
+
+// checkUntilReady runs Check until it passes: Slack unreachable at start
+// is retried with backoff; a refused token ends it (a *TokenError).
+func (b *Bot) checkUntilReady(ctx context.Context) error {
+	wait := time.Second
+	for {
+		b.who.mu.RLock()
+		ready := b.who.ready
+		b.who.mu.RUnlock()
+		if ready {
+			return nil
+		}
+		err := b.Check(ctx)
+		var te *TokenError
+		if err == nil || errors.As(err, &te) {
+			return err
+		}
+		b.log.Warn("cannot reach Slack; retrying", "in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Minute)
+	}
 }
 
 func (b *Bot) connErr(err error) error {

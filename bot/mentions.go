@@ -9,6 +9,7 @@ import (
 
 	"github.com/slack-go/slack/slackevents"
 
+	slackmsg "github.com/ccm-ci/ccm/integrations/slack"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
 )
@@ -44,12 +45,12 @@ func (b *Bot) onEvent(ctx context.Context, e slackevents.EventsAPIEvent) error {
 func (b *Bot) mention(ctx context.Context, user, text, channel, thread string) string {
 	m, err := ParseMention(text)
 	if err != nil {
-		return Escape(err.Error()) + "\n\n" + mentionHelp
+		return slackmsg.Escape(err.Error()) + "\n\n" + mentionHelp
 	}
 	out, err := b.runMention(ctx, m, user, channel, thread)
 	if err != nil {
 		b.log.Error("Slack mention failed", "verb", m.Verb, "user", user, "err", err)
-		return "ccm could not do that: " + Escape(err.Error())
+		return "ccm could not do that: " + slackmsg.Escape(err.Error())
 	}
 	return out
 }
@@ -61,7 +62,7 @@ func (b *Bot) runMention(ctx context.Context, m Mention, user, channel, thread s
 	case "show", "why":
 		rec, err := b.opt.Store.GetFailure(ctx, m.FailureID)
 		if errors.Is(err, state.ErrNotFound) {
-			return fmt.Sprintf("ccm has no failure `%s`.", Escape(m.FailureID)), nil
+			return fmt.Sprintf("ccm has no failure `%s`.", slackmsg.Escape(m.FailureID)), nil
 		}
 		if err != nil {
 			return "", err
@@ -84,7 +85,7 @@ func (b *Bot) runMention(ctx context.Context, m Mention, user, channel, thread s
 		return b.fix(ctx, m.FailureID, user)
 	}
 	if m.Unknown != "" {
-		return fmt.Sprintf("I don't know %q.\n\n%s", Escape(m.Unknown), mentionHelp), nil
+		return fmt.Sprintf("I don't know %q.\n\n%s", slackmsg.Escape(m.Unknown), mentionHelp), nil
 	}
 	return mentionHelp, nil
 }
@@ -106,7 +107,7 @@ func (b *Bot) failures(ctx context.Context, m Mention) (string, error) {
 	}
 	where := "any watched repository"
 	if m.Repo != "" {
-		where = Escape(m.Repo)
+		where = slackmsg.Escape(m.Repo)
 	}
 	if len(recs) == 0 {
 		return fmt.Sprintf("No failures in %s in the last %s.", where, m.Since), nil
@@ -142,7 +143,7 @@ func (b *Bot) status(ctx context.Context) (string, error) {
 	}
 	fmt.Fprintf(&sb, "• pending approvals: %d\n• open incidents: %d", len(pending), len(incidents))
 	for _, fp := range incidents[:min(len(incidents), 5)] {
-		fmt.Fprintf(&sb, "\n   – fingerprint `%s`", Escape(fp))
+		fmt.Fprintf(&sb, "\n   – fingerprint `%s`", slackmsg.Escape(fp))
 	}
 	return sb.String(), nil
 }
@@ -153,7 +154,7 @@ func (b *Bot) poll(ctx context.Context, repo string) (string, error) {
 	if repo != "" {
 		e := cfg.For(repo)
 		if !e.Watched {
-			return fmt.Sprintf("`%s` is not a watched repository (the config lists %d).", Escape(repo), len(repos)), nil
+			return fmt.Sprintf("`%s` is not a watched repository (the config lists %d).", slackmsg.Escape(repo), len(repos)), nil
 		}
 		repos = []string{e.Repo}
 	}
@@ -174,10 +175,10 @@ func (b *Bot) poll(ctx context.Context, repo string) (string, error) {
 	}
 	out := ""
 	if len(queued) > 0 {
-		out = "Polling now: " + Escape(strings.Join(queued, ", ")) + ". New failures show in `@ccm failures`."
+		out = "Polling now: " + slackmsg.Escape(strings.Join(queued, ", ")) + ". New failures show in `@ccm failures`."
 	}
 	if len(already) > 0 {
-		out = strings.TrimSpace(out + "\nAlready polled this minute: " + Escape(strings.Join(already, ", ")) + ".")
+		out = strings.TrimSpace(out + "\nAlready polled this minute: " + slackmsg.Escape(strings.Join(already, ", ")) + ".")
 	}
 	return out, nil
 }
@@ -187,7 +188,7 @@ func (b *Bot) poll(ctx context.Context, repo string) (string, error) {
 func (b *Bot) fix(ctx context.Context, id, user string) (string, error) {
 	rec, err := b.opt.Store.GetFailure(ctx, id)
 	if errors.Is(err, state.ErrNotFound) {
-		return fmt.Sprintf("ccm has no failure `%s`.", Escape(id)), nil
+		return fmt.Sprintf("ccm has no failure `%s`.", slackmsg.Escape(id)), nil
 	}
 	if err != nil {
 		return "", err
@@ -197,17 +198,17 @@ func (b *Bot) fix(ctx context.Context, id, user string) (string, error) {
 	}
 	decision, err := b.opt.Pipeline.Regate(ctx, id, user)
 	if errors.Is(err, tasks.ErrNotGateable) {
-		return Escape(err.Error()), nil
+		return slackmsg.Escape(err.Error()), nil
 	}
 	if err != nil {
 		return "", err
 	}
 	if decision == "" {
-		return fmt.Sprintf("`%s` is going through the safety gate now.", Escape(id)), nil
+		return fmt.Sprintf("`%s` is going through the safety gate now.", slackmsg.Escape(id)), nil
 	}
 	return fmt.Sprintf("`%s` went through the safety gate again: *%s*. ccm carries that out now "+
 		"(shadow does nothing; approval asks an approver; auto remediates after re-checking the run).",
-		Escape(id), Escape(decision)), nil
+		slackmsg.Escape(id), slackmsg.Escape(decision)), nil
 }
 
 // analyze ingests one run of a watched repository and answers in the
@@ -215,11 +216,11 @@ func (b *Bot) fix(ctx context.Context, id, user string) (string, error) {
 func (b *Bot) analyze(ctx context.Context, m Mention, channel, thread string) (string, error) {
 	ref := m.Run
 	if err := ref.CheckServer(b.opt.GitHubAPIURL); err != nil {
-		return Escape(err.Error()), nil
+		return slackmsg.Escape(err.Error()), nil
 	}
 	e := b.opt.Config().For(ref.Repo)
 	if !e.Watched {
-		return fmt.Sprintf("`%s` is not a watched repository: add it to the config first.", Escape(ref.Repo)), nil
+		return fmt.Sprintf("`%s` is not a watched repository: add it to the config first.", slackmsg.Escape(ref.Repo)), nil
 	}
 	attempt := ref.Attempt
 	if attempt == 0 {
@@ -237,9 +238,9 @@ func (b *Bot) analyze(ctx context.Context, m Mention, channel, thread string) (s
 		return "", err
 	}
 	if !b.startFollowUp(id, channel, thread) {
-		return fmt.Sprintf("Queued `%s`; ask `@ccm show %s` in a few minutes.", Escape(id), Escape(id)), nil
+		return fmt.Sprintf("Queued `%s`; ask `@ccm show %s` in a few minutes.", slackmsg.Escape(id), slackmsg.Escape(id)), nil
 	}
-	return fmt.Sprintf("Looking at `%s`; I'll answer in this thread when the analysis is done.", Escape(id)), nil
+	return fmt.Sprintf("Looking at `%s`; I'll answer in this thread when the analysis is done.", slackmsg.Escape(id)), nil
 }
 
 // startFollowUp watches a failure until it is analyzed and gated, then
@@ -281,7 +282,7 @@ func (b *Bot) followUp(ctx context.Context, id, channel, thread string) error {
 				return b.say(ctx, channel, thread, "Still working on it after "+b.opt.FollowUp.String()+"; here is what ccm has:\n"+showText(rec, nil))
 			}
 			return b.say(ctx, channel, thread, fmt.Sprintf("No failure was recorded for `%s` within %s: the run may not have failed "+
-				"(ccm records failed runs only) or is still running. Ask `@ccm show %s` later.", Escape(id), b.opt.FollowUp, Escape(id)))
+				"(ccm records failed runs only) or is still running. Ask `@ccm show %s` later.", slackmsg.Escape(id), b.opt.FollowUp, slackmsg.Escape(id)))
 		case <-tick.C:
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	slackmsg "github.com/ccm-ci/ccm/integrations/slack"
 	"github.com/ccm-ci/ccm/state"
 )
 
@@ -15,18 +16,18 @@ import (
 
 func failureLine(rec state.FailureRecord) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "• `%s` %s", Escape(rec.ID), rec.Status)
+	fmt.Fprintf(&b, "• `%s` %s", slackmsg.Escape(rec.ID), rec.Status)
 	if rec.Analysis != nil {
-		fmt.Fprintf(&b, " · %s · risk %d", Escape(string(rec.Analysis.Category)), rec.Analysis.RiskScore)
+		fmt.Fprintf(&b, " · %s · risk %d", slackmsg.Escape(string(rec.Analysis.Category)), rec.Analysis.RiskScore)
 	}
 	if rec.Gate != nil {
-		fmt.Fprintf(&b, " · gate %s", Escape(rec.Gate.Decision))
+		fmt.Fprintf(&b, " · gate %s", slackmsg.Escape(rec.Gate.Decision))
 		if rec.Shadow {
 			b.WriteString(" (shadow)")
 		}
 	}
 	if r := oneLine(rec.FailureReason, 120); r != "" {
-		b.WriteString(" — " + Escape(r))
+		b.WriteString(" — " + slackmsg.Escape(r))
 	}
 	return b.String()
 }
@@ -42,20 +43,20 @@ func oneLine(s string, n int) string {
 
 func showText(rec state.FailureRecord, a *state.Approval) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "*%s* — %s\n", Escape(rec.ID), rec.Status)
-	fmt.Fprintf(&b, "workflow %s on %s (commit %s) by %s, detected %s\n", Escape(rec.Workflow), Escape(rec.Branch),
-		Escape(short(rec.CommitSHA)), Escape(rec.Actor), stamp(rec.DetectedAt))
+	fmt.Fprintf(&b, "*%s* — %s\n", slackmsg.Escape(rec.ID), rec.Status)
+	fmt.Fprintf(&b, "workflow %s on %s (commit %s) by %s, detected %s\n", slackmsg.Escape(rec.Workflow), slackmsg.Escape(rec.Branch),
+		slackmsg.Escape(short(rec.CommitSHA)), slackmsg.Escape(rec.Actor), stamp(rec.DetectedAt))
 	if rec.RunURL != "" {
-		fmt.Fprintf(&b, "run: %s\n", Escape(rec.RunURL))
+		fmt.Fprintf(&b, "run: %s\n", slackmsg.Escape(rec.RunURL))
 	}
 	if r := oneLine(rec.FailureReason, 300); r != "" {
-		fmt.Fprintf(&b, "reason: %s\n", Escape(r))
+		fmt.Fprintf(&b, "reason: %s\n", slackmsg.Escape(r))
 	}
 	if an := rec.Analysis; an != nil {
-		fmt.Fprintf(&b, "analysis (%s): %s, risk %d, confidence %d, effort %s\n", Escape(string(an.Source)),
-			Escape(string(an.Category)), an.RiskScore, an.Confidence, Escape(string(an.Effort)))
+		fmt.Fprintf(&b, "analysis (%s): %s, risk %d, confidence %d, effort %s\n", slackmsg.Escape(string(an.Source)),
+			slackmsg.Escape(string(an.Category)), an.RiskScore, an.Confidence, slackmsg.Escape(string(an.Effort)))
 		if f := oneLine(an.ProposedFix, 500); f != "" {
-			fmt.Fprintf(&b, "proposed fix: %s\n", Escape(f))
+			fmt.Fprintf(&b, "proposed fix: %s\n", slackmsg.Escape(f))
 		}
 	}
 	if g := rec.Gate; g != nil {
@@ -63,10 +64,10 @@ func showText(rec state.FailureRecord, a *state.Approval) string {
 		if rec.Shadow {
 			shadow = " (shadow: what ccm would do; nothing is done)"
 		}
-		fmt.Fprintf(&b, "gate: %s%s, mode %s, risk %d vs threshold %d (%s)\n", Escape(g.Decision), shadow, Escape(g.Mode),
-			g.EffectiveRisk, g.Threshold, Escape(g.ThresholdSource))
+		fmt.Fprintf(&b, "gate: %s%s, mode %s, risk %d vs threshold %d (%s)\n", slackmsg.Escape(g.Decision), shadow, slackmsg.Escape(g.Mode),
+			g.EffectiveRisk, g.Threshold, slackmsg.Escape(g.ThresholdSource))
 		for _, r := range g.Reasons {
-			fmt.Fprintf(&b, "   – %s\n", Escape(r))
+			fmt.Fprintf(&b, "   – %s\n", slackmsg.Escape(r))
 		}
 	}
 	if a != nil {
@@ -79,32 +80,32 @@ func showText(rec state.FailureRecord, a *state.Approval) string {
 		b.WriteString("\n")
 	}
 	if m := rec.Remediation; m != nil {
-		fmt.Fprintf(&b, "remediation: %d step(s), outcome %s %s\n", len(m.Steps), orDash(m.Outcome), Escape(m.Reason))
+		fmt.Fprintf(&b, "remediation: %d step(s), outcome %s %s\n", len(m.Steps), orDash(m.Outcome), slackmsg.Escape(m.Reason))
 	}
 	return b.String()
 }
 
 func whyText(rec state.FailureRecord) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "*Why %s failed*\n", Escape(rec.ID))
+	fmt.Fprintf(&b, "*Why %s failed*\n", slackmsg.Escape(rec.ID))
 	if an := rec.Analysis; an != nil {
-		fmt.Fprintf(&b, "*Reasoning* (%s, %s, confidence %d): %s\n", Escape(string(an.Source)), Escape(string(an.Category)),
-			an.Confidence, Escape(oneLine(an.Reasoning, 1500)))
+		fmt.Fprintf(&b, "*Reasoning* (%s, %s, confidence %d): %s\n", slackmsg.Escape(string(an.Source)), slackmsg.Escape(string(an.Category)),
+			an.Confidence, slackmsg.Escape(oneLine(an.Reasoning, 1500)))
 		if len(an.Evidence) > 0 {
 			b.WriteString("*Evidence*\n")
 			for _, e := range an.Evidence[:min(len(an.Evidence), 8)] {
-				fmt.Fprintf(&b, "> %s\n", Escape(oneLine(e, 300)))
+				fmt.Fprintf(&b, "> %s\n", slackmsg.Escape(oneLine(e, 300)))
 			}
 		}
 	} else {
 		b.WriteString("Not analyzed yet.\n")
 	}
 	if rec.SuspiciousLog != "" {
-		fmt.Fprintf(&b, ":warning: the log holds text addressed to an AI model: %s\n", Escape(oneLine(rec.SuspiciousLog, 200)))
+		fmt.Fprintf(&b, ":warning: the log holds text addressed to an AI model: %s\n", slackmsg.Escape(oneLine(rec.SuspiciousLog, 200)))
 	}
 	switch {
 	case rec.LogExcerpt != "":
-		b.WriteString("*Log excerpt* (redacted)\n" + codeBlock(rec.LogExcerpt, 2500))
+		b.WriteString("*Log excerpt* (redacted)\n" + slackmsg.Code(rec.LogExcerpt, 2500))
 	case rec.LogUnavailable:
 		b.WriteString("The log was not available.")
 	}
@@ -209,12 +210,12 @@ func (s summary) statsText() string {
 	if len(s.top) > 0 {
 		b.WriteString("*Top fingerprints*\n")
 		for _, fc := range s.top {
-			fmt.Fprintf(&b, "• `%s` ×%d (%s) — %s\n", Escape(fc.fingerprint), fc.n, Escape(fc.repo), Escape(oneLine(fc.example, 100)))
+			fmt.Fprintf(&b, "• `%s` ×%d (%s) — %s\n", slackmsg.Escape(fc.fingerprint), fc.n, slackmsg.Escape(fc.repo), slackmsg.Escape(oneLine(fc.example, 100)))
 		}
 	}
 	switch {
 	case s.scorecardErr != nil:
-		fmt.Fprintf(&b, "Shadow scorecard unavailable: %s\n", Escape(s.scorecardErr.Error()))
+		fmt.Fprintf(&b, "Shadow scorecard unavailable: %s\n", slackmsg.Escape(s.scorecardErr.Error()))
 	case s.scorecard != "":
 		b.WriteString("*Shadow scorecard*\n" + s.scorecard + "\n")
 	}
@@ -222,6 +223,6 @@ func (s summary) statsText() string {
 }
 
 func approvalLine(a state.Approval) string {
-	return fmt.Sprintf("• `%s` %s — %s, risk %d, expires %s (request `%s`)", Escape(a.FailureID), Escape(a.Repo),
+	return fmt.Sprintf("• `%s` %s — %s, risk %d, expires %s (request `%s`)", slackmsg.Escape(a.FailureID), slackmsg.Escape(a.Repo),
 		actionNames(a), a.Risk, stamp(a.ExpiresAt), a.ID)
 }

@@ -9,25 +9,6 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// escaper is Slack's mrkdwn escaping: &, < and > are control characters
-// (a log line holding "<!channel>" must not page a channel, nor
-// "<https://evil|docs>" become a link), docs/ARCHITECTURE.md §3.1.
-var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-
-// Escape makes text from logs, the model or users safe to post.
-func Escape(s string) string { return escaper.Replace(s) }
-
-// codeBlock puts escaped text in a ``` block that it cannot close early,
-// cut to max runes (keeping the end, where a log's failure is).
-func codeBlock(s string, max int) string {
-	r := []rune(s)
-	if len(r) > max {
-		s = "…" + string(r[len(r)-max:])
-	}
-	s = strings.ReplaceAll(Escape(s), "```", "`\u200b``")
-	return "```\n" + s + "\n```"
-}
-
 // maxText keeps a message well inside Slack's limits (40,000 characters
 // of text; a section 3,000) once the escapes have grown it.
 const maxText = 12000

@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/ccm-ci/ccm/config"
+	slackmsg "github.com/ccm-ci/ccm/integrations/slack"
 	"github.com/ccm-ci/ccm/policy"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
@@ -28,12 +29,12 @@ func (b *Bot) onSlash(ctx context.Context, sc slack.SlashCommand) error {
 func (b *Bot) slash(ctx context.Context, user, text string) string {
 	c, err := ParseSlash(text)
 	if err != nil {
-		return Escape(err.Error())
+		return slackmsg.Escape(err.Error())
 	}
 	out, err := b.runSlash(ctx, c, user)
 	if err != nil {
 		b.log.Error("Slack command failed", "verb", c.Verb, "user", user, "err", err)
-		return "ccm could not do that: " + Escape(err.Error())
+		return "ccm could not do that: " + slackmsg.Escape(err.Error())
 	}
 	return out
 }
@@ -100,7 +101,7 @@ func (b *Bot) thresholds(ctx context.Context) (string, error) {
 		return "", err
 	}
 	if ok {
-		fmt.Fprintf(&sb, "• set from Slack for every repository: %s\n", Escape(v))
+		fmt.Fprintf(&sb, "• set from Slack for every repository: %s\n", slackmsg.Escape(v))
 	} else {
 		sb.WriteString("• set from Slack for every repository: none\n")
 	}
@@ -109,7 +110,7 @@ func (b *Bot) thresholds(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintf(&sb, "• %s: *%d* — %s\n", Escape(repo), t, sourceName(src))
+		fmt.Fprintf(&sb, "• %s: *%d* — %s\n", slackmsg.Escape(repo), t, sourceName(src))
 	}
 	return sb.String(), nil
 }
@@ -134,7 +135,7 @@ func (b *Bot) setThreshold(ctx context.Context, c SlashCommand, user string) (st
 	if repo != "" {
 		e := cfg.For(repo)
 		if !e.Watched {
-			return fmt.Sprintf("`%s` is not a watched repository; the form is `%s`.", Escape(repo), FormThreshold), nil
+			return fmt.Sprintf("`%s` is not a watched repository; the form is `%s`.", slackmsg.Escape(repo), FormThreshold), nil
 		}
 		repo = e.Repo
 	}
@@ -147,16 +148,16 @@ func (b *Bot) setThreshold(ctx context.Context, c SlashCommand, user string) (st
 		where = repo
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "Risk threshold for %s set to *%d*.", Escape(where), c.Threshold)
+	fmt.Fprintf(&sb, "Risk threshold for %s set to *%d*.", slackmsg.Escape(where), c.Threshold)
 	for _, r := range overriddenBy(cfg.Repositories, repo) {
-		fmt.Fprintf(&sb, "\nNote: %s sets its own risk_threshold in the config file, which still wins.", Escape(r))
+		fmt.Fprintf(&sb, "\nNote: %s sets its own risk_threshold in the config file, which still wins.", slackmsg.Escape(r))
 	}
 	fmt.Fprintf(&sb, "\nPending approvals re-evaluated: %d decision(s) changed.", len(changes))
 	for _, ch := range changes[:min(len(changes), 20)] {
-		fmt.Fprintf(&sb, "\n• `%s` %s → %s (still waits for a person)", Escape(ch.FailureID), ch.Old, ch.New)
+		fmt.Fprintf(&sb, "\n• `%s` %s → %s (still waits for a person)", slackmsg.Escape(ch.FailureID), ch.Old, ch.New)
 	}
 	if err != nil {
-		fmt.Fprintf(&sb, "\nSome could not be re-evaluated: %s", Escape(err.Error()))
+		fmt.Fprintf(&sb, "\nSome could not be re-evaluated: %s", slackmsg.Escape(err.Error()))
 	}
 	return sb.String(), nil
 }
@@ -182,7 +183,7 @@ func (b *Bot) modes() string {
 		if r.Mode == "" {
 			src = "the global one"
 		}
-		fmt.Fprintf(&sb, "• %s: *%s* (%s)\n", Escape(r.Name), cfg.For(r.Name).Mode, src)
+		fmt.Fprintf(&sb, "• %s: *%s* (%s)\n", slackmsg.Escape(r.Name), cfg.For(r.Name).Mode, src)
 	}
 	if len(cfg.Repositories) == 0 {
 		sb.WriteString("The config lists no repositories.")
@@ -214,7 +215,7 @@ func (b *Bot) audit(ctx context.Context, a AuditArgs) (string, error) {
 	}
 	if more {
 		next := entries[len(entries)-1].Timestamp.Add(-time.Millisecond).UTC().Format(time.RFC3339Nano)
-		lines = append(lines, "Older: `"+Escape(auditCommand(a, next))+"`")
+		lines = append(lines, "Older: `"+slackmsg.Escape(auditCommand(a, next))+"`")
 	}
 	return strings.Join(lines, "\n"), nil
 }
@@ -254,12 +255,12 @@ func auditLine(e state.AuditEntry) string {
 		}
 	}
 	s := fmt.Sprintf("`%s` %s %s by %s %s", e.Timestamp.UTC().Format("2006-01-02 15:04:05"), e.ActionType, e.Outcome,
-		actorText(e.Actor), Escape(subject))
+		actorText(e.Actor), slackmsg.Escape(subject))
 	if len(details) > 0 {
-		s += " — " + Escape(oneLine(strings.Join(details, " "), 200))
+		s += " — " + slackmsg.Escape(oneLine(strings.Join(details, " "), 200))
 	}
 	if e.Error != "" {
-		s += " — error: " + Escape(oneLine(e.Error, 150))
+		s += " — error: " + slackmsg.Escape(oneLine(e.Error, 150))
 	}
 	return s
 }
@@ -269,5 +270,5 @@ func actorText(actor string) string {
 	if userIDRE.MatchString(actor) {
 		return "<@" + actor + ">"
 	}
-	return Escape(actor)
+	return slackmsg.Escape(actor)
 }

@@ -60,6 +60,7 @@ Usage:
   ccm audit   [--repo OWNER/NAME] [--failure ID] [--action TYPE] [--category C]
               [--since 24h] [--until TIME] [--limit 50] [--json]      (needs REDIS_URL)
   ccm sandbox [--logs 8] [--llm] [--json]
+  ccm slack-manifest
   ccm version
 
 Commands:
@@ -67,6 +68,7 @@ Commands:
   analyze   explain one failed job's log, offline or from a run URL
   audit     print the audit trail of a running ccm, newest first
   sandbox   run the whole pipeline on real failure logs, all local
+  slack-manifest  print the Slack app manifest of ccm's bot (Socket Mode, scopes, /ccm)
   version   print the version, commit and commit date of this binary
 
 Example:
@@ -118,6 +120,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return audit(ctx, args[1:], stdout, stderr)
 	case "sandbox":
 		return sandbox(ctx, args[1:], stdout, stderr)
+	case "slack-manifest":
+		return slackManifest(args[1:], stdout, stderr)
 	case "version", "--version":
 		return printVersion(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
