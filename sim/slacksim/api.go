@@ -91,10 +91,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, method string)
 	rep.write(w)
 }
 
-// reply is one Web API answer; a nil body is an HTML error page.
+// reply is one answer: a JSON body, a plain-text error (text, as
+// response URLs answer), or, with neither, an HTML error page.
 type reply struct {
 	status     int
 	body       map[string]any
+	text       string
 	retryAfter int // seconds, sent as Retry-After when > 0
 }
 
@@ -159,6 +161,12 @@ func (rep reply) write(w http.ResponseWriter) {
 	status, resp := rep.status, rep.body
 	if rep.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(rep.retryAfter))
+	}
+	if rep.text != "" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, rep.text)
+		return
 	}
 	if resp == nil {
 		// Slack answers 5xx with an HTML page that clients must not parse.

@@ -31,7 +31,7 @@ type ResponsePost struct {
 	Blocks          json.RawMessage
 	Time            time.Time
 	Status          int    // HTTP status answered
-	Error           string // Slack error code answered, "" when applied
+	Error           string // error answered (plain text), "" when applied
 }
 
 // responseTarget is what a response URL was handed out for.
@@ -76,14 +76,11 @@ func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request, id str
 	var rep reply
 	if err != nil || r.Method != http.MethodPost {
 		s.addUnexpected("response_url %s: undecodable %s body: %v", id, r.Method, err)
-		rep = reply{status: http.StatusBadRequest}
+		rep = textErr(http.StatusBadRequest, "invalid_payload")
 	} else {
 		rep = s.applyResponse(id, body, &post)
 	}
-	post.Status = rep.status
-	if e, ok := rep.body["error"].(string); ok {
-		post.Error = e
-	}
+	post.Status, post.Error = rep.status, rep.text
 	s.mu.Lock()
 	s.respPosts = append(s.respPosts, post)
 	s.notifyLocked()
@@ -95,23 +92,26 @@ func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request, id str
 // or delete the original, or post a new message, ephemeral by default.
 func (s *Server) applyResponse(id string, b responseBody, post *ResponsePost) reply {
 	post.ResponseType, post.ReplaceOriginal, post.DeleteOriginal = b.ResponseType, b.ReplaceOriginal, b.DeleteOriginal
+	if string(b.Blocks) == "null" {
+		b.Blocks = nil
+	}
 	post.ThreadTS, post.Text, post.Blocks = b.ThreadTS, b.Text, b.Blocks
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.responses[id]
 	if t == nil {
-		return reply{status: http.StatusNotFound}
+		return textErr(http.StatusNotFound, "no_active_hooks")
 	}
 	post.Channel, post.User, post.MessageTS = t.channel, t.user, t.messageTS
 	if t.uses >= responseURLUses || time.Since(t.issued) > responseURLTTL {
-		return reply{status: http.StatusNotFound, body: slackErr("used_url")}
+		return textErr(http.StatusNotFound, "used_url")
 	}
 	t.uses++
 	var blocks json.RawMessage
-	if len(b.Blocks) > 0 && string(b.Blocks) != "null" {
+	if len(b.Blocks) > 0 {
 		var code string
 		if blocks, code = checkBlocks(string(b.Blocks), maxBlocks); code != "" {
-			return errReply(code)
+			return textErr(http.StatusBadRequest, code)
 		}
 	}
 	ok := reply{status: http.StatusOK, body: map[string]any{"ok": true}}
@@ -121,16 +121,20 @@ func (s *Server) applyResponse(id string, b responseBody, post *ResponsePost) re
 		return ok
 	case b.ReplaceOriginal && t.messageTS != "":
 		if code := s.replaceOriginalLocked(t, b.Text, blocks); code != "" {
-			return errReply(code)
+			return textErr(http.StatusNotFound, code)
 		}
 		return ok
 	}
 	if code := checkText(b.Text, blocks); code != "" {
-		return errReply(code)
+		return textErr(http.StatusBadRequest, code)
 	}
 	s.respondLocked(t.channel, t.user, b.ResponseType, b.ThreadTS, b.Text, blocks)
 	return ok
 }
+
+// textErr is how response URLs (like incoming webhooks) refuse a post:
+// a 4xx status with the error code as plain text.
+func textErr(status int, code string) reply { return reply{status: status, text: code} }
 
 // respondLocked posts a new message for an interaction: in the channel
 // for response_type in_channel, else ephemeral to the user.
@@ -200,4 +204,17 @@ func (s *Server) WaitForResponsePosts(n int, timeout time.Duration) ([]ResponseP
 		return s.ResponsePosts(), fmt.Errorf("waiting for %d response_url posts: %w", n, ErrTimeout)
 	}
 	return s.ResponsePosts(), nil
+}
+
+// IssueResponseURL hands out a response_url as an interaction on the
+// message messageTS ("" = a slash command) by user in channel would, for
+// tests that post to one without simulating the interaction.
+func (s *Server) IssueResponseURL(channel, user, messageTS string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := channel
+	if ch := s.resolveLocked(channel); ch != nil {
+		id = ch.id
+	}
+	return s.issueResponseURLLocked(id, user, messageTS, false)
 }
