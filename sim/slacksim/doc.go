@@ -39,11 +39,21 @@
 //
 // Faults: [Server.FailNext] answers the next calls of a method (or any)
 // with a 429 and Retry-After, an HTTP error page or a Slack error code;
-// [Server.SetLatency] slows answers; [Server.DropConnection] cuts the
+// [Server.SetLatency] slows answers; [Server.SetChannelPostLimit] turns on
+// Slack's per-channel posting limit; [Server.DropConnection] cuts the
 // sockets; [Server.SendDisconnect] asks the client to reconnect;
-// [Server.Redeliver] repeats an envelope with retry_attempt set.
+// [Server.Redeliver] repeats an envelope with retry_attempt set, and
+// Config.RedeliverAfter makes the server do so on its own, as Slack does
+// for an events_api envelope that is not acked.
 //
 // Every Web API call is recorded ([Server.Calls], [Server.CallsTo],
 // [Server.WaitForCalls]); every ack with its latency ([Server.Acks],
-// [Server.WaitAck], [Percentile]).
+// [Server.WaitAck], [Server.WaitAcks], [Percentile]); every response_url
+// post ([Server.ResponsePosts]). [Server.WaitUntil] waits for any
+// condition. [Server.IssueTriggerID] and [Server.IssueResponseURL] hand
+// out what an interaction would, for tests of code that uses them without
+// simulating the click.
+//
+// Trigger IDs expire after 3s, as Slack's do; under -race on a loaded
+// machine set Config.TriggerTTL negative unless expiry is under test.
 package slacksim

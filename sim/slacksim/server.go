@@ -255,6 +255,29 @@ func (s *Server) waitFor(timeout time.Duration, cond func() bool) bool {
 	}
 }
 
+// WaitUntil waits until cond holds, checking it each time the simulator
+// records something (a call, a message, an ack, a connection). cond may
+// call the Server's accessors.
+func (s *Server) WaitUntil(timeout time.Duration, cond func() bool) error {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		ch := s.changed
+		s.mu.Unlock()
+		// Read changed before cond, so a change made while cond runs
+		// still wakes the loop.
+		if cond() {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			return fmt.Errorf("waiting for a condition: %w", ErrTimeout)
+		}
+	}
+}
+
 // serveHTTP routes the three halves: /api/<method>, the Socket Mode
 // WebSocket at /link/ and response URLs at /actions/.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {

@@ -1,10 +1,14 @@
 package slacksim_test
 
 import (
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/slack-go/slack"
+
+	"github.com/ccm-ci/ccm/sim/slacksim"
 )
 
 func TestTranscript(t *testing.T) {
@@ -81,5 +85,11 @@ ccm: Approval needed
 	}
 	if all := sim.TranscriptAll(); all != want {
 		t.Errorf("TranscriptAll = %q", all)
+	}
+	if err := sim.WaitUntil(time.Second, func() bool { return len(sim.Messages("#ci-alerts")) == 1 }); err != nil {
+		t.Error(err)
+	}
+	if err := sim.WaitUntil(10*time.Millisecond, func() bool { return false }); !errors.Is(err, slacksim.ErrTimeout) {
+		t.Errorf("WaitUntil on a false condition = %v", err)
 	}
 }
