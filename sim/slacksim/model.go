@@ -48,15 +48,24 @@ type channel struct {
 func (s *Server) AddChannel(name string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.addChannelLocked(name)
+	return s.addChannelLocked(name, "")
 }
 
-func (s *Server) addChannelLocked(name string) string {
+// AddChannelWithID is AddChannel with a fixed ID ("C0123ABCD").
+func (s *Server) AddChannelWithID(name, id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addChannelLocked(name, id)
+}
+
+func (s *Server) addChannelLocked(name, id string) string {
 	name = strings.TrimPrefix(name, "#")
 	if ch := s.channelByNameLocked(name); ch != nil {
 		return ch.id
 	}
-	id := s.newIDLocked("C")
+	if id == "" {
+		id = s.newIDLocked("C")
+	}
 	s.channels[id] = &channel{id: id, name: name}
 	s.order = append(s.order, id)
 	return id

@@ -37,8 +37,11 @@ type Config struct {
 	BotID     string
 	BotName   string
 	AppID     string
-	// Channels are created up front, by name with or without '#'.
-	Channels []string
+	// Channels are created up front, by name with or without '#', with
+	// made-up IDs unless ChannelIDs fixes them (name without '#' -> ID),
+	// for config that names channels by ID.
+	Channels   []string
+	ChannelIDs map[string]string
 	// Users are added up front, id -> display name.
 	Users map[string]string
 	// PingInterval is how often the Socket Mode half sends a WebSocket
@@ -173,7 +176,8 @@ func NewServer(cfg Config) *Server {
 		s.users[id] = name
 	}
 	for _, name := range s.cfg.Channels {
-		s.addChannelLocked(name)
+		name = strings.TrimPrefix(name, "#")
+		s.addChannelLocked(name, s.cfg.ChannelIDs[name])
 	}
 	s.hs = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.base = s.hs.URL

@@ -309,6 +309,26 @@ func TestEphemeralViewsGroupsConversations(t *testing.T) {
 	}
 }
 
+func TestChannelIDs(t *testing.T) {
+	sim := slacksim.New(t, slacksim.Config{Channels: []string{"#ci-alerts", "ops"}, ChannelIDs: map[string]string{"ci-alerts": "C0ALERTS"}})
+	api := slack.New(sim.Config().BotToken, slack.OptionAPIURL(sim.URL()))
+	tests := []struct{ ref, want string }{
+		{"#ci-alerts", "C0ALERTS"},
+		{"ci-alerts", "C0ALERTS"},
+		{"C0ALERTS", "C0ALERTS"},
+		{"#ops", sim.ChannelID("ops")},
+	}
+	for _, tt := range tests {
+		ch, _, err := api.PostMessage(tt.ref, slack.MsgOptionText("x", false))
+		if err != nil || ch != tt.want || ch == "" {
+			t.Errorf("post to %s landed in %q, %v; want %s", tt.ref, ch, err, tt.want)
+		}
+	}
+	if id := sim.AddChannelWithID("#late", "C0LATE"); id != "C0LATE" || sim.ChannelID("#late") != "C0LATE" {
+		t.Errorf("AddChannelWithID = %s", id)
+	}
+}
+
 func TestChannelPostLimit(t *testing.T) {
 	sim, api := newSim(t)
 	sim.SetChannelPostLimit(1, 2)
