@@ -42,9 +42,20 @@ type harness struct {
 	queue *taskstest.Queue
 	h     *tasks.Handlers
 	logs  *logtest.Buffer
+	cfg   *cfgBox
+}
 
+// cfgBox is the config in force, swapped by setConfig as a reload does.
+type cfgBox struct {
 	mu  sync.Mutex
 	cfg *config.Config
+}
+
+// on is the harness reporting to t (a subtest's).
+func (h *harness) on(t *testing.T) *harness {
+	c := *h
+	c.t = t
+	return &c
 }
 
 type harnessOpt struct {
@@ -70,7 +81,7 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 	if o.mutate != nil {
 		o.mutate(cfg)
 	}
-	h := &harness{t: t, sim: sim, store: statetest.New(t), queue: taskstest.New(t), logs: &logtest.Buffer{}, cfg: cfg}
+	h := &harness{t: t, sim: sim, store: statetest.New(t), queue: taskstest.New(t), logs: &logtest.Buffer{}, cfg: &cfgBox{cfg: cfg}}
 	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.h = tasks.NewHandlers(tasks.Deps{Store: h.store, Queue: h.queue.Client, Inspector: h.queue.Inspector,
 		Config: h.config, Logger: logger})
@@ -101,18 +112,18 @@ func newHarness(t *testing.T, o harnessOpt) *harness {
 }
 
 func (h *harness) config() *config.Config {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.cfg
+	h.cfg.mu.Lock()
+	defer h.cfg.mu.Unlock()
+	return h.cfg.cfg
 }
 
 // setConfig swaps in a changed copy, as a reload does.
 func (h *harness) setConfig(mutate func(*config.Config)) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	c := h.cfg.Clone()
+	h.cfg.mu.Lock()
+	defer h.cfg.mu.Unlock()
+	c := h.cfg.cfg.Clone()
 	mutate(c)
-	h.cfg = c
+	h.cfg.cfg = c
 }
 
 // record stores an analyzed failure of repo (the rules' analysis of an
@@ -191,9 +202,16 @@ func (h *harness) ack(sent slacksim.Sent) slacksim.Ack {
 // chat.postEphemeral) holding want, and returns its text.
 func (h *harness) answer(user, want string) string {
 	h.t.Helper()
+	return h.answerAfter(user, 0, want)
+}
+
+// answerAfter is answer among the messages after the first skip.
+func (h *harness) answerAfter(user string, skip int, want string) string {
+	h.t.Helper()
 	var seen []string
 	ok := eventually(func() bool {
 		seen = h.private(user)
+		seen = seen[min(skip, len(seen)):]
 		for _, s := range seen {
 			if strings.Contains(s, want) {
 				return true
@@ -256,12 +274,13 @@ func (h *harness) reply(ts, want string) string {
 // slash runs /ccm text and returns the answer holding want.
 func (h *harness) slash(user, text, want string) string {
 	h.t.Helper()
+	skip := len(h.private(user))
 	sent, err := h.sim.SendSlashCommand(slacksim.SlashCommand{User: user, Channel: chatCh, Text: text})
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	h.ack(sent)
-	return h.answer(user, want)
+	return h.answerAfter(user, skip, want)
 }
 
 func (h *harness) approval(id string) state.Approval {
