@@ -230,14 +230,10 @@ func (h *harness) answerAfter(user string, skip int, want string) string {
 	return ""
 }
 
-// private is every message only user saw, oldest first.
+// private is every message only user saw, oldest first: ephemeral ones,
+// whether posted by chat.postEphemeral or a response_url.
 func (h *harness) private(user string) []string {
 	var out []string
-	for _, p := range h.sim.ResponsePosts() {
-		if p.User == user {
-			out = append(out, p.Text)
-		}
-	}
 	for _, e := range h.sim.Ephemerals(user) {
 		out = append(out, e.Text)
 	}
