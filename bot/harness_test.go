@@ -36,7 +36,7 @@ const (
 // harness is the bot on the real task handlers, a statetest store, an
 // asynq queue and the Slack simulator.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	sim   *slacksim.Server
 	store *state.Store
 	queue *taskstest.Queue
@@ -64,7 +64,7 @@ type harnessOpt struct {
 	sim     func(*slacksim.Config)
 }
 
-func newHarness(t *testing.T, o harnessOpt) *harness {
+func newHarness(t testing.TB, o harnessOpt) *harness {
 	t.Helper()
 	simCfg := slacksim.Config{Channels: []string{approvCh, chatCh}, TriggerTTL: -1,
 		Users: map[string]string{alice: "alice", bob: "bob", mallory: "mallory"}}
