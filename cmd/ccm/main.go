@@ -214,16 +214,24 @@ func (id identity) String() string {
 	return fmt.Sprintf("ccm %s\ncommit: %s\ndate:   %s\ngo:     %s\n", id.Version, commit, date, id.GoVersion)
 }
 
-// printVersion is `ccm version`; it takes no arguments but --help.
-func printVersion(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+// noArgs parses the flags of a command that takes none but --help.
+func noArgs(cmd, help string, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), versionHelp) }
+	fs.Usage = func() { fmt.Fprint(fs.Output(), help) }
 	if err := fs.Parse(args); err != nil {
-		return flagErr("version", err)
+		return flagErr(cmd, err)
 	}
 	if fs.NArg() > 0 {
-		return usageErr("version: unexpected argument %q", fs.Arg(0))
+		return usageErr("%s: unexpected argument %q", cmd, fs.Arg(0))
+	}
+	return nil
+}
+
+// printVersion is `ccm version`; it takes no arguments but --help.
+func printVersion(args []string, stdout, stderr io.Writer) error {
+	if err := noArgs("version", versionHelp, args, stderr); err != nil {
+		return err
 	}
 	bi, ok := debug.ReadBuildInfo()
 	fmt.Fprint(stdout, buildIdentity(bi, ok))

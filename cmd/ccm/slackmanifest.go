@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 
@@ -28,14 +27,8 @@ Example:
 
 // slackManifest is `ccm slack-manifest`: it prints the embedded manifest.
 func slackManifest(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("slack-manifest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), slackManifestHelp) }
-	if err := fs.Parse(args); err != nil {
-		return flagErr("slack-manifest", err)
-	}
-	if fs.NArg() > 0 {
-		return usageErr("slack-manifest: unexpected argument %q", fs.Arg(0))
+	if err := noArgs("slack-manifest", slackManifestHelp, args, stderr); err != nil {
+		return err
 	}
 	if _, err := stdout.Write(bot.Manifest); err != nil {
 		return fmt.Errorf("slack-manifest: %w", err)
