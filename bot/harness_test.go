@@ -2,7 +2,6 @@ package bot_test
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -130,19 +129,12 @@ func (h *harness) setConfig(mutate func(*config.Config)) {
 // npm ECONNRESET: infrastructure, a re-run).
 func (h *harness) record(repo string, runID int64) state.FailureRecord {
 	h.t.Helper()
-	id := tasks.FailureID(repo, runID, 1)
-	now := time.Now().UTC()
-	rec := state.FailureRecord{
-		ID: id, Repo: repo, RunID: runID, RunAttempt: 1, RunURL: fmt.Sprintf("https://github.com/%s/actions/runs/%d", repo, runID),
-		Workflow: "CI", Event: "push", Branch: "main", CommitSHA: "abc1234def", Actor: "octocat",
-		FailedJobs:   []state.FailedJob{{ID: 1, Name: "test", Conclusion: "failure", FailedSteps: []string{"Run npm ci"}}},
-		ChangedFiles: []string{"README.md"}, FailureReason: "npm error code ECONNRESET <!channel>", Fingerprint: "fp-npm",
-		LogExcerpt: "npm error code ECONNRESET\nnpm error network <https://evil.example|docs>", Status: state.StatusAnalyzed,
-		DetectedAt: now, UpdatedAt: now,
-	}
-	a := tasks.RulesFor(rec)
-	a.FailureID, a.CreatedAt = id, now
-	rec.Analysis = &a
+	rec := taskstest.CleanRecord(repo, runID)
+	rec.CommitSHA = "abc1234def"
+	// Text from the log that must never reach Slack as markup.
+	rec.FailureReason = "npm error code ECONNRESET <!channel>"
+	rec.LogExcerpt += "npm error network <https://evil.example|docs>\n"
+	now := rec.DetectedAt
 	ev := state.AuditEntry{Timestamp: now, Actor: "test", ActionType: state.ActionDetection, Outcome: state.OutcomeSuccess}
 	if _, err := h.store.CreateFailure(context.Background(), rec, ev); err != nil {
 		h.t.Fatal(err)
