@@ -26,11 +26,14 @@ func (s *Store) EnsureAuditGroup(ctx context.Context, group string) error {
 }
 
 // ReadAuditGroup returns up to count entries no consumer of group has
-// read yet, waiting up to block for one. Each stays pending until
+// read yet, waiting up to block for one (0: not at all). Each stays pending until
 // AckAudit. An entry that cannot be decoded comes back with only its ID
 // (ActionType ""), so the caller acknowledges it rather than read it
 // forever.
 func (s *Store) ReadAuditGroup(ctx context.Context, group, consumer string, count int64, block time.Duration) ([]AuditEntry, error) {
+	if block <= 0 {
+		block = -1 // go-redis sends BLOCK 0 for 0, which waits forever
+	}
 	res, err := s.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
 		Group: group, Consumer: consumer, Streams: []string{s.k.audit(), ">"}, Count: count, Block: block,
 	}).Result()

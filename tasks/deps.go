@@ -70,8 +70,12 @@ type Deps struct {
 	Analyzer  Analyzer
 	Config    func() *config.Config
 	Metrics   *metrics.Metrics
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Slack sends the notifications (ccm:notify); nil when Slack is off.
+	// SlackURL is the workspace's address (auth.test), for permalinks.
+	Slack    Slack
+	SlackURL string
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 func (d *Deps) now() time.Time {

@@ -48,6 +48,7 @@ func (h *Handlers) Mux() *asynq.ServeMux {
 	mux.HandleFunc(TypeReevaluate, h.HandleReevaluate)
 	mux.HandleFunc(TypeRemediate, h.HandleRemediate)
 	mux.HandleFunc(TypeVerify, h.HandleVerify)
+	mux.HandleFunc(TypeNotify, h.HandleNotify)
 	return mux
 }
 
@@ -119,6 +120,12 @@ func outcome(ctx context.Context, err error) string {
 // retried when GitHub says it may be; everything else backs off
 // exponentially with full jitter between the configured bounds.
 func (h *Handlers) RetryDelay(n int, err error, t *asynq.Task) time.Duration {
+	// An error that knows when to try again (Slack's Retry-After, a
+	// paused notifier) is believed.
+	var ri interface{ RetryIn() time.Duration }
+	if errors.As(err, &ri) && ri.RetryIn() > 0 {
+		return ri.RetryIn() + time.Duration(rand.Int64N(int64(time.Second)))
+	}
 	var re *github.RetryError
 	if errors.As(err, &re) && !re.RetryAt.IsZero() {
 		if d := re.RetryAt.Sub(h.d.now()); d > 0 {

@@ -38,7 +38,7 @@ var authErrors = []string{"invalid_auth", "not_authed", "account_inactive", "tok
 var rejectErrors = []string{
 	"channel_not_found", "not_in_channel", "is_archived", "msg_too_long", "invalid_blocks", "invalid_blocks_format",
 	"no_text", "invalid_arguments", "cant_update_message", "message_not_found", "edit_window_closed",
-	"too_many_attachments", "restricted_action", "invalid_ts_latest",
+	"too_many_attachments", "restricted_action", "invalid_ts_latest", "thread_not_found",
 }
 
 // RateLimitError is Slack's 429: try again after RetryAfter.
