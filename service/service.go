@@ -24,6 +24,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ccm-ci/ccm/bot"
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/integrations/llm"
@@ -134,6 +135,9 @@ type Service struct {
 	// set. SlackURL is the workspace's address from auth.test.
 	Slack    *slack.Client
 	SlackURL string
+	// slackBot is the Socket Mode bot (mentions, /ccm, buttons); nil when
+	// it is off (service/slack_bot.go).
+	slackBot *bot.Bot
 
 	rdb     redis.UniversalClient
 	cfg     *config.Config
@@ -219,6 +223,9 @@ func New(ctx context.Context, opt Options) (_ *Service, err error) {
 	}
 	s.slackDeps(&deps)
 	s.Handlers = tasks.NewHandlers(deps)
+	if err := s.setupSlackBot(ctx); err != nil {
+		return nil, err
+	}
 
 	// Bind last but before Start: a port in use must stop ccm before it
 	// takes any work.
