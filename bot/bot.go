@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -85,8 +86,10 @@ type Options struct {
 	Config       func() *config.Config
 	Logger       *slog.Logger
 	HTTPClient   *http.Client
-	// Workers handle envelopes after their ack (default 8); Backlog is
-	// how many acked envelopes may wait for one (default 512).
+	// Workers handle envelopes after their ack (default twice the CPUs,
+	// at least 4: the work waits on Redis and Slack, and more workers
+	// only take CPU from the socket reader whose acks Slack times);
+	// Backlog is how many acked envelopes may wait for one (default 512).
 	Workers, Backlog int
 	// DedupTTL is how long a delivered envelope is remembered (default
 	// 1 h; Slack retries within minutes). GroupTTL is how long a user
@@ -154,7 +157,7 @@ func New(opt Options) (*Bot, error) {
 	if opt.APIURL != "" && !strings.HasSuffix(opt.APIURL, "/") {
 		opt.APIURL += "/" // slack-go appends method names to it
 	}
-	opt.Workers = orDefault(opt.Workers, 8)
+	opt.Workers = orDefault(opt.Workers, max(4, 2*runtime.GOMAXPROCS(0)))
 	opt.Backlog = orDefault(opt.Backlog, 512)
 	opt.DedupTTL = orDefault(opt.DedupTTL, time.Hour)
 	opt.GroupTTL = orDefault(opt.GroupTTL, 5*time.Minute)
