@@ -51,23 +51,33 @@ func newSlackHarness(t testing.TB) *slackHarness {
 // minus the timing. It returns the handler errors.
 func (h *slackHarness) drain(t testing.TB) []error {
 	t.Helper()
+	return h.drainWith(t, h.store, h.h)
+}
+
+// drainWith is drain on another store (a property case's own) and the
+// handlers on it.
+func (h *slackHarness) drainWith(t testing.TB, st *state.Store, hh *tasks.Handlers) []error {
+	t.Helper()
 	ctx := context.Background()
+	if err := st.EnsureAuditGroup(ctx, tasks.NotifyGroup); err != nil {
+		t.Fatal(err)
+	}
 	var errs []error
 	for {
-		entries, err := h.store.ReadAuditGroup(ctx, tasks.NotifyGroup, "test", 100, 0)
+		entries, err := st.ReadAuditGroup(ctx, tasks.NotifyGroup, "test", 100, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(entries) == 0 {
-			return append(errs, h.runQueued(t)...)
+			return append(errs, h.runQueued(t, hh)...)
 		}
 		for _, e := range entries {
 			if p, ok := tasks.NotifyFor(e); ok {
-				if err := h.h.HandleNotify(ctx, notifyTask(t, p)); err != nil {
+				if err := hh.HandleNotify(ctx, notifyTask(t, p)); err != nil {
 					errs = append(errs, err)
 				}
 			}
-			if err := h.store.AckAudit(ctx, tasks.NotifyGroup, e.ID); err != nil {
+			if err := st.AckAudit(ctx, tasks.NotifyGroup, e.ID); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -75,11 +85,11 @@ func (h *slackHarness) drain(t testing.TB) []error {
 }
 
 // runQueued runs and removes the pending ccm:notify tasks.
-func (h *slackHarness) runQueued(t testing.TB) []error {
+func (h *slackHarness) runQueued(t testing.TB, hh *tasks.Handlers) []error {
 	t.Helper()
 	var errs []error
 	for _, info := range h.queue.Pending(t, tasks.QueueCritical, tasks.TypeNotify) {
-		if err := h.h.HandleNotify(context.Background(), asynq.NewTask(info.Type, info.Payload)); err != nil {
+		if err := hh.HandleNotify(context.Background(), asynq.NewTask(info.Type, info.Payload)); err != nil {
 			errs = append(errs, err)
 		}
 		if err := h.queue.Inspector.DeleteTask(info.Queue, info.ID); err != nil {
