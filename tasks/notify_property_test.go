@@ -26,14 +26,14 @@ type propCase struct {
 	cfg *config.Config
 }
 
-func (h *slackHarness) newCase(cfg *config.Config) *propCase {
+func (h *slackHarness) newCase(t *rapid.T, cfg *config.Config) *propCase {
 	c := &propCase{st: h.env.Fresh(state.Options{}), cfg: cfg}
 	d := h.deps
 	d.Store, d.Config = c.st, func() *config.Config { return c.cfg }
 	c.hh = tasks.NewHandlers(d)
 	// The group reads what is written from now on, as in production.
 	if err := c.st.EnsureAuditGroup(context.Background(), tasks.NotifyGroup); err != nil {
-		panic(err)
+		t.Fatal(err)
 	}
 	return c
 }
@@ -69,7 +69,7 @@ func TestProperty29_InitialAlertNotification(t *testing.T) {
 		if rapid.Bool().Draw(rt, "api_own_channel") {
 			cfg.Repositories[1].Channels.Alerts = "#web-alerts"
 		}
-		c := h.newCase(cfg)
+		c := h.newCase(rt, cfg)
 		before := map[string]int{chAlerts: len(h.sim.Messages(chAlerts)), "#web-alerts": len(h.sim.Messages("#web-alerts"))}
 		type key struct{ ch, fp string }
 		threads := map[key]bool{}
@@ -112,7 +112,7 @@ func TestProperty32_RemediationResultNotification(t *testing.T) {
 	h := newSlackHarness(t)
 	run := int64(1000)
 	rapid.Check(t, func(rt *rapid.T) {
-		c := h.newCase(configWith(time.Minute, testRepo))
+		c := h.newCase(rt, configWith(time.Minute, testRepo))
 		run++
 		rec := taskstest.CleanRecord(testRepo, run)
 		rec.Fingerprint = fmt.Sprintf("fp-rem-%d", run)
@@ -183,7 +183,7 @@ func TestProperty35_ChannelConfigurationSupport(t *testing.T) {
 			own.Critical = "#web-critical"
 		}
 		want := cfg.For(testRepo).Channels
-		c := h.newCase(cfg)
+		c := h.newCase(rt, cfg)
 		before := map[string]int{}
 		for _, ch := range all {
 			before[ch] = len(h.sim.Messages(ch))
@@ -244,7 +244,7 @@ func TestProperty33_CriticalAlertOnRemediationFailure(t *testing.T) {
 	h := newSlackHarness(t)
 	run := int64(3_000_000)
 	rapid.Check(t, func(rt *rapid.T) {
-		c := h.newCase(configWith(time.Minute, testRepo))
+		c := h.newCase(rt, configWith(time.Minute, testRepo))
 		before := len(h.sim.Messages(chCritical))
 		perFP := map[string]int{}
 		for range rapid.IntRange(1, 4).Draw(rt, "failures") {
@@ -301,7 +301,7 @@ func TestProperty34_TimeoutEscalationNotification(t *testing.T) {
 			cfg.Repositories[0].Channels.Critical = "#web-critical"
 		}
 		critical := cfg.For(testRepo).Channels.Critical
-		c := h.newCase(cfg)
+		c := h.newCase(rt, cfg)
 		run++
 		rec := taskstest.CleanRecord(testRepo, run)
 		rec.Fingerprint = fmt.Sprintf("fp-exp-%d", run)
@@ -318,7 +318,9 @@ func TestProperty34_TimeoutEscalationNotification(t *testing.T) {
 		before := len(h.sim.Messages(critical))
 		late := h.deps
 		late.Store, late.Config = c.st, func() *config.Config { return cfg }
-		late.Now = func() time.Time { return a.ExpiresAt.Add(time.Duration(rapid.IntRange(0, 3600).Draw(rt, "late_s")) * time.Second) }
+		late.Now = func() time.Time {
+			return a.ExpiresAt.Add(time.Duration(rapid.IntRange(0, 3600).Draw(rt, "late_s")) * time.Second)
+		}
 		if err := tasks.NewHandlers(late).HandleExpire(ctx, mustTask(tasks.NewExpireTask(a.ID, a.FailureID, a.ExpiresAt))); err != nil {
 			rt.Fatal(err)
 		}
