@@ -64,6 +64,10 @@ type AuditArgs struct {
 	Repo, Action, Failure string
 	Since, Until          When
 	Limit                 int
+	// Before is the audit stream ID a page starts below: the cursor the
+	// previous page prints (stream IDs, not times, so that entries of the
+	// same millisecond are neither lost nor shown twice at a page edge).
+	Before string
 }
 
 // When is a point in time as typed: Ago before now, or At.
@@ -97,6 +101,9 @@ var repoRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 
 // failureIDRE is a failure ID: owner/repo#run.attempt.
 var failureIDRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+#[0-9]+\.[0-9]+$`)
+
+// streamIDRE is an audit stream entry ID: <ms>-<seq>.
+var streamIDRE = regexp.MustCompile(`^[0-9]{1,19}-[0-9]{1,20}$`)
 
 // userIDRE is a Slack user ID (U…, W…).
 var userIDRE = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
@@ -186,6 +193,11 @@ func parseAudit(args []string) (AuditArgs, error) {
 			a.Since, err = parseWhen(v)
 		case "until":
 			a.Until, err = parseWhen(v)
+		case "before":
+			if !streamIDRE.MatchString(v) {
+				return AuditArgs{}, usage(FormAudit, "before %q is not an audit entry ID (the Older: line gives one)", clip(v))
+			}
+			a.Before = v
 		case "limit":
 			n, cerr := strconv.Atoi(v)
 			if cerr != nil || n < 1 || n > MaxAuditLimit {

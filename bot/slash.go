@@ -192,35 +192,78 @@ func (b *Bot) modes() string {
 }
 
 // audit is /ccm audit: newest first, one page; the next page is the same
-// command with until= set just before the oldest entry shown.
+// command with before= the oldest entry shown.
 func (b *Bot) audit(ctx context.Context, a AuditArgs) (string, error) {
 	now := b.opt.Now()
 	q := state.AuditQuery{Repo: a.Repo, ActionType: a.Action, FailureID: a.Failure,
-		Since: a.Since.Time(now), Until: a.Until.Time(now), Limit: a.Limit + 1}
+		Since: a.Since.Time(now), Until: a.Until.Time(now)}
 	if q.Since.IsZero() && a.Failure == "" {
 		q.Since = now.Add(-24 * time.Hour) // as `ccm audit`: the last day unless told
 	}
-	entries, err := b.opt.Store.QueryAudit(ctx, q)
+	entries, more, err := b.auditPage(ctx, q, a.Before, a.Limit)
 	if err != nil {
 		return "", err
 	}
 	if len(entries) == 0 {
 		return "No audit entries match.", nil
 	}
-	more := len(entries) > a.Limit
-	entries = entries[:min(len(entries), a.Limit)]
 	lines := []string{fmt.Sprintf("*Audit* (newest first, %d shown):", len(entries))}
 	for _, e := range entries {
 		lines = append(lines, auditLine(e))
 	}
 	if more {
-		next := entries[len(entries)-1].Timestamp.Add(-time.Millisecond).UTC().Format(time.RFC3339Nano)
-		lines = append(lines, "Older: `"+slackmsg.Escape(auditCommand(a, next))+"`")
+		lines = append(lines, "Older: `"+slackmsg.Escape(auditCommand(a, entries[len(entries)-1].ID))+"`")
 	}
 	return strings.Join(lines, "\n"), nil
 }
 
-func auditCommand(a AuditArgs, until string) string {
+// maxAuditScan bounds how many entries one page may read (the store's cap).
+const maxAuditScan = 10000
+
+// auditPage is up to limit entries matching q with a stream ID below
+// before ("" = no bound), and whether there are more. An entry's ID is
+// never earlier than its ts, so every entry below before has a ts at or
+// before before's millisecond: that bounds the query, and the entries
+// above before it still returns (written late, or shown already) are
+// dropped, reading more until the page is full.
+func (b *Bot) auditPage(ctx context.Context, q state.AuditQuery, before string, limit int) ([]state.AuditEntry, bool, error) {
+	bound, hasBound := streamID(before)
+	if hasBound {
+		edge := time.UnixMilli(int64(bound[0])).UTC()
+		if q.Until.IsZero() || q.Until.After(edge) {
+			q.Until = edge
+		}
+	}
+	for n := limit + 1; ; {
+		q.Limit = n
+		es, err := b.opt.Store.QueryAudit(ctx, q)
+		if err != nil {
+			return nil, false, err
+		}
+		kept := es[:0:0]
+		for _, e := range es {
+			if id, ok := streamID(e.ID); !hasBound || (ok && less(id, bound)) {
+				kept = append(kept, e)
+			}
+		}
+		if len(kept) > limit || len(es) < n || n >= maxAuditScan {
+			return kept[:min(limit, len(kept))], len(kept) > limit, nil
+		}
+		n = min(2*n+len(es)-len(kept), maxAuditScan)
+	}
+}
+
+// streamID reads "<ms>-<seq>".
+func streamID(s string) ([2]uint64, bool) {
+	ms, seq, ok := strings.Cut(s, "-")
+	a, err1 := strconv.ParseUint(ms, 10, 64)
+	b, err2 := strconv.ParseUint(seq, 10, 64)
+	return [2]uint64{a, b}, ok && err1 == nil && err2 == nil
+}
+
+func less(a, b [2]uint64) bool { return a[0] < b[0] || a[0] == b[0] && a[1] < b[1] }
+
+func auditCommand(a AuditArgs, before string) string {
 	parts := []string{"/ccm audit"}
 	for _, kv := range [][2]string{{"repo", a.Repo}, {"action", a.Action}, {"failure", a.Failure}} {
 		if kv[1] != "" {
@@ -230,7 +273,10 @@ func auditCommand(a AuditArgs, until string) string {
 	if s := whenText(a.Since); s != "" {
 		parts = append(parts, "since="+s)
 	}
-	return strings.Join(append(parts, "until="+until, "limit="+strconv.Itoa(a.Limit)), " ")
+	if s := whenText(a.Until); s != "" {
+		parts = append(parts, "until="+s)
+	}
+	return strings.Join(append(parts, "before="+before, "limit="+strconv.Itoa(a.Limit)), " ")
 }
 
 func whenText(w When) string {

@@ -2,8 +2,10 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ccm-ci/ccm/bot"
 	"github.com/ccm-ci/ccm/config"
@@ -91,23 +93,41 @@ func TestSlashThresholdSet(t *testing.T) {
 	h.slash(alice, "threshold 4 other/repo", "is not a watched repository")
 }
 
-// /ccm audit pages: the answer holds limit entries and the command for
-// the older ones, which shows the next page without repeating one.
+// /ccm audit pages: each page holds limit entries and the command for
+// the older ones; following them shows every entry once, even entries of
+// the same instant split across a page edge.
 func TestSlashAuditPages(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
+	at := time.Now().UTC().Truncate(time.Millisecond)
 	for i := range 5 {
-		h.record(testRepo, int64(10+i))
-	}
-	first := h.slash(alice, "audit action=detection limit=3", "Older: `/ccm audit")
-	if n := strings.Count(first, "detection success"); n != 3 {
-		t.Fatalf("first page has %d entries, want 3:\n%s", n, first)
-	}
-	i := strings.Index(first, "Older: `")
-	next := strings.TrimSuffix(first[i+len("Older: `/ccm "):], "`")
-	second := h.slash(alice, next, "*Audit* (newest first, 2 shown)")
-	for _, id := range []string{"#10.1", "#11.1"} {
-		if !strings.Contains(second, id) || strings.Contains(first, id) {
-			t.Errorf("%s should be on the second page only:\nfirst:\n%s\nsecond:\n%s", id, first, second)
+		e := state.AuditEntry{Timestamp: at, Actor: "test", ActionType: state.ActionConfig, Repo: testRepo,
+			Outcome: state.OutcomeSuccess, Details: map[string]any{"setting": fmt.Sprintf("key-%d", i)}}
+		if _, err := h.store.Audit(context.Background(), e); err != nil {
+			t.Fatal(err)
 		}
 	}
+	cmd := "audit action=config limit=2"
+	seen := map[string]int{}
+	for page := 1; ; page++ {
+		if page > 3 {
+			t.Fatalf("more than 3 pages of 2 for 5 entries")
+		}
+		got := h.slash(alice, cmd, "*Audit*")
+		for _, line := range strings.Split(got, "\n") {
+			if _, key, ok := strings.Cut(line, "setting="); ok {
+				seen[key]++
+			}
+		}
+		i := strings.Index(got, "Older: `/ccm ")
+		if i < 0 {
+			break
+		}
+		cmd = strings.TrimSuffix(got[i+len("Older: `/ccm "):], "`")
+	}
+	for i := range 5 {
+		if n := seen[fmt.Sprintf("key-%d", i)]; n != 1 {
+			t.Errorf("key-%d shown %d times over the pages, want once", i, n)
+		}
+	}
+	h.slash(alice, "audit before=12", bot.FormAudit)
 }
