@@ -36,21 +36,10 @@ func TestSlackNotificationsWiring(t *testing.T) {
 			opt.Config.PollInterval = time.Second
 			opt.Config.Repositories = []config.Repo{{Name: "acme/web"}}
 			opt.Env.SlackBotToken, opt.Env.SlackAPIURL = tc.token, sim.URL()
-			svc, err := service.New(context.Background(), opt)
-			if tc.wantSetup != "" {
-				var se *service.SetupError
-				if !errors.As(err, &se) || !strings.Contains(err.Error(), tc.wantSetup) {
-					t.Fatalf("New: %v, want a SetupError saying %q", err, tc.wantSetup)
-				}
+			svc := started(t, opt, tc.wantSetup)
+			if svc == nil {
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := svc.Start(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			defer func() { _ = svc.Shutdown() }()
 			if !strings.Contains(logs.String(), tc.wantLog) {
 				t.Errorf("logs lack %q:\n%s", tc.wantLog, logs)
 			}
@@ -71,4 +60,27 @@ func TestSlackNotificationsWiring(t *testing.T) {
 			}
 		})
 	}
+}
+
+// started builds and starts the service, shut down when the test ends.
+// With wantSetup it instead expects New to fail with a SetupError saying
+// so, and returns nil.
+func started(t *testing.T, opt service.Options, wantSetup string) *service.Service {
+	t.Helper()
+	svc, err := service.New(context.Background(), opt)
+	if wantSetup != "" {
+		var se *service.SetupError
+		if !errors.As(err, &se) || !strings.Contains(err.Error(), wantSetup) {
+			t.Fatalf("New: %v, want a SetupError saying %q", err, wantSetup)
+		}
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Shutdown() })
+	return svc
 }
