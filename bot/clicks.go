@@ -58,9 +58,11 @@ func (b *Bot) refuseForeign(ctx context.Context, ic slack.InteractionCallback, w
 		if act.ActionID != slackmsg.ActionApprove && act.ActionID != slackmsg.ActionReject {
 			continue
 		}
+		// The audit names the request only when it exists: a forged value
+		// is not written into the stream.
 		a, err := b.opt.Store.GetApproval(ctx, act.Value)
 		if err != nil {
-			a = state.Approval{ID: ""} // an ID that does not exist is not written into the audit
+			a = state.Approval{}
 		}
 		b.auditRefusal(ctx, a, ic.User.ID, act.ActionID, why.Error())
 	}
