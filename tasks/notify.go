@@ -229,9 +229,17 @@ func (n *notifier) put(ctx context.Context, failureID, kind string, refs map[str
 	case ok && !ref.IsZero() && cur.Sum == sum:
 		return ref, nil
 	case ok && !ref.IsZero():
-		if err := n.sl.Update(ctx, ref, m); err != nil {
+		err := n.sl.Update(ctx, ref, m)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, slack.ErrRejected) {
 			return ref, fmt.Errorf("update %s message of %s: %w", kind, failureID, err)
 		}
+		// Someone deleted the message (or it can no longer be edited):
+		// post it again rather than fall silent.
+		n.log.Warn("Slack refused to update a message; posting it again", "failure_id", failureID, "kind", kind, "err", err)
+		fallthrough
 	default:
 		var err error
 		if ref, err = n.sl.Post(ctx, channel, threadTS, m); err != nil {

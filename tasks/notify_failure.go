@@ -43,48 +43,63 @@ func (f *failureMsgs) load(ctx context.Context) error {
 
 // sync posts what is missing and updates what changed, in the order a
 // reader expects the thread: the alert (or "seen again"), the analysis,
-// the gate's decision, the approval, the remediation.
+// the gate's decision, the approval, the remediation. A message Slack
+// refuses for good (a wrong approvals channel, a deleted thread) does not
+// hold back the others: the refusals are returned together at the end.
+// Any other error stops the sync, to be retried whole.
 func (f *failureMsgs) sync(ctx context.Context) error {
 	if err := f.thread(ctx); err != nil {
 		return err
 	}
 	status := slack.Status(f.rec, f.appr)
 	id := f.rec.ID
+	var refused []error
+	step := func(err error) error {
+		if errors.Is(err, slack.ErrRejected) {
+			refused = append(refused, err)
+			return nil
+		}
+		return err
+	}
 	if f.owner {
 		times, repos, err := f.n.st.SlackThreadCounts(ctx, f.refs[msgThread].Thread)
 		if err != nil {
 			return fmt.Errorf("notify %s: %w", id, err)
 		}
-		if _, err := f.n.put(ctx, id, msgRoot, f.refs, f.ch.Alerts, "", slack.AlertRoot(f.rec, status, slack.Seen{Times: times, Repos: repos})); err != nil {
+		if _, err := f.n.put(ctx, id, msgRoot, f.refs, f.ch.Alerts, "", slack.AlertRoot(f.rec, status, slack.Seen{Times: times, Repos: repos})); step(err) != nil {
 			return err
 		}
 		if f.rec.Analysis != nil {
-			if _, err := f.reply(ctx, msgAnalysis, slack.AnalysisReply(f.rec)); err != nil {
+			if _, err := f.reply(ctx, msgAnalysis, slack.AnalysisReply(f.rec)); step(err) != nil {
 				return err
 			}
 		}
 		if f.rec.Gate != nil {
-			if _, err := f.reply(ctx, msgGate, slack.GateReply(f.rec)); err != nil {
+			if _, err := f.reply(ctx, msgGate, slack.GateReply(f.rec)); step(err) != nil {
 				return err
 			}
 		}
 	} else {
 		var seen slack.Seen
-		// The counts at joining, kept on the membership (see thread).
+		// The counts at joining, kept on the membership (see thread); a
+		// membership without them shows no count.
 		_, _ = fmt.Sscanf(f.refs[msgThread].Sum, "%d/%d", &seen.Times, &seen.Repos)
-		if _, err := f.reply(ctx, msgSeen, slack.SeenAgain(f.rec, status, seen)); err != nil {
+		if _, err := f.reply(ctx, msgSeen, slack.SeenAgain(f.rec, status, seen)); step(err) != nil {
 			return err
 		}
 	}
 	if f.appr != nil {
-		if err := f.approval(ctx, *f.appr); err != nil {
+		if err := f.approval(ctx, *f.appr); step(err) != nil {
 			return err
 		}
 	}
 	if f.rec.Remediation != nil {
-		if _, err := f.reply(ctx, msgRemedy, slack.RemediationReply(f.rec)); err != nil {
+		if _, err := f.reply(ctx, msgRemedy, slack.RemediationReply(f.rec)); step(err) != nil {
 			return err
 		}
+	}
+	if err := errors.Join(refused...); err != nil {
+		return fmt.Errorf("notify %s: %w", id, err)
 	}
 	f.log.Debug("slack messages up to date", "status", f.rec.Status)
 	return nil

@@ -7,6 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+	goslack "github.com/slack-go/slack"
+
+	"github.com/ccm-ci/ccm/config"
+	"github.com/ccm-ci/ccm/integrations/slack"
 	"github.com/ccm-ci/ccm/sim/slacksim"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
@@ -223,5 +228,67 @@ func TestNotifyAuthLost(t *testing.T) {
 	}
 	if _, ok := tasks.NotifyFor(lost[0]); ok {
 		t.Error("the authentication alert would be sent through Slack")
+	}
+}
+
+// TestNotifyRefusedMessageDoesNotBlockTheRest: an approvals channel that
+// does not exist refuses the request for good — raised as a critical
+// alert, the task not retried — while the failure's thread still gets
+// every other message; a root someone deleted is posted again.
+func TestNotifyRefusedMessageDoesNotBlockTheRest(t *testing.T) {
+	h := newSlackHarness(t)
+	h.cfg.Mode = config.ModeApprove
+	h.cfg.Channels.Approvals = "#no-such-channel"
+	run := h.cleanRun(t)
+	id := tasks.FailureID(testRepo, run.ID, 1)
+	ctx := context.Background()
+	h.step(t, "ingest", func(ctx context.Context) error { return h.h.HandleIngest(ctx, ingestTask(t, run)) })
+	h.step(t, "analyze", func(ctx context.Context) error { return h.h.HandleAnalyze(ctx, mustTask(tasks.NewAnalyzeTask(id))) })
+	if err := h.h.HandleGate(ctx, mustTask(tasks.NewGateTask(id))); err != nil {
+		t.Fatal(err)
+	}
+	errs := h.drain(t) // the decision's and the request's entries: each tries
+	if len(errs) == 0 {
+		t.Fatal("a request to a missing channel went through")
+	}
+	for _, err := range errs {
+		if !errors.Is(err, asynq.SkipRetry) || !errors.Is(err, slack.ErrRejected) {
+			t.Fatalf("error %v: want the refusal, final", err)
+		}
+	}
+	roots := h.roots(chAlerts)
+	if len(roots) != 1 || len(h.replies(chAlerts, roots[0].TS)) != 2 {
+		t.Fatalf("the thread stopped at the refused request: %d roots", len(roots))
+	}
+	refused := 0
+	for _, e := range h.audit(t, state.AuditQuery{ActionType: state.ActionAlert}) {
+		if e.Details["kind"] == tasks.KindSlackRejected {
+			refused++
+		}
+	}
+	if refused != len(errs) {
+		t.Errorf("%d critical alerts say Slack refused the message, want %d", refused, len(errs))
+	}
+	// Someone deletes the root; the channel is fixed; the decision's
+	// update of the root posts it again, and the request goes out.
+	api := goslack.New(h.sim.Config().BotToken, goslack.OptionAPIURL(h.sim.URL()))
+	if _, _, err := api.DeleteMessage(roots[0].Channel, roots[0].TS); err != nil {
+		t.Fatal(err)
+	}
+	h.cfg.Channels.Approvals = chApprovals
+	a, err := h.store.ApprovalForFailure(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.h.Reject(ctx, a.ID, "U0APPROVER", "not now"); err != nil {
+		t.Fatal(err)
+	}
+	h.drain(t)
+	now := h.roots(chAlerts)
+	if len(now) != 1 || now[0].TS == roots[0].TS || !strings.Contains(texts(t, now[0]), "Rejected by") {
+		t.Fatalf("after the deletion: %d roots", len(now))
+	}
+	if reqs := h.roots(chApprovals); len(reqs) != 1 || !strings.Contains(texts(t, reqs[0]), "Rejected by <@U0APPROVER>") {
+		t.Fatalf("%d requests in %s after the fix", len(reqs), chApprovals)
 	}
 }
