@@ -72,8 +72,15 @@ func (t *NotifyTail) Run(ctx context.Context) error {
 	}
 	fails := 0
 	nextClaim := time.Time{}
+	grouped := false
 	for ctx.Err() == nil {
-		err := t.Store.EnsureAuditGroup(ctx, NotifyGroup)
+		var err error
+		if !grouped {
+			// Once: a group deleted later (with its stream) is made again
+			// by ReadAuditGroup.
+			err = t.Store.EnsureAuditGroup(ctx, NotifyGroup)
+			grouped = err == nil
+		}
 		if err == nil && !time.Now().Before(nextClaim) {
 			var claimed []state.AuditEntry
 			if claimed, err = t.Store.ClaimAuditPending(ctx, NotifyGroup, consumer, idle, 100); err == nil {
