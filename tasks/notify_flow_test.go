@@ -133,3 +133,34 @@ func TestNotifyApprovalFlow(t *testing.T) {
 		t.Errorf("the thread's link was not updated:\n%s", texts(t, link))
 	}
 }
+
+// TestNotifyIncidentOneThreadOnePage: one fingerprint failing in several
+// repositories opens an incident: one page in the critical channel, and
+// one thread in the alerts channel that counts every failure.
+func TestNotifyIncidentOneThreadOnePage(t *testing.T) {
+	h := newSlackHarness(t)
+	h.cfg.Incident.Repositories = 2
+	repos := []string{testRepo, "acme/api", "acme/docs"}
+	for _, r := range repos[1:] {
+		h.gh.AddRepo(r)
+		h.cfg.Repositories = append(h.cfg.Repositories, config.Repo{Name: r})
+	}
+	for _, repo := range repos {
+		run := h.gh.AddRun(repo, githubsim.Run{Conclusion: "failure", Name: "CI", HeadBranch: "main",
+			Jobs: []githubsim.Job{{Name: "test", Conclusion: "failure", Log: npmLog,
+				Steps: []githubsim.Step{{Number: 1, Name: "Run npm ci", Status: "completed", Conclusion: "failure"}}}}})
+		id := tasks.FailureID(repo, run.ID, 1)
+		task := mustTask(tasks.NewIngestTask(tasks.IngestPayload{Repo: repo, RunID: run.ID, Attempt: 1}))
+		h.step(t, "ingest "+repo, func(ctx context.Context) error { return h.h.HandleIngest(ctx, task) })
+		h.step(t, "analyze "+repo, func(ctx context.Context) error { return h.h.HandleAnalyze(ctx, mustTask(tasks.NewAnalyzeTask(id))) })
+		h.step(t, "gate "+repo, func(ctx context.Context) error { return h.h.HandleGate(ctx, mustTask(tasks.NewGateTask(id))) })
+	}
+	pages := h.roots(chCritical)
+	if len(pages) != 1 || !strings.Contains(texts(t, pages[0]), "incident opened") {
+		t.Fatalf("%d pages, want the incident once", len(pages))
+	}
+	roots := h.roots(chAlerts)
+	if len(roots) != 1 || !strings.Contains(texts(t, roots[0]), "seen 3 times in 3 repositories") {
+		t.Fatalf("%d roots, want one thread counting 3 failures in 3 repositories", len(roots))
+	}
+}
