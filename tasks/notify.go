@@ -98,8 +98,10 @@ const (
 	// (its task lost) is replaced, so its fingerprint is not muted.
 	threadStale = 2 * time.Minute
 	// notifyLease serializes one failure's notifications across workers,
-	// so two of them never post the same message twice.
-	notifyLease     = 30 * time.Second
+	// so two of them never post the same message twice. It outlives the
+	// task's timeout (a minute), so it cannot lapse under a slow Slack
+	// while its holder still runs.
+	notifyLease     = 70 * time.Second
 	notifyLeaseWait = 5 * time.Second
 	// rootWait is how soon a failure added to a thread whose root is not
 	// posted yet tries again.
@@ -133,7 +135,10 @@ func (h *Handlers) HandleNotify(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	if n == nil {
-		h.d.log().Debug("Slack is off; notification dropped", "failure_id", p.FailureID, "entry_id", p.EntryID)
+		// Only a process with Slack on enqueues notifications: a worker
+		// without it runs with a different environment than its peers.
+		h.d.log().Warn("Slack is off in this worker (SLACK_BOT_TOKEN unset); notification dropped",
+			"failure_id", p.FailureID, "entry_id", p.EntryID)
 		return nil
 	}
 	if err := n.paused(ctx, p); err != nil {
