@@ -76,11 +76,7 @@ func TestReconnects(t *testing.T) {
 // acked again and does nothing twice.
 func TestRedeliveryDoesNothingTwice(t *testing.T) {
 	h := newHarness(t, harnessOpt{workers: 1}) // one worker: envelopes are handled in order
-	sent, err := h.sim.SendAppMention(slacksim.AppMention{User: alice, Channel: chatCh, Text: "status"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.ack(sent)
+	sent := h.mentionSent(alice, "status")
 	h.reply(sent.TS, "*ccm status*")
 	a, ts := h.pending(1)
 	click, err := h.sim.ClickButton(alice, approvCh, ts, "ccm_approve")

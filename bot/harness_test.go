@@ -235,12 +235,18 @@ func (h *harness) private(user string) []string {
 // mention asks @ccm in #ci and returns the bot's reply in the thread.
 func (h *harness) mention(user, text, want string) string {
 	h.t.Helper()
+	return h.reply(h.mentionSent(user, text).TS, want)
+}
+
+// mentionSent asks @ccm in #ci and waits for the ack only.
+func (h *harness) mentionSent(user, text string) slacksim.Sent {
+	h.t.Helper()
 	sent, err := h.sim.SendAppMention(slacksim.AppMention{User: user, Channel: chatCh, Text: text})
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	h.ack(sent)
-	return h.reply(sent.TS, want)
+	return sent
 }
 
 // reply waits for a bot message in the thread of ts holding want.

@@ -90,15 +90,23 @@ func (b *Bot) runMention(ctx context.Context, m Mention, user, channel, thread s
 	return mentionHelp, nil
 }
 
-const mentionHelp = "*Ask me* (in a channel, mention me):\n" +
-	"• `" + FormFailures + "` — recent failures\n" +
-	"• `" + FormShow + "` — a failure, its analysis, the gate's decision\n" +
-	"• `" + FormWhy + "` — the reasoning, evidence and log excerpt\n" +
-	"• `" + FormStatus + "` — queues, pending approvals, open incidents\n" +
-	"• `" + FormAnalyze + "` — ingest and analyse a run of a watched repository; I answer here\n" +
-	"• `" + FormPoll + "` — poll GitHub now\n" +
-	"• `" + FormFix + "` — send a failure through the safety gate again (approvers only)\n" +
-	"Also `/ccm help`: thresholds, audit, approvals, stats, mode."
+var mentionHelp = helpText("*Ask me* (in a channel, mention me):", "Also `/ccm help`: thresholds, audit, approvals, stats, mode.",
+	FormFailures, "recent failures",
+	FormShow, "a failure, its analysis, the gate's decision",
+	FormWhy, "the reasoning, evidence and log excerpt",
+	FormStatus, "queues, pending approvals, open incidents",
+	FormAnalyze, "ingest and analyse a run of a watched repository; I answer here",
+	FormPoll, "poll GitHub now",
+	FormFix, "send a failure through the safety gate again (approvers only)")
+
+// helpText lists forms and what each does between a title and a footer.
+func helpText(title, footer string, formAndWhat ...string) string {
+	lines := []string{title}
+	for i := 0; i+1 < len(formAndWhat); i += 2 {
+		lines = append(lines, "• `"+formAndWhat[i]+"` — "+formAndWhat[i+1])
+	}
+	return strings.Join(append(lines, footer), "\n")
+}
 
 func (b *Bot) failures(ctx context.Context, m Mention) (string, error) {
 	recs, err := b.opt.Store.ListFailures(ctx, state.FailureQuery{Repo: m.Repo, Since: b.opt.Now().Add(-m.Since), Limit: 20})

@@ -7,7 +7,6 @@ import (
 
 	"github.com/ccm-ci/ccm/bot"
 	"github.com/ccm-ci/ccm/config"
-	"github.com/ccm-ci/ccm/sim/slacksim"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
 )
@@ -58,12 +57,7 @@ func TestMentions(t *testing.T) {
 // the failure is analyzed and gated.
 func TestMentionAnalyze(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
-	sent, err := h.sim.SendAppMention(slacksim.AppMention{User: alice, Channel: chatCh,
-		Text: "analyze <https://github.com/acme/web/actions/runs/5/attempts/1>"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.ack(sent)
+	sent := h.mentionSent(alice, "analyze <https://github.com/acme/web/actions/runs/5/attempts/1>")
 	h.reply(sent.TS, "I'll answer in this thread")
 	ingests := h.queue.Pending(t, tasks.QueueDefault, tasks.TypeIngest)
 	if len(ingests) != 1 || ingests[0].ID != tasks.IngestTaskID("acme/web#5.1") {
@@ -90,12 +84,7 @@ func TestMentionAnalyze(t *testing.T) {
 func TestMentionAnalyzeGivesUp(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	h.mention(alice, "analyze https://github.com/acme/web/actions/runs/6/attempts/2", "I'll answer")
-	sent, err := h.sim.SendAppMention(slacksim.AppMention{User: alice, Channel: chatCh,
-		Text: "analyze https://github.com/acme/web/actions/runs/7/attempts/1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.ack(sent)
+	sent := h.mentionSent(alice, "analyze https://github.com/acme/web/actions/runs/7/attempts/1")
 	h.reply(sent.TS, "No failure was recorded for `acme/web#7.1` within 3s")
 }
 

@@ -52,19 +52,7 @@ func TestParseSlash(t *testing.T) {
 		{in: "stats 30d", form: FormStats},
 		{in: "deploy prod", form: FormHelp},
 	} {
-		t.Run(tc.in, func(t *testing.T) {
-			got, err := ParseSlash(tc.in)
-			if tc.form != "" {
-				checkUsage(t, err, tc.form)
-				return
-			}
-			if err != nil {
-				t.Fatalf("ParseSlash(%q): %v", tc.in, err)
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("ParseSlash(%q) (-want +got):\n%s", tc.in, diff)
-			}
-		})
+		t.Run(tc.in, func(t *testing.T) { checkParse(t, ParseSlash, tc.in, tc.want, tc.form) })
 	}
 }
 
@@ -102,19 +90,23 @@ func TestParseMention(t *testing.T) {
 		{in: "<@U0CCM> poll web", form: FormPoll},
 		{in: "<@U0CCM> make me a sandwich", want: Mention{Verb: "help", Unknown: "make me a sandwich"}},
 	} {
-		t.Run(tc.in, func(t *testing.T) {
-			got, err := ParseMention(tc.in)
-			if tc.form != "" {
-				checkUsage(t, err, tc.form)
-				return
-			}
-			if err != nil {
-				t.Fatalf("ParseMention(%q): %v", tc.in, err)
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("ParseMention(%q) (-want +got):\n%s", tc.in, diff)
-			}
-		})
+		t.Run(tc.in, func(t *testing.T) { checkParse(t, ParseMention, tc.in, tc.want, tc.form) })
+	}
+}
+
+// checkParse checks parse(in): want, or (form set) an error naming form.
+func checkParse[T any](t *testing.T, parse func(string) (T, error), in string, want T, form string) {
+	t.Helper()
+	got, err := parse(in)
+	if form != "" {
+		checkUsage(t, err, form)
+		return
+	}
+	if err != nil {
+		t.Fatalf("parse %q: %v", in, err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("parse %q (-want +got):\n%s", in, diff)
 	}
 }
 

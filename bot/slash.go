@@ -73,13 +73,12 @@ func (b *Bot) runSlash(ctx context.Context, c SlashCommand, user string) (string
 	return slashHelp, nil
 }
 
-const slashHelp = "*`/ccm` commands* (answers only you see):\n" +
-	"• `" + FormThreshold + "` — show the risk thresholds in force, or set one (admins)\n" +
-	"• `" + FormAudit + "` — the audit trail, newest first\n" +
-	"• `" + FormApprovals + "` — pending approval requests\n" +
-	"• `" + FormStats + "` — success rate, mean time to resolution, top fingerprints\n" +
-	"• `" + FormMode + "` — each repository's mode (shadow, approve, auto)\n" +
-	"Mention me for failures, show, why, status, analyze, poll, fix."
+var slashHelp = helpText("*`/ccm` commands* (answers only you see):", "Mention me for failures, show, why, status, analyze, poll, fix.",
+	FormThreshold, "show the risk thresholds in force, or set one (admins)",
+	FormAudit, "the audit trail, newest first",
+	FormApprovals, "pending approval requests",
+	FormStats, "success rate, mean time to resolution, top fingerprints",
+	FormMode, "each repository's mode (shadow, approve, auto)")
 
 func sourceName(src policy.ThresholdSource) string {
 	switch src {
