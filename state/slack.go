@@ -88,14 +88,22 @@ type SlackThread struct {
 // root within the stale time, so a lost owner cannot hold a fingerprint's
 // alerts back for the whole window).
 //
-// KEYS[1] thread hash (owner, claimed_ms, channel, ts), KEYS[2] failure
-// IDs set, KEYS[3] repos set.
+// The window is kept as until_ms and compared with the caller's clock,
+// not left to key expiry alone: the embedded Redis (miniredis) never
+// expires keys by itself. The PEXPIREs only clean up on a real Redis.
+//
+// KEYS[1] thread hash (owner, claimed_ms, until_ms, channel, ts), KEYS[2]
+// failure IDs set, KEYS[3] repos set.
 // ARGV[1] failure ID, ARGV[2] repo, ARGV[3] now ms, ARGV[4] ttl ms,
 // ARGV[5] stale ms, ARGV[6] "1" to keep the thread open for another ttl
 // (an open incident keeps one thread).
 // Returns {owner, channel, ts, times, repos}.
 var joinThreadScript = redis.NewScript(`
-local now = tonumber(ARGV[3])
+local now, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
+local upto = tonumber(redis.call('HGET', KEYS[1], 'until_ms') or '0')
+if upto <= now then
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+end
 local owner = redis.call('HGET', KEYS[1], 'owner')
 local ts = redis.call('HGET', KEYS[1], 'ts') or ''
 local fresh = false
@@ -108,14 +116,13 @@ if fresh then
   redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'claimed_ms', ARGV[3])
   owner = ARGV[1]
 end
+if fresh or ARGV[6] == '1' then
+  upto = math.max(upto, now + ttl)
+  redis.call('HSET', KEYS[1], 'until_ms', string.format('%.0f', upto))
+end
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[2])
-if fresh or ARGV[6] == '1' then
-  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
-else
-  local left = redis.call('PTTL', KEYS[1])
-  for i = 2, 3 do redis.call('PEXPIRE', KEYS[i], math.max(left, 1)) end
-end
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], math.max(upto - now, 1)) end
 return {owner, redis.call('HGET', KEYS[1], 'channel') or '', ts, redis.call('SCARD', KEYS[2]), redis.call('SCARD', KEYS[3])}
 `)
 
@@ -193,15 +200,19 @@ type SlackPage struct {
 }
 
 // pageScript counts event ARGV[1] in the page KEYS[1] (hash owner,
-// channel, ts; KEYS[2] the set of event IDs). The first event of a window
-// owns it. ARGV[2] window ms.
+// until_ms, channel, ts; KEYS[2] the set of event IDs). The first event of
+// a window owns it. ARGV[2] window ms, ARGV[3] now ms (the window is
+// compared with the clock: see joinThreadScript).
 var pageScript = redis.NewScript(`
-if redis.call('HSETNX', KEYS[1], 'owner', ARGV[1]) == 1 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  redis.call('DEL', KEYS[2])
+local now = tonumber(ARGV[3])
+if tonumber(redis.call('HGET', KEYS[1], 'until_ms') or '0') <= now then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'until_ms', string.format('%.0f', now + tonumber(ARGV[2])))
 end
 redis.call('SADD', KEYS[2], ARGV[1])
-redis.call('PEXPIRE', KEYS[2], redis.call('PTTL', KEYS[1]))
+local left = math.max(tonumber(redis.call('HGET', KEYS[1], 'until_ms')) - now, 1)
+redis.call('PEXPIRE', KEYS[1], left)
+redis.call('PEXPIRE', KEYS[2], left)
 return {redis.call('HGET', KEYS[1], 'owner'), redis.call('HGET', KEYS[1], 'channel') or '',
   redis.call('HGET', KEYS[1], 'ts') or '', redis.call('SCARD', KEYS[2])}
 `)
@@ -215,7 +226,7 @@ func (s *Store) SlackPageEvent(ctx context.Context, name, event string, window t
 		return SlackPage{}, fmt.Errorf("%w: slack page %q event %q over %s", ErrInvalid, name, event, window)
 	}
 	key := s.k.slackPage(name)
-	res, err := pageScript.Run(ctx, s.rdb, []string{key, key + ":events"}, event, window.Milliseconds()).Slice()
+	res, err := pageScript.Run(ctx, s.rdb, []string{key, key + ":events"}, event, window.Milliseconds(), s.now().UnixMilli()).Slice()
 	if err != nil || len(res) != 4 {
 		return SlackPage{}, fmt.Errorf("slack page %s: %w (answer %v)", name, err, res)
 	}
@@ -234,24 +245,38 @@ func (s *Store) SetSlackPageRef(ctx context.Context, name string, ref SlackRef) 
 	return nil
 }
 
-// SlackMark sets the named mark for ttl unless it is set already, and
+// markScript sets mark KEYS[1] until ARGV[1] (ms) unless it holds at
+// ARGV[2] (now, ms). The deadline is the value, compared with the clock:
+// the embedded Redis never expires a key by itself. ARGV[3] is the TTL,
+// for a real Redis to clean up. Returns 1 when set.
+var markScript = redis.NewScript(`
+if tonumber(redis.call('GET', KEYS[1]) or '0') > tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+return 1
+`)
+
+// SlackMark sets the named mark for ttl unless it holds already, and
 // reports whether this call set it (once-per-window alerts, pauses).
 func (s *Store) SlackMark(ctx context.Context, name string, ttl time.Duration) (bool, error) {
-	ok, err := s.rdb.SetNX(ctx, s.k.slackMark(name), s.now().UTC().Format(time.RFC3339Nano), ttl).Result()
+	if name == "" || ttl < time.Millisecond {
+		return false, fmt.Errorf("%w: slack mark %q for %s", ErrInvalid, name, ttl)
+	}
+	now := s.now()
+	n, err := markScript.Run(ctx, s.rdb, []string{s.k.slackMark(name)}, now.Add(ttl).UnixMilli(), now.UnixMilli(), ttl.Milliseconds()).Int()
 	if err != nil {
 		return false, fmt.Errorf("slack mark %s: %w", name, err)
 	}
-	return ok, nil
+	return n == 1, nil
 }
 
 // SlackMarked reports how long the named mark still holds (0: not set).
 func (s *Store) SlackMarked(ctx context.Context, name string) (time.Duration, error) {
-	d, err := s.rdb.PTTL(ctx, s.k.slackMark(name)).Result()
-	if errors.Is(err, redis.Nil) || d < 0 {
+	v, err := s.rdb.Get(ctx, s.k.slackMark(name)).Int64()
+	if errors.Is(err, redis.Nil) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, fmt.Errorf("slack mark %s: %w", name, err)
 	}
-	return d, nil
+	return max(time.UnixMilli(v).Sub(s.now()), 0), nil
 }

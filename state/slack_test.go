@@ -195,3 +195,63 @@ func TestAuditFeed(t *testing.T) {
 		t.Fatalf("after the acks %d are pending: %v", len(left), err)
 	}
 }
+
+// TestSlackWindowsFollowTheClock: a thread, a page and a mark end when
+// the store's clock passes their window, on either backend (the embedded
+// Redis never expires a key by itself); an incident keeps its thread open.
+func TestSlackWindowsFollowTheClock(t *testing.T) {
+	ctx := context.Background()
+	clock := statetest.NewClock(t0)
+	s := statetest.Open(t, state.Options{Now: clock.Now}).Store
+	join := func(id string, extend bool) state.SlackThread {
+		t.Helper()
+		th, err := s.JoinSlackThread(ctx, "n", id, "r", time.Hour, time.Minute, extend)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return th
+	}
+	join("a", false)
+	if _, err := s.SetSlackThreadRoot(ctx, "n", "a", state.SlackRef{Channel: "C1", TS: "1.1"}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(50 * time.Minute)
+	if th := join("b", true); th.Owner != "a" { // an incident: another hour from now
+		t.Fatalf("within the window: %+v", th)
+	}
+	clock.Advance(50 * time.Minute)
+	if th := join("c", false); th.Owner != "a" || th.Times != 3 {
+		t.Fatalf("extended by the incident: %+v", th)
+	}
+	clock.Advance(61 * time.Minute)
+	if th := join("d", false); th.Owner != "d" || th.Times != 1 {
+		t.Fatalf("after the window: %+v, want a new thread", th)
+	}
+
+	if p, _ := s.SlackPageEvent(ctx, "p", "1", time.Hour); !p.First {
+		t.Fatal("first page event not first")
+	}
+	clock.Advance(59 * time.Minute)
+	if p, _ := s.SlackPageEvent(ctx, "p", "2", time.Hour); p.First || p.Count != 2 {
+		t.Fatalf("within the window: %+v", p)
+	}
+	clock.Advance(2 * time.Minute)
+	if p, _ := s.SlackPageEvent(ctx, "p", "3", time.Hour); !p.First || p.Count != 1 || p.Ref.TS != "" {
+		t.Fatalf("after the window: %+v, want a new page", p)
+	}
+
+	if ok, _ := s.SlackMark(ctx, "m", time.Minute); !ok {
+		t.Fatal("mark not set")
+	}
+	clock.Advance(30 * time.Second)
+	if d, _ := s.SlackMarked(ctx, "m"); d <= 29*time.Second || d > 30*time.Second {
+		t.Fatalf("mark holds %s, want 30s (to the ms)", d)
+	}
+	clock.Advance(31 * time.Second)
+	if d, _ := s.SlackMarked(ctx, "m"); d != 0 {
+		t.Fatalf("mark holds %s after its time", d)
+	}
+	if ok, _ := s.SlackMark(ctx, "m", time.Minute); !ok {
+		t.Fatal("an ended mark could not be set again")
+	}
+}
