@@ -145,6 +145,9 @@ func (h *Handlers) RetryDelay(n int, err error, t *asynq.Task) time.Duration {
 // retry is archived by asynq; here it is audited and raises a critical
 // alert, so nothing is dropped silently.
 func (h *Handlers) HandleError(ctx context.Context, t *asynq.Task, err error) {
+	if errors.Is(err, asynq.RevokeTask) {
+		return // ended on purpose: a copy runs later (a notification that waits)
+	}
 	if !errors.Is(err, asynq.SkipRetry) && !lastAttempt(ctx) {
 		return
 	}

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -58,6 +60,8 @@ type NotifyPayload struct {
 	EntryID   string       `json:"entry_id,omitempty"`
 	FailureID string       `json:"failure_id,omitempty"`
 	Alert     *NotifyAlert `json:"alert,omitempty"`
+	// Deferred counts how often this notification waited (see deferNotify).
+	Deferred int `json:"deferred,omitempty"`
 }
 
 // NotifyAlert is an alert audit entry to page or announce.
@@ -142,14 +146,53 @@ func (h *Handlers) HandleNotify(ctx context.Context, t *asynq.Task) error {
 		return nil
 	}
 	if err := n.paused(ctx, p); err != nil {
-		return err
+		return h.deferNotify(ctx, p, err)
 	}
 	if p.Alert != nil {
 		err = n.page(ctx, p)
 	} else {
 		err = n.syncFailure(ctx, p.FailureID)
 	}
-	return n.outcome(ctx, p, err)
+	return h.deferNotify(ctx, p, n.outcome(ctx, p, err))
+}
+
+// maxDeferrals bounds how often one notification waits: at Slack's
+// shortest Retry-After that is over ten minutes, at the authentication
+// pause days.
+const maxDeferrals = 600
+
+// deferNotify turns a wait (a 429's Retry-After, a paused Slack, a thread
+// whose root is not posted yet, a busy lease) into a copy of the task due
+// when the wait ends, under its own task ID, and ends this one without a
+// retry (asynq.RevokeTask): waiting is not failing, and a rate limit that
+// lasts must not spend the task's retries and archive the message. Other
+// errors, and a wait past maxDeferrals, take the usual retries.
+func (h *Handlers) deferNotify(ctx context.Context, p NotifyPayload, err error) error {
+	var ri interface{ RetryIn() time.Duration }
+	if err == nil || !errors.As(err, &ri) || p.Deferred >= maxDeferrals {
+		return err
+	}
+	base, ok := asynq.GetTaskID(ctx)
+	if !ok {
+		base = "notify:" + p.EntryID + ":" + p.FailureID
+	}
+	if i := strings.LastIndex(base, ":d"); i > 0 && p.Deferred > 0 {
+		base = base[:i]
+	}
+	p.Deferred++
+	id := fmt.Sprintf("%s:d%d", base, p.Deferred)
+	task, terr := NewNotifyTask(p, id)
+	if terr != nil {
+		return errors.Join(err, terr)
+	}
+	// Spread the wake-ups: the notifications held back together must not
+	// all call Slack in the same instant when the wait ends.
+	wait := ri.RetryIn() + time.Duration(rand.Int64N(int64(2*time.Second)))
+	if _, qerr := h.d.Queue.EnqueueContext(ctx, task, asynq.ProcessIn(wait)); qerr != nil && !errors.Is(qerr, asynq.ErrTaskIDConflict) {
+		h.d.log().Warn("could not defer a notification; retrying it instead", "failure_id", p.FailureID, "err", qerr)
+		return err
+	}
+	return fmt.Errorf("%w (waits %s as %s): %w", err, wait.Round(time.Millisecond), id, asynq.RevokeTask)
 }
 
 // notifier is the notification side of the handlers; nil when Slack is
