@@ -45,7 +45,8 @@ func (s *Service) setupSlack(ctx context.Context) error {
 // a nil *slack.Client in the interface would not read as off).
 func (s *Service) slackDeps(d *tasks.Deps) {
 	if s.Slack != nil {
-		d.Slack, d.SlackURL = s.Slack, s.SlackURL
+		// Slack allows about one post a second per channel.
+		d.Slack, d.SlackURL, d.SlackPostSpacing = s.Slack, s.SlackURL, time.Second
 	}
 }
 

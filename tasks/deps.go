@@ -74,8 +74,11 @@ type Deps struct {
 	// SlackURL is the workspace's address (auth.test), for permalinks.
 	Slack    Slack
 	SlackURL string
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// SlackPostSpacing is the least time between two posts to one channel
+	// (Slack allows about one a second); 0 spaces nothing.
+	SlackPostSpacing time.Duration
+	Logger           *slog.Logger
+	Now              func() time.Time
 }
 
 func (d *Deps) now() time.Time {

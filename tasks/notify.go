@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -289,10 +290,16 @@ func (n *notifier) put(ctx context.Context, failureID, kind string, refs map[str
 		n.log.Warn("Slack refused to update a message; posting it again", "failure_id", failureID, "kind", kind, "err", err)
 		fallthrough
 	default:
+		if err := n.spacePost(ctx, channel); err != nil {
+			return ref, fmt.Errorf("post %s message of %s: %w", kind, failureID, err)
+		}
 		var err error
 		if ref, err = n.sl.Post(ctx, channel, threadTS, m); err != nil {
 			return ref, fmt.Errorf("post %s message of %s: %w", kind, failureID, err)
 		}
+	}
+	if channel != "" && ref.Channel != channel {
+		channelIDs.Store(channel, ref.Channel)
 	}
 	next := state.SlackRef{Channel: ref.Channel, TS: ref.TS, Sum: sum}
 	if err := n.st.SetSlackRef(ctx, failureID, kind, next); err != nil {
@@ -302,6 +309,35 @@ func (n *notifier) put(ctx context.Context, failureID, kind string, refs map[str
 	}
 	refs[kind] = next
 	return ref, nil
+}
+
+// channelIDs maps the channel names of the config to the IDs Slack
+// answered with, so a channel's posts are spaced as one whether named
+// (a thread's root) or given by ID (its replies). Names are
+// workspace-wide, so one map serves every handler.
+var channelIDs sync.Map
+
+// spacePost takes the channel's next post slot (Slack allows about one
+// post a second per channel, and answers a burst with 429s): when the
+// slot is taken, the notification waits for it (deferNotify) instead of
+// calling Slack to be refused. The slot is in Redis, so replicas share it.
+func (n *notifier) spacePost(ctx context.Context, channel string) error {
+	spacing := n.h.d.SlackPostSpacing
+	if spacing <= 0 {
+		return nil
+	}
+	if id, ok := channelIDs.Load(channel); ok {
+		channel = id.(string)
+	}
+	free, err := n.st.SlackMark(ctx, "post:"+channel, spacing)
+	if err != nil || free {
+		return err
+	}
+	left, err := n.st.SlackMarked(ctx, "post:"+channel)
+	if err != nil {
+		return err
+	}
+	return retryAfter(max(left, time.Millisecond), fmt.Errorf("channel %s had a post less than %s ago", channel, spacing))
 }
 
 // digest identifies what a message shows.
