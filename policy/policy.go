@@ -240,6 +240,13 @@ func Decide(in Input) Decision {
 	return d
 }
 
+// ThresholdInForce is the risk threshold the gate applies to a repository
+// with these settings and the threshold set from Slack (nil when none),
+// and where it comes from: what /ccm threshold shows.
+func ThresholdInForce(settings config.Effective, slack *int) (int, ThresholdSource) {
+	return thresholdInForce(Input{Settings: settings, SlackThreshold: slack})
+}
+
 // thresholdInForce applies the precedence repository > Slack > global,
 // clamped to the valid 0-10 range so a bad stored value cannot open the
 // gate wider than the widest a file may set.

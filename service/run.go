@@ -68,6 +68,8 @@ func (s *Service) Start(ctx context.Context) error {
 			return fmt.Errorf("worker: %w", err)
 		}
 	}
+	s.startNotifications(goRun)
+	s.startSlackBot(goRun)
 	if s.HasRole(RoleScheduler) {
 		sched := &tasks.Scheduler{Queue: s.Queue, Config: s.Config, Logger: s.log}
 		goRun("scheduler", sched.Run)

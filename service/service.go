@@ -24,9 +24,11 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ccm-ci/ccm/bot"
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/integrations/llm"
+	"github.com/ccm-ci/ccm/integrations/slack"
 	"github.com/ccm-ci/ccm/metrics"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
@@ -129,6 +131,13 @@ type Service struct {
 	Handlers  *tasks.Handlers
 	// Analyzer is which analyzer answers, and why.
 	Analyzer AnalyzerChoice
+	// Slack is the Slack Web API client; nil when SLACK_BOT_TOKEN is not
+	// set. SlackURL is the workspace's address from auth.test.
+	Slack    *slack.Client
+	SlackURL string
+	// slackBot is the Socket Mode bot (mentions, /ccm, buttons); nil when
+	// it is off (service/slack_bot.go).
+	slackBot *bot.Bot
 
 	rdb     redis.UniversalClient
 	cfg     *config.Config
@@ -205,10 +214,18 @@ func New(ctx context.Context, opt Options) (_ *Service, err error) {
 	}
 	s.Analyzer = choice
 	s.log.Info("analysis: " + choice.String())
-	s.Handlers = tasks.NewHandlers(tasks.Deps{
+	if err := s.setupSlack(ctx); err != nil {
+		return nil, err
+	}
+	deps := tasks.Deps{
 		GitHub: s.GitHub, Store: store, Queue: s.Queue, Inspector: s.Inspector, Analyzer: analyzer,
 		Config: s.Config, Metrics: s.Metrics, Logger: s.log,
-	})
+	}
+	s.slackDeps(&deps)
+	s.Handlers = tasks.NewHandlers(deps)
+	if err := s.setupSlackBot(ctx); err != nil {
+		return nil, err
+	}
 
 	// Bind last but before Start: a port in use must stop ccm before it
 	// takes any work.

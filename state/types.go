@@ -39,6 +39,10 @@ type FailedJob struct {
 	Conclusion  string   `json:"conclusion"`
 	FailedSteps []string `json:"failed_steps,omitempty"`
 	RunnerName  string   `json:"runner_name,omitempty"`
+	// StartedAt and CompletedAt are GitHub's job timings: what a re-run of
+	// the job costs in runner minutes (shown on approval requests).
+	StartedAt   time.Time `json:"started_at,omitzero"`
+	CompletedAt time.Time `json:"completed_at,omitzero"`
 }
 
 // FailureRecord is one failed workflow run attempt, identified by

@@ -35,6 +35,24 @@ func (h *Handlers) Approve(ctx context.Context, requestID, actor string) (state.
 	return a, nil
 }
 
+// Reject decides approval request requestID rejected by actor (a Slack
+// user ID) with an optional reason, through state.DecideApproval — exactly
+// once, atomically with the record's move to rejected and its audit entry
+// (details decision rejected and reason). Nothing is enqueued: a rejected
+// failure is left as it is. The Slack Reject button's modal calls it; of
+// concurrent decisions one wins and the others get state.ErrAlreadyDecided
+// with the request as decided.
+func (h *Handlers) Reject(ctx context.Context, requestID, actor, reason string) (state.Approval, error) {
+	st := h.d.Store
+	ev := state.AuditEntry{Timestamp: h.d.now(), Actor: actor}
+	a, err := st.DecideApproval(ctx, requestID, state.ApprovalRejected, actor, reason, ev)
+	if err != nil {
+		return a, fmt.Errorf("reject %s by %s: %w", requestID, actor, err)
+	}
+	h.d.log().Info("approval decided: rejected", "failure_id", a.FailureID, "request_id", a.ID, "actor", actor)
+	return a, nil
+}
+
 // EnqueueRemediate enqueues ccm:remediate for a failure, once per failure.
 func (h *Handlers) EnqueueRemediate(ctx context.Context, failureID string) error {
 	task, err := NewRemediateTask(failureID)

@@ -128,8 +128,15 @@ type Deps struct {
 	Analyzer  Analyzer
 	Config    func() *config.Config
 	Metrics   *metrics.Metrics
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Slack sends the notifications (ccm:notify); nil when Slack is off.
+	// SlackURL is the workspace's address (auth.test), for permalinks.
+	Slack    Slack
+	SlackURL string
+	// SlackPostSpacing is the least time between two posts to one channel
+	// (Slack allows about one a second); 0 spaces nothing.
+	SlackPostSpacing time.Duration
+	Logger           *slog.Logger
+	Now              func() time.Time
 }
 
 func (d *Deps) now() time.Time {

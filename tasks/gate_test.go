@@ -2,7 +2,6 @@ package tasks_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -12,32 +11,16 @@ import (
 	"github.com/ccm-ci/ccm/policy"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
+	"github.com/ccm-ci/ccm/tasks/taskstest"
 	"github.com/ccm-ci/ccm/triage"
 )
 
-// npmExcerpt is a registry reset during `npm ci`: the rules call it
-// infrastructure, a plain re-run.
-const npmExcerpt = "=== job: test ===\nRun npm ci\nnpm error code ECONNRESET\nnpm error network aborted\n" +
-	"npm error network This is a problem related to network connectivity.\n##[error]Process completed with exit code 1.\n"
+// npmExcerpt is a registry reset during `npm ci` (taskstest.NPMExcerpt).
+const npmExcerpt = taskstest.NPMExcerpt
 
 // cleanRecord is an analyzed failure every check of the gate lets through
-// in mode auto: a person's push, a setup step that failed, a docs-only
-// change, a registry reset the rules recognise, analysed by the rules.
-func cleanRecord(runID int64) state.FailureRecord {
-	id := tasks.FailureID(testRepo, runID, 1)
-	now := time.Now().UTC()
-	rec := state.FailureRecord{
-		ID: id, Repo: testRepo, RunID: runID, RunAttempt: 1, RunURL: fmt.Sprintf("https://github.com/%s/actions/runs/%d", testRepo, runID),
-		Workflow: "CI", Event: "push", Branch: "main", CommitSHA: "abc123", Actor: "octocat",
-		FailedJobs:   []state.FailedJob{{ID: 1, Name: "test", Conclusion: "failure", FailedSteps: []string{"Run npm ci"}}},
-		ChangedFiles: []string{"README.md"}, FailureReason: "npm error code ECONNRESET", Fingerprint: "fp-npm",
-		LogExcerpt: npmExcerpt, Status: state.StatusAnalyzed, DetectedAt: now, UpdatedAt: now,
-	}
-	a := tasks.RulesFor(rec)
-	a.FailureID, a.CreatedAt = id, now
-	rec.Analysis = &a
-	return rec
-}
+// in mode auto (taskstest.CleanRecord).
+func cleanRecord(runID int64) state.FailureRecord { return taskstest.CleanRecord(testRepo, runID) }
 
 // storeRecord stores rec as it is (status included), as ingest and
 // analysis would have left it.

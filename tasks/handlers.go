@@ -52,6 +52,7 @@ func (h *Handlers) Mux() *asynq.ServeMux {
 	mux.HandleFunc(TypeShadowCheck, h.HandleShadowCheck)
 	mux.HandleFunc(TypeRecheck, h.HandleRecheck)
 	mux.HandleFunc(TypeRegate, h.HandleRegate)
+	mux.HandleFunc(TypeNotify, h.HandleNotify)
 	return mux
 }
 
@@ -123,6 +124,12 @@ func outcome(ctx context.Context, err error) string {
 // retried when GitHub says it may be; everything else backs off
 // exponentially with full jitter between the configured bounds.
 func (h *Handlers) RetryDelay(n int, err error, t *asynq.Task) time.Duration {
+	// An error that knows when to try again (Slack's Retry-After, a
+	// paused notifier) is believed.
+	var ri interface{ RetryIn() time.Duration }
+	if errors.As(err, &ri) && ri.RetryIn() > 0 {
+		return ri.RetryIn() + time.Duration(rand.Int64N(int64(time.Second)))
+	}
 	var re *github.RetryError
 	if errors.As(err, &re) && !re.RetryAt.IsZero() {
 		if d := re.RetryAt.Sub(h.d.now()); d > 0 {
@@ -142,6 +149,9 @@ func (h *Handlers) RetryDelay(n int, err error, t *asynq.Task) time.Duration {
 // retry is archived by asynq; here it is audited and raises a critical
 // alert, so nothing is dropped silently.
 func (h *Handlers) HandleError(ctx context.Context, t *asynq.Task, err error) {
+	if errors.Is(err, asynq.RevokeTask) {
+		return // ended on purpose: a copy runs later (a notification that waits)
+	}
 	if !errors.Is(err, asynq.SkipRetry) && !lastAttempt(ctx) {
 		return
 	}

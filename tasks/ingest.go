@@ -200,7 +200,8 @@ func excerpts(ctx context.Context, gh GitHub, rec *state.FailureRecord, jobs []g
 		if !failed(j.Conclusion) {
 			continue
 		}
-		fj := state.FailedJob{ID: j.ID, Name: j.Name, URL: j.HTMLURL, Conclusion: j.Conclusion, RunnerName: j.RunnerName}
+		fj := state.FailedJob{ID: j.ID, Name: j.Name, URL: j.HTMLURL, Conclusion: j.Conclusion, RunnerName: j.RunnerName,
+			StartedAt: j.StartedAt, CompletedAt: j.CompletedAt}
 		for _, s := range j.Steps {
 			if failed(s.Conclusion) {
 				fj.FailedSteps = append(fj.FailedSteps, s.Name)

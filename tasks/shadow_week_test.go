@@ -191,13 +191,6 @@ func weekJob(conclusion, log string) githubsim.Job {
 	}}
 }
 
-func mustTask(task *asynq.Task, err error) *asynq.Task {
-	if err != nil {
-		panic(err)
-	}
-	return task
-}
-
 func sumValues(m map[string]int) int {
 	n := 0
 	for _, v := range m {

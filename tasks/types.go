@@ -108,6 +108,12 @@ var policies = map[string]taskPolicy{
 	// A re-gate is the gate again; its retries are what keeps a failure an
 	// incident paused from being forgotten when Redis hiccups at the close.
 	TypeRegate: {queue: QueueCritical, maxRetry: 5, timeout: time.Minute, retention: 24 * time.Hour},
+	// A notification is what people watch, so critical; it is a few Slack
+	// calls. Its retries ride out a Slack outage or rate limit (each waits
+	// for Retry-After) and the next entry about the failure syncs it
+	// anyway; the task ID (notify:<audit entry id>) is kept an hour so the
+	// tail, re-reading an entry after a crash, enqueues it once.
+	TypeNotify: {queue: QueueCritical, maxRetry: 10, timeout: time.Minute, retention: time.Hour},
 }
 
 // MaxRetry is the retry limit of a task type (0 for unknown types).

@@ -61,6 +61,7 @@ Usage:
               [--since 24h] [--until TIME] [--limit 50] [--json]      (needs REDIS_URL)
   ccm stats   [--repo OWNER/NAME] [--json]                            (needs REDIS_URL)
   ccm sandbox [--logs 8] [--llm] [--json]
+  ccm slack-manifest
   ccm version
 
 Commands:
@@ -69,6 +70,7 @@ Commands:
   audit     print the audit trail of a running ccm, newest first
   stats     print each repository's shadow scorecard and remediation figures
   sandbox   run the whole pipeline on real failure logs, all local
+  slack-manifest  print the Slack app manifest of ccm's bot (Socket Mode, scopes, /ccm)
   version   print the version, commit and commit date of this binary
 
 Example:
@@ -122,6 +124,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return stats(ctx, args[1:], stdout, stderr)
 	case "sandbox":
 		return sandbox(ctx, args[1:], stdout, stderr)
+	case "slack-manifest":
+		return slackManifest(args[1:], stdout, stderr)
 	case "version", "--version":
 		return printVersion(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
@@ -214,16 +218,24 @@ func (id identity) String() string {
 	return fmt.Sprintf("ccm %s\ncommit: %s\ndate:   %s\ngo:     %s\n", id.Version, commit, date, id.GoVersion)
 }
 
-// printVersion is `ccm version`; it takes no arguments but --help.
-func printVersion(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+// noArgs parses the flags of a command that takes none but --help.
+func noArgs(cmd, help string, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), versionHelp) }
+	fs.Usage = func() { fmt.Fprint(fs.Output(), help) }
 	if err := fs.Parse(args); err != nil {
-		return flagErr("version", err)
+		return flagErr(cmd, err)
 	}
 	if fs.NArg() > 0 {
-		return usageErr("version: unexpected argument %q", fs.Arg(0))
+		return usageErr("%s: unexpected argument %q", cmd, fs.Arg(0))
+	}
+	return nil
+}
+
+// printVersion is `ccm version`; it takes no arguments but --help.
+func printVersion(args []string, stdout, stderr io.Writer) error {
+	if err := noArgs("version", versionHelp, args, stderr); err != nil {
+		return err
 	}
 	bi, ok := debug.ReadBuildInfo()
 	fmt.Fprint(stdout, buildIdentity(bi, ok))

@@ -83,6 +83,7 @@ func TestHelpExitsZero(t *testing.T) {
 		{"audit", "--help"}, {"audit", "-h"}, {"stats", "--help"},
 		{"version", "--help"}, {"version", "-h"},
 		{"serve", "--help"}, {"analyze", "--help"}, {"sandbox", "--help"},
+		{"slack-manifest", "--help"},
 	}
 	for _, args := range tests {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
@@ -103,7 +104,7 @@ func TestHelpExitsZero(t *testing.T) {
 
 func TestTopLevelUsageNamesEveryCommand(t *testing.T) {
 	stdout, _, _ := ccmRun(t, "--help")
-	for _, cmd := range []string{"serve", "analyze", "audit", "stats", "sandbox", "version"} {
+	for _, cmd := range []string{"serve", "analyze", "audit", "stats", "sandbox", "slack-manifest", "version"} {
 		if !strings.Contains(stdout, "\n  "+cmd+"  ") {
 			t.Errorf("usage does not describe %q:\n%s", cmd, stdout)
 		}

@@ -60,7 +60,7 @@ type Server struct {
 	// compareRuns: a comparison neither set nor made of pushed commits
 	// is derived from the runs' history (CompareFromRuns).
 	compareRuns bool
-	now        func() time.Time
+	now         func() time.Time
 }
 
 type repoState struct {
