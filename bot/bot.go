@@ -32,6 +32,8 @@ type Store interface {
 	QueryAudit(ctx context.Context, q state.AuditQuery) ([]state.AuditEntry, error)
 	Aggregate(ctx context.Context, q state.MetricsQuery) (state.Aggregate, error)
 	OpenIncidents(ctx context.Context) ([]string, error)
+	// Scorecards is the shadow scorecard of every repository that has one.
+	Scorecards(ctx context.Context) ([]state.Scorecard, error)
 	Setting(ctx context.Context, key string) (string, bool, error)
 	Audit(ctx context.Context, e state.AuditEntry) (string, error)
 	Lease(ctx context.Context, name string, ttl time.Duration) (func(context.Context) error, bool, error)
@@ -63,11 +65,6 @@ type Queues interface {
 // that names none (the GitHub client's GetRun with attempt 0 does).
 type LatestAttempt func(ctx context.Context, repo string, runID int64) (int, error)
 
-// Scorecard is the hook for the shadow scorecard (built elsewhere): what
-// shadow mode would have done against what happened, as text for /ccm
-// stats. nil leaves it out.
-type Scorecard func(ctx context.Context, since time.Time) (string, error)
-
 // Options configure a Bot. AppToken, BotToken, Store, Pipeline and Config
 // are required.
 type Options struct {
@@ -82,7 +79,6 @@ type Options struct {
 	Pipeline     Pipeline
 	Queues       Queues
 	Latest       LatestAttempt
-	Scorecard    Scorecard
 	Config       func() *config.Config
 	Logger       *slog.Logger
 	HTTPClient   *http.Client

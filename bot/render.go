@@ -190,8 +190,14 @@ func (b *Bot) summarize(ctx context.Context, since time.Time) (summary, error) {
 	if s.incidents, err = b.opt.Store.OpenIncidents(ctx); err != nil {
 		return s, err
 	}
-	if b.opt.Scorecard != nil {
-		s.scorecard, s.scorecardErr = b.opt.Scorecard(ctx, since)
+	// The scorecard is a running total since shadow mode began, not a
+	// window: a team reads it to decide to leave shadow mode.
+	cards, err := b.opt.Store.Scorecards(ctx)
+	if err != nil {
+		s.scorecardErr = err
+	}
+	for _, c := range cards {
+		s.scorecard += "• " + slackmsg.Escape(c.Sentence()) + "\n"
 	}
 	return s, nil
 }
@@ -217,7 +223,7 @@ func (s summary) statsText() string {
 	case s.scorecardErr != nil:
 		fmt.Fprintf(&b, "Shadow scorecard unavailable: %s\n", slackmsg.Escape(s.scorecardErr.Error()))
 	case s.scorecard != "":
-		b.WriteString("*Shadow scorecard*\n" + s.scorecard + "\n")
+		b.WriteString("*Shadow scorecard* (since shadow mode began)\n" + s.scorecard)
 	}
 	return b.String()
 }

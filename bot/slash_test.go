@@ -131,3 +131,22 @@ func TestSlashAuditPages(t *testing.T) {
 	}
 	h.slash(alice, "audit before=12", bot.FormAudit)
 }
+
+// /ccm stats ends with the shadow scorecard, read from state: what shadow
+// mode would have done against what happened.
+func TestSlashStatsShowsTheShadowScorecard(t *testing.T) {
+	h := newHarness(t, harnessOpt{})
+	ctx := context.Background()
+	rec := h.record("acme/api", 7)
+	g := state.GateDecision{Decision: "auto", Reasons: []string{"a registry reset: re-run"}, Mode: "shadow"}
+	ev := state.AuditEntry{Actor: state.ActorCCM, Outcome: state.OutcomeSuccess}
+	if _, err := h.store.SaveGate(ctx, rec.ID, rec.Status, g, ev, nil); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	o := state.ShadowOutcome{Outcome: "rerun_passed", At: now, ResolvedAt: now, WouldHaveFixed: true}
+	if _, err := h.store.RecordShadowOutcome(ctx, rec.ID, o, ev); err != nil {
+		t.Fatal(err)
+	}
+	h.slash(alice, "stats", "acme/api (shadow): would have fixed 1 of 1, asked for 0, left 0 alone, never touched code")
+}
