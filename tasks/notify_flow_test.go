@@ -14,10 +14,15 @@ import (
 
 // cleanRun is a failed run ccm may fix alone in mode auto: an install
 // step lost its registry connection on a change to documentation only.
+// A passing run of the workflow on the branch comes first, so ccm knows
+// what the push changed (the comparison of the two heads); without one
+// the change is unknown and the gate assumes application code.
 func (h *slackHarness) cleanRun(t *testing.T) githubsim.Run {
 	t.Helper()
 	at := time.Now().UTC().Add(-20 * time.Minute)
-	return h.gh.AddRun(testRepo, githubsim.Run{
+	prev := h.gh.AddRun(testRepo, githubsim.Run{Conclusion: "success", Name: "CI", HeadBranch: "main",
+		CreatedAt: at.Add(-time.Hour)})
+	run := h.gh.AddRun(testRepo, githubsim.Run{
 		Conclusion: "failure", Name: "CI", HeadBranch: "main", ChangedFiles: []string{"README.md"},
 		Jobs: []githubsim.Job{
 			{Name: "test", Conclusion: "failure", Log: npmLog, StartedAt: at, CompletedAt: at.Add(6*time.Minute + 10*time.Second),
@@ -26,6 +31,8 @@ func (h *slackHarness) cleanRun(t *testing.T) githubsim.Run {
 				Steps: []githubsim.Step{{Number: 1, Name: "Run npm ci", Status: "completed", Conclusion: "failure"}}},
 		},
 	})
+	h.gh.SetCompare(testRepo, prev.HeadSHA, run.HeadSHA, []string{"README.md"})
+	return run
 }
 
 // step runs one handler and then the notifications it caused, as a
