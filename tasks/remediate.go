@@ -52,6 +52,9 @@ type remediation struct {
 //     newer attempt, a run going again, a new commit on the branch, or
 //     max_reruns reached stops it, and the record is failed with the reason
 //     (only the last is escalated: the others mean someone else acted);
+//     Before every step not started yet the repository's mode is read
+//     again: shadow stops it, and so does approve for a remediation no
+//     person approved (stopped the same way; steps done stand);
 //  3. each step is marked started (audited) before its write and done with
 //     what GitHub returned after it, so a retry after a crash resumes: a
 //     started re-run is looked for before one is sent again, and OpenFixPR
@@ -205,6 +208,15 @@ func (r *remediation) run(ctx context.Context) error {
 		return r.handOver(ctx) // acted; only the verification was left
 	}
 	if !anyStarted(rem.Steps) {
+		// The mode in force now decides, not the one when the
+		// remediation started (README: a switch to shadow applies to the
+		// next action, even one already queued).
+		if stop, err := r.modeForbids(ctx); err != nil || stop != "" {
+			if err != nil {
+				return err
+			}
+			return r.stop(ctx, stop, false)
+		}
 		stop, escalate, err := r.worldChanged(ctx)
 		if err != nil {
 			return r.retryOrFail(ctx, -1, err)
@@ -218,6 +230,21 @@ func (r *remediation) run(ctx context.Context) error {
 			continue
 		}
 		resumed := r.rec.Remediation.Steps[i].State == stepStarted
+		if stop, err := r.modeForbids(ctx); err != nil || stop != "" {
+			if err != nil {
+				return err
+			}
+			// Nothing new is sent; a started step only settles what an
+			// earlier delivery may have sent.
+			settled, err := r.settleOnly(ctx, i, resumed)
+			if err != nil {
+				return r.retryOrFail(ctx, i, err)
+			}
+			if !settled {
+				return r.stop(ctx, stop, false)
+			}
+			continue
+		}
 		if !resumed {
 			// What the write depends on is recorded with the step before
 			// the write, so a delivery resuming after a crash can tell

@@ -239,15 +239,30 @@ func (r *remediation) fail(ctx context.Context, i int, cause error) error {
 	return alertedError{fmt.Errorf("remediate %s: %w: %w", r.rec.ID, cause, errFinal)}
 }
 
-// stop ends a remediation the world check refused before any write. It is
+// stop ends a remediation the world check refused before any write, or
+// the repository's mode refused before a later step (see modeForbids). It is
 // escalated only when it needs a person (max_reruns, a deleted run); a
 // run someone else re-ran or a branch that moved on is not ccm's failure.
 func (r *remediation) stop(ctx context.Context, reason string, escalate bool) error {
-	details := map[string]any{"reason": reason, "stopped": true, "writes": 0}
+	// A mode switched mid-way stops after the steps already done: those
+	// writes stand (undoing them would be more writes) and are counted.
+	writes := 0
+	details := map[string]any{"reason": reason, "stopped": true}
+	if rem := r.rec.Remediation; rem != nil {
+		for i, s := range rem.Steps {
+			switch s.State {
+			case stepDone:
+				writes++
+			case stepStarted:
+				details["uncertain_step"] = i
+			}
+		}
+	}
+	details["writes"] = writes
 	if err := r.h.finish(ctx, r.st, r.rec, state.StatusFailed, r.event(phaseAct, state.OutcomeFailure, details), reason); err != nil {
 		return err
 	}
-	r.log.Warn("remediation stopped before acting: the world changed", "reason", reason)
+	r.log.Warn("remediation stopped: the world or the mode changed", "reason", reason, "writes", writes)
 	if escalate {
 		r.h.d.raise(ctx, &r.h.throttle, Alert{Severity: SeverityCritical, Repo: r.rec.Repo, FailureID: r.rec.ID,
 			Summary: fmt.Sprintf("remediation of %s stopped: %s", r.rec.ID, reason)})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/state"
 )
@@ -51,6 +52,53 @@ func (r *remediation) worldChanged(ctx context.Context) (string, bool, error) {
 			rs.Run.HeadBranch, short(rs.BranchSHA), short(rs.Run.HeadSHA)), false, nil
 	}
 	return "", false, nil
+}
+
+// reasonShadowNow is why a remediation stops when its repository was
+// switched to shadow mode after it was decided or approved.
+const reasonShadowNow = "the repository is now in shadow mode: ccm only records what it would have done"
+
+// modeForbids says why the repository's mode in force now forbids the next
+// write ("" when it allows it): shadow mode stops everything, and a
+// remediation no person approved needs the repository still in mode auto.
+// It is read before every step, not only when the remediation starts.
+func (r *remediation) modeForbids(ctx context.Context) (string, error) {
+	mode := r.h.d.Config().For(r.rec.Repo).Mode
+	switch mode {
+	case config.ModeShadow:
+		return reasonShadowNow, nil
+	case config.ModeAuto:
+		return "", nil
+	}
+	a, err := r.st.ApprovalForFailure(ctx, r.rec.ID)
+	switch {
+	case err == nil && a.Status == state.ApprovalApproved:
+		return "", nil
+	case err != nil && !errors.Is(err, state.ErrNotFound):
+		return "", fmt.Errorf("remediate %s: approval: %w", r.rec.ID, err)
+	}
+	return "the repository is now in mode " + string(mode) + ": acting alone needs mode auto", nil
+}
+
+// settleOnly settles step i without sending anything new, when the mode no
+// longer allows writes: a re-run an earlier delivery started is looked for
+// and, when it landed and is ccm's, the step is done (its attempt is then
+// verified). It reports false when there is nothing to settle: a step not
+// started, a re-run that never landed, or an action whose write cannot be
+// looked for without making it again.
+func (r *remediation) settleOnly(ctx context.Context, i int, resumed bool) (bool, error) {
+	step := r.rec.Remediation.Steps[i]
+	if !resumed || !isRerun(step.Action) {
+		return false, nil
+	}
+	res, err := r.resumeRerun(ctx, step.Result)
+	if err != nil || res == nil {
+		return false, err
+	}
+	if err := r.mark(ctx, i, stepDone, res, nil); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // incidentPauses says why an unattended re-run must stop: an incident is

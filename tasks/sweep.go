@@ -30,7 +30,8 @@ const lostAfter = staleDetected
 //     after the click was lost, or its task archived): ccm:remediate again;
 //   - a remediating failure that has not acted yet, or acted without an
 //     attempt to watch but never finished (its task archived or lost):
-//     ccm:remediate again, which resumes from its step journal;
+//     ccm:remediate again, which resumes from its step journal (or, in a
+//     repository now in shadow mode, stops it, audited);
 //   - a remediating failure past its verify deadline (the chain of
 //     ccm:verify checks was lost): one more check, which fails it at the
 //     deadline with the escalation a verification owes.

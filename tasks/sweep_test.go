@@ -57,6 +57,8 @@ func TestPollSweepsLostWork(t *testing.T) {
 		setup func(t *testing.T, h *harness) state.FailureRecord
 		want  string // the task ID enqueued; "" none
 		typ   string
+		// then, when set, runs the enqueued task and checks what it did.
+		then func(t *testing.T, h *harness, rec state.FailureRecord)
 	}{
 		{name: "approved, remediation enqueue lost", typ: tasks.TypeRemediate, want: "remediate:",
 			setup: func(t *testing.T, h *harness) state.FailureRecord { return decidedRecord(61, state.StatusApproved) }},
@@ -82,6 +84,13 @@ func TestPollSweepsLostWork(t *testing.T) {
 		{name: "remediating, nothing done, task lost", typ: tasks.TypeRemediate, want: "remediate:",
 			setup: func(t *testing.T, h *harness) state.FailureRecord {
 				rec := decidedRecord(65, state.StatusRemediating)
+				rec.Remediation = &state.Remediation{Steps: []state.RemediationStep{{Action: "rerun_failed_jobs", State: "pending"}}, StartedAt: rec.UpdatedAt}
+				return rec
+			}},
+		{name: "remediating, repository now in shadow mode", typ: tasks.TypeRemediate, want: "remediate:", then: stoppedInShadow,
+			setup: func(t *testing.T, h *harness) state.FailureRecord {
+				h.cfg.Mode = config.ModeShadow
+				rec := decidedRecord(69, state.StatusRemediating)
 				rec.Remediation = &state.Remediation{Steps: []state.RemediationStep{{Action: "rerun_failed_jobs", State: "pending"}}, StartedAt: rec.UpdatedAt}
 				return rec
 			}},
@@ -128,7 +137,36 @@ func TestPollSweepsLostWork(t *testing.T) {
 			if len(recovery) != 1 || recovery[0].Actor != "ccm" || recovery[0].Details["task_type"] != tt.typ {
 				t.Errorf("recovery audit %+v: want one by ccm for %s", recovery, tt.typ)
 			}
+			if tt.then != nil {
+				queued := h.queue.Pending(t, tasks.QueueCritical, tt.typ)
+				if err := h.h.HandleRemediate(context.Background(), asynq.NewTask(tt.typ, queued[len(queued)-1].Payload)); err != nil {
+					t.Fatal(err)
+				}
+				tt.then(t, h, rec)
+			}
 		})
+	}
+}
+
+// stoppedInShadow checks that a swept remediation in a repository now in
+// shadow mode ended with the audited stop and wrote nothing.
+func stoppedInShadow(t *testing.T, h *harness, rec state.FailureRecord) {
+	t.Helper()
+	if w := h.gh.Writes(); len(w) != 0 {
+		t.Errorf("writes %+v: want none in shadow mode", w)
+	}
+	got := h.record(t, rec.ID)
+	if got.Status != state.StatusFailed || got.Remediation == nil || !strings.Contains(got.Remediation.Reason, "now in shadow mode") {
+		t.Errorf("%s %+v: want failed, stopped for shadow mode", got.Status, got.Remediation)
+	}
+	stops := 0
+	for _, e := range h.audit(t, state.AuditQuery{FailureID: rec.ID, ActionType: state.ActionRemediation}) {
+		if e.Details["stopped"] == true && e.Outcome == state.OutcomeFailure && e.Details["phase"] == "act" {
+			stops++
+		}
+	}
+	if stops != 1 {
+		t.Errorf("%d audited stops, want 1", stops)
 	}
 }
 
