@@ -11,7 +11,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/ccm-ci/ccm/config"
-	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/policy"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/triage"
@@ -138,7 +137,12 @@ func mayRemediate(rec state.FailureRecord, mode config.Mode) (bool, string) {
 
 // start moves the record to remediating; false when there is nothing to do.
 func (r *remediation) start(ctx context.Context) (bool, error) {
-	if ok, why := mayRemediate(r.rec, r.h.d.Config().For(r.rec.Repo).Mode); !ok {
+	mode := r.h.d.Config().For(r.rec.Repo).Mode
+	if ok, why := mayRemediate(r.rec, mode); !ok {
+		if r.rec.Status == state.StatusApproved && mode == config.ModeShadow {
+			// Nothing else would ever move it: it ends here, audited.
+			return false, r.stopApproved(ctx, reasonShadowNow)
+		}
 		r.log.Info("not remediating", "reason", why, "status", r.rec.Status)
 		return false, nil
 	}
@@ -379,39 +383,4 @@ func (r *remediation) handOver(ctx context.Context) error {
 		details = map[string]any{"verified_by": "nothing to verify: every action was a no-op", "noop": true, "notes": notes}
 	}
 	return r.h.finishVerified(ctx, r.st, r.rec, r.log, details)
-}
-
-// retryOrFail decides what a step's error (i < 0: the world check's) means:
-// an uncertain write or GitHub trouble is retried while retries remain (the
-// retry re-reads GitHub before writing); anything else, or the last
-// attempt, fails the remediation with rollback and a critical alert.
-func (r *remediation) retryOrFail(ctx context.Context, i int, err error) error {
-	if transient(err) && !outOfRetries(ctx) {
-		r.log.Warn("remediation step uncertain or GitHub unavailable; retrying (the retry re-checks GitHub first)", "step", i, "err", err)
-		return fmt.Errorf("remediate %s: %w", r.rec.ID, err)
-	}
-	if i >= 0 {
-		if merr := r.mark(ctx, i, stepFailed, nil, err); merr != nil {
-			return errors.Join(merr, err)
-		}
-	}
-	switch {
-	case i == 0 && errors.Is(err, github.ErrAlreadyRunning):
-		// Someone re-ran the run between the world check and ccm's first
-		// write: ccm did nothing, and nothing is ccm's to escalate.
-		return r.stop(ctx, "someone else re-ran the run just before ccm's first write: "+err.Error(), false)
-	case i == 0 && errors.Is(err, errOthersRerun):
-		// A resumed first re-run found someone else's attempt, not ccm's:
-		// ccm made none, and the run is someone else's to follow.
-		return r.stop(ctx, err.Error(), false)
-	}
-	return r.fail(ctx, i, err)
-}
-
-// transient reports whether err may pass with time: an uncertain write,
-// GitHub unavailable or rate-limited, a deadline.
-func transient(err error) bool {
-	var re *github.RetryError
-	return errors.Is(err, github.ErrUncertain) || errors.As(err, &re) ||
-		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }

@@ -275,11 +275,18 @@ func (r *remediation) stop(ctx context.Context, reason string, escalate bool) er
 // resolution (detection to now) and the outcome, in Redis and Prometheus.
 func (h *Handlers) finish(ctx context.Context, st Store, rec state.FailureRecord, to state.Status,
 	ev state.AuditEntry, reason string) error {
+	return h.finishFrom(ctx, st, rec, state.StatusRemediating, to, ev, reason)
+}
+
+// finishFrom is finish from a status other than remediating (an approved
+// failure stopped before its remediation started).
+func (h *Handlers) finishFrom(ctx context.Context, st Store, rec state.FailureRecord, from, to state.Status,
+	ev state.AuditEntry, reason string) error {
 	outcome := state.OutcomeSuccess
 	if to == state.StatusFailed {
 		outcome = state.OutcomeFailure
 	}
-	err := st.Transition(ctx, rec.ID, state.StatusRemediating, to, ev, func(f *state.FailureRecord) {
+	err := st.Transition(ctx, rec.ID, from, to, ev, func(f *state.FailureRecord) {
 		if f.Remediation == nil {
 			f.Remediation = &state.Remediation{}
 		}

@@ -12,16 +12,19 @@ import (
 // The mode in force when ccm is about to act decides, not the one the gate
 // saw: a repository moved to shadow touches nothing, even on an approved
 // request, and an unattended decision needs the repository still in auto.
+// An approved request in a repository now in shadow mode ends (failed,
+// stopped, audited) rather than wait in approved forever.
 func TestRemediateHonoursTheModeInForce(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
 		mode     config.Mode
 		approved bool
 		shadow   bool
+		stopped  bool // failed with the shadow stop, not left as it was
 	}{
 		{name: "auto decision, repository now approve", mode: config.ModeApprove},
 		{name: "auto decision, repository now shadow", mode: config.ModeShadow},
-		{name: "approved request, repository now shadow", mode: config.ModeShadow, approved: true},
+		{name: "approved request, repository now shadow", mode: config.ModeShadow, approved: true, stopped: true},
 		{name: "approved request re-gated in shadow", mode: config.ModeApprove, approved: true, shadow: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,6 +42,10 @@ func TestRemediateHonoursTheModeInForce(t *testing.T) {
 			}
 			if w := h.gh.Writes(); len(w) != 0 {
 				t.Fatalf("writes %+v in mode %s: want none", w, tt.mode)
+			}
+			if tt.stopped {
+				stoppedInShadow(t, h, rec)
+				return
 			}
 			if got := h.record(t, rec.ID); got.Status != rec.Status {
 				t.Errorf("status %s, want it left at %s", got.Status, rec.Status)

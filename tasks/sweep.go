@@ -83,9 +83,12 @@ func (h *Handlers) repairLost(ctx context.Context, cfg *config.Config, rec state
 	)
 	switch {
 	case rec.Status == state.StatusApproved && rem == nil:
-		if ok, _ := mayRemediate(rec, cfg.For(rec.Repo).Mode); !ok {
-			return nil // ccm:remediate would do nothing (shadow mode since)
+		mode := cfg.For(rec.Repo).Mode
+		if ok, _ := mayRemediate(rec, mode); !ok && mode != config.ModeShadow {
+			return nil // ccm:remediate would do nothing
 		}
+		// In shadow mode since, ccm:remediate ends it (failed, stopped,
+		// audited) rather than leave it approved forever.
 		task, err = NewRemediateTask(rec.ID)
 		id, why = RemediateTaskID(rec.ID), "approved, but its remediation never started"
 	case rec.Status != state.StatusRemediating || rem == nil || rem.Outcome != "":

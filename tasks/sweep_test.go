@@ -70,7 +70,7 @@ func TestPollSweepsLostWork(t *testing.T) {
 				}
 				return rec
 			}},
-		{name: "approved, but the repository is in shadow mode now", typ: tasks.TypeRemediate,
+		{name: "approved, but the repository is in shadow mode now", typ: tasks.TypeRemediate, want: "remediate:", then: stoppedInShadow,
 			setup: func(t *testing.T, h *harness) state.FailureRecord {
 				h.cfg.Mode = config.ModeShadow
 				return decidedRecord(63, state.StatusApproved)
