@@ -10,7 +10,6 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/internal/backoff"
 	"github.com/ccm-ci/ccm/state"
@@ -84,12 +83,9 @@ func (h *Handlers) HandleShadowCheck(ctx context.Context, t *asynq.Task) error {
 		return nil
 	}
 	now := h.d.now()
-	span := h.d.Config().ShadowHorizon
-	if span <= 0 {
-		// A config that skipped validation must not judge every decision
-		// "nothing helped" at its first look.
-		span = config.DefaultShadowHorizon
-	}
+	// A config that skipped validation must not judge every decision
+	// "nothing helped" at its first look (shadowSpan).
+	span := shadowSpan(h.d.Config())
 	horizon := rec.Gate.DecidedAt.Add(span)
 	o, known, err := observeShadow(ctx, gh, rec)
 	switch {

@@ -34,7 +34,10 @@ const lostAfter = staleDetected
 //     repository now in shadow mode, stops it, audited);
 //   - a remediating failure past its verify deadline (the chain of
 //     ccm:verify checks was lost): one more check, which fails it at the
-//     deadline with the escalation a verification owes.
+//     deadline with the escalation a verification owes;
+//   - a shadow decision still without an outcome (its chain of
+//     ccm:shadow-check may be lost): one recovery check, see
+//     sweepLostShadowChecks.
 //
 // Task IDs keep each of these single: a task queued, running or retrying
 // holds its ID and nothing is enqueued. A repair that enqueued is audited
@@ -57,6 +60,7 @@ func (h *Handlers) sweepLostWork(ctx context.Context, repo string) error {
 			errs = append(errs, h.repairLost(ctx, cfg, rec, now))
 		}
 	}
+	errs = append(errs, h.sweepLostShadowChecks(ctx, repo))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sweep lost work %s: %w", repo, err)
 	}
