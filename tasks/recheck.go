@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -21,8 +22,9 @@ type BranchReader interface {
 
 var _ BranchReader = (*github.Client)(nil)
 
-// maxRechecks bounds the pending requests one sweep looks at (each may
-// cost a run read); the rest wait for the next poll.
+// maxRechecks bounds the pending requests one sweep re-checks (each may
+// cost a run read); the rest wait for the next sweep, which starts after
+// them (recheckStart). Requests skipped without a read do not count.
 const maxRechecks = 50
 
 // world is what one recheck has learnt from GitHub, so it asks about each
@@ -130,19 +132,26 @@ func (h *Handlers) expireOutdated(ctx context.Context, repo string, w *world,
 	if err != nil {
 		return 0, fmt.Errorf("recheck approvals %s: %w", repo, err)
 	}
-	n, seen := 0, 0
-	var errs []error
+	var mine []state.Approval
 	for _, a := range pending {
-		if !strings.EqualFold(a.Repo, repo) {
-			continue
+		if strings.EqualFold(a.Repo, repo) {
+			mine = append(mine, a)
 		}
-		if seen++; seen > maxRechecks {
-			break
-		}
+	}
+	start, err := h.recheckStart(ctx, repo, len(mine))
+	if err != nil {
+		return 0, err
+	}
+	n, checked := 0, 0
+	var errs []error
+	for k := range mine {
+		a := mine[(start+k)%len(mine)]
 		log := h.d.log().With("failure_id", a.FailureID, "repo", a.Repo, "request_id", a.ID)
 		rec, err := st.GetFailure(ctx, a.FailureID)
 		if errors.Is(err, state.ErrNotFound) || err == nil && rec.Status != state.StatusAwaitingApproval {
-			continue // the due expiry closes such a request
+			// The due expiry closes such a request; it costs no GitHub
+			// read, so it does not count against the cap.
+			continue
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("recheck %s: %w", a.FailureID, err))
@@ -151,6 +160,10 @@ func (h *Handlers) expireOutdated(ctx context.Context, repo string, w *world,
 		run, branch := check(rec)
 		if !run && !branch {
 			continue
+		}
+		// Only a request actually re-checked (GitHub reads) counts.
+		if checked++; checked > maxRechecks {
+			break
 		}
 		why, err := h.outdated(ctx, w, rec, run, branch)
 		if err != nil {
@@ -175,6 +188,26 @@ func (h *Handlers) expireOutdated(ctx context.Context, repo string, w *world,
 	}
 	return n, nil
 }
+
+// recheckStart is where in the repository's pending requests (soonest to
+// expire first) this sweep starts. With more than maxRechecks of them each
+// sweep starts maxRechecks further on than the one before (a counter in
+// Redis, shared by replicas), so every request is re-checked in turn
+// rather than the same soonest ones each time.
+func (h *Handlers) recheckStart(ctx context.Context, repo string, pending int) (int, error) {
+	if pending <= maxRechecks {
+		return 0, nil
+	}
+	turn, err := h.d.Store.Count(ctx, "recheck-turn:"+strings.ToLower(repo), recheckTurnWindow)
+	if err != nil {
+		return 0, fmt.Errorf("recheck approvals %s: %w", repo, err)
+	}
+	return int((turn-1)*maxRechecks) % pending, nil
+}
+
+// recheckTurnWindow is how long the rotation counter lives; when it
+// lapses the rotation starts again from the soonest request.
+const recheckTurnWindow = 24 * time.Hour
 
 // HandleRecheck expires the pending requests a run attempt a webhook
 // announced has made obsolete: a re-run of their run by someone else, or a

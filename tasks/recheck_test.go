@@ -197,3 +197,44 @@ func TestRecheckAfterWebhook(t *testing.T) {
 		})
 	}
 }
+
+// TestRecheckEveryRequestInTurn: the sweep's cap counts only requests it
+// re-checks, and with more than the cap pending it goes on where the last
+// sweep stopped, so a request behind 50 others (soonest to expire first)
+// is still re-checked: at once when the others' records moved on, at the
+// next poll when they are live.
+func TestRecheckEveryRequestInTurn(t *testing.T) {
+	tests := []struct {
+		name    string
+		movedOn bool // the 50 requests ahead have records that moved on
+		polls   int  // polls before the last request is expired
+	}{
+		{name: "50 ahead whose records moved on", movedOn: true, polls: 1},
+		{name: "50 live ahead", polls: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			ctx := context.Background()
+			for i := range int64(50) {
+				a := pendingOnRun(t, h, 1000+i)
+				if tt.movedOn {
+					ev := state.AuditEntry{Actor: "test", ActionType: state.ActionRemediation, Outcome: state.OutcomeFailure}
+					if err := h.store.Transition(ctx, a.FailureID, state.StatusAwaitingApproval, state.StatusFailed, ev, nil); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			last := pendingOnRun(t, h, 1100)
+			run, _ := h.gh.LatestRun(testRepo, 1100)
+			run.Attempt, run.Status, run.Conclusion, run.TriggeringActor = 2, "in_progress", "", "alice"
+			h.gh.AddRun(testRepo, run)
+			for range tt.polls - 1 {
+				poll(t, h.h)
+				stillPending(t, h, last)
+			}
+			poll(t, h.h)
+			expiredEarly(t, h, last, "re-run by hand by alice")
+		})
+	}
+}
