@@ -41,15 +41,17 @@ type Changes struct {
 // ChangedFiles says which paths the change behind a run touched, at the
 // fewest calls that can say it:
 //   - a pull_request run: the pull request's files (one call per 100);
-//   - a push: the comparison from the head of the previous run of the same
-//     workflow on the branch to this run's head (two calls). The previous
+//   - any other run (a push, a schedule, a workflow_dispatch): the
+//     comparison from the head of the previous run of the same workflow
+//     and event on the branch to this run's head (two calls). The previous
 //     run, not the push's "before": GitHub gives a run no "before" (only
 //     its check suite has it, behind the separate Checks permission), and
 //     the commits since the workflow last ran are what can have broken it,
-//     including those of pushes whose runs were cancelled or skipped;
-//   - anything else, or when those cannot be read: the head commit's files
-//     (one call), complete only for events other than pull_request and push
-//     (a schedule or a dispatch tests a commit, not a change).
+//     including those of pushes whose runs were cancelled or skipped. A
+//     scheduled run failing from a change three commits back is no less a
+//     change than a push: its head commit alone is not the whole of it;
+//   - when those cannot be read: the head commit's files (one call), never
+//     complete (the gate then assumes application code).
 //
 // An error means GitHub could not say at all; callers record the change as
 // unknown and go on.
@@ -67,7 +69,7 @@ func (c *Client) ChangedFiles(ctx context.Context, repo string, run Run) (Change
 			return changes(SourcePullRequest, files, !truncated), nil
 		}
 		why = err
-	case run.Event == "push":
+	default:
 		base, err := c.previousRunSHA(ctx, repo, run)
 		switch {
 		case err != nil:
@@ -89,12 +91,6 @@ func (c *Client) ChangedFiles(ctx context.Context, repo string, run Run) (Change
 			}
 			why = err
 		}
-	default:
-		files, err := c.CommitFiles(ctx, repo, run.HeadSHA)
-		if err != nil {
-			return Changes{}, err
-		}
-		return changes(SourceCommit, files, len(files) < maxChangedFiles), nil
 	}
 	// The head commit is a part of the change, shown to the analysis; it
 	// is never taken for the whole.

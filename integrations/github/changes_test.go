@@ -90,14 +90,30 @@ func TestChangedFiles(t *testing.T) {
 			return pushRun(s, 4, "bbb4", t0, "docs/a.md")
 		}, want: Changes{Files: []string{"docs/a.md"}, Source: SourceCommit, Complete: true},
 			calls: map[string]int{githubsim.RouteListWorkflowRuns: 1, githubsim.RouteGetCommit: 1}},
-		{name: "schedule: the head commit", setup: func(s *githubsim.Server) githubsim.Run {
+		{name: "schedule: compared with the workflow's previous scheduled run on the branch", setup: func(s *githubsim.Server) githubsim.Run {
+			s.AddRun(repo, githubsim.Run{ID: 1, Event: "schedule", Conclusion: "success", HeadBranch: "main", HeadSHA: "aaa1", CreatedAt: t0.Add(-24 * time.Hour)})
+			pushRun(s, 2, "ppp2", t0.Add(-time.Hour)) // a push run is not the schedule's base
+			r := s.AddRun(repo, githubsim.Run{ID: 9, Event: "schedule", Conclusion: "failure", HeadBranch: "main", HeadSHA: "bbb4",
+				CreatedAt: t0, ChangedFiles: []string{"README.md"}})
+			s.SetCompare(repo, "aaa1", "bbb4", []string{"README.md", "src/app.go"})
+			return r
+		}, want: Changes{Files: []string{"README.md", "src/app.go"}, Source: SourceCompare, Complete: true},
+			calls: map[string]int{githubsim.RouteListWorkflowRuns: 1, githubsim.RouteCompare: 1}},
+		{name: "schedule with no earlier run: the head commit, as a part", setup: func(s *githubsim.Server) githubsim.Run {
 			return s.AddRun(repo, githubsim.Run{ID: 9, Event: "schedule", Conclusion: "failure", ChangedFiles: []string{"docs/a.md"}})
-		}, want: Changes{Files: []string{"docs/a.md"}, Source: SourceCommit, Complete: true},
-			calls: map[string]int{githubsim.RouteGetCommit: 1}},
+		}, want: Changes{Files: []string{"docs/a.md"}, Source: SourceCommit},
+			calls: map[string]int{githubsim.RouteListWorkflowRuns: 1, githubsim.RouteGetCommit: 1}},
+		{name: "workflow_dispatch, base commit gone: the head commit, as a part", setup: func(s *githubsim.Server) githubsim.Run {
+			s.AddRun(repo, githubsim.Run{ID: 1, Event: "workflow_dispatch", Conclusion: "success", HeadBranch: "main", HeadSHA: "aaa1", CreatedAt: t0.Add(-time.Hour)})
+			return s.AddRun(repo, githubsim.Run{ID: 9, Event: "workflow_dispatch", Conclusion: "failure", HeadBranch: "main", HeadSHA: "bbb4",
+				CreatedAt: t0, ChangedFiles: []string{"docs/a.md"}})
+		}, want: Changes{Files: []string{"docs/a.md"}, Source: SourceCommit},
+			calls: map[string]int{githubsim.RouteListWorkflowRuns: 1, githubsim.RouteCompare: 1, githubsim.RouteGetCommit: 1}},
 		{name: "an empty list is not complete", setup: func(s *githubsim.Server) githubsim.Run {
-			return s.AddRun(repo, githubsim.Run{ID: 9, Event: "schedule", Conclusion: "failure"})
+			pushRun(s, 1, "bbb4", t0.Add(-time.Hour))
+			return pushRun(s, 4, "bbb4", t0)
 		}, want: Changes{Files: []string{}, Source: SourceCommit},
-			calls: map[string]int{githubsim.RouteGetCommit: 1}},
+			calls: map[string]int{githubsim.RouteListWorkflowRuns: 1, githubsim.RouteGetCommit: 1}},
 		{name: "nothing readable: an error", setup: func(s *githubsim.Server) githubsim.Run {
 			pushRun(s, 1, "aaa1", t0.Add(-time.Hour))
 			r := pushRun(s, 4, "bbb4", t0)
