@@ -79,9 +79,10 @@ func (h *Handlers) HandlePoll(ctx context.Context, t *asynq.Task) error {
 	if err := h.d.Store.SetCursor(ctx, p.Repo, start); err != nil {
 		return fmt.Errorf("poll %s: %w", p.Repo, err)
 	}
-	if err := h.reconcileAnalyses(ctx, p.Repo); err != nil {
-		return err
-	}
+	// Every sweep runs whatever another's error: one failing must not
+	// leave approvals, incidents and re-gates unrepaired. Their errors are
+	// returned together at the end (the task is retried).
+	sweepErr := h.reconcileAnalyses(ctx, p.Repo)
 	// The runs just listed are their latest attempts, so only requests on
 	// other runs cost a read; each branch is read once.
 	outdated, err := h.expireOutdated(ctx, p.Repo, h.newWorld(slices.Concat(runs, reruns)...),
@@ -95,7 +96,7 @@ func (h *Handlers) HandlePoll(ctx context.Context, t *asynq.Task) error {
 		h.d.Metrics.PollRunsDiscovered.WithLabelValues(p.Repo).Add(float64(queued))
 	}
 	log.Info("polled", "failed_runs", len(runs), "enqueued", queued, "approvals_outdated", outdated)
-	return nil
+	return sweepErr
 }
 
 // maxEarlierAttempts bounds how many earlier attempts of one re-run run a

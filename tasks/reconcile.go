@@ -156,7 +156,9 @@ func (h *Handlers) reconcileAnalyses(ctx context.Context, repo string) error {
 			Repo: repo, Status: stage.status, Since: now.Add(-staleHorizon), Until: now.Add(-staleDetected), Limit: 100,
 		})
 		if err != nil {
-			return fmt.Errorf("reconcile %s: %w", repo, err)
+			// The other sweeps still run (errors are joined below).
+			errs = append(errs, fmt.Errorf("list stale %s: %w", stage.what, err))
+			continue
 		}
 		n := 0
 		for _, rec := range recs {
