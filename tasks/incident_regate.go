@@ -25,8 +25,10 @@ func RegateTaskID(failureID string, openedAt time.Time) string {
 
 // queueRegates enqueues ccm:regate for every failure a closed incident
 // paused. The close listed them as pending in the same step, and each is
-// forgotten only once its task is enqueued, so a failed enqueue (or a
-// crash) is retried by the next poll's sweep and nothing paused is lost.
+// forgotten only once its task has succeeded (HandleRegate), not when it
+// is enqueued: a failed enqueue, a crash, or a task archived after its
+// retries (enqueueOnce revives it) is retried by the next poll's sweep, so
+// nothing paused is lost.
 func (h *Handlers) queueRegates(ctx context.Context, log *slog.Logger) error {
 	pending, err := h.d.Store.PendingRegates(ctx)
 	if err != nil {
@@ -39,14 +41,12 @@ func (h *Handlers) queueRegates(ctx context.Context, log *slog.Logger) error {
 			errs = append(errs, err)
 			continue
 		}
-		// A conflict is a task already enqueued (or done) for this
-		// failure and incident: done.
-		if _, err := h.d.Queue.EnqueueContext(ctx, task); ignoreConflict(nil, err) != nil {
+		// A task already queued, running or done for this failure and
+		// incident holds the ID and nothing is enqueued; an archived one
+		// is enqueued again.
+		id := RegateTaskID(r.FailureID, r.OpenedAt)
+		if err := h.enqueueOnce(ctx, task, policies[TypeRegate].queue, id); err != nil {
 			errs = append(errs, fmt.Errorf("enqueue re-gate of %s: %w", r.FailureID, err))
-			continue
-		}
-		if err := h.d.Store.RegateQueued(ctx, r); err != nil {
-			errs = append(errs, err)
 		}
 	}
 	if len(pending) > 0 {
@@ -79,6 +79,12 @@ func (h *Handlers) HandleRegate(ctx context.Context, t *asynq.Task) error {
 	changed, err := h.regateOne(ctx, h.d.Store, p.FailureID, inc, log)
 	if err != nil {
 		return err
+	}
+	// Done: the pending entry the poll re-enqueues from is forgotten only
+	// now, so a re-gate archived after its retries is not lost.
+	r := state.Regate{FailureID: p.FailureID, Fingerprint: p.Fingerprint, OpenedAt: p.OpenedAt}
+	if err := h.d.Store.RegateQueued(ctx, r); err != nil {
+		return fmt.Errorf("re-gate %s: %w", p.FailureID, err)
 	}
 	log.Debug("re-gate done", "changed", changed)
 	return nil
