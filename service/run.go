@@ -35,14 +35,14 @@ func (s *Service) Start(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	r := &runState{cancel: cancel, fatal: make(chan error, 1)}
 	s.running = r
+	sv := s.supervisor
+	if sv == nil {
+		sv = newSupervisor(s.log)
+	}
+	// Every long-running loop is supervised: restarted with backoff when
+	// it fails (service/supervise.go).
 	goRun := func(name string, fn func(context.Context) error) {
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			if err := fn(runCtx); err != nil {
-				s.log.Error(name+" stopped", "err", err)
-			}
-		}()
+		r.wg.Go(func() { sv.run(runCtx, name, fn) })
 	}
 	if s.watcher != nil {
 		goRun("config watcher", s.watcher.Run)

@@ -138,6 +138,11 @@ type Service struct {
 	// slackBot is the Socket Mode bot (mentions, /ccm, buttons); nil when
 	// it is off (service/slack_bot.go).
 	slackBot *bot.Bot
+	// newBot builds a fresh bot with slackBot's options: a bot's Run runs
+	// once, so a restart of the stopped loop takes a new one.
+	newBot func() (*bot.Bot, error)
+	// supervisor restarts the loops Start runs; nil means the default.
+	supervisor *supervisor
 
 	rdb     redis.UniversalClient
 	cfg     *config.Config

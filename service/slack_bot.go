@@ -30,7 +30,7 @@ func (s *Service) setupSlackBot(ctx context.Context) error {
 		s.log.Warn("Slack bot is off: SLACK_BOT_TOKEN (xoxb-…) is not set")
 		return nil
 	}
-	b, err := bot.New(bot.Options{
+	opt := bot.Options{
 		AppToken: env.SlackAppToken, BotToken: env.SlackBotToken, APIURL: env.SlackAPIURL,
 		GitHubAPIURL: env.GitHubAPIURL,
 		Store:        s.Store, Pipeline: s.Handlers, Queues: s.Inspector, Config: s.Config, Logger: s.log,
@@ -38,10 +38,12 @@ func (s *Service) setupSlackBot(ctx context.Context) error {
 			run, err := s.GitHub.GetRun(ctx, repo, runID, 0)
 			return run.Attempt, err
 		},
-	})
+	}
+	b, err := bot.New(opt)
 	if err != nil {
 		return fmt.Errorf("slack bot: %w", err)
 	}
+	s.newBot = func() (*bot.Bot, error) { return bot.New(opt) }
 	var te *bot.TokenError
 	switch err := b.Check(ctx); {
 	case errors.As(err, &te):
@@ -55,10 +57,23 @@ func (s *Service) setupSlackBot(ctx context.Context) error {
 
 // startSlackBot runs the bot's Socket Mode loop. A token refused later
 // (revoked while running) stops only the bot, with an error in the log:
-// polling, the pipeline and the webhooks go on.
+// polling, the pipeline and the webhooks go on, and the supervisor starts
+// the bot again with backoff, so a Socket Mode connection lost for good or
+// a token refused for a while is tried again (a Bot runs once, so each
+// restart builds a new one).
 func (s *Service) startSlackBot(goRun func(string, func(context.Context) error)) {
 	if s.slackBot == nil {
 		return
 	}
-	goRun("slack bot", s.slackBot.Run)
+	b := s.slackBot
+	goRun("slack bot", func(ctx context.Context) error {
+		if b == nil {
+			var err error
+			if b, err = s.newBot(); err != nil {
+				return fmt.Errorf("slack bot: %w", err)
+			}
+		}
+		defer func() { b = nil }()
+		return b.Run(ctx)
+	})
 }
