@@ -16,30 +16,73 @@ import (
 	"github.com/ccm-ci/ccm/state/statetest"
 )
 
-// auditDB is a Redis database of the real test server that only this test
-// uses: ccm audit reads the real "ccm:" prefix, not a test prefix.
-const auditDB = 13
-
-// cliRedisURL is a Redis URL a test may fill under "ccm:": database db of
-// the real test Redis (each command's test has its own), or a private
-// embedded one when the tests run without a real Redis (see statetest).
-func cliRedisURL(t *testing.T, db int) string {
+// cliRedisURL is a Redis URL a test may fill under "ccm:" (the prefix the
+// CLI reads): on the real test server, a database this test found empty
+// and claimed (claimEmptyDB), so no one's keys are ever deleted; without a
+// real Redis, or with no empty database, a private embedded one.
+func cliRedisURL(t *testing.T) string {
 	t.Helper()
-	if !statetest.Real(t) {
-		return "redis://" + miniredis.RunT(t).Addr() + "/0"
+	if statetest.Real(t) {
+		if u, ok := claimEmptyDB(t); ok {
+			return u
+		}
+		t.Log("no empty database on the test Redis; the CLI test uses an embedded one")
 	}
-	// Same server, scheme and credentials; another database.
-	u, err := url.Parse(statetest.RedisURL())
+	return "redis://" + miniredis.RunT(t).Addr() + "/0"
+}
+
+// claimEmptyDB finds a database of the test Redis holding no key at all and
+// claims it with a marker (SETNX, then the database must hold nothing but
+// the marker), so two test binaries never share one and a database a
+// person uses is never touched. Cleanup deletes what the test wrote there.
+func claimEmptyDB(t *testing.T) (string, bool) {
+	t.Helper()
+	base, err := url.Parse(statetest.RedisURL())
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.Path = "/" + strconv.Itoa(db)
-	return u.String()
+	ctx := context.Background()
+	const marker = "ccmtest:claimed"
+	for db := 15; db >= 1; db-- {
+		u := *base
+		u.Path = "/" + strconv.Itoa(db)
+		opt, err := redis.ParseURL(u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rdb := redis.NewClient(opt)
+		n, err := rdb.DBSize(ctx).Result()
+		if err != nil || n != 0 {
+			_ = rdb.Close()
+			continue // out of range, or someone's
+		}
+		set, err := rdb.SetNX(ctx, marker, t.Name(), time.Hour).Result()
+		if err != nil || !set {
+			_ = rdb.Close()
+			continue
+		}
+		if n, err := rdb.DBSize(ctx).Result(); err != nil || n != 1 {
+			_ = rdb.Del(ctx, marker).Err() // someone started writing here
+			_ = rdb.Close()
+			continue
+		}
+		t.Cleanup(func() {
+			for _, p := range []string{"ccm:", "asynq:"} {
+				if err := statetest.DeletePrefix(ctx, rdb, p); err != nil {
+					t.Error(err)
+				}
+			}
+			_ = rdb.Del(ctx, marker).Err()
+			_ = rdb.Close()
+		})
+		return u.String(), true
+	}
+	return "", false
 }
 
 func TestAuditCommand(t *testing.T) {
 	offline(t)
-	redisURL := cliRedisURL(t, auditDB)
+	redisURL := cliRedisURL(t)
 	opt, err := redis.ParseURL(redisURL)
 	if err != nil {
 		t.Fatal(err)
@@ -49,13 +92,7 @@ func TestAuditCommand(t *testing.T) {
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		t.Fatalf("test redis: %v", err)
 	}
-	clean := func() {
-		if err := statetest.DeletePrefix(ctx, rdb, "ccm:"); err != nil {
-			t.Error(err)
-		}
-	}
-	clean()
-	t.Cleanup(func() { clean(); _ = rdb.Close() })
+	t.Cleanup(func() { _ = rdb.Close() })
 	store := state.New(rdb, state.Options{})
 	now := time.Now().UTC()
 	for _, e := range []state.AuditEntry{

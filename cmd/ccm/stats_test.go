@@ -12,13 +12,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/state/statetest"
 	"github.com/ccm-ci/ccm/triage"
 )
-
-// statsDB is the real test Redis's database for the stats test (see
-// cliRedisURL).
-const statsDB = 12
 
 // judgedShadow stores one failure of repo decided in shadow mode and its
 // outcome, as ccm:gate and ccm:shadow-check leave them.
@@ -53,20 +48,14 @@ func judgedShadow(t *testing.T, st *state.Store, repo string, run int64, decisio
 
 func TestStatsCommand(t *testing.T) {
 	offline(t)
-	redisURL := cliRedisURL(t, statsDB)
+	redisURL := cliRedisURL(t)
 	opt, err := redis.ParseURL(redisURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rdb := redis.NewClient(opt)
 	ctx := context.Background()
-	clean := func() {
-		if err := statetest.DeletePrefix(ctx, rdb, "ccm:"); err != nil {
-			t.Error(err)
-		}
-	}
-	clean()
-	t.Cleanup(func() { clean(); _ = rdb.Close() })
+	t.Cleanup(func() { _ = rdb.Close() })
 	st := state.New(rdb, state.Options{})
 	judgedShadow(t, st, "acme/web", 1, "auto", state.ShadowOutcome{Outcome: state.ShadowRerunPassed, WouldHaveFixed: true})
 	judgedShadow(t, st, "acme/web", 2, "approval", state.ShadowOutcome{Outcome: state.ShadowRerunPassed, WouldHaveFixed: true})
