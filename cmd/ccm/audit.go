@@ -48,11 +48,16 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&until, "until", "", "entries at or before this time: a duration ago or an RFC 3339 time")
 	fs.IntVar(&q.Limit, "limit", 50, fmt.Sprintf("at most this many entries (1-%d)", state.MaxLimit))
 	fs.BoolVar(&asJSON, "json", false, "one JSON object per line (the stream's fields)")
-	if _, err := parseInterspersed(fs, args); err != nil {
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
 		return flagErr("audit", err)
 	}
+	if len(rest) > 0 {
+		// Silently ignored, `ccm audit acme/web` would print every
+		// repository's entries and pass for an answer.
+		return usageErr("audit: unexpected argument %q (filter with --repo, --failure, --action)", rest[0])
+	}
 	now := time.Now()
-	var err error
 	if q.Since, err = parseWhen(since, now); err != nil {
 		return usageErr("audit: --since: %v", err)
 	}
@@ -63,6 +68,11 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageErr("audit: --limit %d is outside 1-%d", q.Limit, state.MaxLimit)
 	}
 	if !q.Since.IsZero() && !q.Until.IsZero() && q.Since.After(q.Until) {
+		sinceSet := false
+		fs.Visit(func(f *flag.Flag) { sinceSet = sinceSet || f.Name == "since" })
+		if !sinceSet {
+			return usageErr("audit: --until is before the default --since (24h ago); add --since '' or an earlier --since")
+		}
 		return usageErr("audit: --since is after --until")
 	}
 	if q.ActionType != "" && !slices.Contains(state.ActionTypes, q.ActionType) {
@@ -222,7 +232,11 @@ func summarize(e state.AuditEntry) string {
 		return oneLineCut("error: "+e.Error, 160)
 	}
 	var parts []string
-	for _, k := range []string{"summary", "reason", "category", "risk_score", "source", "fallback_reason", "changed", "severity"} {
+	// The keys that say what happened, in the order a person reads them:
+	// the gate's decision and mode, an approval's decision, a
+	// remediation's phase, action and state, a shadow outcome.
+	for _, k := range []string{"decision", "mode", "phase", "action", "state", "shadow_outcome", "noop", "stopped",
+		"summary", "reason", "category", "risk_score", "source", "fallback_reason", "changed", "severity", "early", "refused"} {
 		if v, ok := e.Details[k]; ok && v != nil && fmt.Sprint(v) != "" {
 			parts = append(parts, k+"="+fmt.Sprint(v))
 		}

@@ -4,6 +4,8 @@ import (
 	"net"
 	"strings"
 	"testing"
+
+	"github.com/ccm-ci/ccm/state"
 )
 
 // TestAuditRejectsUnknownCategory: a mistyped --category is a usage error
@@ -78,5 +80,48 @@ func TestAuditBadRedisURL(t *testing.T) {
 	_, stderr, code := runMain(t, []string{"REDIS_URL=http://user:s3cret@example.com"}, "audit")
 	if code != 2 || !strings.Contains(stderr, "REDIS_URL") || strings.Contains(stderr, "s3cret") {
 		t.Errorf("exit %d, want 2 and a message naming REDIS_URL without its password:\n%s", code, stderr)
+	}
+}
+
+// TestAuditUsageErrors: a stray argument is refused rather than ignored
+// (`ccm audit acme/web` would print every repository), and an --until
+// before the default --since says which default it met. Both are checked
+// before Redis is needed.
+func TestAuditUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"stray argument", []string{"audit", "acme/web"}, `unexpected argument "acme/web"`},
+		{"until before the default since", []string{"audit", "--until", "2020-01-01T00:00:00Z"}, "before the default --since (24h ago)"},
+		{"until before an explicit since", []string{"audit", "--since", "1h", "--until", "2h"}, "--since is after --until"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := ccmRun(t, tc.args...)
+			if code != 2 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, want 2 and %q:\n%s", code, tc.want, stderr)
+			}
+		})
+	}
+}
+
+// TestAuditSummary: the table's summary says what the gate, an approval and
+// a remediation step did, not only analyses and errors.
+func TestAuditSummary(t *testing.T) {
+	tests := []struct {
+		details map[string]any
+		want    string
+	}{
+		{map[string]any{"decision": "auto", "mode": "shadow", "reasons": []string{"x"}}, "decision=auto mode=shadow"},
+		{map[string]any{"phase": "act", "action": "rerun_failed_jobs", "state": "done"}, "phase=act action=rerun_failed_jobs state=done"},
+		{map[string]any{"decision": "refused", "reason": "not an approver"}, "decision=refused reason=not an approver"},
+		{map[string]any{"shadow_outcome": "rerun_passed"}, "shadow_outcome=rerun_passed"},
+	}
+	for _, tc := range tests {
+		if got := summarize(state.AuditEntry{Details: tc.details}); got != tc.want {
+			t.Errorf("summarize(%v) = %q, want %q", tc.details, got, tc.want)
+		}
 	}
 }

@@ -41,10 +41,7 @@ type repoStats struct {
 	// The mean from the failed run to the attempt or run that passed
 	// again without ccm (Scorecard.Resolved of them).
 	MeanTimeToResolutionSecs float64 `json:"mean_time_to_resolution_seconds"`
-	// Remediations ccm carried out (outside shadow mode), from its metrics.
-	Remediations              int     `json:"remediations"`
-	SuccessRate               float64 `json:"success_rate"`
-	RemediationResolutionSecs float64 `json:"remediation_mean_time_to_resolution_seconds"`
+	remediationStats
 }
 
 // stats prints the shadow scorecards and remediation figures of a running
@@ -76,16 +73,50 @@ func stats(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("stats: %w", err)
 	}
+	// Every repository's remediations, scorecard or not: a repository in
+	// auto or approve mode has no shadow decisions to judge.
+	agg, err := store.Aggregate(ctx, state.MetricsQuery{})
+	if err != nil {
+		return fmt.Errorf("stats: %w", err)
+	}
+	all := remediationStats{Remediations: agg.Remediations, SuccessRate: agg.SuccessRate, RemediationResolutionSecs: agg.AvgResolutionMS / 1000}
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(map[string]any{"repositories": out}); err != nil {
+		body := map[string]any{"repositories": out}
+		if repo == "" {
+			body["all"] = all
+		}
+		if err := enc.Encode(body); err != nil {
 			return fmt.Errorf("stats: %w", err)
 		}
 		return nil
 	}
 	printStats(stdout, out)
+	if repo == "" {
+		fmt.Fprintf(stdout, "\nall repositories: %s\n", all.line())
+	}
 	return nil
+}
+
+// remediationStats are ccm's own remediations (outside shadow mode), from
+// its metrics.
+type remediationStats struct {
+	Remediations              int     `json:"remediations"`
+	SuccessRate               float64 `json:"success_rate"`
+	RemediationResolutionSecs float64 `json:"remediation_mean_time_to_resolution_seconds"`
+}
+
+// line says them in words; a mean over no resolution is not "0s".
+func (r remediationStats) line() string {
+	if r.Remediations == 0 {
+		return "remediations: none yet"
+	}
+	mttr := "no remediation resolved yet"
+	if r.RemediationResolutionSecs > 0 {
+		mttr = "mean time to resolution " + roundDur(r.RemediationResolutionSecs)
+	}
+	return fmt.Sprintf("remediations: %d, success rate %.0f%%, %s", r.Remediations, 100*r.SuccessRate, mttr)
 }
 
 // collectStats reads the scorecards (every repository with one, or repo,
@@ -116,7 +147,8 @@ func collectStats(ctx context.Context, st *state.Store, repo string) ([]repoStat
 		}
 		out = append(out, repoStats{
 			Scorecard: c, Sentence: c.Sentence(), MeanTimeToResolutionSecs: c.MeanTimeToResolution.Seconds(),
-			Remediations: agg.Remediations, SuccessRate: agg.SuccessRate, RemediationResolutionSecs: agg.AvgResolutionMS / 1000,
+			remediationStats: remediationStats{Remediations: agg.Remediations, SuccessRate: agg.SuccessRate,
+				RemediationResolutionSecs: agg.AvgResolutionMS / 1000},
 		})
 	}
 	return out, nil
@@ -145,12 +177,7 @@ func printStats(w io.Writer, out []repoStats) {
 			fmt.Fprintf(w, "  passed again without ccm: %d of %d, after %s on average\n",
 				s.Resolved, s.Judged, roundDur(s.MeanTimeToResolutionSecs))
 		}
-		if s.Remediations > 0 {
-			fmt.Fprintf(w, "  remediations: %d, success rate %.0f%%, mean time to resolution %s\n",
-				s.Remediations, 100*s.SuccessRate, roundDur(s.RemediationResolutionSecs))
-		} else {
-			fmt.Fprintln(w, "  remediations: none yet")
-		}
+		fmt.Fprintf(w, "  %s\n", s.line())
 	}
 }
 

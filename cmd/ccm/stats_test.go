@@ -81,6 +81,8 @@ acme/web (shadow): would have fixed 2 of 3, asked for 1, left 1 alone, never tou
   outcomes: rerun_passed 2, rerun_failed 1, nothing_helped 1
   passed again without ccm: 2 of 4, after 2h0m0s on average
   remediations: none yet
+
+all repositories: remediations: 1, success rate 100%, mean time to resolution 1m30s
 `
 	if diff := cmp.Diff(want, stdout); diff != "" {
 		t.Errorf("stats (-want +got):\n%s", diff)
