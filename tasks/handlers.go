@@ -102,7 +102,12 @@ func (h *Handlers) observe(next asynq.Handler) asynq.Handler {
 			m.TaskDuration.WithLabelValues(t.Type()).Observe(time.Since(start).Seconds())
 			m.TasksProcessed.WithLabelValues(t.Type(), outcome(ctx, err)).Inc()
 		}
-		if err != nil {
+		switch {
+		case errors.Is(err, asynq.RevokeTask):
+			// A task that deferred a copy of itself (a notification waiting
+			// for Slack's rate limit) is waiting, not failing.
+			h.d.log().Debug("task deferred", "task_type", t.Type(), "reason", err)
+		case err != nil:
 			h.d.log().Warn("task failed", "task_type", t.Type(), "err", err)
 		}
 		return err
@@ -113,6 +118,8 @@ func outcome(ctx context.Context, err error) string {
 	switch {
 	case err == nil:
 		return "success"
+	case errors.Is(err, asynq.RevokeTask):
+		return "deferred"
 	case errors.Is(err, asynq.SkipRetry) || lastAttempt(ctx):
 		return "failed"
 	default:

@@ -209,6 +209,10 @@ func (s *Server) splitLocked(text string) []string {
 				return label
 			}
 			return "@" + strings.TrimPrefix(target, "!subteam^")
+		case strings.HasPrefix(target, "!date^") && hasLabel:
+			// <!date^unix^format|fallback>: the fallback is what a client
+			// that cannot format dates shows, and reads the same.
+			return label
 		case strings.HasPrefix(target, "!"):
 			return "@" + strings.TrimPrefix(target, "!")
 		case hasLabel:

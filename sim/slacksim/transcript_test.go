@@ -17,7 +17,7 @@ func TestTranscript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := api.PostMessage(ch, slack.MsgOptionText("Analysis for <@U1ALICE>: see <https://ci.example/run/42|run 42> in <#"+ch+">", false), slack.MsgOptionTS(root)); err != nil {
+	if _, _, err := api.PostMessage(ch, slack.MsgOptionText("Analysis for <@U1ALICE>: see <https://ci.example/run/42|run 42> in <#"+ch+"> at <!date^1796491784^{date_short_pretty} {time}|2026-12-05 17:29 UTC>", false), slack.MsgOptionTS(root)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := sim.PostUserMessage(ch, "U2BOB", "<!subteam^S0OPS|@ops> looking", root); err != nil {
@@ -45,14 +45,14 @@ func TestTranscript(t *testing.T) {
 		{"channel", sim.Transcript("#ci-approvals"), `#ci-approvals
 ccm (edited): Approved by @alice
   ---
-  ↳ ccm: Analysis for @alice: see run 42 in #ci-approvals
+  ↳ ccm: Analysis for @alice: see run 42 in #ci-approvals at 2026-12-05 17:29 UTC
   ↳ bob: @ops looking
 ccm: plain *text* & no blocks
 `},
 		{"as bob", sim.TranscriptAs(ch, "U2BOB"), `#ci-approvals
 ccm (edited): Approved by @alice
   ---
-  ↳ ccm: Analysis for @alice: see run 42 in #ci-approvals
+  ↳ ccm: Analysis for @alice: see run 42 in #ci-approvals at 2026-12-05 17:29 UTC
   ↳ bob: @ops looking
 ccm: plain *text* & no blocks
 ccm (only visible to you): You may not approve acme/api
