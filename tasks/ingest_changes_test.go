@@ -128,7 +128,7 @@ func TestIngestAPICallsPerFailure(t *testing.T) {
 		t.Errorf("push (-want +got):\n%s", diff)
 	}
 	got = apiCalls(func() error { return h.h.HandleIngest(ctx, ingestTask(t, pr)) })
-	if diff := cmp.Diff(with(map[string]int{githubsim.RoutePullFiles: 1}), got); diff != "" {
+	if diff := cmp.Diff(with(map[string]int{githubsim.RouteGetPull: 1, githubsim.RoutePullFiles: 1}), got); diff != "" {
 		t.Errorf("pull request (-want +got):\n%s", diff)
 	}
 	// Someone re-runs the push's run by hand and the re-run fails too.

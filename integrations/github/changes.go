@@ -40,7 +40,9 @@ type Changes struct {
 
 // ChangedFiles says which paths the change behind a run touched, at the
 // fewest calls that can say it:
-//   - a pull_request run: the pull request's files (one call per 100);
+//   - a pull_request run: the pull request's files (one call for its head,
+//     one per 100 files), complete only when its head is still the commit
+//     the run tested;
 //   - any other run (a push, a schedule, a workflow_dispatch): the
 //     comparison from the head of the previous run of the same workflow
 //     and event on the branch to this run's head (two calls). The previous
@@ -64,9 +66,17 @@ func (c *Client) ChangedFiles(ctx context.Context, repo string, run Run) (Change
 			why = fmt.Errorf("run %d names no pull request of %s", run.ID, repo)
 			break
 		}
+		// GitHub lists a pull request's files as of its head now: when
+		// that is no longer the commit the run tested (a re-run of an older
+		// commit, or a push since), they are not the run's change.
+		head, err := c.pullHeadSHA(ctx, repo, run.PullRequests[0])
+		if err != nil {
+			why = err
+			break
+		}
 		files, truncated, err := c.pullFiles(ctx, repo, run.PullRequests[0])
 		if err == nil {
-			return changes(SourcePullRequest, files, !truncated), nil
+			return changes(SourcePullRequest, files, !truncated && head == run.HeadSHA), nil
 		}
 		why = err
 	default:
@@ -104,6 +114,29 @@ func (c *Client) ChangedFiles(ctx context.Context, repo string, run Run) (Change
 
 func changes(source string, files []string, complete bool) Changes {
 	return Changes{Files: files, Source: source, Complete: complete && len(files) > 0}
+}
+
+// pullHeadSHA is a pull request's head commit now: one call.
+func (c *Client) pullHeadSHA(ctx context.Context, repo string, number int) (string, error) {
+	what := fmt.Sprintf("pull request %s#%d", repo, number)
+	owner, name, err := splitRepo(repo)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	var pr *gh.PullRequest
+	err = c.call(ctx, func() (*gh.Response, error) {
+		var resp *gh.Response
+		var err error
+		pr, resp, err = c.gh.PullRequests.Get(ctx, owner, name, number)
+		return resp, err
+	})
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	if pr.GetHead().GetSHA() == "" {
+		return "", fmt.Errorf("%s: %w: no head commit", what, ErrMalformedResponse)
+	}
+	return pr.GetHead().GetSHA(), nil
 }
 
 // pullFiles lists a pull request's files, at most maxChangedFiles;

@@ -43,17 +43,23 @@ func TestChangedFiles(t *testing.T) {
 		{name: "pull request: its files, page by page", setup: func(s *githubsim.Server) githubsim.Run {
 			return prRun(s, paths("src", 150))
 		}, want: Changes{Files: paths("src", 150), Source: SourcePullRequest, Complete: true},
-			calls: map[string]int{githubsim.RoutePullFiles: 2}},
+			calls: map[string]int{githubsim.RouteGetPull: 1, githubsim.RoutePullFiles: 2}},
+		{name: "pull request pushed since the run: its files now, not complete", setup: func(s *githubsim.Server) githubsim.Run {
+			r := prRun(s, []string{"README.md"})
+			s.SetBranch(repo, "feature", "beef") // the author pushed again
+			return r
+		}, want: Changes{Files: []string{"README.md"}, Source: SourcePullRequest},
+			calls: map[string]int{githubsim.RouteGetPull: 1, githubsim.RoutePullFiles: 1}},
 		{name: "pull request over 300 files: cut, not complete", setup: func(s *githubsim.Server) githubsim.Run {
 			return prRun(s, paths("docs", 450))
 		}, want: Changes{Files: paths("docs", 300), Source: SourcePullRequest},
-			calls: map[string]int{githubsim.RoutePullFiles: 3}},
+			calls: map[string]int{githubsim.RouteGetPull: 1, githubsim.RoutePullFiles: 3}},
 		{name: "pull request files unreadable: the head commit, as a part", setup: func(s *githubsim.Server) githubsim.Run {
 			r := prRun(s, paths("src", 3))
 			s.FailNext(githubsim.RoutePullFiles, githubsim.Fault{Status: http.StatusNotFound, Body: `{"message":"Not Found"}`})
 			return r
 		}, want: Changes{Files: []string{"src/last.go"}, Source: SourceCommit},
-			calls: map[string]int{githubsim.RoutePullFiles: 1, githubsim.RouteGetCommit: 1}},
+			calls: map[string]int{githubsim.RouteGetPull: 1, githubsim.RoutePullFiles: 1, githubsim.RouteGetCommit: 1}},
 		{name: "pull request from a fork names none: the head commit, as a part", setup: func(s *githubsim.Server) githubsim.Run {
 			return s.AddRun(repo, githubsim.Run{ID: 8, Event: "pull_request", Conclusion: "failure", FromFork: true,
 				HeadBranch: "patch-1", ChangedFiles: []string{"README.md"}})
