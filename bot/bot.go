@@ -37,6 +37,12 @@ type Store interface {
 	Setting(ctx context.Context, key string) (string, bool, error)
 	Audit(ctx context.Context, e state.AuditEntry) (string, error)
 	Lease(ctx context.Context, name string, ttl time.Duration) (func(context.Context) error, bool, error)
+	// The answers `analyze` owes in threads, kept so that a restart or
+	// another replica still posts them (see followups.go).
+	AddSlackFollowUp(ctx context.Context, f state.SlackFollowUp) error
+	SlackFollowUps(ctx context.Context) ([]state.SlackFollowUp, error)
+	ClaimSlackFollowUp(ctx context.Context, key string) (bool, error)
+	DropSlackFollowUps(ctx context.Context, before time.Time) (int, error)
 }
 
 var _ Store = (*state.Store)(nil)
@@ -93,9 +99,11 @@ type Options struct {
 	DedupTTL, GroupTTL time.Duration
 	// FollowUp is how long `analyze` waits for the analysis before it
 	// says it gave up (default 15 min); FollowUpEvery how often it looks
-	// (default 3 s).
-	FollowUp, FollowUpEvery time.Duration
-	Now                     func() time.Time
+	// (default 3 s); FollowUpSweep how often the bot resumes, from Redis,
+	// follow-ups it does not watch (a restart's, another replica's;
+	// default 1 min, and at start).
+	FollowUp, FollowUpEvery, FollowUpSweep time.Duration
+	Now                                    func() time.Time
 }
 
 // Bot is ccm in Slack. New builds it, Check proves both tokens, Run
@@ -109,10 +117,10 @@ type Bot struct {
 	who  identity
 	auth *resolver
 
-	jobs      chan job
-	runCtx    context.Context // the workers' context, for work outliving a handler
-	followUps chan struct{}   // bounds the analyses waited for at once
-	wg        sync.WaitGroup
+	jobs   chan job
+	runCtx context.Context // the workers' context, for work outliving a handler
+	follow watchSet        // the follow-ups watched here, bounded
+	wg     sync.WaitGroup
 }
 
 // identity is who we are in Slack: the workspace and bot user from
@@ -159,6 +167,7 @@ func New(opt Options) (*Bot, error) {
 	opt.GroupTTL = orDefault(opt.GroupTTL, 5*time.Minute)
 	opt.FollowUp = orDefault(opt.FollowUp, 15*time.Minute)
 	opt.FollowUpEvery = orDefault(opt.FollowUpEvery, 3*time.Second)
+	opt.FollowUpSweep = orDefault(opt.FollowUpSweep, time.Minute)
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
@@ -178,7 +187,6 @@ func New(opt Options) (*Bot, error) {
 	b.sm = socketmode.New(b.api)
 	b.auth = newResolver(b.api, opt.GroupTTL, opt.Now, b.log)
 	b.jobs = make(chan job, opt.Backlog)
-	b.followUps = make(chan struct{}, 100)
 	return b, nil
 }
 

@@ -34,6 +34,12 @@ func (b *Bot) Run(ctx context.Context) error {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	b.runCtx = workCtx
+	// Follow-ups stop with the connection, not after the drain: they are
+	// in Redis, and the next bot (this one rebuilt, or another replica)
+	// resumes them.
+	followCtx, stopFollow := context.WithCancel(ctx)
+	defer stopFollow()
+	b.startFollowUps(followCtx)
 	for range b.opt.Workers {
 		b.wg.Go(func() { b.work(workCtx) })
 	}
@@ -59,6 +65,7 @@ loop:
 		}
 	}
 	stopSM()
+	stopFollow()
 	close(b.jobs)
 	done := make(chan struct{})
 	go func() { b.wg.Wait(); close(done) }()

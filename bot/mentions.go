@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/slack-go/slack/slackevents"
 
@@ -78,7 +77,7 @@ func (b *Bot) runMention(ctx context.Context, m Mention, user, channel, thread s
 	case "status":
 		return b.status(ctx)
 	case "analyze":
-		return b.analyze(ctx, m, channel, thread)
+		return b.analyze(ctx, m, user, channel, thread)
 	case "poll":
 		return b.poll(ctx, m.Repo)
 	case "fix":
@@ -220,8 +219,9 @@ func (b *Bot) fix(ctx context.Context, id, user string) (string, error) {
 }
 
 // analyze ingests one run of a watched repository and answers in the
-// thread once the analysis (and the gate) are done.
-func (b *Bot) analyze(ctx context.Context, m Mention, channel, thread string) (string, error) {
+// thread once the analysis (and the gate) are done: the follow-up is kept
+// in Redis, so the answer survives a restart (see followups.go).
+func (b *Bot) analyze(ctx context.Context, m Mention, user, channel, thread string) (string, error) {
 	ref := m.Run
 	if err := ref.CheckServer(b.opt.GitHubAPIURL); err != nil {
 		return slackmsg.Escape(err.Error()), nil
@@ -245,53 +245,10 @@ func (b *Bot) analyze(ctx context.Context, m Mention, channel, thread string) (s
 	if _, err := b.opt.Pipeline.IngestRun(ctx, e.Repo, ref.RunID, attempt); err != nil {
 		return "", err
 	}
-	if !b.startFollowUp(id, channel, thread) {
+	now := b.opt.Now()
+	f := state.SlackFollowUp{FailureID: id, Channel: channel, Thread: thread, AskedBy: user, AskedAt: now, Deadline: now.Add(b.opt.FollowUp)}
+	if !b.acceptFollowUp(ctx, f) {
 		return fmt.Sprintf("Queued `%s`; ask `@ccm show %s` in a few minutes.", slackmsg.Escape(id), slackmsg.Escape(id)), nil
 	}
 	return fmt.Sprintf("Looking at `%s`; I'll answer in this thread when the analysis is done.", slackmsg.Escape(id)), nil
-}
-
-// startFollowUp watches a failure until it is analyzed and gated, then
-// posts it in the thread. Bounded: when too many are watched it says no.
-func (b *Bot) startFollowUp(id, channel, thread string) bool {
-	select {
-	case b.followUps <- struct{}{}:
-	default:
-		return false
-	}
-	b.wg.Go(func() {
-		defer func() { <-b.followUps }()
-		if err := b.followUp(b.runCtx, id, channel, thread); err != nil {
-			b.log.Error("Slack follow-up failed", "failure_id", id, "err", err)
-		}
-	})
-	return true
-}
-
-func (b *Bot) followUp(ctx context.Context, id, channel, thread string) error {
-	deadline := time.NewTimer(b.opt.FollowUp)
-	defer deadline.Stop()
-	tick := time.NewTicker(b.opt.FollowUpEvery)
-	defer tick.Stop()
-	for {
-		rec, err := b.opt.Store.GetFailure(ctx, id)
-		found := err == nil
-		if err != nil && !errors.Is(err, state.ErrNotFound) {
-			b.log.Warn("follow-up: cannot read the failure yet", "failure_id", id, "err", err)
-		}
-		if found && (rec.Gate != nil || (rec.Status != state.StatusDetected && rec.Status != state.StatusAnalyzed)) {
-			return b.say(ctx, channel, thread, showText(rec, nil))
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-deadline.C:
-			if found {
-				return b.say(ctx, channel, thread, "Still working on it after "+b.opt.FollowUp.String()+"; here is what ccm has:\n"+showText(rec, nil))
-			}
-			return b.say(ctx, channel, thread, fmt.Sprintf("No failure was recorded for `%s` within %s: the run may not have failed "+
-				"(ccm records failed runs only) or is still running. Ask `@ccm show %s` later.", slackmsg.Escape(id), b.opt.FollowUp, slackmsg.Escape(id)))
-		case <-tick.C:
-		}
-	}
 }
