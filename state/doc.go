@@ -38,6 +38,12 @@
 //	                                    decision:<auto|approval|none>, outcome:<outcome>, would_have_fixed,
 //	                                    touched_code, resolved, resolved_ms; a running total that retention keeps
 //	ccm:scorecards              set     repositories with a scorecard
+//	ccm:incidents:regate        hash    paused failures whose ccm:regate is not enqueued yet -> "<fp>\n<opened_at>"
+//	ccm:slack:msg:<failure id>  hash    the failure's Slack messages: kind -> channel, ts, content hash
+//	ccm:slack:thread:<ch>|<fp>  hash    the fingerprint's open thread in a channel (+ :runs, :repos sets)
+//	ccm:slack:page:<ch>|<k>|<s> hash    one critical page per window (+ :events set)
+//	ccm:slack:mark:<name>       string  a deadline: auth-pause, auth-alert, rate-limit, post:<channel>
+//	ccm:slack:followups         hash    answers @ccm analyze still owes (+ :due zset by deadline)
 //	ccm:audit                   stream  the audit trail (below)
 //	ccm:audit:last-id           string  the last audit entry ID ccm assigned
 //	ccm:audit:max-lag-ms        string  how far an audit entry's ID may run ahead of its ts: "<older> <current> <gen-id>"
