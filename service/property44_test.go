@@ -5,12 +5,17 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"pgregory.net/rapid"
 
+	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/internal/backoff"
+	"github.com/ccm-ci/ccm/sim/githubsim"
 )
 
 // TestProperty44_ServiceRecovery: "For any monitoring service failure, the
@@ -105,5 +110,56 @@ func TestSupervisorStopsDuringWait(t *testing.T) {
 	sv.run(ctx, "loop", func(context.Context) error { calls++; return errors.New("down") })
 	if calls != 1 {
 		t.Fatalf("the loop ran %d times after the service stopped", calls)
+	}
+}
+
+// TestStartSupervisesEveryLoop: the loops Start runs (here the worker and
+// scheduler roles' queue gauges and scheduler, and the config watcher
+// with its SIGHUP reload) all go through the supervisor.
+func TestStartSupervisesEveryLoop(t *testing.T) {
+	gh := githubsim.New(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ccm.yaml")
+	if err := os.WriteFile(path, []byte("repositories:\n  - name: acme/web\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc, err := New(context.Background(), Options{
+		Env: config.Env{GitHubToken: "ghp_test", GitHubAPIURL: gh.URL}, Config: config.Default(), ConfigPath: path,
+		Roles: []Role{RoleWorker, RoleScheduler}, Logger: log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	all := make(chan struct{})
+	want := []string{"config watcher", "config reload on SIGHUP", "queue stats", "scheduler"}
+	svc.supervisor = newSupervisor(log)
+	svc.supervisor.started = func(name string) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[name] = true
+		for _, w := range want {
+			if !seen[w] {
+				return
+			}
+		}
+		select {
+		case <-all:
+		default:
+			close(all)
+		}
+	}
+	if err := svc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Shutdown()
+	select {
+	case <-all:
+	case <-time.After(30 * time.Second):
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("loops started through the supervisor: %v, want %v", seen, want)
 	}
 }

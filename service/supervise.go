@@ -27,6 +27,8 @@ type supervisor struct {
 	sleep func(context.Context, time.Duration) error
 	now   func() time.Time
 	rnd   func(int64) int64
+	// started, when set, hears the name of each loop at each start.
+	started func(name string)
 }
 
 func newSupervisor(log *slog.Logger) *supervisor {
@@ -39,6 +41,9 @@ func newSupervisor(log *slog.Logger) *supervisor {
 func (sv *supervisor) run(ctx context.Context, name string, fn func(context.Context) error) {
 	attempt := 0
 	for {
+		if sv.started != nil {
+			sv.started(name)
+		}
 		start := sv.now()
 		err := runSafely(ctx, fn)
 		if ctx.Err() != nil {
