@@ -105,17 +105,8 @@ repositories:
 		"GITHUB_API_URL=" + gh.URL, "GITHUB_WEBHOOK_SECRET=" + string(secret), "REDIS_URL=" + redisURL}
 	var stderr syncWriter
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stopped := false
+	proc := startServe(t, cmd)
 	defer func() {
-		if !stopped {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
 		if t.Failed() {
 			for _, f := range all {
 				r := record(f.repo, f.run)
@@ -161,19 +152,49 @@ repositories:
 	}
 	t.Logf("four failures settled %s after ccm serve started", time.Since(start).Round(time.Millisecond))
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	proc.sigterm(t)
+	if w := gh.Writes(); len(w) != 1 {
+		t.Errorf("writes after the shutdown %+v: want still one", w)
+	}
+}
+
+// serveProc is a `ccm serve` child process a test drives.
+type serveProc struct {
+	cmd     *exec.Cmd
+	exited  chan error
+	stopped bool
+}
+
+// startServe starts cmd; cleanup kills it unless the test stopped it.
+func startServe(t *testing.T, cmd *exec.Cmd) *serveProc {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &serveProc{cmd: cmd, exited: make(chan error, 1)}
+	go func() { p.exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if !p.stopped {
+			_ = cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	return p
+}
+
+// sigterm stops it as an orchestrator does and wants a clean exit.
+func (p *serveProc) sigterm(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-exited:
-		stopped = true
+	case err := <-p.exited:
+		p.stopped = true
 		if err != nil {
 			t.Errorf("ccm serve after SIGTERM: %v", err)
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("ccm serve did not stop after SIGTERM")
-	}
-	if w := gh.Writes(); len(w) != 1 {
-		t.Errorf("writes after the shutdown %+v: want still one", w)
 	}
 }

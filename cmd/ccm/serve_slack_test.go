@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -152,17 +151,8 @@ repositories:
 	var stderr syncWriter
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stopped := false
+	proc := startServe(t, cmd)
 	defer func() {
-		if !stopped {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
 		t.Logf("#ci-alerts:\n%s", sim.Transcript("#ci-alerts"))
 		t.Logf("#ci-approvals:\n%s", sim.Transcript("#ci-approvals"))
 		if len(sim.Messages("#ops-critical")) > 0 {
@@ -451,18 +441,7 @@ repositories:
 
 	// 8. SIGTERM: a clean exit.
 	t.Logf("SIGTERM %s after ccm serve started", time.Since(start).Round(time.Millisecond))
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		stopped = true
-		if err != nil {
-			t.Errorf("ccm serve after SIGTERM: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("ccm serve did not stop after SIGTERM")
-	}
+	proc.sigterm(t)
 	if w := writes(); len(w) != 1 {
 		t.Errorf("GitHub writes after the shutdown %+v: want still one", w)
 	}
