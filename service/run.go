@@ -69,6 +69,7 @@ func (s *Service) Start(ctx context.Context) error {
 		}
 	}
 	s.startNotifications(goRun)
+	s.startRedisWatch(goRun)
 	s.startSlackBot(goRun)
 	if s.HasRole(RoleScheduler) {
 		sched := &tasks.Scheduler{Queue: s.Queue, Config: s.Config, Logger: s.log}

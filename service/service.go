@@ -103,6 +103,9 @@ type Options struct {
 	// (0: asynq's 1 s; scheduled and retried tasks are checked at 5×
 	// this). The sandbox uses less so a demo does not idle.
 	QueueCheckInterval time.Duration
+	// RedisWatch is how often the Redis watchdog pings (0: 5 s); it pages
+	// after six silent pings. Tests shorten it.
+	RedisWatch time.Duration
 	// Logger receives every component's logs; nil discards them.
 	Logger *slog.Logger
 	// StoreLogger, when set, replaces Logger for the store (the sandbox
