@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -88,8 +89,15 @@ func (h *Handlers) HandleAnalyze(ctx context.Context, t *asynq.Task) error {
 		// severity, repository and this fixed summary) turns that into
 		// one alert per repository per window, while the audit trail
 		// still has an error event for each.
-		h.d.raise(ctx, &h.throttle, Alert{Severity: SeverityWarning, Repo: rec.Repo, FailureID: id,
-			Summary: "LLM analysis unavailable; rule-based analyzer used", Details: map[string]any{"fallback_reason": fallback}})
+		sev, summary := SeverityWarning, "LLM analysis unavailable; rule-based analyzer used"
+		if strings.Contains(fallback, llm.ErrUnauthorized.Error()) {
+			// A refused key does not heal by itself: a person must change
+			// OPENAI_API_KEY, so it pages (Property 43). The reason is the
+			// chain's text of the error, which wraps ErrUnauthorized.
+			sev, summary = SeverityCritical, "the LLM server rejected OPENAI_API_KEY; rule-based analyzer used"
+		}
+		h.d.raise(ctx, &h.throttle, Alert{Severity: sev, Repo: rec.Repo, FailureID: id,
+			Summary: summary, Details: map[string]any{"fallback_reason": fallback}})
 	}
 	h.recordAnalysis(ctx, rec, a, latency)
 	log.Info("failure analyzed", "category", a.Category, "risk_score", a.RiskScore, "source", a.Source)

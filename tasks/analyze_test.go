@@ -148,6 +148,31 @@ func TestAnalyzeCacheAvoidsLLMCalls(t *testing.T) {
 	}
 }
 
+// A key the LLM server refuses does not heal by itself: its fallback pages
+// (critical), where an outage only warns.
+func TestAnalyzeRefusedKeyIsCritical(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		want   string
+	}{{401, "critical"}, {403, "critical"}, {503, "warning"}} {
+		t.Run(fmt.Sprint(tc.status), func(t *testing.T) {
+			ai := openaisim.New(t)
+			ai.Default(func(openai.ChatCompletionRequest) openaisim.Reply {
+				return openaisim.Reply{Status: tc.status, Content: "no"}
+			})
+			h := newHarness(t, newLLMChain(t, ai))
+			id := recordFailure(t, h, 9, "fp-key")
+			if err := h.h.HandleAnalyze(context.Background(), analyzeTask(t, id)); err != nil {
+				t.Fatal(err)
+			}
+			evs := h.audit(t, state.AuditQuery{FailureID: id, ActionType: state.ActionAlert})
+			if len(evs) != 1 || evs[0].Details["severity"] != tc.want {
+				t.Errorf("alert = %+v, want one %s", evs, tc.want)
+			}
+		})
+	}
+}
+
 func TestAnalyzeFallbackIsAudited(t *testing.T) {
 	ai := openaisim.New(t)
 	ai.Default(func(openai.ChatCompletionRequest) openaisim.Reply {
