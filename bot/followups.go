@@ -180,7 +180,7 @@ func (b *Bot) followUpText(ctx context.Context, f state.SlackFollowUp) string {
 		b.log.Warn("follow-up: cannot read the failure yet", "failure_id", f.FailureID, "err", err)
 	}
 	switch {
-	case found && (rec.Gate != nil || (rec.Status != state.StatusDetected && rec.Status != state.StatusAnalyzed)):
+	case found && settled(rec):
 		return showText(rec, nil)
 	case b.opt.Now().Before(f.Deadline):
 		return ""
@@ -190,6 +190,21 @@ func (b *Bot) followUpText(ctx context.Context, f state.SlackFollowUp) string {
 	id := slackmsg.Escape(f.FailureID)
 	return fmt.Sprintf("No failure was recorded for `%s` within %s: the run may not have failed "+
 		"(ccm records failed runs only) or is still running. Ask `@ccm show %s` later.", id, f.Deadline.Sub(f.AskedAt), id)
+}
+
+// settled: the gate has decided and the record shows where that leads. The
+// gate saves its decision before the request or the remediation moves the
+// record on, so an analyzed record whose decision acts (auto or approval,
+// not in shadow mode) is about to move: answering then would say
+// "analyzed" a moment before it is "awaiting_approval".
+func settled(rec state.FailureRecord) bool {
+	switch rec.Status {
+	case state.StatusDetected:
+		return false
+	case state.StatusAnalyzed:
+		return rec.Gate != nil && (rec.Shadow || rec.Gate.Decision == "none")
+	}
+	return true
 }
 
 // answerFollowUp posts text in f's thread if this bot's claim wins. done
