@@ -269,6 +269,29 @@ func (s *Store) SlackMark(ctx context.Context, name string, ttl time.Duration) (
 	return n == 1, nil
 }
 
+// extendScript sets mark KEYS[1] until ARGV[1] (ms) unless it already
+// holds at least that long; ARGV[2] is the TTL. Returns 1 when set.
+var extendScript = redis.NewScript(`
+if tonumber(redis.call('GET', KEYS[1]) or '0') >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`)
+
+// ExtendSlackMark makes the named mark hold at least ttl from now: a
+// longer hold (a 30 s Retry-After arriving while a 1 s one holds) extends
+// it, a shorter one leaves it. Unlike SlackMark it is not a once-per-window
+// test; it is for holds every caller must respect.
+func (s *Store) ExtendSlackMark(ctx context.Context, name string, ttl time.Duration) error {
+	if name == "" || ttl < time.Millisecond {
+		return fmt.Errorf("%w: slack mark %q for %s", ErrInvalid, name, ttl)
+	}
+	until := s.now().Add(ttl)
+	if err := extendScript.Run(ctx, s.rdb, []string{s.k.slackMark(name)}, until.UnixMilli(), ttl.Milliseconds()).Err(); err != nil {
+		return fmt.Errorf("extend slack mark %s: %w", name, err)
+	}
+	return nil
+}
+
 // SlackMarked reports how long the named mark still holds (0: not set).
 func (s *Store) SlackMarked(ctx context.Context, name string) (time.Duration, error) {
 	v, err := s.rdb.Get(ctx, s.k.slackMark(name)).Int64()

@@ -156,6 +156,28 @@ func TestSlackMark(t *testing.T) {
 	}
 }
 
+// A longer hold extends the mark (a 30 s Retry-After arriving while a 1 s
+// one holds); a shorter one leaves it.
+func TestExtendSlackMark(t *testing.T) {
+	ctx := context.Background()
+	s := statetest.New(t)
+	if err := s.ExtendSlackMark(ctx, "rl", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ExtendSlackMark(ctx, "rl", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := s.SlackMarked(ctx, "rl"); d <= 29*time.Second {
+		t.Fatalf("after a 30 s hold the mark holds %s", d)
+	}
+	if err := s.ExtendSlackMark(ctx, "rl", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := s.SlackMarked(ctx, "rl"); d <= 29*time.Second {
+		t.Fatalf("a shorter hold cut the mark to %s", d)
+	}
+}
+
 func TestAuditFeed(t *testing.T) {
 	ctx := context.Background()
 	s := statetest.New(t)

@@ -56,3 +56,17 @@ func TestDeferredTaskIsNotAFailure(t *testing.T) {
 		t.Errorf("asynq's other warnings must stay warnings: %q", buf.String())
 	}
 }
+
+// A worker without Slack (a mixed fleet, a rolling deploy) hands a
+// notification back for a retry that may reach a worker with Slack; it
+// never drops it as done.
+func TestNotifyWithoutSlackIsHandedBack(t *testing.T) {
+	h := NewHandlers(Deps{Logger: slog.New(slog.DiscardHandler)})
+	task, err := NewNotifyTask(NotifyPayload{FailureID: "acme/web#1.1", EntryID: "1-0"}, "notify:1-0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.HandleNotify(context.Background(), task); err == nil || !strings.Contains(err.Error(), "SLACK_BOT_TOKEN") {
+		t.Fatalf("HandleNotify without Slack = %v, want an error to retry", err)
+	}
+}

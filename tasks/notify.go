@@ -49,6 +49,7 @@ type NotifyStore interface {
 	SlackPageEvent(ctx context.Context, name, event string, window time.Duration) (state.SlackPage, error)
 	SetSlackPageRef(ctx context.Context, name string, ref state.SlackRef) error
 	SlackMark(ctx context.Context, name string, ttl time.Duration) (bool, error)
+	ExtendSlackMark(ctx context.Context, name string, ttl time.Duration) error
 	SlackMarked(ctx context.Context, name string) (time.Duration, error)
 }
 
@@ -141,10 +142,11 @@ func (h *Handlers) HandleNotify(ctx context.Context, t *asynq.Task) error {
 	}
 	if n == nil {
 		// Only a process with Slack on enqueues notifications: a worker
-		// without it runs with a different environment than its peers.
-		h.d.log().Warn("Slack is off in this worker (SLACK_BOT_TOKEN unset); notification dropped",
+		// without it (a mixed fleet, a rolling deploy) hands the task back
+		// so a retry can reach a worker that has Slack, rather than drop it.
+		h.d.log().Warn("Slack is off in this worker (SLACK_BOT_TOKEN unset); notification handed back for a worker with Slack",
 			"failure_id", p.FailureID, "entry_id", p.EntryID)
-		return nil
+		return fmt.Errorf("notify %s: Slack is off in this worker (SLACK_BOT_TOKEN unset)", p.FailureID)
 	}
 	if err := n.paused(ctx, p); err != nil {
 		return h.deferNotify(ctx, p, err)

@@ -141,7 +141,7 @@ func (n *notifier) outcome(ctx context.Context, p NotifyPayload, err error) erro
 		return nil
 	case errors.As(err, &rl):
 		wait := max(rl.RetryAfter, time.Second)
-		if _, merr := n.st.SlackMark(ctx, markRateLimit, wait); merr != nil {
+		if merr := n.st.ExtendSlackMark(ctx, markRateLimit, wait); merr != nil {
 			n.log.Error("hold Slack calls for Retry-After", "failure_id", p.FailureID, "err", merr)
 		}
 		n.log.Warn("Slack rate limit: retrying after Retry-After", "failure_id", p.FailureID, "retry_after", rl.RetryAfter)
