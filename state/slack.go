@@ -115,6 +115,10 @@ end
 if fresh then
   redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'claimed_ms', ARGV[3])
   owner = ARGV[1]
+elseif owner == ARGV[1] and ts == '' then
+  -- The owner is back (after a pause or a 429) to post its root: its
+  -- claim is fresh again, so no one takes the thread while it posts.
+  redis.call('HSET', KEYS[1], 'claimed_ms', ARGV[3])
 end
 if fresh or ARGV[6] == '1' then
   upto = math.max(upto, now + ttl)
@@ -131,8 +135,8 @@ return {owner, redis.call('HGET', KEYS[1], 'channel') or '', ts, redis.call('SCA
 // of concurrent callers exactly one becomes its Owner. A thread stays open
 // for ttl (the dedup window) from when it opened; extend restarts that
 // (an open incident has one thread however long it lasts). Joining twice
-// counts once. An owner that has not posted the root after stale is
-// replaced by the next failure that joins.
+// counts once. An owner that has not posted the root within stale of its
+// last join is replaced by the next failure that joins.
 func (s *Store) JoinSlackThread(ctx context.Context, name, failureID, repo string, ttl, stale time.Duration, extend bool) (SlackThread, error) {
 	if name == "" || failureID == "" || ttl < time.Millisecond {
 		return SlackThread{}, fmt.Errorf("%w: slack thread %q for %q over %s", ErrInvalid, name, failureID, ttl)

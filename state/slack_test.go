@@ -88,6 +88,26 @@ func TestJoinSlackThreadStaleOwnerReplaced(t *testing.T) {
 	}
 }
 
+// An owner held back past the stale time (a pause, a long 429) that joins
+// again to post its root keeps the thread: a failure joining while it
+// posts does not open a second root.
+func TestJoinSlackThreadOwnerRejoinKeepsIt(t *testing.T) {
+	ctx := context.Background()
+	clock := statetest.NewClock(t0)
+	s := statetest.Open(t, state.Options{Now: clock.Now}).Store
+	if _, err := s.JoinSlackThread(ctx, "n", "a", "r", time.Hour, time.Minute, false); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(5 * time.Minute)
+	if th, _ := s.JoinSlackThread(ctx, "n", "a", "r", time.Hour, time.Minute, false); th.Owner != "a" {
+		t.Fatalf("the owner rejoining lost its thread: %+v", th)
+	}
+	clock.Advance(100 * time.Millisecond)
+	if th, _ := s.JoinSlackThread(ctx, "n", "b", "r", time.Hour, time.Minute, false); th.Owner != "a" {
+		t.Fatalf("the thread was taken while its owner posts: %+v", th)
+	}
+}
+
 // TestJoinSlackThreadOneOwner: of concurrent first failures of one
 // fingerprint (two replicas), exactly one opens the thread.
 func TestJoinSlackThreadOneOwner(t *testing.T) {

@@ -183,8 +183,14 @@ func (f *failureMsgs) openThread(ctx context.Context, name string) error {
 		return err
 	}
 	f.root = root
-	if _, err := f.n.st.SetSlackThreadRoot(ctx, name, id, state.SlackRef{Channel: root.Channel, TS: root.TS}); err != nil {
+	kept, err := f.n.st.SetSlackThreadRoot(ctx, name, id, state.SlackRef{Channel: root.Channel, TS: root.TS})
+	if err != nil {
 		return fmt.Errorf("notify %s: %w", id, err)
+	}
+	if !kept {
+		// Another failure took the thread while this one was held back
+		// past the stale time: this root stands alone, still complete.
+		f.n.log.Warn("the fingerprint's thread went to another failure; this alert has its own root", "failure_id", id, "thread", name)
 	}
 	mem := state.SlackRef{Thread: name, Channel: root.Channel, TS: root.TS, Sum: "owner"}
 	if err := f.n.st.SetSlackRef(ctx, id, msgThread, mem); err != nil {
