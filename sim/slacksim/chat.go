@@ -96,16 +96,27 @@ func (s *Server) chatUpdate(c *Call) (map[string]any, string) {
 	return map[string]any{"channel": ch.id, "ts": m.TS, "text": m.Text, "message": s.messageJSON(m)}, ""
 }
 
+// channelMessageLocked finds the message of c's channel (by ID, as Slack
+// wants for these methods) whose ts is in c's param tsParam, or the error
+// code Slack answers.
+func (s *Server) channelMessageLocked(c *Call, tsParam string) (*channel, *Message, string) {
+	ch := s.channels[c.Params["channel"]]
+	if ch == nil {
+		return nil, nil, "channel_not_found"
+	}
+	m := s.messageLocked(ch.id, c.Params[tsParam])
+	if m == nil {
+		return nil, nil, "message_not_found"
+	}
+	return ch, m, ""
+}
+
 func (s *Server) chatDelete(c *Call) (map[string]any, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch := s.channels[c.Params["channel"]]
-	if ch == nil {
-		return nil, "channel_not_found"
-	}
-	m := s.messageLocked(ch.id, c.Params["ts"])
-	if m == nil {
-		return nil, "message_not_found"
+	ch, m, code := s.channelMessageLocked(c, "ts")
+	if code != "" {
+		return nil, code
 	}
 	if m.BotID != s.cfg.BotID {
 		return nil, "cant_delete_message"
@@ -145,13 +156,9 @@ func (s *Server) chatPostEphemeral(c *Call) (map[string]any, string) {
 func (s *Server) chatGetPermalink(c *Call) (map[string]any, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch := s.channels[c.Params["channel"]]
-	if ch == nil {
-		return nil, "channel_not_found"
-	}
-	m := s.messageLocked(ch.id, c.Params["message_ts"])
-	if m == nil {
-		return nil, "message_not_found"
+	ch, m, code := s.channelMessageLocked(c, "message_ts")
+	if code != "" {
+		return nil, code
 	}
 	return map[string]any{"channel": ch.id, "permalink": s.permalink(m)}, ""
 }
