@@ -34,9 +34,7 @@ func (b *Bot) publishHome(ctx context.Context, user string) error {
 
 func homeBlocks(s summary) []slack.Block {
 	section := func(text string) slack.Block {
-		if r := []rune(text); len(r) > maxSection {
-			text = string(r[:maxSection]) + "…"
-		}
+		text = slackmsg.Truncate(text, maxSection)
 		return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil)
 	}
 	header := slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, "ccm — keeps CI green", false, false))

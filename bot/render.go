@@ -32,13 +32,9 @@ func failureLine(rec state.FailureRecord) string {
 	return b.String()
 }
 
-// oneLine is s on one line, cut to n runes.
+// oneLine is s on one line, cut to n runes (and the ellipsis).
 func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		s = string(r[:n]) + "…"
-	}
-	return s
+	return slackmsg.Truncate(strings.Join(strings.Fields(s), " "), n+1)
 }
 
 func showText(rec state.FailureRecord, a *state.Approval) string {

@@ -7,19 +7,17 @@ import (
 	"strings"
 
 	"github.com/slack-go/slack"
+
+	slackmsg "github.com/ccm-ci/ccm/integrations/slack"
 )
 
 // maxText keeps a message well inside Slack's limits (40,000 characters
 // of text; a section 3,000) once the escapes have grown it.
 const maxText = 12000
 
-func clipText(s string) string {
-	r := []rune(s)
-	if len(r) <= maxText {
-		return s
-	}
-	return string(r[:maxText]) + "\n…(cut)"
-}
+// clipText cuts s to maxText without splitting an escape (&lt;): the text
+// is escaped already.
+func clipText(s string) string { return slackmsg.Truncate(s, maxText) }
 
 // say posts text in a channel, in the thread of threadTS when set.
 func (b *Bot) say(ctx context.Context, channel, threadTS, text string) error {
