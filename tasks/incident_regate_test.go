@@ -18,12 +18,7 @@ func TestIncidentRegateArchivedIsEnqueuedAgain(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
 	inc := openIncident(t, h, "fp-archived")
-	rec := cleanRecord(44)
-	rec.Fingerprint = "fp-archived"
-	storeRecord(t, h, rec)
-	if ok, err := h.store.PauseIfOpen(ctx, "fp-archived", rec.ID); err != nil || !ok {
-		t.Fatal(ok, err)
-	}
+	rec := pausedRecord(t, h, 44, "fp-archived")
 	if err := h.pollAt(t, 31*time.Minute); err != nil {
 		t.Fatal(err)
 	}

@@ -292,12 +292,7 @@ func TestIncidentRegateSurvivesAQueueOutage(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
 	inc := openIncident(t, h, "fp-outage")
-	rec := cleanRecord(43)
-	rec.Fingerprint = "fp-outage"
-	storeRecord(t, h, rec)
-	if ok, err := h.store.PauseIfOpen(ctx, "fp-outage", rec.ID); err != nil || !ok {
-		t.Fatal(ok, err)
-	}
+	rec := pausedRecord(t, h, 43, "fp-outage")
 	down := func(d *tasks.Deps) { d.Queue = refusingQueue{Enqueuer: d.Queue, refuse: tasks.TypeRegate} }
 	if err := h.pollAt(t, 31*time.Minute, down); err != nil {
 		t.Fatal(err) // the poll itself carries on
@@ -365,4 +360,17 @@ func TestIncidentClosesWhenQuiet(t *testing.T) {
 	if len(closed) != 1 || closed[0].Details["closed_by"] != "quiet" {
 		t.Errorf("closing alerts %+v", closed)
 	}
+}
+
+// pausedRecord stores an analyzed failure of run with fingerprint fp and
+// has the open incident of fp pause it, as the gate does.
+func pausedRecord(t *testing.T, h *harness, run int64, fp string) state.FailureRecord {
+	t.Helper()
+	rec := cleanRecord(run)
+	rec.Fingerprint = fp
+	storeRecord(t, h, rec)
+	if ok, err := h.store.PauseIfOpen(context.Background(), fp, rec.ID); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	return rec
 }
