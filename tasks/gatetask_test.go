@@ -292,14 +292,8 @@ func TestIngestFlagsSuspiciousLogAndBots(t *testing.T) {
 	r.Actor = "renovate[bot]"
 	run := h.gh.AddRun(testRepo, r)
 	ctx := context.Background()
-	if err := h.h.HandleIngest(ctx, ingestTask(t, run)); err != nil {
-		t.Fatal(err)
-	}
-	id := tasks.FailureID(testRepo, run.ID, 1)
-	rec, err := h.store.GetFailure(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := h.ingested(t, run)
+	id := rec.ID
 	if !strings.Contains(rec.SuspiciousLog, "ignore all previous instructions") || !rec.ActorIsBot {
 		t.Fatalf("suspicious_log %q, actor_is_bot %v: want the line and the bot flag", rec.SuspiciousLog, rec.ActorIsBot)
 	}

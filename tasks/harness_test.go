@@ -114,3 +114,12 @@ const npmLog = `2024-05-05T14:25:19.9000000Z ##[group]Run actions/checkout@v4
 2024-05-05T14:25:22.4000000Z npm error network This is a problem related to network connectivity.
 2024-05-05T14:25:22.5000000Z ##[error]Process completed with exit code 1.
 `
+
+// ingested runs ccm:ingest for run's first attempt and returns its record.
+func (h *harness) ingested(t *testing.T, run githubsim.Run) state.FailureRecord {
+	t.Helper()
+	if err := h.h.HandleIngest(context.Background(), ingestTask(t, run)); err != nil {
+		t.Fatal(err)
+	}
+	return h.record(t, tasks.FailureID(testRepo, run.ID, 1))
+}

@@ -21,15 +21,8 @@ func TestIngestRecordsFailureAndEnqueuesAnalysis(t *testing.T) {
 	secret := "ghp_" + strings.Repeat("a1B2", 9)
 	run := h.failedRun(t, npmLog+"2024-05-05T14:25:23Z token="+secret+"\n")
 	ctx := context.Background()
-
-	if err := h.h.HandleIngest(ctx, ingestTask(t, run)); err != nil {
-		t.Fatal(err)
-	}
-	id := tasks.FailureID(testRepo, run.ID, 1)
-	rec, err := h.store.GetFailure(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := h.ingested(t, run)
+	id := rec.ID
 	if rec.Status != state.StatusDetected || rec.Repo != testRepo || rec.RunID != run.ID || rec.Branch != "main" ||
 		rec.CommitSHA != run.HeadSHA || rec.Actor == "" || rec.RunURL == "" || rec.Workflow != "CI" {
 		t.Errorf("record metadata incomplete: %+v", rec)
