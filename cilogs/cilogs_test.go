@@ -17,6 +17,7 @@ func TestCounts(t *testing.T) {
 	}{
 		{name: "labelled", logs: Labelled(), set: SetLabelled, want: 34},
 		{name: "extra", logs: Extra(), set: SetExtra, want: 35},
+		{name: "corpus", logs: Corpus(), set: SetCorpus, want: 136},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,7 +40,14 @@ func TestCounts(t *testing.T) {
 // TestSchema holds every log to what its README promises.
 func TestSchema(t *testing.T) {
 	ids := map[string]bool{}
-	for _, l := range All() {
+	sources := map[string]string{}
+	for _, l := range slices.Concat(All(), Corpus()) {
+		if l.Set != SetLabelled {
+			if prev, ok := sources[l.Source]; ok {
+				t.Errorf("%s %s: source %s already used by %s", l.Set, l.ID, l.Source, prev)
+			}
+			sources[l.Source] = l.ID
+		}
 		if ids[l.ID] {
 			t.Errorf("%s: duplicate id %q", l.Set, l.ID)
 		}
@@ -50,11 +58,14 @@ func TestSchema(t *testing.T) {
 		if !strings.Contains(l.Log, l.KeyLine) {
 			t.Errorf("%s %s: key_line not in log", l.Set, l.ID)
 		}
-		if !strings.HasPrefix(l.Source, "https://") && l.Set == SetExtra {
+		if !strings.HasPrefix(l.Source, "https://") && l.Set != SetLabelled {
 			t.Errorf("%s %s: source %q is not a URL", l.Set, l.ID, l.Source)
 		}
 		if !slices.Contains([]string{"github-actions", "gitlab", "jenkins", "circleci", "other"}, l.CI) {
 			t.Errorf("%s %s: unknown ci %q", l.Set, l.ID, l.CI)
+		}
+		if l.Set == SetCorpus && (l.Locale == "" || !slices.Contains([]string{"full", "excerpt", "multi", "passing-looking"}, l.Shape)) {
+			t.Errorf("%s %s: locale %q, shape %q", l.Set, l.ID, l.Locale, l.Shape)
 		}
 	}
 }
