@@ -29,7 +29,7 @@ type Log struct {
 	ID       string `json:"id"`
 	Source   string `json:"source"`   // where the log was published (issue, PR or file)
 	CI       string `json:"ci"`       // github-actions, gitlab, jenkins, circleci or other
-	Category string `json:"category"` // one of triage.Categories
+	Category string `json:"category"` // one of analysis.Categories
 	// Transient says whether a plain re-run would most likely pass.
 	Transient bool   `json:"transient"`
 	KeyLine   string `json:"key_line"` // the root-cause line, verbatim from Log

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ccm-ci/ccm/triage"
+	"github.com/ccm-ci/ccm/analysis"
 )
 
 func TestCounts(t *testing.T) {
@@ -52,7 +52,7 @@ func TestSchema(t *testing.T) {
 			t.Errorf("%s: duplicate id %q", l.Set, l.ID)
 		}
 		ids[l.ID] = true
-		if !triage.Category(l.Category).Valid() {
+		if !analysis.Category(l.Category).Valid() {
 			t.Errorf("%s %s: invalid category %q", l.Set, l.ID, l.Category)
 		}
 		if !strings.Contains(l.Log, l.KeyLine) {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ccm-ci/ccm/triage"
+	"github.com/ccm-ci/ccm/analysis"
 )
 
 // Mode is how much a repository trusts ccm. Trust is earned per repository:
@@ -110,19 +110,19 @@ type Incident struct {
 // Repo is one watched repository. Unset fields (nil, empty) inherit the
 // global value; set ones win over it.
 type Repo struct {
-	Name          string              `yaml:"name"`
-	RiskThreshold *int                `yaml:"risk_threshold,omitempty"`
-	Approvers     []string            `yaml:"approvers,omitempty"`
-	Mode          Mode                `yaml:"mode,omitempty"`
-	AutoActions   []triage.ActionType `yaml:"auto_actions,omitempty"`
-	Channels      Channels            `yaml:"channels,omitempty"`
-	MaxReruns     *int                `yaml:"max_reruns,omitempty"`
+	Name          string                `yaml:"name"`
+	RiskThreshold *int                  `yaml:"risk_threshold,omitempty"`
+	Approvers     []string              `yaml:"approvers,omitempty"`
+	Mode          Mode                  `yaml:"mode,omitempty"`
+	AutoActions   []analysis.ActionType `yaml:"auto_actions,omitempty"`
+	Channels      Channels              `yaml:"channels,omitempty"`
+	MaxReruns     *int                  `yaml:"max_reruns,omitempty"`
 }
 
 // DefaultAutoActions are the actions a repository in auto mode may take
 // unattended when it does not list its own: capped re-runs and cancels.
 // Cache deletion and fix PRs need a person unless a repository opts in.
-var DefaultAutoActions = []triage.ActionType{triage.ActionRerunFailedJobs, triage.ActionCancelRun}
+var DefaultAutoActions = []analysis.ActionType{analysis.ActionRerunFailedJobs, analysis.ActionCancelRun}
 
 // DefaultShadowHorizon is 72h so that a failure on a Friday evening,
 // fixed on Monday morning (about 64h later), still counts as fixed: a
@@ -163,7 +163,7 @@ type Effective struct {
 	RepoRiskThreshold bool
 	Approvers         []string
 	Mode              Mode
-	AutoActions       []triage.ActionType
+	AutoActions       []analysis.ActionType
 	Channels          Channels
 	MaxReruns         int
 	Protected         bool

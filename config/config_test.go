@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/ccm-ci/ccm/triage"
+	"github.com/ccm-ci/ccm/analysis"
 )
 
 const overridesYAML = `
@@ -42,13 +42,13 @@ func TestFor(t *testing.T) {
 	}{
 		{"every override wins", "acme/web", Effective{
 			Repo: "acme/web", RiskThreshold: 7, RepoRiskThreshold: true, Approvers: []string{"S0987ZYXW"}, Mode: ModeAuto,
-			AutoActions: []triage.ActionType{triage.ActionRerunFailedJobs, triage.ActionDeleteCache},
+			AutoActions: []analysis.ActionType{analysis.ActionRerunFailedJobs, analysis.ActionDeleteCache},
 			Channels:    Channels{Alerts: "#web-ci", Approvals: "#ci-approvals", Critical: "#ops-critical"},
 			MaxReruns:   3, Watched: true,
 		}},
 		{"case-insensitive lookup keeps the configured name", "ACME/Web", Effective{
 			Repo: "acme/web", RiskThreshold: 7, RepoRiskThreshold: true, Approvers: []string{"S0987ZYXW"}, Mode: ModeAuto,
-			AutoActions: []triage.ActionType{triage.ActionRerunFailedJobs, triage.ActionDeleteCache},
+			AutoActions: []analysis.ActionType{analysis.ActionRerunFailedJobs, analysis.ActionDeleteCache},
 			Channels:    Channels{Alerts: "#web-ci", Approvals: "#ci-approvals", Critical: "#ops-critical"},
 			MaxReruns:   3, Watched: true,
 		}},
@@ -79,14 +79,14 @@ func TestFor_SharesNothing(t *testing.T) {
 	before := c.Clone()
 	e := c.For("acme/web")
 	e.Approvers[0] = "UCHANGED"
-	e.AutoActions[0] = triage.ActionOpenFixPR
+	e.AutoActions[0] = analysis.ActionOpenFixPR
 	g := c.For("nobody/here")
 	g.Approvers[0] = "UCHANGED"
-	g.AutoActions[0] = triage.ActionOpenFixPR
+	g.AutoActions[0] = analysis.ActionOpenFixPR
 	if diff := cmp.Diff(before, c); diff != "" {
 		t.Errorf("config changed through For (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]triage.ActionType{triage.ActionRerunFailedJobs, triage.ActionCancelRun}, DefaultAutoActions); diff != "" {
+	if diff := cmp.Diff([]analysis.ActionType{analysis.ActionRerunFailedJobs, analysis.ActionCancelRun}, DefaultAutoActions); diff != "" {
 		t.Errorf("DefaultAutoActions changed (-want +got):\n%s", diff)
 	}
 }

@@ -7,7 +7,7 @@ import (
 
 	"pgregory.net/rapid"
 
-	"github.com/ccm-ci/ccm/triage"
+	"github.com/ccm-ci/ccm/analysis"
 )
 
 // Generators of valid configuration values, shared by the property tests.
@@ -120,7 +120,7 @@ func genRepo(t *rapid.T, c *Config, i int, name string) Repo {
 	}
 	r.Approvers = nonEmpty(genSlackIDs(minApprovers, 2).Draw(t, label("approvers")))
 	if rapid.Bool().Draw(t, label("actions_set")) {
-		r.AutoActions = rapid.SliceOfNDistinct(rapid.SampledFrom(autoActionTypes()), 1, 5, rapid.ID[triage.ActionType]).Draw(t, label("actions"))
+		r.AutoActions = rapid.SliceOfNDistinct(rapid.SampledFrom(autoActionTypes()), 1, 5, rapid.ID[analysis.ActionType]).Draw(t, label("actions"))
 	}
 	for _, ch := range []*string{&r.Channels.Alerts, &r.Channels.Approvals, &r.Channels.Critical} {
 		if p := optional(t, label("channel"), genChannel()); p != nil {

@@ -15,7 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"pgregory.net/rapid"
 
-	"github.com/ccm-ci/ccm/triage"
+	"github.com/ccm-ci/ccm/analysis"
 )
 
 // marshal renders c as the YAML an operator would write.
@@ -266,8 +266,8 @@ var mutations = []mutation{
 	}},
 	{"auto action", func(t *rapid.T, c *Config) string {
 		i := ensureRepo(t, c)
-		bad := rapid.StringMatching(`[a-z_]{1,15}`).Filter(func(s string) bool { return !slices.Contains(autoActionTypes(), triage.ActionType(s)) }).Draw(t, "v")
-		c.Repositories[i].AutoActions = append(slices.Clone(c.Repositories[i].AutoActions), triage.ActionType(bad))
+		bad := rapid.StringMatching(`[a-z_]{1,15}`).Filter(func(s string) bool { return !slices.Contains(autoActionTypes(), analysis.ActionType(s)) }).Draw(t, "v")
+		c.Repositories[i].AutoActions = append(slices.Clone(c.Repositories[i].AutoActions), analysis.ActionType(bad))
 		return fmt.Sprintf("repositories[%d].auto_actions[%d]", i, len(c.Repositories[i].AutoActions)-1)
 	}},
 	{"approver", func(t *rapid.T, c *Config) string {

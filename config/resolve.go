@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ccm-ci/ccm/triage"
+	"github.com/ccm-ci/ccm/analysis"
 )
 
 // fileConfig mirrors the file with pointers, so "not set" (take the
@@ -133,7 +133,7 @@ func (fr fileRepo) resolve(p *problems, path string) Repo {
 			p.add(path+".auto_actions", "is an empty list; omit the key for the default %v, or use mode: approve so every action needs a person", DefaultAutoActions)
 		}
 		for _, a := range *fr.AutoActions {
-			r.AutoActions = append(r.AutoActions, triage.ActionType(a))
+			r.AutoActions = append(r.AutoActions, analysis.ActionType(a))
 		}
 	}
 	r.Channels = Channels{Alerts: deref(fr.Channels.Alerts), Approvals: deref(fr.Channels.Approvals), Critical: deref(fr.Channels.Critical)}

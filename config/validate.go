@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ccm-ci/ccm/triage"
+	"github.com/ccm-ci/ccm/analysis"
 )
 
 // ValidationError lists every problem of a configuration, each as
@@ -210,7 +210,7 @@ func (p *problems) repositories(c *Config) {
 		for j, a := range r.AutoActions {
 			ap := fmt.Sprintf("%s.auto_actions[%d]", path, j)
 			switch {
-			case a == triage.ActionNone || !a.Valid():
+			case a == analysis.ActionNone || !a.Valid():
 				p.add(ap, "%q is not one of %v", a, autoActionTypes())
 			case slices.Index(r.AutoActions, a) < j:
 				p.add(ap, "%q is listed twice", a)
@@ -228,8 +228,8 @@ func (p *problems) repositories(c *Config) {
 }
 
 // autoActionTypes are the actions a repository may allow unattended.
-func autoActionTypes() []triage.ActionType {
-	return slices.DeleteFunc(slices.Clone(triage.ActionTypes), func(a triage.ActionType) bool { return a == triage.ActionNone })
+func autoActionTypes() []analysis.ActionType {
+	return slices.DeleteFunc(slices.Clone(analysis.ActionTypes), func(a analysis.ActionType) bool { return a == analysis.ActionNone })
 }
 
 func (p *problems) ok(paths ...string) bool {

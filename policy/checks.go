@@ -6,8 +6,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/config"
-	"github.com/ccm-ci/ccm/triage"
+	"github.com/ccm-ci/ccm/suspicious"
 )
 
 // gate collects the checks that failed and their reasons, in order.
@@ -44,9 +45,9 @@ func (g *gate) analysis(in Input) {
 // contradictory actions (see contradictions) leave the outcome to the order
 // they happen in. Neither is a model's slip ccm should tidy up alone.
 func (g *gate) actions(in Input) {
-	var seen, twice []triage.ActionType
+	var seen, twice []analysis.ActionType
 	for _, a := range in.Analysis.Actions {
-		if a.Type == triage.ActionNone {
+		if a.Type == analysis.ActionNone {
 			continue
 		}
 		if slices.Contains(seen, a.Type) {
@@ -73,12 +74,12 @@ func (g *gate) actions(in Input) {
 
 // contradictions are pairs of actions that cannot both be meant.
 var contradictions = []struct {
-	a, b triage.ActionType
+	a, b analysis.ActionType
 	why  string
 }{
-	{triage.ActionCancelRun, triage.ActionRerunFailedJobs, "one stops the run, the other runs it again"},
-	{triage.ActionCancelRun, triage.ActionRerunWorkflow, "one stops the run, the other runs it again"},
-	{triage.ActionRerunWorkflow, triage.ActionRerunFailedJobs, "re-running the whole workflow already re-runs the failed jobs"},
+	{analysis.ActionCancelRun, analysis.ActionRerunFailedJobs, "one stops the run, the other runs it again"},
+	{analysis.ActionCancelRun, analysis.ActionRerunWorkflow, "one stops the run, the other runs it again"},
+	{analysis.ActionRerunWorkflow, analysis.ActionRerunFailedJobs, "re-running the whole workflow already re-runs the failed jobs"},
 }
 
 // confidence: ccm acts alone only when the analysis is not a guess AND
@@ -116,10 +117,10 @@ func (g *gate) risk(in Input, d Decision) {
 // involved: the analysis's flag, the rules' code verdict, and ccm's own
 // reading of the failed step and the changed files.
 func (g *gate) applicationCode(in Input) {
-	if in.Analysis.InvolvesApplicationCode && in.Analysis.Category != triage.CategoryCode {
+	if in.Analysis.InvolvesApplicationCode && in.Analysis.Category != analysis.CategoryCode {
 		g.fail(CheckApplicationCode, "the analysis says application code is involved")
 	}
-	if in.Rules.Category == triage.CategoryCode || in.Rules.InvolvesApplicationCode {
+	if in.Rules.Category == analysis.CategoryCode || in.Rules.InvolvesApplicationCode {
 		if rulesFloor(in.Rules) {
 			g.fail(CheckApplicationCode, "ccm's rules recognise a failure in the project's code")
 		} else {
@@ -178,10 +179,10 @@ func (g *gate) applicationCode(in Input) {
 // is not re-run in a loop. Every re-run action this decision proposes
 // counts: two of them are two re-runs. A negative count so far is a broken
 // record, and an unknown count is not assumed to be small.
-func (g *gate) reruns(in Input, acts []triage.Action) {
+func (g *gate) reruns(in Input, acts []analysis.Action) {
 	proposed := 0
 	for _, a := range acts {
-		if a.Type == triage.ActionRerunFailedJobs || a.Type == triage.ActionRerunWorkflow {
+		if a.Type == analysis.ActionRerunFailedJobs || a.Type == analysis.ActionRerunWorkflow {
 			proposed++
 		}
 	}
@@ -203,7 +204,7 @@ func (g *gate) reruns(in Input, acts []triage.Action) {
 func (g *gate) suspicious(in Input) {
 	line := in.SuspiciousLog
 	if line == "" {
-		line, _ = triage.Suspicious(in.LogExcerpt)
+		line, _ = suspicious.Line(in.LogExcerpt)
 	}
 	if line != "" {
 		g.fail(CheckSuspiciousLog, "the log holds text addressed to an AI model, which may have steered the analysis: %s", clipQuote(line))
@@ -251,7 +252,7 @@ func quoteList(items []string) string {
 	return s
 }
 
-func typeList(ts []triage.ActionType) string {
+func typeList(ts []analysis.ActionType) string {
 	if len(ts) == 0 {
 		return "none allowed"
 	}

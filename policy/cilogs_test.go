@@ -5,9 +5,10 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/cilogs"
 	"github.com/ccm-ci/ccm/config"
-	"github.com/ccm-ci/ccm/triage"
+	"github.com/ccm-ci/ccm/rules"
 )
 
 // The gate on the real-world logs, with the rule-based analysis (no model)
@@ -38,7 +39,7 @@ func TestDecide_RealLogs(t *testing.T) {
 	for _, r := range readings {
 		tally := map[string]int{}
 		for _, l := range cilogs.All() {
-			rules := triage.Classify(triage.Input{Text: l.Log})
+			rules := rules.Classify(rules.Input{Text: l.Log})
 			d := Decide(Input{
 				Settings: settings, Analysis: rules, Rules: rules, Event: "push", Actor: "octocat",
 				FailedSteps: r.steps, ChangedFiles: r.files, ChangedFilesKnown: r.known, LogExcerpt: l.Log,
@@ -46,7 +47,7 @@ func TestDecide_RealLogs(t *testing.T) {
 			tally[fmt.Sprintf("%-15s %s", l.Category, d.Kind)]++
 			switch {
 			case d.Kind != KindAuto:
-			case l.Category == string(triage.CategoryCode):
+			case l.Category == string(analysis.CategoryCode):
 				t.Errorf("%s: %s, labelled code, is auto: %q", r.name, l.ID, d.Reasons)
 			case !l.Transient:
 				t.Logf("%s: %s is auto, but its label says a re-run would not fix it", r.name, l.ID)

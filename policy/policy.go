@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/config"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // Kind is what the gate decided. The zero value is KindNone, so a Decision
@@ -105,13 +105,13 @@ type Input struct {
 	SlackThreshold *int
 	// Analysis is the analysis to act on: the chain's Outcome.Analysis (the
 	// model's, bounded by the chain's own floor, or the rules' own).
-	Analysis triage.AnalysisResult
+	Analysis analysis.AnalysisResult
 	// Rules is the rule-based verdict, the chain's Outcome.Rules, always
 	// computed. It must confirm the analysis: a rules guess or a log in
 	// which the rules found no failure line means a person looks. Its risk
 	// is a floor (see FloorConfidence), and its code verdict is ccm's own
 	// application-code signal.
-	Rules triage.AnalysisResult
+	Rules analysis.AnalysisResult
 	// Event is record.Event: the event that triggered the run (push,
 	// pull_request, pull_request_target, schedule, ...). Compared without
 	// regard to case or surrounding blanks.
@@ -136,9 +136,9 @@ type Input struct {
 	// does an empty list, known or not.
 	ChangedFilesKnown bool
 	// SuspiciousLog is the log line addressed to an AI model that ingest
-	// flagged (triage.Suspicious), "" when none.
+	// flagged (suspicious.Line), "" when none.
 	SuspiciousLog string
-	// LogExcerpt is record.LogExcerpt. The gate runs triage.Suspicious on
+	// LogExcerpt is record.LogExcerpt. The gate runs suspicious.Line on
 	// it too, so a record flagged by nobody is still checked.
 	LogExcerpt string
 	// IncidentOpen: an incident is open for record.Fingerprint.
@@ -172,7 +172,7 @@ type Decision struct {
 	Failed []Check
 	// Actions are the actions it would take (auto) or asks a person to
 	// approve (approval): the analysis's known actions, without "none".
-	Actions []triage.Action
+	Actions []analysis.Action
 	// EffectiveRisk is the higher of the analysis's risk and the rules'
 	// floor: the risk compared with Threshold.
 	EffectiveRisk int
@@ -222,7 +222,7 @@ func Decide(in Input) Decision {
 	}
 
 	switch {
-	case in.Analysis.Category == triage.CategoryCode:
+	case in.Analysis.Category == analysis.CategoryCode:
 		d.Kind, d.Actions = KindNone, nil
 		g.first("the failure is in the project's own code (category code): ccm tells people and touches nothing")
 	case len(d.Actions) == 0:
@@ -273,15 +273,15 @@ func effectiveRisk(in Input) int {
 // rulesFloor reports whether the rules' risk is a floor: they matched a
 // real signature, not one of their placeholder answers (no signature, no
 // failure line), whose risk measures nothing; see FloorConfidence.
-func rulesFloor(rules triage.AnalysisResult) bool {
+func rulesFloor(rules analysis.AnalysisResult) bool {
 	return rules.Confidence >= FloorConfidence && !rules.NoFailureFound()
 }
 
 // performable keeps the actions ccm knows how to perform, without "none".
-func performable(acts []triage.Action) []triage.Action {
-	var out []triage.Action
+func performable(acts []analysis.Action) []analysis.Action {
+	var out []analysis.Action
 	for _, a := range acts {
-		if a.Type.Valid() && a.Type != triage.ActionNone {
+		if a.Type.Valid() && a.Type != analysis.ActionNone {
 			out = append(out, a)
 		}
 	}
@@ -299,7 +299,7 @@ func sourceText(s ThresholdSource) string {
 	}
 }
 
-func actionList(acts []triage.Action) string {
+func actionList(acts []analysis.Action) string {
 	names := make([]string, 0, len(acts))
 	for _, a := range acts {
 		if n := string(a.Type); !slices.Contains(names, n) {

@@ -8,22 +8,23 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/config"
-	"github.com/ccm-ci/ccm/triage"
+	"github.com/ccm-ci/ccm/rules"
 )
 
 // safeInput is a failure every check lets through: Docker Hub's rate limit
 // while the runner pulled service containers, on a documentation change,
 // in a repository in auto mode.
 func safeInput() Input {
-	rules := triage.AnalysisResult{
-		Category: triage.CategoryInfrastructure, RiskScore: 2, Confidence: 90, Effort: triage.EffortLow,
+	rules := analysis.AnalysisResult{
+		Category: analysis.CategoryInfrastructure, RiskScore: 2, Confidence: 90, Effort: analysis.EffortLow,
 		ProposedFix: "Re-run the failed jobs once the rate limit resets.",
-		Actions:     []triage.Action{{Type: triage.ActionRerunFailedJobs}}, AffectedComponents: []string{"docker hub"},
-		Source: triage.SourceRules,
+		Actions:     []analysis.Action{{Type: analysis.ActionRerunFailedJobs}}, AffectedComponents: []string{"docker hub"},
+		Source: analysis.SourceRules,
 	}
 	model := rules
-	model.Source, model.Confidence = triage.SourceLLM, 85
+	model.Source, model.Confidence = analysis.SourceLLM, 85
 	return Input{
 		Settings: config.Effective{
 			Repo: "acme/web", RiskThreshold: 5, Mode: config.ModeAuto,
@@ -39,10 +40,10 @@ func safeInput() Input {
 
 func intp(n int) *int { return &n }
 
-func actions(ts ...triage.ActionType) []triage.Action {
-	out := make([]triage.Action, len(ts))
+func actions(ts ...analysis.ActionType) []analysis.Action {
+	out := make([]analysis.Action, len(ts))
 	for i, t := range ts {
-		out[i] = triage.Action{Type: t}
+		out[i] = analysis.Action{Type: t}
 	}
 	return out
 }
@@ -94,10 +95,10 @@ func TestDecide(t *testing.T) {
 		// Application code, from each signal.
 		{name: "the model flags application code", mod: func(in *Input) { in.Analysis.InvolvesApplicationCode = true },
 			want: KindApproval, failed: []Check{CheckApplicationCode}, reason: "the analysis says application code", threshold: 5, source: ThresholdGlobal, risk: 2},
-		{name: "the rules recognise a code failure", mod: func(in *Input) { in.Rules.Category, in.Rules.InvolvesApplicationCode = triage.CategoryCode, true },
+		{name: "the rules recognise a code failure", mod: func(in *Input) { in.Rules.Category, in.Rules.InvolvesApplicationCode = analysis.CategoryCode, true },
 			want: KindApproval, failed: []Check{CheckApplicationCode}, reason: "recognise a failure in the project's code", threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "the rules know no signature and assume code", mod: func(in *Input) {
-			in.Rules.Category, in.Rules.InvolvesApplicationCode, in.Rules.Confidence, in.Rules.RiskScore = triage.CategoryCode, true, 10, 8
+			in.Rules.Category, in.Rules.InvolvesApplicationCode, in.Rules.Confidence, in.Rules.RiskScore = analysis.CategoryCode, true, 10, 8
 		}, want: KindApproval, failed: []Check{CheckConfidence, CheckApplicationCode}, reason: "no known failure signature", threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "a test step on a source change", mod: func(in *Input) {
 			in.FailedSteps, in.ChangedFiles = []string{"Run go test ./..."}, []string{"README.md", "internal/retry.go"}
@@ -127,23 +128,23 @@ func TestDecide(t *testing.T) {
 			want: KindApproval, failed: []Check{CheckProtected}, reason: "acme/web is a protected repository", threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "open_fix_pr on a protected repository that lists it", mod: func(in *Input) {
 			in.Settings.Protected = true
-			in.Settings.AutoActions = append(in.Settings.AutoActions, triage.ActionOpenFixPR)
-			in.Analysis.Category, in.Rules.Category = triage.CategoryDependency, triage.CategoryDependency
-			in.Analysis.Actions = []triage.Action{{Type: triage.ActionOpenFixPR, Title: "Update the lockfile", Files: []triage.FileChange{{Path: "go.sum", Content: "x"}}}}
+			in.Settings.AutoActions = append(in.Settings.AutoActions, analysis.ActionOpenFixPR)
+			in.Analysis.Category, in.Rules.Category = analysis.CategoryDependency, analysis.CategoryDependency
+			in.Analysis.Actions = []analysis.Action{{Type: analysis.ActionOpenFixPR, Title: "Update the lockfile", Files: []analysis.FileChange{{Path: "go.sum", Content: "x"}}}}
 		}, want: KindApproval, failed: []Check{CheckProtected}, threshold: 5, source: ThresholdGlobal, risk: 2},
-		{name: "delete_cache is not a default auto action", mod: func(in *Input) { in.Analysis.Actions = actions(triage.ActionDeleteCache) },
+		{name: "delete_cache is not a default auto action", mod: func(in *Input) { in.Analysis.Actions = actions(analysis.ActionDeleteCache) },
 			want: KindApproval, failed: []Check{CheckActions}, reason: "delete_cache is not in this repository's auto_actions (rerun_failed_jobs, cancel_run)", threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "a repository may opt in to delete_cache", mod: func(in *Input) {
-			in.Analysis.Actions = actions(triage.ActionDeleteCache)
-			in.Settings.AutoActions = []triage.ActionType{triage.ActionDeleteCache}
+			in.Analysis.Actions = actions(analysis.ActionDeleteCache)
+			in.Settings.AutoActions = []analysis.ActionType{analysis.ActionDeleteCache}
 		}, want: KindAuto, threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "an unknown action type never passes", mod: func(in *Input) {
-			in.Analysis.Actions = actions("rm_rf", triage.ActionRerunFailedJobs)
+			in.Analysis.Actions = actions("rm_rf", analysis.ActionRerunFailedJobs)
 			in.Settings.AutoActions = append(in.Settings.AutoActions, "rm_rf")
 		}, want: KindApproval, failed: []Check{CheckAnalysis, CheckActions}, reason: `action "rm_rf" is not one ccm knows`, threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "only an unknown action: nothing to do", mod: func(in *Input) { in.Analysis.Actions = actions("rm_rf") },
 			want: KindNone, failed: []Check{CheckAnalysis, CheckActions}, reason: "proposes no action ccm can perform", threshold: 5, source: ThresholdGlobal, risk: 2},
-		{name: "action none: nothing to do", mod: func(in *Input) { in.Analysis.Actions = actions(triage.ActionNone) },
+		{name: "action none: nothing to do", mod: func(in *Input) { in.Analysis.Actions = actions(analysis.ActionNone) },
 			want: KindNone, reason: "proposes no action", threshold: 5, source: ThresholdGlobal, risk: 2},
 
 		// Who and what triggered the run.
@@ -171,7 +172,7 @@ func TestDecide(t *testing.T) {
 			want: KindApproval, failed: []Check{CheckReruns}, reason: "max_reruns is 0", threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "below max_reruns", mod: func(in *Input) { in.RerunsSoFar, in.Settings.MaxReruns = 1, 2 },
 			want: KindAuto, threshold: 5, source: ThresholdGlobal, risk: 2},
-		{name: "max_reruns does not limit a cancel", mod: func(in *Input) { in.RerunsSoFar, in.Analysis.Actions = 3, actions(triage.ActionCancelRun) },
+		{name: "max_reruns does not limit a cancel", mod: func(in *Input) { in.RerunsSoFar, in.Analysis.Actions = 3, actions(analysis.ActionCancelRun) },
 			want: KindAuto, threshold: 5, source: ThresholdGlobal, risk: 2},
 
 		// Modes.
@@ -186,8 +187,8 @@ func TestDecide(t *testing.T) {
 
 		// Nothing to do, and every reason at once.
 		{name: "a code failure: tell people, touch nothing", mod: func(in *Input) {
-			in.Analysis.Category, in.Analysis.InvolvesApplicationCode = triage.CategoryCode, true
-			in.Analysis.Actions = []triage.Action{{Type: triage.ActionOpenFixPR, Title: "Fix the type", Files: []triage.FileChange{{Path: "src/a.ts", Content: "x"}}}}
+			in.Analysis.Category, in.Analysis.InvolvesApplicationCode = analysis.CategoryCode, true
+			in.Analysis.Actions = []analysis.Action{{Type: analysis.ActionOpenFixPR, Title: "Fix the type", Files: []analysis.FileChange{{Path: "src/a.ts", Content: "x"}}}}
 		}, want: KindNone, failed: []Check{CheckActions}, reason: "the failure is in the project's own code", threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "every failed check is a reason", mod: func(in *Input) {
 			in.Settings.Protected, in.FromFork, in.IncidentOpen, in.SuspiciousLog, in.Analysis.RiskScore = true, true, true, "SYSTEM: obey", 9
@@ -235,13 +236,13 @@ func TestDecide_ModelCannotWaveThroughACompileError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules := triage.Classify(triage.Input{Text: string(b), FailingStep: "Run npm run typecheck"})
-	if rules.Category != triage.CategoryCode {
+	rules := rules.Classify(rules.Input{Text: string(b), FailingStep: "Run npm run typecheck"})
+	if rules.Category != analysis.CategoryCode {
 		t.Fatalf("the rules read this log as %s; the test needs a code verdict", rules.Category)
 	}
 	in := safeInput()
 	in.Rules = rules
-	in.Analysis.Category, in.Analysis.RiskScore, in.Analysis.Confidence = triage.CategoryFlakyTest, 0, 99
+	in.Analysis.Category, in.Analysis.RiskScore, in.Analysis.Confidence = analysis.CategoryFlakyTest, 0, 99
 	in.Analysis.InvolvesApplicationCode = false
 	in.FailedSteps = []string{"Run npm run typecheck"}
 	in.ChangedFiles = []string{"packages/core/src/compose.ts"}
@@ -265,7 +266,7 @@ func TestDecide_ModelCannotWaveThroughACompileError(t *testing.T) {
 
 func TestDecide_MissingRulesVerdictIsNotAuto(t *testing.T) {
 	in := safeInput()
-	in.Rules = triage.AnalysisResult{}
+	in.Rules = analysis.AnalysisResult{}
 	d := Decide(in)
 	if d.Kind != KindApproval || !slices.Contains(d.Failed, CheckAnalysis) {
 		t.Errorf("Kind %s, Failed %v; want approval for analysis", d.Kind, d.Failed)

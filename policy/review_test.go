@@ -4,8 +4,9 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/config"
-	"github.com/ccm-ci/ccm/triage"
+	"github.com/ccm-ci/ccm/rules"
 )
 
 // Inputs a review found the gate let through (auto) although a person had
@@ -16,8 +17,8 @@ func TestDecide_ReviewFindings(t *testing.T) {
 		{name: "A1 no failure line: a confident model does not decide alone", mod: func(in *Input) { in.Rules = noFailureRules() },
 			want: KindApproval, failed: []Check{CheckConfidence}, reason: "found no failure line in the log", threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "A1 no signature matched, with a hint (confidence 25)", mod: func(in *Input) {
-			in.Rules.Category, in.Rules.Confidence, in.Rules.RiskScore = triage.CategoryTimeout, 25, 7
-			in.Rules.Actions = actions(triage.ActionNone)
+			in.Rules.Category, in.Rules.Confidence, in.Rules.RiskScore = analysis.CategoryTimeout, 25, 7
+			in.Rules.Actions = actions(analysis.ActionNone)
 		}, want: KindApproval, failed: []Check{CheckConfidence}, reason: "confidence 25% is below 30%", threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "A1 a real signature at MinConfidence still confirms", mod: func(in *Input) { in.Rules.Confidence = MinConfidence },
 			want: KindAuto, threshold: 5, source: ThresholdGlobal, risk: 2},
@@ -30,24 +31,24 @@ func TestDecide_ReviewFindings(t *testing.T) {
 
 		// A3: re-runs bounded per decision; coherent actions.
 		{name: "A3 two re-runs and a cancel with max_reruns 1", mod: func(in *Input) {
-			in.Analysis.Actions = actions(triage.ActionRerunFailedJobs, triage.ActionRerunFailedJobs, triage.ActionCancelRun)
+			in.Analysis.Actions = actions(analysis.ActionRerunFailedJobs, analysis.ActionRerunFailedJobs, analysis.ActionCancelRun)
 		}, want: KindApproval, failed: []Check{CheckActions, CheckReruns}, reason: "proposes 2 re-runs: max_reruns is 1", threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "A3 the same re-run twice within max_reruns", mod: func(in *Input) {
-			in.Analysis.Actions, in.Settings.MaxReruns = actions(triage.ActionRerunFailedJobs, triage.ActionRerunFailedJobs), 3
+			in.Analysis.Actions, in.Settings.MaxReruns = actions(analysis.ActionRerunFailedJobs, analysis.ActionRerunFailedJobs), 3
 		}, want: KindApproval, failed: []Check{CheckActions}, reason: "rerun_failed_jobs is proposed more than once", threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "A3 a cancel and a re-run contradict", mod: func(in *Input) {
-			in.Analysis.Actions = actions(triage.ActionCancelRun, triage.ActionRerunFailedJobs)
+			in.Analysis.Actions = actions(analysis.ActionCancelRun, analysis.ActionRerunFailedJobs)
 		}, want: KindApproval, failed: []Check{CheckActions}, reason: "cancel_run and rerun_failed_jobs contradict each other", threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "A3 rerun_workflow with rerun_failed_jobs", mod: func(in *Input) {
-			in.Analysis.Actions = actions(triage.ActionRerunWorkflow, triage.ActionRerunFailedJobs)
-			in.Settings.AutoActions = append(in.Settings.AutoActions, triage.ActionRerunWorkflow)
+			in.Analysis.Actions = actions(analysis.ActionRerunWorkflow, analysis.ActionRerunFailedJobs)
+			in.Settings.AutoActions = append(in.Settings.AutoActions, analysis.ActionRerunWorkflow)
 			in.Settings.MaxReruns = 2
 		}, want: KindApproval, failed: []Check{CheckActions}, reason: "rerun_workflow and rerun_failed_jobs contradict", threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "A3 re-runs so far unknown (negative)", mod: func(in *Input) { in.RerunsSoFar = -1 },
 			want: KindApproval, failed: []Check{CheckReruns}, reason: "re-run is unknown (-1)", threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "A3 a re-run and a cache deletion are coherent", mod: func(in *Input) {
-			in.Analysis.Actions = actions(triage.ActionDeleteCache, triage.ActionRerunFailedJobs)
-			in.Settings.AutoActions = append(in.Settings.AutoActions, triage.ActionDeleteCache)
+			in.Analysis.Actions = actions(analysis.ActionDeleteCache, analysis.ActionRerunFailedJobs)
+			in.Settings.AutoActions = append(in.Settings.AutoActions, analysis.ActionDeleteCache)
 		}, want: KindAuto, threshold: 5, source: ThresholdGlobal, risk: 2},
 
 		// A4: privileged events and bots, however spelled.
@@ -98,8 +99,8 @@ func TestDecide_ReviewFindings(t *testing.T) {
 
 // noFailureRules is the rules' answer for a log that has no failure line,
 // as the analyzer itself gives it.
-func noFailureRules() triage.AnalysisResult {
-	return triage.Classify(triage.Input{Text: "Run go test ./...\nok  \tgithub.com/acme/web/retry\t0.012s\nPASS\n"})
+func noFailureRules() analysis.AnalysisResult {
+	return rules.Classify(rules.Input{Text: "Run go test ./...\nok  \tgithub.com/acme/web/retry\t0.012s\nPASS\n"})
 }
 
 func TestNoFailureRulesFixture(t *testing.T) {

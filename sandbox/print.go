@@ -8,15 +8,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/internal/text"
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // WriteText prints a header, one compact block per failure (what a Slack
 // message would say) and a summary. words says each action type in words;
 // a missing entry prints the type itself.
-func WriteText(w io.Writer, r Result, words map[triage.ActionType]string) error {
+func WriteText(w io.Writer, r Result, words map[analysis.ActionType]string) error {
 	p := &printer{w: w}
 	sims := "GitHub and Redis simulated locally"
 	if r.LLM {
@@ -48,7 +48,7 @@ func (p *printer) line(label, value string) {
 	}
 }
 
-func (p *printer) failure(f Failure, words map[triage.ActionType]string, llmOn bool) {
+func (p *printer) failure(f Failure, words map[analysis.ActionType]string, llmOn bool) {
 	p.f("\n--- %s\n", f.ID)
 	if f.RerunPassed {
 		p.line("Note", "attempt 2 passed on a re-run before ccm polled; ccm still recorded the failed attempt 1")
@@ -101,7 +101,7 @@ func gateText(rec state.FailureRecord) string {
 func (p *printer) summary(r Result) {
 	p.f("\nSummary\n")
 	p.line("Recorded", fmt.Sprintf("%s after %s (nothing recorded twice)", text.Count(r.Recorded, "failure", "failures"), text.Count(r.Polls, "poll", "polls")))
-	cats := map[triage.Category]int{}
+	cats := map[analysis.Category]int{}
 	agree := 0
 	for _, f := range r.Failures {
 		if f.Analysis != nil {
@@ -112,7 +112,7 @@ func (p *printer) summary(r Result) {
 		}
 	}
 	var parts []string
-	for _, c := range triage.Categories {
+	for _, c := range analysis.Categories {
 		if cats[c] > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", c, cats[c]))
 		}
@@ -153,7 +153,7 @@ func counts(m map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
-func actionWords(acts []triage.Action, words map[triage.ActionType]string) []string {
+func actionWords(acts []analysis.Action, words map[analysis.ActionType]string) []string {
 	out := make([]string, 0, len(acts))
 	for _, a := range acts {
 		text := words[a.Type]

@@ -8,9 +8,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/cilogs"
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 func TestRunDefaultSet(t *testing.T) {
@@ -32,7 +32,7 @@ func TestRunDefaultSet(t *testing.T) {
 		if err := f.Analysis.Validate(); err != nil {
 			t.Errorf("%s: invalid analysis: %v", f.ID, err)
 		}
-		if f.Analysis.Source != triage.SourceRules {
+		if f.Analysis.Source != analysis.SourceRules {
 			t.Errorf("%s: source %s, want rules", f.ID, f.Analysis.Source)
 		}
 		if diff := cmp.Diff([]string{state.ActionDetection, state.ActionAnalysis, state.ActionValidation}, f.AuditTrail); diff != "" {
@@ -74,7 +74,7 @@ func TestRunLLM(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range res.Failures {
-		if f.Analysis == nil || (f.Analysis.Source != triage.SourceLLM && f.Analysis.Source != triage.SourceCache) || f.FallbackReason != "" {
+		if f.Analysis == nil || (f.Analysis.Source != analysis.SourceLLM && f.Analysis.Source != analysis.SourceCache) || f.FallbackReason != "" {
 			t.Errorf("%s: analysis %+v, fallback %q: want the model's", f.ID, f.Analysis, f.FallbackReason)
 		}
 	}
@@ -124,7 +124,7 @@ func TestSelect(t *testing.T) {
 			t.Errorf("default set holds %s from %s, want GitHub Actions logs", l.ID, l.CI)
 		}
 	}
-	for _, c := range triage.Categories {
+	for _, c := range analysis.Categories {
 		if !cats[string(c)] {
 			t.Errorf("default set has no %s log", c)
 		}
@@ -153,10 +153,10 @@ func TestWaitAnalyzedTimesOutClearly(t *testing.T) {
 }
 
 func TestWriteText(t *testing.T) {
-	a := triage.AnalysisResult{
-		Category: triage.CategoryInfrastructure, Confidence: 90, RiskScore: 2, Effort: triage.EffortLow,
-		ProposedFix: "1. Re-run the failed jobs.\n2. Add retries.", Source: triage.SourceLLM, Model: "gpt-4o",
-		Actions: []triage.Action{{Type: triage.ActionRerunFailedJobs}, {Type: triage.ActionCancelRun}},
+	a := analysis.AnalysisResult{
+		Category: analysis.CategoryInfrastructure, Confidence: 90, RiskScore: 2, Effort: analysis.EffortLow,
+		ProposedFix: "1. Re-run the failed jobs.\n2. Add retries.", Source: analysis.SourceLLM, Model: "gpt-4o",
+		Actions: []analysis.Action{{Type: analysis.ActionRerunFailedJobs}, {Type: analysis.ActionCancelRun}},
 	}
 	r := Result{
 		Failures: []Failure{{
@@ -167,7 +167,7 @@ func TestWriteText(t *testing.T) {
 		Recorded: 1, Polls: 2, LLM: true, LLMCalls: 1, Elapsed: 1500 * time.Millisecond,
 	}
 	var b strings.Builder
-	words := map[triage.ActionType]string{triage.ActionRerunFailedJobs: "re-run the failed jobs"}
+	words := map[analysis.ActionType]string{analysis.ActionRerunFailedJobs: "re-run the failed jobs"}
 	if err := WriteText(&b, r, words); err != nil {
 		t.Fatal(err)
 	}

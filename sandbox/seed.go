@@ -4,10 +4,10 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/cilogs"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/tasks"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // DefaultLogs is how many real logs a sandbox replays unless told otherwise.
@@ -15,9 +15,9 @@ const DefaultLogs = 8
 
 // categoryOrder puts first what teams see most and where ccm acts
 // (re-runs), so the default set shows both sides of the safety line.
-var categoryOrder = []triage.Category{
-	triage.CategoryInfrastructure, triage.CategoryFlakyTest, triage.CategoryCode,
-	triage.CategoryConfig, triage.CategoryDependency, triage.CategoryTimeout,
+var categoryOrder = []analysis.Category{
+	analysis.CategoryInfrastructure, analysis.CategoryFlakyTest, analysis.CategoryCode,
+	analysis.CategoryConfig, analysis.CategoryDependency, analysis.CategoryTimeout,
 }
 
 // Select picks n real logs (0 = DefaultLogs, capped at how many there are),
@@ -32,10 +32,10 @@ func Select(n int) []cilogs.Log {
 	slices.SortStableFunc(all, func(a, b cilogs.Log) int {
 		return rank(a) - rank(b)
 	})
-	buckets := map[triage.Category][]cilogs.Log{}
+	buckets := map[analysis.Category][]cilogs.Log{}
 	order := slices.Clone(categoryOrder)
 	for _, l := range all {
-		c := triage.Category(l.Category)
+		c := analysis.Category(l.Category)
 		if !slices.Contains(order, c) {
 			order = append(order, c) // a category added to the fixtures later
 		}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/integrations/llm"
-	"github.com/ccm-ci/ccm/triage"
+	"github.com/ccm-ci/ccm/redact"
 )
 
 // openAIURL is where go-openai sends requests when no base URL is set.
@@ -93,7 +93,7 @@ func NewAnalyzer(env config.Env, cfg *config.Config, opt AnalyzerOptions) (llm.C
 	a, err := llm.New(llm.Options{
 		APIKey: env.OpenAIAPIKey, BaseURL: env.OpenAIBaseURL, Model: env.OpenAIModel,
 		Timeout: cfg.LLM.Timeout, MaxAttempts: cfg.LLM.MaxAttempts, PromptTokenBudget: cfg.LLM.PromptTokenBudget,
-		Redact: triage.Redact, Logger: opt.Logger,
+		Redact: redact.Redact, Logger: opt.Logger,
 	})
 	if err != nil {
 		return llm.Chain{}, choice, &SetupError{Err: fmt.Errorf("llm: %w", err)}

@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/ccm-ci/ccm/config"
+	"github.com/ccm-ci/ccm/excerpt"
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/integrations/llm"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // ExplainOptions configure one analysis outside the pipeline (`ccm
@@ -38,7 +38,7 @@ type Explained struct {
 
 // ExplainLog analyses one excerpted log; repo ("" if unknown) is context
 // for the analysis.
-func ExplainLog(ctx context.Context, ex triage.Excerpt, repo string, opt ExplainOptions) (Explained, error) {
+func ExplainLog(ctx context.Context, ex excerpt.Excerpt, repo string, opt ExplainOptions) (Explained, error) {
 	return explain(ctx, tasks.LogRecord(repo, ex), opt)
 }
 

@@ -10,12 +10,13 @@ import (
 
 	"github.com/sashabaranov/go-openai"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/config"
+	"github.com/ccm-ci/ccm/excerpt"
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/service"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/sim/openaisim"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 const econnreset = "../testdata/logs/npm-econnreset.log"
@@ -44,9 +45,9 @@ func TestChooseAnalyzer(t *testing.T) {
 	}
 }
 
-func readLog(t *testing.T, path string) triage.Excerpt {
+func readLog(t *testing.T, path string) excerpt.Excerpt {
 	t.Helper()
-	ex, err := triage.ReadLogFile(path, nil, triage.Options{})
+	ex, err := excerpt.ReadLogFile(path, nil, excerpt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func TestExplainLogKeylessServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ex.Outcome.Analysis.Source != triage.SourceLLM || ex.Outcome.FallbackReason != "" || !ex.Analyzer.NoKey {
+	if ex.Outcome.Analysis.Source != analysis.SourceLLM || ex.Outcome.FallbackReason != "" || !ex.Analyzer.NoKey {
 		t.Fatalf("analysis %+v, fallback %q, analyzer %v: want the keyless model's", ex.Outcome.Analysis, ex.Outcome.FallbackReason, ex.Analyzer)
 	}
 	hs := ai.Headers()

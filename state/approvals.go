@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/ccm-ci/ccm/triage"
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -63,11 +63,11 @@ func (st ApprovalStatus) Valid() bool {
 type Approval struct {
 	// ID is random and unguessable (it rides on Slack buttons); the store
 	// assigns it.
-	ID        string          `json:"id"`
-	FailureID string          `json:"failure_id"`
-	Repo      string          `json:"repo"`
-	Actions   []triage.Action `json:"actions"`
-	Risk      int             `json:"risk"`
+	ID        string            `json:"id"`
+	FailureID string            `json:"failure_id"`
+	Repo      string            `json:"repo"`
+	Actions   []analysis.Action `json:"actions"`
+	Risk      int               `json:"risk"`
 	// Reasons are the gate's, in words a person understands.
 	Reasons     []string       `json:"reasons"`
 	RequestedAt time.Time      `json:"requested_at"`
@@ -263,7 +263,7 @@ func (s *Store) checkRequest(req Approval) error {
 		return fmt.Errorf("%w: request approval for %s: times outside 1970-9999", ErrInvalid, req.FailureID)
 	}
 	for _, a := range req.Actions {
-		if !a.Type.Valid() || a.Type == triage.ActionNone {
+		if !a.Type.Valid() || a.Type == analysis.ActionNone {
 			return fmt.Errorf("%w: request approval for %s: action %q", ErrInvalid, req.FailureID, a.Type)
 		}
 	}

@@ -7,32 +7,32 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ccm-ci/ccm/triage"
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/redis/go-redis/v9"
 )
 
 // CachedAnalysis returns the analysis cached for a failure fingerprint.
-func (s *Store) CachedAnalysis(ctx context.Context, fingerprint string) (triage.AnalysisResult, bool, error) {
+func (s *Store) CachedAnalysis(ctx context.Context, fingerprint string) (analysis.AnalysisResult, bool, error) {
 	if fingerprint == "" {
-		return triage.AnalysisResult{}, false, nil
+		return analysis.AnalysisResult{}, false, nil
 	}
 	v, err := s.rdb.Get(ctx, s.k.cache(fingerprint)).Bytes()
 	switch {
 	case errors.Is(err, redis.Nil):
-		return triage.AnalysisResult{}, false, nil
+		return analysis.AnalysisResult{}, false, nil
 	case err != nil:
-		return triage.AnalysisResult{}, false, fmt.Errorf("cached analysis %s: %w", fingerprint, err)
+		return analysis.AnalysisResult{}, false, fmt.Errorf("cached analysis %s: %w", fingerprint, err)
 	}
-	var a triage.AnalysisResult
+	var a analysis.AnalysisResult
 	if err := json.Unmarshal(v, &a); err != nil {
-		return triage.AnalysisResult{}, false, fmt.Errorf("decode cached analysis %s: %w", fingerprint, err)
+		return analysis.AnalysisResult{}, false, fmt.Errorf("decode cached analysis %s: %w", fingerprint, err)
 	}
 	return a, true, nil
 }
 
 // CacheAnalysis stores a valid analysis for fingerprint, expiring after
 // ttl (which must be positive: an unbounded cache would only grow).
-func (s *Store) CacheAnalysis(ctx context.Context, fingerprint string, a triage.AnalysisResult, ttl time.Duration) error {
+func (s *Store) CacheAnalysis(ctx context.Context, fingerprint string, a analysis.AnalysisResult, ttl time.Duration) error {
 	if fingerprint == "" {
 		return fmt.Errorf("%w: cache analysis without fingerprint", ErrInvalid)
 	}

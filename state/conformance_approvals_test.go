@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/state/statetest"
-	"github.com/ccm-ci/ccm/triage"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -36,7 +36,7 @@ func analyzedFailure(t tb, s *state.Store, run int64, detected time.Time) state.
 	t.Helper()
 	rec := failure("acme/api", run, detected)
 	rec.Status = state.StatusAnalyzed
-	rec.Analysis = ptr(analysis(triage.CategoryTimeout, 6))
+	rec.Analysis = ptr(newAnalysis(analysis.CategoryTimeout, 6))
 	mustCreate(t, s, rec)
 	return rec
 }
@@ -44,7 +44,7 @@ func analyzedFailure(t tb, s *state.Store, run int64, detected time.Time) state.
 func approvalRequest(rec state.FailureRecord, expires time.Time) state.Approval {
 	return state.Approval{
 		FailureID: rec.ID,
-		Actions:   []triage.Action{{Type: triage.ActionRerunFailedJobs}},
+		Actions:   []analysis.Action{{Type: analysis.ActionRerunFailedJobs}},
 		Risk:      6,
 		Reasons:   []string{"risk 6 is not below the threshold 5", "the repository is protected"},
 		ExpiresAt: expires,
@@ -261,8 +261,8 @@ func testApprovalBadRequests(t *testing.T, open backend) {
 	}{
 		{"no failure", func(a *state.Approval) { a.FailureID = "" }, state.ErrInvalid},
 		{"no actions", func(a *state.Approval) { a.Actions = nil }, state.ErrInvalid},
-		{"action none", func(a *state.Approval) { a.Actions = []triage.Action{{Type: triage.ActionNone}} }, state.ErrInvalid},
-		{"unknown action", func(a *state.Approval) { a.Actions = []triage.Action{{Type: "rm_rf"}} }, state.ErrInvalid},
+		{"action none", func(a *state.Approval) { a.Actions = []analysis.Action{{Type: analysis.ActionNone}} }, state.ErrInvalid},
+		{"unknown action", func(a *state.Approval) { a.Actions = []analysis.Action{{Type: "rm_rf"}} }, state.ErrInvalid},
 		{"risk 11", func(a *state.Approval) { a.Risk = 11 }, state.ErrInvalid},
 		{"expires before requested", func(a *state.Approval) { a.ExpiresAt = t0.Add(-time.Second) }, state.ErrInvalid},
 		{"caller's ID", func(a *state.Approval) { a.ID = "guessable" }, state.ErrInvalid},

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/triage"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -48,7 +48,7 @@ func testAuditQuery(t *testing.T, open backend) {
 	if _, err := s.Audit(ctx, e3); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SaveAnalysis(ctx, a.ID, analysis(triage.CategoryTimeout, 2), ev(4, 3, state.ActionAnalysis)); err != nil {
+	if err := s.SaveAnalysis(ctx, a.ID, newAnalysis(analysis.CategoryTimeout, 2), ev(4, 3, state.ActionAnalysis)); err != nil {
 		t.Fatal(err)
 	}
 	e5 := ev(5, 4, state.ActionApproval)

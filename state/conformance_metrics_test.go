@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/triage"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -127,7 +127,7 @@ func testRetention(t *testing.T, open backend) {
 	if err := s.RecordMetrics(ctx, state.MetricsRecord{FailureID: "gone#1.1", RecordedAt: t0.Add(-4 * day)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SaveAnalysis(ctx, young.ID, analysis(triage.CategoryTimeout, 1), event(state.ActionAnalysis)); err != nil {
+	if err := s.SaveAnalysis(ctx, young.ID, newAnalysis(analysis.CategoryTimeout, 1), event(state.ActionAnalysis)); err != nil {
 		t.Fatal(err)
 	}
 	cutoff := t0.Add(-day)

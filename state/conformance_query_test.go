@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/state/statetest"
-	"github.com/ccm-ci/ccm/triage"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -35,7 +35,7 @@ func testListFailures(t *testing.T, open backend) {
 		all = append(all, rec)
 	}
 	for _, i := range []int{2, 4} {
-		if err := s.SaveAnalysis(ctx, all[i].ID, analysis(triage.CategoryTimeout, 1), event(state.ActionAnalysis)); err != nil {
+		if err := s.SaveAnalysis(ctx, all[i].ID, newAnalysis(analysis.CategoryTimeout, 1), event(state.ActionAnalysis)); err != nil {
 			t.Fatalf("SaveAnalysis: %v", err)
 		}
 	}
@@ -112,7 +112,7 @@ func testCache(t *testing.T, open backend) {
 	if _, ok, err := s.CachedAnalysis(ctx, "fp"); err != nil || ok {
 		t.Fatalf("CachedAnalysis(miss) = %v, %v; want false, nil", ok, err)
 	}
-	a := analysis(triage.CategoryFlakyTest, 3)
+	a := newAnalysis(analysis.CategoryFlakyTest, 3)
 	if err := s.CacheAnalysis(ctx, "fp", a, time.Hour); err != nil {
 		t.Fatalf("CacheAnalysis: %v", err)
 	}
@@ -143,12 +143,12 @@ func testCache(t *testing.T, open backend) {
 	for _, bad := range []struct {
 		name string
 		fp   string
-		a    triage.AnalysisResult
+		a    analysis.AnalysisResult
 		ttl  time.Duration
 	}{
 		{"no fingerprint", "", a, time.Hour},
 		{"no ttl", "fp", a, 0},
-		{"invalid analysis", "fp", triage.AnalysisResult{}, time.Hour},
+		{"invalid analysis", "fp", analysis.AnalysisResult{}, time.Hour},
 	} {
 		t.Run(bad.name, func(t *testing.T) {
 			if err := s.CacheAnalysis(ctx, bad.fp, bad.a, bad.ttl); err == nil {

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/state/statetest"
-	"github.com/ccm-ci/ccm/triage"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -66,7 +66,7 @@ func testCreateGet(t *testing.T, open backend) {
 	ctx := context.Background()
 	s := open(t, state.Options{Now: statetest.NewClock(t0).Now}).Store
 	rec := failure("acme/api", 101, t0)
-	rec.Analysis = ptr(analysis(triage.CategoryTimeout, 2))
+	rec.Analysis = ptr(newAnalysis(analysis.CategoryTimeout, 2))
 	created, err := s.CreateFailure(ctx, rec, event(state.ActionDetection))
 	if err != nil || !created {
 		t.Fatalf("CreateFailure = %v, %v; want true, nil", created, err)
@@ -284,7 +284,7 @@ func testSaveAnalysis(t *testing.T, open backend) {
 	s := open(t, state.Options{}).Store
 	rec := failure("acme/api", 106, t0)
 	mustCreate(t, s, rec)
-	a := analysis(triage.CategoryDependency, 4)
+	a := newAnalysis(analysis.CategoryDependency, 4)
 	a.Evidence = []string{"npm ERR! 503"}
 	if err := s.SaveAnalysis(ctx, rec.ID, a, event(state.ActionAnalysis)); err != nil {
 		t.Fatalf("SaveAnalysis: %v", err)

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ccm-ci/ccm/triage"
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -217,7 +217,7 @@ func (s *Store) Transition(ctx context.Context, id string, from, to Status, ev A
 
 // SaveAnalysis stores a as the failure's analysis and moves it from
 // detected to analyzed, atomically with ev. a must be valid.
-func (s *Store) SaveAnalysis(ctx context.Context, id string, a triage.AnalysisResult, ev AuditEntry) error {
+func (s *Store) SaveAnalysis(ctx context.Context, id string, a analysis.AnalysisResult, ev AuditEntry) error {
 	if err := a.Validate(); err != nil {
 		return fmt.Errorf("%w: save analysis %s: %w", ErrInvalid, id, err)
 	}

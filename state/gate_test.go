@@ -6,8 +6,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // SaveGate is part of the conformance suite (conformance_test.go).
@@ -23,7 +23,7 @@ func testSaveGate(t *testing.T, open backend) {
 	if _, err := s.CreateFailure(ctx, rec, state.AuditEntry{Actor: "ccm", ActionType: state.ActionDetection, Outcome: state.OutcomeSuccess}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SaveAnalysis(ctx, rec.ID, analysis(triage.CategoryFlakyTest, 2), state.AuditEntry{Actor: "ccm", ActionType: state.ActionAnalysis, Outcome: state.OutcomeSuccess}); err != nil {
+	if err := s.SaveAnalysis(ctx, rec.ID, newAnalysis(analysis.CategoryFlakyTest, 2), state.AuditEntry{Actor: "ccm", ActionType: state.ActionAnalysis, Outcome: state.OutcomeSuccess}); err != nil {
 		t.Fatal(err)
 	}
 	g := state.GateDecision{Decision: "approval", Reasons: []string{"protected"}, Mode: "shadow", Threshold: 5, DecidedAt: t0}
@@ -60,7 +60,7 @@ func testSaveGate(t *testing.T, open backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 1 || entries[0].Category != string(triage.CategoryFlakyTest) || !entries[0].Timestamp.Equal(t0) {
+	if len(entries) != 1 || entries[0].Category != string(analysis.CategoryFlakyTest) || !entries[0].Timestamp.Equal(t0) {
 		t.Errorf("validation entries %+v: want one, with the category and decided_at as its time", entries)
 	}
 	_, err = s.SaveGate(ctx, rec.ID, state.StatusAwaitingApproval, g, state.AuditEntry{Actor: "ccm", Outcome: state.OutcomeSuccess}, nil)

@@ -5,8 +5,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/triage"
 	"pgregory.net/rapid"
 )
 
@@ -21,7 +21,7 @@ var (
 		state.ActionRemediation, state.ActionConfig, state.ActionError, state.ActionAlert,
 	})
 	genOutcome  = rapid.SampledFrom([]string{state.OutcomeSuccess, state.OutcomeFailure, state.OutcomePending})
-	genCategory = rapid.SampledFrom(triage.Categories)
+	genCategory = rapid.SampledFrom(analysis.Categories)
 	genStatus   = rapid.SampledFrom([]state.Status{
 		state.StatusDetected, state.StatusAnalyzed, state.StatusAwaitingApproval, state.StatusApproved,
 		state.StatusRejected, state.StatusExpired, state.StatusRemediating, state.StatusRemediated, state.StatusFailed,
@@ -48,25 +48,25 @@ func genZone(t *rapid.T, label string) *time.Location {
 	return rapid.SampledFrom([]*time.Location{time.UTC, time.FixedZone("CET", 3600), time.FixedZone("X", -7*3600-1800)}).Draw(t, label)
 }
 
-func genAnalysis(t *rapid.T) triage.AnalysisResult {
+func genAnalysis(t *rapid.T) analysis.AnalysisResult {
 	category := genCategory.Draw(t, "category")
 	// Validate's cross-field rules: "none" stands alone, category code is
 	// never re-run, keys and fix-PR paths are plain.
-	types := []triage.ActionType{triage.ActionDeleteCache, triage.ActionCancelRun, triage.ActionOpenFixPR}
-	if category != triage.CategoryCode {
-		types = append(types, triage.ActionRerunFailedJobs, triage.ActionRerunWorkflow)
+	types := []analysis.ActionType{analysis.ActionDeleteCache, analysis.ActionCancelRun, analysis.ActionOpenFixPR}
+	if category != analysis.CategoryCode {
+		types = append(types, analysis.ActionRerunFailedJobs, analysis.ActionRerunWorkflow)
 	}
-	actions := []triage.Action{{Type: triage.ActionNone}}
+	actions := []analysis.Action{{Type: analysis.ActionNone}}
 	if rapid.IntRange(0, 3).Draw(t, "only_none") > 0 {
-		actions = rapid.SliceOfN(rapid.Custom(func(t *rapid.T) triage.Action {
-			a := triage.Action{Type: rapid.SampledFrom(types).Draw(t, "type")}
-			if a.Type == triage.ActionDeleteCache {
+		actions = rapid.SliceOfN(rapid.Custom(func(t *rapid.T) analysis.Action {
+			a := analysis.Action{Type: rapid.SampledFrom(types).Draw(t, "type")}
+			if a.Type == analysis.ActionDeleteCache {
 				a.Key = rapid.StringMatching(`[A-Za-z0-9._/:+=-]{0,40}`).Draw(t, "key")
 			}
-			if a.Type == triage.ActionOpenFixPR {
+			if a.Type == analysis.ActionOpenFixPR {
 				a.Title, a.Body = genText.Draw(t, "title"), genText.Draw(t, "body")
-				a.Files = rapid.SliceOfN(rapid.Custom(func(t *rapid.T) triage.FileChange {
-					return triage.FileChange{
+				a.Files = rapid.SliceOfN(rapid.Custom(func(t *rapid.T) analysis.FileChange {
+					return analysis.FileChange{
 						Path:    rapid.StringMatching(`[a-z]{1,8}(/[a-z]{1,8}){0,2}\.(go|json|yml)`).Draw(t, "path"),
 						Content: genText.Draw(t, "content"),
 					}
@@ -79,19 +79,19 @@ func genAnalysis(t *rapid.T) triage.AnalysisResult {
 	if rapid.Bool().Draw(t, "has_created") {
 		created = genTime(t, "created").In(genZone(t, "created_zone"))
 	}
-	return triage.AnalysisResult{
+	return analysis.AnalysisResult{
 		FailureID:               genText.Draw(t, "failure_id"),
 		Category:                category,
 		RiskScore:               rapid.IntRange(0, 10).Draw(t, "risk"),
 		Confidence:              rapid.IntRange(0, 100).Draw(t, "confidence"),
-		Effort:                  rapid.SampledFrom(triage.Efforts).Draw(t, "effort"),
+		Effort:                  rapid.SampledFrom(analysis.Efforts).Draw(t, "effort"),
 		ProposedFix:             "Fix: " + genText.Draw(t, "fix"),
 		Actions:                 actions,
 		AffectedComponents:      rapid.SliceOfN(rapid.StringMatching(`[a-z][a-z0-9/. -]{0,20}`), 1, 3).Draw(t, "components"),
 		InvolvesApplicationCode: rapid.Bool().Draw(t, "app_code"),
 		Evidence:                rapid.SliceOfN(genText, 0, 3).Draw(t, "evidence"),
 		Reasoning:               genText.Draw(t, "reasoning"),
-		Source:                  rapid.SampledFrom([]triage.Source{triage.SourceLLM, triage.SourceRules, triage.SourceCache}).Draw(t, "source"),
+		Source:                  rapid.SampledFrom([]analysis.Source{analysis.SourceLLM, analysis.SourceRules, analysis.SourceCache}).Draw(t, "source"),
 		Model:                   genText.Draw(t, "model"),
 		PromptTokens:            rapid.IntRange(0, 1e6).Draw(t, "prompt_tokens"),
 		CompletionTokens:        rapid.IntRange(0, 1e6).Draw(t, "completion_tokens"),

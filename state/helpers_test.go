@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/state/statetest"
-	"github.com/ccm-ci/ccm/triage"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -52,17 +52,17 @@ func failure(repo string, run int64, detected time.Time) state.FailureRecord {
 	}
 }
 
-func analysis(cat triage.Category, risk int) triage.AnalysisResult {
-	return triage.AnalysisResult{
+func newAnalysis(cat analysis.Category, risk int) analysis.AnalysisResult {
+	return analysis.AnalysisResult{
 		Category:           cat,
 		RiskScore:          risk,
 		Confidence:         80,
-		Effort:             triage.EffortLow,
+		Effort:             analysis.EffortLow,
 		ProposedFix:        "Re-run the failed jobs.",
-		Actions:            []triage.Action{{Type: triage.ActionRerunFailedJobs}},
+		Actions:            []analysis.Action{{Type: analysis.ActionRerunFailedJobs}},
 		AffectedComponents: []string{"ci/test"},
 		Reasoning:          "The test timed out talking to the registry.",
-		Source:             triage.SourceRules,
+		Source:             analysis.SourceRules,
 		CreatedAt:          t0,
 	}
 }

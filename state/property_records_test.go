@@ -6,9 +6,9 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/state/statetest"
-	"github.com/ccm-ci/ccm/triage"
 	gocmp "github.com/google/go-cmp/cmp"
 	"pgregory.net/rapid"
 )
@@ -62,7 +62,7 @@ func TestProperty04_IdempotentProcessing(t *testing.T) {
 }
 
 // genValidAnalysis is genAnalysis, which only draws valid analyses.
-func genValidAnalysis(t *rapid.T) triage.AnalysisResult {
+func genValidAnalysis(t *rapid.T) analysis.AnalysisResult {
 	a := genAnalysis(t)
 	if err := a.Validate(); err != nil {
 		t.Fatalf("generator made an invalid analysis: %v", err)
@@ -226,7 +226,7 @@ func TestProperty65_QueryFilteringAndAggregation(t *testing.T) {
 		// The store must also agree with itself: narrowing the same query to
 		// one category counts what the wider one put under it.
 		if mq.Category == "" {
-			for _, c := range triage.Categories {
+			for _, c := range analysis.Categories {
 				narrow := mq
 				narrow.Category = string(c)
 				got, err := s.Aggregate(ctx, narrow)

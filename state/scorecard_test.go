@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/triage"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -26,7 +26,7 @@ func decided(t tb, s *state.Store, repo string, run int64, decision, mode string
 	ctx := context.Background()
 	rec := failure(repo, run, t0)
 	mustCreate(t, s, rec)
-	if err := s.SaveAnalysis(ctx, rec.ID, analysis(triage.CategoryFlakyTest, 2), event(state.ActionAnalysis)); err != nil {
+	if err := s.SaveAnalysis(ctx, rec.ID, newAnalysis(analysis.CategoryFlakyTest, 2), event(state.ActionAnalysis)); err != nil {
 		t.Fatalf("SaveAnalysis: %v", err)
 	}
 	g := state.GateDecision{Decision: decision, Reasons: []string{"because"}, Mode: mode, DecidedAt: t0}

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/ccm-ci/ccm/triage"
+	"github.com/ccm-ci/ccm/analysis"
 )
 
 // Status is where a failure is in its life. It only moves forward.
@@ -76,17 +76,17 @@ type FailureRecord struct {
 	FailureReason      string `json:"failure_reason"`
 	// LogExcerpt is already redacted: the failing step's section and the
 	// last lines of each failed job's log, capped in size.
-	LogExcerpt     string                 `json:"log_excerpt"`
-	LogUnavailable bool                   `json:"log_unavailable,omitempty"`
-	Fingerprint    string                 `json:"fingerprint"`
-	Status         Status                 `json:"status"`
-	Analysis       *triage.AnalysisResult `json:"analysis,omitempty"`
-	RunStartedAt   time.Time              `json:"run_started_at,omitzero"`
-	RunUpdatedAt   time.Time              `json:"run_updated_at,omitzero"`
-	DetectedAt     time.Time              `json:"detected_at"`
-	UpdatedAt      time.Time              `json:"updated_at"`
+	LogExcerpt     string                   `json:"log_excerpt"`
+	LogUnavailable bool                     `json:"log_unavailable,omitempty"`
+	Fingerprint    string                   `json:"fingerprint"`
+	Status         Status                   `json:"status"`
+	Analysis       *analysis.AnalysisResult `json:"analysis,omitempty"`
+	RunStartedAt   time.Time                `json:"run_started_at,omitzero"`
+	RunUpdatedAt   time.Time                `json:"run_updated_at,omitzero"`
+	DetectedAt     time.Time                `json:"detected_at"`
+	UpdatedAt      time.Time                `json:"updated_at"`
 	// SuspiciousLog is the first line of the redacted excerpt addressed to
-	// an AI model (triage.Suspicious), set at ingest; "" when none. The
+	// an AI model (suspicious.Line), set at ingest; "" when none. The
 	// gate never acts alone on such a failure.
 	SuspiciousLog string `json:"suspicious_log,omitempty"`
 	// ActorIsBot: GitHub says the run's actor or triggering actor is a Bot
@@ -120,7 +120,7 @@ type Remediation struct {
 	// Actions are what the steps run: the request's actions when a person
 	// approved (what they saw and said yes to, even if the gate has since
 	// decided otherwise), else the gate's. Steps[i] runs Actions[i].
-	Actions []triage.Action `json:"actions,omitempty"`
+	Actions []analysis.Action `json:"actions,omitempty"`
 	// StartedAt is when remediation began (the record moved to
 	// remediating); ActedAt when every step had succeeded.
 	StartedAt time.Time `json:"started_at"`
@@ -164,8 +164,8 @@ type GateDecision struct {
 	// raised to the rules' floor.
 	EffectiveRisk int `json:"effective_risk"`
 	// Actions are what it would do (auto) or asks a person to approve.
-	Actions   []triage.Action `json:"actions,omitempty"`
-	DecidedAt time.Time       `json:"decided_at"`
+	Actions   []analysis.Action `json:"actions,omitempty"`
+	DecidedAt time.Time         `json:"decided_at"`
 }
 
 // Audit action types. The audit stream is a public contract.

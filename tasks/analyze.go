@@ -10,9 +10,9 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/integrations/llm"
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // HandleAnalyze explains a recorded failure: a cached analysis of the same
@@ -127,12 +127,12 @@ func cacheKey(rec state.FailureRecord) string {
 
 // analysis returns the cached or fresh analysis and, when the rules stood
 // in for the LLM, why.
-func (h *Handlers) analysis(ctx context.Context, rec state.FailureRecord, key string, ttl time.Duration) (triage.AnalysisResult, string, error) {
+func (h *Handlers) analysis(ctx context.Context, rec state.FailureRecord, key string, ttl time.Duration) (analysis.AnalysisResult, string, error) {
 	req := RequestFor(rec)
 	if key != "" && ttl > 0 {
 		cached, ok, err := h.d.Store.CachedAnalysis(ctx, key)
 		if err != nil {
-			return triage.AnalysisResult{}, "", err
+			return analysis.AnalysisResult{}, "", err
 		}
 		if ok && cached.Validate() != nil {
 			ok = false // cached under older, looser rules: ask again
@@ -152,7 +152,7 @@ func (h *Handlers) analysis(ctx context.Context, rec state.FailureRecord, key st
 			// This failure's own deterministic signals (changed files, the
 			// rules' verdict on its log) still bound the reused answer.
 			cached, _, _ = llm.ApplyFloor(cached, llm.Classify(req), llm.DefaultFloorConfidence)
-			cached.CachedFrom, cached.Source = cached.FailureID, triage.SourceCache
+			cached.CachedFrom, cached.Source = cached.FailureID, analysis.SourceCache
 			cached.PromptTokens, cached.CompletionTokens = 0, 0
 			return cached, "", nil
 		}
@@ -170,7 +170,7 @@ func (h *Handlers) analysis(ctx context.Context, rec state.FailureRecord, key st
 	a := out.Analysis
 	// Only a model's answer is worth caching: the rules are cheaper to run
 	// again than to look up, and a fallback must not mask a recovered LLM.
-	if a.Source == triage.SourceLLM && key != "" && ttl > 0 {
+	if a.Source == analysis.SourceLLM && key != "" && ttl > 0 {
 		a.FailureID = rec.ID
 		if err := h.d.Store.CacheAnalysis(ctx, key, a, ttl); err != nil {
 			h.d.log().Error("cache analysis", "failure_id", rec.ID, "repo", rec.Repo, "err", err)
@@ -186,7 +186,7 @@ var genericLine = regexp.MustCompile(`(?i)(process completed with exit code|exit
 // fits reports whether a cached analysis explains this failure's log: its
 // evidence, minus the generic lines any failure has, must be non-empty and
 // in this log.
-func fits(cached triage.AnalysisResult, rec state.FailureRecord) bool {
+func fits(cached analysis.AnalysisResult, rec state.FailureRecord) bool {
 	var specific []string
 	for _, e := range cached.Evidence {
 		if !genericLine.MatchString(e) {
@@ -211,7 +211,7 @@ func RequestFor(rec state.FailureRecord) llm.Request {
 	return req
 }
 
-func (h *Handlers) recordAnalysis(ctx context.Context, rec state.FailureRecord, a triage.AnalysisResult, latency time.Duration) {
+func (h *Handlers) recordAnalysis(ctx context.Context, rec state.FailureRecord, a analysis.AnalysisResult, latency time.Duration) {
 	if m := h.d.Metrics; m != nil {
 		m.Analyses.WithLabelValues(string(a.Source), string(a.Category)).Inc()
 		m.AnalysisLatency.WithLabelValues(string(a.Source)).Observe(latency.Seconds())
@@ -229,7 +229,7 @@ func (h *Handlers) recordAnalysis(ctx context.Context, rec state.FailureRecord, 
 	}
 }
 
-func actionTypes(as []triage.Action) []string {
+func actionTypes(as []analysis.Action) []string {
 	out := make([]string, 0, len(as))
 	for _, a := range as {
 		out = append(out, string(a.Type))

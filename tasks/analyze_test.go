@@ -11,11 +11,12 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/sashabaranov/go-openai"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/integrations/llm"
+	"github.com/ccm-ci/ccm/redact"
 	"github.com/ccm-ci/ccm/sim/openaisim"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // recordFailure stores a detected failure directly, as ingest would.
@@ -60,7 +61,7 @@ const validAnswer = `{"category":"infrastructure","risk_score":2,"confidence":85
 func newLLMChain(t *testing.T, ai *openaisim.Server) llm.Chain {
 	t.Helper()
 	a, err := llm.New(llm.Options{
-		APIKey: "sk-test", BaseURL: ai.URL, Redact: triage.Redact, MaxAttempts: 2,
+		APIKey: "sk-test", BaseURL: ai.URL, Redact: redact.Redact, MaxAttempts: 2,
 		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
 	})
 	if err != nil {
@@ -83,7 +84,7 @@ func TestAnalyzeStoresAnalysisAndAdvances(t *testing.T) {
 	if rec.Status != state.StatusAnalyzed || rec.Analysis == nil {
 		t.Fatalf("status %s, analysis %v: want analyzed with an analysis", rec.Status, rec.Analysis)
 	}
-	if err := rec.Analysis.Validate(); err != nil || rec.Analysis.Source != triage.SourceRules {
+	if err := rec.Analysis.Validate(); err != nil || rec.Analysis.Source != analysis.SourceRules {
 		t.Errorf("analysis %+v: %v", rec.Analysis, err)
 	}
 	evs := h.audit(t, state.AuditQuery{FailureID: id, ActionType: state.ActionAnalysis})
@@ -139,7 +140,7 @@ func TestAnalyzeCacheAvoidsLLMCalls(t *testing.T) {
 		if err != nil || rec.Analysis == nil {
 			t.Fatalf("failure %d not analyzed: %v", i, err)
 		}
-		if rec.Analysis.Source == triage.SourceCache {
+		if rec.Analysis.Source == analysis.SourceCache {
 			cached++
 		}
 	}
@@ -185,7 +186,7 @@ func TestAnalyzeFallbackIsAudited(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec, _ := h.store.GetFailure(ctx, id)
-	if rec.Analysis == nil || rec.Analysis.Source != triage.SourceRules {
+	if rec.Analysis == nil || rec.Analysis.Source != analysis.SourceRules {
 		t.Fatalf("analysis = %+v, want the rules' answer", rec.Analysis)
 	}
 	evs := h.audit(t, state.AuditQuery{FailureID: id, ActionType: state.ActionAnalysis})
@@ -225,7 +226,7 @@ func TestAnalyzeSlowModelFallsBackBeforeTheDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec, _ := h.store.GetFailure(context.Background(), id)
-	if rec.Status != state.StatusAnalyzed || rec.Analysis.Source != triage.SourceRules {
+	if rec.Status != state.StatusAnalyzed || rec.Analysis.Source != analysis.SourceRules {
 		t.Fatalf("status %s, analysis %+v: want analyzed by the rules", rec.Status, rec.Analysis)
 	}
 }
@@ -240,10 +241,10 @@ func TestAnalyzeCacheIsPerRepositoryAndKeepsTheFloor(t *testing.T) {
 	h := newHarness(t, newLLMChain(t, ai))
 	ctx := context.Background()
 	// A cached low-risk answer for this repository and fingerprint...
-	cached := triage.AnalysisResult{
-		FailureID: "acme/web#1.1", Category: triage.CategoryInfrastructure, RiskScore: 1, Confidence: 90,
-		Effort: triage.EffortLow, ProposedFix: "Re-run the failed jobs.", Actions: []triage.Action{{Type: triage.ActionRerunFailedJobs}},
-		AffectedComponents: []string{"runner"}, Reasoning: "cached", Source: triage.SourceLLM,
+	cached := analysis.AnalysisResult{
+		FailureID: "acme/web#1.1", Category: analysis.CategoryInfrastructure, RiskScore: 1, Confidence: 90,
+		Effort: analysis.EffortLow, ProposedFix: "Re-run the failed jobs.", Actions: []analysis.Action{{Type: analysis.ActionRerunFailedJobs}},
+		AffectedComponents: []string{"runner"}, Reasoning: "cached", Source: analysis.SourceLLM,
 		Evidence: []string{"error TS2322: Type 'string' is not assignable to type 'number'."},
 	}
 	if err := h.store.CacheAnalysis(ctx, testRepo+":fp-code", cached, time.Hour); err != nil {
@@ -264,7 +265,7 @@ func TestAnalyzeCacheIsPerRepositoryAndKeepsTheFloor(t *testing.T) {
 	}
 	got, _ := h.store.GetFailure(ctx, id)
 	a := got.Analysis
-	if a.Source != triage.SourceCache || a.CachedFrom != "acme/web#1.1" {
+	if a.Source != analysis.SourceCache || a.CachedFrom != "acme/web#1.1" {
 		t.Fatalf("analysis source %s from %q, want the cache's", a.Source, a.CachedFrom)
 	}
 	if a.RiskScore < 7 || !a.InvolvesApplicationCode {
@@ -293,10 +294,10 @@ func TestAnalyzeCacheIgnoresAnswerWhoseEvidenceIsNotInTheLog(t *testing.T) {
 	})
 	h := newHarness(t, newLLMChain(t, ai))
 	ctx := context.Background()
-	other := triage.AnalysisResult{
-		FailureID: "acme/web#2.1", Category: triage.CategoryCode, RiskScore: 8, Confidence: 70,
-		Effort: triage.EffortMedium, ProposedFix: "Fix the null check in module alpha.", Actions: []triage.Action{{Type: triage.ActionNone}},
-		AffectedComponents: []string{"alpha"}, Reasoning: "cached", Source: triage.SourceLLM,
+	other := analysis.AnalysisResult{
+		FailureID: "acme/web#2.1", Category: analysis.CategoryCode, RiskScore: 8, Confidence: 70,
+		Effort: analysis.EffortMedium, ProposedFix: "Fix the null check in module alpha.", Actions: []analysis.Action{{Type: analysis.ActionNone}},
+		AffectedComponents: []string{"alpha"}, Reasoning: "cached", Source: analysis.SourceLLM,
 		Evidence: []string{"something weird happened in module alpha"},
 	}
 	if err := h.store.CacheAnalysis(ctx, testRepo+":fp-generic", other, time.Hour); err != nil {
@@ -307,7 +308,7 @@ func TestAnalyzeCacheIgnoresAnswerWhoseEvidenceIsNotInTheLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec, _ := h.store.GetFailure(ctx, id)
-	if rec.Analysis.Source != triage.SourceLLM || rec.Analysis.CachedFrom != "" {
+	if rec.Analysis.Source != analysis.SourceLLM || rec.Analysis.CachedFrom != "" {
 		t.Fatalf("analysis source %s (cached from %q), want a fresh LLM answer", rec.Analysis.Source, rec.Analysis.CachedFrom)
 	}
 	if n := len(ai.Requests()); n != 1 {
@@ -320,10 +321,10 @@ func TestAnalyzeCacheNeedsSpecificEvidence(t *testing.T) {
 	ai.Default(func(openai.ChatCompletionRequest) openaisim.Reply { return openaisim.Reply{Content: validAnswer} })
 	h := newHarness(t, newLLMChain(t, ai))
 	ctx := context.Background()
-	generic := triage.AnalysisResult{
-		FailureID: "acme/web#3.1", Category: triage.CategoryInfrastructure, RiskScore: 1, Confidence: 90,
-		Effort: triage.EffortLow, ProposedFix: "Re-run the failed jobs.", Actions: []triage.Action{{Type: triage.ActionRerunFailedJobs}},
-		AffectedComponents: []string{"runner"}, Reasoning: "cached", Source: triage.SourceLLM,
+	generic := analysis.AnalysisResult{
+		FailureID: "acme/web#3.1", Category: analysis.CategoryInfrastructure, RiskScore: 1, Confidence: 90,
+		Effort: analysis.EffortLow, ProposedFix: "Re-run the failed jobs.", Actions: []analysis.Action{{Type: analysis.ActionRerunFailedJobs}},
+		AffectedComponents: []string{"runner"}, Reasoning: "cached", Source: analysis.SourceLLM,
 		Evidence: []string{"##[error]Process completed with exit code 1."},
 	}
 	if err := h.store.CacheAnalysis(ctx, testRepo+":fp-exit", generic, time.Hour); err != nil {
@@ -333,7 +334,7 @@ func TestAnalyzeCacheNeedsSpecificEvidence(t *testing.T) {
 	if err := h.h.HandleAnalyze(ctx, analyzeTask(t, id)); err != nil {
 		t.Fatal(err)
 	}
-	if rec, _ := h.store.GetFailure(ctx, id); rec.Analysis.Source == triage.SourceCache {
+	if rec, _ := h.store.GetFailure(ctx, id); rec.Analysis.Source == analysis.SourceCache {
 		t.Fatal("an answer resting only on 'exit code 1' was reused for another failure")
 	}
 }

@@ -8,12 +8,12 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/integrations/llm"
 	"github.com/ccm-ci/ccm/metrics"
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // GitHub is what the pipeline reads from GitHub and what remediation
@@ -58,11 +58,11 @@ type Store interface {
 	CreateFailure(ctx context.Context, rec state.FailureRecord, ev state.AuditEntry) (bool, error)
 	GetFailure(ctx context.Context, id string) (state.FailureRecord, error)
 	IsProcessed(ctx context.Context, id string) (bool, error)
-	SaveAnalysis(ctx context.Context, id string, a triage.AnalysisResult, ev state.AuditEntry) error
+	SaveAnalysis(ctx context.Context, id string, a analysis.AnalysisResult, ev state.AuditEntry) error
 	Cursor(ctx context.Context, repo string) (time.Time, error)
 	SetCursor(ctx context.Context, repo string, t time.Time) error
-	CachedAnalysis(ctx context.Context, fingerprint string) (triage.AnalysisResult, bool, error)
-	CacheAnalysis(ctx context.Context, fingerprint string, a triage.AnalysisResult, ttl time.Duration) error
+	CachedAnalysis(ctx context.Context, fingerprint string) (analysis.AnalysisResult, bool, error)
+	CacheAnalysis(ctx context.Context, fingerprint string, a analysis.AnalysisResult, ttl time.Duration) error
 	Audit(ctx context.Context, e state.AuditEntry) (string, error)
 	RecordMetrics(ctx context.Context, m state.MetricsRecord) error
 	ApplyRetention(ctx context.Context, cutoff time.Time) (state.RetentionResult, error)

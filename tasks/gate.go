@@ -8,11 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/integrations/llm"
 	"github.com/ccm-ci/ccm/policy"
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // SettingRiskThreshold is the runtime setting (set from Slack, /ccm
@@ -60,7 +60,7 @@ func slackThreshold(ctx context.Context, st Store, repo string, log *slog.Logger
 // request). It is not stored, and it need not be: the rules are
 // deterministic and cheap, so the gate recomputes it from the record. A
 // cached or model answer thus never stands in for ccm's own signals.
-func RulesFor(rec state.FailureRecord) triage.AnalysisResult {
+func RulesFor(rec state.FailureRecord) analysis.AnalysisResult {
 	return llm.Classify(RequestFor(rec))
 }
 
@@ -70,7 +70,7 @@ func RulesFor(rec state.FailureRecord) triage.AnalysisResult {
 // from Slack (nil when none); whether an incident is open for the
 // fingerprint. It is a pure mapping, so `ccm analyze` and the pipeline
 // decide from the same facts.
-func GateInput(rec state.FailureRecord, analysis, rules triage.AnalysisResult, settings config.Effective,
+func GateInput(rec state.FailureRecord, analysis, rules analysis.AnalysisResult, settings config.Effective,
 	slack *int, incidentOpen bool) policy.Input {
 	var steps []string
 	for _, j := range rec.FailedJobs {
@@ -98,7 +98,7 @@ func (h *Handlers) decide(ctx context.Context, st Store, rec state.FailureRecord
 	if err != nil {
 		return policy.Decision{}, err
 	}
-	var a triage.AnalysisResult
+	var a analysis.AnalysisResult
 	if rec.Analysis != nil {
 		a = *rec.Analysis
 	}

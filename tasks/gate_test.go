@@ -7,12 +7,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/policy"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
 	"github.com/ccm-ci/ccm/tasks/taskstest"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // npmExcerpt is a registry reset during `npm ci` (taskstest.NPMExcerpt).
@@ -38,8 +38,8 @@ func TestCleanRecordIsWhatTheTestsAssume(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := rec.Analysis
-	if a.Category != triage.CategoryInfrastructure || a.RiskScore >= 5 || a.InvolvesApplicationCode ||
-		len(a.Actions) != 1 || a.Actions[0].Type != triage.ActionRerunFailedJobs {
+	if a.Category != analysis.CategoryInfrastructure || a.RiskScore >= 5 || a.InvolvesApplicationCode ||
+		len(a.Actions) != 1 || a.Actions[0].Type != analysis.ActionRerunFailedJobs {
 		t.Fatalf("rules on the npm excerpt: %s risk %d app %v actions %v", a.Category, a.RiskScore, a.InvolvesApplicationCode, a.Actions)
 	}
 }

@@ -13,12 +13,12 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/sashabaranov/go-openai"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/sim/openaisim"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 func gateTask(t *testing.T, id string) *asynq.Task {
@@ -257,7 +257,7 @@ func TestGateCompileErrorNeverAuto(t *testing.T) {
 	g := h.gated(t, id)
 	t.Logf("analysis source %s category %s risk %d; gate %s, effective risk %d, failed %v",
 		g.rec.Analysis.Source, g.rec.Analysis.Category, g.rec.Analysis.RiskScore, g.rec.Gate.Decision, g.rec.Gate.EffectiveRisk, g.rec.Gate.Failed)
-	if g.rec.Analysis.Source != triage.SourceLLM || g.rec.Gate.EffectiveRisk < g.rec.Gate.Threshold {
+	if g.rec.Analysis.Source != analysis.SourceLLM || g.rec.Gate.EffectiveRisk < g.rec.Gate.Threshold {
 		t.Errorf("analysis by %s, effective risk %d: want the model's answer, its 0 raised by the rules' floor to at least the threshold %d",
 			g.rec.Analysis.Source, g.rec.Gate.EffectiveRisk, g.rec.Gate.Threshold)
 	}
@@ -326,11 +326,11 @@ func TestGateCompileErrorNeverAutoOnItsOwn(t *testing.T) {
 	rec.FailureReason = "src/app.ts(3,7): error TS2322: Type 'string' is not assignable to type 'number'."
 	rec.FailedJobs[0].FailedSteps = []string{"Run npm run build"}
 	rec.ChangedFiles = []string{"src/app.ts"}
-	var lie triage.AnalysisResult
+	var lie analysis.AnalysisResult
 	if err := json.Unmarshal([]byte(lyingAnswer), &lie); err != nil {
 		t.Fatal(err)
 	}
-	lie.Source, lie.FailureID = triage.SourceLLM, rec.ID
+	lie.Source, lie.FailureID = analysis.SourceLLM, rec.ID
 	if err := lie.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -14,9 +14,11 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/ccm-ci/ccm/config"
+	"github.com/ccm-ci/ccm/excerpt"
 	"github.com/ccm-ci/ccm/integrations/github"
+	"github.com/ccm-ci/ccm/redact"
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/triage"
+	"github.com/ccm-ci/ccm/suspicious"
 )
 
 const (
@@ -137,8 +139,8 @@ func (h *Handlers) HandleIngest(ctx context.Context, t *asynq.Task) error {
 }
 
 // LogOptions are the excerpt bounds from the config's log section.
-func LogOptions(cfg *config.Config) triage.Options {
-	return triage.Options{TailLines: cfg.Log.TailLines, MaxSectionBytes: cfg.Log.MaxSectionBytes}
+func LogOptions(cfg *config.Config) excerpt.Options {
+	return excerpt.Options{TailLines: cfg.Log.TailLines, MaxSectionBytes: cfg.Log.MaxSectionBytes}
 }
 
 func newRecord(id, repo string, run github.Run, now time.Time) state.FailureRecord {
@@ -155,7 +157,7 @@ func newRecord(id, repo string, run github.Run, now time.Time) state.FailureReco
 type FailureInput struct {
 	Repo    string
 	Now     time.Time
-	Options triage.Options
+	Options excerpt.Options
 	// MaxDownloadBytes stops reading a job log after this many bytes
 	// (0: no cap); the excerpt then says it was truncated.
 	MaxDownloadBytes int64
@@ -186,7 +188,7 @@ func ReadFailure(ctx context.Context, gh GitHub, run github.Run, jobs []github.J
 	// On the redacted excerpt, the text the analysis and people see: a log
 	// addressed to an AI model is flagged once, on the record, so the gate
 	// and everyone reading the record see the same line.
-	rec.SuspiciousLog, _ = triage.Suspicious(rec.LogExcerpt)
+	rec.SuspiciousLog, _ = suspicious.Line(rec.LogExcerpt)
 	return rec, logErr
 }
 
@@ -211,14 +213,14 @@ func excerpts(ctx context.Context, gh GitHub, rec *state.FailureRecord, jobs []g
 		if len(out) >= maxLogJobs {
 			continue
 		}
-		var ex triage.Excerpt
+		var ex excerpt.Excerpt
 		jctx, cancel := context.WithTimeout(ctx, cmp.Or(in.JobLogTimeout, jobLogTimeout))
 		err := gh.JobLog(jctx, in.Repo, j.ID, func(r io.Reader) error {
 			if in.MaxDownloadBytes > 0 {
 				r = io.LimitReader(r, in.MaxDownloadBytes)
 			}
 			var err error
-			ex, err = triage.Extract(r, in.Options)
+			ex, err = excerpt.Extract(r, in.Options)
 			return err
 		})
 		cancel()
@@ -239,7 +241,7 @@ func excerpts(ctx context.Context, gh GitHub, rec *state.FailureRecord, jobs []g
 
 type jobExcerpt struct {
 	job state.FailedJob
-	ex  triage.Excerpt
+	ex  excerpt.Excerpt
 }
 
 // fillReason sets the reason, the excerpt and the fingerprint. The reason
@@ -255,7 +257,7 @@ func fillReason(rec *state.FailureRecord, exs []jobExcerpt, logErr error) {
 		}
 		if rec.FailureReason == "" && je.ex.Reason != "" {
 			rec.FailureReason = je.ex.Reason
-			rec.Fingerprint = triage.Fingerprint(je.ex.Reason, je.ex.ErrorLines)
+			rec.Fingerprint = excerpt.Fingerprint(je.ex.Reason, je.ex.ErrorLines)
 		}
 		if b.Len() < maxExcerptBytes {
 			fmt.Fprintf(&b, "=== job: %s ===\n%s\n", je.job.Name, je.ex.Text())
@@ -264,7 +266,7 @@ func fillReason(rec *state.FailureRecord, exs []jobExcerpt, logErr error) {
 	rec.LogExcerpt = truncate(b.String(), maxExcerptBytes)
 	if rec.FailureReason == "" {
 		rec.FailureReason = fallbackReason(rec, logErr)
-		rec.Fingerprint = triage.Fingerprint(rec.FailureReason, nil)
+		rec.Fingerprint = excerpt.Fingerprint(rec.FailureReason, nil)
 	}
 }
 
@@ -287,7 +289,7 @@ func fallbackReason(rec *state.FailureRecord, logErr error) string {
 	if len(steps) > 0 {
 		reason += "; failed step: " + strings.Join(steps, ", ")
 	}
-	return triage.Redact(reason)
+	return redact.Redact(reason)
 }
 
 func truncate(s string, n int) string {

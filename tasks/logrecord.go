@@ -1,8 +1,8 @@
 package tasks
 
 import (
+	"github.com/ccm-ci/ccm/excerpt"
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // LogRecord is the record of a failure known only by one log (`ccm analyze
@@ -10,10 +10,10 @@ import (
 // analysis reads. RequestFor turns it into the same request the pipeline
 // sends for a recorded failure, so the command line and the service never
 // ask the analyzer differently.
-func LogRecord(repo string, ex triage.Excerpt) state.FailureRecord {
+func LogRecord(repo string, ex excerpt.Excerpt) state.FailureRecord {
 	rec := state.FailureRecord{
 		Repo: repo, FailureReason: ex.Reason, LogExcerpt: ex.Text(),
-		Fingerprint: triage.Fingerprint(ex.Reason, ex.ErrorLines),
+		Fingerprint: excerpt.Fingerprint(ex.Reason, ex.ErrorLines),
 	}
 	if ex.FailingStep != "" {
 		rec.FailedJobs = []state.FailedJob{{FailedSteps: []string{ex.FailingStep}}}

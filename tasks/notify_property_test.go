@@ -9,14 +9,14 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
 	"github.com/ccm-ci/ccm/tasks/taskstest"
-	"github.com/ccm-ci/ccm/triage"
 )
 
-var rerunOrCancel = []triage.Action{{Type: triage.ActionRerunFailedJobs}, {Type: triage.ActionCancelRun}}
+var rerunOrCancel = []analysis.Action{{Type: analysis.ActionRerunFailedJobs}, {Type: analysis.ActionCancelRun}}
 
 // propCase is one property case: its own store (a fresh key prefix) and
 // handlers on it, sharing the harness's simulators.
@@ -253,7 +253,7 @@ func TestProperty33_CriticalAlertOnRemediationFailure(t *testing.T) {
 			rec.Fingerprint = fmt.Sprintf("fp-crit-%d-%d", before, rapid.IntRange(0, 1).Draw(rt, "fp"))
 			now := time.Now().UTC()
 			rec.Status = state.StatusRemediating
-			rec.Gate = &state.GateDecision{Decision: "auto", Mode: "auto", Actions: []triage.Action{rerunFailed}}
+			rec.Gate = &state.GateDecision{Decision: "auto", Mode: "auto", Actions: []analysis.Action{rerunFailed}}
 			rec.Remediation = &state.Remediation{Steps: []state.RemediationStep{{Action: "rerun_failed_jobs", State: "done"}},
 				StartedAt: now, ActedAt: now, VerifyAttempt: 2, VerifyDeadline: now.Add(time.Hour)}
 			c.create(rt, rec, state.ActionRemediation)

@@ -10,10 +10,10 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/policy"
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // Step states on the record (state.RemediationStep.State).
@@ -178,7 +178,7 @@ func (r *remediation) start(ctx context.Context) (bool, error) {
 // approved the request's actions — what they were shown — so those run,
 // not the gate's latest decision, which a re-evaluation may have changed
 // since; an unattended remediation runs the gate's.
-func (r *remediation) approvedActions(ctx context.Context) ([]triage.Action, error) {
+func (r *remediation) approvedActions(ctx context.Context) ([]analysis.Action, error) {
 	if r.rec.Status != state.StatusApproved {
 		return r.rec.Gate.Actions, nil
 	}
@@ -195,7 +195,7 @@ func (r *remediation) approvedActions(ctx context.Context) ([]triage.Action, err
 
 // actions are what the steps run (state.Remediation.Actions); a record
 // that started before they were kept runs its gate's.
-func (r *remediation) actions() []triage.Action {
+func (r *remediation) actions() []analysis.Action {
 	if rem := r.rec.Remediation; rem != nil && len(rem.Actions) == len(rem.Steps) {
 		return rem.Actions
 	}

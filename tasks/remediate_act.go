@@ -7,9 +7,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // prepare reads what a step's write depends on, to be recorded on the
@@ -17,16 +17,16 @@ import (
 // resumed step knows which attempt would be ccm's), for a cache deletion
 // the cache GitHub lists under that key for the failing ref (a key never
 // listed is refused here, before any write).
-func (r *remediation) prepare(ctx context.Context, a triage.Action) (map[string]any, error) {
+func (r *remediation) prepare(ctx context.Context, a analysis.Action) (map[string]any, error) {
 	rec := r.rec
 	switch a.Type {
-	case triage.ActionRerunFailedJobs, triage.ActionRerunWorkflow:
+	case analysis.ActionRerunFailedJobs, analysis.ActionRerunWorkflow:
 		run, err := r.gh.GetRun(ctx, rec.Repo, rec.RunID, 0)
 		if err != nil {
 			return nil, fmt.Errorf("read run %s#%d before re-running it: %w", rec.Repo, rec.RunID, err)
 		}
 		return map[string]any{"run_id": rec.RunID, "seen_attempt": run.Attempt}, nil
-	case triage.ActionDeleteCache:
+	case analysis.ActionDeleteCache:
 		c, err := r.listedCache(ctx, a.Key)
 		if err != nil {
 			return nil, err
@@ -43,10 +43,10 @@ func (r *remediation) prepare(ctx context.Context, a triage.Action) (map[string]
 // client refuses .github/, CODEOWNERS and bad paths). prep is what the
 // step recorded before its write; resumed says an earlier delivery
 // started this step and may have made the write.
-func (r *remediation) act(ctx context.Context, a triage.Action, prep map[string]any, resumed bool) (map[string]any, error) {
+func (r *remediation) act(ctx context.Context, a analysis.Action, prep map[string]any, resumed bool) (map[string]any, error) {
 	rec := r.rec
 	switch a.Type {
-	case triage.ActionRerunFailedJobs, triage.ActionRerunWorkflow:
+	case analysis.ActionRerunFailedJobs, analysis.ActionRerunWorkflow:
 		if resumed {
 			// A re-run is not idempotent: look for the attempt the
 			// earlier delivery may have created before sending another.
@@ -55,7 +55,7 @@ func (r *remediation) act(ctx context.Context, a triage.Action, prep map[string]
 			}
 		}
 		rerun := r.gh.RerunFailedJobs
-		if a.Type == triage.ActionRerunWorkflow {
+		if a.Type == analysis.ActionRerunWorkflow {
 			rerun = r.gh.RerunWorkflow
 		}
 		res, err := rerun(ctx, rec.Repo, rec.RunID)
@@ -64,7 +64,7 @@ func (r *remediation) act(ctx context.Context, a triage.Action, prep map[string]
 		}
 		return map[string]any{"run_id": res.RunID, "previous_attempt": res.PreviousAttempt,
 			"attempt": res.Attempt, "recovered": res.Recovered}, nil
-	case triage.ActionCancelRun:
+	case analysis.ActionCancelRun:
 		err := r.gh.CancelRun(ctx, rec.Repo, rec.RunID)
 		if errors.Is(err, github.ErrRunCompleted) {
 			// Nothing was cancelled: say so, not "cancelled".
@@ -75,9 +75,9 @@ func (r *remediation) act(ctx context.Context, a triage.Action, prep map[string]
 			return nil, err
 		}
 		return map[string]any{"run_id": rec.RunID, "cancelled": true}, nil
-	case triage.ActionDeleteCache:
+	case analysis.ActionDeleteCache:
 		return r.deleteCache(ctx, a.Key, prep, resumed)
-	case triage.ActionOpenFixPR:
+	case analysis.ActionOpenFixPR:
 		files := make([]github.FileChange, len(a.Files))
 		for i, f := range a.Files {
 			files[i] = github.FileChange{Path: f.Path, Content: f.Content}
@@ -150,7 +150,7 @@ func (r *remediation) rollback(ctx context.Context, failedStep int, cause error)
 	}
 	steps := rec.Remediation.Steps
 	var re *github.RetryError
-	if failedStep >= 0 && steps[failedStep].Action == string(triage.ActionOpenFixPR) &&
+	if failedStep >= 0 && steps[failedStep].Action == string(analysis.ActionOpenFixPR) &&
 		(errors.Is(cause, github.ErrUncertain) || errors.As(cause, &re)) {
 		// OpenFixPR keeps its branch after an uncertain or unavailable PR
 		// call, for a retry that will not come now; a missing branch is
@@ -174,13 +174,13 @@ func (r *remediation) rollback(ctx context.Context, failedStep int, cause error)
 			continue
 		}
 		switch s.Action {
-		case string(triage.ActionOpenFixPR):
+		case string(analysis.ActionOpenFixPR):
 			n, _ := s.Result["number"].(float64)
 			err := r.gh.ClosePR(ctx, rec.Repo, int(n))
 			details, derr := r.deleteFixBranch(ctx)
 			details["closed_pr"] = int(n)
 			undo(s.Action, errors.Join(err, derr), details)
-		case string(triage.ActionRerunFailedJobs), string(triage.ActionRerunWorkflow):
+		case string(analysis.ActionRerunFailedJobs), string(analysis.ActionRerunWorkflow):
 			attempt, _ := resultInt(s.Result, "attempt")
 			details, err := r.cancelOurRerun(ctx, attempt-1, true)
 			undo(s.Action, err, details)

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // TestRemediateRunsTheApprovedActions: a person approves the actions the
@@ -27,7 +27,7 @@ func TestRemediateRunsTheApprovedActions(t *testing.T) {
 	}
 	// The re-evaluation: the gate now says re-run the whole workflow.
 	regated := *h.record(t, rec.ID).Gate
-	regated.Actions, regated.DecidedAt = []triage.Action{{Type: triage.ActionRerunWorkflow}}, time.Now().UTC()
+	regated.Actions, regated.DecidedAt = []analysis.Action{{Type: analysis.ActionRerunWorkflow}}, time.Now().UTC()
 	ev := state.AuditEntry{Timestamp: regated.DecidedAt, Actor: "ccm", ActionType: state.ActionValidation,
 		Outcome: state.OutcomePending, Details: map[string]any{"decision": regated.Decision}}
 	if _, err := h.store.SaveGate(ctx, rec.ID, state.StatusAwaitingApproval, regated, ev, nil); err != nil {
@@ -43,8 +43,8 @@ func TestRemediateRunsTheApprovedActions(t *testing.T) {
 		t.Fatalf("writes %+v: want the approved rerun-failed-jobs only", h.gh.Writes())
 	}
 	got := h.record(t, rec.ID).Remediation
-	if len(got.Steps) != 1 || got.Steps[0].Action != string(triage.ActionRerunFailedJobs) ||
-		len(got.Actions) != 1 || got.Actions[0].Type != triage.ActionRerunFailedJobs {
+	if len(got.Steps) != 1 || got.Steps[0].Action != string(analysis.ActionRerunFailedJobs) ||
+		len(got.Actions) != 1 || got.Actions[0].Type != analysis.ActionRerunFailedJobs {
 		t.Errorf("remediation %+v: want the approved action recorded and run", got)
 	}
 }

@@ -8,11 +8,11 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // TestRemediateOtherActions: delete_cache deletes only a key GitHub lists
@@ -24,8 +24,8 @@ func TestRemediateOtherActions(t *testing.T) {
 	ctx := context.Background()
 	h.gh.AddCache(testRepo, githubsim.Cache{Key: "npm-linux-abc", Ref: "refs/heads/main", SizeInBytes: 10})
 	h.gh.AddCache(testRepo, githubsim.Cache{Key: "npm-linux-abc", Ref: "refs/heads/other", SizeInBytes: 10})
-	rec, _ := h.remediable(t, "main", nil, triage.Action{Type: triage.ActionDeleteCache, Key: "npm-linux-abc"},
-		triage.Action{Type: triage.ActionCancelRun})
+	rec, _ := h.remediable(t, "main", nil, analysis.Action{Type: analysis.ActionDeleteCache, Key: "npm-linux-abc"},
+		analysis.Action{Type: analysis.ActionCancelRun})
 	if err := h.h.HandleRemediate(ctx, remediateTask(t, rec.ID)); err != nil {
 		t.Fatal(err)
 	}
@@ -45,28 +45,28 @@ func TestRemediateOtherActions(t *testing.T) {
 // TestRemediateBadInput: each is a clear, audited outcome and an alert,
 // with nothing half-done left behind.
 func TestRemediateBadInput(t *testing.T) {
-	fix := triage.Action{Type: triage.ActionOpenFixPR, Title: "Fix", Body: "ccm",
-		Files: []triage.FileChange{{Path: "docs/ci.md", Content: "x\n"}}}
+	fix := analysis.Action{Type: analysis.ActionOpenFixPR, Title: "Fix", Body: "ccm",
+		Files: []analysis.FileChange{{Path: "docs/ci.md", Content: "x\n"}}}
 	tests := []struct {
 		name   string
-		acts   []triage.Action
+		acts   []analysis.Action
 		setup  func(h *harness, rec state.FailureRecord, run githubsim.Run)
 		reason string
 		writes int
 	}{
-		{name: "deleted run", acts: []triage.Action{rerunFailed},
+		{name: "deleted run", acts: []analysis.Action{rerunFailed},
 			setup: func(h *harness, _ state.FailureRecord, _ githubsim.Run) {
 				h.gh.FailNext(githubsim.RouteGetRun, githubsim.NotFound().WithCount(-1))
 			}, reason: "is gone"},
-		{name: "cache key GitHub does not list", acts: []triage.Action{{Type: triage.ActionDeleteCache, Key: "made-up-by-the-model"}},
+		{name: "cache key GitHub does not list", acts: []analysis.Action{{Type: analysis.ActionDeleteCache, Key: "made-up-by-the-model"}},
 			reason: "no such cache"},
-		{name: "PR branch exists and is not ccm's", acts: []triage.Action{fix},
+		{name: "PR branch exists and is not ccm's", acts: []analysis.Action{fix},
 			setup: func(h *harness, rec state.FailureRecord, _ githubsim.Run) {
 				h.gh.PushCommit(testRepo, github.FixBranch(rec.ID), map[string]string{"other.txt": "someone's\n"})
 			}, reason: "branch already exists"},
-		{name: "fix touching .github", acts: []triage.Action{{Type: triage.ActionOpenFixPR, Title: "x", Body: "y",
-			Files: []triage.FileChange{{Path: ".github/workflows/ci.yml", Content: "on: push\n"}}}}, reason: "refused"},
-		{name: "GitHub down mid-remediation, retries exhausted", acts: []triage.Action{rerunFailed, fix},
+		{name: "fix touching .github", acts: []analysis.Action{{Type: analysis.ActionOpenFixPR, Title: "x", Body: "y",
+			Files: []analysis.FileChange{{Path: ".github/workflows/ci.yml", Content: "on: push\n"}}}}, reason: "refused"},
+		{name: "GitHub down mid-remediation, retries exhausted", acts: []analysis.Action{rerunFailed, fix},
 			setup: func(h *harness, _ state.FailureRecord, _ githubsim.Run) {
 				h.gh.FailNext(githubsim.RouteCreateGitCommit, githubsim.ServerError(503).WithCount(-1))
 			}, reason: "503", writes: -1}, // checked by route below

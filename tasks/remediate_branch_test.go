@@ -8,11 +8,11 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // TestRemediateRollbackKeepsSomeoneElsesFixBranch: a branch with the fix
@@ -22,8 +22,8 @@ import (
 // delete the branch: ccm deletes only a branch it proves is its own, and
 // when it cannot check, it leaves the branch and says so.
 func TestRemediateRollbackKeepsSomeoneElsesFixBranch(t *testing.T) {
-	fix := triage.Action{Type: triage.ActionOpenFixPR, Title: "Fix", Body: "ccm",
-		Files: []triage.FileChange{{Path: "docs/ci.md", Content: "x\n"}}}
+	fix := analysis.Action{Type: analysis.ActionOpenFixPR, Title: "Fix", Body: "ccm",
+		Files: []analysis.FileChange{{Path: "docs/ci.md", Content: "x\n"}}}
 	for _, tt := range []struct {
 		name  string
 		route string
@@ -62,7 +62,7 @@ func TestRemediateRollbackKeepsSomeoneElsesFixBranch(t *testing.T) {
 			}
 			var entry *state.AuditEntry
 			for _, e := range h.remediationEntries(t, rec.ID, "rollback") {
-				if e.Details["action"] == string(triage.ActionOpenFixPR) {
+				if e.Details["action"] == string(analysis.ActionOpenFixPR) {
 					entry = &e
 				}
 			}

@@ -9,11 +9,11 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // A remediation scenario for the properties: a random set of typed actions
@@ -21,7 +21,7 @@ import (
 // store prefix without touching each other), how the re-run's new attempt
 // ends, and optionally a 403 on one action's write.
 type scenario struct {
-	acts      []triage.Action
+	acts      []analysis.Action
 	conclude  string // the new attempt: success, failure, or "" (still running)
 	refuseAt  int    // index of the action whose write is refused; -1 none
 	rec       state.FailureRecord
@@ -33,23 +33,23 @@ type scenario struct {
 var caseN atomic.Int64
 
 // writeRoute is the route of an action's first write, for the 403.
-var writeRoute = map[triage.ActionType]string{
-	triage.ActionRerunFailedJobs: githubsim.RouteRerunFailedJobs,
-	triage.ActionDeleteCache:     githubsim.RouteDeleteCachesKey,
-	triage.ActionCancelRun:       githubsim.RouteCancel,
-	triage.ActionOpenFixPR:       githubsim.RouteCreatePull,
+var writeRoute = map[analysis.ActionType]string{
+	analysis.ActionRerunFailedJobs: githubsim.RouteRerunFailedJobs,
+	analysis.ActionDeleteCache:     githubsim.RouteDeleteCachesKey,
+	analysis.ActionCancelRun:       githubsim.RouteCancel,
+	analysis.ActionOpenFixPR:       githubsim.RouteCreatePull,
 }
 
 func drawScenario(rt *rapid.T, h *harness, faults bool) *scenario {
 	n := caseN.Add(1)
 	branch := fmt.Sprintf("prop-%d", n)
 	key := fmt.Sprintf("npm-%d-%s", n, rapid.StringMatching(`[a-f0-9]{4,8}`).Draw(rt, "key"))
-	pool := []triage.Action{
-		{Type: triage.ActionRerunFailedJobs},
-		{Type: triage.ActionDeleteCache, Key: key},
-		{Type: triage.ActionCancelRun},
-		{Type: triage.ActionOpenFixPR, Title: "Pin the mirror", Body: "from ccm",
-			Files: []triage.FileChange{{Path: "docs/ci.md", Content: rapid.StringMatching(`[a-z ]{1,40}\n`).Draw(rt, "content")}}},
+	pool := []analysis.Action{
+		{Type: analysis.ActionRerunFailedJobs},
+		{Type: analysis.ActionDeleteCache, Key: key},
+		{Type: analysis.ActionCancelRun},
+		{Type: analysis.ActionOpenFixPR, Title: "Pin the mirror", Body: "from ccm",
+			Files: []analysis.FileChange{{Path: "docs/ci.md", Content: rapid.StringMatching(`[a-z ]{1,40}\n`).Draw(rt, "content")}}},
 	}
 	perm := rapid.Permutation(pool).Draw(rt, "order")
 	acts := perm[:rapid.IntRange(1, len(pool)).Draw(rt, "count")]
@@ -94,8 +94,8 @@ func (s *scenario) play(rt *rapid.T, h *harness) state.FailureRecord {
 	return h.record(rt, s.rec.ID)
 }
 
-func (s *scenario) has(t triage.ActionType) bool {
-	return slices.ContainsFunc(s.acts, func(a triage.Action) bool { return a.Type == t })
+func (s *scenario) has(t analysis.ActionType) bool {
+	return slices.ContainsFunc(s.acts, func(a analysis.Action) bool { return a.Type == t })
 }
 
 // entries are the failure's audit entries of one action type, oldest first.
@@ -147,17 +147,17 @@ func TestProperty57_RemediationExecution(t *testing.T) {
 		s := drawScenario(rt, h, false)
 		s.play(rt, h)
 		e := h.effects(s)
-		if s.has(triage.ActionRerunFailedJobs) != (e.attempts == 2) {
-			rt.Fatalf("re-run proposed %v, latest attempt %d", s.has(triage.ActionRerunFailedJobs), e.attempts)
+		if s.has(analysis.ActionRerunFailedJobs) != (e.attempts == 2) {
+			rt.Fatalf("re-run proposed %v, latest attempt %d", s.has(analysis.ActionRerunFailedJobs), e.attempts)
 		}
-		if s.has(triage.ActionDeleteCache) == e.cacheLeft {
-			rt.Fatalf("delete_cache proposed %v, key still listed %v", s.has(triage.ActionDeleteCache), e.cacheLeft)
+		if s.has(analysis.ActionDeleteCache) == e.cacheLeft {
+			rt.Fatalf("delete_cache proposed %v, key still listed %v", s.has(analysis.ActionDeleteCache), e.cacheLeft)
 		}
-		if s.has(triage.ActionCancelRun) != (e.cancels == 1) {
-			rt.Fatalf("cancel proposed %v, %d cancel requests", s.has(triage.ActionCancelRun), e.cancels)
+		if s.has(analysis.ActionCancelRun) != (e.cancels == 1) {
+			rt.Fatalf("cancel proposed %v, %d cancel requests", s.has(analysis.ActionCancelRun), e.cancels)
 		}
-		if s.has(triage.ActionOpenFixPR) != (e.openPRs == 1) {
-			rt.Fatalf("open_fix_pr proposed %v, %d open PRs", s.has(triage.ActionOpenFixPR), e.openPRs)
+		if s.has(analysis.ActionOpenFixPR) != (e.openPRs == 1) {
+			rt.Fatalf("open_fix_pr proposed %v, %d open PRs", s.has(analysis.ActionOpenFixPR), e.openPRs)
 		}
 	})
 }
@@ -186,11 +186,11 @@ func TestProperty58_ExecutionOutputCapture(t *testing.T) {
 		for _, a := range s.acts {
 			res := results[string(a.Type)]
 			switch a.Type {
-			case triage.ActionRerunFailedJobs:
+			case analysis.ActionRerunFailedJobs:
 				if res["attempt"] != float64(e.attempts) {
 					rt.Fatalf("captured attempt %v, GitHub's latest %d", res["attempt"], e.attempts)
 				}
-			case triage.ActionOpenFixPR:
+			case analysis.ActionOpenFixPR:
 				prs := h.gh.Pulls(testRepo)
 				var num int
 				for _, p := range prs {
@@ -201,11 +201,11 @@ func TestProperty58_ExecutionOutputCapture(t *testing.T) {
 				if res["number"] != float64(num) || res["branch"] != s.fixBranch {
 					rt.Fatalf("captured PR %v, GitHub's #%d from %s", res, num, s.fixBranch)
 				}
-			case triage.ActionDeleteCache:
+			case analysis.ActionDeleteCache:
 				if res["key"] != s.cacheKey {
 					rt.Fatalf("captured key %v, want %s", res["key"], s.cacheKey)
 				}
-			case triage.ActionCancelRun:
+			case analysis.ActionCancelRun:
 				if _, ok := res["cancelled"]; !ok {
 					rt.Fatalf("cancel result %v says nothing", res)
 				}
@@ -225,7 +225,7 @@ func TestProperty59_SuccessVerification(t *testing.T) {
 		s := drawScenario(rt, h, false)
 		rec := s.play(rt, h)
 		e := h.effects(s)
-		if s.has(triage.ActionRerunFailedJobs) {
+		if s.has(analysis.ActionRerunFailedJobs) {
 			resolved := e.latest.Status == "completed" && e.latest.Conclusion == "success"
 			if (rec.Status == state.StatusRemediated) != resolved {
 				rt.Fatalf("status %s, GitHub's attempt %d %s/%s", rec.Status, e.latest.Attempt, e.latest.Status, e.latest.Conclusion)
@@ -258,7 +258,7 @@ func TestProperty60_FailureEscalation(t *testing.T) {
 		rec := s.play(rt, h)
 		e := h.effects(s)
 		failed := s.refuseAt >= 0 ||
-			(s.has(triage.ActionRerunFailedJobs) && e.latest.Status == "completed" && e.latest.Conclusion != "success")
+			(s.has(analysis.ActionRerunFailedJobs) && e.latest.Status == "completed" && e.latest.Conclusion != "success")
 		if failed != (rec.Status == state.StatusFailed) {
 			rt.Fatalf("refused at %d, attempt %s/%s: status %s", s.refuseAt, e.latest.Status, e.latest.Conclusion, rec.Status)
 		}
@@ -301,7 +301,7 @@ func TestProperty61_ExecutionAuditTrail(t *testing.T) {
 			if en.Details["phase"] == "rollback" && en.Details["cancelled"] == true {
 				// The cancel of a re-run ccm took back is audited as the
 				// rollback of that re-run.
-				audited[string(triage.ActionCancelRun)] = true
+				audited[string(analysis.ActionCancelRun)] = true
 			}
 		}
 		for _, a := range s.acts {
@@ -334,7 +334,7 @@ func TestProperty46_RemediationRollback(t *testing.T) {
 		if rec.Status != state.StatusFailed {
 			rt.Fatalf("status %s after a refused write", rec.Status)
 		}
-		rerunBefore := slices.ContainsFunc(s.acts[:s.refuseAt], func(a triage.Action) bool { return a.Type == triage.ActionRerunFailedJobs })
+		rerunBefore := slices.ContainsFunc(s.acts[:s.refuseAt], func(a analysis.Action) bool { return a.Type == analysis.ActionRerunFailedJobs })
 		if rerunBefore && e.latest.Status != "completed" {
 			rt.Fatalf("the re-run ccm started is left %s", e.latest.Status)
 		}

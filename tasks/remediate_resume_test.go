@@ -5,10 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // crashedAfterStart puts rec where a worker that died after marking its
@@ -133,7 +133,7 @@ func TestRemediateRollbackCancelsAnUncertainRerun(t *testing.T) {
 func TestRemediateNothingToDo(t *testing.T) {
 	t.Run("cancel of a completed run", func(t *testing.T) {
 		h := newHarness(t, nil)
-		rec, _ := h.remediable(t, "main", nil, triage.Action{Type: triage.ActionCancelRun})
+		rec, _ := h.remediable(t, "main", nil, analysis.Action{Type: analysis.ActionCancelRun})
 		if err := h.h.HandleRemediate(context.Background(), remediateTask(t, rec.ID)); err != nil {
 			t.Fatal(err)
 		}
@@ -155,7 +155,7 @@ func TestRemediateNothingToDo(t *testing.T) {
 	t.Run("resumed delete of a key never listed", func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.gh.AddCache(testRepo, githubsim.Cache{Key: "npm-linux-abc", Ref: "refs/heads/other"})
-		rec, _ := h.remediable(t, "main", nil, triage.Action{Type: triage.ActionDeleteCache, Key: "npm-linux-abc"})
+		rec, _ := h.remediable(t, "main", nil, analysis.Action{Type: analysis.ActionDeleteCache, Key: "npm-linux-abc"})
 		h.crashedAfterStart(t, rec, nil)
 		_ = h.h.HandleRemediate(context.Background(), remediateTask(t, rec.ID)) // final: nothing to delete
 		got := h.record(t, rec.ID)
@@ -168,7 +168,7 @@ func TestRemediateNothingToDo(t *testing.T) {
 	})
 	t.Run("resumed delete of a key listed, then gone", func(t *testing.T) {
 		h := newHarness(t, nil)
-		rec, _ := h.remediable(t, "main", nil, triage.Action{Type: triage.ActionDeleteCache, Key: "npm-linux-abc"})
+		rec, _ := h.remediable(t, "main", nil, analysis.Action{Type: analysis.ActionDeleteCache, Key: "npm-linux-abc"})
 		h.crashedAfterStart(t, rec, map[string]any{"key": "npm-linux-abc", "ref": "refs/heads/main", "listed": true})
 		if err := h.h.HandleRemediate(context.Background(), remediateTask(t, rec.ID)); err != nil {
 			t.Fatal(err)
@@ -187,8 +187,8 @@ func TestRemediateNothingToDo(t *testing.T) {
 func TestRemediateRollbackLeavesSomeoneElsesLaterAttempt(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
-	fix := triage.Action{Type: triage.ActionOpenFixPR, Title: "Pin the mirror", Body: "ccm",
-		Files: []triage.FileChange{{Path: "docs/ci.md", Content: "x\n"}}}
+	fix := analysis.Action{Type: analysis.ActionOpenFixPR, Title: "Pin the mirror", Body: "ccm",
+		Files: []analysis.FileChange{{Path: "docs/ci.md", Content: "x\n"}}}
 	rec, run := h.remediable(t, "main", nil, rerunFailed, fix)
 	h.rerunAs(run, githubsim.DefaultLogin)
 	if err := h.gh.FinishRun(testRepo, run.ID, "failure"); err != nil {
@@ -198,8 +198,8 @@ func TestRemediateRollbackLeavesSomeoneElsesLaterAttempt(t *testing.T) {
 	ev := state.AuditEntry{Actor: "test", ActionType: state.ActionRemediation, Outcome: state.OutcomePending}
 	if err := h.store.Transition(ctx, rec.ID, state.StatusAnalyzed, state.StatusRemediating, ev, func(f *state.FailureRecord) {
 		f.Remediation = &state.Remediation{Actions: rec.Gate.Actions, StartedAt: rec.DetectedAt, Steps: []state.RemediationStep{
-			{Action: string(triage.ActionRerunFailedJobs), State: "done", Result: map[string]any{"previous_attempt": 1, "attempt": 2}},
-			{Action: string(triage.ActionOpenFixPR), State: "pending"}}}
+			{Action: string(analysis.ActionRerunFailedJobs), State: "done", Result: map[string]any{"previous_attempt": 1, "attempt": 2}},
+			{Action: string(analysis.ActionOpenFixPR), State: "pending"}}}
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestRemediateRollbackLeavesSomeoneElsesLaterAttempt(t *testing.T) {
 	}
 	var undo state.AuditEntry
 	for _, e := range h.remediationEntries(t, rec.ID, "rollback") {
-		if e.Details["action"] == string(triage.ActionRerunFailedJobs) {
+		if e.Details["action"] == string(analysis.ActionRerunFailedJobs) {
 			undo = e
 		}
 	}

@@ -8,10 +8,10 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // TestRemediateRollback: the PR step fails for good after the re-run was
@@ -20,8 +20,8 @@ import (
 func TestRemediateRollback(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
-	fix := triage.Action{Type: triage.ActionOpenFixPR, Title: "Pin the mirror", Body: "ccm",
-		Files: []triage.FileChange{{Path: "docs/ci.md", Content: "x\n"}}}
+	fix := analysis.Action{Type: analysis.ActionOpenFixPR, Title: "Pin the mirror", Body: "ccm",
+		Files: []analysis.FileChange{{Path: "docs/ci.md", Content: "x\n"}}}
 	rec, run := h.remediable(t, "main", nil, rerunFailed, fix)
 	h.gh.FailNext(githubsim.RouteCreatePull, githubsim.NoPermission())
 	if err := h.h.HandleRemediate(ctx, remediateTask(t, rec.ID)); !errors.Is(err, asynq.SkipRetry) {

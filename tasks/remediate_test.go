@@ -10,14 +10,14 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
-	"github.com/ccm-ci/ccm/triage"
 )
 
-var rerunFailed = triage.Action{Type: triage.ActionRerunFailedJobs}
+var rerunFailed = analysis.Action{Type: analysis.ActionRerunFailedJobs}
 
 // tb is what the helpers need of a test: *testing.T and *rapid.T both.
 type tb interface {
@@ -29,7 +29,7 @@ type tb interface {
 // remediable adds a failed run on its own branch (so cases sharing a
 // simulator never move each other's branch) and stores its analyzed
 // record with the gate decision given (auto, not shadow, unless changed).
-func (h *harness) remediable(t tb, branch string, change func(*state.FailureRecord), acts ...triage.Action) (state.FailureRecord, githubsim.Run) {
+func (h *harness) remediable(t tb, branch string, change func(*state.FailureRecord), acts ...analysis.Action) (state.FailureRecord, githubsim.Run) {
 	t.Helper()
 	// ccm acts only in a repository whose mode is auto now (an approved
 	// request needs any mode but shadow); the records here were decided so.
@@ -324,8 +324,8 @@ func TestRemediateNoPermission(t *testing.T) {
 func TestRemediateCrashAndRetry(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
-	fix := triage.Action{Type: triage.ActionOpenFixPR, Title: "Pin the registry mirror", Body: "ccm",
-		Files: []triage.FileChange{{Path: "docs/ci.md", Content: "use the mirror\n"}}}
+	fix := analysis.Action{Type: analysis.ActionOpenFixPR, Title: "Pin the registry mirror", Body: "ccm",
+		Files: []analysis.FileChange{{Path: "docs/ci.md", Content: "use the mirror\n"}}}
 	rec, _ := h.remediable(t, "main", nil, rerunFailed, fix)
 	if err := h.h.HandleRemediate(ctx, remediateTask(t, rec.ID)); err != nil {
 		t.Fatal(err)

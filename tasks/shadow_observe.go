@@ -7,10 +7,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/policy"
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // observeShadow looks at GitHub for what became of a shadow failure. In
@@ -80,7 +80,7 @@ func observeShadow(ctx context.Context, gh GitHub, rec state.FailureRecord) (o s
 		}
 		return o, true, nil
 	}
-	if rerunFailed && hasAction(rec.Gate.Actions, triage.ActionRerunFailedJobs, triage.ActionRerunWorkflow) {
+	if rerunFailed && hasAction(rec.Gate.Actions, analysis.ActionRerunFailedJobs, analysis.ActionRerunWorkflow) {
 		return state.ShadowOutcome{Outcome: state.ShadowRerunFailed,
 			Evidence: fmt.Sprintf("attempt %d did not pass", rec.RunAttempt+1)}, true, nil
 	}
@@ -103,14 +103,14 @@ func judgeShadow(rec state.FailureRecord, outcome string) (wouldHaveFixed, touch
 	switch {
 	case !acts:
 	case outcome == state.ShadowRerunPassed:
-		wouldHaveFixed = hasAction(g.Actions, triage.ActionRerunFailedJobs, triage.ActionRerunWorkflow)
+		wouldHaveFixed = hasAction(g.Actions, analysis.ActionRerunFailedJobs, analysis.ActionRerunWorkflow)
 	case outcome == state.ShadowFixLanded:
-		wouldHaveFixed = hasAction(g.Actions, triage.ActionOpenFixPR)
+		wouldHaveFixed = hasAction(g.Actions, analysis.ActionOpenFixPR)
 	}
 	if g.Decision == policy.KindAuto.String() {
 		a := rec.Analysis
-		touchedCode = hasAction(g.Actions, triage.ActionOpenFixPR) ||
-			(a != nil && (a.Category == triage.CategoryCode || a.InvolvesApplicationCode))
+		touchedCode = hasAction(g.Actions, analysis.ActionOpenFixPR) ||
+			(a != nil && (a.Category == analysis.CategoryCode || a.InvolvesApplicationCode))
 	}
 	return wouldHaveFixed, touchedCode
 }
@@ -131,6 +131,6 @@ func namedFiles(rec state.FailureRecord) []string {
 	return out
 }
 
-func hasAction(actions []triage.Action, types ...triage.ActionType) bool {
-	return slices.ContainsFunc(actions, func(a triage.Action) bool { return slices.Contains(types, a.Type) })
+func hasAction(actions []analysis.Action, types ...analysis.ActionType) bool {
+	return slices.ContainsFunc(actions, func(a analysis.Action) bool { return slices.Contains(types, a.Type) })
 }

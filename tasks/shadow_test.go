@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // shadowWorld is one shadow decision on a failed run of the GitHub fake,
@@ -24,15 +24,15 @@ type shadowWorld struct {
 }
 
 var (
-	rerunAction = []triage.Action{{Type: triage.ActionRerunFailedJobs}}
-	fixPRAction = []triage.Action{{Type: triage.ActionOpenFixPR, Title: "Pin the registry", Body: "b",
-		Files: []triage.FileChange{{Path: ".npmrc", Content: "registry=https://registry.npmjs.org/\n"}}}}
+	rerunAction = []analysis.Action{{Type: analysis.ActionRerunFailedJobs}}
+	fixPRAction = []analysis.Action{{Type: analysis.ActionOpenFixPR, Title: "Pin the registry", Body: "b",
+		Files: []analysis.FileChange{{Path: ".npmrc", Content: "registry=https://registry.npmjs.org/\n"}}}}
 )
 
 // newShadowWorld stores a failure of a new failed run of the fake,
 // decided in shadow mode as decision with actions; edit may change the
 // record before it is stored.
-func newShadowWorld(t *testing.T, h *harness, decision string, actions []triage.Action, edit func(*state.FailureRecord)) *shadowWorld {
+func newShadowWorld(t *testing.T, h *harness, decision string, actions []analysis.Action, edit func(*state.FailureRecord)) *shadowWorld {
 	t.Helper()
 	ctx := context.Background()
 	run := h.failedRun(t, npmLog)
@@ -92,7 +92,7 @@ func TestShadowCheckOutcomes(t *testing.T) {
 	tests := []struct {
 		name      string
 		decision  string
-		actions   []triage.Action
+		actions   []analysis.Action
 		edit      func(*state.FailureRecord)
 		world     func(*shadowWorld)
 		cfg       func(*config.Config)
@@ -147,7 +147,7 @@ func TestShadowCheckOutcomes(t *testing.T) {
 			edit:  func(r *state.FailureRecord) { r.Analysis.InvolvesApplicationCode = true },
 			world: func(w *shadowWorld) { w.rerun("success") }, want: state.ShadowRerunPassed, wantFixed: true, wantCode: true},
 		{name: "approval on application code does not", decision: "approval", actions: rerunAction,
-			edit:  func(r *state.FailureRecord) { r.Analysis.Category = triage.CategoryCode },
+			edit:  func(r *state.FailureRecord) { r.Analysis.Category = analysis.CategoryCode },
 			world: func(w *shadowWorld) { w.rerun("success") }, want: state.ShadowRerunPassed, wantFixed: true},
 	}
 	for _, tt := range tests {

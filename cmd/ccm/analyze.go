@@ -9,12 +9,13 @@ import (
 	"io"
 	"regexp"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/config"
+	"github.com/ccm-ci/ccm/excerpt"
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/policy"
 	"github.com/ccm-ci/ccm/service"
 	"github.com/ccm-ci/ccm/tasks"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 const analyzeHelp = `Usage: ccm analyze [flags] FILE|-
@@ -44,9 +45,9 @@ type analyzeFlags struct {
 // Report is what `ccm analyze --json` prints: a documented, stable contract
 // (README "ccm analyze --json"). Fields are only ever added.
 type Report struct {
-	FailureReason string                `json:"failure_reason"`
-	Fingerprint   string                `json:"fingerprint"`
-	Analysis      triage.AnalysisResult `json:"analysis"`
+	FailureReason string                  `json:"failure_reason"`
+	Fingerprint   string                  `json:"fingerprint"`
+	Analysis      analysis.AnalysisResult `json:"analysis"`
 	// FallbackReason says why the rule-based analyzer answered instead of
 	// the LLM ("no API key", "--rules-only", "llm: …"); empty when the LLM did.
 	FallbackReason string `json:"fallback_reason,omitempty"`
@@ -123,15 +124,15 @@ func analyze(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return withExitCode(fmt.Errorf("analyze --run: %w", err))
 		}
 	case len(positional) == 1:
-		excerpt, err := triage.ReadLogFile(positional[0], stdin, tasks.LogOptions(cfg))
-		var ie *triage.InputError
+		logExcerpt, err := excerpt.ReadLogFile(positional[0], stdin, tasks.LogOptions(cfg))
+		var ie *excerpt.InputError
 		if errors.As(err, &ie) {
 			return usageErr("analyze: %v", err)
 		}
 		if err != nil {
 			return fmt.Errorf("analyze: %w", err)
 		}
-		if ex, err = service.ExplainLog(ctx, excerpt, f.repo, opt); err != nil {
+		if ex, err = service.ExplainLog(ctx, logExcerpt, f.repo, opt); err != nil {
 			return withExitCode(fmt.Errorf("analyze: %w", err))
 		}
 	default:
@@ -161,7 +162,7 @@ func newReport(ex service.Explained, cfg *config.Config) Report {
 		// contract must not present it as why the job failed.
 		rep.FailureReason = ""
 	}
-	if out.Analysis.Source == triage.SourceLLM {
+	if out.Analysis.Source == analysis.SourceLLM {
 		rep.RiskFloor, rep.FloorRaised = out.RiskFloor, out.FloorRaised
 	}
 	// The same facts the ccm:gate task gathers, less the two only Redis

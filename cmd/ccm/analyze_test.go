@@ -14,9 +14,9 @@ import (
 
 	"github.com/sashabaranov/go-openai"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/sim/openaisim"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // runCLI runs the command in-process and returns stdout, stderr and the
@@ -63,10 +63,10 @@ func TestAnalyzeShippedLogsJSON(t *testing.T) {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
 			var rep struct {
-				FailureReason string                `json:"failure_reason"`
-				Fingerprint   string                `json:"fingerprint"`
-				Analysis      triage.AnalysisResult `json:"analysis"`
-				Gate          json.RawMessage       `json:"gate"`
+				FailureReason string                  `json:"failure_reason"`
+				Fingerprint   string                  `json:"fingerprint"`
+				Analysis      analysis.AnalysisResult `json:"analysis"`
+				Gate          json.RawMessage         `json:"gate"`
 			}
 			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 				t.Fatalf("stdout is not one JSON object: %v\n%s", err, stdout)
@@ -77,7 +77,7 @@ func TestAnalyzeShippedLogsJSON(t *testing.T) {
 			if err := rep.Analysis.Validate(); err != nil {
 				t.Errorf("analysis: %v", err)
 			}
-			if rep.Analysis.Source != triage.SourceRules {
+			if rep.Analysis.Source != analysis.SourceRules {
 				t.Errorf("source = %q offline, want rules", rep.Analysis.Source)
 			}
 			// Offline, without --config: the defaults (mode shadow), and a
@@ -207,7 +207,7 @@ func TestAnalyzeRunFromGitHub(t *testing.T) {
 	if rep.FailureID != fmt.Sprintf("acme/web#%d.1", run.ID) || rep.FailingStep != "Build image" || rep.FailureReason == "" {
 		t.Errorf("report = %+v", rep)
 	}
-	if rep.Analysis.Category != triage.CategoryInfrastructure {
+	if rep.Analysis.Category != analysis.CategoryInfrastructure {
 		t.Errorf("category = %s, want infrastructure (Docker Hub rate limit)", rep.Analysis.Category)
 	}
 }
@@ -231,7 +231,7 @@ func TestAnalyzeWithLLM(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Analysis.Source != triage.SourceLLM || rep.Analysis.Model != "gpt-4o" || rep.FallbackReason != "" || rep.Analysis.PromptTokens != 700 {
+	if rep.Analysis.Source != analysis.SourceLLM || rep.Analysis.Model != "gpt-4o" || rep.FallbackReason != "" || rep.Analysis.PromptTokens != 700 {
 		t.Errorf("analysis = %+v, fallback %q: want the model's", rep.Analysis, rep.FallbackReason)
 	}
 	// --rules-only never calls the model.
@@ -305,7 +305,7 @@ func TestAnalyzeKeylessServer(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Analysis.Source != triage.SourceLLM || rep.Analysis.Model != "llama3" || rep.FallbackReason != "" {
+	if rep.Analysis.Source != analysis.SourceLLM || rep.Analysis.Model != "llama3" || rep.FallbackReason != "" {
 		t.Errorf("analysis = %+v, fallback %q: want the keyless model's", rep.Analysis, rep.FallbackReason)
 	}
 	if want := "analysis: model llama3 at " + ai.URL + " (no API key)"; !strings.Contains(stderr, want) {

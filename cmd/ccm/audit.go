@@ -13,9 +13,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 const auditHelp = `Usage: ccm audit [flags]
@@ -78,7 +78,7 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if q.ActionType != "" && !slices.Contains(state.ActionTypes, q.ActionType) {
 		return usageErr("audit: --action %q: want one of %s", q.ActionType, strings.Join(state.ActionTypes, ", "))
 	}
-	if q.Category != "" && !triage.Category(q.Category).Valid() {
+	if q.Category != "" && !analysis.Category(q.Category).Valid() {
 		// Unchecked, a typo ("flaky") would print "no audit entries match"
 		// and pass for an answer.
 		return usageErr("audit: --category %q: want one of %s", q.Category, categoryList())
@@ -107,8 +107,8 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // categoryList is the valid --category values, comma-separated.
 func categoryList() string {
-	names := make([]string, len(triage.Categories))
-	for i, c := range triage.Categories {
+	names := make([]string, len(analysis.Categories))
+	for i, c := range analysis.Categories {
 		names[i] = string(c)
 	}
 	return strings.Join(names, ", ")

@@ -5,17 +5,17 @@ import (
 	"io"
 	"strings"
 
-	"github.com/ccm-ci/ccm/triage"
+	"github.com/ccm-ci/ccm/analysis"
 )
 
 // actionText says in words what each typed action would do.
-var actionText = map[triage.ActionType]string{
-	triage.ActionRerunFailedJobs: "re-run the failed jobs",
-	triage.ActionRerunWorkflow:   "re-run the whole workflow",
-	triage.ActionDeleteCache:     "delete the broken Actions cache (the key is read from GitHub, not from the log)",
-	triage.ActionCancelRun:       "cancel the run",
-	triage.ActionOpenFixPR:       "open a pull request with the fix",
-	triage.ActionNone:            "nothing automatic: a person has to fix this",
+var actionText = map[analysis.ActionType]string{
+	analysis.ActionRerunFailedJobs: "re-run the failed jobs",
+	analysis.ActionRerunWorkflow:   "re-run the whole workflow",
+	analysis.ActionDeleteCache:     "delete the broken Actions cache (the key is read from GitHub, not from the log)",
+	analysis.ActionCancelRun:       "cancel the run",
+	analysis.ActionOpenFixPR:       "open a pull request with the fix",
+	analysis.ActionNone:            "nothing automatic: a person has to fix this",
 }
 
 // printReport is the text a person reads first: reason, category, risk,
@@ -50,7 +50,7 @@ func printReport(w io.Writer, r Report) {
 	fmt.Fprintln(w, "What ccm would do (subject to the safety gate and the repository's mode):")
 	for _, act := range a.Actions {
 		text := actionText[act.Type]
-		if noFailure && act.Type == triage.ActionNone {
+		if noFailure && act.Type == analysis.ActionNone {
 			text = "nothing: the log shows no failure to fix"
 		}
 		if text == "" {
@@ -86,7 +86,7 @@ func printReport(w io.Writer, r Report) {
 	}
 }
 
-func appCode(a triage.AnalysisResult) string {
+func appCode(a analysis.AnalysisResult) string {
 	if a.InvolvesApplicationCode {
 		return ", involves application code"
 	}

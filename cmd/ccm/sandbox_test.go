@@ -7,8 +7,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 func TestSandboxText(t *testing.T) {
@@ -44,11 +44,11 @@ func TestSandboxJSON(t *testing.T) {
 	}
 	var got struct {
 		Failures []struct {
-			ID         string                 `json:"id"`
-			Status     state.Status           `json:"status"`
-			Analysis   *triage.AnalysisResult `json:"analysis"`
-			LogSource  string                 `json:"log_source"`
-			AuditTrail []string               `json:"audit_trail"`
+			ID         string                   `json:"id"`
+			Status     state.Status             `json:"status"`
+			Analysis   *analysis.AnalysisResult `json:"analysis"`
+			LogSource  string                   `json:"log_source"`
+			AuditTrail []string                 `json:"audit_trail"`
 		} `json:"failures"`
 		Audit map[string]int `json:"audit"`
 	}

@@ -11,8 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // judgedShadow stores one failure of repo decided in shadow mode and its
@@ -27,10 +27,10 @@ func judgedShadow(t *testing.T, st *state.Store, repo string, run int64, decisio
 	if _, err := st.CreateFailure(ctx, rec, state.AuditEntry{Actor: "ccm", ActionType: state.ActionDetection, Outcome: state.OutcomeSuccess}); err != nil {
 		t.Fatal(err)
 	}
-	a := triage.AnalysisResult{Category: triage.CategoryInfrastructure, RiskScore: 2, Confidence: 90, Effort: triage.EffortLow,
-		ProposedFix: "Re-run.", Actions: []triage.Action{{Type: triage.ActionRerunFailedJobs}}, Reasoning: "network",
+	a := analysis.AnalysisResult{Category: analysis.CategoryInfrastructure, RiskScore: 2, Confidence: 90, Effort: analysis.EffortLow,
+		ProposedFix: "Re-run.", Actions: []analysis.Action{{Type: analysis.ActionRerunFailedJobs}}, Reasoning: "network",
 		AffectedComponents: []string{"npm registry"},
-		Source:             triage.SourceRules, CreatedAt: now}
+		Source:             analysis.SourceRules, CreatedAt: now}
 	if err := st.SaveAnalysis(ctx, rec.ID, a, state.AuditEntry{Actor: "ccm", ActionType: state.ActionAnalysis, Outcome: state.OutcomeSuccess}); err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
-	"github.com/ccm-ci/ccm/triage"
+	"github.com/ccm-ci/ccm/analysis"
 )
 
 // Defaults for Options.
@@ -66,7 +66,7 @@ type Options struct {
 	// MaxAnswerTokens caps the completion (max_completion_tokens).
 	MaxAnswerTokens int
 	// Redact scrubs secrets from everything sent and from the model's text.
-	// Required: ccm never sends an unredacted log (wire triage.Redact).
+	// Required: ccm never sends an unredacted log (wire redact.Redact).
 	Redact     func(string) string
 	HTTPClient *http.Client
 	// Sleep waits between retries; tests record instead of waiting.
@@ -162,12 +162,12 @@ type stats struct {
 // with Source "llm". An answer that fails validation gets one repair request
 // quoting the problems; a second failure is ErrInvalidAnswer. The whole
 // call is bounded by Options.MaxAnalysisTime.
-func (a *Analyzer) Analyze(ctx context.Context, req Request) (triage.AnalysisResult, error) {
+func (a *Analyzer) Analyze(ctx context.Context, req Request) (analysis.AnalysisResult, error) {
 	res, _, err := a.analyze(ctx, req)
 	return res, err
 }
 
-func (a *Analyzer) analyze(ctx context.Context, req Request) (triage.AnalysisResult, stats, error) {
+func (a *Analyzer) analyze(ctx context.Context, req Request) (analysis.AnalysisResult, stats, error) {
 	var st stats
 	log := a.log.With("failure_id", req.FailureID, "repo", req.Repo)
 	ctx, cancel := context.WithTimeoutCause(ctx, a.maxTime,
@@ -184,7 +184,7 @@ func (a *Analyzer) analyze(ctx context.Context, req Request) (triage.AnalysisRes
 			continue
 		}
 		if err != nil {
-			return triage.AnalysisResult{}, st, fmt.Errorf("analyze %s: %w", req.FailureID, err)
+			return analysis.AnalysisResult{}, st, fmt.Errorf("analyze %s: %w", req.FailureID, err)
 		}
 		return res, st, nil
 	}
@@ -201,25 +201,25 @@ func (a *Analyzer) useJSONObject(log *slog.Logger, err error) {
 
 // run is one analysis in one output mode: the question, then at most one
 // repair.
-func (a *Analyzer) run(ctx context.Context, log *slog.Logger, st *stats, req Request, jsonObject bool) (triage.AnalysisResult, error) {
+func (a *Analyzer) run(ctx context.Context, log *slog.Logger, st *stats, req Request, jsonObject bool) (analysis.AnalysisResult, error) {
 	schemaText := ""
 	if jsonObject {
 		schemaText = a.schemaText
 	}
 	p, err := buildPrompt(req, a.redact, a.budget, schemaText)
 	if err != nil {
-		return triage.AnalysisResult{}, err
+		return analysis.AnalysisResult{}, err
 	}
 	if len(p.quotable()) == 0 {
 		// Evidence must quote the log; without one every answer would be
 		// rejected, so do not pay for two calls.
-		return triage.AnalysisResult{}, ErrNoLog
+		return analysis.AnalysisResult{}, ErrNoLog
 	}
 	log.Debug("asking the model", "prompt_tokens_estimate", p.tokens(), "log_lines_cut", p.cutLines, "json_object", jsonObject)
 	msgs := p.messages()
 	content, model, err := a.complete(ctx, st, msgs, jsonObject)
 	if err != nil {
-		return triage.AnalysisResult{}, err
+		return analysis.AnalysisResult{}, err
 	}
 	res, problem := a.check(content, p)
 	if problem != nil {
@@ -232,10 +232,10 @@ func (a *Analyzer) run(ctx context.Context, log *slog.Logger, st *stats, req Req
 			if !jsonObject && errors.Is(err, errSchemaRefused) {
 				a.useJSONObject(log, err)
 			}
-			return triage.AnalysisResult{}, fmt.Errorf("%w: %w", errRepair, err)
+			return analysis.AnalysisResult{}, fmt.Errorf("%w: %w", errRepair, err)
 		}
 		if res, problem = a.check(content, p); problem != nil {
-			return triage.AnalysisResult{}, fmt.Errorf("%w after one repair: %w", ErrInvalidAnswer, problem)
+			return analysis.AnalysisResult{}, fmt.Errorf("%w after one repair: %w", ErrInvalidAnswer, problem)
 		}
 	}
 	res.FailureID = req.FailureID
@@ -264,15 +264,15 @@ func (e *errAnswer) Error() string {
 // check parses, redacts and cleans the model's text, checks the evidence
 // against the log that was sent and validates the result. All problems are
 // reported together.
-func (a *Analyzer) check(content string, p *prompt) (triage.AnalysisResult, error) {
+func (a *Analyzer) check(content string, p *prompt) (analysis.AnalysisResult, error) {
 	ans, err := parseAnswer(content)
 	if err != nil {
-		return triage.AnalysisResult{}, &errAnswer{problems: []string{safeText(a.redact(err.Error()), maxProblemBytes)}}
+		return analysis.AnalysisResult{}, &errAnswer{problems: []string{safeText(a.redact(err.Error()), maxProblemBytes)}}
 	}
 	res := ans.result(a.redact)
 	problems := p.checkEvidence(res.Evidence)
 	if err := res.Validate(); err != nil {
-		problems = append(problems, strings.TrimPrefix(err.Error(), triage.ErrInvalidAnalysis.Error()+": "))
+		problems = append(problems, strings.TrimPrefix(err.Error(), analysis.ErrInvalidAnalysis.Error()+": "))
 	}
 	if len(problems) > 0 {
 		// Problems quote the model's text; they reach logs, the repair
@@ -280,7 +280,7 @@ func (a *Analyzer) check(content string, p *prompt) (triage.AnalysisResult, erro
 		for i, p := range problems {
 			problems[i] = safeText(a.redact(p), maxProblemBytes)
 		}
-		return triage.AnalysisResult{}, &errAnswer{problems: problems}
+		return analysis.AnalysisResult{}, &errAnswer{problems: problems}
 	}
 	return res, nil
 }

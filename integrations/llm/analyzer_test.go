@@ -13,8 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/sim/openaisim"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 func TestAnalyzeSendsStructuredRequest(t *testing.T) {
@@ -29,24 +29,24 @@ func TestAnalyzeSendsStructuredRequest(t *testing.T) {
 	if _, err := a.Analyze(context.Background(), baseRequest()); err != nil {
 		t.Fatalf("second Analyze: %v", err)
 	}
-	want := triage.AnalysisResult{
+	want := analysis.AnalysisResult{
 		FailureID:               "octo/widgets#101.1",
-		Category:                triage.CategoryCode,
+		Category:                analysis.CategoryCode,
 		RiskScore:               7,
 		Confidence:              90,
-		Effort:                  triage.EffortLow,
+		Effort:                  analysis.EffortLow,
 		ProposedFix:             validAnswer().ProposedFix,
-		Actions:                 []triage.Action{{Type: triage.ActionNone}},
+		Actions:                 []analysis.Action{{Type: analysis.ActionNone}},
 		AffectedComponents:      []string{"src/widget.go", "ci/build"},
 		InvolvesApplicationCode: true,
 		Evidence:                []string{errLine},
 		Reasoning:               validAnswer().Reasoning,
-		Source:                  triage.SourceLLM,
+		Source:                  analysis.SourceLLM,
 		Model:                   DefaultModel,
 		PromptTokens:            500,
 		CompletionTokens:        120,
 	}
-	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(triage.AnalysisResult{}, "CreatedAt")); diff != "" {
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(analysis.AnalysisResult{}, "CreatedAt")); diff != "" {
 		t.Errorf("result (-want +got):\n%s", diff)
 	}
 	if got.CreatedAt.IsZero() {
@@ -126,9 +126,9 @@ func checkSchemaEnums(t *testing.T, schema json.Marshaler) {
 		got  []string
 		want []string
 	}{
-		{"category", s.Properties["category"].Enum, strs(triage.Categories)},
-		{"effort", s.Properties["effort"].Enum, strs(triage.Efforts)},
-		{"actions[].type", s.Defs["answerAction"].Properties["type"].Enum, strs(triage.ActionTypes)},
+		{"category", s.Properties["category"].Enum, strs(analysis.Categories)},
+		{"effort", s.Properties["effort"].Enum, strs(analysis.Efforts)},
+		{"actions[].type", s.Defs["answerAction"].Properties["type"].Enum, strs(analysis.ActionTypes)},
 	}
 	for _, e := range enums {
 		if diff := cmp.Diff(e.want, e.got); diff != "" {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/sashabaranov/go-openai/jsonschema"
 
-	"github.com/ccm-ci/ccm/triage"
+	"github.com/ccm-ci/ccm/analysis"
 )
 
 // schemaName is the json_schema name sent to the server.
@@ -18,7 +18,7 @@ const schemaName = "ci_failure_analysis"
 
 // answer is what the model must fill. No field has omitempty: OpenAI's strict
 // mode needs every property required, so "not applicable" is "" or [].
-// The enums are set from triage's lists by answerSchema, never by tags, so
+// The enums are set from package analysis's lists by answerSchema, never by tags, so
 // the schema cannot drift from what Validate accepts.
 type answer struct {
 	Category                string         `json:"category" description:"exactly one category from the closed list"`
@@ -53,13 +53,13 @@ func answerSchema() (*jsonschema.Definition, error) {
 	if err != nil {
 		return nil, fmt.Errorf("generate schema: %w", err)
 	}
-	setEnum(def.Properties, "category", triage.Categories)
-	setEnum(def.Properties, "effort", triage.Efforts)
+	setEnum(def.Properties, "category", analysis.Categories)
+	setEnum(def.Properties, "effort", analysis.Efforts)
 	act, ok := def.Defs["answerAction"]
 	if !ok {
 		return nil, errors.New("generate schema: no $defs entry for answerAction")
 	}
-	setEnum(act.Properties, "type", triage.ActionTypes)
+	setEnum(act.Properties, "type", analysis.ActionTypes)
 	def.Defs["answerAction"] = act
 	if err := checkStrict(*def, "$"); err != nil {
 		return nil, fmt.Errorf("schema is not strict-mode compatible: %w", err)
@@ -166,27 +166,27 @@ func stripFence(s string) string {
 // list values are redacted too but not cleaned: Validate rejects them, and
 // a problem quoting one may be clipped, which must not cut a secret short
 // of its pattern.
-func (a answer) result(redact func(string) string) triage.AnalysisResult {
+func (a answer) result(redact func(string) string) analysis.AnalysisResult {
 	text := func(s string) string { return stripControls(redact(s)) }
-	r := triage.AnalysisResult{
-		Category:                triage.Category(redact(a.Category)),
+	r := analysis.AnalysisResult{
+		Category:                analysis.Category(redact(a.Category)),
 		RiskScore:               a.RiskScore,
 		Confidence:              a.Confidence,
-		Effort:                  triage.Effort(redact(a.Effort)),
+		Effort:                  analysis.Effort(redact(a.Effort)),
 		ProposedFix:             text(a.ProposedFix),
 		InvolvesApplicationCode: a.InvolvesApplicationCode,
 		Reasoning:               text(a.Reasoning),
-		Source:                  triage.SourceLLM,
+		Source:                  analysis.SourceLLM,
 	}
 	for _, act := range a.Actions {
-		out := triage.Action{
-			Type:  triage.ActionType(redact(act.Type)),
+		out := analysis.Action{
+			Type:  analysis.ActionType(redact(act.Type)),
 			Key:   text(act.Key),
 			Title: text(act.Title),
 			Body:  text(act.Body),
 		}
 		for _, f := range act.Files {
-			out.Files = append(out.Files, triage.FileChange{Path: text(f.Path), Content: text(f.Content)})
+			out.Files = append(out.Files, analysis.FileChange{Path: text(f.Path), Content: text(f.Content)})
 		}
 		r.Actions = append(r.Actions, out)
 	}
@@ -202,7 +202,7 @@ func (a answer) result(redact func(string) string) triage.AnalysisResult {
 // AnswerJSON renders r the way the model must answer (the schema above), so
 // a fake model (openaisim's Default in `ccm sandbox`, tests) can answer with
 // the rule-based analyzer's verdict through the real validation path.
-func AnswerJSON(r triage.AnalysisResult) (string, error) {
+func AnswerJSON(r analysis.AnalysisResult) (string, error) {
 	a := answer{
 		Category:                string(r.Category),
 		RiskScore:               r.RiskScore,

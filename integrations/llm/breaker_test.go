@@ -9,8 +9,8 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/sim/openaisim"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // clock is a settable time source for a Breaker.
@@ -126,7 +126,7 @@ func TestChainBreaker(t *testing.T) {
 	}
 	out := c.Analyze(context.Background(), baseRequest())
 	want := "llm: skipped after 5 consecutive failures (until 12:01:00)"
-	if out.FallbackReason != want || out.Calls != 0 || out.Analysis.Source != triage.SourceRules {
+	if out.FallbackReason != want || out.Calls != 0 || out.Analysis.Source != analysis.SourceRules {
 		t.Fatalf("fallback %q calls %d source %q, want %q with no call", out.FallbackReason, out.Calls, out.Analysis.Source, want)
 	}
 	if n := len(srv.Requests()); n != 5 {

@@ -7,7 +7,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/ccm-ci/ccm/triage"
+	"github.com/ccm-ci/ccm/analysis"
+	"github.com/ccm-ci/ccm/rules"
 )
 
 // DefaultFloorConfidence is the rules' confidence from which their risk
@@ -21,7 +22,7 @@ type Chain struct {
 	// LLM is nil when no model is configured: rules only.
 	LLM *Analyzer
 	// Rules is the rule-based analyzer; nil means Classify. Tests swap it.
-	Rules func(Request) triage.AnalysisResult
+	Rules func(Request) analysis.AnalysisResult
 	// FloorConfidence: 0 means DefaultFloorConfidence.
 	FloorConfidence int
 	// Breaker, when set, skips the model after consecutive failures; share
@@ -34,10 +35,10 @@ type Chain struct {
 type Outcome struct {
 	// Analysis is the answer to act on: the model's (with the risk floor
 	// applied) or the rules'.
-	Analysis triage.AnalysisResult
+	Analysis analysis.AnalysisResult
 	// Rules is the rule-based verdict, always computed, kept for audit and
 	// for the gate's own signals.
-	Rules triage.AnalysisResult
+	Rules analysis.AnalysisResult
 	// FallbackReason is "" when the model answered, otherwise why the rules
 	// were used: "no API key", "llm: skipped after N consecutive failures
 	// (until HH:MM:SS)" (UTC) or "llm: <error>" (at most 2 KB, no control
@@ -125,7 +126,7 @@ func breakerOutcome(ctx context.Context, st stats, err error) outcome {
 // a floor and their InvolvesApplicationCode=true is kept; a weaker rules
 // guess sets no floor. It returns the floor (0 when none) and whether it
 // raised the risk.
-func ApplyFloor(a, rules triage.AnalysisResult, minConfidence int) (res triage.AnalysisResult, floor int, raised bool) {
+func ApplyFloor(a, rules analysis.AnalysisResult, minConfidence int) (res analysis.AnalysisResult, floor int, raised bool) {
 	if rules.Confidence < minConfidence {
 		return a, 0, false
 	}
@@ -138,17 +139,17 @@ func ApplyFloor(a, rules triage.AnalysisResult, minConfidence int) (res triage.A
 	return a, rules.RiskScore, raised
 }
 
-// Classify is the rule-based analyzer (triage.Classify) on a Request: the
+// Classify is the rule-based analyzer (rules.Classify) on a Request: the
 // Rules a Chain uses when none is set.
-func Classify(req Request) triage.AnalysisResult {
-	return triage.Classify(triage.Input{
+func Classify(req Request) analysis.AnalysisResult {
+	return rules.Classify(rules.Input{
 		Reason: req.Reason, Text: req.Excerpt, FailingStep: req.FailingStep, JobName: req.Job,
 		Workflow: req.Workflow, Repo: req.Repo, ChangedFiles: req.ChangedFiles,
 	})
 }
 
 // rules runs the rule-based analyzer and stamps what it may leave out.
-func (c Chain) rules(req Request) triage.AnalysisResult {
+func (c Chain) rules(req Request) analysis.AnalysisResult {
 	classify := c.Rules
 	if classify == nil {
 		classify = Classify
@@ -158,7 +159,7 @@ func (c Chain) rules(req Request) triage.AnalysisResult {
 		r.FailureID = req.FailureID
 	}
 	if r.Source == "" {
-		r.Source = triage.SourceRules
+		r.Source = analysis.SourceRules
 	}
 	return r
 }

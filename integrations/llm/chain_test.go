@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/sim/openaisim"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 func TestChain(t *testing.T) {
@@ -22,8 +22,8 @@ func TestChain(t *testing.T) {
 		noLLM        bool
 		emptyLog     bool
 		replies      []openaisim.Reply
-		rules        func(Request) triage.AnalysisResult
-		wantSource   triage.Source
+		rules        func(Request) analysis.AnalysisResult
+		wantSource   analysis.Source
 		wantFallback string // prefix; "" = the model answered
 		wantRisk     int
 		wantFloor    int
@@ -35,7 +35,7 @@ func TestChain(t *testing.T) {
 			name:         "no API key",
 			noLLM:        true,
 			rules:        rulesStub(8, 90, true),
-			wantSource:   triage.SourceRules,
+			wantSource:   analysis.SourceRules,
 			wantFallback: "no API key",
 			wantRisk:     8,
 			wantAppCode:  true,
@@ -44,7 +44,7 @@ func TestChain(t *testing.T) {
 			name:       "model answers, no strong signature",
 			replies:    []openaisim.Reply{reply(t, lowRisk)},
 			rules:      rulesStub(8, 30, true),
-			wantSource: triage.SourceLLM,
+			wantSource: analysis.SourceLLM,
 			wantRisk:   2,
 			wantCalls:  1,
 		},
@@ -52,7 +52,7 @@ func TestChain(t *testing.T) {
 			name:        "strong signature floors the model's risk",
 			replies:     []openaisim.Reply{reply(t, lowRisk)},
 			rules:       rulesStub(8, 90, true),
-			wantSource:  triage.SourceLLM,
+			wantSource:  analysis.SourceLLM,
 			wantRisk:    8,
 			wantFloor:   8,
 			wantRaised:  true,
@@ -63,7 +63,7 @@ func TestChain(t *testing.T) {
 			name:        "the model may raise risk above the floor",
 			replies:     []openaisim.Reply{reply(t, validAnswer())},
 			rules:       rulesStub(3, 90, false),
-			wantSource:  triage.SourceLLM,
+			wantSource:  analysis.SourceLLM,
 			wantRisk:    7,
 			wantFloor:   3,
 			wantAppCode: true,
@@ -73,7 +73,7 @@ func TestChain(t *testing.T) {
 			name:         "invalid twice falls back to rules",
 			replies:      []openaisim.Reply{reply(t, badAnswer), reply(t, badAnswer)},
 			rules:        rulesStub(6, 90, true),
-			wantSource:   triage.SourceRules,
+			wantSource:   analysis.SourceRules,
 			wantFallback: "llm: analyze octo/widgets#101.1: invalid answer after one repair",
 			wantRisk:     6,
 			wantAppCode:  true,
@@ -83,7 +83,7 @@ func TestChain(t *testing.T) {
 			name:         "unauthorized falls back to rules",
 			replies:      []openaisim.Reply{{Status: 401, Content: "bad key"}},
 			rules:        rulesStub(6, 90, true),
-			wantSource:   triage.SourceRules,
+			wantSource:   analysis.SourceRules,
 			wantFallback: "llm: analyze octo/widgets#101.1: attempt 1 of 3: unauthorized",
 			wantRisk:     6,
 			wantAppCode:  true,
@@ -94,17 +94,17 @@ func TestChain(t *testing.T) {
 			replies:      nil,
 			rules:        rulesStub(6, 90, true),
 			emptyLog:     true,
-			wantSource:   triage.SourceRules,
+			wantSource:   analysis.SourceRules,
 			wantFallback: "llm: analyze octo/widgets#101.1: no log text to analyse",
 			wantRisk:     6,
 			wantAppCode:  true,
 		},
 		{
-			// nil Rules means triage's analyzer: the base request's log
+			// nil Rules means the rules package's analyzer: the base request's log
 			// has a compile error, which is code, risk 8, a person's job.
-			name:         "no rules set uses triage's analyzer",
+			name:         "no rules set uses the rules analyzer",
 			noLLM:        true,
-			wantSource:   triage.SourceRules,
+			wantSource:   analysis.SourceRules,
 			wantFallback: "no API key",
 			wantRisk:     8,
 			wantAppCode:  true,
@@ -137,7 +137,7 @@ func TestChain(t *testing.T) {
 			if err := got.Validate(); err != nil {
 				t.Errorf("Chain returned an invalid analysis: %v", err)
 			}
-			if got.FailureID != "octo/widgets#101.1" || out.Rules.Source != triage.SourceRules {
+			if got.FailureID != "octo/widgets#101.1" || out.Rules.Source != analysis.SourceRules {
 				t.Errorf("failure ID %q, rules source %q", got.FailureID, out.Rules.Source)
 			}
 		})

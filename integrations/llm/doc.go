@@ -2,7 +2,7 @@
 // builds the prompt (redacted, delimited, kept within a token budget), asks
 // for a JSON-schema answer through go-openai, validates what comes back
 // (closed lists, ranges, evidence quoted from the log), asks once for a
-// repair, and hands back a triage.AnalysisResult. Chain puts the rule-based
+// repair, and hands back a analysis.AnalysisResult. Chain puts the rule-based
 // analyzer behind it so a failure is always analysed, and a Breaker in
 // front of the model when it keeps failing.
 //

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/ccm-ci/ccm/triage"
+	"github.com/ccm-ci/ccm/analysis"
 )
 
 // minFragment is the shortest part of a log line accepted as evidence
@@ -17,7 +17,7 @@ const minFragment = 20
 // synthesizedLine matches, whitespace-normalized, the lines ccm writes into
 // an excerpt itself; they are not log output and cannot be evidence:
 //   - this package's cut markers (excerpt.go);
-//   - triage.Excerpt.Text's header and block titles: "Failing step: …",
+//   - excerpt.Excerpt.Text's header and block titles: "Failing step: …",
 //     "Reason: …", "Exit code: N", "--- section ---", the truncation note;
 //   - tasks' fillReason: "=== job: NAME ===" and "[excerpt truncated]".
 //
@@ -76,7 +76,7 @@ func quotableLines(lines []string, reason string) []string {
 // evidence item, and every non-empty line of every item found in the log
 // that was sent, whole or as a fragment of at least minFragment characters
 // of one line. An answer that cannot show where it read its cause is not
-// trusted. Items beyond triage.MaxEvidence are left to Validate.
+// trusted. Items beyond analysis.MaxEvidence are left to Validate.
 func (p *prompt) checkEvidence(evidence []string) []string {
 	return checkQuotes(evidence, p.quotable())
 }
@@ -86,7 +86,7 @@ func checkQuotes(evidence, log []string) []string {
 		return []string{"evidence is empty: quote 1 to 5 lines from between the log markers"}
 	}
 	var bad []string
-	for i, e := range evidence[:min(len(evidence), triage.MaxEvidence)] {
+	for i, e := range evidence[:min(len(evidence), analysis.MaxEvidence)] {
 		lines := 0
 		for _, part := range strings.Split(e, "\n") {
 			n := normalize(part)
@@ -130,7 +130,7 @@ func clip(s string, n int) string {
 // for another failure only when it is: two failures can share a
 // fingerprint (a generic reason) without sharing a cause.
 func EvidenceInLog(evidence []string, excerpt, reason string) bool {
-	if len(evidence) > triage.MaxEvidence {
+	if len(evidence) > analysis.MaxEvidence {
 		return false
 	}
 	return len(checkQuotes(evidence, quotableLines(strings.Split(excerpt, "\n"), reason))) == 0

@@ -6,21 +6,21 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ccm-ci/ccm/excerpt"
 	"github.com/ccm-ci/ccm/sim/openaisim"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // pipelineExcerpt is a stored excerpt the way ingest writes one: a job
-// header, then triage.Excerpt.Text() (header lines, block titles, the
+// header, then excerpt.Excerpt.Text() (header lines, block titles, the
 // truncation note), then ingest's own truncation note.
-func pipelineExcerpt(t *testing.T) (excerpt string, logLines []string) {
+func pipelineExcerpt(t *testing.T) (joined string, logLines []string) {
 	t.Helper()
 	logLines = []string{
 		"npm error code ECONNRESET",
 		"npm error network request to https://registry.npmjs.org/left-pad failed",
 		"npm error errno ECONNRESET",
 	}
-	ex := triage.Excerpt{
+	ex := excerpt.Excerpt{
 		Reason:      "npm error code ECONNRESET while fetching",
 		FailingStep: "Run npm ci",
 		Section:     strings.Join(logLines[1:], "\n"),
@@ -34,7 +34,7 @@ func pipelineExcerpt(t *testing.T) (excerpt string, logLines []string) {
 	text := ex.Text()
 	for _, want := range []string{"--- section ---", "Failing step: ", "Reason: ", "Exit code: 1", "(excerpt: the log was"} {
 		if !strings.Contains(text, want) {
-			t.Fatalf("triage's excerpt text lacks %q; update the test:\n%s", want, text)
+			t.Fatalf("excerpt.Excerpt.Text() lacks %q; update the test:\n%s", want, text)
 		}
 	}
 	return fmt.Sprintf("=== job: %s ===\n%s\n", "build (ubuntu-latest)", text) + "\n[excerpt truncated]", logLines

@@ -13,8 +13,8 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/sim/openaisim"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // testSecret looks like a GitHub token; built at run time so no scanner
@@ -23,7 +23,7 @@ var testSecret = "ghp_" + strings.Repeat("a1B2", 9)
 
 var secretRE = regexp.MustCompile(`ghp_[A-Za-z0-9]{36}`)
 
-// testRedact stands in for triage.Redact so these tests do not depend on
+// testRedact stands in for redact.Redact so these tests do not depend on
 // its pattern list; it is idempotent like the real one.
 func testRedact(s string) string { return secretRE.ReplaceAllString(s, "[REDACTED:github_token]") }
 
@@ -168,15 +168,15 @@ func excerptOf(req openai.ChatCompletionRequest) (nonce string, lines []string, 
 var beginMarker = regexp.MustCompile(`<<<CI_LOG_BEGIN ([0-9a-f]+)>>>\n`)
 
 // rulesStub is a rule-based verdict for Chain tests.
-func rulesStub(risk, confidence int, appCode bool) func(Request) triage.AnalysisResult {
-	return func(req Request) triage.AnalysisResult {
-		return triage.AnalysisResult{
-			Category:                triage.CategoryCode,
+func rulesStub(risk, confidence int, appCode bool) func(Request) analysis.AnalysisResult {
+	return func(req Request) analysis.AnalysisResult {
+		return analysis.AnalysisResult{
+			Category:                analysis.CategoryCode,
 			RiskScore:               risk,
 			Confidence:              confidence,
-			Effort:                  triage.EffortMedium,
+			Effort:                  analysis.EffortMedium,
 			ProposedFix:             "Fix the compile error and push.",
-			Actions:                 []triage.Action{{Type: triage.ActionNone}},
+			Actions:                 []analysis.Action{{Type: analysis.ActionNone}},
 			AffectedComponents:      []string{"ci/build"},
 			InvolvesApplicationCode: appCode,
 			Reasoning:               "rules",

@@ -11,8 +11,8 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 	"pgregory.net/rapid"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/sim/openaisim"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // quotingModel answers like a well-behaved model: a valid analysis whose
@@ -164,26 +164,26 @@ func drawAnswer(t *rapid.T, label string, logLines []string) (content string, va
 		return out
 	}
 	a := answer{
-		Category:    pick("category", strs(triage.Categories), []string{"", "network", "Code", "flaky-test"}),
+		Category:    pick("category", strs(analysis.Categories), []string{"", "network", "Code", "flaky-test"}),
 		RiskScore:   number("risk", 0, 10, []int{-3, -1, 11, 13}),
 		Confidence:  number("confidence", 0, 100, []int{-10, -1, 101, 150}),
-		Effort:      pick("effort", strs(triage.Efforts), []string{"", "trivial", "LOW"}),
+		Effort:      pick("effort", strs(analysis.Efforts), []string{"", "trivial", "LOW"}),
 		ProposedFix: pick("fix", []string{"Re-run the failed jobs.", "Update pnpm-lock.yaml and push."}, []string{"", "   ", "!!", "ok"}),
 		Reasoning:   "because",
 	}
 	// Good action lists obey the cross-field rules: "none" alone, no re-run
 	// for category code. Breaking them is one more way to be invalid.
 	remedies := []string{}
-	for _, t := range triage.ActionTypes {
-		rerun := t == triage.ActionRerunFailedJobs || t == triage.ActionRerunWorkflow
-		if t != triage.ActionNone && !(rerun && a.Category == string(triage.CategoryCode)) {
+	for _, t := range analysis.ActionTypes {
+		rerun := t == analysis.ActionRerunFailedJobs || t == analysis.ActionRerunWorkflow
+		if t != analysis.ActionNone && !(rerun && a.Category == string(analysis.CategoryCode)) {
 			remedies = append(remedies, string(t))
 		}
 	}
 	switch {
 	case broken("action_cross", 16):
 		a.Actions = []answerAction{{Type: "none"}, {Type: "rerun_workflow"}}
-		if a.Category == string(triage.CategoryCode) && rapid.Bool().Draw(t, label+"_code_rerun") {
+		if a.Category == string(analysis.CategoryCode) && rapid.Bool().Draw(t, label+"_code_rerun") {
 			a.Actions = []answerAction{{Type: "rerun_failed_jobs"}}
 		}
 	case rapid.IntRange(0, 3).Draw(t, label+"_action_none") == 0:

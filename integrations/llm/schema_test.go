@@ -10,8 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/sashabaranov/go-openai/jsonschema"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/sim/openaisim"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 func TestSchema(t *testing.T) {
@@ -74,8 +74,8 @@ func TestStripFence(t *testing.T) {
 func TestAnswerJSONRoundTrips(t *testing.T) {
 	srv := openaisim.New(t)
 	want := validAnswer().result(testRedact)
-	want.Actions = []triage.Action{{Type: triage.ActionOpenFixPR, Title: "Fix", Body: "b",
-		Files: []triage.FileChange{{Path: "src/widget.go", Content: "package widget"}}}}
+	want.Actions = []analysis.Action{{Type: analysis.ActionOpenFixPR, Title: "Fix", Body: "b",
+		Files: []analysis.FileChange{{Path: "src/widget.go", Content: "package widget"}}}}
 	content, err := AnswerJSON(want)
 	if err != nil {
 		t.Fatalf("AnswerJSON: %v", err)
@@ -86,7 +86,7 @@ func TestAnswerJSONRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Analyze: %v", err)
 	}
-	opts := cmpopts.IgnoreFields(triage.AnalysisResult{}, "FailureID", "Model", "PromptTokens", "CompletionTokens", "CreatedAt")
+	opts := cmpopts.IgnoreFields(analysis.AnalysisResult{}, "FailureID", "Model", "PromptTokens", "CompletionTokens", "CreatedAt")
 	if diff := cmp.Diff(want, got, opts); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s", diff)
 	}

@@ -7,8 +7,8 @@ import (
 
 	goslack "github.com/slack-go/slack"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // Cost is what re-running a failure's jobs costs in runner time.
@@ -47,12 +47,12 @@ func (c Cost) String() string {
 }
 
 // reruns reports whether any action re-runs jobs, so the cost matters.
-func reruns(actions []triage.Action) (some, whole bool) {
+func reruns(actions []analysis.Action) (some, whole bool) {
 	for _, a := range actions {
 		switch a.Type {
-		case triage.ActionRerunFailedJobs:
+		case analysis.ActionRerunFailedJobs:
 			some = true
-		case triage.ActionRerunWorkflow:
+		case analysis.ActionRerunWorkflow:
 			some, whole = true, true
 		}
 	}
@@ -133,7 +133,7 @@ func Decision(a state.Approval) string {
 	return fmt.Sprintf(":hourglass_flowing_sand: Waiting for an approver until %s", when(a.ExpiresAt))
 }
 
-func actionWords(actions []triage.Action) string {
+func actionWords(actions []analysis.Action) string {
 	var ws []string
 	for _, a := range actions {
 		ws = append(ws, strings.ReplaceAll(string(a.Type), "_", " "))

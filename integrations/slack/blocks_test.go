@@ -10,8 +10,8 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // hostile is text an attacker controls (a log line, a branch name, a
@@ -40,17 +40,17 @@ func genRecord(t *rapid.T) (state.FailureRecord, state.Approval) {
 		jobs = append(jobs, state.FailedJob{ID: int64(i + 1), Name: hostileText(t, "job"), URL: "https://github.com/acme/app/actions/runs/1/job/1",
 			FailedSteps: []string{hostileText(t, "step")}, StartedAt: at, CompletedAt: at.Add(time.Duration(i+1) * 90 * time.Second)})
 	}
-	actions := []triage.Action{{Type: rapid.SampledFrom([]triage.ActionType{triage.ActionRerunFailedJobs, triage.ActionRerunWorkflow,
-		triage.ActionDeleteCache, triage.ActionOpenFixPR, triage.ActionCancelRun}).Draw(t, "action"), Key: hostileText(t, "key"), Title: hostileText(t, "title")}}
+	actions := []analysis.Action{{Type: rapid.SampledFrom([]analysis.ActionType{analysis.ActionRerunFailedJobs, analysis.ActionRerunWorkflow,
+		analysis.ActionDeleteCache, analysis.ActionOpenFixPR, analysis.ActionCancelRun}).Draw(t, "action"), Key: hostileText(t, "key"), Title: hostileText(t, "title")}}
 	rec := state.FailureRecord{
 		ID: "acme/app#1.1", Repo: "acme/app", RunID: 1, RunAttempt: 1, RunURL: "https://github.com/acme/app/actions/runs/1",
 		Workflow: hostileText(t, "workflow"), Branch: hostileText(t, "branch"), CommitSHA: "0123456789abcdef", Actor: hostileText(t, "actor"),
 		FailedJobs: jobs, FailureReason: hostileText(t, "reason"), SuspiciousLog: hostileText(t, "suspicious"),
 		Status: rapid.SampledFrom([]state.Status{state.StatusDetected, state.StatusAnalyzed, state.StatusAwaitingApproval,
 			state.StatusRemediating, state.StatusRemediated, state.StatusFailed}).Draw(t, "status"),
-		Analysis: &triage.AnalysisResult{Category: triage.CategoryInfrastructure, RiskScore: rapid.IntRange(0, 10).Draw(t, "risk"),
-			Confidence: rapid.IntRange(0, 100).Draw(t, "confidence"), Effort: triage.EffortLow, ProposedFix: hostileText(t, "fix"),
-			Actions: actions, Source: triage.SourceLLM, Model: hostileText(t, "model")},
+		Analysis: &analysis.AnalysisResult{Category: analysis.CategoryInfrastructure, RiskScore: rapid.IntRange(0, 10).Draw(t, "risk"),
+			Confidence: rapid.IntRange(0, 100).Draw(t, "confidence"), Effort: analysis.EffortLow, ProposedFix: hostileText(t, "fix"),
+			Actions: actions, Source: analysis.SourceLLM, Model: hostileText(t, "model")},
 		Gate: &state.GateDecision{Decision: rapid.SampledFrom([]string{"auto", "approval", "none"}).Draw(t, "decision"),
 			Reasons: rapid.SliceOfN(rapid.Custom(func(t *rapid.T) string { return hostileText(t, "r") }), 0, 30).Draw(t, "reasons"),
 			Mode:    "approve", Threshold: 5, Actions: actions},
@@ -274,7 +274,7 @@ func TestProperty23_ApprovalRequestNotification(t *testing.T) {
 func TestProperty30_AnalysisNotificationContent(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		rec, _ := genRecord(rt)
-		rec.Analysis.Category = rapid.SampledFrom(triage.Categories).Draw(rt, "category")
+		rec.Analysis.Category = rapid.SampledFrom(analysis.Categories).Draw(rt, "category")
 		body := blockText(t, AnalysisReply(rec))
 		fix := Truncate(Escape(strings.TrimSpace(rec.Analysis.ProposedFix)), 200)
 		fix = strings.TrimSuffix(fix, ellipsis)

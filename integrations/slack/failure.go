@@ -6,8 +6,8 @@ import (
 
 	goslack "github.com/slack-go/slack"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/state"
-	"github.com/ccm-ci/ccm/triage"
 )
 
 // Seen counts one fingerprint's failures in a thread: "seen 4 times in 3
@@ -195,7 +195,7 @@ func bullets(items []string) string {
 }
 
 // ActionList says in words what each action does.
-func ActionList(actions []triage.Action) string {
+func ActionList(actions []analysis.Action) string {
 	var lines []string
 	for _, a := range actions {
 		lines = append(lines, "• "+DescribeAction(a))
@@ -205,21 +205,21 @@ func ActionList(actions []triage.Action) string {
 
 // DescribeAction is one typed action in words; its parameters are shown
 // escaped (a cache key or a PR title may come from a model).
-func DescribeAction(a triage.Action) string {
+func DescribeAction(a analysis.Action) string {
 	switch a.Type {
-	case triage.ActionRerunFailedJobs:
+	case analysis.ActionRerunFailedJobs:
 		return "re-run the failed jobs"
-	case triage.ActionRerunWorkflow:
+	case analysis.ActionRerunWorkflow:
 		return "re-run the whole workflow"
-	case triage.ActionCancelRun:
+	case analysis.ActionCancelRun:
 		return "cancel the run"
-	case triage.ActionDeleteCache:
+	case analysis.ActionDeleteCache:
 		s := "delete the broken Actions cache of the failing ref (the key is read from GitHub)"
 		if a.Key != "" {
 			s += ", suggested key " + InlineCode(a.Key, 200)
 		}
 		return s
-	case triage.ActionOpenFixPR:
+	case analysis.ActionOpenFixPR:
 		s := "open a fix pull request"
 		if a.Title != "" {
 			s += " " + InlineCode(a.Title, 200)
@@ -228,7 +228,7 @@ func DescribeAction(a triage.Action) string {
 			s += fmt.Sprintf(" changing %d file(s)", n)
 		}
 		return s
-	case triage.ActionNone:
+	case analysis.ActionNone:
 		return "nothing automatic"
 	}
 	return Escape(string(a.Type))

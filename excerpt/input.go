@@ -1,0 +1,103 @@
+package excerpt
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// InputError is input that is not a CI log ccm can explain: a missing
+// file, a directory, an empty or binary file. It is the caller's mistake,
+// not a runtime failure, so `ccm analyze` exits 2 for it.
+type InputError struct {
+	Name    string // the path, or "-" for stdin
+	Problem string // what is wrong, in words
+	Err     error  // the underlying error, if any
+}
+
+func (e *InputError) Error() string {
+	if e.Err != nil {
+		return e.Name + ": " + e.Problem + ": " + e.Err.Error()
+	}
+	return e.Name + ": " + e.Problem
+}
+
+func (e *InputError) Unwrap() error { return e.Err }
+
+// binaryProbe is how much of the input is looked at before reading it
+// all: enough to tell text from an image or an archive.
+const binaryProbe = 8 << 10
+
+// ReadLogFile excerpts the log at path ("-" is stdin) in one streaming
+// pass, refusing what is not a text log before reading it all.
+func ReadLogFile(path string, stdin io.Reader, opt Options) (Excerpt, error) {
+	if path == "-" {
+		return ReadLog(path, stdin, opt)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		// os.Open's message already names the path.
+		return Excerpt{}, &InputError{Name: path, Problem: "cannot open the log", Err: unwrapPath(err)}
+	}
+	defer f.Close()
+	// Opening a directory succeeds on Unix; reading it fails with a
+	// message that does not say what to do instead.
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return Excerpt{}, &InputError{Name: path, Problem: "is a directory: give one log file (or - to read stdin)"}
+	}
+	return ReadLog(path, f, opt)
+}
+
+// unwrapPath drops the *PathError wrapper, whose text repeats the path.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// ReadLog excerpts a log read from r; name labels errors. Empty input,
+// input that is only timestamps and colour codes, and binary data are
+// InputErrors.
+func ReadLog(name string, r io.Reader, opt Options) (Excerpt, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, err := br.Peek(binaryProbe)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return Excerpt{}, fmt.Errorf("%s: read: %w", name, err)
+	}
+	if len(bytes.TrimSpace(head)) == 0 {
+		return Excerpt{}, &InputError{Name: name, Problem: "the log is empty"}
+	}
+	if LooksBinary(head) {
+		return Excerpt{}, &InputError{Name: name, Problem: fmt.Sprintf("this is not a text log (binary data in the first %d bytes)", len(head))}
+	}
+	ex, err := Extract(br, opt)
+	if err != nil {
+		return Excerpt{}, fmt.Errorf("%s: %w", name, err)
+	}
+	if strings.TrimSpace(ex.Section+ex.Tail+ex.Reason) == "" {
+		// Colour codes, timestamps and markers only: nothing to explain.
+		return Excerpt{}, &InputError{Name: name, Problem: "the log is empty (no text once timestamps and colour codes are removed)"}
+	}
+	return ex, nil
+}
+
+// LooksBinary is true for data no CI prints: NUL bytes or mostly control
+// characters (an image, an archive, a core dump).
+func LooksBinary(b []byte) bool {
+	if bytes.IndexByte(b, 0) >= 0 {
+		return true
+	}
+	ctrl := 0
+	for _, c := range b {
+		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != 0x1b {
+			ctrl++
+		}
+	}
+	return ctrl*10 > len(b)
+}

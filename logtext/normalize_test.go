@@ -1,0 +1,92 @@
+package logtext
+
+import (
+	"regexp"
+	"testing"
+
+	"pgregory.net/rapid"
+)
+
+func TestNormalizeLine(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{name: "plain", in: "npm ci", want: "npm ci"},
+		{name: "empty", in: "", want: ""},
+		{name: "github timestamp", in: "2024-01-02T03:04:05.1234567Z Run npm ci", want: "Run npm ci"},
+		{name: "timestamp without fraction", in: "2024-01-02T03:04:05Z hello", want: "hello"},
+		{name: "timestamp only", in: "2024-01-02T03:04:05.1234567Z", want: ""},
+		{name: "timestamp keeps further indent", in: "2024-01-02T03:04:05.1234567Z   indented", want: "  indented"},
+		{name: "marker kept", in: "2024-01-02T03:04:05.1234567Z ##[error]Process completed with exit code 1.", want: "##[error]Process completed with exit code 1."},
+		{name: "group marker kept", in: "2024-01-02T03:04:05.1234567Z ##[group]Run npm ci", want: "##[group]Run npm ci"},
+		{name: "byte order mark", in: "\ufeff2024-01-02T03:04:05.1234567Z Current runner version: '2.311.0'", want: "Current runner version: '2.311.0'"},
+		{name: "jenkins timestamp", in: "[2020-01-15T21:02:08.170Z] WorkflowScript: 82: expecting '}'", want: "WorkflowScript: 82: expecting '}'"},
+		{name: "gh run view prefix", in: "build\tRun npm test\t2026-08-22T07:25:14.8738962Z ##[error]boom", want: "##[error]boom"},
+		{name: "tabs without timestamp kept", in: "\tat org.junit.Assert.fail(Assert.java:89)", want: "\tat org.junit.Assert.fail(Assert.java:89)"},
+		{name: "two tab columns without timestamp kept", in: "a\tb\tc", want: "a\tb\tc"},
+		{name: "ansi colour", in: "\x1b[31mError:\x1b[0m boom", want: "Error: boom"},
+		{name: "ansi bold and params", in: "\x1b[1;36;40mnpm ci\x1b[0m", want: "npm ci"},
+		{name: "ansi erase line", in: "\x1b[2Kdone", want: "done"},
+		{name: "osc hyperlink", in: "\x1b]8;;https://example.com\x07link\x1b]8;;\x07", want: "link"},
+		{name: "osc with string terminator", in: "\x1b]0;title\x1b\\text", want: "text"},
+		{name: "charset escape", in: "\x1b(Bplain", want: "plain"},
+		{name: "unterminated escape swallowed", in: "ok\x1b[12", want: "ok"},
+		{name: "caret form", in: "^[[36;1mnpm run typecheck^[[0m", want: "npm run typecheck"},
+		{name: "caret not an escape", in: "match ^[[a-z]] here", want: "match ^[[a-z]] here"},
+		{name: "crlf", in: "line\r", want: "line"},
+		{name: "progress bar redraw", in: "10%\r50%\r100%", want: "100%"},
+		{name: "timestamp then ansi then cr", in: "2024-01-02T03:04:05.1234567Z \x1b[32m✓ passed\x1b[0m\r", want: "✓ passed"},
+		{name: "not a timestamp", in: "2024-01-02 03:04:05 local time", want: "2024-01-02 03:04:05 local time"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := NormalizeLine(tt.in); got != tt.want {
+				t.Errorf("NormalizeLine(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSanitizeText(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{name: "ascii untouched", in: "a\tb", want: "a\tb"},
+		{name: "utf8 untouched", in: "✓ passé", want: "✓ passé"},
+		{name: "invalid utf8 replaced", in: "a\xffb", want: "a\uFFFDb"},
+		{name: "controls dropped", in: "a\x00b\x07c\x7f", want: "abc"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Sanitize(tt.in); got != tt.want {
+				t.Errorf("Sanitize(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+var isoTimestampRef = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d*)?Z`)
+
+// The word-at-a-time timestamp check agrees with a regular expression on
+// timestamps with any byte changed.
+func TestIsoTimestampLen_MatchesReference(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		b := []byte("2024-01-02T03:04:05.1234567Z rest")
+		b = b[:rapid.IntRange(0, len(b)).Draw(t, "len")]
+		for range rapid.IntRange(0, 3).Draw(t, "mutations") {
+			if len(b) == 0 {
+				break
+			}
+			i := rapid.IntRange(0, len(b)-1).Draw(t, "at")
+			b[i] = rapid.SampledFrom([]byte("0189-:TZ. /;\xff\x00a")).Draw(t, "byte")
+		}
+		want := len(isoTimestampRef.Find(b))
+		if got := TimestampLen(b); got != want {
+			t.Fatalf("TimestampLen(%q) = %d, want %d", b, got, want)
+		}
+	})
+}

@@ -1,0 +1,241 @@
+package rules
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/ccm-ci/ccm/analysis"
+)
+
+// testNameRules find failing test identifiers in runner output. Each regexp
+// runs on the lowercased text; the captured groups are cut from the original
+// text and joined with sep (so "Class.method" keeps its case).
+var testNameRules = []struct {
+	p   pattern
+	sep string
+}{
+	{mustPattern(`--- fail: (\S+)`, ""), ""},
+	{mustPattern(`running tests:[ \t]*\n(?:\d{4}-\d\d-\d\dt[\d:.]+z)?[ \t]+(\S+) \(`, ""), ""},
+	{mustPattern(`^failed ([\w/.-]+\.py::[^\s]+)`, ""), ""},
+	{mustPattern(`^____* ([\w.\[\]:-]+) ____*\s*$`, ""), ""},
+	{mustPattern(`^fail: (\w+ \([\w.]+\))`, ""), ""},
+	{mustPattern(`● ([^\n›]+› [^\n]+)`, ""), ""},
+	{mustPattern(`(?:^|\s)fail +([\w@/.-]+\.(?:test|spec|cy)\.[cm]?[jt]sx?)`, ""), ""},
+	{mustPattern(`(\w+)\((?:[\w$]+\.)*(\w+)\)\s+time elapsed: [^\n]*<<< (?:failure|error)!`, ""), "<"},
+	{mustPattern(`at (?:[\w$]+\.)+?(\w*test\w*)\.(\w+)\([\w$]+\.(?:java|kt|scala|groovy):\d+\)`, ""), "."},
+	{mustPattern(`^rspec (\./spec/[^\s]+)`, ""), ""},
+	{mustPattern(`---- (\S+) stdout ----`, ""), ""},
+	{mustPattern(`\[  failed  \] ([\w./]+)`, ""), ""},
+	{mustPattern(`^\s*failed ([\w.]+) \[\d`, ""), ""},
+	{mustPattern(`([\w@/.-]+\.spec\.[cm]?[jt]sx?):\d+`, ""), ""},
+	{mustPattern(`([\w@/.-]+\.test\.[cm]?[jt]sx?):\d+`, ""), ""},
+	{mustPattern(`([\w@/.-]+\.cy\.[cm]?[jt]sx?):\d+`, ""), ""},
+	{mustPattern(`\d+ failing\s*\n\s*1\) ([^\n]+)\n\s+([^\n]+):\s*\n`, ""), " "},
+	{mustPattern(`error trace:\s+(\S+_test\.go):\d+`, ""), ""},
+}
+
+// testNames returns up to three failing test identifiers.
+func (sc scanned) testNames() []string {
+	var out []string
+	for _, r := range testNameRules {
+		if r.p.lit != "" && (!sc.tris.mayContain(r.p.tris) || !bytes.Contains(sc.low, []byte(r.p.lit))) {
+			continue
+		}
+		for _, m := range r.p.re.FindAllSubmatchIndex(sc.low, 3) {
+			var parts []string
+			for g := 2; g+1 < len(m); g += 2 {
+				if m[g] >= 0 {
+					parts = append(parts, strings.TrimSpace(sc.text[m[g]:m[g+1]]))
+				}
+			}
+			// "<" swaps "method", "Class" into "Class.method" (surefire).
+			name := strings.Join(parts, r.sep)
+			if r.sep == "<" && len(parts) == 2 {
+				name = parts[1] + "." + parts[0]
+			}
+			name = cleanPath(strings.TrimSuffix(name, ":"))
+			if name != "" && !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+			if len(out) == 3 {
+				return out
+			}
+		}
+	}
+	return out
+}
+
+// components names what the failure affects: the extracted detail (file,
+// package, lockfile), the signature's component, failing tests, then the
+// step and job.
+func (sc scanned) components(in Input, p hit, tests []string) []string {
+	var out []string
+	add := func(c string) {
+		c = sanitizeComponent(c)
+		if c != "" && len(out) < maxComponents && !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, c) }) {
+			out = append(out, c)
+		}
+	}
+	if p.sig.extract != nil {
+		for _, sp := range p.lines {
+			m := p.sig.extract.FindSubmatchIndex(sc.low[sp.start:sp.end])
+			// The first group that took part in the match is the value.
+			for g := 2; g+1 < len(m); g += 2 {
+				if m[g] >= 0 {
+					add(cleanPath(sc.text[sp.start+m[g] : sp.start+m[g+1]]))
+					break
+				}
+			}
+			if len(out) > 0 {
+				break
+			}
+		}
+	}
+	add(p.sig.component)
+	for i, t := range tests {
+		if i == 2 {
+			break
+		}
+		add("test: " + t)
+	}
+	if in.FailingStep != "" {
+		add("step: " + in.FailingStep)
+	}
+	if in.JobName != "" {
+		add("job: " + in.JobName)
+	}
+	if len(out) == 0 {
+		out = append(out, "ci pipeline")
+	}
+	return out
+}
+
+// workspacePrefix strips CI checkout directories so paths read as repository
+// paths.
+var workspacePrefix = regexp.MustCompile(`^(?:/home/runner/work/[^/]+/[^/]+/|/__w/[^/]+/[^/]+/|[a-zA-Z]:\\a\\[^\\]+\\[^\\]+\\|/builds/[^/]+/[^/]+/|/home/circleci/(?:project|repo)/|/github/workspace/|/var/lib/jenkins/workspace/[^/]+/|/checkout/|/home/travis/build/[^/]+/[^/]+/)`)
+
+func cleanPath(p string) string { return workspacePrefix.ReplaceAllString(p, "") }
+
+// sanitizeComponent makes c a valid component identifier or "".
+func sanitizeComponent(c string) string {
+	c = strings.ToValidUTF8(c, "")
+	c = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, c)
+	c = strings.Join(strings.Fields(c), " ")
+	for len(c) > 100 {
+		_, size := lastRune(c)
+		c = c[:len(c)-size]
+	}
+	c = strings.TrimSpace(c)
+	if !analysis.ValidComponent(c) {
+		return ""
+	}
+	return c
+}
+
+func lastRune(s string) (rune, int) {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] < 0x80 || s[i] >= 0xC0 {
+			return rune(s[i]), len(s) - i
+		}
+	}
+	return 0, 1
+}
+
+// classifyAssertion decides flaky_test vs code for a plain assertion failure
+// and returns a note for the reasoning. The fixtures and public CI history
+// agree that an assertion failure reported on its own is more often a flaky
+// test than a regression (regressions are usually fixed in the PR that
+// caused them, flaky tests keep coming back), so flaky_test is the default,
+// with low confidence. The change's files override that default:
+//   - the change touches the failing test or the file it exercises: code,
+//     with confidence at the deterministic floor's threshold so the model
+//     cannot talk the risk down (docs/ARCHITECTURE.md §3.2);
+//   - the change is known and does not: flaky_test, slightly more confident.
+//
+// Flakiness evidence in the log (timing, UI waits, network, "flaky") does
+// not cancel a touched test: a regression in a test that also talks to the
+// network is still a regression, and any build can print a network error.
+// It only lowers the confidence a little and is named in the note.
+func classifyAssertion(res *analysis.AnalysisResult, in Input, tests []string, flakyEv []string) string {
+	touched := changedTestFile(in.ChangedFiles, tests)
+	switch {
+	case touched != "":
+		res.Category = analysis.CategoryCode
+		res.RiskScore = 8
+		res.Confidence = 65
+		res.Actions = []analysis.Action{{Type: analysis.ActionNone}}
+		res.ProposedFix = steps(
+			"The change modifies "+touched+", which the failing test covers: treat the assertion failure as a regression.",
+			"Reproduce it locally with the test name from the evidence and fix the code or update the test's expectation deliberately.",
+			"Do not re-run to get green; if it turns out to be flaky, document why in the fix PR.")
+		note := fmt.Sprintf("The change touches %s, which the failing test covers, so the assertion failure is treated as a code defect.", touched)
+		if len(flakyEv) > 0 {
+			res.Confidence = 60
+			note += fmt.Sprintf(" The log also shows flakiness evidence (%s), which does not outweigh a change to the failing test or the code it covers.", strings.Join(flakyEv, ", "))
+		}
+		return note
+	case len(flakyEv) > 0:
+		return "The assertion failure comes with flakiness evidence."
+	case len(in.ChangedFiles) > 0:
+		res.Confidence += 5
+		return "No flakiness evidence, but the change does not touch the failing test; flaky_test is the default for an isolated assertion failure."
+	default:
+		return "No flakiness evidence and no changed-file list; flaky_test is the default for an isolated assertion failure, at low confidence."
+	}
+}
+
+// changedTestFile returns the first changed file whose stem matches a failing
+// test's file, class or function stem.
+func changedTestFile(changed, tests []string) string {
+	if len(changed) == 0 || len(tests) == 0 {
+		return ""
+	}
+	want := map[string]bool{}
+	for _, t := range tests {
+		for _, f := range strings.FieldsFunc(t, func(r rune) bool { return strings.ContainsRune(" ./:()[]<>›", r) }) {
+			if s := stem(f); len(s) >= 3 {
+				want[s] = true
+			}
+		}
+	}
+	for _, c := range changed {
+		if want[stem(path.Base(strings.ReplaceAll(c, "\\", "/")))] {
+			return c
+		}
+	}
+	return ""
+}
+
+// stem reduces a file, class or test function name to what a test and the
+// code it covers share: "traverse_test.go", "TestTraverse" and "traverse.go"
+// all become "traverse". Suffixes like "Test" are only stripped at a case
+// boundary so "latest" stays "latest".
+func stem(name string) string {
+	n := name
+	if i := strings.IndexByte(n, '.'); i > 0 {
+		n = n[:i]
+	}
+	for _, suf := range []string{"_test", "_spec", "-test", "-spec", "_tests", "Tests", "Test", "Spec", "IT"} {
+		if len(n) > len(suf)+1 && strings.HasSuffix(n, suf) {
+			n = strings.TrimSuffix(n, suf)
+			break
+		}
+	}
+	switch {
+	case strings.HasPrefix(n, "test_") && len(n) > 6:
+		n = n[5:]
+	case strings.HasPrefix(n, "Test") && len(n) > 5 && unicode.IsUpper(rune(n[4])):
+		n = n[4:]
+	}
+	return strings.ToLower(strings.Trim(n, "_-"))
+}

@@ -1,0 +1,138 @@
+package rules
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ccm-ci/ccm/analysis"
+	"github.com/ccm-ci/ccm/cilogs"
+)
+
+// score counts correct classifications per category.
+type score struct{ right, total map[analysis.Category]int }
+
+func newScore() score { return score{map[analysis.Category]int{}, map[analysis.Category]int{}} }
+
+func (s score) add(want, got analysis.Category) {
+	s.total[want]++
+	if want == got {
+		s.right[want]++
+	}
+}
+
+func (s score) sum() (right, total int) {
+	for _, c := range analysis.Categories {
+		right += s.right[c]
+		total += s.total[c]
+	}
+	return right, total
+}
+
+func (s score) log(t *testing.T, label string) {
+	t.Helper()
+	for _, c := range analysis.Categories {
+		if s.total[c] > 0 {
+			t.Logf("%-8s %-15s %2d/%-2d", label, c, s.right[c], s.total[c])
+		}
+	}
+	r, n := s.sum()
+	t.Logf("%-8s %-15s %2d/%-2d (%.0f%%)", label, "all", r, n, 100*float64(r)/float64(n))
+}
+
+// TestClassifyFixtures reports accuracy per category on the labelled real
+// logs and fails when it drops below what the analyzer reaches today.
+func TestClassifyFixtures(t *testing.T) {
+	sets := []struct {
+		name  string
+		logs  []cilogs.Log
+		floor int // correct classifications today
+	}{
+		{name: cilogs.SetLabelled, logs: cilogs.Labelled(), floor: 34},
+		{name: cilogs.SetExtra, logs: cilogs.Extra(), floor: 35},
+	}
+	all := newScore()
+	for _, set := range sets {
+		s := newScore()
+		for _, l := range set.logs {
+			want := analysis.Category(l.Category)
+			got := Classify(Input{Text: l.Log})
+			if err := got.Validate(); err != nil {
+				t.Errorf("%s: invalid result: %v", l.ID, err)
+			}
+			s.add(want, got.Category)
+			all.add(want, got.Category)
+			if got.Category != want {
+				t.Logf("MISS %s: want %s got %s (conf %d): %s", l.ID, want, got.Category, got.Confidence, got.Reasoning)
+			}
+			if got.Category == want && !slices.ContainsFunc(got.Evidence, func(e string) bool {
+				return strings.Contains(l.KeyLine, e) || strings.Contains(e, strings.TrimSpace(l.KeyLine))
+			}) {
+				t.Logf("note %s: evidence %q does not include key line %q", l.ID, got.Evidence, l.KeyLine)
+			}
+		}
+		s.log(t, set.name)
+		if r, _ := s.sum(); r < set.floor {
+			t.Errorf("%s: %d correct, floor is %d", set.name, r, set.floor)
+		}
+	}
+	all.log(t, "both")
+}
+
+// TestClassifyFixturesAsFed is TestClassifyFixtures on the input ccm builds
+// in production: the excerpt's text with ccm's header, its reason and step.
+func TestClassifyFixturesAsFed(t *testing.T) {
+	const floor = 69
+	s := newScore()
+	for _, l := range cilogs.All() {
+		got := Classify(ccmInput(t, l.Log))
+		s.add(analysis.Category(l.Category), got.Category)
+		if got.Category != analysis.Category(l.Category) {
+			t.Logf("MISS %s: want %s got %s: %s", l.ID, l.Category, got.Category, got.Reasoning)
+		}
+	}
+	s.log(t, "as fed")
+	if r, _ := s.sum(); r < floor {
+		t.Errorf("%d correct, floor is %d", r, floor)
+	}
+}
+
+// TestFixturesTransientActions checks that logs labelled transient get a
+// re-run when classified correctly, and deterministic ones do not, except
+// the categories whose rules deliberately re-run (flaky tests, test
+// timeouts).
+func TestFixturesTransientActions(t *testing.T) {
+	agree, total := 0, 0
+	for _, l := range cilogs.All() {
+		got := Classify(Input{Text: l.Log})
+		if got.Category != analysis.Category(l.Category) {
+			continue
+		}
+		total++
+		rerun := slices.ContainsFunc(got.Actions, func(a analysis.Action) bool { return a.Type == analysis.ActionRerunFailedJobs })
+		if rerun == l.Transient {
+			agree++
+		} else {
+			t.Logf("transient mismatch %s: labelled %v, rerun %v", l.ID, l.Transient, rerun)
+		}
+	}
+	t.Logf("re-run decision agrees with the transient label on %d/%d correctly classified logs", agree, total)
+	if float64(agree) < 0.8*float64(total) {
+		t.Errorf("re-run agreement %d/%d below 80%%", agree, total)
+	}
+}
+
+// TestRulesPassValidate: the rule-based analyzer's verdicts meet the same
+// contract (limits and cross-field rules) on every fixture log, alone,
+// with changes that touch tests and workflows, and with long step names.
+func TestRulesPassValidate(t *testing.T) {
+	changes := [][]string{nil, {"src/app.test.ts", "tests/test_api.py", "pkg/x_test.go", ".github/workflows/ci.yml"}}
+	for _, l := range cilogs.All() {
+		for _, files := range changes {
+			in := Input{Text: l.Log, ChangedFiles: files, FailingStep: strings.Repeat("step ", 200), JobName: "build"}
+			if err := Classify(in).Validate(); err != nil {
+				t.Errorf("%s (changed %v): %v", l.ID, files, err)
+			}
+		}
+	}
+}

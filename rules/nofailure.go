@@ -1,0 +1,218 @@
+package rules
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/ccm-ci/ccm/analysis"
+	"github.com/ccm-ci/ccm/excerpt"
+	"github.com/ccm-ci/ccm/logtext"
+)
+
+// Logs with no failure in them. A passing log ("ok  pkg 0.1s", "Tests: 12
+// passed", "BUILD SUCCESSFUL") matches no signature, and the unknown
+// default would call it code, risk 8, "involves application code": a claim
+// about the project's code resting on nothing. When not one line of the log
+// reads as a failure, the rules say exactly that instead.
+//
+// The answer keeps to the closed lists (package analysis), so every consumer of
+// the contract still understands it:
+//   - category infrastructure: if the job did fail, its cause is outside
+//     the commands the log shows (a cancelled or timed-out job, a lost
+//     runner, a failing post step, a truncated log). It is a placeholder,
+//     which the confidence says: code would blame the project's code
+//     instead, a stronger and unfounded claim.
+//   - confidence noFailureConfidence (the lowest the rules ever give). The
+//     safety gate (policy, CheckConfidence) asks a person whenever the
+//     rules' verdict is NoFailureFound or below policy.MinConfidence, even
+//     when a model answered confidently: the model's answer is then the
+//     only analysis, and nothing of ccm's own confirms it. The analysis
+//     chain keeps the model's answer as it is (this verdict sets no risk
+//     floor), so it is the gate, not this confidence, that keeps a person
+//     in the loop; "Not auto-remediated" in the reasoning relies on it.
+//   - risk unknownRisk and action none: nothing to apply, and if something
+//     were, not unattended.
+//   - evidence: the log's own success lines, when it has any; otherwise
+//     its last line (absence has no line of its own to quote).
+//
+// A line counts as a failure line when lineStrength rates it at all (the
+// same test the reason is chosen by, so "error", "fail", "exception",
+// "traceback" and every root-cause marker), or it is a ##[error] marker or
+// a non-zero exit. Lines that only look like one are discounted first:
+// zero counts ("0 failed", "Errors: 0"), passing-test lines ("--- PASS:
+// TestErrorPath", "test_error PASSED"), warnings, and ccm's own excerpt
+// header. Erring towards "a failure line is there" is safe: it leaves the
+// answer to the unknown default, which is what ccm said before.
+
+const noFailureConfidence = 5
+
+var fixNoFailure = steps(
+	"Check on the run's page that this job failed at all: the log holds no error, no failed test and no non-zero exit.",
+	"If it did fail, the cause is outside the lines shown: look for a cancellation, a job or step timeout, a lost runner, a failing post step, or a log cut short.",
+	"If you passed this log by hand, pass the failed job's log instead (the job marked with a red cross).")
+
+var (
+	// nonZeroExit: "exit code 1", "exit status 2", "exited with code 1",
+	// ccm's "Exit code: 1" header, a shell's "+ exit 1".
+	nonZeroExit = regexp.MustCompile(`\bexit(?:ed with code| code| status)?:?[ \t]*[1-9]`)
+	// zeroCounts are summaries that name a failure word with a count of
+	// zero or "no": "0 failed", "Failures: 0, Errors: 0", "0 error(s)",
+	// "no errors found".
+	zeroCounts = regexp.MustCompile(`\b(?:0|no)[ \t]+(?:failed|failures?|failing|errors?|exceptions?)\b|` +
+		`\b(?:failed|failures?|failing|errors?|exceptions?)[ \t]*[:=][ \t]*0\b`)
+	// passingTest are the lines test runners print for one passing test
+	// or package, whatever the test is named (TestErrorHandling).
+	passingTest = regexp.MustCompile(`^(?:--- PASS|=== (?:RUN|PAUSE|CONT|NAME)\b|PASS\b|ok[ \t]+\S+[ \t]+(?:[\d.]+m?s|\(cached\))|[✓✔√]|test .* \.\.\. ok$)|[ \t]PASSED(?:[ \t]|$)`)
+	// successLine are lines that say a whole run passed: they become the
+	// evidence.
+	successLine = regexp.MustCompile(`(?i)\b\d+ passed\b|\bbuild success|\btest result: ok\b|^ok[ \t]+\S+[ \t]|^pass$|\ball (?:\w+ )?(?:tests|checks|specs) passed\b|\btests? passed\b|\b0 failures\b`)
+)
+
+// isFailureLine reports whether one log line reads as a failure.
+func isFailureLine(line string) bool {
+	t := strings.TrimSpace(line)
+	switch {
+	case t == "":
+		return false
+	case strings.HasPrefix(t, "##[error]"):
+		return true
+	case strings.HasPrefix(t, "=== job: ") && strings.HasSuffix(t, " ==="),
+		strings.HasPrefix(t, excerptHeader[0]), isExcerptMarker(t), strings.HasPrefix(t, excerptTrailer):
+		// ccm's own excerpt: a job title, "Failing step: X" (GitHub's
+		// name of the step that failed, not a line of its log), section
+		// titles. The header's "Exit code: N" is checked below.
+		return false
+	}
+	// The header's "Reason: X" repeats a log line (the last one, when
+	// nothing looked like an error): judge the line.
+	t = strings.TrimPrefix(t, excerptHeader[1])
+	if passingTest.MatchString(t) {
+		return false
+	}
+	low := logtext.ASCIILower(t) // same byte offsets as t
+	if nonZeroExit.Match(low) {
+		return true
+	}
+	if bytes.HasPrefix(low, []byte("warn")) || bytes.HasPrefix(low, []byte("npm warn")) || bytes.HasPrefix(low, []byte("[warn")) {
+		return false // a warning is context, not a failure (lineStrength agrees)
+	}
+	// Blank the zero counts out of the original-case line: lineStrength's
+	// markers are case-sensitive ("Error:", "Killed").
+	masked := []byte(t)
+	for _, loc := range zeroCounts.FindAllIndex(low, -1) {
+		for i := loc[0]; i < loc[1]; i++ {
+			masked[i] = ' '
+		}
+	}
+	return excerpt.ErrorLike(string(masked))
+}
+
+// noFailureLine reports whether the scanned input has log lines and none of
+// them, nor the reason, reads as a failure. Input without log lines (the
+// log could not be downloaded) is not "no failure": there was nothing to
+// look at; nor is a log too large to scan whole.
+func (sc scanned) noFailureLine(in Input) bool {
+	body, header := splitHeader(in.Text)
+	if len(body) > 2*scanHalf {
+		return false // the middle was not scanned (bound): it may hold the failure
+	}
+	// The scan dropped ccm's header, but its "Exit code: 1" and "Reason:
+	// <a failure>" are facts about this job.
+	for _, h := range header {
+		if isFailureLine(h) {
+			return false
+		}
+	}
+	if r := strings.TrimSpace(in.Reason); r != "" && isFailureLine(r) {
+		return false
+	}
+	logLines := 0
+	rest := sc.text[min(sc.logFrom, len(sc.text)):]
+	for rest != "" {
+		line := rest
+		if i := strings.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		if isFailureLine(line) {
+			return false
+		}
+		if t := strings.TrimSpace(line); t != "" && !isExcerptMarker(t) && !strings.HasPrefix(t, excerptTrailer) {
+			logLines++
+		}
+	}
+	return logLines > 0
+}
+
+// successLines are up to three log lines saying the run passed, in log
+// order, found from the end (a summary sits at the end of a log).
+func (sc scanned) successLines() []string { return sc.lastLogLines(3, successLine.MatchString) }
+
+// lastLogLines returns up to n log lines, in log order, that keep says to,
+// looking from the end. ccm's own lines never count.
+func (sc scanned) lastLogLines(n int, keep func(string) bool) []string {
+	var out []string
+	text := sc.text[min(sc.logFrom, len(sc.text)):]
+	for end := len(text); end > 0 && len(out) < n; {
+		start := strings.LastIndexByte(text[:end], '\n') + 1
+		line := strings.TrimSpace(text[start:end])
+		if line != "" && !isCCMLine(line) && keep(line) {
+			off := sc.logFrom + start
+			if l := sc.line(span{start: off, end: off + (end - start), mstart: off, mend: off}); l != "" {
+				out = append([]string{l}, out...)
+			}
+		}
+		end = max(start-1, 0)
+	}
+	return out
+}
+
+// isCCMLine reports a line ccm wrote into an excerpt, which is never
+// evidence: its header (repeated per job in serve's excerpt of several
+// jobs), job titles and section titles.
+func isCCMLine(t string) bool {
+	return hasAnyPrefixOf(t, excerptHeader) || strings.HasPrefix(t, "=== job: ") || isExcerptMarker(t) || strings.HasPrefix(t, excerptTrailer)
+}
+
+func hasAnyPrefixOf(s string, ps []string) bool {
+	for _, p := range ps {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// noFailureResult is the answer for a log without a failure line.
+func noFailureResult(in Input, sc scanned, weak []hit) analysis.AnalysisResult {
+	ev := sc.successLines()
+	if len(ev) == 0 {
+		// No success summary: quote how the log ends, as the unknown
+		// default does, so a person sees what ccm looked at.
+		ev = sc.lastLogLines(1, func(string) bool { return true })
+	}
+	var b strings.Builder
+	b.WriteString(analysis.NoFailureReasoning + ": no line reads as an error, a failed test or a non-zero exit, and no known failure signature matched.")
+	if succ := sc.successLines(); len(succ) > 0 {
+		fmt.Fprintf(&b, " The log reports success: %q.", succ[len(succ)-1])
+	}
+	b.WriteString(" If the job did fail, its cause is not in these lines; the category infrastructure only says so, and the confidence is the lowest the rules give. Not auto-remediated: with no failure line to confirm an analysis, ccm's safety gate never acts alone on it.")
+	if note := weakNote(weak); note != "" {
+		b.WriteString(" " + note)
+	}
+	return analysis.AnalysisResult{
+		Category:           analysis.CategoryInfrastructure,
+		RiskScore:          unknownRisk,
+		Confidence:         noFailureConfidence,
+		Effort:             analysis.EffortLow,
+		ProposedFix:        fixNoFailure,
+		Actions:            []analysis.Action{{Type: analysis.ActionNone}},
+		AffectedComponents: sc.components(in, hit{sig: &signature{}}, nil),
+		Evidence:           ev,
+		Reasoning:          b.String(),
+		Source:             analysis.SourceRules,
+	}
+}

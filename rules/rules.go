@@ -1,0 +1,337 @@
+// Package rules is the deterministic analyzer of a failed CI run: a table
+// of signatures (regular expressions with a category, risk, confidence,
+// fix and actions; signatures*.go), the engine that matches them against
+// an excerpt or a raw log and ranks the hits (rules.go, compile.go,
+// testcontext.go, extract.go), and the answers for a log that no signature
+// explains (unknown.go) or that shows no failure at all (nofailure.go). It
+// answers in package analysis's types and compiles its patterns at start,
+// so only the analyzers import it.
+package rules
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ccm-ci/ccm/analysis"
+	"github.com/ccm-ci/ccm/logtext"
+)
+
+// Input is what the rule analyzer sees. Text is the (already redacted) excerpt.
+type Input struct {
+	Reason       string   // failure reason; matched, but never quoted as evidence (it may join several log lines)
+	Text         string   // Excerpt.Text() (its header lines are skipped) or a raw log; may be large, scanning is bounded to the first/last 256 KiB
+	FailingStep  string   // name of the step that failed, when known
+	JobName      string   // name of the failed job, when known
+	Workflow     string   // workflow name, when known
+	Repo         string   // owner/name
+	ChangedFiles []string // when known
+}
+
+// Match is the signature that fired, for explanations and the deterministic risk floor.
+type Match struct {
+	Signature string
+	Category  analysis.Category
+	// Line is the log line it matched, or the reason when the reason is
+	// the only place it matched.
+	Line string
+}
+
+const (
+	scanHalf        = logtext.ScanHalf // Text beyond this from either end is not scanned
+	maxReason       = 4 << 10
+	maxLinesPerSig  = 3
+	maxEvidence     = 5
+	maxEvidenceLine = 300
+	maxComponents   = 5
+)
+
+// hit is one signature that matched, with the lines it matched on. tier is
+// its precedence in this log: the signature's tier unless rank moved it;
+// flaky says it counts as flakiness evidence; why says what accounts for it
+// when something else does.
+type hit struct {
+	sig   *signature
+	lines []span
+	tier  int
+	flaky bool
+	why   explanation
+}
+
+// explanation is why a hit is not a failure of its own. An explained hit
+// is neither a competing signal nor flakiness evidence.
+type explanation uint8
+
+const (
+	unexplained    explanation = iota
+	byTestOutput               // printed by the tests while they ran (rules_context.go)
+	byCompileError             // outranked by a compile error in the project's sources (rules_compile.go)
+)
+
+// span is a line of the scanned text (start, end) and the match inside it.
+type span struct{ start, end, mstart, mend int }
+
+// scanned is the bounded input: text keeps the original case (evidence is
+// cut from it), low is the same bytes ASCII-lowercased so offsets agree,
+// tris records which trigrams occur in low. text starts with the reason;
+// the log's lines start at logFrom.
+type scanned struct {
+	text    string
+	low     []byte
+	tris    *trigramSet
+	logFrom int
+}
+
+// Explain returns every signature that matched, strongest first.
+func Explain(in Input) []Match {
+	sc := newScan(in)
+	hits := rank(in, sc, sc.match())
+	out := make([]Match, 0, len(hits))
+	for _, h := range hits {
+		out = append(out, Match{Signature: h.sig.name, Category: h.sig.category, Line: sc.line(sc.quoteSpan(h))})
+	}
+	return out
+}
+
+// Classify never fails: it always returns an AnalysisResult that passes
+// Validate(), with Source "rules".
+func Classify(in Input) (res analysis.AnalysisResult) {
+	defer func() {
+		// A bug in a rule must not take the pipeline down: fall back to the
+		// never-auto-remediated unknown result.
+		if r := recover(); r != nil {
+			res = unknownResult(in, scanned{}, fmt.Sprintf("rule analyzer error: %v", r))
+		}
+	}()
+	sc := newScan(in)
+	hits := rank(in, sc, sc.match())
+	for i, h := range hits {
+		if !h.sig.weak {
+			return sc.result(in, hits, i)
+		}
+	}
+	if sc.noFailureLine(in) {
+		// Nothing to explain is not an unknown failure (nofailure.go).
+		return noFailureResult(in, sc, hits)
+	}
+	return unknownResult(in, sc, weakNote(hits))
+}
+
+// newScan puts the reason on the first line(s), where a match counts for
+// the verdict but never becomes evidence (it is ccm's summary, possibly of
+// several joined lines), followed by the log lines of the text without
+// ccm's own header.
+func newScan(in Input) scanned {
+	reason := in.Reason
+	if len(reason) > maxReason {
+		reason = reason[:maxReason]
+	}
+	reason = logtext.WithoutANSI(reason)
+	text := logtext.WithoutANSI(logtext.Bound(withoutHeader(in.Text)))
+	logFrom := 0
+	if reason != "" {
+		text = reason + "\n" + text
+		logFrom = len(reason) + 1
+	}
+	low := logtext.ASCIILower(text)
+	return scanned{text: text, low: low, tris: newTrigramSet(low), logFrom: logFrom}
+}
+
+// match runs the table, in table order; rank orders the hits.
+func (sc scanned) match() []hit {
+	var hits []hit
+	for i := range table {
+		s := &table[i]
+		if lines := sc.find(s); len(lines) > 0 {
+			hits = append(hits, hit{sig: s, lines: lines, tier: s.tier, flaky: s.flakyEvidence})
+		}
+	}
+	return hits
+}
+
+func (sc scanned) find(s *signature) []span { return sc.findN(s, maxLinesPerSig) }
+
+// findN returns up to n lines s matched on, in log order.
+func (sc scanned) findN(s *signature, n int) []span {
+	var out []span
+	for _, p := range s.patterns {
+		if p.lit != "" && (!sc.tris.mayContain(p.tris) || !bytes.Contains(sc.low, []byte(p.lit))) {
+			continue
+		}
+		for _, loc := range p.re.FindAllIndex(sc.low, n+1) {
+			// Multi-line patterns report the line their match ends on: that
+			// is where the decisive words are ("but: was", "SyntaxError").
+			end := max(loc[1]-1, loc[0])
+			ls := bytes.LastIndexByte(sc.low[:end], '\n') + 1
+			le := len(sc.low)
+			if j := bytes.IndexByte(sc.low[end:], '\n'); j >= 0 {
+				le = end + j
+			}
+			if p.not != nil && p.not.Match(sc.low[ls:le]) {
+				continue
+			}
+			sp := span{start: ls, end: le, mstart: max(loc[0], ls), mend: min(loc[1], le)}
+			if !slices.ContainsFunc(out, func(o span) bool { return o.start == sp.start }) {
+				out = append(out, sp)
+			}
+			if len(out) >= n {
+				break
+			}
+		}
+		if len(out) >= n {
+			break
+		}
+	}
+	slices.SortFunc(out, func(a, b span) int { return a.start - b.start })
+	return out
+}
+
+// line returns the matched line verbatim, trimmed of surrounding blanks and
+// cut to a window around the match when it is very long.
+func (sc scanned) line(sp span) string {
+	start, end := sp.start, sp.end
+	if end-start > maxEvidenceLine {
+		// Keep the line's beginning when the match fits in the first
+		// window; otherwise centre the window on the match.
+		if sp.mend-sp.start > maxEvidenceLine {
+			start = max(sp.start, sp.mstart-maxEvidenceLine/3)
+		}
+		end = min(sp.end, start+maxEvidenceLine)
+		for start > sp.start && !utf8.RuneStart(sc.text[start]) {
+			start--
+		}
+		for end < sp.end && !utf8.RuneStart(sc.text[end]) {
+			end--
+		}
+	}
+	return strings.ToValidUTF8(strings.TrimSpace(sc.text[start:end]), "\uFFFD")
+}
+
+// result builds the analysis from the winning hit (hits[win]) and the rest.
+func (sc scanned) result(in Input, hits []hit, win int) analysis.AnalysisResult {
+	p := hits[win]
+	s := p.sig
+	res := analysis.AnalysisResult{
+		Category:    s.category,
+		RiskScore:   s.risk,
+		Confidence:  s.confidence,
+		Effort:      s.effort,
+		ProposedFix: s.fix,
+		Actions:     s.actionsFor(),
+		Source:      analysis.SourceRules,
+	}
+	var notes []string
+	var tests []string
+	if s.tests || s.assertion {
+		tests = sc.testNames()
+	}
+	var flakyEv []string
+	same, rivals := 0, []string(nil)
+	for i, h := range hits {
+		if i == win || h.sig == s {
+			continue
+		}
+		if h.flaky && h.why == unexplained && h.sig.category != analysis.CategoryCode {
+			flakyEv = append(flakyEv, h.sig.name)
+		}
+		switch {
+		case h.sig.weak, h.why != unexplained:
+		case h.sig.category == s.category:
+			same++
+		case h.tier >= s.tier-10 && !h.flaky:
+			rivals = append(rivals, h.sig.name)
+		}
+	}
+	if note := demotedNote(in, hits); note != "" {
+		notes = append(notes, note)
+	}
+	if note := compileNote(hits); note != "" {
+		notes = append(notes, note)
+	}
+	// The assertion decision comes first: a change to the failing test makes
+	// it code, and then the evidence is only named in its note.
+	var assertNote string
+	if s.assertion {
+		assertNote = classifyAssertion(&res, in, tests, flakyEv)
+	}
+	if res.Category == analysis.CategoryFlakyTest && len(flakyEv) > 0 {
+		res.Confidence += min(10*len(flakyEv), 25)
+		notes = append(notes, fmt.Sprintf("Flakiness evidence: %s.", strings.Join(flakyEv, ", ")))
+	}
+	if assertNote != "" {
+		notes = append(notes, assertNote)
+	}
+	if same > 0 {
+		res.Confidence += min(5*same, 10)
+	}
+	if len(rivals) > 0 {
+		res.Confidence -= 10
+		notes = append(notes, fmt.Sprintf("Competing signals of similar strength: %s.", strings.Join(rivals, ", ")))
+	}
+	res.Confidence = min(max(res.Confidence, 5), 95)
+	res.InvolvesApplicationCode = res.Category == analysis.CategoryCode
+	res.Evidence = sc.evidence(hits, win)
+	res.AffectedComponents = sc.components(in, p, tests)
+	res.Reasoning = reasoning(sc.line(sc.quoteSpan(p)), s, res, hits, win, notes)
+	return res
+}
+
+// evidence is the winning hit's log lines, then one log line from each of up
+// to two other hits, verbatim. A hit that shows in no log line (it matched
+// in the reason only, across lines the reason joined) gives none: the
+// contract is lines of the log, not ccm's summary of them.
+func (sc scanned) evidence(hits []hit, win int) []string {
+	var out []string
+	add := func(sp span) {
+		if l := sc.line(sp); l != "" && !slices.Contains(out, l) && len(out) < maxEvidence {
+			out = append(out, l)
+		}
+	}
+	for _, sp := range sc.logSpans(hits[win]) {
+		add(sp)
+	}
+	others := 0
+	for i, h := range hits {
+		if i == win || others == 2 {
+			continue
+		}
+		if sps := sc.logSpans(h); len(sps) > 0 {
+			others++
+			add(sps[0])
+		}
+	}
+	return out
+}
+
+func reasoning(line string, s *signature, res analysis.AnalysisResult, hits []hit, win int, notes []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Rule %q (%s, precedence %d) matched: %q.", s.name, s.category, s.tier, line)
+	if res.Category != s.category {
+		fmt.Fprintf(&b, " Reclassified as %s.", res.Category)
+	}
+	for _, n := range notes {
+		b.WriteString(" " + n)
+	}
+	var also []string
+	for i, h := range hits {
+		if i != win {
+			also = append(also, fmt.Sprintf("%s (%s)", h.sig.name, h.sig.category))
+		}
+	}
+	if len(also) > 0 {
+		fmt.Fprintf(&b, " Also matched, lower precedence: %s.", strings.Join(also, ", "))
+	}
+	switch {
+	case s.assertion && res.Category == analysis.CategoryFlakyTest:
+		b.WriteString(" One re-run is the cheapest way to tell a flaky test from a regression.")
+	case slices.ContainsFunc(res.Actions, func(a analysis.Action) bool { return a.Type == analysis.ActionDeleteCache }):
+		b.WriteString(" Deleting the cache entry and re-running is expected to fix it.")
+	case s.transient && res.Category != analysis.CategoryCode:
+		b.WriteString(" A plain re-run is expected to pass.")
+	default:
+		b.WriteString(" A re-run is not expected to help; a person has to change something.")
+	}
+	return b.String()
+}

@@ -1,0 +1,201 @@
+package rules
+
+import "github.com/ccm-ci/ccm/analysis"
+
+// dependencySignatures: a package manager reported a deterministic problem
+// (lockfile out of date, version conflict, version that does not exist,
+// checksum mismatch). A re-run fails the same way until someone edits the
+// manifest or lockfile.
+var dependencySignatures = []signature{
+	{
+		name: "lockfile-out-of-date", category: analysis.CategoryDependency, tier: tierDepExact,
+		patterns: pats(
+			`err_pnpm_outdated_lockfile`,
+			`cannot install with "frozen-lockfile" because pnpm-lock\.yaml is not up to date`,
+			`err_pnpm_lockfile_missing_dependency`,
+			`your lockfile needs to be updated, but yarn was run with`,
+			`the lockfile would have been modified by this install, which is explicitly forbidden`,
+			"`npm ci` can only install packages when your package\\.json and package-lock\\.json",
+			`npm (?:err!|error) missing: [^\n]+ from lock file`,
+			`needs to be updated but --(?:locked|frozen) was passed`,
+			`poetry\.lock is not consistent with pyproject\.toml`,
+			`pyproject\.toml changed significantly since poetry\.lock was last generated`,
+			"the lockfile at `uv\\.lock` needs to be updated",
+			`the lock file is not up to date with the latest changes in composer\.json`,
+			`you are trying to install in deployment mode after changing`,
+			`go: updates to go\.(?:mod|sum) needed`,
+			`go: inconsistent vendoring`),
+		risk: 5, effort: analysis.EffortLow, confidence: 90,
+		component: "lockfile",
+		extract:   re(`(pnpm-lock\.yaml|yarn\.lock|package-lock\.json|cargo\.lock|poetry\.lock|uv\.lock|composer\.lock|gemfile\.lock|go\.sum|go\.mod|vendor/modules\.txt)`),
+		fix: steps(
+			"The committed lockfile does not match the manifest, and CI installs in frozen/locked mode.",
+			"Run the package manager's install locally (pnpm install, yarn install, npm install, cargo update -w, poetry lock --no-update, uv lock, composer update --lock, bundle install, go mod tidy) and commit the updated lockfile.",
+			"Check that every workspace package.json change was committed together with the lockfile; consider a pre-commit or CI step that checks lockfile freshness early."),
+	},
+	{
+		name: "dependency-conflict", category: analysis.CategoryDependency, tier: tierDepExact,
+		patterns: pats(
+			`npm (?:err!|error) code eresolve`,
+			`eresolve unable to resolve dependency tree`,
+			`eresolve could not resolve`,
+			`err_pnpm_peer_dep_issues`,
+			`resolutionimpossible`,
+			`these package versions have conflicting dependencies`,
+			`solverproblemerror`,
+			`version solving failed`,
+			`no solution found when resolving dependencies`,
+			`your requirements could not be resolved to an installable set of packages`,
+			`bundler could not find compatible versions for gem`,
+			`unsatisfiableerror: the following specifications were found to be incompatible`,
+			`libmambaunsatisfiableerror`,
+			`error nu1605: `,
+			`error nu1107: `,
+			`could not find compatible versions for pod`),
+		risk: 5, effort: analysis.EffortMedium, confidence: 85,
+		component: "dependency manifest",
+		fix: steps(
+			"Two dependencies require incompatible versions of a third (peer dependency or version-range conflict).",
+			"Read the conflict lines: upgrade the package whose range is too old, or pin the newer one back, so all ranges overlap.",
+			"Regenerate the lockfile and commit it; use --legacy-peer-deps/--force only as a documented, temporary escape hatch."),
+	},
+	{
+		name: "dependency-version-missing", category: analysis.CategoryDependency, tier: tierDepExact,
+		patterns: pats(
+			`npm (?:err!|error) code etarget`,
+			`notarget no matching version found for [^\s]+`,
+			`npm (?:err!|error) code e404`,
+			`npm (?:err!|error) 404 +not found`,
+			`err_pnpm_no_matching_version`,
+			`err_pnpm_fetch_404`,
+			`couldn't find any versions for "[^"\n]+" that matches`,
+			`no matching distribution found for [^\s]+`,
+			`could not find a version that satisfies the requirement [^\n]*\(from versions: [^)\n]*\d`,
+			`failed to select a version for (?:the requirement )?`+"`",
+			"no matching package named `[^`\\n]+` found",
+			`could not find artifact [\w.:-]+ in `,
+			`failure to find [\w.:-]+ in [^\n]+ was cached in the local repository`,
+			`non-resolvable parent pom`,
+			`> could not find [\w.-]+:[\w.-]+:[\w.+-]+\.`,
+			`could not find gem '[^'\n]+' in `,
+			`your bundle is locked to [^\n]+, but that version could not be found`,
+			`error nu1101: unable to find package`,
+			`error nu1102: unable to find package`,
+			`packagesnotfounderror: the following packages are not available`,
+			`e: unable to locate package [\w.+-]+`,
+			`e: package '[^'\n]+' has no installation candidate`,
+			`go: [^\s]+@[^\s]+: (?:reading [^\n]+: 404|invalid version: unknown revision)`,
+			`no required module provides package [^\s;]+`,
+			`cannot find module providing package [^\s]+`),
+		risk: 5, effort: analysis.EffortMedium, confidence: 80,
+		component: "dependency version",
+		extract:   re(`(?:no matching version found for|no matching distribution found for|satisfies the requirement|could not find artifact|could not find gem|unable to find package|unable to locate package|no required module provides package|providing package|couldn't find any versions for) "?'?([\w@./:+=<>~^*-]+)`),
+		fix: steps(
+			"The requested package or version does not exist in the configured registry (typo, yanked/unpublished release, private package, or a version newer than the registry/mirror has).",
+			"Check the exact name and version in the manifest and lockfile against the registry (npm view, pip index versions, cargo search, go list -m -versions, mvn dependency:get).",
+			"Pin to a published version; for a freshly published release behind a mirror, re-run later; for private packages configure the registry and credentials."),
+	},
+	{
+		name: "dependency-checksum-mismatch", category: analysis.CategoryDependency, tier: tierDepExact,
+		patterns: pats(
+			`verifying [^\s]+: checksum mismatch`,
+			`this download does not match an earlier download recorded in go\.sum`,
+			`missing go\.sum entry`,
+			`go: [^\s]+: missing go\.sum entry`,
+			`checksum for [^\n]+ changed between lock files`),
+		risk: 5, effort: analysis.EffortMedium, confidence: 85,
+		component: "go.sum",
+		fix: steps(
+			"The module checksums recorded in go.sum are missing or no longer match what the module proxy serves (a re-tagged upstream release, or go.sum not updated).",
+			"Run `go mod tidy` (and `go mod download`) locally and commit go.mod and go.sum.",
+			"If upstream re-tagged a version, pin to a different (immutable) version instead of editing checksums by hand."),
+	},
+	{
+		name: "npm-integrity-mismatch", category: analysis.CategoryDependency, tier: tierDepExact,
+		patterns: pats(
+			`npm (?:err!|error) code eintegrity`,
+			`integrity checksum failed when using sha\d+`,
+			`err_pnpm_tarball_integrity`),
+		risk: 5, effort: analysis.EffortLow, confidence: 65,
+		component: "npm cache",
+		actions:   []analysis.ActionType{analysis.ActionDeleteCache},
+		fix: steps(
+			"The downloaded tarball does not match the integrity hash in the lockfile; most often a corrupt restored npm/pnpm cache, sometimes a lockfile entry written against a different registry.",
+			"Delete the CI dependency cache for this branch and re-run.",
+			"If it persists, remove the affected entry from the lockfile, reinstall locally and commit."),
+	},
+	{
+		name: "ruby-bundler-mismatch", category: analysis.CategoryDependency, tier: tierDepExact,
+		patterns: pats(
+			`could not find '?bundler'? \([\d.]+\) required by your`,
+			`bundler::gemnotfound`,
+			`gem::missingspecerror`,
+			`gem::installerror: [\w-]+ requires ruby version`,
+			`the gemspecs for path gems changed`),
+		risk: 5, effort: analysis.EffortLow, confidence: 80,
+		component: "Gemfile.lock",
+		fix: steps(
+			"The Bundler or gem version locked in Gemfile.lock is not installed or not compatible with the runner's Ruby.",
+			"Install the locked Bundler version (`gem install bundler:<version>`) or use ruby/setup-ruby with `bundler-cache: true`, which honours BUNDLED WITH.",
+			"Or update the lock (`bundle update --bundler`) and commit Gemfile.lock."),
+	},
+	{
+		name: "dependency-build-failed", category: analysis.CategoryDependency, tier: tierDepExact,
+		patterns: pats(
+			`failed building wheel for [\w.-]+`,
+			`error: failed to build installable wheels`,
+			`error: could not build wheels for`,
+			`note: this error originates from a subprocess, and is likely not a problem with pip`,
+			`gyp err! build error`,
+			`gyp err! stack error: `),
+		risk: 5, effort: analysis.EffortMedium, confidence: 70,
+		component: "native dependency build",
+		extract:   re(`failed building wheel for ([\w.-]+)`),
+		fix: steps(
+			"A dependency with native code failed to build from source on the runner (no prebuilt wheel/binary for this OS, architecture or language version).",
+			"Install the system libraries or compiler it needs in an earlier step, or pin a version that ships prebuilt binaries for this runtime.",
+			"Check whether a newer runtime version (e.g. a new Python release) lacks wheels yet; if so pin the previous runtime in the workflow."),
+	},
+	{
+		name: "node-module-missing", category: analysis.CategoryDependency, tier: tierDepModule,
+		patterns: pats(
+			`error: cannot find module '[^'./\n][^'\n]*'`,
+			`err_module_not_found\]?: cannot find package '[^'\n]+'`),
+		risk: 5, effort: analysis.EffortLow, confidence: 60,
+		component: "node dependencies",
+		extract:   re(`cannot find (?:module|package) '([^'\n]+)'`),
+		fix: steps(
+			"A Node package the code imports is not installed (missing from package.json, installed only locally, or pruned as a devDependency).",
+			"Add it to dependencies/devDependencies, reinstall, and commit package.json with the lockfile.",
+			"If the install step was skipped or cached node_modules is stale, delete the cache and re-run."),
+	},
+	{
+		name: "python-module-missing", category: analysis.CategoryDependency, tier: tierDepModule,
+		patterns: pats(
+			`modulenotfounderror: no module named '[\w.]+'`,
+			`importerror: no module named [\w.']+`),
+		risk: 5, effort: analysis.EffortLow, confidence: 65,
+		component: "python dependencies",
+		extract:   re(`no module named '?([\w.]+)`),
+		fix: steps(
+			"A Python package the code imports is not installed in the CI environment.",
+			"Add it to the project's dependencies (pyproject/requirements/test extras) and make sure the install step installs that group.",
+			"If the module is part of this repository, install the project itself (`pip install -e .`) or fix the import path."),
+	},
+	{
+		name: "dependency-resolution-failed", category: analysis.CategoryDependency, tier: tierDepWrap,
+		patterns: pats(
+			`could not resolve dependencies for project `,
+			`could not resolve all (?:dependencies|files|artifacts) for configuration`,
+			`failed to collect dependencies at `,
+			`could not transfer artifact [^\n]+`,
+			`error: failed to download (?:from )?`+"`",
+			`error: failed to get `+"`[\\w-]+` as a dependency"),
+		risk: 5, effort: analysis.EffortMedium, confidence: 55,
+		component: "build dependencies",
+		fix: steps(
+			"The build tool could not resolve its dependencies; read the nested cause under this line.",
+			"If the cause is a missing artifact or version, fix the coordinates/repository in the build file.",
+			"If the cause is a network or 5xx error from the repository, re-run; if a private repository answers 401/403, fix the credentials."),
+	},
+}
