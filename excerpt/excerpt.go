@@ -47,6 +47,7 @@ func (o Options) withDefaults() Options {
 // see why it failed, small enough to store and send, and already redacted.
 type Excerpt struct {
 	Reason      string   // one-line failure reason, redacted, <= 300 chars
+	Context     []string // up to 3 lines a person needs with Reason (expected/received, the conflicting peer, the failing test), redacted
 	FailingStep string   // name of the step whose group contains the failure ("Run X"), "" if unknown
 	Section     string   // redacted, normalized lines of the failing step's section (bounded)
 	Tail        string   // redacted, normalized last lines of the log (bounded)

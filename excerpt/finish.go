@@ -52,8 +52,10 @@ func (x *extractor) finish() Excerpt {
 		in.fallback = before
 	}
 
+	reason, context := chooseReason(in)
 	ex := Excerpt{
-		Reason:      chooseReason(in),
+		Reason:      reason,
+		Context:     context,
 		FailingStep: x.stepName,
 		Section:     joinLogLines(section),
 		Tail:        joinLogLines(tail),

@@ -12,29 +12,39 @@ import (
 // marker stripped, whitespace collapsed.
 var reasonKey = excerpttest.ReasonKey
 
-// TestExtract_FixtureReasons measures how often the extracted reason is the
-// line the fixture's labeller picked (or contains it, or is contained in
-// it). The floor guards against regressions; the log lists every miss.
+// TestExtract_FixtureReasons measures, per set of labelled real logs, how
+// often the extracted reason carries the line the labeller picked, and
+// fails when it drops below the figure measured when the floor was set.
+// The corpus is held out: its floor is what the reason chooser reached on
+// it, not what it was tuned to. Every miss is logged.
 func TestExtract_FixtureReasons(t *testing.T) {
-	fixtures := cilogs.Labelled()
-	hits := 0
-	for _, fx := range fixtures {
-		ex, err := Extract(strings.NewReader(fx.Log), Options{})
-		if err != nil {
-			t.Fatalf("%s: %v", fx.ID, err)
-		}
-		if ex.Reason == "" {
-			t.Errorf("%s: empty reason", fx.ID)
-		}
-		got, want := reasonKey(ex.Reason), reasonKey(fx.KeyLine)
-		if strings.Contains(got, want) || strings.Contains(want, got) && got != "" {
-			hits++
-			continue
-		}
-		t.Logf("miss %-45s\n   got:  %q\n   want: %q", fx.ID, got, want)
+	sets := []struct {
+		name  string
+		logs  []cilogs.Log
+		floor int
+	}{
+		{cilogs.SetLabelled, cilogs.Labelled(), 28},
+		{cilogs.SetExtra, cilogs.Extra(), 34},
+		{cilogs.SetCorpus, cilogs.Corpus(), 108},
 	}
-	t.Logf("reason hit rate: %d/%d (%.0f%%)", hits, len(fixtures), 100*float64(hits)/float64(len(fixtures)))
-	if min := len(fixtures) * 7 / 10; hits < min {
-		t.Errorf("reason hit rate %d/%d, want at least %d", hits, len(fixtures), min)
+	for _, set := range sets {
+		t.Run(set.name, func(t *testing.T) {
+			hits := 0
+			for _, fx := range set.logs {
+				ex, err := Extract(strings.NewReader(fx.Log), Options{})
+				if err != nil {
+					t.Fatalf("%s: %v", fx.ID, err)
+				}
+				if excerpttest.ReasonHit(ex.Reason, fx.KeyLine) {
+					hits++
+					continue
+				}
+				t.Logf("miss %-45s\n   got:  %q\n   want: %q", fx.ID, reasonKey(ex.Reason), reasonKey(fx.KeyLine))
+			}
+			t.Logf("reason hit rate: %d/%d (%.2f)", hits, len(set.logs), float64(hits)/float64(len(set.logs)))
+			if hits < set.floor {
+				t.Errorf("reason hit rate %d/%d, floor %d", hits, len(set.logs), set.floor)
+			}
+		})
 	}
 }

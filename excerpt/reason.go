@@ -6,122 +6,6 @@ import (
 	"unicode/utf8"
 )
 
-// Error-line strength. The reason is the first line of the highest tier in
-// the failing step, so a specific root cause ("No space left on device")
-// beats a generic error line, and an error message beats an outcome ("FAIL").
-const (
-	strengthNone    = iota
-	strengthOutcome // "FAIL x", "failed", "Traceback": says that, not why
-	strengthError   // an error message: "error: …", "Error: …", "npm error …"
-	strengthCause   // a specific root-cause signature
-)
-
-// rootCauseMarkers are root causes that CI systems, package managers,
-// compilers and test frameworks word the same way everywhere.
-var rootCauseMarkers = []string{
-	"No space left on device", "ENOSPC", "out of memory", "Out of memory", "OutOfMemory",
-	"MemoryError", "OOMKilled", "exit code 137", "exit code 143", "exit code 139",
-	"Segmentation fault", "SIGSEGV", "Killed", "panic:",
-	"The operation was canceled", "timed out", "Timed out", "Timeout of", "TimeoutError",
-	"deadline exceeded", "has exceeded the maximum execution time",
-	"lost communication with the server", "received a shutdown signal",
-	"AssertionError", "AssertionFailedError", "assertion failed", "Assertion failed",
-	"cannot find symbol", "not declared", "undeclared", "undefined reference", "undefined: ", "error TS", "error[E",
-	"SyntaxError", "TypeError", "ReferenceError", "NullPointerException", "Unhandled exception",
-	"Cannot find module", "cannot find module", "ModuleNotFoundError", "No module named", "ImportError",
-	"command not found", "No such file or directory",
-	"ERR_PNPM_", "ResolutionImpossible", "checksum mismatch", "npm ERR! code", "npm error code",
-	"Could not find", "could not find", "Could not resolve", "could not resolve",
-	"Unable to resolve", "unable to resolve", "unexpected token", "Unexpected token",
-	"ECONNRESET", "ETIMEDOUT", "ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN",
-	"Too Many Requests", "rate limit", "Service Unavailable", "Bad Gateway", "Internal Server Error",
-	"denied", "Bad credentials", "Authentication failed", "Unauthorized", "Forbidden",
-	"Resource not accessible by integration", "x509:", "certificate verify failed",
-}
-
-var errorLinePrefixes = []string{
-	"error:", "Error:", "ERROR:", "error[", "fatal:", "FATAL:", "Fatal error", "fatal error",
-	"panic:", "npm ERR!", "npm error", "E   ",
-}
-
-var errorLineInfixes = []string{"error:", "Error:", "ERROR:", "Exception:", "Exception in thread", "FAILURE!"}
-
-// lineStrength rates one normalized line.
-func lineStrength(line string) int {
-	t := strings.TrimSpace(line)
-	if t == "" || isTraceFrame(t) || isExitWrapper(t) || strings.HasPrefix(t, "##[error]"+exitPhrase) {
-		return strengthNone
-	}
-	if strings.HasPrefix(t, "##[") && !strings.HasPrefix(t, "##[error]") {
-		return strengthNone // warning, debug, notice, group markers
-	}
-	t = strings.TrimPrefix(t, "##[error]")
-	tier := strengthNone
-	lower := strings.ToLower(t)
-	if strings.Contains(lower, "error") || strings.Contains(lower, "fail") ||
-		strings.Contains(lower, "exception") || strings.Contains(lower, "traceback") {
-		tier = strengthOutcome
-	}
-	if hasAnyPrefixOf(t, errorLinePrefixes) || containsAnyOf(t, errorLineInfixes) {
-		tier = strengthError
-	}
-	if containsAnyOf(t, rootCauseMarkers) {
-		tier = strengthCause
-	}
-	if strings.HasPrefix(lower, "warn") || strings.HasPrefix(lower, "##[warning]") {
-		tier = min(tier, strengthOutcome) // a warning is context, rarely the cause
-	}
-	return tier
-}
-
-// ErrorLike reports whether the reason chooser rates line at all: an
-// outcome ("FAIL", "failed", "Traceback"), an error message or a root
-// cause. The rules' no-failure check asks the same question, so a line that
-// could be chosen as the reason is never read as "no failure".
-func ErrorLike(line string) bool { return lineStrength(line) > strengthNone }
-
-// isTraceFrame reports a stack-trace frame: it names where, never why.
-func isTraceFrame(t string) bool {
-	switch {
-	case strings.HasPrefix(t, "at ") && (strings.ContainsAny(t, "(:") || strings.HasPrefix(t, "at <")):
-		return true
-	case strings.HasPrefix(t, `File "`), strings.HasPrefix(t, "from /"):
-		return true
-	case strings.HasPrefix(t, "/") && strings.Contains(t, " +0x"): // Go
-		return true
-	}
-	return false
-}
-
-// isExitWrapper reports the generic "it exited non-zero" lines that follow
-// the real error: a reason of last resort.
-func isExitWrapper(t string) bool {
-	if strings.Contains(t, "exit code 137") || strings.Contains(t, "exit code 139") || strings.Contains(t, "exit code 143") {
-		return false // a signal: that is the cause
-	}
-	return strings.Contains(t, "Process completed with exit code") ||
-		strings.Contains(t, "failed with exit code") ||
-		strings.Contains(t, "Invalid status code")
-}
-
-func hasAnyPrefixOf(s string, ps []string) bool {
-	for _, p := range ps {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
-	}
-	return false
-}
-
-func containsAnyOf(s string, subs []string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
-}
-
 // reasonInput is the redacted material the reason is chosen from.
 type reasonInput struct {
 	errMarks []logLine // ##[error] messages (marker stripped)
@@ -133,12 +17,16 @@ type reasonInput struct {
 
 const maxReasonLen = 300
 
-// chooseReason picks the line a person should read first: the first
-// meaningful ##[error] message, else the strongest (earliest among equals)
+// chooseReason picks the line a person should read first, and the lines
+// they need with it: the best meaningful ##[error] message, else the best
 // error line of the failing step, else a generic ##[error], else the exit
-// code, else the last line.
-func chooseReason(in reasonInput) string {
+// code, else the last line. "Best" is the highest rank, then the earliest,
+// unless it names nothing (no file, test, package, host, exception or
+// value) and a later line of the same rank does: the first causal error
+// beats the summary printed after it.
+func chooseReason(in reasonInput) (string, []string) {
 	var weakMark string
+	var marks []logLine
 	for _, m := range in.errMarks {
 		t := strings.TrimSpace(m.text)
 		switch {
@@ -148,41 +36,80 @@ func chooseReason(in reasonInput) string {
 				weakMark = t
 			}
 		default:
-			return reasonLine(t)
+			marks = append(marks, logLine{m.no, t})
 		}
 	}
-	if r := strongest(in.cands); r != "" {
-		return r
+	// A marked line's context lives in the step's output, where the
+	// marker's line also appears (without the marker) when it was echoed.
+	if p := strongest(marks, true); p.ok() && p.tier > strengthGeneric {
+		return p.reason(), p.context(in.cands)
 	}
-	if r := strongest(in.fallback); r != "" {
-		return r
+	for _, p := range []pick{strongest(in.cands, false), strongest(in.fallback, false), strongest(marks, true)} {
+		if p.ok() {
+			return p.reason(), p.context(nil)
+		}
 	}
 	if weakMark != "" {
-		return reasonLine(weakMark)
+		return reasonLine(weakMark), nil
 	}
 	if in.exitCode >= 0 {
-		return reasonLine(exitPhrase + strconv.Itoa(in.exitCode))
+		return reasonLine(exitPhrase + strconv.Itoa(in.exitCode)), nil
 	}
-	return reasonLine(in.last)
+	return reasonLine(in.last), nil
 }
 
-// strongest returns the first line of the highest tier, with its
-// continuation when the line only announces what follows ("AssertionError:").
-func strongest(lines []logLine) string {
-	best, bestTier := -1, strengthNone
+// pick is the chosen line: where it is among the lines it was chosen from,
+// its rank and its text joined with the lines it announces.
+type pick struct {
+	lines  []logLine
+	at     int
+	tier   int
+	joined string
+}
+
+func (p pick) ok() bool       { return p.at >= 0 && p.joined != "" }
+func (p pick) reason() string { return reasonLine(p.joined) }
+func (p pick) context(alt []logLine) []string {
+	return failureContext(p.lines, p.at, p.joined, alt)
+}
+
+// strongest returns the best line (see chooseReason), with its continuation
+// when the line only announces what follows ("AssertionError:", "Expected").
+// marked lines are ##[error] annotations: an error even when their words do
+// not say so.
+func strongest(lines []logLine, marked bool) pick {
+	best := pick{lines: lines, at: -1}
+	bestSpec := -1
+	header := false // the previous non-blank line announced this one
 	for i, l := range lines {
-		if t := lineStrength(l.text); t > bestTier {
-			best, bestTier = i, t
+		tier := lineStrength(l.text)
+		if (marked || header) && tier < strengthError && !isGeneric(l.text) {
+			tier = strengthError
+		}
+		if strings.TrimSpace(l.text) != "" {
+			header = announces(l.text)
+		}
+		if tier == strengthNone || tier < best.tier {
+			continue
+		}
+		text := reasonText(lines, i, tier)
+		spec := specificity(text)
+		// A later line of the same rank wins only over a vague one: the
+		// first causal error is usually the one a maintainer points at.
+		if tier > best.tier || bestSpec == 0 && spec > 0 {
+			best.at, best.tier, best.joined, bestSpec = i, tier, text, spec
 		}
 	}
-	if best < 0 {
-		return ""
+	return best
+}
+
+// reasonText is line i as a reason: joined with the lines it announces.
+func reasonText(lines []logLine, i, tier int) string {
+	text := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(lines[i].text), "##[error]"), "##[warning]")
+	if tier >= strengthError && (strings.HasSuffix(text, ":") || text == "Expected") || tier == strengthOutcome {
+		text = joinContinuation(text, lines[i+1:], tier == strengthOutcome, indentOf(lines[i].text))
 	}
-	text := strings.TrimPrefix(strings.TrimSpace(lines[best].text), "##[error]")
-	if bestTier >= strengthError && strings.HasSuffix(text, ":") || bestTier == strengthOutcome {
-		text = joinContinuation(text, lines[best+1:], bestTier == strengthOutcome, indentOf(lines[best].text))
-	}
-	return reasonLine(text)
+	return text
 }
 
 // joinContinuation appends up to three following detail lines: the message

@@ -75,6 +75,18 @@ func Word(t *rapid.T, label string) string {
 // ReasonKey is a reason or log line as the reason tests compare it: normalized,
 // without an ##[error] marker, blanks collapsed.
 func ReasonKey(s string) string {
+	if i := strings.LastIndexByte(s, '\t'); i >= 0 && strings.Count(s, "\t") >= 2 {
+		s = s[i+1:] // a downloaded log's "job<TAB>step<TAB>" prefix
+	}
 	s = strings.TrimPrefix(strings.TrimSpace(logtext.NormalizeLine(s)), "##[error]")
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// ReasonHit reports whether a chosen reason carries a labelled key line:
+// one contains the other once both are normalized. A reason cut at its
+// bound ("…") counts when what is left is in the key line.
+func ReasonHit(reason, keyLine string) bool {
+	got := strings.TrimSuffix(ReasonKey(reason), "…")
+	want := ReasonKey(keyLine)
+	return got != "" && (strings.Contains(got, want) || strings.Contains(want, got))
 }

@@ -1,0 +1,98 @@
+package excerpt
+
+import (
+	"regexp"
+	"strings"
+)
+
+// maxContextLines bounds failure_context: the reason is one line, and the
+// context only what a person needs next to it.
+const maxContextLines = 3
+
+// contextAfter are the lines under a reason that complete it: the values an
+// assertion compared, the dependency that conflicts, where a compiler
+// points.
+var contextAfter = regexp.MustCompile(strings.Join([]string{
+	`^\s*[-+]?\s*(?:Expected|Received|Actual|expected|actual|got|want)\b.*[:=]`,
+	`^\s*(?:Expected|Received|Actual)\s*$`,
+	`^(?:npm (?:ERR!|error) )?(?:peer \S|Conflicting peer dependency|Could not resolve dependency)`,
+	`^\s*--> \S+:\d+`,
+	`^\s*(?:E\s+)?(?:assert|AssertionError)\b`,
+	`^\s*(?:Caused by|caused by):`,
+}, "|"))
+
+// contextBefore names what failed when the reason does not: the test, or
+// what a package manager was resolving.
+var contextBefore = regexp.MustCompile(strings.Join([]string{
+	`^(?:npm (?:ERR!|error) )?(?:Found: \S+@|While resolving: \S+@)`,
+	`^\s*● \S`,
+	`^\s*--- FAIL: \S`,
+	`^\s*_{3,} \S.* _{3,}$`,
+	`^\s*\[FAIL(?:ED)?\]\s+\S`,
+	`^\s*\w+\(\S+\)\s+Time elapsed: .*<<< (?:FAILURE|ERROR)!`,
+}, "|"))
+
+// failureContext returns up to maxContextLines lines around lines[at] that
+// a person needs with the reason. When the reason came from elsewhere (an
+// annotation), alt holds the step's output to find it in.
+func failureContext(lines []logLine, at int, reason string, alt []logLine) []string {
+	if alt != nil {
+		lines, at = alt, indexOfText(alt, lines[at].text)
+		if at < 0 {
+			return nil
+		}
+	}
+	var out []string
+	reason = reasonLine(reason)
+	add := func(t string) {
+		t = reasonLine(t)
+		if t == "" || len(out) == maxContextLines || strings.Contains(reason, t) {
+			return
+		}
+		for _, o := range out {
+			if o == t {
+				return
+			}
+		}
+		out = append(out, t)
+	}
+	if !contextBefore.MatchString(reason) {
+		for i := at - 1; i >= 0 && i >= at-10; i-- {
+			if t := unstamped(lines[i].text); contextBefore.MatchString(t) {
+				add(t)
+				break
+			}
+		}
+	}
+	for i := at + 1; i < len(lines) && i <= at+10; i++ {
+		t := unstamped(lines[i].text)
+		if trimmed := strings.TrimSpace(t); isTraceFrame(trimmed) || strings.HasPrefix(trimmed, "##[") {
+			break
+		}
+		if contextAfter.MatchString(t) {
+			add(t)
+		}
+	}
+	return out
+}
+
+// lineStamp is a clock or klog prefix that CI systems other than GitHub
+// Actions put before each line ("09:23:02 ", "I0116 19:19:51.137] ").
+var lineStamp = regexp.MustCompile(`^(?:\[?\d{1,2}:\d\d:\d\d(?:\.\d+)?\]?|[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\])\s?`)
+
+func unstamped(s string) string { return lineStamp.ReplaceAllString(s, "") }
+
+// indexOfText finds the line whose text ends with t (the annotation's text
+// without its marker), or -1.
+func indexOfText(lines []logLine, t string) int {
+	t = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(t), "##[error]"))
+	if t == "" {
+		return -1
+	}
+	for i, l := range lines {
+		if strings.HasSuffix(strings.TrimSpace(l.text), t) {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,247 @@
+package excerpt
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Line ranks. The reason is the best-ranked line of the failing step: a
+// specific root cause ("No space left on device", an assertion's expected
+// and received values) beats a generic error line, an error message beats an
+// outcome ("FAIL"), and an outcome beats the lines that only say that
+// something failed somewhere else (exit codes, error codes, summaries,
+// harness markers, retry notices).
+const (
+	strengthNone    = iota
+	strengthGeneric // "npm ERR! code ELIFECYCLE", "Tests run: … <<< FAILURE!", "Back off 4s before retry"
+	strengthOutcome // "FAIL x", "failed", "Traceback": says that, not why
+	strengthError   // an error message: "error: …", "Error: …", "npm error …"
+	strengthCause   // a specific root-cause signature or an assertion's detail
+)
+
+// genericLines say that something failed and point elsewhere for why: a
+// tool's error code or exit status, a test runner's summary or marker, a
+// retry notice, a pointer to docs. They are the reason of last resort.
+var genericLines = regexp.MustCompile(`(?i)` + strings.Join([]string{
+	`^npm (?:err!|error) (?:errno|syscall|exit status|failed at the|command failed|lifecycle|path|command)\b`,
+	`^npm (?:err!|error) (?:a complete log|this is probably not a problem)`,
+	"^npm (?:err!|error) \\S+@\\S+ [\\w:-]+: `",
+	`^\s*✖ \d+ problems? \(`,
+	`^\s*(?:error )?command failed with exit code \d+\.?$`,
+	`\bjob failed: exit (?:code|status) \d+$`,
+	`^(?:error: )?failed to compile .*intermediate artifacts`,
+	`^error: could not compile .* due to \d+ previous errors?`,
+	`summary of all failing tests`,
+	`^tests run: \d+, failures: \d+.*<<< (?:failure|error)!`,
+	`<<< (?:failure|error)!\s*$`,
+	`^\s*fail!?\s*(?:-.*)?$`,
+	`^\s*(?:•\s*)?failure \[\d+(?:\.\d+)? seconds?\]`,
+	`^\s*assertion failed\.?\s*$`,
+	`throw new assertionerror\(`,
+	`^\s*error: \|-?\s*$`,
+	`the build has been terminated`,
+	`^\s*(?:there (?:was|were) )?\d+ (?:failures?|failing|errors?)\.?$`,
+	`^test suites: \d+ failed`,
+	`^tests: +\d+ failed`,
+	`^=+ .*\d+ failed.* =+$`,
+	`^\s*failed \(failures=\d+`,
+	`make(?:\[\d+\])?: \*\*\* .*error \d+`,
+	`^build failed\.?$`,
+	`^failure: build failed with an exception`,
+	`^error: process completed with exit code`,
+	`back off \d+(?:\.\d+)? seconds? before retry`,
+	`^\s*(?:retrying|will retry)(?: in \d+\S*)?\W*$`,
+	`\bretrying in \d+\S*\s*(?:\.{3}\s*)?(?:\(?(?:attempt )?\d+/\d+\)?)?\W*$`,
+	`/_diag/`,
+	`error is not recoverable: exiting now`,
+	`^check the details on how to adjust`,
+	`^\s*(?:see|for more information|run with --(?:stacktrace|info|debug))\b`,
+}, "|"))
+
+// npmCode is npm's error-code line. The code only names the message that
+// follows it, except for network errors, where the code is the cause.
+var npmCode = regexp.MustCompile(`^npm (?:ERR!|error) code (\S+)\s*$`)
+
+var networkCodes = map[string]bool{
+	"ECONNRESET": true, "ETIMEDOUT": true, "ECONNREFUSED": true, "ENOTFOUND": true,
+	"EAI_AGAIN": true, "ESOCKETTIMEDOUT": true, "ENETUNREACH": true, "EHOSTUNREACH": true,
+}
+
+// detailLines carry what a person needs to see to understand a failed
+// assertion or a resolution conflict: the values compared, the peer that
+// conflicts, the compiler's diagnostic code.
+var detailLines = regexp.MustCompile(strings.Join([]string{
+	`expect\(.*\)\.(?:not\.)?(?:to|resolves|rejects)`,
+	`^\s*(?:Expected|Received|Actual)\b(?: value)?\s*(?:\([^)]*\))?:`,
+	`^\s*Expected\s*$`,
+	`\bexpected:? ?<.*> but (?:was|found):? ?<`,
+	`\bexpected \[.*\] but found \[`,
+	`\bTS\d{4}:`,
+	`\bpeer \S+@\S+ from \S+`,
+	`No output has been received in the last`,
+	`You are running out of disk space`,
+	`(?i)Conflicting peer dependency`,
+}, "|"))
+
+// rootCauseMarkers are root causes that CI systems, package managers,
+// compilers and test frameworks word the same way everywhere.
+var rootCauseMarkers = []string{
+	"No space left on device", "ENOSPC", "out of memory", "Out of memory", "OutOfMemory",
+	"MemoryError", "OOMKilled", "exit code 137", "exit code 143", "exit code 139",
+	"Segmentation fault", "SIGSEGV", "Killed", "panic:",
+	"The operation was canceled", "timed out", "Timed out", "Timeout of", "TimeoutError",
+	"deadline exceeded", "has exceeded the maximum execution time",
+	"lost communication with the server", "received a shutdown signal",
+	"AssertionError", "AssertionFailedError", "assertion failed", "Assertion failed",
+	"cannot find symbol", "not declared", "undeclared", "undefined reference", "undefined: ", "error TS", "error[E",
+	"SyntaxError", "TypeError", "ReferenceError", "NullPointerException", "Unhandled exception",
+	"Cannot find module", "cannot find module", "ModuleNotFoundError", "No module named", "ImportError",
+	"command not found", "No such file or directory",
+	"ERR_PNPM_", "ResolutionImpossible", "checksum mismatch",
+	"Could not find", "could not find", "Could not resolve", "could not resolve",
+	"Unable to resolve", "unable to resolve", "unexpected token", "Unexpected token",
+	"failed to select a version", "Corrupted block", "corrupted",
+	"ECONNRESET", "ETIMEDOUT", "ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN",
+	"Too Many Requests", "rate limit", "Service Unavailable", "Bad Gateway", "Internal Server Error",
+	"denied", "Bad credentials", "Authentication failed", "Unauthorized", "Forbidden",
+	"Resource not accessible by integration", "x509:", "certificate verify failed",
+}
+
+var errorLinePrefixes = []string{
+	"error:", "Error:", "ERROR:", "error[", "fatal:", "FATAL:", "Fatal error", "fatal error",
+	"panic:", "npm ERR!", "npm error", "E   ",
+}
+
+var errorLineInfixes = []string{"error:", "Error:", "ERROR:", "Exception:", "Exception in thread", "FAILURE!"}
+
+// lintError is a linter's "line:col  error  message  rule" row (ESLint,
+// stylelint): an error message with its place.
+var lintError = regexp.MustCompile(`^\s*\d+:\d+\s+error\s`)
+
+// lineStrength rates one normalized line.
+func lineStrength(line string) int {
+	t := strings.TrimSpace(line)
+	if t == "" || isTraceFrame(t) || isExitWrapper(t) || strings.HasPrefix(t, "##[error]"+exitPhrase) || codeFrame.MatchString(t) {
+		return strengthNone
+	}
+	warning := strings.HasPrefix(t, "##[warning]")
+	if strings.HasPrefix(t, "##[") && !strings.HasPrefix(t, "##[error]") && !warning {
+		return strengthNone // debug, notice, group markers
+	}
+	t = strings.TrimPrefix(strings.TrimPrefix(t, "##[error]"), "##[warning]")
+	if detailLines.MatchString(t) {
+		return strengthCause
+	}
+	if warning {
+		return strengthNone // a warning is context, rarely the cause
+	}
+	tier := strengthNone
+	lower := strings.ToLower(t)
+	if strings.Contains(lower, "error") || strings.Contains(lower, "fail") ||
+		strings.Contains(lower, "exception") || strings.Contains(lower, "traceback") {
+		tier = strengthOutcome
+	}
+	if hasAnyPrefixOf(t, errorLinePrefixes) || containsAnyOf(t, errorLineInfixes) || lintError.MatchString(t) {
+		tier = strengthError
+	}
+	if containsAnyOf(t, rootCauseMarkers) {
+		tier = strengthCause
+	}
+	if tier > strengthNone && isGeneric(t) {
+		tier = strengthGeneric
+	}
+	if strings.HasPrefix(lower, "warn") {
+		tier = min(tier, strengthOutcome) // a warning is context, rarely the cause
+	}
+	return tier
+}
+
+// announces reports a generic header whose message is on the next lines
+// ("error: |-", "Assertion failed:"): the next line is the error.
+func announces(t string) bool {
+	t = strings.TrimSpace(t)
+	return isGeneric(t) && (strings.HasSuffix(t, ":") || strings.HasSuffix(t, "|-") || strings.HasSuffix(t, "|"))
+}
+
+// ErrorLike reports whether the reason chooser rates line at all: a generic
+// failure line, an outcome ("FAIL", "failed", "Traceback"), an error message
+// or a root cause. The rules' no-failure check asks the same question, so a
+// line that could be chosen as the reason is never read as "no failure".
+func ErrorLike(line string) bool { return lineStrength(line) > strengthNone }
+
+// isGeneric reports a line that only says that something failed.
+func isGeneric(t string) bool {
+	if m := npmCode.FindStringSubmatch(t); m != nil {
+		return !networkCodes[m[1]]
+	}
+	return genericLines.MatchString(t)
+}
+
+// codeFrame is a line of source code a test runner or compiler quotes
+// ("> 493 |     throw new Error(…)"): it shows where, the message says why.
+var codeFrame = regexp.MustCompile(`^>?\s*\d+\s*\|`)
+
+// specificity counts the kinds of things a line names that a person can act
+// on: a file, a test, a package version, a host, an exception, compared
+// values, a quoted name. Among lines of one rank the most specific wins.
+func specificity(t string) int {
+	n := 0
+	for _, re := range specifics {
+		if re.MatchString(t) {
+			n++
+		}
+	}
+	return min(n, 3)
+}
+
+var specifics = []*regexp.Regexp{
+	regexp.MustCompile(`[\w./-]+\.(?:sh|go|ts|tsx|js|jsx|mjs|py|rb|java|kt|rs|c|cc|cpp|h|hpp|cs|swift|php|scala|yml|yaml|json|toml|gradle|xml|lock)\b`),
+	regexp.MustCompile(`\S@[\^~><=]*\d|\b\d+\.\d+\.\d+\b`),
+	regexp.MustCompile(`\bTest\w+|::test_\w+| › |\w+Test\.\w+|\bit\(`),
+	regexp.MustCompile(`https?://\S+|\b[\w-]+(?:\.[\w-]+)+\.(?:com|org|io|net|dev)\b`),
+	regexp.MustCompile(`\b[A-Z]\w*(?:Exception|Error)\b`),
+	regexp.MustCompile(`(?i)\bexpected\b|\breceived\b|\bactual\b|\bbut (?:was|found|got)\b|\bto equal\b`),
+	regexp.MustCompile("'[^']{2,}'|\"[^\"]{2,}\"|`[^`]{2,}`"),
+}
+
+// isTraceFrame reports a stack-trace frame: it names where, never why.
+func isTraceFrame(t string) bool {
+	switch {
+	case strings.HasPrefix(t, "at ") && (strings.ContainsAny(t, "(:") || strings.HasPrefix(t, "at <")):
+		return true
+	case strings.HasPrefix(t, `File "`), strings.HasPrefix(t, "from /"):
+		return true
+	case strings.HasPrefix(t, "/") && strings.Contains(t, " +0x"): // Go
+		return true
+	}
+	return false
+}
+
+// isExitWrapper reports the generic "it exited non-zero" lines that follow
+// the real error: a reason of last resort.
+func isExitWrapper(t string) bool {
+	if strings.Contains(t, "exit code 137") || strings.Contains(t, "exit code 139") || strings.Contains(t, "exit code 143") {
+		return false // a signal: that is the cause
+	}
+	return strings.Contains(t, "Process completed with exit code") ||
+		strings.Contains(t, "failed with exit code") ||
+		strings.Contains(t, "Invalid status code")
+}
+
+func hasAnyPrefixOf(s string, ps []string) bool {
+	for _, p := range ps {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsAnyOf(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
