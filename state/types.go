@@ -74,6 +74,10 @@ type FailureRecord struct {
 	// earlier attempt of the same commit).
 	ChangedFilesSource string `json:"changed_files_source,omitempty"`
 	FailureReason      string `json:"failure_reason"`
+	// FailureContext is up to 3 redacted lines a person needs with the
+	// reason: the values an assertion compared, the conflicting peer, the
+	// failing test.
+	FailureContext []string `json:"failure_context,omitempty"`
 	// LogExcerpt is already redacted: the failing step's section and the
 	// last lines of each failed job's log, capped in size.
 	LogExcerpt     string                   `json:"log_excerpt"`

@@ -256,7 +256,7 @@ func fillReason(rec *state.FailureRecord, exs []jobExcerpt, logErr error) {
 			je.ex.FailingStep = je.job.FailedSteps[0]
 		}
 		if rec.FailureReason == "" && je.ex.Reason != "" {
-			rec.FailureReason = je.ex.Reason
+			rec.FailureReason, rec.FailureContext = je.ex.Reason, je.ex.Context
 			rec.Fingerprint = excerpt.Fingerprint(je.ex.Reason, je.ex.ErrorLines)
 		}
 		if b.Len() < maxExcerptBytes {

@@ -3,6 +3,7 @@ package tasks_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -203,6 +204,19 @@ func TestIngestFailingStepFromTheJobWhenTheLogHasNoGroups(t *testing.T) {
 	}
 	if !strings.Contains(rec.LogExcerpt, "Failing step: Run npm ci") {
 		t.Errorf("excerpt does not name the failed step:\n%s", rec.LogExcerpt)
+	}
+}
+
+// The record keeps the lines a person needs with the reason, through
+// Redis, for Slack and `ccm analyze --json` to show.
+func TestIngestKeepsFailureContext(t *testing.T) {
+	h := newHarness(t, nil)
+	run := h.failedRun(t, "FAIL src/cart.test.js\n  ● Cart › applies the discount\n\n"+
+		"    expect(received).toBe(expected)\n\n    Expected: 90\n    Received: 100\n")
+	rec := h.ingested(t, run)
+	want := []string{"● Cart › applies the discount", "Expected: 90", "Received: 100"}
+	if !strings.Contains(rec.FailureReason, "expect(received)") || !slices.Equal(rec.FailureContext, want) {
+		t.Errorf("reason %q, context %q; want the assertion and %q", rec.FailureReason, rec.FailureContext, want)
 	}
 }
 

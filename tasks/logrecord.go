@@ -12,7 +12,7 @@ import (
 // ask the analyzer differently.
 func LogRecord(repo string, ex excerpt.Excerpt) state.FailureRecord {
 	rec := state.FailureRecord{
-		Repo: repo, FailureReason: ex.Reason, LogExcerpt: ex.Text(),
+		Repo: repo, FailureReason: ex.Reason, FailureContext: ex.Context, LogExcerpt: ex.Text(),
 		Fingerprint: excerpt.Fingerprint(ex.Reason, ex.ErrorLines),
 	}
 	if ex.FailingStep != "" {

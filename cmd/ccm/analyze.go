@@ -45,9 +45,13 @@ type analyzeFlags struct {
 // Report is what `ccm analyze --json` prints: a documented, stable contract
 // (README "ccm analyze --json"). Fields are only ever added.
 type Report struct {
-	FailureReason string                  `json:"failure_reason"`
-	Fingerprint   string                  `json:"fingerprint"`
-	Analysis      analysis.AnalysisResult `json:"analysis"`
+	FailureReason string `json:"failure_reason"`
+	// FailureContext is up to 3 lines a person needs with the reason (the
+	// expected and received values, the conflicting peer, the failing
+	// test); absent when there are none.
+	FailureContext []string                `json:"failure_context,omitempty"`
+	Fingerprint    string                  `json:"fingerprint"`
+	Analysis       analysis.AnalysisResult `json:"analysis"`
 	// FallbackReason says why the rule-based analyzer answered instead of
 	// the LLM ("no API key", "--rules-only", "llm: …"); empty when the LLM did.
 	FallbackReason string `json:"fallback_reason,omitempty"`
@@ -153,14 +157,14 @@ func analyze(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 func newReport(ex service.Explained, cfg *config.Config) Report {
 	rec, out := ex.Record, ex.Outcome
 	rep := Report{
-		FailureReason: rec.FailureReason, Fingerprint: rec.Fingerprint, FailingStep: ex.Request.FailingStep,
+		FailureReason: rec.FailureReason, FailureContext: rec.FailureContext, Fingerprint: rec.Fingerprint, FailingStep: ex.Request.FailingStep,
 		FailureID: rec.ID, RunURL: rec.RunURL, LogUnavailable: rec.LogUnavailable,
 		Analysis: out.Analysis, FallbackReason: out.FallbackReason,
 	}
 	if out.Analysis.NoFailureFound() {
 		// The excerpt's reason is then only the log's last line; the
 		// contract must not present it as why the job failed.
-		rep.FailureReason = ""
+		rep.FailureReason, rep.FailureContext = "", nil
 	}
 	if out.Analysis.Source == analysis.SourceLLM {
 		rep.RiskFloor, rep.FloorRaised = out.RiskFloor, out.FloorRaised

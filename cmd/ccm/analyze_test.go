@@ -340,3 +340,53 @@ func TestAnalyzeRunNotFound(t *testing.T) {
 		})
 	}
 }
+
+// TestAnalyzeFailureContext: the contract's failure_context carries the
+// lines a person needs with the reason, in the JSON and the text, and is
+// absent when there are none.
+func TestAnalyzeFailureContext(t *testing.T) {
+	offline(t)
+	path := filepath.Join(t.TempDir(), "jest.log")
+	log := strings.Join([]string{
+		"Summary of all failing tests",
+		"FAIL src/cart.test.js",
+		"  ● Cart › applies the discount",
+		"",
+		"    expect(received).toBe(expected) // Object.is equality",
+		"",
+		"    Expected: 90",
+		"    Received: 100",
+		"",
+		"      at Object.<anonymous> (src/cart.test.js:12:5)",
+	}, "\n")
+	if err := os.WriteFile(path, []byte(log), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runCLI(t, nil, "analyze", "--json", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"● Cart › applies the discount", "Expected: 90", "Received: 100"}
+	if !strings.Contains(rep.FailureReason, "expect(received).toBe(expected)") || fmt.Sprint(rep.FailureContext) != fmt.Sprint(want) {
+		t.Errorf("reason %q, context %q; want the assertion and %q", rep.FailureReason, rep.FailureContext, want)
+	}
+	text, _, _ := runCLI(t, nil, "analyze", path)
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("text output lacks %q:\n%s", w, text)
+		}
+	}
+
+	stdout, _, _ = runCLI(t, nil, "analyze", "--json", "../../testdata/logs/npm-econnreset.log")
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(stdout), &raw); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := raw["failure_context"]; ok {
+		t.Errorf("failure_context = %s for a log with none, want the key absent", c)
+	}
+}

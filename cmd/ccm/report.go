@@ -36,6 +36,9 @@ func printReport(w io.Writer, r Report) {
 		p("Reason", "none: no failure line found in the log")
 	} else {
 		p("Reason", r.FailureReason)
+		for _, c := range r.FailureContext {
+			fmt.Fprintf(w, "%-12s %s\n", "", c)
+		}
 	}
 	p("Step", r.FailingStep)
 	p("Category", fmt.Sprintf("%s (confidence %d%%)", a.Category, a.Confidence))

@@ -45,7 +45,7 @@ func genRecord(t *rapid.T) (state.FailureRecord, state.Approval) {
 	rec := state.FailureRecord{
 		ID: "acme/app#1.1", Repo: "acme/app", RunID: 1, RunAttempt: 1, RunURL: "https://github.com/acme/app/actions/runs/1",
 		Workflow: hostileText(t, "workflow"), Branch: hostileText(t, "branch"), CommitSHA: "0123456789abcdef", Actor: hostileText(t, "actor"),
-		FailedJobs: jobs, FailureReason: hostileText(t, "reason"), SuspiciousLog: hostileText(t, "suspicious"),
+		FailedJobs: jobs, FailureReason: hostileText(t, "reason"), FailureContext: []string{hostileText(t, "context")}, SuspiciousLog: hostileText(t, "suspicious"),
 		Status: rapid.SampledFrom([]state.Status{state.StatusDetected, state.StatusAnalyzed, state.StatusAwaitingApproval,
 			state.StatusRemediating, state.StatusRemediated, state.StatusFailed}).Draw(t, "status"),
 		Analysis: &analysis.AnalysisResult{Category: analysis.CategoryInfrastructure, RiskScore: rapid.IntRange(0, 10).Draw(t, "risk"),
@@ -284,6 +284,22 @@ func TestProperty30_AnalysisNotificationContent(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestAnalysisReplyShowsFailureContext: the lines a person needs with the
+// reason (expected and received values) are shown under it, escaped.
+func TestAnalysisReplyShowsFailureContext(t *testing.T) {
+	rec := state.FailureRecord{
+		FailureReason:  "expect(received).toBe(expected)",
+		FailureContext: []string{"Expected: 90", "Received: <100>"},
+		Analysis:       &analysis.AnalysisResult{Category: analysis.CategoryCode, Source: analysis.SourceRules},
+	}
+	body := blockText(t, AnalysisReply(rec))
+	for _, w := range []string{"expect(received).toBe(expected)\nExpected: 90\nReceived: &lt;100&gt;"} {
+		if !strings.Contains(body, w) {
+			t.Errorf("analysis reply lacks %q:\n%s", w, body)
+		}
+	}
 }
 
 func TestRerunCost(t *testing.T) {

@@ -122,6 +122,8 @@ func AnalysisReply(rec state.FailureRecord) Message {
 	reason := rec.FailureReason
 	if a.NoFailureFound() {
 		reason = "none: no failure line was found in the log"
+	} else if len(rec.FailureContext) > 0 {
+		reason += "\n" + strings.Join(rec.FailureContext, "\n")
 	}
 	if reason != "" {
 		blocks = append(blocks, section("*Why it failed*\n"+Code(reason, 1000)))
