@@ -67,6 +67,30 @@ const (
 	tierWeak         = 10
 )
 
+// tierNames are the tiers by the names the signature files use.
+var tierNames = map[string]int{
+	"platform":      tierPlatform,
+	"setup":         tierSetup,
+	"resource":      tierResource,
+	"service":       tierService,
+	"cache":         tierCache,
+	"toolchain":     tierToolchain,
+	"registry-net":  tierRegistryNet,
+	"dep-exact":     tierDepExact,
+	"dep-module":    tierDepModule,
+	"compile":       tierCompile,
+	"test-timeout":  tierTestTimeout,
+	"e2e":           tierE2E,
+	"flaky-marker":  tierFlakyMarker,
+	"dep-wrap":      tierDepWrap,
+	"collect":       tierCollect,
+	"runtime-crash": tierRuntimeCrash,
+	"assertion":     tierAssertion,
+	"test-summary":  tierTestSummary,
+	"generic":       tierGeneric,
+	"weak":          tierWeak,
+}
+
 // signature is one known failure shape and what to do about it.
 type signature struct {
 	name       string
@@ -181,7 +205,7 @@ func longestRequired(t *syntax.Regexp) string {
 }
 
 // table is every signature, in tie-break order within a tier.
-var table = buildTable()
+var goTable = buildTable()
 
 func buildTable() []signature {
 	var all []signature
