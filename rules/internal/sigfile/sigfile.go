@@ -8,7 +8,9 @@ package sigfile
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 
 	"github.com/goccy/go-yaml"
 )
@@ -59,6 +61,9 @@ func Parse(data []byte) ([]Signature, error) {
 	var out []Signature
 	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField(), yaml.Strict())
 	if err := dec.Decode(&out); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil // no document: comments only, or nothing
+		}
 		return nil, fmt.Errorf("parse: %w", err)
 	}
 	return out, nil
