@@ -41,6 +41,9 @@ type Input struct {
 	TestFailure bool
 	// ChangedFiles are the files the failed commit's change touched.
 	ChangedFiles []string
+	// ChangedFilesUnknown: GitHub could not list them all, so the change
+	// may touch the failing test although ChangedFiles does not show it.
+	ChangedFilesUnknown bool
 }
 
 // Outcome says what Apply saw and did.
@@ -114,6 +117,8 @@ func applyFlaky(a triage.AnalysisResult, in Input, o Outcome) (triage.AnalysisRe
 		o.Note = "it points to a flaky test, but the log is not a plain test failure (a build, lint or setup error is not flaky): code stands"
 	case o.Touched != "":
 		o.Note = fmt.Sprintf("it points to a flaky test, but the change touches %s: code stands", o.Touched)
+	case in.ChangedFilesUnknown:
+		o.Note = "it points to a flaky test, but the change's files are not all known and may include the failing test: code stands"
 	default:
 		was := a.Confidence
 		o.From = a.Category
