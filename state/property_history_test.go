@@ -106,4 +106,3 @@ func modelFacts(recs []state.FailureRecord, self state.FailureRecord, now time.T
 	f.OtherCommits, f.OtherBranches = len(commits), len(branches)
 	return f
 }
-
