@@ -17,6 +17,10 @@ import (
 
 // HandleAnalyze explains a recorded failure: a cached analysis of the same
 // fingerprint when there is one, else the analyzer (LLM, rules as fallback).
+// The fingerprint's history in the repository (state.Store.History) goes
+// into the model's prompt, and history.Apply adjusts whichever analysis
+// came back with it, noting it in the evidence, the reasoning and the
+// audit details (history, history_note, history_changed_from).
 // It stores the result and moves the failure to analyzed in one step with
 // its audit event, then enqueues the safety gate (ccm:gate).
 func (h *Handlers) HandleAnalyze(ctx context.Context, t *asynq.Task) error {
