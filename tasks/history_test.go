@@ -174,3 +174,38 @@ func TestAnalyzeHistoryFirstSeenCode(t *testing.T) {
 		t.Errorf("the model's prompt lacks the history: %q", p)
 	}
 }
+
+// TestVerifiedRerunIsHistory: when ccm:verify sees ccm's own re-run pass,
+// the pass lands in the fingerprint's history with the move to remediated;
+// a re-run that fails adds none.
+func TestVerifiedRerunIsHistory(t *testing.T) {
+	for _, conclusion := range []string{"success", "failure"} {
+		t.Run(conclusion, func(t *testing.T) {
+			h := newHarness(t, nil)
+			ctx := context.Background()
+			rec, run := h.remediable(t, "main", nil, rerunFailed)
+			h.gh.ScriptAttempts(testRepo, run.ID, 0, conclusion)
+			if err := h.h.HandleRemediate(ctx, remediateTask(t, rec.ID)); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.h.HandleVerify(ctx, verifyTask(t, rec.ID, 0)); err != nil {
+				t.Fatal(err)
+			}
+			hist, err := h.store.History(ctx, testRepo, rec.Fingerprint, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, p := range hist.Passes {
+				got = append(got, p.FailureID+" "+p.How)
+			}
+			var want []string
+			if conclusion == "success" {
+				want = []string{rec.ID + " " + state.PassVerified}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("passes = %q, want %q (status %s)", got, want, h.record(t, rec.ID).Status)
+			}
+		})
+	}
+}
