@@ -99,7 +99,10 @@ func Apply(a triage.AnalysisResult, in Input) (triage.AnalysisResult, Outcome) {
 	default:
 		o.Note = "the history neither points to a flaky test nor to this change: the analysis stands"
 	}
-	a.Reasoning = clipRunes(strings.TrimSpace(a.Reasoning+" History ("+f.Sentence()+"): "+o.Note+"."), triage.MaxTextRunes)
+	// The note is kept whole: a long reasoning gives way to it.
+	note := "History (" + f.Sentence() + "): " + o.Note + "."
+	room := max(triage.MaxTextRunes-utf8.RuneCountInString(note)-1, 0)
+	a.Reasoning = strings.TrimSpace(clipRunes(a.Reasoning, room) + " " + note)
 	return a, o
 }
 
@@ -237,6 +240,9 @@ func raise(c int) int { return max(c, min(c+raiseBy, raiseCap)) }
 func clipRunes(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
+	}
+	if n < 1 {
+		return ""
 	}
 	r := []rune(s)
 	return string(r[:n-1]) + "…"

@@ -181,3 +181,17 @@ func TestSentence(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyLongReasoning: a reasoning at the size limit gives way to the
+// history note, which is kept whole, and the result stays valid.
+func TestApplyLongReasoning(t *testing.T) {
+	a := base(triage.CategoryCode, 50)
+	a.Reasoning = strings.Repeat("é", triage.MaxTextRunes)
+	got, o := history.Apply(a, history.Input{Facts: flakyFacts, TestFailure: true})
+	if !strings.HasSuffix(got.Reasoning, o.Note+".") {
+		t.Errorf("reasoning ends %q; want the whole note %q", got.Reasoning[len(got.Reasoning)-80:], o.Note)
+	}
+	if err := got.Validate(); err != nil {
+		t.Errorf("invalid: %v", err)
+	}
+}
