@@ -33,7 +33,7 @@ type conformanceCase struct {
 }
 
 func runConformance(t *testing.T, open backend) {
-	for _, cases := range [][]conformanceCase{storeCases, approvalCases, incidentCases, gateCases, scorecardCases} {
+	for _, cases := range [][]conformanceCase{storeCases, approvalCases, incidentCases, gateCases, scorecardCases, historyCases} {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
 		}

@@ -38,6 +38,10 @@
 //	                                    decision:<auto|approval|none>, outcome:<outcome>, would_have_fixed,
 //	                                    touched_code, resolved, resolved_ms; a running total that retention keeps
 //	ccm:scorecards              set     repositories with a scorecard
+//	ccm:history:<repo>|<fp>     zset    the fingerprint's failures in the repository, "<id>\n<attempt>\n<commit>\n<branch>"
+//	                                    by detection ms, written with the record; kept 8 days, at most 200 (History)
+//	ccm:history:<repo>|<fp>:passed zset its failures that passed afterwards, "<id>\n<verified|rerun_passed|passed_later>"
+//	                                    by when ccm learnt it (ms), written with that change; the same bounds
 //	ccm:incidents:regate        hash    paused failures whose ccm:regate is not enqueued yet -> "<fp>\n<opened_at>"
 //	ccm:slack:msg:<failure id>  hash    the failure's Slack messages: kind -> channel, ts, content hash
 //	ccm:slack:thread:<ch>|<fp>  hash    the fingerprint's open thread in a channel (+ :runs, :repos sets)

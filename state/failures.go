@@ -46,16 +46,18 @@ func CanMove(from, to Status) bool {
 	return from == to || rt > rf
 }
 
-// createScript is idempotent ingest in one step.
+// createScript is idempotent ingest in one step, with the failure's
+// sighting in its fingerprint's history (historyLua).
 //
 // KEYS[1] failure hash, KEYS[2] time index, KEYS[3] repo index,
-// KEYS[4] processed markers, KEYS[5..7] audit keys.
+// KEYS[4] processed markers, KEYS[5..7] audit keys, KEYS[8] history set.
 // ARGV[1] id, ARGV[2] record JSON, ARGV[3] status, ARGV[4] category,
 // ARGV[5] repo, ARGV[6] detected_at (RFC3339Nano), ARGV[7] detected ms,
-// ARGV[8..29] audit args.
+// ARGV[8..29] audit args, ARGV[30] history member ("" when none),
+// ARGV[31] history keep ms, ARGV[32] history cap.
 // Returns the audit entry ID, or nil when the failure was already known
 // (then nothing at all is written).
-var createScript = redis.NewScript(auditLua + `
+var createScript = redis.NewScript(auditLua + historyLua + `
 if redis.call('EXISTS', KEYS[1]) == 1 then return false end
 if redis.call('ZSCORE', KEYS[4], ARGV[1]) then return false end
 redis.call('HSET', KEYS[1], 'json', ARGV[2], 'status', ARGV[3], 'category', ARGV[4],
@@ -63,22 +65,33 @@ redis.call('HSET', KEYS[1], 'json', ARGV[2], 'status', ARGV[3], 'category', ARGV
 redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[7], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[7], ARGV[1])
+if ARGV[30] ~= '' then
+  history_add(KEYS[8], ARGV[30], tonumber(ARGV[7]), tonumber(ARGV[31]), tonumber(ARGV[32]))
+end
 return audit(5, 8)
 `)
 
-// transitionScript is a compare-and-set on the record's revision.
+// transitionScript is a compare-and-set on the record's revision. When
+// the change is a re-run that passed (passMember), the pass goes into the
+// fingerprint's history in the same step.
 //
-// KEYS[1] failure hash, KEYS[2..4] audit keys.
+// KEYS[1] failure hash, KEYS[2..4] audit keys, KEYS[5] history passes set
+// (optional).
 // ARGV[1] expected rev, ARGV[2] expected status, ARGV[3] new status,
-// ARGV[4] new record JSON, ARGV[5] new category, ARGV[6..27] audit args.
+// ARGV[4] new record JSON, ARGV[5] new category, ARGV[6..27] audit args,
+// ARGV[28] pass member ("" or absent: none), ARGV[29] its time (ms),
+// ARGV[30] history keep ms, ARGV[31] history cap.
 // Returns -1 when the record is gone, 0 when it changed since it was read
 // (the caller re-reads), else the audit entry ID.
-var transitionScript = redis.NewScript(auditLua + `
+var transitionScript = redis.NewScript(auditLua + historyLua + `
 local cur = redis.call('HMGET', KEYS[1], 'rev', 'status')
 if not cur[1] then return -1 end
 if cur[1] ~= ARGV[1] or cur[2] ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], 'json', ARGV[4], 'status', ARGV[3], 'category', ARGV[5],
   'rev', string.format('%.0f', tonumber(cur[1]) + 1))
+if KEYS[5] and ARGV[28] and ARGV[28] ~= '' then
+  history_add(KEYS[5], ARGV[28], tonumber(ARGV[29]), tonumber(ARGV[30]), tonumber(ARGV[31]))
+end
 return audit(2, 6)
 `)
 
@@ -87,7 +100,8 @@ return audit(2, 6)
 const maxCASAttempts = 16
 
 // CreateFailure stores a new failure record, indexes it, marks its ID
-// processed and appends ev to the audit stream, all in one atomic step. If
+// processed, notes it in its fingerprint's history (History) and appends
+// ev to the audit stream, all in one atomic step. If
 // the ID is already known it writes nothing and returns created=false.
 // A zero DetectedAt is set to now, a zero UpdatedAt to DetectedAt, an empty
 // Status to detected; ev's FailureID and Repo default to the record's.
@@ -121,8 +135,10 @@ func (s *Store) CreateFailure(ctx context.Context, rec FailureRecord, ev AuditEn
 	}
 	keys := append([]string{s.k.failure(rec.ID), s.k.failures(), s.k.repoFailures(rec.Repo), s.k.processed()},
 		s.k.auditKeys()...)
+	keys = append(keys, s.k.history(rec.Repo, rec.Fingerprint))
 	args := append([]any{rec.ID, js, string(rec.Status), categoryOf(rec), rec.Repo,
 		rec.DetectedAt.UTC().Format(time.RFC3339Nano), rec.DetectedAt.UnixMilli()}, aargs...)
+	args = append(append(args, historyMember(rec)), s.historyArgs()...)
 	err = createScript.Run(ctx, s.rdb, keys, args...).Err()
 	switch {
 	case errors.Is(err, redis.Nil):
@@ -169,7 +185,9 @@ func decodeFailure(id, js string) (FailureRecord, error) {
 // ErrInvalidTransition for a move the status order forbids. from == to is
 // allowed as an in-place update. mutate may run more than once (when the
 // record changes concurrently) and must not change ID, Repo or DetectedAt;
-// the store sets Status and UpdatedAt itself.
+// the store sets Status and UpdatedAt itself. A move to remediated of a
+// record whose re-run was verified (Remediation.VerifyAttempt) notes the
+// pass in the fingerprint's history in the same step.
 func (s *Store) Transition(ctx context.Context, id string, from, to Status, ev AuditEntry, mutate func(*FailureRecord)) error {
 	if !CanMove(from, to) {
 		return fmt.Errorf("%w: %s %s -> %s", ErrInvalidTransition, id, from, to)
@@ -196,7 +214,9 @@ func (s *Store) Transition(ctx context.Context, id string, from, to Status, ev A
 			return err
 		}
 		keys := append([]string{s.k.failure(id)}, s.k.auditKeys()...)
+		keys = append(keys, s.k.historyPassed(next.Repo, next.Fingerprint))
 		args := append([]any{rev, string(from), string(to), js, categoryOf(next)}, aargs...)
+		args = append(append(args, passMember(rec, next), next.UpdatedAt.UnixMilli()), s.historyArgs()...)
 		res, err := transitionScript.Run(ctx, s.rdb, keys, args...).Result()
 		if err != nil {
 			return fmt.Errorf("transition %s: %w", id, err)

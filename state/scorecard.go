@@ -112,16 +112,20 @@ const (
 )
 
 // shadowOutcomeScript writes the outcome on the record, adds it to the
-// repository's tally and appends the audit entry, all or nothing: a
+// repository's tally, notes a passing re-run (or later run) in the
+// fingerprint's history and appends the audit entry, all or nothing: a
 // retried task finds the outcome on the record and counts nothing twice.
 //
 // KEYS[1] failure hash, KEYS[2] the repository's tally hash, KEYS[3] the
-// set of repositories with a tally, KEYS[4..6] audit keys.
+// set of repositories with a tally, KEYS[4..6] audit keys, KEYS[7] the
+// history passes set.
 // ARGV[1] expected rev, ARGV[2] new record JSON, ARGV[3] repo,
-// ARGV[4] n, ARGV[5..4+2n] tally field/increment pairs, then the audit args.
+// ARGV[4] n, ARGV[5..4+2n] tally field/increment pairs, then the 22 audit
+// args, then the pass member ("" when none), its time (ms), the history
+// keep ms and cap.
 // Returns -1 when the record is gone, 0 when it changed since it was read
 // (the caller re-reads), else the audit entry ID.
-var shadowOutcomeScript = redis.NewScript(auditLua + `
+var shadowOutcomeScript = redis.NewScript(auditLua + historyLua + `
 local rev = redis.call('HGET', KEYS[1], 'rev')
 if not rev then return -1 end
 if rev ~= ARGV[1] then return 0 end
@@ -131,6 +135,10 @@ for i = 0, n - 1 do
   redis.call('HINCRBY', KEYS[2], ARGV[5 + 2*i], ARGV[6 + 2*i])
 end
 redis.call('SADD', KEYS[3], ARGV[3])
+local h = 5 + 2*n + 22
+if ARGV[h] ~= '' then
+  history_add(KEYS[7], ARGV[h], tonumber(ARGV[h+1]), tonumber(ARGV[h+2]), tonumber(ARGV[h+3]))
+end
 return audit(4, 5 + 2*n)
 `)
 
@@ -186,8 +194,10 @@ func (s *Store) RecordShadowOutcome(ctx context.Context, id string, o ShadowOutc
 		}
 		incr := tallyIncrements(rec, o)
 		keys := append([]string{s.k.failure(id), s.k.scorecard(rec.Repo), s.k.scorecards()}, s.k.auditKeys()...)
+		keys = append(keys, s.k.historyPassed(rec.Repo, rec.Fingerprint))
 		args := append([]any{rev, js, rec.Repo, len(incr) / 2}, incr...)
-		res, err := shadowOutcomeScript.Run(ctx, s.rdb, keys, append(args, aargs...)...).Result()
+		args = append(append(args, aargs...), shadowPassMember(rec, o.Outcome), o.At.UnixMilli())
+		res, err := shadowOutcomeScript.Run(ctx, s.rdb, keys, append(args, s.historyArgs()...)...).Result()
 		if err != nil {
 			return false, fmt.Errorf("shadow outcome %s: %w", id, err)
 		}

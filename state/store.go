@@ -36,6 +36,9 @@ type Options struct {
 	// runaway loop cannot fill Redis; retention normally trims far sooner.
 	// Default 1,000,000; negative disables the cap.
 	AuditMaxLen int64
+	// HistoryCap bounds each set of a fingerprint's history (sightings,
+	// passes); default DefaultHistoryCap.
+	HistoryCap int
 }
 
 // Store is ccm's only door to Redis. It is safe for concurrent use.
@@ -45,7 +48,9 @@ type Store struct {
 	now    func() time.Time
 	log    *slog.Logger
 	maxLen int64
-	mini   *miniredis.Miniredis // set when Open started an embedded Redis
+	// historyCap bounds each ccm:history set (Options.HistoryCap).
+	historyCap int
+	mini       *miniredis.Miniredis // set when Open started an embedded Redis
 }
 
 // New wraps an existing client.
@@ -62,12 +67,16 @@ func New(rdb redis.UniversalClient, opt Options) *Store {
 	if opt.AuditMaxLen == 0 {
 		opt.AuditMaxLen = DefaultAuditMaxLen
 	}
+	if opt.HistoryCap <= 0 {
+		opt.HistoryCap = DefaultHistoryCap
+	}
 	return &Store{
-		rdb:    rdb,
-		k:      keys{p: opt.Prefix},
-		now:    opt.Now,
-		log:    opt.Logger.With("component", "state"),
-		maxLen: opt.AuditMaxLen,
+		historyCap: opt.HistoryCap,
+		rdb:        rdb,
+		k:          keys{p: opt.Prefix},
+		now:        opt.Now,
+		log:        opt.Logger.With("component", "state"),
+		maxLen:     opt.AuditMaxLen,
 	}
 }
 

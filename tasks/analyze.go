@@ -17,6 +17,10 @@ import (
 
 // HandleAnalyze explains a recorded failure: a cached analysis of the same
 // fingerprint when there is one, else the analyzer (LLM, rules as fallback).
+// The fingerprint's history in the repository (state.Store.History) goes
+// into the model's prompt, and history.Apply adjusts whichever analysis
+// came back with it, noting it in the evidence, the reasoning and the
+// audit details (history, history_note, history_changed_from).
 // It stores the result and moves the failure to analyzed in one step with
 // its audit event, then enqueues the safety gate (ccm:gate).
 func (h *Handlers) HandleAnalyze(ctx context.Context, t *asynq.Task) error {
@@ -44,16 +48,21 @@ func (h *Handlers) HandleAnalyze(ctx context.Context, t *asynq.Task) error {
 	}
 
 	start := h.d.now()
+	req := RequestFor(rec)
+	req.History = h.historyFacts(ctx, rec, log)
 	// One analysis per cache key at a time, across workers and replicas,
 	// so a burst of identical failures costs one LLM call and the rest hit
 	// the cache.
 	key, ttl := cacheKey(rec), h.d.Config().LLM.CacheTTL
 	release := h.cacheLease(ctx, rec, key, ttl)
-	a, fallback, err := h.analysis(ctx, rec, key, ttl)
+	a, fallback, err := h.analysis(ctx, rec, req, key, ttl)
 	release()
 	if err != nil {
 		return fmt.Errorf("analyze %s: %w", id, err)
 	}
+	// After the cache, fresh or reused alike, and never into it: the
+	// cached analysis explains the fingerprint, the history this failure.
+	a, hist := applyHistory(a, req, rec.ChangedFilesUnavailable)
 	a.FailureID = id
 	a.CreatedAt = h.d.now()
 	latency := a.CreatedAt.Sub(start)
@@ -70,6 +79,13 @@ func (h *Handlers) HandleAnalyze(ctx context.Context, t *asynq.Task) error {
 	}
 	if fallback != "" {
 		ev.Details["fallback_reason"] = fallback
+	}
+	if req.History != nil && req.History.Known() {
+		ev.Details["history"] = req.History.Sentence()
+		ev.Details["history_note"] = hist.Note
+		if hist.From != "" {
+			ev.Details["history_changed_from"] = hist.From
+		}
 	}
 	err = h.d.Store.SaveAnalysis(ctx, id, a, ev)
 	if errors.Is(err, state.ErrConflict) {
@@ -100,7 +116,8 @@ func (h *Handlers) HandleAnalyze(ctx context.Context, t *asynq.Task) error {
 			Summary: summary, Details: map[string]any{"fallback_reason": fallback}})
 	}
 	h.recordAnalysis(ctx, rec, a, latency)
-	log.Info("failure analyzed", "category", a.Category, "risk_score", a.RiskScore, "source", a.Source)
+	log.Info("failure analyzed", "category", a.Category, "risk_score", a.RiskScore, "source", a.Source,
+		"history_changed_from", hist.From)
 	// The safety gate picks up from analyzed. If the enqueue fails, the
 	// retry of this task finds the failure analyzed without a decision and
 	// enqueues it then (above).
@@ -127,8 +144,7 @@ func cacheKey(rec state.FailureRecord) string {
 
 // analysis returns the cached or fresh analysis and, when the rules stood
 // in for the LLM, why.
-func (h *Handlers) analysis(ctx context.Context, rec state.FailureRecord, key string, ttl time.Duration) (analysis.AnalysisResult, string, error) {
-	req := RequestFor(rec)
+func (h *Handlers) analysis(ctx context.Context, rec state.FailureRecord, req llm.Request, key string, ttl time.Duration) (analysis.AnalysisResult, string, error) {
 	if key != "" && ttl > 0 {
 		cached, ok, err := h.d.Store.CachedAnalysis(ctx, key)
 		if err != nil {

@@ -63,6 +63,9 @@ type Store interface {
 	SetCursor(ctx context.Context, repo string, t time.Time) error
 	CachedAnalysis(ctx context.Context, fingerprint string) (analysis.AnalysisResult, bool, error)
 	CacheAnalysis(ctx context.Context, fingerprint string, a analysis.AnalysisResult, ttl time.Duration) error
+	// History is the fingerprint's failures and passing re-runs in the
+	// repository this week: evidence the analysis adds to the log's.
+	History(ctx context.Context, repo, fingerprint string, now time.Time) (state.FingerprintHistory, error)
 	Audit(ctx context.Context, e state.AuditEntry) (string, error)
 	RecordMetrics(ctx context.Context, m state.MetricsRecord) error
 	ApplyRetention(ctx context.Context, cutoff time.Time) (state.RetentionResult, error)

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/ccm-ci/ccm/history"
 )
 
 // Request is one failure to analyse. Everything in it is treated as
@@ -22,6 +24,10 @@ type Request struct {
 	Reason       string
 	Excerpt      string
 	ChangedFiles []string
+	// History is what ccm's records say about the failure's fingerprint in
+	// the repository this week (counts only); nil when unknown. It is
+	// shown as facts beside the log, never as log text evidence may quote.
+	History *history.Facts
 }
 
 const (
@@ -197,6 +203,11 @@ func userHeader(req Request, reason string, redact func(string) string) string {
 		reason = "unknown"
 	}
 	fmt.Fprintf(&b, "Failure reason: %s\n", reason)
+	if req.History != nil && req.History.Known() {
+		// Counts ccm computed itself: no names, branches or log text.
+		fmt.Fprintf(&b, "History in this repository (ccm's records, last 7 days; facts, not log text): %s\n",
+			oneLine(req.History.Sentence()))
+	}
 	return b.String()
 }
 

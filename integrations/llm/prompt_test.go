@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ccm-ci/ccm/history"
 	"github.com/ccm-ci/ccm/sim/openaisim"
 )
 
@@ -159,6 +160,46 @@ func TestFitLines(t *testing.T) {
 			got, cut := fitLines(newLogLines(lines), tt.allowance)
 			if diff := cmp.Diff(tt.want, got); diff != "" || cut != tt.cut {
 				t.Errorf("fitLines cut %d, want %d; lines (-want +got):\n%s", cut, tt.cut, diff)
+			}
+		})
+	}
+}
+
+// TestPromptHistorySection: the fingerprint's history reaches the model as
+// one line of facts before the log, outside the markers, so evidence can
+// never quote it; without history there is no such line.
+func TestPromptHistorySection(t *testing.T) {
+	facts := history.Facts{Sightings: 5, OtherCommits: 4, OtherBranches: 2, PassedOnRerun: 3}
+	tests := []struct {
+		name string
+		h    *history.Facts
+		want string // "" = no history line
+	}{
+		{"none", nil, ""},
+		{"nothing known", &history.Facts{}, ""},
+		{"known", &facts, "History in this repository (ccm's records, last 7 days; facts, not log text): " +
+			"seen on 4 other commits (2 other branches) this week; passed on re-run 3 times\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := baseRequest()
+			req.History = tt.h
+			p, err := buildPrompt(req, testRedact, DefaultPromptTokenBudget, "")
+			if err != nil {
+				t.Fatalf("buildPrompt: %v", err)
+			}
+			head, _, ok := strings.Cut(p.user, "<<<CI_LOG_BEGIN")
+			if !ok {
+				t.Fatalf("no log marker in %q", p.user)
+			}
+			if got := strings.Count(p.user, "History in this repository"); tt.want == "" && got != 0 {
+				t.Errorf("user message has a history line without history:\n%s", p.user)
+			}
+			if tt.want != "" && !strings.Contains(head, tt.want) {
+				t.Errorf("user message before the log lacks %q:\n%s", tt.want, head)
+			}
+			if q := p.checkEvidence([]string{"seen on 4 other commits"}); tt.want != "" && len(q) == 0 {
+				t.Errorf("evidence may quote the history line; want it refused")
 			}
 		})
 	}
