@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -180,4 +182,85 @@ func fmtAny(v any) string {
 		b, _ := json.Marshal(x)
 		return string(b)
 	}
+}
+
+// ageLeasesOf ages, as ageLeases does, only the asynq leases of the tasks
+// the process pid, killed at killed, had in hand, so a live replica's
+// tasks are left to it. Its tasks are those whose lease was last extended
+// before the kill (score at most killed+30 s) and that no live server
+// lists as its own: it waits out one heartbeat (5 s) first, so every live
+// server's asynq:workers key and leases are current. ccm's own leases are
+// left to lapse (they are short and renewed).
+func ageLeasesOf(t *testing.T, redisURL string, pid int, killed time.Time) []string {
+	t.Helper()
+	time.Sleep(time.Until(killed.Add(6 * time.Second)))
+	opt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	ctx := context.Background()
+	workers, err := rdb.Keys(ctx, "asynq:workers:*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := map[string]bool{}
+	for _, k := range workers {
+		if strings.Contains(k, fmt.Sprintf(":%d:", pid)) {
+			continue
+		}
+		ids, err := rdb.HKeys(ctx, k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids {
+			live[id] = true
+		}
+	}
+	leases, err := rdb.Keys(ctx, "asynq:{*}:lease").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	past := float64(time.Now().Add(-2 * time.Minute).Unix())
+	lastExtended := float64(killed.Add(30 * time.Second).Unix())
+	var ids []string
+	for _, k := range leases {
+		members, err := rdb.ZRangeWithScores(ctx, k, 0, -1).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range members {
+			id, _ := m.Member.(string)
+			if live[id] || m.Score > lastExtended {
+				continue
+			}
+			if err := rdb.ZAdd(ctx, k, redis.Z{Score: past, Member: id}).Err(); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// deliverWebhook is sendWebhook for goroutines: it returns what went
+// wrong instead of stopping the test.
+func deliverWebhook(base string, secret []byte, repo string, run githubsim.Run) error {
+	body := githubsim.WorkflowRunEventBody(repo, run, "completed")
+	req, err := http.NewRequest(http.MethodPost, base+"/webhooks/github", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("X-GitHub-Event", "workflow_run")
+	req.Header.Set("X-Hub-Signature-256", githubsim.SignWebhook(secret, body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("webhook for %s#%d: %w", repo, run.ID, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		return fmt.Errorf("webhook for %s#%d: status %d", repo, run.ID, resp.StatusCode)
+	}
+	return nil
 }
