@@ -101,31 +101,9 @@ func (p *serveProc) kill9(t *testing.T) {
 // were active.
 func ageLeases(t *testing.T, redisURL string) []string {
 	t.Helper()
-	opt, err := redis.ParseURL(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
+	rdb := redisClient(t, redisURL)
 	ctx := context.Background()
-	keys, err := rdb.Keys(ctx, "asynq:{*}:lease").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	past := float64(time.Now().Add(-2 * time.Minute).Unix())
-	var ids []string
-	for _, k := range keys {
-		members, err := rdb.ZRange(ctx, k, 0, -1).Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range members {
-			if err := rdb.ZAdd(ctx, k, redis.Z{Score: past, Member: m}).Err(); err != nil {
-				t.Fatal(err)
-			}
-			ids = append(ids, m)
-		}
-	}
+	ids := ageTaskLeases(t, rdb, func(string, float64) bool { return true })
 	ccmLeases, err := rdb.Keys(ctx, "ccm:lease:*").Result()
 	if err != nil {
 		t.Fatal(err)
@@ -142,6 +120,81 @@ func ageLeases(t *testing.T, redisURL string) []string {
 		}
 	}
 	return ids
+}
+
+// ageLeasesOf ages, as ageLeases does, only the asynq leases of the tasks
+// the process pid, killed at killed, had in hand, so a live replica's
+// tasks are left to it. Its tasks are those whose lease was last extended
+// before the kill (score at most killed+30 s) and that no live server
+// lists as its own: it waits out one heartbeat (5 s) first, so every live
+// server's asynq:workers key and leases are current. ccm's own leases are
+// left to lapse (they are short and renewed).
+func ageLeasesOf(t *testing.T, redisURL string, pid int, killed time.Time) []string {
+	t.Helper()
+	time.Sleep(time.Until(killed.Add(6 * time.Second)))
+	rdb := redisClient(t, redisURL)
+	ctx := context.Background()
+	workers, err := rdb.Keys(ctx, "asynq:workers:*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := map[string]bool{}
+	for _, k := range workers {
+		if strings.Contains(k, fmt.Sprintf(":%d:", pid)) {
+			continue
+		}
+		ids, err := rdb.HKeys(ctx, k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids {
+			live[id] = true
+		}
+	}
+	lastExtended := float64(killed.Add(30 * time.Second).Unix())
+	return ageTaskLeases(t, rdb, func(id string, score float64) bool { return !live[id] && score <= lastExtended })
+}
+
+// ageTaskLeases sets the asynq leases that pick (task ID, lease expiry in
+// Unix seconds) chooses two minutes back, and returns their task IDs.
+func ageTaskLeases(t *testing.T, rdb *redis.Client, pick func(id string, score float64) bool) []string {
+	t.Helper()
+	ctx := context.Background()
+	keys, err := rdb.Keys(ctx, "asynq:{*}:lease").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	past := float64(time.Now().Add(-2 * time.Minute).Unix())
+	var ids []string
+	for _, k := range keys {
+		members, err := rdb.ZRangeWithScores(ctx, k, 0, -1).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range members {
+			id, _ := m.Member.(string)
+			if !pick(id, m.Score) {
+				continue
+			}
+			if err := rdb.ZAdd(ctx, k, redis.Z{Score: past, Member: id}).Err(); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// redisClient connects to the test's Redis, closed at cleanup.
+func redisClient(t *testing.T, redisURL string) *redis.Client {
+	t.Helper()
+	opt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
 }
 
 // waitUntil is waitFor with its own bound.
@@ -182,66 +235,6 @@ func fmtAny(v any) string {
 		b, _ := json.Marshal(x)
 		return string(b)
 	}
-}
-
-// ageLeasesOf ages, as ageLeases does, only the asynq leases of the tasks
-// the process pid, killed at killed, had in hand, so a live replica's
-// tasks are left to it. Its tasks are those whose lease was last extended
-// before the kill (score at most killed+30 s) and that no live server
-// lists as its own: it waits out one heartbeat (5 s) first, so every live
-// server's asynq:workers key and leases are current. ccm's own leases are
-// left to lapse (they are short and renewed).
-func ageLeasesOf(t *testing.T, redisURL string, pid int, killed time.Time) []string {
-	t.Helper()
-	time.Sleep(time.Until(killed.Add(6 * time.Second)))
-	opt, err := redis.ParseURL(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
-	ctx := context.Background()
-	workers, err := rdb.Keys(ctx, "asynq:workers:*").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	live := map[string]bool{}
-	for _, k := range workers {
-		if strings.Contains(k, fmt.Sprintf(":%d:", pid)) {
-			continue
-		}
-		ids, err := rdb.HKeys(ctx, k).Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, id := range ids {
-			live[id] = true
-		}
-	}
-	leases, err := rdb.Keys(ctx, "asynq:{*}:lease").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	past := float64(time.Now().Add(-2 * time.Minute).Unix())
-	lastExtended := float64(killed.Add(30 * time.Second).Unix())
-	var ids []string
-	for _, k := range leases {
-		members, err := rdb.ZRangeWithScores(ctx, k, 0, -1).Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range members {
-			id, _ := m.Member.(string)
-			if live[id] || m.Score > lastExtended {
-				continue
-			}
-			if err := rdb.ZAdd(ctx, k, redis.Z{Score: past, Member: id}).Err(); err != nil {
-				t.Fatal(err)
-			}
-			ids = append(ids, id)
-		}
-	}
-	return ids
 }
 
 // deliverWebhook is sendWebhook for goroutines: it returns what went
