@@ -130,7 +130,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	// The config's spelling of the name, not GitHub's: failure IDs must
 	// not depend on which path (poll or webhook) saw the run first.
-	err = tasks.EnqueueIngest(r.Context(), s.Queue, cfg, tasks.IngestPayload{Repo: repo.Repo, RunID: ev.Run.ID, Attempt: ev.Run.Attempt, Source: "webhook"})
+	err = tasks.EnqueueIngest(r.Context(), s.Queue, cfg, tasks.IngestPayload{Repo: repo.Repo, RunID: ev.Run.ID, Attempt: ev.Run.Attempt, Source: "webhook", Run: &ev.Run})
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) && !errors.Is(err, asynq.ErrDuplicateTask) {
 		s.count("rejected")
 		log.Error("enqueue webhook ingest", "err", err)

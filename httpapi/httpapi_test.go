@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -235,5 +236,14 @@ func TestWebhookEnqueuesLikeThePoll(t *testing.T) {
 	}
 	if info.Retention != tasks.DedupRetention(cfg) {
 		t.Errorf("retention %s, want the dedup window %s", info.Retention, tasks.DedupRetention(cfg))
+	}
+	// The delivery's run rides along, so ingest does not ask GitHub for
+	// it again.
+	var p tasks.IngestPayload
+	if err := json.Unmarshal(info.Payload, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Run == nil || p.Run.ID != 42 || p.Run.Conclusion != "failure" || p.Run.Status != "completed" {
+		t.Errorf("ingest payload run %+v, want the delivery's run 42, completed, failure", p.Run)
 	}
 }

@@ -56,6 +56,7 @@ var storeCases = []conformanceCase{
 	{"Aggregate", testAggregate},
 	{"Settings", testSettings},
 	{"Lease", testLease},
+	{"HoldLease", testHoldLease},
 	{"Count", testCount},
 	{"Retention", testRetention},
 	{"RetentionRefusesBadCutoff", testRetentionRefusesBadCutoff},

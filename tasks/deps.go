@@ -70,6 +70,8 @@ type Store interface {
 	RecordMetrics(ctx context.Context, m state.MetricsRecord) error
 	ApplyRetention(ctx context.Context, cutoff time.Time) (state.RetentionResult, error)
 	Lease(ctx context.Context, name string, ttl time.Duration) (func(context.Context) error, bool, error)
+	// HoldLease is a lease renewed while its holder works (state.Hold).
+	HoldLease(ctx context.Context, name string, ttl time.Duration) (*state.Hold, time.Duration, error)
 	ListFailures(ctx context.Context, q state.FailureQuery) ([]state.FailureRecord, error)
 	Count(ctx context.Context, name string, window time.Duration) (int64, error)
 

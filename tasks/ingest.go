@@ -66,7 +66,7 @@ func (h *Handlers) HandleIngest(ctx context.Context, t *asynq.Task) error {
 		return h.ensureAnalysis(ctx, id)
 	}
 
-	run, err := h.d.GitHub.GetRun(ctx, p.Repo, p.RunID, p.Attempt)
+	run, err := h.ingestRun(ctx, p)
 	if err != nil {
 		return h.githubError(ctx, id, p.Repo, "get run", err)
 	}
@@ -136,6 +136,15 @@ func (h *Handlers) HandleIngest(ctx context.Context, t *asynq.Task) error {
 		return err // the retry finds the record and notes it (noteRecorded)
 	}
 	return h.enqueueAnalyze(ctx, id)
+}
+
+// ingestRun is the run attempt to record: the one the payload carries
+// when it is that completed attempt (no API call), else GitHub's.
+func (h *Handlers) ingestRun(ctx context.Context, p IngestPayload) (github.Run, error) {
+	if r := p.Run; r != nil && r.ID == p.RunID && max(r.Attempt, 1) == p.Attempt && r.Status == "completed" {
+		return *r, nil
+	}
+	return h.d.GitHub.GetRun(ctx, p.Repo, p.RunID, p.Attempt)
 }
 
 // LogOptions are the excerpt bounds from the config's log section.

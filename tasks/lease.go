@@ -8,10 +8,11 @@ import (
 )
 
 const (
-	// leaseTTL outlives the slowest analysis (the analyze task timeout), so
-	// a lease never lapses under a live holder; a crashed holder's lease
-	// lapses on its own.
-	leaseTTL = 10 * time.Minute
+	// leaseTTL is how long an analysis lease outlives its holder: it is
+	// renewed while the holder lives (state.Hold), so the slowest analysis
+	// keeps it, and a replica killed mid-analysis holds up the others for
+	// this long, not for the task's timeout.
+	leaseTTL = 30 * time.Second
 	// leaseWait bounds how long a worker waits for another replica's
 	// analysis of the same fingerprint before asking the LLM itself.
 	leaseWait = 2 * time.Minute
@@ -31,18 +32,16 @@ func (h *Handlers) cacheLease(ctx context.Context, rec state.FailureRecord, key 
 	log := h.d.log().With("failure_id", rec.ID, "repo", rec.Repo, "fingerprint", rec.Fingerprint)
 	deadline := h.d.now().Add(leaseWait)
 	for {
-		release, ok, err := h.d.Store.Lease(ctx, "analyze:"+key, leaseTTL)
+		// Losing the lease midway (Redis out of reach) costs at worst a
+		// second LLM call, so the analysis goes on under the task's context.
+		hold, _, err := h.d.Store.HoldLease(ctx, "analyze:"+key, leaseTTL)
 		if err != nil {
 			log.Warn("fingerprint lease unavailable; analyzing without it", "err", err)
 			return noop
 		}
-		if ok {
+		if hold != nil {
 			return func() {
-				// A fresh context: the lease must go even if the task's
-				// context ended, or the next replica waits out its TTL.
-				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-				defer cancel()
-				if err := release(ctx); err != nil {
+				if err := hold.Release(); err != nil {
 					log.Warn("release fingerprint lease", "err", err)
 				}
 			}

@@ -39,7 +39,7 @@ type NotifyStore interface {
 	ApprovalForFailure(ctx context.Context, failureID string) (state.Approval, error)
 	SetApprovalMessage(ctx context.Context, id, channel, ts string) error
 	IncidentOpen(ctx context.Context, fingerprint string) (bool, error)
-	Lease(ctx context.Context, name string, ttl time.Duration) (func(context.Context) error, bool, error)
+	HoldLease(ctx context.Context, name string, ttl time.Duration) (*state.Hold, time.Duration, error)
 	Audit(ctx context.Context, e state.AuditEntry) (string, error)
 	SlackRefs(ctx context.Context, failureID string) (map[string]state.SlackRef, error)
 	SetSlackRef(ctx context.Context, failureID, kind string, ref state.SlackRef) error
@@ -104,10 +104,11 @@ const (
 	// (its task lost) is replaced, so its fingerprint is not muted.
 	threadStale = 2 * time.Minute
 	// notifyLease serializes one failure's notifications across workers,
-	// so two of them never post the same message twice. It outlives the
-	// task's timeout (a minute), so it cannot lapse under a slow Slack
-	// while its holder still runs.
-	notifyLease     = 70 * time.Second
+	// so two of them never post the same message twice. It is renewed
+	// while its holder runs (state.Hold), so a slow Slack cannot make it
+	// lapse under a live holder, and a replica killed while it held one
+	// holds up the failure's messages for this long at most.
+	notifyLease     = 15 * time.Second
 	notifyLeaseWait = 5 * time.Second
 	// rootWait is how soon a failure added to a thread whose root is not
 	// posted yet tries again.
@@ -221,15 +222,17 @@ func (h *Handlers) notifier() (*notifier, error) {
 
 // syncFailure posts or updates every message a failure should have now.
 func (n *notifier) syncFailure(ctx context.Context, id string) error {
-	release, err := n.lease(ctx, id)
+	hold, err := n.lease(ctx, id)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if err := release(context.WithoutCancel(ctx)); err != nil {
+		if err := hold.Release(); err != nil {
 			n.log.Warn("release notify lease", "failure_id", id, "err", err)
 		}
 	}()
+	// Lost lease, stopped sync: another worker may be posting now.
+	ctx = hold.Ctx
 	rec, err := n.st.GetFailure(ctx, id)
 	if errors.Is(err, state.ErrNotFound) {
 		n.log.Info("failure gone; nothing to notify", "failure_id", id)
@@ -246,19 +249,20 @@ func (n *notifier) syncFailure(ctx context.Context, id string) error {
 }
 
 // lease takes the failure's notify lease, waiting a little for another
-// worker to finish.
-func (n *notifier) lease(ctx context.Context, id string) (func(context.Context) error, error) {
+// worker to finish; past that, the task is retried when the holder's
+// lease ends.
+func (n *notifier) lease(ctx context.Context, id string) (*state.Hold, error) {
 	deadline := time.Now().Add(notifyLeaseWait)
 	for {
-		release, ok, err := n.st.Lease(ctx, "notify:"+id, notifyLease)
+		hold, left, err := n.st.HoldLease(ctx, "notify:"+id, notifyLease)
 		if err != nil {
 			return nil, fmt.Errorf("notify %s: %w", id, err)
 		}
-		if ok {
-			return release, nil
+		if hold != nil {
+			return hold, nil
 		}
 		if time.Now().After(deadline) {
-			return nil, retryAfter(time.Second, fmt.Errorf("notify %s: another worker is notifying it", id))
+			return nil, retryAfter(max(left, time.Second), fmt.Errorf("notify %s: another worker is notifying it", id))
 		}
 		select {
 		case <-ctx.Done():

@@ -71,7 +71,7 @@ func (h *Handlers) HandlePoll(ctx context.Context, t *asynq.Task) error {
 		if done {
 			continue
 		}
-		if err := h.enqueueIngest(ctx, IngestPayload{Repo: p.Repo, RunID: c.runID, Attempt: c.attempt, Source: "poll"}); err != nil {
+		if err := h.enqueueIngest(ctx, IngestPayload{Repo: p.Repo, RunID: c.runID, Attempt: c.attempt, Source: "poll", Run: c.run}); err != nil {
 			return fmt.Errorf("poll %s: %w", p.Repo, err)
 		}
 		queued++
@@ -106,6 +106,8 @@ const maxEarlierAttempts = 5
 type attemptRef struct {
 	runID   int64
 	attempt int
+	// run is the attempt as listed (its latest), nil for earlier ones.
+	run *github.Run
 }
 
 // candidates are the run attempts that may be unrecorded failures: the
@@ -116,19 +118,23 @@ type attemptRef struct {
 // passing attempt from being fetched again within the dedup window.
 func candidates(failed, reruns []github.Run) []attemptRef {
 	var out []attemptRef
-	seen := map[attemptRef]bool{}
+	type key struct {
+		runID   int64
+		attempt int
+	}
+	seen := map[key]bool{}
 	add := func(r attemptRef) {
-		if !seen[r] {
-			seen[r] = true
+		if k := (key{r.runID, r.attempt}); !seen[k] {
+			seen[k] = true
 			out = append(out, r)
 		}
 	}
-	for _, r := range failed {
-		add(attemptRef{r.ID, max(r.Attempt, 1)})
+	for i, r := range failed {
+		add(attemptRef{r.ID, max(r.Attempt, 1), &failed[i]})
 	}
 	for _, r := range append(failed, reruns...) {
 		for a := r.Attempt - 1; a >= 1 && a >= r.Attempt-maxEarlierAttempts; a-- {
-			add(attemptRef{r.ID, a})
+			add(attemptRef{runID: r.ID, attempt: a})
 		}
 	}
 	return out

@@ -75,18 +75,23 @@ func (h *Handlers) HandleRemediate(ctx context.Context, t *asynq.Task) error {
 	// redelivery after a lost ack, a recovered crash). The step journal
 	// makes one worker's retry safe, not two at once, so one worker at a
 	// time acts on a failure. The lease outlives the task's timeout.
-	release, ok, err := st.Lease(ctx, "remediate:"+id, remediateLeaseTTL)
+	hold, left, err := st.HoldLease(ctx, "remediate:"+id, remediateLeaseTTL)
 	if err != nil {
 		return fmt.Errorf("remediate %s: %w", id, err)
 	}
-	if !ok {
-		return fmt.Errorf("remediate %s: another worker is remediating it; retried later", id)
+	if hold == nil {
+		// Retried once the holder's lease ends: a worker that died holding
+		// it (kill -9) blocks for at most remediateLeaseTTL, and the
+		// retries are not spent in the meantime.
+		return retryAfter(left+time.Second, fmt.Errorf("remediate %s: another worker is remediating it; retried in %s, when its lease ends", id, left.Round(time.Second)))
 	}
 	defer func() {
-		if err := release(context.WithoutCancel(ctx)); err != nil {
+		if err := hold.Release(); err != nil {
 			h.d.log().Warn("release remediation lease", "failure_id", id, "err", err)
 		}
 	}()
+	// Lost lease, stopped work: another worker may hold it now.
+	ctx = hold.Ctx
 	rec, err := st.GetFailure(ctx, id)
 	if errors.Is(err, state.ErrNotFound) {
 		return fmt.Errorf("remediate %s: %w: %w", id, err, errFinal)
@@ -104,9 +109,14 @@ func (h *Handlers) HandleRemediate(ctx context.Context, t *asynq.Task) error {
 	return r.run(ctx)
 }
 
-// remediateLeaseTTL outlives ccm:remediate's timeout (5 min), so the lease
-// never lapses under a live worker; a crashed worker's lapses on its own.
-const remediateLeaseTTL = 6 * time.Minute
+// remediateLeaseTTL is how long a remediation lease outlives its holder:
+// it is renewed every third of it while the worker lives, so a worker
+// killed mid-remediation holds up the recovered task for at most this long
+// (asynq itself recovers a dead worker's task 30 to 90 s after its last
+// heartbeat). A lease as long as the task's timeout outlived every retry
+// of the recovered task, which was then archived with the failure stuck
+// in remediating.
+const remediateLeaseTTL = 30 * time.Second
 
 // mayRemediate reports whether the record is one ccm may act on under the
 // repository's mode now, and why not. Shadow and approval decisions never

@@ -64,8 +64,14 @@ func TestRemediateOneWorkerAtATime(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("lease: %v %v", ok, err)
 	}
-	if err := h.h.HandleRemediate(ctx, remediateTask(t, rec.ID)); err == nil {
+	err = h.h.HandleRemediate(ctx, remediateTask(t, rec.ID))
+	if err == nil {
 		t.Fatal("a second worker went ahead while the first held the remediation")
+	}
+	// Retried when the holder's lease ends, not in a loop that spends
+	// every retry while a dead holder's lease runs out.
+	if d := h.h.RetryDelay(0, err, remediateTask(t, rec.ID)); d < 50*time.Second || d > 62*time.Second {
+		t.Errorf("retried in %s, want about the minute the lease has left", d)
 	}
 	if w := h.gh.Writes(); len(w) != 0 {
 		t.Fatalf("writes %+v from the second worker", w)

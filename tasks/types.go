@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+
+	"github.com/ccm-ci/ccm/integrations/github"
 )
 
 // Task types. They are part of the operator contract (queue dashboards,
@@ -172,6 +174,13 @@ type IngestPayload struct {
 	Attempt int    `json:"attempt"`
 	// Source is "poll" or "webhook", for the audit trail only.
 	Source string `json:"source,omitempty"`
+	// Run is the attempt as the webhook delivery or the poll's run list
+	// already carried it, nil when the finder had none (Slack, an earlier
+	// attempt found by the poll). A completed attempt no longer changes,
+	// so ingest takes it instead of asking GitHub again: one API call less
+	// per failure (GitHub's 5,000 an hour are what a mass failure runs
+	// into). Ingest still asks when it is not this completed attempt.
+	Run *github.Run `json:"run,omitempty"`
 }
 
 // NewIngestTask builds an ingest whose TaskID is derived from the failure
