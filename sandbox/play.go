@@ -33,6 +33,8 @@ type Play struct {
 
 	step string
 	seen string // what the last wait saw
+	// reason is the last reason typed into a Reject modal.
+	reason string
 }
 
 // Seeded is one failed run a scenario seeded.
@@ -309,6 +311,7 @@ func (p *Play) Reject(ctx context.Context, user, channel string, m slacksim.Mess
 		return err
 	}
 	p.Step("%s types the reason %q and submits", people[user], reason)
+	p.reason = reason
 	sent, err := p.w.Slack.SendViewSubmission(slacksim.ViewSubmission{User: user, ViewID: modal.ID,
 		Values: map[string]map[string]any{"reason": {"reason_input": reason}}})
 	if err != nil {

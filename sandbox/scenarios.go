@@ -48,7 +48,7 @@ func repo(name string, mode config.Mode) config.Repo { return config.Repo{Name: 
 func Scenarios() []*Scenario {
 	return []*Scenario{
 		{Name: "flaky-rerun", Title: "A flaky test: ccm re-runs the failed job alone and the re-run passes",
-			End: "remediated: one re-run of the failed jobs, attempt 2 verified green, the thread says so",
+			End:   "remediated: one re-run of the failed jobs, attempt 2 verified green, the thread says so",
 			Repos: []config.Repo{repo("acme/web", config.ModeAuto)}, play: playFlaky},
 		{Name: "registry-outage", Title: "A registry outage hits 3 repositories at once",
 			End: "one incident, one thread, no re-run while it is open; a passing run closes it and re-runs resume",
@@ -213,7 +213,7 @@ func playProtected(ctx context.Context, p *Play) ([]string, error) {
 		return nil, err
 	}
 	return []string{fmt.Sprintf("%s: protected (gate %s: %s); rejected by alice: %q (audit %s)", f.ID, gateOf(rec),
-		strings.Join(rec.Gate.Failed, ", "), a.Reason, e.ID)}, p.Expect(a.Reason == reason, "stored reason %q, want %q", a.Reason, reason)
+		strings.Join(rec.Gate.Failed, ", "), a.Reason, e.ID)}, p.Expect(a.Reason == p.reason, "stored reason %q, want %q", a.Reason, p.reason)
 }
 
 func playStranger(ctx context.Context, p *Play) ([]string, error) {
@@ -305,7 +305,9 @@ func playVerifyFails(ctx context.Context, p *Play) ([]string, error) {
 		return nil, err
 	}
 	e, err := p.AuditEntry(ctx, "the failed verification", state.AuditQuery{FailureID: f.ID, ActionType: state.ActionRemediation},
-		func(e state.AuditEntry) bool { return e.Details["phase"] == "verify" && e.Outcome == state.OutcomeFailure })
+		func(e state.AuditEntry) bool {
+			return e.Details["phase"] == "verify" && e.Outcome == state.OutcomeFailure
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -327,7 +329,6 @@ func routes(ws []githubsim.Write) []string {
 	}
 	return out
 }
-
 
 // containsAll says whether every failure in fs has its ID in ids.
 func containsAll(ids []string, fs []Seeded) bool {
