@@ -13,23 +13,20 @@ import (
 func header(p *printer, w *World, n int, interactive bool) {
 	p.f("ccm sandbox: %s on ccm's real pipeline (the service `ccm serve` runs), seeded from real failed-run logs.\n",
 		plural(n, "scenario"))
-	sims := "GitHub, Slack and the OpenAI API simulated"
-	if w.AI == nil {
-		sims = "GitHub and Slack simulated (the real model analyses: OPENAI_API_KEY is set)"
+	redis := "Redis is embedded"
+	if _, ok := w.Svc.Store.Embedded(); !ok {
+		redis = "Redis is REDIS_URL's"
 	}
-	p.f("%s on loopback; Redis %s. Only the model, if real, is reached outside this machine.\n", sims, redisWhere(w))
+	if w.AI == nil {
+		p.f("GitHub and Slack are simulated on loopback, %s; the analyses go to the real model (OPENAI_API_KEY is set).\n", redis)
+	} else {
+		p.f("GitHub, Slack and the OpenAI API are simulated on loopback, %s: nothing leaves this machine.\n", redis)
+	}
 	p.f("ccm's HTTP endpoints: http://%s (/healthz, /metrics, /webhooks/github)\n", w.Addr())
 	p.f("Analysis: %s\n", w.Svc.Analyzer)
 	if interactive {
 		p.f("Interactive: the sandbox stops at each approval request for you to decide.\n")
 	}
-}
-
-func redisWhere(w *World) string {
-	if _, ok := w.Svc.Store.Embedded(); ok {
-		return "embedded"
-	}
-	return "from REDIS_URL"
 }
 
 func printScenario(p *printer, i, n int, r ScenarioResult) {
