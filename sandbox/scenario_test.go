@@ -9,6 +9,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/alicebob/miniredis/v2"
+
+	"github.com/ccm-ci/ccm/config"
 )
 
 // Every scenario reaches its expected end on the whole service, within
@@ -155,4 +159,29 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// With REDIS_URL the sandbox wants an empty database and leaves it empty,
+// so a second run meets nothing of the first.
+func TestScenariosOnRedisURL(t *testing.T) {
+	m := miniredis.RunT(t)
+	env := config.Env{RedisURL: "redis://" + m.Addr() + "/0"}
+	for run := 1; run <= 2; run++ {
+		rep, err := RunScenarios(context.Background(), ScenarioOptions{Env: env, Only: []string{"app-code"}})
+		if err != nil || len(rep.Missed()) > 0 {
+			t.Fatalf("run %d: %v, missed %+v", run, err, rep.Missed())
+		}
+		if keys := m.Keys(); len(keys) != 0 {
+			t.Fatalf("run %d left %d keys: %v", run, len(keys), keys[:min(5, len(keys))])
+		}
+	}
+	m.Set("someone:else", "1")
+	_, err := RunScenarios(context.Background(), ScenarioOptions{Env: env, Only: []string{"app-code"}})
+	var se *SetupError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "holds 1 keys") {
+		t.Errorf("err %v: want a SetupError saying the database is not empty", err)
+	}
+	if v, _ := m.Get("someone:else"); v != "1" {
+		t.Error("the sandbox touched a database it refused")
+	}
 }

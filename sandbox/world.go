@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/service"
 	"github.com/ccm-ci/ccm/sim/githubsim"
@@ -54,6 +56,7 @@ type World struct {
 	hook   string // the webhook URL
 	client *http.Client
 
+	redis  *redis.Client // REDIS_URL's database, emptied at the end; nil when embedded
 	mu     sync.Mutex
 	nextID int64
 	// heads lists the head SHAs of the runs seeded per repository and
@@ -110,6 +113,11 @@ func StartWorld(ctx context.Context, opt WorldOptions) (_ *World, err error) {
 		w.AI.Default(modelAnswer)
 		env.OpenAIBaseURL = w.AI.URL
 	}
+	if opt.Env.RedisURL != "" {
+		if w.redis, err = emptyRedis(ctx, opt.Env.RedisURL); err != nil {
+			return nil, err
+		}
+	}
 	addr := opt.HTTPAddr
 	if addr == "" {
 		addr = "127.0.0.1:0"
@@ -148,6 +156,40 @@ func (w *World) Close() {
 	if w.AI != nil {
 		w.AI.Close()
 	}
+	if w.redis != nil {
+		// The database was empty when the sandbox began: leave it so,
+		// or the next run would meet this one's threads and tallies.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = w.redis.FlushDB(ctx).Err()
+		cancel()
+		_ = w.redis.Close()
+	}
+}
+
+// emptyRedis connects to REDIS_URL for the sandbox, which wants a
+// database of its own: asynq's queue keys carry no prefix, so a database a
+// ccm serve uses would hand it the sandbox's tasks, and a database an
+// earlier run left would replay its state. A URL that cannot be reached
+// gives nil: service.New then says so, as ccm serve does.
+func emptyRedis(ctx context.Context, url string) (*redis.Client, error) {
+	ropt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, nil //nolint:nilerr // service.New reports it without echoing a password
+	}
+	c := redis.NewClient(ropt)
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	n, err := c.DBSize(ctx).Result()
+	if err != nil {
+		_ = c.Close()
+		return nil, nil //nolint:nilerr // unreachable: service.New reports it
+	}
+	if n > 0 {
+		_ = c.Close()
+		return nil, &SetupError{Err: fmt.Errorf("REDIS_URL: database %d at %s holds %d keys; the sandbox needs an empty database of its own "+
+			"(it empties it when it ends): name another one (redis://HOST:PORT/15) or unset REDIS_URL for an embedded Redis", ropt.DB, ropt.Addr, n)}
+	}
+	return c, nil
 }
 
 // Addr is where ccm's HTTP endpoints listen.
