@@ -31,7 +31,9 @@ func header(p *printer, w *World, n int, interactive bool) {
 
 func printScenario(p *printer, i, n int, r ScenarioResult) {
 	p.f("\n━━ %d/%d %s: %s\n", i, n, r.Name, r.Title)
-	if r.Slack != "" {
+	if r.Slack != "" && r.Viewer != "" {
+		p.f("\nWhat Slack shows (as %s sees it):\n\n%s\n", r.Viewer, r.Slack)
+	} else if r.Slack != "" {
 		p.f("\nWhat Slack shows:\n\n%s\n", r.Slack)
 	} else {
 		p.f("\nSlack shows nothing.\n\n")

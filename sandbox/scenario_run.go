@@ -57,6 +57,8 @@ type ScenarioResult struct {
 	Audit   int           `json:"audit_entries"`
 	Notes   []string      `json:"notes,omitempty"`
 	Slack   string        `json:"slack"`
+	// Viewer is whose private messages Slack shows ("" for nobody's).
+	Viewer string `json:"slack_viewer,omitempty"`
 }
 
 // Report is the whole run.
@@ -133,11 +135,11 @@ func RunScenarios(ctx context.Context, opt ScenarioOptions) (Report, error) {
 	rep := Report{Audit: map[string]int{}, Analyzer: w.Svc.Analyzer.String()}
 	pr := &printer{w: out}
 	header(pr, w, len(plays), opt.Interactive != nil)
-	var people Decider = scripted{}
+	var decider Decider = scripted{}
 	if opt.Interactive != nil {
 		t := newTerminal(opt.Interactive, out, w)
 		defer t.Close()
-		people = t
+		decider = t
 	}
 	deadline := opt.Deadline
 	if deadline <= 0 {
@@ -151,7 +153,7 @@ func RunScenarios(ctx context.Context, opt ScenarioOptions) (Report, error) {
 		if err := w.Svc.SetConfig(c); err != nil {
 			return rep, err
 		}
-		p := &Play{w: w, sc: s, deadline: time.Now().Add(deadline), people: people, withhold: slices.Contains(opt.Withhold, s.Name)}
+		p := &Play{w: w, sc: s, deadline: time.Now().Add(deadline), people: decider, withhold: slices.Contains(opt.Withhold, s.Name)}
 		if opt.Interactive != nil {
 			// A person takes their time: the deadline is on ccm, not them.
 			p.deadline = time.Now().Add(deadline + 24*time.Hour)
@@ -163,6 +165,7 @@ func RunScenarios(ctx context.Context, opt ScenarioOptions) (Report, error) {
 		w.settle(ctx, 3*time.Second)
 		res.Audit = countAudit(ctx, w.Svc.Store, s)
 		res.Slack = slackview.Channels(w.Slack, s.Viewer, s.Channels()...)
+		res.Viewer = people[s.Viewer]
 		rep.Scenarios = append(rep.Scenarios, res.ScenarioResult)
 		printScenario(pr, i+1, len(plays), res.ScenarioResult)
 	}
