@@ -21,6 +21,11 @@ import (
 const outageLog = "docker-run-action-dockerhub-429"
 
 func playOutage(ctx context.Context, p *Play) ([]string, error) {
+	// The three failures arrive together: the (simulated) model answers
+	// only once all three are recorded and counted, as a real model's
+	// seconds of latency would let them be.
+	release := p.w.HoldModel()
+	defer release()
 	var fs []Seeded
 	for _, r := range p.sc.Repos {
 		f, err := p.Fail(ctx, r.Name, outageLog, FailOpts{})
@@ -29,6 +34,24 @@ func playOutage(ctx context.Context, p *Play) ([]string, error) {
 		}
 		fs = append(fs, f)
 	}
+	if err := p.await(ctx, "wait for the three failures to be recorded and the incident to open", func(ctx context.Context) (bool, string, error) {
+		fp := ""
+		for _, f := range fs {
+			rec, err := p.w.Svc.Store.GetFailure(ctx, f.ID)
+			if errors.Is(err, state.ErrNotFound) {
+				return false, f.ID + " not recorded yet", nil
+			}
+			if err != nil {
+				return false, "", err
+			}
+			fp = rec.Fingerprint
+		}
+		open, err := p.w.Svc.Store.IncidentOpen(ctx, fp)
+		return open, "no incident open yet", err
+	}); err != nil {
+		return nil, err
+	}
+	release()
 	// Each failure alone would be re-run (risk 2, mode auto); together
 	// they open an incident and go to a person instead.
 	var fp string

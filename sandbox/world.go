@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/service"
@@ -56,7 +57,11 @@ type World struct {
 	hook   string // the webhook URL
 	client *http.Client
 
-	redis  *redis.Client // REDIS_URL's database, emptied at the end; nil when embedded
+	redis *redis.Client // REDIS_URL's database, emptied at the end; nil when embedded
+	// hold, while set, keeps the simulated model from answering; done
+	// lets it go when the world closes.
+	hold   chan struct{}
+	done   chan struct{}
 	mu     sync.Mutex
 	nextID int64
 	// heads lists the head SHAs of the runs seeded per repository and
@@ -110,7 +115,11 @@ func StartWorld(ctx context.Context, opt WorldOptions) (_ *World, err error) {
 		// The OpenAI fake takes no key, like Ollama or vLLM; it answers
 		// with the rules' verdict on the log ccm actually sent.
 		w.AI = openaisim.NewServer()
-		w.AI.Default(modelAnswer)
+		w.done = make(chan struct{})
+		w.AI.Default(func(req openai.ChatCompletionRequest) openaisim.Reply {
+			w.waitModel()
+			return modelAnswer(req)
+		})
 		env.OpenAIBaseURL = w.AI.URL
 	}
 	if opt.Env.RedisURL != "" {
@@ -144,6 +153,9 @@ func StartWorld(ctx context.Context, opt WorldOptions) (_ *World, err error) {
 // Close stops ccm first (its in-flight tasks may still call the
 // simulators), then the simulators.
 func (w *World) Close() {
+	if w.done != nil {
+		close(w.done) // a held model answer must not hold the shutdown
+	}
 	if w.Svc != nil {
 		_ = w.Svc.Shutdown()
 	}
@@ -203,6 +215,42 @@ func (w *World) SlackHandler() http.Handler {
 		rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = rw.Write([]byte(w.Slack.TranscriptAll()))
 	})
+}
+
+// HoldModel keeps the simulated model from answering until release is
+// called (a real model is not held): the failures of an outage that
+// arrive together are then all recorded before the first is decided,
+// whatever the machine's speed.
+func (w *World) HoldModel() (release func()) {
+	if w.AI == nil {
+		return func() {}
+	}
+	ch := make(chan struct{})
+	w.mu.Lock()
+	w.hold = ch
+	w.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			w.mu.Lock()
+			w.hold = nil
+			w.mu.Unlock()
+			close(ch)
+		})
+	}
+}
+
+func (w *World) waitModel() {
+	w.mu.Lock()
+	ch := w.hold
+	w.mu.Unlock()
+	if ch == nil {
+		return
+	}
+	select {
+	case <-ch:
+	case <-w.done:
+	}
 }
 
 func (w *World) runID() int64 {
