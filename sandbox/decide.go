@@ -52,8 +52,8 @@ func (scripted) Decide(ctx context.Context, p *Play, req slacksim.Message, d Dec
 
 const terminalHelp = `  approve            press [Approve] as alice (the approver)
   reject REASON      press [Reject] as alice and give REASON
-  /ccm ARGS          type a /ccm command as alice (try /ccm help, /ccm failures)
-  @ccm QUESTION      mention ccm in the channel as alice (try @ccm why)
+  /ccm ARGS          type a /ccm command as alice (try /ccm help, /ccm approvals, /ccm stats)
+  @ccm QUESTION      mention ccm in the channel as alice (try @ccm failures, @ccm why FAILURE-ID)
   continue           let the scenario's own person do what it planned
 `
 
@@ -87,8 +87,8 @@ func newTerminal(in io.Reader, out io.Writer, w *World) *terminal {
 func (t *terminal) Close() { t.once.Do(func() { close(t.stop) }) }
 
 func (t *terminal) Decide(ctx context.Context, p *Play, req slacksim.Message, d Decision) error {
-	fmt.Fprintf(t.out, "\n>>> %s: an approval request is waiting. Slack shows:\n\n%s\n", p.sc.Title,
-		slackview.Channels(t.w.Slack, "", p.sc.Approvals()))
+	fmt.Fprintf(t.out, "\n>>> %s: the approval request for %s is waiting. Slack shows:\n\n%s\n", p.sc.Title,
+		p.asking, slackview.Channels(t.w.Slack, "", p.sc.Approvals()))
 	planned := "nobody answers"
 	switch d.Action {
 	case slackmsg.ActionApprove:
@@ -145,11 +145,10 @@ func (t *terminal) slash(p *Play, args string) {
 	_ = t.w.Slack.WaitUntil(3*time.Second, func() bool {
 		return len(t.w.Slack.Ephemerals(UserApprover)) > before || len(t.w.Slack.ResponsePosts()) > posts
 	})
+	// An answer is an ephemeral message (the ack's or a response_url
+	// post's); one posted in the channel shows in the scenario's Slack.
 	for _, e := range t.w.Slack.Ephemerals(UserApprover)[before:] {
 		fmt.Fprintf(t.out, "ccm (only visible to you): %s\n", e.Text)
-	}
-	for _, r := range t.w.Slack.ResponsePosts()[posts:] {
-		fmt.Fprintf(t.out, "ccm: %s\n", r.Text)
 	}
 }
 

@@ -35,6 +35,8 @@ type Play struct {
 	seen string // what the last wait saw
 	// reason is the last reason typed into a Reject modal.
 	reason string
+	// asking is the failure whose approval request was last seen.
+	asking string
 }
 
 // Seeded is one failed run a scenario seeded.
@@ -220,6 +222,7 @@ func (p *Play) Message(ctx context.Context, what, channel string, match func(sla
 
 // Request waits for the approval request of f, with its buttons.
 func (p *Play) Request(ctx context.Context, f Seeded) (slacksim.Message, error) {
+	p.asking = f.ID
 	return p.Message(ctx, "the approval request for "+f.ID+" with [Approve] [Reject]", p.sc.Approvals(),
 		func(m slacksim.Message) bool {
 			return !m.IsReply() && bytes.Contains(m.Blocks, []byte(slackmsg.ActionApprove)) && mentions(m, f)

@@ -65,8 +65,8 @@ func printSummary(p *printer, r Report) {
 	reached := len(r.Scenarios) - len(r.Missed())
 	p.f("Scenarios:  %d of %d reached their expected end\n", reached, len(r.Scenarios))
 	if r.Remediations > 0 {
-		p.f("ccm:        %d remediations, success rate %.0f%% (a failed verification is one of the scenarios), mean time to resolution %s\n",
-			r.Remediations, 100*r.SuccessRate, roundMS(r.MeanTimeToResolution))
+		p.f("ccm:        %s, success rate %.0f%%, mean time to resolution %s\n",
+			plural(r.Remediations, "remediation"), 100*r.SuccessRate, roundMS(r.MeanTimeToResolution))
 	}
 	p.f("Audit:      %d entries written (%s)\n", r.AuditTotal, auditLine(r.Audit))
 	p.f("Took:       %s\n", roundMS(r.Elapsed))
