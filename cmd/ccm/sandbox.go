@@ -34,7 +34,7 @@ Redis is used (give it a database of its own: the queues are not prefixed).
 --logs N instead replays N real logs through detection and analysis only,
 in shadow mode (the sandbox of earlier versions).
 
-Examples:
+Example:
   ccm sandbox
   ccm sandbox --interactive --scenario approved,protected
   ccm sandbox --logs 20 --llm
