@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -328,14 +327,4 @@ func routes(ws []githubsim.Write) []string {
 		out[i] = w.Route
 	}
 	return out
-}
-
-// containsAll says whether every failure in fs has its ID in ids.
-func containsAll(ids []string, fs []Seeded) bool {
-	for _, f := range fs {
-		if !slices.Contains(ids, f.ID) {
-			return false
-		}
-	}
-	return true
 }

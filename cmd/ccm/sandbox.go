@@ -55,7 +55,7 @@ func sandbox(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	logs := fs.Int("logs", ccmsandbox.DefaultLogs, "replay this many real failure logs through detection and analysis only, instead of the scenarios")
 	useLLM := fs.Bool("llm", false, "with --logs: analyse through the LLM path against a local OpenAI fake (it answers with the rules' verdict)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
-	timeout := fs.Duration("timeout", ccmsandbox.DefaultTimeout, "with --logs: how long to wait for every failure to be analyzed; else each scenario's deadline")
+	timeout := fs.Duration("timeout", ccmsandbox.DefaultTimeout, "with --logs: how long to wait for every failure to be analyzed; else each scenario's deadline (20s unless set)")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error (logs go to stderr; the scenarios log nothing unless this is set: their alerts are the point)")
 	interactive := fs.Bool("interactive", false, "stop at each approval request and read your decision, /ccm commands and @ccm questions from the terminal")
 	only := fs.String("scenario", "", "play only these scenarios, comma-separated ("+strings.Join(ccmsandbox.ScenarioNames(), ", ")+")")
