@@ -96,7 +96,7 @@ func TestScenariosInteractive(t *testing.T) {
 		t.Fatalf("RunScenarios: %v\n%s", err, text)
 	}
 	for _, want := range []string{
-		"an approval request is waiting", "ccm> ", "[Approve] [Reject]",
+		"approval request for acme/billing#", "ccm> ", "[Approve] [Reject]",
 		"reject REASON",              // the help
 		"ccm (only visible to you):", // /ccm's answer
 		"acme/billing#",              // @ccm failures names the failure
