@@ -269,6 +269,15 @@ func playExpired(ctx context.Context, p *Play) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	a, err := p.w.Svc.Store.ApprovalForFailure(ctx, f.ID)
+	if err != nil {
+		return nil, p.stop(err)
+	}
+	if err := p.Expect(a.ExpiresAt.Sub(a.RequestedAt) == p.sc.ApprovalTimeout,
+		"the request expires %s after it was made, want approval_timeout %s (in force now: %s)",
+		a.ExpiresAt.Sub(a.RequestedAt), p.sc.ApprovalTimeout, p.w.Svc.Config().ApprovalTimeout); err != nil {
+		return nil, err
+	}
 	if err := p.Decide(ctx, req, Decision{}); err != nil {
 		return nil, err
 	}
