@@ -32,7 +32,12 @@ func (p *Play) Decide(ctx context.Context, req slacksim.Message, d Decision) err
 		p.Step("nobody answers the request (withheld)")
 		return nil
 	}
-	return p.people.Decide(ctx, p, req, d)
+	// The deadline is on ccm, not on the person: the time they take at
+	// the terminal is added to it.
+	start := time.Now()
+	err := p.people.Decide(ctx, p, req, d)
+	p.deadline = p.deadline.Add(time.Since(start))
+	return err
 }
 
 // scripted presses what the scenario says, as the configured user.
