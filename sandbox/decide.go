@@ -32,12 +32,7 @@ func (p *Play) Decide(ctx context.Context, req slacksim.Message, d Decision) err
 		p.Step("nobody answers the request (withheld)")
 		return nil
 	}
-	// The deadline is on ccm, not on the person: the time they take at
-	// the terminal is added to it.
-	start := time.Now()
-	err := p.people.Decide(ctx, p, req, d)
-	p.deadline = p.deadline.Add(time.Since(start))
-	return err
+	return p.people.Decide(ctx, p, req, d)
 }
 
 // scripted presses what the scenario says, as the configured user.
@@ -106,11 +101,15 @@ func (t *terminal) Decide(ctx context.Context, p *Play, req slacksim.Message, d 
 		fmt.Fprint(t.out, "ccm> ")
 		var line string
 		var ok bool
+		waiting := time.Now()
 		select {
 		case <-ctx.Done():
 			return errStopped
 		case line, ok = <-t.lines:
 		}
+		// The deadline is on ccm, not on the person: their time at the
+		// terminal is added to it.
+		p.deadline = p.deadline.Add(time.Since(waiting))
 		if !ok {
 			fmt.Fprintln(t.out, "(end of input: continuing)")
 			return scripted{}.Decide(ctx, p, req, d)
