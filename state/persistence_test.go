@@ -1,0 +1,41 @@
+package state_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ccm-ci/ccm/state"
+	"github.com/ccm-ci/ccm/state/statetest"
+)
+
+// Open warns exactly when the Redis it opened keeps no append-only file:
+// whatever the test Redis runs with, the warning must say the truth.
+func TestOpenWarnsWithoutAppendOnly(t *testing.T) {
+	url := statetest.RequireRealRedis(t)
+	ctx := context.Background()
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := redis.NewClient(opt)
+	defer probe.Close()
+	res, err := probe.ConfigGet(ctx, "appendonly").Result()
+	if err != nil {
+		t.Skipf("CONFIG GET refused (%v): nothing to compare with", err)
+	}
+	var logs bytes.Buffer
+	_, _, closeFn, err := state.Open(ctx, url, state.Options{Prefix: "ccmtest:persist:", Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFn()
+	warned := strings.Contains(logs.String(), "appendonly no")
+	if want := res["appendonly"] == "no"; warned != want {
+		t.Errorf("appendonly %q: warned %v, want %v; logs:\n%s", res["appendonly"], warned, want, logs.String())
+	}
+}
