@@ -7,8 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
-
+	"github.com/ccm-ci/ccm/internal/redisurl"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/state/statetest"
 )
@@ -18,11 +17,11 @@ import (
 func TestOpenWarnsWithoutAppendOnly(t *testing.T) {
 	url := statetest.RequireRealRedis(t)
 	ctx := context.Background()
-	opt, err := redis.ParseURL(url)
+	target, err := redisurl.Parse(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	probe := redis.NewClient(opt)
+	probe := target.NewClient()
 	defer probe.Close()
 	res, err := probe.ConfigGet(ctx, "appendonly").Result()
 	if err != nil {

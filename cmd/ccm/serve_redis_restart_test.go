@@ -227,11 +227,14 @@ func logErrors(t *testing.T, logs string) {
 	n := map[string]int{}
 	var order []string
 	for line := range strings.SplitSeq(logs, "\n") {
-		var e struct{ Level, Msg string }
+		var e struct{ Level, Msg, Summary string }
 		if json.Unmarshal([]byte(line), &e) != nil || e.Level != "ERROR" && e.Level != "WARN" {
 			continue
 		}
 		k := e.Level + " " + e.Msg
+		if e.Summary != "" {
+			k += ": " + e.Summary
+		}
 		if n[k] == 0 {
 			order = append(order, k)
 		}
