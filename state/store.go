@@ -48,6 +48,9 @@ type Store struct {
 	log    *slog.Logger
 	maxLen int64
 	mini   *miniredis.Miniredis // set when Open started an embedded Redis
+	// probe answers Ready: a client of the same Redis that dials once and
+	// never retries (nil: rdb).
+	probe redis.UniversalClient
 }
 
 // New wraps an existing client.
@@ -128,7 +131,11 @@ func Open(ctx context.Context, url string, opt Options) (*Store, redis.Universal
 		return nil, nil, nil, err
 	}
 	s.CheckPersistence(ctx)
-	return s, rdb, rdb.Close, nil
+	probeTarget := target.Clone()
+	probeTarget.DialOnce()
+	s.probe = probeTarget.NewClient()
+	closeFn := func() error { return errors.Join(s.probe.Close(), rdb.Close()) }
+	return s, rdb, closeFn, nil
 }
 
 // Embedded returns the address of the embedded Redis Open started, if any.
@@ -142,6 +149,20 @@ func (s *Store) Embedded() (addr string, ok bool) {
 // Ping checks that Redis answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("ping redis: %w", err)
+	}
+	return nil
+}
+
+// Ready is Ping for a readiness probe: on a client that dials once and
+// does not retry, so a probe hears at once that Redis is gone instead of
+// after the retries the work's own client rides a restart out with.
+func (s *Store) Ready(ctx context.Context) error {
+	c := s.probe
+	if c == nil {
+		c = s.rdb
+	}
+	if err := c.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("ping redis: %w", err)
 	}
 	return nil

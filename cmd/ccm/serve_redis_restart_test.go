@@ -98,6 +98,12 @@ func redisRestart(t *testing.T, bin string, sig syscall.Signal, fsync string) {
 	defer func() {
 		if t.Failed() {
 			t.Logf("ccm serve output (last 20000 bytes):\n%s", tail(stderr.String(), 20000))
+			// The whole log, for the failure IDs that fell out of the tail.
+			if f, err := os.CreateTemp("", "ccm-redis-restart-*.log"); err == nil {
+				_, _ = f.WriteString(stderr.String())
+				_ = f.Close()
+				t.Logf("whole ccm serve output: %s", f.Name())
+			}
 		}
 	}()
 	base := "http://" + addr
@@ -128,7 +134,7 @@ func redisRestart(t *testing.T, bin string, sig syscall.Signal, fsync string) {
 	streamDone := make(chan struct{})
 	go func() {
 		defer close(streamDone)
-		for i := range 40 {
+		for i := range 60 {
 			send(i)
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -142,7 +148,20 @@ func redisRestart(t *testing.T, bin string, sig syscall.Signal, fsync string) {
 		code, body := httpGet(base + "/readyz")
 		return code == http.StatusServiceUnavailable && strings.Contains(body, "redis:") && !strings.Contains(body, "redis: ok")
 	})
-	time.Sleep(1500 * time.Millisecond)
+	// And says so at once: Kubernetes gives a readiness probe 1 s by
+	// default, and one that times out tells the operator nothing.
+	for range 3 {
+		t0 := time.Now()
+		code, body := httpGet(base + "/readyz")
+		if took := time.Since(t0); code != http.StatusServiceUnavailable || took > time.Second {
+			t.Errorf("/readyz while Redis is down: %d after %s, want 503 within 1s:\n%s", code, took.Round(time.Millisecond), body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// Down long enough for a delivery to give up: a shorter outage is
+	// ridden out inside the request (go-redis redials), and acknowledged
+	// once Redis has it.
+	time.Sleep(time.Until(downAt.Add(4 * time.Second)))
 	srv.start()
 	upAt := time.Now()
 	waitFor(t, "/readyz to recover without a restart of ccm", func() bool { code, _ := httpGet(base + "/readyz"); return code == 200 })
@@ -174,7 +193,7 @@ func redisRestart(t *testing.T, bin string, sig syscall.Signal, fsync string) {
 	settled := func(d *delivery) bool { r := record(d); return r.Status == state.StatusAnalyzed && r.Gate != nil }
 	// Bounded: what is not settled by then is lost.
 	var lost []string
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		lost = lost[:0]
 		for _, d := range sent {
 			if d.acked && !settled(d) {

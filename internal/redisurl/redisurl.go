@@ -199,8 +199,20 @@ func (t Target) NewClient() *redis.Client {
 	return redis.NewClient(t.Single)
 }
 
+// Clone is a copy of t whose options can be changed without changing t's.
+func (t Target) Clone() Target {
+	if t.Failover != nil {
+		fo := *t.Failover
+		fo.SentinelAddrs = append([]string(nil), t.Failover.SentinelAddrs...)
+		return Target{Failover: &fo}
+	}
+	o := *t.Single
+	return Target{Single: &o}
+}
+
 // DialOnce makes a client of t fail at once (one dial, no retries): for a
-// person at a terminal, not for a service that rides out a restart.
+// person at a terminal, or a readiness probe, not for the work of a
+// service that rides out a restart.
 func (t Target) DialOnce() {
 	if t.Failover != nil {
 		t.Failover.MaxRetries, t.Failover.DialerRetries = -1, 1
