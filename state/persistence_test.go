@@ -12,9 +12,9 @@ import (
 	"github.com/ccm-ci/ccm/state/statetest"
 )
 
-// Open warns exactly when the Redis it opened keeps no append-only file:
+// CheckPersistence warns exactly when Redis keeps no append-only file:
 // whatever the test Redis runs with, the warning must say the truth.
-func TestOpenWarnsWithoutAppendOnly(t *testing.T) {
+func TestCheckPersistence(t *testing.T) {
 	url := statetest.RequireRealRedis(t)
 	ctx := context.Background()
 	target, err := redisurl.Parse(url)
@@ -28,11 +28,8 @@ func TestOpenWarnsWithoutAppendOnly(t *testing.T) {
 		t.Skipf("CONFIG GET refused (%v): nothing to compare with", err)
 	}
 	var logs bytes.Buffer
-	_, _, closeFn, err := state.Open(ctx, url, state.Options{Prefix: "ccmtest:persist:", Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeFn()
+	st := state.New(probe, state.Options{Prefix: "ccmtest:persist:", Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	st.CheckPersistence(ctx)
 	warned := strings.Contains(logs.String(), "appendonly no")
 	if want := res["appendonly"] == "no"; warned != want {
 		t.Errorf("appendonly %q: warned %v, want %v; logs:\n%s", res["appendonly"], warned, want, logs.String())

@@ -130,7 +130,6 @@ func Open(ctx context.Context, url string, opt Options) (*Store, redis.Universal
 		_ = rdb.Close()
 		return nil, nil, nil, err
 	}
-	s.CheckPersistence(ctx)
 	probeTarget := target.Clone()
 	probeTarget.DialOnce()
 	s.probe = probeTarget.NewClient()

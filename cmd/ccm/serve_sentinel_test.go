@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -159,6 +160,15 @@ func TestServeOnSentinel(t *testing.T) {
 	n, err := replica.client().Exists(ctx, "ccm:failure:"+tasks.FailureID(repo, after[0].ID, 1)).Result()
 	if err != nil || n != 1 {
 		t.Errorf("the failure recorded after the failover is not on the promoted replica: %d, %v", n, err)
+	}
+	// The CLI reads the same URL: `ccm audit` finds the promoted master.
+	audit := exec.Command(bin, "audit", "--json", "--since", "", "--repo", repo)
+	audit.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "REDIS_URL=" + redisURL}
+	out, err := audit.Output()
+	if err != nil {
+		t.Errorf("ccm audit through Sentinel: %v", err)
+	} else if !strings.Contains(string(out), tasks.FailureID(repo, after[0].ID, 1)) {
+		t.Errorf("ccm audit through Sentinel lacks %s:\n%s", tasks.FailureID(repo, after[0].ID, 1), tail(string(out), 2000))
 	}
 	t.Logf("binary built in %s; failover: sentinel promoted the replica %s after SIGKILL of the master, ccm /readyz ready %s after the kill; %d failures before and %d after, none lost; whole test %s (build excluded: %s)",
 		built.Sub(start).Round(time.Second), promoted.Sub(killedAt).Round(10*time.Millisecond), readyAgain.Sub(killedAt).Round(10*time.Millisecond),
