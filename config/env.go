@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/ccm-ci/ccm/internal/redisurl"
 )
 
 // Env holds secrets and endpoints, which come only from the environment so
@@ -63,7 +65,11 @@ func (e Env) validate() error {
 		}
 	}
 	if e.RedisURL != "" {
-		checkURL(p, "REDIS_URL", e.RedisURL, "a redis://, rediss:// or unix:// URL", "redis", "rediss", "unix")
+		// The parser the service opens Redis with, so what passes here
+		// opens there; its errors never echo the URL.
+		if _, err := redisurl.Parse(e.RedisURL); err != nil {
+			p.add("REDIS_URL", "is not a redis://, rediss://, unix:// or redis+sentinel:// URL: %v", err)
+		}
 	}
 	if _, _, err := net.SplitHostPort(e.HTTPAddr); err != nil {
 		p.add("CCM_HTTP_ADDR", "%q is not host:port (like :8080): %v", e.HTTPAddr, err)
@@ -139,6 +145,20 @@ func redactURL(raw string) string {
 		if _, hasPw := u.User.Password(); !hasPw {
 			// redis://secret@host puts the password where the user goes.
 			u.User = url.User("xxxxx")
+		}
+	}
+	// go-redis's URLs may carry passwords as options too
+	// (?password=, and ccm's ?sentinel_password=).
+	if q := u.Query(); len(q) > 0 {
+		masked := false
+		for k := range q {
+			if strings.Contains(strings.ToLower(k), "password") {
+				q.Set(k, "xxxxx")
+				masked = true
+			}
+		}
+		if masked {
+			u.RawQuery = q.Encode()
 		}
 	}
 	return u.Redacted()

@@ -74,6 +74,13 @@ func TestParseEnv_BadValuesAllNamed(t *testing.T) {
 		{"unparsable url", map[string]string{"SLACK_API_URL": "http://[::1"}, []string{"SLACK_API_URL"}},
 		{"redis over http", map[string]string{"REDIS_URL": "http://redis:6379"}, []string{"REDIS_URL"}},
 		{"redis bare host", map[string]string{"REDIS_URL": "localhost:6379"}, []string{"REDIS_URL"}},
+		{"redis without host", map[string]string{"REDIS_URL": "redis:///0"}, []string{"REDIS_URL"}},
+		{"redis unknown option", map[string]string{"REDIS_URL": "redis://h:6379/0?bogus=1"}, []string{"REDIS_URL"}},
+		{"sentinel without master", map[string]string{"REDIS_URL": "redis+sentinel://s1:26379,s2:26379"}, []string{"REDIS_URL"}},
+		{"sentinel without hosts", map[string]string{"REDIS_URL": "redis+sentinel:///mymaster"}, []string{"REDIS_URL"}},
+		{"sentinel bad db", map[string]string{"REDIS_URL": "redis+sentinel://s1/mymaster/one"}, []string{"REDIS_URL"}},
+		{"sentinel empty host", map[string]string{"REDIS_URL": "redis+sentinel://s1,,s2/mymaster"}, []string{"REDIS_URL"}},
+		{"sentinel over http", map[string]string{"REDIS_URL": "http+sentinel://s1/mymaster"}, []string{"REDIS_URL"}},
 		{"http addr without port", map[string]string{"CCM_HTTP_ADDR": "8080"}, []string{"CCM_HTTP_ADDR"}},
 		{"swapped slack tokens", map[string]string{"SLACK_BOT_TOKEN": "xapp-1-A", "SLACK_APP_TOKEN": "xoxb-2"}, []string{"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"}},
 		{"several at once", map[string]string{
@@ -99,12 +106,38 @@ func TestParseEnv_BadValuesAllNamed(t *testing.T) {
 	}
 }
 
+// Every REDIS_URL form the service opens passes validation.
+func TestParseEnv_RedisURLForms(t *testing.T) {
+	for _, u := range []string{
+		"redis://localhost:6379/0",
+		"rediss://:pw@redis.internal:6380/2",
+		"unix:///run/redis/redis.sock?db=1",
+		"redis+sentinel://s1:26379,s2:26379,s3:26379/mymaster",
+		"redis+sentinel://:pw@10.0.0.1,10.0.0.2/mymaster/2?sentinel_password=spw&dial_timeout=3s",
+		"rediss+sentinel://ccm:pw@[::1]:26379,[::1]:26380/mymaster/0",
+		"redis://s1:26379/0?master_name=mymaster&addr=s2:26379", // go-redis's own failover form
+	} {
+		if _, err := ParseEnv(map[string]string{"REDIS_URL": u}); err != nil {
+			t.Errorf("REDIS_URL=%s: %v", u, err)
+		}
+	}
+}
+
 func TestParseEnv_ErrorNeverEchoesPasswords(t *testing.T) {
 	_, err := ParseEnv(map[string]string{
 		"REDIS_URL":      "http://user:hunter2@redis:6379",
 		"GITHUB_API_URL": "ftp://bot:s3cr3t@ghe/",
 		"SLACK_API_URL":  "http://x:t0ps3cret@[::1",
 	})
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, secret := range []string{"hunter2", "s3cr3t", "t0ps3cret"} {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("error %q leaks %q", err, secret)
+		}
+	}
+	_, err = ParseEnv(map[string]string{"REDIS_URL": "redis+sentinel://:hunter2@s1/m/x?sentinel_password=s3cr3t"})
 	if err == nil {
 		t.Fatal("want an error")
 	}
@@ -133,6 +166,27 @@ func TestEnv_LogValueHidesSecrets(t *testing.T) {
 	for _, want := range []string{`"github_token":"set"`, `"slack_api_url":"unset"`, `"openai_model":"gpt-4o"`, `redis:6379`, `ghe.example.com`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log %s lacks %s", out, want)
+		}
+	}
+}
+
+// Sentinel and go-redis URLs may carry passwords as options; the log
+// masks those too.
+func TestEnv_LogValueHidesPasswordOptions(t *testing.T) {
+	for _, u := range []string{
+		"redis+sentinel://:SECRET1@s1,s2/mymaster/0?sentinel_password=SECRET2",
+		"redis://s1:26379/0?master_name=m&password=SECRET3&sentinel_password=SECRET4",
+	} {
+		var buf bytes.Buffer
+		slog.New(slog.NewJSONHandler(&buf, nil)).Info("env", "env", Env{RedisURL: u})
+		out := buf.String()
+		for _, s := range []string{"SECRET1", "SECRET2", "SECRET3", "SECRET4"} {
+			if strings.Contains(out, s) {
+				t.Errorf("log %s leaks %s", out, s)
+			}
+		}
+		if !strings.Contains(out, "s1") {
+			t.Errorf("log %s does not name the sentinel", out)
 		}
 	}
 }

@@ -89,15 +89,21 @@ func (s *Service) Start(ctx context.Context) error {
 
 // Mux routes every task type the worker runs (tasks.Handlers.Mux). serve
 // and sandbox both start it here.
-func (s *Service) Mux() *asynq.ServeMux { return s.Handlers.Mux() }
+// Innermost (next to the handler), a task that ends while Redis is gone
+// waits for it (holdForRedis).
+func (s *Service) Mux() *asynq.ServeMux {
+	mux := s.Handlers.Mux()
+	mux.Use(holdForRedis(s.Store.Ready, redisHoldMax, redisHoldEvery, s.log))
+	return mux
+}
 
 // httpAPI is the HTTP side. The bot role is ccm's front door: it receives
 // GitHub webhooks now and will run the Slack Socket Mode loop.
 func (s *Service) httpAPI() *httpapi.Server {
 	api := &httpapi.Server{
 		Checks: []httpapi.Check{
-			{Name: "redis", Fn: s.Store.Ping},
-			{Name: "asynq", Fn: func(context.Context) error { _, err := s.Inspector.Queues(); return err }},
+			{Name: "redis", Fn: s.Store.Ready},
+			{Name: "asynq", Fn: s.asynqReady},
 		},
 		Metrics: s.Metrics, Config: s.Config, Logger: s.log,
 	}
@@ -110,6 +116,24 @@ func (s *Service) httpAPI() *httpapi.Server {
 		api.Queue, api.WebhookSecret = s.Queue, []byte(s.opt.Env.GitHubWebhookSecret)
 	}
 	return api
+}
+
+// asynqReady asks asynq for its queues. asynq runs on the store's Redis:
+// when that does not answer there is nothing to ask, and asking would only
+// make the probe wait out the retries of asynq's client (its Inspector
+// takes no context), so the probe says not ready at once instead.
+func (s *Service) asynqReady(ctx context.Context) error {
+	if err := s.Store.Ready(ctx); err != nil {
+		return errors.New("not asked: Redis does not answer")
+	}
+	done := make(chan error, 1)
+	go func() { _, err := s.Inspector.Queues(); done <- err }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("no answer in time: %w", ctx.Err())
+	}
 }
 
 // Err delivers the error of a part that stopped on its own (the HTTP

@@ -205,6 +205,9 @@ func New(ctx context.Context, opt Options) (_ *Service, err error) {
 	}
 	s.Store = store
 	s.addCloser("store", closeStore)
+	// The service acknowledges webhooks and queues work in Redis; say so
+	// when a restart of Redis would lose them (the CLI only reads).
+	store.CheckPersistence(ctx)
 	// The queue client and inspector share the store's connection: asynq
 	// refuses to close a shared one, so the store's closer releases it.
 	s.Queue = asynq.NewClientFromRedisClient(rdb)

@@ -11,6 +11,8 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ccm-ci/ccm/internal/redisurl"
 )
 
 // DefaultPrefix starts every key ccm writes.
@@ -51,6 +53,9 @@ type Store struct {
 	// historyCap bounds each ccm:history set (Options.HistoryCap).
 	historyCap int
 	mini       *miniredis.Miniredis // set when Open started an embedded Redis
+	// probe answers Ready: a client of the same Redis that dials once and
+	// never retries (nil: rdb).
+	probe redis.UniversalClient
 }
 
 // New wraps an existing client.
@@ -106,32 +111,39 @@ func Open(ctx context.Context, url string, opt Options) (*Store, redis.Universal
 		}
 		return s, rdb, closeFn, nil
 	}
-	ropt, err := redis.ParseURL(url)
+	target, err := redisurl.Parse(url)
 	if err != nil {
-		// The URL may hold a password: never echo it.
-		return nil, nil, nil, errors.New("parse REDIS_URL: not a valid redis:// or rediss:// URL")
+		// The URL may hold a password: the parser never echoes it.
+		return nil, nil, nil, fmt.Errorf("parse REDIS_URL: %w", err)
 	}
-	// Reach the server once ourselves first: go-redis would log a pool
-	// warning per failed dial (several) before its error, burying the one
-	// line that says what to do.
-	if err := reachable(ctx, ropt); err != nil {
+	// Reach the server (or a sentinel) once ourselves first: go-redis would
+	// log a pool warning per failed dial (several) before its error,
+	// burying the one line that says what to do.
+	if err := reachable(ctx, target); err != nil {
 		return nil, nil, nil, fmt.Errorf("connect to redis at %s (REDIS_URL): %w; "+
-			"check that Redis runs there, or unset REDIS_URL to use an embedded in-memory Redis (nothing survives a restart)", ropt.Addr, err)
+			"check that Redis runs there, or unset REDIS_URL to use an embedded in-memory Redis (nothing survives a restart)", target, err)
 	}
-	rdb := redis.NewClient(ropt)
+	// With Sentinel this is go-redis's failover client: it asks the
+	// sentinels for the master and follows a promotion, for the store and
+	// for asynq alike (they share it).
+	rdb := target.NewClient()
 	s := New(rdb, opt)
 	if err := s.Ping(ctx); err != nil {
 		_ = rdb.Close()
 		// Say what to do: fix REDIS_URL, or drop it and run on the
 		// embedded Redis (a trial, a demo) where nothing survives.
 		return nil, nil, nil, fmt.Errorf("connect to redis at %s (REDIS_URL): %w; "+
-			"check that Redis runs there, or unset REDIS_URL to use an embedded in-memory Redis (nothing survives a restart)", ropt.Addr, err)
+			"check that Redis runs there, or unset REDIS_URL to use an embedded in-memory Redis (nothing survives a restart)", target, err)
 	}
 	if err := s.CheckEvictionPolicy(ctx); err != nil {
 		_ = rdb.Close()
 		return nil, nil, nil, err
 	}
-	return s, rdb, rdb.Close, nil
+	probeTarget := target.Clone()
+	probeTarget.DialOnce()
+	s.probe = probeTarget.NewClient()
+	closeFn := func() error { return errors.Join(s.probe.Close(), rdb.Close()) }
+	return s, rdb, closeFn, nil
 }
 
 // Embedded returns the address of the embedded Redis Open started, if any.
@@ -145,6 +157,20 @@ func (s *Store) Embedded() (addr string, ok bool) {
 // Ping checks that Redis answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("ping redis: %w", err)
+	}
+	return nil
+}
+
+// Ready is Ping for a readiness probe: on a client that dials once and
+// does not retry, so a probe hears at once that Redis is gone instead of
+// after the retries the work's own client rides a restart out with.
+func (s *Store) Ready(ctx context.Context) error {
+	c := s.probe
+	if c == nil {
+		c = s.rdb
+	}
+	if err := c.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("ping redis: %w", err)
 	}
 	return nil
@@ -222,20 +248,25 @@ func clampLimit(n int) int {
 	return n
 }
 
-// reachable dials addr once, bounded by the client's dial timeout.
-func reachable(ctx context.Context, ropt *redis.Options) error {
-	timeout := ropt.DialTimeout
-	if timeout <= 0 {
-		timeout = 5 * time.Second
+// reachable dials the server, or each sentinel until one answers, bounded
+// by the client's dial timeout.
+func reachable(ctx context.Context, t redisurl.Target) error {
+	timeout := 5 * time.Second
+	if t.Single != nil && t.Single.DialTimeout > 0 {
+		timeout = t.Single.DialTimeout
 	}
-	network := ropt.Network
-	if network == "" {
-		network = "tcp"
+	if t.Failover != nil && t.Failover.DialTimeout > 0 {
+		timeout = t.Failover.DialTimeout
 	}
-	d := net.Dialer{Timeout: timeout}
-	conn, err := d.DialContext(ctx, network, ropt.Addr)
-	if err != nil {
-		return err
+	// Any one sentinel answering is enough: it names the master.
+	var errs []error
+	for _, addr := range t.Addrs() {
+		d := net.Dialer{Timeout: timeout}
+		conn, err := d.DialContext(ctx, t.Network(), addr)
+		if err == nil {
+			return conn.Close()
+		}
+		errs = append(errs, err)
 	}
-	return conn.Close()
+	return errors.Join(errs...)
 }

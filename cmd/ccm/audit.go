@@ -15,6 +15,7 @@ import (
 
 	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/config"
+	"github.com/ccm-ci/ccm/internal/redisurl"
 	"github.com/ccm-ci/ccm/state"
 )
 
@@ -158,18 +159,18 @@ const auditPingTimeout = 5 * time.Second
 // and no retries, and says what is wrong in one error naming REDIS_URL.
 // The URL itself is never printed: it may hold a password.
 func pingRedis(ctx context.Context, cmd, url string) error {
-	opt, err := redis.ParseURL(url)
+	target, err := redisurl.Parse(url)
 	if err != nil {
-		return usageErr("%s: REDIS_URL is not a valid redis:// or rediss:// URL", cmd)
+		return usageErr("%s: REDIS_URL is not a valid redis://, rediss://, unix:// or redis+sentinel:// URL: %v", cmd, err)
 	}
-	opt.MaxRetries, opt.DialerRetries = -1, 1
-	rdb := redis.NewClient(opt)
+	target.DialOnce()
+	rdb := target.NewClient()
 	defer func() { _ = rdb.Close() }()
 	ctx, cancel := context.WithTimeout(ctx, auditPingTimeout)
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("%s: cannot reach Redis at %s (REDIS_URL): %v; "+
-			"ccm %s reads the Redis of a running ccm: set REDIS_URL to the one ccm serve uses", cmd, opt.Addr, err, cmd)
+			"ccm %s reads the Redis of a running ccm: set REDIS_URL to the one ccm serve uses", cmd, target, err, cmd)
 	}
 	return nil
 }

@@ -40,6 +40,7 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/ccm-ci/ccm/internal/redisurl"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/redis/go-redis/v9"
 )
@@ -225,14 +226,16 @@ func NewMini(t testing.TB) *state.Store {
 func OpenRedis(t testing.TB, opt state.Options) *Env {
 	t.Helper()
 	RequireRealRedis(t)
-	ropt, err := redis.ParseURL(RedisURL())
+	// The service's parser: CCM_TEST_REDIS_URL=redis+sentinel://... runs
+	// the conformance tests through Sentinel's failover client.
+	target, err := redisurl.Parse(RedisURL())
 	if err != nil {
-		t.Fatalf("statetest: parse %s: %v", RedisURL(), err)
+		t.Fatalf("statetest: parse %s: %v", redact(RedisURL()), err)
 	}
-	rdb := redis.NewClient(ropt)
+	rdb := target.NewClient()
 	if err := rdb.Ping(context.Background()).Err(); err != nil {
 		_ = rdb.Close()
-		t.Fatalf("statetest: Redis at %s does not answer (%s=%q): %v", ropt.Addr, EnvRedisURL, os.Getenv(EnvRedisURL), err)
+		t.Fatalf("statetest: Redis at %s does not answer (%s=%q): %v", target, EnvRedisURL, redact(os.Getenv(EnvRedisURL)), err)
 	}
 	e := newEnv(rdb, opt)
 	t.Cleanup(func() {

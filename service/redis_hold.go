@@ -1,0 +1,68 @@
+package service
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// redisHoldMax bounds how long a finished task waits for Redis to answer
+// again: under asynq's 30 s task lease (extended every 5 s while Redis
+// answers), so the worker still owns the task when it hands it back.
+const (
+	redisHoldMax   = 15 * time.Second
+	redisHoldEvery = 250 * time.Millisecond
+)
+
+// holdForRedis keeps a task that finished while Redis was unreachable
+// until Redis answers again (at most max), and only then hands its outcome
+// to asynq.
+//
+// Why: when a task ends, asynq moves it out of its active list (done, or
+// retry after an error such as the handler's own failed Redis write). If
+// that move fails, asynq v0.26 queues it for its syncer with a context it
+// has already cancelled (processor.retry and friends: `defer cancel()`), so
+// the second try always fails and the task sits in the active list until
+// the recoverer finds its lease expired — a minute or two later. Held here,
+// the move happens once Redis is back, and the failure's retry runs within
+// seconds of a Redis restart. An outage longer than max still ends with the
+// recoverer; nothing is lost either way.
+func holdForRedis(ready func(context.Context) error, maxWait, every time.Duration, log *slog.Logger) asynq.MiddlewareFunc {
+	return func(next asynq.Handler) asynq.Handler {
+		return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+			err := next.ProcessTask(ctx, t)
+			if ctx.Err() != nil || ready(ctx) == nil {
+				return err
+			}
+			id := ""
+			if w := t.ResultWriter(); w != nil {
+				id = w.TaskID()
+			}
+			start := time.Now()
+			log.Warn("Redis does not answer; holding the finished task until it does, so asynq can requeue or complete it",
+				"task_type", t.Type(), "task_id", id, "task_err", err, "for_at_most", maxWait)
+			tick := time.NewTicker(every)
+			defer tick.Stop()
+			deadline := time.NewTimer(maxWait)
+			defer deadline.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return err
+				case <-deadline.C:
+					log.Warn("Redis still does not answer; asynq's recoverer will run the task again once its lease lapses",
+						"task_type", t.Type(), "task_id", id)
+					return err
+				case <-tick.C:
+					if ready(ctx) == nil {
+						log.Info("Redis answers again; task handed back", "task_type", t.Type(), "task_id", id,
+							"held", time.Since(start).Round(time.Millisecond).String())
+						return err
+					}
+				}
+			}
+		})
+	}
+}
