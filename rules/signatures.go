@@ -10,7 +10,8 @@ import (
 )
 
 // Precedence tiers. The rule analyzer reports the matching signature with the
-// highest tier; ties go to the signature listed first. The order encodes
+// highest tier; ties go to the signature listed first (the families in
+// load.go, then file order). The order of tiers encodes
 // "root cause beats symptom":
 //
 //  1. tierPlatform: the runner or agent died, the job hit the platform's hard
@@ -28,7 +29,7 @@ import (
 //     beats the generic "could not resolve dependencies" wrapper (tierDepWrap).
 //  5. tierCompile: compile, type and lint errors. Tests never ran, so any test
 //     output is stale or secondary. A genuine one in the project's sources
-//     also outranks every non-code tier above it (rules_compile.go): no
+//     also outranks every non-code tier above it (compile.go): no
 //     other failure makes it go away.
 //  6. tierTestTimeout: a test runner's own timeout (go test -timeout, mocha,
 //     jest, pytest-timeout). The hang is the failure; assertions printed
@@ -66,6 +67,30 @@ const (
 	tierGeneric      = 42
 	tierWeak         = 10
 )
+
+// tierNames are the tiers by the names the signature files use.
+var tierNames = map[string]int{
+	"platform":      tierPlatform,
+	"setup":         tierSetup,
+	"resource":      tierResource,
+	"service":       tierService,
+	"cache":         tierCache,
+	"toolchain":     tierToolchain,
+	"registry-net":  tierRegistryNet,
+	"dep-exact":     tierDepExact,
+	"dep-module":    tierDepModule,
+	"compile":       tierCompile,
+	"test-timeout":  tierTestTimeout,
+	"e2e":           tierE2E,
+	"flaky-marker":  tierFlakyMarker,
+	"dep-wrap":      tierDepWrap,
+	"collect":       tierCollect,
+	"runtime-crash": tierRuntimeCrash,
+	"assertion":     tierAssertion,
+	"test-summary":  tierTestSummary,
+	"generic":       tierGeneric,
+	"weak":          tierWeak,
+}
 
 // signature is one known failure shape and what to do about it.
 type signature struct {
@@ -107,30 +132,17 @@ type pattern struct {
 	not  *regexp.Regexp // a matched line that also matches not is ignored
 }
 
-// pats compiles expressions written for lowercased text. Each expression is
-// compiled in multi-line mode so ^ and $ anchor at line boundaries.
-func pats(exprs ...string) []pattern {
-	out := make([]pattern, 0, len(exprs))
-	for _, e := range exprs {
-		out = append(out, mustPattern(e, ""))
-	}
-	return out
-}
-
-// patNot is one expression with an exclusion applied to the matched line.
-func patNot(expr, not string) pattern { return mustPattern(expr, not) }
-
+// mustPattern compiles a pattern written in Go (the test-name rules); the
+// signatures' patterns come from their files (load.go).
 func mustPattern(expr, not string) pattern {
-	re := regexp.MustCompile("(?m)" + expr)
-	p := pattern{re: re, lit: requiredLiteral(expr)}
-	p.tris = trigramHashes(p.lit)
-	if not != "" {
-		p.not = regexp.MustCompile(not)
+	p, err := compilePattern(expr, not)
+	if err != nil {
+		panic(fmt.Sprintf("rules: pattern %q: %v", expr, err))
 	}
 	return p
 }
 
-// re compiles a component extractor; its first capture group is the value.
+// re compiles an expression for lowercased text in multi-line mode.
 func re(expr string) *regexp.Regexp { return regexp.MustCompile("(?m)" + expr) }
 
 // requiredLiteral returns the longest literal substring every match of expr
@@ -178,35 +190,6 @@ func longestRequired(t *syntax.Regexp) string {
 	default:
 		return ""
 	}
-}
-
-// table is every signature, in tie-break order within a tier.
-var table = buildTable()
-
-func buildTable() []signature {
-	var all []signature
-	for _, group := range [][]signature{
-		platformSignatures,
-		configSignatures,
-		serviceSignatures,
-		dependencySignatures,
-		registrySignatures,
-		codeSignatures,
-		testTimeoutSignatures,
-		flakySignatures,
-		assertionSignatures,
-		genericSignatures,
-	} {
-		all = append(all, group...)
-	}
-	seen := map[string]bool{}
-	for _, s := range all {
-		if seen[s.name] {
-			panic(fmt.Sprintf("rules: duplicate signature %q", s.name))
-		}
-		seen[s.name] = true
-	}
-	return all
 }
 
 // actionsFor is the signature's remediation list.
