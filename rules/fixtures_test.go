@@ -87,8 +87,8 @@ func TestClassifyFixtures(t *testing.T) {
 // corpusFloor and corpusAsFedFloor are the held-out corpus's figures
 // today (raw log, and as ccm feeds it).
 const (
-	corpusFloor      = 109
-	corpusAsFedFloor = 109
+	corpusFloor      = 110
+	corpusAsFedFloor = 110
 )
 
 // TestClassifyFixturesAsFed is TestClassifyFixtures on the input ccm builds
