@@ -28,11 +28,12 @@ var familyHints = []struct {
 		// Job- or build-level time limits, as each CI words them: Azure's
 		// "exceeded the maximum allowed time" / "ran longer than the
 		// maximum time", Travis' "exceeded the maximum time limit", a
-		// wrapper's "Build timed out", "time limit exceeded/reached".
+		// wrapper's "Build timed out", "time limit exceeded/reached",
+		// Jenkins' timeout step ("Cancelling nested steps due to timeout").
 		hintRe(`exceeded the maximum (?:allowed |execution )?time|\bjob running on [^\n]* ran longer than|` +
 			`\b(?:job|build|step|stage|pipeline|task|execution|workflow)\b[^\n]{0,30}\b(?:timed out|time ?limit (?:exceeded|reached))|` +
 			`\b(?:time ?limit|timeout) (?:of [^\n]{1,20} )?(?:was )?(?:exceeded|reached)[^\n]{0,40}\b(?:job|build|step|stage|pipeline|task)\b|` +
-			`no output has been received in the last|too long with no output`),
+			`no output has been received in the last|too long with no output|cancelling nested steps due to timeout|timeoutstepexecution\.cancel`),
 		analysis.CategoryTimeout,
 		"a job-level time limit message (the CI stopped the job at its time limit)",
 	},
@@ -44,7 +45,7 @@ var familyHints = []struct {
 		hintRe(`(?:\.gitlab-ci\.ya?ml|\.circleci/config\.ya?ml|azure-pipelines[\w.-]*\.ya?ml|\.azure-pipelines/|\.azuredevops/|\.github/workflows/|\.travis\.ya?ml|jenkinsfile|bitbucket-pipelines\.ya?ml|\.buildkite/[\w.-]*\.ya?ml)` +
 			`[^\n]{0,200}(?:invalid|not valid|unexpected|unrecognized|unknown key|not defined|is not allowed|schema|mapping|did not find expected|could not find expected|syntax)|` +
 			`\.ya?ml:? ?\(line: \d+, col: \d+|` +
-			`error in config file|config(?:uration)? (?:file )?(?:is )?invalid|invalid (?:[\w-]+ )?config(?:uration)?\b|schema violations? found|` +
+			`error in config file|does not conform to (?:the )?schema|config(?:uration)? (?:file )?(?:is )?invalid|invalid (?:[\w-]+ )?config(?:uration)?\b|schema violations? found|` +
 			`error\(?s?\)? while parsing pipeline yaml|config contains unknown keys?|cannot find a definition for (?:executor|job|command|orb)|` +
 			`\bconfiguration error\b|\bmisconfigured\b`),
 		analysis.CategoryConfig,

@@ -22,6 +22,8 @@ func TestFamilyHints(t *testing.T) {
 		{"The job exceeded the maximum allowed time of 01:00:00 and was stopped. Please visit &lt;a href='https://go.microsoft.com/fwlink/?linkid=832649' target='_blank' &gt;parallel jobs&lt;/a&gt; for more information.", "https://github.com/microsoft/azure-pipelines-yaml/issues/227", analysis.CategoryTimeout},
 		{"Build timed out (after 150 minutes). Marking the build as failed.", "https://github.com/akka/akka-core/issues/28910", analysis.CategoryTimeout},
 		{"Build timed out", "https://github.com/kubernetes/kubernetes/issues/31776", analysis.CategoryTimeout},
+		{"Cancelling nested steps due to timeout", "https://github.com/eclipse-openj9/openj9/issues/8282", analysis.CategoryTimeout},
+		{"[2023-09-14T14:23:42.781Z] \tat org.jenkinsci.plugins.workflow.steps.TimeoutStepExecution.cancel(TimeoutStepExecution.java:168)", "https://github.com/elastic/integrations/pull/7834", analysis.CategoryTimeout},
 		// CI configuration validators.
 		{"/azure-pipelines.yml (Line: 2, Col: 1): Unexpected value 'ms.openlocfilehash'", "https://github.com/MicrosoftDocs/mslearn-tailspin-spacegame-web/issues/5661", analysis.CategoryConfig},
 		{"Encountered error(s) while parsing pipeline YAML:", "https://github.com/MicrosoftDocs/mslearn-tailspin-spacegame-web/issues/5661", analysis.CategoryConfig},
@@ -29,6 +31,7 @@ func TestFamilyHints(t *testing.T) {
 		{"  2 schema violations found", "https://github.com/istio/istio/issues/8135", analysis.CategoryConfig},
 		{"jobs: 11 schema violations found", "https://github.com/syndesisio/syndesis/issues/5472", analysis.CategoryConfig},
 		{"Error: ERROR IN CONFIG FILE:", "https://github.com/filecoin-project/venus/issues/2275", analysis.CategoryConfig},
+		{"# Your config does not conform to the schema.", "https://github.com/circleci/circleci-docs/issues/3701", analysis.CategoryConfig},
 		{"Invalid gitlab-ci configuration! It have failed the json schema validation. Dump the following to the pipeline editor to debug: stages:", "https://github.com/firecow/gitlab-ci-local/issues/1269", analysis.CategoryConfig},
 		{"Gitlab CI: `jobs:make_wheels config contains unknown keys: matrix`", "https://github.com/scientific-python/cookie/issues/457", analysis.CategoryConfig},
 		{"Cannot find a definition for executor named docker", "https://github.com/CircleCI-Archived/circleci-orbs/pull/106", analysis.CategoryConfig},
