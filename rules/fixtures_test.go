@@ -41,7 +41,11 @@ func (s score) log(t *testing.T, label string) {
 }
 
 // TestClassifyFixtures reports accuracy per category on the labelled real
-// logs and fails when it drops below what the analyzer reaches today.
+// logs and fails when it drops below what the analyzer reaches today. The
+// rules were written against labelled and extra (floors at 100%); the
+// corpus is held out (its first measurement, before any rule change for
+// it, was 74/136): its floor is today's figure, not 100%, so a change that
+// fits it by a single string shows up as a gain nobody can keep.
 func TestClassifyFixtures(t *testing.T) {
 	sets := []struct {
 		name  string
@@ -50,6 +54,7 @@ func TestClassifyFixtures(t *testing.T) {
 	}{
 		{name: cilogs.SetLabelled, logs: cilogs.Labelled(), floor: 34},
 		{name: cilogs.SetExtra, logs: cilogs.Extra(), floor: 35},
+		{name: cilogs.SetCorpus, logs: cilogs.Corpus(), floor: corpusFloor},
 	}
 	all := newScore()
 	for _, set := range sets {
@@ -79,21 +84,37 @@ func TestClassifyFixtures(t *testing.T) {
 	all.log(t, "both")
 }
 
+// corpusFloor and corpusAsFedFloor are the held-out corpus's figures
+// today (raw log, and as ccm feeds it).
+const (
+	corpusFloor      = 110
+	corpusAsFedFloor = 110
+)
+
 // TestClassifyFixturesAsFed is TestClassifyFixtures on the input ccm builds
 // in production: the excerpt's text with ccm's header, its reason and step.
 func TestClassifyFixturesAsFed(t *testing.T) {
-	const floor = 69
-	s := newScore()
-	for _, l := range cilogs.All() {
-		got := Classify(ccmInput(t, l.Log))
-		s.add(analysis.Category(l.Category), got.Category)
-		if got.Category != analysis.Category(l.Category) {
-			t.Logf("MISS %s: want %s got %s: %s", l.ID, l.Category, got.Category, got.Reasoning)
-		}
+	sets := []struct {
+		name  string
+		logs  []cilogs.Log
+		floor int
+	}{
+		{name: "labelled+extra", logs: cilogs.All(), floor: 69},
+		{name: cilogs.SetCorpus, logs: cilogs.Corpus(), floor: corpusAsFedFloor},
 	}
-	s.log(t, "as fed")
-	if r, _ := s.sum(); r < floor {
-		t.Errorf("%d correct, floor is %d", r, floor)
+	for _, set := range sets {
+		s := newScore()
+		for _, l := range set.logs {
+			got := Classify(ccmInput(t, l.Log))
+			s.add(analysis.Category(l.Category), got.Category)
+			if got.Category != analysis.Category(l.Category) {
+				t.Logf("MISS %s: want %s got %s: %s", l.ID, l.Category, got.Category, got.Reasoning)
+			}
+		}
+		s.log(t, set.name)
+		if r, _ := s.sum(); r < set.floor {
+			t.Errorf("%s as fed: %d correct, floor is %d", set.name, r, set.floor)
+		}
 	}
 }
 

@@ -112,8 +112,10 @@ func Classify(in Input) (res analysis.AnalysisResult) {
 			return sc.result(in, hits, i)
 		}
 	}
-	if sc.noFailureLine(in) {
-		// Nothing to explain is not an unknown failure (nofailure.go).
+	if _, _, _, hinted := sc.familyHint(); !hinted && sc.noFailureLine(in) {
+		// Nothing to explain is not an unknown failure (nofailure.go). A
+		// line of a known message family (hints.go) is a failure line even
+		// when it reads like none ("Unexpected value 'name'").
 		return noFailureResult(in, sc, hits)
 	}
 	return unknownResult(in, sc, weakNote(hits))

@@ -259,17 +259,26 @@ func (m Match) weak() bool {
 }
 
 func TestUnknownDefault(t *testing.T) {
+	none := analysis.ActionNone
+	rerun := analysis.ActionRerunFailedJobs
 	tests := []struct {
-		name    string
-		in      Input
-		wantCat analysis.Category
+		name       string
+		in         Input
+		wantCat    analysis.Category
+		wantAction analysis.ActionType
+		wantConf   int
+		wantInWhy  string
 	}{
-		{name: "nothing at all", in: Input{}, wantCat: analysis.CategoryCode},
-		{name: "unexplained exit 1", in: Input{Text: "running build\nsomething odd happened\nError: Process completed with exit code 1."}, wantCat: analysis.CategoryCode},
-		{name: "sigterm", in: Input{Text: "Error: Process completed with exit code 143."}, wantCat: analysis.CategoryInfrastructure},
-		{name: "canceled", in: Input{Text: "##[error]The operation was canceled."}, wantCat: analysis.CategoryTimeout},
-		{name: "install step", in: Input{Text: "exit 1", FailingStep: "Install dependencies"}, wantCat: analysis.CategoryDependency},
-		{name: "deploy step", in: Input{Text: "exit 1", FailingStep: "Deploy to staging"}, wantCat: analysis.CategoryConfig},
+		{name: "nothing at all", in: Input{}, wantCat: analysis.CategoryCode, wantAction: none, wantConf: unknownConfidence, wantInWhy: "no hint"},
+		{name: "unexplained exit 1", in: Input{Text: "running build\nsomething odd happened\nError: Process completed with exit code 1."}, wantCat: analysis.CategoryCode, wantAction: none, wantConf: unknownConfidence, wantInWhy: "no hint"},
+		{name: "sigterm", in: Input{Text: "Error: Process completed with exit code 143."}, wantCat: analysis.CategoryInfrastructure, wantAction: rerun, wantConf: unknownHintConfidence, wantInWhy: "SIGTERM"},
+		{name: "canceled", in: Input{Text: "##[error]The operation was canceled."}, wantCat: analysis.CategoryTimeout, wantAction: rerun, wantConf: unknownHintConfidence, wantInWhy: "canceled"},
+		{name: "install step", in: Input{Text: "exit 1", FailingStep: "Install dependencies"}, wantCat: analysis.CategoryDependency, wantAction: none, wantConf: unknownHintConfidence, wantInWhy: `"install"`},
+		{name: "deploy step", in: Input{Text: "exit 1", FailingStep: "Deploy to staging"}, wantCat: analysis.CategoryConfig, wantAction: none, wantConf: unknownHintConfidence, wantInWhy: `"deploy"`},
+		// Family hints (hints.go), from real lines.
+		{name: "package index 503", in: Input{Text: "make develop\nerror: 503 Server Error: No healthy backends for url: https://pypi.python.org/pypi\nmake: *** [develop] Error 1"}, wantCat: analysis.CategoryInfrastructure, wantAction: rerun, wantConf: unknownHintConfidence, wantInWhy: "503 Server Error"},
+		{name: "azure job time limit", in: Input{Text: "##[Error 2]\nThe job exceeded the maximum allowed time of 01:00:00 and was stopped. Please visit &lt;a href='https://go.microsoft.com/fwlink/?linkid=832649' target='_blank' &gt;parallel jobs&lt;/a&gt; for more information."}, wantCat: analysis.CategoryTimeout, wantAction: rerun, wantConf: unknownHintConfidence, wantInWhy: "time limit"},
+		{name: "pipeline validator, no error word", in: Input{Text: "/azure-pipelines.yml (Line: 2, Col: 1): Unexpected value 'ms.openlocfilehash'"}, wantCat: analysis.CategoryConfig, wantAction: none, wantConf: unknownHintConfidence, wantInWhy: "validator"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -280,12 +289,16 @@ func TestUnknownDefault(t *testing.T) {
 			if got.Category != tc.wantCat {
 				t.Errorf("category = %s, want %s", got.Category, tc.wantCat)
 			}
-			want := []analysis.Action{{Type: analysis.ActionNone}}
+			want := []analysis.Action{{Type: tc.wantAction}}
 			if diff := cmp.Diff(want, got.Actions); diff != "" {
 				t.Errorf("actions (-want +got):\n%s", diff)
 			}
-			if got.RiskScore < 7 || got.Confidence > 30 {
-				t.Errorf("risk %d / confidence %d: unknown failures must be risk >= 7, confidence <= 30", got.RiskScore, got.Confidence)
+			if got.Confidence != tc.wantConf || got.RiskScore < unknownRisk {
+				t.Errorf("risk %d / confidence %d: unknown failures must be risk >= 7, confidence %d", got.RiskScore, got.Confidence, tc.wantConf)
+			}
+			// It must say it is no verdict, and what the guess came from.
+			if !strings.HasPrefix(got.Reasoning, "No known signature matched") || !strings.Contains(got.Reasoning, tc.wantInWhy) {
+				t.Errorf("reasoning = %q, want it to start with \"No known signature matched\" and name %q", got.Reasoning, tc.wantInWhy)
 			}
 		})
 	}

@@ -4,19 +4,33 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/ccm-ci/ccm/analysis"
 )
 
-// Unknown failures. When no signature matches, the analyzer does not guess a
-// remediation: the result is never auto-remediated (action none, risk >= 7,
-// confidence <= 30) and says why. Its category comes from weak hints (a
-// SIGTERM exit code, a "canceled" marker, the failing step's name); with no
-// hint at all it is CategoryCode, because most CI failures that no
-// infrastructure, configuration or dependency rule recognises are build or
-// test failures of the change itself, and a code classification keeps a
-// person in the loop (InvolvesApplicationCode is true).
+// Unknown failures. When no signature matches, the answer says so rather
+// than look like a verdict: its reasoning starts with "No known signature
+// matched" and names what the category guess came from, and its
+// confidence (unknownConfidence, or unknownHintConfidence with a hint) stays
+// below policy.MinConfidence, so the safety gate never lets it act alone.
+//
+// The guess comes from, in order: a message family (hints.go: a CI
+// configuration validator, a 5xx from a server, a job time limit...), a
+// weak marker (a SIGTERM exit code, a "canceled" marker, exit 127), the
+// failing step's name. With no hint at all it is CategoryCode, because most
+// CI failures no rule recognises are build or test failures of the change
+// itself, and a code classification keeps a person in the loop
+// (InvolvesApplicationCode is true).
+//
+// The action follows the guess. For a transient-looking guess
+// (infrastructure, timeout, flaky_test) it is rerun_failed_jobs: the gate's
+// confidence check (the rules' own confidence is below MinConfidence) turns
+// it into an approval request, so a person sees the guess and decides with
+// one click whether a re-run is worth it, instead of being told "nothing to
+// do". For code, config and dependency guesses a re-run would fail the same
+// way, so the action is none (and code may not propose a re-run at all).
 
 const (
 	unknownRisk           = 7
@@ -26,7 +40,7 @@ const (
 )
 
 var fixUnknown = steps(
-	"No known failure signature matched, so ccm will not remediate this automatically.",
+	"No known failure signature matched, so ccm will not remediate this on its own: a person decides.",
 	"Open the failing step's log, find the first error (not the last line), and decide whether it is the change, the pipeline configuration or the CI environment.",
 	"If it is a recurring infrastructure or flaky failure, add its error line as a new rule so the next one is recognised.")
 
@@ -36,9 +50,9 @@ var weakHints = []struct {
 	category analysis.Category
 	why      string
 }{
-	{re(`(?:exit code|exit status|exited with code) 143\b|signal: terminated|received signal 15\b`), analysis.CategoryInfrastructure, "the process was terminated with SIGTERM (exit 143), usually the runner or a cancel stopping it"},
-	{re(`the operation was canceled|the operation was cancelled|job was cancelled`), analysis.CategoryTimeout, "the step was canceled, which usually means a timeout or a superseding run"},
-	{re(`(?:exit code|exit status) 127\b`), analysis.CategoryConfig, "exit code 127 means a command was not found"},
+	{hintRe(`(?:exit code|exit status|exited with code) 143\b|signal: terminated|received signal 15\b`), analysis.CategoryInfrastructure, "the process was terminated with SIGTERM (exit 143), usually the runner or a cancel stopping it"},
+	{hintRe(`the operation was canceled|the operation was cancelled|job was cancelled`), analysis.CategoryTimeout, "the step was canceled, which usually means a timeout or a superseding run"},
+	{hintRe(`(?:exit code|exit status) 127\b`), analysis.CategoryConfig, "exit code 127 means a command was not found"},
 }
 
 // stepHints map words in the failing step or job name to a category.
@@ -53,19 +67,34 @@ var stepHints = []struct {
 
 // unknownResult is the safe default for a failure no signature explains.
 func unknownResult(in Input, sc scanned, note string) analysis.AnalysisResult {
-	cat, why := analysis.CategoryCode, "no hint in the log or step name; defaulting to code keeps a person in the loop"
-	confidence := unknownConfidence
-	if hc, hw, ok := hintFor(in, sc); ok {
-		cat, why, confidence = hc, hw, unknownHintConfidence
+	cat, confidence := analysis.CategoryCode, unknownConfidence
+	why := "there is no hint in the log or the step name, and code (a person looks at the change) is the cautious default"
+	var hintLine []string
+	if hc, hw, hl, ok := hintFor(in, sc); ok {
+		cat, why, confidence, hintLine = hc, hw, unknownHintConfidence, hl
 	}
 	risk := unknownRisk
 	if cat == analysis.CategoryCode {
 		risk = unknownCodeRisk
 	}
 	comps := sc.components(in, hit{sig: &signature{}}, nil)
-	reason := fmt.Sprintf("No failure signature matched; classified as %s because %s. Not auto-remediated.", cat, why)
+	var b strings.Builder
+	if confidence == unknownConfidence {
+		fmt.Fprintf(&b, "No known signature matched, so the category is a guess, not a verdict: %s, because %s", cat, why)
+	} else {
+		fmt.Fprintf(&b, "No known signature matched, so the category is a guess, not a verdict: %s, from a hint: %s", cat, why)
+	}
+	if len(hintLine) > 0 {
+		fmt.Fprintf(&b, " (%q)", hintLine[0])
+	}
+	fmt.Fprintf(&b, ". Confidence %d%% is below the %d%% ccm needs to act alone: a person decides.", confidence, gateMinConfidence)
 	if note != "" {
-		reason += " " + note
+		b.WriteString(" " + note)
+	}
+	evidence := sc.errorLines()
+	if len(hintLine) > 0 {
+		evidence = append(hintLine, slices.DeleteFunc(evidence, func(e string) bool { return e == hintLine[0] })...)
+		evidence = evidence[:min(len(evidence), maxEvidence)]
 	}
 	return analysis.AnalysisResult{
 		Category:                cat,
@@ -73,30 +102,55 @@ func unknownResult(in Input, sc scanned, note string) analysis.AnalysisResult {
 		Confidence:              confidence,
 		Effort:                  analysis.EffortMedium,
 		ProposedFix:             fixUnknown,
-		Actions:                 []analysis.Action{{Type: analysis.ActionNone}},
+		Actions:                 unknownActions(cat),
 		AffectedComponents:      comps,
 		InvolvesApplicationCode: cat == analysis.CategoryCode,
-		Evidence:                sc.errorLines(),
-		Reasoning:               reason,
+		Evidence:                evidence,
+		Reasoning:               b.String(),
 		Source:                  analysis.SourceRules,
 	}
 }
 
-func hintFor(in Input, sc scanned) (analysis.Category, string, bool) {
+// gateMinConfidence mirrors policy.MinConfidence (policy imports rules'
+// types through analysis, so rules cannot import policy);
+// policy.TestDecide_UnknownAsksAPerson holds the answer below it.
+const gateMinConfidence = 30
+
+// unknownActions is re-run for a transient-looking guess (the gate turns
+// it into an approval request: the rules' confidence is below its
+// minimum), none otherwise. See the comment at the top of the file.
+func unknownActions(cat analysis.Category) []analysis.Action {
+	switch cat {
+	case analysis.CategoryInfrastructure, analysis.CategoryTimeout, analysis.CategoryFlakyTest:
+		return []analysis.Action{{Type: analysis.ActionRerunFailedJobs}}
+	}
+	return []analysis.Action{{Type: analysis.ActionNone}}
+}
+
+// hintFor returns the category guess, why, and the log line it came from
+// (when it came from one).
+func hintFor(in Input, sc scanned) (analysis.Category, string, []string, bool) {
+	if cat, why, sp, ok := sc.familyHint(); ok {
+		var line []string
+		if sc.isLog(sp) {
+			line = []string{sc.line(sp)}
+		}
+		return cat, why, line, true
+	}
 	for _, h := range weakHints {
 		if h.re.Match(sc.low) {
-			return h.category, h.why, true
+			return h.category, h.why, nil, true
 		}
 	}
 	name := strings.ToLower(in.FailingStep + " | " + in.JobName)
 	for _, h := range stepHints {
 		for _, w := range h.words {
 			if strings.Contains(name, w) {
-				return h.category, fmt.Sprintf("the failing step or job name mentions %q", w), true
+				return h.category, fmt.Sprintf("the failing step or job name, which mentions %q", w), nil, true
 			}
 		}
 	}
-	return "", "", false
+	return "", "", nil, false
 }
 
 // errorLines picks up to three log lines mentioning an error, from the end

@@ -1,0 +1,104 @@
+package rules
+
+import (
+	"bytes"
+	"regexp"
+
+	"github.com/ccm-ci/ccm/analysis"
+)
+
+// Family hints: what the unknown answer's category guess comes from when no
+// signature matched. A hint is not a verdict (the answer stays below
+// policy.MinConfidence, so the gate asks a person); it only makes the guess
+// better than "code" for failures whose cause a person sees at once from
+// the kind of message: a CI configuration validator's own complaint, a
+// server answering 5xx, a job stopped at its time limit.
+//
+// Each hint describes a family of messages (several tools or several
+// wordings), never one log's line: a signature is the place for a single
+// tool's exact message. TestFamilyHints holds every family to real lines
+// from public logs, with their URLs. Families are tried in order and the
+// first that matches a line wins, so the narrower families come first.
+var familyHints = []struct {
+	re       *regexp.Regexp
+	category analysis.Category
+	why      string
+}{
+	{
+		// Job- or build-level time limits, as each CI words them: Azure's
+		// "exceeded the maximum allowed time" / "ran longer than the
+		// maximum time", Travis' "exceeded the maximum time limit", a
+		// wrapper's "Build timed out", "time limit exceeded/reached",
+		// Jenkins' timeout step ("Cancelling nested steps due to timeout").
+		hintRe(`exceeded the maximum (?:allowed |execution )?time|\bjob running on [^\n]* ran longer than|` +
+			`\b(?:job|build|step|stage|pipeline|task|execution|workflow)\b[^\n]{0,30}\b(?:timed out|time ?limit (?:exceeded|reached))|` +
+			`\b(?:time ?limit|timeout) (?:of [^\n]{1,20} )?(?:was )?(?:exceeded|reached)[^\n]{0,40}\b(?:job|build|step|stage|pipeline|task)\b|` +
+			`no output has been received in the last|too long with no output|cancelling nested steps due to timeout|timeoutstepexecution\.cancel`),
+		analysis.CategoryTimeout,
+		"a job-level time limit message (the CI stopped the job at its time limit)",
+	},
+	{
+		// CI configuration validators: a pipeline file named together with
+		// a parser or schema complaint (GitHub Actions, Azure Pipelines,
+		// GitLab CI lint, CircleCI, Travis, Jenkins, Buildkite, Bitbucket),
+		// or the validators' own headlines.
+		hintRe(`(?:\.gitlab-ci\.ya?ml|\.circleci/config\.ya?ml|azure-pipelines[\w.-]*\.ya?ml|\.azure-pipelines/|\.azuredevops/|\.github/workflows/|\.travis\.ya?ml|jenkinsfile|bitbucket-pipelines\.ya?ml|\.buildkite/[\w.-]*\.ya?ml)` +
+			`[^\n]{0,200}(?:invalid|not valid|unexpected|unrecognized|unknown key|not defined|is not allowed|schema|mapping|did not find expected|could not find expected|syntax)|` +
+			`\.ya?ml:? ?\(line: \d+, col: \d+|` +
+			`error in config file|does not conform to (?:the )?schema|config(?:uration)? (?:file )?(?:is )?invalid|invalid (?:[\w-]+ )?config(?:uration)?\b|schema violations? found|` +
+			`error\(?s?\)? while parsing pipeline yaml|config contains unknown keys?|cannot find a definition for (?:executor|job|command|orb)|` +
+			`\bconfiguration error\b|\bmisconfigured\b`),
+		analysis.CategoryConfig,
+		"a CI configuration validator's message (a pipeline file with a parser or schema complaint)",
+	},
+	{
+		// A CI script that is not executable: the repository's file mode,
+		// fixed with chmod +x / git update-index --chmod=+x.
+		hintRe(`[\w./-]+\.(?:sh|bash|py|pl|rb)\b[^\n]{0,12}: permission denied`),
+		analysis.CategoryConfig,
+		"a script the CI runs is not executable (permission denied on a script)",
+	},
+	{
+		// Credentials refused on push, login, deploy or upload: registries'
+		// "denied: requested access", HTTP 401/403 next to the operation.
+		hintRe(`denied: requested access to the resource is denied|unauthorized: authentication required|` +
+			`\b(?:push|login|log in|deploy|upload|publish)[^\n]{0,80}(?:\b40[13]\b|unauthori[sz]ed|forbidden|access denied|bad credentials)|` +
+			`(?:\b40[13]\b|unauthori[sz]ed|forbidden|access denied|bad credentials)[^\n]{0,80}\b(?:push|login|log in|deploy|upload|publish)|` +
+			`\(401 unauthorized\)|actual\(40[13]\b`),
+		analysis.CategoryConfig,
+		"credentials were refused on a push, login, deploy or upload (401/403/denied)",
+	},
+	{
+		// A server answering 5xx or 429, or asking to come back later: the
+		// package index, registry or service, not the change.
+		hintRe(`\b5(?:0[0-4]|2[0-9])\b[^\n]{0,12}(?:server error|bad gateway|service unavailable|gateway time-?out|internal server error)|` +
+			`(?:bad response|received status code|status(?: code)?|http error|http/[\d.]+|responded with|returned(?: error)?)[: =]{0,3}5\d\d\b|` +
+			`\bno healthy backends?\b|\btoo many requests\b|\brate[- ]?limit(?:ed|er|ing)?\b|\btry again later\b|` +
+			`curl: \((?:6|7|28|35|52|56)\)`),
+		analysis.CategoryInfrastructure,
+		"a server answered 5xx or 429, or a network transfer broke (the service, not the change)",
+	},
+}
+
+// hintRe compiles a hint pattern, matched like a signature against the
+// ASCII-lowercased text, one line at a time.
+func hintRe(expr string) *regexp.Regexp { return regexp.MustCompile("(?m)" + expr) }
+
+// familyHint returns the first family that matches a line of the scan, and
+// that line.
+func (sc scanned) familyHint() (analysis.Category, string, span, bool) {
+	for _, h := range familyHints {
+		loc := h.re.FindIndex(sc.low)
+		if loc == nil {
+			continue
+		}
+		end := max(loc[1]-1, loc[0])
+		ls := bytes.LastIndexByte(sc.low[:end], '\n') + 1
+		le := len(sc.low)
+		if j := bytes.IndexByte(sc.low[end:], '\n'); j >= 0 {
+			le = end + j
+		}
+		return h.category, h.why, span{start: ls, end: le, mstart: max(loc[0], ls), mend: min(loc[1], le)}, true
+	}
+	return "", "", span{}, false
+}

@@ -1,0 +1,87 @@
+package rules
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ccm-ci/ccm/analysis"
+)
+
+// TestFamilyHints holds every family hint to real lines from public logs:
+// each family has lines from several tools or wordings, and at least one
+// from a log that is not in cilogs' corpus (the hints must generalise, not
+// fit the corpus). The lines are verbatim; the URL is where each was
+// published.
+func TestFamilyHints(t *testing.T) {
+	tests := []struct {
+		line, url string
+		want      analysis.Category
+	}{
+		// Job-level time limits.
+		{"##[error]The job running on agent Hosted Agent ran longer than the maximum time of 60 minutes. For more information, see https://go.microsoft.com/fwlink/?linkid=2077134", "https://github.com/microsoft/azure-pipelines-agent/issues/3842", analysis.CategoryTimeout},
+		{"The job exceeded the maximum allowed time of 01:00:00 and was stopped. Please visit &lt;a href='https://go.microsoft.com/fwlink/?linkid=832649' target='_blank' &gt;parallel jobs&lt;/a&gt; for more information.", "https://github.com/microsoft/azure-pipelines-yaml/issues/227", analysis.CategoryTimeout},
+		{"Build timed out (after 150 minutes). Marking the build as failed.", "https://github.com/akka/akka-core/issues/28910", analysis.CategoryTimeout},
+		{"Build timed out", "https://github.com/kubernetes/kubernetes/issues/31776", analysis.CategoryTimeout},
+		{"Cancelling nested steps due to timeout", "https://github.com/eclipse-openj9/openj9/issues/8282", analysis.CategoryTimeout},
+		{"[2023-09-14T14:23:42.781Z] \tat org.jenkinsci.plugins.workflow.steps.TimeoutStepExecution.cancel(TimeoutStepExecution.java:168)", "https://github.com/elastic/integrations/pull/7834", analysis.CategoryTimeout},
+		// CI configuration validators.
+		{"/azure-pipelines.yml (Line: 2, Col: 1): Unexpected value 'ms.openlocfilehash'", "https://github.com/MicrosoftDocs/mslearn-tailspin-spacegame-web/issues/5661", analysis.CategoryConfig},
+		{"Encountered error(s) while parsing pipeline YAML:", "https://github.com/MicrosoftDocs/mslearn-tailspin-spacegame-web/issues/5661", analysis.CategoryConfig},
+		{"AzGovViz.yml (Line: 36, Col: 1): Unexpected value 'schedules'", "https://github.com/JulianHayward/Azure-MG-Sub-Governance-Reporting/issues/28", analysis.CategoryConfig},
+		{"  2 schema violations found", "https://github.com/istio/istio/issues/8135", analysis.CategoryConfig},
+		{"jobs: 11 schema violations found", "https://github.com/syndesisio/syndesis/issues/5472", analysis.CategoryConfig},
+		{"Error: ERROR IN CONFIG FILE:", "https://github.com/filecoin-project/venus/issues/2275", analysis.CategoryConfig},
+		{"# Your config does not conform to the schema.", "https://github.com/circleci/circleci-docs/issues/3701", analysis.CategoryConfig},
+		{"Invalid gitlab-ci configuration! It have failed the json schema validation. Dump the following to the pipeline editor to debug: stages:", "https://github.com/firecow/gitlab-ci-local/issues/1269", analysis.CategoryConfig},
+		{"Gitlab CI: `jobs:make_wheels config contains unknown keys: matrix`", "https://github.com/scientific-python/cookie/issues/457", analysis.CategoryConfig},
+		{"Cannot find a definition for executor named docker", "https://github.com/CircleCI-Archived/circleci-orbs/pull/106", analysis.CategoryConfig},
+		{`ERROR: Step ‘Archive the artifacts’ failed: No artifacts found that match the file pattern "universal/build/libs/nuvotifier.jar". Configuration error?`, "https://github.com/NuVotifier/NuVotifier/issues/299", analysis.CategoryConfig},
+		// Scripts that are not executable.
+		{"/root/cad6e2d9-989f-4be6-90b0-be5fb5efadbd.sh: line 58: ./build.sh: Permission denied", "https://github.com/Shippable/support/issues/2991", analysis.CategoryConfig},
+		{"/bin/bash: .circleci/get_archive_tag.sh: Permission denied", "https://github.com/raiden-network/raiden/issues/4525", analysis.CategoryConfig},
+		// Credentials refused.
+		{"denied: requested access to the resource is denied", "https://github.com/owncloud/web/issues/13401", analysis.CategoryConfig},
+		{"buildx call failed with: error: denied: requested access to the resource is denied", "https://github.com/docker/build-push-action/issues/535", analysis.CategoryConfig},
+		// Servers answering 5xx/429, broken transfers.
+		{"HTTPError: 503 Server Error: Backend is unhealthy", "https://github.com/pypi/warehouse/issues/3710", analysis.CategoryInfrastructure},
+		{"HTTPError: 503 Service Unavailable from https://test.pypi.org/legacy/", "https://github.com/pypi/warehouse/issues/13307", analysis.CategoryInfrastructure},
+		{"curl: (22) The requested URL returned error: 503", "https://github.com/pypi/warehouse/issues/17919", analysis.CategoryInfrastructure},
+		{"error: 503 Server Error: No healthy backends for url: https://pypi.python.org/pypi", "https://github.com/pywbem/pywbem/issues/336", analysis.CategoryInfrastructure},
+		{"IceGitHubError: API rate limit exceeded for 128.93.193.1. (But here's the good news: Authenticated requests get a higher rate limit. Check out the documentation for more details.)", "https://github.com/pharo-project/pharo/issues/10926", analysis.CategoryInfrastructure},
+		{"The server is temporarily unable to service your request due to maintenance downtime or capacity problems. Please try again later.", "https://github.com/OpenMS/pyopenms-docs/issues/395", analysis.CategoryInfrastructure},
+		{"Error: Deployment failed, try again later.", "https://github.com/actions/deploy-pages/issues/418", analysis.CategoryInfrastructure},
+		{"curl: (56) Recv failure: Connection reset by peer", "https://github.com/curl/curl/issues/1016", analysis.CategoryInfrastructure},
+	}
+	for _, tc := range tests {
+		t.Run(tc.url, func(t *testing.T) {
+			if !strings.HasPrefix(tc.url, "https://") {
+				t.Fatalf("example %q has no public URL", tc.line)
+			}
+			sc := newScan(Input{Text: tc.line})
+			got, _, sp, ok := sc.familyHint()
+			if !ok || got != tc.want {
+				t.Fatalf("familyHint(%q) = %q, %v; want %s", tc.line, got, ok, tc.want)
+			}
+			if l := sc.line(sp); l != strings.TrimSpace(tc.line) {
+				t.Errorf("hint line = %q, want the example line", l)
+			}
+		})
+	}
+}
+
+// TestFamilyHintsMiss: ordinary failure and success lines give no hint,
+// so the unknown default stays code for them.
+func TestFamilyHintsMiss(t *testing.T) {
+	for _, line := range []string{
+		"Error: Process completed with exit code 1.",
+		"Tests: 1 failed, 14 passed, 15 total",
+		"FAIL src/app.test.ts",
+		"Handling errors in the retry loop; see docs/errors.md for the error codes we return.",
+		"build: 12 packages compiled in 3.2s",
+		"deployed version 503 of the site",
+	} {
+		if cat, _, _, ok := newScan(Input{Text: line}).familyHint(); ok {
+			t.Errorf("familyHint(%q) = %s, want no hint", line, cat)
+		}
+	}
+}
