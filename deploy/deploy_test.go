@@ -91,6 +91,10 @@ func TestKubernetesExample(t *testing.T) {
 		}
 	}
 
+	if !strings.Contains(string(raw), "secretKeyRef: {name: ccm, key: REDIS_URL}") {
+		t.Error("REDIS_URL is not required from the secret: a replica without it would run an embedded Redis of its own")
+	}
+
 	dep, ok := ms["Deployment"]
 	if !ok || len(dep.Spec.Template.Spec.Containers) != 1 {
 		t.Fatal("no Deployment with one container")

@@ -121,7 +121,8 @@ var lintError = regexp.MustCompile(`^\s*\d+:\d+\s+error\s`)
 // lineStrength rates one normalized line.
 func lineStrength(line string) int {
 	t := strings.TrimSpace(line)
-	if t == "" || isTraceFrame(t) || isExitWrapper(t) || strings.HasPrefix(t, "##[error]"+exitPhrase) || codeFrame.MatchString(t) {
+	if t == "" || isTraceFrame(t) || isExitWrapper(t) || strings.HasPrefix(t, "##[error]"+exitPhrase) || codeFrame.MatchString(t) ||
+		strings.HasPrefix(t, "#!") { // a script's shebang ("-eo pipefail") is not an error
 		return strengthNone
 	}
 	warning := strings.HasPrefix(t, "##[warning]")

@@ -174,6 +174,15 @@ func TestReason_SpecificOverGeneric(t *testing.T) {
 			wantReason: "linker `cc` not found",
 		},
 		{
+			name: "a CircleCI config error over the step's shebang",
+			lines: []string{
+				"#!/bin/sh -eo pipefail",
+				"# ERROR IN CONFIG FILE:",
+				"# [#/jobs/build] required key [steps] not found",
+			},
+			wantReason: "ERROR IN CONFIG FILE",
+		},
+		{
 			name: "a network code is the cause itself",
 			lines: []string{
 				"npm error code ECONNRESET",

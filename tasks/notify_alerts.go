@@ -63,7 +63,11 @@ func (n *notifier) page(ctx context.Context, p NotifyPayload) error {
 	ch := n.h.d.Config().For(a.Repo).Channels
 	log := n.log.With("failure_id", p.FailureID, "repo", a.Repo, "task_type", TypeNotify, "kind", a.Kind)
 	if a.Kind == state.IncidentKindClosed {
-		text := "Incident closed: " + a.Summary
+		// The summary already says "incident closed: …".
+		text := a.Summary
+		if len(text) > 0 {
+			text = strings.ToUpper(text[:1]) + text[1:]
+		}
 		if a.Reason != "" {
 			text += " (" + a.Reason + ")"
 		}

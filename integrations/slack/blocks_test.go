@@ -353,3 +353,11 @@ func TestFitCapsBlocks(t *testing.T) {
 		t.Errorf("the last block does not say what was left out")
 	}
 }
+
+// TestGateHeadlineShadowNone reads as a sentence in every mode.
+func TestGateHeadlineShadowNone(t *testing.T) {
+	rec := state.FailureRecord{Shadow: true, Gate: &state.GateDecision{Decision: "none"}}
+	if got := GateHeadline(rec); strings.Contains(got, "would nothing") || !strings.Contains(got, "would do nothing") {
+		t.Errorf("GateHeadline = %q", got)
+	}
+}

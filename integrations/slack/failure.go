@@ -175,6 +175,9 @@ func GateHeadline(rec state.FailureRecord) string {
 	case "approval":
 		s = "ask a person to approve"
 	default:
+		if rec.Shadow {
+			return "shadow mode: ccm would do nothing (a person has to fix this) — nothing is done"
+		}
 		s = "nothing: a person has to fix this"
 	}
 	if rec.Shadow {

@@ -54,7 +54,7 @@ func Parse(raw string) (Target, error) {
 		if err != nil {
 			return Target{}, err
 		}
-		return Target{Failover: fo}, nil
+		return Target{Failover: fo}, checkPool(fo.PoolSize, fo.MinIdleConns, fo.MaxIdleConns, fo.MaxActiveConns)
 	case "redis", "rediss", "unix":
 	default:
 		return Target{}, fmt.Errorf("scheme %q is not redis, rediss, unix, redis+sentinel or rediss+sentinel", scheme)
@@ -71,13 +71,31 @@ func Parse(raw string) (Target, error) {
 		if err != nil {
 			return Target{}, safeErr(err)
 		}
-		return Target{Failover: fo}, nil
+		return Target{Failover: fo}, checkPool(fo.PoolSize, fo.MinIdleConns, fo.MaxIdleConns, fo.MaxActiveConns)
 	}
 	o, err := redis.ParseURL(raw)
 	if err != nil {
 		return Target{}, safeErr(err)
 	}
-	return Target{Single: o}, nil
+	return Target{Single: o}, checkPool(o.PoolSize, o.MinIdleConns, o.MaxIdleConns, o.MaxActiveConns)
+}
+
+// maxPool bounds the connection-pool options: go-redis parses any integer
+// and then panics building the pool on a negative or huge one.
+const maxPool = 100_000
+
+// checkPool refuses pool options go-redis would panic on, naming the
+// option, never the URL.
+func checkPool(size, minIdle, maxIdle, maxActive int) error {
+	for _, o := range []struct {
+		name string
+		v    int
+	}{{"pool_size", size}, {"min_idle_conns", minIdle}, {"max_idle_conns", maxIdle}, {"max_active_conns", maxActive}} {
+		if o.v < 0 || o.v > maxPool {
+			return fmt.Errorf("option %s=%d is out of range (0-%d)", o.name, o.v, maxPool)
+		}
+	}
+	return nil
 }
 
 // parseSentinel turns the redis+sentinel form into go-redis's failover URL

@@ -87,6 +87,9 @@ func TestParseRejects(t *testing.T) {
 		{"sentinel unknown option", "redis+sentinel://s1/m?bogus=1", "unexpected option"},
 		{"sentinel bad timeout", "redis+sentinel://s1/m?dial_timeout=soon", "dial_timeout"},
 		{"go-redis form bad addr", "redis://s1:26379?master_name=m&addr=nope", "addr"},
+		{"negative pool", "redis://h:6379/0?pool_size=-1", "pool_size"},
+		{"huge pool", "redis://h:6379/0?pool_size=99999999999", "pool_size"},
+		{"sentinel negative idle", "redis+sentinel://s1/m?min_idle_conns=-3", "min_idle_conns"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse(tt.raw)
