@@ -52,6 +52,8 @@ func (s *Store) HoldLease(ctx context.Context, name string, ttl time.Duration) (
 	}
 	token := hex.EncodeToString(buf)
 	key := s.k.lease(name)
+	// Taken before the SET: Redis's clock for the lease starts no earlier.
+	start := time.Now()
 	ok, err := s.rdb.SetNX(ctx, key, token, ttl).Result()
 	if err != nil {
 		return nil, 0, fmt.Errorf("lease %s: %w", name, err)
@@ -64,11 +66,19 @@ func (s *Store) HoldLease(ctx context.Context, name string, ttl time.Duration) (
 		return nil, max(left, 0), nil
 	}
 	hctx, cancel := context.WithCancelCause(ctx)
+	// The holder stops on its own clock, a tenth of the TTL before Redis
+	// may hand the lease to someone else: a renewal blocked on a dead
+	// connection (a partition, a failover) must not let two holders work
+	// at once while it waits for its socket's timeout.
+	margin := ttl / 10
+	lapsedErr := fmt.Errorf("lease %s: not renewed before it lapsed", name)
+	watchdog := time.AfterFunc(time.Until(start.Add(ttl-margin)), func() { cancel(lapsedErr) })
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		lapses := time.Now().Add(ttl)
+		defer watchdog.Stop()
+		lapses := start.Add(ttl)
 		tick := time.NewTicker(ttl / 3)
 		defer tick.Stop()
 		for {
@@ -86,6 +96,9 @@ func (s *Store) HoldLease(ctx context.Context, name string, ttl time.Duration) (
 			switch {
 			case err == nil && n == 1:
 				lapses = at.Add(ttl)
+				if !watchdog.Reset(time.Until(lapses.Add(-margin))) {
+					return // the watchdog fired first: the lease is given up
+				}
 			case err == nil:
 				cancel(fmt.Errorf("lease %s: lost (taken over or expired)", name))
 				return
