@@ -205,3 +205,14 @@ func TestScenariosInteractiveSlowPerson(t *testing.T) {
 		t.Fatalf("err %v, scenarios %+v: want reached\n%s", err, rep.Scenarios, out.String())
 	}
 }
+
+// A REDIS_URL the service's parser refuses is a setup error before anything
+// starts: the sandbox checks the same URL forms it would open (Sentinel too).
+func TestScenariosRefuseABadRedisURL(t *testing.T) {
+	env := config.Env{RedisURL: "redis+sentinel://:pw@/mymaster"}
+	_, err := RunScenarios(context.Background(), ScenarioOptions{Env: env, Only: []string{"app-code"}})
+	var se *SetupError
+	if !errors.As(err, &se) || strings.Contains(err.Error(), "pw") {
+		t.Errorf("err %v: want a SetupError that does not echo the password", err)
+	}
+}

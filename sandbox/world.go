@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ccm-ci/ccm/internal/redisurl"
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/ccm-ci/ccm/config"
@@ -184,11 +186,13 @@ func (w *World) Close() {
 // earlier run left would replay its state. A URL that cannot be reached
 // gives nil: service.New then says so, as ccm serve does.
 func emptyRedis(ctx context.Context, url string) (*redis.Client, error) {
-	ropt, err := redis.ParseURL(url)
+	// The service's own parser: a Sentinel URL must be checked for
+	// emptiness too, or the sandbox could join a production queue.
+	target, err := redisurl.Parse(url)
 	if err != nil {
-		return nil, nil //nolint:nilerr // service.New reports it without echoing a password
+		return nil, &SetupError{Err: fmt.Errorf("REDIS_URL: %w", err)}
 	}
-	c := redis.NewClient(ropt)
+	c := target.NewClient()
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	n, err := c.DBSize(ctx).Result()
@@ -199,7 +203,7 @@ func emptyRedis(ctx context.Context, url string) (*redis.Client, error) {
 	if n > 0 {
 		_ = c.Close()
 		return nil, &SetupError{Err: fmt.Errorf("REDIS_URL: database %d at %s holds %d keys; the sandbox needs an empty database of its own "+
-			"(it empties it when it ends): name another one (redis://HOST:PORT/15) or unset REDIS_URL for an embedded Redis", ropt.DB, ropt.Addr, n)}
+			"(it empties it when it ends): name another one (redis://HOST:PORT/15) or unset REDIS_URL for an embedded Redis", c.Options().DB, target, n)}
 	}
 	return c, nil
 }

@@ -197,7 +197,9 @@ func ReadFailure(ctx context.Context, gh GitHub, run github.Run, jobs []github.J
 	// On the redacted excerpt, the text the analysis and people see: a log
 	// addressed to an AI model is flagged once, on the record, so the gate
 	// and everyone reading the record see the same line.
-	rec.SuspiciousLog, _ = suspicious.Line(rec.LogExcerpt)
+	// The reason's context lines are shown in Slack too and may come from
+	// outside the excerpt's windows: they are checked with it.
+	rec.SuspiciousLog, _ = suspicious.Line(rec.LogExcerpt + "\n" + strings.Join(rec.FailureContext, "\n"))
 	return rec, logErr
 }
 

@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -103,13 +104,23 @@ func checkPool(size, minIdle, maxIdle, maxActive int) error {
 // The authority is split by hand: net/url refuses a list of IPv6 hosts.
 func parseSentinel(raw string) (*redis.FailoverOptions, error) {
 	scheme, rest, _ := strings.Cut(raw, "://")
+	var userinfo string
+	// The user info ends at the last "@" before the options; a "/" in it
+	// (a base64 password) would otherwise cut the authority short and put
+	// part of the password in the host list, and in an error message.
+	head := rest
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		head = rest[:i]
+	}
+	if at := strings.LastIndex(head, "@"); at >= 0 {
+		if strings.Contains(head[:at], "/") {
+			return nil, errors.New("user info holds an unescaped \"/\": percent-encode it (%2F) in the password")
+		}
+		userinfo, rest = rest[:at], rest[at+1:]
+	}
 	authority, tail := rest, ""
 	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
 		authority, tail = rest[:i], rest[i:]
-	}
-	var userinfo string
-	if i := strings.LastIndex(authority, "@"); i >= 0 {
-		userinfo, authority = authority[:i], authority[i+1:]
 	}
 	if authority == "" {
 		return nil, errors.New("names no sentinel (want host[:port][,host[:port]...])")
@@ -184,23 +195,31 @@ func sentinelAddr(h string) (string, error) {
 	}
 	if host, port, err := net.SplitHostPort(h); err == nil {
 		if host == "" || port == "" {
-			return "", fmt.Errorf("sentinel %q lacks a host or a port", h)
+			return "", errors.New("a sentinel in the host list lacks a host or a port")
 		}
 		return h, nil
 	}
 	host := strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
 	if strings.ContainsAny(host, "[]/ ") {
-		return "", fmt.Errorf("sentinel %q is not host[:port]", h)
+		return "", errors.New("a sentinel in the host list is not host[:port]")
 	}
 	return net.JoinHostPort(host, DefaultSentinelPort), nil
 }
+
+// invalidOption is go-redis's "invalid <name> option" message.
+var invalidOption = regexp.MustCompile(`^invalid (\w+) `)
 
 // safeErr keeps go-redis's reason (an option name, a database number) but
 // drops anything after a colon that could be a credential-bearing value.
 func safeErr(err error) error {
 	msg := strings.TrimPrefix(err.Error(), "redis: ")
-	if strings.Contains(msg, "@") || strings.Contains(msg, "password") {
-		return errors.New("is not a valid Redis URL")
+	// A message that quotes the input (net/url's `parse "…": invalid
+	// port ":abc"`) may quote a password: say only what kind of problem.
+	if m := invalidOption.FindStringSubmatch(msg); m != nil && !strings.Contains(m[1], "password") {
+		return fmt.Errorf("invalid %s option", m[1]) // the option's name, never its value
+	}
+	if strings.ContainsAny(msg, "@\"") || strings.Contains(msg, "password") || strings.HasPrefix(msg, "parse ") {
+		return errors.New("is not a valid Redis URL (check host, port, database and options; percent-encode special characters in the password)")
 	}
 	return errors.New(msg)
 }
