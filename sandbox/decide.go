@@ -118,8 +118,14 @@ func (t *terminal) Decide(ctx context.Context, p *Play, req slacksim.Message, d 
 		rest = strings.TrimSpace(rest)
 		switch {
 		case cmd == "approve":
+			if d.Action != slackmsg.ActionApprove {
+				p.diverged = fmt.Sprintf("you pressed [Approve] (the scenario's plan: %s)", planned)
+			}
 			return p.Click(ctx, UserApprover, p.sc.Approvals(), req, slackmsg.ActionApprove)
 		case cmd == "reject":
+			if d.Action != slackmsg.ActionReject {
+				p.diverged = fmt.Sprintf("you pressed [Reject] (the scenario's plan: %s)", planned)
+			}
 			return p.Reject(ctx, UserApprover, p.sc.Approvals(), req, rest)
 		case cmd == "continue" || cmd == "c":
 			return scripted{}.Decide(ctx, p, req, d)

@@ -37,6 +37,10 @@ type Play struct {
 	reason string
 	// asking is the failure whose approval request was last seen.
 	asking string
+	// diverged says what the person at the terminal chose instead of the
+	// scenario's plan ("" when they followed it): the scenario then ends
+	// where their choice leads, which is not a miss.
+	diverged string
 }
 
 // Seeded is one failed run a scenario seeded.

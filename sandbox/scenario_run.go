@@ -47,16 +47,19 @@ type ScenarioOptions struct {
 
 // ScenarioResult is how one scenario ended.
 type ScenarioResult struct {
-	Name    string        `json:"name"`
-	Title   string        `json:"title"`
-	End     string        `json:"expected_end"`
-	Reached bool          `json:"reached"`
-	Stopped string        `json:"stopped,omitempty"` // where and why it stopped short
-	Took    time.Duration `json:"-"`
-	TookMS  int64         `json:"time_to_resolution_ms"`
-	Audit   int           `json:"audit_entries"`
-	Notes   []string      `json:"notes,omitempty"`
-	Slack   string        `json:"slack"`
+	Name    string `json:"name"`
+	Title   string `json:"title"`
+	End     string `json:"expected_end"`
+	Reached bool   `json:"reached"`
+	Stopped string `json:"stopped,omitempty"` // where and why it stopped short
+	// Chose says what the person at the terminal (--interactive) chose
+	// instead of the scenario's plan; Reached is then true wherever it went.
+	Chose  string        `json:"chosen_by_you,omitempty"`
+	Took   time.Duration `json:"-"`
+	TookMS int64         `json:"time_to_resolution_ms"`
+	Audit  int           `json:"audit_entries"`
+	Notes  []string      `json:"notes,omitempty"`
+	Slack  string        `json:"slack"`
 	// Viewer is whose private messages Slack shows ("" for nobody's).
 	Viewer string `json:"slack_viewer,omitempty"`
 }
@@ -191,6 +194,18 @@ func playOne(ctx context.Context, p *Play) played {
 	notes, err := s.play(ctx, p)
 	res.Took, res.TookMS = time.Since(start), time.Since(start).Milliseconds()
 	res.Notes, res.err = notes, err
+	if err != nil && p.diverged != "" && ctx.Err() == nil {
+		// The person chose otherwise: where the scenario went is theirs,
+		// not a miss of ccm's.
+		why := err.Error()
+		if strings.Contains(why, "no button") {
+			why = "the request was no longer open when you pressed (it had expired or been decided)"
+		}
+		res.Chose = p.diverged
+		res.Notes = append(res.Notes, p.diverged+"; the scenario ended as you chose, not at its planned end: "+why)
+		res.Reached = true
+		return res
+	}
 	if err != nil {
 		res.Stopped = err.Error()
 		var se *stopError

@@ -111,6 +111,21 @@ func TestScenariosInteractive(t *testing.T) {
 	}
 }
 
+// A person who decides otherwise than the scenario's plan (reject where
+// alice would approve) is not a miss: the scenario ends as they chose and
+// says so.
+func TestScenariosInteractiveOtherChoice(t *testing.T) {
+	var out bytes.Buffer
+	rep, err := RunScenarios(context.Background(), ScenarioOptions{Out: &out, Only: []string{"approved"},
+		Interactive: strings.NewReader("reject not today\n")})
+	if err != nil || len(rep.Scenarios) != 1 || !rep.Scenarios[0].Reached {
+		t.Fatalf("err %v, scenarios %+v: want reached as chosen\n%s", err, rep.Scenarios, out.String())
+	}
+	if c := rep.Scenarios[0].Chose; !strings.Contains(c, "[Reject]") || !strings.Contains(c, "[Approve]") {
+		t.Errorf("Chose = %q: want what was pressed and what was planned", c)
+	}
+}
+
 // Ctrl-C (ctx ending) while the sandbox waits for the person: it returns
 // ErrInterrupted and stops everything (TestMain checks no goroutine is
 // left).
