@@ -60,21 +60,37 @@ func (n names) textHTML(t textObj) string {
 	return n.mrkdwnHTML(t.Text)
 }
 
+// edited is the mark Slack puts after an edited message's text.
+const edited = `<span class="edited">(edited)</span>`
+
 // contentHTML renders a message body: its blocks when it has any (Slack
 // then shows the text only in notifications), else its text as mrkdwn.
-func (n names) contentHTML(text string, raw json.RawMessage) string {
+// An edited message ends in "(edited)", on the last line of text when the
+// last block is text, as Slack places it.
+func (n names) contentHTML(text string, raw json.RawMessage, isEdited bool) string {
+	mark := ""
+	if isEdited {
+		mark = edited
+	}
 	var blocks []block
 	if len(raw) == 0 || json.Unmarshal(raw, &blocks) != nil || len(blocks) == 0 {
-		return `<div class="text">` + n.mrkdwnHTML(text) + `</div>`
+		return `<div class="text">` + n.mrkdwnHTML(text) + mark + `</div>`
 	}
 	var b strings.Builder
-	for _, bl := range blocks {
-		n.blockHTML(&b, bl)
+	for i, bl := range blocks {
+		if i == len(blocks)-1 && bl.Type == "section" && bl.Text != nil && len(bl.Fields) == 0 {
+			n.blockHTML(&b, bl, mark)
+			mark = ""
+			continue
+		}
+		n.blockHTML(&b, bl, "")
 	}
+	b.WriteString(mark)
 	return b.String()
 }
 
-func (n names) blockHTML(b *strings.Builder, bl block) {
+// blockHTML writes one block; mark ends a section's text.
+func (n names) blockHTML(b *strings.Builder, bl block, mark string) {
 	switch bl.Type {
 	case "header":
 		if bl.Text != nil {
@@ -83,7 +99,7 @@ func (n names) blockHTML(b *strings.Builder, bl block) {
 	case "section":
 		b.WriteString(`<div class="section"><div class="section-body">`)
 		if bl.Text != nil {
-			b.WriteString(`<div class="text">` + n.textHTML(*bl.Text) + `</div>`)
+			b.WriteString(`<div class="text">` + n.textHTML(*bl.Text) + mark + `</div>`)
 		}
 		if len(bl.Fields) > 0 {
 			b.WriteString(`<div class="fields">`)

@@ -77,7 +77,7 @@ func TestBrowserRendersWorkspace(t *testing.T) {
 		`class="btn btn-primary">Approve</button>`,
 		`class="btn btn-danger">Reject</button>`,
 		`&lt;script&gt;document.title="pwned"&lt;/script&gt; looking at it`, // bob's raw markup, as text
-		`The log says &lt;script&gt;document.title="pwned"&lt;/script&gt;`, // the analysis quoting the log
+		`The log says &lt;script&gt;document.title="pwned"&lt;/script&gt;`,  // the analysis quoting the log
 		`<pre class="code">--- FAIL: TestCache (30.00s)`,
 		`<span class="edited">(edited)</span>`,
 		`Only visible to you`,

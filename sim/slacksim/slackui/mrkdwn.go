@@ -107,7 +107,7 @@ func (n names) linkHTML(inner string) string {
 	case target == "!here" || target == "!channel" || target == "!everyone":
 		return `<span class="mention broadcast">@` + html.EscapeString(target[1:]) + `</span>`
 	case safeHref.MatchString(target):
-		text := target
+		text := unescapeSlack.Replace(target)
 		if hasLabel {
 			text = label
 		}

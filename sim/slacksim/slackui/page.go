@@ -17,7 +17,7 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
  <div class="group">Channels</div>
  {{range .Channels}}{{if not .IM}}<a class="chan{{if .Selected}} selected{{end}}{{if not .Count}} empty{{end}}" href="?c={{.ID}}"><span class="hash">#</span> {{.Label}}{{if .Count}}<span class="count">{{.Count}}</span>{{end}}</a>
  {{end}}{{end}}
- <div class="group">Direct messages</div>
+ {{if .HasIM}}<div class="group">Direct messages</div>{{end}}
  {{range .Channels}}{{if .IM}}<a class="chan{{if .Selected}} selected{{end}}{{if not .Count}} empty{{end}}" href="?c={{.ID}}"><span class="hash">●</span> {{.Label}}{{if .Count}}<span class="count">{{.Count}}</span>{{end}}</a>
  {{end}}{{end}}
 </nav>
@@ -63,7 +63,7 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
  {{if .Ephemeral}}<div class="only-you">👁 Only visible to you{{if .EphemeralTo}} <span class="to">(shown to {{.EphemeralTo}})</span>{{end}}</div>{{end}}
  <div class="row"><div class="avatar" style="background: {{.Color}}">{{.Initial}}</div>
  <div class="content"><div class="meta"><span class="author">{{.Author}}</span>{{if .Bot}}<span class="app">APP</span>{{end}}<time title="{{.Stamp}}">{{.Time}}</time></div>
- <div class="body">{{.Body}}{{if .Edited}}<span class="edited">(edited)</span>{{end}}</div></div></div>
+ <div class="body">{{.Body}}</div></div></div>
 </div>{{end}}`))
 
 const css = `

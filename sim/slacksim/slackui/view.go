@@ -22,6 +22,7 @@ type pageView struct {
 	PollMS   int64
 	Nonce    string
 	Viewer   string // the viewer's name, "" for everyone
+	HasIM    bool   // some channel is a direct message
 }
 
 type channelLink struct {
@@ -78,6 +79,7 @@ func build(ws slacksim.Workspace, sel, viewer string) pageView {
 		l := channelLink{ID: c.ID, Label: c.Name, IM: c.IM}
 		if c.IM {
 			l.Label = name(ws.Users, c.User)
+			v.HasIM = true
 		}
 		for _, it := range items[c.ID] {
 			if !it.deleted {
@@ -158,7 +160,7 @@ func (n names) msg(ws slacksim.Workspace, it item, everyone bool) msgView {
 	if it.deleted {
 		m.Body = `<div class="text deleted">This message was deleted.</div>`
 	} else {
-		m.Body = template.HTML(n.contentHTML(it.text, it.blocks)) //nolint:gosec // escaped by contentHTML, which the tests hold to it
+		m.Body = template.HTML(n.contentHTML(it.text, it.blocks, it.edited)) //nolint:gosec // escaped by contentHTML, which the tests hold to it
 	}
 	return m
 }
