@@ -5,15 +5,18 @@ import (
 	"context"
 	"errors"
 	"image/png"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/ccm-ci/ccm/sim/slacksim"
 	"github.com/ccm-ci/ccm/sim/slacksim/slackui"
 )
 
@@ -123,5 +126,31 @@ func TestBrowserRendersWorkspace(t *testing.T) {
 		if err != nil {
 			t.Fatalf("copying the screenshot to %s: %v", dst, err)
 		}
+	}
+}
+
+// TestBrowserFollowsChanges: a page left open shows a message posted
+// after it loaded (it polls state.json and reloads on a change).
+func TestBrowserFollowsChanges(t *testing.T) {
+	bin := chromium(t)
+	sim := slacksim.New(t, slacksim.Config{Channels: []string{"#ci-alerts"}})
+	if _, err := sim.PostUserMessage("#ci-alerts", slacksim.DefaultBotUserID, "first message", ""); err != nil {
+		t.Fatal(err)
+	}
+	h := slackui.New(sim, slackui.Options{Poll: 100 * time.Millisecond})
+	var polls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/state.json" && polls.Add(1) == 1 {
+			// The page has loaded and polls: now something happens.
+			if _, err := sim.PostUserMessage("#ci-alerts", slacksim.DefaultBotUserID, "posted while watching", ""); err != nil {
+				t.Error(err)
+			}
+		}
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	dom := string(runBrowser(t, bin, srv.URL+"/", "--virtual-time-budget=5000", "--dump-dom"))
+	if !strings.Contains(dom, "posted while watching") {
+		t.Errorf("after %d polls the page still lacks the new message:\n%s", polls.Load(), dom)
 	}
 }
