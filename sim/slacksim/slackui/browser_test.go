@@ -84,7 +84,7 @@ func TestBrowserRendersWorkspace(t *testing.T) {
 		`<pre class="code">--- FAIL: TestCache (30.00s)`,
 		`<span class="edited">(edited)</span>`,
 		`Only visible to you`,
-		`<summary>3 replies</summary>`,
+		`<summary>3 replies<span class="last">Last reply `,
 		`<b>Approved</b> by <span class="mention">@bob</span>`,
 	} {
 		if !strings.Contains(dom, want) {

@@ -48,7 +48,7 @@ func TestPage(t *testing.T) {
 		{"first channel with messages", "/", []string{
 			`<title>#ci-alerts - ccm-sim (simulated Slack)</title>`,
 			`<a class="chan selected" href="?c=C0ALERTS">`,
-			`<summary>2 replies</summary>`, `<summary>3 replies</summary>`,
+			`<summary>2 replies<span class="last">Last reply `, `<summary>3 replies<span class="last">Last reply `,
 			`<span class="author">bob</span>`, `<span class="app">APP</span>`,
 			`Only visible to you <span class="to">(shown to alice)</span>`,
 			`<b>Approved</b> by <span class="mention">@bob</span>: re-running the failed jobs of run #7.<span class="edited">(edited)</span>`,
@@ -154,7 +154,7 @@ func TestDeletedRootKeepsItsThread(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, body := get(t, slackui.New(sim, slackui.Options{}), "/")
-	for _, w := range []string{"This message was deleted.", "the reply", "<summary>1 reply</summary>"} {
+	for _, w := range []string{"This message was deleted.", "the reply", `<summary>1 reply<span class="last">Last reply `} {
 		if !strings.Contains(body, w) {
 			t.Errorf("page lacks %q", w)
 		}

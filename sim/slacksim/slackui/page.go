@@ -5,7 +5,9 @@ import "html/template"
 // pageTmpl is the whole page: inline CSS and script, nothing loaded from
 // elsewhere. The script polls state.json and reloads on a change, keeping
 // the scroll position and which threads were folded.
-var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
+var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
+	"last": func(ms []msgView) int { return len(ms) - 1 },
+}).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{if .Current}}{{if not .Current.IM}}#{{end}}{{.Current.Label}} - {{end}}{{.Team}} (simulated Slack)</title>
@@ -27,7 +29,7 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
  <div class="messages" id="messages">
  {{if not .Messages}}<div class="nothing">No messages in this channel yet.</div>{{end}}
  {{range .Messages}}{{template "msg" .}}{{if .Replies}}
- <details class="thread" open data-ts="{{.TS}}"><summary>{{len .Replies}} {{if eq (len .Replies) 1}}reply{{else}}replies{{end}}</summary>
+ <details class="thread" open data-ts="{{.TS}}"><summary>{{len .Replies}} {{if eq (len .Replies) 1}}reply{{else}}replies{{end}}<span class="last">Last reply {{(index .Replies (last .Replies)).Time}}</span></summary>
  <div class="replies">{{range .Replies}}{{template "msg" .}}{{end}}</div></details>{{end}}
  {{end}}</div>
  {{else}}<div class="nothing">Waiting for the simulated workspace to start…</div>{{end}}
@@ -79,7 +81,7 @@ body{display:flex;font:15px/1.46668 "Lato","Slack-Lato",-apple-system,BlinkMacSy
 .chan.selected{background:#1164a3;color:#fff}
 .chan.empty{opacity:.6}
 .hash{width:18px;display:inline-block;opacity:.8}
-.count{margin-left:auto;background:#cd2553;color:#fff;font-size:12px;font-weight:700;border-radius:9px;padding:0 7px;line-height:18px}
+.count{margin-left:auto;background:rgba(255,255,255,.18);color:#fff;font-size:12px;font-weight:700;border-radius:9px;padding:0 7px;line-height:18px}
 .chan.selected .count{background:#fff;color:#1164a3}
 .main{flex:1;display:flex;flex-direction:column;min-width:0}
 .topbar{height:49px;flex:none;display:flex;align-items:center;padding:0 20px;border-bottom:1px solid #e2e2e2}
@@ -128,6 +130,7 @@ a:hover{text-decoration:underline}
 .only-you{font-size:12px;color:#616061;margin:0 0 4px 44px}
 .to{color:#868686}
 .thread{margin:0 20px 4px 64px}
+.last{font-weight:400;color:#616061;margin-left:8px}
 .thread summary{cursor:pointer;color:#1264a3;font-size:13px;font-weight:700;padding:2px 0;list-style-position:outside}
 .replies{border-left:2px solid #e2e2e2;margin:2px 0 6px 0}
 .replies .msg{padding:6px 12px}
