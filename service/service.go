@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -113,6 +114,11 @@ type Options struct {
 	StoreLogger *slog.Logger
 	// Metrics is the collector set; nil creates one.
 	Metrics *metrics.Metrics
+	// SlackPostSpacing is the least time between two posts to one Slack
+	// channel (0: one second, about what Slack allows; negative: none).
+	// The sandbox's Slack simulator has no such limit, and a demo whose
+	// threads grow one line a second would not fit in a minute.
+	SlackPostSpacing time.Duration
 }
 
 // SetupError is a problem only the operator can fix (a rejected token, an
@@ -147,8 +153,10 @@ type Service struct {
 	// supervisor restarts the loops Start runs; nil means the default.
 	supervisor *supervisor
 
-	rdb     redis.UniversalClient
-	cfg     *config.Config
+	rdb redis.UniversalClient
+	// cfg is the configuration in force without a watched file; SetConfig
+	// replaces it.
+	cfg     atomic.Pointer[config.Config]
 	watcher *config.Watcher
 	ln      net.Listener
 	// closers release what New acquired, run last-first by Shutdown (or
@@ -172,7 +180,8 @@ func New(ctx context.Context, opt Options) (_ *Service, err error) {
 	if err := opt.validate(); err != nil {
 		return nil, err
 	}
-	s := &Service{opt: opt, log: opt.Logger, cfg: opt.Config, Metrics: opt.Metrics}
+	s := &Service{opt: opt, log: opt.Logger, Metrics: opt.Metrics}
+	s.cfg.Store(opt.Config)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -276,7 +285,22 @@ func (s *Service) Config() *config.Config {
 	if s.watcher != nil {
 		return s.watcher.Current()
 	}
-	return s.cfg
+	return s.cfg.Load()
+}
+
+// SetConfig replaces the configuration in force of a service that
+// watches no file (the sandbox sets each scenario's timeouts); every
+// component reads it at its next use, as after a reload. With a watched
+// file the file is the only source, and this is an error.
+func (s *Service) SetConfig(cfg *config.Config) error {
+	if s.watcher != nil {
+		return errors.New("service: the config comes from a watched file; edit the file")
+	}
+	if cfg == nil {
+		return errors.New("service: SetConfig: nil config")
+	}
+	s.cfg.Store(cfg)
+	return nil
 }
 
 // Addr is the address the HTTP endpoints listen on ("" without them);

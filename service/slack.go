@@ -46,7 +46,14 @@ func (s *Service) setupSlack(ctx context.Context) error {
 func (s *Service) slackDeps(d *tasks.Deps) {
 	if s.Slack != nil {
 		// Slack allows about one post a second per channel.
-		d.Slack, d.SlackURL, d.SlackPostSpacing = s.Slack, s.SlackURL, time.Second
+		spacing := s.opt.SlackPostSpacing
+		switch {
+		case spacing == 0:
+			spacing = time.Second
+		case spacing < 0:
+			spacing = 0
+		}
+		d.Slack, d.SlackURL, d.SlackPostSpacing = s.Slack, s.SlackURL, spacing
 	}
 }
 

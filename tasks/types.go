@@ -234,13 +234,20 @@ type ExpirePayload struct {
 }
 
 // NewExpireTask builds the expiry of approval request requestID, to run
-// at expiresAt.
+// at expiresAt, or within the second after it: asynq keeps a due time in
+// whole seconds, rounded down, and a task run before expires_at finds the
+// request not due and leaves it to the next poll's sweep (up to a
+// poll_interval late), so the time is rounded up here.
 func NewExpireTask(requestID, failureID string, expiresAt time.Time) (*asynq.Task, error) {
 	b, err := json.Marshal(ExpirePayload{RequestID: requestID, FailureID: failureID})
 	if err != nil {
 		return nil, fmt.Errorf("expire task %s: %w", requestID, err)
 	}
-	opts := append(options(TypeExpire, ExpireTaskID(requestID)), asynq.ProcessAt(expiresAt))
+	due := expiresAt.Truncate(time.Second)
+	if due.Before(expiresAt) {
+		due = due.Add(time.Second)
+	}
+	opts := append(options(TypeExpire, ExpireTaskID(requestID)), asynq.ProcessAt(due))
 	return asynq.NewTask(TypeExpire, b, opts...), nil
 }
 

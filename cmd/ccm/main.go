@@ -60,7 +60,8 @@ Usage:
   ccm audit   [--repo OWNER/NAME] [--failure ID] [--action TYPE] [--category C]
               [--since 24h] [--until TIME] [--limit 50] [--json]      (needs REDIS_URL)
   ccm stats   [--repo OWNER/NAME] [--json]                            (needs REDIS_URL)
-  ccm sandbox [--logs 8] [--llm] [--json]
+  ccm sandbox [--interactive] [--scenario NAME,...] [--json]
+  ccm sandbox --logs 8 [--llm] [--json]
   ccm slack-manifest
   ccm version
 
@@ -69,7 +70,7 @@ Commands:
   analyze   explain one failed job's log, offline or from a run URL
   audit     print the audit trail of a running ccm, newest first
   stats     print each repository's shadow scorecard and remediation figures
-  sandbox   run the whole pipeline on real failure logs, all local
+  sandbox   play scenarios on the whole service with GitHub, Slack and OpenAI simulated, all local
   slack-manifest  print the Slack app manifest of ccm's bot (Socket Mode, scopes, /ccm)
   version   print the version, commit and commit date of this binary
 
@@ -123,7 +124,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "stats":
 		return stats(ctx, args[1:], stdout, stderr)
 	case "sandbox":
-		return sandbox(ctx, args[1:], stdout, stderr)
+		return sandbox(ctx, args[1:], stdin, stdout, stderr)
 	case "slack-manifest":
 		return slackManifest(args[1:], stdout, stderr)
 	case "version", "--version":

@@ -2,44 +2,72 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"strings"
 
+	"github.com/ccm-ci/ccm/config"
 	ccmsandbox "github.com/ccm-ci/ccm/sandbox"
 )
 
 const sandboxHelp = `Usage: ccm sandbox [flags]
 
-Runs ccm's whole pipeline (poll, ingest, analysis, the safety gate in shadow
-mode, audit) locally on real
-failed-run logs from public projects, with an embedded Redis and a GitHub
-simulator (and an OpenAI simulator with --llm): no accounts, nothing leaves
-the machine. Prints what ccm saw and what it would do.
+Plays scenarios on ccm's real pipeline, the very service 'ccm serve' runs,
+with GitHub, Slack and the OpenAI API simulated on loopback and an embedded
+Redis, seeded from real failed-run logs of public projects: a flaky test
+re-run that passes, a registry outage in 3 repositories (one incident), an
+application-code failure only explained, an approval, a protected
+repository's rejection, a click by someone not allowed, an approval that
+expires, a re-run whose verification fails, a repository in shadow mode and
+its scorecard. Prints what Slack shows and whether each scenario reached
+its expected end; exits 0 only when all did, 1 when one did not (named,
+with where it stopped), 130 on Ctrl-C.
+
+With --interactive it stops at each approval request: type approve,
+reject REASON, /ccm ..., @ccm ... or continue. With OPENAI_API_KEY set the
+real model analyses (OPENAI_BASE_URL, OPENAI_MODEL); with REDIS_URL set that
+Redis is used (give it a database of its own: the queues are not prefixed).
+
+--logs N instead replays N real logs through detection and analysis only,
+in shadow mode (the sandbox of earlier versions).
 
 Example:
-  ccm sandbox --llm --logs 20
+  ccm sandbox
+  ccm sandbox --interactive --scenario approved,protected
+  ccm sandbox --logs 20 --llm
 
 Flags:
 `
 
-// sandbox runs the whole pipeline locally on real failure logs: no
-// accounts, nothing leaves the machine.
-func sandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// sandboxWithhold names scenarios whose simulated people do nothing: a
+// test's way to make one miss its end. Nil outside tests.
+var sandboxWithhold []string
+
+// sandbox runs ccm locally on simulators: no accounts, nothing leaves the
+// machine (but a real model's calls, when asked for).
+func sandbox(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), sandboxHelp); fs.PrintDefaults() }
-	logs := fs.Int("logs", ccmsandbox.DefaultLogs, "how many real failure logs to replay (capped at how many ccm ships)")
-	useLLM := fs.Bool("llm", false, "analyse through the LLM path against a local OpenAI fake (it answers with the rules' verdict)")
+	logs := fs.Int("logs", ccmsandbox.DefaultLogs, "replay this many real failure logs through detection and analysis only, instead of the scenarios")
+	useLLM := fs.Bool("llm", false, "with --logs: analyse through the LLM path against a local OpenAI fake (it answers with the rules' verdict)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
-	timeout := fs.Duration("timeout", ccmsandbox.DefaultTimeout, "how long to wait for every failure to be analyzed")
-	logLevel := fs.String("log-level", "warn", "debug, info, warn or error (logs go to stderr)")
+	timeout := fs.Duration("timeout", ccmsandbox.DefaultTimeout, "with --logs: how long to wait for every failure to be analyzed; else each scenario's deadline (20s unless set)")
+	logLevel := fs.String("log-level", "warn", "debug, info, warn or error (logs go to stderr; the scenarios log nothing unless this is set: their alerts are the point)")
+	interactive := fs.Bool("interactive", false, "stop at each approval request and read your decision, /ccm commands and @ccm questions from the terminal")
+	only := fs.String("scenario", "", "play only these scenarios, comma-separated ("+strings.Join(ccmsandbox.ScenarioNames(), ", ")+")")
+	httpAddr := fs.String("http-addr", "127.0.0.1:0", "where ccm's HTTP endpoints listen (webhooks from the GitHub simulator, /metrics)")
 	if err := fs.Parse(args); err != nil {
 		return flagErr("sandbox", err)
 	}
 	if fs.NArg() > 0 {
 		return usageErr("sandbox: unexpected argument %q", fs.Arg(0))
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if *logs < 1 {
 		return usageErr("sandbox: --logs %d: want at least 1", *logs)
 	}
@@ -50,11 +78,84 @@ func sandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	res, err := ccmsandbox.Run(ctx, ccmsandbox.Options{Logs: *logs, LLM: *useLLM, Timeout: *timeout, Logger: logger})
+	if set["logs"] {
+		for _, f := range []string{"interactive", "scenario", "http-addr"} {
+			if set[f] {
+				return usageErr("sandbox: --%s plays the scenarios; --logs replays logs instead: choose one", f)
+			}
+		}
+		return replayLogs(ctx, ccmsandbox.Options{Logs: *logs, LLM: *useLLM, Timeout: *timeout, Logger: logger}, *asJSON, stdout)
+	}
+	if set["llm"] {
+		return usageErr("sandbox: --llm goes with --logs (the scenarios always analyse through the LLM path)")
+	}
+	if *interactive && *asJSON {
+		return usageErr("sandbox: --interactive and --json: choose one")
+	}
+	if !set["log-level"] {
+		// The scenarios raise alerts on purpose: Slack shows them, and a
+		// log line per page on stderr would read as the sandbox failing.
+		logger = slog.New(slog.DiscardHandler)
+	}
+	env, err := config.LoadEnv()
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	opt := ccmsandbox.ScenarioOptions{Env: env, HTTPAddr: *httpAddr, Out: stdout, Logger: logger, Withhold: sandboxWithhold}
+	if set["timeout"] {
+		opt.Deadline = *timeout
+	}
+	if *only != "" {
+		for _, n := range strings.Split(*only, ",") {
+			opt.Only = append(opt.Only, strings.TrimSpace(n))
+		}
+	}
+	if *interactive {
+		opt.Interactive = stdin
+	}
+	if *asJSON {
+		opt.Out = io.Discard
+	}
+	rep, err := ccmsandbox.RunScenarios(ctx, opt)
+	return scenariosEnd(rep, err, *asJSON, stdout)
+}
+
+// scenariosEnd prints the JSON report when asked and turns the run's end
+// into the exit code: 0 all reached, 1 one did not, 2 a setup problem,
+// 130 interrupted.
+func scenariosEnd(rep ccmsandbox.Report, err error, asJSON bool, stdout io.Writer) error {
+	var se *ccmsandbox.SetupError
+	switch {
+	case errors.Is(err, ccmsandbox.ErrInterrupted):
+		return &exitError{code: 130, err: errors.New("interrupted")}
+	case errors.As(err, &se):
+		return &exitError{code: 2, err: fmt.Errorf("sandbox: %w", err)}
+	case err != nil && !errors.Is(err, ccmsandbox.ErrMissed):
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	if asJSON {
+		if jerr := ccmsandbox.WriteReportJSON(stdout, rep); jerr != nil {
+			return jerr
+		}
+	}
+	if missed := rep.Missed(); len(missed) > 0 {
+		lines := make([]string, len(missed))
+		for i, m := range missed {
+			lines[i] = fmt.Sprintf("%s did not reach its end: %s", m.Name, m.Stopped)
+		}
+		return fmt.Errorf("sandbox: %d of %d scenarios did not reach their end:\n  %s",
+			len(missed), len(rep.Scenarios), strings.Join(lines, "\n  "))
+	}
+	return nil
+}
+
+// replayLogs is `ccm sandbox --logs N`.
+func replayLogs(ctx context.Context, opt ccmsandbox.Options, asJSON bool, stdout io.Writer) error {
+	res, err := ccmsandbox.Run(ctx, opt)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		return ccmsandbox.WriteJSON(stdout, res)
 	}
 	if err := ccmsandbox.WriteText(stdout, res, actionText); err != nil {

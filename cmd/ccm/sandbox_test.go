@@ -13,7 +13,7 @@ import (
 
 func TestSandboxText(t *testing.T) {
 	offline(t)
-	stdout, stderr, code := runCLI(t, nil, "sandbox")
+	stdout, stderr, code := runCLI(t, nil, "sandbox", "--logs", "8")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

@@ -294,7 +294,7 @@ func TestSubcommandHelp(t *testing.T) {
 	}{
 		{cmd: "serve", want: []string{"Runs ccm as a service", "Example:\n  GITHUB_TOKEN=ghp_... ccm serve --config ccm.yaml", "-shutdown-timeout"}},
 		{cmd: "analyze", want: []string{"Explains one failed CI job", "Example:\n  ccm analyze --json testdata/logs/npm-econnreset.log", "-rules-only"}},
-		{cmd: "sandbox", want: []string{"Runs ccm's whole pipeline", "Example:\n  ccm sandbox --llm", "-logs"}},
+		{cmd: "sandbox", want: []string{"Plays scenarios on ccm's real pipeline", "Example:\n  ccm sandbox\n", "-interactive", "-logs"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.cmd, func(t *testing.T) {

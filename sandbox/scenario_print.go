@@ -1,0 +1,108 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+func header(p *printer, w *World, n int, interactive bool) {
+	p.f("ccm sandbox: %s on ccm's real pipeline (the service `ccm serve` runs), seeded from real failed-run logs.\n",
+		plural(n, "scenario"))
+	redis := "Redis is embedded"
+	if _, ok := w.Svc.Store.Embedded(); !ok {
+		redis = "Redis is REDIS_URL's"
+	}
+	if w.AI == nil {
+		p.f("GitHub and Slack are simulated on loopback, %s; the analyses go to the real model (OPENAI_API_KEY is set).\n", redis)
+	} else {
+		p.f("GitHub, Slack and the OpenAI API are simulated on loopback, %s: nothing leaves this machine.\n", redis)
+	}
+	p.f("ccm's HTTP endpoints: http://%s (/healthz, /metrics, /webhooks/github)\n", w.Addr())
+	p.f("Analysis: %s\n", w.Svc.Analyzer)
+	if interactive {
+		p.f("Interactive: the sandbox stops at each approval request for you to decide.\n")
+	}
+}
+
+func printScenario(p *printer, i, n int, r ScenarioResult) {
+	p.f("\n━━ %d/%d %s: %s\n", i, n, r.Name, r.Title)
+	if r.Slack != "" && r.Viewer != "" {
+		p.f("\nWhat Slack shows (as %s sees it):\n\n%s\n", r.Viewer, r.Slack)
+	} else if r.Slack != "" {
+		p.f("\nWhat Slack shows:\n\n%s\n", r.Slack)
+	} else {
+		p.f("\nSlack shows nothing.\n\n")
+	}
+	if r.Reached {
+		p.f("Reached its end in %s: %s\n", roundMS(r.Took), r.End)
+	} else {
+		p.f("DID NOT reach its end (%s): %s\n  want: %s\n", roundMS(r.Took), r.Stopped, r.End)
+	}
+	for _, note := range r.Notes {
+		p.f("  · %s\n", note)
+	}
+	p.f("  audit entries written: %d\n", r.Audit)
+}
+
+func printSummary(p *printer, r Report) {
+	p.f("\n━━ Summary\n")
+	width := 0
+	for _, s := range r.Scenarios {
+		width = max(width, len(s.Name))
+	}
+	for _, s := range r.Scenarios {
+		mark, what := "✓", "reached its end"
+		if !s.Reached {
+			mark, what = "✗", s.Stopped
+		}
+		p.f("  %s %-*s %7s  %3d audit entries  %s\n", mark, width, s.Name, roundMS(s.Took), s.Audit, what)
+	}
+	reached := len(r.Scenarios) - len(r.Missed())
+	p.f("Scenarios:  %d of %d reached their expected end\n", reached, len(r.Scenarios))
+	if r.Remediations > 0 {
+		p.f("ccm:        %s, success rate %.0f%%, mean time to resolution %s\n",
+			plural(r.Remediations, "remediation"), 100*r.SuccessRate, roundMS(r.MeanTimeToResolution))
+	}
+	p.f("Audit:      %d entries written (%s)\n", r.AuditTotal, auditLine(r.Audit))
+	p.f("Took:       %s\n", roundMS(r.Elapsed))
+	for _, s := range r.Missed() {
+		p.f("Missed:     %s — %s\n", s.Name, s.Stopped)
+	}
+}
+
+func auditLine(by map[string]int) string {
+	keys := slices.Sorted(maps.Keys(by))
+	slices.SortStableFunc(keys, func(a, b string) int { return by[b] - by[a] })
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, by[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func roundMS(d time.Duration) string {
+	if d >= time.Second {
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Millisecond).String()
+}
+
+// WriteReportJSON prints the report as one JSON object.
+func WriteReportJSON(w io.Writer, r Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	body := struct {
+		Report
+		MTTRMS    int64 `json:"mean_time_to_resolution_ms"`
+		ElapsedMS int64 `json:"elapsed_ms"`
+	}{r, r.MeanTimeToResolution.Milliseconds(), r.Elapsed.Milliseconds()}
+	if err := enc.Encode(body); err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,266 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ccm-ci/ccm/config"
+	"github.com/ccm-ci/ccm/sandbox/slackview"
+	"github.com/ccm-ci/ccm/state"
+)
+
+// DefaultScenarioDeadline bounds each scenario, from its seed to its end.
+const DefaultScenarioDeadline = 20 * time.Second
+
+// sandboxApprovalTimeout is approval_timeout outside the expiry scenario:
+// long enough for a person at the terminal.
+const sandboxApprovalTimeout = 10 * time.Minute
+
+// ScenarioOptions tune `ccm sandbox` (scenarios).
+type ScenarioOptions struct {
+	// Env is the process environment (REDIS_URL, OPENAI_*).
+	Env config.Env
+	// HTTPAddr is where ccm's HTTP endpoints listen; "" picks a port.
+	HTTPAddr string
+	// Only plays these scenarios (by name); nil plays all.
+	Only []string
+	// Withhold names scenarios whose simulated people do nothing: they
+	// cannot reach their end (how tests prove a miss is reported).
+	Withhold []string
+	// Deadline bounds each scenario; 0 is DefaultScenarioDeadline.
+	Deadline time.Duration
+	// Interactive, when set, reads the person's commands at each approval.
+	Interactive io.Reader
+	// Out receives what Slack shows and the summary, as each scenario ends.
+	Out    io.Writer
+	Logger *slog.Logger
+	// OnStart is called once ccm runs, with the world (a web view of the
+	// simulated Slack hooks in here).
+	OnStart func(*World)
+}
+
+// ScenarioResult is how one scenario ended.
+type ScenarioResult struct {
+	Name    string        `json:"name"`
+	Title   string        `json:"title"`
+	End     string        `json:"expected_end"`
+	Reached bool          `json:"reached"`
+	Stopped string        `json:"stopped,omitempty"` // where and why it stopped short
+	Took    time.Duration `json:"-"`
+	TookMS  int64         `json:"time_to_resolution_ms"`
+	Audit   int           `json:"audit_entries"`
+	Notes   []string      `json:"notes,omitempty"`
+	Slack   string        `json:"slack"`
+	// Viewer is whose private messages Slack shows ("" for nobody's).
+	Viewer string `json:"slack_viewer,omitempty"`
+}
+
+// Report is the whole run.
+type Report struct {
+	Scenarios []ScenarioResult `json:"scenarios"`
+	// Audit counts every audit entry written, by action type.
+	Audit      map[string]int `json:"audit"`
+	AuditTotal int            `json:"audit_total"`
+	// Remediations, SuccessRate and MeanTimeToResolution are ccm's own
+	// figures over the run (what `ccm stats` prints).
+	Remediations         int           `json:"remediations"`
+	SuccessRate          float64       `json:"success_rate"`
+	MeanTimeToResolution time.Duration `json:"-"`
+	Analyzer             string        `json:"analyzer"`
+	Elapsed              time.Duration `json:"-"`
+}
+
+// Missed lists the scenarios that did not reach their end.
+func (r Report) Missed() []ScenarioResult {
+	var out []ScenarioResult
+	for _, s := range r.Scenarios {
+		if !s.Reached {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ErrMissed is returned when a scenario did not reach its end.
+var ErrMissed = errors.New("a scenario did not reach its end")
+
+// ErrInterrupted is returned when ctx ended (Ctrl-C) before the end.
+var ErrInterrupted = errStopped
+
+// RunScenarios builds ccm as `ccm serve` does, with the simulators, plays
+// each scenario in turn and reports how each ended. It returns ErrMissed
+// (with the report) when one did not reach its end, ErrInterrupted when
+// ctx ended; everything it started is stopped before it returns.
+func RunScenarios(ctx context.Context, opt ScenarioOptions) (Report, error) {
+	start := time.Now()
+	out := opt.Out
+	if out == nil {
+		out = io.Discard
+	}
+	all := Scenarios()
+	var plays []*Scenario
+	for _, s := range all {
+		if len(opt.Only) == 0 || slices.Contains(opt.Only, s.Name) {
+			plays = append(plays, s)
+		}
+	}
+	for _, n := range slices.Concat(opt.Only, opt.Withhold) {
+		if !slices.ContainsFunc(all, func(s *Scenario) bool { return s.Name == n }) {
+			return Report{}, &SetupError{Err: fmt.Errorf("no scenario %q (have %s)", n, strings.Join(ScenarioNames(), ", "))}
+		}
+	}
+	cfg := baseConfig(plays)
+	w, err := StartWorld(ctx, WorldOptions{Env: opt.Env, HTTPAddr: opt.HTTPAddr, Config: cfg, Logger: opt.Logger})
+	if err != nil {
+		if ctx.Err() != nil {
+			return Report{}, ErrInterrupted
+		}
+		return Report{}, err
+	}
+	defer w.Close()
+	for _, s := range plays {
+		for _, ch := range s.Channels() {
+			w.Slack.AddChannel(ch)
+		}
+	}
+	if opt.OnStart != nil {
+		opt.OnStart(w)
+	}
+	rep := Report{Audit: map[string]int{}, Analyzer: w.Svc.Analyzer.String()}
+	pr := &printer{w: out}
+	header(pr, w, len(plays), opt.Interactive != nil)
+	var decider Decider = scripted{}
+	if opt.Interactive != nil {
+		t := newTerminal(opt.Interactive, out, w)
+		defer t.Close()
+		decider = t
+	}
+	deadline := opt.Deadline
+	if deadline <= 0 {
+		deadline = DefaultScenarioDeadline
+	}
+	for i, s := range plays {
+		c := cfg.Clone()
+		if s.ApprovalTimeout > 0 {
+			c.ApprovalTimeout = s.ApprovalTimeout
+		}
+		if err := w.Svc.SetConfig(c); err != nil {
+			return rep, err
+		}
+		p := &Play{w: w, sc: s, deadline: time.Now().Add(deadline), people: decider, withhold: slices.Contains(opt.Withhold, s.Name)}
+		if opt.Interactive != nil {
+			// A person takes their time: the deadline is on ccm, not them.
+			p.deadline = time.Now().Add(deadline + 24*time.Hour)
+		}
+		res := playOne(ctx, p)
+		if errors.Is(res.err, ErrInterrupted) || ctx.Err() != nil {
+			return rep, ErrInterrupted
+		}
+		w.settle(ctx, 3*time.Second)
+		res.Audit = countAudit(ctx, w.Svc.Store, s)
+		res.Slack = slackview.Channels(w.Slack, s.Viewer, s.Channels()...)
+		res.Viewer = people[s.Viewer]
+		rep.Scenarios = append(rep.Scenarios, res.ScenarioResult)
+		printScenario(pr, i+1, len(plays), res.ScenarioResult)
+	}
+	if err := totals(ctx, w.Svc.Store, &rep); err != nil {
+		return rep, err
+	}
+	rep.Elapsed = time.Since(start)
+	printSummary(pr, rep)
+	if pr.err != nil {
+		return rep, fmt.Errorf("sandbox: print: %w", pr.err)
+	}
+	if len(rep.Missed()) > 0 {
+		return rep, ErrMissed
+	}
+	return rep, nil
+}
+
+type played struct {
+	ScenarioResult
+	err error
+}
+
+func playOne(ctx context.Context, p *Play) played {
+	s := p.sc
+	res := played{ScenarioResult: ScenarioResult{Name: s.Name, Title: s.Title, End: s.End}}
+	start := time.Now()
+	notes, err := s.play(ctx, p)
+	res.Took, res.TookMS = time.Since(start), time.Since(start).Milliseconds()
+	res.Notes, res.err = notes, err
+	if err != nil {
+		res.Stopped = err.Error()
+		var se *stopError
+		if !errors.As(err, &se) {
+			res.Stopped = "stopped at: " + p.step + ": " + err.Error()
+		}
+		return res
+	}
+	res.Reached = true
+	return res
+}
+
+// ScenarioNames are the names --scenario takes.
+func ScenarioNames() []string {
+	var out []string
+	for _, s := range Scenarios() {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+// baseConfig is what every scenario starts from: its repositories with
+// their own channels, alice the approver and admin, and timeouts a demo
+// can wait for.
+func baseConfig(plays []*Scenario) *config.Config {
+	cfg := config.Default()
+	cfg.Approvers, cfg.Admins = []string{UserApprover}, []string{UserApprover}
+	cfg.ApprovalTimeout = sandboxApprovalTimeout
+	cfg.VerifyTimeout = time.Minute
+	// Retries of a flaky local call should not make a demo wait a minute.
+	cfg.Retry.InitialBackoff, cfg.Retry.MaxBackoff = 50*time.Millisecond, time.Second
+	for _, s := range plays {
+		for _, r := range s.Repos {
+			r.Channels = config.Channels{Alerts: s.Alerts(), Approvals: s.Approvals(), Critical: s.Critical()}
+			cfg.Repositories = append(cfg.Repositories, r)
+		}
+		cfg.ProtectedRepositories = append(cfg.ProtectedRepositories, s.Protected...)
+	}
+	return cfg
+}
+
+func countAudit(ctx context.Context, st *state.Store, s *Scenario) int {
+	n := 0
+	for _, r := range s.Repos {
+		es, err := st.QueryAudit(ctx, state.AuditQuery{Repo: r.Name, Limit: state.MaxLimit})
+		if err == nil {
+			n += len(es)
+		}
+	}
+	return n
+}
+
+func totals(ctx context.Context, st *state.Store, rep *Report) error {
+	es, err := st.QueryAudit(ctx, state.AuditQuery{Limit: state.MaxLimit})
+	if err != nil {
+		return fmt.Errorf("sandbox: audit: %w", err)
+	}
+	for _, e := range es {
+		rep.Audit[e.ActionType]++
+	}
+	rep.AuditTotal = len(es)
+	agg, err := st.Aggregate(ctx, state.MetricsQuery{})
+	if err != nil {
+		return fmt.Errorf("sandbox: metrics: %w", err)
+	}
+	rep.Remediations, rep.SuccessRate = agg.Remediations, agg.SuccessRate
+	rep.MeanTimeToResolution = time.Duration(agg.AvgResolutionMS * float64(time.Millisecond))
+	return nil
+}
