@@ -78,7 +78,7 @@ func (n names) contentHTML(text string, raw json.RawMessage, isEdited bool) stri
 	}
 	var b strings.Builder
 	for i, bl := range blocks {
-		if i == len(blocks)-1 && bl.Type == "section" && bl.Text != nil && len(bl.Fields) == 0 {
+		if i == len(blocks)-1 && (bl.Type == "section" && bl.Text != nil && len(bl.Fields) == 0 || bl.Type == "context") {
 			n.blockHTML(&b, bl, mark)
 			mark = ""
 			continue
@@ -122,7 +122,7 @@ func (n names) blockHTML(b *strings.Builder, bl block, mark string) {
 			}
 			b.WriteString(`<span class="ctx">` + n.textHTML(e.text()) + `</span>`)
 		}
-		b.WriteString(`</div>`)
+		b.WriteString(mark + `</div>`)
 	case "actions":
 		b.WriteString(`<div class="actions">`)
 		for _, e := range bl.Elements {

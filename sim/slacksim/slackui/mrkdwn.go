@@ -35,7 +35,8 @@ var unescapeSlack = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 
 // token finds what must not be formatted as text: ```code blocks```,
 // `inline code` and <links|mentions>.
-var token = regexp.MustCompile("(?s)```.*?```|`[^`\n]+`|<[^<>\n]*>")
+// A code block takes the line break after it: the block ends the line.
+var token = regexp.MustCompile("(?s)```.*?```\n?|`[^`\n]+`|<[^<>\n]*>")
 
 // mrkdwnHTML renders Slack mrkdwn as Slack shows it: *bold*, _italic_,
 // ~strike~, `code`, ```code blocks```, > quotes, <url|label> links,
@@ -64,6 +65,7 @@ var placeholder = regexp.MustCompile("\x00[0-9]+\x00")
 func (n names) tokenHTML(t string) string {
 	switch {
 	case strings.HasPrefix(t, "```"):
+		t = strings.TrimSuffix(t, "\n")
 		code := strings.TrimPrefix(t[3:len(t)-3], "\n")
 		return `<pre class="code">` + html.EscapeString(unescapeSlack.Replace(code)) + `</pre>`
 	case strings.HasPrefix(t, "`"):

@@ -126,6 +126,7 @@ a:hover{text-decoration:underline}
 .broadcast{color:#8f6a00;background:rgba(242,199,68,.4)}
 .quote{display:inline-block;border-left:4px solid #ddd;padding-left:10px}
 .edited{font-size:12px;color:#616061;margin-left:4px}
+.body>.edited{margin-left:0}
 .ephemeral{background:#f8f8f8}
 .only-you{font-size:12px;color:#616061;margin:0 0 4px 44px}
 .to{color:#868686}
