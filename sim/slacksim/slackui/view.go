@@ -48,6 +48,7 @@ type item struct {
 	blocks                 json.RawMessage
 	edited, deleted, eph   bool
 	bot                    bool
+	at                     time.Time
 }
 
 // build lays out the workspace with channel ID sel open ("" or unknown:
@@ -61,13 +62,13 @@ func build(ws slacksim.Workspace, sel, viewer string) pageView {
 	items := map[string][]item{}
 	for _, c := range ws.Channels {
 		for _, m := range c.Messages {
-			items[c.ID] = append(items[c.ID], item{ts: m.TS, threadTS: m.ThreadTS, user: m.User, text: m.Text, blocks: m.Blocks,
+			items[c.ID] = append(items[c.ID], item{ts: m.TS, threadTS: m.ThreadTS, at: m.At, user: m.User, text: m.Text, blocks: m.Blocks,
 				edited: m.Edits > 0, deleted: m.Deleted, bot: m.BotID != "" || m.User == ws.BotUserID})
 		}
 	}
 	for _, e := range ws.Ephemerals {
 		if viewer == "" || e.User == viewer {
-			items[e.Channel] = append(items[e.Channel], item{ts: e.TS, threadTS: e.ThreadTS, user: ws.BotUserID, to: e.User,
+			items[e.Channel] = append(items[e.Channel], item{ts: e.TS, threadTS: e.ThreadTS, at: e.At, user: ws.BotUserID, to: e.User,
 				text: e.Text, blocks: e.Blocks, edited: e.Edits > 0, eph: true, bot: true})
 		}
 	}
@@ -151,7 +152,11 @@ func (n names) msg(ws slacksim.Workspace, it item, everyone bool) msgView {
 	author := name(ws.Users, it.user)
 	m := msgView{TS: it.ts, Author: author, Initial: initial(author), Color: color(it.user),
 		Bot: it.bot, Edited: it.edited, Deleted: it.deleted, Ephemeral: it.eph}
-	if t, ok := tsTime(it.ts); ok {
+	t, ok := it.at, !it.at.IsZero()
+	if !ok {
+		t, ok = tsTime(it.ts)
+	}
+	if ok {
 		m.Time, m.Stamp = t.Format("15:04:05"), t.Format(time.RFC1123)
 	}
 	if it.eph && everyone {
