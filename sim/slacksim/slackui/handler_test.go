@@ -45,7 +45,8 @@ func TestPage(t *testing.T) {
 		name, target string
 		want, not    []string
 	}{
-		{"first channel with messages", "/", []string{
+		{"follows the latest activity", "/", []string{
+			`<a class="chan follow on" href="?"`,
 			`<title>#ci-alerts - ccm-sim (simulated Slack)</title>`,
 			`<a class="chan selected" href="?c=C0ALERTS">`,
 			`<summary>2 replies<span class="last">Last reply `, `<summary>3 replies<span class="last">Last reply `,
@@ -58,6 +59,7 @@ func TestPage(t *testing.T) {
 		{"as bob: alice's private message is not shown", "/?as=U2BOB", nil, []string{"Only visible to you"}},
 		{"another channel", "/?c=" + approvals, []string{`No messages in this channel yet.`, `<a class="chan selected empty" href="?c=` + approvals + `">`}, []string{"Approve"}},
 		{"unknown channel falls back", "/?c=C404", []string{`<title>#ci-alerts`}, nil},
+		{"a channel asked for: no following", "/?c=C0ALERTS", []string{`<a class="chan follow" href="?"`}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,5 +173,24 @@ func TestWaitingAndNotFound(t *testing.T) {
 	}
 	if res, _ := get(t, h, "/nope"); res.StatusCode != http.StatusNotFound {
 		t.Errorf("GET /nope = %d, want 404", res.StatusCode)
+	}
+}
+
+// TestFollowsActivity: with no channel asked for, the page opens the one
+// that got the latest message, so a watcher sees each scenario play.
+func TestFollowsActivity(t *testing.T) {
+	sim := workspace(t)
+	h := slackui.New(sim, slackui.Options{})
+	if _, body := get(t, h, "/"); !strings.Contains(body, "<title>#ci-alerts") {
+		t.Fatalf("before: the page does not open #ci-alerts")
+	}
+	if _, err := sim.PostUserMessage("#ci-approvals", "U1ALICE", "anyone on this?", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := get(t, h, "/"); !strings.Contains(body, "<title>#ci-approvals") || !strings.Contains(body, "anyone on this?") {
+		t.Errorf("after a post to #ci-approvals the page does not open it:\n%s", body)
+	}
+	if _, body := get(t, h, "/?c=C0ALERTS"); !strings.Contains(body, "<title>#ci-alerts") {
+		t.Error("a channel asked for is not the one shown")
 	}
 }

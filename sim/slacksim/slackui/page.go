@@ -16,6 +16,7 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 <body data-rev="{{.Rev}}">
 <nav class="sidebar">
  <div class="team">{{.Team}} <span class="sim">simulated</span></div>
+ <a class="chan follow{{if .Follow}} on{{end}}" href="?" title="Show whichever channel got the latest message">⟳ Follow activity</a>
  <div class="group">Channels</div>
  {{range .Channels}}{{if not .IM}}<a class="chan{{if .Selected}} selected{{end}}{{if not .Count}} empty{{end}}" href="?c={{.ID}}"><span class="hash">#</span> {{.Label}}{{if .Count}}<span class="count">{{.Count}}</span>{{end}}</a>
  {{end}}{{end}}
@@ -80,6 +81,9 @@ body{display:flex;font:15px/1.46668 "Lato","Slack-Lato",-apple-system,BlinkMacSy
 .chan:hover{background:#350d36}
 .chan.selected{background:#1164a3;color:#fff}
 .chan.empty{opacity:.6}
+.follow{font-size:14px;margin-bottom:6px}
+.follow.on{color:#fff;font-weight:700}
+.follow.on::after{content:"on";margin-left:auto;font-size:11px;font-weight:700;background:#2bac76;border-radius:9px;padding:0 7px;line-height:18px}
 .hash{width:18px;display:inline-block;opacity:.8}
 .count{margin-left:auto;background:rgba(255,255,255,.18);color:#fff;font-size:12px;font-weight:700;border-radius:9px;padding:0 7px;line-height:18px}
 .chan.selected .count{background:#fff;color:#1164a3}

@@ -23,6 +23,7 @@ type pageView struct {
 	Nonce    string
 	Viewer   string // the viewer's name, "" for everyone
 	HasIM    bool   // some channel is a direct message
+	Follow   bool   // no channel was asked for: the latest activity's shows
 }
 
 type channelLink struct {
@@ -51,9 +52,10 @@ type item struct {
 	at                     time.Time
 }
 
-// build lays out the workspace with channel ID sel open ("" or unknown:
-// the first with messages) as viewer sees it ("" for everyone's
-// ephemerals).
+// build lays out the workspace with channel ID sel open as viewer sees it
+// ("" for everyone's ephemerals). With sel "" (or unknown) the page
+// follows the activity: the channel that last got a message opens, so a
+// person watching the sandbox sees each scenario as it plays.
 func build(ws slacksim.Workspace, sel, viewer string) pageView {
 	n := names{users: ws.Users, channels: map[string]string{}}
 	for _, c := range ws.Channels {
@@ -95,9 +97,16 @@ func build(ws slacksim.Workspace, sel, viewer string) pageView {
 			pick = i
 		}
 	}
-	for i := 0; pick < 0 && i < len(v.Channels); i++ {
-		if v.Channels[i].Count > 0 {
-			pick = i
+	if pick < 0 {
+		v.Follow = true
+		latest := ""
+		for i, l := range v.Channels {
+			for _, it := range items[l.ID] {
+				// ts order is posting order: every ts has 6 decimals.
+				if !it.deleted && it.ts > latest {
+					latest, pick = it.ts, i
+				}
+			}
 		}
 	}
 	if pick < 0 && len(v.Channels) > 0 {
