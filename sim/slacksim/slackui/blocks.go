@@ -117,7 +117,7 @@ func (n names) blockHTML(b *strings.Builder, bl block, mark string) {
 		b.WriteString(`<div class="context">`)
 		for _, e := range bl.Elements {
 			if e.Type == "image" {
-				b.WriteString(`<span class="ctx-img" title="` + html.EscapeString(e.AltText) + `">▣</span>`)
+				b.WriteString(n.elementHTML(e))
 				continue
 			}
 			b.WriteString(`<span class="ctx">` + n.textHTML(e.text()) + `</span>`)
@@ -160,7 +160,9 @@ func (n names) elementHTML(e element) string {
 		}
 		return `<button type="button" class="` + class + `">` + plainHTML(e.text().Text) + `</button>`
 	case "image":
-		return `<span class="ctx-img" title="` + html.EscapeString(clean(e.AltText)) + `">▣</span>`
+		// An image is drawn as its alt text: the page loads nothing from
+		// elsewhere, and the alt text is what the image says.
+		return `<span class="ctx-img">🖼 ` + html.EscapeString(clean(e.AltText)) + `</span>`
 	case "overflow":
 		return `<button type="button" class="btn btn-overflow">⋯</button>`
 	}
