@@ -101,11 +101,15 @@ func (t *terminal) Decide(ctx context.Context, p *Play, req slacksim.Message, d 
 		fmt.Fprint(t.out, "ccm> ")
 		var line string
 		var ok bool
+		waiting := time.Now()
 		select {
 		case <-ctx.Done():
 			return errStopped
 		case line, ok = <-t.lines:
 		}
+		// The deadline is on ccm, not on the person: their time at the
+		// terminal is added to it.
+		p.deadline = p.deadline.Add(time.Since(waiting))
 		if !ok {
 			fmt.Fprintln(t.out, "(end of input: continuing)")
 			return scripted{}.Decide(ctx, p, req, d)

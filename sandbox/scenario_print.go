@@ -63,7 +63,11 @@ func printSummary(p *printer, r Report) {
 		p.f("  %s %-*s %7s  %3d audit entries  %s\n", mark, width, s.Name, roundMS(s.Took), s.Audit, what)
 	}
 	reached := len(r.Scenarios) - len(r.Missed())
-	p.f("Scenarios:  %d of %d reached their expected end\n", reached, len(r.Scenarios))
+	rate := 0.0
+	if len(r.Scenarios) > 0 {
+		rate = 100 * float64(reached) / float64(len(r.Scenarios))
+	}
+	p.f("Scenarios:  %d of %d reached their expected end (%.0f%%)\n", reached, len(r.Scenarios), rate)
 	if r.Remediations > 0 {
 		p.f("ccm:        %s, success rate %.0f%%, mean time to resolution %s\n",
 			plural(r.Remediations, "remediation"), 100*r.SuccessRate, roundMS(r.MeanTimeToResolution))

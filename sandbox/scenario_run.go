@@ -154,10 +154,6 @@ func RunScenarios(ctx context.Context, opt ScenarioOptions) (Report, error) {
 			return rep, err
 		}
 		p := &Play{w: w, sc: s, deadline: time.Now().Add(deadline), people: decider, withhold: slices.Contains(opt.Withhold, s.Name)}
-		if opt.Interactive != nil {
-			// A person takes their time: the deadline is on ccm, not them.
-			p.deadline = time.Now().Add(deadline + 24*time.Hour)
-		}
 		res := playOne(ctx, p)
 		if errors.Is(res.err, ErrInterrupted) || ctx.Err() != nil {
 			return rep, ErrInterrupted

@@ -185,3 +185,23 @@ func TestScenariosOnRedisURL(t *testing.T) {
 		t.Error("the sandbox touched a database it refused")
 	}
 }
+
+// The scenario's deadline is on ccm: a person who takes longer than it to
+// decide still sees the scenario reach its end.
+func TestScenariosInteractiveSlowPerson(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	var out syncBuffer
+	go func() {
+		for !strings.Contains(out.String(), "ccm> ") {
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(3 * time.Second) // longer than the deadline below
+		_, _ = io.WriteString(pw, "approve\n")
+	}()
+	rep, err := RunScenarios(context.Background(), ScenarioOptions{Out: &out, Only: []string{"approved"},
+		Interactive: pr, Deadline: 2 * time.Second})
+	if err != nil || len(rep.Scenarios) != 1 || !rep.Scenarios[0].Reached {
+		t.Fatalf("err %v, scenarios %+v: want reached\n%s", err, rep.Scenarios, out.String())
+	}
+}
