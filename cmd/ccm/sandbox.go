@@ -66,7 +66,7 @@ func sandbox(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	interactive := fs.Bool("interactive", false, "stop at each approval request and read your decision, /ccm commands and @ccm questions from the terminal")
 	only := fs.String("scenario", "", "play only these scenarios, comma-separated ("+strings.Join(ccmsandbox.ScenarioNames(), ", ")+")")
 	httpAddr := fs.String("http-addr", "127.0.0.1:0", "where ccm's HTTP endpoints listen (webhooks from the GitHub simulator, /metrics)")
-	slackUIAddr := fs.String("slack-ui", "", "serve a web page drawing the simulated Slack on this address (e.g. 127.0.0.1:8090) while the scenarios play, and after until Ctrl-C; \"\" is off")
+	slackUIAddr := fs.String("slack-ui", "", "serve a web page drawing the simulated Slack on this address (127.0.0.1:8090, or just 8090 for loopback) while the scenarios play, and after until Ctrl-C; \"\" is off")
 	if err := fs.Parse(args); err != nil {
 		return flagErr("sandbox", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -28,6 +29,11 @@ type slackUI struct {
 // startSlackUI listens on addr and serves the page; a taken or malformed
 // address exits 2 with what to do about it.
 func startSlackUI(addr string, logger *slog.Logger) (*slackUI, error) {
+	if _, err := strconv.Atoi(addr); err == nil {
+		// A bare port stays on loopback: the page shows CI logs, and has
+		// no login.
+		addr = net.JoinHostPort("127.0.0.1", addr)
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, &exitError{code: 2, err: fmt.Errorf("sandbox: --slack-ui %s: %w (another sandbox may hold it: pick another port, or 127.0.0.1:0 for any free one)", addr, err)}

@@ -69,3 +69,25 @@ func TestSlackUIPortTaken(t *testing.T) {
 		}
 	}
 }
+
+func TestSlackUIBarePortIsLoopback(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, err := net.SplitHostPort(ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ln.Close(); err != nil { // free it for the UI
+		t.Fatal(err)
+	}
+	ui, err := startSlackUI(port, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ui.Close()
+	if want := "http://127.0.0.1:" + port + "/"; ui.URL != want {
+		t.Errorf("URL = %q, want %q", ui.URL, want)
+	}
+}
