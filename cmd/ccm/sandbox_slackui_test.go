@@ -94,6 +94,9 @@ func TestSandboxSlackUIPortTaken(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "--slack-ui "+ln.Addr().String()) || !strings.Contains(stderr, "address already in use") {
 		t.Errorf("exit %d, stderr %q: want 2 naming the taken address", code, stderr)
 	}
+	if _, stderr, code := runCLI(t, nil, "sandbox", "--slack-ui", "localhost:http:x"); code != 2 || !strings.Contains(stderr, "want HOST:PORT or PORT") {
+		t.Errorf("a malformed address: exit %d, stderr %q: want 2 and what to give", code, stderr)
+	}
 	if _, stderr, code := runCLI(t, nil, "sandbox", "--logs", "2", "--slack-ui", "127.0.0.1:0"); code != 2 || !strings.Contains(stderr, "--slack-ui plays the scenarios") {
 		t.Errorf("--logs with --slack-ui: exit %d, stderr %q: want 2", code, stderr)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/ccm-ci/ccm/sim/slacksim"
@@ -36,7 +37,11 @@ func startSlackUI(addr string, logger *slog.Logger) (*slackUI, error) {
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, &exitError{code: 2, err: fmt.Errorf("sandbox: --slack-ui %s: %w (another sandbox may hold it: pick another port, or 127.0.0.1:0 for any free one)", addr, err)}
+		hint := "want HOST:PORT or PORT, such as 127.0.0.1:8090"
+		if errors.Is(err, syscall.EADDRINUSE) {
+			hint = "another sandbox may hold it: pick another port, or 127.0.0.1:0 for any free one"
+		}
+		return nil, &exitError{code: 2, err: fmt.Errorf("sandbox: --slack-ui %s: %w (%s)", addr, err, hint)}
 	}
 	ui := &slackUI{URL: "http://" + ln.Addr().String() + "/", done: make(chan struct{})}
 	src := slackui.SourceFunc(func() slacksim.Workspace {
