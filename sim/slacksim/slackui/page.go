@@ -81,6 +81,7 @@ body{display:flex;font:15px/1.46668 "Lato","Slack-Lato",-apple-system,BlinkMacSy
 .chan:hover{background:#350d36}
 .chan.selected{background:#1164a3;color:#fff}
 .chan.empty{opacity:.6}
+.chan.selected.empty{opacity:1}
 .follow{font-size:14px;margin-bottom:6px}
 .follow.on{color:#fff;font-weight:700}
 .follow.on::after{content:"on";margin-left:auto;font-size:11px;font-weight:700;background:#2bac76;border-radius:9px;padding:0 7px;line-height:18px}
