@@ -31,12 +31,18 @@ reject REASON, /ccm ..., @ccm ... or continue. With OPENAI_API_KEY set the
 real model analyses (OPENAI_BASE_URL, OPENAI_MODEL); with REDIS_URL set that
 Redis is used (give it a database of its own: the queues are not prefixed).
 
+With --slack-ui ADDR it also serves a web page at http://ADDR/ drawing the
+simulated Slack as your team would see it (channels, threads, Block Kit
+messages, buttons), following the scenarios as they play; when they end it
+keeps serving until Ctrl-C.
+
 --logs N instead replays N real logs through detection and analysis only,
 in shadow mode (the sandbox of earlier versions).
 
 Example:
   ccm sandbox
   ccm sandbox --interactive --scenario approved,protected
+  ccm sandbox --slack-ui 127.0.0.1:8090
   ccm sandbox --logs 20 --llm
 
 Flags:
@@ -60,6 +66,7 @@ func sandbox(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	interactive := fs.Bool("interactive", false, "stop at each approval request and read your decision, /ccm commands and @ccm questions from the terminal")
 	only := fs.String("scenario", "", "play only these scenarios, comma-separated ("+strings.Join(ccmsandbox.ScenarioNames(), ", ")+")")
 	httpAddr := fs.String("http-addr", "127.0.0.1:0", "where ccm's HTTP endpoints listen (webhooks from the GitHub simulator, /metrics)")
+	slackUIAddr := fs.String("slack-ui", "", "serve a web page drawing the simulated Slack on this address (127.0.0.1:8090, or just 8090 for loopback) while the scenarios play, and after until Ctrl-C; \"\" is off")
 	if err := fs.Parse(args); err != nil {
 		return flagErr("sandbox", err)
 	}
@@ -79,7 +86,7 @@ func sandbox(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	if set["logs"] {
-		for _, f := range []string{"interactive", "scenario", "http-addr"} {
+		for _, f := range []string{"interactive", "scenario", "http-addr", "slack-ui"} {
 			if set[f] {
 				return usageErr("sandbox: --%s plays the scenarios; --logs replays logs instead: choose one", f)
 			}
@@ -115,6 +122,23 @@ func sandbox(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	if *asJSON {
 		opt.Out = io.Discard
+	}
+	if *slackUIAddr != "" {
+		ui, err := startSlackUI(*slackUIAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer ui.Close()
+		fmt.Fprintf(stderr, "ccm sandbox: Slack as your team sees it: %s\n", ui.URL)
+		opt.OnStart = func(w *ccmsandbox.World) { ui.Show(w.Slack) }
+		rep, err := ccmsandbox.RunScenarios(ctx, opt)
+		end := scenariosEnd(rep, err, *asJSON, stdout)
+		if ran := err == nil || errors.Is(err, ccmsandbox.ErrMissed); ran && ctx.Err() == nil {
+			// The page is the point of --slack-ui: leave it up to be read.
+			fmt.Fprintf(stderr, "ccm sandbox: the scenarios are over; Slack stays at %s until Ctrl-C\n", ui.URL)
+			<-ctx.Done()
+		}
+		return end
 	}
 	rep, err := ccmsandbox.RunScenarios(ctx, opt)
 	return scenariosEnd(rep, err, *asJSON, stdout)

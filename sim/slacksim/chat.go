@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -50,7 +51,7 @@ func (s *Server) chatPostMessage(c *Call) (map[string]any, string) {
 		}
 	}
 	m := &Message{
-		Channel: ch.id, TS: s.nextTSLocked(), ThreadTS: threadTS,
+		Channel: ch.id, TS: s.nextTSLocked(), At: time.Now(), ThreadTS: threadTS,
 		User: s.cfg.BotUserID, BotID: s.cfg.BotID, Text: p["text"], Blocks: blocks,
 	}
 	ch.msgs = append(ch.msgs, m)
@@ -145,7 +146,7 @@ func (s *Server) chatPostEphemeral(c *Call) (map[string]any, string) {
 		return nil, "channel_not_found"
 	}
 	e := Ephemeral{
-		Channel: ch.id, User: p["user"], TS: s.nextTSLocked(), ThreadTS: p["thread_ts"],
+		Channel: ch.id, User: p["user"], TS: s.nextTSLocked(), At: time.Now(), ThreadTS: p["thread_ts"],
 		Text: p["text"], Blocks: blocks,
 	}
 	s.ephemerals = append(s.ephemerals, e)

@@ -22,7 +22,9 @@
 // A workspace model sits behind them: channels holding messages and thread
 // replies (updated in place), ephemeral messages per user, views, users and
 // user groups. [Server.Transcript] renders a channel as plain text, the way
-// it reads in Slack.
+// it reads in Slack; [Server.Snapshot] copies the whole workspace for views
+// of it, such as the web page package slackui draws (`ccm sandbox
+// --slack-ui`).
 //
 // Typical test:
 //

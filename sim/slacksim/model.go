@@ -14,12 +14,15 @@ type Message struct {
 	Channel  string // channel ID
 	TS       string
 	ThreadTS string // "" for a root message; the root's ts for a reply
-	User     string // author user ID (the bot's user ID for bot posts)
-	BotID    string // set on bot posts
-	Text     string
-	Blocks   json.RawMessage // as sent; nil when none
-	Edits    int             // chat.update / replace_original count
-	Deleted  bool
+	// At is when it was posted, by the clock: a ts counts microseconds
+	// from the simulator's start, one per message, so reads as that start.
+	At      time.Time
+	User    string // author user ID (the bot's user ID for bot posts)
+	BotID   string // set on bot posts
+	Text    string
+	Blocks  json.RawMessage // as sent; nil when none
+	Edits   int             // chat.update / replace_original count
+	Deleted bool
 }
 
 // IsReply reports whether m is a thread reply.
@@ -31,6 +34,7 @@ type Ephemeral struct {
 	User     string
 	TS       string
 	ThreadTS string
+	At       time.Time // when it was posted (see Message.At)
 	Text     string
 	Blocks   json.RawMessage
 	Edits    int
@@ -224,7 +228,7 @@ func (s *Server) PostUserMessage(ref, user, text, threadTS string) (string, erro
 	if ch == nil {
 		return "", fmt.Errorf("posting to %s: channel_not_found", ref)
 	}
-	m := &Message{Channel: ch.id, TS: s.nextTSLocked(), ThreadTS: threadTS, User: user, Text: text}
+	m := &Message{Channel: ch.id, TS: s.nextTSLocked(), At: time.Now(), ThreadTS: threadTS, User: user, Text: text}
 	ch.msgs = append(ch.msgs, m)
 	s.notifyLocked()
 	return m.TS, nil

@@ -34,7 +34,7 @@ func (s *Server) SendAppMention(m AppMention) (Sent, error) {
 		return Sent{}, fmt.Errorf("app_mention in %s: channel_not_found", m.Channel)
 	}
 	s.ensureUserLocked(m.User)
-	msg := &Message{Channel: ch.id, TS: s.nextTSLocked(), ThreadTS: m.ThreadTS, User: m.User, Text: text}
+	msg := &Message{Channel: ch.id, TS: s.nextTSLocked(), At: time.Now(), ThreadTS: m.ThreadTS, User: m.User, Text: text}
 	ch.msgs = append(ch.msgs, msg)
 	s.notifyLocked()
 	s.mu.Unlock()

@@ -142,12 +142,12 @@ func (s *Server) respondLocked(chID, user, responseType, threadTS, text string, 
 	ch := s.channels[chID]
 	if responseType == "in_channel" && ch != nil {
 		ch.msgs = append(ch.msgs, &Message{
-			Channel: ch.id, TS: s.nextTSLocked(), ThreadTS: threadTS,
+			Channel: ch.id, TS: s.nextTSLocked(), At: time.Now(), ThreadTS: threadTS,
 			User: s.cfg.BotUserID, BotID: s.cfg.BotID, Text: text, Blocks: blocks,
 		})
 	} else {
 		s.ephemerals = append(s.ephemerals, Ephemeral{
-			Channel: chID, User: user, TS: s.nextTSLocked(), ThreadTS: threadTS, Text: text, Blocks: blocks,
+			Channel: chID, User: user, TS: s.nextTSLocked(), At: time.Now(), ThreadTS: threadTS, Text: text, Blocks: blocks,
 		})
 	}
 	s.notifyLocked()
