@@ -137,7 +137,7 @@ func TestChangedFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			s.ResetRequests()
-			got, err := c.ChangedFiles(context.Background(), repo, run)
+			got, err := c.ChangedFiles(context.Background(), repo, run, ChangeHint{})
 			if tt.err {
 				if err == nil {
 					t.Fatalf("got %+v, want an error", got)
