@@ -74,7 +74,8 @@ func (s *Store) NoteRuns(ctx context.Context, repo string, runs []RunRef, fromWe
 		score := float64(r.CreatedAt.Unix())
 		n++
 		if !fromWebhook {
-			noteIfKnownScript.Run(ctx, pipe, []string{key}, score, r.member(), RunIndexSize)
+			// Eval, not Run: a pipeline cannot fall back from EVALSHA.
+			noteIfKnownScript.Eval(ctx, pipe, []string{key}, score, r.member(), RunIndexSize)
 			continue
 		}
 		pipe.ZAdd(ctx, key, redis.Z{Score: score, Member: r.member()})
