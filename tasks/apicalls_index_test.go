@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/tasks"
 )
@@ -116,5 +117,38 @@ func TestIngestLostDelivery(t *testing.T) {
 				t.Errorf("%d API calls, want %d", counted, tt.calls)
 			}
 		})
+	}
+}
+
+// TestPollFeedsRunIndex: the poll's list adds its runs to an index a
+// webhook delivery made (a lost "completed" delivery is made up for), and
+// makes none on its own: its list names failures only.
+func TestPollFeedsRunIndex(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	old := h.gh.AddRun(testRepo, githubsim.Run{Conclusion: "success", HeadBranch: "release", CreatedAt: time.Now().Add(-2 * time.Hour)})
+	polled := h.gh.AddRun(testRepo, githubsim.Run{Conclusion: "failure", HeadBranch: "release", CreatedAt: time.Now().Add(-time.Hour), Jobs: failingJobs()})
+	h.gh.AddRun(testRepo, githubsim.Run{Conclusion: "failure", HeadBranch: "hotfix", CreatedAt: time.Now().Add(-time.Hour), Jobs: failingJobs()})
+	h.deliver(t, old)
+	if err := h.h.HandlePoll(ctx, pollTask(t, testRepo)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		branch string
+		want   string
+		wantOK bool
+	}{
+		{branch: "release", want: polled.HeadSHA, wantOK: true},
+		{branch: "hotfix"}, // no delivery made its index
+	} {
+		next := tasks.RunRef(github.Run{ID: polled.ID + 100, WorkflowID: polled.WorkflowID, HeadBranch: tt.branch,
+			Event: "push", HeadSHA: "next", CreatedAt: time.Now()})
+		got, ok, err := h.store.PreviousRun(ctx, testRepo, next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("%s: previous run %q, %v; want %q, %v", tt.branch, got, ok, tt.want, tt.wantOK)
+		}
 	}
 }

@@ -122,6 +122,12 @@ func TestIngestAPICallsPerFailure(t *testing.T) {
 	h.deliver(t, prev, run)
 	check("push (webhook)", ingest(webhookIngest(t, run)), with(map[string]int{githubsim.RouteCompare: 1}))
 	check("pull request (webhook)", ingest(webhookIngest(t, pr)), with(map[string]int{githubsim.RoutePullFiles: 1}))
+	for _, r := range []githubsim.Run{run, pr} {
+		rec := h.record(t, tasks.FailureID(testRepo, r.ID, 1))
+		if len(rec.ChangedFiles) != 1 || rec.ChangedFilesUnavailable {
+			t.Errorf("%s run: files %v unavailable %v; want its change, complete, at 3 calls", r.Event, rec.ChangedFiles, rec.ChangedFilesUnavailable)
+		}
+	}
 
 	// The previous run's deliveries were lost (or came before ccm
 	// watched): GitHub's list names it, one call more.
