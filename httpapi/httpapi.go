@@ -28,6 +28,10 @@ import (
 // maxWebhookBody is GitHub's own cap on webhook payloads.
 const maxWebhookBody = 25 << 20
 
+// runIndexTimeout bounds the run index write of one delivery (GitHub
+// waits 10 s for the whole answer).
+const runIndexTimeout = 500 * time.Millisecond
+
 // Check is one readiness probe (Redis, asynq).
 type Check struct {
 	Name string
@@ -132,7 +136,13 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		// Before the action's own handling: a run's predecessor is any
 		// run, passed or not, and each of its three deliveries (requested,
 		// in_progress, completed) is a chance to learn it.
-		if err := s.Runs.NoteRuns(r.Context(), repo.Repo, []state.RunRef{tasks.RunRef(ev.Run)}, true); err != nil {
+		// Bounded: a best-effort write must not hold the delivery while
+		// Redis is away (the store's client retries for longer), so the
+		// enqueue below answers 503 at once and GitHub redelivers.
+		ictx, cancel := context.WithTimeout(r.Context(), runIndexTimeout)
+		err := s.Runs.NoteRuns(ictx, repo.Repo, []state.RunRef{tasks.RunRef(ev.Run)}, true)
+		cancel()
+		if err != nil {
 			// A run missing from the index costs its successor's ingest a
 			// call, or widens its comparison; the delivery is still used.
 			log.Warn("run index not updated", "err", err)
