@@ -40,12 +40,16 @@ type Changes struct {
 
 // ChangedFiles says which paths the change behind a run touched, at the
 // fewest calls that can say it:
-//   - a pull_request run: the pull request's files (one call for its head,
-//     one per 100 files), complete only when its head is still the commit
-//     the run tested;
+//   - a pull_request run: the pull request's files (one call per 100
+//     files), complete only when they were listed at the commit the run
+//     tested — which the files' links say; one call more, for the pull
+//     request's head, when they do not;
 //   - any other run (a push, a schedule, a workflow_dispatch): the
 //     comparison from the head of the previous run of the same workflow
-//     and event on the branch to this run's head (two calls). The previous
+//     and event on the branch to this run's head (one call when ccm's run
+//     index names that run, hint.PreviousSHA, two when GitHub's list must;
+//     none when another workflow of the push compared the same pair within
+//     the hour, hint.Compares). The previous
 //     run, not the push's "before": GitHub gives a run no "before" (only
 //     its check suite has it, behind the separate Checks permission), and
 //     the commits since the workflow last ran are what can have broken it,
