@@ -21,11 +21,16 @@ import (
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/metrics"
+	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
 )
 
 // maxWebhookBody is GitHub's own cap on webhook payloads.
 const maxWebhookBody = 25 << 20
+
+// runIndexTimeout bounds the run index write of one delivery (GitHub
+// waits 10 s for the whole answer).
+const runIndexTimeout = 500 * time.Millisecond
 
 // Check is one readiness probe (Redis, asynq).
 type Check struct {
@@ -41,6 +46,15 @@ type Server struct {
 	WebhookSecret []byte
 	Config        func() *config.Config
 	Logger        *slog.Logger
+	// Runs, when set, keeps every delivered run of a watched repository
+	// (any action, any conclusion) in ccm's run index, where the ingest
+	// finds a push's previous run without asking GitHub.
+	Runs RunIndex
+}
+
+// RunIndex is state.Store's run index.
+type RunIndex interface {
+	NoteRuns(ctx context.Context, repo string, runs []state.RunRef, fromWebhook bool) error
 }
 
 // Handler returns the routes.
@@ -118,6 +132,22 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	cfg := s.Config()
 	repo := cfg.For(ev.Repo)
 	log = log.With("repo", repo.Repo, "run_id", ev.Run.ID)
+	if repo.Watched && s.Runs != nil {
+		// Before the action's own handling: a run's predecessor is any
+		// run, passed or not, and each of its three deliveries (requested,
+		// in_progress, completed) is a chance to learn it.
+		// Bounded: a best-effort write must not hold the delivery while
+		// Redis is away (the store's client retries for longer), so the
+		// enqueue below answers 503 at once and GitHub redelivers.
+		ictx, cancel := context.WithTimeout(r.Context(), runIndexTimeout)
+		err := s.Runs.NoteRuns(ictx, repo.Repo, []state.RunRef{tasks.RunRef(ev.Run)}, true)
+		cancel()
+		if err != nil {
+			// A run missing from the index costs its successor's ingest a
+			// call, or widens its comparison; the delivery is still used.
+			log.Warn("run index not updated", "err", err)
+		}
+	}
 	if repo.Watched && ev.Action == "requested" {
 		s.recheck(w, r, repo.Repo, ev)
 		return

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +19,7 @@ import (
 	"github.com/ccm-ci/ccm/httpapi"
 	"github.com/ccm-ci/ccm/metrics"
 	"github.com/ccm-ci/ccm/sim/githubsim"
+	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
 	"github.com/ccm-ci/ccm/tasks/taskstest"
 )
@@ -245,5 +247,77 @@ func TestWebhookEnqueuesLikeThePoll(t *testing.T) {
 	}
 	if p.Run == nil || p.Run.ID != 42 || p.Run.Conclusion != "failure" || p.Run.Status != "completed" {
 		t.Errorf("ingest payload run %+v, want the delivery's run 42, completed, failure", p.Run)
+	}
+}
+
+// runIndex records what the webhook notes in ccm's run index.
+type runIndex struct {
+	runs []state.RunRef
+	err  error
+}
+
+func (x *runIndex) NoteRuns(_ context.Context, repo string, runs []state.RunRef, fromWebhook bool) error {
+	if repo != "acme/web" || !fromWebhook {
+		return fmt.Errorf("noted %s fromWebhook=%v, want acme/web from a webhook", repo, fromWebhook)
+	}
+	x.runs = append(x.runs, runs...)
+	return x.err
+}
+
+// TestWebhookNotesEveryRun: every workflow_run delivery of a watched
+// repository — passed, still running, just requested — goes to the run
+// index, where an ingest finds a push's previous run without asking
+// GitHub; an unwatched repository's do not, and an index that cannot be
+// written does not cost the delivery.
+func TestWebhookNotesEveryRun(t *testing.T) {
+	cfg := config.Default()
+	cfg.Repositories = []config.Repo{{Name: "acme/web"}}
+	created := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name       string
+		repo       string
+		run        githubsim.Run
+		action     string
+		indexErr   error
+		wantNoted  bool
+		wantStatus int
+	}{
+		{name: "a passing run", repo: "acme/web", run: githubsim.Run{ID: 1, Conclusion: "success"}, action: "completed", wantNoted: true, wantStatus: http.StatusAccepted},
+		{name: "a run just requested", repo: "acme/web", run: githubsim.Run{ID: 2, Status: "queued"}, action: "requested", wantNoted: true, wantStatus: http.StatusAccepted},
+		{name: "a run in progress", repo: "acme/web", run: githubsim.Run{ID: 3, Status: "in_progress"}, action: "in_progress", wantNoted: true, wantStatus: http.StatusAccepted},
+		{name: "a failed run", repo: "acme/web", run: githubsim.Run{ID: 4, Conclusion: "failure"}, action: "completed", wantNoted: true, wantStatus: http.StatusAccepted},
+		{name: "index down: the failure is still enqueued", repo: "acme/web", run: githubsim.Run{ID: 5, Conclusion: "failure"}, action: "completed",
+			indexErr: errors.New("redis down"), wantNoted: true, wantStatus: http.StatusAccepted},
+		{name: "an unwatched repository", repo: "other/repo", run: githubsim.Run{ID: 6, Conclusion: "success"}, action: "completed", wantStatus: http.StatusAccepted},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			q := taskstest.New(t)
+			idx := &runIndex{err: tt.indexErr}
+			s := &httpapi.Server{Queue: q.Client, WebhookSecret: secret, Config: func() *config.Config { return cfg }, Runs: idx}
+			srv := httptest.NewServer(s.Handler())
+			defer srv.Close()
+			tt.run.CreatedAt = created
+			body := githubsim.WorkflowRunEventBody(tt.repo, tt.run, tt.action)
+			status, msg := post(t, srv.URL, "workflow_run", body, githubsim.SignWebhook(secret, body))
+			if status != tt.wantStatus {
+				t.Fatalf("status %d %q, want %d", status, msg, tt.wantStatus)
+			}
+			if tt.run.Conclusion == "failure" && !strings.Contains(msg, "enqueued") {
+				t.Errorf("a failed run's delivery answered %q, want it enqueued whatever the index", msg)
+			}
+			if !tt.wantNoted {
+				if len(idx.runs) != 0 {
+					t.Errorf("noted %+v, want nothing", idx.runs)
+				}
+				return
+			}
+			if len(idx.runs) != 1 {
+				t.Fatalf("noted %+v, want the delivered run", idx.runs)
+			}
+			got := idx.runs[0]
+			if got.RunID != tt.run.ID || got.WorkflowID == 0 || got.Branch == "" || got.Event != "push" || got.HeadSHA == "" || !got.CreatedAt.Equal(created) {
+				t.Errorf("noted %+v, want run %d with its workflow, branch, event, head and creation time", got, tt.run.ID)
+			}
+		})
 	}
 }

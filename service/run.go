@@ -113,7 +113,7 @@ func (s *Service) httpAPI() *httpapi.Server {
 	case !s.opt.Config.Webhook.Enabled || s.opt.Env.GitHubWebhookSecret == "":
 		s.log.Info("webhook receiver off: set GITHUB_WEBHOOK_SECRET (and webhook.enabled) to accept POST /webhooks/github; polling detects failures meanwhile")
 	default:
-		api.Queue, api.WebhookSecret = s.Queue, []byte(s.opt.Env.GitHubWebhookSecret)
+		api.Queue, api.WebhookSecret, api.Runs = s.Queue, []byte(s.opt.Env.GitHubWebhookSecret), s.Store
 	}
 	return api
 }

@@ -17,6 +17,11 @@
 //	ccm:processed               zset    every failure ID ever ingested (dedup marker), by detection ms
 //	ccm:cursors                 hash    repo -> last run time seen by the poller (RFC3339, UTC, fixed width)
 //	ccm:cache:analysis:<key>    string  AnalysisResult JSON for a cache key (ccm uses "<repo>:<fingerprint>"), with a TTL
+//	ccm:cache:compare:<repo>:<base>...<head>
+//	                            list    the files GitHub listed for a comparison, for an hour (CacheCompare)
+//	ccm:runs:<repo>:<workflow id>:<event>:<branch>
+//	                            zset    the run index: "<run id, 20 digits> <head sha>" by creation time (unix s),
+//	                                    newest 50, expiring a day after the last webhook delivery (NoteRuns)
 //	ccm:lease:<name>            string  a lease token with a TTL (Lease), e.g. one analysis per cache key
 //	ccm:count:<name>            string  a counter with a window (Count), e.g. re-enqueues of one task per day
 //	ccm:metrics:<id>            hash    one failure's metrics, one field per MetricsRecord JSON name

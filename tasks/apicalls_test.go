@@ -10,6 +10,7 @@ import (
 
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/sim/githubsim"
+	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/tasks"
 )
 
@@ -52,13 +53,31 @@ func webhookIngest(t *testing.T, run githubsim.Run) *asynq.Task {
 	return task
 }
 
+// deliver does to ccm's run index what the webhook receiver does with a
+// workflow_run delivery of each run (any action, any conclusion).
+func (h *harness) deliver(t *testing.T, runs ...githubsim.Run) {
+	t.Helper()
+	var refs []state.RunRef
+	for _, r := range runs {
+		ev, err := github.ParseWorkflowRunEvent(githubsim.WorkflowRunEventBody(testRepo, r, "completed"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs = append(refs, tasks.RunRef(ev.Run))
+	}
+	if err := h.store.NoteRuns(context.Background(), testRepo, refs, true); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestIngestAPICallsPerFailure counts the GitHub API requests one failure
 // costs at ingest: its jobs, the failed job's log URL, and the change —
-// two for a push (the previous run, the comparison), two for a pull
-// request of up to 100 files (its head, its files), none for a re-run of a
-// commit already recorded. The run itself costs nothing when the webhook
-// or the poll's list carried it, one call when not (an ingest asked for
-// from Slack).
+// one for a push whose previous run a webhook delivered (the comparison;
+// two when ccm has not seen that run: GitHub's list names it), one for a
+// pull request of up to 100 files (its files, whose links name the head
+// they were listed at), none for a re-run of a commit already recorded.
+// The run itself costs nothing when the webhook or the poll's list
+// carried it, one call when not (an ingest asked for from Slack).
 func TestIngestAPICallsPerFailure(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
@@ -100,10 +119,24 @@ func TestIngestAPICallsPerFailure(t *testing.T) {
 		t.Logf("%s: %d API calls (%v)", name, counted, got)
 	}
 
-	check("push (webhook)", ingest(webhookIngest(t, run)),
+	h.deliver(t, prev, run)
+	check("push (webhook)", ingest(webhookIngest(t, run)), with(map[string]int{githubsim.RouteCompare: 1}))
+	check("pull request (webhook)", ingest(webhookIngest(t, pr)), with(map[string]int{githubsim.RoutePullFiles: 1}))
+	for _, r := range []githubsim.Run{run, pr} {
+		rec := h.record(t, tasks.FailureID(testRepo, r.ID, 1))
+		if len(rec.ChangedFiles) != 1 || rec.ChangedFilesUnavailable {
+			t.Errorf("%s run: files %v unavailable %v; want its change, complete, at 3 calls", r.Event, rec.ChangedFiles, rec.ChangedFilesUnavailable)
+		}
+	}
+
+	// The previous run's deliveries were lost (or came before ccm
+	// watched): GitHub's list names it, one call more.
+	devPrev := h.gh.AddRun(testRepo, githubsim.Run{Conclusion: "success", HeadBranch: "dev", CreatedAt: time.Now().Add(-time.Hour)})
+	dev := h.gh.AddRun(testRepo, githubsim.Run{Conclusion: "failure", HeadBranch: "dev", Jobs: failingJobs()})
+	h.gh.SetCompare(testRepo, devPrev.HeadSHA, dev.HeadSHA, []string{"README.md"})
+	h.deliver(t, dev)
+	check("push (webhook, previous run not delivered)", ingest(webhookIngest(t, dev)),
 		with(map[string]int{githubsim.RouteListWorkflowRuns: 1, githubsim.RouteCompare: 1}))
-	check("pull request (webhook)", ingest(webhookIngest(t, pr)),
-		with(map[string]int{githubsim.RouteGetPull: 1, githubsim.RoutePullFiles: 1}))
 
 	// Someone re-runs the push's run by hand and the re-run fails too.
 	run2 := run

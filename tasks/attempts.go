@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/state"
@@ -73,7 +75,7 @@ func fillChanges(ctx context.Context, gh GitHub, rec *state.FailureRecord, run g
 		return
 	}
 	fctx, cancel := context.WithTimeout(ctx, changedFilesTimeout)
-	ch, err := gh.ChangedFiles(fctx, in.Repo, run)
+	ch, err := gh.ChangedFiles(fctx, in.Repo, run, in.Change)
 	cancel()
 	if err != nil {
 		// The record is complete without them; the flag tells the
@@ -86,4 +88,29 @@ func fillChanges(ctx context.Context, gh GitHub, rec *state.FailureRecord, run g
 	}
 	rec.ChangedFiles, rec.ChangedFilesSource = ch.Files, ch.Source
 	rec.ChangedFilesUnavailable = !ch.Complete
+}
+
+// RunRef is what ccm's run index keeps of run.
+func RunRef(run github.Run) state.RunRef {
+	return state.RunRef{RunID: run.ID, WorkflowID: run.WorkflowID, Branch: run.HeadBranch, Event: run.Event,
+		HeadSHA: run.HeadSHA, CreatedAt: run.CreatedAt}
+}
+
+// changeHint is what ccm already knows of run's change: the previous run
+// of its workflow from the run index the webhook deliveries and the poll
+// feed (a miss or an error costs the one call GitHub's list costs), and
+// the comparison cache shared by the workflows of one push.
+func (h *Handlers) changeHint(ctx context.Context, repo string, run github.Run, log *slog.Logger) github.ChangeHint {
+	hint := github.ChangeHint{Compares: h.d.Store}
+	if strings.HasPrefix(run.Event, "pull_request") {
+		return hint
+	}
+	sha, ok, err := h.d.Store.PreviousRun(ctx, repo, RunRef(run))
+	switch {
+	case err != nil:
+		log.Warn("run index unreadable; asking GitHub for the previous run", "err", err)
+	case ok:
+		hint.PreviousSHA = sha
+	}
+	return hint
 }

@@ -26,7 +26,7 @@ type GitHub interface {
 	ListJobs(ctx context.Context, repo string, runID int64, attempt int) ([]github.Job, error)
 	JobLog(ctx context.Context, repo string, jobID int64, fn func(io.Reader) error) error
 	// ChangedFiles says what the change behind a run touched.
-	ChangedFiles(ctx context.Context, repo string, run github.Run) (github.Changes, error)
+	ChangedFiles(ctx context.Context, repo string, run github.Run, hint github.ChangeHint) (github.Changes, error)
 
 	// What ccm:remediate and ccm:verify write and re-read. Login is the
 	// token's user, which GitHub names as the trigger of ccm's re-runs.
@@ -74,6 +74,11 @@ type Store interface {
 	HoldLease(ctx context.Context, name string, ttl time.Duration) (*state.Hold, time.Duration, error)
 	ListFailures(ctx context.Context, q state.FailureQuery) ([]state.FailureRecord, error)
 	Count(ctx context.Context, name string, window time.Duration) (int64, error)
+	// The run index and the comparison cache, which spare the ingest
+	// GitHub calls (state/runindex.go).
+	NoteRuns(ctx context.Context, repo string, runs []state.RunRef, fromWebhook bool) error
+	PreviousRun(ctx context.Context, repo string, run state.RunRef) (string, bool, error)
+	github.CompareCache
 
 	// The gate, the expiry and the re-evaluation: decisions, settings
 	// and approval requests.

@@ -92,6 +92,7 @@ func (h *Handlers) HandleIngest(ctx context.Context, t *asynq.Task) error {
 	rec, logErr := ReadFailure(readCtx, h.d.GitHub, run, jobs, FailureInput{
 		Repo: p.Repo, Now: h.d.now(), Options: LogOptions(cfg), Logger: log,
 		MaxDownloadBytes: int64(cfg.Log.MaxDownloadBytes), Earlier: earlier,
+		Change: h.changeHint(ctx, p.Repo, run, log),
 	})
 	rec.RetryOf = retryOf(earlier, p.Attempt)
 	if logErr != nil {
@@ -178,6 +179,9 @@ type FailureInput struct {
 	// first); one of the same commit lends its changed files, so a re-run
 	// costs no call for them.
 	Earlier []state.FailureRecord
+	// Change spares the changed-files lookup calls: the previous run's
+	// head from ccm's run index, the comparison cache.
+	Change github.ChangeHint
 }
 
 // ReadFailure builds the record of a failed run: its failed jobs and steps,

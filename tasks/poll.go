@@ -61,6 +61,17 @@ func (h *Handlers) HandlePoll(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return h.pollError(ctx, p.Repo, err)
 	}
+	// The lists feed the run index the ingest finds a push's previous run
+	// in — only an index a webhook delivery made (state.Store.NoteRuns).
+	refs := make([]state.RunRef, 0, len(runs)+len(reruns))
+	for _, r := range slices.Concat(runs, reruns) {
+		refs = append(refs, RunRef(r))
+	}
+	if err := h.d.Store.NoteRuns(ctx, p.Repo, refs, false); err != nil {
+		// An index without these runs costs an ingest a call, or widens
+		// its comparison: not worth failing the poll for.
+		log.Warn("run index not updated", "err", err)
+	}
 	queued := 0
 	for _, c := range candidates(runs, reruns) {
 		id := FailureID(p.Repo, c.runID, c.attempt)

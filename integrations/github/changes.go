@@ -40,12 +40,16 @@ type Changes struct {
 
 // ChangedFiles says which paths the change behind a run touched, at the
 // fewest calls that can say it:
-//   - a pull_request run: the pull request's files (one call for its head,
-//     one per 100 files), complete only when its head is still the commit
-//     the run tested;
+//   - a pull_request run: the pull request's files (one call per 100
+//     files), complete only when they were listed at the commit the run
+//     tested — which the files' links say; one call more, for the pull
+//     request's head, when they do not;
 //   - any other run (a push, a schedule, a workflow_dispatch): the
 //     comparison from the head of the previous run of the same workflow
-//     and event on the branch to this run's head (two calls). The previous
+//     and event on the branch to this run's head (one call when ccm's run
+//     index names that run, hint.PreviousSHA, two when GitHub's list must;
+//     none when another workflow of the push compared the same pair within
+//     the hour, hint.Compares). The previous
 //     run, not the push's "before": GitHub gives a run no "before" (only
 //     its check suite has it, behind the separate Checks permission), and
 //     the commits since the workflow last ran are what can have broken it,
@@ -57,7 +61,9 @@ type Changes struct {
 //
 // An error means GitHub could not say at all; callers record the change as
 // unknown and go on.
-func (c *Client) ChangedFiles(ctx context.Context, repo string, run Run) (Changes, error) {
+//
+// hint spares calls from what ccm already knows (see ChangeHint).
+func (c *Client) ChangedFiles(ctx context.Context, repo string, run Run, hint ChangeHint) (Changes, error) {
 	var why error
 	switch {
 	case strings.HasPrefix(run.Event, "pull_request"):
@@ -68,19 +74,27 @@ func (c *Client) ChangedFiles(ctx context.Context, repo string, run Run) (Change
 		}
 		// GitHub lists a pull request's files as of its head now: when
 		// that is no longer the commit the run tested (a re-run of an older
-		// commit, or a push since), they are not the run's change.
-		head, err := c.pullHeadSHA(ctx, repo, run.PullRequests[0])
+		// commit, or a push since), they are not the run's change. The
+		// files' own links name the commit they were listed at; only when
+		// they do not all name the run's commit is the head asked for.
+		files, truncated, listedAt, err := c.pullFiles(ctx, repo, run.PullRequests[0])
 		if err != nil {
 			why = err
 			break
 		}
-		files, truncated, err := c.pullFiles(ctx, repo, run.PullRequests[0])
-		if err == nil {
-			return changes(SourcePullRequest, files, !truncated && head == run.HeadSHA), nil
+		head := listedAt
+		if head != run.HeadSHA {
+			if head, err = c.pullHeadSHA(ctx, repo, run.PullRequests[0]); err != nil {
+				why = err
+				break
+			}
 		}
-		why = err
+		return changes(SourcePullRequest, files, !truncated && head == run.HeadSHA), nil
 	default:
-		base, err := c.previousRunSHA(ctx, repo, run)
+		base, err := hint.PreviousSHA, error(nil)
+		if base == "" {
+			base, err = c.previousRunSHA(ctx, repo, run)
+		}
 		switch {
 		case err != nil:
 			why = err
@@ -95,7 +109,7 @@ func (c *Client) ChangedFiles(ctx context.Context, repo string, run Run) (Change
 			}
 			return changes(SourceCommit, files, len(files) < maxChangedFiles), nil
 		default:
-			files, err := c.CompareFiles(ctx, repo, base, run.HeadSHA)
+			files, err := c.compareCached(ctx, repo, base, run.HeadSHA, hint.Compares)
 			if err == nil {
 				return changes(SourceCompare, files, len(files) < maxChangedFiles), nil
 			}
@@ -110,6 +124,53 @@ func (c *Client) ChangedFiles(ctx context.Context, repo string, run Run) (Change
 		return Changes{}, fmt.Errorf("%w (after: %w)", err, why)
 	}
 	return changes(SourceCommit, files, false), nil
+}
+
+// ChangeHint is what ccm knows that spares ChangedFiles calls.
+type ChangeHint struct {
+	// PreviousSHA is the head of the previous run of the workflow on the
+	// branch, from ccm's run index (state.Store.PreviousRun); "" asks
+	// GitHub (one call). When the index missed a run in between (a lost
+	// delivery), this is an older run's head: the comparison then spans
+	// more commits, every one the true previous run's span covers and
+	// more, so it lists every file whose content differs from what the
+	// older run tested — more files, the safe direction for the gate
+	// (more files, more likely application code). A file changed and
+	// changed back inside the wider span is the one it can leave out: at
+	// the head that file is as the older run tested it.
+	PreviousSHA string
+	// Compares, when set, keeps comparisons for the other workflows of
+	// the same push (same base, same head: same files).
+	Compares CompareCache
+}
+
+// CompareCache keeps what GitHub listed for a comparison of two commits.
+type CompareCache interface {
+	CachedCompare(ctx context.Context, repo, base, head string) ([]string, bool, error)
+	CacheCompare(ctx context.Context, repo, base, head string, files []string) error
+}
+
+// compareCached is CompareFiles through cache: commits are immutable, so
+// a comparison's files never change. A cache that fails is passed over.
+func (c *Client) compareCached(ctx context.Context, repo, base, head string, cache CompareCache) ([]string, error) {
+	if cache == nil {
+		return c.CompareFiles(ctx, repo, base, head)
+	}
+	files, ok, err := cache.CachedCompare(ctx, repo, base, head)
+	if err != nil {
+		c.p.log.Warn("github: compare cache unreadable; asking GitHub", "repo", repo, "err", err)
+	}
+	if ok {
+		return files, nil
+	}
+	files, err = c.CompareFiles(ctx, repo, base, head)
+	if err != nil {
+		return nil, err
+	}
+	if err := cache.CacheCompare(ctx, repo, base, head, files); err != nil {
+		c.p.log.Warn("github: compare not cached", "repo", repo, "err", err)
+	}
+	return files, nil
 }
 
 func changes(source string, files []string, complete bool) Changes {
@@ -140,16 +201,18 @@ func (c *Client) pullHeadSHA(ctx context.Context, repo string, number int) (stri
 }
 
 // pullFiles lists a pull request's files, at most maxChangedFiles;
-// truncated when it has more.
-func (c *Client) pullFiles(ctx context.Context, repo string, number int) (files []string, truncated bool, _ error) {
+// truncated when it has more. listedAt is the commit every file's link
+// names (the head the list was made at), "" when they do not all name one.
+func (c *Client) pullFiles(ctx context.Context, repo string, number int) (files []string, truncated bool, listedAt string, _ error) {
 	what := fmt.Sprintf("pull request files %s#%d", repo, number)
 	owner, name, err := splitRepo(repo)
 	if err != nil {
-		return nil, false, fmt.Errorf("%s: %w", what, err)
+		return nil, false, "", fmt.Errorf("%s: %w", what, err)
 	}
+	var at listedCommit
 	for page := 1; page != 0; {
 		if len(files) >= maxChangedFiles {
-			return files, true, nil
+			return files, true, at.sha(), nil
 		}
 		var list []*gh.CommitFile
 		var resp *gh.Response
@@ -159,12 +222,15 @@ func (c *Client) pullFiles(ctx context.Context, repo string, number int) (files 
 			return resp, err
 		})
 		if err != nil {
-			return nil, false, fmt.Errorf("%s: %w", what, err)
+			return nil, false, "", fmt.Errorf("%s: %w", what, err)
+		}
+		for _, f := range list {
+			at.add(repo, f)
 		}
 		files = appendNames(files, list)
 		page = resp.NextPage
 	}
-	return files, false, nil
+	return files, false, at.sha(), nil
 }
 
 // CompareFiles lists the files changed from base to head (GitHub's
@@ -234,4 +300,38 @@ func appendNames(files []string, list []*gh.CommitFile) []string {
 		}
 	}
 	return files
+}
+
+// listedCommit finds the one commit a pull request's file list names in
+// its files' links (blob_url: https://github.com/{repo}/blob/{sha}/{path}),
+// the head GitHub listed the files at. A link that names no commit or
+// another one than the rest makes it none: the caller then asks for the
+// head (one call), so an unexpected link costs a call, never a wrong
+// "complete". Removed files are passed over: their link may name the base.
+type listedCommit struct {
+	commit string
+	mixed  bool
+}
+
+func (l *listedCommit) add(repo string, f *gh.CommitFile) {
+	if f.GetStatus() == "removed" {
+		return
+	}
+	_, rest, ok := strings.Cut(strings.ToLower(f.GetBlobURL()), "/"+strings.ToLower(repo)+"/blob/")
+	sha, _, _ := strings.Cut(rest, "/")
+	switch {
+	case !ok || !isHexSHA(sha):
+		l.mixed = true
+	case l.commit == "":
+		l.commit = sha
+	case l.commit != sha:
+		l.mixed = true
+	}
+}
+
+func (l *listedCommit) sha() string {
+	if l.mixed {
+		return ""
+	}
+	return l.commit
 }

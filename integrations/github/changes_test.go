@@ -2,6 +2,8 @@ package github
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"testing"
@@ -33,9 +35,20 @@ func TestChangedFiles(t *testing.T) {
 		return s.AddRun(repo, githubsim.Run{ID: 7, Event: "pull_request", Conclusion: "failure", HeadBranch: "feature",
 			HeadSHA: "f00d", ChangedFiles: []string{"src/last.go"}, PullRequests: []int{p.Number}})
 	}
+	// As on GitHub: full SHAs, which the files' links name. (prRun's
+	// short ones name no commit a link can be trusted for: the head is
+	// asked for.)
+	shaPRRun := func(s *githubsim.Server, files []string) githubsim.Run {
+		head := sha40("head")
+		s.SetBranch(repo, "feature", head)
+		p := s.AddPull(repo, githubsim.PullRequest{Head: "feature", Base: "main", HeadSHA: head, Files: files})
+		return s.AddRun(repo, githubsim.Run{ID: 7, Event: "pull_request", Conclusion: "failure", HeadBranch: "feature",
+			HeadSHA: head, PullRequests: []int{p.Number}})
+	}
 	tests := []struct {
 		name  string
 		setup func(s *githubsim.Server) githubsim.Run
+		hint  ChangeHint
 		want  Changes
 		calls map[string]int
 		err   bool
@@ -59,7 +72,29 @@ func TestChangedFiles(t *testing.T) {
 			s.FailNext(githubsim.RoutePullFiles, githubsim.Fault{Status: http.StatusNotFound, Body: `{"message":"Not Found"}`})
 			return r
 		}, want: Changes{Files: []string{"src/last.go"}, Source: SourceCommit},
-			calls: map[string]int{githubsim.RouteGetPull: 1, githubsim.RoutePullFiles: 1, githubsim.RouteGetCommit: 1}},
+			calls: map[string]int{githubsim.RoutePullFiles: 1, githubsim.RouteGetCommit: 1}},
+		{name: "pull request whose files' links name the run's commit: its files, no head asked", setup: func(s *githubsim.Server) githubsim.Run {
+			return shaPRRun(s, paths("src", 150))
+		}, want: Changes{Files: paths("src", 150), Source: SourcePullRequest, Complete: true},
+			calls: map[string]int{githubsim.RoutePullFiles: 2}},
+		{name: "pull request whose files' links name a later push: head asked, not complete", setup: func(s *githubsim.Server) githubsim.Run {
+			r := shaPRRun(s, []string{"README.md"})
+			s.SetBranch(repo, "feature", sha40("later")) // the author pushed again
+			return r
+		}, want: Changes{Files: []string{"README.md"}, Source: SourcePullRequest},
+			calls: map[string]int{githubsim.RouteGetPull: 1, githubsim.RoutePullFiles: 1}},
+		{name: "push, previous run from ccm's index: the comparison only", setup: func(s *githubsim.Server) githubsim.Run {
+			pushRun(s, 1, "aaa1", t0.Add(-time.Hour))
+			r := pushRun(s, 4, "bbb4", t0)
+			s.SetCompare(repo, "aaa1", "bbb4", []string{"README.md"})
+			s.SetCompare(repo, "iii0", "bbb4", []string{"README.md", "src/app.go"})
+			return r
+		}, hint: ChangeHint{PreviousSHA: "iii0"}, want: Changes{Files: []string{"README.md", "src/app.go"}, Source: SourceCompare, Complete: true},
+			calls: map[string]int{githubsim.RouteCompare: 1}},
+		{name: "push, comparison cached by another workflow of the push: no call", setup: func(s *githubsim.Server) githubsim.Run {
+			return pushRun(s, 4, "bbb4", t0)
+		}, hint: ChangeHint{PreviousSHA: "aaa1", Compares: compareCache{repo + " aaa1...bbb4": {"docs/a.md"}}},
+			want: Changes{Files: []string{"docs/a.md"}, Source: SourceCompare, Complete: true}, calls: map[string]int{}},
 		{name: "pull request from a fork names none: the head commit, as a part", setup: func(s *githubsim.Server) githubsim.Run {
 			return s.AddRun(repo, githubsim.Run{ID: 8, Event: "pull_request", Conclusion: "failure", FromFork: true,
 				HeadBranch: "patch-1", ChangedFiles: []string{"README.md"}})
@@ -137,7 +172,7 @@ func TestChangedFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			s.ResetRequests()
-			got, err := c.ChangedFiles(context.Background(), repo, run)
+			got, err := c.ChangedFiles(context.Background(), repo, run, tt.hint)
 			if tt.err {
 				if err == nil {
 					t.Fatalf("got %+v, want an error", got)
@@ -185,4 +220,22 @@ func TestRunPullRequests(t *testing.T) {
 	if diff := cmp.Diff([]int{4}, run.PullRequests); diff != "" {
 		t.Errorf("pull requests (-want +got):\n%s", diff)
 	}
+}
+
+func sha40(seed string) string {
+	sum := sha1.Sum([]byte(seed))
+	return hex.EncodeToString(sum[:])
+}
+
+// compareCache is a CompareCache in a map ("repo base...head").
+type compareCache map[string][]string
+
+func (c compareCache) CachedCompare(_ context.Context, repo, base, head string) ([]string, bool, error) {
+	f, ok := c[repo+" "+base+"..."+head]
+	return f, ok, nil
+}
+
+func (c compareCache) CacheCompare(_ context.Context, repo, base, head string, files []string) error {
+	c[repo+" "+base+"..."+head] = files
+	return nil
 }

@@ -137,7 +137,13 @@ func (s *Server) handlePullFiles(w http.ResponseWriter, r *http.Request) {
 		if p == nil {
 			return http.StatusNotFound, apiErr("Not Found")
 		}
-		files := diffEntries(rs.name, p.HeadSHA, p.Files[:min(len(p.Files), maxPullFiles)])
+		// As on GitHub, the files' links name the head they were listed
+		// at: the branch's head now, as GET /pulls/{n} says.
+		head := p.HeadSHA
+		if sha, ok := rs.branchLocked(p.Head); ok {
+			head = sha
+		}
+		files := diffEntries(rs.name, head, p.Files[:min(len(p.Files), maxPullFiles)])
 		return http.StatusOK, append([]diffEntryJSON{}, paginate(w, r, files)...)
 	})
 }
