@@ -48,8 +48,8 @@ func (e *SetupError) Unwrap() error { return e.Err }
 // Socket Mode) and, unless a real key is given, the OpenAI API.
 type World struct {
 	GitHub *githubsim.Server
-	// Slack is the simulated workspace; a web view of it can serve
-	// Slack.Transcript… or its own handler (see SlackHandler).
+	// Slack is the simulated workspace (`--slack-ui` draws it with
+	// sim/slacksim/slackui).
 	Slack *slacksim.Server
 	AI    *openaisim.Server // nil with a real model
 	Svc   *service.Service
@@ -210,16 +210,6 @@ func emptyRedis(ctx context.Context, url string) (*redis.Client, error) {
 
 // Addr is where ccm's HTTP endpoints listen.
 func (w *World) Addr() string { return w.Svc.Addr() }
-
-// SlackHandler is the seam for a web view of the simulated workspace: a
-// later `--slack-ui PORT` serves it. For now it serves the transcript of
-// every channel as plain text.
-func (w *World) SlackHandler() http.Handler {
-	return http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
-		rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = rw.Write([]byte(w.Slack.TranscriptAll()))
-	})
-}
 
 // HoldModel keeps the simulated model from answering until release is
 // called (a real model is not held): the failures of an outage that
