@@ -89,8 +89,8 @@ func strongest(lines []logLine, marked bool) pick {
 		if strings.TrimSpace(l.text) != "" {
 			header = announces(l.text)
 		}
-		if tier == strengthNone || tier < best.tier {
-			continue
+		if tier == strengthNone || tier < best.tier || tier == best.tier && bestSpec != 0 {
+			continue // it cannot replace the pick: spare the joining and matching
 		}
 		text := reasonText(lines, i, tier)
 		spec := specificity(text)

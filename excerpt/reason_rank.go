@@ -83,6 +83,11 @@ var detailLines = regexp.MustCompile(strings.Join([]string{
 	`(?i)Conflicting peer dependency`,
 }, "|"))
 
+// detailWords: every detailLines match holds one of them; checking them
+// first spares the expression on the lines (most) that hold none.
+var detailWords = []string{"expect", "Expected", "Received", "Actual", "TS", "peer ", "No output has been received",
+	"You are running out of disk space", "onflicting peer"}
+
 // rootCauseMarkers are root causes that CI systems, package managers,
 // compilers and test frameworks word the same way everywhere.
 var rootCauseMarkers = []string{
@@ -130,7 +135,7 @@ func lineStrength(line string) int {
 		return strengthNone // debug, notice, group markers
 	}
 	t = strings.TrimPrefix(strings.TrimPrefix(t, "##[error]"), "##[warning]")
-	if detailLines.MatchString(t) {
+	if containsAnyOf(t, detailWords) && detailLines.MatchString(t) {
 		return strengthCause
 	}
 	if warning {
@@ -161,7 +166,8 @@ func lineStrength(line string) int {
 // ("error: |-", "Assertion failed:"): the next line is the error.
 func announces(t string) bool {
 	t = strings.TrimSpace(t)
-	return isGeneric(t) && (strings.HasSuffix(t, ":") || strings.HasSuffix(t, "|-") || strings.HasSuffix(t, "|"))
+	// The suffix first: it is cheap, and most lines have none.
+	return (strings.HasSuffix(t, ":") || strings.HasSuffix(t, "|-") || strings.HasSuffix(t, "|")) && isGeneric(t)
 }
 
 // ErrorLike reports whether the reason chooser rates line at all: a generic
