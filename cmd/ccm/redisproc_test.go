@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ccm-ci/ccm/sim/githubsim"
 )
 
 // needBinaries skips the test when a Redis program it starts itself is
@@ -167,4 +169,48 @@ func (p *redisProc) info(section, field string) string {
 		}
 	}
 	return ""
+}
+
+// webhookServe is a `ccm serve` that hears of failures only through
+// webhooks (it polls once a day, so a lost delivery cannot be found again
+// and hide the loss), on redisURL, against its own GitHub simulator: what
+// the Redis restart and failover tests drive.
+type webhookServe struct {
+	base   string
+	gh     *githubsim.Server
+	secret []byte
+	proc   *serveProc
+	out    *syncWriter
+	log    []byte // a real failed job's log: a compile error, never remediated
+}
+
+const webhookRepo = "acme/web"
+
+func startWebhookServe(t *testing.T, bin, redisURL string) *webhookServe {
+	t.Helper()
+	compile, err := os.ReadFile("../../testdata/logs/typescript-type-errors.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &webhookServe{gh: githubsim.New(t), secret: []byte("webhook-secret"), out: &syncWriter{}, log: compile}
+	cfgPath := filepath.Join(t.TempDir(), "ccm.yaml")
+	cfg := "poll_interval: 24h\nretry:\n  initial_backoff: 200ms\n  max_backoff: 2s\nrepositories:\n  - name: " + webhookRepo + "\n"
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "serve", "--config", cfgPath, "--http-addr", addr, "--log-level", "debug")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "GITHUB_TOKEN=ghp_test",
+		"GITHUB_API_URL=" + w.gh.URL, "GITHUB_WEBHOOK_SECRET=" + string(w.secret), "REDIS_URL=" + redisURL}
+	cmd.Stdout, cmd.Stderr = w.out, w.out
+	w.proc = startServe(t, cmd)
+	w.base = "http://" + addr
+	waitFor(t, "/readyz", func() bool { code, _ := httpGet(w.base + "/readyz"); return code == 200 })
+	return w
+}
+
+// newFailure seeds failed run i (its own branch) in the simulator.
+func (w *webhookServe) newFailure(i int) githubsim.Run {
+	return w.gh.AddRun(webhookRepo, githubsim.Run{Conclusion: "failure", Name: "CI", HeadBranch: fmt.Sprintf("b%d", i),
+		Jobs: []githubsim.Job{{Name: "build", Conclusion: "failure", Log: string(w.log)}}})
 }

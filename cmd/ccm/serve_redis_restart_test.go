@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -72,29 +70,10 @@ func deliver(base string, secret []byte, repo string, run githubsim.Run) int {
 }
 
 func redisRestart(t *testing.T, bin string, sig syscall.Signal, fsync string) {
-	compile, err := os.ReadFile("../../testdata/logs/typescript-type-errors.log")
-	if err != nil {
-		t.Fatal(err)
-	}
 	srv := startRedis(t, "redis-server", "", "--appendonly", "yes", "--appendfsync", fsync)
 	redisURL := "redis://" + srv.addr() + "/0"
-	gh := githubsim.New(t)
-	const repo = "acme/web"
-	cfgPath := filepath.Join(t.TempDir(), "ccm.yaml")
-	// Polling once a day: every failure must come through its webhook, so
-	// a lost one cannot be found again by a poll and hide the loss.
-	cfg := "poll_interval: 24h\nretry:\n  initial_backoff: 200ms\n  max_backoff: 2s\nrepositories:\n  - name: " + repo + "\n"
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	secret := []byte("webhook-secret")
-	addr := freeAddr(t)
-	cmd := exec.Command(bin, "serve", "--config", cfgPath, "--http-addr", addr, "--log-level", "debug")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "GITHUB_TOKEN=ghp_test",
-		"GITHUB_API_URL=" + gh.URL, "GITHUB_WEBHOOK_SECRET=" + string(secret), "REDIS_URL=" + redisURL}
-	var stderr syncWriter
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	proc := startServe(t, cmd)
+	w := startWebhookServe(t, bin, redisURL)
+	base, secret, repo, proc, stderr := w.base, w.secret, webhookRepo, w.proc, w.out
 	defer func() {
 		if t.Failed() {
 			t.Logf("ccm serve output (last 20000 bytes):\n%s", tail(stderr.String(), 20000))
@@ -106,17 +85,12 @@ func redisRestart(t *testing.T, bin string, sig syscall.Signal, fsync string) {
 			}
 		}
 	}()
-	base := "http://" + addr
-	waitFor(t, "/readyz", func() bool { code, _ := httpGet(base + "/readyz"); return code == 200 })
 
 	// /readyz sampled all along, to time its outage against Redis's.
 	probe := startReadyProbe(base)
 	defer probe.stop()
 
-	newFailure := func(i int) githubsim.Run {
-		return gh.AddRun(repo, githubsim.Run{Conclusion: "failure", Name: "CI", HeadBranch: fmt.Sprintf("b%d", i),
-			Jobs: []githubsim.Job{{Name: "build", Conclusion: "failure", Log: string(compile)}}})
-	}
+	newFailure := w.newFailure
 	var (
 		mu   sync.Mutex
 		sent []*delivery

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -60,32 +59,13 @@ func TestServeOnSentinel(t *testing.T) {
 	}
 
 	redisURL := fmt.Sprintf("redis+sentinel://%s/%s/0", sentinel.addr(), name)
-	gh := githubsim.New(t)
-	compile, err := os.ReadFile("../../testdata/logs/typescript-type-errors.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const repo = "acme/web"
-	cfgPath := filepath.Join(t.TempDir(), "ccm.yaml")
-	cfg := "poll_interval: 24h\nretry:\n  initial_backoff: 200ms\n  max_backoff: 2s\nrepositories:\n  - name: " + repo + "\n"
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	secret := []byte("webhook-secret")
-	addr := freeAddr(t)
-	cmd := exec.Command(bin, "serve", "--config", cfgPath, "--http-addr", addr, "--log-level", "debug")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "GITHUB_TOKEN=ghp_test",
-		"GITHUB_API_URL=" + gh.URL, "GITHUB_WEBHOOK_SECRET=" + string(secret), "REDIS_URL=" + redisURL}
-	var stderr syncWriter
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	proc := startServe(t, cmd)
+	w := startWebhookServe(t, bin, redisURL)
+	base, secret, repo, proc, stderr := w.base, w.secret, webhookRepo, w.proc, w.out
 	defer func() {
 		if t.Failed() {
 			t.Logf("ccm serve output (last 20000 bytes):\n%s", tail(stderr.String(), 20000))
 		}
 	}()
-	base := "http://" + addr
-	waitFor(t, "/readyz", func() bool { code, _ := httpGet(base + "/readyz"); return code == 200 })
 
 	// The test reads ccm's state through the same URL: the store's own
 	// basics (write, read, audit) on the failover client.
@@ -94,10 +74,7 @@ func TestServeOnSentinel(t *testing.T) {
 		t.Fatalf("state.Open(%s): %v", redisURL, err)
 	}
 	defer closeStore()
-	newFailure := func(i int) githubsim.Run {
-		return gh.AddRun(repo, githubsim.Run{Conclusion: "failure", Name: "CI", HeadBranch: fmt.Sprintf("b%d", i),
-			Jobs: []githubsim.Job{{Name: "build", Conclusion: "failure", Log: string(compile)}}})
-	}
+	newFailure := w.newFailure
 	settled := func(run githubsim.Run) bool {
 		r, err := st.GetFailure(ctx, tasks.FailureID(repo, run.ID, 1))
 		return err == nil && r.Status == state.StatusAnalyzed && r.Gate != nil
