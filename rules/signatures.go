@@ -142,9 +142,6 @@ func mustPattern(expr, not string) pattern {
 	return p
 }
 
-// re compiles an expression for lowercased text in multi-line mode.
-func re(expr string) *regexp.Regexp { return regexp.MustCompile("(?m)" + expr) }
-
 // requiredLiteral returns the longest literal substring every match of expr
 // must contain, or "" when there is none (the pattern then always runs).
 func requiredLiteral(expr string) string {
