@@ -1,6 +1,7 @@
 package excerpt
 
 import (
+	"github.com/ccm-ci/ccm/excerpt/excerpttest"
 	"slices"
 	"strings"
 	"testing"
@@ -65,21 +66,10 @@ func TestReason_SpecificOverGeneric(t *testing.T) {
 			wantReason: "Cannot find module 'left-pad'",
 		},
 		{
-			name: "jest assertion over the summary and the FAIL marker",
-			lines: []string{
-				"Summary of all failing tests",
-				"FAIL src/cart.test.js",
-				"  ● Cart › applies the discount",
-				"",
-				"    expect(received).toBe(expected) // Object.is equality",
-				"",
-				"    Expected: 90",
-				"    Received: 100",
-				"",
-				"      at Object.<anonymous> (src/cart.test.js:12:5)",
-			},
+			name:        "jest assertion over the summary and the FAIL marker",
+			lines:       excerpttest.JestFailure,
 			wantReason:  "expect(received).toBe(expected)",
-			wantContext: []string{"● Cart › applies the discount", "Expected: 90", "Received: 100"},
+			wantContext: excerpttest.JestContext,
 		},
 		{
 			name: "ginkgo expectation over Failure [N seconds] and FAIL!",

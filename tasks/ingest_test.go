@@ -11,6 +11,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/ccm-ci/ccm/excerpt/excerpttest"
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/state"
@@ -211,10 +212,9 @@ func TestIngestFailingStepFromTheJobWhenTheLogHasNoGroups(t *testing.T) {
 // Redis, for Slack and `ccm analyze --json` to show.
 func TestIngestKeepsFailureContext(t *testing.T) {
 	h := newHarness(t, nil)
-	run := h.failedRun(t, "FAIL src/cart.test.js\n  ● Cart › applies the discount\n\n"+
-		"    expect(received).toBe(expected)\n\n    Expected: 90\n    Received: 100\n")
+	run := h.failedRun(t, strings.Join(excerpttest.JestFailure, "\n")+"\n")
 	rec := h.ingested(t, run)
-	want := []string{"● Cart › applies the discount", "Expected: 90", "Received: 100"}
+	want := excerpttest.JestContext
 	if !strings.Contains(rec.FailureReason, "expect(received)") || !slices.Equal(rec.FailureContext, want) {
 		t.Errorf("reason %q, context %q; want the assertion and %q", rec.FailureReason, rec.FailureContext, want)
 	}

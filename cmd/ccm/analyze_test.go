@@ -15,6 +15,7 @@ import (
 	"github.com/sashabaranov/go-openai"
 
 	"github.com/ccm-ci/ccm/analysis"
+	"github.com/ccm-ci/ccm/excerpt/excerpttest"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/sim/openaisim"
 )
@@ -347,18 +348,7 @@ func TestAnalyzeRunNotFound(t *testing.T) {
 func TestAnalyzeFailureContext(t *testing.T) {
 	offline(t)
 	path := filepath.Join(t.TempDir(), "jest.log")
-	log := strings.Join([]string{
-		"Summary of all failing tests",
-		"FAIL src/cart.test.js",
-		"  ● Cart › applies the discount",
-		"",
-		"    expect(received).toBe(expected) // Object.is equality",
-		"",
-		"    Expected: 90",
-		"    Received: 100",
-		"",
-		"      at Object.<anonymous> (src/cart.test.js:12:5)",
-	}, "\n")
+	log := strings.Join(excerpttest.JestFailure, "\n")
 	if err := os.WriteFile(path, []byte(log), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +360,7 @@ func TestAnalyzeFailureContext(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"● Cart › applies the discount", "Expected: 90", "Received: 100"}
+	want := excerpttest.JestContext
 	if !strings.Contains(rep.FailureReason, "expect(received).toBe(expected)") || fmt.Sprint(rep.FailureContext) != fmt.Sprint(want) {
 		t.Errorf("reason %q, context %q; want the assertion and %q", rep.FailureReason, rep.FailureContext, want)
 	}

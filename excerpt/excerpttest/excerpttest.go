@@ -90,3 +90,22 @@ func ReasonHit(reason, keyLine string) bool {
 	want := ReasonKey(keyLine)
 	return got != "" && (strings.Contains(got, want) || strings.Contains(want, got))
 }
+
+// JestFailure is a Jest assertion failure as a job prints it, and
+// JestContext the lines a person needs with its reason (the failing test,
+// the values compared): the end-to-end case for failure_context.
+var (
+	JestFailure = []string{
+		"Summary of all failing tests",
+		"FAIL src/cart.test.js",
+		"  ● Cart › applies the discount",
+		"",
+		"    expect(received).toBe(expected) // Object.is equality",
+		"",
+		"    Expected: 90",
+		"    Received: 100",
+		"",
+		"      at Object.<anonymous> (src/cart.test.js:12:5)",
+	}
+	JestContext = []string{"● Cart › applies the discount", "Expected: 90", "Received: 100"}
+)
