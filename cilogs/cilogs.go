@@ -96,16 +96,17 @@ func All() []Log {
 // mustParse panics: the data is compiled in, so a bad line is a build
 // defect that no caller could recover from.
 func mustParse(set string, data []byte) []Log {
-	logs, err := parse(set, data)
+	logs, err := Parse(set, data)
 	if err != nil {
 		panic(fmt.Sprintf("cilogs: embedded %s.jsonl is malformed: %v", set, err))
 	}
 	return logs
 }
 
-// parse reads one JSON object a line, skipping blank lines. Unknown fields
+// Parse reads one JSON object a line (the files' format; measuring tools
+// read other sets with it), skipping blank lines. Unknown fields
 // are refused so that a misspelt key is caught rather than read as empty.
-func parse(set string, data []byte) ([]Log, error) {
+func Parse(set string, data []byte) ([]Log, error) {
 	var out []Log
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, len(data)+1)

@@ -10,7 +10,7 @@
 //
 // From the repository root:
 //
-//	go run ./rules/internal/attach /work/wt/patterns.jsonl /work/wt/examples/*.jsonl
+//	go run ./rules/internal/attach patterns.jsonl examples/*.jsonl
 //
 // -n reports what would change without writing.
 package main

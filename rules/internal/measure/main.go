@@ -1,0 +1,164 @@
+// Command measure scores the rules on labelled logs the way ccm runs them
+// (`ccm analyze --rules-only`): the excerpt ccm builds, its reason line,
+// then the rules' category. It reads files in cilogs' JSON Lines format
+// and prints, per file, category accuracy (overall, per labelled
+// category, and the confusions), and how often the reason carries the
+// labelled key line. A new set of logs is measured with it before any
+// rule changes for it: that first figure is the honest estimate.
+//
+// From the repository root:
+//
+//	go run ./rules/internal/measure [-v] new-logs.jsonl…
+//	go run ./rules/internal/measure -sets      # the embedded sets
+//
+// -v lists every miss with what the rules answered.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/ccm-ci/ccm/analysis"
+	"github.com/ccm-ci/ccm/cilogs"
+	"github.com/ccm-ci/ccm/excerpt"
+	"github.com/ccm-ci/ccm/excerpt/excerpttest"
+	"github.com/ccm-ci/ccm/rules"
+)
+
+func main() {
+	verbose := flag.Bool("v", false, "list every miss")
+	sets := flag.Bool("sets", false, "also measure the embedded sets (labelled, extra, corpus)")
+	flag.Parse()
+	if err := run(flag.Args(), *sets, *verbose, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "measure:", err)
+		os.Exit(1)
+	}
+}
+
+type named struct {
+	name string
+	logs []cilogs.Log
+}
+
+func run(files []string, sets, verbose bool, out io.Writer) error {
+	var all []named
+	if sets {
+		all = append(all, named{cilogs.SetLabelled, cilogs.Labelled()}, named{cilogs.SetExtra, cilogs.Extra()}, named{cilogs.SetCorpus, cilogs.Corpus()})
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		logs, err := cilogs.Parse(filepath.Base(f), data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		all = append(all, named{f, logs})
+	}
+	if len(all) == 0 {
+		return fmt.Errorf("nothing to measure: name JSON Lines files or pass -sets")
+	}
+	for _, s := range all {
+		r, err := measure(s.logs)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		r.print(out, s.name, verbose)
+	}
+	return nil
+}
+
+// miss is one log the rules got wrong (category or reason).
+type miss struct {
+	id, want, got, reason, keyLine string
+	confidence                     int
+	catOK, reasonOK                bool
+}
+
+type result struct {
+	n, catRight, reasonRight int
+	right, total             map[string]int
+	confusions               map[string]int // "want→got"
+	misses                   []miss
+}
+
+// measure classifies each log as ccm feeds the rules: the excerpt's text,
+// reason and failing step, the same input `ccm analyze --rules-only` builds.
+func measure(logs []cilogs.Log) (result, error) {
+	r := result{right: map[string]int{}, total: map[string]int{}, confusions: map[string]int{}}
+	for _, l := range logs {
+		ex, err := excerpt.Extract(strings.NewReader(l.Log), excerpt.Options{})
+		if err != nil {
+			return r, fmt.Errorf("%s: %w", l.ID, err)
+		}
+		got := rules.Classify(rules.Input{Reason: ex.Reason, Text: ex.Text(), FailingStep: ex.FailingStep})
+		m := miss{id: l.ID, want: l.Category, got: string(got.Category), reason: ex.Reason, keyLine: l.KeyLine, confidence: got.Confidence}
+		m.catOK = got.Category == analysis.Category(l.Category)
+		m.reasonOK = excerpttest.ReasonHit(ex.Reason, l.KeyLine)
+		r.n++
+		r.total[l.Category]++
+		if m.catOK {
+			r.catRight++
+			r.right[l.Category]++
+		} else {
+			r.confusions[l.Category+"→"+m.got]++
+		}
+		if m.reasonOK {
+			r.reasonRight++
+		}
+		if !m.catOK || !m.reasonOK {
+			r.misses = append(r.misses, m)
+		}
+	}
+	return r, nil
+}
+
+func (r result) print(w io.Writer, name string, verbose bool) {
+	fmt.Fprintf(w, "%s: %d logs\n", name, r.n)
+	fmt.Fprintf(w, "  category  %3d/%-3d %.2f\n", r.catRight, r.n, ratio(r.catRight, r.n))
+	fmt.Fprintf(w, "  reason    %3d/%-3d %.2f\n", r.reasonRight, r.n, ratio(r.reasonRight, r.n))
+	for _, c := range analysis.Categories {
+		if n := r.total[string(c)]; n > 0 {
+			fmt.Fprintf(w, "    %-15s %3d/%-3d\n", c, r.right[string(c)], n)
+		}
+	}
+	keys := make([]string, 0, len(r.confusions))
+	for k := range r.confusions {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if r.confusions[keys[i]] != r.confusions[keys[j]] {
+			return r.confusions[keys[i]] > r.confusions[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	for _, k := range keys {
+		fmt.Fprintf(w, "    confused %-32s %d\n", k, r.confusions[k])
+	}
+	if !verbose {
+		return
+	}
+	for _, m := range r.misses {
+		fmt.Fprintf(w, "  MISS %s", m.id)
+		if !m.catOK {
+			fmt.Fprintf(w, "  category want %s got %s (confidence %d)", m.want, m.got, m.confidence)
+		}
+		fmt.Fprintln(w)
+		if !m.reasonOK {
+			fmt.Fprintf(w, "       reason got:  %q\n       reason want: %q\n", excerpttest.ReasonKey(m.reason), excerpttest.ReasonKey(m.keyLine))
+		}
+	}
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
