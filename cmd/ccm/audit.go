@@ -58,6 +58,9 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		// repository's entries and pass for an answer.
 		return usageErr("audit: unexpected argument %q (filter with --repo, --failure, --action)", rest[0])
 	}
+	if err := checkRepoFlag("audit", q.Repo); err != nil {
+		return err
+	}
 	now := time.Now()
 	if q.Since, err = parseWhen(since, now); err != nil {
 		return usageErr("audit: --since: %v", err)
@@ -251,4 +254,17 @@ func oneLineCut(s string, n int) string {
 		return s[:n-1] + "…"
 	}
 	return s
+}
+
+// checkRepoFlag refuses a --repo that cannot name a repository: a typo
+// would otherwise match nothing and read as "nothing happened there".
+func checkRepoFlag(cmd, repo string) error {
+	if repo == "" {
+		return nil
+	}
+	owner, name, ok := strings.Cut(repo, "/")
+	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+		return usageErr("%s: --repo %q: want OWNER/NAME", cmd, repo)
+	}
+	return nil
 }

@@ -61,8 +61,8 @@ func stats(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(rest) > 0 {
 		return usageErr("stats: unexpected argument %q (filter with --repo)", rest[0])
 	}
-	if repo != "" && strings.Count(repo, "/") != 1 {
-		return usageErr("stats: --repo %q: want OWNER/NAME", repo)
+	if err := checkRepoFlag("stats", repo); err != nil {
+		return err
 	}
 	store, closeStore, err := openRunning(ctx, "stats", stderr)
 	if err != nil {
@@ -134,19 +134,35 @@ func collectStats(ctx context.Context, st *state.Store, repo string) ([]repoStat
 				mine = append(mine, c)
 			}
 		}
-		if len(mine) == 0 {
+		none := len(mine) == 0
+		if none {
 			mine = []state.Scorecard{{Repo: repo, Outcomes: map[string]int{}}}
 		}
 		cards = mine
+		if none {
+			// A zero scorecard would read "acme/api (shadow): would have
+			// fixed 0 of 0", as if the repository were in shadow mode.
+			return statsFor(ctx, st, cards, repo+": no shadow decision with an outcome (the repository is not in shadow mode, or none has ended yet)")
+		}
 	}
+	return statsFor(ctx, st, cards, "")
+}
+
+// statsFor adds each scorecard's remediation aggregate; sentence, when
+// set, replaces the scorecard's own.
+func statsFor(ctx context.Context, st *state.Store, cards []state.Scorecard, sentence string) ([]repoStats, error) {
 	out := make([]repoStats, 0, len(cards))
 	for _, c := range cards {
 		agg, err := st.Aggregate(ctx, state.MetricsQuery{Repo: c.Repo})
 		if err != nil {
 			return nil, err
 		}
+		line := c.Sentence()
+		if sentence != "" {
+			line = sentence
+		}
 		out = append(out, repoStats{
-			Scorecard: c, Sentence: c.Sentence(), MeanTimeToResolutionSecs: c.MeanTimeToResolution.Seconds(),
+			Scorecard: c, Sentence: line, MeanTimeToResolutionSecs: c.MeanTimeToResolution.Seconds(),
 			remediationStats: remediationStats{Remediations: agg.Remediations, SuccessRate: agg.SuccessRate,
 				RemediationResolutionSecs: agg.AvgResolutionMS / 1000},
 		})

@@ -114,7 +114,7 @@ all repositories: remediations: 1, success rate 100%, mean time to resolution 1m
 	}
 
 	stdout, _, code = runCLI(t, nil, "stats", "--repo", "acme/new")
-	if code != 0 || !strings.HasPrefix(stdout, "acme/new (shadow): would have fixed 0 of 0") {
+	if code != 0 || !strings.HasPrefix(stdout, "acme/new: no shadow decision with an outcome") || strings.Contains(stdout, "(shadow)") {
 		t.Errorf("a repository with no outcome yet: exit %d:\n%s", code, stdout)
 	}
 }
@@ -126,6 +126,8 @@ func TestStatsUsage(t *testing.T) {
 		{"stats", "--bogus"},
 		{"stats", "acme/web"},
 		{"stats", "--repo", "acme"},
+		{"stats", "--repo", "acme/web/x"},
+		{"stats", "--repo", "/web"},
 		{"stats"}, // REDIS_URL unset
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
