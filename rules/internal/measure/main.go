@@ -32,7 +32,7 @@ import (
 
 func main() {
 	verbose := flag.Bool("v", false, "list every miss")
-	sets := flag.Bool("sets", false, "also measure the embedded sets (labelled, extra, corpus)")
+	sets := flag.Bool("sets", false, "also measure the embedded sets (labelled, extra, corpus, corpus2)")
 	flag.Parse()
 	if err := run(flag.Args(), *sets, *verbose, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "measure:", err)
@@ -48,7 +48,7 @@ type named struct {
 func run(files []string, sets, verbose bool, out io.Writer) error {
 	var all []named
 	if sets {
-		all = append(all, named{cilogs.SetLabelled, cilogs.Labelled()}, named{cilogs.SetExtra, cilogs.Extra()}, named{cilogs.SetCorpus, cilogs.Corpus()})
+		all = append(all, named{cilogs.SetLabelled, cilogs.Labelled()}, named{cilogs.SetExtra, cilogs.Extra()}, named{cilogs.SetCorpus, cilogs.Corpus()}, named{cilogs.SetCorpus2, cilogs.Corpus2()})
 	}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
