@@ -56,7 +56,18 @@ var genericLines = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	`error is not recoverable: exiting now`,
 	`^check the details on how to adjust`,
 	`^\s*(?:see|for more information|run with --(?:stacktrace|info|debug))\b`,
+	// GitHub's check annotation: where; its message is on the lines under it.
+	`^check (?:failure|warning|notice) on line \d+ in \S`,
+	// Headers whose message follows (see announces): Azure Pipelines'
+	// parse errors, CircleCI's config-processing path.
+	`^encountered error\(s\) while parsing pipeline yaml:\s*$`,
+	`^(?:error: )?error calling (?:workflow|job)\b`,
 }, "|"))
+
+// namedHeader is a generic header that names where the error is but not
+// what it is, with the message on the next line and no colon to say so
+// (CircleCI: "Error calling job: 'build'" / "Cannot find a definition…").
+var namedHeader = regexp.MustCompile(`(?i)^(?:error: )?error calling (?:workflow|job)\b`)
 
 // npmCode is npm's error-code line. The code only names the message that
 // follows it, except for network errors, where the code is the cause.
@@ -102,7 +113,10 @@ var rootCauseMarkers = []string{
 	"SyntaxError", "TypeError", "ReferenceError", "NullPointerException", "Unhandled exception",
 	"Cannot find module", "cannot find module", "ModuleNotFoundError", "No module named", "ImportError",
 	"command not found", "No such file or directory",
-	"ERR_PNPM_", "ResolutionImpossible", "checksum mismatch",
+	// pip: "Cannot install … because these package versions have
+	// conflicting dependencies." comes first and names the requirements;
+	// "ResolutionImpossible: for help visit …" follows it.
+	"ERR_PNPM_", "ResolutionImpossible", "conflicting dependencies", "checksum mismatch",
 	"Could not find", "could not find", "Could not resolve", "could not resolve",
 	"Unable to resolve", "unable to resolve", "unexpected token", "Unexpected token",
 	"failed to select a version", "Corrupted block", "corrupted",
@@ -147,13 +161,16 @@ func lineStrength(line string) int {
 		strings.Contains(lower, "exception") || strings.Contains(lower, "traceback") {
 		tier = strengthOutcome
 	}
-	if hasAnyPrefixOf(t, errorLinePrefixes) || containsAnyOf(t, errorLineInfixes) || lintError.MatchString(t) {
+	if hasAnyPrefixOf(t, errorLinePrefixes) || containsAnyOf(t, errorLineInfixes) || lintError.MatchString(t) ||
+		strings.HasSuffix(t, ")") && rubyException.MatchString(t) {
 		tier = strengthError
 	}
 	if containsAnyOf(t, rootCauseMarkers) {
 		tier = strengthCause
 	}
-	if tier > strengthNone && isGeneric(t) {
+	if tier > strengthNone && (isGeneric(t) || strings.HasPrefix(t, tracebackHeader)) {
+		// The traceback header is not one that announces: frames follow
+		// it, and its exception comes last.
 		tier = strengthGeneric
 	}
 	if strings.HasPrefix(lower, "warn") {
@@ -162,12 +179,22 @@ func lineStrength(line string) int {
 	return tier
 }
 
+// tracebackHeader opens a Python or Ruby (2.5+) traceback: the exception
+// line at its end says what failed.
+const tracebackHeader = "Traceback (most recent call last)"
+
+// rubyException is Ruby's uncaught-exception line: "file:line:in `meth':
+// message (Module::ClassName)"; the class need not say Error or Exception
+// (LoadError does, Bundler::GemfileNotFound does not).
+var rubyException = regexp.MustCompile("^\\S+:\\d+:in [`'][^']*': .*\\([A-Z]\\w*(?:::[A-Z]\\w*)*\\)$")
+
 // announces reports a generic header whose message is on the next lines
 // ("error: |-", "Assertion failed:"): the next line is the error.
 func announces(t string) bool {
 	t = strings.TrimSpace(t)
 	// The suffix first: it is cheap, and most lines have none.
-	return (strings.HasSuffix(t, ":") || strings.HasSuffix(t, "|-") || strings.HasSuffix(t, "|")) && isGeneric(t)
+	return (strings.HasSuffix(t, ":") || strings.HasSuffix(t, "|-") || strings.HasSuffix(t, "|")) && isGeneric(t) ||
+		strings.Contains(t, "rror calling ") && namedHeader.MatchString(t)
 }
 
 // ErrorLike reports whether the reason chooser rates line at all: a generic
@@ -248,6 +275,65 @@ func containsAnyOf(s string, subs []string) bool {
 	for _, sub := range subs {
 		if strings.Contains(s, sub) {
 			return true
+		}
+	}
+	return false
+}
+
+// causeChain ranks line i of a Gradle cause chain ("> Could not resolve all
+// files…" over "   > Could not find g:a:1.0."): a link with a deeper link
+// under it is a summary, and hands its rank, at least an error's, down to
+// the deepest link, the cause, whatever its words. handed is the rank handed
+// down so far; a line off the chain ends it.
+func causeChain(lines []logLine, i, tier, handed int) (int, int) {
+	t := strings.TrimSpace(lines[i].text)
+	if !strings.HasPrefix(t, "> ") {
+		if t == "" || indentOf(lines[i].text) == 0 {
+			handed = strengthNone // a blank or unindented line ends the chain
+		}
+		return tier, handed
+	}
+	if deeperLink(lines, i) {
+		if tier > strengthNone {
+			handed = max(tier, handed, strengthError)
+		}
+		return min(tier, strengthGeneric), handed
+	}
+	return max(tier, handed), handed
+}
+
+// deeperLink reports whether the next link of the chain under line i, before
+// a blank line, is indented deeper: line i only sums it up.
+func deeperLink(lines []logLine, i int) bool {
+	indent := indentOf(lines[i].text)
+	for _, l := range lines[i+1 : min(len(lines), i+12)] {
+		t := strings.TrimSpace(l.text)
+		if t == "" {
+			return false
+		}
+		if strings.HasPrefix(t, "> ") {
+			return indentOf(l.text) > indent
+		}
+	}
+	return false
+}
+
+// signalExits name, for the exit statuses of a process killed by a signal,
+// the line a shell or the kernel prints when it happens: with that line in
+// the step, the exit status only repeats it.
+var signalExits = map[string]string{"exit code 137": "Killed", "exit code 139": "Segmentation fault", "exit code 143": "Terminated"}
+
+// signalNamed reports an exit-status line whose signal a line of the step
+// names.
+func signalNamed(t string, step []logLine) bool {
+	for code, word := range signalExits {
+		if !strings.Contains(t, code) {
+			continue
+		}
+		for _, l := range step {
+			if strings.Contains(l.text, word) && !strings.Contains(l.text, code) {
+				return true
+			}
 		}
 	}
 	return false
