@@ -183,6 +183,39 @@ func TestReason_ToolFamilies(t *testing.T) {
 			},
 			wantReason: "Cannot find a definition for command named upload-assets",
 		},
+		{
+			name: "Maven: the compiler's row over Compilation failure",
+			lines: []string{
+				"[ERROR] Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin:3.11.0:compile (default-compile) on project billing: Compilation failure: Compilation failure:",
+				"[ERROR] /home/ci/billing/src/main/java/org/shop/Invoice.java:[14,27] package org.shop.tax does not exist",
+				"[ERROR] /home/ci/billing/src/main/java/org/shop/Invoice.java:[52,9] cannot find symbol",
+				"[ERROR] -> [Help 1]",
+				"org.apache.maven.lifecycle.LifecycleExecutionException: Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin:3.11.0:compile (default-compile) on project billing: Compilation failure",
+				"\tat org.apache.maven.lifecycle.internal.MojoExecutor.execute(MojoExecutor.java:215)",
+			},
+			wantReason: "Invoice.java:[14,27] package org.shop.tax does not exist",
+		},
+		{
+			name: "Maven: a localized compiler row over the lifecycle exception",
+			lines: []string{
+				"[ERROR] Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin:3.11.0:compile (default-compile) on project billing: Compilation failure: Compilation failure:",
+				"[ERROR] /home/ci/billing/src/main/java/org/shop/Invoice.java:[14,27] Paket org.shop.tax ist nicht vorhanden",
+				"[ERROR] /home/ci/billing/src/main/java/org/shop/Invoice.java:[52,9] Symbol nicht gefunden",
+				"org.apache.maven.lifecycle.LifecycleExecutionException: Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin:3.11.0:compile (default-compile) on project billing: Compilation failure",
+			},
+			wantReason: "Invoice.java:[14,27] Paket org.shop.tax ist nicht vorhanden",
+		},
+		{
+			name: "flake8: the first checker row over the test error it causes",
+			lines: []string{
+				"./src/report/render.py:40:12: F821 undefined name 'Templte'",
+				"./src/report/render.py:3:1: F401 'os' imported but unused",
+				"",
+				"ERROR: test_render (tests.test_report.RenderTest)",
+				"NameError: name 'Templte' is not defined",
+			},
+			wantReason: "render.py:40:12: F821 undefined name 'Templte'",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -109,7 +109,7 @@ var rootCauseMarkers = []string{
 	"deadline exceeded", "has exceeded the maximum execution time",
 	"lost communication with the server", "received a shutdown signal",
 	"AssertionError", "AssertionFailedError", "assertion failed", "Assertion failed",
-	"cannot find symbol", "not declared", "undeclared", "undefined reference", "undefined: ", "error TS", "error[E",
+	"cannot find symbol", "does not exist", "not declared", "undeclared", "undefined reference", "undefined: ", "error TS", "error[E",
 	"SyntaxError", "TypeError", "ReferenceError", "NullPointerException", "Unhandled exception",
 	"Cannot find module", "cannot find module", "ModuleNotFoundError", "No module named", "ImportError",
 	"command not found", "No such file or directory",
@@ -137,6 +137,11 @@ var errorLineInfixes = []string{"error:", "Error:", "ERROR:", "Exception:", "Exc
 // stylelint): an error message with its place.
 var lintError = regexp.MustCompile(`^\s*\d+:\d+\s+error\s`)
 
+// placedDiagnostic is a checker's row that says where and what, whatever
+// the language of its words: Maven's compiler row ("[ERROR] /src/A.java:[25,40]
+// …") and flake8's ("pkg/a.py:12:5: F821 undefined name 'x'").
+var placedDiagnostic = regexp.MustCompile(`^\[ERROR\] .+\.(?:java|kt|scala|groovy):\[\d+(?:,\d+)?\] \S|^\S+\.py:\d+:\d+: [A-Z]\d{3} \S`)
+
 // lineStrength rates one normalized line.
 func lineStrength(line string) int {
 	t := strings.TrimSpace(line)
@@ -162,6 +167,7 @@ func lineStrength(line string) int {
 		tier = strengthOutcome
 	}
 	if hasAnyPrefixOf(t, errorLinePrefixes) || containsAnyOf(t, errorLineInfixes) || lintError.MatchString(t) ||
+		(strings.HasPrefix(t, "[ERROR] ") || strings.Contains(t, ".py:")) && placedDiagnostic.MatchString(t) ||
 		strings.HasSuffix(t, ")") && rubyException.MatchString(t) {
 		tier = strengthError
 	}
