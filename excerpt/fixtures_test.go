@@ -25,7 +25,7 @@ func TestExtract_FixtureReasons(t *testing.T) {
 	}{
 		{cilogs.SetLabelled, cilogs.Labelled(), 28},
 		{cilogs.SetExtra, cilogs.Extra(), 34},
-		{cilogs.SetCorpus, cilogs.Corpus(), 119},
+		{cilogs.SetCorpus, cilogs.Corpus(), 120},
 	}
 	for _, set := range sets {
 		t.Run(set.name, func(t *testing.T) {

@@ -31,7 +31,7 @@ func chooseReason(in reasonInput) (string, []string) {
 		t := strings.TrimSpace(m.text)
 		switch {
 		case t == "", strings.HasPrefix(t, exitPhrase):
-		case isExitWrapper(t), signalNamed(t, in.cands):
+		case isExitWrapper(t), causeNamed(t, in.cands), causeNamed(t, in.errMarks):
 			if weakMark == "" {
 				weakMark = t
 			}
@@ -87,7 +87,7 @@ func strongest(lines []logLine, marked bool) pick {
 		if (marked || header) && tier < strengthError && !isGeneric(l.text) {
 			tier = strengthError
 		}
-		if tier == strengthCause && signalNamed(l.text, lines) {
+		if tier == strengthCause && causeNamed(l.text, lines) {
 			tier = strengthGeneric
 		}
 		if tier > strengthNone || handed > strengthNone {

@@ -123,6 +123,22 @@ func TestReason_ToolFamilies(t *testing.T) {
 			wantReason: "failed with exit code 137",
 		},
 		{
+			name: "Azure Pipelines: the job's time limit over the agent's shutdown it causes",
+			lines: []string{
+				"##[error]The agent has received a shutdown signal. This can happen when the agent service is stopped, or a manually started agent is canceled.",
+				"##[error]The job exceeded the maximum allowed time of 00:30:00 and was stopped.",
+			},
+			wantReason: "exceeded the maximum allowed time of 00:30:00",
+		},
+		{
+			name: "a shutdown signal with no time limit stays",
+			lines: []string{
+				"Error: npm ci exited with 1",
+				"##[error]The runner has received a shutdown signal. This can happen when the runner service is stopped, or a manually started runner is canceled.",
+			},
+			wantReason: "received a shutdown signal",
+		},
+		{
 			name: "Azure Pipelines: the YAML error the parse header announces",
 			lines: []string{
 				"Encountered error(s) while parsing pipeline YAML:",

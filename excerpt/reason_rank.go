@@ -107,6 +107,7 @@ var rootCauseMarkers = []string{
 	"Segmentation fault", "SIGSEGV", "Killed", "panic:",
 	"The operation was canceled", "timed out", "Timed out", "Timeout of", "TimeoutError",
 	"deadline exceeded", "has exceeded the maximum execution time",
+	"exceeded the maximum allowed time", "ran longer than the maximum time", // Azure Pipelines' job limits
 	"lost communication with the server", "received a shutdown signal",
 	"AssertionError", "AssertionFailedError", "assertion failed", "Assertion failed",
 	"cannot find symbol", "does not exist", "not declared", "undeclared", "undefined reference", "undefined: ", "error TS", "error[E",
@@ -281,65 +282,6 @@ func containsAnyOf(s string, subs []string) bool {
 	for _, sub := range subs {
 		if strings.Contains(s, sub) {
 			return true
-		}
-	}
-	return false
-}
-
-// causeChain ranks line i of a Gradle cause chain ("> Could not resolve all
-// files…" over "   > Could not find g:a:1.0."): a link with a deeper link
-// under it is a summary, and hands its rank, at least an error's, down to
-// the deepest link, the cause, whatever its words. handed is the rank handed
-// down so far; a line off the chain ends it.
-func causeChain(lines []logLine, i, tier, handed int) (int, int) {
-	t := strings.TrimSpace(lines[i].text)
-	if !strings.HasPrefix(t, "> ") {
-		if t == "" || indentOf(lines[i].text) == 0 {
-			handed = strengthNone // a blank or unindented line ends the chain
-		}
-		return tier, handed
-	}
-	if deeperLink(lines, i) {
-		if tier > strengthNone {
-			handed = max(tier, handed, strengthError)
-		}
-		return min(tier, strengthGeneric), handed
-	}
-	return max(tier, handed), handed
-}
-
-// deeperLink reports whether the next link of the chain under line i, before
-// a blank line, is indented deeper: line i only sums it up.
-func deeperLink(lines []logLine, i int) bool {
-	indent := indentOf(lines[i].text)
-	for _, l := range lines[i+1 : min(len(lines), i+12)] {
-		t := strings.TrimSpace(l.text)
-		if t == "" {
-			return false
-		}
-		if strings.HasPrefix(t, "> ") {
-			return indentOf(l.text) > indent
-		}
-	}
-	return false
-}
-
-// signalExits name, for the exit statuses of a process killed by a signal,
-// the line a shell or the kernel prints when it happens: with that line in
-// the step, the exit status only repeats it.
-var signalExits = map[string]string{"exit code 137": "Killed", "exit code 139": "Segmentation fault", "exit code 143": "Terminated"}
-
-// signalNamed reports an exit-status line whose signal a line of the step
-// names.
-func signalNamed(t string, step []logLine) bool {
-	for code, word := range signalExits {
-		if !strings.Contains(t, code) {
-			continue
-		}
-		for _, l := range step {
-			if strings.Contains(l.text, word) && !strings.Contains(l.text, code) {
-				return true
-			}
 		}
 	}
 	return false
