@@ -31,7 +31,7 @@ func chooseReason(in reasonInput) (string, []string) {
 		t := strings.TrimSpace(m.text)
 		switch {
 		case t == "", strings.HasPrefix(t, exitPhrase):
-		case isExitWrapper(t):
+		case isExitWrapper(t), causeNamed(t, in.cands), causeNamed(t, in.errMarks):
 			if weakMark == "" {
 				weakMark = t
 			}
@@ -80,11 +80,18 @@ func (p pick) context(alt []logLine) []string {
 func strongest(lines []logLine, marked bool) pick {
 	best := pick{lines: lines, at: -1}
 	bestSpec := -1
-	header := false // the previous non-blank line announced this one
+	header := false        // the previous non-blank line announced this one
+	handed := strengthNone // the rank a cause chain's summary hands down
 	for i, l := range lines {
 		tier := lineStrength(l.text)
 		if (marked || header) && tier < strengthError && !isGeneric(l.text) {
 			tier = strengthError
+		}
+		if tier == strengthCause && causeNamed(l.text, lines) {
+			tier = strengthGeneric
+		}
+		if tier > strengthNone || handed > strengthNone {
+			tier, handed = causeChain(lines, i, tier, handed)
 		}
 		if strings.TrimSpace(l.text) != "" {
 			header = announces(l.text)

@@ -56,7 +56,18 @@ var genericLines = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	`error is not recoverable: exiting now`,
 	`^check the details on how to adjust`,
 	`^\s*(?:see|for more information|run with --(?:stacktrace|info|debug))\b`,
+	// GitHub's check annotation: where; its message is on the lines under it.
+	`^check (?:failure|warning|notice) on line \d+ in \S`,
+	// Headers whose message follows (see announces): Azure Pipelines'
+	// parse errors, CircleCI's config-processing path.
+	`^encountered error\(s\) while parsing pipeline yaml:\s*$`,
+	`^(?:error: )?error calling (?:workflow|job)\b`,
 }, "|"))
+
+// namedHeader is a generic header that names where the error is but not
+// what it is, with the message on the next line and no colon to say so
+// (CircleCI: "Error calling job: 'build'" / "Cannot find a definition…").
+var namedHeader = regexp.MustCompile(`(?i)^(?:error: )?error calling (?:workflow|job)\b`)
 
 // npmCode is npm's error-code line. The code only names the message that
 // follows it, except for network errors, where the code is the cause.
@@ -96,13 +107,17 @@ var rootCauseMarkers = []string{
 	"Segmentation fault", "SIGSEGV", "Killed", "panic:",
 	"The operation was canceled", "timed out", "Timed out", "Timeout of", "TimeoutError",
 	"deadline exceeded", "has exceeded the maximum execution time",
+	"exceeded the maximum allowed time", "ran longer than the maximum time", // Azure Pipelines' job limits
 	"lost communication with the server", "received a shutdown signal",
 	"AssertionError", "AssertionFailedError", "assertion failed", "Assertion failed",
-	"cannot find symbol", "not declared", "undeclared", "undefined reference", "undefined: ", "error TS", "error[E",
+	"cannot find symbol", "does not exist", "not declared", "undeclared", "undefined reference", "undefined: ", "error TS", "error[E",
 	"SyntaxError", "TypeError", "ReferenceError", "NullPointerException", "Unhandled exception",
 	"Cannot find module", "cannot find module", "ModuleNotFoundError", "No module named", "ImportError",
 	"command not found", "No such file or directory",
-	"ERR_PNPM_", "ResolutionImpossible", "checksum mismatch",
+	// pip: "Cannot install … because these package versions have
+	// conflicting dependencies." comes first and names the requirements;
+	// "ResolutionImpossible: for help visit …" follows it.
+	"ERR_PNPM_", "ResolutionImpossible", "conflicting dependencies", "checksum mismatch",
 	"Could not find", "could not find", "Could not resolve", "could not resolve",
 	"Unable to resolve", "unable to resolve", "unexpected token", "Unexpected token",
 	"failed to select a version", "Corrupted block", "corrupted",
@@ -122,6 +137,11 @@ var errorLineInfixes = []string{"error:", "Error:", "ERROR:", "Exception:", "Exc
 // lintError is a linter's "line:col  error  message  rule" row (ESLint,
 // stylelint): an error message with its place.
 var lintError = regexp.MustCompile(`^\s*\d+:\d+\s+error\s`)
+
+// placedDiagnostic is a checker's row that says where and what, whatever
+// the language of its words: Maven's compiler row ("[ERROR] /src/A.java:[25,40]
+// …") and flake8's ("pkg/a.py:12:5: F821 undefined name 'x'").
+var placedDiagnostic = regexp.MustCompile(`^\[ERROR\] .+\.(?:java|kt|scala|groovy):\[\d+(?:,\d+)?\] \S|^\S+\.py:\d+:\d+: [A-Z]\d{3} \S`)
 
 // lineStrength rates one normalized line.
 func lineStrength(line string) int {
@@ -147,13 +167,17 @@ func lineStrength(line string) int {
 		strings.Contains(lower, "exception") || strings.Contains(lower, "traceback") {
 		tier = strengthOutcome
 	}
-	if hasAnyPrefixOf(t, errorLinePrefixes) || containsAnyOf(t, errorLineInfixes) || lintError.MatchString(t) {
+	if hasAnyPrefixOf(t, errorLinePrefixes) || containsAnyOf(t, errorLineInfixes) || lintError.MatchString(t) ||
+		(strings.HasPrefix(t, "[ERROR] ") || strings.Contains(t, ".py:")) && placedDiagnostic.MatchString(t) ||
+		strings.HasSuffix(t, ")") && rubyException.MatchString(t) {
 		tier = strengthError
 	}
 	if containsAnyOf(t, rootCauseMarkers) {
 		tier = strengthCause
 	}
-	if tier > strengthNone && isGeneric(t) {
+	if tier > strengthNone && (isGeneric(t) || strings.HasPrefix(t, tracebackHeader)) {
+		// The traceback header is not one that announces: frames follow
+		// it, and its exception comes last.
 		tier = strengthGeneric
 	}
 	if strings.HasPrefix(lower, "warn") {
@@ -162,12 +186,22 @@ func lineStrength(line string) int {
 	return tier
 }
 
+// tracebackHeader opens a Python or Ruby (2.5+) traceback: the exception
+// line at its end says what failed.
+const tracebackHeader = "Traceback (most recent call last)"
+
+// rubyException is Ruby's uncaught-exception line: "file:line:in `meth':
+// message (Module::ClassName)"; the class need not say Error or Exception
+// (LoadError does, Bundler::GemfileNotFound does not).
+var rubyException = regexp.MustCompile("^\\S+:\\d+:in [`'][^']*': .*\\([A-Z]\\w*(?:::[A-Z]\\w*)*\\)$")
+
 // announces reports a generic header whose message is on the next lines
 // ("error: |-", "Assertion failed:"): the next line is the error.
 func announces(t string) bool {
 	t = strings.TrimSpace(t)
 	// The suffix first: it is cheap, and most lines have none.
-	return (strings.HasSuffix(t, ":") || strings.HasSuffix(t, "|-") || strings.HasSuffix(t, "|")) && isGeneric(t)
+	return (strings.HasSuffix(t, ":") || strings.HasSuffix(t, "|-") || strings.HasSuffix(t, "|")) && isGeneric(t) ||
+		strings.Contains(t, "rror calling ") && namedHeader.MatchString(t)
 }
 
 // ErrorLike reports whether the reason chooser rates line at all: a generic

@@ -183,22 +183,30 @@ func TestReason_SpecificOverGeneric(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ex := extract(t, strings.Join(tt.lines, "\n")+"\n", Options{})
-			if !strings.Contains(ex.Reason, tt.wantReason) {
-				t.Errorf("Reason = %q\nwant it to contain %q", ex.Reason, tt.wantReason)
-			}
-			if len(ex.Context) > maxContextLines {
-				t.Errorf("Context has %d lines, max %d", len(ex.Context), maxContextLines)
-			}
-			at := 0
-			for _, want := range tt.wantContext {
-				i := slices.IndexFunc(ex.Context[min(at, len(ex.Context)):], func(c string) bool { return strings.Contains(c, want) })
-				if i < 0 {
-					t.Errorf("Context = %q\nwant a line containing %q (in order)", ex.Context, want)
-					break
-				}
-				at += i + 1
-			}
+			checkReason(t, tt.lines, tt.wantReason, tt.wantContext)
 		})
+	}
+}
+
+// checkReason extracts the log made of lines and checks that its reason
+// holds wantReason and its context, in order, a line holding each of
+// wantContext.
+func checkReason(t *testing.T, lines []string, wantReason string, wantContext []string) {
+	t.Helper()
+	ex := extract(t, strings.Join(lines, "\n")+"\n", Options{})
+	if !strings.Contains(ex.Reason, wantReason) {
+		t.Errorf("Reason = %q\nwant it to contain %q", ex.Reason, wantReason)
+	}
+	if len(ex.Context) > maxContextLines {
+		t.Errorf("Context has %d lines, max %d", len(ex.Context), maxContextLines)
+	}
+	at := 0
+	for _, want := range wantContext {
+		i := slices.IndexFunc(ex.Context[min(at, len(ex.Context)):], func(c string) bool { return strings.Contains(c, want) })
+		if i < 0 {
+			t.Errorf("Context = %q\nwant a line containing %q (in order)", ex.Context, want)
+			return
+		}
+		at += i + 1
 	}
 }

@@ -1,0 +1,72 @@
+package excerpt
+
+import "strings"
+
+// A cause printed with its effects: the rank of a summary or an effect line
+// goes to the line that names the cause, when the log holds it.
+
+// causeChain ranks line i of a Gradle cause chain ("> Could not resolve all
+// files…" over "   > Could not find g:a:1.0."): a link with a deeper link
+// under it is a summary, and hands its rank, at least an error's, down to
+// the deepest link, the cause, whatever its words. handed is the rank handed
+// down so far; a line off the chain ends it.
+func causeChain(lines []logLine, i, tier, handed int) (int, int) {
+	t := strings.TrimSpace(lines[i].text)
+	if !strings.HasPrefix(t, "> ") {
+		if t == "" || indentOf(lines[i].text) == 0 {
+			handed = strengthNone // a blank or unindented line ends the chain
+		}
+		return tier, handed
+	}
+	if deeperLink(lines, i) {
+		if tier > strengthNone {
+			handed = max(tier, handed, strengthError)
+		}
+		return min(tier, strengthGeneric), handed
+	}
+	return max(tier, handed), handed
+}
+
+// deeperLink reports whether the next link of the chain under line i, before
+// a blank line, is indented deeper: line i only sums it up.
+func deeperLink(lines []logLine, i int) bool {
+	indent := indentOf(lines[i].text)
+	for _, l := range lines[i+1 : min(len(lines), i+12)] {
+		t := strings.TrimSpace(l.text)
+		if t == "" {
+			return false
+		}
+		if strings.HasPrefix(t, "> ") {
+			return indentOf(l.text) > indent
+		}
+	}
+	return false
+}
+
+// consequences pair a line that only reports an effect with the line that
+// names its cause when both are printed: the exit status of a process killed
+// by a signal and the shell's or kernel's word for the signal; an agent's
+// shutdown and the job's time limit that stopped it.
+var consequences = []struct{ effect, cause string }{
+	{"exit code 137", "Killed"},
+	{"exit code 139", "Segmentation fault"},
+	{"exit code 143", "Terminated"},
+	{"received a shutdown signal", "exceeded the maximum allowed time"},
+	{"received a shutdown signal", "ran longer than the maximum time"},
+}
+
+// causeNamed reports an effect line (see consequences) whose cause one of
+// lines names: the effect only repeats it.
+func causeNamed(t string, lines []logLine) bool {
+	for _, c := range consequences {
+		if !strings.Contains(t, c.effect) {
+			continue
+		}
+		for _, l := range lines {
+			if strings.Contains(l.text, c.cause) && !strings.Contains(l.text, c.effect) {
+				return true
+			}
+		}
+	}
+	return false
+}
