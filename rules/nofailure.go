@@ -65,6 +65,11 @@ var (
 	// passingTest are the lines test runners print for one passing test
 	// or package, whatever the test is named (TestErrorHandling).
 	passingTest = regexp.MustCompile(`^(?:--- PASS|=== (?:RUN|PAUSE|CONT|NAME)\b|PASS\b|ok[ \t]+\S+[ \t]+(?:[\d.]+m?s|\(cached\))|[✓✔√]|test .* \.\.\. ok$)|[ \t]PASSED(?:[ \t]|$)`)
+	// localizedFailure are the failure words of tools printing in the
+	// system's language (make's "*** [all] Erreur 2", gcc's "Fehler:",
+	// Maven's "错误："), which the English markers of excerpt.ErrorLike
+	// miss: a translated log is not a log without a failure.
+	localizedFailure = regexp.MustCompile(`\b(?:fehler|erreur|errore)\b|错误|錯誤|エラー|ошибка|失败|失敗`)
 	// successLine are lines that say a whole run passed: they become the
 	// evidence.
 	successLine = regexp.MustCompile(`(?i)\b\d+ passed\b|\bbuild success|\btest result: ok\b|^ok[ \t]+\S+[ \t]|^pass$|\ball (?:\w+ )?(?:tests|checks|specs) passed\b|\btests? passed\b|\b0 failures\b`)
@@ -92,7 +97,7 @@ func isFailureLine(line string) bool {
 		return false
 	}
 	low := logtext.ASCIILower(t) // same byte offsets as t
-	if nonZeroExit.Match(low) {
+	if nonZeroExit.Match(low) || localizedFailure.Match(low) {
 		return true
 	}
 	if bytes.HasPrefix(low, []byte("warn")) || bytes.HasPrefix(low, []byte("npm warn")) || bytes.HasPrefix(low, []byte("[warn")) {
