@@ -89,7 +89,7 @@ var familyHints = []struct {
 		// message above, but a compile or lint failure, whatever the log's
 		// language, is the change's code, never a lost runner.
 		hintRe(`\.` + srcExt + `(?::\d+(?::\d+)?: ?|\(\d+(?:,\d+)?\) ?: ?)(?:\S+ )?` + diagSeverity + `(?: fatale)? ?[:：]|` +
-			diagSeverity + `\]?[:：]? ?\S*\.(?:java|kt|scala|groovy):\[\d+,\d+\]|\.(?:java|kt|scala|groovy):\[\d+,\d+\] ?` + diagSeverity + ` ?[:：]|` +
+			diagSeverity + `[:：] ?\S*\.(?:java|kt|scala|groovy):\[\d+,\d+\]|\.(?:java|kt|scala|groovy):\[\d+,\d+\] ?` + diagSeverity + ` ?[:：]|` +
 			`^\s*\d+:\d+-\d+:\d+\s+[a-z][a-z0-9]*(?:-[a-z0-9]+)+\s+\S|^\s*\d+:\d+(?:-\d+:\d+)?\s+error\s{2,}\S`),
 		analysis.CategoryCode,
 		"a compiler or linter diagnostic pointing at a source file and line (the change's code, in whatever language the tool speaks)",

@@ -92,6 +92,7 @@ func TestFamilyHintsMiss(t *testing.T) {
 		"   1:1-1:35  warning  Marker style should be `.`                ordered-list-marker-style  remark-lint",
 		"    at TCPConnectWrap.afterConnect [as oncomplete] (net.js:1141:16)",
 		"gcc: 致命错误：已杀死 signal terminated program cc1",
+		"[ERROR] /src/main/java/org/acme/PathwayModel.java:[237,136] unmappable character (0x9D) for encoding windows-1252",
 	} {
 		if cat, _, _, ok := newScan(Input{Text: line}).familyHint(); ok {
 			t.Errorf("familyHint(%q) = %s, want no hint", line, cat)
