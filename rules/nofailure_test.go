@@ -132,6 +132,10 @@ func TestIsFailureLine(t *testing.T) {
 		{"make: *** [Makefile:7: E3DC-Control] Fehler 127", true},
 		{"make: *** [Makefile:390：src/jemalloc.sym.o] 错误 1", true},
 		{"make: *** [all] Erreur 2", true},
+		// ...but their zero counts are not: MSBuild's localized summaries.
+		{"    0 Fehler", false},
+		{"    0 个错误", false},
+		{"    0 Erreur(s)", false},
 	}
 	for _, tc := range tests {
 		if got := isFailureLine(tc.line); got != tc.want {
