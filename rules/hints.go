@@ -78,7 +78,32 @@ var familyHints = []struct {
 		analysis.CategoryInfrastructure,
 		"a server answered 5xx or 429, or a network transfer broke (the service, not the change)",
 	},
+	{
+		// Compiler and linter diagnostics that point into the sources, in
+		// any locale: a file:line[:col] (gcc/clang, mypy, MSVC's
+		// file(line)) followed by a severity word in the compiler's
+		// language ("Fehler", "erreur", "错误"...), javac through Maven's
+		// File.java:[line,col] next to one, and a linter's stylish report
+		// ("  12:5  error  msg" or lint-md's "18:128-18:129  rule-name
+		// msg"). Last: a diagnostic is weaker than a CI system's own
+		// message above, but a compile or lint failure, whatever the log's
+		// language, is the change's code, never a lost runner.
+		hintRe(`\.` + srcExt + `(?::\d+(?::\d+)?: ?|\(\d+(?:,\d+)?\) ?: ?)(?:\S+ )?` + diagSeverity + `(?: fatale)? ?[:：]|` +
+			diagSeverity + `[:：] ?\S*\.(?:java|kt|scala|groovy):\[\d+,\d+\]|\.(?:java|kt|scala|groovy):\[\d+,\d+\] ?` + diagSeverity + ` ?[:：]|` +
+			`^\s*\d+:\d+-\d+:\d+\s+[a-z][a-z0-9]*(?:-[a-z0-9]+)+\s+\S|^\s*\d+:\d+(?:-\d+:\d+)?\s+error\s{2,}\S`),
+		analysis.CategoryCode,
+		"a compiler or linter diagnostic pointing at a source file and line (the change's code, in whatever language the tool speaks)",
+	},
 }
+
+// srcExt are source file extensions a compiler or checker reports on.
+const srcExt = `(?:c|cc|cpp|cxx|h|hh|hpp|m|mm|java|kt|scala|go|rs|swift|cs|ts|tsx|js|jsx|py|rb|php|f90|f)`
+
+// diagSeverity is a diagnostic's severity word as gcc, javac and MSVC
+// print it in their translated catalogues (English, German, French,
+// Italian, Portuguese, Chinese, Japanese, Russian). The text is matched
+// ASCII-lowercased, so the non-ASCII words appear as printed.
+const diagSeverity = `(?:fatal error|error|fehler|erreur|errore|erro|错误|錯誤|エラー|ошибка)`
 
 // hintRe compiles a hint pattern, matched like a signature against the
 // ASCII-lowercased text, one line at a time.

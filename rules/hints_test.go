@@ -51,6 +51,14 @@ func TestFamilyHints(t *testing.T) {
 		{"The server is temporarily unable to service your request due to maintenance downtime or capacity problems. Please try again later.", "https://github.com/OpenMS/pyopenms-docs/issues/395", analysis.CategoryInfrastructure},
 		{"Error: Deployment failed, try again later.", "https://github.com/actions/deploy-pages/issues/418", analysis.CategoryInfrastructure},
 		{"curl: (56) Recv failure: Connection reset by peer", "https://github.com/curl/curl/issues/1016", analysis.CategoryInfrastructure},
+		// Compiler and linter diagnostics at a file and line, in any locale.
+		{"2023-04-09T20:40:27 src/emu/drawgfxm.h:403:17: 错误： ‘elements’在此作用域中尚未声明", "https://github.com/libretro/mame2015-libretro/issues/100", analysis.CategoryCode},
+		{"main.c:81:24: schwerwiegender Fehler: bibtool/io.h: Datei oder Verzeichnis nicht gefunden", "https://github.com/ge-ne/bibtool/issues/24", analysis.CategoryCode},
+		{`[ERROR] \jieba-analysis\src\main\java\com\huaban\analysis\jieba\JiebaSegmenter.java:[25,29] 错误: 找不到符号`, "https://github.com/huaban/jieba-analysis/issues/110", analysis.CategoryCode},
+		{"错误：/home/runner/work/raindrop/raindrop/src/main/java/cn/ofpp/core/MessageFactory.java:[4,15]找不到符号", "https://github.com/DokiYoloo/CareUEveryDay/issues/23", analysis.CategoryCode},
+		{"52:27-52:28 space-round-alphabet No space between Chinese and alphabet. '后，Scrum负责人就会", "https://github.com/DrAugus/draugus.github.io/blob/HEAD/src/code/record/markdown.md", analysis.CategoryCode},
+		{"   18:128-18:129         space-round-alphabet          No space between Chinese and alphabet. '算机名称、IP地址到第一'", "https://github.com/freeCodeCamp/chinese/issues/413", analysis.CategoryCode},
+		{"  328:9  error  'promise' is assigned a value but never used  no-unused-vars", "https://github.com/eslint/eslint/issues/8024", analysis.CategoryCode},
 	}
 	for _, tc := range tests {
 		t.Run(tc.url, func(t *testing.T) {
@@ -79,6 +87,12 @@ func TestFamilyHintsMiss(t *testing.T) {
 		"Handling errors in the retry loop; see docs/errors.md for the error codes we return.",
 		"build: 12 packages compiled in 3.2s",
 		"deployed version 503 of the site",
+		// Near misses of the diagnostics family: a warning column, a
+		// stack frame, a compiler killed without a file and line.
+		"   1:1-1:35  warning  Marker style should be `.`                ordered-list-marker-style  remark-lint",
+		"    at TCPConnectWrap.afterConnect [as oncomplete] (net.js:1141:16)",
+		"gcc: 致命错误：已杀死 signal terminated program cc1",
+		"[ERROR] /src/main/java/org/acme/PathwayModel.java:[237,136] unmappable character (0x9D) for encoding windows-1252",
 	} {
 		if cat, _, _, ok := newScan(Input{Text: line}).familyHint(); ok {
 			t.Errorf("familyHint(%q) = %s, want no hint", line, cat)

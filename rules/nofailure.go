@@ -65,6 +65,14 @@ var (
 	// passingTest are the lines test runners print for one passing test
 	// or package, whatever the test is named (TestErrorHandling).
 	passingTest = regexp.MustCompile(`^(?:--- PASS|=== (?:RUN|PAUSE|CONT|NAME)\b|PASS\b|ok[ \t]+\S+[ \t]+(?:[\d.]+m?s|\(cached\))|[✓✔√]|test .* \.\.\. ok$)|[ \t]PASSED(?:[ \t]|$)`)
+	// localizedFailure are the failure words of tools printing in the
+	// system's language (make's "*** [all] Erreur 2", gcc's "Fehler:",
+	// Maven's "错误："), which the English markers of excerpt.ErrorLike
+	// miss: a translated log is not a log without a failure.
+	localizedFailure = regexp.MustCompile(`\b(?:fehler|erreur|errore)\b|错误|錯誤|エラー|ошибка|失败|失敗`)
+	// localizedZeroCounts are their zero counts, as MSBuild's translated
+	// summaries print them ("0 Fehler", "0 个错误", "0 Erreur(s)").
+	localizedZeroCounts = regexp.MustCompile(`\b0[ \t]*(?:个|件の)?[ \t]*(?:fehler|erreurs?(?:\(s\))?|errori|错误|錯誤|エラー)`)
 	// successLine are lines that say a whole run passed: they become the
 	// evidence.
 	successLine = regexp.MustCompile(`(?i)\b\d+ passed\b|\bbuild success|\btest result: ok\b|^ok[ \t]+\S+[ \t]|^pass$|\ball (?:\w+ )?(?:tests|checks|specs) passed\b|\btests? passed\b|\b0 failures\b`)
@@ -101,10 +109,15 @@ func isFailureLine(line string) bool {
 	// Blank the zero counts out of the original-case line: lineStrength's
 	// markers are case-sensitive ("Error:", "Killed").
 	masked := []byte(t)
-	for _, loc := range zeroCounts.FindAllIndex(low, -1) {
-		for i := loc[0]; i < loc[1]; i++ {
-			masked[i] = ' '
+	for _, re := range []*regexp.Regexp{zeroCounts, localizedZeroCounts} {
+		for _, loc := range re.FindAllIndex(low, -1) {
+			for i := loc[0]; i < loc[1]; i++ {
+				masked[i] = ' '
+			}
 		}
+	}
+	if localizedFailure.Match(logtext.ASCIILower(string(masked))) {
+		return true
 	}
 	return excerpt.ErrorLike(string(masked))
 }

@@ -127,6 +127,15 @@ func TestIsFailureLine(t *testing.T) {
 		{"##[error]Process completed with exit code 1.", true},
 		{"Traceback (most recent call last):", true},
 		{"Segmentation fault (core dumped)", true},
+		// Translated tools: make in German (Eba-M/E3DC-Control#35) and
+		// Chinese (wulabing/V2Ray_ws-tls_bash_onekey#6), French (j-jorge/plee-the-bear#7).
+		{"make: *** [Makefile:7: E3DC-Control] Fehler 127", true},
+		{"make: *** [Makefile:390：src/jemalloc.sym.o] 错误 1", true},
+		{"make: *** [all] Erreur 2", true},
+		// ...but their zero counts are not: MSBuild's localized summaries.
+		{"    0 Fehler", false},
+		{"    0 个错误", false},
+		{"    0 Erreur(s)", false},
 	}
 	for _, tc := range tests {
 		if got := isFailureLine(tc.line); got != tc.want {
