@@ -233,7 +233,9 @@ var zeroWidth = strings.NewReplacer("\u200b", "", "\ufeff", "", "\u200e", "", "\
 // report of many failures, not one.
 func sameLookingValues(text string) string {
 	text = logtext.Bound(text)
-	if !strings.Contains(strings.ToLower(text), "expected:") {
+	if !strings.Contains(text, "xpected:") && !strings.Contains(text, "XPECTED:") ||
+		!strings.Contains(text, "ctual:") && !strings.Contains(text, "eceived:") && !strings.Contains(text, "ut was:") &&
+			!strings.Contains(text, "CTUAL:") && !strings.Contains(text, "ECEIVED:") && !strings.Contains(text, "UT WAS:") {
 		return ""
 	}
 	for _, m := range expectedActual.FindAllStringSubmatch(text, 3) {
