@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/ccm-ci/ccm/analysis"
+	"github.com/ccm-ci/ccm/logtext"
 )
 
 // testNameRules find failing test identifiers in runner output. Each regexp
@@ -160,6 +161,9 @@ func lastRune(s string) (rune, int) {
 //   - the change touches the failing test or the file it exercises: code,
 //     with confidence at the deterministic floor's threshold so the model
 //     cannot talk the risk down (docs/ARCHITECTURE.md §3.2);
+//   - the expected and actual values print the same (sameLookingValues):
+//     code, since they differ in invisible characters, which is the
+//     runner's culture or line endings on every run, not timing;
 //   - the change is known and does not: flaky_test, slightly more confident.
 //
 // Flakiness evidence in the log (timing, UI waits, network, "flaky") does
@@ -168,6 +172,10 @@ func lastRune(s string) (rune, int) {
 // It only lowers the confidence a little and is named in the note.
 func classifyAssertion(res *analysis.AnalysisResult, in Input, tests []string, flakyEv []string) string {
 	touched := changedTestFile(in.ChangedFiles, tests)
+	same := ""
+	if touched == "" {
+		same = sameLookingValues(in.Text)
+	}
 	switch {
 	case touched != "":
 		res.Category = analysis.CategoryCode
@@ -184,6 +192,16 @@ func classifyAssertion(res *analysis.AnalysisResult, in Input, tests []string, f
 			note += fmt.Sprintf(" The log also shows flakiness evidence (%s), which does not outweigh a change to the failing test or the code it covers.", strings.Join(flakyEv, ", "))
 		}
 		return note
+	case same != "":
+		res.Category = analysis.CategoryCode
+		res.RiskScore = 7
+		res.Confidence = 55
+		res.Actions = []analysis.Action{{Type: analysis.ActionNone}}
+		res.ProposedFix = steps(
+			"The assertion's expected and actual values print the same, so they differ in characters that do not show: a non-breaking or narrow space from culture/ICU date and number formatting, a line ending (CRLF), or trailing whitespace.",
+			"Compare the two values byte by byte locally (or print them escaped); make the test pin the culture/locale (InvariantCulture, LANG=C.UTF-8) or normalise line endings instead of depending on the runner's defaults.",
+			"Do not re-run to get green: the same runner image gives the same bytes every time.")
+		return fmt.Sprintf("Expected and actual print the same (%q), so the failure is a difference in invisible characters (culture formatting, line endings, whitespace): deterministic on this runner, not flaky.", same)
 	case len(flakyEv) > 0:
 		return "The assertion failure comes with flakiness evidence."
 	case len(in.ChangedFiles) > 0:
@@ -192,6 +210,41 @@ func classifyAssertion(res *analysis.AnalysisResult, in Input, tests []string, f
 	default:
 		return "No flakiness evidence and no changed-file list; flaky_test is the default for an isolated assertion failure, at low confidence."
 	}
+}
+
+// expectedActual is an equality assertion's report of the two values on
+// consecutive lines: "Expected: x" then "Actual: y" (xUnit, NUnit, Catch),
+// "Received: y" (Jest) or "but was: y" (JUnit), optionally behind a
+// "[name]" prefix that a monorepo runner puts on every line.
+var expectedActual = regexp.MustCompile(`(?mi)^[^\S\n]*(?:\[[^\]\n]*\][^\S\n]+)?expected:[^\S\n]*(\S[^\n]*?)[^\S\n]*\r?\n[^\S\n]*(?:\[[^\]\n]*\][^\S\n]+)?(?:actual|received|but was):[^\S\n]*(\S[^\n]*?)[^\S\n]*\r?$`)
+
+// zeroWidth drops the characters that print as nothing (zero-width space,
+// byte-order mark, direction marks). Spaces that print like a space (ICU's
+// U+202F before "PM", U+00A0 as a thousands separator) need no mapping:
+// strings.Fields splits on them.
+var zeroWidth = strings.NewReplacer("\u200b", "", "\ufeff", "", "\u200e", "", "\u200f", "")
+
+// sameLookingValues returns the value of an equality assertion whose
+// expected and actual values print the same, or "". A test that compared
+// equal-looking values and failed differs in bytes a reader cannot see
+// (a pasted log loses them altogether); that is a property of the runner's
+// culture, encoding or line endings, the same on every run, not timing.
+// Only the first few pairs are looked at: a log that prints many is a
+// report of many failures, not one.
+func sameLookingValues(text string) string {
+	text = logtext.Bound(text)
+	if !strings.Contains(text, "xpected:") && !strings.Contains(text, "XPECTED:") ||
+		!strings.Contains(text, "ctual:") && !strings.Contains(text, "eceived:") && !strings.Contains(text, "ut was:") &&
+			!strings.Contains(text, "CTUAL:") && !strings.Contains(text, "ECEIVED:") && !strings.Contains(text, "UT WAS:") {
+		return ""
+	}
+	for _, m := range expectedActual.FindAllStringSubmatch(text, 3) {
+		want, got := zeroWidth.Replace(m[1]), zeroWidth.Replace(m[2])
+		if len(want) >= 2 && strings.Join(strings.Fields(want), " ") == strings.Join(strings.Fields(got), " ") {
+			return strings.TrimSpace(want)
+		}
+	}
+	return ""
 }
 
 // changedTestFile returns the first changed file whose stem matches a failing
