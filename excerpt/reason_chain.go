@@ -51,8 +51,13 @@ var consequences = []struct{ effect, cause string }{
 	{"exit code 137", "Killed"},
 	{"exit code 139", "Segmentation fault"},
 	{"exit code 143", "Terminated"},
+	{"exit code 143", "Sending interrupt signal to process"}, // Jenkins stopping a step
 	{"received a shutdown signal", "exceeded the maximum allowed time"},
 	{"received a shutdown signal", "ran longer than the maximum time"},
+	// A job cancelled after a test framework gave up on a test or a hook.
+	{"The operation was canceled", "Timeout of"},
+	{"The operation was canceled", "Exceeded timeout of"},
+	{"The operation was canceled", "Jest did not exit one second after the test run has completed"},
 }
 
 // causeNamed reports an effect line (see consequences) whose cause one of
