@@ -83,6 +83,7 @@ func strongest(lines []logLine, marked bool) pick {
 	header := false        // the previous non-blank line announced this one
 	handed := strengthNone // the rank a cause chain's summary hands down
 	compileFailed := false // create-react-app said "Failed to compile."
+	var rspec rspecFailure
 	for i, l := range lines {
 		tier := lineStrength(l.text)
 		if (marked || header) && tier < strengthError && !isGeneric(l.text) {
@@ -91,6 +92,7 @@ func strongest(lines []logLine, marked bool) pick {
 		if compileFailed && tier < strengthError && craRow.MatchString(l.text) {
 			tier = strengthError
 		}
+		tier = rspec.rank(l.text, tier)
 		if tier == strengthCause && causeNamed(l.text, lines) {
 			tier = strengthGeneric
 		}

@@ -273,6 +273,45 @@ func TestReason_MoreToolFamilies(t *testing.T) {
 			wantContext: []string{"ERROR: test_refund (tests.test_orders.TestOrders)"},
 		},
 		{
+			name: "RSpec: the exception's message under a Capybara action",
+			lines: []string{
+				"  1) Checkout lets users pay",
+				"     Failure/Error: click_button 'Pay now'",
+				"",
+				"     Capybara::ElementNotFound:",
+				`       Unable to find button "Pay now" that is not disabled`,
+				"     # ./spec/features/checkout_spec.rb:31:in `block (2 levels) in <top (required)>'",
+			},
+			wantReason: `Capybara::ElementNotFound: Unable to find button "Pay now" that is not disabled`,
+		},
+		{
+			name: "RSpec: the message under a block expectation",
+			lines: []string{
+				"  1) Orders create adds an order",
+				"     Failure/Error:",
+				"       expect {",
+				"         post :create, params: { order: attrs }",
+				"       }.to change(Order, :count).by(1)",
+				"",
+				"       expected `Order.count` to have changed by 1, but was changed by 0",
+				"     # ./spec/requests/orders_spec.rb:12:in `block (2 levels) in <top (required)>'",
+			},
+			wantReason: "expected `Order.count` to have changed by 1, but was changed by 0",
+		},
+		{
+			name: "RSpec: a one-line expectation stays the reason",
+			lines: []string{
+				"  1) Order totals sums its items",
+				"     Failure/Error: expect(order.total).to eq(42)",
+				"",
+				"       expected: 42",
+				"            got: 41",
+				"",
+				"       (compared using ==)",
+			},
+			wantReason: "Failure/Error: expect(order.total).to eq(42)",
+		},
+		{
 			name: "xUnit: the assertion's header over its Expected line",
 			lines: []string{
 				"Assert.Equal() Failure: Values differ",
@@ -298,13 +337,14 @@ func TestReason_MoreToolFamilies(t *testing.T) {
 	}
 }
 
-// TestReason_GoFrameIsNoError: a Go stack frame names where, under any path,
-// whatever words its file name holds.
-func TestReason_GoFrameIsNoError(t *testing.T) {
+// TestReason_FramesAreNoError: a stack frame names where, whatever words its
+// path holds: Go's under any path, RSpec's backtrace lines.
+func TestReason_FramesAreNoError(t *testing.T) {
 	for _, line := range []string{
 		"      /usr/local/go/src/testing/testing.go:890 +0x5d",
 		"      pkg/errors/wrap.go:41 +0x7c",
 		"\tinternal/failover/pool.go:88 +0x1d",
+		"     # ./spec/support/error_helpers.rb:12:in `block (2 levels) in <top (required)>'",
 	} {
 		if ErrorLike(line) {
 			t.Errorf("ErrorLike(%q) = true, want a frame to be no error", line)

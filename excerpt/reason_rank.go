@@ -293,6 +293,8 @@ func isTraceFrame(t string) bool {
 		return true
 	case strings.HasPrefix(t, `File "`), strings.HasPrefix(t, "from /"):
 		return true
+	case strings.HasPrefix(t, "# ") && strings.Contains(t, ":in "): // RSpec: "# ./spec/a_spec.rb:26:in `block …'"
+		return true
 	case strings.Contains(t, ".go:") && strings.Contains(t, " +0x"): // Go: "pkg/file.go:216 +0x639"
 		return true
 	}
