@@ -273,6 +273,44 @@ func TestReason_MoreToolFamilies(t *testing.T) {
 			wantContext: []string{"ERROR: test_refund (tests.test_orders.TestOrders)"},
 		},
 		{
+			name: "Maven: the goal's error over the BUILD FAILURE banner",
+			lines: []string{
+				"[INFO] ------------------------------------------------------------------------",
+				"[INFO] BUILD FAILURE",
+				"[INFO] ------------------------------------------------------------------------",
+				"[INFO] Total time:  3.912 s",
+				"[ERROR] Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin:3.8:compile (default-compile) on project shop: Fatal error compiling: invalid target release: 17 -> [Help 1]",
+			},
+			wantReason: "Fatal error compiling: invalid target release: 17",
+		},
+		{
+			name: "Maven: the banner stays when nothing says why",
+			lines: []string{
+				"[INFO] Building shop 1.0",
+				"[INFO] BUILD FAILURE",
+				"[INFO] Total time:  3.912 s",
+			},
+			wantReason: "BUILD FAILURE",
+		},
+		{
+			name: "Azure Pipelines: the lost agent over a build's error count",
+			lines: []string{
+				"2 error(s), 0 warning(s)",
+				"",
+				"We stopped hearing from agent Hosted Agent.",
+				"Verify the agent machine is running and has a healthy network connection.",
+			},
+			wantReason: "We stopped hearing from agent Hosted Agent.",
+		},
+		{
+			name: "Azure Pipelines: an error before the agent was lost stays",
+			lines: []string{
+				"##[error]The job exceeded the maximum allowed time of 00:30:00 and was stopped.",
+				"We stopped hearing from agent Hosted Agent.",
+			},
+			wantReason: "exceeded the maximum allowed time",
+		},
+		{
 			name: "RSpec: the exception's message under a Capybara action",
 			lines: []string{
 				"  1) Checkout lets users pay",

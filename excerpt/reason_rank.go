@@ -47,6 +47,7 @@ var genericLines = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	`^\s*failed \(failures=\d+`,
 	`make(?:\[\d+\])?: \*\*\* .*error \d+`,
 	`^build failed\.?$`,
+	`^\[info\] build failure\s*$`, // Maven's banner: its [ERROR] lines say why
 	`^failure: build failed with an exception`,
 	`^error: process completed with exit code`,
 	`back off \d+(?:\.\d+)? seconds? before retry`,
@@ -117,6 +118,7 @@ var rootCauseMarkers = []string{
 	"The operation was canceled", "timed out", "Timed out", "Timeout of", "TimeoutError",
 	"deadline exceeded", "has exceeded the maximum execution time",
 	"exceeded the maximum allowed time", "ran longer than the maximum time", // Azure Pipelines' job limits
+	"We stopped hearing from agent", // Azure Pipelines: the agent died or lost its network
 	"lost communication with the server", "received a shutdown signal",
 	"AssertionError", "AssertionFailedError", "assertion failed", "Assertion failed",
 	"cannot find symbol", "does not exist", "not declared", "undeclared", "undefined reference", "undefined: ", "error TS", "error[E",
