@@ -83,6 +83,19 @@ func (e *ServeDiedError) Unwrap() error { return e.Err }
 // errServeDied marks a wait cut short because the child died.
 var errServeDied = errors.New("ccm serve exited")
 
+// diedWithin is died, allowing the child's exit up to d to be noticed: a
+// wait that failed because ccm is gone (a refused connection) can fail
+// before the child is reaped.
+func (w *World) diedWithin(ctx context.Context, d time.Duration) bool {
+	if ch := w.ccm.Died(); ch != nil {
+		select {
+		case <-ch:
+		case <-time.After(d):
+		}
+	}
+	return w.died(ctx)
+}
+
 // died says whether the ccm under test stopped on its own. A Ctrl-C
 // reaches the child too (same terminal, same process group): a death that
 // ctx's end soon explains is the interruption, not a crash.

@@ -81,7 +81,7 @@ func startExternal(ctx context.Context, bin string, cfg *config.Config, addr str
 		return c, &SetupError{Err: err}
 	}
 	if c.logf, err = os.Create(filepath.Join(dir, "serve.log")); err != nil {
-		return c, fmt.Errorf("sandbox: ccm serve's log: %w", err)
+		return c, fmt.Errorf("ccm serve's log: %w", err)
 	}
 	c.cmd = exec.Command(bin, "serve", "--config", c.path, "--roles", "bot,worker", "--http-addr", c.addr,
 		"--concurrency", "8", "--shutdown-timeout", serveShutdown.String(), "--log-level", "info")
@@ -161,7 +161,7 @@ func (c *external) ready(ctx context.Context) error {
 func (c *external) write(cfg *config.Config) (bool, error) {
 	data, err := yaml.Marshal(cfg)
 	if err != nil {
-		return false, fmt.Errorf("sandbox: ccm serve's config: %w", err)
+		return false, fmt.Errorf("ccm serve's config: %w", err)
 	}
 	data = append([]byte("# Written by ccm sandbox for the ccm serve it plays against.\n"), data...)
 	c.mu.Lock()
@@ -205,7 +205,7 @@ func (c *external) SetConfig(ctx context.Context, cfg *config.Config) error {
 		case err != nil:
 			return err
 		case r > rejected:
-			return fmt.Errorf("sandbox: ccm serve rejected the config the sandbox wrote; the end of its log:\n%s", c.Log())
+			return fmt.Errorf("ccm serve rejected the config the sandbox wrote; the end of its log:\n%s", c.Log())
 		case a > applied:
 			return nil
 		}
@@ -217,7 +217,7 @@ func (c *external) SetConfig(ctx context.Context, cfg *config.Config) error {
 		case <-time.After(25 * time.Millisecond):
 		}
 		if time.Now().After(end) {
-			return fmt.Errorf("sandbox: ccm serve did not apply its edited config within %s; the end of its log:\n%s", serveReloadTimeout, c.Log())
+			return fmt.Errorf("ccm serve did not apply its edited config within %s; the end of its log:\n%s", serveReloadTimeout, c.Log())
 		}
 	}
 }
@@ -226,7 +226,7 @@ func (c *external) SetConfig(ctx context.Context, cfg *config.Config) error {
 func (c *external) reloads() (applied, rejected int, err error) {
 	resp, err := c.client.Get("http://" + c.addr + "/metrics")
 	if err != nil {
-		return 0, 0, fmt.Errorf("sandbox: ccm serve's /metrics: %w", err)
+		return 0, 0, fmt.Errorf("ccm serve's /metrics: %w", err)
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
@@ -237,14 +237,14 @@ func (c *external) reloads() (applied, rejected int, err error) {
 			if v, ok := strings.CutPrefix(line, `ccm_config_reloads_total{outcome="`+name+`"} `); ok {
 				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 				if err != nil {
-					return 0, 0, fmt.Errorf("sandbox: ccm serve's /metrics: %q: %w", line, err)
+					return 0, 0, fmt.Errorf("ccm serve's /metrics: %q: %w", line, err)
 				}
 				*n = int(f)
 			}
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return 0, 0, fmt.Errorf("sandbox: ccm serve's /metrics: %w", err)
+		return 0, 0, fmt.Errorf("ccm serve's /metrics: %w", err)
 	}
 	return applied, rejected, nil
 }

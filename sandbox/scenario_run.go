@@ -177,7 +177,7 @@ func RunScenarios(ctx context.Context, opt ScenarioOptions) (Report, error) {
 			if errors.Is(err, ErrInterrupted) || ctx.Err() != nil {
 				return rep, ErrInterrupted
 			}
-			if w.died(ctx) {
+			if w.diedWithin(ctx, time.Second) {
 				return rep, &ServeDiedError{Scenario: s.Name, Err: w.ccm.Cause(), Log: w.ccm.Log()}
 			}
 			return rep, err
@@ -187,7 +187,7 @@ func RunScenarios(ctx context.Context, opt ScenarioOptions) (Report, error) {
 		if errors.Is(res.err, ErrInterrupted) || ctx.Err() != nil {
 			return rep, ErrInterrupted
 		}
-		if w.died(ctx) {
+		if !res.Reached && w.diedWithin(ctx, time.Second) {
 			// Every later wait would be for nothing: say so now.
 			return rep, &ServeDiedError{Scenario: s.Name, Err: w.ccm.Cause(), Log: w.ccm.Log()}
 		}
