@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -83,6 +84,11 @@ func TestSandboxSetupErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
+	dir := t.TempDir()
+	notExec := filepath.Join(dir, "ccm.txt")
+	if err := os.WriteFile(notExec, []byte("not a program"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, redis string
 		args        []string
@@ -93,6 +99,10 @@ func TestSandboxSetupErrors(t *testing.T) {
 		{name: "unknown scenario", args: []string{"--scenario", "nope"}, want: `no scenario "nope"`},
 		{name: "llm without logs", args: []string{"--llm"}, want: "--llm goes with --logs"},
 		{name: "interactive with logs", args: []string{"--interactive", "--logs", "3"}, want: "choose one"},
+		{name: "binary missing", args: []string{"--binary", filepath.Join(dir, "nope")}, want: "--binary " + filepath.Join(dir, "nope") + ": stat"},
+		{name: "binary a directory", args: []string{"--binary", dir}, want: "is a directory"},
+		{name: "binary not executable", args: []string{"--binary", notExec}, want: "is not executable"},
+		{name: "binary with logs", args: []string{"--binary", notExec, "--logs", "3"}, want: "choose one"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
