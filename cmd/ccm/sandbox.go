@@ -48,7 +48,9 @@ for /readyz, and stops it with SIGTERM at the end or on Ctrl-C. If ccm serve
 exits early the sandbox says so with the end of its log (exit 2 before it
 was ready, 1 after). ccm serve keeps its production defaults (a Slack post
 per channel per second, asynq's one-second queue check), so each scenario's
-deadline is 60s unless --timeout is set.
+deadline is 60s unless --timeout is set. A config file cannot set
+approval_timeout below 1m: the expiry scenario uses 1m, then moves that
+request's expiry to now and runs ccm's own expiry task.
 
 --logs N instead replays N real logs through detection and analysis only,
 in shadow mode (the sandbox of earlier versions).
@@ -76,7 +78,7 @@ func sandbox(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	logs := fs.Int("logs", ccmsandbox.DefaultLogs, "replay this many real failure logs through detection and analysis only, instead of the scenarios")
 	useLLM := fs.Bool("llm", false, "with --logs: analyse through the LLM path against a local OpenAI fake (it answers with the rules' verdict)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
-	timeout := fs.Duration("timeout", ccmsandbox.DefaultTimeout, "with --logs: how long to wait for every failure to be analyzed; else each scenario's deadline (20s unless set)")
+	timeout := fs.Duration("timeout", ccmsandbox.DefaultTimeout, "with --logs: how long to wait for every failure to be analyzed; else each scenario's deadline (20s unless set; 60s with --binary)")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error (logs go to stderr; the scenarios log nothing unless this is set: their alerts are the point)")
 	interactive := fs.Bool("interactive", false, "stop at each approval request and read your decision, /ccm commands and @ccm questions from the terminal")
 	only := fs.String("scenario", "", "play only these scenarios, comma-separated ("+strings.Join(ccmsandbox.ScenarioNames(), ", ")+")")
