@@ -67,7 +67,7 @@ func Scenarios() []*Scenario {
 			End:   "mallory is refused privately and audited, nothing is written; then alice approves and it is fixed",
 			Repos: []config.Repo{repo("acme/search", config.ModeApprove)}, Viewer: UserStranger, play: playStranger},
 		{Name: "expired", Title: "Nobody answers: the approval expires and escalates",
-			End:   "expired after approval_timeout (3s here), a critical alert, nothing written",
+			End:   "expired after approval_timeout (3s in-process; with --binary, whose config file allows no less than 1m, the request's expiry is moved to now), a critical alert, nothing written",
 			Repos: []config.Repo{repo("acme/infra", config.ModeApprove)}, ApprovalTimeout: 3 * time.Second,
 			play: playExpired},
 		{Name: "verify-fails", Title: "A re-run that fails again: verification fails and pages",
