@@ -79,14 +79,22 @@ func cleanLogLine(l logLine) logLine {
 
 // withoutStepHeader drops the "##[group]Run X" … "##[endgroup]" block: it is
 // the step's script and environment, not its output, and scripts are full of
-// words like "error" and "exit 1".
+// words like "error" and "exit 1". A header whose "##[endgroup]" is missing
+// (a log cut or abridged) is only its first line: where it ends is unknown,
+// and dropping the rest would drop the step's output.
 func withoutStepHeader(lines []logLine) []logLine {
 	out := make([]logLine, 0, len(lines))
+	lastEnd := -1
+	for i := len(lines) - 1; i >= 0 && lastEnd < 0; i-- {
+		if strings.HasPrefix(lines[i].text, "##[endgroup]") {
+			lastEnd = i
+		}
+	}
 	inHeader := false
-	for _, l := range lines {
+	for i, l := range lines {
 		switch {
 		case strings.HasPrefix(l.text, "##[group]Run "):
-			inHeader = true
+			inHeader = i < lastEnd
 		case inHeader && strings.HasPrefix(l.text, "##[endgroup]"):
 			inHeader = false
 		case !inHeader:

@@ -82,19 +82,26 @@ func strongest(lines []logLine, marked bool) pick {
 	bestSpec := -1
 	header := false        // the previous non-blank line announced this one
 	handed := strengthNone // the rank a cause chain's summary hands down
+	compileFailed := false // create-react-app said "Failed to compile."
+	var rspec rspecFailure
 	for i, l := range lines {
 		tier := lineStrength(l.text)
 		if (marked || header) && tier < strengthError && !isGeneric(l.text) {
 			tier = strengthError
 		}
+		if compileFailed && tier < strengthError && craRow.MatchString(l.text) {
+			tier = strengthError
+		}
+		tier = rspec.rank(l.text, tier)
 		if tier == strengthCause && causeNamed(l.text, lines) {
 			tier = strengthGeneric
 		}
 		if tier > strengthNone || handed > strengthNone {
 			tier, handed = causeChain(lines, i, tier, handed)
 		}
-		if strings.TrimSpace(l.text) != "" {
-			header = announces(l.text)
+		if t := strings.TrimSpace(l.text); t != "" {
+			header = announces(t)
+			compileFailed = compileFailed || t == "Failed to compile."
 		}
 		if tier == strengthNone || tier < best.tier || tier == best.tier && bestSpec != 0 {
 			continue // it cannot replace the pick: spare the joining and matching

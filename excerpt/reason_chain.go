@@ -51,8 +51,13 @@ var consequences = []struct{ effect, cause string }{
 	{"exit code 137", "Killed"},
 	{"exit code 139", "Segmentation fault"},
 	{"exit code 143", "Terminated"},
+	{"exit code 143", "Sending interrupt signal to process"}, // Jenkins stopping a step
 	{"received a shutdown signal", "exceeded the maximum allowed time"},
 	{"received a shutdown signal", "ran longer than the maximum time"},
+	// A job cancelled after a test framework gave up on a test or a hook.
+	{"The operation was canceled", "Timeout of"},
+	{"The operation was canceled", "Exceeded timeout of"},
+	{"The operation was canceled", "Jest did not exit one second after the test run has completed"},
 }
 
 // causeNamed reports an effect line (see consequences) whose cause one of
@@ -69,4 +74,49 @@ func causeNamed(t string, lines []logLine) bool {
 		}
 	}
 	return false
+}
+
+// rspecFailure follows RSpec's failure block: "Failure/Error: <code>", more
+// lines of the code, a blank line, then the message ("expected … but was
+// …", or an exception's class line, joined with the message under it as
+// any line ending in a colon is). A header whose own line holds the
+// expectation ("expect(x).to eq(1)") says what was expected and stays the
+// reason; any other header only quotes the code that failed, and the
+// message under it is the cause.
+type rspecFailure struct{ state int }
+
+const (
+	rspecOff     = iota
+	rspecCode    // after a header that holds no expectation, before the blank line
+	rspecMessage // after that blank line, before the message
+)
+
+// rank rates the next line of the log given its own rank.
+func (r *rspecFailure) rank(line string, tier int) int {
+	if strings.Contains(line, "Failure/Error:") {
+		if tier == strengthCause {
+			r.state = rspecOff
+			return tier
+		}
+		r.state = rspecCode
+		return strengthGeneric
+	}
+	if r.state == rspecOff {
+		return tier
+	}
+	t := strings.TrimSpace(line)
+	switch {
+	case r.state == rspecCode:
+		if t == "" {
+			r.state = rspecMessage
+		}
+		return tier
+	case t == "":
+		return tier
+	case strings.HasPrefix(t, "# "):
+		r.state = rspecOff // a backtrace: there was no message
+		return tier
+	}
+	r.state = rspecOff
+	return max(tier, strengthError)
 }

@@ -30,6 +30,7 @@ var contextBefore = regexp.MustCompile(strings.Join([]string{
 	`^\s*_{3,} \S.* _{3,}$`,
 	`^\s*\[FAIL(?:ED)?\]\s+\S`,
 	`^\s*\w+\(\S+\)\s+Time elapsed: .*<<< (?:FAILURE|ERROR)!`,
+	`^(?:ERROR|FAIL): test\w* \(\S+\)`, // Python unittest
 }, "|"))
 
 // failureContext returns up to maxContextLines lines around lines[at] that

@@ -47,6 +47,7 @@ var genericLines = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	`^\s*failed \(failures=\d+`,
 	`make(?:\[\d+\])?: \*\*\* .*error \d+`,
 	`^build failed\.?$`,
+	`^\[info\] build failure\s*$`, // Maven's banner: its [ERROR] lines say why
 	`^failure: build failed with an exception`,
 	`^error: process completed with exit code`,
 	`back off \d+(?:\.\d+)? seconds? before retry`,
@@ -62,6 +63,14 @@ var genericLines = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	// parse errors, CircleCI's config-processing path.
 	`^encountered error\(s\) while parsing pipeline yaml:\s*$`,
 	`^(?:error: )?error calling (?:workflow|job)\b`,
+	// Summaries over the problems a tool lists under them: Composer's
+	// (its "- pkg requires …" lines), create-react-app's (the warnings it
+	// promotes), Travis's step outcome (the tool's own error is above it),
+	// Python unittest's per-test header (its exception comes last).
+	`^(?:error: )?your requirements could not be resolved to an installable set of packages`,
+	`^treating warnings as errors because process\.env\.ci = true`,
+	`^the command .* exited with \d+`,
+	`^(?:error|fail): test\w* \(\S+\)\s*$`,
 }, "|"))
 
 // namedHeader is a generic header that names where the error is but not
@@ -92,12 +101,13 @@ var detailLines = regexp.MustCompile(strings.Join([]string{
 	`No output has been received in the last`,
 	`You are running out of disk space`,
 	`(?i)Conflicting peer dependency`,
+	`^\s*Assert\.\w+\(\) Failure\b`, // xUnit: its Expected/Actual lines follow
 }, "|"))
 
 // detailWords: every detailLines match holds one of them; checking them
 // first spares the expression on the lines (most) that hold none.
 var detailWords = []string{"expect", "Expected", "Received", "Actual", "TS", "peer ", "No output has been received",
-	"You are running out of disk space", "onflicting peer"}
+	"You are running out of disk space", "onflicting peer", "Assert."}
 
 // rootCauseMarkers are root causes that CI systems, package managers,
 // compilers and test frameworks word the same way everywhere.
@@ -108,6 +118,7 @@ var rootCauseMarkers = []string{
 	"The operation was canceled", "timed out", "Timed out", "Timeout of", "TimeoutError",
 	"deadline exceeded", "has exceeded the maximum execution time",
 	"exceeded the maximum allowed time", "ran longer than the maximum time", // Azure Pipelines' job limits
+	"We stopped hearing from agent", // Azure Pipelines: the agent died or lost its network
 	"lost communication with the server", "received a shutdown signal",
 	"AssertionError", "AssertionFailedError", "assertion failed", "Assertion failed",
 	"cannot find symbol", "does not exist", "not declared", "undeclared", "undefined reference", "undefined: ", "error TS", "error[E",
@@ -125,14 +136,26 @@ var rootCauseMarkers = []string{
 	"Too Many Requests", "rate limit", "Service Unavailable", "Bad Gateway", "Internal Server Error",
 	"denied", "Bad credentials", "Authentication failed", "Unauthorized", "Forbidden",
 	"Resource not accessible by integration", "x509:", "certificate verify failed",
+	"WARNING: DATA RACE", // the Go race detector: the goroutine stacks under it only say where
+	"Jest did not exit one second after the test run has completed",
+	"Unable to locate package",                                         // apt: its "Couldn't find any package by glob" lines follow it
+	"does not satisfy that requirement", "but the package is fixed to", // Composer's problem lines
 }
 
 var errorLinePrefixes = []string{
 	"error:", "Error:", "ERROR:", "error[", "fatal:", "FATAL:", "Fatal error", "fatal error",
 	"panic:", "npm ERR!", "npm error", "E   ",
+	"E: ", // apt
 }
 
-var errorLineInfixes = []string{"error:", "Error:", "ERROR:", "Exception:", "Exception in thread", "FAILURE!"}
+var errorLineInfixes = []string{"error:", "Error:", "ERROR:", "Exception:", "Exception in thread", "FAILURE!",
+	// Jenkins' timeout step: an error, not the root cause, since an agent
+	// lost earlier is often why the step ran out of time.
+	"Cancelling nested steps due to timeout", "Sending interrupt signal to process", "Timeout has been exceeded",
+	// Composer's summary: rated so that it is the reason of last resort
+	// (genericLines), not a line of the problems it lists.
+	"could not be resolved to an installable set of packages",
+}
 
 // lintError is a linter's "line:col  error  message  rule" row (ESLint,
 // stylelint): an error message with its place.
@@ -141,7 +164,19 @@ var lintError = regexp.MustCompile(`^\s*\d+:\d+\s+error\s`)
 // placedDiagnostic is a checker's row that says where and what, whatever
 // the language of its words: Maven's compiler row ("[ERROR] /src/A.java:[25,40]
 // …") and flake8's ("pkg/a.py:12:5: F821 undefined name 'x'").
-var placedDiagnostic = regexp.MustCompile(`^\[ERROR\] .+\.(?:java|kt|scala|groovy):\[\d+(?:,\d+)?\] \S|^\S+\.py:\d+:\d+: [A-Z]\d{3} \S`)
+// A localized Maven prints its level in its own words ("错误：…") and may
+// not space the message from the place.
+var placedDiagnostic = regexp.MustCompile(`^(?:\[ERROR\] |\[错误\] ?|错误[：:] ?).+\.(?:java|kt|scala|groovy):\[\d+(?:,\d+)?\] ?\S|^\S+\.py:\d+:\d+: [A-Z]\d{3} \S`)
+
+// yamlPlaced is Azure Pipelines' YAML error, alone or numbered in a list
+// ("1) /azure-pipelines.yml (Line: 8, Col: 1): A sequence was not expected").
+var yamlPlaced = regexp.MustCompile(`^(?:\d+\) ?)?\S+\.ya?ml:? \(Line: \d+, Col: \d+`)
+
+// craRow is a problem create-react-app lists under "Failed to compile.":
+// ESLint's "Line 158:19:  message  rule" or PostCSS's "(6:27) autoprefixer:
+// message". The same rows under "Compiled with warnings." fail nothing, so
+// they count as errors only after "Failed to compile." (see strongest).
+var craRow = regexp.MustCompile(`^\s*Line \d+:\d+:\s+\S|^\s*\(\d+:\S+\) [\w-]+: \S`)
 
 // lineStrength rates one normalized line.
 func lineStrength(line string) int {
@@ -168,9 +203,15 @@ func lineStrength(line string) int {
 		tier = strengthOutcome
 	}
 	if hasAnyPrefixOf(t, errorLinePrefixes) || containsAnyOf(t, errorLineInfixes) || lintError.MatchString(t) ||
-		(strings.HasPrefix(t, "[ERROR] ") || strings.Contains(t, ".py:")) && placedDiagnostic.MatchString(t) ||
+		(strings.Contains(t, ":[") || strings.Contains(t, ".py:")) && placedDiagnostic.MatchString(t) ||
+		strings.Contains(t, "(Line: ") && yamlPlaced.MatchString(t) ||
 		strings.HasSuffix(t, ")") && rubyException.MatchString(t) {
 		tier = strengthError
+	}
+	if strings.HasPrefix(t, "[!] ") {
+		// CocoaPods marks its errors and its warnings alike: at least an
+		// outcome, above the step's exit status.
+		tier = max(tier, strengthOutcome)
 	}
 	if containsAnyOf(t, rootCauseMarkers) {
 		tier = strengthCause
@@ -180,8 +221,10 @@ func lineStrength(line string) int {
 		// it, and its exception comes last.
 		tier = strengthGeneric
 	}
-	if strings.HasPrefix(lower, "warn") {
-		tier = min(tier, strengthOutcome) // a warning is context, rarely the cause
+	// A warning is context, rarely the cause; the Go race detector's is
+	// the one its report hangs on.
+	if strings.HasPrefix(lower, "warn") && !strings.HasSuffix(t, "WARNING: DATA RACE") {
+		tier = min(tier, strengthOutcome)
 	}
 	return tier
 }
@@ -238,7 +281,7 @@ func specificity(t string) int {
 var specifics = []*regexp.Regexp{
 	regexp.MustCompile(`[\w./-]+\.(?:sh|go|ts|tsx|js|jsx|mjs|py|rb|java|kt|rs|c|cc|cpp|h|hpp|cs|swift|php|scala|yml|yaml|json|toml|gradle|xml|lock)\b`),
 	regexp.MustCompile(`\S@[\^~><=]*\d|\b\d+\.\d+\.\d+\b`),
-	regexp.MustCompile(`\bTest\w+|::test_\w+| › |\w+Test\.\w+|\bit\(`),
+	regexp.MustCompile(`\bTest\w+|::test_\w+| › |\w+Test\.\w+|\bit\(|\bAssert\.\w+\(`),
 	regexp.MustCompile(`https?://\S+|\b[\w-]+(?:\.[\w-]+)+\.(?:com|org|io|net|dev)\b`),
 	regexp.MustCompile(`\b[A-Z]\w*(?:Exception|Error)\b`),
 	regexp.MustCompile(`(?i)\bexpected\b|\breceived\b|\bactual\b|\bbut (?:was|found|got)\b|\bto equal\b`),
@@ -252,7 +295,9 @@ func isTraceFrame(t string) bool {
 		return true
 	case strings.HasPrefix(t, `File "`), strings.HasPrefix(t, "from /"):
 		return true
-	case strings.HasPrefix(t, "/") && strings.Contains(t, " +0x"): // Go
+	case strings.HasPrefix(t, "# ") && strings.Contains(t, ":in "): // RSpec: "# ./spec/a_spec.rb:26:in `block …'"
+		return true
+	case strings.Contains(t, ".go:") && strings.Contains(t, " +0x"): // Go: "pkg/file.go:216 +0x639"
 		return true
 	}
 	return false

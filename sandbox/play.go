@@ -165,6 +165,11 @@ func (p *Play) await(ctx context.Context, what string, cond func(ctx context.Con
 		select {
 		case <-ctx.Done():
 			return errStopped
+		case <-p.w.ccm.Died():
+			if p.w.died(ctx) {
+				return p.stop(fmt.Errorf("%w: %w", errServeDied, p.w.ccm.Cause()))
+			}
+			return errStopped
 		case <-tick.C:
 		}
 		if time.Now().After(p.deadline) {
@@ -182,7 +187,7 @@ func (p *Play) Status(ctx context.Context, f Seeded, want ...state.Status) (stat
 	}
 	err := p.await(ctx, fmt.Sprintf("wait for %s to be %s", f.ID, strings.Join(names, " or ")),
 		func(ctx context.Context) (bool, string, error) {
-			r, err := p.w.Svc.Store.GetFailure(ctx, f.ID)
+			r, err := p.w.Store.GetFailure(ctx, f.ID)
 			if errors.Is(err, state.ErrNotFound) {
 				return false, f.ID + " not recorded yet", nil
 			}
@@ -202,7 +207,7 @@ func (p *Play) Status(ctx context.Context, f Seeded, want ...state.Status) (stat
 
 // Record is the failure as the store holds it now.
 func (p *Play) Record(ctx context.Context, f Seeded) (state.FailureRecord, error) {
-	r, err := p.w.Svc.Store.GetFailure(ctx, f.ID)
+	r, err := p.w.Store.GetFailure(ctx, f.ID)
 	if err != nil {
 		return r, p.stop(err)
 	}
@@ -253,7 +258,7 @@ func (p *Play) Writes(repo string) []githubsim.Write {
 // Audit is f's audit trail, oldest first.
 func (p *Play) Audit(ctx context.Context, q state.AuditQuery) ([]state.AuditEntry, error) {
 	q.Limit = 1000
-	es, err := p.w.Svc.Store.QueryAudit(ctx, q)
+	es, err := p.w.Store.QueryAudit(ctx, q)
 	if err != nil {
 		return nil, p.stop(err)
 	}
@@ -265,7 +270,7 @@ func (p *Play) AuditEntry(ctx context.Context, what string, q state.AuditQuery, 
 	var got state.AuditEntry
 	err := p.await(ctx, "wait for the audit entry: "+what, func(ctx context.Context) (bool, string, error) {
 		q.Limit = 1000
-		es, err := p.w.Svc.Store.QueryAudit(ctx, q)
+		es, err := p.w.Store.QueryAudit(ctx, q)
 		if err != nil {
 			return false, "", err
 		}
@@ -292,10 +297,18 @@ func (p *Play) Click(ctx context.Context, user, channel string, m slacksim.Messa
 }
 
 func (p *Play) acked(sent slacksim.Sent) error {
-	if _, err := p.w.Slack.WaitAck(sent.EnvelopeID, time.Until(p.deadline)); err != nil {
-		return p.stop(fmt.Errorf("ccm did not acknowledge the %s: %w", sent.Type, err))
+	// In slices, so a ccm that died is noticed now, not at the deadline.
+	for {
+		_, err := p.w.Slack.WaitAck(sent.EnvelopeID, min(250*time.Millisecond, time.Until(p.deadline)))
+		switch {
+		case err == nil:
+			return nil
+		case p.w.died(context.Background()):
+			return p.stop(fmt.Errorf("%w: %w", errServeDied, p.w.ccm.Cause()))
+		case !time.Now().Before(p.deadline):
+			return p.stop(fmt.Errorf("ccm did not acknowledge the %s: %w", sent.Type, err))
+		}
 	}
-	return nil
 }
 
 // Reject presses Reject as user and types reason into the modal ccm opens.
@@ -352,7 +365,7 @@ func (p *Play) Poll(ctx context.Context, repo string) error {
 	if err != nil {
 		return p.stop(err)
 	}
-	if _, err := p.w.Svc.Queue.EnqueueContext(ctx, task); err != nil {
+	if _, err := p.w.queue.EnqueueContext(ctx, task); err != nil {
 		return p.stop(fmt.Errorf("enqueue the poll of %s: %w", repo, err))
 	}
 	return nil

@@ -13,17 +13,17 @@ import (
 func header(p *printer, w *World, n int, interactive bool) {
 	p.f("ccm sandbox: %s on ccm's real pipeline (the service `ccm serve` runs), seeded from real failed-run logs.\n",
 		plural(n, "scenario"))
-	redis := "Redis is embedded"
-	if _, ok := w.Svc.Store.Embedded(); !ok {
-		redis = "Redis is REDIS_URL's"
-	}
+	redis := w.redisNote
 	if w.AI == nil {
 		p.f("GitHub and Slack are simulated on loopback, %s; the analyses go to the real model (OPENAI_API_KEY is set).\n", redis)
 	} else {
 		p.f("GitHub, Slack and the OpenAI API are simulated on loopback, %s: nothing leaves this machine.\n", redis)
 	}
+	if c, ok := w.ccm.(*external); ok {
+		p.f("ccm runs as its own process: `%s serve` (pid %d), as deployed.\n", c.cmd.Path, c.PID())
+	}
 	p.f("ccm's HTTP endpoints: http://%s (/healthz, /metrics, /webhooks/github)\n", w.Addr())
-	p.f("Analysis: %s\n", w.Svc.Analyzer)
+	p.f("Analysis: %s\n", w.ccm.Analyzer())
 	if interactive {
 		p.f("Interactive: the sandbox stops at each approval request for you to decide.\n")
 	}

@@ -18,6 +18,12 @@ import (
 // DefaultScenarioDeadline bounds each scenario, from its seed to its end.
 const DefaultScenarioDeadline = 20 * time.Second
 
+// ExternalScenarioDeadline bounds each scenario played against `ccm serve`
+// run as its own process: serve keeps its production pacing (a Slack post
+// per channel per second, asynq's one-second queue check), which the
+// in-process ccm shortens for a demo.
+const ExternalScenarioDeadline = 60 * time.Second
+
 // sandboxApprovalTimeout is approval_timeout outside the expiry scenario:
 // long enough for a person at the terminal.
 const sandboxApprovalTimeout = 10 * time.Minute
@@ -40,6 +46,10 @@ type ScenarioOptions struct {
 	// Out receives what Slack shows and the summary, as each scenario ends.
 	Out    io.Writer
 	Logger *slog.Logger
+	// Binary, when set, is a ccm binary: the scenarios play against
+	// `Binary serve` run as its own process, as deployed (see
+	// WorldOptions.Binary), instead of ccm built in this process.
+	Binary string
 	// OnStart is called once ccm runs, with the world (a web view of the
 	// simulated Slack hooks in here).
 	OnStart func(*World)
@@ -76,7 +86,14 @@ type Report struct {
 	SuccessRate          float64       `json:"success_rate"`
 	MeanTimeToResolution time.Duration `json:"-"`
 	Analyzer             string        `json:"analyzer"`
-	Elapsed              time.Duration `json:"-"`
+	// Served says which ccm played: "in-process" (built in the sandbox)
+	// or "external" (`ccm serve` as its own process, ServePID).
+	Served   string `json:"served_by"`
+	ServePID int    `json:"serve_pid,omitempty"`
+	// ServeLog is the end of the external ccm serve's log when a
+	// scenario missed its end.
+	ServeLog string        `json:"serve_log_tail,omitempty"`
+	Elapsed  time.Duration `json:"-"`
 }
 
 // Missed lists the scenarios that did not reach their end.
@@ -119,7 +136,7 @@ func RunScenarios(ctx context.Context, opt ScenarioOptions) (Report, error) {
 		}
 	}
 	cfg := baseConfig(plays)
-	w, err := StartWorld(ctx, WorldOptions{Env: opt.Env, HTTPAddr: opt.HTTPAddr, Config: cfg, Logger: opt.Logger})
+	w, err := StartWorld(ctx, WorldOptions{Env: opt.Env, HTTPAddr: opt.HTTPAddr, Config: cfg, Logger: opt.Logger, Binary: opt.Binary})
 	if err != nil {
 		if ctx.Err() != nil {
 			return Report{}, ErrInterrupted
@@ -135,7 +152,10 @@ func RunScenarios(ctx context.Context, opt ScenarioOptions) (Report, error) {
 	if opt.OnStart != nil {
 		opt.OnStart(w)
 	}
-	rep := Report{Audit: map[string]int{}, Analyzer: w.Svc.Analyzer.String()}
+	rep := Report{Audit: map[string]int{}, Analyzer: w.ccm.Analyzer(), Served: "in-process"}
+	if c, ok := w.ccm.(*external); ok {
+		rep.Served, rep.ServePID = "external", c.PID()
+	}
 	pr := &printer{w: out}
 	header(pr, w, len(plays), opt.Interactive != nil)
 	var decider Decider = scripted{}
@@ -151,9 +171,15 @@ func RunScenarios(ctx context.Context, opt ScenarioOptions) (Report, error) {
 	for i, s := range plays {
 		c := cfg.Clone()
 		if s.ApprovalTimeout > 0 {
-			c.ApprovalTimeout = s.ApprovalTimeout
+			c.ApprovalTimeout = w.approvalTimeout(s.ApprovalTimeout)
 		}
-		if err := w.Svc.SetConfig(c); err != nil {
+		if err := w.ccm.SetConfig(ctx, c); err != nil {
+			if errors.Is(err, ErrInterrupted) || ctx.Err() != nil {
+				return rep, ErrInterrupted
+			}
+			if w.diedWithin(ctx, time.Second) {
+				return rep, &ServeDiedError{Scenario: s.Name, Err: w.ccm.Cause(), Log: w.ccm.Log()}
+			}
 			return rep, err
 		}
 		p := &Play{w: w, sc: s, deadline: time.Now().Add(deadline), people: decider, withhold: slices.Contains(opt.Withhold, s.Name)}
@@ -161,15 +187,22 @@ func RunScenarios(ctx context.Context, opt ScenarioOptions) (Report, error) {
 		if errors.Is(res.err, ErrInterrupted) || ctx.Err() != nil {
 			return rep, ErrInterrupted
 		}
+		if !res.Reached && w.diedWithin(ctx, time.Second) {
+			// Every later wait would be for nothing: say so now.
+			return rep, &ServeDiedError{Scenario: s.Name, Err: w.ccm.Cause(), Log: w.ccm.Log()}
+		}
 		w.settle(ctx, 3*time.Second)
-		res.Audit = countAudit(ctx, w.Svc.Store, s)
+		res.Audit = countAudit(ctx, w.Store, s)
 		res.Slack = slackview.Channels(w.Slack, s.Viewer, s.Channels()...)
 		res.Viewer = people[s.Viewer]
 		rep.Scenarios = append(rep.Scenarios, res.ScenarioResult)
 		printScenario(pr, i+1, len(plays), res.ScenarioResult)
 	}
-	if err := totals(ctx, w.Svc.Store, &rep); err != nil {
+	if err := totals(ctx, w.Store, &rep); err != nil {
 		return rep, err
+	}
+	if len(rep.Missed()) > 0 {
+		rep.ServeLog = w.ccm.Log() // the child is about to stop: its log goes with it
 	}
 	rep.Elapsed = time.Since(start)
 	printSummary(pr, rep)

@@ -128,7 +128,7 @@ func playAppCode(ctx context.Context, p *Play) ([]string, error) {
 		return nil, err
 	}
 	if err := p.await(ctx, "wait for the gate's decision on "+f.ID, func(ctx context.Context) (bool, string, error) {
-		r, err := p.w.Svc.Store.GetFailure(ctx, f.ID)
+		r, err := p.w.Store.GetFailure(ctx, f.ID)
 		rec = r
 		return err == nil && r.Gate != nil, "", err
 	}); err != nil {
@@ -207,7 +207,7 @@ func playProtected(ctx context.Context, p *Play) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, _ := p.w.Svc.Store.ApprovalForFailure(ctx, f.ID)
+	a, _ := p.w.Store.ApprovalForFailure(ctx, f.ID)
 	if err := p.Expect(len(p.Writes(f.Repo)) == 0, "GitHub writes after a rejection: %v", routes(p.Writes(f.Repo))); err != nil {
 		return nil, err
 	}
@@ -269,17 +269,28 @@ func playExpired(ctx context.Context, p *Play) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := p.w.Svc.Store.ApprovalForFailure(ctx, f.ID)
+	a, err := p.w.Store.ApprovalForFailure(ctx, f.ID)
 	if err != nil {
 		return nil, p.stop(err)
 	}
-	if err := p.Expect(a.ExpiresAt.Sub(a.RequestedAt) == p.sc.ApprovalTimeout,
+	want := p.w.approvalTimeout(p.sc.ApprovalTimeout)
+	if err := p.Expect(a.ExpiresAt.Sub(a.RequestedAt) == want,
 		"the request expires %s after it was made, want approval_timeout %s (in force now: %s)",
-		a.ExpiresAt.Sub(a.RequestedAt), p.sc.ApprovalTimeout, p.w.Svc.Config().ApprovalTimeout); err != nil {
+		a.ExpiresAt.Sub(a.RequestedAt), want, p.w.ccm.Config().ApprovalTimeout); err != nil {
 		return nil, err
 	}
 	if err := p.Decide(ctx, req, Decision{}); err != nil {
 		return nil, err
+	}
+	var notes []string
+	if p.w.rdb != nil {
+		note, err := p.expireNow(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		if note != "" {
+			notes = append(notes, note)
+		}
 	}
 	rec, err := p.Status(ctx, f, state.StatusExpired, state.StatusRemediated, state.StatusRejected)
 	if err != nil {
@@ -293,7 +304,7 @@ func playExpired(ctx context.Context, p *Play) ([]string, error) {
 	}); err != nil {
 		return nil, err
 	}
-	return []string{fmt.Sprintf("%s: expired unanswered, escalated to %s", f.ID, p.sc.Critical())},
+	return append(notes, fmt.Sprintf("%s: expired unanswered, escalated to %s", f.ID, p.sc.Critical())),
 		p.Expect(len(p.Writes(f.Repo)) == 0, "GitHub writes %v, want none", routes(p.Writes(f.Repo)))
 }
 

@@ -37,7 +37,7 @@ func playOutage(ctx context.Context, p *Play) ([]string, error) {
 	if err := p.await(ctx, "wait for the three failures to be recorded and the incident to open", func(ctx context.Context) (bool, string, error) {
 		fp := ""
 		for _, f := range fs {
-			rec, err := p.w.Svc.Store.GetFailure(ctx, f.ID)
+			rec, err := p.w.Store.GetFailure(ctx, f.ID)
 			if errors.Is(err, state.ErrNotFound) {
 				return false, f.ID + " not recorded yet", nil
 			}
@@ -46,7 +46,7 @@ func playOutage(ctx context.Context, p *Play) ([]string, error) {
 			}
 			fp = rec.Fingerprint
 		}
-		open, err := p.w.Svc.Store.IncidentOpen(ctx, fp)
+		open, err := p.w.Store.IncidentOpen(ctx, fp)
 		return open, "no incident open yet", err
 	}); err != nil {
 		return nil, err
@@ -67,7 +67,7 @@ func playOutage(ctx context.Context, p *Play) ([]string, error) {
 		fp = rec.Fingerprint
 	}
 	p.Step("check the incident is open")
-	open, err := p.w.Svc.Store.IncidentOpen(ctx, fp)
+	open, err := p.w.Store.IncidentOpen(ctx, fp)
 	if err != nil {
 		return nil, p.stop(err)
 	}
@@ -111,7 +111,7 @@ func playOutage(ctx context.Context, p *Play) ([]string, error) {
 		return nil, err
 	}
 	if err := p.await(ctx, "wait for the incident to close", func(ctx context.Context) (bool, string, error) {
-		open, err := p.w.Svc.Store.IncidentOpen(ctx, fp)
+		open, err := p.w.Store.IncidentOpen(ctx, fp)
 		return !open, "incident still open", err
 	}); err != nil {
 		return nil, err
@@ -158,7 +158,7 @@ func playShadow(ctx context.Context, p *Play) ([]string, error) {
 	fs := []Seeded{flaky, code, cache}
 	for _, f := range fs {
 		if err := p.await(ctx, "wait for the shadow decision on "+f.ID, func(ctx context.Context) (bool, string, error) {
-			rec, err := p.w.Svc.Store.GetFailure(ctx, f.ID)
+			rec, err := p.w.Store.GetFailure(ctx, f.ID)
 			if errors.Is(err, state.ErrNotFound) {
 				return false, f.ID + " not recorded yet", nil
 			}
@@ -194,7 +194,7 @@ func playShadow(ctx context.Context, p *Play) ([]string, error) {
 		var rec state.FailureRecord
 		if err := p.await(ctx, "wait for the shadow outcome of "+f.ID, func(ctx context.Context) (bool, string, error) {
 			var err error
-			rec, err = p.w.Svc.Store.GetFailure(ctx, f.ID)
+			rec, err = p.w.Store.GetFailure(ctx, f.ID)
 			return err == nil && rec.ShadowOutcome != nil, "no outcome yet", err
 		}); err != nil {
 			return nil, err
@@ -202,7 +202,7 @@ func playShadow(ctx context.Context, p *Play) ([]string, error) {
 		o := rec.ShadowOutcome
 		notes = append(notes, fmt.Sprintf("%s (%s): decision %s; %s: %s", f.ID, f.LogID, gateOf(rec), o.Outcome, o.Evidence))
 	}
-	cards, err := p.w.Svc.Store.Scorecards(ctx)
+	cards, err := p.w.Store.Scorecards(ctx)
 	if err != nil {
 		return nil, p.stop(err)
 	}
@@ -218,7 +218,7 @@ func playShadow(ctx context.Context, p *Play) ([]string, error) {
 // worker, as if its time had come.
 func (p *Play) RunScheduled(ctx context.Context, taskID string) error {
 	return p.await(ctx, "run the scheduled task "+taskID+" now", func(context.Context) (bool, string, error) {
-		in := p.w.Svc.Inspector
+		in := p.w.inspector
 		queues, err := in.Queues()
 		if err != nil {
 			return false, "", err

@@ -12,16 +12,18 @@ import (
 	"sync"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ccm-ci/ccm/internal/redisurl"
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/ccm-ci/ccm/config"
-	"github.com/ccm-ci/ccm/service"
 	"github.com/ccm-ci/ccm/sim/githubsim"
 	"github.com/ccm-ci/ccm/sim/openaisim"
 	"github.com/ccm-ci/ccm/sim/slacksim"
+	"github.com/ccm-ci/ccm/state"
 )
 
 // The people of the sandbox's Slack workspace. Alice is the configured
@@ -43,16 +45,31 @@ func (e *SetupError) Error() string { return e.Err.Error() }
 func (e *SetupError) Unwrap() error { return e.Err }
 
 // World is ccm built exactly as `ccm serve` builds it (service.New, the
-// bot and worker roles, the HTTP endpoints and the webhook receiver) with
-// every outside party simulated on loopback: GitHub, Slack (Web API and
-// Socket Mode) and, unless a real key is given, the OpenAI API.
+// bot and worker roles, the HTTP endpoints and the webhook receiver), or
+// a built binary's `ccm serve` run as its own process, with every outside
+// party simulated on loopback: GitHub, Slack (Web API and Socket Mode)
+// and, unless a real key is given, the OpenAI API.
 type World struct {
 	GitHub *githubsim.Server
 	// Slack is the simulated workspace (`--slack-ui` draws it with
 	// sim/slacksim/slackui).
 	Slack *slacksim.Server
 	AI    *openaisim.Server // nil with a real model
-	Svc   *service.Service
+	// Store reads ccm's state on the Redis ccm uses; the queue client and
+	// inspector reach its queues there.
+	Store     *state.Store
+	queue     *asynq.Client
+	inspector *asynq.Inspector
+	// ccm is the ccm under test: in this process, or `ccm serve` run as
+	// its own process (WorldOptions.Binary).
+	ccm underTest
+	// redisNote says whose Redis it is, for the header.
+	redisNote string
+	// closeStore and mini are the world's own connection and embedded
+	// Redis when ccm runs as its own process (in-process, ccm's are used).
+	closeStore func() error
+	mini       *miniredis.Miniredis
+	rdb        redis.UniversalClient // that connection; nil in-process
 
 	base   *config.Config // the config every scenario starts from
 	secret []byte
@@ -82,6 +99,11 @@ type WorldOptions struct {
 	HTTPAddr string
 	Config   *config.Config
 	Logger   *slog.Logger
+	// Binary, when set, is a ccm binary: the world runs `Binary serve`
+	// as its own process, as deployed, instead of building ccm in this
+	// process, with its config in a file the world rewrites and, without
+	// REDIS_URL, a Redis the world embeds and shares with it.
+	Binary string
 }
 
 // StartWorld starts the simulators and ccm, and waits until ccm's Slack
@@ -133,23 +155,30 @@ func StartWorld(ctx context.Context, opt WorldOptions) (_ *World, err error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
-	w.Svc, err = service.New(ctx, service.Options{
-		Env: env, Config: opt.Config, Roles: []service.Role{service.RoleBot, service.RoleWorker},
-		HTTPAddr: addr, Concurrency: 8, ShutdownTimeout: 3 * time.Second, QueueCheckInterval: 20 * time.Millisecond,
-		SlackPostSpacing: -1, Logger: logger,
-		StoreLogger: slog.New(atLeast{logger.Handler(), slog.LevelError}),
-	})
+	storeLog := slog.New(atLeast{logger.Handler(), slog.LevelError})
+	if opt.Binary != "" {
+		err = w.startServe(ctx, opt.Binary, opt.Config, env, addr, storeLog)
+	} else {
+		err = w.startInProcess(ctx, env, opt.Config, addr, logger, storeLog)
+	}
 	if err != nil {
-		return nil, &SetupError{Err: err}
+		return nil, err
 	}
-	if err := w.Svc.Start(ctx); err != nil {
-		return nil, fmt.Errorf("sandbox: start ccm: %w", err)
+	w.hook = "http://" + w.ccm.Addr() + "/webhooks/github"
+	// Socket Mode connects after /readyz: wait for it, unless ccm died.
+	for end := time.Now().Add(15 * time.Second); ; {
+		err := w.Slack.WaitConnected(1, 250*time.Millisecond)
+		switch {
+		case err == nil:
+			return w, nil
+		case ctx.Err() != nil:
+			return nil, ErrInterrupted
+		case w.died(ctx):
+			return nil, &SetupError{Err: &ServeDiedError{Err: fmt.Errorf("%w before its Slack bot connected", w.ccm.Cause()), Log: w.ccm.Log()}}
+		case time.Now().After(end):
+			return nil, fmt.Errorf("sandbox: ccm's Slack bot did not connect to the Slack simulator: %w", err)
+		}
 	}
-	w.hook = "http://" + w.Svc.Addr() + "/webhooks/github"
-	if err := w.Slack.WaitConnected(1, 15*time.Second); err != nil {
-		return nil, fmt.Errorf("sandbox: ccm's Slack bot did not connect to the Slack simulator: %w", err)
-	}
-	return w, nil
 }
 
 // Close stops ccm first (its in-flight tasks may still call the
@@ -158,8 +187,8 @@ func (w *World) Close() {
 	if w.done != nil {
 		close(w.done) // a held model answer must not hold the shutdown
 	}
-	if w.Svc != nil {
-		_ = w.Svc.Shutdown()
+	if w.ccm != nil {
+		_ = w.ccm.Shutdown()
 	}
 	if w.Slack != nil {
 		w.Slack.Close()
@@ -169,6 +198,12 @@ func (w *World) Close() {
 	}
 	if w.AI != nil {
 		w.AI.Close()
+	}
+	if w.closeStore != nil {
+		_ = w.closeStore()
+	}
+	if w.mini != nil {
+		w.mini.Close()
 	}
 	if w.redis != nil {
 		// The database was empty when the sandbox began: leave it so,
@@ -209,7 +244,7 @@ func emptyRedis(ctx context.Context, url string) (*redis.Client, error) {
 }
 
 // Addr is where ccm's HTTP endpoints listen.
-func (w *World) Addr() string { return w.Svc.Addr() }
+func (w *World) Addr() string { return w.ccm.Addr() }
 
 // HoldModel keeps the simulated model from answering until release is
 // called (a real model is not held): the failures of an outage that
@@ -292,14 +327,14 @@ var errStopped = errors.New("interrupted")
 func (w *World) settle(ctx context.Context, limit time.Duration) {
 	end := time.Now().Add(limit)
 	idle := 0
-	for idle < 3 && time.Now().Before(end) && ctx.Err() == nil {
+	for idle < 3 && time.Now().Before(end) && ctx.Err() == nil && !w.died(ctx) {
 		busy := 0
-		queues, err := w.Svc.Inspector.Queues()
+		queues, err := w.inspector.Queues()
 		if err != nil {
 			return
 		}
 		for _, q := range queues {
-			info, err := w.Svc.Inspector.GetQueueInfo(q)
+			info, err := w.inspector.GetQueueInfo(q)
 			if err != nil {
 				return
 			}

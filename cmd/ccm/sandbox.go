@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/ccm-ci/ccm/config"
@@ -36,6 +38,20 @@ simulated Slack as your team would see it (channels, threads, Block Kit
 messages, buttons), following the scenarios as they play; when they end it
 keeps serving until Ctrl-C.
 
+With --binary PATH the scenarios play against 'PATH serve' run as its own
+process, as deployed (PATH is a built ccm binary): the sandbox writes its
+config to a file that ccm serve watches (each scenario's edit is applied
+through the reload, as an operator's would be), starts it with the bot and
+worker roles on the --http-addr port and the simulators' endpoints, on
+REDIS_URL or else on a Redis the sandbox embeds and shares with it, waits
+for /readyz, and stops it with SIGTERM at the end or on Ctrl-C. If ccm serve
+exits early the sandbox says so with the end of its log (exit 2 before it
+was ready, 1 after). ccm serve keeps its production defaults (a Slack post
+per channel per second, asynq's one-second queue check), so each scenario's
+deadline is 60s unless --timeout is set. A config file cannot set
+approval_timeout below 1m: the expiry scenario uses 1m, then moves that
+request's expiry to now and runs ccm's own expiry task.
+
 --logs N instead replays N real logs through detection and analysis only,
 in shadow mode (the sandbox of earlier versions).
 
@@ -43,6 +59,7 @@ Example:
   ccm sandbox
   ccm sandbox --interactive --scenario approved,protected
   ccm sandbox --slack-ui 127.0.0.1:8090
+  ccm sandbox --binary ./ccm --json
   ccm sandbox --logs 20 --llm
 
 Flags:
@@ -61,12 +78,13 @@ func sandbox(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	logs := fs.Int("logs", ccmsandbox.DefaultLogs, "replay this many real failure logs through detection and analysis only, instead of the scenarios")
 	useLLM := fs.Bool("llm", false, "with --logs: analyse through the LLM path against a local OpenAI fake (it answers with the rules' verdict)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
-	timeout := fs.Duration("timeout", ccmsandbox.DefaultTimeout, "with --logs: how long to wait for every failure to be analyzed; else each scenario's deadline (20s unless set)")
+	timeout := fs.Duration("timeout", ccmsandbox.DefaultTimeout, "with --logs: how long to wait for every failure to be analyzed; else each scenario's deadline (20s unless set; 60s with --binary)")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error (logs go to stderr; the scenarios log nothing unless this is set: their alerts are the point)")
 	interactive := fs.Bool("interactive", false, "stop at each approval request and read your decision, /ccm commands and @ccm questions from the terminal")
 	only := fs.String("scenario", "", "play only these scenarios, comma-separated ("+strings.Join(ccmsandbox.ScenarioNames(), ", ")+")")
 	httpAddr := fs.String("http-addr", "127.0.0.1:0", "where ccm's HTTP endpoints listen (webhooks from the GitHub simulator, /metrics)")
 	slackUIAddr := fs.String("slack-ui", "", "serve a web page drawing the simulated Slack on this address (127.0.0.1:8090, or just 8090 for loopback) while the scenarios play, and after until Ctrl-C; \"\" is off")
+	binary := fs.String("binary", "", "play the scenarios against `PATH` serve run as its own process, as deployed (PATH: a built ccm binary); \"\" plays against ccm built into this process")
 	if err := fs.Parse(args); err != nil {
 		return flagErr("sandbox", err)
 	}
@@ -86,7 +104,7 @@ func sandbox(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	if set["logs"] {
-		for _, f := range []string{"interactive", "scenario", "http-addr", "slack-ui"} {
+		for _, f := range []string{"interactive", "scenario", "http-addr", "slack-ui", "binary"} {
 			if set[f] {
 				return usageErr("sandbox: --%s plays the scenarios; --logs replays logs instead: choose one", f)
 			}
@@ -109,6 +127,12 @@ func sandbox(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return &exitError{code: 2, err: err}
 	}
 	opt := ccmsandbox.ScenarioOptions{Env: env, HTTPAddr: *httpAddr, Out: stdout, Logger: logger, Withhold: sandboxWithhold}
+	if set["binary"] {
+		if opt.Binary, err = servableBinary(*binary); err != nil {
+			return err
+		}
+		opt.Deadline = ccmsandbox.ExternalScenarioDeadline
+	}
 	if set["timeout"] {
 		opt.Deadline = *timeout
 	}
@@ -144,6 +168,28 @@ func sandbox(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	return scenariosEnd(rep, err, *asJSON, stdout)
 }
 
+// servableBinary checks --binary before anything starts: a path that is
+// not an executable file is the person's to fix (exit 2).
+func servableBinary(path string) (string, error) {
+	if path == "" {
+		return "", usageErr("sandbox: --binary \"\": want the path of a built ccm binary")
+	}
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return "", usageErr("sandbox: --binary %s: %v", path, err)
+	case st.IsDir():
+		return "", usageErr("sandbox: --binary %s is a directory; want the path of a built ccm binary", path)
+	case st.Mode().Perm()&0o111 == 0:
+		return "", usageErr("sandbox: --binary %s is not executable (chmod +x it, or build ccm: go build ./cmd/ccm)", path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", usageErr("sandbox: --binary %s: %v", path, err)
+	}
+	return abs, nil
+}
+
 // scenariosEnd prints the JSON report when asked and turns the run's end
 // into the exit code: 0 all reached, 1 one did not, 2 a setup problem,
 // 130 interrupted.
@@ -167,8 +213,12 @@ func scenariosEnd(rep ccmsandbox.Report, err error, asJSON bool, stdout io.Write
 		for i, m := range missed {
 			lines[i] = fmt.Sprintf("%s did not reach its end: %s", m.Name, m.Stopped)
 		}
-		return fmt.Errorf("sandbox: %d of %d scenarios did not reach their end:\n  %s",
+		msg := fmt.Sprintf("sandbox: %d of %d scenarios did not reach their end:\n  %s",
 			len(missed), len(rep.Scenarios), strings.Join(lines, "\n  "))
+		if rep.ServeLog != "" {
+			msg += "\nthe end of ccm serve's log:\n" + rep.ServeLog
+		}
+		return errors.New(msg)
 	}
 	return nil
 }

@@ -8,7 +8,9 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -83,6 +85,11 @@ func TestSandboxSetupErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
+	dir := t.TempDir()
+	notExec := filepath.Join(dir, "ccm.txt")
+	if err := os.WriteFile(notExec, []byte("not a program"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, redis string
 		args        []string
@@ -93,6 +100,10 @@ func TestSandboxSetupErrors(t *testing.T) {
 		{name: "unknown scenario", args: []string{"--scenario", "nope"}, want: `no scenario "nope"`},
 		{name: "llm without logs", args: []string{"--llm"}, want: "--llm goes with --logs"},
 		{name: "interactive with logs", args: []string{"--interactive", "--logs", "3"}, want: "choose one"},
+		{name: "binary missing", args: []string{"--binary", filepath.Join(dir, "nope")}, want: "--binary " + filepath.Join(dir, "nope") + ": stat"},
+		{name: "binary a directory", args: []string{"--binary", dir}, want: "is a directory"},
+		{name: "binary not executable", args: []string{"--binary", notExec}, want: "is not executable"},
+		{name: "binary with logs", args: []string{"--binary", notExec, "--logs", "3"}, want: "choose one"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,13 +117,27 @@ func TestSandboxSetupErrors(t *testing.T) {
 }
 
 // Ctrl-C while the sandbox waits at an approval: exit 130, "interrupted",
-// and nothing left listening.
+// and nothing left listening or running, the `ccm serve` child of
+// --binary included.
 func TestSandboxInterruptBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
 	bin := buildCCM(t, "-s -w")
-	cmd := exec.Command(bin, "sandbox", "--interactive", "--scenario", "approved")
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"in-process", nil},
+		{"ccm serve child", []string{"--binary", bin}},
+	} {
+		t.Run(tt.name, func(t *testing.T) { interruptSandbox(t, bin, tt.args...) })
+	}
+}
+
+func interruptSandbox(t *testing.T, bin string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"sandbox", "--interactive", "--scenario", "approved"}, args...)...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -127,10 +152,12 @@ func TestSandboxInterruptBinary(t *testing.T) {
 	cmd.Stderr = &errOut
 	proc := startServe(t, cmd)
 	addr := make(chan string, 1)
+	child := make(chan int, 1)
 	prompt := make(chan struct{})
 	go func() {
 		r := bufio.NewReader(stdout)
 		re := regexp.MustCompile(`ccm's HTTP endpoints: http://(\S+)`)
+		pidRE := regexp.MustCompile("serve` \\(pid (\\d+)\\)")
 		var line []byte
 		for {
 			b, err := r.ReadByte()
@@ -140,6 +167,13 @@ func TestSandboxInterruptBinary(t *testing.T) {
 			line = append(line, b)
 			if m := re.FindSubmatch(line); m != nil && b == '\n' {
 				addr <- string(m[1])
+			}
+			if m := pidRE.FindSubmatch(line); m != nil && b == '\n' {
+				pid, _ := strconv.Atoi(string(m[1]))
+				select { // named twice (the process, the analysis)
+				case child <- pid:
+				default:
+				}
 			}
 			if bytes.HasSuffix(line, []byte("ccm> ")) {
 				close(prompt)
@@ -180,5 +214,17 @@ func TestSandboxInterruptBinary(t *testing.T) {
 		}
 	default:
 		t.Error("the header did not print the HTTP address")
+	}
+	if len(args) == 0 {
+		return
+	}
+	select {
+	case pid := <-child:
+		// The sandbox reaped it before exiting: it is gone, not a zombie.
+		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+			t.Errorf("ccm serve (pid %d) after the sandbox's exit: kill -0 gives %v, want no such process", pid, err)
+		}
+	default:
+		t.Error("the header did not name ccm serve's pid")
 	}
 }
