@@ -88,12 +88,12 @@ func TestClassifyFixtures(t *testing.T) {
 // corpusFloor and corpusAsFedFloor are the held-out corpus's figures
 // today (raw log, and as ccm feeds it).
 const (
-	corpusFloor      = 116
-	corpusAsFedFloor = 116
+	corpusFloor      = 120
+	corpusAsFedFloor = 120
 	// corpus2 was first measured, before any rule changed for it, at
 	// 66/100 as fed (ccm analyze --rules-only) and 65/100 raw.
-	corpus2Floor      = 90
-	corpus2AsFedFloor = 90
+	corpus2Floor      = 92
+	corpus2AsFedFloor = 92
 )
 
 // TestClassifyFixturesAsFed is TestClassifyFixtures on the input ccm builds

@@ -112,7 +112,7 @@ func Classify(in Input) (res analysis.AnalysisResult) {
 			return sc.result(in, hits, i)
 		}
 	}
-	if _, _, _, hinted := sc.familyHint(); !hinted && sc.noFailureLine(in) {
+	if _, _, _, hinted := sc.familyHint(); !hinted && !orphanHint.Match(sc.low) && sc.noFailureLine(in) {
 		// Nothing to explain is not an unknown failure (nofailure.go). A
 		// line of a known message family (hints.go) is a failure line even
 		// when it reads like none ("Unexpected value 'name'").

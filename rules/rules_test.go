@@ -272,6 +272,16 @@ func TestUnknownDefault(t *testing.T) {
 		{name: "nothing at all", in: Input{}, wantCat: analysis.CategoryCode, wantAction: none, wantConf: unknownConfidence, wantInWhy: "no hint"},
 		{name: "unexplained exit 1", in: Input{Text: "running build\nsomething odd happened\nError: Process completed with exit code 1."}, wantCat: analysis.CategoryCode, wantAction: none, wantConf: unknownConfidence, wantInWhy: "no hint"},
 		{name: "sigterm", in: Input{Text: "Error: Process completed with exit code 143."}, wantCat: analysis.CategoryInfrastructure, wantAction: rerun, wantConf: unknownHintConfidence, wantInWhy: "SIGTERM"},
+		// Jenkins' durable task stopping a step (its timeout step) is a time
+		// limit, not the bare SIGTERM that follows it. Lines from
+		// https://github.com/openenclave/openenclave/pull/1428.
+		{name: "jenkins interrupt", in: Input{Text: "        Start 106: tests/libc\nSending interrupt signal to process\nTerminated\nTerminated\nscript returned exit code 143"}, wantCat: analysis.CategoryTimeout, wantAction: rerun, wantConf: unknownHintConfidence, wantInWhy: "Sending interrupt signal"},
+		// GitHub's runner killing a left-over process: a hint only when the
+		// log shows no failure (the step never finished), not next to one.
+		// The line as the runner prints it (context.Output in
+		// https://github.com/actions/runner/blob/main/src/Runner.Worker/JobExtension.cs).
+		{name: "orphan process alone", in: Input{Text: "Run npm ci\nadded 1293 packages, and audited 1453 packages in 38s\nCleaning up orphan processes\nTerminate orphan process: pid (3570) (python)"}, wantCat: analysis.CategoryTimeout, wantAction: rerun, wantConf: unknownHintConfidence, wantInWhy: "Terminate orphan process"},
+		{name: "orphan process after a failure", in: Input{Text: "something odd happened\nError: Process completed with exit code 1.\nCleaning up orphan processes\nTerminate orphan process: pid (3570) (python)"}, wantCat: analysis.CategoryCode, wantAction: none, wantConf: unknownConfidence, wantInWhy: "no hint"},
 		{name: "canceled", in: Input{Text: "##[error]The operation was canceled."}, wantCat: analysis.CategoryTimeout, wantAction: rerun, wantConf: unknownHintConfidence, wantInWhy: "canceled"},
 		{name: "install step", in: Input{Text: "exit 1", FailingStep: "Install dependencies"}, wantCat: analysis.CategoryDependency, wantAction: none, wantConf: unknownHintConfidence, wantInWhy: `"install"`},
 		{name: "deploy step", in: Input{Text: "exit 1", FailingStep: "Deploy to staging"}, wantCat: analysis.CategoryConfig, wantAction: none, wantConf: unknownHintConfidence, wantInWhy: `"deploy"`},

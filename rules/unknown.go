@@ -50,9 +50,37 @@ var weakHints = []struct {
 	category analysis.Category
 	why      string
 }{
+	// Jenkins' durable task prints this when it stops a running sh/bat
+	// step, which is what its timeout step (and an abort) does; the exit
+	// 143 that follows is that same stop, so this comes first.
+	{hintRe(`^[^\n]{0,40}sending interrupt signal to process\s*$`), analysis.CategoryTimeout, "Jenkins stopped the running step (\"Sending interrupt signal to process\"), which is what its timeout step does"},
 	{hintRe(`(?:exit code|exit status|exited with code) 143\b|signal: terminated|received signal 15\b`), analysis.CategoryInfrastructure, "the process was terminated with SIGTERM (exit 143), usually the runner or a cancel stopping it"},
 	{hintRe(`the operation was canceled|the operation was cancelled|job was cancelled`), analysis.CategoryTimeout, "the step was canceled, which usually means a timeout or a superseding run"},
 	{hintRe(`(?:exit code|exit status) 127\b`), analysis.CategoryConfig, "exit code 127 means a command was not found"},
+}
+
+// orphanHint is GitHub's runner killing, at the end of a job, a process a
+// step left running. Passing jobs print it too (a test server never
+// stopped), so it is a hint only for a failed job whose log has no failure
+// line at all: then the step most likely never finished and was stopped at
+// the job's time limit or by a cancel.
+var orphanHint = hintRe(`^[^\n]{0,40}terminate orphan process: pid \(\d+\)`)
+
+const orphanWhy = "the log has no failure line and ends with the runner killing a process a step left running (\"Terminate orphan process\"): the step most likely never finished and the job was stopped at its time limit"
+
+// orphanAlone returns the orphan-process line when it is the only hint of
+// how a failed job ended (see orphanHint).
+func (sc scanned) orphanAlone(in Input) (span, bool) {
+	loc := orphanHint.FindIndex(sc.low[min(sc.logFrom, len(sc.low)):])
+	if loc == nil || !sc.noFailureLine(in) {
+		return span{}, false
+	}
+	ls := sc.logFrom + loc[0]
+	le := len(sc.low)
+	if j := bytes.IndexByte(sc.low[ls:], '\n'); j >= 0 {
+		le = ls + j
+	}
+	return span{start: ls, end: le, mstart: ls, mend: sc.logFrom + loc[1]}, true
 }
 
 // stepHints map words in the failing step or job name to a category.
@@ -141,6 +169,9 @@ func hintFor(in Input, sc scanned) (analysis.Category, string, []string, bool) {
 		if h.re.Match(sc.low) {
 			return h.category, h.why, nil, true
 		}
+	}
+	if sp, ok := sc.orphanAlone(in); ok {
+		return analysis.CategoryTimeout, orphanWhy, []string{sc.line(sp)}, true
 	}
 	name := strings.ToLower(in.FailingStep + " | " + in.JobName)
 	for _, h := range stepHints {
