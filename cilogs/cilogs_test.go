@@ -19,6 +19,7 @@ func TestCounts(t *testing.T) {
 		{name: "extra", logs: Extra(), set: SetExtra, want: 35},
 		{name: "corpus", logs: Corpus(), set: SetCorpus, want: 136},
 		{name: "corpus2", logs: Corpus2(), set: SetCorpus2, want: 100},
+		{name: "sealed", logs: Sealed(), set: SetSealed, want: 60},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,7 +43,7 @@ func TestCounts(t *testing.T) {
 func TestSchema(t *testing.T) {
 	ids := map[string]bool{}
 	sources := map[string]string{}
-	for _, l := range slices.Concat(All(), Corpus(), Corpus2()) {
+	for _, l := range slices.Concat(All(), Corpus(), Corpus2(), Sealed()) {
 		if l.Set != SetLabelled {
 			if prev, ok := sources[l.Source]; ok {
 				t.Errorf("%s %s: source %s already used by %s", l.Set, l.ID, l.Source, prev)
@@ -65,7 +66,7 @@ func TestSchema(t *testing.T) {
 		if !slices.Contains([]string{"github-actions", "gitlab", "jenkins", "circleci", "other"}, l.CI) {
 			t.Errorf("%s %s: unknown ci %q", l.Set, l.ID, l.CI)
 		}
-		if (l.Set == SetCorpus || l.Set == SetCorpus2) && (l.Locale == "" || !slices.Contains([]string{"full", "excerpt", "multi", "passing-looking"}, l.Shape)) {
+		if l.Set != SetLabelled && l.Set != SetExtra && (l.Locale == "" || !slices.Contains([]string{"full", "excerpt", "multi", "passing-looking"}, l.Shape)) {
 			t.Errorf("%s %s: locale %q, shape %q", l.Set, l.ID, l.Locale, l.Shape)
 		}
 	}
