@@ -102,7 +102,9 @@ var mentionHelp = helpText("*Ask me* (in a channel, mention me):", "Also `/ccm h
 func helpText(title, footer string, formAndWhat ...string) string {
 	lines := []string{title}
 	for i := 0; i+1 < len(formAndWhat); i += 2 {
-		lines = append(lines, "• `"+formAndWhat[i]+"` — "+formAndWhat[i+1])
+		// Slack reads "<failure id>" as a link or mention even in a code
+		// span, and drops it: the form must be escaped to show.
+		lines = append(lines, "• `"+slackmsg.Escape(formAndWhat[i])+"` — "+formAndWhat[i+1])
 	}
 	return strings.Join(append(lines, footer), "\n")
 }

@@ -31,7 +31,7 @@ func TestMentions(t *testing.T) {
 		{"failures nope", []string{bot.FormFailures}, nil},
 		{"show " + rec.ID, []string{"*acme/web#1.1* — analyzed", "workflow CI on main (commit abc1234)", "infrastructure"}, nil},
 		{"show acme/web#99.1", []string{"ccm has no failure `acme/web#99.1`"}, nil},
-		{"show 99", []string{bot.FormShow}, nil},
+		{"show 99", []string{"`@ccm show &lt;failure id&gt;`"}, []string{"<failure id>"}},
 		{"why " + rec.ID, []string{"*Why acme/web#1.1 failed*", "*Evidence*", "*Log excerpt*", "&lt;https://evil.example|docs&gt;"},
 			[]string{"<https://evil.example|docs>"}},
 		{"status", []string{"*ccm status*", "pending approvals: 0", "open incidents: 0", "queue critical"}, nil},
@@ -76,7 +76,7 @@ func TestMentionAnalyze(t *testing.T) {
 
 	h.mention(alice, "analyze https://github.com/other/repo/actions/runs/5", "is not a watched repository")
 	h.mention(alice, "analyze https://ghe.example.com/acme/web/actions/runs/5", "not github.com")
-	h.mention(alice, "analyze https://github.com/acme/web/pulls/5", bot.FormAnalyze)
+	h.mention(alice, "analyze https://github.com/acme/web/pulls/5", "`@ccm analyze &lt;run URL&gt;`")
 }
 
 // A run that never becomes a failure record gets an answer at the
