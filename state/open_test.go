@@ -110,3 +110,22 @@ func TestCheckEvictionPolicyWithoutConfig(t *testing.T) {
 		t.Error("CheckEvictionPolicy with Redis down = nil, want an error")
 	}
 }
+
+// A server that answers but refuses (a password it wants, a database it
+// lacks) is fixed in REDIS_URL: the error must not say to start Redis.
+func TestOpenRefusedByServer(t *testing.T) {
+	m := miniredis.RunT(t)
+	m.RequireAuth("s3cret")
+	for _, url := range []string{"redis://" + m.Addr() + "/0", "redis://:wrong@" + m.Addr() + "/0"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, _, _, err := state.Open(ctx, url, state.Options{})
+		cancel()
+		if err == nil {
+			t.Fatalf("Open(%s) = nil error, want a refusal", url)
+		}
+		if !strings.Contains(err.Error(), "refused the connection") || !strings.Contains(err.Error(), "database number, user and password") ||
+			strings.Contains(err.Error(), "check that Redis runs there") {
+			t.Errorf("Open(%s) = %v, want it to point at REDIS_URL's credentials and database", url, err)
+		}
+	}
+}

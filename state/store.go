@@ -130,6 +130,14 @@ func Open(ctx context.Context, url string, opt Options) (*Store, redis.Universal
 	s := New(rdb, opt)
 	if err := s.Ping(ctx); err != nil {
 		_ = rdb.Close()
+		// The server was reached: an answer of its own (a database out of
+		// range, a refused password) is fixed in REDIS_URL, not by
+		// starting Redis.
+		var reply redis.Error
+		if errors.As(err, &reply) {
+			return nil, nil, nil, fmt.Errorf("redis at %s (REDIS_URL) refused the connection: %w; "+
+				"check the database number, user and password in REDIS_URL", target, err)
+		}
 		// Say what to do: fix REDIS_URL, or drop it and run on the
 		// embedded Redis (a trial, a demo) where nothing survives.
 		return nil, nil, nil, fmt.Errorf("connect to redis at %s (REDIS_URL): %w; "+
