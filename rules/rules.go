@@ -57,6 +57,7 @@ type hit struct {
 	lines []span
 	tier  int
 	flaky bool
+	weak  bool // the signature is weak, or a gate made this hit evidence only (gates.go)
 	why   explanation
 }
 
@@ -108,7 +109,7 @@ func Classify(in Input) (res analysis.AnalysisResult) {
 	sc := newScan(in)
 	hits := rank(in, sc, sc.match())
 	for i, h := range hits {
-		if !h.sig.weak {
+		if !h.weak {
 			return sc.result(in, hits, i)
 		}
 	}
@@ -146,9 +147,21 @@ func (sc scanned) match() []hit {
 	var hits []hit
 	for i := range table {
 		s := &table[i]
-		if lines := sc.find(s); len(lines) > 0 {
-			hits = append(hits, hit{sig: s, lines: lines, tier: s.tier, flaky: s.flakyEvidence})
+		var lines []span
+		if gate := gates[s.name]; gate != nil {
+			lines = gate(sc, sc.findN(s, gateScan))
+			lines = lines[:min(len(lines), maxLinesPerSig)]
+		} else {
+			lines = sc.find(s)
 		}
+		if len(lines) == 0 {
+			continue
+		}
+		h := hit{sig: s, lines: lines, tier: s.tier, flaky: s.flakyEvidence, weak: s.weak}
+		if jestExitedOnItsOwn(sc, h) {
+			h.tier, h.weak = tierWeak, true
+		}
+		hits = append(hits, h)
 	}
 	return hits
 }
@@ -239,7 +252,7 @@ func (sc scanned) result(in Input, hits []hit, win int) analysis.AnalysisResult 
 			flakyEv = append(flakyEv, h.sig.name)
 		}
 		switch {
-		case h.sig.weak, h.why != unexplained:
+		case h.weak, h.why != unexplained:
 		case h.sig.category == s.category:
 			same++
 		case h.tier >= s.tier-10 && !h.flaky:
