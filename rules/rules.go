@@ -269,7 +269,7 @@ func (sc scanned) result(in Input, hits []hit, win int) analysis.AnalysisResult 
 	// it code, and then the evidence is only named in its note.
 	var assertNote string
 	if s.assertion {
-		assertNote = classifyAssertion(&res, in, tests, flakyEv)
+		assertNote = classifyAssertion(&res, in, sc.text, tests, flakyEv)
 	}
 	if res.Category == analysis.CategoryFlakyTest && len(flakyEv) > 0 {
 		res.Confidence += min(10*len(flakyEv), 25)
