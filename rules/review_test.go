@@ -93,3 +93,27 @@ func TestJestDidNotExitAfterExit(t *testing.T) {
 			log: "Tests:       1 failed, 9 passed, 10 total\nJest did not exit one second after the test run has completed.\nThis usually means that there are asynchronous operations that weren't stopped in your tests."},
 	})
 }
+
+// TestMSBuildInternalFailure: MSB1025 is MSBuild's own crash, not a
+// command-line mistake like the other MSB1xxx codes.
+func TestMSBuildInternalFailure(t *testing.T) {
+	runMisfireCases(t, []misfireCase{
+		{name: "MSB1025", notSig: "build-command-line-invalid",
+			log: "MSBUILD : error MSB1025: An internal failure occurred while running MSBuild.\nSystem.InvalidOperationException: Sequence contains no elements"},
+		{name: "MSB1009", wantSig: "build-command-line-invalid",
+			log: "MSBUILD : error MSB1009: Project file does not exist.\nSwitch: src/App.sln"},
+	})
+}
+
+// TestCurlToThisMachine: a wait-for-server loop's refused curl is the app
+// under test not starting, not the network.
+func TestCurlToThisMachine(t *testing.T) {
+	runMisfireCases(t, []misfireCase{
+		{name: "localhost", notSig: "curl-connection-failed",
+			log: "Waiting for the server...\ncurl: (7) Failed to connect to localhost port 3000 after 0 ms: Connection refused\nError: Process completed with exit code 7."},
+		{name: "127.0.0.1", notSig: "curl-connection-failed",
+			log: "curl: (7) Failed to connect to 127.0.0.1 port 8080: Connection refused"},
+		{name: "external host", wantSig: "curl-connection-failed",
+			log: "curl: (7) Failed to connect to downloads.example.org port 443: Connection timed out"},
+	})
+}
