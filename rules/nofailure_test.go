@@ -142,6 +142,13 @@ func TestIsFailureLine(t *testing.T) {
 		{"    0 Fehler", false},
 		{"    0 个错误", false},
 		{"    0 Erreur(s)", false},
+		{"    0 個錯誤", false}, // Traditional Chinese counts with 個
+		// Word boundaries are letters of any script: a compound that
+		// begins with Fehler is not the word, and Cyrillic folds.
+		{"Fehlerüberprüfung abgeschlossen", false},
+		{"Ошибка: не удалось найти файл", true},
+		{"ошибка: не удалось найти файл", true},
+		{"E3DC: Fehler beim Verbinden", true},
 	}
 	for _, tc := range tests {
 		if got := isFailureLine(tc.line); got != tc.want {
