@@ -103,7 +103,7 @@ func Classify(in Input) (res analysis.AnalysisResult) {
 		// A bug in a rule must not take the pipeline down: fall back to the
 		// never-auto-remediated unknown result.
 		if r := recover(); r != nil {
-			res = unknownResult(in, scanned{}, fmt.Sprintf("rule analyzer error: %v", r))
+			res = unknownResult(in, scanned{}, clues{}, fmt.Sprintf("rule analyzer error: %v", r))
 		}
 	}()
 	sc := newScan(in)
@@ -113,13 +113,14 @@ func Classify(in Input) (res analysis.AnalysisResult) {
 			return sc.result(in, hits, i)
 		}
 	}
-	if _, _, _, hinted := sc.familyHint(); !hinted && !orphanHint.Match(sc.low) && sc.noFailureLine(in) {
+	cl := sc.clues(in)
+	if !cl.family.ok && !cl.orphanFound && cl.noFailure {
 		// Nothing to explain is not an unknown failure (nofailure.go). A
 		// line of a known message family (hints.go) is a failure line even
 		// when it reads like none ("Unexpected value 'name'").
 		return noFailureResult(in, sc, hits)
 	}
-	return unknownResult(in, sc, weakNote(hits))
+	return unknownResult(in, sc, cl, weakNote(hits))
 }
 
 // newScan puts the reason on the first line(s), where a match counts for
@@ -178,16 +179,10 @@ func (sc scanned) findN(s *signature, n int) []span {
 		for _, loc := range p.re.FindAllIndex(sc.low, n+1) {
 			// Multi-line patterns report the line their match ends on: that
 			// is where the decisive words are ("but: was", "SyntaxError").
-			end := max(loc[1]-1, loc[0])
-			ls := bytes.LastIndexByte(sc.low[:end], '\n') + 1
-			le := len(sc.low)
-			if j := bytes.IndexByte(sc.low[end:], '\n'); j >= 0 {
-				le = end + j
-			}
-			if p.not != nil && p.not.Match(sc.low[ls:le]) {
+			sp := lineSpan(sc.low, loc)
+			if p.not != nil && p.not.Match(sc.low[sp.start:sp.end]) {
 				continue
 			}
-			sp := span{start: ls, end: le, mstart: max(loc[0], ls), mend: min(loc[1], le)}
 			if !slices.ContainsFunc(out, func(o span) bool { return o.start == sp.start }) {
 				out = append(out, sp)
 			}
