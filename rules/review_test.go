@@ -117,3 +117,17 @@ func TestCurlToThisMachine(t *testing.T) {
 			log: "curl: (7) Failed to connect to downloads.example.org port 443: Connection timed out"},
 	})
 }
+
+// TestTimingAssertionNeedsATimeBound: a duration compared with 0 is a
+// media or data check, not the clock.
+func TestTimingAssertionNeedsATimeBound(t *testing.T) {
+	runMisfireCases(t, []misfireCase{
+		{name: "media duration", notSig: "timing-assertion",
+			log: "  ● Player › loads the clip\n\n    expect(received).toBeGreaterThan(expected)\n\n    > 12 |     expect(audio.duration).toBeGreaterThan(0)\n"},
+	})
+	for _, line := range []string{"    > 37 |     expect(elapsed).toBeLessThan(2000)", "    > 9 |     expect(Date.now() - start).toBeLessThan(limit)"} {
+		if !slices.ContainsFunc(Explain(Input{Text: line}), func(m Match) bool { return m.Signature == "timing-assertion" }) {
+			t.Errorf("timing-assertion does not match %q", line)
+		}
+	}
+}
