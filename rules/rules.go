@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ccm-ci/ccm/analysis"
+	"github.com/ccm-ci/ccm/excerpt"
 	"github.com/ccm-ci/ccm/logtext"
 )
 
@@ -28,6 +29,13 @@ type Input struct {
 	Workflow     string   // workflow name, when known
 	Repo         string   // owner/name
 	ChangedFiles []string // when known
+}
+
+// InputFromExcerpt is the analyzer's input as ccm builds it from an
+// excerpt: its text (ccm's header lines first, which the scan skips), its
+// reason and the failing step.
+func InputFromExcerpt(ex excerpt.Excerpt) Input {
+	return Input{Reason: ex.Reason, Text: ex.Text(), FailingStep: ex.FailingStep}
 }
 
 // Match is the signature that fired, for explanations and the deterministic risk floor.
