@@ -121,7 +121,7 @@ var rootCauseMarkers = []string{
 	"We stopped hearing from agent", // Azure Pipelines: the agent died or lost its network
 	"lost communication with the server", "received a shutdown signal",
 	"AssertionError", "AssertionFailedError", "assertion failed", "Assertion failed",
-	"cannot find symbol", "does not exist", "not declared", "undeclared", "undefined reference", "undefined: ", "error TS", "error[E",
+	"cannot find symbol", "not declared", "undeclared", "undefined reference", "undefined: ", "error TS", "error[E",
 	"SyntaxError", "TypeError", "ReferenceError", "NullPointerException", "Unhandled exception",
 	"Cannot find module", "cannot find module", "ModuleNotFoundError", "No module named", "ImportError",
 	"command not found", "No such file or directory",
@@ -140,6 +140,22 @@ var rootCauseMarkers = []string{
 	"Jest did not exit one second after the test run has completed",
 	"Unable to locate package",                                         // apt: its "Couldn't find any package by glob" lines follow it
 	"does not satisfy that requirement", "but the package is fixed to", // Composer's problem lines
+}
+
+// doesNotExist is the "does not exist" a compiler or tool prints about the
+// project: javac's missing package, C#'s name that "does not exist in the
+// namespace / current context", a path, a file or directory, a branch or
+// ref, a user (su, chown). A database's "table … does not exist, skipping" (DROP … IF EXISTS)
+// and a tool that goes on to create what was missing are notices.
+var (
+	doesNotExist      = regexp.MustCompile(`\bpackage [\w.]+ does not exist|does not exist in the (?:namespace|current context)|\b(?:user|group) \S+ does not exist|(?i:\b(?:path|file|directory|folder|branch|ref|revision)\b)[^;,]{0,160}? does not exist|/[^\s'"]*['"]? does not exist`)
+	doesNotExistIsNot = regexp.MustCompile(`(?i)\bnotice\b|\bskipping\b|\bcreating\b|will be created`)
+)
+
+// missingThing reports a line (that holds "does not exist") in one of the
+// doesNotExist forms and none of the notice forms.
+func missingThing(t string) bool {
+	return doesNotExist.MatchString(t) && !doesNotExistIsNot.MatchString(t)
 }
 
 var errorLinePrefixes = []string{
@@ -213,7 +229,7 @@ func lineStrength(line string) int {
 		// outcome, above the step's exit status.
 		tier = max(tier, strengthOutcome)
 	}
-	if containsAnyOf(t, rootCauseMarkers) {
+	if containsAnyOf(t, rootCauseMarkers) || strings.Contains(t, "does not exist") && missingThing(t) {
 		tier = strengthCause
 	}
 	if tier > strengthNone && (isGeneric(t) || strings.HasPrefix(t, tracebackHeader)) {

@@ -73,3 +73,31 @@ func BenchmarkClassifyHuge(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/base, "x_baseline")
 }
+
+// unmatchedLog is 512 KiB (the scanned size) of ordinary build output that
+// no signature or family hint matches: the unknown answer's worst case,
+// where every hint expression runs over the whole text.
+func unmatchedLog() string {
+	lines := []string{
+		"[INFO] Compiling 12 source files to /home/runner/work/app/target/classes",
+		"  src/app/module_42.ts:12:5 bundled in 3 ms (cache hit), 0 warnings",
+		"2024-05-01T10:00:00.1234567Z Downloading https://repo.example.org/org/x/1.2.3/x-1.2.3.jar (12 kB at 340 kB/s)",
+		"    at com.example.app.Service.handle(Service.java:88) - traced call, level=debug",
+		"copying build/lib/pkg/util.py -> build/bdist.linux-x86_64/wheel/pkg",
+	}
+	var b strings.Builder
+	for i := 0; b.Len() < 512<<10; i++ {
+		b.WriteString(lines[i%len(lines)])
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// BenchmarkClassifyUnmatched is Classify on unmatchedLog.
+func BenchmarkClassifyUnmatched(b *testing.B) {
+	text := unmatchedLog()
+	b.SetBytes(int64(len(text)))
+	for range b.N {
+		benchSink += Classify(Input{Text: text}).RiskScore
+	}
+}

@@ -18,7 +18,7 @@ func ccmInput(t *testing.T, log string) Input {
 	if err != nil {
 		t.Fatalf("Extract: %v", err)
 	}
-	return Input{Reason: ex.Reason, Text: ex.Text(), FailingStep: ex.FailingStep}
+	return InputFromExcerpt(ex)
 }
 
 // occursIn reports whether e is a line, or part of one, of the normalized log.

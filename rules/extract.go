@@ -8,9 +8,9 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/ccm-ci/ccm/analysis"
-	"github.com/ccm-ci/ccm/logtext"
 )
 
 // testNameRules find failing test identifiers in runner output. Each regexp
@@ -170,11 +170,11 @@ func lastRune(s string) (rune, int) {
 // not cancel a touched test: a regression in a test that also talks to the
 // network is still a regression, and any build can print a network error.
 // It only lowers the confidence a little and is named in the note.
-func classifyAssertion(res *analysis.AnalysisResult, in Input, tests []string, flakyEv []string) string {
+func classifyAssertion(res *analysis.AnalysisResult, in Input, text string, tests []string, flakyEv []string) string {
 	touched := changedTestFile(in.ChangedFiles, tests)
 	same := ""
 	if touched == "" {
-		same = sameLookingValues(in.Text)
+		same = sameLookingValues(text)
 	}
 	switch {
 	case touched != "":
@@ -219,28 +219,42 @@ func classifyAssertion(res *analysis.AnalysisResult, in Input, tests []string, f
 var expectedActual = regexp.MustCompile(`(?mi)^[^\S\n]*(?:\[[^\]\n]*\][^\S\n]+)?expected:[^\S\n]*(\S[^\n]*?)[^\S\n]*\r?\n[^\S\n]*(?:\[[^\]\n]*\][^\S\n]+)?(?:actual|received|but was):[^\S\n]*(\S[^\n]*?)[^\S\n]*\r?$`)
 
 // zeroWidth drops the characters that print as nothing (zero-width space,
-// byte-order mark, direction marks). Spaces that print like a space (ICU's
-// U+202F before "PM", U+00A0 as a thousands separator) need no mapping:
-// strings.Fields splits on them.
-var zeroWidth = strings.NewReplacer("\u200b", "", "\ufeff", "", "\u200e", "", "\u200f", "")
+// byte-order mark, direction marks) and a carriage return inside a value
+// (a CRLF string compared with an LF one). Spaces that print like a space
+// (ICU's U+202F before "PM", U+00A0 as a thousands separator) need no
+// mapping: strings.Fields splits on them.
+var zeroWidth = strings.NewReplacer("\u200b", "", "\ufeff", "", "\u200e", "", "\u200f", "", "\r", "")
+
+// diffMarker is a framework's own note that two printed strings differ
+// (xUnit's "↓ (pos 19)", NUnit's "Strings differ at index 2"): with it,
+// byte-identical values mean the log lost the invisible character (a
+// pasted or re-encoded log), not that the values were equal.
+var diffMarker = regexp.MustCompile(`(?i)[↓↑] \(pos \d+\)|differ at index \d+`)
 
 // sameLookingValues returns the value of an equality assertion whose
-// expected and actual values print the same, or "". A test that compared
-// equal-looking values and failed differs in bytes a reader cannot see
-// (a pasted log loses them altogether); that is a property of the runner's
-// culture, encoding or line endings, the same on every run, not timing.
-// Only the first few pairs are looked at: a log that prints many is a
-// report of many failures, not one.
+// expected and actual values print the same but are not the same bytes,
+// or "". A test that compared equal-looking values and failed differs in
+// bytes a reader cannot see; that is a property of the runner's culture,
+// encoding or line endings, the same on every run, not timing. Values that
+// are byte for byte the same (an object's type name, a date to the second,
+// "True") say nothing of the kind: the test compared something the printout
+// does not show. They count only next to the framework's diff marker. text
+// is the scanned text (bounded, without ANSI colours). Only the first few
+// pairs are looked at: a log that prints many is a report of many
+// failures, not one.
 func sameLookingValues(text string) string {
-	text = logtext.Bound(text)
 	if !strings.Contains(text, "xpected:") && !strings.Contains(text, "XPECTED:") ||
 		!strings.Contains(text, "ctual:") && !strings.Contains(text, "eceived:") && !strings.Contains(text, "ut was:") &&
 			!strings.Contains(text, "CTUAL:") && !strings.Contains(text, "ECEIVED:") && !strings.Contains(text, "UT WAS:") {
 		return ""
 	}
-	for _, m := range expectedActual.FindAllStringSubmatch(text, 3) {
-		want, got := zeroWidth.Replace(m[1]), zeroWidth.Replace(m[2])
-		if len(want) >= 2 && strings.Join(strings.Fields(want), " ") == strings.Join(strings.Fields(got), " ") {
+	for _, m := range expectedActual.FindAllStringSubmatchIndex(text, 3) {
+		rawWant, rawGot := text[m[2]:m[3]], text[m[4]:m[5]]
+		want, got := zeroWidth.Replace(rawWant), zeroWidth.Replace(rawGot)
+		if utf8.RuneCountInString(strings.TrimSpace(want)) < 2 || strings.Join(strings.Fields(want), " ") != strings.Join(strings.Fields(got), " ") {
+			continue
+		}
+		if rawWant != rawGot || diffMarker.MatchString(text[max(0, m[0]-400):min(len(text), m[1]+200)]) {
 			return strings.TrimSpace(want)
 		}
 	}

@@ -19,8 +19,15 @@ func TestSameLookingValues(t *testing.T) {
 		{name: "nunit space and no-break space", log: "  String lengths are both 1. Strings differ at index 0.\n  Expected: \" \"\n  But was:  \"\u00a0\"\n  -----------^", want: `" "`},
 		{name: "xunit narrow nbsp from ICU", log: "Assert.Equal() Failure: Strings differ\nExpected: \"12/31/9999 11:59:59 PM\"\nActual:   \"12/31/9999 11:59:59\u202fPM\"", want: `"12/31/9999 11:59:59 PM"`},
 		{name: "nbsp thousands separator", log: "Expected: 1 234,50 €\nActual:   1\u00a0234,50\u00a0€", want: "1 234,50 €"},
-		{name: "crlf and trailing blanks", log: "Expected: \"done\"  \r\nActual: \"done\"\r\n", want: `"done"`},
-		{name: "pasted log lost the character", log: "Expected: \"12/31/9999 11:59:59 PM\"\nActual:   \"12/31/9999 11:59:59 PM\"", want: `"12/31/9999 11:59:59 PM"`},
+		{name: "carriage return in the value", log: "Expected: \"done\"\r\nActual:   \"done\r\"\r\n", want: `"done"`},
+		{name: "pasted log lost the character, xunit marker kept", log: "Assert.Equal() Failure: Strings differ\n                              \u2193 (pos 19)\nExpected: \"12/31/9999 11:59:59 PM\"\nActual:   \"12/31/9999 11:59:59 PM\"\n                              \u2191 (pos 19)", want: `"12/31/9999 11:59:59 PM"`},
+		{name: "nunit differ-at-index marker", log: "  Expected string length 4 but was 4. Strings differ at index 2.\n  Expected: \"a b\"\n  But was:  \"a b\"", want: `"a b"`},
+		{name: "one multibyte character is too weak", log: "Expected: \u00e9\nActual:   \u00e9\u200b", want: ""},
+
+		{name: "identical type names, no marker", log: "  Expected: <Shop.Order>\n  But was:  <Shop.Order>", want: ""},
+		{name: "identical datetimes, no marker", log: "Assert.Equal() Failure\nExpected: 2024-03-01T10:00:00\nActual:   2024-03-01T10:00:00", want: ""},
+		{name: "identical floats", log: "Expected: 0.1\nActual:   0.1", want: ""},
+		{name: "identical booleans", log: "Expected: True\nActual:   True", want: ""},
 		{name: "jest received behind a runner prefix", log: "[test]     Expected: \"a b\"\n[test]     Received: \"a\u00a0b\"", want: `"a b"`},
 		{name: "zero-width space", log: "Expected: \"abc\"\nActual:   \"a\u200bbc\"", want: `"abc"`},
 		{name: "junit but was", log: "expected: <x y>\nbut was: <x\u202fy>", want: "<x y>"},
@@ -47,6 +54,8 @@ func TestSameLookingValues(t *testing.T) {
 func TestSameLookingAssertionIsCode(t *testing.T) {
 	const (
 		culture = "  Failed Blazorise.Tests.DateEditTest.FormatsMaxValue [12 ms]\n  Error Message:\n   Assert.Equal() Failure: Strings differ\nExpected: \"12/31/9999 11:59:59 PM\"\nActual:   \"12/31/9999 11:59:59\u202fPM\"\n"
+		colour  = "  \u25cf Cart \u203a formats the total\n\n    expect(received).toBe(expected) // Object.is equality\n\n    \x1b[2mExpected: \x1b[22m\x1b[32m\"1 234,50 \u20ac\"\x1b[39m\n    \x1b[2mReceived: \x1b[22m\x1b[31m\"1\u00a0234,50\u00a0\u20ac\"\x1b[39m\n"
+		same    = "  Failed Shop.Tests.OrderTest.Clones [3 ms]\n  Error Message:\n   Expected: <Shop.Order>\n  But was:  <Shop.Order>\n"
 		differ  = "  Failed Blazorise.Tests.DateEditTest.FormatsMaxValue [12 ms]\n  Error Message:\n   Assert.Equal() Failure\nExpected: 3\nActual:   4\n"
 	)
 	tests := []struct {
@@ -59,6 +68,8 @@ func TestSameLookingAssertionIsCode(t *testing.T) {
 		{name: "invisible difference", in: Input{Text: culture}, wantCat: analysis.CategoryCode, wantRisk: 7, wantNote: "invisible characters"},
 		{name: "invisible difference, unrelated change", in: Input{Text: culture, ChangedFiles: []string{"docs/index.md"}}, wantCat: analysis.CategoryCode, wantRisk: 7, wantNote: "invisible characters"},
 		{name: "touched test wins", in: Input{Text: culture, ChangedFiles: []string{"tests/DateEditTest.cs"}}, wantCat: analysis.CategoryCode, wantRisk: 8, wantNote: "The change touches"},
+		{name: "jest pair in colour", in: Input{Text: colour}, wantCat: analysis.CategoryCode, wantRisk: 7, wantNote: "invisible characters"},
+		{name: "identical bytes, no diff marker", in: Input{Text: same}, wantCat: analysis.CategoryFlakyTest, wantNote: "flaky_test is the default"},
 		{name: "values differ", in: Input{Text: differ}, wantCat: analysis.CategoryFlakyTest, wantNote: "flaky_test is the default"},
 	}
 	for _, tc := range tests {

@@ -19,8 +19,17 @@ import (
 // tool's exact message. TestFamilyHints holds every family to real lines
 // from public logs, with their URLs. Families are tried in order and the
 // first that matches a line wins, so the narrower families come first.
+//
+// anchors are words one of which every line a hint matches holds (lead:
+// or the line starts with "<digits>:" after blanks). Only lines holding one
+// are matched against the expression: on a large log without them the
+// expressions, which have no literal prefix for the regexp engine to skip
+// to, would otherwise walk every byte (tens of milliseconds per hint on
+// 512 KiB). TestFamilyHints holds each family's real lines to its anchors.
 var familyHints = []struct {
 	re       *regexp.Regexp
+	anchors  []string
+	lead     bool
 	category analysis.Category
 	why      string
 }{
@@ -34,6 +43,7 @@ var familyHints = []struct {
 			`\b(?:job|build|step|stage|pipeline|task|execution|workflow)\b[^\n]{0,30}\b(?:timed out|time ?limit (?:exceeded|reached))|` +
 			`\b(?:time ?limit|timeout) (?:of [^\n]{1,20} )?(?:was )?(?:exceeded|reached)[^\n]{0,40}\b(?:job|build|step|stage|pipeline|task)\b|` +
 			`no output has been received in the last|too long with no output|cancelling nested steps due to timeout|timeoutstepexecution\.cancel`),
+		[]string{"exceeded", "reached", "ran longer than", "timed out", "no output has been received", "too long with no output", "cancelling nested steps due to timeout", "timeoutstepexecution"}, false,
 		analysis.CategoryTimeout,
 		"a job-level time limit message (the CI stopped the job at its time limit)",
 	},
@@ -48,6 +58,7 @@ var familyHints = []struct {
 			`error in config file|does not conform to (?:the )?schema|config(?:uration)? (?:file )?(?:is )?invalid|invalid (?:[\w-]+ )?config(?:uration)?\b|schema violations? found|` +
 			`error\(?s?\)? while parsing pipeline yaml|config contains unknown keys?|cannot find a definition for (?:executor|job|command|orb)|` +
 			`\bconfiguration error\b|\bmisconfigured\b`),
+		[]string{".gitlab-ci.y", ".circleci/config.y", "azure-pipelines", ".azure-pipelines/", ".azuredevops/", ".github/workflows/", ".travis.y", "jenkinsfile", "bitbucket-pipelines.y", ".buildkite/", "(line: ", "config", "schema", "while parsing pipeline yaml", "cannot find a definition for"}, false,
 		analysis.CategoryConfig,
 		"a CI configuration validator's message (a pipeline file with a parser or schema complaint)",
 	},
@@ -55,6 +66,7 @@ var familyHints = []struct {
 		// A CI script that is not executable: the repository's file mode,
 		// fixed with chmod +x / git update-index --chmod=+x.
 		hintRe(`[\w./-]+\.(?:sh|bash|py|pl|rb)\b[^\n]{0,12}: permission denied`),
+		[]string{": permission denied"}, false,
 		analysis.CategoryConfig,
 		"a script the CI runs is not executable (permission denied on a script)",
 	},
@@ -65,6 +77,7 @@ var familyHints = []struct {
 			`\b(?:push|login|log in|deploy|upload|publish)[^\n]{0,80}(?:\b40[13]\b|unauthori[sz]ed|forbidden|access denied|bad credentials)|` +
 			`(?:\b40[13]\b|unauthori[sz]ed|forbidden|access denied|bad credentials)[^\n]{0,80}\b(?:push|login|log in|deploy|upload|publish)|` +
 			`\(401 unauthorized\)|actual\(40[13]\b`),
+		[]string{"denied", "unauthori", "forbidden", "bad credentials", "401", "403"}, false,
 		analysis.CategoryConfig,
 		"credentials were refused on a push, login, deploy or upload (401/403/denied)",
 	},
@@ -75,6 +88,7 @@ var familyHints = []struct {
 			`(?:bad response|received status code|status(?: code)?|http error|http/[\d.]+|responded with|returned(?: error)?)[: =]{0,3}5\d\d\b|` +
 			`\bno healthy backends?\b|\btoo many requests\b|\brate[- ]?limit(?:ed|er|ing)?\b|\btry again later\b|` +
 			`curl: \((?:6|7|28|35|52|56)\)`),
+		[]string{"server error", "bad gateway", "service unavailable", "gateway time", "bad response", "status", "http error", "http/", "responded with", "returned", "no healthy backend", "too many requests", "rate limit", "rate-limit", "ratelimit", "try again later", "curl: ("}, false,
 		analysis.CategoryInfrastructure,
 		"a server answered 5xx or 429, or a network transfer broke (the service, not the change)",
 	},
@@ -91,6 +105,7 @@ var familyHints = []struct {
 		hintRe(`\.` + srcExt + `(?::\d+(?::\d+)?: ?|\(\d+(?:,\d+)?\) ?: ?)(?:\S+ )?` + diagSeverity + `(?: fatale)? ?[:：]|` +
 			diagSeverity + `[:：] ?\S*\.(?:java|kt|scala|groovy):\[\d+,\d+\]|\.(?:java|kt|scala|groovy):\[\d+,\d+\] ?` + diagSeverity + ` ?[:：]|` +
 			`^\s*\d+:\d+-\d+:\d+\s+[a-z][a-z0-9]*(?:-[a-z0-9]+)+\s+\S|^\s*\d+:\d+(?:-\d+:\d+)?\s+error\s{2,}\S`),
+		[]string{"error", "fehler", "erreur", "erro", "错误", "錯誤", "エラー", "ошибка"}, true,
 		analysis.CategoryCode,
 		"a compiler or linter diagnostic pointing at a source file and line (the change's code, in whatever language the tool speaks)",
 	},
@@ -113,17 +128,111 @@ func hintRe(expr string) *regexp.Regexp { return regexp.MustCompile("(?m)" + exp
 // that line.
 func (sc scanned) familyHint() (analysis.Category, string, span, bool) {
 	for _, h := range familyHints {
-		loc := h.re.FindIndex(sc.low)
-		if loc == nil {
-			continue
+		if sp, ok := sc.firstLineMatching(h.re, h.anchors, h.lead); ok {
+			return h.category, h.why, sp, true
 		}
-		end := max(loc[1]-1, loc[0])
-		ls := bytes.LastIndexByte(sc.low[:end], '\n') + 1
-		le := len(sc.low)
-		if j := bytes.IndexByte(sc.low[end:], '\n'); j >= 0 {
-			le = end + j
-		}
-		return h.category, h.why, span{start: ls, end: le, mstart: max(loc[0], ls), mend: min(loc[1], le)}, true
 	}
 	return "", "", span{}, false
+}
+
+// firstLineMatching returns the first line of the scan that re matches,
+// trying only the lines that hold one of anchors (or, with lead, start
+// with "<digits>:" after blanks).
+func (sc scanned) firstLineMatching(re *regexp.Regexp, anchors []string, lead bool) (span, bool) {
+	low := sc.low
+	// next[i] is the next occurrence of anchors[i] (the last slot: of a
+	// digit-led line) at or after from, -1 when there is none; each is
+	// searched again only once from has passed it, so the text is read
+	// once per anchor.
+	next := make([]int, len(anchors)+1)
+	for i := range next {
+		next[i] = -2 // not searched yet
+	}
+	for from := 0; from < len(low); {
+		best := -1
+		for i := range next {
+			if next[i] == -1 || next[i] >= from {
+				if next[i] >= 0 && (best < 0 || next[i] < best) {
+					best = next[i]
+				}
+				continue
+			}
+			switch {
+			case i < len(anchors):
+				if j := bytes.Index(low[from:], []byte(anchors[i])); j >= 0 {
+					next[i] = from + j
+				} else {
+					next[i] = -1
+				}
+			case lead:
+				next[i] = digitLedLine(low, from)
+			default:
+				next[i] = -1
+			}
+			if next[i] >= 0 && (best < 0 || next[i] < best) {
+				best = next[i]
+			}
+		}
+		if best < 0 {
+			return span{}, false
+		}
+		ls, le := lineBounds(low, best)
+		if loc := re.FindIndex(low[ls:le]); loc != nil {
+			return span{start: ls, end: le, mstart: ls + loc[0], mend: ls + loc[1]}, true
+		}
+		from = le + 1
+	}
+	return span{}, false
+}
+
+// digitLedLine returns the offset of the first line at or after from
+// that starts, after blanks, with digits and a colon (a linter's
+// "12:5  error"), or -1. A timestamp ("2024-05-01T…") is not one.
+func digitLedLine(low []byte, from int) int {
+	for ls := from; ls < len(low); {
+		if ls == from && ls > 0 && low[ls-1] != '\n' {
+			// from is inside a line: start at the next one.
+			j := bytes.IndexByte(low[ls:], '\n')
+			if j < 0 {
+				return -1
+			}
+			ls += j + 1
+			continue
+		}
+		i := ls
+		for i < len(low) && (low[i] == ' ' || low[i] == '\t') {
+			i++
+		}
+		d := i
+		for d < len(low) && low[d] >= '0' && low[d] <= '9' {
+			d++
+		}
+		if d > i && d < len(low) && low[d] == ':' {
+			return i
+		}
+		j := bytes.IndexByte(low[i:], '\n')
+		if j < 0 {
+			return -1
+		}
+		ls = i + j + 1
+	}
+	return -1
+}
+
+// lineBounds returns the start and end of the line of low that holds
+// offset at.
+func lineBounds(low []byte, at int) (int, int) {
+	ls := bytes.LastIndexByte(low[:at], '\n') + 1
+	le := len(low)
+	if j := bytes.IndexByte(low[at:], '\n'); j >= 0 {
+		le = at + j
+	}
+	return ls, le
+}
+
+// lineSpan is the line a match loc ends on (multi-line patterns report it:
+// that is where the decisive words are), with the match clipped to it.
+func lineSpan(low []byte, loc []int) span {
+	ls, le := lineBounds(low, max(loc[1]-1, loc[0]))
+	return span{start: ls, end: le, mstart: max(loc[0], ls), mend: min(loc[1], le)}
 }

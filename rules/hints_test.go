@@ -1,10 +1,13 @@
 package rules
 
 import (
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ccm-ci/ccm/analysis"
+	"github.com/ccm-ci/ccm/cilogs"
 )
 
 // TestFamilyHints holds every family hint to real lines from public logs:
@@ -97,5 +100,47 @@ func TestFamilyHintsMiss(t *testing.T) {
 		if cat, _, _, ok := newScan(Input{Text: line}).familyHint(); ok {
 			t.Errorf("familyHint(%q) = %s, want no hint", line, cat)
 		}
+	}
+}
+
+// TestHintAnchorsLoseNothing: trying only the lines that hold a hint's
+// anchors finds the same first line as running its expression over the
+// whole text, on every log of every set and on each hint's own examples.
+func TestHintAnchorsLoseNothing(t *testing.T) {
+	type hint struct {
+		re      *regexp.Regexp
+		anchors []string
+		lead    bool
+	}
+	var hints []hint
+	for _, h := range familyHints {
+		hints = append(hints, hint{h.re, h.anchors, h.lead})
+	}
+	for _, h := range weakHints {
+		hints = append(hints, hint{h.re, h.anchors, false})
+	}
+	for _, l := range slices.Concat(cilogs.All(), cilogs.Corpus(), cilogs.Corpus2()) {
+		sc := newScan(Input{Text: l.Log})
+		for i, h := range hints {
+			var want span
+			loc := h.re.FindIndex(sc.low)
+			if loc != nil {
+				want = lineSpan(sc.low, loc)
+			}
+			got, ok := sc.firstLineMatching(h.re, h.anchors, h.lead)
+			if ok != (loc != nil) || ok && (got.start != want.start || got.end != want.end) {
+				t.Errorf("%s: hint %d (%s): anchored %v at %d, whole text %v at %d", l.ID, i, h.re, ok, got.start, loc != nil, want.start)
+			}
+		}
+	}
+}
+
+// TestOrphanOnlyInReason: the orphan-process hint is a log line's; in the
+// reason alone (ccm's summary) it does not stop a passing log from being
+// read as one.
+func TestOrphanOnlyInReason(t *testing.T) {
+	in := Input{Reason: "Terminate orphan process: pid (2210) (node)", Text: "Run npm test\nTests:       12 passed, 12 total\nRan all test suites."}
+	if got := Classify(in); !got.NoFailureFound() {
+		t.Errorf("NoFailureFound is false: %s %d: %s", got.Category, got.Confidence, got.Reasoning)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/excerpt"
@@ -69,10 +70,13 @@ var (
 	// system's language (make's "*** [all] Erreur 2", gcc's "Fehler:",
 	// Maven's "错误："), which the English markers of excerpt.ErrorLike
 	// miss: a translated log is not a log without a failure.
-	localizedFailure = regexp.MustCompile(`\b(?:fehler|erreur|errore)\b|错误|錯誤|エラー|ошибка|失败|失敗`)
+	// Matched on the Unicode-lowercased line; the word boundaries are
+	// letters of any script (Go's \b is ASCII-only, so "Fehlerüberprüfung"
+	// would end a word at "ü").
+	localizedFailure = regexp.MustCompile(`(?:^|[^\pL\pN_])(?:fehler|erreur|errore)(?:$|[^\pL\pN_])|错误|錯誤|エラー|ошибка|失败|失敗`)
 	// localizedZeroCounts are their zero counts, as MSBuild's translated
-	// summaries print them ("0 Fehler", "0 个错误", "0 Erreur(s)").
-	localizedZeroCounts = regexp.MustCompile(`\b0[ \t]*(?:个|件の)?[ \t]*(?:fehler|erreurs?(?:\(s\))?|errori|错误|錯誤|エラー)`)
+	// summaries print them ("0 Fehler", "0 个错误", "0 個錯誤", "0 Erreur(s)").
+	localizedZeroCounts = regexp.MustCompile(`\b0[ \t]*(?:个|個|件の)?[ \t]*(?:fehler|erreurs?(?:\(s\))?|errori|错误|錯誤|エラー)`)
 	// successLine are lines that say a whole run passed: they become the
 	// evidence.
 	successLine = regexp.MustCompile(`(?i)\b\d+ passed\b|\bbuild success|\btest result: ok\b|^ok[ \t]+\S+[ \t]|^pass$|\ball (?:\w+ )?(?:tests|checks|specs) passed\b|\btests? passed\b|\b0 failures\b`)
@@ -108,18 +112,33 @@ func isFailureLine(line string) bool {
 	}
 	// Blank the zero counts out of the original-case line: lineStrength's
 	// markers are case-sensitive ("Error:", "Killed").
+	// low is blanked alongside (same offsets) for the translated words.
 	masked := []byte(t)
 	for _, re := range []*regexp.Regexp{zeroCounts, localizedZeroCounts} {
 		for _, loc := range re.FindAllIndex(low, -1) {
 			for i := loc[0]; i < loc[1]; i++ {
-				masked[i] = ' '
+				masked[i], low[i] = ' ', ' '
 			}
 		}
 	}
-	if localizedFailure.Match(logtext.ASCIILower(string(masked))) {
+	if !isASCII(low) {
+		// Only then can a letter need Unicode folding ("Ошибка").
+		low = bytes.ToLower(low)
+	}
+	if localizedFailure.Match(low) {
 		return true
 	}
 	return excerpt.ErrorLike(string(masked))
+}
+
+// isASCII reports whether b holds only ASCII bytes.
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // noFailureLine reports whether the scanned input has log lines and none of

@@ -28,6 +28,12 @@ var cleanLogs = []struct{ name, log, wantEvidence string }{
 		wantEvidence: "test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s"},
 	{name: "dotnet build", log: "Build succeeded.\n    0 Warning(s)\n    0 Error(s)\n\nTime Elapsed 00:00:04.21"},
 	{name: "build with warnings", log: "npm WARN deprecated inflight@1.0.6: This module is not supported, and leaks memory\nwarning: unused variable `err`\nadded 512 packages in 9s\nfound 0 vulnerabilities"},
+	{name: "psql notice", log: "psql:setup.sql:1: NOTICE:  table \"users\" does not exist, skipping\nDROP TABLE\nCREATE TABLE\n\nTests:       9 passed, 9 total",
+		wantEvidence: "Tests:       9 passed, 9 total"},
+	{name: "go test -v with t.Logf", log: "=== RUN   TestFetch\n    fetch_test.go:33: got 200 response from server\n--- PASS: TestFetch (0.01s)\nPASS\nok  \texample.com/x\t0.2s",
+		wantEvidence: "ok  \texample.com/x\t0.2s"},
+	{name: "pytest -rA", log: "============================= PASSES ==============================\n___________________________ test_answer ___________________________\n----------------------------- Captured stdout call -----------------------------\nhello\n============================== 3 passed in 0.12s ===============================",
+		wantEvidence: "============================== 3 passed in 0.12s ==============================="},
 	{name: "rspec seed", log: "Randomized with seed 41236\n.........\n\nFinished in 0.5 seconds (files took 0.3 seconds to load)\n9 examples, 0 failures", wantEvidence: "9 examples, 0 failures"},
 }
 
@@ -136,6 +142,13 @@ func TestIsFailureLine(t *testing.T) {
 		{"    0 Fehler", false},
 		{"    0 个错误", false},
 		{"    0 Erreur(s)", false},
+		{"    0 個錯誤", false}, // Traditional Chinese counts with 個
+		// Word boundaries are letters of any script: a compound that
+		// begins with Fehler is not the word, and Cyrillic folds.
+		{"Fehlerüberprüfung abgeschlossen", false},
+		{"Ошибка: не удалось найти файл", true},
+		{"ошибка: не удалось найти файл", true},
+		{"E3DC: Fehler beim Verbinden", true},
 	}
 	for _, tc := range tests {
 		if got := isFailureLine(tc.line); got != tc.want {

@@ -135,7 +135,7 @@ func TestProperty03_FailureReasonExtraction(t *testing.T) {
 		if ex.FailingStep != failingStep {
 			t.Fatalf("FailingStep = %q, want %q", ex.FailingStep, failingStep)
 		}
-		res := Classify(Input{Reason: ex.Reason, Text: ex.Text(), FailingStep: ex.FailingStep})
+		res := Classify(InputFromExcerpt(ex))
 		if res.Category != cause.cat {
 			t.Fatalf("category of %q = %s, want %s (reasoning: %s)", cause.line, res.Category, cause.cat, res.Reasoning)
 		}

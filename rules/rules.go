@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ccm-ci/ccm/analysis"
+	"github.com/ccm-ci/ccm/excerpt"
 	"github.com/ccm-ci/ccm/logtext"
 )
 
@@ -28,6 +29,13 @@ type Input struct {
 	Workflow     string   // workflow name, when known
 	Repo         string   // owner/name
 	ChangedFiles []string // when known
+}
+
+// InputFromExcerpt is the analyzer's input as ccm builds it from an
+// excerpt: its text (ccm's header lines first, which the scan skips), its
+// reason and the failing step.
+func InputFromExcerpt(ex excerpt.Excerpt) Input {
+	return Input{Reason: ex.Reason, Text: ex.Text(), FailingStep: ex.FailingStep}
 }
 
 // Match is the signature that fired, for explanations and the deterministic risk floor.
@@ -57,6 +65,7 @@ type hit struct {
 	lines []span
 	tier  int
 	flaky bool
+	weak  bool // the signature is weak, or a gate made this hit evidence only (gates.go)
 	why   explanation
 }
 
@@ -102,23 +111,24 @@ func Classify(in Input) (res analysis.AnalysisResult) {
 		// A bug in a rule must not take the pipeline down: fall back to the
 		// never-auto-remediated unknown result.
 		if r := recover(); r != nil {
-			res = unknownResult(in, scanned{}, fmt.Sprintf("rule analyzer error: %v", r))
+			res = unknownResult(in, scanned{}, clues{}, fmt.Sprintf("rule analyzer error: %v", r))
 		}
 	}()
 	sc := newScan(in)
 	hits := rank(in, sc, sc.match())
 	for i, h := range hits {
-		if !h.sig.weak {
+		if !h.weak {
 			return sc.result(in, hits, i)
 		}
 	}
-	if _, _, _, hinted := sc.familyHint(); !hinted && !orphanHint.Match(sc.low) && sc.noFailureLine(in) {
+	cl := sc.clues(in)
+	if !cl.family.ok && !cl.orphanFound && cl.noFailure {
 		// Nothing to explain is not an unknown failure (nofailure.go). A
 		// line of a known message family (hints.go) is a failure line even
 		// when it reads like none ("Unexpected value 'name'").
 		return noFailureResult(in, sc, hits)
 	}
-	return unknownResult(in, sc, weakNote(hits))
+	return unknownResult(in, sc, cl, weakNote(hits))
 }
 
 // newScan puts the reason on the first line(s), where a match counts for
@@ -146,9 +156,21 @@ func (sc scanned) match() []hit {
 	var hits []hit
 	for i := range table {
 		s := &table[i]
-		if lines := sc.find(s); len(lines) > 0 {
-			hits = append(hits, hit{sig: s, lines: lines, tier: s.tier, flaky: s.flakyEvidence})
+		var lines []span
+		if gate := gates[s.name]; gate != nil {
+			lines = gate(sc, sc.findN(s, gateScan))
+			lines = lines[:min(len(lines), maxLinesPerSig)]
+		} else {
+			lines = sc.find(s)
 		}
+		if len(lines) == 0 {
+			continue
+		}
+		h := hit{sig: s, lines: lines, tier: s.tier, flaky: s.flakyEvidence, weak: s.weak}
+		if jestExitedOnItsOwn(sc, h) {
+			h.tier, h.weak = tierWeak, true
+		}
+		hits = append(hits, h)
 	}
 	return hits
 }
@@ -165,16 +187,10 @@ func (sc scanned) findN(s *signature, n int) []span {
 		for _, loc := range p.re.FindAllIndex(sc.low, n+1) {
 			// Multi-line patterns report the line their match ends on: that
 			// is where the decisive words are ("but: was", "SyntaxError").
-			end := max(loc[1]-1, loc[0])
-			ls := bytes.LastIndexByte(sc.low[:end], '\n') + 1
-			le := len(sc.low)
-			if j := bytes.IndexByte(sc.low[end:], '\n'); j >= 0 {
-				le = end + j
-			}
-			if p.not != nil && p.not.Match(sc.low[ls:le]) {
+			sp := lineSpan(sc.low, loc)
+			if p.not != nil && p.not.Match(sc.low[sp.start:sp.end]) {
 				continue
 			}
-			sp := span{start: ls, end: le, mstart: max(loc[0], ls), mend: min(loc[1], le)}
 			if !slices.ContainsFunc(out, func(o span) bool { return o.start == sp.start }) {
 				out = append(out, sp)
 			}
@@ -239,7 +255,7 @@ func (sc scanned) result(in Input, hits []hit, win int) analysis.AnalysisResult 
 			flakyEv = append(flakyEv, h.sig.name)
 		}
 		switch {
-		case h.sig.weak, h.why != unexplained:
+		case h.weak, h.why != unexplained:
 		case h.sig.category == s.category:
 			same++
 		case h.tier >= s.tier-10 && !h.flaky:
@@ -256,7 +272,7 @@ func (sc scanned) result(in Input, hits []hit, win int) analysis.AnalysisResult 
 	// it code, and then the evidence is only named in its note.
 	var assertNote string
 	if s.assertion {
-		assertNote = classifyAssertion(&res, in, tests, flakyEv)
+		assertNote = classifyAssertion(&res, in, sc.text, tests, flakyEv)
 	}
 	if res.Category == analysis.CategoryFlakyTest && len(flakyEv) > 0 {
 		res.Confidence += min(10*len(flakyEv), 25)

@@ -44,43 +44,77 @@ var fixUnknown = steps(
 	"Open the failing step's log, find the first error (not the last line), and decide whether it is the change, the pipeline configuration or the CI environment.",
 	"If it is a recurring infrastructure or flaky failure, add its error line as a new rule so the next one is recognised.")
 
-// weakHints map log markers to a category when nothing else matched.
+// weakHints map log markers to a category when nothing else matched. Their
+// anchors work as the family hints' do (hints.go).
 var weakHints = []struct {
 	re       *regexp.Regexp
+	anchors  []string
 	category analysis.Category
 	why      string
 }{
 	// Jenkins' durable task prints this when it stops a running sh/bat
 	// step, which is what its timeout step (and an abort) does; the exit
 	// 143 that follows is that same stop, so this comes first.
-	{hintRe(`^[^\n]{0,40}sending interrupt signal to process\s*$`), analysis.CategoryTimeout, "Jenkins stopped the running step (\"Sending interrupt signal to process\"), which is what its timeout step does"},
-	{hintRe(`(?:exit code|exit status|exited with code) 143\b|signal: terminated|received signal 15\b`), analysis.CategoryInfrastructure, "the process was terminated with SIGTERM (exit 143), usually the runner or a cancel stopping it"},
-	{hintRe(`the operation was canceled|the operation was cancelled|job was cancelled`), analysis.CategoryTimeout, "the step was canceled, which usually means a timeout or a superseding run"},
-	{hintRe(`(?:exit code|exit status) 127\b`), analysis.CategoryConfig, "exit code 127 means a command was not found"},
+	{hintRe(`^[^\n]{0,40}sending interrupt signal to process\s*$`), []string{"sending interrupt signal to process"}, analysis.CategoryTimeout, "Jenkins stopped the running step (\"Sending interrupt signal to process\"), which is what its timeout step does"},
+	{hintRe(`(?:exit code|exit status|exited with code) 143\b|signal: terminated|received signal 15\b`), []string{" 143", "signal: terminated", "received signal 15"}, analysis.CategoryInfrastructure, "the process was terminated with SIGTERM (exit 143), usually the runner or a cancel stopping it"},
+	{hintRe(`the operation was canceled|the operation was cancelled|job was cancelled`), []string{"the operation was cancel", "job was cancelled"}, analysis.CategoryTimeout, "the step was canceled, which usually means a timeout or a superseding run"},
+	{hintRe(`(?:exit code|exit status) 127\b`), []string{" 127"}, analysis.CategoryConfig, "exit code 127 means a command was not found"},
 }
 
 // orphanHint is GitHub's runner killing, at the end of a job, a process a
 // step left running. Passing jobs print it too (a test server never
 // stopped), so it is a hint only for a failed job whose log has no failure
 // line at all: then the step most likely never finished and was stopped at
-// the job's time limit or by a cancel.
+// the job's time limit or by a cancel. Only log lines count, never the
+// reason (ccm's summary).
 var orphanHint = hintRe(`^[^\n]{0,40}terminate orphan process: pid \(\d+\)`)
 
 const orphanWhy = "the log has no failure line and ends with the runner killing a process a step left running (\"Terminate orphan process\"): the step most likely never finished and the job was stopped at its time limit"
 
-// orphanAlone returns the orphan-process line when it is the only hint of
-// how a failed job ended (see orphanHint).
-func (sc scanned) orphanAlone(in Input) (span, bool) {
-	loc := orphanHint.FindIndex(sc.low[min(sc.logFrom, len(sc.low)):])
-	if loc == nil || !sc.noFailureLine(in) {
+// clues are what the unknown and no-failure answers are decided on, found
+// once per Classify: the family hint (hints.go), the orphan-process line,
+// and whether no line reads as a failure (computed only when no family
+// hint settles it: a family line is a failure line).
+type clues struct {
+	family      familyMatch
+	orphan      span
+	orphanFound bool
+	noFailure   bool
+}
+
+// familyMatch is familyHint's answer.
+type familyMatch struct {
+	category analysis.Category
+	why      string
+	sp       span
+	ok       bool
+}
+
+func (sc scanned) clues(in Input) clues {
+	var cl clues
+	f := &cl.family
+	f.category, f.why, f.sp, f.ok = sc.familyHint()
+	if f.ok {
+		return cl
+	}
+	cl.orphan, cl.orphanFound = sc.orphanLine()
+	cl.noFailure = sc.noFailureLine(in)
+	return cl
+}
+
+// orphanLine returns the first log line of orphanHint's. The literal first:
+// the expression's "^[^\n]{0,40}" prefix leaves the regexp engine no
+// literal to skip to.
+func (sc scanned) orphanLine() (span, bool) {
+	low := sc.low[min(sc.logFrom, len(sc.low)):]
+	if !bytes.Contains(low, []byte("terminate orphan process")) {
 		return span{}, false
 	}
-	ls := sc.logFrom + loc[0]
-	le := len(sc.low)
-	if j := bytes.IndexByte(sc.low[ls:], '\n'); j >= 0 {
-		le = ls + j
+	loc := orphanHint.FindIndex(low)
+	if loc == nil {
+		return span{}, false
 	}
-	return span{start: ls, end: le, mstart: ls, mend: sc.logFrom + loc[1]}, true
+	return lineSpan(sc.low, []int{sc.logFrom + loc[0], sc.logFrom + loc[1]}), true
 }
 
 // stepHints map words in the failing step or job name to a category.
@@ -94,11 +128,11 @@ var stepHints = []struct {
 }
 
 // unknownResult is the safe default for a failure no signature explains.
-func unknownResult(in Input, sc scanned, note string) analysis.AnalysisResult {
+func unknownResult(in Input, sc scanned, cl clues, note string) analysis.AnalysisResult {
 	cat, confidence := analysis.CategoryCode, unknownConfidence
 	why := "there is no hint in the log or the step name, and code (a person looks at the change) is the cautious default"
 	var hintLine []string
-	if hc, hw, hl, ok := hintFor(in, sc); ok {
+	if hc, hw, hl, ok := hintFor(in, sc, cl); ok {
 		cat, why, confidence, hintLine = hc, hw, unknownHintConfidence, hl
 	}
 	risk := unknownRisk
@@ -157,21 +191,21 @@ func unknownActions(cat analysis.Category) []analysis.Action {
 
 // hintFor returns the category guess, why, and the log line it came from
 // (when it came from one).
-func hintFor(in Input, sc scanned) (analysis.Category, string, []string, bool) {
-	if cat, why, sp, ok := sc.familyHint(); ok {
+func hintFor(in Input, sc scanned, cl clues) (analysis.Category, string, []string, bool) {
+	if f := cl.family; f.ok {
 		var line []string
-		if sc.isLog(sp) {
-			line = []string{sc.line(sp)}
+		if sc.isLog(f.sp) {
+			line = []string{sc.line(f.sp)}
 		}
-		return cat, why, line, true
+		return f.category, f.why, line, true
 	}
 	for _, h := range weakHints {
-		if h.re.Match(sc.low) {
+		if _, ok := sc.firstLineMatching(h.re, h.anchors, false); ok {
 			return h.category, h.why, nil, true
 		}
 	}
-	if sp, ok := sc.orphanAlone(in); ok {
-		return analysis.CategoryTimeout, orphanWhy, []string{sc.line(sp)}, true
+	if cl.orphanFound && cl.noFailure {
+		return analysis.CategoryTimeout, orphanWhy, []string{sc.line(cl.orphan)}, true
 	}
 	name := strings.ToLower(in.FailingStep + " | " + in.JobName)
 	for _, h := range stepHints {

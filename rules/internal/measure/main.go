@@ -111,7 +111,7 @@ func measure(logs []cilogs.Log) (result, error) {
 		if err != nil {
 			return r, fmt.Errorf("%s: %w", l.ID, err)
 		}
-		got := rules.Classify(rules.Input{Reason: ex.Reason, Text: ex.Text(), FailingStep: ex.FailingStep})
+		got := rules.Classify(rules.InputFromExcerpt(ex))
 		m := miss{id: l.ID, want: l.Category, got: string(got.Category), reason: ex.Reason, keyLine: l.KeyLine, confidence: got.Confidence}
 		m.catOK = got.Category == analysis.Category(l.Category)
 		m.reasonOK = excerpttest.ReasonHit(ex.Reason, l.KeyLine)

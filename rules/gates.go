@@ -1,0 +1,87 @@
+package rules
+
+import (
+	"bytes"
+	"regexp"
+)
+
+// Context gates. A few signatures match lines whose meaning depends on the
+// rest of the log: a test's own log line reads like its failure message, a
+// passed test's captured output sits under the same header as a failure's,
+// and Jest's open-handles warning is a hang only when nothing ended the job
+// after it. A gate sees every line the signature matched and keeps the ones
+// the context does not contradict, or demotes the hit to evidence.
+
+// gates maps a signature to the lines of it that stand in this log.
+var gates = map[string]func(sc scanned, lines []span) []span{
+	"go-test-failure":     goTestGate,
+	"python-test-failure": pytestPassesGate,
+}
+
+// gateScan is how many lines a gated signature is searched for, so a gate
+// that drops the first few still finds later ones.
+const gateScan = 64
+
+// goTestGate drops go test failure lines from a run that passed: with -v,
+// "--- PASS" lines and no "--- FAIL" mean the t.Log output that reads like
+// a failure message ("got 200 response") was not one.
+func goTestGate(sc scanned, lines []span) []span {
+	if bytes.Contains(sc.low, []byte("--- pass: ")) && !bytes.Contains(sc.low, []byte("--- fail: ")) {
+		return nil
+	}
+	return lines
+}
+
+// pytestPasses opens the section pytest -rA/-rP prints for passed tests;
+// the next "=== … ===" banner closes it.
+var (
+	pytestPasses = regexp.MustCompile(`(?m)^[^\n]*={3,} passes ={3,}[^\S\n]*$`)
+	pytestBanner = regexp.MustCompile(`(?m)^[^\n]*={3,} [^\n]*\S ={3,}[^\S\n]*$`)
+)
+
+// pytestPassesGate drops lines inside a PASSES section: its "____ test_x
+// ____" headers introduce captured output of tests that passed.
+func pytestPassesGate(sc scanned, lines []span) []span {
+	if !bytes.Contains(sc.low, []byte(" passes =")) {
+		return lines
+	}
+	var sections [][2]int
+	for _, loc := range pytestPasses.FindAllIndex(sc.low, -1) {
+		end := len(sc.low)
+		if b := pytestBanner.FindIndex(sc.low[loc[1]:]); b != nil {
+			end = loc[1] + b[0]
+		}
+		sections = append(sections, [2]int{loc[1], end})
+	}
+	var out []span
+	for _, sp := range lines {
+		inside := false
+		for _, s := range sections {
+			inside = inside || (sp.start >= s[0] && sp.start < s[1])
+		}
+		if !inside {
+			out = append(out, sp)
+		}
+	}
+	return out
+}
+
+// jestExit finds a line after which the job ended on its own (a package
+// manager or the CI reporting the command's status); jestHang finds a line
+// saying it was stopped instead (cancelled, timed out, no output).
+var (
+	jestExit = regexp.MustCompile(`(?m)command failed with exit code \d+|npm err! code elifecycle|process completed with exit code \d+|exited with code \d+|exit status \d+|err_pnpm_recursive_run_first_fail|elifecycle\s+command failed`)
+	jestHang = regexp.MustCompile(`(?m)operation was canceled|operation was cancelled|has exceeded the maximum execution time|timed? ?out|no output has been received|build was aborted|cancelling nested steps`)
+)
+
+// jestExitedOnItsOwn reports whether a jest-did-not-exit hit is followed by
+// the command's exit status and no line says the job was stopped: Jest then
+// did exit (it prints the warning and goes on when the handles close or
+// --forceExit is set), and the failure is whatever failed before.
+func jestExitedOnItsOwn(sc scanned, h hit) bool {
+	if h.sig.name != "jest-did-not-exit" || len(h.lines) == 0 {
+		return false
+	}
+	after := sc.low[h.lines[len(h.lines)-1].end:]
+	return jestExit.Match(after) && !jestHang.Match(after)
+}
