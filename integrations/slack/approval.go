@@ -3,6 +3,7 @@ package slack
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	goslack "github.com/slack-go/slack"
@@ -96,6 +97,9 @@ func ApprovalRequest(rec state.FailureRecord, a state.Approval, thread string) M
 	if len(a.Reasons) > 0 {
 		blocks = append(blocks, section("*Why a person is asked*\n"+bullets(a.Reasons)))
 	}
+	if since := regated(rec, a); since != "" {
+		blocks = append(blocks, section(since))
+	}
 	text := fmt.Sprintf("Approval needed for %s: %s (risk %d/10)", Escape(rec.Repo), actionWords(a.Actions), a.Risk)
 	if a.Status == state.ApprovalPending {
 		blocks = append(blocks, goslack.NewActionBlock(BlockApproval,
@@ -110,6 +114,32 @@ func ApprovalRequest(rec state.FailureRecord, a state.Approval, thread string) M
 		text = line
 	}
 	return Message{Text: text, Blocks: blocks}
+}
+
+// regated says what the gate decided when it ran again after the request
+// was made (an incident closed, a threshold changed) while the request is
+// still open: its reasons above are those of the moment it was asked, and
+// a person reading "an incident is open" after the incident closed would
+// act on a stale reason. The request itself stays with a person.
+func regated(rec state.FailureRecord, a state.Approval) string {
+	g := rec.Gate
+	if a.Status != state.ApprovalPending || g == nil || !g.DecidedAt.After(a.RequestedAt) || slices.Equal(g.Reasons, a.Reasons) {
+		return ""
+	}
+	var now string
+	switch g.Decision {
+	case "auto":
+		now = "ccm could now do this alone"
+	case "approval":
+		now = "ccm would still ask a person"
+	default:
+		now = "ccm would now do nothing"
+	}
+	s := fmt.Sprintf("*Since it was asked* (the gate ran again %s): %s", when(g.DecidedAt), now)
+	if len(g.Reasons) > 0 {
+		s += ":\n" + bullets(g.Reasons)
+	}
+	return s + "\nThe request stays open for a person until it is decided or expires."
 }
 
 // Decision says who decided a request and when: "Approved by <@U…> at …".
