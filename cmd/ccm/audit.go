@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/internal/redisurl"
 	"github.com/ccm-ci/ccm/state"
+	"github.com/ccm-ci/ccm/tasks"
 )
 
 const auditHelp = `Usage: ccm audit [flags]
@@ -60,6 +62,13 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if err := checkRepoFlag("audit", q.Repo); err != nil {
 		return err
+	}
+	if q.FailureID != "" {
+		// A typo would match nothing and read as "nothing happened to it".
+		repo, _, _, err := tasks.ParseFailureID(q.FailureID)
+		if err != nil || checkRepoFlag("audit", repo) != nil {
+			return usageErr("audit: --failure %q: want OWNER/NAME#RUN.ATTEMPT, like acme/web#123.1", q.FailureID)
+		}
 	}
 	now := time.Now()
 	if q.Since, err = parseWhen(since, now); err != nil {
@@ -172,6 +181,12 @@ func pingRedis(ctx context.Context, cmd, url string) error {
 	ctx, cancel := context.WithTimeout(ctx, auditPingTimeout)
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
+		var reply redis.Error
+		if errors.As(err, &reply) {
+			// Reached, and it answered no: the database number or the
+			// credentials in REDIS_URL are what to fix.
+			return fmt.Errorf("%s: Redis at %s (REDIS_URL) refused: %v; check the database number, user and password in REDIS_URL", cmd, target, err)
+		}
 		return fmt.Errorf("%s: cannot reach Redis at %s (REDIS_URL): %v; "+
 			"ccm %s reads the Redis of a running ccm: set REDIS_URL to the one ccm serve uses", cmd, target, err, cmd)
 	}

@@ -96,6 +96,9 @@ func TestAuditUsageErrors(t *testing.T) {
 		{"stray argument", []string{"audit", "acme/web"}, `unexpected argument "acme/web"`},
 		{"repo without owner", []string{"audit", "--repo", "bogus"}, `--repo "bogus": want OWNER/NAME`},
 		{"repo with a path", []string{"audit", "--repo", "acme/web/x"}, `want OWNER/NAME`},
+		{"failure not an ID", []string{"audit", "--failure", "nope"}, `--failure "nope": want OWNER/NAME#RUN.ATTEMPT`},
+		{"failure without attempt", []string{"audit", "--failure", "acme/web#12"}, `want OWNER/NAME#RUN.ATTEMPT`},
+		{"failure without owner", []string{"audit", "--failure", "web#12.1"}, `want OWNER/NAME#RUN.ATTEMPT`},
 		{"until before the default since", []string{"audit", "--until", "2020-01-01T00:00:00Z"}, "before the default --since (24h ago)"},
 		{"until before an explicit since", []string{"audit", "--since", "1h", "--until", "2h"}, "--since is after --until"},
 	}

@@ -60,7 +60,7 @@ Usage:
   ccm audit   [--repo OWNER/NAME] [--failure ID] [--action TYPE] [--category C]
               [--since 24h] [--until TIME] [--limit 50] [--json]      (needs REDIS_URL)
   ccm stats   [--repo OWNER/NAME] [--json]                            (needs REDIS_URL)
-  ccm sandbox [--interactive] [--scenario NAME,...] [--json]
+  ccm sandbox [--interactive] [--scenario NAME,...] [--json] [--slack-ui ADDR] [--binary PATH]
   ccm sandbox --logs 8 [--llm] [--json]
   ccm slack-manifest
   ccm version
