@@ -10,7 +10,6 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/service"
@@ -213,19 +212,12 @@ func (p *Play) expireNow(ctx context.Context, a state.Approval) (string, error) 
 		return "", nil
 	}
 	p.Step("move %s's expiry to now (approval_timeout is at least %s in a config file)", a.ID, fileMinApprovalTimeout)
-	cur, err := p.w.Store.GetApproval(ctx, a.ID)
+	moved, err := p.w.Store.MoveApprovalExpiry(ctx, a.ID, time.Now())
 	if err != nil {
 		return "", p.stop(err)
 	}
-	if cur.Status != state.ApprovalPending {
+	if !moved {
 		return "", nil // decided meanwhile (--interactive): nothing to expire
-	}
-	now := time.Now().UTC()
-	pipe := p.w.rdb.TxPipeline()
-	pipe.HSet(ctx, state.DefaultPrefix+"approval:"+a.ID, "expires_at", now.Format(time.RFC3339Nano))
-	pipe.ZAddXX(ctx, state.DefaultPrefix+"approvals:pending", redis.Z{Score: float64(now.UnixMilli()), Member: a.ID})
-	if _, err := pipe.Exec(ctx); err != nil {
-		return "", p.stop(fmt.Errorf("move %s's expiry: %w", a.ID, err))
 	}
 	if err := p.RunScheduled(ctx, tasks.ExpireTaskID(a.ID)); err != nil {
 		return "", err
