@@ -79,8 +79,23 @@ func (e *ServeDiedError) Error() string {
 
 func (e *ServeDiedError) Unwrap() error { return e.Err }
 
+// ServeExitError is the `ccm serve` child not stopping cleanly when the
+// sandbox stopped it (SIGTERM): it exited non-zero, had to be killed, or
+// had exited by itself already. Report.ServeExit says which.
+type ServeExitError struct{ Err error }
+
+func (e *ServeExitError) Error() string { return e.Err.Error() }
+func (e *ServeExitError) Unwrap() error { return e.Err }
+
 // errServeDied marks a wait cut short because the child died.
 var errServeDied = errors.New("ccm serve exited")
+
+// external is the `ccm serve` child when ccm runs as its own process
+// (--binary); false when ccm is built in this process.
+func (w *World) external() (*external, bool) {
+	c, ok := w.ccm.(*external)
+	return c, ok
+}
 
 // diedWithin is died, allowing the child's exit up to d to be noticed: a
 // wait that failed because ccm is gone (a refused connection) can fail
@@ -158,7 +173,7 @@ func (w *World) startServe(ctx context.Context, bin string, cfg *config.Config, 
 	if err != nil {
 		return &SetupError{Err: err}
 	}
-	w.Store, w.closeStore, w.rdb = st, closeStore, rdb
+	w.Store, w.closeStore = st, closeStore
 	w.queue, w.inspector = asynq.NewClientFromRedisClient(rdb), asynq.NewInspectorFromRedisClient(rdb)
 	c, err := startExternal(ctx, bin, cfg, addr, childEnv(env))
 	if err != nil {
@@ -195,7 +210,7 @@ const fileMinApprovalTimeout = time.Minute
 // approvalTimeout is what a scenario's approval_timeout becomes in the ccm
 // under test.
 func (w *World) approvalTimeout(want time.Duration) time.Duration {
-	if _, ok := w.ccm.(*external); ok {
+	if _, ok := w.external(); ok {
 		return max(want, fileMinApprovalTimeout)
 	}
 	return want
@@ -208,7 +223,7 @@ func (w *World) approvalTimeout(want time.Duration) time.Duration {
 // queue. ccm's handler decides it expired and escalates as it would have a
 // minute later. In-process the short timeout expires it by itself.
 func (p *Play) expireNow(ctx context.Context, a state.Approval) (string, error) {
-	if p.w.rdb == nil {
+	if _, ok := p.w.external(); !ok {
 		return "", nil
 	}
 	p.Step("move %s's expiry to now (approval_timeout is at least %s in a config file)", a.ID, fileMinApprovalTimeout)

@@ -68,7 +68,6 @@ type World struct {
 	// Redis when ccm runs as its own process (in-process, ccm's are used).
 	closeStore func() error
 	mini       *miniredis.Miniredis
-	rdb        redis.UniversalClient // that connection; nil in-process
 
 	base   *config.Config // the config every scenario starts from
 	secret []byte
