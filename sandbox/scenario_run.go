@@ -241,6 +241,7 @@ func serveDied(ctx context.Context, w *World, rep *Report, rest []*Scenario) (Re
 	}
 	rep.ServeLog = err.Log
 	if ext, ok := w.external(); ok {
+		_ = ext.Shutdown() // reaps it and records how it ended (its error is err)
 		rep.ServeExit = ext.Exit()
 	}
 	_ = totals(ctx, w.Store, rep) // what it did before it died, if Redis still answers

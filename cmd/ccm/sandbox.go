@@ -44,9 +44,12 @@ config to a file that ccm serve watches (each scenario's edit is applied
 through the reload, as an operator's would be), starts it with the bot and
 worker roles on the --http-addr port and the simulators' endpoints, on
 REDIS_URL or else on a Redis the sandbox embeds and shares with it, waits
-for /readyz, and stops it with SIGTERM at the end or on Ctrl-C. If ccm serve
-exits early the sandbox says so with the end of its log (exit 2 before it
-was ready, 1 after). ccm serve keeps its production defaults (a Slack post
+for /readyz, and stops it with SIGTERM at the end or on Ctrl-C. An edit not
+applied within 2s (a watcher polling without inotify) gets a SIGHUP, noted
+in the scenario. If ccm serve exits early the sandbox says so with the end
+of its log (exit 2 before it was ready, 1 after; the scenarios left are
+reported missed, --json included); if it does not exit 0 on SIGTERM the run
+exits 1. The report says how it ended (serve_exit). ccm serve keeps its production defaults (a Slack post
 per channel per second, asynq's one-second queue check), so each scenario's
 deadline is 60s unless --timeout is set. A config file cannot set
 approval_timeout below 1m: the expiry scenario uses 1m, then moves that
