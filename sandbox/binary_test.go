@@ -34,12 +34,16 @@ func TestScenariosAgainstBinary(t *testing.T) {
 	bin := buildCCM(t)
 	t.Run("reaches its end", func(t *testing.T) {
 		start := time.Now()
-		rep, err := RunScenarios(context.Background(), ScenarioOptions{Binary: bin, Only: []string{"app-code"}, Deadline: ExternalScenarioDeadline})
+		var out syncBuffer
+		rep, err := RunScenarios(context.Background(), ScenarioOptions{Binary: bin, Only: []string{"app-code"}, Deadline: ExternalScenarioDeadline, Out: &out})
 		if err != nil || len(rep.Scenarios) != 1 || !rep.Scenarios[0].Reached {
 			t.Fatalf("err %v, scenarios %+v: want app-code reached\nserve's log:\n%s", err, rep.Scenarios, rep.ServeLog)
 		}
 		if rep.Served != "external" || rep.ServePID == 0 || rep.ServeExit != "exit status 0 on SIGTERM" {
 			t.Errorf("served by %q (pid %d), exit %q: want an external serve that exited 0 on SIGTERM", rep.Served, rep.ServePID, rep.ServeExit)
+		}
+		if !strings.Contains(out.String(), "ccm serve:  exit status 0 on SIGTERM\n") {
+			t.Errorf("the summary does not say how serve exited:\n%s", out.String())
 		}
 		t.Logf("app-code through ccm serve: %s", time.Since(start).Round(time.Millisecond))
 	})

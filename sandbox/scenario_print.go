@@ -73,6 +73,9 @@ func printSummary(p *printer, r Report) {
 			plural(r.Remediations, "remediation"), 100*r.SuccessRate, roundMS(r.MeanTimeToResolution))
 	}
 	p.f("Audit:      %d entries written (%s)\n", r.AuditTotal, auditLine(r.Audit))
+	if r.ServeExit != "" {
+		p.f("ccm serve:  %s\n", r.ServeExit)
+	}
 	p.f("Took:       %s\n", roundMS(r.Elapsed))
 	for _, s := range r.Missed() {
 		p.f("Missed:     %s — %s\n", s.Name, s.Stopped)

@@ -184,7 +184,7 @@ func RunScenarios(ctx context.Context, opt ScenarioOptions) (Report, error) {
 			if w.diedWithin(ctx, time.Second) {
 				return serveDied(ctx, w, &rep, plays[i:])
 			}
-			return rep, fmt.Errorf("sandbox: scenario %s: %w", s.Name, err)
+			return rep, fmt.Errorf("scenario %s: %w", s.Name, err)
 		}
 		p := &Play{w: w, sc: s, deadline: time.Now().Add(deadline), people: decider, withhold: slices.Contains(opt.Withhold, s.Name)}
 		res := playOne(ctx, p)
