@@ -110,6 +110,21 @@ func (w *World) diedWithin(ctx context.Context, d time.Duration) bool {
 	return w.died(ctx)
 }
 
+// diedInScenario says, after a scenario missed its end, whether ccm died:
+// a step that failed on a refused connection can fail before the child is
+// reaped, so a serve that does not answer gets a second to be; one that
+// answers costs no wait.
+func (w *World) diedInScenario(ctx context.Context) bool {
+	if w.died(ctx) {
+		return true
+	}
+	ext, ok := w.external()
+	if !ok || ext.answers(ctx) {
+		return false
+	}
+	return w.diedWithin(ctx, time.Second)
+}
+
 // died says whether the ccm under test stopped on its own. A Ctrl-C
 // reaches the child too (same terminal, same process group): a death that
 // ctx's end soon explains is the interruption, not a crash.

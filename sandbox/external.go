@@ -285,6 +285,18 @@ func (c *external) takeNotes() []string {
 	return n
 }
 
+// answers says whether ccm serve's HTTP endpoint answers at all.
+func (c *external) answers(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	resp, err := c.get(ctx, "/healthz")
+	if err != nil {
+		return false
+	}
+	_ = resp.Body.Close()
+	return true
+}
+
 // reloads reads ccm serve's reload counters from /metrics.
 func (c *external) reloads(ctx context.Context) (applied, rejected int, err error) {
 	resp, err := c.get(ctx, "/metrics")

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ import (
 // startFake starts the test binary as a fake `ccm serve` in mode.
 func startFake(t *testing.T, mode string) *external {
 	t.Helper()
-	c, err := startExternal(context.Background(), os.Args[0], config.Default(), "127.0.0.1:0", []string{fakeServeEnv + "=" + mode})
+	c, err := startExternal(context.Background(), os.Args[0], config.Default(), "127.0.0.1:0", []string{fakeServeEnv + "=" + mode, "GORACE=atexit_sleep_ms=0"}) // -race would add 1 s to each exit
 	if err != nil {
 		t.Fatalf("start the fake serve (%s): %v", mode, err)
 	}
@@ -222,5 +223,29 @@ func TestExternalReloads(t *testing.T) {
 				t.Errorf("reloads() = %d, %d, %v; want %d, %d", a, r, err, tt.applied, tt.reject)
 			}
 		})
+	}
+}
+
+// After a missed scenario: a serve that answers costs no wait; one that
+// no longer answers but is not reaped yet is given a second to be.
+func TestDiedInScenario(t *testing.T) {
+	ctx := context.Background()
+	c := startFake(t, fakeFading)
+	w := &World{ccm: c}
+	start := time.Now()
+	if w.diedInScenario(ctx) {
+		t.Fatal("a serve that answers counted as dead")
+	}
+	if took := time.Since(start); took > 500*time.Millisecond {
+		t.Errorf("took %s for a serve that answers", took)
+	}
+	if err := c.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	for c.answers(ctx) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !w.diedInScenario(ctx) {
+		t.Error("a serve that stopped answering and exited half a second later did not count as dead")
 	}
 }

@@ -23,6 +23,7 @@ const (
 	fakeStuck  = "ignore-term" // ignores SIGTERM
 	fakeDies   = "dies"        // exits 0 by itself after 300 ms
 	fakeHUPped = "hup"         // applies its config only on SIGHUP
+	fakeFading = "fading"      // on SIGUSR1 stops answering, exits 1 after 500 ms
 )
 
 func fakeServe(mode string, args []string) int {
@@ -43,10 +44,11 @@ func fakeServe(mode string, args []string) int {
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintf(w, "# TYPE ccm_config_reloads_total counter\nccm_config_reloads_total{outcome=\"applied\"} %d\nccm_config_reloads_total{outcome=\"rejected\"} 0\n", applied.Load())
 	})
-	go func() { _ = http.Serve(l, mux) }()
+	srv := &http.Server{Handler: mux}
+	go func() { _ = srv.Serve(l) }()
 	fmt.Fprintln(os.Stderr, `{"msg":"analysis: the fake's rules"}`)
 	sig := make(chan os.Signal, 4)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1)
 	var dies <-chan time.Time
 	if mode == fakeDies {
 		dies = time.After(300 * time.Millisecond)
@@ -57,6 +59,9 @@ func fakeServe(mode string, args []string) int {
 			return 0
 		case s := <-sig:
 			switch {
+			case s == syscall.SIGUSR1 && mode == fakeFading:
+				_ = srv.Close()
+				dies = time.After(500 * time.Millisecond)
 			case s == syscall.SIGHUP && mode == fakeHUPped:
 				applied.Add(1)
 			case s == syscall.SIGTERM && mode == fakeExit3:

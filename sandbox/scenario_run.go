@@ -191,7 +191,7 @@ func RunScenarios(ctx context.Context, opt ScenarioOptions) (Report, error) {
 		if errors.Is(res.err, ErrInterrupted) || ctx.Err() != nil {
 			return rep, ErrInterrupted
 		}
-		if !res.Reached && w.died(ctx) {
+		if !res.Reached && w.diedInScenario(ctx) {
 			// Every later wait would be for nothing: say so now.
 			return serveDied(ctx, w, &rep, plays[i:])
 		}
