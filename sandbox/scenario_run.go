@@ -212,11 +212,10 @@ func RunScenarios(ctx context.Context, opt ScenarioOptions) (Report, error) {
 	if isExt {
 		// Stopped now, as an orchestrator would, so the report says how
 		// it went: a serve that cannot stop cleanly fails the run.
-		log := ext.Log()
 		exitErr = ext.Shutdown()
 		rep.ServeExit = ext.Exit()
 		if exitErr != nil || len(rep.Missed()) > 0 {
-			rep.ServeLog = log
+			rep.ServeLog = ext.Log() // kept from before its files were removed
 		}
 	}
 	rep.Elapsed = time.Since(start)
