@@ -10,7 +10,6 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/service"
@@ -80,8 +79,23 @@ func (e *ServeDiedError) Error() string {
 
 func (e *ServeDiedError) Unwrap() error { return e.Err }
 
+// ServeExitError is the `ccm serve` child not stopping cleanly when the
+// sandbox stopped it (SIGTERM): it exited non-zero, had to be killed, or
+// had exited by itself already. Report.ServeExit says which.
+type ServeExitError struct{ Err error }
+
+func (e *ServeExitError) Error() string { return e.Err.Error() }
+func (e *ServeExitError) Unwrap() error { return e.Err }
+
 // errServeDied marks a wait cut short because the child died.
 var errServeDied = errors.New("ccm serve exited")
+
+// external is the `ccm serve` child when ccm runs as its own process
+// (--binary); false when ccm is built in this process.
+func (w *World) external() (*external, bool) {
+	c, ok := w.ccm.(*external)
+	return c, ok
+}
 
 // diedWithin is died, allowing the child's exit up to d to be noticed: a
 // wait that failed because ccm is gone (a refused connection) can fail
@@ -94,6 +108,21 @@ func (w *World) diedWithin(ctx context.Context, d time.Duration) bool {
 		}
 	}
 	return w.died(ctx)
+}
+
+// diedInScenario says, after a scenario missed its end, whether ccm died:
+// a step that failed on a refused connection can fail before the child is
+// reaped, so a serve that does not answer gets a second to be; one that
+// answers costs no wait.
+func (w *World) diedInScenario(ctx context.Context) bool {
+	if w.died(ctx) {
+		return true
+	}
+	ext, ok := w.external()
+	if !ok || ext.answers(ctx) {
+		return false
+	}
+	return w.diedWithin(ctx, time.Second)
 }
 
 // died says whether the ccm under test stopped on its own. A Ctrl-C
@@ -159,7 +188,7 @@ func (w *World) startServe(ctx context.Context, bin string, cfg *config.Config, 
 	if err != nil {
 		return &SetupError{Err: err}
 	}
-	w.Store, w.closeStore, w.rdb = st, closeStore, rdb
+	w.Store, w.closeStore = st, closeStore
 	w.queue, w.inspector = asynq.NewClientFromRedisClient(rdb), asynq.NewInspectorFromRedisClient(rdb)
 	c, err := startExternal(ctx, bin, cfg, addr, childEnv(env))
 	if err != nil {
@@ -196,7 +225,7 @@ const fileMinApprovalTimeout = time.Minute
 // approvalTimeout is what a scenario's approval_timeout becomes in the ccm
 // under test.
 func (w *World) approvalTimeout(want time.Duration) time.Duration {
-	if _, ok := w.ccm.(*external); ok {
+	if _, ok := w.external(); ok {
 		return max(want, fileMinApprovalTimeout)
 	}
 	return want
@@ -209,23 +238,16 @@ func (w *World) approvalTimeout(want time.Duration) time.Duration {
 // queue. ccm's handler decides it expired and escalates as it would have a
 // minute later. In-process the short timeout expires it by itself.
 func (p *Play) expireNow(ctx context.Context, a state.Approval) (string, error) {
-	if p.w.rdb == nil {
+	if _, ok := p.w.external(); !ok {
 		return "", nil
 	}
 	p.Step("move %s's expiry to now (approval_timeout is at least %s in a config file)", a.ID, fileMinApprovalTimeout)
-	cur, err := p.w.Store.GetApproval(ctx, a.ID)
+	moved, err := p.w.Store.MoveApprovalExpiry(ctx, a.ID, time.Now())
 	if err != nil {
 		return "", p.stop(err)
 	}
-	if cur.Status != state.ApprovalPending {
+	if !moved {
 		return "", nil // decided meanwhile (--interactive): nothing to expire
-	}
-	now := time.Now().UTC()
-	pipe := p.w.rdb.TxPipeline()
-	pipe.HSet(ctx, state.DefaultPrefix+"approval:"+a.ID, "expires_at", now.Format(time.RFC3339Nano))
-	pipe.ZAddXX(ctx, state.DefaultPrefix+"approvals:pending", redis.Z{Score: float64(now.UnixMilli()), Member: a.ID})
-	if _, err := pipe.Exec(ctx); err != nil {
-		return "", p.stop(fmt.Errorf("move %s's expiry: %w", a.ID, err))
 	}
 	if err := p.RunScheduled(ctx, tasks.ExpireTaskID(a.ID)); err != nil {
 		return "", err

@@ -7,12 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +30,10 @@ const (
 	serveReadyTimeout  = 30 * time.Second
 	serveReloadTimeout = 10 * time.Second
 	serveStopTimeout   = 10 * time.Second
+	// serveHUPAfter is how long an edit may go unapplied before the
+	// sandbox sends SIGHUP: without inotify (instance limits) ccm serve's
+	// watcher polls the file every 30 s, but reloads on HUP at once.
+	serveHUPAfter = 2 * time.Second
 	// serveShutdown is the child's --shutdown-timeout: what the in-process
 	// ccm is given too.
 	serveShutdown = 3 * time.Second
@@ -47,14 +51,21 @@ type external struct {
 	addr   string
 	client *http.Client
 
+	stopTimeout time.Duration // SIGTERM to SIGKILL (serveStopTimeout)
+
 	mu       sync.Mutex
-	cfg      *config.Config
+	cfg      *config.Config // in force: applied by serve
 	written  []byte
 	analyzer string
+	notes    []string // what the sandbox had to do for serve (takeNotes)
 
-	died  chan struct{}
-	cause error // set before died closes
-	stop  sync.Once
+	died    chan struct{}
+	cause   error // set before died closes
+	waitErr error // cmd.Wait's, set before died closes
+	stop    sync.Once
+	exit    string // how serve ended (Exit), set by Shutdown
+	exitErr error  // a serve that did not stop cleanly
+	lastLog string // the log's end, kept when its file is removed
 }
 
 // startExternal writes cfg where the child reads it and starts `bin serve`
@@ -68,7 +79,7 @@ func startExternal(ctx context.Context, bin string, cfg *config.Config, addr str
 		return nil, fmt.Errorf("sandbox: a directory for ccm serve's config: %w", err)
 	}
 	c := &external{dir: dir, path: filepath.Join(dir, "ccm.yaml"), client: &http.Client{Timeout: 5 * time.Second},
-		died: make(chan struct{})}
+		died: make(chan struct{}), stopTimeout: serveStopTimeout}
 	defer func() {
 		if err != nil {
 			_ = c.Shutdown()
@@ -77,6 +88,7 @@ func startExternal(ctx context.Context, bin string, cfg *config.Config, addr str
 	if _, err := c.write(cfg); err != nil {
 		return c, err
 	}
+	c.cfg = cfg // what serve reads when it starts
 	if c.addr, err = loopbackAddr(addr); err != nil {
 		return c, &SetupError{Err: err}
 	}
@@ -88,11 +100,20 @@ func startExternal(ctx context.Context, bin string, cfg *config.Config, addr str
 	c.cmd.Env = env
 	c.cmd.Stdout, c.cmd.Stderr = c.logf, c.logf
 	c.cmd.SysProcAttr = childAttr()
-	if err := c.cmd.Start(); err != nil {
-		return c, &SetupError{Err: fmt.Errorf("start %s serve: %w", bin, err)}
-	}
+	// Pdeathsig fires when the OS thread that forked the child ends, not
+	// the process: the fork and the wait share one locked thread, which
+	// lives as long as the child does.
+	started := make(chan error, 1)
 	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := c.cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
 		err := c.cmd.Wait()
+		c.waitErr = err
 		if err == nil {
 			err = errors.New("exited (status 0)")
 		} else {
@@ -101,6 +122,9 @@ func startExternal(ctx context.Context, bin string, cfg *config.Config, addr str
 		c.cause = fmt.Errorf("(pid %d) %w", c.cmd.Process.Pid, err)
 		close(c.died)
 	}()
+	if err := <-started; err != nil {
+		return c, &SetupError{Err: fmt.Errorf("start %s serve: %w", bin, err)}
+	}
 	if err := c.ready(ctx); err != nil {
 		return c, err
 	}
@@ -134,7 +158,7 @@ func loopbackAddr(addr string) (string, error) {
 func (c *external) ready(ctx context.Context) error {
 	end := time.Now().Add(serveReadyTimeout)
 	for {
-		resp, err := c.client.Get("http://" + c.addr + "/readyz")
+		resp, err := c.get(ctx, "/readyz")
 		if err == nil {
 			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -182,15 +206,25 @@ func (c *external) write(cfg *config.Config) (bool, error) {
 		_ = os.Remove(tmp.Name())
 		return false, fmt.Errorf("sandbox: write ccm serve's config: %w", err)
 	}
-	c.written, c.cfg = data, cfg
+	c.written = data
 	return true, nil
+}
+
+// get asks ccm serve's HTTP endpoint path, for no longer than ctx allows.
+func (c *external) get(ctx context.Context, path string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.addr+path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("ccm serve's %s: %w", path, err)
+	}
+	return c.client.Do(req)
 }
 
 // SetConfig rewrites the file and waits until ccm serve applied it: its
 // ccm_config_reloads_total{outcome="applied"} counts one more (a
-// rejection counts under "rejected" and is an error, with the log).
+// rejection counts under "rejected" and is an error, with the log). An
+// edit not applied within serveHUPAfter gets a SIGHUP (noted).
 func (c *external) SetConfig(ctx context.Context, cfg *config.Config) error {
-	applied, rejected, err := c.reloads()
+	applied, rejected, err := c.reloads(ctx)
 	if err != nil {
 		return err
 	}
@@ -198,16 +232,29 @@ func (c *external) SetConfig(ctx context.Context, cfg *config.Config) error {
 	if err != nil || !changed {
 		return err
 	}
-	end := time.Now().Add(serveReloadTimeout)
+	start := time.Now()
+	hupped := false
 	for {
-		a, r, err := c.reloads()
+		a, r, err := c.reloads(ctx)
 		switch {
+		case ctx.Err() != nil:
+			return ErrInterrupted
 		case err != nil:
 			return err
 		case r > rejected:
 			return fmt.Errorf("ccm serve rejected the config the sandbox wrote; the end of its log:\n%s", c.Log())
 		case a > applied:
+			c.mu.Lock()
+			c.cfg = cfg
+			c.mu.Unlock()
 			return nil
+		}
+		if !hupped && time.Since(start) >= serveHUPAfter {
+			hupped = true
+			if err := c.cmd.Process.Signal(syscall.SIGHUP); err == nil {
+				c.note(fmt.Sprintf("ccm serve had not applied its edited config within %s (its file watcher may be polling, as it does "+
+					"without inotify): the sandbox sent it SIGHUP", serveHUPAfter))
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -216,19 +263,50 @@ func (c *external) SetConfig(ctx context.Context, cfg *config.Config) error {
 			return errServeDied
 		case <-time.After(25 * time.Millisecond):
 		}
-		if time.Now().After(end) {
+		if time.Since(start) > serveReloadTimeout {
 			return fmt.Errorf("ccm serve did not apply its edited config within %s; the end of its log:\n%s", serveReloadTimeout, c.Log())
 		}
 	}
 }
 
+func (c *external) note(n string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.notes = append(c.notes, n)
+}
+
+// takeNotes returns what the sandbox had to do for serve since it was
+// last asked (the scenario's notes say it).
+func (c *external) takeNotes() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.notes
+	c.notes = nil
+	return n
+}
+
+// answers says whether ccm serve's HTTP endpoint answers at all.
+func (c *external) answers(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	resp, err := c.get(ctx, "/healthz")
+	if err != nil {
+		return false
+	}
+	_ = resp.Body.Close()
+	return true
+}
+
 // reloads reads ccm serve's reload counters from /metrics.
-func (c *external) reloads() (applied, rejected int, err error) {
-	resp, err := c.client.Get("http://" + c.addr + "/metrics")
+func (c *external) reloads(ctx context.Context) (applied, rejected int, err error) {
+	resp, err := c.get(ctx, "/metrics")
 	if err != nil {
 		return 0, 0, fmt.Errorf("ccm serve's /metrics: %w", err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, 0, fmt.Errorf("ccm serve's /metrics: %s", resp.Status)
+	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -288,59 +366,3 @@ func (c *external) Config() *config.Config {
 
 func (c *external) Died() <-chan struct{} { return c.died }
 func (c *external) Cause() error          { return c.cause }
-
-// Log is the end of the child's log, whole lines.
-func (c *external) Log() string {
-	if c.logf == nil {
-		return ""
-	}
-	f, err := os.Open(c.logf.Name())
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Size() > serveLogTail {
-		_, _ = f.Seek(st.Size()-serveLogTail, io.SeekStart)
-	}
-	b, _ := io.ReadAll(f)
-	if len(b) == serveLogTail {
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			b = b[i+1:]
-		}
-	}
-	return strings.TrimRight(string(b), "\n")
-}
-
-// PID is the child's process ID (0 before it started).
-func (c *external) PID() int {
-	if c.cmd == nil || c.cmd.Process == nil {
-		return 0
-	}
-	return c.cmd.Process.Pid
-}
-
-// Shutdown stops the child as an orchestrator does (SIGTERM, then
-// SIGKILL once serveStopTimeout passed) and waits for it, then removes its
-// files. Nothing it started is left running.
-func (c *external) Shutdown() error {
-	c.stop.Do(func() {
-		if c.cmd != nil && c.cmd.Process != nil {
-			select {
-			case <-c.died:
-			default:
-				_ = c.cmd.Process.Signal(syscall.SIGTERM)
-				select {
-				case <-c.died:
-				case <-time.After(serveStopTimeout):
-					_ = c.cmd.Process.Kill()
-					<-c.died
-				}
-			}
-		}
-		if c.logf != nil {
-			_ = c.logf.Close()
-		}
-		_ = os.RemoveAll(c.dir)
-	})
-	return nil
-}

@@ -293,17 +293,19 @@ func (p *Play) Click(ctx context.Context, user, channel string, m slacksim.Messa
 	if err != nil {
 		return p.stop(err)
 	}
-	return p.acked(sent)
+	return p.acked(ctx, sent)
 }
 
-func (p *Play) acked(sent slacksim.Sent) error {
+func (p *Play) acked(ctx context.Context, sent slacksim.Sent) error {
 	// In slices, so a ccm that died is noticed now, not at the deadline.
 	for {
 		_, err := p.w.Slack.WaitAck(sent.EnvelopeID, min(250*time.Millisecond, time.Until(p.deadline)))
 		switch {
 		case err == nil:
 			return nil
-		case p.w.died(context.Background()):
+		case ctx.Err() != nil:
+			return errStopped
+		case p.w.died(ctx):
 			return p.stop(fmt.Errorf("%w: %w", errServeDied, p.w.ccm.Cause()))
 		case !time.Now().Before(p.deadline):
 			return p.stop(fmt.Errorf("ccm did not acknowledge the %s: %w", sent.Type, err))
@@ -337,7 +339,7 @@ func (p *Play) Reject(ctx context.Context, user, channel string, m slacksim.Mess
 	if err != nil {
 		return p.stop(err)
 	}
-	return p.acked(sent)
+	return p.acked(ctx, sent)
 }
 
 // Private waits for an ephemeral message to user holding want, after the

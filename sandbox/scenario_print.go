@@ -19,7 +19,7 @@ func header(p *printer, w *World, n int, interactive bool) {
 	} else {
 		p.f("GitHub, Slack and the OpenAI API are simulated on loopback, %s: nothing leaves this machine.\n", redis)
 	}
-	if c, ok := w.ccm.(*external); ok {
+	if c, ok := w.external(); ok {
 		p.f("ccm runs as its own process: `%s serve` (pid %d), as deployed.\n", c.cmd.Path, c.PID())
 	}
 	p.f("ccm's HTTP endpoints: http://%s (/healthz, /metrics, /webhooks/github)\n", w.Addr())
@@ -73,6 +73,9 @@ func printSummary(p *printer, r Report) {
 			plural(r.Remediations, "remediation"), 100*r.SuccessRate, roundMS(r.MeanTimeToResolution))
 	}
 	p.f("Audit:      %d entries written (%s)\n", r.AuditTotal, auditLine(r.Audit))
+	if r.ServeExit != "" {
+		p.f("ccm serve:  %s\n", r.ServeExit)
+	}
 	p.f("Took:       %s\n", roundMS(r.Elapsed))
 	for _, s := range r.Missed() {
 		p.f("Missed:     %s — %s\n", s.Name, s.Stopped)

@@ -91,9 +91,12 @@ type Report struct {
 	Served   string `json:"served_by"`
 	ServePID int    `json:"serve_pid,omitempty"`
 	// ServeLog is the end of the external ccm serve's log when a
-	// scenario missed its end.
-	ServeLog string        `json:"serve_log_tail,omitempty"`
-	Elapsed  time.Duration `json:"-"`
+	// scenario missed its end or serve did not stop cleanly.
+	ServeLog string `json:"serve_log_tail,omitempty"`
+	// ServeExit says how the external ccm serve ended: "exit status 0 on
+	// SIGTERM" when all went well.
+	ServeExit string        `json:"serve_exit,omitempty"`
+	Elapsed   time.Duration `json:"-"`
 }
 
 // Missed lists the scenarios that did not reach their end.
@@ -153,8 +156,9 @@ func RunScenarios(ctx context.Context, opt ScenarioOptions) (Report, error) {
 		opt.OnStart(w)
 	}
 	rep := Report{Audit: map[string]int{}, Analyzer: w.ccm.Analyzer(), Served: "in-process"}
-	if c, ok := w.ccm.(*external); ok {
-		rep.Served, rep.ServePID = "external", c.PID()
+	ext, isExt := w.external()
+	if isExt {
+		rep.Served, rep.ServePID = "external", ext.PID()
 	}
 	pr := &printer{w: out}
 	header(pr, w, len(plays), opt.Interactive != nil)
@@ -178,18 +182,21 @@ func RunScenarios(ctx context.Context, opt ScenarioOptions) (Report, error) {
 				return rep, ErrInterrupted
 			}
 			if w.diedWithin(ctx, time.Second) {
-				return rep, &ServeDiedError{Scenario: s.Name, Err: w.ccm.Cause(), Log: w.ccm.Log()}
+				return serveDied(ctx, w, &rep, plays[i:])
 			}
-			return rep, err
+			return rep, fmt.Errorf("scenario %s: %w", s.Name, err)
 		}
 		p := &Play{w: w, sc: s, deadline: time.Now().Add(deadline), people: decider, withhold: slices.Contains(opt.Withhold, s.Name)}
 		res := playOne(ctx, p)
 		if errors.Is(res.err, ErrInterrupted) || ctx.Err() != nil {
 			return rep, ErrInterrupted
 		}
-		if !res.Reached && w.diedWithin(ctx, time.Second) {
+		if !res.Reached && w.diedInScenario(ctx) {
 			// Every later wait would be for nothing: say so now.
-			return rep, &ServeDiedError{Scenario: s.Name, Err: w.ccm.Cause(), Log: w.ccm.Log()}
+			return serveDied(ctx, w, &rep, plays[i:])
+		}
+		if isExt {
+			res.Notes = append(ext.takeNotes(), res.Notes...)
 		}
 		w.settle(ctx, 3*time.Second)
 		res.Audit = countAudit(ctx, w.Store, s)
@@ -201,8 +208,15 @@ func RunScenarios(ctx context.Context, opt ScenarioOptions) (Report, error) {
 	if err := totals(ctx, w.Store, &rep); err != nil {
 		return rep, err
 	}
-	if len(rep.Missed()) > 0 {
-		rep.ServeLog = w.ccm.Log() // the child is about to stop: its log goes with it
+	var exitErr error
+	if isExt {
+		// Stopped now, as an orchestrator would, so the report says how
+		// it went: a serve that cannot stop cleanly fails the run.
+		exitErr = ext.Shutdown()
+		rep.ServeExit = ext.Exit()
+		if exitErr != nil || len(rep.Missed()) > 0 {
+			rep.ServeLog = ext.Log() // kept from before its files were removed
+		}
 	}
 	rep.Elapsed = time.Since(start)
 	printSummary(pr, rep)
@@ -210,9 +224,27 @@ func RunScenarios(ctx context.Context, opt ScenarioOptions) (Report, error) {
 		return rep, fmt.Errorf("sandbox: print: %w", pr.err)
 	}
 	if len(rep.Missed()) > 0 {
-		return rep, ErrMissed
+		return rep, errors.Join(ErrMissed, exitErr)
 	}
-	return rep, nil
+	return rep, exitErr
+}
+
+// serveDied ends a run whose `ccm serve` died: the scenario playing and
+// those after it are recorded as missed, with how it died, so the report
+// (--json) still tells the whole run.
+func serveDied(ctx context.Context, w *World, rep *Report, rest []*Scenario) (Report, error) {
+	err := &ServeDiedError{Scenario: rest[0].Name, Err: w.ccm.Cause(), Log: w.ccm.Log()}
+	for _, s := range rest {
+		rep.Scenarios = append(rep.Scenarios, ScenarioResult{Name: s.Name, Title: s.Title, End: s.End,
+			Stopped: "ccm serve " + w.ccm.Cause().Error()})
+	}
+	rep.ServeLog = err.Log
+	if ext, ok := w.external(); ok {
+		_ = ext.Shutdown() // reaps it and records how it ended (its error is err)
+		rep.ServeExit = ext.Exit()
+	}
+	_ = totals(ctx, w.Store, rep) // what it did before it died, if Redis still answers
+	return *rep, err
 }
 
 type played struct {

@@ -283,14 +283,12 @@ func playExpired(ctx context.Context, p *Play) ([]string, error) {
 		return nil, err
 	}
 	var notes []string
-	if p.w.rdb != nil {
-		note, err := p.expireNow(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		if note != "" {
-			notes = append(notes, note)
-		}
+	note, err := p.expireNow(ctx, a) // in-process the short timeout expires it
+	if err != nil {
+		return nil, err
+	}
+	if note != "" {
+		notes = append(notes, note)
 	}
 	rec, err := p.Status(ctx, f, state.StatusExpired, state.StatusRemediated, state.StatusRejected)
 	if err != nil {

@@ -16,7 +16,6 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ccm-ci/ccm/internal/redisurl"
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/ccm-ci/ccm/config"
@@ -69,7 +68,6 @@ type World struct {
 	// Redis when ccm runs as its own process (in-process, ccm's are used).
 	closeStore func() error
 	mini       *miniredis.Miniredis
-	rdb        redis.UniversalClient // that connection; nil in-process
 
 	base   *config.Config // the config every scenario starts from
 	secret []byte
@@ -77,6 +75,9 @@ type World struct {
 	client *http.Client
 
 	redis *redis.Client // REDIS_URL's database, emptied at the end; nil when embedded
+	// owner is the token the sandbox claimed REDIS_URL's database with
+	// (claimRedis): it empties the database only while the claim is its.
+	owner string
 	// hold, while set, keeps the simulated model from answering; done
 	// lets it go when the world closes.
 	hold   chan struct{}
@@ -147,7 +148,7 @@ func StartWorld(ctx context.Context, opt WorldOptions) (_ *World, err error) {
 		env.OpenAIBaseURL = w.AI.URL
 	}
 	if opt.Env.RedisURL != "" {
-		if w.redis, err = emptyRedis(ctx, opt.Env.RedisURL); err != nil {
+		if w.redis, w.owner, err = claimRedis(ctx, opt.Env.RedisURL); err != nil {
 			return nil, err
 		}
 	}
@@ -209,38 +210,10 @@ func (w *World) Close() {
 		// The database was empty when the sandbox began: leave it so,
 		// or the next run would meet this one's threads and tallies.
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = w.redis.FlushDB(ctx).Err()
+		_, _ = releaseRedis(ctx, w.redis, w.owner)
 		cancel()
 		_ = w.redis.Close()
 	}
-}
-
-// emptyRedis connects to REDIS_URL for the sandbox, which wants a
-// database of its own: asynq's queue keys carry no prefix, so a database a
-// ccm serve uses would hand it the sandbox's tasks, and a database an
-// earlier run left would replay its state. A URL that cannot be reached
-// gives nil: service.New then says so, as ccm serve does.
-func emptyRedis(ctx context.Context, url string) (*redis.Client, error) {
-	// The service's own parser: a Sentinel URL must be checked for
-	// emptiness too, or the sandbox could join a production queue.
-	target, err := redisurl.Parse(url)
-	if err != nil {
-		return nil, &SetupError{Err: fmt.Errorf("REDIS_URL: %w", err)}
-	}
-	c := target.NewClient()
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	n, err := c.DBSize(ctx).Result()
-	if err != nil {
-		_ = c.Close()
-		return nil, nil //nolint:nilerr // unreachable: service.New reports it
-	}
-	if n > 0 {
-		_ = c.Close()
-		return nil, &SetupError{Err: fmt.Errorf("REDIS_URL: database %d at %s holds %d keys; the sandbox needs an empty database of its own "+
-			"(it empties it when it ends): name another one (redis://HOST:PORT/15) or unset REDIS_URL for an embedded Redis", c.Options().DB, target, n)}
-	}
-	return c, nil
 }
 
 // Addr is where ccm's HTTP endpoints listen.

@@ -29,6 +29,7 @@ var approvalCases = []conformanceCase{
 	{"Approval/LateDecision", testApprovalLateDecision},
 	{"Approval/Actors", testApprovalActors},
 	{"Approval/Regate", testApprovalRegate},
+	{"Approval/MoveExpiry", testApprovalMoveExpiry},
 }
 
 // analyzedFailure stores a failure the gate has just sent for approval.

@@ -32,9 +32,13 @@ func cliRedisURL(t *testing.T) string {
 }
 
 // claimEmptyDB finds a database of the test Redis holding no key at all and
-// claims it with a marker (SETNX, then the database must hold nothing but
-// the marker), so two test binaries never share one and a database a
-// person uses is never touched. Cleanup deletes what the test wrote there.
+// claims it, so two test binaries never share one and a database a person
+// uses is never touched. The claim is a lease held outside the database
+// (SETNX ccmtest:db:<n> in database 0, an hour at most): a test may then
+// empty the database entirely (a sandbox insists on 0 keys) and still own
+// it. A marker inside it (ccmtest:claimed) keeps older copies of this
+// helper, which know only that, away too. Cleanup deletes what the test
+// wrote there and the lease.
 func claimEmptyDB(t *testing.T) (string, bool) {
 	t.Helper()
 	base, err := url.Parse(statetest.RedisURL())
@@ -43,41 +47,53 @@ func claimEmptyDB(t *testing.T) (string, bool) {
 	}
 	ctx := context.Background()
 	const marker = "ccmtest:claimed"
+	leases := dbClient(t, *base, 0)
 	for db := 15; db >= 1; db-- {
-		u := *base
-		u.Path = "/" + strconv.Itoa(db)
-		opt, err := redis.ParseURL(u.String())
-		if err != nil {
-			t.Fatal(err)
+		lease := "ccmtest:db:" + strconv.Itoa(db)
+		if set, err := leases.SetNX(ctx, lease, t.Name(), time.Hour).Result(); err != nil || !set {
+			continue // another test's
 		}
-		rdb := redis.NewClient(opt)
+		rdb := dbClient(t, *base, db)
 		n, err := rdb.DBSize(ctx).Result()
-		if err != nil || n != 0 {
-			_ = rdb.Close()
-			continue // out of range, or someone's
-		}
-		set, err := rdb.SetNX(ctx, marker, t.Name(), time.Hour).Result()
-		if err != nil || !set {
-			_ = rdb.Close()
-			continue
-		}
-		if n, err := rdb.DBSize(ctx).Result(); err != nil || n != 1 {
-			_ = rdb.Del(ctx, marker).Err() // someone started writing here
-			_ = rdb.Close()
-			continue
-		}
-		t.Cleanup(func() {
-			for _, p := range []string{"ccm:", "asynq:"} {
-				if err := statetest.DeletePrefix(ctx, rdb, p); err != nil {
-					t.Error(err)
+		if err == nil && n == 0 {
+			if set, err := rdb.SetNX(ctx, marker, t.Name(), time.Hour).Result(); err == nil && set {
+				if n, err := rdb.DBSize(ctx).Result(); err == nil && n == 1 {
+					t.Cleanup(func() {
+						for _, p := range []string{"ccm:", "asynq:"} {
+							if err := statetest.DeletePrefix(ctx, rdb, p); err != nil {
+								t.Error(err)
+							}
+						}
+						_ = rdb.Del(ctx, marker).Err()
+						_ = rdb.Close()
+						_ = leases.Del(ctx, lease).Err()
+						_ = leases.Close()
+					})
+					return dbURL(*base, db), true
 				}
+				_ = rdb.Del(ctx, marker).Err() // someone started writing here
 			}
-			_ = rdb.Del(ctx, marker).Err()
-			_ = rdb.Close()
-		})
-		return u.String(), true
+		}
+		// Out of range, or someone's: not ours.
+		_ = rdb.Close()
+		_ = leases.Del(ctx, lease).Err()
 	}
+	_ = leases.Close()
 	return "", false
+}
+
+func dbURL(base url.URL, db int) string {
+	base.Path = "/" + strconv.Itoa(db)
+	return base.String()
+}
+
+func dbClient(t *testing.T, base url.URL, db int) *redis.Client {
+	t.Helper()
+	opt, err := redis.ParseURL(dbURL(base, db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return redis.NewClient(opt)
 }
 
 func TestAuditCommand(t *testing.T) {

@@ -44,9 +44,12 @@ config to a file that ccm serve watches (each scenario's edit is applied
 through the reload, as an operator's would be), starts it with the bot and
 worker roles on the --http-addr port and the simulators' endpoints, on
 REDIS_URL or else on a Redis the sandbox embeds and shares with it, waits
-for /readyz, and stops it with SIGTERM at the end or on Ctrl-C. If ccm serve
-exits early the sandbox says so with the end of its log (exit 2 before it
-was ready, 1 after). ccm serve keeps its production defaults (a Slack post
+for /readyz, and stops it with SIGTERM at the end or on Ctrl-C. An edit not
+applied within 2s (a watcher polling without inotify) gets a SIGHUP, noted
+in the scenario. If ccm serve exits early the sandbox says so with the end
+of its log (exit 2 before it was ready, 1 after; the scenarios left are
+reported missed, --json included); if it does not exit 0 on SIGTERM the run
+exits 1. The report says how it ended (serve_exit). ccm serve keeps its production defaults (a Slack post
 per channel per second, asynq's one-second queue check), so each scenario's
 deadline is 60s unless --timeout is set. A config file cannot set
 approval_timeout below 1m: the expiry scenario uses 1m, then moves that
@@ -191,36 +194,52 @@ func servableBinary(path string) (string, error) {
 }
 
 // scenariosEnd prints the JSON report when asked and turns the run's end
-// into the exit code: 0 all reached, 1 one did not, 2 a setup problem,
-// 130 interrupted.
+// into the exit code: 0 all reached, 1 one did not (or the ccm serve child
+// died, or did not stop cleanly), 2 a setup problem, 130 interrupted.
 func scenariosEnd(rep ccmsandbox.Report, err error, asJSON bool, stdout io.Writer) error {
-	var se *ccmsandbox.SetupError
+	var (
+		se   *ccmsandbox.SetupError
+		died *ccmsandbox.ServeDiedError
+		exit *ccmsandbox.ServeExitError
+	)
 	switch {
 	case errors.Is(err, ccmsandbox.ErrInterrupted):
 		return &exitError{code: 130, err: errors.New("interrupted")}
 	case errors.As(err, &se):
 		return &exitError{code: 2, err: fmt.Errorf("sandbox: %w", err)}
-	case err != nil && !errors.Is(err, ccmsandbox.ErrMissed):
+	case err != nil && !errors.Is(err, ccmsandbox.ErrMissed) && !errors.As(err, &died) && !errors.As(err, &exit):
 		return fmt.Errorf("sandbox: %w", err)
 	}
+	// The run went to its end, or as far as ccm serve let it: the report
+	// says what happened either way.
 	if asJSON {
 		if jerr := ccmsandbox.WriteReportJSON(stdout, rep); jerr != nil {
 			return jerr
 		}
 	}
+	if died != nil {
+		return fmt.Errorf("sandbox: %w", died)
+	}
+	var msgs []string
 	if missed := rep.Missed(); len(missed) > 0 {
 		lines := make([]string, len(missed))
 		for i, m := range missed {
 			lines[i] = fmt.Sprintf("%s did not reach its end: %s", m.Name, m.Stopped)
 		}
-		msg := fmt.Sprintf("sandbox: %d of %d scenarios did not reach their end:\n  %s",
-			len(missed), len(rep.Scenarios), strings.Join(lines, "\n  "))
-		if rep.ServeLog != "" {
-			msg += "\nthe end of ccm serve's log:\n" + rep.ServeLog
-		}
-		return errors.New(msg)
+		msgs = append(msgs, fmt.Sprintf("sandbox: %d of %d scenarios did not reach their end:\n  %s",
+			len(missed), len(rep.Scenarios), strings.Join(lines, "\n  ")))
 	}
-	return nil
+	if exit != nil {
+		msgs = append(msgs, "sandbox: "+exit.Error())
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	msg := strings.Join(msgs, "\n")
+	if rep.ServeLog != "" {
+		msg += "\nthe end of ccm serve's log:\n" + rep.ServeLog
+	}
+	return errors.New(msg)
 }
 
 // replayLogs is `ccm sandbox --logs N`.

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	ccmsandbox "github.com/ccm-ci/ccm/sandbox"
 )
 
 // `ccm sandbox`, the built binary: every scenario reaches its end, exit
@@ -185,9 +187,15 @@ func interruptSandbox(t *testing.T, bin string, args ...string) {
 			}
 		}
 	}()
+	// With --binary, ccm serve keeps its production pacing: the prompt may
+	// take as long as a scenario's deadline there.
+	wait := 30 * time.Second
+	if len(args) > 0 {
+		wait = ccmsandbox.ExternalScenarioDeadline
+	}
 	select {
 	case <-prompt:
-	case <-time.After(30 * time.Second):
+	case <-time.After(wait):
 		t.Fatalf("no prompt; stderr:\n%s", errOut.String())
 	}
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {

@@ -27,8 +27,8 @@ import (
 // database of the test Redis and every scenario reaches its end. serve
 // keeps its production pacing (a Slack post per channel per second,
 // asynq's one-second queue check), which makes the 9 scenarios take about
-// a minute and a half in a row; they play as two sandboxes at once, each
-// with its own serve and database, so the test stays near a minute.
+// 70 s in a row (measured); they play as two sandboxes at once, each with
+// its own serve and database, so the test stays well under a minute.
 func TestServeSandboxScenarios(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -46,13 +46,16 @@ func TestServeSandboxScenarios(t *testing.T) {
 	}
 	runs := make([]run, len(halves))
 	urls := sandboxRedisURLs(t, len(halves))
+	// A hung sandbox must fail the test, not hold it to go test's timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i, names := range halves {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cmd := exec.Command(bin, "sandbox", "--binary", bin, "--json", "--scenario", strings.Join(names, ","))
+			cmd := exec.CommandContext(ctx, bin, "sandbox", "--binary", bin, "--json", "--scenario", strings.Join(names, ","))
 			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 			if urls[i] != "" {
 				cmd.Env = append(cmd.Env, "REDIS_URL="+urls[i])
@@ -63,7 +66,10 @@ func TestServeSandboxScenarios(t *testing.T) {
 			if r.err = cmd.Run(); r.err == nil {
 				r.err = json.Unmarshal(out.Bytes(), &r.rep)
 			}
-			r.pid, r.stderr = cmd.Process.Pid, errOut.String()
+			if cmd.Process != nil { // nil when it could not start
+				r.pid = cmd.Process.Pid
+			}
+			r.stderr = errOut.String()
 		}()
 	}
 	wg.Wait()
@@ -166,7 +172,9 @@ func TestServeSandboxChildDies(t *testing.T) {
 
 // sandboxRedisURLs are n empty databases of the test Redis for
 // sandboxes (each wants one empty, and empties it when it ends), claimed
-// as claimEmptyDB does, their markers dropped once all are claimed; ""
+// by claimEmptyDB: its lease, outside the database, keeps them this
+// test's while the markers inside are dropped (a sandbox insists on 0
+// keys), so no other test claims one and sees it flushed; ""
 // each (the sandbox embeds a Redis and shares it with ccm serve) when
 // there is no real one, a failure under CCM_REQUIRE_REDIS.
 func sandboxRedisURLs(t *testing.T, n int) []string {
@@ -199,4 +207,19 @@ func sandboxRedisURLs(t *testing.T, n int) []string {
 		}
 	}
 	return urls
+}
+
+// A database claimed for a sandbox stays claimed once emptied of its
+// marker: another claimEmptyDB passes it by, so a sandbox's final flush
+// never wipes another test's keys.
+func TestClaimEmptyDBHoldsAnEmptiedDB(t *testing.T) {
+	if !statetest.Real(t) {
+		t.Skip("claims databases of the real test Redis")
+	}
+	urls := sandboxRedisURLs(t, 1)
+	t.Run("second claim", func(t *testing.T) {
+		if u, ok := claimEmptyDB(t); ok && u == urls[0] {
+			t.Errorf("claimEmptyDB gave %s again, emptied but still claimed", u)
+		}
+	})
 }
