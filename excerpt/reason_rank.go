@@ -128,7 +128,7 @@ var rootCauseMarkers = []string{
 	"cannot find symbol", "not declared", "undeclared", "undefined reference", "undefined: ", "error TS", "error[E",
 	"SyntaxError", "TypeError", "ReferenceError", "NullPointerException", "Unhandled exception",
 	"Cannot find module", "cannot find module", "ModuleNotFoundError", "No module named", "ImportError",
-	"command not found", "No such file or directory",
+	"command not found", "No such file or directory", ": directory not found",
 	// pip: "Cannot install … because these package versions have
 	// conflicting dependencies." comes first and names the requirements;
 	// "ResolutionImpossible: for help visit …" follows it.
@@ -237,8 +237,7 @@ func lineStrength(line string) int {
 	}
 	tier := strengthNone
 	lower := strings.ToLower(t)
-	if strings.Contains(lower, "error") || strings.Contains(lower, "fail") ||
-		strings.Contains(lower, "exception") || strings.Contains(lower, "traceback") {
+	if containsAnyOf(lower, failureWords) && failureWordOutsideNames(lower) {
 		tier = strengthOutcome
 	}
 	if hasAnyPrefixOf(t, errorLinePrefixes) || containsAnyOf(t, errorLineInfixes) || lintError.MatchString(t) ||

@@ -176,17 +176,24 @@ func TestReason_CommonCIShapes(t *testing.T) {
 			wantContext: []string{"8 |   totl += 1;", "|   ^~~~"},
 		},
 		{
-			name: "prose with no failure: the reason is no arbitrary line",
+			name: "a failure word inside a file or package name is no failure",
 			lines: []string{
-				"# Logs",
-				"",
-				"Excerpts of runs from public projects, as plain text.",
-				"",
 				"| file | source |",
-				"|------|--------|",
-				"| npm-econnreset.log | https://example.org/pull/1 |",
+				"| typescript-type-errors.log | https://example.org/runs/1 |",
+				"   Compiling app v0.1.0 (src/fail_safe.rs)",
+				"ok  \texample.com/app/errors\t0.104s",
+				"Deploy step failed because the token expired",
 			},
-			notReason: "Excerpts of runs",
+			wantReason: "Deploy step failed because the token expired",
+		},
+		{
+			name: "a missing directory is the cause, the failure words only in its path",
+			lines: []string{
+				"Run ./build.sh",
+				"stat /home/runner/work/error-kit/cmd/error-kit: directory not found",
+				"Process completed with exit code 1.",
+			},
+			wantReason: "cmd/error-kit: directory not found",
 		},
 	}
 	for _, tt := range tests {
