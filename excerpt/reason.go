@@ -1,6 +1,7 @@
 package excerpt
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -92,6 +93,9 @@ func strongest(lines []logLine, marked bool) pick {
 		if compileFailed && tier < strengthError && craRow.MatchString(l.text) {
 			tier = strengthError
 		}
+		if tier < strengthError && strings.Contains(l.text, "_test.go:") && goFailMessage(lines, i) {
+			tier = strengthError
+		}
 		tier = rspec.rank(l.text, tier)
 		if tier == strengthCause && causeNamed(l.text, lines) {
 			tier = strengthGeneric
@@ -121,18 +125,37 @@ func strongest(lines []logLine, marked bool) pick {
 func reasonText(lines []logLine, i, tier int) string {
 	text := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(lines[i].text), "##[error]"), "##[warning]")
 	if tier >= strengthError && (strings.HasSuffix(text, ":") || text == "Expected") || tier == strengthOutcome {
-		text = joinContinuation(text, lines[i+1:], tier == strengthOutcome, indentOf(lines[i].text))
+		most := 3
+		if strings.Contains(text, "panicked at ") {
+			most = 1 // Rust's message; the values it compared are context
+		}
+		text = joinContinuation(text, lines[i+1:], tier == strengthOutcome, indentOf(lines[i].text), most)
 	}
 	return text
 }
 
-// joinContinuation appends up to three following detail lines: the message
+// repeatedPrefixes are the tags a tool puts on each line of one message
+// ("npm error …"): a joined reason says them once.
+var repeatedPrefixes = []string{"npm ERR!", "npm error", "[ERROR]", "error:"}
+
+// joinContinuation appends up to most following detail lines: the message
 // an error header announced, or the indented detail under an outcome line.
-func joinContinuation(text string, next []logLine, outcome bool, indent int) string {
+// A tool's tag that the first line starts with is dropped from the next.
+func joinContinuation(text string, next []logLine, outcome bool, indent, most int) string {
+	tag := ""
+	for _, p := range repeatedPrefixes {
+		if strings.HasPrefix(text, p+" ") {
+			tag = p
+			break
+		}
+	}
 	added := 0
 	for i, l := range next {
 		t := strings.TrimSpace(l.text)
-		if added == 3 || len(text) >= maxReasonLen || i > 0 && next[i-1].no+1 != l.no {
+		if tag != "" && (t == tag || strings.HasPrefix(t, tag+" ")) {
+			t = strings.TrimSpace(t[len(tag):])
+		}
+		if added == most || len(text) >= maxReasonLen || i > 0 && next[i-1].no+1 != l.no {
 			break
 		}
 		if t == "" && added > 0 {
@@ -148,6 +171,40 @@ func joinContinuation(text string, next []logLine, outcome bool, indent int) str
 		added++
 	}
 	return text
+}
+
+// goTestLine is a Go test's message: "config_test.go:48: got 1, want 2".
+var goTestLine = regexp.MustCompile(`^\s*\w+_test\.go:\d+: \S`)
+
+// goFailMessage reports a Go test's message (line i) printed for a failing
+// subtest, under the chain of "--- FAIL:" headers go test prints without
+// -v, or for a failing test under -v, which streams a test's messages
+// before its result. The chain's headers only name the tests (they are
+// context); a top-level test's header stays the reason, joined with the
+// messages under it. A passing test's log lines are no error.
+func goFailMessage(lines []logLine, i int) bool {
+	if !goTestLine.MatchString(lines[i].text) {
+		return false
+	}
+	for j := i - 1; j >= 0 && j >= i-30; j-- {
+		t := strings.TrimSpace(lines[j].text)
+		if strings.HasPrefix(t, "--- FAIL:") {
+			return indentOf(lines[j].text) > 0
+		}
+		if strings.HasPrefix(t, "--- ") || strings.HasPrefix(t, "=== ") || t != "" && indentOf(lines[j].text) == 0 {
+			break
+		}
+	}
+	for j := i + 1; j < len(lines) && j <= i+30; j++ {
+		t := strings.TrimSpace(lines[j].text)
+		if strings.HasPrefix(t, "--- FAIL:") {
+			return true
+		}
+		if strings.HasPrefix(t, "--- ") || strings.HasPrefix(t, "=== RUN") {
+			break
+		}
+	}
+	return false
 }
 
 func indentOf(s string) int {

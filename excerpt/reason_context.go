@@ -19,6 +19,8 @@ var contextAfter = regexp.MustCompile(strings.Join([]string{
 	`^\s*--> \S+:\d+`,
 	`^\s*(?:E\s+)?(?:assert|AssertionError)\b`,
 	`^\s*(?:Caused by|caused by):`,
+	`^\s*(?:left|right)\s*:\s*\S`,                       // Rust's assert_eq!: the values compared
+	`^\s*(?:\[ERROR\]\s+)?(?:symbol|location)\s*:\s*\S`, // javac's "cannot find symbol": what, and where
 }, "|"))
 
 // contextBefore names what failed when the reason does not: the test, or
@@ -31,7 +33,16 @@ var contextBefore = regexp.MustCompile(strings.Join([]string{
 	`^\s*\[FAIL(?:ED)?\]\s+\S`,
 	`^\s*\w+\(\S+\)\s+Time elapsed: .*<<< (?:FAILURE|ERROR)!`,
 	`^(?:ERROR|FAIL): test\w* \(\S+\)`, // Python unittest
+	`^---- \S+ stdout ----$`,           // Rust's test harness
 }, "|"))
+
+// pytestBanner is pytest's "____ test_name ____" over a failure: the name
+// is what a person needs, not the rule around it.
+var pytestBanner = regexp.MustCompile(`^_{3,} (\S.*?) _{3,}$`)
+
+// caretLine is a compiler's pointer under the source line it quotes
+// (gcc's "   |     ^~~~~~", javac's "       ^").
+var caretLine = regexp.MustCompile(`^\s*(?:\|\s*)?[~^]*\^[~^]*\s*$`)
 
 // failureContext returns up to maxContextLines lines around lines[at] that
 // a person needs with the reason. When the reason came from elsewhere (an
@@ -47,7 +58,10 @@ func failureContext(lines []logLine, at int, reason string, alt []logLine) []str
 	reason = reasonLine(reason)
 	add := func(t string) {
 		t = reasonLine(t)
-		if t == "" || len(out) == maxContextLines || strings.Contains(reason, t) {
+		if m := pytestBanner.FindStringSubmatch(t); m != nil {
+			t = m[1]
+		}
+		if t == "" || len(out) == maxContextLines || strings.Contains(reason, t) || strings.Contains(reason, untagged(t)) {
 			return
 		}
 		for _, o := range out {
@@ -65,6 +79,13 @@ func failureContext(lines []logLine, at int, reason string, alt []logLine) []str
 			}
 		}
 	}
+	if at+2 < len(lines) && lines[at+1].no+1 == lines[at+2].no && caretLine.MatchString(lines[at+2].text) &&
+		strings.TrimSpace(lines[at+1].text) != "" && len(out)+2 <= maxContextLines {
+		// Where a compiler points: the source line it quotes and its
+		// caret, spaced as printed so that the caret stays under the
+		// code.
+		out = append(out, pointed(unstamped(lines[at+1].text), unstamped(lines[at+2].text))...)
+	}
 	for i := at + 1; i < len(lines) && i <= at+10; i++ {
 		t := unstamped(lines[i].text)
 		if trimmed := strings.TrimSpace(t); isTraceFrame(trimmed) || strings.HasPrefix(trimmed, "##[") {
@@ -72,6 +93,31 @@ func failureContext(lines []logLine, at int, reason string, alt []logLine) []str
 		}
 		if contextAfter.MatchString(t) {
 			add(t)
+		}
+	}
+	return out
+}
+
+// untagged is t without the tool's tag a joined reason states only once
+// (see joinContinuation).
+func untagged(t string) string {
+	for _, p := range repeatedPrefixes {
+		if strings.HasPrefix(t, p+" ") {
+			return strings.TrimSpace(t[len(p):])
+		}
+	}
+	return t
+}
+
+// pointed returns a quoted source line and the caret under it without the
+// indentation they share, each bounded as a reason is.
+func pointed(src, caret string) []string {
+	src, caret = strings.TrimRight(src, " \t"), strings.TrimRight(caret, " \t")
+	cut := min(indentOf(src), indentOf(caret))
+	out := []string{src[cut:], caret[cut:]}
+	for i, s := range out {
+		if len(s) > maxReasonLen {
+			out[i] = reasonLine(s)
 		}
 	}
 	return out

@@ -71,6 +71,9 @@ var genericLines = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	`^treating warnings as errors because process\.env\.ci = true`,
 	`^the command .* exited with \d+`,
 	`^(?:error|fail): test\w* \(\S+\)\s*$`,
+	// Cargo's harness: the panic above says which test and why.
+	"^error: test failed, to rerun pass `",
+	`^test result: failed\.`,
 }, "|"))
 
 // namedHeader is a generic header that names where the error is but not
@@ -101,13 +104,14 @@ var detailLines = regexp.MustCompile(strings.Join([]string{
 	`No output has been received in the last`,
 	`You are running out of disk space`,
 	`(?i)Conflicting peer dependency`,
-	`^\s*Assert\.\w+\(\) Failure\b`, // xUnit: its Expected/Actual lines follow
+	`^\s*Assert\.\w+\(\) Failure\b`,      // xUnit: its Expected/Actual lines follow
+	`^E {3,}(?:assert|AssertionError)\b`, // pytest: the assertion, with the values it compared
 }, "|"))
 
 // detailWords: every detailLines match holds one of them; checking them
 // first spares the expression on the lines (most) that hold none.
 var detailWords = []string{"expect", "Expected", "Received", "Actual", "TS", "peer ", "No output has been received",
-	"You are running out of disk space", "onflicting peer", "Assert."}
+	"You are running out of disk space", "onflicting peer", "Assert.", "E   "}
 
 // rootCauseMarkers are root causes that CI systems, package managers,
 // compilers and test frameworks word the same way everywhere.
@@ -124,7 +128,7 @@ var rootCauseMarkers = []string{
 	"cannot find symbol", "not declared", "undeclared", "undefined reference", "undefined: ", "error TS", "error[E",
 	"SyntaxError", "TypeError", "ReferenceError", "NullPointerException", "Unhandled exception",
 	"Cannot find module", "cannot find module", "ModuleNotFoundError", "No module named", "ImportError",
-	"command not found", "No such file or directory",
+	"command not found", "No such file or directory", ": directory not found",
 	// pip: "Cannot install … because these package versions have
 	// conflicting dependencies." comes first and names the requirements;
 	// "ResolutionImpossible: for help visit …" follows it.
@@ -165,6 +169,10 @@ var errorLinePrefixes = []string{
 }
 
 var errorLineInfixes = []string{"error:", "Error:", "ERROR:", "Exception:", "Exception in thread", "FAILURE!",
+	// Rust: "thread 'x' panicked at src/lib.rs:10:9:", its message under
+	// or after it. An error, not a cause: rustdoc's harness panics after
+	// the compiler's error it reports.
+	"' panicked at ",
 	// Jenkins' timeout step: an error, not the root cause, since an agent
 	// lost earlier is often why the step ran out of time.
 	"Cancelling nested steps due to timeout", "Sending interrupt signal to process", "Timeout has been exceeded",
@@ -183,6 +191,21 @@ var lintError = regexp.MustCompile(`^\s*\d+:\d+\s+error\s`)
 // A localized Maven prints its level in its own words ("错误：…") and may
 // not space the message from the place.
 var placedDiagnostic = regexp.MustCompile(`^(?:\[ERROR\] |\[错误\] ?|错误[：:] ?).+\.(?:java|kt|scala|groovy):\[\d+(?:,\d+)?\] ?\S|^\S+\.py:\d+:\d+: [A-Z]\d{3} \S`)
+
+// placedSeverity is a compiler's or checker's diagnostic at a file and line
+// with its severity word in the compiler's language (gcc's "main.c:12:5:
+// Fehler: …", javac's "App.java:5: erreur : …", MSVC's and tsc's
+// "a.ts(3,7): エラー …"): an error whatever the language the tool speaks.
+// The words are those of the rules' diagnostic hint; the line is matched
+// lowercased.
+var placedSeverity = regexp.MustCompile(`^\S+\.(?:c|cc|cpp|cxx|h|hh|hpp|m|mm|java|kt|scala|go|rs|swift|cs|ts|tsx|js|jsx|py|rb|php|f90|f)` +
+	`(?::\d+(?::\d+)?: ?|\(\d+(?:,\d+)?\) ?: ?)(?:\S+ )?` + severityWords + `(?: fatale)? ?[:：]`)
+
+const severityWords = `(?:fatal error|error|fehler|erreur|errore|erro|错误|錯誤|エラー|ошибка)`
+
+// severityStems hold every severityWords word: checking them first spares
+// the expression on the lines that hold none.
+var severityStems = []string{"erro", "fehler", "erreur", "错误", "錯誤", "エラー", "ошибка"}
 
 // yamlPlaced is Azure Pipelines' YAML error, alone or numbered in a list
 // ("1) /azure-pipelines.yml (Line: 8, Col: 1): A sequence was not expected").
@@ -214,14 +237,14 @@ func lineStrength(line string) int {
 	}
 	tier := strengthNone
 	lower := strings.ToLower(t)
-	if strings.Contains(lower, "error") || strings.Contains(lower, "fail") ||
-		strings.Contains(lower, "exception") || strings.Contains(lower, "traceback") {
+	if containsAnyOf(lower, failureWords) && failureWordOutsideNames(lower) {
 		tier = strengthOutcome
 	}
 	if hasAnyPrefixOf(t, errorLinePrefixes) || containsAnyOf(t, errorLineInfixes) || lintError.MatchString(t) ||
 		(strings.Contains(t, ":[") || strings.Contains(t, ".py:")) && placedDiagnostic.MatchString(t) ||
 		strings.Contains(t, "(Line: ") && yamlPlaced.MatchString(t) ||
-		strings.HasSuffix(t, ")") && rubyException.MatchString(t) {
+		strings.HasSuffix(t, ")") && rubyException.MatchString(t) ||
+		containsAnyOf(lower, severityStems) && placedSeverity.MatchString(lower) {
 		tier = strengthError
 	}
 	if strings.HasPrefix(t, "[!] ") {
@@ -231,6 +254,9 @@ func lineStrength(line string) int {
 	}
 	if containsAnyOf(t, rootCauseMarkers) || strings.Contains(t, "does not exist") && missingThing(t) {
 		tier = strengthCause
+	}
+	if tier > strengthOutcome && strings.HasSuffix(t, "Error") && pytestWhere.MatchString(t) {
+		tier = strengthOutcome
 	}
 	if tier > strengthNone && (isGeneric(t) || strings.HasPrefix(t, tracebackHeader)) {
 		// The traceback header is not one that announces: frames follow
@@ -244,6 +270,10 @@ func lineStrength(line string) int {
 	}
 	return tier
 }
+
+// pytestWhere is pytest's line under a failure's E lines: where, and the
+// exception's class; the E lines above it say why.
+var pytestWhere = regexp.MustCompile(`^\S+\.py:\d+: [A-Z]\w*Error$`)
 
 // tracebackHeader opens a Python or Ruby (2.5+) traceback: the exception
 // line at its end says what failed.

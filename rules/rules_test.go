@@ -235,6 +235,9 @@ func TestNegatives(t *testing.T) {
 		{name: "prose about errors", log: "Handling errors in the retry loop; see docs/errors.md for the error codes we return."},
 		{name: "nix flake", log: "$ nix flake check\nall checks passed!"},
 		{name: "json syntax word", log: "info: parsing config ok (no SyntaxError)"},
+		// An error code in a file name is no network error: a README's
+		// table of sample logs.
+		{name: "error codes in file names", log: "| file | source |\n| --- | --- |\n| npm-econnreset.log | https://example.org/pull/190 |\n| yarn-etimedout.txt | https://example.org/issues/3 |\n| pg-econnrefused.md | https://example.org/issues/4 |"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

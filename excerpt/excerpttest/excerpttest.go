@@ -84,11 +84,25 @@ func ReasonKey(s string) string {
 
 // ReasonHit reports whether a chosen reason carries a labelled key line:
 // one contains the other once both are normalized. A reason cut at its
-// bound ("…") counts when what is left is in the key line.
+// bound ("…") counts when what is left is in the key line. A reason that
+// joins a tool's message states the tool's tag once ("npm error Could not
+// resolve dependency: peer a@1 …"): a key line with that tag counts
+// without it when the reason starts with it.
 func ReasonHit(reason, keyLine string) bool {
 	got := strings.TrimSuffix(ReasonKey(reason), "…")
 	want := ReasonKey(keyLine)
-	return got != "" && (strings.Contains(got, want) || strings.Contains(want, got))
+	if got == "" {
+		return false
+	}
+	if strings.Contains(got, want) || strings.Contains(want, got) {
+		return true
+	}
+	for _, tag := range []string{"npm ERR! ", "npm error "} {
+		if strings.HasPrefix(got, tag) && strings.HasPrefix(want, tag) && len(want) > len(tag) {
+			return strings.Contains(got, want[len(tag):])
+		}
+	}
+	return false
 }
 
 // JestFailure is a Jest assertion failure as a job prints it, and

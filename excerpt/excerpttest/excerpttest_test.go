@@ -1,0 +1,26 @@
+package excerpttest
+
+import "testing"
+
+func TestReasonHit(t *testing.T) {
+	tests := []struct {
+		name, reason, key string
+		want              bool
+	}{
+		{"same line", "npm error code E404", "npm error code E404", true},
+		{"reason holds the key", "error: x failed: disk full", "disk full", true},
+		{"cut reason inside the key", "npm error Could not resolve…", "npm error Could not resolve dependency:", true},
+		{"joined reason states npm's tag once", `npm error Could not resolve dependency: peer vue@"^2.6.0" from vue-router@3.6.5`, `npm error peer vue@"^2.6.0" from vue-router@3.6.5`, true},
+		{"old npm tag", "npm ERR! Could not resolve dependency: peer a@1 from b@2", "npm ERR! peer a@1 from b@2", true},
+		{"the tag counts only when the reason starts with it", "Could not resolve dependency: peer a@1 from b@2", "npm error peer a@1 from b@2", false},
+		{"different lines", "npm error code ERESOLVE", "npm error peer a@1 from b@2", false},
+		{"empty reason", "", "anything", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ReasonHit(tt.reason, tt.key); got != tt.want {
+				t.Errorf("ReasonHit(%q, %q) = %v, want %v", tt.reason, tt.key, got, tt.want)
+			}
+		})
+	}
+}

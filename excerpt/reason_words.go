@@ -1,0 +1,58 @@
+package excerpt
+
+import "strings"
+
+// failureWords make a line an outcome when nothing better rates it
+// ("FAIL src/a.test.js", "Build failed", "Traceback …").
+var failureWords = []string{"error", "fail", "exception", "traceback"}
+
+// failureWordOutsideNames reports whether a failure word of the lowercased
+// line t stands outside a file name or path: "typescript-type-errors.log"
+// in a README's table of sample logs, "ok  example.com/app/errors 0.1s"
+// from go test name a file or a package, not a failure.
+func failureWordOutsideNames(t string) bool {
+	for _, w := range failureWords {
+		for from := 0; ; {
+			i := strings.Index(t[from:], w)
+			if i < 0 {
+				break
+			}
+			i += from
+			start, end := i, i+len(w)
+			for start > 0 && isNameByte(t[start-1]) {
+				start--
+			}
+			for end < len(t) && isNameByte(t[end]) {
+				end++
+			}
+			if !isFileName(strings.TrimRight(t[start:end], ".")) {
+				return true
+			}
+			from = end
+		}
+	}
+	return false
+}
+
+// isNameByte is a byte of a file name or path token.
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == '/' || c >= 'A' && c <= 'Z'
+}
+
+// isFileName reports a token that names a file or a path: it holds a slash,
+// or ends in a short extension after a name ("errors.md", "npm-fail.log").
+func isFileName(tok string) bool {
+	if strings.Contains(tok, "/") {
+		return true
+	}
+	dot := strings.LastIndexByte(tok, '.')
+	if dot <= 0 || len(tok)-dot-1 < 1 || len(tok)-dot-1 > 5 {
+		return false
+	}
+	for _, c := range []byte(tok[dot+1:]) {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
