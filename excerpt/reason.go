@@ -195,17 +195,57 @@ func goFailMessage(lines []logLine, i int) bool {
 			break
 		}
 	}
+	// Under -v every t.Log line of the failing test comes before its
+	// result too: only a message that reads as a failure, or the last one
+	// before the result, is the test's complaint.
+	if goFailWords.MatchString(lines[i].text) {
+		return goResultFails(lines, i)
+	}
+	for j := i + 1; j < len(lines) && j <= i+30; j++ {
+		t := strings.TrimSpace(lines[j].text)
+		if strings.HasPrefix(t, "--- FAIL:") {
+			// The last message, when none of the test's reads as a failure.
+			return !goFailWordsAround(lines, i)
+		}
+		if strings.HasPrefix(t, "--- ") || strings.HasPrefix(t, "=== RUN") || goTestLine.MatchString(lines[j].text) {
+			return false
+		}
+	}
+	return false
+}
+
+// goResultFails reports whether the test result after line i is a FAIL.
+func goResultFails(lines []logLine, i int) bool {
 	for j := i + 1; j < len(lines) && j <= i+30; j++ {
 		t := strings.TrimSpace(lines[j].text)
 		if strings.HasPrefix(t, "--- FAIL:") {
 			return true
 		}
 		if strings.HasPrefix(t, "--- ") || strings.HasPrefix(t, "=== RUN") {
-			break
+			return false
 		}
 	}
 	return false
 }
+
+// goFailWordsAround reports whether another message of the same test,
+// before line i, reads as a failure.
+func goFailWordsAround(lines []logLine, i int) bool {
+	for k := i - 1; k >= 0 && k >= i-30; k-- {
+		t := strings.TrimSpace(lines[k].text)
+		if strings.HasPrefix(t, "--- ") || strings.HasPrefix(t, "=== ") {
+			return false
+		}
+		if goTestLine.MatchString(lines[k].text) && goFailWords.MatchString(lines[k].text) {
+			return true
+		}
+	}
+	return false
+}
+
+// goFailWords are what a Go test's failure message says (got/want,
+// expected, mismatch…), unlike its progress logs ("starting server").
+var goFailWords = regexp.MustCompile(`(?i)\bwant\b|\bexpected\b|\bunexpected\b|\bfailed\b|\bmismatch|!=|\bnot equal\b|\berror\b`)
 
 func indentOf(s string) int {
 	return len(s) - len(strings.TrimLeft(s, " \t"))

@@ -130,6 +130,19 @@ func TestReason_CommonCIShapes(t *testing.T) {
 			wantReason: "close_test.go:30: Close() = <nil>, want ErrClosed",
 		},
 		{
+			name: "go test -v: the failing test's progress log is not its complaint",
+			lines: []string{
+				"=== RUN   TestServe",
+				"    serve_test.go:12: starting server on :8080",
+				"    serve_test.go:20: Sum(1,2) = 4, want 3",
+				"    serve_test.go:24: stopping server",
+				"--- FAIL: TestServe (0.00s)",
+				"FAIL",
+			},
+			wantReason: "serve_test.go:20: Sum(1,2) = 4, want 3",
+			notReason:  "starting server",
+		},
+		{
 			name: "npm: a joined reason does not repeat the tool's prefix",
 			lines: []string{
 				"npm error code ERESOLVE",
