@@ -3,6 +3,7 @@ package state_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -126,6 +127,30 @@ func TestOpenRefusedByServer(t *testing.T) {
 		if !strings.Contains(err.Error(), "refused the connection") || !strings.Contains(err.Error(), "database number, user and password") ||
 			strings.Contains(err.Error(), "check that Redis runs there") {
 			t.Errorf("Open(%s) = %v, want it to point at REDIS_URL's credentials and database", url, err)
+		}
+	}
+}
+
+// serverReply is an error reply from Redis, as go-redis returns one.
+type serverReply string
+
+func (e serverReply) Error() string { return string(e) }
+func (serverReply) RedisError()     {}
+
+func TestRefusedByServer(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{serverReply("ERR DB index is out of range"), true},
+		{serverReply("NOAUTH Authentication required."), true},
+		{serverReply("WRONGPASS invalid username-password pair or user is disabled."), true},
+		{serverReply("LOADING Redis is loading the dataset in memory"), false},
+		{serverReply("ERR max number of clients reached"), false},
+		{errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), false},
+	} {
+		if got := state.RefusedByServer(tc.err); got != tc.want {
+			t.Errorf("RefusedByServer(%v) = %v, want %v", tc.err, got, tc.want)
 		}
 	}
 }

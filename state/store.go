@@ -133,8 +133,7 @@ func Open(ctx context.Context, url string, opt Options) (*Store, redis.Universal
 		// The server was reached: an answer of its own (a database out of
 		// range, a refused password) is fixed in REDIS_URL, not by
 		// starting Redis.
-		var reply redis.Error
-		if errors.As(err, &reply) {
+		if RefusedByServer(err) {
 			return nil, nil, nil, fmt.Errorf("redis at %s (REDIS_URL) refused the connection: %w; "+
 				"check the database number, user and password in REDIS_URL", target, err)
 		}
@@ -277,4 +276,20 @@ func reachable(ctx context.Context, t redisurl.Target) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// RefusedByServer reports whether Redis answered a connection's first
+// command with a refusal that REDIS_URL fixes: a database out of range, a
+// missing or wrong password, a user without permission. Other replies
+// (LOADING, MASTERDOWN, too many clients) pass by themselves or need the
+// server's operator, and are reported as they are.
+func RefusedByServer(err error) bool {
+	var reply redis.Error
+	if !errors.As(err, &reply) {
+		return false
+	}
+	msg := reply.Error()
+	return strings.HasPrefix(msg, "NOAUTH") || strings.HasPrefix(msg, "WRONGPASS") || strings.HasPrefix(msg, "NOPERM") ||
+		strings.Contains(msg, "DB index is out of range") || strings.Contains(msg, "invalid DB index") ||
+		strings.Contains(msg, "invalid password") || strings.Contains(msg, "invalid username-password")
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -65,8 +64,8 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if q.FailureID != "" {
 		// A typo would match nothing and read as "nothing happened to it".
-		repo, _, _, err := tasks.ParseFailureID(q.FailureID)
-		if err != nil || checkRepoFlag("audit", repo) != nil {
+		repo, run, attempt, err := tasks.ParseFailureID(q.FailureID)
+		if err != nil || checkRepoFlag("audit", repo) != nil || run < 1 || attempt < 1 || tasks.FailureID(repo, run, attempt) != q.FailureID {
 			return usageErr("audit: --failure %q: want OWNER/NAME#RUN.ATTEMPT, like acme/web#123.1", q.FailureID)
 		}
 	}
@@ -181,8 +180,7 @@ func pingRedis(ctx context.Context, cmd, url string) error {
 	ctx, cancel := context.WithTimeout(ctx, auditPingTimeout)
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		var reply redis.Error
-		if errors.As(err, &reply) {
+		if state.RefusedByServer(err) {
 			// Reached, and it answered no: the database number or the
 			// credentials in REDIS_URL are what to fix.
 			return fmt.Errorf("%s: Redis at %s (REDIS_URL) refused: %v; check the database number, user and password in REDIS_URL", cmd, target, err)

@@ -99,6 +99,10 @@ func TestAuditUsageErrors(t *testing.T) {
 		{"failure not an ID", []string{"audit", "--failure", "nope"}, `--failure "nope": want OWNER/NAME#RUN.ATTEMPT`},
 		{"failure without attempt", []string{"audit", "--failure", "acme/web#12"}, `want OWNER/NAME#RUN.ATTEMPT`},
 		{"failure without owner", []string{"audit", "--failure", "web#12.1"}, `want OWNER/NAME#RUN.ATTEMPT`},
+		{"failure with trailing text", []string{"audit", "--failure", "acme/web#123.1x"}, `want OWNER/NAME#RUN.ATTEMPT`},
+		{"failure with a third part", []string{"audit", "--failure", "acme/web#123.1.2"}, `want OWNER/NAME#RUN.ATTEMPT`},
+		{"failure with negatives", []string{"audit", "--failure", "acme/web#-5.-1"}, `want OWNER/NAME#RUN.ATTEMPT`},
+		{"failure with a space", []string{"audit", "--failure", "acme/web# 123.1"}, `want OWNER/NAME#RUN.ATTEMPT`},
 		{"until before the default since", []string{"audit", "--until", "2020-01-01T00:00:00Z"}, "before the default --since (24h ago)"},
 		{"until before an explicit since", []string{"audit", "--since", "1h", "--until", "2h"}, "--since is after --until"},
 	}
