@@ -75,8 +75,11 @@ var (
 	// would end a word at "ü").
 	localizedFailure = regexp.MustCompile(`(?:^|[^\pL\pN_])(?:fehler|erreur|errore)(?:$|[^\pL\pN_])|错误|錯誤|エラー|ошибка|失败|失敗`)
 	// localizedZeroCounts are their zero counts, as MSBuild's translated
-	// summaries print them ("0 Fehler", "0 个错误", "0 個錯誤", "0 Erreur(s)").
-	localizedZeroCounts = regexp.MustCompile(`\b0[ \t]*(?:个|個|件の)?[ \t]*(?:fehler|erreurs?(?:\(s\))?|errori|错误|錯誤|エラー)`)
+	// summaries print them ("0 Fehler", "0 个错误", "0 個錯誤", "0 Erreur(s)"),
+	// a count after the word ("Fehler: 0") and the phrases that say none
+	// ("sans erreur", "keine Fehler", "senza errori").
+	localizedZeroCounts = regexp.MustCompile(`\b0[ \t]*(?:个|個|件の)?[ \t]*(?:fehler|erreurs?(?:\(s\))?|errori|错误|錯誤|エラー)|` +
+		`(?:fehler|erreurs?|errori)[ \t]*:[ \t]*0\b|\b(?:sans|aucune?)[ \t]+erreurs?|\bkeine[ \t]+fehler|\bsenza[ \t]+errori`)
 	// successLine are lines that say a whole run passed: they become the
 	// evidence.
 	successLine = regexp.MustCompile(`(?i)\b\d+ passed\b|\bbuild success|\btest result: ok\b|^ok[ \t]+\S+[ \t]|^pass$|\ball (?:\w+ )?(?:tests|checks|specs) passed\b|\btests? passed\b|\b0 failures\b`)

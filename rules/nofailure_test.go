@@ -143,6 +143,11 @@ func TestIsFailureLine(t *testing.T) {
 		{"    0 个错误", false},
 		{"    0 Erreur(s)", false},
 		{"    0 個錯誤", false}, // Traditional Chinese counts with 個
+		{"Fehler: 0, Warnungen: 2", false},
+		{"Compilation terminée sans erreur", false},
+		{"Build abgeschlossen, keine Fehler gefunden", false},
+		{"Fehler: 3", true},
+		{"erreur : ';' attendu", true},
 		// Word boundaries are letters of any script: a compound that
 		// begins with Fehler is not the word, and Cyrillic folds.
 		{"Fehlerüberprüfung abgeschlossen", false},

@@ -113,6 +113,10 @@ func TestCurlToThisMachine(t *testing.T) {
 			log: "Waiting for the server...\ncurl: (7) Failed to connect to localhost port 3000 after 0 ms: Connection refused\nError: Process completed with exit code 7."},
 		{name: "127.0.0.1", notSig: "curl-connection-failed",
 			log: "curl: (7) Failed to connect to 127.0.0.1 port 8080: Connection refused"},
+		{name: "[::1]", notSig: "curl-connection-failed",
+			log: "curl: (7) Failed to connect to ::1 port 8080 after 0 ms: Couldn't connect to server"},
+		{name: "a remote IPv6 host ending in ::1", wantSig: "curl-connection-failed",
+			log: "curl: (7) Failed to connect to 2001:db8::1 port 443 after 3001 ms: Connection timed out"},
 		{name: "external host", wantSig: "curl-connection-failed",
 			log: "curl: (7) Failed to connect to downloads.example.org port 443: Connection timed out"},
 	})
@@ -130,4 +134,15 @@ func TestTimingAssertionNeedsATimeBound(t *testing.T) {
 			t.Errorf("timing-assertion does not match %q", line)
 		}
 	}
+}
+
+// TestNetworkCodesInPassingTitles: a test named for the error it handles
+// passed; its title is no network failure.
+func TestNetworkCodesInPassingTitles(t *testing.T) {
+	runMisfireCases(t, []misfireCase{
+		{name: "mocha titles", notSig: "network-error",
+			log: "  client\n    ✓ retries on ECONNRESET (12 ms)\n    ✓ handles ETIMEDOUT gracefully (3 ms)\n    √ reports ECONNREFUSED\n\n  3 passing (20ms)"},
+		{name: "the error itself", wantSig: "network-error",
+			log: "Error: read ECONNRESET\n    at TLSWrap.onStreamRead (node:internal/stream_base_commons:217:20)"},
+	})
 }
