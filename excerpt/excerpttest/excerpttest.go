@@ -5,6 +5,7 @@ package excerpttest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ccm-ci/ccm/logtext"
@@ -91,15 +92,20 @@ func ReasonKey(s string) string {
 func ReasonHit(reason, keyLine string) bool {
 	got := strings.TrimSuffix(ReasonKey(reason), "…")
 	want := ReasonKey(keyLine)
-	if got == "" {
-		return false
+	tags := []string{"npm ERR! ", "npm error "}
+	if got == "" || slices.Contains(tags, got+" ") {
+		return false // a bare tag says nothing, whatever the key line
 	}
 	if strings.Contains(got, want) || strings.Contains(want, got) {
 		return true
 	}
-	for _, tag := range []string{"npm ERR! ", "npm error "} {
-		if strings.HasPrefix(got, tag) && strings.HasPrefix(want, tag) && len(want) > len(tag) {
-			return strings.Contains(got, want[len(tag):])
+	for _, tag := range tags {
+		rest := strings.TrimPrefix(want, tag)
+		// The key line's message, whole: "errno 1" must not count in
+		// "errno 127".
+		if strings.HasPrefix(got, tag) && len(rest) < len(want) && len(rest) >= 8 {
+			at := strings.Index(got, rest)
+			return at >= 0 && (at+len(rest) == len(got) || got[at+len(rest)] == ' ')
 		}
 	}
 	return false

@@ -15,6 +15,9 @@ func TestReasonHit(t *testing.T) {
 		{"the tag counts only when the reason starts with it", "Could not resolve dependency: peer a@1 from b@2", "npm error peer a@1 from b@2", false},
 		{"different lines", "npm error code ERESOLVE", "npm error peer a@1 from b@2", false},
 		{"empty reason", "", "anything", false},
+		{"a bare tag", "npm error", "npm error code E404", false},
+		{"a longer number is another message", "npm error code 404 npm ERR! errno 127", "npm ERR! errno 127x", false},
+		{"the tagged message must end where the key does", "npm error Could not resolve: peer a@1 from b@2.1", "npm error peer a@1 from b@2", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
