@@ -196,14 +196,21 @@ var placedDiagnostic = regexp.MustCompile(`^(?:\[ERROR\] |\[错误\] ?|错误[�
 // with its severity word in the compiler's language (gcc's "main.c:12:5:
 // Fehler: …", javac's "App.java:5: erreur : …", MSVC's and tsc's
 // "a.ts(3,7): エラー …"): an error whatever the language the tool speaks.
-// The words are those of the rules' diagnostic hint; the line is matched
-// lowercased.
-var placedSeverity = regexp.MustCompile(`^\S+\.(?:c|cc|cpp|cxx|h|hh|hpp|m|mm|java|kt|scala|go|rs|swift|cs|ts|tsx|js|jsx|py|rb|php|f90|f)` +
-	`(?::\d+(?::\d+)?: ?|\(\d+(?:,\d+)?\) ?: ?)(?:\S+ )?` + severityWords + `(?: fatale)? ?[:：]`)
+// The line is matched lowercased.
+var placedSeverity = regexp.MustCompile(`^\S+\.` + SourceExt +
+	`(?::\d+(?::\d+)?: ?|\(\d+(?:,\d+)?\) ?: ?)(?:\S+ )?` + SeverityWords + `(?: fatale)? ?[:：]`)
 
-const severityWords = `(?:fatal error|error|fehler|erreur|errore|erro|错误|錯誤|エラー|ошибка)`
+// SourceExt are the source file extensions a compiler or checker reports
+// on, and SeverityWords a diagnostic's severity word as gcc, javac and
+// MSVC print it in their translated catalogues (English, German, French,
+// Italian, Portuguese, Chinese, Japanese, Russian), lowercased. The rules'
+// unknown answer reads diagnostics with the same words.
+const (
+	SourceExt     = `(?:c|cc|cpp|cxx|h|hh|hpp|m|mm|java|kt|scala|go|rs|swift|cs|ts|tsx|js|jsx|py|rb|php|f90|f)`
+	SeverityWords = `(?:fatal error|error|fehler|erreur|errore|erro|错误|錯誤|エラー|ошибка)`
+)
 
-// severityStems hold every severityWords word: checking them first spares
+// severityStems hold every SeverityWords word: checking them first spares
 // the expression on the lines that hold none.
 var severityStems = []string{"erro", "fehler", "erreur", "错误", "錯誤", "エラー", "ошибка"}
 

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"github.com/ccm-ci/ccm/excerpt"
 	"regexp"
 
 	"github.com/ccm-ci/ccm/analysis"
@@ -111,14 +112,13 @@ var familyHints = []struct {
 	},
 }
 
-// srcExt are source file extensions a compiler or checker reports on.
-const srcExt = `(?:c|cc|cpp|cxx|h|hh|hpp|m|mm|java|kt|scala|go|rs|swift|cs|ts|tsx|js|jsx|py|rb|php|f90|f)`
-
-// diagSeverity is a diagnostic's severity word as gcc, javac and MSVC
-// print it in their translated catalogues (English, German, French,
-// Italian, Portuguese, Chinese, Japanese, Russian). The text is matched
-// ASCII-lowercased, so the non-ASCII words appear as printed.
-const diagSeverity = `(?:fatal error|error|fehler|erreur|errore|erro|错误|錯誤|エラー|ошибка)`
+// srcExt and diagSeverity are the excerpt's: the reason line and the
+// unknown answer's diagnostic family must agree on what a compiler's
+// diagnostic is, in every language.
+const (
+	srcExt       = excerpt.SourceExt
+	diagSeverity = excerpt.SeverityWords
+)
 
 // hintRe compiles a hint pattern, matched like a signature against the
 // ASCII-lowercased text, one line at a time.
