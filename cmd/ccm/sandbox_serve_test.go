@@ -92,7 +92,11 @@ func TestServeSandboxScenarios(t *testing.T) {
 			if s.Reached && s.Audit > 0 {
 				reached++
 			}
-			t.Logf("%-16s %6s %3d audit entries, reached %v %s", s.Name, time.Duration(s.TookMS)*time.Millisecond, s.Audit, s.Reached, s.Stopped)
+			took := "-"
+			if s.TookMS != nil {
+				took = (time.Duration(*s.TookMS) * time.Millisecond).String()
+			}
+			t.Logf("%-16s %6s %3d audit entries, reached %v %s", s.Name, took, s.Audit, s.Reached, s.Stopped)
 		}
 	}
 	if reached != len(ccmsandbox.Scenarios()) {
