@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/ccm-ci/ccm/config"
+	"github.com/ccm-ci/ccm/internal/redisurl"
 	ccmsandbox "github.com/ccm-ci/ccm/sandbox"
 )
 
@@ -128,6 +129,11 @@ func sandbox(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	env, err := config.LoadEnv()
 	if err != nil {
 		return &exitError{code: 2, err: err}
+	}
+	if env.RedisURL != "" {
+		// An unreachable REDIS_URL is the sandbox's error to say, once,
+		// not four lines of go-redis's pool first.
+		redisurl.Quiet()
 	}
 	opt := ccmsandbox.ScenarioOptions{Env: env, HTTPAddr: *httpAddr, Out: stdout, Logger: logger, Withhold: sandboxWithhold}
 	if set["binary"] {
