@@ -79,10 +79,13 @@ func sandbox(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), sandboxHelp); fs.PrintDefaults() }
-	logs := fs.Int("logs", ccmsandbox.DefaultLogs, "replay this many real failure logs through detection and analysis only, instead of the scenarios")
+	// Both defaults are 0, meaning "as the mode needs": --help then prints
+	// no default the sandbox does not use.
+	logs := fs.Int("logs", 0, fmt.Sprintf("replay `N` real failure logs through detection and analysis only, instead of the scenarios (off unless set; --logs %d replays the set earlier versions did)", ccmsandbox.DefaultLogs))
 	useLLM := fs.Bool("llm", false, "with --logs: analyse through the LLM path against a local OpenAI fake (it answers with the rules' verdict)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
-	timeout := fs.Duration("timeout", ccmsandbox.DefaultTimeout, "with --logs: how long to wait for every failure to be analyzed; else each scenario's deadline (20s unless set; 60s with --binary)")
+	timeout := fs.Duration("timeout", 0, fmt.Sprintf("each scenario's deadline; with --logs, how long to wait for every failure to be analyzed (0, the default: %gs per scenario, %gs with --binary; %gs with --logs)",
+		ccmsandbox.DefaultScenarioDeadline.Seconds(), ccmsandbox.ExternalScenarioDeadline.Seconds(), ccmsandbox.DefaultTimeout.Seconds()))
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error (logs go to stderr; the scenarios log nothing unless this is set: their alerts are the point)")
 	interactive := fs.Bool("interactive", false, "stop at each approval request and read your decision, /ccm commands and @ccm questions from the terminal")
 	only := fs.String("scenario", "", "play only these scenarios, comma-separated ("+strings.Join(ccmsandbox.ScenarioNames(), ", ")+")")
@@ -97,10 +100,10 @@ func sandbox(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if *logs < 1 {
+	if *logs < 0 || set["logs"] && *logs == 0 {
 		return usageErr("sandbox: --logs %d: want at least 1", *logs)
 	}
-	if *timeout <= 0 {
+	if *timeout < 0 || set["timeout"] && *timeout == 0 {
 		return usageErr("sandbox: --timeout %s: want a positive duration", *timeout)
 	}
 	logger, err := newLogger(stderr, *logLevel)
@@ -142,7 +145,7 @@ func sandbox(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 		opt.Deadline = ccmsandbox.ExternalScenarioDeadline
 	}
-	if set["timeout"] {
+	if *timeout > 0 {
 		opt.Deadline = *timeout
 	}
 	if *only != "" {
