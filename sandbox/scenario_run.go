@@ -53,6 +53,11 @@ type ScenarioOptions struct {
 	// OnStart is called once ccm runs, with the world (a web view of the
 	// simulated Slack hooks in here).
 	OnStart func(*World)
+	// Ended, when set, is called with what RunScenarios returns once the
+	// scenarios have all played (reached or missed), before anything it
+	// started is stopped: ccm, the simulators and REDIS_URL's data stay
+	// until Ended returns (--slack-ui keeps them while its page is up).
+	Ended func(Report, error)
 }
 
 // ScenarioResult is how one scenario ended.
@@ -229,10 +234,14 @@ func RunScenarios(ctx context.Context, opt ScenarioOptions) (Report, error) {
 	if pr.err != nil {
 		return rep, fmt.Errorf("sandbox: print: %w", pr.err)
 	}
+	err = exitErr
 	if len(rep.Missed()) > 0 {
-		return rep, errors.Join(ErrMissed, exitErr)
+		err = errors.Join(ErrMissed, exitErr)
 	}
-	return rep, exitErr
+	if opt.Ended != nil {
+		opt.Ended(rep, err)
+	}
+	return rep, err
 }
 
 // serveDied ends a run whose `ccm serve` died: the scenario playing and

@@ -37,7 +37,10 @@ Redis is used (give it a database of its own: the queues are not prefixed).
 With --slack-ui ADDR it also serves a web page at http://ADDR/ drawing the
 simulated Slack as your team would see it (channels, threads, Block Kit
 messages, buttons), following the scenarios as they play; when they end it
-keeps serving until Ctrl-C.
+keeps serving until Ctrl-C, which closes the page and exits with the
+scenarios' code (0 when all reached their end). Until then the run is left
+as it ended: with REDIS_URL set, ccm stats and ccm audit can read its data,
+which the sandbox empties on the way out.
 
 With --binary PATH the scenarios play against 'PATH serve' run as its own
 process, as deployed (PATH is a built ccm binary): the sandbox writes its
@@ -167,14 +170,29 @@ func sandbox(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		defer ui.Close()
 		fmt.Fprintf(stderr, "ccm sandbox: Slack as your team sees it: %s\n", ui.URL)
 		opt.OnStart = func(w *ccmsandbox.World) { ui.Show(w.Slack) }
-		rep, err := ccmsandbox.RunScenarios(ctx, opt)
-		end := scenariosEnd(rep, err, *asJSON, stdout)
-		if ran := err == nil || errors.Is(err, ccmsandbox.ErrMissed); ran && ctx.Err() == nil {
-			// The page is the point of --slack-ui: leave it up to be read.
-			fmt.Fprintf(stderr, "ccm sandbox: the scenarios are over; Slack stays at %s until Ctrl-C\n", ui.URL)
+		var end error
+		ended := false
+		// The page is the point of --slack-ui: it stays up to be read,
+		// with all the run left as it ended (REDIS_URL's data too, for
+		// ccm stats and ccm audit), until Ctrl-C, which then only closes
+		// it: the exit code is the scenarios'.
+		opt.Ended = func(rep ccmsandbox.Report, err error) {
+			end, ended = scenariosEnd(rep, err, *asJSON, stdout), true
+			if ctx.Err() != nil {
+				return
+			}
+			kept := ""
+			if env.RedisURL != "" {
+				kept = "; REDIS_URL's database keeps the run's data until then (ccm stats, ccm audit)"
+			}
+			fmt.Fprintf(stderr, "ccm sandbox: the scenarios are over; Slack stays at %s until Ctrl-C%s\n", ui.URL, kept)
 			<-ctx.Done()
 		}
-		return end
+		rep, err := ccmsandbox.RunScenarios(ctx, opt)
+		if ended {
+			return end
+		}
+		return scenariosEnd(rep, err, *asJSON, stdout)
 	}
 	rep, err := ccmsandbox.RunScenarios(ctx, opt)
 	return scenariosEnd(rep, err, *asJSON, stdout)
