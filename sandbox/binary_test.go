@@ -62,7 +62,7 @@ func TestScenariosAgainstBinary(t *testing.T) {
 			t.Fatalf("scenarios %+v: want both recorded as missed", rep.Scenarios)
 		}
 		for _, s := range rep.Scenarios {
-			if !strings.Contains(s.Stopped, "signal: killed") {
+			if !strings.Contains(s.Stopped, "was killed by signal 9 (killed)") {
 				t.Errorf("%s stopped %q: want how serve died", s.Name, s.Stopped)
 			}
 		}

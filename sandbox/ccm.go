@@ -71,10 +71,7 @@ func (e *ServeDiedError) Error() string {
 	if e.Scenario != "" {
 		msg += " during the scenario " + e.Scenario
 	}
-	if e.Log != "" {
-		msg += "; the end of its log:\n" + e.Log
-	}
-	return msg
+	return msg + logTail(e.Log)
 }
 
 func (e *ServeDiedError) Unwrap() error { return e.Err }

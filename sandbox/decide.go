@@ -133,8 +133,12 @@ func (t *terminal) Decide(ctx context.Context, p *Play, req slacksim.Message, d 
 			t.slash(p, rest)
 		case cmd == "@ccm":
 			t.mention(p, rest)
-		default:
+		case cmd == "":
+			// An empty line asks for the prompt again, as a shell does.
+		case cmd == "help" || cmd == "?":
 			fmt.Fprint(t.out, terminalHelp)
+		default:
+			fmt.Fprintf(t.out, "unknown command %q\n%s", cmd, terminalHelp)
 		}
 	}
 }
@@ -158,7 +162,7 @@ func (t *terminal) slash(p *Play, args string) {
 	// An answer is an ephemeral message (the ack's or a response_url
 	// post's); one posted in the channel shows in the scenario's Slack.
 	for _, e := range t.w.Slack.Ephemerals(UserApprover)[before:] {
-		fmt.Fprintf(t.out, "ccm (only visible to you): %s\n", e.Text)
+		fmt.Fprintf(t.out, "ccm (only visible to you): %s\n", slackview.Text(t.w.Slack, e.Text))
 	}
 }
 
@@ -177,5 +181,5 @@ func (t *terminal) mention(p *Play, text string) {
 		fmt.Fprintf(t.out, "(no answer: %v)\n", err)
 		return
 	}
-	fmt.Fprintf(t.out, "ccm: %s\n", m.Text)
+	fmt.Fprintf(t.out, "ccm: %s\n", slackview.Text(t.w.Slack, m.Text))
 }

@@ -114,12 +114,7 @@ func startExternal(ctx context.Context, bin string, cfg *config.Config, addr str
 		started <- nil
 		err := c.cmd.Wait()
 		c.waitErr = err
-		if err == nil {
-			err = errors.New("exited (status 0)")
-		} else {
-			err = fmt.Errorf("exited: %w", err)
-		}
-		c.cause = fmt.Errorf("(pid %d) %w", c.cmd.Process.Pid, err)
+		c.cause = fmt.Errorf("(pid %d) %s", c.cmd.Process.Pid, exitWords(err))
 		close(c.died)
 	}()
 	if err := <-started; err != nil {
@@ -173,8 +168,8 @@ func (c *external) ready(ctx context.Context) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(end) {
-			return &SetupError{Err: fmt.Errorf("ccm serve (pid %d) was not ready on http://%s/readyz within %s; the end of its log:\n%s",
-				c.cmd.Process.Pid, c.addr, serveReadyTimeout, c.Log())}
+			return &SetupError{Err: fmt.Errorf("ccm serve (pid %d) was not ready on http://%s/readyz within %s%s",
+				c.cmd.Process.Pid, c.addr, serveReadyTimeout, logTail(c.Log()))}
 		}
 	}
 }
@@ -242,7 +237,7 @@ func (c *external) SetConfig(ctx context.Context, cfg *config.Config) error {
 		case err != nil:
 			return err
 		case r > rejected:
-			return fmt.Errorf("ccm serve rejected the config the sandbox wrote; the end of its log:\n%s", c.Log())
+			return fmt.Errorf("ccm serve rejected the config the sandbox wrote%s", logTail(c.Log()))
 		case a > applied:
 			c.mu.Lock()
 			c.cfg = cfg
@@ -264,7 +259,7 @@ func (c *external) SetConfig(ctx context.Context, cfg *config.Config) error {
 		case <-time.After(25 * time.Millisecond):
 		}
 		if time.Since(start) > serveReloadTimeout {
-			return fmt.Errorf("ccm serve did not apply its edited config within %s; the end of its log:\n%s", serveReloadTimeout, c.Log())
+			return fmt.Errorf("ccm serve did not apply its edited config within %s%s", serveReloadTimeout, logTail(c.Log()))
 		}
 	}
 }

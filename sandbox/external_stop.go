@@ -2,9 +2,11 @@ package sandbox
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"time"
@@ -85,7 +87,7 @@ func (c *external) Shutdown() error {
 				case <-c.died:
 					exit = describeExit(c.waitErr) + " on SIGTERM"
 					if c.waitErr != nil {
-						err = fmt.Errorf("ccm serve (pid %d) exited with %s on SIGTERM, want status 0", c.cmd.Process.Pid, describeExit(c.waitErr))
+						err = fmt.Errorf("ccm serve (pid %d) %s on SIGTERM, want status 0", c.cmd.Process.Pid, exitWords(c.waitErr))
 					}
 				case <-time.After(c.stopTimeout):
 					_ = c.cmd.Process.Kill()
@@ -112,10 +114,36 @@ func (c *external) Shutdown() error {
 	return c.exitErr
 }
 
-// describeExit is cmd.Wait's error as an exit: "exit status 0" for nil.
+// describeExit is cmd.Wait's error as Report.ServeExit gives it: "exit
+// status 0" for nil (a value scripts may read: kept as it was).
 func describeExit(err error) string {
 	if err == nil {
 		return "exit status 0"
 	}
 	return err.Error()
+}
+
+// exitWords says how the child ended, one wording for every message:
+// "exited with status 3", "was killed by signal 9 (killed)".
+func exitWords(err error) string {
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return "exited with status 0"
+	case errors.As(err, &ee):
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return fmt.Sprintf("was killed by signal %d (%s)", int(ws.Signal()), ws.Signal())
+		}
+		return fmt.Sprintf("exited with status %d", ee.ExitCode())
+	}
+	return "ended: " + err.Error() // Wait's own failure, not an exit
+}
+
+// logTail ends a message about the child with the end of its log, or
+// says there is none (an empty log is news: it died before writing).
+func logTail(log string) string {
+	if strings.TrimSpace(log) == "" {
+		return " (its log is empty)"
+	}
+	return "; the end of its log:\n" + log
 }

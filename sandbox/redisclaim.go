@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ccm-ci/ccm/internal/redisurl"
+	"github.com/ccm-ci/ccm/internal/text"
 	"github.com/ccm-ci/ccm/state"
 )
 
@@ -65,8 +66,8 @@ func claimRedis(ctx context.Context, url string) (*redis.Client, string, error) 
 	}
 	if n > 0 {
 		_ = c.Close()
-		return nil, "", &SetupError{Err: fmt.Errorf("REDIS_URL: database %d at %s holds %d keys; the sandbox needs an empty database of its own "+
-			"(it empties it when it ends): name another one (redis://HOST:PORT/15) or unset REDIS_URL for an embedded Redis", c.Options().DB, target, n)}
+		return nil, "", &SetupError{Err: fmt.Errorf("REDIS_URL: database %d at %s holds %s; the sandbox needs an empty database of its own "+
+			"(it empties it when it ends): name another one (redis://HOST:PORT/15) or unset REDIS_URL for an embedded Redis", c.Options().DB, target, text.Count(int(n), "key", "keys"))}
 	}
 	return c, token, nil
 }

@@ -37,7 +37,7 @@ func TestClaimRedis(t *testing.T) {
 			case err == nil && c != nil:
 				won = append(won, token)
 				_ = c.Close()
-			case errors.As(err, &se) && strings.Contains(err.Error(), "holds 1 keys"):
+			case errors.As(err, &se) && strings.Contains(err.Error(), "holds 1 key;"):
 				refuse++
 			default:
 				t.Errorf("claimRedis: %v", err)

@@ -38,9 +38,13 @@ func printScenario(p *printer, i, n int, r ScenarioResult) {
 	} else {
 		p.f("\nSlack shows nothing.\n\n")
 	}
-	if r.Reached {
+	switch {
+	case r.Chose != "":
+		// Where it went is the person's choice, not the planned end.
+		p.f("Ended as you chose in %s: %s\n", roundMS(r.Took), r.Chose)
+	case r.Reached:
 		p.f("Reached its end in %s: %s\n", roundMS(r.Took), r.End)
-	} else {
+	default:
 		p.f("DID NOT reach its end (%s): %s\n  want: %s\n", roundMS(r.Took), r.Stopped, r.End)
 	}
 	for _, note := range r.Notes {
@@ -57,8 +61,11 @@ func printSummary(p *printer, r Report) {
 	}
 	for _, s := range r.Scenarios {
 		mark, what := "✓", "reached its end"
-		if !s.Reached {
+		switch {
+		case !s.Reached:
 			mark, what = "✗", s.Stopped
+		case s.Chose != "":
+			what = "ended as you chose"
 		}
 		p.f("  %s %-*s %7s  %3d audit entries  %s\n", mark, width, s.Name, roundMS(s.Took), s.Audit, what)
 	}
@@ -103,11 +110,18 @@ func roundMS(d time.Duration) string {
 func WriteReportJSON(w io.Writer, r Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	// No remediation has no success rate: null, not a 0% that reads as
+	// every one failing.
+	var rate *float64
+	if r.Remediations > 0 {
+		rate = &r.SuccessRate
+	}
 	body := struct {
 		Report
-		MTTRMS    int64 `json:"mean_time_to_resolution_ms"`
-		ElapsedMS int64 `json:"elapsed_ms"`
-	}{r, r.MeanTimeToResolution.Milliseconds(), r.Elapsed.Milliseconds()}
+		SuccessRate *float64 `json:"success_rate"`
+		MTTRMS      int64    `json:"mean_time_to_resolution_ms"`
+		ElapsedMS   int64    `json:"elapsed_ms"`
+	}{r, rate, r.MeanTimeToResolution.Milliseconds(), r.Elapsed.Milliseconds()}
 	if err := enc.Encode(body); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}

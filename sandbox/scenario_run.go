@@ -53,6 +53,11 @@ type ScenarioOptions struct {
 	// OnStart is called once ccm runs, with the world (a web view of the
 	// simulated Slack hooks in here).
 	OnStart func(*World)
+	// Ended, when set, is called with what RunScenarios returns once the
+	// scenarios have all played (reached or missed), before anything it
+	// started is stopped: ccm, the simulators and REDIS_URL's data stay
+	// until Ended returns (--slack-ui keeps them while its page is up).
+	Ended func(Report, error)
 }
 
 // ScenarioResult is how one scenario ended.
@@ -64,12 +69,14 @@ type ScenarioResult struct {
 	Stopped string `json:"stopped,omitempty"` // where and why it stopped short
 	// Chose says what the person at the terminal (--interactive) chose
 	// instead of the scenario's plan; Reached is then true wherever it went.
-	Chose  string        `json:"chosen_by_you,omitempty"`
-	Took   time.Duration `json:"-"`
-	TookMS int64         `json:"time_to_resolution_ms"`
-	Audit  int           `json:"audit_entries"`
-	Notes  []string      `json:"notes,omitempty"`
-	Slack  string        `json:"slack"`
+	Chose string        `json:"chosen_by_you,omitempty"`
+	Took  time.Duration `json:"-"`
+	// TookMS is Took for a scenario that reached its end; nil (left out
+	// of the JSON) for one that did not: it was never resolved.
+	TookMS *int64   `json:"time_to_resolution_ms,omitempty"`
+	Audit  int      `json:"audit_entries"`
+	Notes  []string `json:"notes,omitempty"`
+	Slack  string   `json:"slack"`
 	// Viewer is whose private messages Slack shows ("" for nobody's).
 	Viewer string `json:"slack_viewer,omitempty"`
 }
@@ -188,6 +195,10 @@ func RunScenarios(ctx context.Context, opt ScenarioOptions) (Report, error) {
 		}
 		p := &Play{w: w, sc: s, deadline: time.Now().Add(deadline), people: decider, withhold: slices.Contains(opt.Withhold, s.Name)}
 		res := playOne(ctx, p)
+		if res.Reached {
+			ms := res.Took.Milliseconds()
+			res.TookMS = &ms
+		}
 		if errors.Is(res.err, ErrInterrupted) || ctx.Err() != nil {
 			return rep, ErrInterrupted
 		}
@@ -223,10 +234,14 @@ func RunScenarios(ctx context.Context, opt ScenarioOptions) (Report, error) {
 	if pr.err != nil {
 		return rep, fmt.Errorf("sandbox: print: %w", pr.err)
 	}
+	err = exitErr
 	if len(rep.Missed()) > 0 {
-		return rep, errors.Join(ErrMissed, exitErr)
+		err = errors.Join(ErrMissed, exitErr)
 	}
-	return rep, exitErr
+	if opt.Ended != nil {
+		opt.Ended(rep, err)
+	}
+	return rep, err
 }
 
 // serveDied ends a run whose `ccm serve` died: the scenario playing and
@@ -257,7 +272,7 @@ func playOne(ctx context.Context, p *Play) played {
 	res := played{ScenarioResult: ScenarioResult{Name: s.Name, Title: s.Title, End: s.End}}
 	start := time.Now()
 	notes, err := s.play(ctx, p)
-	res.Took, res.TookMS = time.Since(start), time.Since(start).Milliseconds()
+	res.Took = time.Since(start)
 	res.Notes, res.err = notes, err
 	if err != nil && p.diverged != "" && ctx.Err() == nil {
 		// The person chose otherwise: where the scenario went is theirs,

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"strings"
@@ -83,6 +84,23 @@ func TestScenarioMissSaysWhereItStopped(t *testing.T) {
 	if !strings.Contains(out.String(), "DID NOT reach its end") || !strings.Contains(out.String(), "Scenarios:  1 of 2 reached") {
 		t.Errorf("output does not say it:\n%s", out.String())
 	}
+	// A scenario never resolved has no time to resolution in the JSON.
+	var js bytes.Buffer
+	if err := WriteReportJSON(&js, rep); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Scenarios []map[string]any `json:"scenarios"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range got.Scenarios {
+		_, has := s["time_to_resolution_ms"]
+		if reached := s["reached"] == true; has != reached {
+			t.Errorf("%v (reached %v) has time_to_resolution_ms: %v, want it only when reached", s["name"], reached, has)
+		}
+	}
 }
 
 // --interactive: the person types /ccm and @ccm, then decides; the
@@ -117,12 +135,29 @@ func TestScenariosInteractive(t *testing.T) {
 func TestScenariosInteractiveOtherChoice(t *testing.T) {
 	var out bytes.Buffer
 	rep, err := RunScenarios(context.Background(), ScenarioOptions{Out: &out, Only: []string{"approved"},
-		Interactive: strings.NewReader("reject not today\n")})
+		Interactive: strings.NewReader("foo\n\nreject not today\n")})
 	if err != nil || len(rep.Scenarios) != 1 || !rep.Scenarios[0].Reached {
 		t.Fatalf("err %v, scenarios %+v: want reached as chosen\n%s", err, rep.Scenarios, out.String())
 	}
 	if c := rep.Scenarios[0].Chose; !strings.Contains(c, "[Reject]") || !strings.Contains(c, "[Approve]") {
 		t.Errorf("Chose = %q: want what was pressed and what was planned", c)
+	}
+	text := out.String()
+	// The headline and the summary say what happened, not the plan's end.
+	if !strings.Contains(text, "Ended as you chose in ") || strings.Contains(text, "Reached its end in") ||
+		!strings.Contains(text, "ended as you chose") || strings.Contains(text, "  reached its end") {
+		t.Errorf("the output tells the planned end, not the person's:\n%s", text)
+	}
+	if strings.Count(text, `unknown command "foo"`) != 1 || strings.Contains(text, `unknown command ""`) {
+		t.Errorf("want one unknown command \"foo\" and nothing for the empty line:\n%s", text)
+	}
+	// Rejected: nothing was remediated, so there is no success rate.
+	var js bytes.Buffer
+	if err := WriteReportJSON(&js, rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Remediations != 0 || !strings.Contains(js.String(), `"success_rate": null`) {
+		t.Errorf("%d remediations: want 0 and success_rate null:\n%s", rep.Remediations, js.String())
 	}
 }
 
@@ -193,7 +228,7 @@ func TestScenariosOnRedisURL(t *testing.T) {
 	m.Set("someone:else", "1")
 	_, err := RunScenarios(context.Background(), ScenarioOptions{Env: env, Only: []string{"app-code"}})
 	var se *SetupError
-	if !errors.As(err, &se) || !strings.Contains(err.Error(), "holds 1 keys") {
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "holds 1 key;") {
 		t.Errorf("err %v: want a SetupError saying the database is not empty", err)
 	}
 	if v, _ := m.Get("someone:else"); v != "1" {

@@ -137,10 +137,8 @@ func openRunning(ctx context.Context, cmd string, stderr io.Writer) (*state.Stor
 	if env.RedisURL == "" {
 		return nil, nil, usageErr("%s: REDIS_URL is not set: ccm %s reads the Redis of a running ccm (an embedded one lives only inside its process)", cmd, cmd)
 	}
-	// go-redis logs every failed dial of its pool to stderr itself
-	// ("redis: ... pool.go:770: ... connection refused"), several lines
-	// before the command's own error; the error below says it once.
-	redis.SetLogger(quietRedis{})
+	// The error below says once what go-redis's pool would log per dial.
+	redisurl.Quiet()
 	if err := pingRedis(ctx, cmd, env.RedisURL); err != nil {
 		return nil, nil, err
 	}
@@ -154,12 +152,6 @@ func openRunning(ctx context.Context, cmd string, stderr io.Writer) (*state.Stor
 	}
 	return store, closeStore, nil
 }
-
-// quietRedis drops go-redis's internal log lines; audit reports the
-// failure they describe as its error.
-type quietRedis struct{}
-
-func (quietRedis) Printf(context.Context, string, ...any) {}
 
 // auditPingTimeout bounds the reachability check: a person at a terminal
 // waits, so an unreachable Redis is reported at once, not after go-redis's

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/ccm-ci/ccm/config"
+	"github.com/ccm-ci/ccm/internal/redisurl"
 	ccmsandbox "github.com/ccm-ci/ccm/sandbox"
 )
 
@@ -36,7 +37,10 @@ Redis is used (give it a database of its own: the queues are not prefixed).
 With --slack-ui ADDR it also serves a web page at http://ADDR/ drawing the
 simulated Slack as your team would see it (channels, threads, Block Kit
 messages, buttons), following the scenarios as they play; when they end it
-keeps serving until Ctrl-C.
+keeps serving until Ctrl-C, which closes the page and exits with the
+scenarios' code (0 when all reached their end). Until then the run is left
+as it ended: with REDIS_URL set, ccm stats and ccm audit can read its data,
+which the sandbox empties on the way out.
 
 With --binary PATH the scenarios play against 'PATH serve' run as its own
 process, as deployed (PATH is a built ccm binary): the sandbox writes its
@@ -78,10 +82,13 @@ func sandbox(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), sandboxHelp); fs.PrintDefaults() }
-	logs := fs.Int("logs", ccmsandbox.DefaultLogs, "replay this many real failure logs through detection and analysis only, instead of the scenarios")
+	// Both defaults are 0, meaning "as the mode needs": --help then prints
+	// no default the sandbox does not use.
+	logs := fs.Int("logs", 0, fmt.Sprintf("replay `N` real failure logs through detection and analysis only, instead of the scenarios (off unless set; --logs %d replays the set earlier versions did)", ccmsandbox.DefaultLogs))
 	useLLM := fs.Bool("llm", false, "with --logs: analyse through the LLM path against a local OpenAI fake (it answers with the rules' verdict)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
-	timeout := fs.Duration("timeout", ccmsandbox.DefaultTimeout, "with --logs: how long to wait for every failure to be analyzed; else each scenario's deadline (20s unless set; 60s with --binary)")
+	timeout := fs.Duration("timeout", 0, fmt.Sprintf("each scenario's deadline; with --logs, how long to wait for every failure to be analyzed (0, the default: %gs per scenario, %gs with --binary; %gs with --logs)",
+		ccmsandbox.DefaultScenarioDeadline.Seconds(), ccmsandbox.ExternalScenarioDeadline.Seconds(), ccmsandbox.DefaultTimeout.Seconds()))
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error (logs go to stderr; the scenarios log nothing unless this is set: their alerts are the point)")
 	interactive := fs.Bool("interactive", false, "stop at each approval request and read your decision, /ccm commands and @ccm questions from the terminal")
 	only := fs.String("scenario", "", "play only these scenarios, comma-separated ("+strings.Join(ccmsandbox.ScenarioNames(), ", ")+")")
@@ -96,10 +103,10 @@ func sandbox(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if *logs < 1 {
+	if *logs < 0 || set["logs"] && *logs == 0 {
 		return usageErr("sandbox: --logs %d: want at least 1", *logs)
 	}
-	if *timeout <= 0 {
+	if *timeout < 0 || set["timeout"] && *timeout == 0 {
 		return usageErr("sandbox: --timeout %s: want a positive duration", *timeout)
 	}
 	logger, err := newLogger(stderr, *logLevel)
@@ -129,6 +136,11 @@ func sandbox(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
+	if env.RedisURL != "" {
+		// An unreachable REDIS_URL is the sandbox's error to say, once,
+		// not four lines of go-redis's pool first.
+		redisurl.Quiet()
+	}
 	opt := ccmsandbox.ScenarioOptions{Env: env, HTTPAddr: *httpAddr, Out: stdout, Logger: logger, Withhold: sandboxWithhold}
 	if set["binary"] {
 		if opt.Binary, err = servableBinary(*binary); err != nil {
@@ -136,7 +148,7 @@ func sandbox(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 		opt.Deadline = ccmsandbox.ExternalScenarioDeadline
 	}
-	if set["timeout"] {
+	if *timeout > 0 {
 		opt.Deadline = *timeout
 	}
 	if *only != "" {
@@ -158,14 +170,29 @@ func sandbox(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		defer ui.Close()
 		fmt.Fprintf(stderr, "ccm sandbox: Slack as your team sees it: %s\n", ui.URL)
 		opt.OnStart = func(w *ccmsandbox.World) { ui.Show(w.Slack) }
-		rep, err := ccmsandbox.RunScenarios(ctx, opt)
-		end := scenariosEnd(rep, err, *asJSON, stdout)
-		if ran := err == nil || errors.Is(err, ccmsandbox.ErrMissed); ran && ctx.Err() == nil {
-			// The page is the point of --slack-ui: leave it up to be read.
-			fmt.Fprintf(stderr, "ccm sandbox: the scenarios are over; Slack stays at %s until Ctrl-C\n", ui.URL)
+		var end error
+		ended := false
+		// The page is the point of --slack-ui: it stays up to be read,
+		// with all the run left as it ended (REDIS_URL's data too, for
+		// ccm stats and ccm audit), until Ctrl-C, which then only closes
+		// it: the exit code is the scenarios'.
+		opt.Ended = func(rep ccmsandbox.Report, err error) {
+			end, ended = scenariosEnd(rep, err, *asJSON, stdout), true
+			if ctx.Err() != nil {
+				return
+			}
+			kept := ""
+			if env.RedisURL != "" {
+				kept = "; REDIS_URL's database keeps the run's data until then (ccm stats, ccm audit)"
+			}
+			fmt.Fprintf(stderr, "ccm sandbox: the scenarios are over; Slack stays at %s until Ctrl-C%s\n", ui.URL, kept)
 			<-ctx.Done()
 		}
-		return end
+		rep, err := ccmsandbox.RunScenarios(ctx, opt)
+		if ended {
+			return end
+		}
+		return scenariosEnd(rep, err, *asJSON, stdout)
 	}
 	rep, err := ccmsandbox.RunScenarios(ctx, opt)
 	return scenariosEnd(rep, err, *asJSON, stdout)

@@ -92,7 +92,11 @@ func TestServeSandboxScenarios(t *testing.T) {
 			if s.Reached && s.Audit > 0 {
 				reached++
 			}
-			t.Logf("%-16s %6s %3d audit entries, reached %v %s", s.Name, time.Duration(s.TookMS)*time.Millisecond, s.Audit, s.Reached, s.Stopped)
+			took := "-"
+			if s.TookMS != nil {
+				took = (time.Duration(*s.TookMS) * time.Millisecond).String()
+			}
+			t.Logf("%-16s %6s %3d audit entries, reached %v %s", s.Name, took, s.Audit, s.Reached, s.Stopped)
 		}
 	}
 	if reached != len(ccmsandbox.Scenarios()) {
@@ -125,7 +129,7 @@ func TestServeSandboxChildDies(t *testing.T) {
 		if !errors.As(err, &ee) || ee.ExitCode() != 2 {
 			t.Errorf("exit %v, want 2", err)
 		}
-		for _, want := range []string{"exited: exit status 1 before it was ready", "broken on purpose"} {
+		for _, want := range []string{"exited with status 1 before it was ready", "broken on purpose"} {
 			if !strings.Contains(errOut.String(), want) {
 				t.Errorf("stderr lacks %q:\n%s", want, errOut.String())
 			}
@@ -163,7 +167,7 @@ func TestServeSandboxChildDies(t *testing.T) {
 			t.Fatalf("the sandbox did not stop within 15s of ccm serve's death\nstderr:\n%s", errOut.String())
 		}
 		t.Logf("the sandbox exited %s after ccm serve was killed", time.Since(killed).Round(time.Millisecond))
-		want := "ccm serve (pid " + strconv.Itoa(pid) + ") exited: signal: killed during the scenario approved"
+		want := "ccm serve (pid " + strconv.Itoa(pid) + ") was killed by signal 9 (killed) during the scenario approved"
 		if !strings.Contains(errOut.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut.String())
 		}

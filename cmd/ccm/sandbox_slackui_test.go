@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
+
 	ccmsandbox "github.com/ccm-ci/ccm/sandbox"
 )
 
@@ -33,10 +35,13 @@ func (l *lockedBuffer) String() string {
 }
 
 // TestSandboxSlackUI plays one scenario with --slack-ui: the page draws
-// its channels and messages, stays up after the scenario ends, and Ctrl-C
-// ends the sandbox with the scenario's result (0: it reached its end).
+// its channels and messages, stays up after the scenario ends with
+// REDIS_URL's data kept for ccm audit, and Ctrl-C ends the sandbox with
+// the scenario's result (0: it reached its end), emptying the database.
 func TestSandboxSlackUI(t *testing.T) {
 	offline(t)
+	m := miniredis.RunT(t)
+	t.Setenv("REDIS_URL", "redis://"+m.Addr()+"/0")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stderr lockedBuffer
@@ -45,7 +50,7 @@ func TestSandboxSlackUI(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"sandbox", "--slack-ui", "127.0.0.1:0", "--scenario", scenario}, strings.NewReader(""), io.Discard, &stderr)
 	}()
-	over := regexp.MustCompile(`the scenarios are over; Slack stays at (http://127\.0\.0\.1:\d+/) until Ctrl-C`)
+	over := regexp.MustCompile(`the scenarios are over; Slack stays at (http://127\.0\.0\.1:\d+/) until Ctrl-C; REDIS_URL's database keeps`)
 	deadline := time.After(2 * time.Minute)
 	var url string
 	for url == "" {
@@ -69,6 +74,12 @@ func TestSandboxSlackUI(t *testing.T) {
 			t.Errorf("after the scenario the page lacks %s:\n%s", want, page)
 		}
 	}
+	if len(m.Keys()) == 0 {
+		t.Error("REDIS_URL's database was emptied while the page is up")
+	}
+	if out, stderr, code := runCLI(t, nil, "audit"); code != 0 || !strings.Contains(out, "detection") {
+		t.Errorf("ccm audit while the page is up: exit %d, %s%s", code, out, stderr)
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -77,6 +88,9 @@ func TestSandboxSlackUI(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the sandbox did not end 30s after Ctrl-C")
+	}
+	if keys := m.Keys(); len(keys) != 0 {
+		t.Errorf("after Ctrl-C REDIS_URL's database holds %d keys, want it emptied", len(keys))
 	}
 	if _, err := net.DialTimeout("tcp", strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/"), time.Second); err == nil {
 		t.Error("the page is still served after the sandbox ended")

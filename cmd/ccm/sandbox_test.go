@@ -90,3 +90,27 @@ func TestSandboxBadFlags(t *testing.T) {
 		})
 	}
 }
+
+// --help prints no default the sandbox does not use: --logs is off unless
+// set, and --timeout's 0 means each mode's own deadline, which it names.
+func TestSandboxHelpDefaults(t *testing.T) {
+	_, stderr, code := runCLI(t, nil, "sandbox", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, flag := range []string{"-logs N", "-timeout duration"} {
+		i := strings.Index(stderr, "  "+flag+"\n")
+		if i < 0 {
+			t.Fatalf("no %s in:\n%s", flag, stderr)
+		}
+		usage, _, _ := strings.Cut(stderr[i+len(flag)+3:], "\n  -")
+		if strings.Contains(usage, "(default") {
+			t.Errorf("%s prints a default it does not use: %s", flag, usage)
+		}
+	}
+	for _, want := range []string{"20s per scenario, 60s with --binary; 60s with --logs", "off unless set"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("--help lacks %q:\n%s", want, stderr)
+		}
+	}
+}

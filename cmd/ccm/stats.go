@@ -79,7 +79,7 @@ func stats(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("stats: %w", err)
 	}
-	all := remediationStats{Remediations: agg.Remediations, SuccessRate: agg.SuccessRate, RemediationResolutionSecs: agg.AvgResolutionMS / 1000}
+	all := remediationsOf(agg)
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -102,21 +102,32 @@ func stats(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // remediationStats are ccm's own remediations (outside shadow mode), from
 // its metrics.
 type remediationStats struct {
-	Remediations              int     `json:"remediations"`
-	SuccessRate               float64 `json:"success_rate"`
-	RemediationResolutionSecs float64 `json:"remediation_mean_time_to_resolution_seconds"`
+	Remediations int `json:"remediations"`
+	// SuccessRate is nil (null) without remediations: a rate over none is
+	// not a 0 that reads as every one failing.
+	SuccessRate               *float64 `json:"success_rate"`
+	RemediationResolutionSecs float64  `json:"remediation_mean_time_to_resolution_seconds"`
+}
+
+func remediationsOf(agg state.Aggregate) remediationStats {
+	r := remediationStats{Remediations: agg.Remediations, RemediationResolutionSecs: agg.AvgResolutionMS / 1000}
+	if agg.Remediations > 0 {
+		rate := agg.SuccessRate
+		r.SuccessRate = &rate
+	}
+	return r
 }
 
 // line says them in words; a mean over no resolution is not "0s".
 func (r remediationStats) line() string {
-	if r.Remediations == 0 {
+	if r.Remediations == 0 || r.SuccessRate == nil {
 		return "remediations: none yet"
 	}
 	mttr := "no remediation resolved yet"
 	if r.RemediationResolutionSecs > 0 {
 		mttr = "mean time to resolution " + roundDur(r.RemediationResolutionSecs)
 	}
-	return fmt.Sprintf("remediations: %d, success rate %.0f%%, %s", r.Remediations, 100*r.SuccessRate, mttr)
+	return fmt.Sprintf("remediations: %d, success rate %.0f%%, %s", r.Remediations, 100**r.SuccessRate, mttr)
 }
 
 // collectStats reads the scorecards (every repository with one, or repo,
@@ -163,8 +174,7 @@ func statsFor(ctx context.Context, st *state.Store, cards []state.Scorecard, sen
 		}
 		out = append(out, repoStats{
 			Scorecard: c, Sentence: line, MeanTimeToResolutionSecs: c.MeanTimeToResolution.Seconds(),
-			remediationStats: remediationStats{Remediations: agg.Remediations, SuccessRate: agg.SuccessRate,
-				RemediationResolutionSecs: agg.AvgResolutionMS / 1000},
+			remediationStats: remediationsOf(agg),
 		})
 	}
 	return out, nil

@@ -102,12 +102,16 @@ all repositories: remediations: 1, success rate 100%, mean time to resolution 1m
 	for field, want := range map[string]any{
 		"repo": "acme/web", "judged": 4.0, "auto": 2.0, "approval": 1.0, "none": 1.0, "would_have_fixed": 2.0,
 		"touched_code": 0.0, "resolved": 2.0, "mean_time_to_resolution_seconds": 7200.0, "remediations": 0.0,
-		"success_rate": 0.0, "remediation_mean_time_to_resolution_seconds": 0.0,
+		"success_rate": nil, "remediation_mean_time_to_resolution_seconds": 0.0,
 		"sentence": "acme/web (shadow): would have fixed 2 of 3, asked for 1, left 1 alone, never touched code",
 	} {
 		if r[field] != want {
 			t.Errorf("JSON %s = %v, want %v", field, r[field], want)
 		}
+	}
+	// No remediation: success_rate is there, null, not a 0 that reads as 0%.
+	if rate, ok := r["success_rate"]; !ok || rate != nil {
+		t.Errorf("JSON success_rate = %v (present %v) with 0 remediations, want null", rate, ok)
 	}
 	if diff := cmp.Diff(map[string]any{"rerun_passed": 2.0, "rerun_failed": 1.0, "nothing_helped": 1.0}, r["outcomes"]); diff != "" {
 		t.Errorf("JSON outcomes (-want +got):\n%s", diff)

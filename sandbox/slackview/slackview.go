@@ -5,6 +5,7 @@
 package slackview
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/ccm-ci/ccm/sim/slacksim"
@@ -46,4 +47,39 @@ func indent(s, by string) string {
 		}
 	}
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// linkRE matches Slack's <…> markup: links, mentions, channels.
+var linkRE = regexp.MustCompile(`<([^<>]*)>`)
+
+// unescape undoes Slack's three escapes, after the markup is read: a
+// literal "<" arrives as "&lt;" and Slack clients show it as "<".
+var unescape = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
+
+// Text renders one message's text as a Slack client shows it, for a line
+// on the terminal (an ephemeral answer, a reply): <URL|label> is label,
+// <@U…> the user's name, and &lt; &gt; &amp; are < > &.
+func Text(sim *slacksim.Server, text string) string {
+	users := sim.Config().Users
+	text = linkRE.ReplaceAllStringFunc(text, func(m string) string {
+		target, label, hasLabel := strings.Cut(m[1:len(m)-1], "|")
+		switch {
+		case strings.HasPrefix(target, "@"):
+			if name, ok := users[target[1:]]; ok {
+				return "@" + name
+			}
+			if hasLabel {
+				return "@" + label
+			}
+			return target
+		case strings.HasPrefix(target, "#") && hasLabel:
+			return "#" + label
+		case strings.HasPrefix(target, "!") && !hasLabel:
+			return "@" + target[1:]
+		case hasLabel:
+			return label
+		}
+		return target
+	})
+	return unescape.Replace(text)
 }
