@@ -11,7 +11,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 
 	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/config"
