@@ -11,7 +11,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-
 	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/internal/redisurl"
