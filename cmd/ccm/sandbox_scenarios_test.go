@@ -201,16 +201,7 @@ func interruptSandbox(t *testing.T, bin string, args ...string) {
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-proc.exited:
-		proc.stopped = true
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != 130 {
-			t.Errorf("exit %v, want 130", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("ccm sandbox did not stop after SIGINT")
-	}
+	proc.waitExit(t, 130, 15*time.Second, "ccm sandbox after SIGINT")
 	if !strings.Contains(errOut.String(), "interrupted") {
 		t.Errorf("stderr %q: want \"interrupted\"", errOut.String())
 	}

@@ -156,16 +156,7 @@ func TestServeSandboxChildDies(t *testing.T) {
 			t.Fatal(err)
 		}
 		killed := time.Now()
-		select {
-		case err := <-proc.exited:
-			proc.stopped = true
-			var ee *exec.ExitError
-			if !errors.As(err, &ee) || ee.ExitCode() != 1 {
-				t.Errorf("exit %v, want 1", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Fatalf("the sandbox did not stop within 15s of ccm serve's death\nstderr:\n%s", errOut.String())
-		}
+		proc.waitExit(t, 1, 15*time.Second, "the sandbox after ccm serve's death (stderr:\n"+errOut.String()+")")
 		t.Logf("the sandbox exited %s after ccm serve was killed", time.Since(killed).Round(time.Millisecond))
 		want := "ccm serve (pid " + strconv.Itoa(pid) + ") was killed by signal 9 (killed) during the scenario approved"
 		if !strings.Contains(errOut.String(), want) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -196,5 +197,21 @@ func (p *serveProc) sigterm(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("ccm serve did not stop after SIGTERM")
+	}
+}
+
+// waitExit waits up to within for the process to end with exit code
+// want, and says what did not stop when it does not.
+func (p *serveProc) waitExit(t *testing.T, want int, within time.Duration, what string) {
+	t.Helper()
+	select {
+	case err := <-p.exited:
+		p.stopped = true
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != want {
+			t.Errorf("%s: exit %v, want %d", what, err, want)
+		}
+	case <-time.After(within):
+		t.Fatalf("%s did not stop within %s", what, within)
 	}
 }
