@@ -87,7 +87,7 @@ var familyHints = []struct {
 		// package index, registry or service, not the change.
 		hintRe(`\b5(?:0[0-4]|2[0-9])\b[^\n]{0,12}(?:server error|bad gateway|service unavailable|gateway time-?out|internal server error)|` +
 			`(?:bad response|received status code|status(?: code)?|http error|http/[\d.]+|responded with|returned(?: error)?)[: =]{0,3}5\d\d\b|` +
-			`\bno healthy backends?\b|\btoo many requests\b|\brate[- ]?limit(?:ed|er|ing)?\b|\btry again later\b|` +
+			`\bno healthy backends?\b|\btoo many requests\b|(?:^|[^\w\n/-])rate[- ]?limit(?:ed|er|ing|s)?(?:$|[^\w.\n-]|\.(?:[^\w\n]|$))|\btry again later\b|` +
 			`curl: \((?:6|7|28|35|52|56)\)`),
 		[]string{"server error", "bad gateway", "service unavailable", "gateway time", "bad response", "status", "http error", "http/", "responded with", "returned", "no healthy backend", "too many requests", "rate limit", "rate-limit", "ratelimit", "try again later", "curl: ("}, false,
 		analysis.CategoryInfrastructure,

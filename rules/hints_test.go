@@ -90,6 +90,8 @@ func TestFamilyHintsMiss(t *testing.T) {
 		"Handling errors in the retry loop; see docs/errors.md for the error codes we return.",
 		"build: 12 packages compiled in 3.2s",
 		"deployed version 503 of the site",
+		// A file named for the failure it holds (a README's table).
+		"| `dockerhub-rate-limit.log` | Docker Hub pull limit |",
 		// Near misses of the diagnostics family: a warning column, a
 		// stack frame, a compiler killed without a file and line.
 		"   1:1-1:35  warning  Marker style should be `.`                ordered-list-marker-style  remark-lint",
