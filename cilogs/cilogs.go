@@ -24,6 +24,7 @@ const (
 	SetCorpus   = "corpus"
 	SetCorpus2  = "corpus2"
 	SetSealed   = "sealed"
+	SetCorpus3  = "corpus3"
 )
 
 // Log is one labelled real CI failure log.
@@ -43,7 +44,7 @@ type Log struct {
 	// the cause) or passing-looking. Only the corpus sets record them.
 	Locale string `json:"locale,omitempty"`
 	Shape  string `json:"shape,omitempty"`
-	// Set is SetLabelled, SetExtra, SetCorpus, SetCorpus2 or SetSealed: which file
+	// Set is SetLabelled, SetExtra, SetCorpus, SetCorpus2, SetCorpus3 or SetSealed: which file
 	// the log came from.
 	Set string `json:"-"`
 }
@@ -59,9 +60,11 @@ var (
 	corpus2JSONL []byte
 	//go:embed sealed.jsonl
 	sealedJSONL []byte
+	//go:embed corpus3.jsonl
+	corpus3JSONL []byte
 
-	once                                     sync.Once
-	labelled, extra, corpus, corpus2, sealed []Log
+	once                                              sync.Once
+	labelled, extra, corpus, corpus2, corpus3, sealed []Log
 )
 
 func load() {
@@ -71,6 +74,7 @@ func load() {
 		corpus = mustParse(SetCorpus, corpusJSONL)
 		corpus2 = mustParse(SetCorpus2, corpus2JSONL)
 		sealed = mustParse(SetSealed, sealedJSONL)
+		corpus3 = mustParse(SetCorpus3, corpus3JSONL)
 	})
 }
 
@@ -102,6 +106,13 @@ func Corpus() []Log {
 func Corpus2() []Log {
 	load()
 	return slices.Clone(corpus2)
+}
+
+// Corpus3 returns the third held-out corpus, collected after the rules
+// were tuned on Corpus2 and measured before any change for it.
+func Corpus3() []Log {
+	load()
+	return slices.Clone(corpus3)
 }
 
 // Sealed returns the sealed set: collected with corpus2, measured only in

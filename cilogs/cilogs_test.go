@@ -20,6 +20,7 @@ func TestCounts(t *testing.T) {
 		{name: "corpus", logs: Corpus(), set: SetCorpus, want: 136},
 		{name: "corpus2", logs: Corpus2(), set: SetCorpus2, want: 100},
 		{name: "sealed", logs: Sealed(), set: SetSealed, want: 60},
+		{name: "corpus3", logs: Corpus3(), set: SetCorpus3, want: 80},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,7 +44,7 @@ func TestCounts(t *testing.T) {
 func TestSchema(t *testing.T) {
 	ids := map[string]bool{}
 	sources := map[string]string{}
-	for _, l := range slices.Concat(All(), Corpus(), Corpus2(), Sealed()) {
+	for _, l := range slices.Concat(All(), Corpus(), Corpus2(), Sealed(), Corpus3()) {
 		if l.Set != SetLabelled {
 			if prev, ok := sources[l.Source]; ok {
 				t.Errorf("%s %s: source %s already used by %s", l.Set, l.ID, l.Source, prev)
