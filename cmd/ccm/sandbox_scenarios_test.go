@@ -201,7 +201,7 @@ func interruptSandbox(t *testing.T, bin string, args ...string) {
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	proc.waitExit(t, 130, 15*time.Second, "ccm sandbox after SIGINT")
+	proc.waitExit(t, 130, 15*time.Second, "ccm sandbox after SIGINT", &errOut)
 	if !strings.Contains(errOut.String(), "interrupted") {
 		t.Errorf("stderr %q: want \"interrupted\"", errOut.String())
 	}

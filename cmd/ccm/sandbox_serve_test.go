@@ -156,7 +156,7 @@ func TestServeSandboxChildDies(t *testing.T) {
 			t.Fatal(err)
 		}
 		killed := time.Now()
-		proc.waitExit(t, 1, 15*time.Second, "the sandbox after ccm serve's death (stderr:\n"+errOut.String()+")")
+		proc.waitExit(t, 1, 15*time.Second, "the sandbox after ccm serve's death", &errOut)
 		t.Logf("the sandbox exited %s after ccm serve was killed", time.Since(killed).Round(time.Millisecond))
 		want := "ccm serve (pid " + strconv.Itoa(pid) + ") was killed by signal 9 (killed) during the scenario approved"
 		if !strings.Contains(errOut.String(), want) {

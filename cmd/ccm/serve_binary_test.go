@@ -201,17 +201,17 @@ func (p *serveProc) sigterm(t *testing.T) {
 }
 
 // waitExit waits up to within for the process to end with exit code
-// want, and says what did not stop when it does not.
-func (p *serveProc) waitExit(t *testing.T, want int, within time.Duration, what string) {
+// want, and says what did not stop when it does not, with its stderr.
+func (p *serveProc) waitExit(t *testing.T, want int, within time.Duration, what string, stderr fmt.Stringer) {
 	t.Helper()
 	select {
 	case err := <-p.exited:
 		p.stopped = true
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) || ee.ExitCode() != want {
-			t.Errorf("%s: exit %v, want %d", what, err, want)
+			t.Errorf("%s: exit %v, want %d; stderr:\n%s", what, err, want, stderr)
 		}
 	case <-time.After(within):
-		t.Fatalf("%s did not stop within %s", what, within)
+		t.Fatalf("%s did not stop within %s; stderr:\n%s", what, within, stderr)
 	}
 }
