@@ -89,16 +89,18 @@ func TestClassifyFixtures(t *testing.T) {
 // corpusFloor and corpusAsFedFloor are the held-out corpus's figures
 // today (raw log, and as ccm feeds it).
 const (
-	corpusFloor      = 120
-	corpusAsFedFloor = 120
+	corpusFloor      = 121
+	corpusAsFedFloor = 121
 	// corpus2 was first measured, before any rule changed for it, at
 	// 66/100 as fed (ccm analyze --rules-only) and 65/100 raw.
-	corpus2Floor      = 92
-	corpus2AsFedFloor = 92
+	corpus2Floor      = 91
+	corpus2AsFedFloor = 91
 	// corpus3 was collected after all the tuning on corpus2 and first
-	// measured before any change for it.
-	corpus3Floor      = 60
-	corpus3AsFedFloor = 60
+	// measured before any change for it (60/80). The floors moved with the
+	// relabelling to cilogs/README.md's conventions (corpus +1, corpus2
+	// and corpus3 -1: labels changed, not the rules).
+	corpus3Floor      = 59
+	corpus3AsFedFloor = 59
 )
 
 // TestClassifyFixturesAsFed is TestClassifyFixtures on the input ccm builds

@@ -8,8 +8,9 @@ import (
 )
 
 // sealedFloor is the sealed set's category figure as ccm feeds the rules:
-// 37/60 before this set's sibling corpus2 was tuned on, 38/60 after.
-const sealedFloor = 38
+// 37/60 before this set's sibling corpus2 was tuned on, 38/60 after, 37/60
+// once one label moved to cilogs/README.md's conventions.
+const sealedFloor = 37
 
 // TestSealedFloor holds the rules to the sealed set's figure and prints
 // the total only: naming its misses would invite fitting rules to them,
