@@ -10,7 +10,7 @@
 //
 //	go run ./rules/internal/measure [-v] new-logs.jsonl…
 //	go run ./rules/internal/measure -sets      # the embedded sets
-//	go run ./rules/internal/measure -sealed    # the sealed set: totals only
+//	go run ./rules/internal/measure -sealed    # the sealed sets: totals only
 //
 // -v lists every miss with what the rules answered, never the sealed
 // set's: its figure stays honest only while nobody reads its misses.
@@ -35,15 +35,17 @@ import (
 func main() {
 	verbose := flag.Bool("v", false, "list every miss")
 	sets := flag.Bool("sets", false, "also measure the embedded sets (labelled, extra, corpus, corpus2, corpus3)")
-	sealed := flag.Bool("sealed", false, "also measure the sealed set, totals only")
+	sealed := flag.Bool("sealed", false, "also measure the sealed sets, totals only")
 	flag.Parse()
 	if *sealed {
-		r, err := measure(cilogs.Sealed())
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "measure:", err)
-			os.Exit(1)
+		for _, s := range []named{{cilogs.SetSealed, cilogs.Sealed()}, {cilogs.SetSealed2, cilogs.Sealed2()}} {
+			r, err := measure(s.logs)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "measure:", err)
+				os.Exit(1)
+			}
+			r.printTotals(os.Stdout, s.name)
 		}
-		r.printTotals(os.Stdout, cilogs.SetSealed)
 		if !*sets && flag.NArg() == 0 {
 			return
 		}
