@@ -99,6 +99,10 @@ type miss struct {
 
 type result struct {
 	n, catRight, reasonRight int
+	// guesses counts the unknown and no-failure answers (no signature
+	// matched), guessRight those whose category guess was right: totals
+	// that say whether the gap is coverage or wrong verdicts.
+	guesses, guessRight int
 	right, total             map[string]int
 	confusions               map[string]int // "want→got"
 	misses                   []miss
@@ -119,7 +123,14 @@ func measure(logs []cilogs.Log) (result, error) {
 		m.reasonOK = excerpttest.ReasonHit(ex.Reason, l.KeyLine)
 		r.n++
 		r.total[l.Category]++
+		guess := strings.HasPrefix(got.Reasoning, "No known signature matched") || strings.HasPrefix(got.Reasoning, analysis.NoFailureReasoning)
+		if guess {
+			r.guesses++
+		}
 		if m.catOK {
+			if guess {
+				r.guessRight++
+			}
 			r.catRight++
 			r.right[l.Category]++
 		} else {
@@ -140,6 +151,7 @@ func (r result) printTotals(w io.Writer, name string) {
 	fmt.Fprintf(w, "%s: %d logs\n", name, r.n)
 	fmt.Fprintf(w, "  category  %3d/%-3d %.2f\n", r.catRight, r.n, ratio(r.catRight, r.n))
 	fmt.Fprintf(w, "  reason    %3d/%-3d %.2f\n", r.reasonRight, r.n, ratio(r.reasonRight, r.n))
+	fmt.Fprintf(w, "  no signature matched %d, of which the guess was right %d\n", r.guesses, r.guessRight)
 }
 
 func (r result) print(w io.Writer, name string, verbose bool) {
