@@ -27,12 +27,17 @@ import (
 // expressions, which have no literal prefix for the regexp engine to skip
 // to, would otherwise walk every byte (tens of milliseconds per hint on
 // 512 KiB). TestFamilyHints holds each family's real lines to its anchors.
+//
+// unless are words that disqualify a line (a retry notice, a warning the
+// tool survived): passing logs print them, and a family line stops a log
+// from being read as a passing one.
 var familyHints = []struct {
 	re       *regexp.Regexp
 	anchors  []string
 	lead     bool
 	category analysis.Category
 	why      string
+	unless   []string
 }{
 	{
 		// Job- or build-level time limits, as each CI words them: Azure's
@@ -47,6 +52,7 @@ var familyHints = []struct {
 		[]string{"exceeded", "reached", "ran longer than", "timed out", "no output has been received", "too long with no output", "cancelling nested steps due to timeout", "timeoutstepexecution"}, false,
 		analysis.CategoryTimeout,
 		"a job-level time limit message (the CI stopped the job at its time limit)",
+		nil,
 	},
 	{
 		// CI configuration validators: a pipeline file named together with
@@ -62,6 +68,7 @@ var familyHints = []struct {
 		[]string{".gitlab-ci.y", ".circleci/config.y", "azure-pipelines", ".azure-pipelines/", ".azuredevops/", ".github/workflows/", ".travis.y", "jenkinsfile", "bitbucket-pipelines.y", ".buildkite/", "(line: ", "config", "schema", "while parsing pipeline yaml", "cannot find a definition for"}, false,
 		analysis.CategoryConfig,
 		"a CI configuration validator's message (a pipeline file with a parser or schema complaint)",
+		nil,
 	},
 	{
 		// A CI script that is not executable: the repository's file mode,
@@ -70,6 +77,7 @@ var familyHints = []struct {
 		[]string{": permission denied"}, false,
 		analysis.CategoryConfig,
 		"a script the CI runs is not executable (permission denied on a script)",
+		nil,
 	},
 	{
 		// Credentials refused on push, login, deploy or upload: registries'
@@ -81,6 +89,7 @@ var familyHints = []struct {
 		[]string{"denied", "unauthori", "forbidden", "bad credentials", "401", "403"}, false,
 		analysis.CategoryConfig,
 		"credentials were refused on a push, login, deploy or upload (401/403/denied)",
+		nil,
 	},
 	{
 		// A server answering 5xx or 429, or asking to come back later: the
@@ -92,6 +101,75 @@ var familyHints = []struct {
 		[]string{"server error", "bad gateway", "service unavailable", "gateway time", "bad response", "status", "http error", "http/", "responded with", "returned", "no healthy backend", "too many requests", "rate limit", "rate-limit", "ratelimit", "try again later", "curl: ("}, false,
 		analysis.CategoryInfrastructure,
 		"a server answered 5xx or 429, or a network transfer broke (the service, not the change)",
+		nil,
+	},
+	{
+		// A remote host that could not be reached: DNS (curl's "Could not
+		// resolve host", glibc's "Temporary failure in name resolution",
+		// Go's "no such host", RubyGems' "no such name", Node's getaddrinfo
+		// codes), a refused or reset connection, a TLS handshake or a
+		// client timeout on the way; a package repository refusing a
+		// download (Maven Central's 403s to CI hosts it throttles: a
+		// deploy's refusal is the credentials family's, above). Retry
+		// notices and warnings are passing logs' lines too (pip retries,
+		// then succeeds).
+		hintRe(`could(?: not|n't) resolve (?:host|proxy)|temporary failure in name resolution|name or service not known|` +
+			`nodename nor servname provided|\bno such host\b|getaddrinfo:? ?(?:enotfound|eai_again)|unable to download data from|` +
+			`failed to establish a new connection|network is unreachable|connection reset by peer|tls handshake timeout|` +
+			`ssl_connect returned|client\.timeout exceeded while awaiting headers|dial tcp [^\n]{0,120}(?:i/o timeout|connection refused)|` +
+			`max retries exceeded with url|could not transfer (?:artifact|metadata) [^\n]{0,200}(?:status code: 4\d\d|forbidden|access denied)|` +
+			`access denied to: https?://[^\n]{0,300}reasonphrase: ?forbidden`),
+		[]string{"resolve", "name resolution", "name or service not known", "nodename nor servname", "no such host", "getaddrinfo", "unable to download data from",
+			"failed to establish a new connection", "network is unreachable", "connection reset by peer", "tls handshake timeout", "ssl_connect returned",
+			"client.timeout exceeded", "dial tcp", "max retries exceeded with url", "could not transfer", "access denied to: http"}, false,
+		analysis.CategoryInfrastructure,
+		"a remote host could not be reached (name resolution, a refused or reset connection, a TLS or client timeout)",
+		[]string{"retrying", "warning", "will retry"},
+	},
+	{
+		// The package manager's own complaints: the lock file disagrees
+		// with the manifest (npm, yarn, pnpm, cargo, poetry, bundler), no
+		// version satisfies the requirements (pip, npm, poetry, maven,
+		// gradle, apt), a package's declared toolchain is newer than the
+		// one installed (cargo's "requires rustc", pip's "requires a
+		// different Python", yarn's incompatible engine, go.mod's "requires
+		// go"). A warning the install survived is not one.
+		hintRe(`lock ?file[^\n]{0,80}(?:needs to be updated|needs updates|not up[- ]to[- ]date|out of date|outdated|is incompatible)|` +
+			`cannot perform a frozen installation|cannot install with "?frozen-lockfile|--(?:frozen|locked) was passed|` +
+			`can only install packages when your package\.json and package-lock\.json[^\n]{0,40} are in sync|` +
+			`(?:unable|could not) (?:to )?find a version that satisfies|no matching distribution found|version solving failed|` +
+			`could not resolve dependencies|unable to resolve dependency tree|conflicting dependencies|could not find artifact|` +
+			`no matching version found for|unable to locate package|requirements could not be resolved|` +
+			`\brequires rustc \d|is not supported by the following packages|requires a different python|` +
+			`the engine "[\w.-]+" is incompatible with this module|\brequires go >= ?\d`),
+		[]string{"lock", "frozen", "package-lock.json", "find a version that satisfies", "no matching distribution", "version solving failed",
+			"could not resolve dependencies", "unable to resolve dependency tree", "conflicting dependencies", "could not find artifact",
+			"no matching version found", "unable to locate package", "requirements could not be resolved", "requires rustc", "is not supported by the following packages",
+			"requires a different python", "is incompatible with this module", "requires go"}, false,
+		analysis.CategoryDependency,
+		"a package manager could not resolve or install the dependencies (lock file out of date, no version satisfies, a toolchain too old for a package)",
+		[]string{"warning"},
+	},
+	{
+		// A step's own configuration: an action input or a secret that is
+		// missing (GitHub's "Input required and not supplied", a script's
+		// "X must be set", "credentials not available"), an invalid input
+		// value, an option the tool does not know, a command that is not
+		// installed, and a Docker build whose context lacks a file the
+		// Dockerfile copies (legacy builder's "COPY failed", BuildKit's
+		// "failed to compute cache key ... not found").
+		hintRe(`input required and not supplied|` +
+			`\b(?:env(?:ironment)? var(?:iable)?s?|secrets?|token|api[_ ]key|password)\b[^\n]{0,60}\b(?:is not set|must be set|not set|is empty|not provided)\b|` +
+			`_(?:token|key|secret|password)\b[^\n]{0,12}\b(?:is not set|must be set|is empty)\b|` +
+			`credentials (?:are )?not available|credentials could not be loaded|unable to locate credentials|` +
+			"\\b(?:unrecognized|unknown) (?:command[- ]line )?(?:option|flag|argument)s?(?::|\\s+['\"`‘-])|\\bno such option\\b|" +
+			`: command not found\s*$|is not recognized as an internal or external command|` +
+			`\b(?:copy|add) failed: (?:stat|file not found)|file not found in build context|failed to compute cache key[^\n]{0,160}not found`),
+		[]string{"input required and not supplied", "set", "empty", "provided", "credentials", "unrecognized", "unknown",
+			"no such option", "command not found", "is not recognized as an internal or external command", " failed: ", "file not found in build context", "failed to compute cache key"}, false,
+		analysis.CategoryConfig,
+		"a step's configuration is missing or wrong (an input, secret or variable not set, an unknown option, a command not installed, a file outside the Docker build context)",
+		[]string{"warning", "✓", "✔", "√"},
 	},
 	{
 		// Compiler and linter diagnostics that point into the sources, in
@@ -109,6 +187,20 @@ var familyHints = []struct {
 		[]string{"error", "fehler", "erreur", "erro", "错误", "錯誤", "エラー", "ошибка"}, true,
 		analysis.CategoryCode,
 		"a compiler or linter diagnostic pointing at a source file and line (the change's code, in whatever language the tool speaks)",
+		nil,
+	},
+	{
+		// A tool's own time limit, after the diagnostics (a linter that
+		// printed findings failed on them): golangci-lint's "Deadline
+		// exceeded" / "Timeout exceeded", Go's "context deadline exceeded",
+		// surefire/tycho's "Timeout 60 s exceeded", "timed out after 10m",
+		// "timed out waiting for" a condition.
+		hintRe(`\bdeadline exceeded\b|\btimeout (?:of )?(?:[\d.]+ ?[a-z]* )?(?:exceeded|expired)\b|` +
+			`\btimed out after \d|\btimed out waiting for\b|\bexceeded (?:the )?(?:[\w-]+ )?timeout\b`),
+		[]string{"deadline exceeded", "timeout", "timed out after", "timed out waiting for"}, false,
+		analysis.CategoryTimeout,
+		"a tool stopped at its own time limit (deadline or timeout exceeded, timed out waiting)",
+		[]string{"warning", "retrying", "✓", "✔", "√"},
 	},
 }
 
@@ -128,17 +220,17 @@ func hintRe(expr string) *regexp.Regexp { return regexp.MustCompile("(?m)" + exp
 // that line.
 func (sc scanned) familyHint() (analysis.Category, string, span, bool) {
 	for _, h := range familyHints {
-		if sp, ok := sc.firstLineMatching(h.re, h.anchors, h.lead); ok {
+		if sp, ok := sc.firstLineMatching(h.re, h.anchors, h.lead, h.unless); ok {
 			return h.category, h.why, sp, true
 		}
 	}
 	return "", "", span{}, false
 }
 
-// firstLineMatching returns the first line of the scan that re matches,
-// trying only the lines that hold one of anchors (or, with lead, start
-// with "<digits>:" after blanks).
-func (sc scanned) firstLineMatching(re *regexp.Regexp, anchors []string, lead bool) (span, bool) {
+// firstLineMatching returns the first line of the scan that re matches
+// and that holds none of unless, trying only the lines that hold one of
+// anchors (or, with lead, start with "<digits>:" after blanks).
+func (sc scanned) firstLineMatching(re *regexp.Regexp, anchors []string, lead bool, unless []string) (span, bool) {
 	low := sc.low
 	// next[i] is the next occurrence of anchors[i] (the last slot: of a
 	// digit-led line) at or after from, -1 when there is none; each is
@@ -158,6 +250,9 @@ func (sc scanned) firstLineMatching(re *regexp.Regexp, anchors []string, lead bo
 				continue
 			}
 			switch {
+			case i < len(anchors) && next[i] == -2 && !sc.tris.mayContain(anchorTris[anchors[i]]):
+				// Absent from the text's trigrams: no scan at all.
+				next[i] = -1
 			case i < len(anchors):
 				if j := bytes.Index(low[from:], []byte(anchors[i])); j >= 0 {
 					next[i] = from + j
@@ -177,12 +272,41 @@ func (sc scanned) firstLineMatching(re *regexp.Regexp, anchors []string, lead bo
 			return span{}, false
 		}
 		ls, le := lineBounds(low, best)
-		if loc := re.FindIndex(low[ls:le]); loc != nil {
+		if loc := re.FindIndex(low[ls:le]); loc != nil && !containsAny(low[ls:le], unless) {
 			return span{start: ls, end: le, mstart: ls + loc[0], mend: ls + loc[1]}, true
 		}
 		from = le + 1
 	}
 	return span{}, false
+}
+
+// anchorTris holds every hint anchor's trigram hashes, so that an anchor
+// the text cannot hold costs a bitset probe, not a scan of the text: with
+// some sixty anchors a 512 KiB log with no hint would otherwise be read
+// sixty times.
+var anchorTris = func() map[string][]uint32 {
+	m := map[string][]uint32{}
+	for _, h := range familyHints {
+		for _, a := range h.anchors {
+			m[a] = trigramHashes(a)
+		}
+	}
+	for _, h := range weakHints {
+		for _, a := range h.anchors {
+			m[a] = trigramHashes(a)
+		}
+	}
+	return m
+}()
+
+// containsAny reports whether line holds one of words.
+func containsAny(line []byte, words []string) bool {
+	for _, w := range words {
+		if bytes.Contains(line, []byte(w)) {
+			return true
+		}
+	}
+	return false
 }
 
 // digitLedLine returns the offset of the first line at or after from

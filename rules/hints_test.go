@@ -54,6 +54,26 @@ func TestFamilyHints(t *testing.T) {
 		{"The server is temporarily unable to service your request due to maintenance downtime or capacity problems. Please try again later.", "https://github.com/OpenMS/pyopenms-docs/issues/395", analysis.CategoryInfrastructure},
 		{"Error: Deployment failed, try again later.", "https://github.com/actions/deploy-pages/issues/418", analysis.CategoryInfrastructure},
 		{"curl: (56) Recv failure: Connection reset by peer", "https://github.com/curl/curl/issues/1016", analysis.CategoryInfrastructure},
+		// Remote hosts that could not be reached, repositories refusing a download.
+		{"          Unable to download data from https://rubygems.org/ - SSL_connect returned=1 errno=0 state=unknown state: tlsv1 alert protocol version (https://api.rubygems.org/specs.4.8.gz)", "https://github.com/travis-ci/travis-ci/issues/7686", analysis.CategoryInfrastructure},
+		{"Failed to resolve 'json.schemastore.org' ([Errno -3] Temporary failure in name resolution)", "https://github.com/pre-commit-ci/issues/issues/227", analysis.CategoryInfrastructure},
+		{"rsync: getaddrinfo: translationproject.org 873: Temporary failure in name resolution", "https://github.com/dspinellis/dgsh/issues/111", analysis.CategoryInfrastructure},
+		{".rvm/rubies/ruby-2.5.3/lib/ruby/2.5.0/net/http.rb:939:in rescue in block in connect': Failed to open TCP connection to rubygems.org:443 (getaddrinfo: nodename nor servname provided, or not known) (SocketError)", "https://github.com/appfolio/gemsurance/issues/41", analysis.CategoryInfrastructure},
+		{"[ERROR] \tCould not transfer artifact org.bouncycastle:bcutil-jdk18on:jar:1.81.1 from/to google-maven-central (https://maven-central.storage-download.googleapis.com/maven2/): status code: 403, reason phrase: Forbidden (403)", "https://github.com/trinodb/trino/issues/30849", analysis.CategoryInfrastructure},
+		// Package managers: lock files out of date, toolchains too old for a package.
+		{"ERR_PNPM_FROZEN_LOCKFILE_WITH_OUTDATED_LOCKFILE  Cannot perform a frozen installation because the lockfile needs updates", "https://github.com/hyoban/rss-to-bot/issues/2", analysis.CategoryDependency},
+		{" ERR_PNPM_OUTDATED_LOCKFILE  Cannot install with \"frozen-lockfile\" because pnpm-lock.yaml is not up-to-date with src/api/parser/package.json", "https://github.com/Seneca-CDOT/telescope/pull/3312", analysis.CategoryDependency},
+		{"error Your lockfile needs to be updated, but yarn was run with `--frozen-lockfile`.", "https://github.com/bahmutov/npm-install/issues/25", analysis.CategoryDependency},
+		{"error: the lock file /home/ben/Dev/third-party/cargo-outdated/Cargo.lock needs to be updated but --frozen was passed to prevent this", "https://github.com/kbknapp/cargo-outdated/pull/159", analysis.CategoryDependency},
+		{"error: rustc 1.81.0 is not supported by the following packages:", "https://github.com/g0h4n/RustHound-CE/issues/23", analysis.CategoryDependency},
+		{"  burn@0.22.0-pre.3 requires rustc 1.95", "https://github.com/ArthurBrussee/brush/issues/552", analysis.CategoryDependency},
+		// A step's configuration: inputs, secrets, commands, the Docker build context.
+		{"Error: Input required and not supplied: github-token", "https://github.com/ahmadnassri/action-dependabot-auto-merge/issues/68", analysis.CategoryConfig},
+		{"COVERALLS_REPO_TOKEN must be set", "https://github.com/linkerd/linkerd/issues/399", analysis.CategoryConfig},
+		{"Credentials could not be loaded, please check your action inputs: Could not load credentials from any providers", "https://github.com/valkey-io/valkey-container/issues/113", analysis.CategoryConfig},
+		{"/home/travis/build.sh: line 45: afcf05fe8dca812323768f7677b1fcda: command not found", "https://github.com/travis-ci/travis-ci/issues/6492", analysis.CategoryConfig},
+		{"COPY failed: file not found in build context or excluded by .dockerignore: stat build/run.sh: file does not exist", "https://github.com/jitsi/moderated-meetings/issues/14", analysis.CategoryConfig},
+		{`ERROR: failed to build: failed to solve: failed to compute cache key: failed to calculate checksum of ref 7rwf5y97vt3qxjefart17zyuq::46riyywj6v8fif7dfjs5vd0es: "/deployment": not found`, "https://github.com/openremote/openremote/issues/3025", analysis.CategoryConfig},
 		// Compiler and linter diagnostics at a file and line, in any locale.
 		{"2023-04-09T20:40:27 src/emu/drawgfxm.h:403:17: 错误： ‘elements’在此作用域中尚未声明", "https://github.com/libretro/mame2015-libretro/issues/100", analysis.CategoryCode},
 		{"main.c:81:24: schwerwiegender Fehler: bibtool/io.h: Datei oder Verzeichnis nicht gefunden", "https://github.com/ge-ne/bibtool/issues/24", analysis.CategoryCode},
@@ -62,6 +82,10 @@ func TestFamilyHints(t *testing.T) {
 		{"52:27-52:28 space-round-alphabet No space between Chinese and alphabet. '后，Scrum负责人就会", "https://github.com/DrAugus/draugus.github.io/blob/HEAD/src/code/record/markdown.md", analysis.CategoryCode},
 		{"   18:128-18:129         space-round-alphabet          No space between Chinese and alphabet. '算机名称、IP地址到第一'", "https://github.com/freeCodeCamp/chinese/issues/413", analysis.CategoryCode},
 		{"  328:9  error  'promise' is assigned a value but never used  no-unused-vars", "https://github.com/eslint/eslint/issues/8024", analysis.CategoryCode},
+		// A tool's own time limit.
+		{`level=error msg="Timeout exceeded: try increasing it by passing --timeout option"`, "https://github.com/triggermesh/triggermesh/issues/163", analysis.CategoryTimeout},
+		{`  level=error msg="Running error: context loading failed: failed to load packages: timed out to load packages: context deadline exceeded"`, "https://github.com/opentdf/platform/issues/131", analysis.CategoryTimeout},
+		{"error: timed out waiting for the condition on pods/spire-agent-9vncl", "https://github.com/shieldworks/aegis/issues/330", analysis.CategoryTimeout},
 	}
 	for _, tc := range tests {
 		t.Run(tc.url, func(t *testing.T) {
@@ -98,6 +122,15 @@ func TestFamilyHintsMiss(t *testing.T) {
 		"    at TCPConnectWrap.afterConnect [as oncomplete] (net.js:1141:16)",
 		"gcc: 致命错误：已杀死 signal terminated program cc1",
 		"[ERROR] /src/main/java/org/acme/PathwayModel.java:[237,136] unmappable character (0x9D) for encoding windows-1252",
+		// Lines the new families must not read as failures: a retry or
+		// warning the run survived, a passing test's title, prose.
+		"WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by 'NewConnectionError('<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7f3c>: Failed to establish a new connection: [Errno -3] Temporary failure in name resolution')': /simple/requests/",
+		"Warning: The lock file is not up to date with the latest changes in composer.json. You may be getting outdated dependencies.",
+		"  ✓ returns an error for an unknown option (3 ms)",
+		"  ✓ gives up when timed out waiting for the lock (12 ms)",
+		"Set GITHUB_TOKEN in the repository secrets to publish; see docs/release.md.",
+		"The lock file pins every package; run the update job to refresh it.",
+		"Resolving dependencies... done, no conflicts",
 	} {
 		if cat, _, _, ok := newScan(Input{Text: line}).familyHint(); ok {
 			t.Errorf("familyHint(%q) = %s, want no hint", line, cat)
@@ -113,23 +146,29 @@ func TestHintAnchorsLoseNothing(t *testing.T) {
 		re      *regexp.Regexp
 		anchors []string
 		lead    bool
+		unless  []string
 	}
 	var hints []hint
 	for _, h := range familyHints {
-		hints = append(hints, hint{h.re, h.anchors, h.lead})
+		hints = append(hints, hint{h.re, h.anchors, h.lead, h.unless})
 	}
 	for _, h := range weakHints {
-		hints = append(hints, hint{h.re, h.anchors, false})
+		hints = append(hints, hint{h.re, h.anchors, false, nil})
 	}
 	for _, l := range slices.Concat(cilogs.All(), cilogs.Corpus(), cilogs.Corpus2()) {
 		sc := newScan(Input{Text: l.Log})
 		for i, h := range hints {
+			// The whole text's first match on a line without the
+			// hint's unless words.
 			var want span
-			loc := h.re.FindIndex(sc.low)
-			if loc != nil {
-				want = lineSpan(sc.low, loc)
+			var loc []int
+			for _, l := range h.re.FindAllIndex(sc.low, -1) {
+				if sp := lineSpan(sc.low, l); !containsAny(sc.low[sp.start:sp.end], h.unless) {
+					loc, want = l, sp
+					break
+				}
 			}
-			got, ok := sc.firstLineMatching(h.re, h.anchors, h.lead)
+			got, ok := sc.firstLineMatching(h.re, h.anchors, h.lead, h.unless)
 			if ok != (loc != nil) || ok && (got.start != want.start || got.end != want.end) {
 				t.Errorf("%s: hint %d (%s): anchored %v at %d, whole text %v at %d", l.ID, i, h.re, ok, got.start, loc != nil, want.start)
 			}

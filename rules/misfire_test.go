@@ -146,3 +146,20 @@ func TestNetworkCodesInPassingTitles(t *testing.T) {
 			log: "Error: read ECONNRESET\n    at TLSWrap.onStreamRead (node:internal/stream_base_commons:217:20)"},
 	})
 }
+
+// TestFamilyHintWordsInPassingLogs: the unknown answer's family hints
+// (hints.go) read option, timeout, secret and lock-file words; a passing
+// test's title or a log's prose holding them leaves a passing log passing
+// (a family line is a failure line, so a misfire here would turn a green
+// run into an unknown failure). TestFamilyHintsMiss holds the retry and
+// warning lines to no hint.
+func TestFamilyHintWordsInPassingLogs(t *testing.T) {
+	for _, log := range []string{
+		"PASS src/cli.test.ts\n  cli\n    ✓ returns an error for an unknown option (3 ms)\n    ✓ gives up when timed out waiting for the lock (12 ms)\n\nTests:       2 passed, 2 total\nRan all test suites.",
+		"Run ./release.sh --dry-run\nDry run: set GITHUB_TOKEN in the repository secrets to publish; see docs/release.md.\nThe lock file pins every package; run the update job to refresh it.\nDone.",
+	} {
+		if got := Classify(Input{Text: log}); !got.NoFailureFound() {
+			t.Errorf("a passing log is not read as one: %s %d: %s\n%s", got.Category, got.Confidence, got.Reasoning, log)
+		}
+	}
+}

@@ -200,7 +200,7 @@ func hintFor(in Input, sc scanned, cl clues) (analysis.Category, string, []strin
 		return f.category, f.why, line, true
 	}
 	for _, h := range weakHints {
-		if _, ok := sc.firstLineMatching(h.re, h.anchors, false); ok {
+		if _, ok := sc.firstLineMatching(h.re, h.anchors, false, nil); ok {
 			return h.category, h.why, nil, true
 		}
 	}
