@@ -163,3 +163,34 @@ func TestFamilyHintWordsInPassingLogs(t *testing.T) {
 		}
 	}
 }
+
+// TestInfraFamiliesNeedTheRemoteSide: the connection and server-error
+// families name a remote host or a server's answer; the same words about
+// this machine, a dotless compose service or a test title are the job's
+// own doing.
+func TestInfraFamiliesNeedTheRemoteSide(t *testing.T) {
+	runMisfireCases(t, []misfireCase{
+		{name: "urllib3 to localhost", notSig: "http-client-connect-failed",
+			log: "requests.exceptions.ConnectionError: HTTPConnectionPool(host='localhost', port=8000): Max retries exceeded with url: /health (Caused by NewConnectionError('<urllib3.connection.HTTPConnection object at 0x7f>: Failed to establish a new connection: [Errno 111] Connection refused'))"},
+		{name: "urllib3 to a remote host", wantSig: "http-client-connect-failed", wantCat: analysis.CategoryInfrastructure,
+			log: "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='api.example.org', port=443): Max retries exceeded with url: /v1 (Caused by NewConnectionError('<urllib3.connection.HTTPSConnection object at 0x7f>: Failed to establish a new connection: [Errno 110] Connection timed out'))"},
+		{name: "go dial to this machine", notSig: "http-client-connect-failed",
+			log: "db_test.go:20: dial tcp 127.0.0.1:5432: i/o timeout"},
+		{name: "go lookup of a compose service", notSig: "http-client-connect-failed",
+			log: "dial tcp: lookup postgres on 127.0.0.11:53: no such host"},
+		{name: "go lookup of a public host", wantSig: "http-client-connect-failed",
+			log: "go: downloading example.com/m v1.0.0\nGet \"https://proxy.golang.org/example.com/m/@v/v1.0.0.zip\": dial tcp: lookup proxy.golang.org on 127.0.0.53:53: server misbehaving"},
+		{name: "http client to this machine", notSig: "http-client-connect-failed",
+			log: "Connect to localhost:8080 [localhost/127.0.0.1] failed: Connection timed out"},
+		{name: "remote error words inside a test title", notSig: "git-host-server-error",
+			log: "  ✓ retries the push when remote: Internal Server Error (4 ms)\n  1 passing (20ms)"},
+		{name: "git push 500", wantSig: "git-host-server-error", wantCat: analysis.CategoryInfrastructure,
+			log: "remote: Resolving deltas: 100% (4/4), completed with 4 local objects.\nremote: Internal Server Error\n ! [remote failure]  main -> main (remote failed to report status)\nerror: failed to push some refs to 'https://github.com/o/r.git'"},
+		{name: "maven 429 beats the resolution wrapper", wantSig: "package-registry-rate-limit", wantCat: analysis.CategoryInfrastructure,
+			log: "[ERROR] Failed to execute goal on project app: Could not resolve dependencies for project o:app:jar:1.0: Could not transfer artifact o:lib:jar:1.0 from/to central (https://repo.maven.apache.org/maven2): status code: 429, reason phrase: Too Many Requests (429)"},
+		{name: "registry 4xx is not an outage", notSig: "container-registry-server-error",
+			log: "Error response from daemon: received unexpected HTTP status: 401 Unauthorized"},
+		{name: "rubygems dns", wantSig: "rubygems-source-unreachable", wantCat: analysis.CategoryInfrastructure,
+			log: "ERROR:  Could not find a valid gem 'bundler' (>= 0), here is why:\n          Unable to download data from https://rubygems.org/ - no such name (https://rubygems.org/specs.4.8.gz)"},
+	})
+}

@@ -103,9 +103,9 @@ type result struct {
 	// matched), guessRight those whose category guess was right: totals
 	// that say whether the gap is coverage or wrong verdicts.
 	guesses, guessRight int
-	right, total             map[string]int
-	confusions               map[string]int // "want→got"
-	misses                   []miss
+	right, total        map[string]int
+	confusions          map[string]int // "want→got"
+	misses              []miss
 }
 
 // measure classifies each log as ccm feeds the rules: the excerpt's text,
