@@ -26,6 +26,7 @@ const (
 	SetSealed   = "sealed"
 	SetCorpus3  = "corpus3"
 	SetSealed2  = "sealed2"
+	SetCorpus4  = "corpus4"
 )
 
 // Log is one labelled real CI failure log.
@@ -64,9 +65,11 @@ var (
 	corpus3JSONL []byte
 	//go:embed sealed2.jsonl
 	sealed2JSONL []byte
+	//go:embed corpus4.jsonl
+	corpus4JSONL []byte
 
-	once                                                       sync.Once
-	labelled, extra, corpus, corpus2, corpus3, sealed, sealed2 []Log
+	once                                                                sync.Once
+	labelled, extra, corpus, corpus2, corpus3, corpus4, sealed, sealed2 []Log
 )
 
 func load() {
@@ -78,6 +81,7 @@ func load() {
 		sealed = mustParse(SetSealed, sealedJSONL)
 		corpus3 = mustParse(SetCorpus3, corpus3JSONL)
 		sealed2 = mustParse(SetSealed2, sealed2JSONL)
+		corpus4 = mustParse(SetCorpus4, corpus4JSONL)
 	})
 }
 
@@ -116,6 +120,13 @@ func Corpus2() []Log {
 func Corpus3() []Log {
 	load()
 	return slices.Clone(corpus3)
+}
+
+// Corpus4 returns the fourth corpus, collected with Sealed2 and first
+// measured before any rule changed for it.
+func Corpus4() []Log {
+	load()
+	return slices.Clone(corpus4)
 }
 
 // Sealed returns the sealed set: collected with corpus2, measured only in
