@@ -194,3 +194,48 @@ func TestInfraFamiliesNeedTheRemoteSide(t *testing.T) {
 			log: "ERROR:  Could not find a valid gem 'bundler' (>= 0), here is why:\n          Unable to download data from https://rubygems.org/ - no such name (https://rubygems.org/specs.4.8.gz)"},
 	})
 }
+
+// TestConfigFamiliesDecideAndStayQuiet: the configuration families
+// (retired runner images, missing manifests, Docker build context, the
+// job's toolchain version) win on their own lines and stay quiet on the
+// warnings and look-alikes printed by passing or differently-caused runs.
+func TestConfigFamiliesDecideAndStayQuiet(t *testing.T) {
+	runMisfireCases(t, []misfireCase{
+		{name: "image deprecation warning only", notSig: "ci-runner-unavailable",
+			log: "##[warning]The ubuntu-20.04 environment is deprecated, consider switching to ubuntu-22.04 instead.\nok  \texample.com/x\t0.2s"},
+		{name: "brownout fails the job", wantSig: "ci-runner-unavailable", wantCat: analysis.CategoryConfig,
+			log: "This is a scheduled Ubuntu-20.04 brownout. The Ubuntu-20.04 environment is deprecated and will be removed on April 15th, 2025."},
+		{name: "unknown runs-on label", wantSig: "ci-runner-unavailable", wantCat: analysis.CategoryConfig,
+			log: "Error: No runner matching the specified labels was found: self-hosted, arm64, gpu"},
+		{name: "azure demands", wantSig: "ci-runner-unavailable", wantCat: analysis.CategoryConfig,
+			log: "##[error]No agent found in pool Linux-Build which satisfies the specified demands: docker, Agent.Version -gtVersion 3.220.0"},
+		{name: "CRLF shebang is not a missing interpreter", notSig: "command-not-found",
+			log: "/usr/bin/env: 'python3\r': No such file or directory"},
+		{name: "shebang interpreter missing", wantSig: "command-not-found", wantCat: analysis.CategoryConfig,
+			log: "/usr/bin/env: 'node': No such file or directory\nError: Process completed with exit code 127."},
+		{name: "pwsh command missing", wantSig: "command-not-found",
+			log: "ninja : The term 'ninja' is not recognized as the name of a cmdlet, function, script file, or operable program."},
+		{name: "npm script program missing", wantSig: "command-not-found",
+			log: "> vite build\n\nnpm error sh: 1: vite: not found\nnpm error Lifecycle script `build` failed"},
+		{name: "go os/exec program missing", wantSig: "command-not-found",
+			log: `Error: exec: "protoc": executable file not found in $PATH`},
+		{name: "dependency package.json is a broken tree", notSig: "project-manifest-not-found",
+			log: "npm ERR! enoent ENOENT: no such file or directory, open '/home/runner/work/a/a/node_modules/left-pad/package.json'"},
+		{name: "go.mod missing beats the module wrapper", wantSig: "project-manifest-not-found", wantCat: analysis.CategoryConfig,
+			log: "main.go:5:2: no required module provides package example.com/lib: go.mod file not found in current directory or any parent directory; see 'go help modules'"},
+		{name: "maven run outside the project", wantSig: "project-manifest-not-found", wantCat: analysis.CategoryConfig,
+			log: "[ERROR] The goal you specified requires a project to execute but there is no POM in this directory (/home/runner/work/app/app). Please verify you invoked Maven from the correct directory. -> [Help 1]"},
+		{name: "docker context", wantSig: "docker-build-context-missing", wantCat: analysis.CategoryConfig,
+			log: "#9 ERROR: failed to calculate checksum of ref 4b1c::x2y: \"/dist\": not found\nERROR: failed to solve: failed to compute cache key: failed to calculate checksum of ref 4b1c::x2y: \"/dist\": not found"},
+		{name: "bundler pinned by the gemfile", wantSig: "toolchain-engine-mismatch", wantCat: analysis.CategoryConfig,
+			log: "Bundler could not find compatible versions for gem \"bundler\":\n  In Gemfile:\n    bundler (~> 1.17)\n\n  Current Bundler version:\n    bundler (2.4.10)\nThis Gemfile requires a different version of Bundler."},
+		{name: "rustc too old for a dependency", wantSig: "toolchain-engine-mismatch", wantCat: analysis.CategoryConfig,
+			log: "error: rustc 1.70.0 is not supported by the following packages:\n  clap@4.5.4 requires rustc 1.74"},
+		{name: "gradle JVM too old", wantSig: "toolchain-engine-mismatch", wantCat: analysis.CategoryConfig,
+			log: "> Could not resolve all files for configuration ':classpath'.\n   > Dependency requires at least JVM runtime version 17. This build uses a Java 11 JVM."},
+		{name: "yarn 1 with a packageManager pin", wantSig: "toolchain-engine-mismatch", wantCat: analysis.CategoryConfig,
+			log: "error This project's package.json defines \"packageManager\": \"yarn@4.1.0\". However the current global version of Yarn is 1.22.19."},
+		{name: "dart sdk too old", wantSig: "toolchain-engine-mismatch", wantCat: analysis.CategoryConfig,
+			log: "The current Dart SDK version is 2.19.6.\n\nBecause app requires SDK version >=3.0.0 <4.0.0, version solving failed."},
+	})
+}
