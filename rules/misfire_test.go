@@ -239,3 +239,44 @@ func TestConfigFamiliesDecideAndStayQuiet(t *testing.T) {
 			log: "The current Dart SDK version is 2.19.6.\n\nBecause app requires SDK version >=3.0.0 <4.0.0, version solving failed."},
 	})
 }
+
+// TestDependencyFamilyWordings: the package-manager families match the
+// failing form of each message, not its warning twin (sbt's eviction
+// [warn], apt's W:, pipenv's non-deploy lock refresh) nor a credentials
+// or certificate failure that belongs to config.
+func TestDependencyFamilyWordings(t *testing.T) {
+	runMisfireCases(t, []misfireCase{
+		{name: "sbt eviction warning", notSig: "dependency-conflict",
+			log: "[warn] Found version conflict(s) in library dependencies; some are suspected to be binary incompatible:\n[warn] \t* org.typelevel:cats-core_2.13:2.9.0 is selected over 2.6.1\n[success] Total time: 12 s"},
+		{name: "sbt update error", wantSig: "dependency-conflict", wantCat: analysis.CategoryDependency,
+			log: "[error] (update) found version conflict(s) in library dependencies; some are suspected to be binary incompatible:\n[error] \t* io.circe:circe-core_2.13:0.14.6 (early-semver) is selected over 0.13.0"},
+		{name: "old apt W: repository warning", notSig: "system-package-unresolvable",
+			log: "W: The repository 'http://ppa.launchpad.net/acme/tools/ubuntu xenial Release' does not have a Release file.\nN: Data from such a repository can't be authenticated and is therefore potentially dangerous to use.\nReading package lists... Done"},
+		{name: "EOL release error", wantSig: "system-package-unresolvable", wantCat: analysis.CategoryDependency,
+			log: "Err:4 http://deb.debian.org/debian stretch Release\n  404  Not Found\nE: The repository 'http://deb.debian.org/debian stretch Release' does not have a Release file."},
+		{name: "pipenv refreshes its lock", notSig: "lockfile-out-of-date",
+			log: "Pipfile.lock (4f2a1c) out of date, updating to (9e07b3)...\nLocking [packages] dependencies...\nUpdated Pipfile.lock (9e07b3)!"},
+		{name: "pipenv deploy refuses", wantSig: "lockfile-out-of-date",
+			log: "Your Pipfile.lock (4f2a1c) is out of date. Expected: (9e07b3).\nERROR:: Aborting deploy"},
+		{name: "composer 401 is credentials", notSig: "crates-registry-network",
+			log: "  The \"https://repo.example.com/packages.json\" file could not be downloaded (HTTP/1.1 401 Unauthorized)"},
+		{name: "rubygems certificate failure", notSig: "crates-registry-network",
+			log: "ERROR:  Could not find a valid gem 'rake' (>= 0), here is why:\n          Unable to download data from https://rubygems.org/ - SSL_connect returned=1 errno=0 state=error: certificate verify failed (https://rubygems.org/specs.4.8.gz)"},
+		{name: "yarn tarball 404 is not a missing package", notSig: "dependency-version-missing",
+			log: "error An unexpected error occurred: \"https://registry.yarnpkg.com/left-pad/-/left-pad-1.3.0.tgz: Request failed \\\"404 Not Found\\\"\"."},
+		{name: "bun frozen lockfile", wantSig: "lockfile-out-of-date", wantCat: analysis.CategoryDependency,
+			log: "bun install v1.1.30\nerror: lockfile had changes, but lockfile is frozen\nnote: try re-running without --frozen-lockfile and commit the updated lockfile"},
+		{name: "cargo checksum", wantSig: "package-checksum-mismatch", wantCat: analysis.CategoryDependency,
+			log: "  Downloaded serde v1.0.190\nerror: failed to verify the checksum of `serde v1.0.190`"},
+		{name: "apt held packages", wantSig: "system-package-unresolvable", wantCat: analysis.CategoryDependency,
+			log: "The following packages have unmet dependencies:\n libfoo-dev : Depends: libfoo1 (= 2.1-1) but 2.1-2 is to be installed\nE: Unable to correct problems, you have held broken packages."},
+		{name: "apk mirror down beats unable to select", wantCat: analysis.CategoryInfrastructure,
+			log: "WARNING: updating and opening https://dl-cdn.alpinelinux.org/alpine/v3.19/main: temporary error (try again later)\nERROR: unable to select packages:\n  curl (no such package):\n    required by: world[curl]"},
+		{name: "pub server unavailable", wantSig: "crates-registry-network", wantCat: analysis.CategoryInfrastructure,
+			log: "Resolving dependencies...\npub get failed (server unavailable) -- attempting retry 1 in 1 second..."},
+		{name: "maven central 429", wantSig: "package-registry-rate-limit", wantCat: analysis.CategoryInfrastructure,
+			log: "[ERROR] Failed to execute goal on project app: Could not resolve dependencies for project com.acme:app:jar:1.0: Could not transfer artifact org.slf4j:slf4j-api:jar:2.0.9 from/to central (https://repo.maven.apache.org/maven2): status code: 429, reason phrase: Too Many Requests (429)"},
+		{name: "cabal solver", wantSig: "dependency-conflict",
+			log: "Resolving dependencies...\ncabal: Could not resolve dependencies:\n[__0] trying: acme-0.1.0.0 (user goal)"},
+	})
+}
