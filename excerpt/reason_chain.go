@@ -58,6 +58,14 @@ var consequences = []struct{ effect, cause string }{
 	{"The operation was canceled", "Timeout of"},
 	{"The operation was canceled", "Exceeded timeout of"},
 	{"The operation was canceled", "Jest did not exit one second after the test run has completed"},
+	// A runner that cancels its work when the disk or memory ran out,
+	// having said so in a warning.
+	{"A task was canceled", "not enough space on the disk"},
+	{"A task was canceled", "No space left on device"},
+	{"A task was canceled", "no space left on device"},
+	{"The operation was canceled", "not enough space on the disk"},
+	{"The operation was canceled", "No space left on device"},
+	{"The operation was canceled", "no space left on device"},
 }
 
 // causeNamed reports an effect line (see consequences) whose cause one of
@@ -107,8 +115,18 @@ func (r *rspecFailure) rank(line string, tier int) int {
 	t := strings.TrimSpace(line)
 	switch {
 	case r.state == rspecCode:
-		if t == "" {
+		switch {
+		case t == "":
 			r.state = rspecMessage
+		case rubyClassHeader.MatchString(t):
+			// The exception's class, its message under it, with no
+			// blank line after the code.
+			r.state = rspecOff
+			return max(tier, strengthError)
+		default:
+			// The code RSpec quotes: an expectation in it is source,
+			// the message under it says what went wrong.
+			return min(tier, strengthNone)
 		}
 		return tier
 	case t == "":
