@@ -13,6 +13,11 @@ import "strings"
 func causeChain(lines []logLine, i, tier, handed int) (int, int) {
 	t := strings.TrimSpace(lines[i].text)
 	if !strings.HasPrefix(t, "> ") {
+		if tier > strengthNone && gradleChainTop(lines, i) {
+			// Gradle's message under "* What went wrong:" sums up the
+			// "> " links under it.
+			return min(tier, strengthGeneric), max(tier, handed, strengthError)
+		}
 		if t == "" || indentOf(lines[i].text) == 0 {
 			handed = strengthNone // a blank or unindented line ends the chain
 		}
@@ -24,7 +29,19 @@ func causeChain(lines []logLine, i, tier, handed int) (int, int) {
 		}
 		return min(tier, strengthGeneric), handed
 	}
+	if tier == strengthGeneric {
+		return tier, handed // the deepest link only points elsewhere ("See log for more details")
+	}
 	return max(tier, handed), handed
+}
+
+// gradleChainTop reports Gradle's line under "* What went wrong:" when a
+// "> " link follows it.
+func gradleChainTop(lines []logLine, i int) bool {
+	if i == 0 || i+1 >= len(lines) || strings.TrimSpace(lines[i-1].text) != "* What went wrong:" {
+		return false
+	}
+	return strings.HasPrefix(strings.TrimSpace(lines[i+1].text), "> ")
 }
 
 // deeperLink reports whether the next link of the chain under line i, before

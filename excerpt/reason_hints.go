@@ -37,6 +37,10 @@ var shNotFound = regexp.MustCompile(`^\S+: (?:line )?\d+: [^\s:]+: (?:command )?
 // message". It carries no severity word; go build prints no warnings.
 var placedGo = regexp.MustCompile(`^\S+\.go:\d+:\d+: \S`)
 
+// kotlinError is the Kotlin compiler's error row ("e: file:///src/A.kt:12:5
+// Unresolved reference: x"); its warnings start "w: ".
+var kotlinError = regexp.MustCompile(`^e: (?:file://)?\S+\.kts?\b`)
+
 // gtestFailure is GoogleTest's failure header ("a_test.cc:220: Failure"):
 // the message on the lines under it says what was compared.
 var gtestFailure = regexp.MustCompile(`^\S+\.(?:cc|cpp|cxx|c|h|hpp|hh|m|mm):\d+: Failure$`)
@@ -90,6 +94,9 @@ func extraStrength(t, lower string, tier int) int {
 	}
 	if containsAnyOf(t, moreRootCauses) {
 		return strengthCause
+	}
+	if tier < strengthError && strings.HasPrefix(t, "e: ") && kotlinError.MatchString(t) {
+		tier = strengthError
 	}
 	if tier < strengthError && strings.Contains(t, ".go:") && placedGo.MatchString(t) {
 		tier = strengthError

@@ -62,6 +62,8 @@ var genericLines = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	`error is not recoverable: exiting now`,
 	`^check the details on how to adjust`,
 	`^\s*(?:see|for more information|run with --(?:stacktrace|info|debug))\b`,
+	`\bsee (?:the )?(?:compiler )?(?:log|logs|output|error output) (?:above )?for (?:more )?details`,
+	`^\* what went wrong:$`, // Gradle's header: its message is on the next line (see announces)
 	// GitHub's check annotation: where; its message is on the lines under it.
 	`^check (?:failure|warning|notice) on line \d+ in \S`,
 	// Headers whose message follows (see announces): Azure Pipelines'
