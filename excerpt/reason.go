@@ -90,6 +90,7 @@ func strongest(lines []logLine, marked bool) pick {
 	causedBy := false      // the previous non-blank line was a bare "Caused by:"
 	bestCausedBy := false  // the pick is the message under a "Caused by:"
 	var rspec rspecFailure
+	var pytest pytestBlock
 	for i, l := range lines {
 		tier := lineStrength(l.text)
 		if (marked || header) && tier < strengthError && !isGeneric(l.text) {
@@ -102,6 +103,7 @@ func strongest(lines []logLine, marked bool) pick {
 			tier = strengthError
 		}
 		tier = rspec.rank(l.text, tier)
+		tier = pytest.rank(l.text, tier)
 		if causedBy && tier < strengthCause && tier != strengthGeneric {
 			tier = strengthCause // the deepest cause of a chain of errors
 		}
@@ -113,6 +115,12 @@ func strongest(lines []logLine, marked bool) pick {
 		}
 		if tier > strengthNone || handed > strengthNone {
 			tier, handed = causeChain(lines, i, tier, handed)
+		}
+		// A retried attempt's plain error yields to the last attempt's;
+		// one that names a root cause stays it (the last often only
+		// sums it up: "Error: Failed to resolve action download info.").
+		if tier == strengthError && retried(lines, i) {
+			tier = strengthOutcome
 		}
 		under := causedBy
 		if t := strings.TrimSpace(l.text); t != "" {

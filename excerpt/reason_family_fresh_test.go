@@ -352,6 +352,65 @@ func TestReason_FreshFamilies(t *testing.T) {
 			},
 			wantReason: "assert 3 == 4",
 		},
+		{
+			name: "a retried attempt's error yields to the last attempt's",
+			lines: []string{
+				"Preparing the \"kubernetes\" executor",
+				"ERROR: Preparation failed: pods \"runner-x\" is forbidden: exceeded quota",
+				"Will be retried in 3s ...",
+				"ERROR: Preparation failed: pods \"runner-x\" is forbidden: exceeded quota",
+				"Will be retried in 3s ...",
+				"ERROR: Job failed (system failure): prepare environment: pods \"runner-x\" is forbidden: exceeded quota",
+			},
+			wantReason: "ERROR: Job failed (system failure): prepare environment",
+		},
+		{
+			name: "a retried attempt that names the cause stays over the vaguer last error",
+			lines: []string{
+				"Download action repository 'acme/lint@v9' (SHA:abc)",
+				"Error: Unable to resolve action `acme/lint@v9`, unable to find version `v9`",
+				"Retrying in 12.5 seconds",
+				"Error: Unable to resolve action `acme/lint@v9`, unable to find version `v9`",
+				"Retrying in 20.1 seconds",
+				"Error: Failed to download action.",
+			},
+			wantReason: "Unable to resolve action `acme/lint@v9`",
+		},
+		{
+			name: "pytest: the test's source is code, its E line the reason",
+			lines: []string{
+				"______________________________ test_export ______________________________",
+				"",
+				"    def test_export(tmp_path):",
+				"        \"\"\"export() raises no error on an empty table.\"\"\"",
+				"        rows = export(tmp_path / \"out.csv\")",
+				">       assert rows == 0",
+				"E       assert 3 == 0",
+				"",
+				"tests/test_export.py:9: AssertionError",
+			},
+			wantReason: "assert 3 == 0",
+		},
+		{
+			name: "pytest: a cut log names the failing test, not a source line",
+			lines: []string{
+				"______________________________ test_export ______________________________",
+				"",
+				"    def test_export(tmp_path):",
+				"        \"\"\"export() raises no error on an empty table.\"\"\"",
+				"        rows = export(tmp_path / \"out.csv\")",
+			},
+			wantReason: "test_export ___",
+		},
+		{
+			name: "apt: a repository without its Release file before the last line",
+			lines: []string{
+				"Hit:1 http://archive.example.org/ubuntu focal InRelease",
+				"The repository 'http://archive.example.org/ubuntu groovy Release' no longer has a Release file.",
+				"Reading package lists...",
+			},
+			wantReason: "no longer has a Release file",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

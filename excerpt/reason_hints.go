@@ -74,12 +74,19 @@ func quietCause(t string) bool {
 	return containsAnyOf(t, quietCauses) || strings.HasSuffix(t, "not found") && shNotFound.MatchString(t)
 }
 
-// firstQuietCause returns the first quiet cause of lines, or "".
+// firstQuietCause returns the first quiet cause of lines, or "". pytest's
+// banner over a failing test counts too (it names the test), unless it is
+// in the PASSES section, where -rA prints one over each passing test.
 func firstQuietCause(lines ...[]logLine) string {
 	for _, ls := range lines {
+		passes := false
 		for _, l := range ls {
-			if quietCause(l.text) {
-				return l.text
+			t := strings.TrimSpace(l.text)
+			if strings.HasPrefix(t, "=") && strings.Contains(t, " PASSES ") {
+				passes = true
+			}
+			if quietCause(t) || !passes && strings.HasPrefix(t, "___") && pytestBanner.MatchString(t) {
+				return t
 			}
 		}
 	}
@@ -118,3 +125,46 @@ func causedByHeader(t string) bool {
 // code it quotes ("Capybara::ElementNotFound:"), its message on the next
 // line.
 var rubyClassHeader = regexp.MustCompile(`^[A-Z]\w*(?:::[A-Z]\w*)+:$|^[A-Z]\w*(?:Error|Exception):$`)
+
+// pytestBlock follows pytest's test block: the "____ test_name ____"
+// banner (no failure by itself: -rA prints one over each passing test's
+// output too), then the test's source lines and fixture values, which are
+// code (a docstring that says "exceptions" is no error), until its "E   "
+// lines or its "file.py:12: Error" line.
+type pytestBlock struct{ inSource bool }
+
+// rank rates the next line of the log given its own rank.
+func (p *pytestBlock) rank(line string, tier int) int {
+	t := strings.TrimSpace(line)
+	if strings.HasPrefix(t, "___") && pytestBanner.MatchString(t) {
+		p.inSource = true
+		return tier
+	}
+	if !p.inSource {
+		return tier
+	}
+	if strings.HasPrefix(t, "E ") || strings.HasPrefix(t, "---") || strings.HasPrefix(t, "===") || pytestWhereAny.MatchString(t) {
+		p.inSource = false
+		return tier
+	}
+	return min(tier, strengthNone)
+}
+
+// pytestWhereAny is pytest's "path.py:12: ExceptionName" or "path.py:12: in
+// test_x" line: the source it quoted ends there.
+var pytestWhereAny = regexp.MustCompile(`^\S+\.py:\d+: (?:in \S|[A-Z]\w*$)`)
+
+// retryNotice is a tool saying it tries again ("Will be retried in 3s
+// ...", "Retrying in 5 seconds", "Retrying (2/3)").
+var retryNotice = regexp.MustCompile(`(?i)^(?:will be retried|will retry|retrying)\b`)
+
+// retried reports an error line (i) that the next non-blank line says is
+// tried again: that attempt did not fail the job, the last one did.
+func retried(lines []logLine, i int) bool {
+	for _, l := range lines[i+1 : min(len(lines), i+3)] {
+		if t := strings.TrimSpace(unstamped(l.text)); t != "" {
+			return retryNotice.MatchString(t)
+		}
+	}
+	return false
+}

@@ -56,7 +56,7 @@ var genericLines = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	`^failure: build failed with an exception`,
 	`^error: process completed with exit code`,
 	`back off \d+(?:\.\d+)? seconds? before retry`,
-	`^\s*(?:retrying|will retry)(?: in \d+\S*)?\W*$`,
+	`^\s*(?:retrying|will retry|will be retried)(?: in \d+\S*)?\W*$`,
 	`\bretrying in \d+\S*\s*(?:\.{3}\s*)?(?:\(?(?:attempt )?\d+/\d+\)?)?\W*$`,
 	`/_diag/`,
 	`error is not recoverable: exiting now`,
