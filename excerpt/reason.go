@@ -147,6 +147,9 @@ func strongest(lines []logLine, marked bool) pick {
 // reasonText is line i as a reason: joined with the lines it announces.
 func reasonText(lines []logLine, i, tier int) string {
 	text := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(lines[i].text), "##[error]"), "##[warning]")
+	if tier >= strengthOutcome && cmakeBlock(text) {
+		return joinIndentedBlock(text, lines[i+1:], 4)
+	}
 	if tier >= strengthError && (strings.HasSuffix(text, ":") || text == "Expected" || gtestFailure.MatchString(text)) || tier == strengthOutcome {
 		most := 3
 		if strings.Contains(text, "panicked at ") {

@@ -59,6 +59,8 @@ var moreRootCauses = []string{
 	"not enough space on the disk", "no space left on device",
 	"module requires Go", "requires go >=", "requires rustc ",
 	"Input required and not supplied",
+	"Exceeded timeout of", // Jest: "thrown: \"Exceeded timeout of 5000 ms for a test."
+	"Check failed: ",      // glog's, Chromium's and V8's CHECK(): the condition that broke
 }
 
 // quietCauses name a cause in words that read as no error ("The repository
@@ -167,4 +169,29 @@ func retried(lines []logLine, i int) bool {
 		}
 	}
 	return false
+}
+
+// cmakeBlock is CMake's diagnostic header ("CMake Error at CMakeLists.txt:6
+// (add_subdirectory):"): its message is the indented block under it, with
+// blank lines between its paragraphs.
+func cmakeBlock(text string) bool {
+	return strings.Contains(text, "Make Error at ") && strings.HasSuffix(text, ":")
+}
+
+// joinIndentedBlock appends up to most lines of the indented block under a
+// header: blank lines inside it do not end it, an unindented line does.
+func joinIndentedBlock(text string, next []logLine, most int) string {
+	added := 0
+	for _, l := range next {
+		t := strings.TrimSpace(l.text)
+		if t == "" {
+			continue
+		}
+		if added == most || len(text) >= maxReasonLen || indentOf(l.text) == 0 {
+			break
+		}
+		text += " " + t
+		added++
+	}
+	return text
 }
