@@ -12,7 +12,7 @@ import (
 // adviceLines tell a person what to try next ("Consider…", "If neither
 // works, please…", "hint: See above…"): they explain the error above them,
 // they are not it.
-var adviceLines = regexp.MustCompile(`(?i)^(?:\|\s*)?(?:hint|note|help|tip)\s*:|^(?:\|\s*)?(?:consider|perhaps|please|try (?:running|re-?running|again|using|to)|if (?:neither|this|that|the problem|you)\b[^,]*,)\b`)
+var adviceLines = regexp.MustCompile(`(?i)^(?:\|\s*)?(?:hint|note|help|tip)\s*:|^(?:\|\s*)?(?:(?:consider|perhaps|please|try (?:running|re-?running|again|using|to))\b|if (?:neither|this|that|the problem|you)\b[^,]*, )`)
 
 // zeroCount is a count of failures that is zero ("Failures: 0",
 // "Failed:     0", "Errors: 0"): a passing summary states no failure.
