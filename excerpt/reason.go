@@ -53,6 +53,9 @@ func chooseReason(in reasonInput) (string, []string) {
 	if weakMark != "" {
 		return reasonLine(weakMark), nil
 	}
+	if q := firstQuietCause(in.cands, in.fallback); q != "" {
+		return reasonLine(q), nil
+	}
 	if in.exitCode >= 0 {
 		return reasonLine(exitPhrase + strconv.Itoa(in.exitCode)), nil
 	}
@@ -84,7 +87,10 @@ func strongest(lines []logLine, marked bool) pick {
 	header := false        // the previous non-blank line announced this one
 	handed := strengthNone // the rank a cause chain's summary hands down
 	compileFailed := false // create-react-app said "Failed to compile."
+	causedBy := false      // the previous non-blank line was a bare "Caused by:"
+	bestCausedBy := false  // the pick is the message under a "Caused by:"
 	var rspec rspecFailure
+	var pytest pytestBlock
 	for i, l := range lines {
 		tier := lineStrength(l.text)
 		if (marked || header) && tier < strengthError && !isGeneric(l.text) {
@@ -97,25 +103,42 @@ func strongest(lines []logLine, marked bool) pick {
 			tier = strengthError
 		}
 		tier = rspec.rank(l.text, tier)
+		tier = pytest.rank(l.text, tier)
+		if causedBy && tier < strengthCause && tier != strengthGeneric {
+			tier = strengthCause // the deepest cause of a chain of errors
+		}
+		if tier < strengthError && strings.HasSuffix(l.text, "Failure") && gtestFailure.MatchString(strings.TrimSpace(l.text)) {
+			tier = strengthError
+		}
 		if tier == strengthCause && causeNamed(l.text, lines) {
 			tier = strengthGeneric
 		}
 		if tier > strengthNone || handed > strengthNone {
 			tier, handed = causeChain(lines, i, tier, handed)
 		}
+		// A retried attempt's plain error yields to the last attempt's;
+		// one that names a root cause stays it (the last often only
+		// sums it up: "Error: Failed to resolve action download info.").
+		if tier == strengthError && retried(lines, i) {
+			tier = strengthOutcome
+		}
+		under := causedBy
 		if t := strings.TrimSpace(l.text); t != "" {
+			causedBy = causedByHeader(t)
 			header = announces(t)
 			compileFailed = compileFailed || t == "Failed to compile."
 		}
-		if tier == strengthNone || tier < best.tier || tier == best.tier && bestSpec != 0 {
+		// A later "Caused by:" is deeper in the chain: its message wins.
+		deeper := under && bestCausedBy && tier == best.tier
+		if tier == strengthNone || tier < best.tier || tier == best.tier && bestSpec != 0 && !deeper {
 			continue // it cannot replace the pick: spare the joining and matching
 		}
 		text := reasonText(lines, i, tier)
 		spec := specificity(text)
 		// A later line of the same rank wins only over a vague one: the
 		// first causal error is usually the one a maintainer points at.
-		if tier > best.tier || bestSpec == 0 && spec > 0 {
-			best.at, best.tier, best.joined, bestSpec = i, tier, text, spec
+		if tier > best.tier || bestSpec == 0 && spec > 0 || deeper {
+			best.at, best.tier, best.joined, bestSpec, bestCausedBy = i, tier, text, spec, under
 		}
 	}
 	return best
@@ -124,7 +147,10 @@ func strongest(lines []logLine, marked bool) pick {
 // reasonText is line i as a reason: joined with the lines it announces.
 func reasonText(lines []logLine, i, tier int) string {
 	text := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(lines[i].text), "##[error]"), "##[warning]")
-	if tier >= strengthError && (strings.HasSuffix(text, ":") || text == "Expected") || tier == strengthOutcome {
+	if tier >= strengthOutcome && cmakeBlock(text) {
+		return joinIndentedBlock(text, lines[i+1:], 4)
+	}
+	if tier >= strengthError && (strings.HasSuffix(text, ":") || text == "Expected" || gtestFailure.MatchString(text)) || tier == strengthOutcome {
 		most := 3
 		if strings.Contains(text, "panicked at ") {
 			most = 1 // Rust's message; the values it compared are context

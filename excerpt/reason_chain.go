@@ -13,6 +13,11 @@ import "strings"
 func causeChain(lines []logLine, i, tier, handed int) (int, int) {
 	t := strings.TrimSpace(lines[i].text)
 	if !strings.HasPrefix(t, "> ") {
+		if tier > strengthNone && gradleChainTop(lines, i) {
+			// Gradle's message under "* What went wrong:" sums up the
+			// "> " links under it.
+			return min(tier, strengthGeneric), max(tier, handed, strengthError)
+		}
 		if t == "" || indentOf(lines[i].text) == 0 {
 			handed = strengthNone // a blank or unindented line ends the chain
 		}
@@ -24,7 +29,19 @@ func causeChain(lines []logLine, i, tier, handed int) (int, int) {
 		}
 		return min(tier, strengthGeneric), handed
 	}
+	if tier == strengthGeneric {
+		return tier, handed // the deepest link only points elsewhere ("See log for more details")
+	}
 	return max(tier, handed), handed
+}
+
+// gradleChainTop reports Gradle's line under "* What went wrong:" when a
+// "> " link follows it.
+func gradleChainTop(lines []logLine, i int) bool {
+	if i == 0 || i+1 >= len(lines) || strings.TrimSpace(lines[i-1].text) != "* What went wrong:" {
+		return false
+	}
+	return strings.HasPrefix(strings.TrimSpace(lines[i+1].text), "> ")
 }
 
 // deeperLink reports whether the next link of the chain under line i, before
@@ -58,6 +75,14 @@ var consequences = []struct{ effect, cause string }{
 	{"The operation was canceled", "Timeout of"},
 	{"The operation was canceled", "Exceeded timeout of"},
 	{"The operation was canceled", "Jest did not exit one second after the test run has completed"},
+	// A runner that cancels its work when the disk or memory ran out,
+	// having said so in a warning.
+	{"A task was canceled", "not enough space on the disk"},
+	{"A task was canceled", "No space left on device"},
+	{"A task was canceled", "no space left on device"},
+	{"The operation was canceled", "not enough space on the disk"},
+	{"The operation was canceled", "No space left on device"},
+	{"The operation was canceled", "no space left on device"},
 }
 
 // causeNamed reports an effect line (see consequences) whose cause one of
@@ -107,8 +132,18 @@ func (r *rspecFailure) rank(line string, tier int) int {
 	t := strings.TrimSpace(line)
 	switch {
 	case r.state == rspecCode:
-		if t == "" {
+		switch {
+		case t == "":
 			r.state = rspecMessage
+		case rubyClassHeader.MatchString(t):
+			// The exception's class, its message under it, with no
+			// blank line after the code.
+			r.state = rspecOff
+			return max(tier, strengthError)
+		default:
+			// The code RSpec quotes: an expectation in it is source,
+			// the message under it says what went wrong.
+			return min(tier, strengthNone)
 		}
 		return tier
 	case t == "":

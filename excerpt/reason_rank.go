@@ -37,7 +37,7 @@ var genericLines = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	`^\s*fail!?\s*(?:-.*)?$`,
 	`^\s*(?:•\s*)?failure \[\d+(?:\.\d+)? seconds?\]`,
 	`^\s*assertion failed\.?\s*$`,
-	`throw new assertionerror\(`,
+	`\bthrow new [\w.]*(?:error|exception)\(`, // the source line Node quotes over its uncaught error
 	`^\s*error: \|-?\s*$`,
 	`the build has been terminated`,
 	`^\s*(?:there (?:was|were) )?\d+ (?:failures?|failing|errors?)\.?$`,
@@ -46,17 +46,24 @@ var genericLines = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	`^=+ .*\d+ failed.* =+$`,
 	`^\s*failed \(failures=\d+`,
 	`make(?:\[\d+\])?: \*\*\* .*error \d+`,
+	`^\S+:\d+: recipe for target .* failed$`, // make's note under the *** line: the compiler's error is above
+	// pip's wrapper around a build's output: the error inside says why.
+	`^(?:error: )?subprocess-exited-with-error$`,
+	// npm 4's environment lines before its error: where, not what.
+	`^npm err! (?:linux|darwin|windows_nt|freebsd|argv|node v\d|npm +v\d|cwd)\b`,
 	`^build failed\.?$`,
 	`^\[info\] build failure\s*$`, // Maven's banner: its [ERROR] lines say why
 	`^failure: build failed with an exception`,
 	`^error: process completed with exit code`,
 	`back off \d+(?:\.\d+)? seconds? before retry`,
-	`^\s*(?:retrying|will retry)(?: in \d+\S*)?\W*$`,
+	`^\s*(?:retrying|will retry|will be retried)(?: in \d+\S*)?\W*$`,
 	`\bretrying in \d+\S*\s*(?:\.{3}\s*)?(?:\(?(?:attempt )?\d+/\d+\)?)?\W*$`,
 	`/_diag/`,
 	`error is not recoverable: exiting now`,
 	`^check the details on how to adjust`,
 	`^\s*(?:see|for more information|run with --(?:stacktrace|info|debug))\b`,
+	`\bsee (?:the )?(?:compiler )?(?:log|logs|output|error output) (?:above )?for (?:more )?details`,
+	`^\* what went wrong:$`, // Gradle's header: its message is on the next line (see announces)
 	// GitHub's check annotation: where; its message is on the lines under it.
 	`^check (?:failure|warning|notice) on line \d+ in \S`,
 	// Headers whose message follows (see announces): Azure Pipelines'
@@ -240,6 +247,9 @@ func lineStrength(line string) int {
 		return strengthCause
 	}
 	if warning {
+		if containsAnyOf(t, exhaustionMarkers) {
+			return strengthCause // a full disk or memory, warned of before what it broke
+		}
 		return strengthNone // a warning is context, rarely the cause
 	}
 	tier := strengthNone
@@ -262,6 +272,7 @@ func lineStrength(line string) int {
 	if containsAnyOf(t, rootCauseMarkers) || strings.Contains(t, "does not exist") && missingThing(t) {
 		tier = strengthCause
 	}
+	tier = extraStrength(t, lower, tier)
 	if tier > strengthOutcome && strings.HasSuffix(t, "Error") && pytestWhere.MatchString(t) {
 		tier = strengthOutcome
 	}

@@ -1,0 +1,197 @@
+package excerpt
+
+import (
+	"regexp"
+	"strings"
+)
+
+// More ranking families: lines that look like errors but only advise, sum
+// up or describe the environment, and root causes worded in ways the
+// marker list cannot hold as plain words.
+
+// adviceLines tell a person what to try next ("Consider…", "If neither
+// works, please…", "hint: See above…"): they explain the error above them,
+// they are not it.
+var adviceLines = regexp.MustCompile(`(?i)^(?:\|\s*)?(?:hint|note|help|tip)\s*:|^(?:\|\s*)?(?:(?:consider|perhaps|please|try (?:running|re-?running|again|using|to))\b|if (?:neither|this|that|the problem|you)\b[^,]*, )`)
+
+// zeroCount is a count of failures that is zero ("Failures: 0",
+// "Failed:     0", "Errors: 0"): a passing summary states no failure.
+var zeroCount = regexp.MustCompile(`(?i)\b(?:failures|failed|errors)\s*:\s*0\b`)
+
+// zeroSummary reports a test summary whose failure counts are all zero and
+// that says nothing else of failure: "Tests run: 100, Failures: 0, Errors:
+// 0, Skipped: 0", dotnet's "Passed! - Failed: 0, Passed: 12".
+func zeroSummary(lower string) bool {
+	if !strings.Contains(lower, ": ") && !strings.Contains(lower, ":  ") {
+		return false
+	}
+	rest := zeroCount.ReplaceAllString(lower, "")
+	return len(rest) < len(lower) && !(containsAnyOf(rest, failureWords) && failureWordOutsideNames(rest))
+}
+
+// shNotFound is a POSIX shell's missing command: dash's "./run.sh: 5:
+// docker: not found", bash's "./run.sh: line 5: docker: command not found".
+var shNotFound = regexp.MustCompile(`^\S+: (?:line )?\d+: [^\s:]+: (?:command )?not found$`)
+
+// placedGo is the Go compiler's and go vet's diagnostic: "file.go:12:5:
+// message". It carries no severity word; go build prints no warnings.
+var placedGo = regexp.MustCompile(`^\S+\.go:\d+:\d+: \S`)
+
+// kotlinError is the Kotlin compiler's error row ("e: file:///src/A.kt:12:5
+// Unresolved reference: x"); its warnings start "w: ".
+var kotlinError = regexp.MustCompile(`^e: (?:file://)?\S+\.kts?\b`)
+
+// gtestFailure is GoogleTest's failure header ("a_test.cc:220: Failure"):
+// the message on the lines under it says what was compared.
+var gtestFailure = regexp.MustCompile(`^\S+\.(?:cc|cpp|cxx|c|h|hpp|hh|m|mm):\d+: Failure$`)
+
+// exhaustionMarkers are a machine running out of disk or memory. A warning
+// that says so is the cause of the cancellation or error that follows it.
+var exhaustionMarkers = []string{
+	"No space left on device", "no space left on device", "ENOSPC", "not enough space on the disk",
+	"out of memory", "Out of memory", "OutOfMemory",
+}
+
+// moreRootCauses are root causes worded the same way by every project that
+// hits them: a toolchain older than the module needs, a missing action
+// input, an apt repository gone, an agent killed.
+var moreRootCauses = []string{
+	"not enough space on the disk", "no space left on device",
+	"module requires Go", "requires go >=", "requires rustc ",
+	"Input required and not supplied",
+	"Exceeded timeout of", // Jest: "thrown: \"Exceeded timeout of 5000 ms for a test."
+	"Check failed: ",      // glog's, Chromium's and V8's CHECK(): the condition that broke
+}
+
+// quietCauses name a cause in words that read as no error ("The repository
+// … does no longer have a Release file", "docker: not found", "the agent
+// received a kill signal"). They are not rated (ErrorLike stays false, so
+// the rules still read a log that holds nothing else as one without a
+// failure), but they are the reason before the log's last line.
+var quietCauses = []string{"have a Release file", "has a Release file", "received a kill signal"}
+
+// quietCause reports a line of quietCauses or a shell's missing command.
+func quietCause(t string) bool {
+	t = strings.TrimSpace(t)
+	return containsAnyOf(t, quietCauses) || strings.HasSuffix(t, "not found") && shNotFound.MatchString(t)
+}
+
+// firstQuietCause returns the first quiet cause of lines, or "". pytest's
+// banner over a failing test counts too (it names the test), unless it is
+// in the PASSES section, where -rA prints one over each passing test.
+func firstQuietCause(lines ...[]logLine) string {
+	for _, ls := range lines {
+		passes := false
+		for _, l := range ls {
+			t := strings.TrimSpace(l.text)
+			if strings.HasPrefix(t, "=") && strings.Contains(t, " PASSES ") {
+				passes = true
+			}
+			if quietCause(t) || !passes && strings.HasPrefix(t, "___") && pytestBanner.MatchString(t) {
+				return t
+			}
+		}
+	}
+	return ""
+}
+
+// extraStrength adjusts lineStrength's tier for the families above; t is
+// the trimmed line without its marker, lower its lowercase form.
+func extraStrength(t, lower string, tier int) int {
+	if tier > strengthNone && tier < strengthCause && zeroSummary(lower) {
+		return strengthNone
+	}
+	if containsAnyOf(t, moreRootCauses) {
+		return strengthCause
+	}
+	if tier < strengthError && strings.HasPrefix(t, "e: ") && kotlinError.MatchString(t) {
+		tier = strengthError
+	}
+	if tier < strengthError && strings.Contains(t, ".go:") && placedGo.MatchString(t) {
+		tier = strengthError
+	}
+	if tier > strengthGeneric && tier < strengthCause && adviceLines.MatchString(t) {
+		tier = strengthGeneric
+	}
+	return tier
+}
+
+// causedByHeader is a bare "Caused by:" line (cargo, anyhow, Gradle): the
+// message under the last one is the deepest cause. Java's inline "Caused
+// by: java.io.IOException: …" names a wrapped exception, and is left alone.
+func causedByHeader(t string) bool {
+	return strings.HasSuffix(t, "Caused by:") && strings.TrimLeft(t, ": |>") == "Caused by:"
+}
+
+// rubyClassHeader is the class line of an exception RSpec prints under the
+// code it quotes ("Capybara::ElementNotFound:"), its message on the next
+// line.
+var rubyClassHeader = regexp.MustCompile(`^[A-Z]\w*(?:::[A-Z]\w*)+:$|^[A-Z]\w*(?:Error|Exception):$`)
+
+// pytestBlock follows pytest's test block: the "____ test_name ____"
+// banner (no failure by itself: -rA prints one over each passing test's
+// output too), then the test's source lines and fixture values, which are
+// code (a docstring that says "exceptions" is no error), until its "E   "
+// lines or its "file.py:12: Error" line.
+type pytestBlock struct{ inSource bool }
+
+// rank rates the next line of the log given its own rank.
+func (p *pytestBlock) rank(line string, tier int) int {
+	t := strings.TrimSpace(line)
+	if strings.HasPrefix(t, "___") && pytestBanner.MatchString(t) {
+		p.inSource = true
+		return tier
+	}
+	if !p.inSource {
+		return tier
+	}
+	if strings.HasPrefix(t, "E ") || strings.HasPrefix(t, "---") || strings.HasPrefix(t, "===") || pytestWhereAny.MatchString(t) {
+		p.inSource = false
+		return tier
+	}
+	return min(tier, strengthNone)
+}
+
+// pytestWhereAny is pytest's "path.py:12: ExceptionName" or "path.py:12: in
+// test_x" line: the source it quoted ends there.
+var pytestWhereAny = regexp.MustCompile(`^\S+\.py:\d+: (?:in \S|[A-Z]\w*$)`)
+
+// retryNotice is a tool saying it tries again ("Will be retried in 3s
+// ...", "Retrying in 5 seconds", "Retrying (2/3)").
+var retryNotice = regexp.MustCompile(`(?i)^(?:will be retried|will retry|retrying)\b`)
+
+// retried reports an error line (i) that the next non-blank line says is
+// tried again: that attempt did not fail the job, the last one did.
+func retried(lines []logLine, i int) bool {
+	for _, l := range lines[i+1 : min(len(lines), i+3)] {
+		if t := strings.TrimSpace(unstamped(l.text)); t != "" {
+			return retryNotice.MatchString(t)
+		}
+	}
+	return false
+}
+
+// cmakeBlock is CMake's diagnostic header ("CMake Error at CMakeLists.txt:6
+// (add_subdirectory):"): its message is the indented block under it, with
+// blank lines between its paragraphs.
+func cmakeBlock(text string) bool {
+	return strings.Contains(text, "Make Error at ") && strings.HasSuffix(text, ":")
+}
+
+// joinIndentedBlock appends up to most lines of the indented block under a
+// header: blank lines inside it do not end it, an unindented line does.
+func joinIndentedBlock(text string, next []logLine, most int) string {
+	added := 0
+	for _, l := range next {
+		t := strings.TrimSpace(l.text)
+		if t == "" {
+			continue
+		}
+		if added == most || len(text) >= maxReasonLen || indentOf(l.text) == 0 {
+			break
+		}
+		text += " " + t
+		added++
+	}
+	return text
+}
