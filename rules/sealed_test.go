@@ -17,11 +17,12 @@ func TestSealedFloor(t *testing.T) {
 		floor int
 	}{
 		// 37/60 before its sibling corpus2 was tuned on, 38/60 after, 37/60
-		// once one label moved to cilogs/README.md's conventions.
-		{name: cilogs.SetSealed, logs: cilogs.Sealed(), floor: 37},
+		// once one label moved to cilogs/README.md's conventions, 38/60
+		// after the families researched on 2026-12-05.
+		{name: cilogs.SetSealed, logs: cilogs.Sealed(), floor: 38},
 		// 52/80 when first measured, before any rule changed after its
-		// collection.
-		{name: cilogs.SetSealed2, logs: cilogs.Sealed2(), floor: 52},
+		// collection; 54/80 after the families researched that day.
+		{name: cilogs.SetSealed2, logs: cilogs.Sealed2(), floor: 54},
 	}
 	for _, set := range sets {
 		right := 0
