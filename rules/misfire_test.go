@@ -280,3 +280,62 @@ func TestDependencyFamilyWordings(t *testing.T) {
 			log: "Resolving dependencies...\ncabal: Could not resolve dependencies:\n[__0] trying: acme-0.1.0.0 (user goal)"},
 	})
 }
+
+// TestTestFamilyLines: the runner-timeout, flaky-marker, assertion and
+// compile families added for other runners and tools fire on their own
+// lines (hand-written, in each tool's format) and not on the passing or
+// warning-level lines of the same tools.
+func TestTestFamilyLines(t *testing.T) {
+	runMisfireCases(t, []misfireCase{
+		{name: "vitest test timeout", wantCat: analysis.CategoryTimeout,
+			log: " FAIL  src/api.test.ts > api > fetches\nError: Test timed out in 5000ms.\nIf this is a long-running test, pass a timeout value as the last argument or configure it globally with \"testTimeout\"."},
+		{name: "jasmine timeout", wantSig: "js-test-timeout",
+			log: "Failures:\n1) Api fetches\n  Message:\n    Error: Timeout - Async function did not complete within 5000ms (set by jasmine.DEFAULT_TIMEOUT_INTERVAL)\n\n3 specs, 1 failure"},
+		{name: "ctest timeout", wantSig: "test-driver-timeout", wantCat: analysis.CategoryTimeout,
+			log: "3/4 Test #3: net_test .........................***Timeout  60.02 sec\n\n75% tests passed, 1 tests failed out of 4\n\nThe following tests FAILED:\n\t  3 - net_test (Timeout)\nErrors while running CTest"},
+		{name: "nextest timeout", wantSig: "test-driver-timeout",
+			log: "        SLOW [> 60.000s] core tests::sync\n     TIMEOUT [ 120.004s] core tests::sync\n------------\n     Summary [ 121.000s] 40 tests run: 39 passed, 1 timed out, 0 skipped"},
+		{name: "nextest slow but passed", notSig: "test-driver-timeout",
+			log: "        SLOW [> 60.000s] core tests::sync\n        PASS [  75.120s] core tests::sync\n     Summary [  76.000s] 40 tests run: 40 passed, 0 skipped"},
+		{name: "bazel timeout", wantSig: "test-driver-timeout",
+			log: "//pkg/net:net_test                                             TIMEOUT in 300.1s\n\nExecuted 1 out of 1 test: 1 fails locally."},
+		{name: "ctest all passed", notSig: "test-run-failed",
+			log: "100% tests passed, 0 tests failed out of 24\n\nTotal Test time (real) =  12.01 sec"},
+		{name: "jasmine all passed", notSig: "js-test-failure",
+			log: "Executed 10 of 10 SUCCESS\n10 specs, 0 failures"},
+		{name: "selenium wait", wantCat: analysis.CategoryFlakyTest,
+			log: "    def test_login(self):\n>       WebDriverWait(self.driver, 10).until(EC.visibility_of_element_located((By.ID, \"menu\")))\nE       selenium.common.exceptions.TimeoutException: Message:\n\nFAILED tests/ui/test_login.py::test_login - selenium.common.exceptions.TimeoutException: Message:"},
+		{name: "pytest rerun", wantCat: analysis.CategoryFlakyTest,
+			log: "=========================== rerun test summary info ============================\nRERUN tests/test_api.py::test_fetch\n=========================== short test summary info ============================\nFAILED tests/test_api.py::test_fetch - assert 500 == 200"},
+		{name: "surefire flake", wantSig: "flaky-marker",
+			log: "[ERROR] Failures:\n[ERROR] com.example.ApiTest.fetch\n[ERROR]   Run 1: ApiTest.fetch:40 expected: <200> but was: <500>\n[INFO]   Run 2: PASS\n[ERROR] Tests run: 12, Failures: 1, Errors: 0, Skipped: 0"},
+		{name: "nunit assertion", wantSig: "native-test-failure",
+			log: "  Failed ParsesDate [12 ms]\n  Error Message:\n     Expected: 2011-08-01\n  But was:  2011-08-02\n"},
+		{name: "cargo test failed", wantSig: "native-test-failure",
+			log: "test result: ok. 3 passed; 0 failed\nerror: test failed, to rerun pass `--test api`"},
+		{name: "mypy errors", wantCat: analysis.CategoryCode,
+			log: "src/app/models.py:12: error: Argument 1 to \"load\" has incompatible type \"int\"; expected \"str\"  [arg-type]\nFound 1 error in 1 file (checked 40 source files)"},
+		{name: "mypy note only", notSig: "lint-or-format-errors",
+			log: "src/app/models.py:12: note: Revealed type is \"builtins.int\"\nSuccess: no issues found in 40 source files"},
+		{name: "eslint any rule", wantCat: analysis.CategoryCode,
+			log: "/home/runner/work/app/src/index.js\n  3:5  error  'fetchUser' is not defined  no-undef\n  9:1  error  Expected indentation of 2 spaces  indent"},
+		{name: "eslint warning only", notSig: "lint-or-format-errors",
+			log: "/home/runner/work/app/src/index.js\n  26:1  warning  Unexpected console statement  no-console"},
+		{name: "next.js type error", wantSig: "typescript-error",
+			log: "   Linting and checking validity of types  .Failed to compile.\n\n./src/components/Nav.tsx:12:7\nType error: Property 'href' does not exist on type 'NavProps'."},
+		{name: "golangci-lint timeout", wantSig: "tool-own-timeout", wantCat: analysis.CategoryTimeout,
+			log: "Running [/home/runner/golangci-lint-1.55.2-linux-amd64/golangci-lint run] in [] ...\n  level=error msg=\"Timeout exceeded: try increasing it by passing --timeout option\"\n  Error: golangci-lint exit with code 4"},
+		{name: "golangci-lint findings beat its timeout", wantSig: "lint-or-format-errors",
+			log: "pkg/a.go:3:5: Error return value of `f.Close` is not checked (errcheck)\nlevel=error msg=\"Timeout exceeded: try increasing it by passing --timeout option\""},
+		{name: "vitest failed test with retries", wantSig: "js-test-failure",
+			log: " ❯ src/poll.test.ts (1 test | 1 failed) 9000ms\n   × Poller > settles 8998ms (retry x2)\n     → expected false to be true // Object.is equality"},
+		{name: "vitest passing summary", notSig: "js-test-failure",
+			log: " ✓ src/poll.test.ts (3 tests) 12ms\n\n Test Files  1 passed (1)\n      Tests  3 passed (3)"},
+		{name: "miette-style error is not a vitest line", notSig: "js-test-failure",
+			log: "  × Failed to resolve module specifier \"./x\"\n   ╭─[src/a.ts:1:1]"},
+		{name: "gtest clock tolerance", wantCat: analysis.CategoryFlakyTest,
+			log: "src/timer_test.cc:40: Failure\nThe difference between elapsed_ms and 100 is 36, which exceeds 20, where\n[  FAILED  ] Timer.Fires (136 ms)"},
+		{name: "clang link failure", wantCat: analysis.CategoryCode,
+			log: "Undefined symbols for architecture arm64:\n  \"_parse_config\", referenced from:\nld: symbol(s) not found for architecture arm64\nclang: error: linker command failed with exit code 1 (use -v to see invocation)"},
+	})
+}
