@@ -335,3 +335,19 @@ func TestCorpus4Families(t *testing.T) {
 			log: "Launch Emulator\nadb shell getprop sys.boot_completed\nTerminate Emulator\nError: Timeout waiting for emulator to boot."},
 	})
 }
+
+// TestCorpus4FamiliesMacAndroid: Homebrew's versioned-library breakage and
+// sdkmanager's missing package, against look-alikes (a system library, an
+// app's own framework; sdkmanager installing what it was asked for).
+func TestCorpus4FamiliesMacAndroid(t *testing.T) {
+	runMisfireCases(t, []misfireCase{
+		{name: "icu4c upgraded under php", wantSig: "homebrew-linked-library-missing", wantCat: analysis.CategoryDependency,
+			log: "dyld[812]: Library not loaded: /opt/homebrew/opt/icu4c/lib/libicuio.73.dylib\n  Referenced from: /opt/homebrew/Cellar/php/8.3.1/bin/php\n  Reason: tried: '/opt/homebrew/opt/icu4c/lib/libicuio.73.dylib' (no such file)"},
+		{name: "app framework not embedded", notSig: "homebrew-linked-library-missing",
+			log: "dyld[1200]: Library not loaded: @rpath/Alamofire.framework/Alamofire\n  Referenced from: /Users/runner/Library/Developer/Xcode/DerivedData/App/Build/Products/Debug/App.app/App"},
+		{name: "sdkmanager asked for a removed package", wantSig: "android-sdk-package-missing", wantCat: analysis.CategoryConfig,
+			log: "[command]/usr/local/lib/android/sdk/cmdline-tools/16.0/bin/sdkmanager tools\nWarning: Failed to find package 'tools'\nError: The process '/usr/local/lib/android/sdk/cmdline-tools/16.0/bin/sdkmanager' failed with exit code 1"},
+		{name: "sdkmanager installs fine", notSig: "android-sdk-package-missing",
+			log: "[command]/usr/local/lib/android/sdk/cmdline-tools/16.0/bin/sdkmanager platform-tools\n[=======================================] 100% Unzipping... platform-tools/adb\nWarning: Observed package id 'platform-tools' in inconsistent location"},
+	})
+}
