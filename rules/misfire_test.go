@@ -339,3 +339,74 @@ func TestTestFamilyLines(t *testing.T) {
 			log: "Undefined symbols for architecture arm64:\n  \"_parse_config\", referenced from:\nld: symbol(s) not found for architecture arm64\nclang: error: linker command failed with exit code 1 (use -v to see invocation)"},
 	})
 }
+
+// TestCorpus4Families: the families added from corpus4's misses (setup-beam
+// versions, Flutter SDK, malformed remote URL, dind service, Nix
+// fixed-output hashes, Julia/Terraform resolution, Bazel, Chocolatey and
+// Terraform registry networks, Codecov, Windows connect timeouts, Travis
+// and emulator time limits) fire on their failing wordings, with lines
+// written here, and not on look-alikes from passing or unrelated logs.
+func TestCorpus4Families(t *testing.T) {
+	runMisfireCases(t, []misfireCase{
+		{name: "setup-beam OTP not built for the image", wantSig: "toolchain-version-not-found", wantCat: analysis.CategoryConfig,
+			log: "Run erlef/setup-beam@v1\nError: Requested Erlang/OTP version (21.3) not found in version list (should you be using option 'version-type': 'strict'?)"},
+		{name: "setup-beam pair wrapped after not", wantSig: "toolchain-version-not-found", wantCat: analysis.CategoryConfig,
+			log: "    Error: Requested Elixir / Erlang/OTP version (1.9.4 / OTP-25.0) not\n    found in version list (did you check Compatibility between Elixir and\n    Erlang/OTP?)"},
+		{name: "setup-beam installs fine", notSig: "toolchain-version-not-found",
+			log: "Run erlef/setup-beam@v1\nInstalling Erlang/OTP OTP-26.2 - built on amd64/ubuntu-22.04\nInstalled Erlang/OTP version\n** (Mix) Could not compile dependency :jason"},
+		{name: "dart pub for a flutter package", wantSig: "toolchain-engine-mismatch", wantCat: analysis.CategoryConfig,
+			log: "Resolving dependencies...\nBecause myapp depends on flutter any from sdk which doesn't exist (the Flutter SDK is not available), version solving failed.\n##[error]Process completed with exit code 69."},
+		{name: "host named https is a malformed URL", wantSig: "remote-url-malformed", wantCat: analysis.CategoryConfig,
+			log: "$ git push --force \"https://${TOKEN}@${REPO_URL}\" main:gh-pages\nfatal: unable to access 'https://***@https://github.com/acme/site.git/': Could not resolve host: https"},
+		{name: "host starting with http is a real host", notSig: "remote-url-malformed",
+			log: "curl: (6) Could not resolve host: httpbin.org\nError: Process completed with exit code 6."},
+		{name: "gitlab job without the dind service", wantSig: "docker-dind-service-missing", wantCat: analysis.CategoryConfig,
+			log: "$ docker build -t app .\nerror during connect: Post \"http://docker:2375/v1.41/build\": dial tcp: lookup docker on 10.0.0.2:53: no such host\nERROR: Job failed: exit code 1"},
+		{name: "a dotted registry host is the network, not dind", notSig: "docker-dind-service-missing",
+			log: "error during connect: Get \"https://docker.example.com/v2/\": dial tcp: lookup docker.example.com on 10.0.0.2:53: no such host"},
+		{name: "nix vendor hash drifted", wantSig: "nix-fixed-output-hash-mismatch", wantCat: analysis.CategoryDependency,
+			log: "error: hash mismatch in fixed-output derivation '/nix/store/abc-tool-1.2.0-vendor.drv':\n         specified: sha256-AAAA=\n            got:    sha256-BBBB=\nerror: 1 dependencies of derivation '/nix/store/def-tool-1.2.0.drv' failed to build"},
+		{name: "julia compat unsatisfiable", wantSig: "dependency-conflict", wantCat: analysis.CategoryDependency,
+			log: "ERROR: LoadError: Unsatisfiable requirements detected for package DataFrames [a93c6f00]:\n DataFrames [a93c6f00] log:\n └─restricted to versions 0.22 by project — no versions left"},
+		{name: "terraform provider pins disagree", wantSig: "dependency-conflict", wantCat: analysis.CategoryDependency,
+			log: "│ Error: Failed to query available provider packages\n│ Could not retrieve the list of available versions for provider hashicorp/aws: no available releases match the given constraints 4.0.0, ~> 5.0"},
+		{name: "terraform registry unreachable", wantSig: "terraform-registry-network", wantCat: analysis.CategoryInfrastructure,
+			log: "│ Could not retrieve the list of available versions for provider hashicorp/null:\n│ could not connect to registry.terraform.io: Failed to request discovery\n│ document: Get \"https://registry.terraform.io/.well-known/terraform.json\": net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)"},
+		{name: "bazel archive 503", wantSig: "bazel-fetch-network", wantCat: analysis.CategoryInfrastructure,
+			log: "ERROR: An error occurred during the fetch of repository 'zlib':\n   java.io.IOException: Error downloading [https://zlib.net/zlib-1.3.tar.gz] to /home/runner/.cache/bazel/external/zlib/temp1/zlib-1.3.tar.gz: GET returned 503 Service Unavailable"},
+		{name: "bazel 404 is the build's URL", notSig: "bazel-fetch-network",
+			log: "java.io.IOException: Error downloading [https://example.com/gone-1.0.tar.gz] to /tmp/external/gone/gone-1.0.tar.gz: GET returned 404 Not Found"},
+		{name: "chocolatey feed down", wantSig: "windows-package-feed-network", wantCat: analysis.CategoryInfrastructure,
+			log: "Error retrieving packages from source 'https://community.chocolatey.org/api/v2/':\n Could not connect to the feed specified at 'https://community.chocolatey.org/api/v2/'. Please verify that the package source (located in the Package Manager Settings) is valid and ensure your network connectivity.\nnasm not installed. The package was not found with the source(s) listed."},
+		{name: "codecov gave up after its retries", wantSig: "external-service-busy", wantCat: analysis.CategoryInfrastructure,
+			log: "warning - 2025-01-02 10:00:00,000 -- Response status code was 503. --- {\"retry\": 0}\nwarning - 2025-01-02 10:00:01,000 -- Response status code was 503. --- {\"retry\": 1}\nwarning - 2025-01-02 10:00:02,000 -- Response status code was 503. --- {\"retry\": 2}\nerror - Request failed after too many retries"},
+		{name: "codecov retried once and uploaded; tests failed", notSig: "external-service-busy",
+			log: "FAILED tests/test_api.py::test_create - assert 404 == 201\n=== 1 failed, 40 passed in 3.2s ===\nwarning - 2025-01-02 10:00:00,000 -- Response status code was 502. --- {\"retry\": 0}\ninfo - 2025-01-02 10:00:01,000 -- Process Upload complete"},
+		{name: "bash ran an HTML error page", wantSig: "external-service-busy", wantCat: analysis.CategoryInfrastructure,
+			log: "$ bash <(curl -s https://example.org/install.sh)\n/dev/fd/63: line 1: html: No such file or directory\n/dev/fd/63: line 2: syntax error near unexpected token `<'\n/dev/fd/63: line 2: `<html><head>'"},
+		{name: "windows connect timeout to a host", wantSig: "http-client-connect-failed", wantCat: analysis.CategoryInfrastructure,
+			log: "Download action repository 'actions/checkout@v4'\nError: A connection attempt failed because the connected party did not properly respond after a period of time, or established connection failed because connected host has failed to respond. (api.github.com:443)"},
+		{name: "windows connect timeout to the test's own server", notSig: "http-client-connect-failed",
+			log: "  Failed ApiTests.Get [21 s]\n  Error Message:\n   System.Net.Http.HttpRequestException: A connection attempt failed because the connected party did not properly respond after a period of time (localhost:5001)"},
+		{name: "travis 50-minute limit", wantSig: "ci-step-timeout", wantCat: analysis.CategoryTimeout,
+			log: "Ran 2200 tests\n\nI'm sorry but your test run exceeded 50.0 minutes.\n\nOne possible solution is to split up your test run."},
+		{name: "emulator did not boot in time", wantSig: "ci-step-timeout", wantCat: analysis.CategoryTimeout,
+			log: "Launch Emulator\nadb shell getprop sys.boot_completed\nTerminate Emulator\nError: Timeout waiting for emulator to boot."},
+	})
+}
+
+// TestCorpus4FamiliesMacAndroid: Homebrew's versioned-library breakage and
+// sdkmanager's missing package, against look-alikes (a system library, an
+// app's own framework; sdkmanager installing what it was asked for).
+func TestCorpus4FamiliesMacAndroid(t *testing.T) {
+	runMisfireCases(t, []misfireCase{
+		{name: "icu4c upgraded under php", wantSig: "homebrew-linked-library-missing", wantCat: analysis.CategoryDependency,
+			log: "dyld[812]: Library not loaded: /opt/homebrew/opt/icu4c/lib/libicuio.73.dylib\n  Referenced from: /opt/homebrew/Cellar/php/8.3.1/bin/php\n  Reason: tried: '/opt/homebrew/opt/icu4c/lib/libicuio.73.dylib' (no such file)"},
+		{name: "app framework not embedded", notSig: "homebrew-linked-library-missing",
+			log: "dyld[1200]: Library not loaded: @rpath/Alamofire.framework/Alamofire\n  Referenced from: /Users/runner/Library/Developer/Xcode/DerivedData/App/Build/Products/Debug/App.app/App"},
+		{name: "sdkmanager asked for a removed package", wantSig: "android-sdk-package-missing", wantCat: analysis.CategoryConfig,
+			log: "[command]/usr/local/lib/android/sdk/cmdline-tools/16.0/bin/sdkmanager tools\nWarning: Failed to find package 'tools'\nError: The process '/usr/local/lib/android/sdk/cmdline-tools/16.0/bin/sdkmanager' failed with exit code 1"},
+		{name: "sdkmanager installs fine", notSig: "android-sdk-package-missing",
+			log: "[command]/usr/local/lib/android/sdk/cmdline-tools/16.0/bin/sdkmanager platform-tools\n[=======================================] 100% Unzipping... platform-tools/adb\nWarning: Observed package id 'platform-tools' in inconsistent location"},
+	})
+}
