@@ -25,7 +25,8 @@ var signatureFiles embed.FS
 // families are the signature files in tie-break order: the first listed
 // wins between two signatures of the same tier.
 var families = []string{
-	"platform", "config", "service", "dependency", "registry",
+	"platform", "config-ci", "config-toolchain", "config-project", "service",
+	"dependency", "dependency-artifacts", "registry",
 	"code", "test-timeout", "flaky", "assertion", "generic",
 }
 
