@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	_ "embed"
 	"fmt"
 	"regexp"
@@ -110,18 +111,67 @@ func GuessText(in Input, context, lastLines int) string {
 	return newScan(in).guessText(context, lastLines)
 }
 
-// maxGuessLines bounds what the guess reads (and its cost on a huge log).
-const maxGuessLines = 400
+// maxGuessLines bounds what the guess reads; guessWindow is how much of
+// the end of the log it looks at. ccm's excerpts are far smaller (the
+// visible sets' largest is 9 KB), so the window only bounds the cost on a
+// raw log, where the failure is near the end anyway.
+const (
+	maxGuessLines = 400
+	guessWindow   = 16 << 10
+)
+
+// mayFailWords are words of which every failure line isFailureLine finds
+// in the visible logs holds one (ASCII lines; others are always checked).
+// Only lines holding one are checked: isFailureLine's expressions cost
+// microseconds a line, too much for every line of a large raw log.
+var mayFailWords = [][]byte{
+	[]byte("err"), []byte("fail"), []byte("fatal"), []byte("exception"), []byte("panic"), []byte("denied"),
+	[]byte("not "), []byte("cannot"), []byte("can't"), []byte("could"), []byte("unable"), []byte("time"),
+	[]byte("kill"), []byte("refused"), []byte("invalid"), []byte("exit"), []byte("missing"), []byte("no such"),
+	[]byte("traceback"), []byte("abort"), []byte("segmentation"), []byte("unsatisf"), []byte("conflict"),
+	[]byte("unexpected"), []byte("undefined"), []byte("expected"), []byte("assert"), []byte("terminat"),
+	[]byte("memory"), []byte("no space"), []byte("exist"), []byte("unreachable"), []byte("forbidden"),
+	[]byte("unauthori"), []byte("reject"), []byte("violat"), []byte("wrong"), []byte("broken"), []byte("cancel"),
+	[]byte("[!]"), []byte("problem"), []byte("require"), []byte("unknown"), []byte("crash"),
+	[]byte("expect"), []byte("mismatch"), []byte("deadline"), []byte("received"), []byte("note:"),
+	[]byte("unrecognized"), []byte("unused"), []byte("actual"), []byte("stopped"), []byte("rate limit"),
+	[]byte("too many"), []byte("disk space"), []byte("gateway"), []byte("fehler"), []byte("gefunden"),
+}
+
+func mayFail(low []byte) bool {
+	if !isASCII(low) {
+		return true
+	}
+	if t := bytes.TrimSpace(low); bytes.HasPrefix(t, []byte("e ")) {
+		return true // pytest's failure detail lines ("E       assert 1 == 2")
+	}
+	for _, w := range mayFailWords {
+		if bytes.Contains(low, w) {
+			return true
+		}
+	}
+	return false
+}
 
 func (sc scanned) guessText(context, lastLines int) string {
 	var lines []string
-	rest := sc.text[min(sc.logFrom, len(sc.text)):]
-	for rest != "" {
-		line, tail, _ := strings.Cut(rest, "\n")
-		rest = tail
+	var failing []bool
+	from := min(sc.logFrom, len(sc.text))
+	if len(sc.text)-from > guessWindow {
+		from = len(sc.text) - guessWindow
+		from += strings.IndexByte(sc.text[from:], '\n') + 1
+	}
+	for off := from; off < len(sc.text); {
+		end := len(sc.text)
+		if i := strings.IndexByte(sc.text[off:], '\n'); i >= 0 {
+			end = off + i
+		}
+		line := sc.text[off:end]
 		if t := strings.TrimSpace(line); t != "" && !isCCMLine(t) {
 			lines = append(lines, line)
+			failing = append(failing, mayFail(sc.low[off:end]) && isFailureLine(line))
 		}
+		off = end + 1
 	}
 	var b strings.Builder
 	b.WriteString(sc.text[:min(sc.logFrom, len(sc.text))])
@@ -133,8 +183,8 @@ func (sc scanned) guessText(context, lastLines int) string {
 	}
 	keep := make([]bool, len(lines))
 	any := false
-	for i, l := range lines {
-		if isFailureLine(l) {
+	for i := range lines {
+		if failing[i] {
 			any = true
 			for j := max(0, i-context); j <= min(len(lines)-1, i+context); j++ {
 				keep[j] = true

@@ -5,6 +5,9 @@ import (
 	"testing"
 
 	"github.com/ccm-ci/ccm/analysis"
+	"github.com/ccm-ci/ccm/cilogs"
+	"github.com/ccm-ci/ccm/excerpt"
+	"github.com/ccm-ci/ccm/logtext"
 	"github.com/ccm-ci/ccm/rules/internal/nb"
 )
 
@@ -145,5 +148,24 @@ func TestGuessText(t *testing.T) {
 				t.Errorf("GuessText = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestMayFailCoversFailureLines holds mayFail's prefilter to isFailureLine
+// on the visible logs' excerpts: a failure line the prefilter misses would
+// make the guess read other text at runtime than the model learned from.
+func TestMayFailCoversFailureLines(t *testing.T) {
+	for _, set := range [][]cilogs.Log{cilogs.Labelled(), cilogs.Extra(), cilogs.Corpus(), cilogs.Corpus2(), cilogs.Corpus3(), cilogs.Corpus4()} {
+		for _, l := range set {
+			ex, err := excerpt.Extract(strings.NewReader(l.Log), excerpt.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range strings.Split(withoutHeader(ex.Text()), "\n") {
+				if isFailureLine(line) && !mayFail(logtext.ASCIILower(line)) {
+					t.Errorf("%s: failure line without a mayFailWords word: %.200q", l.ID, line)
+				}
+			}
+		}
 	}
 }
