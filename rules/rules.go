@@ -106,12 +106,15 @@ func Explain(in Input) []Match {
 
 // Classify never fails: it always returns an AnalysisResult that passes
 // Validate(), with Source "rules".
-func Classify(in Input) (res analysis.AnalysisResult) {
+func Classify(in Input) analysis.AnalysisResult { return classify(in, defaultGuess()) }
+
+// classify is Classify with learned guess g (guess.go).
+func classify(in Input, g GuessConfig) (res analysis.AnalysisResult) {
 	defer func() {
 		// A bug in a rule must not take the pipeline down: fall back to the
 		// never-auto-remediated unknown result.
 		if r := recover(); r != nil {
-			res = unknownResult(in, scanned{}, clues{}, fmt.Sprintf("rule analyzer error: %v", r))
+			res = unknownResult(in, scanned{}, clues{}, fmt.Sprintf("rule analyzer error: %v", r), GuessConfig{})
 		}
 	}()
 	sc := newScan(in)
@@ -128,7 +131,7 @@ func Classify(in Input) (res analysis.AnalysisResult) {
 		// when it reads like none ("Unexpected value 'name'").
 		return noFailureResult(in, sc, hits)
 	}
-	return unknownResult(in, sc, cl, weakNote(hits))
+	return unknownResult(in, sc, cl, weakNote(hits), g)
 }
 
 // newScan puts the reason on the first line(s), where a match counts for

@@ -19,7 +19,11 @@ import (
 // The guess comes from, in order: a message family (hints.go: a CI
 // configuration validator, a 5xx from a server, a job time limit...), a
 // weak marker (a SIGTERM exit code, a "canceled" marker, exit 127), the
-// failing step's name. With no hint at all it is CategoryCode, because most
+// failing step's name, and then the learned guess (guess.go: a naive Bayes
+// model of the failing lines' words, trained on the labelled visible
+// logs; leave-one-set-out cross-validation put it after the hints, and
+// asks it to name at least two words and beat code's doubled prior).
+// With none of them it is CategoryCode, because most
 // CI failures no rule recognises are build or test failures of the change
 // itself, and a code classification keeps a person in the loop
 // (InvolvesApplicationCode is true).
@@ -128,12 +132,31 @@ var stepHints = []struct {
 }
 
 // unknownResult is the safe default for a failure no signature explains.
-func unknownResult(in Input, sc scanned, cl clues, note string) analysis.AnalysisResult {
+// g is the learned guess (guess.go): where it stands among the hints and
+// how sure it must be; a zero g has none.
+func unknownResult(in Input, sc scanned, cl clues, note string, g GuessConfig) analysis.AnalysisResult {
 	cat, confidence := analysis.CategoryCode, unknownConfidence
 	why := "there is no hint in the log or the step name, and code (a person looks at the change) is the cautious default"
 	var hintLine []string
-	if hc, hw, hl, ok := hintFor(in, sc, cl); ok {
-		cat, why, confidence, hintLine = hc, hw, unknownHintConfidence, hl
+	// The learned guess says "because" like the default (it is a
+	// statistical likeness, not a message a person recognises) and keeps
+	// the default's confidence.
+	learned := func() bool {
+		lc, lw, ok := sc.learnedGuess(g)
+		if ok {
+			cat, why = lc, lw
+		}
+		return ok
+	}
+	switch {
+	case g.Order == GuessFirst && learned():
+	case g.Order == GuessAfterFamily && !cl.family.ok && learned():
+	default:
+		if hc, hw, hl, ok := hintFor(in, sc, cl); ok {
+			cat, why, confidence, hintLine = hc, hw, unknownHintConfidence, hl
+		} else if g.Order == GuessLast {
+			learned()
+		}
 	}
 	risk := unknownRisk
 	if cat == analysis.CategoryCode {

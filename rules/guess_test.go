@@ -1,0 +1,171 @@
+package rules
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ccm-ci/ccm/analysis"
+	"github.com/ccm-ci/ccm/cilogs"
+	"github.com/ccm-ci/ccm/excerpt"
+	"github.com/ccm-ci/ccm/logtext"
+	"github.com/ccm-ci/ccm/rules/internal/nb"
+)
+
+// handModel is a model of a few lines written for these tests, so the
+// table below does not change when guessmodel.json is retrained.
+func handModel(t *testing.T) *nb.Model {
+	t.Helper()
+	docs := []string{
+		"setup version not found in manifest", "requested version not found for toolchain", "version not found available versions listed",
+		"runner lost communication with server", "lost communication agent shutdown", "runner communication lost",
+		"assertion expected value received", "expected value mismatch assertion",
+	}
+	labels := []string{"config", "config", "config", "infrastructure", "infrastructure", "infrastructure", "code", "code"}
+	var toks [][]string
+	for _, d := range docs {
+		toks = append(toks, nb.Tokenize(d, true, true))
+	}
+	return nb.Train(toks, labels, true, true, 1, 2)
+}
+
+func TestUnknownLearnedGuess(t *testing.T) {
+	m := handModel(t)
+	cfg := GuessConfig{Model: m, Context: 1, MinPosterior: 0.5, Order: GuessLast, CodeBoost: 2, MinWords: 2}
+	tests := []struct {
+		name       string
+		in         Input
+		g          GuessConfig
+		wantCat    analysis.Category
+		wantAction analysis.ActionType
+		wantConf   int
+		wantInWhy  []string
+	}{
+		{
+			name: "config words", g: cfg,
+			in:      Input{Text: "Run setup-thing\nError: requested version not found in manifest\nError: Process completed with exit code 1."},
+			wantCat: analysis.CategoryConfig, wantAction: analysis.ActionNone, wantConf: unknownConfidence,
+			wantInWhy: []string{"guess, not a verdict: config, because the failing lines' words are most like config failures ccm has seen (posterior 0.", "; words: '", "'version'", "'found'"},
+		},
+		{
+			// The action follows the guessed category (unknownActions).
+			name: "infrastructure words ask for a re-run", g: cfg,
+			in:      Input{Text: "step 3\nerror: agent shutdown, runner communication lost\n"},
+			wantCat: analysis.CategoryInfrastructure, wantAction: analysis.ActionRerunFailedJobs, wantConf: unknownConfidence,
+			wantInWhy: []string{"infrastructure, because the failing lines' words are most like infrastructure failures", "'communication'"},
+		},
+		{
+			// The generic closing line's words are not read: nothing
+			// else, no guess.
+			name: "only the generic exit line", g: cfg,
+			in:      Input{Text: "Error: Process completed with exit code 1."},
+			wantCat: analysis.CategoryCode, wantAction: analysis.ActionNone, wantConf: unknownConfidence,
+			wantInWhy: []string{"no hint in the log or the step name"},
+		},
+		{
+			name: "fewer words than MinWords", g: cfg,
+			in:      Input{Text: "error: manifest broken"},
+			wantCat: analysis.CategoryCode, wantAction: analysis.ActionNone, wantConf: unknownConfidence,
+			wantInWhy: []string{"no hint"},
+		},
+		{
+			name: "below the minimum posterior", g: GuessConfig{Model: m, Context: 1, MinPosterior: 0.999999, CodeBoost: 2, MinWords: 2},
+			in:      Input{Text: "error: version not found, expected value"},
+			wantCat: analysis.CategoryCode, wantAction: analysis.ActionNone, wantConf: unknownConfidence,
+			wantInWhy: []string{"no hint"},
+		},
+		{
+			// Last: a hint (here the step's name) comes first.
+			name: "a hint wins over the model", g: cfg,
+			in:      Input{Text: "error: requested version not found in manifest", FailingStep: "Install dependencies"},
+			wantCat: analysis.CategoryDependency, wantAction: analysis.ActionNone, wantConf: unknownHintConfidence,
+			wantInWhy: []string{"from a hint", `"install"`},
+		},
+		{
+			name: "first: the model wins over a step hint", g: GuessConfig{Model: m, Context: 1, Order: GuessFirst, CodeBoost: 2, MinWords: 2},
+			in:      Input{Text: "error: requested version not found in manifest", FailingStep: "Install dependencies"},
+			wantCat: analysis.CategoryConfig, wantAction: analysis.ActionNone, wantConf: unknownConfidence,
+			wantInWhy: []string{"config, because the failing lines' words"},
+		},
+		{
+			name: "no model", g: GuessConfig{},
+			in:      Input{Text: "error: requested version not found in manifest"},
+			wantCat: analysis.CategoryCode, wantAction: analysis.ActionNone, wantConf: unknownConfidence,
+			wantInWhy: []string{"no hint"},
+		},
+		{
+			// The committed model: a log with nothing but a bare failure
+			// says nothing about its cause.
+			name: "committed model, nothing to go on", g: defaultGuess(),
+			in:      Input{Text: "running build\nsomething odd happened\nError: Process completed with exit code 1."},
+			wantCat: analysis.CategoryCode, wantAction: analysis.ActionNone, wantConf: unknownConfidence,
+			wantInWhy: []string{"no hint"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := classify(tc.in, tc.g)
+			if err := got.Validate(); err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			if got.Category != tc.wantCat || len(got.Actions) != 1 || got.Actions[0].Type != tc.wantAction {
+				t.Errorf("category %s, actions %v; want %s, %s", got.Category, got.Actions, tc.wantCat, tc.wantAction)
+			}
+			if got.Confidence != tc.wantConf || got.Confidence >= gateMinConfidence {
+				t.Errorf("confidence %d, want %d (below %d)", got.Confidence, tc.wantConf, gateMinConfidence)
+			}
+			if !strings.HasPrefix(got.Reasoning, "No known signature matched, so the category is a guess, not a verdict") {
+				t.Errorf("reasoning %q does not say it is a guess", got.Reasoning)
+			}
+			for _, w := range tc.wantInWhy {
+				if !strings.Contains(got.Reasoning, w) {
+					t.Errorf("reasoning %q lacks %q", got.Reasoning, w)
+				}
+			}
+		})
+	}
+}
+
+func TestGuessText(t *testing.T) {
+	tests := []struct {
+		name          string
+		in            Input
+		context, last int
+		want          string
+	}{
+		{name: "reason and failing line with neighbours", in: Input{Reason: "boom", Text: "a\nb\nc\nError: broke\nd\ne\n"}, context: 1,
+			want: "boom\nc\nError: broke\nd\n"},
+		{name: "no context", in: Input{Text: "a\nError: broke\nd\n"}, context: 0, want: "Error: broke\n"},
+		{name: "the generic exit line anchors but is not read", in: Input{Text: "a\nsetup went badly\nError: Process completed with exit code 1.\n"}, context: 1,
+			want: "setup went badly\n"},
+		{name: "no failing line, no last lines", in: Input{Text: "a\nb\n"}, context: 1, want: ""},
+		{name: "no failing line, last lines", in: Input{Text: "a\nb\nc\n"}, context: 1, last: 2, want: "b\nc\n"},
+		{name: "ccm's header and markers are not read", in: Input{Text: "Failing step: Build\nReason: x\n--- error lines ---\nError: broke\n"}, context: 1,
+			want: "Error: broke\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := GuessText(tc.in, tc.context, tc.last); got != tc.want {
+				t.Errorf("GuessText = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestMayFailCoversFailureLines holds mayFail's prefilter to isFailureLine
+// on the visible logs' excerpts: a failure line the prefilter misses would
+// make the guess read other text at runtime than the model learned from.
+func TestMayFailCoversFailureLines(t *testing.T) {
+	for _, set := range [][]cilogs.Log{cilogs.Labelled(), cilogs.Extra(), cilogs.Corpus(), cilogs.Corpus2(), cilogs.Corpus3(), cilogs.Corpus4()} {
+		for _, l := range set {
+			ex, err := excerpt.Extract(strings.NewReader(l.Log), excerpt.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range strings.Split(withoutHeader(ex.Text()), "\n") {
+				if isFailureLine(line) && !mayFail(logtext.ASCIILower(line)) {
+					t.Errorf("%s: failure line without a mayFailWords word: %.200q", l.ID, line)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"testing"
+
+	"github.com/ccm-ci/ccm/cilogs"
+	"github.com/ccm-ci/ccm/rules"
+)
+
+// TestModelInSync retrains the model from the visible sets and compares it
+// with the committed rules/guessmodel.json: a change to the logs, the
+// tokenizer, the text the guess reads or the settings needs
+// `go generate ./rules/`.
+func TestModelInSync(t *testing.T) {
+	exs, err := examples(visibleSets())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := build(exs, rules.GuessContext, rules.GuessLastLines, bigrams, stop, alpha)
+	want, err := os.ReadFile("../../guessmodel.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("rules/guessmodel.json is out of date (%d bytes, retrained %d): run go generate ./rules/", len(want), len(got))
+	}
+	if len(want) > 300<<10 {
+		t.Errorf("rules/guessmodel.json is %d bytes, keep it under 300 KiB", len(want))
+	}
+}
+
+// TestNoSealed: nothing the model learns from may come from a sealed set;
+// their figures are the honest estimate only while nothing was fitted to
+// them.
+func TestNoSealed(t *testing.T) {
+	exs, err := examples(visibleSets())
+	if err != nil {
+		t.Fatal(err)
+	}
+	visible := map[string]bool{cilogs.SetLabelled: true, cilogs.SetExtra: true, cilogs.SetCorpus: true, cilogs.SetCorpus2: true, cilogs.SetCorpus3: true, cilogs.SetCorpus4: true}
+	n := 0
+	for _, set := range visibleSets() {
+		n += len(set)
+	}
+	if len(exs) != n || n == 0 {
+		t.Errorf("%d examples from %d logs", len(exs), n)
+	}
+	sealed := map[string]bool{}
+	for _, l := range append(cilogs.Sealed(), cilogs.Sealed2()...) {
+		sealed[l.ID] = true
+	}
+	for _, e := range exs {
+		if e.set == cilogs.SetSealed || e.set == cilogs.SetSealed2 || !visible[e.set] {
+			t.Errorf("training example from set %q", e.set)
+		}
+	}
+	for _, set := range visibleSets() {
+		for _, l := range set {
+			if sealed[l.ID] {
+				t.Errorf("training log %s (set %s) is also a sealed log", l.ID, l.Set)
+			}
+		}
+	}
+}
