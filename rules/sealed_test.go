@@ -18,11 +18,13 @@ func TestSealedFloor(t *testing.T) {
 	}{
 		// 37/60 before its sibling corpus2 was tuned on, 38/60 after, 37/60
 		// once one label moved to cilogs/README.md's conventions, 38/60
-		// after the families researched on 2026-12-05.
-		{name: cilogs.SetSealed, logs: cilogs.Sealed(), floor: 38},
+		// after the families researched on 2026-12-05, 44/60 with the
+		// learned guess (guess.go) for logs no signature matches.
+		{name: cilogs.SetSealed, logs: cilogs.Sealed(), floor: 44},
 		// 52/80 when first measured, before any rule changed after its
-		// collection; 54/80 after the families researched that day.
-		{name: cilogs.SetSealed2, logs: cilogs.Sealed2(), floor: 54},
+		// collection; 54/80 after the families researched that day, 59/80
+		// with the learned guess.
+		{name: cilogs.SetSealed2, logs: cilogs.Sealed2(), floor: 59},
 	}
 	for _, set := range sets {
 		right := 0
