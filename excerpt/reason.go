@@ -91,8 +91,12 @@ func strongest(lines []logLine, marked bool) pick {
 	bestCausedBy := false  // the pick is the message under a "Caused by:"
 	var rspec rspecFailure
 	var pytest pytestBlock
+	pyFrame := false // the previous non-blank line was a Python traceback's frame
 	for i, l := range lines {
 		tier := lineStrength(l.text)
+		if pyFrame && tier > strengthGeneric {
+			tier = strengthGeneric // the source line a frame quotes: code, not the exception
+		}
 		if (marked || header) && tier < strengthError && !isGeneric(l.text) {
 			tier = strengthError
 		}
@@ -125,6 +129,7 @@ func strongest(lines []logLine, marked bool) pick {
 		under := causedBy
 		if t := strings.TrimSpace(l.text); t != "" {
 			causedBy = causedByHeader(t)
+			pyFrame = strings.HasPrefix(t, `File "`)
 			header = announces(t)
 			compileFailed = compileFailed || t == "Failed to compile."
 		}
@@ -155,7 +160,15 @@ func reasonText(lines []logLine, i, tier int) string {
 		if strings.Contains(text, "panicked at ") {
 			most = 1 // Rust's message; the values it compared are context
 		}
+		header := text
 		text = joinContinuation(text, lines[i+1:], tier == strengthOutcome, indentOf(lines[i].text), most)
+		if tier >= strengthError && strings.HasSuffix(header, ":") {
+			text = wholeMessage(header, text, lines[i+1:])
+		}
+		return text
+	}
+	if tier == strengthCause {
+		text = joinComparison(text, lines[i+1:])
 	}
 	return text
 }

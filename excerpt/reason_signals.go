@@ -1,0 +1,119 @@
+package excerpt
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Ranking families of the third pass: causes that a tool words as a
+// warning or a time report, source lines quoted inside a traceback, TAP's
+// results, an assertion's compared values, and a wrapped message that is
+// longer than the reason can hold.
+
+// serverStatus is a server's answer that failed the request: a 5xx status
+// or 429 as HTTP clients state it ("Response status code was 500", "GET
+// returned 502 Bad Gateway", "Cache service responded with 503", Maven's
+// "Return code is: 502", pip's "HTTP error 502", requests' "503 Server
+// Error"). The server's failure is
+// the root cause of the download, upload or resolution error it breaks,
+// even when the client only warns of it before retrying.
+var serverStatus = regexp.MustCompile(`(?i)\b(?:status(?: code)?(?: was| of| is)?:?|responded with|returned|return code is:?|http error|http/\d(?:\.\d)?)\s*(?:5\d\d|429)\b|\b(?:5\d\d|429) server error\b`)
+
+// serverStatusWords: every serverStatus match holds one of them
+// (lowercased); checking them first spares the expression.
+var serverStatusWords = []string{"status", "respond", "returned", "return code", "http", "server error"}
+
+// serverPhrases are the reason phrases of the same statuses.
+var serverPhrases = []string{"Bad Gateway", "Service Unavailable", "Gateway Time-out", "Gateway Timeout", "Too Many Requests", "Internal Server Error"}
+
+// serverFailure reports a line that names a server's failed answer; lower
+// is its lowercase form.
+func serverFailure(t, lower string) bool {
+	return containsAnyOf(t, serverPhrases) || containsAnyOf(lower, serverStatusWords) && serverStatus.MatchString(t)
+}
+
+// warnedCause reports a warning that names a cause the failure after it
+// comes from: a full disk or memory, a server's failed answer.
+func warnedCause(t, lower string) bool {
+	return containsAnyOf(t, exhaustionMarkers) || serverFailure(t, lower)
+}
+
+// timeLimit is a run or a wait that went over its time limit, whatever
+// tool says so: Travis's "your test run exceeded 50.0 minutes",
+// jest-puppeteer's "Server has taken more than 15000ms to start", "took
+// longer than 300 seconds", "exceeded the maximum execution time".
+var timeLimit = regexp.MustCompile(`(?i)\b(?:exceeded|taken more than|took (?:more|longer) than)\s+(?:the\s+)?(?:\d[\d.,]*\s*(?:ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hours?)\b|(?:maximum |max |allowed )?(?:time limit|timeout|execution time|run ?time)\b)`)
+
+// timeLimitWords gate timeLimit (lowercased).
+var timeLimitWords = []string{"exceeded", "more than", "longer than"}
+
+// lockfileOutOfSync is a package manager refusing to install because the
+// lock file no longer matches the manifest: npm ci, yarn --frozen-lockfile,
+// cargo --locked, poetry, bundler's deployment mode.
+var lockfileOutOfSync = []string{
+	"package-lock.json are in sync", "npm-shrinkwrap.json are in sync",
+	"lockfile needs to be updated", "needs to be updated but --locked was passed",
+	"changed significantly since poetry.lock was last generated",
+	"install in deployment mode after changing",
+}
+
+// unrunnable is a program that could not be started or loaded: the
+// dynamic linker's missing library or symbol (macOS dyld, glibc's ld.so),
+// a program that cannot be executed (ghc, bash, cmd.exe, a binary for
+// another architecture). Whatever ran it fails after, for this reason.
+var unrunnable = []string{
+	"Library not loaded", "Symbol not found", "error while loading shared libraries", "cannot open shared object file",
+	"could not execute: ", "cannot execute: ", "cannot execute binary file", "exec format error",
+	"is not recognized as an internal or external command",
+}
+
+// signalStrength rates the families above; t is the trimmed line without
+// its marker, lower its lowercase form.
+func signalStrength(t, lower string, tier int) int {
+	if tier < strengthCause && (serverFailure(t, lower) || containsAnyOf(lower, timeLimitWords) && timeLimit.MatchString(t) ||
+		containsAnyOf(t, lockfileOutOfSync) || containsAnyOf(t, unrunnable)) {
+		return strengthCause
+	}
+	if tier < strengthOutcome && strings.HasPrefix(lower, "not ok ") && tapNotOK.MatchString(t) {
+		return strengthOutcome // TAP's failing test, with its message
+	}
+	return tier
+}
+
+// tapNotOK is TAP's failing result: "not ok 3 - message".
+var tapNotOK = regexp.MustCompile(`^not ok \d+\b`)
+
+// comparedValue is an assertion's line that states one side of the
+// comparison ("Received: …", "Actual: …", "Received number of calls: 0").
+var comparedValue = regexp.MustCompile(`^\s*(?:Expected|Received|Actual)\b[^:]{0,40}:`)
+
+// joinComparison joins an assertion's "Expected: x" line with the
+// "Received: y" (or "Actual: y") line right under it: the two sides are
+// one message, and a person needs both to see what differs. (A matcher's
+// hint, "expect(a).toBe(b)", stays alone: its values are the context.)
+func joinComparison(text string, next []logLine) string {
+	if !strings.HasPrefix(text, "Expected") || !comparedValue.MatchString(text) || len(next) == 0 {
+		return text
+	}
+	t := strings.TrimSpace(next[0].text)
+	if strings.HasPrefix(t, "Expected") || !comparedValue.MatchString(t) || len(text)+len(t) >= maxReasonLen {
+		return text
+	}
+	return text + " " + t
+}
+
+// wholeMessage keeps the message an error header announced whole when
+// the header and the message together are longer than a reason: the
+// message says what failed, the header only where ("An error occurred
+// during the fetch of repository 'x':").
+func wholeMessage(header, joined string, next []logLine) string {
+	if len(joined) <= maxReasonLen || len(next) == 0 {
+		return joined
+	}
+	first := strings.TrimSpace(next[0].text)
+	msg := strings.TrimSpace(joined[len(header):])
+	if len(msg) > maxReasonLen || !strings.HasPrefix(msg, first) || lineStrength(first) < strengthError {
+		return joined
+	}
+	return msg
+}
