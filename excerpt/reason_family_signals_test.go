@@ -131,6 +131,35 @@ func TestReason_Signals(t *testing.T) {
 			},
 			wantReason: "EPERM: operation not permitted",
 		},
+		{
+			name: "apt: the unmet dependency over the resolver's summary",
+			lines: []string{
+				"The following packages have unmet dependencies:",
+				" docker-ce : Depends: containerd.io (>= 1.6.4) but it is not going to be installed",
+				"E: Unable to correct problems, you have held broken packages.",
+			},
+			wantReason: "docker-ce : Depends: containerd.io (>= 1.6.4)",
+		},
+		{
+			name: "a passing run's retried test over its zero-failure summary",
+			lines: []string{
+				"....",
+				"RSpec::Retry: 2nd try ./spec/features/login_spec.rb:31",
+				"......",
+				"Finished in 12.1 seconds (files took 1.2 seconds to load)",
+				"120 examples, 0 failures",
+			},
+			wantReason: "RSpec::Retry: 2nd try ./spec/features/login_spec.rb:31",
+		},
+		{
+			name: "pytest-rerunfailures: the rerun test over the passing summary",
+			lines: []string{
+				"tests/test_queue.py::test_drain RERUN                                     [ 50%]",
+				"tests/test_queue.py::test_drain PASSED                                    [ 50%]",
+				"========================= 2 passed, 1 rerun in 3.02s =========================",
+			},
+			wantReason: "tests/test_queue.py::test_drain RERUN",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -42,6 +42,8 @@ var genericLines = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	// (BuildKit puts its step and time before it).
 	`^(?:#\d+ \d+(?:\.\d+)? )?\s*raise [a-z_][\w.]*\(`,
 	`^#\s*failed \d+ (?:of \d+ )?tests?\b`, // TAP's count: its "not ok" lines say which and why
+	// apt's sum of the unmet dependencies it lists above (aptUnmet).
+	`^e: (?:unable to correct problems, you have held broken packages|error, pkgproblemresolver::resolve generated breaks)`,
 	`^\s*error: \|-?\s*$`,
 	`the build has been terminated`,
 	`^\s*(?:there (?:was|were) )?\d+ (?:failures?|failing|errors?)\.?$`,

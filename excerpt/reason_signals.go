@@ -74,11 +74,20 @@ func signalStrength(t, lower string, tier int) int {
 		containsAnyOf(t, lockfileOutOfSync) || containsAnyOf(t, unrunnable)) {
 		return strengthCause
 	}
+	if tier < strengthError && strings.Contains(t, " : ") && aptUnmet.MatchString(t) {
+		return strengthError // the package and the dependency that cannot be met
+	}
 	if tier < strengthOutcome && strings.HasPrefix(lower, "not ok ") && tapNotOK.MatchString(t) {
 		return strengthOutcome // TAP's failing test, with its message
 	}
 	return tier
 }
+
+// aptUnmet is a row apt lists under "The following packages have unmet
+// dependencies:" ("docker-ce : Depends: containerd.io (>= 1.6) but it is
+// not going to be installed", "pkg-a : Conflicts: pkg-b"); its "E:" line
+// after the rows only sums them up (genericLines).
+var aptUnmet = regexp.MustCompile(`^\S+ : (?:Depends|PreDepends|Pre-Depends|Conflicts|Breaks): \S`)
 
 // tapNotOK is TAP's failing result: "not ok 3 - message".
 var tapNotOK = regexp.MustCompile(`^not ok \d+\b`)
