@@ -111,6 +111,11 @@ func strongest(lines []logLine, marked bool) pick {
 		if causedBy && tier < strengthCause && tier != strengthGeneric {
 			tier = strengthCause // the deepest cause of a chain of errors
 		}
+		if tier == strengthError {
+			if d := hclDetail(lines, i); d != nil {
+				tier = hclRank(d, tier) // a cause in the detail is the headline's
+			}
+		}
 		if tier < strengthError && strings.HasSuffix(l.text, "Failure") && gtestFailure.MatchString(strings.TrimSpace(l.text)) {
 			tier = strengthError
 		}
@@ -152,6 +157,11 @@ func strongest(lines []logLine, marked bool) pick {
 // reasonText is line i as a reason: joined with the lines it announces.
 func reasonText(lines []logLine, i, tier int) string {
 	text := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(lines[i].text), "##[error]"), "##[warning]")
+	if tier >= strengthError {
+		if d := hclDetail(lines, i); d != nil {
+			return joinHCL(text, d)
+		}
+	}
 	if tier >= strengthOutcome && cmakeBlock(text) {
 		return joinIndentedBlock(text, lines[i+1:], 4)
 	}

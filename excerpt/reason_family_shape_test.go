@@ -57,6 +57,29 @@ func TestReason_MessageShape(t *testing.T) {
 			},
 			wantReason: long,
 		},
+		{
+			name: "Terraform: the headline joined with its boxed detail",
+			lines: []string{
+				"╷",
+				"│ Error: Unsupported argument",
+				"│ ",
+				"│   on main.tf line 14, in resource \"aws_s3_bucket\" \"logs\":",
+				"│   14:   acl_policy = \"private\"",
+				"╵",
+			},
+			wantReason: "Error: Unsupported argument on main.tf line 14",
+		},
+		{
+			name: "an HCL headline takes the cause its wrapped detail names",
+			lines: []string{
+				"Error: Failed to install provider",
+				"",
+				"Error while installing example/cloud v1.2.0: could not query",
+				"provider registry for registry.example.io/example/cloud: the request",
+				"failed after 2 attempts: context deadline exceeded",
+			},
+			wantReason: "Error: Failed to install provider Error while installing example/cloud v1.2.0",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

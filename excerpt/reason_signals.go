@@ -126,3 +126,54 @@ func wholeMessage(header, joined string, next []logLine) string {
 	}
 	return msg
 }
+
+// hclSummary is the headline of an HCL tool's diagnostic (Terraform,
+// OpenTofu, Packer, Nomad): "Error: Failed to query available provider
+// packages", alone or in Terraform's "│ " box, with its detail paragraph
+// after a blank line. The headline names the kind of failure; the detail
+// says which and why.
+var hclSummary = regexp.MustCompile(`^(?:│ )?Error: [A-Z][^:]*[^:.\s]$`)
+
+// hclDetail returns the lines of the detail paragraph under the HCL
+// headline at lines[i] (its box bars stripped), or nil.
+func hclDetail(lines []logLine, i int) []string {
+	t := strings.TrimSpace(lines[i].text)
+	if !strings.HasPrefix(strings.TrimPrefix(t, "│ "), "Error: ") || !hclSummary.MatchString(t) ||
+		i+2 >= len(lines) || hclBar(lines[i+1].text) != "" {
+		return nil
+	}
+	var out []string
+	for _, l := range lines[i+2 : min(len(lines), i+8)] {
+		d := hclBar(l.text)
+		if d == "" {
+			break
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// hclBar is a line of an HCL diagnostic without Terraform's box bar.
+func hclBar(s string) string {
+	return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "│"))
+}
+
+// hclRank is the rank of an HCL headline: its detail's best, at least an
+// error's.
+func hclRank(detail []string, tier int) int {
+	for _, d := range detail {
+		tier = max(tier, lineStrength(d))
+	}
+	return tier
+}
+
+// joinHCL joins an HCL headline with its detail paragraph.
+func joinHCL(text string, detail []string) string {
+	for _, d := range detail {
+		if len(text) >= maxReasonLen {
+			break
+		}
+		text += " " + d
+	}
+	return text
+}
