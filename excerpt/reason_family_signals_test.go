@@ -132,6 +132,24 @@ func TestReason_Signals(t *testing.T) {
 			wantReason: "EPERM: operation not permitted",
 		},
 		{
+			name: "Julia: the unsatisfiable package over the resolver's log tree",
+			lines: []string{
+				"Unsatisfiable requirements detected for package JSON3 [0f8b85d8]:",
+				" JSON3 [0f8b85d8] log:",
+				" ├─possible versions are: 1.0.0 - 1.14.0 or uninstalled",
+				" └─restricted to versions 0.1 by project — no versions left",
+			},
+			wantReason: "Unsatisfiable requirements detected for package JSON3",
+		},
+		{
+			name: "Dart pub: the solver's conclusion over the exit status",
+			lines: []string{
+				"Because app depends on http ^2.0.0 which doesn't match any versions, version solving failed.",
+				"Error: Process completed with exit code 1.",
+			},
+			wantReason: "version solving failed",
+		},
+		{
 			name: "apt: the unmet dependency over the resolver's summary",
 			lines: []string{
 				"The following packages have unmet dependencies:",

@@ -67,11 +67,18 @@ var unrunnable = []string{
 	"is not recognized as an internal or external command",
 }
 
+// unresolvable is a dependency resolver that found no set of versions,
+// in words that hold no error word: Julia's Pkg, apk, Dart's pub, SwiftPM.
+var unresolvable = []string{
+	"Unsatisfiable requirements detected", "unsatisfiable constraints", "version solving failed",
+	"Dependencies could not be resolved",
+}
+
 // signalStrength rates the families above; t is the trimmed line without
 // its marker, lower its lowercase form.
 func signalStrength(t, lower string, tier int) int {
 	if tier < strengthCause && (serverFailure(t, lower) || containsAnyOf(lower, timeLimitWords) && timeLimit.MatchString(t) ||
-		containsAnyOf(t, lockfileOutOfSync) || containsAnyOf(t, unrunnable)) {
+		containsAnyOf(t, lockfileOutOfSync) || containsAnyOf(t, unrunnable) || containsAnyOf(t, unresolvable)) {
 		return strengthCause
 	}
 	if tier < strengthError && strings.Contains(t, " : ") && aptUnmet.MatchString(t) {
