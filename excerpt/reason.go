@@ -89,6 +89,7 @@ func strongest(lines []logLine, marked bool) pick {
 	compileFailed := false // create-react-app said "Failed to compile."
 	causedBy := false      // the previous non-blank line was a bare "Caused by:"
 	bestCausedBy := false  // the pick is the message under a "Caused by:"
+	bestServer := false    // the pick names a server's failed answer
 	var rspec rspecFailure
 	var pytest pytestBlock
 	pyFrame := false // the previous non-blank line was a Python traceback's frame
@@ -139,7 +140,11 @@ func strongest(lines []logLine, marked bool) pick {
 			compileFailed = compileFailed || t == "Failed to compile."
 		}
 		// A later "Caused by:" is deeper in the chain: its message wins.
-		deeper := under && bestCausedBy && tier == best.tier
+		// So does a server's failed answer at the end of the message the
+		// pick starts, unbroken by a blank line (Maven's "Could not
+		// resolve …: Failed to transfer …: Return code is: 502").
+		deeper := under && bestCausedBy && tier == best.tier ||
+			tier == strengthCause && best.tier == tier && !bestServer && sameMessage(lines, best.at, i) && serverFailure(l.text, strings.ToLower(l.text))
 		if tier == strengthNone || tier < best.tier || tier == best.tier && bestSpec != 0 && !deeper {
 			continue // it cannot replace the pick: spare the joining and matching
 		}
@@ -149,6 +154,7 @@ func strongest(lines []logLine, marked bool) pick {
 		// first causal error is usually the one a maintainer points at.
 		if tier > best.tier || bestSpec == 0 && spec > 0 || deeper {
 			best.at, best.tier, best.joined, bestSpec, bestCausedBy = i, tier, text, spec, under
+			bestServer = tier == strengthCause && serverFailure(l.text, strings.ToLower(l.text))
 		}
 	}
 	return best

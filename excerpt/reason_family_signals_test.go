@@ -42,6 +42,25 @@ func TestReason_Signals(t *testing.T) {
 			wantReason: "Cache service responded with 503",
 		},
 		{
+			name: "Maven: the server's status at the end of the wrapped resolution error",
+			lines: []string{
+				"[ERROR] Failed to execute goal on project shop: Could not resolve dependencies for project org.example:shop:jar:2.0: ",
+				"Failed to collect dependencies at org.example:client:jar:1.4: ",
+				"Could not transfer artifact org.example:client:pom:1.4 from/to internal (https://repo.example.org/releases): ",
+				"Return code is: 503 , ReasonPhrase:Service Unavailable.",
+			},
+			wantReason: "Return code is: 503",
+		},
+		{
+			name: "a cache service's 503 after a failed test's assertion leaves the assertion the reason",
+			lines: []string{
+				"AssertionError: expected 3 to equal 4",
+				"",
+				"##[warning]Failed to save: Cache service responded with 503",
+			},
+			wantReason: "AssertionError: expected 3 to equal 4",
+		},
+		{
 			name: "a retried warning that names no server status stays context",
 			lines: []string{
 				"warning: Request to https://pkgs.example.org failed. Retrying",

@@ -184,3 +184,17 @@ func joinHCL(text string, detail []string) string {
 	}
 	return text
 }
+
+// sameMessage reports whether line j continues the message that starts at
+// line i: a few lines on, with no blank line between.
+func sameMessage(lines []logLine, i, j int) bool {
+	if i < 0 || j-i > 8 {
+		return false
+	}
+	for _, l := range lines[i+1 : j] {
+		if strings.TrimSpace(l.text) == "" {
+			return false
+		}
+	}
+	return true
+}
