@@ -161,6 +161,25 @@ func TestReason_Signals(t *testing.T) {
 			wantReason: "Unsatisfiable requirements detected for package JSON3",
 		},
 		{
+			name: "Poetry: no installable candidate over the advice under it",
+			lines: []string{
+				"  | Unable to find installation candidates for numpy (2.1.0)",
+				"  |",
+				"  | Solutions:",
+				"  | If neither works, please check that numpy publishes wheels for this platform.",
+			},
+			wantReason: "Unable to find installation candidates for numpy (2.1.0)",
+		},
+		{
+			name: "pip: no matching distribution over the CI's script wrapper",
+			lines: []string{
+				"Collecting requests==9.9.9 (from -r requirements.txt (line 3))",
+				"No matching distribution found for requests==9.9.9 (from -r requirements.txt (line 3))",
+				"pip install failed with error: hudson.AbortException: script returned exit code 1",
+			},
+			wantReason: "No matching distribution found for requests==9.9.9",
+		},
+		{
 			name: "Dart pub: the solver's conclusion over the exit status",
 			lines: []string{
 				"Because app depends on http ^2.0.0 which doesn't match any versions, version solving failed.",

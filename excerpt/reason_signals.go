@@ -67,11 +67,12 @@ var unrunnable = []string{
 	"is not recognized as an internal or external command",
 }
 
-// unresolvable is a dependency resolver that found no set of versions,
-// in words that hold no error word: Julia's Pkg, apk, Dart's pub, SwiftPM.
+// unresolvable is a dependency resolver that found no set of versions or
+// no installable candidate, in words that hold no error word: Julia's
+// Pkg, apk, Dart's pub, SwiftPM, Poetry, pip.
 var unresolvable = []string{
 	"Unsatisfiable requirements detected", "unsatisfiable constraints", "version solving failed",
-	"Dependencies could not be resolved",
+	"Dependencies could not be resolved", "Unable to find installation candidates", "No matching distribution found",
 }
 
 // signalStrength rates the families above; t is the trimmed line without
