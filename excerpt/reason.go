@@ -89,10 +89,15 @@ func strongest(lines []logLine, marked bool) pick {
 	compileFailed := false // create-react-app said "Failed to compile."
 	causedBy := false      // the previous non-blank line was a bare "Caused by:"
 	bestCausedBy := false  // the pick is the message under a "Caused by:"
+	bestServer := false    // the pick names a server's failed answer
 	var rspec rspecFailure
 	var pytest pytestBlock
+	pyFrame := false // the previous non-blank line was a Python traceback's frame
 	for i, l := range lines {
 		tier := lineStrength(l.text)
+		if pyFrame && tier > strengthGeneric {
+			tier = strengthGeneric // the source line a frame quotes: code, not the exception
+		}
 		if (marked || header) && tier < strengthError && !isGeneric(l.text) {
 			tier = strengthError
 		}
@@ -106,6 +111,11 @@ func strongest(lines []logLine, marked bool) pick {
 		tier = pytest.rank(l.text, tier)
 		if causedBy && tier < strengthCause && tier != strengthGeneric {
 			tier = strengthCause // the deepest cause of a chain of errors
+		}
+		if tier == strengthError {
+			if d := hclDetail(lines, i); d != nil {
+				tier = hclRank(d, tier) // a cause in the detail is the headline's
+			}
 		}
 		if tier < strengthError && strings.HasSuffix(l.text, "Failure") && gtestFailure.MatchString(strings.TrimSpace(l.text)) {
 			tier = strengthError
@@ -125,11 +135,16 @@ func strongest(lines []logLine, marked bool) pick {
 		under := causedBy
 		if t := strings.TrimSpace(l.text); t != "" {
 			causedBy = causedByHeader(t)
+			pyFrame = strings.HasPrefix(t, `File "`)
 			header = announces(t)
 			compileFailed = compileFailed || t == "Failed to compile."
 		}
 		// A later "Caused by:" is deeper in the chain: its message wins.
-		deeper := under && bestCausedBy && tier == best.tier
+		// So does a server's failed answer at the end of the message the
+		// pick starts, unbroken by a blank line (Maven's "Could not
+		// resolve …: Failed to transfer …: Return code is: 502").
+		deeper := under && bestCausedBy && tier == best.tier ||
+			tier == strengthCause && best.tier == tier && !bestServer && sameMessage(lines, best.at, i) && serverFailure(l.text, strings.ToLower(l.text))
 		if tier == strengthNone || tier < best.tier || tier == best.tier && bestSpec != 0 && !deeper {
 			continue // it cannot replace the pick: spare the joining and matching
 		}
@@ -139,6 +154,7 @@ func strongest(lines []logLine, marked bool) pick {
 		// first causal error is usually the one a maintainer points at.
 		if tier > best.tier || bestSpec == 0 && spec > 0 || deeper {
 			best.at, best.tier, best.joined, bestSpec, bestCausedBy = i, tier, text, spec, under
+			bestServer = tier == strengthCause && serverFailure(l.text, strings.ToLower(l.text))
 		}
 	}
 	return best
@@ -147,6 +163,11 @@ func strongest(lines []logLine, marked bool) pick {
 // reasonText is line i as a reason: joined with the lines it announces.
 func reasonText(lines []logLine, i, tier int) string {
 	text := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(lines[i].text), "##[error]"), "##[warning]")
+	if tier >= strengthError {
+		if d := hclDetail(lines, i); d != nil {
+			return joinHCL(text, d)
+		}
+	}
 	if tier >= strengthOutcome && cmakeBlock(text) {
 		return joinIndentedBlock(text, lines[i+1:], 4)
 	}
@@ -155,7 +176,15 @@ func reasonText(lines []logLine, i, tier int) string {
 		if strings.Contains(text, "panicked at ") {
 			most = 1 // Rust's message; the values it compared are context
 		}
+		header := text
 		text = joinContinuation(text, lines[i+1:], tier == strengthOutcome, indentOf(lines[i].text), most)
+		if tier >= strengthError && strings.HasSuffix(header, ":") {
+			text = wholeMessage(header, text, lines[i+1:])
+		}
+		return text
+	}
+	if tier == strengthCause {
+		text = joinComparison(text, lines[i+1:])
 	}
 	return text
 }

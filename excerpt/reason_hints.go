@@ -16,13 +16,15 @@ var adviceLines = regexp.MustCompile(`(?i)^(?:\|\s*)?(?:hint|note|help|tip)\s*:|
 
 // zeroCount is a count of failures that is zero ("Failures: 0",
 // "Failed:     0", "Errors: 0"): a passing summary states no failure.
-var zeroCount = regexp.MustCompile(`(?i)\b(?:failures|failed|errors)\s*:\s*0\b`)
+// RSpec and minitest count them the other way round ("277 examples, 0
+// failures").
+var zeroCount = regexp.MustCompile(`(?i)\b(?:failures|failed|errors)\s*:\s*0\b|\b0 (?:failures|errors)\b`)
 
 // zeroSummary reports a test summary whose failure counts are all zero and
 // that says nothing else of failure: "Tests run: 100, Failures: 0, Errors:
 // 0, Skipped: 0", dotnet's "Passed! - Failed: 0, Passed: 12".
 func zeroSummary(lower string) bool {
-	if !strings.Contains(lower, ": ") && !strings.Contains(lower, ":  ") {
+	if !strings.Contains(lower, ": ") && !strings.Contains(lower, " 0 ") {
 		return false
 	}
 	rest := zeroCount.ReplaceAllString(lower, "")
@@ -68,7 +70,13 @@ var moreRootCauses = []string{
 // received a kill signal"). They are not rated (ErrorLike stays false, so
 // the rules still read a log that holds nothing else as one without a
 // failure), but they are the reason before the log's last line.
-var quietCauses = []string{"have a Release file", "has a Release file", "received a kill signal"}
+//
+// A test retried is one too: in a log where nothing else failed, the test
+// a retry plugin ran again is what a person looks at (rspec-retry's
+// "RSpec::Retry: 2nd try ./spec/a_spec.rb:9", pytest-rerunfailures'
+// "tests/a.py::test_x RERUN").
+var quietCauses = []string{"have a Release file", "has a Release file", "received a kill signal",
+	"RSpec::Retry: ", " RERUN"}
 
 // quietCause reports a line of quietCauses or a shell's missing command.
 func quietCause(t string) bool {

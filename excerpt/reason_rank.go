@@ -38,6 +38,12 @@ var genericLines = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	`^\s*(?:•\s*)?failure \[\d+(?:\.\d+)? seconds?\]`,
 	`^\s*assertion failed\.?\s*$`,
 	`\bthrow new [\w.]*(?:error|exception)\(`, // the source line Node quotes over its uncaught error
+	// The source line a Python traceback quotes over its exception
+	// (BuildKit puts its step and time before it).
+	`^(?:#\d+ \d+(?:\.\d+)? )?\s*raise [a-z_][\w.]*\(`,
+	`^#\s*failed \d+ (?:of \d+ )?tests?\b`, // TAP's count: its "not ok" lines say which and why
+	// apt's sum of the unmet dependencies it lists above (aptUnmet).
+	`^e: (?:unable to correct problems, you have held broken packages|error, pkgproblemresolver::resolve generated breaks)`,
 	`^\s*error: \|-?\s*$`,
 	`the build has been terminated`,
 	`^\s*(?:there (?:was|were) )?\d+ (?:failures?|failing|errors?)\.?$`,
@@ -246,14 +252,14 @@ func lineStrength(line string) int {
 	if containsAnyOf(t, detailWords) && detailLines.MatchString(t) {
 		return strengthCause
 	}
+	lower := strings.ToLower(t)
 	if warning {
-		if containsAnyOf(t, exhaustionMarkers) {
-			return strengthCause // a full disk or memory, warned of before what it broke
+		if warnedCause(t, lower) {
+			return strengthCause // a full disk or a failing server, warned of before what it broke
 		}
 		return strengthNone // a warning is context, rarely the cause
 	}
 	tier := strengthNone
-	lower := strings.ToLower(t)
 	if containsAnyOf(lower, failureWords) && failureWordOutsideNames(lower) {
 		tier = strengthOutcome
 	}
@@ -273,17 +279,21 @@ func lineStrength(line string) int {
 		tier = strengthCause
 	}
 	tier = extraStrength(t, lower, tier)
+	tier = signalStrength(t, lower, tier)
 	if tier > strengthOutcome && strings.HasSuffix(t, "Error") && pytestWhere.MatchString(t) {
 		tier = strengthOutcome
 	}
-	if tier > strengthNone && (isGeneric(t) || strings.HasPrefix(t, tracebackHeader)) {
+	// A full disk is the cause wherever it is named, even in a line that
+	// points at the runner's diagnostics (/_diag/).
+	if tier > strengthNone && (isGeneric(t) && !containsAnyOf(t, exhaustionMarkers) || strings.HasPrefix(t, tracebackHeader)) {
 		// The traceback header is not one that announces: frames follow
 		// it, and its exception comes last.
 		tier = strengthGeneric
 	}
 	// A warning is context, rarely the cause; the Go race detector's is
 	// the one its report hangs on.
-	if strings.HasPrefix(lower, "warn") && !strings.HasSuffix(t, "WARNING: DATA RACE") {
+	// So is a warning that names a full disk or a failing server.
+	if strings.HasPrefix(lower, "warn") && !strings.HasSuffix(t, "WARNING: DATA RACE") && !warnedCause(t, lower) {
 		tier = min(tier, strengthOutcome)
 	}
 	return tier
@@ -328,29 +338,6 @@ func isGeneric(t string) bool {
 // codeFrame is a line of source code a test runner or compiler quotes
 // ("> 493 |     throw new Error(…)"): it shows where, the message says why.
 var codeFrame = regexp.MustCompile(`^>?\s*\d+\s*\|`)
-
-// specificity counts the kinds of things a line names that a person can act
-// on: a file, a test, a package version, a host, an exception, compared
-// values, a quoted name. Among lines of one rank the most specific wins.
-func specificity(t string) int {
-	n := 0
-	for _, re := range specifics {
-		if re.MatchString(t) {
-			n++
-		}
-	}
-	return min(n, 3)
-}
-
-var specifics = []*regexp.Regexp{
-	regexp.MustCompile(`[\w./-]+\.(?:sh|go|ts|tsx|js|jsx|mjs|py|rb|java|kt|rs|c|cc|cpp|h|hpp|cs|swift|php|scala|yml|yaml|json|toml|gradle|xml|lock)\b`),
-	regexp.MustCompile(`\S@[\^~><=]*\d|\b\d+\.\d+\.\d+\b`),
-	regexp.MustCompile(`\bTest\w+|::test_\w+| › |\w+Test\.\w+|\bit\(|\bAssert\.\w+\(`),
-	regexp.MustCompile(`https?://\S+|\b[\w-]+(?:\.[\w-]+)+\.(?:com|org|io|net|dev)\b`),
-	regexp.MustCompile(`\b[A-Z]\w*(?:Exception|Error)\b`),
-	regexp.MustCompile(`(?i)\bexpected\b|\breceived\b|\bactual\b|\bbut (?:was|found|got)\b|\bto equal\b`),
-	regexp.MustCompile("'[^']{2,}'|\"[^\"]{2,}\"|`[^`]{2,}`"),
-}
 
 // isTraceFrame reports a stack-trace frame: it names where, never why.
 func isTraceFrame(t string) bool {

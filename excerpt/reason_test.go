@@ -138,12 +138,14 @@ func TestReason_SpecificOverGeneric(t *testing.T) {
 			wantReason: "getCacheEntry failed: Cache service responded with 503",
 		},
 		{
-			name: "the runner's disk warning over its own diagnostics",
+			// The runner's write that failed is the failure; the warning
+			// before it only forecast it.
+			name: "the runner's failed write over its disk warning",
 			lines: []string{
 				"##[warning]You are running out of disk space. The runner will stop working when the machine runs out of disk space. Free space left: 12 MB",
 				"System.IO.IOException: No space left on device : '/home/runner/runners/2.311.0/_diag/Worker_20240102-101010-utc.log'",
 			},
-			wantReason: "You are running out of disk space",
+			wantReason: "System.IO.IOException: No space left on device",
 		},
 		{
 			name: "the cause under a compile summary",

@@ -1,6 +1,9 @@
 package excerpt
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // failureWords make a line an outcome when nothing better rates it
 // ("FAIL src/a.test.js", "Build failed", "Traceback …").
@@ -55,4 +58,27 @@ func isFileName(tok string) bool {
 		}
 	}
 	return true
+}
+
+// specificity counts the kinds of things a line names that a person can act
+// on: a file, a test, a package version, a host, an exception, compared
+// values, a quoted name. Among lines of one rank the most specific wins.
+func specificity(t string) int {
+	n := 0
+	for _, re := range specifics {
+		if re.MatchString(t) {
+			n++
+		}
+	}
+	return min(n, 3)
+}
+
+var specifics = []*regexp.Regexp{
+	regexp.MustCompile(`[\w./-]+\.(?:sh|go|ts|tsx|js|jsx|mjs|py|rb|java|kt|rs|c|cc|cpp|h|hpp|cs|swift|php|scala|yml|yaml|json|toml|gradle|xml|lock)\b`),
+	regexp.MustCompile(`\S@[\^~><=]*\d|\b\d+\.\d+\.\d+\b`),
+	regexp.MustCompile(`\bTest\w+|::test_\w+| › |\w+Test\.\w+|\bit\(|\bAssert\.\w+\(`),
+	regexp.MustCompile(`https?://\S+|\b[\w-]+(?:\.[\w-]+)+\.(?:com|org|io|net|dev)\b`),
+	regexp.MustCompile(`\b[A-Z]\w*(?:Exception|Error)\b`),
+	regexp.MustCompile(`(?i)\bexpected\b|\breceived\b|\bactual\b|\bbut (?:was|found|got)\b|\bto equal\b`),
+	regexp.MustCompile("'[^']{2,}'|\"[^\"]{2,}\"|`[^`]{2,}`"),
 }

@@ -1,0 +1,201 @@
+package excerpt
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Ranking families of the third pass: causes that a tool words as a
+// warning or a time report, source lines quoted inside a traceback, TAP's
+// results, an assertion's compared values, and a wrapped message that is
+// longer than the reason can hold.
+
+// serverStatus is a server's answer that failed the request: a 5xx status
+// or 429 as HTTP clients state it ("Response status code was 500", "GET
+// returned 502 Bad Gateway", "Cache service responded with 503", Maven's
+// "Return code is: 502", pip's "HTTP error 502", requests' "503 Server
+// Error"). The server's failure is
+// the root cause of the download, upload or resolution error it breaks,
+// even when the client only warns of it before retrying.
+var serverStatus = regexp.MustCompile(`(?i)\b(?:status(?: code)?(?: was| of| is)?:?|responded with|returned|return code is:?|http error|http/\d(?:\.\d)?)\s*(?:5\d\d|429)\b|\b(?:5\d\d|429) server error\b`)
+
+// serverStatusWords: every serverStatus match holds one of them
+// (lowercased); checking them first spares the expression.
+var serverStatusWords = []string{"status", "respond", "returned", "return code", "http", "server error"}
+
+// serverPhrases are the reason phrases of the same statuses.
+var serverPhrases = []string{"Bad Gateway", "Service Unavailable", "Gateway Time-out", "Gateway Timeout", "Too Many Requests", "Internal Server Error"}
+
+// serverFailure reports a line that names a server's failed answer; lower
+// is its lowercase form.
+func serverFailure(t, lower string) bool {
+	return containsAnyOf(t, serverPhrases) || containsAnyOf(lower, serverStatusWords) && serverStatus.MatchString(t)
+}
+
+// warnedCause reports a warning that names a cause the failure after it
+// comes from: a full disk or memory, a server's failed answer.
+func warnedCause(t, lower string) bool {
+	return containsAnyOf(t, exhaustionMarkers) || serverFailure(t, lower)
+}
+
+// timeLimit is a run or a wait that went over its time limit, whatever
+// tool says so: Travis's "your test run exceeded 50.0 minutes",
+// jest-puppeteer's "Server has taken more than 15000ms to start", "took
+// longer than 300 seconds", "exceeded the maximum execution time".
+var timeLimit = regexp.MustCompile(`(?i)\b(?:exceeded|taken more than|took (?:more|longer) than)\s+(?:the\s+)?(?:\d[\d.,]*\s*(?:ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hours?)\b|(?:maximum |max |allowed )?(?:time limit|timeout|execution time|run ?time)\b)`)
+
+// timeLimitWords gate timeLimit (lowercased).
+var timeLimitWords = []string{"exceeded", "more than", "longer than"}
+
+// lockfileOutOfSync is a package manager refusing to install because the
+// lock file no longer matches the manifest: npm ci, yarn --frozen-lockfile,
+// cargo --locked, poetry, bundler's deployment mode.
+var lockfileOutOfSync = []string{
+	"package-lock.json are in sync", "npm-shrinkwrap.json are in sync",
+	"lockfile needs to be updated", "needs to be updated but --locked was passed",
+	"changed significantly since poetry.lock was last generated",
+	"install in deployment mode after changing",
+}
+
+// unrunnable is a program that could not be started or loaded: the
+// dynamic linker's missing library or symbol (macOS dyld, glibc's ld.so),
+// a program that cannot be executed (ghc, bash, cmd.exe, a binary for
+// another architecture). Whatever ran it fails after, for this reason.
+var unrunnable = []string{
+	"Library not loaded", "Symbol not found", "error while loading shared libraries", "cannot open shared object file",
+	"could not execute: ", "cannot execute: ", "cannot execute binary file", "exec format error",
+	"is not recognized as an internal or external command",
+}
+
+// unresolvable is a dependency resolver that found no set of versions or
+// no installable candidate, in words that hold no error word: Julia's
+// Pkg, apk, Dart's pub, SwiftPM, Poetry, pip.
+var unresolvable = []string{
+	"Unsatisfiable requirements detected", "unsatisfiable constraints", "version solving failed",
+	"Dependencies could not be resolved", "Unable to find installation candidates", "No matching distribution found",
+}
+
+// signalStrength rates the families above; t is the trimmed line without
+// its marker, lower its lowercase form.
+func signalStrength(t, lower string, tier int) int {
+	if tier < strengthCause && (serverFailure(t, lower) || containsAnyOf(lower, timeLimitWords) && timeLimit.MatchString(t) ||
+		containsAnyOf(t, lockfileOutOfSync) || containsAnyOf(t, unrunnable) || containsAnyOf(t, unresolvable)) {
+		return strengthCause
+	}
+	if tier < strengthError && strings.Contains(t, " : ") && aptUnmet.MatchString(t) {
+		return strengthError // the package and the dependency that cannot be met
+	}
+	if tier < strengthOutcome && strings.HasPrefix(lower, "not ok ") && tapNotOK.MatchString(t) {
+		return strengthOutcome // TAP's failing test, with its message
+	}
+	return tier
+}
+
+// aptUnmet is a row apt lists under "The following packages have unmet
+// dependencies:" ("docker-ce : Depends: containerd.io (>= 1.6) but it is
+// not going to be installed", "pkg-a : Conflicts: pkg-b"); its "E:" line
+// after the rows only sums them up (genericLines).
+var aptUnmet = regexp.MustCompile(`^\S+ : (?:Depends|PreDepends|Pre-Depends|Conflicts|Breaks): \S`)
+
+// tapNotOK is TAP's failing result: "not ok 3 - message".
+var tapNotOK = regexp.MustCompile(`^not ok \d+\b`)
+
+// comparedValue is an assertion's line that states one side of the
+// comparison ("Received: …", "Actual: …", "Received number of calls: 0").
+var comparedValue = regexp.MustCompile(`^\s*(?:Expected|Received|Actual)\b[^:]{0,40}:`)
+
+// joinComparison joins an assertion's "Expected: x" line with the
+// "Received: y" (or "Actual: y") line right under it: the two sides are
+// one message, and a person needs both to see what differs. (A matcher's
+// hint, "expect(a).toBe(b)", stays alone: its values are the context.)
+func joinComparison(text string, next []logLine) string {
+	if !strings.HasPrefix(text, "Expected") || !comparedValue.MatchString(text) || len(next) == 0 {
+		return text
+	}
+	t := strings.TrimSpace(next[0].text)
+	if strings.HasPrefix(t, "Expected") || !comparedValue.MatchString(t) || len(text)+len(t) >= maxReasonLen {
+		return text
+	}
+	return text + " " + t
+}
+
+// wholeMessage keeps the message an error header announced whole when
+// the header and the message together are longer than a reason: the
+// message says what failed, the header only where ("An error occurred
+// during the fetch of repository 'x':").
+func wholeMessage(header, joined string, next []logLine) string {
+	if len(joined) <= maxReasonLen || len(next) == 0 {
+		return joined
+	}
+	first := strings.TrimSpace(next[0].text)
+	msg := strings.TrimSpace(joined[len(header):])
+	if len(msg) > maxReasonLen || !strings.HasPrefix(msg, first) || lineStrength(first) < strengthError {
+		return joined
+	}
+	return msg
+}
+
+// hclSummary is the headline of an HCL tool's diagnostic (Terraform,
+// OpenTofu, Packer, Nomad): "Error: Failed to query available provider
+// packages", alone or in Terraform's "│ " box, with its detail paragraph
+// after a blank line. The headline names the kind of failure; the detail
+// says which and why.
+var hclSummary = regexp.MustCompile(`^(?:│ )?Error: [A-Z][^:]*[^:.\s]$`)
+
+// hclDetail returns the lines of the detail paragraph under the HCL
+// headline at lines[i] (its box bars stripped), or nil.
+func hclDetail(lines []logLine, i int) []string {
+	t := strings.TrimSpace(lines[i].text)
+	if !strings.HasPrefix(strings.TrimPrefix(t, "│ "), "Error: ") || !hclSummary.MatchString(t) ||
+		i+2 >= len(lines) || hclBar(lines[i+1].text) != "" {
+		return nil
+	}
+	var out []string
+	for _, l := range lines[i+2 : min(len(lines), i+8)] {
+		d := hclBar(l.text)
+		if d == "" {
+			break
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// hclBar is a line of an HCL diagnostic without Terraform's box bar.
+func hclBar(s string) string {
+	return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "│"))
+}
+
+// hclRank is the rank of an HCL headline: its detail's best, at least an
+// error's.
+func hclRank(detail []string, tier int) int {
+	for _, d := range detail {
+		tier = max(tier, lineStrength(d))
+	}
+	return tier
+}
+
+// joinHCL joins an HCL headline with its detail paragraph.
+func joinHCL(text string, detail []string) string {
+	for _, d := range detail {
+		if len(text) >= maxReasonLen {
+			break
+		}
+		text += " " + d
+	}
+	return text
+}
+
+// sameMessage reports whether line j continues the message that starts at
+// line i: a few lines on, with no blank line between.
+func sameMessage(lines []logLine, i, j int) bool {
+	if i < 0 || j-i > 8 {
+		return false
+	}
+	for _, l := range lines[i+1 : j] {
+		if strings.TrimSpace(l.text) == "" {
+			return false
+		}
+	}
+	return true
+}
