@@ -20,8 +20,8 @@ func TestSealedReasonFloor(t *testing.T) {
 		// tuned on the other sets, 47/60 after the 2026-12-05 families.
 		{name: cilogs.SetSealed, logs: cilogs.Sealed(), floor: 47},
 		// 66/80 when first measured, before any change after its
-		// collection; 67/80 after the families added that day.
-		{name: cilogs.SetSealed2, logs: cilogs.Sealed2(), floor: 67},
+		// collection; 68/80 after the families added that day.
+		{name: cilogs.SetSealed2, logs: cilogs.Sealed2(), floor: 68},
 	}
 	for _, set := range sets {
 		hits := 0

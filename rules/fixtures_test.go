@@ -105,7 +105,7 @@ const (
 	// corpus4 was collected with sealed2 and first measured (as fed) at
 	// 52/98, before any rule changed for it.
 	corpus4Floor      = 92
-	corpus4AsFedFloor = 91
+	corpus4AsFedFloor = 92
 )
 
 // TestClassifyFixturesAsFed is TestClassifyFixtures on the input ccm builds

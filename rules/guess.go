@@ -136,6 +136,7 @@ var mayFailWords = [][]byte{
 	[]byte("expect"), []byte("mismatch"), []byte("deadline"), []byte("received"), []byte("note:"),
 	[]byte("unrecognized"), []byte("unused"), []byte("actual"), []byte("stopped"), []byte("rate limit"),
 	[]byte("too many"), []byte("disk space"), []byte("gateway"), []byte("fehler"), []byte("gefunden"),
+	[]byte("more than"), []byte("exceeded"), []byte("return code"), []byte("only install"),
 }
 
 func mayFail(low []byte) bool {
