@@ -33,10 +33,11 @@ func (c choice) String() string {
 // quick. A later round (scored the same way, 82 unmatched held-out logs,
 // the committed settings 70 right) found nothing 3 or more logs better,
 // and kept the model as it was: the failing step's name as features
-// ("step_install"; 70, the visible excerpts rarely name the step), 2 or 3
-// context lines (69, 68), smoothing 0.5 with a 0.5 posterior floor (71),
-// equal class priors (71), complement naive Bayes (68) and an L2 logistic
-// regression (68).
+// ("step_install"; 70, the visible excerpts rarely name the step), the
+// words of the last CI command lines ("Run npm ci", "$ make"; 70, 64 of
+// the 483 logs have one), 2 or 3 context lines (69, 68), smoothing 0.5
+// with a 0.5 posterior floor (71), equal class priors (71), complement
+// naive Bayes (68) and an L2 logistic regression (68).
 var (
 	gridBigrams = []bool{false, true}
 	gridStop    = []bool{true}
