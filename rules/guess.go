@@ -21,7 +21,10 @@ import (
 // also cross-validates (leave one set out) the choices below. It is data:
 // guessmodel.json, regenerated with `go generate ./rules/`, and held in
 // sync with the logs by trainguess's tests. It only ever picks the guess
-// of an answer that is already below policy.MinConfidence.
+// of an answer that is already below policy.MinConfidence, and never
+// overrules a signature that decided: cross-validated, every rule for
+// doing so (weak tier or low confidence, high posterior) broke at least
+// as many right answers as it fixed (trainguess/override.go).
 
 //go:generate go run ./internal/trainguess -o guessmodel.json
 
@@ -228,4 +231,18 @@ func (sc scanned) learnedGuess(g GuessConfig) (analysis.Category, string, bool) 
 	}
 	why := fmt.Sprintf("the failing lines' words are most like %s failures ccm has seen (posterior %.2f; words: %s)", p.Class, p.Posterior, strings.Join(quoted, ", "))
 	return analysis.Category(p.Class), why, true
+}
+
+// Winner is the signature that decides in's answer and its precedence
+// tier (signatures.go), ok false when none does (the unknown or no-failure
+// answer): for trainguess, which cross-validates when the learned guess
+// may question a signature.
+func Winner(in Input) (sig string, tier int, ok bool) {
+	sc := newScan(in)
+	for _, h := range rank(in, sc, sc.match()) {
+		if !h.weak {
+			return h.sig.name, h.tier, true
+		}
+	}
+	return "", 0, false
 }

@@ -30,7 +30,14 @@ func (c choice) String() string {
 // The grid. Earlier, wider runs (contexts 2 and -1, 3 last lines without
 // a failing line, order first, thresholds 0.8 to 0.99, boosts 8 and 16)
 // never came within two logs of the best and were dropped to keep -cv
-// quick.
+// quick. A later round (scored the same way, 82 unmatched held-out logs,
+// the committed settings 70 right) found nothing 3 or more logs better,
+// and kept the model as it was: the failing step's name as features
+// ("step_install"; 70, the visible excerpts rarely name the step), the
+// words of the last CI command lines ("Run npm ci", "$ make"; 70, 64 of
+// the 483 logs have one), 2 or 3 context lines (69, 68), smoothing 0.5
+// with a 0.5 posterior floor (71), equal class priors (71), complement
+// naive Bayes (68) and an L2 logistic regression (68).
 var (
 	gridBigrams = []bool{false, true}
 	gridStop    = []bool{true}
@@ -179,4 +186,5 @@ func crossValidate(exs []example, w io.Writer) {
 		}
 		fmt.Fprintf(w, "  %-9s unmatched guess %3d/%-3d → %3d/%-3d   category %3d/%-3d → %3d/%-3d\n", "all", t.beforeGuess, t.unmatched, t.guessRight, t.unmatched, t.beforeRight, t.n, t.right, t.n)
 	}
+	overrideCV(exs, sets, w)
 }
