@@ -27,6 +27,7 @@ const (
 	SetCorpus3  = "corpus3"
 	SetSealed2  = "sealed2"
 	SetCorpus4  = "corpus4"
+	SetCorpus5  = "corpus5"
 )
 
 // Log is one labelled real CI failure log.
@@ -67,9 +68,11 @@ var (
 	sealed2JSONL []byte
 	//go:embed corpus4.jsonl
 	corpus4JSONL []byte
+	//go:embed corpus5.jsonl
+	corpus5JSONL []byte
 
-	once                                                                sync.Once
-	labelled, extra, corpus, corpus2, corpus3, corpus4, sealed, sealed2 []Log
+	once                                                                         sync.Once
+	labelled, extra, corpus, corpus2, corpus3, corpus4, corpus5, sealed, sealed2 []Log
 )
 
 func load() {
@@ -82,6 +85,7 @@ func load() {
 		corpus3 = mustParse(SetCorpus3, corpus3JSONL)
 		sealed2 = mustParse(SetSealed2, sealed2JSONL)
 		corpus4 = mustParse(SetCorpus4, corpus4JSONL)
+		corpus5 = mustParse(SetCorpus5, corpus5JSONL)
 	})
 }
 
@@ -127,6 +131,20 @@ func Corpus3() []Log {
 func Corpus4() []Log {
 	load()
 	return slices.Clone(corpus4)
+}
+
+// Corpus5 returns the fifth corpus (150 logs), collected blind after the
+// learned guess was chosen, and first measured before any rule or the
+// guess's model changed for it.
+func Corpus5() []Log {
+	load()
+	return slices.Clone(corpus5)
+}
+
+// Visible returns every set but the sealed ones, in the order they were
+// collected: what rules may be written against and models trained on.
+func Visible() [][]Log {
+	return [][]Log{Labelled(), Extra(), Corpus(), Corpus2(), Corpus3(), Corpus4(), Corpus5()}
 }
 
 // Sealed returns the sealed set: collected with corpus2, measured only in

@@ -58,6 +58,7 @@ func TestClassifyFixtures(t *testing.T) {
 		{name: cilogs.SetCorpus2, logs: cilogs.Corpus2(), floor: corpus2Floor},
 		{name: cilogs.SetCorpus3, logs: cilogs.Corpus3(), floor: corpus3Floor},
 		{name: cilogs.SetCorpus4, logs: cilogs.Corpus4(), floor: corpus4Floor},
+		{name: cilogs.SetCorpus5, logs: cilogs.Corpus5(), floor: corpus5Floor},
 	}
 	all := newScore()
 	for _, set := range sets {
@@ -90,8 +91,8 @@ func TestClassifyFixtures(t *testing.T) {
 // corpusFloor and corpusAsFedFloor are the held-out corpus's figures
 // today (raw log, and as ccm feeds it).
 const (
-	corpusFloor      = 124
-	corpusAsFedFloor = 124
+	corpusFloor      = 123
+	corpusAsFedFloor = 123
 	// corpus2 was first measured, before any rule changed for it, at
 	// 66/100 as fed (ccm analyze --rules-only) and 65/100 raw.
 	corpus2Floor      = 94
@@ -104,8 +105,13 @@ const (
 	corpus3AsFedFloor = 72
 	// corpus4 was collected with sealed2 and first measured (as fed) at
 	// 52/98, before any rule changed for it.
-	corpus4Floor      = 92
-	corpus4AsFedFloor = 92
+	corpus4Floor      = 91
+	corpus4AsFedFloor = 91
+	// corpus5 was collected after the learned guess was chosen and first
+	// measured (as fed) at 109/150, before any change for it; 122/150 once
+	// the learned guess was trained on it too (corpus and corpus4 lost one).
+	corpus5Floor      = 122
+	corpus5AsFedFloor = 122
 )
 
 // TestClassifyFixturesAsFed is TestClassifyFixtures on the input ccm builds
@@ -121,6 +127,7 @@ func TestClassifyFixturesAsFed(t *testing.T) {
 		{name: cilogs.SetCorpus2, logs: cilogs.Corpus2(), floor: corpus2AsFedFloor},
 		{name: cilogs.SetCorpus3, logs: cilogs.Corpus3(), floor: corpus3AsFedFloor},
 		{name: cilogs.SetCorpus4, logs: cilogs.Corpus4(), floor: corpus4AsFedFloor},
+		{name: cilogs.SetCorpus5, logs: cilogs.Corpus5(), floor: corpus5AsFedFloor},
 	}
 	for _, set := range sets {
 		s := newScore()

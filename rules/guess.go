@@ -140,6 +140,7 @@ var mayFailWords = [][]byte{
 	[]byte("unrecognized"), []byte("unused"), []byte("actual"), []byte("stopped"), []byte("rate limit"),
 	[]byte("too many"), []byte("disk space"), []byte("gateway"), []byte("fehler"), []byte("gefunden"),
 	[]byte("more than"), []byte("exceeded"), []byte("return code"), []byte("only install"),
+	[]byte("lost"), []byte("sig"),
 }
 
 func mayFail(low []byte) bool {

@@ -155,7 +155,7 @@ func TestGuessText(t *testing.T) {
 // on the visible logs' excerpts: a failure line the prefilter misses would
 // make the guess read other text at runtime than the model learned from.
 func TestMayFailCoversFailureLines(t *testing.T) {
-	for _, set := range [][]cilogs.Log{cilogs.Labelled(), cilogs.Extra(), cilogs.Corpus(), cilogs.Corpus2(), cilogs.Corpus3(), cilogs.Corpus4()} {
+	for _, set := range cilogs.Visible() {
 		for _, l := range set {
 			ex, err := excerpt.Extract(strings.NewReader(l.Log), excerpt.Options{})
 			if err != nil {

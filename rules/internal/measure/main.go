@@ -34,7 +34,7 @@ import (
 
 func main() {
 	verbose := flag.Bool("v", false, "list every miss")
-	sets := flag.Bool("sets", false, "also measure the embedded sets (labelled, extra, corpus, corpus2, corpus3, corpus4)")
+	sets := flag.Bool("sets", false, "also measure the embedded sets (labelled, extra, corpus, corpus2…corpus5)")
 	sealed := flag.Bool("sealed", false, "also measure the sealed sets, totals only")
 	flag.Parse()
 	if *sealed {
@@ -64,7 +64,7 @@ type named struct {
 func run(files []string, sets, verbose bool, out io.Writer) error {
 	var all []named
 	if sets {
-		all = append(all, named{cilogs.SetLabelled, cilogs.Labelled()}, named{cilogs.SetExtra, cilogs.Extra()}, named{cilogs.SetCorpus, cilogs.Corpus()}, named{cilogs.SetCorpus2, cilogs.Corpus2()}, named{cilogs.SetCorpus3, cilogs.Corpus3()}, named{cilogs.SetCorpus4, cilogs.Corpus4()})
+		all = append(all, named{cilogs.SetLabelled, cilogs.Labelled()}, named{cilogs.SetExtra, cilogs.Extra()}, named{cilogs.SetCorpus, cilogs.Corpus()}, named{cilogs.SetCorpus2, cilogs.Corpus2()}, named{cilogs.SetCorpus3, cilogs.Corpus3()}, named{cilogs.SetCorpus4, cilogs.Corpus4()}, named{cilogs.SetCorpus5, cilogs.Corpus5()})
 	}
 	for _, f := range files {
 		data, err := os.ReadFile(f)

@@ -74,9 +74,7 @@ func run(out string, cv bool, w io.Writer) error {
 // visibleSets are the training sets. Never the sealed ones: their figures
 // are the honest estimate only while nothing was fitted to them
 // (TestNoSealed).
-func visibleSets() [][]cilogs.Log {
-	return [][]cilogs.Log{cilogs.Labelled(), cilogs.Extra(), cilogs.Corpus(), cilogs.Corpus2(), cilogs.Corpus3(), cilogs.Corpus4()}
-}
+func visibleSets() [][]cilogs.Log { return cilogs.Visible() }
 
 // example is one log as the rules see it.
 type example struct {
