@@ -40,8 +40,14 @@ func printReport(w io.Writer, r Report) {
 			fmt.Fprintf(w, "%-12s %s\n", "", c)
 		}
 	}
-	p("Step", r.FailingStep)
-	p("Category", fmt.Sprintf("%s (confidence %d%%)", a.Category, a.Confidence))
+	if noFailure {
+		// Nothing failed in these lines: the last step group is not "the
+		// failing step", and the category is the no-failure placeholder.
+		p("Category", fmt.Sprintf("none found (%s is the placeholder, confidence %d%%)", a.Category, a.Confidence))
+	} else {
+		p("Step", r.FailingStep)
+		p("Category", fmt.Sprintf("%s (confidence %d%%)", a.Category, a.Confidence))
+	}
 	p("Risk", fmt.Sprintf("%d/10, effort %s%s", a.RiskScore, a.Effort, appCode(a)))
 	p("Components", strings.Join(a.AffectedComponents, ", "))
 	fmt.Fprintln(w)
@@ -124,10 +130,22 @@ func gateLine(g ReportGate) string {
 		}
 	}
 	if len(reasons) > 0 {
-		s += ": " + reasons[0]
-		if n := len(reasons) - 1; n > 0 {
+		shown := []string{reasons[0]}
+		// A log that may have steered the analysis is the one reason a
+		// person must see whatever else the gate said.
+		for _, r := range reasons[1:] {
+			if strings.HasPrefix(r, suspiciousReason) {
+				shown = append(shown, r)
+			}
+		}
+		s += ": " + strings.Join(shown, "; ")
+		if n := len(reasons) - len(shown); n > 0 {
 			s += fmt.Sprintf(" (+%d more in --json)", n)
 		}
 	}
 	return s
 }
+
+// suspiciousReason starts the gate's reason for a log addressed to an AI
+// model (policy's suspicious_log check).
+const suspiciousReason = "the log holds text addressed to an AI model"
