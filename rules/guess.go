@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/ccm-ci/ccm/analysis"
+	"github.com/ccm-ci/ccm/excerpt"
+	"github.com/ccm-ci/ccm/logtext"
 	"github.com/ccm-ci/ccm/rules/internal/nb"
 )
 
@@ -144,10 +146,13 @@ const (
 )
 
 // mayFailWords are words of which every failure line isFailureLine finds
-// in the visible logs holds one (ASCII lines; others are always checked).
-// Only lines holding one are checked: isFailureLine's expressions cost
-// microseconds a line, too much for every line of a large raw log.
-var mayFailWords = [][]byte{
+// holds one (ASCII lines; others are always checked): these, written for
+// the visible logs' failure lines and the expressions' words, and every
+// marker the excerpt rates a line by (excerpt.MarkerWords, lowercased,
+// those not already holding one of these). Only lines holding one are
+// checked: isFailureLine's expressions cost microseconds a line, too much
+// for every line of a large raw log.
+var mayFailWords = withMarkerWords([][]byte{
 	[]byte("err"), []byte("fail"), []byte("fatal"), []byte("exception"), []byte("panic"), []byte("denied"),
 	[]byte("not "), []byte("cannot"), []byte("can't"), []byte("could"), []byte("unable"), []byte("time"),
 	[]byte("kill"), []byte("refused"), []byte("invalid"), []byte("exit"), []byte("missing"), []byte("no such"),
@@ -161,6 +166,20 @@ var mayFailWords = [][]byte{
 	[]byte("too many"), []byte("disk space"), []byte("gateway"), []byte("fehler"), []byte("gefunden"),
 	[]byte("more than"), []byte("exceeded"), []byte("return code"), []byte("only install"),
 	[]byte("lost"), []byte("sig"),
+})
+
+// withMarkerWords adds to words the lowercased excerpt markers that read
+// as a failure on their own or inside a line ("WARNING: DATA RACE"; not
+// "TS" or "E   ", which need the rest of their line) and that none of
+// words is part of.
+func withMarkerWords(words [][]byte) [][]byte {
+	for _, m := range excerpt.MarkerWords() {
+		low := logtext.ASCIILower(m)
+		if (isFailureLine(m) || isFailureLine("step: "+m)) && !slices.ContainsFunc(words, func(w []byte) bool { return bytes.Contains(low, w) }) {
+			words = append(words, low)
+		}
+	}
+	return words
 }
 
 func mayFail(low []byte) bool {
