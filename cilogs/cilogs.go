@@ -70,35 +70,43 @@ var (
 	corpus4JSONL []byte
 	//go:embed corpus5.jsonl
 	corpus5JSONL []byte
-
-	once                                                                         sync.Once
-	labelled, extra, corpus, corpus2, corpus3, corpus4, corpus5, sealed, sealed2 []Log
 )
 
-func load() {
-	once.Do(func() {
-		labelled = mustParse(SetLabelled, labelledJSONL)
-		extra = mustParse(SetExtra, extraJSONL)
-		corpus = mustParse(SetCorpus, corpusJSONL)
-		corpus2 = mustParse(SetCorpus2, corpus2JSONL)
-		sealed = mustParse(SetSealed, sealedJSONL)
-		corpus3 = mustParse(SetCorpus3, corpus3JSONL)
-		sealed2 = mustParse(SetSealed2, sealed2JSONL)
-		corpus4 = mustParse(SetCorpus4, corpus4JSONL)
-		corpus5 = mustParse(SetCorpus5, corpus5JSONL)
+// Each set is parsed on its first use, on its own: a caller of All (the
+// sandbox, the shipped binary) parses the two sets it holds, never the
+// sealed ones, which only their own measurements read.
+var (
+	labelled = parsed(SetLabelled, labelledJSONL)
+	extra    = parsed(SetExtra, extraJSONL)
+	corpus   = parsed(SetCorpus, corpusJSONL)
+	corpus2  = parsed(SetCorpus2, corpus2JSONL)
+	corpus3  = parsed(SetCorpus3, corpus3JSONL)
+	corpus4  = parsed(SetCorpus4, corpus4JSONL)
+	corpus5  = parsed(SetCorpus5, corpus5JSONL)
+	sealed   = parsed(SetSealed, sealedJSONL)
+	sealed2  = parsed(SetSealed2, sealed2JSONL)
+)
+
+// parsed returns the set's logs, parsed once on the first call.
+func parsed(set string, data []byte) func() []Log {
+	return sync.OnceValue(func() []Log {
+		parsedSets.Store(set, true)
+		return mustParse(set, data)
 	})
 }
 
+// parsedSets records which sets were parsed (set name → true), so that a
+// test can hold All to parsing only its own.
+var parsedSets sync.Map
+
 // Labelled returns the shared fixture set (34 logs), in file order.
 func Labelled() []Log {
-	load()
-	return slices.Clone(labelled)
+	return slices.Clone(labelled())
 }
 
 // Extra returns the logs collected from public issues beyond the shared set.
 func Extra() []Log {
-	load()
-	return slices.Clone(extra)
+	return slices.Clone(extra())
 }
 
 // Corpus returns the held-out corpus: logs collected and labelled before the
@@ -107,38 +115,33 @@ func Extra() []Log {
 // never seen; it is not part of All, which holds the logs the rules were
 // written against.
 func Corpus() []Log {
-	load()
-	return slices.Clone(corpus)
+	return slices.Clone(corpus())
 }
 
 // Corpus2 returns the second held-out corpus, collected and measured
 // (before any rule change for it) after the rules had been tuned on Corpus:
 // the estimate Corpus could no longer give.
 func Corpus2() []Log {
-	load()
-	return slices.Clone(corpus2)
+	return slices.Clone(corpus2())
 }
 
 // Corpus3 returns the third held-out corpus, collected after the rules
 // were tuned on Corpus2 and measured before any change for it.
 func Corpus3() []Log {
-	load()
-	return slices.Clone(corpus3)
+	return slices.Clone(corpus3())
 }
 
 // Corpus4 returns the fourth corpus, collected with Sealed2 and first
 // measured before any rule changed for it.
 func Corpus4() []Log {
-	load()
-	return slices.Clone(corpus4)
+	return slices.Clone(corpus4())
 }
 
 // Corpus5 returns the fifth corpus (150 logs), collected blind after the
 // learned guess was chosen, and first measured before any rule or the
 // guess's model changed for it.
 func Corpus5() []Log {
-	load()
-	return slices.Clone(corpus5)
+	return slices.Clone(corpus5())
 }
 
 // Visible returns every set but the sealed ones, in the order they were
@@ -153,8 +156,7 @@ func Visible() [][]Log {
 // logs the rules were not fitted to; reading its misses to fix them
 // spends it, and a new sealed set must then be collected.
 func Sealed() []Log {
-	load()
-	return slices.Clone(sealed)
+	return slices.Clone(sealed())
 }
 
 // Sealed2 returns the second sealed set, collected blind (the labellers
@@ -162,14 +164,12 @@ func Sealed() []Log {
 // first measured before any rule changed after its collection. Like
 // Sealed, only its totals may be read.
 func Sealed2() []Log {
-	load()
-	return slices.Clone(sealed2)
+	return slices.Clone(sealed2())
 }
 
 // All returns Labelled followed by Extra.
 func All() []Log {
-	load()
-	return slices.Concat(labelled, extra)
+	return slices.Concat(labelled(), extra())
 }
 
 // mustParse panics: the data is compiled in, so a bad line is a build

@@ -56,7 +56,8 @@ var exhaustionMarkers = []string{
 
 // moreRootCauses are root causes worded the same way by every project that
 // hits them: a toolchain older than the module needs, a missing action
-// input, an apt repository gone, an agent killed.
+// input, an apt repository gone, an agent killed. Go's "requires go >=
+// 1.22.0; switching to go1.22.5" is not one (toolchainSwitch).
 var moreRootCauses = []string{
 	"not enough space on the disk", "no space left on device",
 	"module requires Go", "requires go >=", "requires rustc ",
@@ -64,6 +65,13 @@ var moreRootCauses = []string{
 	"Exceeded timeout of", // Jest: "thrown: \"Exceeded timeout of 5000 ms for a test."
 	"Check failed: ",      // glog's, Chromium's and V8's CHECK(): the condition that broke
 }
+
+// toolchainSwitch is Go fetching the newer toolchain a module requires
+// ("go: example.com/m@v1.0.0 requires go >= 1.22.0; switching to
+// go1.22.5"): information, printed by passing builds; the refusal to do so
+// is go.mod's "requires go >= 1.23.0 (running go 1.21.4;
+// GOTOOLCHAIN=local)".
+const toolchainSwitch = "; switching to go"
 
 // quietCauses name a cause in words that read as no error ("The repository
 // … does no longer have a Release file", "docker: not found", "the agent
@@ -109,7 +117,7 @@ func extraStrength(t, lower string, tier int) int {
 	if tier > strengthNone && tier < strengthCause && zeroSummary(lower) {
 		return strengthNone
 	}
-	if containsAnyOf(t, moreRootCauses) {
+	if containsAnyOf(t, moreRootCauses) && !strings.Contains(t, toolchainSwitch) {
 		return strengthCause
 	}
 	if tier < strengthError && strings.HasPrefix(t, "e: ") && kotlinError.MatchString(t) {

@@ -57,3 +57,18 @@ func TestQuietCause(t *testing.T) {
 		}
 	}
 }
+
+// TestLineStrength_ToolchainSwitch: Go's toolchain switch is information,
+// not the cause; go.mod's refusal is.
+func TestLineStrength_ToolchainSwitch(t *testing.T) {
+	if got := lineStrength("go: github.com/foo/baz@v1.0.0 requires go >= 1.22.0; switching to go1.22.5"); got >= strengthError {
+		t.Errorf("switch line rated %d, want below strengthError (%d)", got, strengthError)
+	}
+	if got := lineStrength("go: go.mod requires go >= 1.23.0 (running go 1.21.4; GOTOOLCHAIN=local)"); got != strengthCause {
+		t.Errorf("refusal rated %d, want strengthCause", got)
+	}
+	checkReason(t, []string{
+		"go: github.com/foo/baz@v1.0.0 requires go >= 1.22.0; switching to go1.22.5",
+		"server/handler.go:42:9: undefined: NewRouter",
+	}, "undefined: NewRouter", nil)
+}

@@ -81,7 +81,8 @@ func TestUnknownLearnedGuess(t *testing.T) {
 			wantInWhy: []string{"from a hint", `"install"`},
 		},
 		{
-			name: "first: the model wins over a step hint", g: GuessConfig{Model: m, Context: 1, Order: GuessFirst, CodeBoost: 2, MinWords: 2},
+			// After the family hints: before the step name's hint.
+			name: "after family: the model wins over a step hint", g: GuessConfig{Model: m, Context: 1, Order: GuessAfterFamily, CodeBoost: 2, MinWords: 2},
 			in:      Input{Text: "error: requested version not found in manifest", FailingStep: "Install dependencies"},
 			wantCat: analysis.CategoryConfig, wantAction: analysis.ActionNone, wantConf: unknownConfidence,
 			wantInWhy: []string{"config, because the failing lines' words"},
@@ -103,7 +104,7 @@ func TestUnknownLearnedGuess(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := classify(tc.in, tc.g)
+			got := ClassifyGuessing(tc.in, tc.g)
 			if err := got.Validate(); err != nil {
 				t.Fatalf("Validate: %v", err)
 			}
@@ -137,6 +138,8 @@ func TestGuessText(t *testing.T) {
 		{name: "no context", in: Input{Text: "a\nError: broke\nd\n"}, context: 0, want: "Error: broke\n"},
 		{name: "the generic exit line anchors but is not read", in: Input{Text: "a\nsetup went badly\nError: Process completed with exit code 1.\n"}, context: 1,
 			want: "setup went badly\n"},
+		{name: "every line: the generic exit line is not read either", in: Input{Text: "a\nsetup went badly\nError: Process completed with exit code 1.\n"}, context: -1,
+			want: "a\nsetup went badly\n"},
 		{name: "no failing line, no last lines", in: Input{Text: "a\nb\n"}, context: 1, want: ""},
 		{name: "no failing line, last lines", in: Input{Text: "a\nb\nc\n"}, context: 1, last: 2, want: "b\nc\n"},
 		{name: "ccm's header and markers are not read", in: Input{Text: "Failing step: Build\nReason: x\n--- error lines ---\nError: broke\n"}, context: 1,

@@ -1,11 +1,10 @@
 package rules
 
 import (
-	"bytes"
-	"github.com/ccm-ci/ccm/excerpt"
 	"regexp"
 
 	"github.com/ccm-ci/ccm/analysis"
+	"github.com/ccm-ci/ccm/excerpt"
 )
 
 // Family hints: what the unknown answer's category guess comes from when no
@@ -27,10 +26,16 @@ import (
 // expressions, which have no literal prefix for the regexp engine to skip
 // to, would otherwise walk every byte (tens of milliseconds per hint on
 // 512 KiB). TestFamilyHints holds each family's real lines to its anchors.
+// An anchor is as narrow as the expression allows ("not set", not "set";
+// "lockfile", not "lock"): a line holding one costs the expression's run,
+// microseconds, and common words put every line of a large log there
+// (BenchmarkFamilyHintWordy).
 //
-// unless are words that disqualify a line (a retry notice, a warning the
-// tool survived): passing logs print them, and a family line stops a log
-// from being read as a passing one.
+// unless are words that disqualify a line for one family (a warning the
+// tool survived); hintExcluded (hintscan.go) disqualifies lines for every
+// family: a passing test, a retry notice, a fallback that worked. Passing
+// logs print them, and a family line stops a log from being read as a
+// passing one.
 var familyHints = []struct {
 	re       *regexp.Regexp
 	anchors  []string
@@ -65,7 +70,8 @@ var familyHints = []struct {
 			`error in config file|does not conform to (?:the )?schema|config(?:uration)? (?:file )?(?:is )?invalid|invalid (?:[\w-]+ )?config(?:uration)?\b|schema violations? found|` +
 			`error\(?s?\)? while parsing pipeline yaml|config contains unknown keys?|cannot find a definition for (?:executor|job|command|orb)|` +
 			`\bconfiguration error\b|\bmisconfigured\b`),
-		[]string{".gitlab-ci.y", ".circleci/config.y", "azure-pipelines", ".azure-pipelines/", ".azuredevops/", ".github/workflows/", ".travis.y", "jenkinsfile", "bitbucket-pipelines.y", ".buildkite/", "(line: ", "config", "schema", "while parsing pipeline yaml", "cannot find a definition for"}, false,
+		[]string{".gitlab-ci.y", ".circleci/config.y", "azure-pipelines", ".azure-pipelines/", ".azuredevops/", ".github/workflows/", ".travis.y", "jenkinsfile", "bitbucket-pipelines.y", ".buildkite/", "(line: ", "error in config file", "schema", "invalid", "config contains unknown key",
+			"configuration error", "misconfigured", "while parsing pipeline yaml", "cannot find a definition for"}, false,
 		analysis.CategoryConfig,
 		"a CI configuration validator's message (a pipeline file with a parser or schema complaint)",
 		nil,
@@ -98,7 +104,12 @@ var familyHints = []struct {
 			`(?:bad response|received status code|status(?: code)?|http error|http/[\d.]+|responded with|returned(?: error)?)[: =]{0,3}5\d\d\b|` +
 			`\bno healthy backends?\b|\btoo many requests\b|(?:^|[^\w\n/-])rate[- ]?limit(?:ed|er|ing|s)?(?:$|[^\w.\n-]|\.(?:[^\w\n]|$))|\btry again later\b|` +
 			`curl: \((?:6|7|28|35|52|56)\)`),
-		[]string{"server error", "bad gateway", "service unavailable", "gateway time", "bad response", "status", "http error", "http/", "responded with", "returned", "no healthy backend", "too many requests", "rate limit", "rate-limit", "ratelimit", "try again later", "curl: ("}, false,
+		[]string{"server error", "bad gateway", "service unavailable", "gateway time", "bad response", "http error", "http/", "responded with",
+			// "status" or "returned", then [: =]{0,3} and a 5: every way
+			// the expression allows, never the bare word.
+			"status5", "status:", "status=", "status 5", "status  ", "status :", "status =", "status code",
+			"returned5", "returned:", "returned=", "returned 5", "returned  ", "returned :", "returned =", "returned error",
+			"no healthy backend", "too many requests", "rate limit", "rate-limit", "ratelimit", "try again later", "curl: ("}, false,
 		analysis.CategoryInfrastructure,
 		"a server answered 5xx or 429, or a network transfer broke (the service, not the change)",
 		nil,
@@ -119,12 +130,12 @@ var familyHints = []struct {
 			`ssl_connect returned|client\.timeout exceeded while awaiting headers|dial tcp [^\n]{0,120}(?:i/o timeout|connection refused)|` +
 			`max retries exceeded with url|could not transfer (?:artifact|metadata) [^\n]{0,200}(?:status code: 4\d\d|forbidden|access denied)|` +
 			`access denied to: https?://[^\n]{0,300}reasonphrase: ?forbidden`),
-		[]string{"resolve", "name resolution", "name or service not known", "nodename nor servname", "no such host", "getaddrinfo", "unable to download data from",
+		[]string{"resolve host", "resolve proxy", "name resolution", "name or service not known", "nodename nor servname", "no such host", "getaddrinfo", "unable to download data from",
 			"failed to establish a new connection", "network is unreachable", "connection reset by peer", "tls handshake timeout", "ssl_connect returned",
 			"client.timeout exceeded", "dial tcp", "max retries exceeded with url", "could not transfer", "access denied to: http"}, false,
 		analysis.CategoryInfrastructure,
 		"a remote host could not be reached (name resolution, a refused or reset connection, a TLS or client timeout)",
-		[]string{"retrying", "warning", "will retry"},
+		[]string{"warning"},
 	},
 	{
 		// The package manager's own complaints: the lock file disagrees
@@ -133,7 +144,9 @@ var familyHints = []struct {
 		// gradle, apt), a package's declared toolchain is newer than the
 		// one installed (cargo's "requires rustc", pip's "requires a
 		// different Python", yarn's incompatible engine, go.mod's "requires
-		// go"). A warning the install survived is not one.
+		// go ... (running go ...)": Go's "requires go >= 1.22.0; switching
+		// to go1.22.5" is the toolchain fetching what the module needs, no
+		// failure). A warning the install survived is not one.
 		hintRe(`lock ?file[^\n]{0,80}(?:needs to be updated|needs updates|not up[- ]to[- ]date|out of date|outdated|is incompatible)|` +
 			`cannot perform a frozen installation|cannot install with "?frozen-lockfile|--(?:frozen|locked) was passed|` +
 			`can only install packages when your package\.json and package-lock\.json[^\n]{0,40} are in sync|` +
@@ -141,11 +154,11 @@ var familyHints = []struct {
 			`could not resolve dependencies|unable to resolve dependency tree|conflicting dependencies|could not find artifact|` +
 			`no matching version found for|unable to locate package|requirements could not be resolved|` +
 			`\brequires rustc \d|is not supported by the following packages|requires a different python|` +
-			`the engine "[\w.-]+" is incompatible with this module|\brequires go >= ?\d`),
-		[]string{"lock", "frozen", "package-lock.json", "find a version that satisfies", "no matching distribution", "version solving failed",
+			`the engine "[\w.-]+" is incompatible with this module|\brequires go >= ?[\w.-]+ \(running go`),
+		[]string{"lockfile", "lock file", "frozen", "--locked", "package-lock.json", "find a version that satisfies", "no matching distribution", "version solving failed",
 			"could not resolve dependencies", "unable to resolve dependency tree", "conflicting dependencies", "could not find artifact",
 			"no matching version found", "unable to locate package", "requirements could not be resolved", "requires rustc", "is not supported by the following packages",
-			"requires a different python", "is incompatible with this module", "requires go"}, false,
+			"requires a different python", "is incompatible with this module", "(running go"}, false,
 		analysis.CategoryDependency,
 		"a package manager could not resolve or install the dependencies (lock file out of date, no version satisfies, a toolchain too old for a package)",
 		[]string{"warning"},
@@ -165,11 +178,16 @@ var familyHints = []struct {
 			"\\b(?:unrecognized|unknown) (?:command[- ]line )?(?:option|flag|argument)s?(?::|\\s+['\"`‘-])|\\bno such option\\b|" +
 			`: command not found\s*$|is not recognized as an internal or external command|` +
 			`\b(?:copy|add) failed: (?:stat|file not found)|file not found in build context|failed to compute cache key[^\n]{0,160}not found`),
-		[]string{"input required and not supplied", "set", "empty", "provided", "credentials", "unrecognized", "unknown",
-			"no such option", "command not found", "is not recognized as an internal or external command", " failed: ", "file not found in build context", "failed to compute cache key"}, false,
+		[]string{"input required and not supplied", "not set", "be set", "is empty", "not provided",
+			"credentials not available", "credentials are not available", "credentials could not be loaded", "unable to locate credentials",
+			"unrecognized option", "unrecognized flag", "unrecognized argument", "unrecognized command", "unknown option", "unknown flag", "unknown argument", "unknown command",
+			"no such option", "command not found", "is not recognized as an internal or external command", "copy failed: ", "add failed: ", "file not found in build context", "failed to compute cache key"}, false,
 		analysis.CategoryConfig,
 		"a step's configuration is missing or wrong (an input, secret or variable not set, an unknown option, a command not installed, a file outside the Docker build context)",
-		[]string{"warning", "✓", "✔", "√"},
+		// An informational line that says what the step does without the
+		// value ("Skipping upload: CODECOV_TOKEN is not set", "API_KEY is
+		// empty; using anonymous access", "Note: ... not set in dev mode").
+		[]string{"warning", "skipping", "note:", "info", "using "},
 	},
 	{
 		// Compiler and linter diagnostics that point into the sources, in
@@ -197,10 +215,10 @@ var familyHints = []struct {
 		// "timed out waiting for" a condition.
 		hintRe(`\bdeadline exceeded\b|\btimeout (?:of )?(?:[\d.]+ ?[a-z]* )?(?:exceeded|expired)\b|` +
 			`\btimed out after \d|\btimed out waiting for\b|\bexceeded (?:the )?(?:[\w-]+ )?timeout\b`),
-		[]string{"deadline exceeded", "timeout", "timed out after", "timed out waiting for"}, false,
+		[]string{"deadline exceeded", "exceeded", "expired", "timed out after", "timed out waiting for"}, false,
 		analysis.CategoryTimeout,
 		"a tool stopped at its own time limit (deadline or timeout exceeded, timed out waiting)",
-		[]string{"warning", "retrying", "✓", "✔", "√"},
+		[]string{"warning"},
 	},
 }
 
@@ -215,148 +233,3 @@ const (
 // hintRe compiles a hint pattern, matched like a signature against the
 // ASCII-lowercased text, one line at a time.
 func hintRe(expr string) *regexp.Regexp { return regexp.MustCompile("(?m)" + expr) }
-
-// familyHint returns the first family that matches a line of the scan, and
-// that line.
-func (sc scanned) familyHint() (analysis.Category, string, span, bool) {
-	for _, h := range familyHints {
-		if sp, ok := sc.firstLineMatching(h.re, h.anchors, h.lead, h.unless); ok {
-			return h.category, h.why, sp, true
-		}
-	}
-	return "", "", span{}, false
-}
-
-// firstLineMatching returns the first line of the scan that re matches
-// and that holds none of unless, trying only the lines that hold one of
-// anchors (or, with lead, start with "<digits>:" after blanks).
-func (sc scanned) firstLineMatching(re *regexp.Regexp, anchors []string, lead bool, unless []string) (span, bool) {
-	low := sc.low
-	// next[i] is the next occurrence of anchors[i] (the last slot: of a
-	// digit-led line) at or after from, -1 when there is none; each is
-	// searched again only once from has passed it, so the text is read
-	// once per anchor.
-	next := make([]int, len(anchors)+1)
-	for i := range next {
-		next[i] = -2 // not searched yet
-	}
-	for from := 0; from < len(low); {
-		best := -1
-		for i := range next {
-			if next[i] == -1 || next[i] >= from {
-				if next[i] >= 0 && (best < 0 || next[i] < best) {
-					best = next[i]
-				}
-				continue
-			}
-			switch {
-			case i < len(anchors) && next[i] == -2 && !sc.tris.mayContain(anchorTris[anchors[i]]):
-				// Absent from the text's trigrams: no scan at all.
-				next[i] = -1
-			case i < len(anchors):
-				if j := bytes.Index(low[from:], []byte(anchors[i])); j >= 0 {
-					next[i] = from + j
-				} else {
-					next[i] = -1
-				}
-			case lead:
-				next[i] = digitLedLine(low, from)
-			default:
-				next[i] = -1
-			}
-			if next[i] >= 0 && (best < 0 || next[i] < best) {
-				best = next[i]
-			}
-		}
-		if best < 0 {
-			return span{}, false
-		}
-		ls, le := lineBounds(low, best)
-		if loc := re.FindIndex(low[ls:le]); loc != nil && !containsAny(low[ls:le], unless) {
-			return span{start: ls, end: le, mstart: ls + loc[0], mend: ls + loc[1]}, true
-		}
-		from = le + 1
-	}
-	return span{}, false
-}
-
-// anchorTris holds every hint anchor's trigram hashes, so that an anchor
-// the text cannot hold costs a bitset probe, not a scan of the text: with
-// some sixty anchors a 512 KiB log with no hint would otherwise be read
-// sixty times.
-var anchorTris = func() map[string][]uint32 {
-	m := map[string][]uint32{}
-	for _, h := range familyHints {
-		for _, a := range h.anchors {
-			m[a] = trigramHashes(a)
-		}
-	}
-	for _, h := range weakHints {
-		for _, a := range h.anchors {
-			m[a] = trigramHashes(a)
-		}
-	}
-	return m
-}()
-
-// containsAny reports whether line holds one of words.
-func containsAny(line []byte, words []string) bool {
-	for _, w := range words {
-		if bytes.Contains(line, []byte(w)) {
-			return true
-		}
-	}
-	return false
-}
-
-// digitLedLine returns the offset of the first line at or after from
-// that starts, after blanks, with digits and a colon (a linter's
-// "12:5  error"), or -1. A timestamp ("2024-05-01T…") is not one.
-func digitLedLine(low []byte, from int) int {
-	for ls := from; ls < len(low); {
-		if ls == from && ls > 0 && low[ls-1] != '\n' {
-			// from is inside a line: start at the next one.
-			j := bytes.IndexByte(low[ls:], '\n')
-			if j < 0 {
-				return -1
-			}
-			ls += j + 1
-			continue
-		}
-		i := ls
-		for i < len(low) && (low[i] == ' ' || low[i] == '\t') {
-			i++
-		}
-		d := i
-		for d < len(low) && low[d] >= '0' && low[d] <= '9' {
-			d++
-		}
-		if d > i && d < len(low) && low[d] == ':' {
-			return i
-		}
-		j := bytes.IndexByte(low[i:], '\n')
-		if j < 0 {
-			return -1
-		}
-		ls = i + j + 1
-	}
-	return -1
-}
-
-// lineBounds returns the start and end of the line of low that holds
-// offset at.
-func lineBounds(low []byte, at int) (int, int) {
-	ls := bytes.LastIndexByte(low[:at], '\n') + 1
-	le := len(low)
-	if j := bytes.IndexByte(low[at:], '\n'); j >= 0 {
-		le = at + j
-	}
-	return ls, le
-}
-
-// lineSpan is the line a match loc ends on (multi-line patterns report it:
-// that is where the decisive words are), with the match clipped to it.
-func lineSpan(low []byte, loc []int) span {
-	ls, le := lineBounds(low, max(loc[1]-1, loc[0]))
-	return span{start: ls, end: le, mstart: max(loc[0], ls), mend: min(loc[1], le)}
-}

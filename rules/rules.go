@@ -106,10 +106,13 @@ func Explain(in Input) []Match {
 
 // Classify never fails: it always returns an AnalysisResult that passes
 // Validate(), with Source "rules".
-func Classify(in Input) analysis.AnalysisResult { return classify(in, defaultGuess()) }
+// The learned guess is loaded inside classify's recovered scope.
+func Classify(in Input) analysis.AnalysisResult { return classify(in, defaultGuess) }
 
-// classify is Classify with learned guess g (guess.go).
-func classify(in Input, g GuessConfig) (res analysis.AnalysisResult) {
+// classify is Classify with the learned guess guess returns (guess.go). It
+// is called inside the recovered scope, so that no fault of the guess's
+// loading can make Classify fail.
+func classify(in Input, guess func() GuessConfig) (res analysis.AnalysisResult) {
 	defer func() {
 		// A bug in a rule must not take the pipeline down: fall back to the
 		// never-auto-remediated unknown result.
@@ -117,6 +120,11 @@ func classify(in Input, g GuessConfig) (res analysis.AnalysisResult) {
 			res = unknownResult(in, scanned{}, clues{}, fmt.Sprintf("rule analyzer error: %v", r), GuessConfig{})
 		}
 	}()
+	return classifyWith(in, guess())
+}
+
+// classifyWith is classify's work, unguarded.
+func classifyWith(in Input, g GuessConfig) analysis.AnalysisResult {
 	sc := newScan(in)
 	hits := rank(in, sc, sc.match())
 	for i, h := range hits {

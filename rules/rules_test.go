@@ -297,7 +297,7 @@ func TestUnknownDefault(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			// The hints and the default, without the learned guess (it
 			// comes after them; guess_test.go holds it).
-			got := classify(tc.in, GuessConfig{})
+			got := ClassifyGuessing(tc.in, GuessConfig{})
 			if err := got.Validate(); err != nil {
 				t.Fatalf("Validate: %v", err)
 			}

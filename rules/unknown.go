@@ -149,7 +149,6 @@ func unknownResult(in Input, sc scanned, cl clues, note string, g GuessConfig) a
 		return ok
 	}
 	switch {
-	case g.Order == GuessFirst && learned():
 	case g.Order == GuessAfterFamily && !cl.family.ok && learned():
 	default:
 		if hc, hw, hl, ok := hintFor(in, sc, cl); ok {

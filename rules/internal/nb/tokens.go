@@ -8,10 +8,14 @@ import "strings"
 // "sha" (ids and line numbers never repeat across logs: they only add
 // noise). Words of one letter and longer than maxWord letters are dropped
 // (a long run of letters is a base64 blob, not a word). With bigrams,
-// each pair of adjacent words on a line is added as "a_b": "not found"
-// says more than "not" and "found". With stop, English function words
-// ("the", "with", "up") are dropped first: on a two-line log they would
-// otherwise decide the guess by chance. Negations stay ("not found").
+// each pair of words adjacent on a line once the stopwords are dropped is
+// added as "a_b": "not found" says more than "not" and "found", and "not
+// be found" pairs as "not_found" too (the committed model was trained so).
+// A word dropped for its length or as a hash breaks the pair; numbers and
+// punctuation, which only split words, do not. With stop, English
+// function words ("the", "with", "up") are dropped first: on a two-line
+// log they would otherwise decide the guess by chance. Negations stay
+// ("not found").
 func Tokenize(text string, bigrams, stop bool) []string {
 	var out []string
 	for line := range strings.SplitSeq(text, "\n") {
