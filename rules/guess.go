@@ -214,7 +214,7 @@ func (sc scanned) guessText(context, lastLines int) string {
 		if i := strings.IndexByte(sc.text[off:], '\n'); i >= 0 {
 			end = off + i
 		}
-		line := sc.text[off:end]
+		line := ccmMarks.ReplaceAllString(sc.text[off:end], " ")
 		if t := strings.TrimSpace(line); t != "" && !isCCMLine(t) {
 			lines = append(lines, line)
 			failing = append(failing, mayFail(sc.low[off:end]) && isFailureLine(line))
@@ -255,6 +255,11 @@ func (sc scanned) guessText(context, lastLines int) string {
 	}
 	return b.String()
 }
+
+// ccmMarks are what ccm itself wrote into a log line (a redacted secret,
+// a cut or skipped stretch): their words say nothing about the failure,
+// and "credentials" or "line" would sway the guess.
+var ccmMarks = regexp.MustCompile(`\[REDACTED:[a-z_]+\]|\[… [^\]\n]{0,80}\]`)
 
 // genericExit is a CI wrapper's closing line, the same whatever failed
 // ("Process completed with exit code 1", Jenkins' "script returned exit

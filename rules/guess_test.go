@@ -144,6 +144,8 @@ func TestGuessText(t *testing.T) {
 		{name: "no failing line, last lines", in: Input{Text: "a\nb\nc\n"}, context: 1, last: 2, want: "b\nc\n"},
 		{name: "ccm's header and markers are not read", in: Input{Text: "Failing step: Build\nReason: x\n--- error lines ---\nError: broke\n"}, context: 1,
 			want: "Error: broke\n"},
+		{name: "ccm's redaction and cut marks are not read", in: Input{Text: "Error: push to https://[REDACTED:url_credentials]@git.example.com refused\nError: aaaa [… line cut, 9000 bytes]\n"}, context: 0,
+			want: "Error: push to https:// @git.example.com refused\nError: aaaa  \n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
