@@ -12,6 +12,7 @@ type reasonInput struct {
 	errMarks []logLine // ##[error] messages (marker stripped)
 	cands    []logLine // failing-step lines in log order, step header removed
 	fallback []logLine // early error-looking lines, used when cands hold none
+	earlier  []logLine // error lines (with context) from before the kept windows: chosen only when stronger than cands' best
 	exitCode int
 	last     string // last non-empty line of the log
 }
@@ -45,7 +46,15 @@ func chooseReason(in reasonInput) (string, []string) {
 	if p := strongest(marks, true); p.ok() && p.tier > strengthGeneric {
 		return p.reason(), p.context(in.cands)
 	}
-	for _, p := range []pick{strongest(in.cands, false), strongest(in.fallback, false), strongest(marks, true)} {
+	best := strongest(in.cands, false)
+	// An error cut from the windows (a compile error, then a thousand lines
+	// of artifact uploads) beats only a weaker line: the last error of the
+	// kept lines is usually the one that ended the job. An exit status
+	// ("ERROR: script returned exit code 2") counts as the generic line it is.
+	if e := strongest(in.earlier, false); e.ok() && (!best.ok() || e.tier > best.tier || IsGenericReason(best.joined) && e.tier > strengthGeneric) {
+		return e.reason(), e.context(nil)
+	}
+	for _, p := range []pick{best, strongest(in.fallback, false), strongest(marks, true)} {
 		if p.ok() {
 			return p.reason(), p.context(nil)
 		}
