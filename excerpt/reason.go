@@ -44,6 +44,9 @@ func chooseReason(in reasonInput) (string, []string) {
 	// A marked line's context lives in the step's output, where the
 	// marker's line also appears (without the marker) when it was echoed.
 	if p := strongest(marks, true); p.ok() && p.tier > strengthGeneric {
+		if full := uncutLine(p.joined, in.cands); full != "" {
+			return reasonLine(full), p.context(in.cands)
+		}
 		return p.reason(), p.context(in.cands)
 	}
 	best := strongest(in.cands, false)
@@ -327,4 +330,27 @@ func reasonLine(s string) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// failedWith is an action's wrapper around the tool's own message
+// ("buildx failed with: ERROR: …", "The process failed with: …").
+var failedWith = regexp.MustCompile(`^[\w .'/-]{1,60} failed with: `)
+
+// uncutLine returns the step's own line that an annotation cut short: an
+// action often annotates only the first part of a tool's message
+// ("buildx failed with: ERROR: failed to solve: …: unexpected status code")
+// while the log line goes on to the cause ("… 429 Too Many Requests").
+// "" when no longer line starts with the annotation's message.
+func uncutLine(mark string, cands []logLine) string {
+	msg := strings.TrimSpace(failedWith.ReplaceAllString(strings.TrimSpace(mark), ""))
+	if len(msg) < 20 {
+		return ""
+	}
+	for _, l := range cands {
+		t := strings.TrimSpace(l.text)
+		if len(t) > len(msg)+8 && strings.HasPrefix(t, msg) {
+			return t
+		}
+	}
+	return ""
 }
