@@ -49,6 +49,7 @@ type Excerpt struct {
 	Reason      string   // one-line failure reason, redacted, <= 300 chars
 	Context     []string // up to 3 lines a person needs with Reason (expected/received, the conflicting peer, the failing test), redacted
 	FailingStep string   // name of the step whose group contains the failure ("Run X"), "" if unknown
+	Earlier     string   // redacted, normalized first error lines (with context) from before the section and tail, "[… N lines skipped …]" between runs; "" when none was cut
 	Section     string   // redacted, normalized lines of the failing step's section (bounded)
 	Tail        string   // redacted, normalized last lines of the log (bounded)
 	ErrorLines  []string // redacted, normalized error lines (bounded), in order
@@ -100,8 +101,11 @@ type extractor struct {
 
 	stepName  string
 	sawStep   bool
-	stepStart int64    // offset in recent of the current step's first line
-	stepCands rawLines // error-looking lines early in the current step
+	stepStart int64       // offset in recent of the current step's first line
+	stepCands rawLines    // error-looking lines early in the current step
+	early     earlyErrors // the current step's first error lines with context (early.go)
+	needles   needleScan
+	fEarly    []logLine // the failing step's, once frozen
 
 	failed     bool // a ##[error] has been seen
 	failStep   string
@@ -127,6 +131,7 @@ func newExtractor(opt Options) *extractor {
 	return &extractor{
 		opt:      opt,
 		recent:   newRecentRing(size),
+		early:    newEarlyErrors(),
 		exitCode: -1,
 	}
 }
@@ -225,6 +230,7 @@ func (x *extractor) startStep(name string, off int64) {
 	x.stepStart = off
 	if !x.frozen {
 		x.stepCands.reset()
+		x.early.reset()
 	}
 }
 
@@ -235,6 +241,8 @@ func (x *extractor) freeze(end int64) {
 	x.frozen = true
 	x.fSection, x.fCut = x.sectionLines(x.lines - 1)
 	x.fCands = x.stepCands.lines()
+	x.fEarly = x.early.kept()
+	x.early.stop()
 }
 
 // sectionLines returns the current step's lines, whose last is line number

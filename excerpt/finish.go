@@ -12,10 +12,11 @@ import (
 // finish turns the windows kept while streaming into the Excerpt. Only here,
 // on bounded data, do redaction and the full error patterns run.
 func (x *extractor) finish() Excerpt {
-	section, cut, early := x.fSection, x.fCut, x.fCands
+	section, cut, early, earlier := x.fSection, x.fCut, x.fCands, x.fEarly
 	if !x.frozen {
 		section, cut = x.sectionLines(x.lines)
 		early = x.stepCands.lines()
+		earlier = x.early.kept()
 	}
 	tail, _ := x.windowLines(x.recent.lastLineStart(x.opt.TailLines), x.lines)
 	secLast := int64(0)
@@ -37,13 +38,19 @@ func (x *extractor) finish() Excerpt {
 			after = append(after, l)
 		}
 	}
+	// Error lines from before both windows: shown and ranked, marked as cut.
+	firstKept := secFirst
+	if len(tail) > 0 && (len(section) == 0 || tail[0].no < firstKept) {
+		firstKept = tail[0].no
+	}
+	earlierText, earlierLines := earlyBlock(earlier, firstKept)
 	marks := make([]logLine, len(x.errMarks))
 	for i, m := range x.errMarks {
 		marks[i] = cleanLogLine(m)
 	}
 
 	body := withoutStepHeader(section)
-	in := reasonInput{errMarks: marks, exitCode: x.exitCode, last: lastNonEmptyLine(tail)}
+	in := reasonInput{errMarks: marks, exitCode: x.exitCode, last: lastNonEmptyLine(tail), earlier: earlierLines}
 	if x.sawStep {
 		in.cands = append(before, body...)
 		in.fallback = after
@@ -57,6 +64,7 @@ func (x *extractor) finish() Excerpt {
 		Reason:      reason,
 		Context:     context,
 		FailingStep: x.stepName,
+		Earlier:     joinLogLines(earlierText),
 		Section:     joinLogLines(section),
 		Tail:        joinLogLines(tail),
 		ExitCode:    x.exitCode,
@@ -67,7 +75,7 @@ func (x *extractor) finish() Excerpt {
 		ex.FailingStep = x.failStep
 	}
 	var errDropped bool
-	ex.ErrorLines, errDropped = collectErrorLines(marks, slices.Concat(before, body, after), x.opt.MaxErrorLines)
+	ex.ErrorLines, errDropped = collectErrorLines(marks, slices.Concat(earlierLines, before, body, after), x.opt.MaxErrorLines)
 	covered := len(tail) > 0 && tail[0].no == 1 || len(section) > 0 && section[0].no == 1 && !cut
 	ex.Truncated = x.lineCut || x.errDropped || errDropped || cut || (!covered && x.lines > 0)
 	return ex
@@ -185,7 +193,7 @@ func (e Excerpt) Text() string {
 	tail := splitNonEmpty(e.Tail)
 	var extra []string
 	for _, l := range e.ErrorLines {
-		if !strings.Contains(e.Section, l) && !strings.Contains(e.Tail, l) {
+		if !strings.Contains(e.Section, l) && !strings.Contains(e.Tail, l) && !strings.Contains(e.Earlier, l) {
 			extra = append(extra, l)
 		}
 	}
@@ -194,6 +202,7 @@ func (e Excerpt) Text() string {
 	if start, n := alignTail(section, tail); n > 0 {
 		before, after = tail[:start], tail[start+n:]
 	}
+	writeBlock(&b, earlierTitle, splitNonEmpty(e.Earlier))
 	writeBlock(&b, "earlier lines", before)
 	writeBlock(&b, "section", section)
 	writeBlock(&b, "last lines", after)
@@ -203,6 +212,10 @@ func (e Excerpt) Text() string {
 	}
 	return redact.Redact(b.String())
 }
+
+// earlierTitle heads the error lines kept from a stretch of the log the
+// windows no longer hold.
+const earlierTitle = "earlier in the log (cut: only its first error lines are kept)"
 
 func writeBlock(b *strings.Builder, title string, lines []string) {
 	if len(lines) == 0 {

@@ -41,6 +41,7 @@ func (x *extractor) run(r io.Reader) error {
 	// Next key header at or after the current line, or end when none was
 	// found up to end; below start means "search again".
 	pem := -1
+	x.needles.reset()
 	var rerr error
 	empty := 0
 	for {
@@ -66,7 +67,11 @@ func (x *extractor) run(r io.Reader) error {
 						pem = start + j
 					}
 				}
-				x.scan(buf[start:le], x.recent.written+int64(start-x.copied), pem < le)
+				off := x.recent.written + int64(start-x.copied)
+				x.scan(buf[start:le], off, pem < le)
+				if x.early.on {
+					x.earlyLineFor(buf[start:le], off, x.needles.before(buf, start, le, end))
+				}
 			}
 			start = le + 1
 		}
@@ -87,6 +92,7 @@ func (x *extractor) run(r io.Reader) error {
 			x.recent.push(buf[x.copied:start], buf)
 			x.buf, x.copied = next, 0
 			start, end, pem = 0, n, -1
+			x.needles.reset()
 			if end == len(next) {
 				// A line longer than the buffer: keep its head, count the rest.
 				x.appendLong(next[:end])
@@ -127,6 +133,9 @@ func (x *extractor) flush(upTo int) {
 func (x *extractor) longLine(next int) {
 	line := x.finishLong()
 	x.scan(line, x.recent.written, true)
+	if x.early.on {
+		x.earlyLineFor(line, x.recent.written, true)
+	}
 	x.recent.writeLine(line)
 	x.copied = next
 }

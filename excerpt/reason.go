@@ -12,6 +12,7 @@ type reasonInput struct {
 	errMarks []logLine // ##[error] messages (marker stripped)
 	cands    []logLine // failing-step lines in log order, step header removed
 	fallback []logLine // early error-looking lines, used when cands hold none
+	earlier  []logLine // error lines (with context) from before the kept windows: chosen only when stronger than cands' best
 	exitCode int
 	last     string // last non-empty line of the log
 }
@@ -43,9 +44,20 @@ func chooseReason(in reasonInput) (string, []string) {
 	// A marked line's context lives in the step's output, where the
 	// marker's line also appears (without the marker) when it was echoed.
 	if p := strongest(marks, true); p.ok() && p.tier > strengthGeneric {
+		if full := uncutLine(p.joined, in.cands); full != "" {
+			return reasonLine(full), p.context(in.cands)
+		}
 		return p.reason(), p.context(in.cands)
 	}
-	for _, p := range []pick{strongest(in.cands, false), strongest(in.fallback, false), strongest(marks, true)} {
+	best := strongest(in.cands, false)
+	// An error cut from the windows (a compile error, then a thousand lines
+	// of artifact uploads) beats only a weaker line: the last error of the
+	// kept lines is usually the one that ended the job. An exit status
+	// ("ERROR: script returned exit code 2") counts as the generic line it is.
+	if e := strongest(in.earlier, false); e.ok() && (!best.ok() || e.tier > best.tier || IsGenericReason(best.joined) && e.tier > strengthGeneric) {
+		return e.reason(), e.context(nil)
+	}
+	for _, p := range []pick{best, strongest(in.fallback, false), strongest(marks, true)} {
 		if p.ok() {
 			return p.reason(), p.context(nil)
 		}
@@ -318,4 +330,27 @@ func reasonLine(s string) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// failedWith is an action's wrapper around the tool's own message
+// ("buildx failed with: ERROR: …", "The process failed with: …").
+var failedWith = regexp.MustCompile(`^[\w .'/-]{1,60} failed with: `)
+
+// uncutLine returns the step's own line that an annotation cut short: an
+// action often annotates only the first part of a tool's message
+// ("buildx failed with: ERROR: failed to solve: …: unexpected status code")
+// while the log line goes on to the cause ("… 429 Too Many Requests").
+// "" when no longer line starts with the annotation's message.
+func uncutLine(mark string, cands []logLine) string {
+	msg := strings.TrimSpace(failedWith.ReplaceAllString(strings.TrimSpace(mark), ""))
+	if len(msg) < 20 {
+		return ""
+	}
+	for _, l := range cands {
+		t := strings.TrimSpace(l.text)
+		if len(t) > len(msg)+8 && strings.HasPrefix(t, msg) {
+			return t
+		}
+	}
+	return ""
 }

@@ -18,7 +18,8 @@ var excerptHeader = []string{"Failing step: ", "Reason: ", "Exit code: "}
 
 // excerptMarkers are the lines Excerpt.Text writes between and after the
 // log lines.
-var excerptMarkers = []string{"--- error lines ---", "--- earlier lines ---", "--- section ---", "--- last lines ---"}
+var excerptMarkers = []string{"--- error lines ---", "--- earlier lines ---", "--- section ---", "--- last lines ---",
+	"--- earlier in the log (cut: only its first error lines are kept) ---"}
 
 const excerptTrailer = "(excerpt: the log was "
 
@@ -93,7 +94,8 @@ func isExcerptMarker(line string) bool {
 			return true
 		}
 	}
-	return strings.HasPrefix(t, excerptTrailer)
+	return strings.HasPrefix(t, excerptTrailer) ||
+		strings.HasPrefix(t, "[… ") && strings.HasSuffix(t, " lines skipped …]") // Excerpt.Earlier's gaps
 }
 
 // isLog reports whether sp lies on a line of the log rather than on the

@@ -17,6 +17,7 @@ import (
 	"github.com/ccm-ci/ccm/excerpt"
 	"github.com/ccm-ci/ccm/integrations/github"
 	"github.com/ccm-ci/ccm/redact"
+	"github.com/ccm-ci/ccm/rules"
 	"github.com/ccm-ci/ccm/state"
 	"github.com/ccm-ci/ccm/suspicious"
 )
@@ -271,8 +272,8 @@ func fillReason(rec *state.FailureRecord, exs []jobExcerpt, logErr error) {
 			je.ex.FailingStep = je.job.FailedSteps[0]
 		}
 		if rec.FailureReason == "" && je.ex.Reason != "" {
-			rec.FailureReason, rec.FailureContext = je.ex.Reason, je.ex.Context
-			rec.Fingerprint = excerpt.Fingerprint(je.ex.Reason, je.ex.ErrorLines)
+			rec.FailureReason, rec.FailureContext = rules.Reason(je.ex)
+			rec.Fingerprint = fingerprint(je.ex)
 		}
 		if b.Len() < maxExcerptBytes {
 			fmt.Fprintf(&b, "=== job: %s ===\n%s\n", je.job.Name, je.ex.Text())

@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"github.com/ccm-ci/ccm/excerpt"
+	"github.com/ccm-ci/ccm/rules"
 	"github.com/ccm-ci/ccm/state"
 )
 
@@ -11,12 +12,19 @@ import (
 // sends for a recorded failure, so the command line and the service never
 // ask the analyzer differently.
 func LogRecord(repo string, ex excerpt.Excerpt) state.FailureRecord {
+	reason, context := rules.Reason(ex)
 	rec := state.FailureRecord{
-		Repo: repo, FailureReason: ex.Reason, FailureContext: ex.Context, LogExcerpt: ex.Text(),
-		Fingerprint: excerpt.Fingerprint(ex.Reason, ex.ErrorLines),
+		Repo: repo, FailureReason: reason, FailureContext: context, LogExcerpt: ex.Text(),
+		Fingerprint: fingerprint(ex),
 	}
 	if ex.FailingStep != "" {
 		rec.FailedJobs = []state.FailedJob{{FailedSteps: []string{ex.FailingStep}}}
 	}
 	return rec
 }
+
+// fingerprint is the failure's fingerprint from the excerpt's own reason,
+// not the one rules.Reason may show instead: that depends on the signature
+// table, and a signature added in a later ccm must not split one failure's
+// history in two.
+func fingerprint(ex excerpt.Excerpt) string { return excerpt.Fingerprint(ex.Reason, ex.ErrorLines) }

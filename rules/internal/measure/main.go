@@ -117,10 +117,15 @@ func measure(logs []cilogs.Log) (result, error) {
 		if err != nil {
 			return r, fmt.Errorf("%s: %w", l.ID, err)
 		}
-		got := rules.Classify(rules.InputFromExcerpt(ex))
-		m := miss{id: l.ID, want: l.Category, got: string(got.Category), reason: ex.Reason, keyLine: l.KeyLine, confidence: got.Confidence}
+		// ccm shows rules.Reason and hands it to the analyzer as the reason
+		// (tasks.LogRecord, tasks.RequestFor): score and classify the same.
+		reason, _ := rules.Reason(ex)
+		in := rules.InputFromExcerpt(ex)
+		in.Reason = reason
+		got := rules.Classify(in)
+		m := miss{id: l.ID, want: l.Category, got: string(got.Category), reason: reason, keyLine: l.KeyLine, confidence: got.Confidence}
 		m.catOK = got.Category == analysis.Category(l.Category)
-		m.reasonOK = excerpttest.ReasonHit(ex.Reason, l.KeyLine)
+		m.reasonOK = excerpttest.ReasonHit(reason, l.KeyLine)
 		r.n++
 		r.total[l.Category]++
 		guess := strings.HasPrefix(got.Reasoning, "No known signature matched") || strings.HasPrefix(got.Reasoning, analysis.NoFailureReasoning)

@@ -1,0 +1,298 @@
+package excerpt
+
+import (
+	"bytes"
+	"strconv"
+
+	"github.com/ccm-ci/ccm/logtext"
+)
+
+// The section keeps only the last MaxSectionBytes of the failing step: in a
+// log without step groups (Jenkins, GitLab, a script's own log) that is the
+// last 32 KiB of the whole log, and an error followed by a long run of
+// output ("Archiving artifacts: …" a thousand times) falls out of it. So
+// while streaming, ccm also keeps the first few error lines of the current
+// step, with a little context, in a small fixed budget: the reason chooser
+// ranks them against the kept windows (an earlier line wins only when it is
+// stronger), and Text shows them, marked as cut from earlier in the log.
+const (
+	earlyHits      = 5        // error lines kept
+	earlyContext   = 2        // lines kept before and after each
+	earlyLineBytes = 512      // a kept line is cut to this
+	earlyMaxBytes  = 6 << 10  // all kept lines together
+	earlyMaxChecks = 64 << 10 // needle lines looked at per log, all steps together: bounds a pathological log
+	earlyMaxTotal  = 64       // error-word lines kept per log, all steps together: a log full of "error" ends the search early
+	skippedPrefix  = "[… "    // a skip marker: "[… 995 lines skipped …]"
+	skippedSuffix  = " lines skipped …]"
+)
+
+// errorNeedles are what a line must contain to be rated at all: searched
+// once per read buffer each, not per line (run keeps their next positions).
+var errorNeedles = [...][]byte{[]byte("rror"), []byte("RROR"), []byte("FAIL"), []byte("ailed"), []byte("atal"), []byte("xception")}
+
+// earlyErrors is the bounded store of the first error lines of the current
+// step and their context, raw (normalized and redacted only at the end).
+type earlyErrors struct {
+	data   []byte
+	lines  []earlyLine
+	hits   int
+	after  int  // context lines still to take after the last hit
+	done   bool // no more hits are kept (full, frozen, or out of checks)
+	on     bool // lines are still looked at: !done, or context still to take
+	checks int
+	total  int                 // hits over all steps
+	prev   [earlyContext]int64 // stream offsets of the lines before the current one, newest last; -1 none
+	prevNo [earlyContext]int64 // their line numbers
+}
+
+type earlyLine struct {
+	no         int64
+	start, end int  // in data
+	hit        bool // an error word, not context
+}
+
+func newEarlyErrors() earlyErrors {
+	e := earlyErrors{on: true}
+	for i := range e.prev {
+		e.prev[i] = -1
+	}
+	return e
+}
+
+// reset forgets what the previous step kept: a step that passed printed
+// its own harmless "error" lines.
+func (e *earlyErrors) reset() {
+	if e.done && e.checks < earlyMaxChecks && e.total < earlyMaxTotal {
+		e.done = false
+	}
+	e.data, e.lines, e.hits, e.after = e.data[:0], e.lines[:0], 0, 0
+	e.on = !e.done
+}
+
+// stop ends the collection for good (the failing step was frozen).
+func (e *earlyErrors) stop() { e.done, e.after, e.checks, e.on = true, 0, earlyMaxChecks, false }
+
+// earlyLineFor is called for every line while the store is on: it takes
+// context after a hit, and rates a line that holds a needle.
+func (x *extractor) earlyLineFor(raw []byte, off int64, maybeErr bool) {
+	e := &x.early
+	x.earlyRate(raw, off, maybeErr)
+	e.on = !e.done || e.after > 0
+	copy(e.prev[:], e.prev[1:])
+	copy(e.prevNo[:], e.prevNo[1:])
+	e.prev[earlyContext-1], e.prevNo[earlyContext-1] = off, x.lines
+}
+
+func (x *extractor) earlyRate(raw []byte, off int64, maybeErr bool) {
+	e := &x.early
+	inKey := x.pem.InKey || len(x.keys) > 0 && x.inKeyAt(off)
+	if e.after > 0 {
+		e.after--
+		if !inKey {
+			e.add(x.lines, raw)
+		}
+		return
+	}
+	if e.done || !maybeErr || inKey {
+		return
+	}
+	if e.checks++; e.checks >= earlyMaxChecks {
+		e.done = true
+	}
+	if !errorWord(raw) {
+		return
+	}
+	for i, p := range e.prev {
+		no := e.prevNo[i]
+		if p < 0 || no != x.lines-int64(earlyContext-i) || len(e.lines) > 0 && e.lines[len(e.lines)-1].no >= no || x.inKeyAt(p) {
+			continue
+		}
+		if l := x.rawLineAt(p); l != nil {
+			e.add(no, l)
+		}
+	}
+	e.add(x.lines, raw)
+	e.lines[len(e.lines)-1].hit = true
+	e.after = earlyContext
+	e.total++
+	if e.hits++; e.hits >= earlyHits || len(e.data) >= earlyMaxBytes || e.total >= earlyMaxTotal {
+		e.done = true
+	}
+}
+
+func (e *earlyErrors) add(no int64, line []byte) {
+	if len(e.data) >= earlyMaxBytes {
+		e.done, e.after = true, 0
+		return
+	}
+	start := len(e.data)
+	if len(line) > earlyLineBytes {
+		e.data = append(e.data, line[:earlyLineBytes]...)
+		e.data = append(e.data, " [… line cut]"...)
+	} else {
+		e.data = append(e.data, line...)
+	}
+	e.lines = append(e.lines, earlyLine{no: no, start: start, end: len(e.data)})
+}
+
+// kept returns the lines normalized (not yet redacted), in log order: each
+// hit the reason chooser rates as an error or outcome with its context. The
+// full rating runs here, on at most earlyHits lines, not while streaming.
+func (e *earlyErrors) kept() []logLine {
+	all := make([]logLine, len(e.lines))
+	keep := make([]bool, len(e.lines))
+	for i, l := range e.lines {
+		all[i] = logLine{l.no, logtext.NormalizeLine(string(e.data[l.start:l.end]))}
+	}
+	for i, l := range e.lines {
+		if !l.hit || lineStrength(all[i].text) < strengthOutcome {
+			continue
+		}
+		for j := range all {
+			if d := all[j].no - l.no; d >= -earlyContext && d <= earlyContext {
+				keep[j] = true
+			}
+		}
+	}
+	var out []logLine
+	for i, k := range keep {
+		if k {
+			out = append(out, all[i])
+		}
+	}
+	return out
+}
+
+// errorWord is the streaming check on a line holding a needle: one of them
+// starts a word ("error:", "Error", "FAILED", "fatal:", "failed") or ends
+// an exception's name, rather than sitting inside a flag or a name
+// ("-Werror", "on_error", "/errors/"). A few byte compares per needle.
+func errorWord(line []byte) bool {
+	for i, nd := range errorNeedles {
+		rest := line
+		for {
+			j := bytes.Index(rest, nd)
+			if j < 0 {
+				break
+			}
+			if needleStartsWord(rest, j, i) {
+				return true
+			}
+			rest = rest[j+len(nd):]
+		}
+	}
+	return false
+}
+
+// needleStartsWord checks the needle errorNeedles[which] found at j.
+func needleStartsWord(b []byte, j, which int) bool {
+	start := j
+	switch string(errorNeedles[which]) {
+	case "xception":
+		return j > 0 && b[j-1] == 'E'
+	case "rror":
+		if j == 0 || b[j-1] != 'e' && b[j-1] != 'E' {
+			return false
+		}
+		if b[j-1] == 'E' && j > 1 && b[j-2] >= 'a' && b[j-2] <= 'z' {
+			return true // an exception's CamelCase name: "ModuleNotFoundError"
+		}
+		start = j - 1
+	case "RROR":
+		if j == 0 || b[j-1] != 'E' {
+			return false
+		}
+		start = j - 1
+	case "ailed", "atal":
+		if j == 0 || b[j-1] != 'f' && b[j-1] != 'F' {
+			return false
+		}
+		start = j - 1
+	}
+	if start == 0 {
+		return true
+	}
+	c := b[start-1]
+	return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '/' || c == '.')
+}
+
+// rawLineAt returns the raw line at stream offset off: in the read buffer
+// not yet handed to the ring, or in the ring. nil when neither holds it.
+func (x *extractor) rawLineAt(off int64) []byte {
+	var b []byte
+	if off >= x.recent.written {
+		i := x.copied + int(off-x.recent.written)
+		if i < 0 || i >= len(x.buf) {
+			return nil
+		}
+		b = x.buf[i:]
+	} else {
+		for _, c := range x.recent.chunks {
+			if off >= c.off && off < c.off+int64(len(c.data)) {
+				b = c.data[off-c.off:]
+				break
+			}
+		}
+	}
+	if j := bytes.IndexByte(b, '\n'); j >= 0 {
+		b = b[:j]
+	}
+	return b
+}
+
+// needleScan keeps the next position of each error needle in the current
+// read buffer, so each needle is searched at most once per stretch of
+// buffer: a log with no error at all costs one search per needle per buffer.
+type needleScan struct{ next [len(errorNeedles)]int }
+
+// reset forgets the positions (a new buffer).
+func (n *needleScan) reset() {
+	for i := range n.next {
+		n.next[i] = -1
+	}
+}
+
+// before reports whether a needle occurs in buf[start:le] (a line), with
+// end the end of the valid data in buf.
+func (n *needleScan) before(buf []byte, start, le, end int) bool {
+	hit := false
+	for i, nd := range errorNeedles {
+		if n.next[i] < start {
+			n.next[i] = end
+			if j := bytes.Index(buf[start:end], nd); j >= 0 {
+				n.next[i] = start + j
+			}
+		}
+		if n.next[i] < le {
+			hit = true
+		}
+	}
+	return hit
+}
+
+// earlyBlock is the lines kept from before the first kept line first
+// (first < 1: none kept), redacted, each run preceded by a skip marker; and
+// the same lines without markers, for the reason chooser.
+func earlyBlock(early []logLine, first int64) (text []logLine, lines []logLine) {
+	last := int64(0)
+	for _, l := range early {
+		if first > 0 && l.no >= first {
+			break
+		}
+		if l.no > last+1 {
+			text = append(text, logLine{l.no, skipMarker(l.no - last - 1)})
+		}
+		c := cleanLogLine(l)
+		text = append(text, c)
+		lines = append(lines, c)
+		last = l.no
+	}
+	if len(lines) > 0 && first > last+1 {
+		text = append(text, logLine{first - 1, skipMarker(first - last - 1)})
+	}
+	return text, lines
+}
+
+func skipMarker(n int64) string {
+	return skippedPrefix + strconv.FormatInt(n, 10) + skippedSuffix
+}

@@ -1,0 +1,57 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/ccm-ci/ccm/excerpt"
+)
+
+// maxReasonContext bounds the lines returned with a better reason.
+const maxReasonContext = 2
+
+// Reason is the failure reason ccm shows and fingerprints for ex: the
+// excerpt's own reason, unless that only says a command exited non-zero
+// (excerpt.IsGenericReason) and a rule signature matched a specific line
+// of the log: then that line, the signature's evidence, is what a person
+// needs to read ("go: updates to go.mod needed" rather than "Process
+// completed with exit code 1"). A specific reason is never replaced: the
+// chooser's pick is usually right, and a signature's first line is often
+// not the cause. ctx is the reason's context lines.
+func Reason(ex excerpt.Excerpt) (reason string, ctx []string) {
+	if !excerpt.IsGenericReason(ex.Reason) {
+		return ex.Reason, ex.Context
+	}
+	in := InputFromExcerpt(ex)
+	sc := newScan(in)
+	for _, h := range rank(in, sc, sc.match()) {
+		if h.weak {
+			continue
+		}
+		sps := sc.logSpans(h)
+		if len(sps) == 0 {
+			break // it matched only the reason itself
+		}
+		line := sc.line(sps[0])
+		if line == "" || excerpt.IsGenericReason(line) || strings.HasPrefix(line, "##[") {
+			break
+		}
+		return excerpt.ReasonLine(line), sc.followingLines(sps[0], maxReasonContext)
+	}
+	return ex.Reason, ex.Context
+}
+
+// followingLines are up to n indented lines right under sp: what a message
+// like "go: updates to go.mod needed; to update it:" goes on to say.
+func (sc scanned) followingLines(sp span, n int) []string {
+	var out []string
+	rest := sc.text[min(sp.end+1, len(sc.text)):]
+	for len(out) < n && rest != "" {
+		line, next, _ := strings.Cut(rest, "\n")
+		if strings.TrimSpace(line) == "" || (line[0] != ' ' && line[0] != '\t') {
+			break
+		}
+		out = append(out, excerpt.ReasonLine(line))
+		rest = next
+	}
+	return out
+}
