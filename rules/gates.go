@@ -3,6 +3,7 @@ package rules
 import (
 	"bytes"
 	"regexp"
+	"strings"
 )
 
 // Context gates. A few signatures match lines whose meaning depends on the
@@ -14,8 +15,10 @@ import (
 
 // gates maps a signature to the lines of it that stand in this log.
 var gates = map[string]func(sc scanned, lines []span) []span{
-	"go-test-failure":     goTestGate,
-	"python-test-failure": pytestPassesGate,
+	"go-test-failure":       goTestGate,
+	"python-test-failure":   pytestPassesGate,
+	"rerun-marker":          rerunFailedGate,
+	"jvm-assertion-failure": surefireFlakesGate,
 }
 
 // gateScan is how many lines a gated signature is searched for, so a gate
@@ -84,4 +87,103 @@ func jestExitedOnItsOwn(sc scanned, h hit) bool {
 	}
 	after := sc.low[h.lines[len(h.lines)-1].end:]
 	return jestExit.Match(after) && !jestHang.Match(after)
+}
+
+// pytest-rerunfailures names a re-run test "RERUN path.py::test" (in the
+// progress and in its summary) and a test that failed every run "FAILED
+// path.py::test".
+var (
+	pytestRerunID  = regexp.MustCompile(`(?m)^[^\S\n]*rerun ([\w/.-]+\.py::[^\s]+)|([\w/.-]+\.py::[^\s]+) rerun\b`)
+	pytestFailedID = regexp.MustCompile(`(?m)^[^\S\n]*failed ([\w/.-]+\.py::[^\s]+)|([\w/.-]+\.py::[^\s]+) failed\b`)
+)
+
+// rerunFailedGate drops pytest rerun evidence for tests that failed on
+// their last run as well: a test that fails every time it is run is a
+// deterministic failure, not a flaky one. The rerun summary banner goes
+// too when every re-run test failed.
+func rerunFailedGate(sc scanned, lines []span) []span {
+	if !bytes.Contains(sc.low, []byte("rerun")) {
+		return lines
+	}
+	failed := map[string]bool{}
+	for _, m := range pytestFailedID.FindAllSubmatch(sc.low, -1) {
+		failed[string(m[1])+string(m[2])] = true
+	}
+	allFailed := len(failed) > 0
+	for _, m := range pytestRerunID.FindAllSubmatch(sc.low, -1) {
+		allFailed = allFailed && failed[string(m[1])+string(m[2])]
+	}
+	var out []span
+	for _, sp := range lines {
+		l := sc.low[sp.start:sp.end]
+		if m := pytestRerunID.FindSubmatch(l); m != nil && failed[string(m[1])+string(m[2])] {
+			continue
+		}
+		if allFailed && bytes.Contains(l, []byte("rerun test summary info")) {
+			continue
+		}
+		out = append(out, sp)
+	}
+	return out
+}
+
+// surefireFlakes opens the section Surefire/Failsafe print for tests that
+// failed and then passed on a re-run ("Flakes:", then "Run 1: <failure>",
+// "Run 2: PASS"); its "Tests run:" total closes it.
+var (
+	surefireFlakes = regexp.MustCompile(`(?m)^[^\S\n]*(?:\[warning\][^\S\n]*)?flakes:[^\S\n]*$`)
+	surefireTotal  = regexp.MustCompile(`(?m)tests run: \d+, failures: `)
+)
+
+// surefireFlakesGate drops assertion lines inside a Flakes: section: the
+// test passed on its re-run, so the assertion did not fail the build.
+func surefireFlakesGate(sc scanned, lines []span) []span {
+	if !bytes.Contains(sc.low, []byte("flakes:")) {
+		return lines
+	}
+	sections := surefireFlakeSections(sc)
+	var out []span
+	for _, sp := range lines {
+		inside := false
+		for _, s := range sections {
+			inside = inside || (sp.start >= s[0] && sp.start < s[1])
+			// The reason (ccm's summary line, before the log) quotes
+			// the section's line when the excerpt picked it.
+			inside = inside || (sp.start < sc.logFrom && strings.Contains(squash(sc.low[s[0]:s[1]]), squash(sc.low[sp.start:sp.end])))
+		}
+		if !inside {
+			out = append(out, sp)
+		}
+	}
+	return out
+}
+
+// squash collapses runs of white space to one blank, as the excerpt's
+// reason line does.
+func squash(b []byte) string { return strings.Join(strings.Fields(string(b)), " ") }
+
+// surefireFlakesText is the text of the log's Surefire Flakes: sections,
+// white space squashed, or "" when it has none.
+func (sc scanned) surefireFlakesText() string {
+	if !bytes.Contains(sc.low, []byte("flakes:")) {
+		return ""
+	}
+	var b strings.Builder
+	for _, s := range surefireFlakeSections(sc) {
+		b.WriteString(squash(sc.low[s[0]:s[1]]) + "\n")
+	}
+	return b.String()
+}
+
+// surefireFlakeSections are the byte ranges of the Flakes: sections.
+func surefireFlakeSections(sc scanned) [][2]int {
+	var sections [][2]int
+	for _, loc := range surefireFlakes.FindAllIndex(sc.low, -1) {
+		end := len(sc.low)
+		if b := surefireTotal.FindIndex(sc.low[loc[1]:]); b != nil {
+			end = loc[1] + b[0]
+		}
+		sections = append(sections, [2]int{loc[1], end})
+	}
+	return sections
 }

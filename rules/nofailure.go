@@ -155,16 +155,22 @@ func (sc scanned) noFailureLine(in Input) bool {
 	}
 	// The scan dropped ccm's header, but its "Exit code: 1" and "Reason:
 	// <a failure>" are facts about this job.
+	flakes := sc.surefireFlakesText()
+	inFlakesText := func(l string) bool {
+		l = strings.TrimPrefix(strings.TrimSpace(l), excerptHeader[1])
+		return flakes != "" && strings.Contains(flakes, squash([]byte(logtext.ASCIILower(l))))
+	}
 	for _, h := range header {
-		if isFailureLine(h) {
+		if isFailureLine(h) && !inFlakesText(h) {
 			return false
 		}
 	}
-	if r := strings.TrimSpace(in.Reason); r != "" && isFailureLine(r) {
+	if r := strings.TrimSpace(in.Reason); r != "" && isFailureLine(r) && !inFlakesText(r) {
 		return false
 	}
 	logLines := 0
 	rest := sc.text[min(sc.logFrom, len(sc.text)):]
+	inFlakes := false
 	for rest != "" {
 		line := rest
 		if i := strings.IndexByte(rest, '\n'); i >= 0 {
@@ -172,7 +178,15 @@ func (sc scanned) noFailureLine(in Input) bool {
 		} else {
 			rest = ""
 		}
-		if isFailureLine(line) {
+		// A Surefire "Flakes:" section lists failures of tests that
+		// passed on a re-run (gates.go): not the job's failure.
+		low := logtext.ASCIILower(line)
+		if surefireFlakes.Match(low) {
+			inFlakes = true
+		} else if inFlakes && surefireTotal.Match(low) {
+			inFlakes = false
+		}
+		if !inFlakes && isFailureLine(line) {
 			return false
 		}
 		if t := strings.TrimSpace(line); t != "" && !isExcerptMarker(t) && !strings.HasPrefix(t, excerptTrailer) {

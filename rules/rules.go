@@ -129,9 +129,23 @@ func classify(in Input, g GuessConfig) (res analysis.AnalysisResult) {
 		// Nothing to explain is not an unknown failure (nofailure.go). A
 		// line of a known message family (hints.go) is a failure line even
 		// when it reads like none ("Unexpected value 'name'").
-		return noFailureResult(in, sc, hits)
+		return passedOnRetry(noFailureResult(in, sc, hits), hits)
 	}
 	return unknownResult(in, sc, cl, weakNote(hits), g)
+}
+
+// passedOnRetry labels a log with no failure line flaky_test when the test
+// runner reports tests that failed and then passed when run again
+// (rerun-marker): the run is green, but only because of the retry. It
+// stays a no-failure answer at the lowest confidence, never acted on.
+func passedOnRetry(res analysis.AnalysisResult, weak []hit) analysis.AnalysisResult {
+	if !slices.ContainsFunc(weak, func(h hit) bool { return h.sig.name == "rerun-marker" }) {
+		return res
+	}
+	res.Category = analysis.CategoryFlakyTest
+	res.Reasoning = strings.Replace(res.Reasoning, "the category infrastructure only says so",
+		"the category flaky_test says that tests in it failed and passed only when run again (rerun-marker)", 1)
+	return res
 }
 
 // newScan puts the reason on the first line(s), where a match counts for
