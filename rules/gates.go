@@ -19,6 +19,18 @@ var gates = map[string]func(sc scanned, lines []span) []span{
 	"python-test-failure":   pytestPassesGate,
 	"rerun-marker":          rerunFailedGate,
 	"jvm-assertion-failure": surefireFlakesGate,
+	// Lines a tool prints and carries on after.
+	"command-not-found":           wentOnGate,
+	"android-sdk-package-missing": wentOnGate,
+	"dependency-version-missing":  wentOnGate,
+	"lockfile-out-of-date":        wentOnGate,
+	"package-checksum-mismatch":   wentOnGate,
+	"project-manifest-not-found":  wentOnGate,
+	"toolchain-engine-mismatch":   wentOnGate,
+	"python-index-network":        wentOnGate,
+	"test-driver-timeout":         wentOnGate,
+	"http-client-connect-failed":  wentOnGate,
+	"network-error":               wentOnGate,
 }
 
 // gateScan is how many lines a gated signature is searched for, so a gate
@@ -186,4 +198,36 @@ func surefireFlakeSections(sc scanned) [][2]int {
 		sections = append(sections, [2]int{loc[1], end})
 	}
 	return sections
+}
+
+// The job went on after a line: a later step started or a tool's own
+// end-of-run success line followed it ("BUILD SUCCESSFUL", "Build
+// succeeded.", go test's "ok pkg 0.3s", yarn's "Done in 3s."), and no
+// failure marker did. A bare "N passed" count is not enough: it may be
+// one test file's, with the failure in another.
+var (
+	laterStep    = regexp.MustCompile(`(?m)^[^\S\n]*##\[group\]run `)
+	laterSuccess = regexp.MustCompile(`(?m)\bbuild success|\bbuild succeeded\b|\binstalled \d+/\d+ packages|\bsuccessfully installed\b|^[^\S\n]*ok[ \t]+\S+[ \t]+(?:[\d.]+m?s|\(cached\))|^[^\S\n]*done in [\d.]+m?s\b`)
+	laterFailure = regexp.MustCompile(`(?m)##\[error\]|\bexit(?:ed with)? (?:code|status):? ?[1-9]|\bbuild fail(?:ed|ure)\b|^[^\S\n]*(?:error|fatal|failed|e:)(?:\s|:)|\berr! `)
+)
+
+// wentOnGate drops lines the job went on after: a tool that reports a
+// problem and carries on (a probe for a command before installing it,
+// sdkmanager --uninstall of a package that is not there, `brew uninstall
+// x || true`, Gradle's lenient dependency verification) printed it, and
+// the step did not fail on it.
+func wentOnGate(sc scanned, lines []span) []span {
+	var out []span
+	for _, sp := range lines {
+		if !sc.wentOn(sp) {
+			out = append(out, sp)
+		}
+	}
+	return out
+}
+
+// wentOn reports whether the job went on after the line without failing.
+func (sc scanned) wentOn(sp span) bool {
+	after := sc.low[sp.end:]
+	return (laterStep.Match(after) || laterSuccess.Match(after)) && !laterFailure.Match(after)
 }

@@ -11,6 +11,7 @@ package rules
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -208,6 +209,9 @@ func (sc scanned) findN(s *signature, n int) []span {
 			if p.not != nil && p.not.Match(sc.low[sp.start:sp.end]) {
 				continue
 			}
+			if !s.weak && sc.passedTestLine(sp) {
+				continue
+			}
 			if !slices.ContainsFunc(out, func(o span) bool { return o.start == sp.start }) {
 				out = append(out, sp)
 			}
@@ -369,4 +373,26 @@ func reasoning(line string, s *signature, res analysis.AnalysisResult, hits []hi
 		b.WriteString(" A re-run is not expected to help; a person has to change something.")
 	}
 	return b.String()
+}
+
+// goTestLog finds a line of go test's t.Log output ("    x_test.go:12: ").
+var goTestLog = regexp.MustCompile(`^[^\S\n]+[\w.-]+_test\.go:\d+: `)
+
+// pipSelfCheck finds pip's check for a newer pip, which it skips when the
+// index cannot be reached ("Could not fetch URL .../simple/pip/: ...
+// - skipping"): the install itself is unaffected.
+var pipSelfCheck = regexp.MustCompile(`could not fetch url https?://[^\s]+/simple/pip/: `)
+
+// passedTestLine reports a matched line that is no failure whatever its
+// words: a passing test's title ("✓ rejects when deadline exceeded",
+// "--- PASS", "... ok", "PASSED"), its t.Log output in a go test run where
+// no test failed (the words name what the test checks), or pip's skipped
+// self version check.
+func (sc scanned) passedTestLine(sp span) bool {
+	line := strings.TrimSpace(sc.text[sp.start:sp.end])
+	if passingTest.MatchString(line) || pipSelfCheck.Match(sc.low[sp.start:sp.end]) {
+		return true
+	}
+	return goTestLog.MatchString(sc.text[sp.start:sp.end]) &&
+		bytes.Contains(sc.low, []byte("--- pass: ")) && !bytes.Contains(sc.low, []byte("--- fail: "))
 }
