@@ -167,8 +167,10 @@ func (sc scanned) noFailureLine(in Input) bool {
 		return flakes != "" && strings.Contains(flakes, squash([]byte(logtext.ASCIILower(l))))
 	}
 	// A failure-looking line the log recovers from (a tool's error it
-	// went on after, a test's expected exception) is followed by a success
-	// summary; an exit status or the CI's ##[error] is never recovered from.
+	// went on after, a test's expected exception) is followed by a tool's
+	// own success line or the next step starting (gates.go: laterSuccess,
+	// laterStep); an exit status, the CI's ##[error] or a test runner's
+	// failure report is never recovered from.
 	hard := func(l string) bool {
 		return strings.Contains(l, "##[error]") || nonZeroExit.Match(logtext.ASCIILower(l))
 	}
@@ -216,7 +218,7 @@ func (sc scanned) noFailureLine(in Input) bool {
 				return false
 			}
 			soft, recovered = true, false
-		case soft && laterSuccess.Match(low):
+		case soft && (laterSuccess.Match(low) || laterStep.Match(low)):
 			recovered = true
 		}
 		if t := strings.TrimSpace(line); t != "" && !isExcerptMarker(t) && !strings.HasPrefix(t, excerptTrailer) {
