@@ -114,7 +114,7 @@ var (
 // deterministic failure, not a flaky one. The rerun summary banner goes
 // too when every re-run test failed.
 func rerunFailedGate(sc scanned, lines []span) []span {
-	if !bytes.Contains(sc.low, []byte("rerun")) {
+	if len(lines) == 0 || !bytes.Contains(sc.low, []byte("rerun")) {
 		return lines
 	}
 	failed := map[string]bool{}
@@ -150,7 +150,7 @@ var (
 // surefireFlakesGate drops assertion lines inside a Flakes: section: the
 // test passed on its re-run, so the assertion did not fail the build.
 func surefireFlakesGate(sc scanned, lines []span) []span {
-	if !bytes.Contains(sc.low, []byte("flakes:")) {
+	if len(lines) == 0 || !bytes.Contains(sc.low, []byte("flakes:")) {
 		return lines
 	}
 	sections := surefireFlakeSections(sc)
@@ -217,9 +217,13 @@ var (
 // x || true`, Gradle's lenient dependency verification) printed it, and
 // the step did not fail on it.
 func wentOnGate(sc scanned, lines []span) []span {
+	if len(lines) == 0 {
+		return nil // gates run for every log; the scan below is not free
+	}
+	good, bad := sc.lastGoodBad(lines[0].end)
 	var out []span
 	for _, sp := range lines {
-		if !sc.wentOn(sp) {
+		if !(good >= sp.end && bad < sp.end) {
 			out = append(out, sp)
 		}
 	}
@@ -228,6 +232,32 @@ func wentOnGate(sc scanned, lines []span) []span {
 
 // wentOn reports whether the job went on after the line without failing.
 func (sc scanned) wentOn(sp span) bool {
-	after := sc.low[sp.end:]
-	return (laterStep.Match(after) || laterSuccess.Match(after)) && !laterFailure.Match(after)
+	good, bad := sc.lastGoodBad(sp.end)
+	return good >= sp.end && bad < sp.end
+}
+
+// lastGoodBad returns where the log's last later-step or success line
+// starts and where its last failure marker does (-1 for none), looking no
+// further back than from: a line the job went on after lies before the
+// first and after the second. It walks the lines backwards with cheap
+// literal tests first (it runs for each gated hit).
+func (sc scanned) lastGoodBad(from int) (good, bad int) {
+	good, bad = -1, -1
+	for end := len(sc.low); end > from && (good < 0 || bad < 0); {
+		start := bytes.LastIndexByte(sc.low[:end], '\n') + 1
+		l := sc.low[start:end]
+		if bad < 0 && (bytes.Contains(l, []byte("##[error]")) || bytes.Contains(l, []byte("exit")) ||
+			bytes.Contains(l, []byte("fail")) || bytes.Contains(l, []byte("err")) || bytes.Contains(l, []byte("e:"))) &&
+			laterFailure.Match(l) {
+			bad = start
+		}
+		if good < 0 && (bytes.Contains(l, []byte("##[group]")) || bytes.Contains(l, []byte("succe")) ||
+			bytes.Contains(l, []byte("installed")) || bytes.Contains(l, []byte("done in ")) || bytes.Contains(l, []byte("ok")) ||
+			bytes.Contains(l, []byte("build success"))) &&
+			(laterStep.Match(l) || laterSuccess.Match(l)) {
+			good = start
+		}
+		end = start - 1
+	}
+	return good, bad
 }
