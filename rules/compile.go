@@ -30,7 +30,8 @@ import (
 //     node-gyp build failed): the compiler ran on the dependency;
 //   - a compile line that an outranked signature also matches ("error
 //     writing ...: No space left on device"): that signature is its cause;
-//   - summary and link lines ("ld returned 1 exit status", "[build failed]",
+//   - summary and link lines ("ld returned 1 exit status", clang's "linker
+//     command failed with exit code 1", "[build failed]",
 //     "could not compile `x`", "Failed to compile."): they say a build
 //     failed, not where, and a full disk or a missing library prints them
 //     too.
@@ -46,7 +47,7 @@ var dependencyShaped = regexp.MustCompile(`cannot find module ['"][^'"./]|can't 
 
 // summaryLine finds compile-signature lines that report a failed build
 // without a source error of their own, in a lowercased line.
-var summaryLine = regexp.MustCompile(`ld returned \d+ exit status|undefined reference to|\[build failed\]|failed to compile\.?\s*$|compilation error :|could not compile`)
+var summaryLine = regexp.MustCompile(`ld returned \d+ exit status|linker command failed with exit code|symbol\(s\) not found for architecture|undefined reference to|\[build failed\]|failed to compile\.?\s*$|compilation error :|could not compile`)
 
 // thirdPartyPath finds a dependency's source location in a lowercased line.
 var thirdPartyPath = regexp.MustCompile(`node_modules/|site-packages/|dist-packages/|\.cargo/(?:registry|git)/|/pkg/mod/|\.m2/repository/|\.gradle/caches/|vendor/bundle/|\.pub-cache/`)

@@ -3,6 +3,7 @@ package rules
 import (
 	"bytes"
 	"regexp"
+	"strings"
 )
 
 // Context gates. A few signatures match lines whose meaning depends on the
@@ -14,8 +15,22 @@ import (
 
 // gates maps a signature to the lines of it that stand in this log.
 var gates = map[string]func(sc scanned, lines []span) []span{
-	"go-test-failure":     goTestGate,
-	"python-test-failure": pytestPassesGate,
+	"go-test-failure":       goTestGate,
+	"python-test-failure":   pytestPassesGate,
+	"rerun-marker":          rerunFailedGate,
+	"jvm-assertion-failure": surefireFlakesGate,
+	// Lines a tool prints and carries on after.
+	"command-not-found":           wentOnGate,
+	"android-sdk-package-missing": wentOnGate,
+	"dependency-version-missing":  wentOnGate,
+	"lockfile-out-of-date":        wentOnGate,
+	"package-checksum-mismatch":   wentOnGate,
+	"project-manifest-not-found":  wentOnGate,
+	"toolchain-engine-mismatch":   wentOnGate,
+	"python-index-network":        wentOnGate,
+	"test-driver-timeout":         wentOnGate,
+	"http-client-connect-failed":  wentOnGate,
+	"network-error":               wentOnGate,
 }
 
 // gateScan is how many lines a gated signature is searched for, so a gate
@@ -84,4 +99,165 @@ func jestExitedOnItsOwn(sc scanned, h hit) bool {
 	}
 	after := sc.low[h.lines[len(h.lines)-1].end:]
 	return jestExit.Match(after) && !jestHang.Match(after)
+}
+
+// pytest-rerunfailures names a re-run test "RERUN path.py::test" (in the
+// progress and in its summary) and a test that failed every run "FAILED
+// path.py::test".
+var (
+	pytestRerunID  = regexp.MustCompile(`(?m)^[^\S\n]*rerun ([\w/.-]+\.py::[^\s]+)|([\w/.-]+\.py::[^\s]+) rerun\b`)
+	pytestFailedID = regexp.MustCompile(`(?m)^[^\S\n]*failed ([\w/.-]+\.py::[^\s]+)|([\w/.-]+\.py::[^\s]+) failed\b`)
+)
+
+// rerunFailedGate drops pytest rerun evidence for tests that failed on
+// their last run as well: a test that fails every time it is run is a
+// deterministic failure, not a flaky one. The rerun summary banner goes
+// too when every re-run test failed.
+func rerunFailedGate(sc scanned, lines []span) []span {
+	if len(lines) == 0 || !bytes.Contains(sc.low, []byte("rerun")) {
+		return lines
+	}
+	failed := map[string]bool{}
+	for _, m := range pytestFailedID.FindAllSubmatch(sc.low, -1) {
+		failed[string(m[1])+string(m[2])] = true
+	}
+	allFailed := len(failed) > 0
+	for _, m := range pytestRerunID.FindAllSubmatch(sc.low, -1) {
+		allFailed = allFailed && failed[string(m[1])+string(m[2])]
+	}
+	var out []span
+	for _, sp := range lines {
+		l := sc.low[sp.start:sp.end]
+		if m := pytestRerunID.FindSubmatch(l); m != nil && failed[string(m[1])+string(m[2])] {
+			continue
+		}
+		if allFailed && bytes.Contains(l, []byte("rerun test summary info")) {
+			continue
+		}
+		out = append(out, sp)
+	}
+	return out
+}
+
+// surefireFlakes opens the section Surefire/Failsafe print for tests that
+// failed and then passed on a re-run ("Flakes:", then "Run 1: <failure>",
+// "Run 2: PASS"); its "Tests run:" total closes it.
+var (
+	surefireFlakes = regexp.MustCompile(`(?m)^[^\S\n]*(?:\[warning\][^\S\n]*)?flakes:[^\S\n]*$`)
+	surefireTotal  = regexp.MustCompile(`(?m)tests run: \d+, failures: `)
+)
+
+// surefireFlakesGate drops assertion lines inside a Flakes: section: the
+// test passed on its re-run, so the assertion did not fail the build.
+func surefireFlakesGate(sc scanned, lines []span) []span {
+	if len(lines) == 0 || !bytes.Contains(sc.low, []byte("flakes:")) {
+		return lines
+	}
+	sections := surefireFlakeSections(sc)
+	var out []span
+	for _, sp := range lines {
+		inside := false
+		for _, s := range sections {
+			inside = inside || (sp.start >= s[0] && sp.start < s[1])
+			// The reason (ccm's summary line, before the log) quotes
+			// the section's line when the excerpt picked it.
+			inside = inside || (sp.start < sc.logFrom && strings.Contains(squash(sc.low[s[0]:s[1]]), squash(sc.low[sp.start:sp.end])))
+		}
+		if !inside {
+			out = append(out, sp)
+		}
+	}
+	return out
+}
+
+// squash collapses runs of white space to one blank, as the excerpt's
+// reason line does.
+func squash(b []byte) string { return strings.Join(strings.Fields(string(b)), " ") }
+
+// surefireFlakesText is the text of the log's Surefire Flakes: sections,
+// white space squashed, or "" when it has none.
+func (sc scanned) surefireFlakesText() string {
+	if !bytes.Contains(sc.low, []byte("flakes:")) {
+		return ""
+	}
+	var b strings.Builder
+	for _, s := range surefireFlakeSections(sc) {
+		b.WriteString(squash(sc.low[s[0]:s[1]]) + "\n")
+	}
+	return b.String()
+}
+
+// surefireFlakeSections are the byte ranges of the Flakes: sections.
+func surefireFlakeSections(sc scanned) [][2]int {
+	var sections [][2]int
+	for _, loc := range surefireFlakes.FindAllIndex(sc.low, -1) {
+		end := len(sc.low)
+		if b := surefireTotal.FindIndex(sc.low[loc[1]:]); b != nil {
+			end = loc[1] + b[0]
+		}
+		sections = append(sections, [2]int{loc[1], end})
+	}
+	return sections
+}
+
+// The job went on after a line: a later step started or a tool's own
+// end-of-run success line followed it ("BUILD SUCCESSFUL", "Build
+// succeeded.", go test's "ok pkg 0.3s", yarn's "Done in 3s."), and no
+// failure marker did. A bare "N passed" count is not enough: it may be
+// one test file's, with the failure in another.
+var (
+	laterStep    = regexp.MustCompile(`(?m)^[^\S\n]*##\[group\]run `)
+	laterSuccess = regexp.MustCompile(`(?m)\bbuild success|\bbuild succeeded\b|\binstalled \d+/\d+ packages|\bsuccessfully installed\b|^[^\S\n]*ok[ \t]+\S+[ \t]+(?:[\d.]+m?s|\(cached\))|^[^\S\n]*done in [\d.]+m?s\b`)
+	laterFailure = regexp.MustCompile(`(?m)##\[error\]|\bexit(?:ed with)? (?:code|status):? ?[1-9]|\bbuild fail(?:ed|ure)\b|^[^\S\n]*(?:error|fatal|failed|e:)(?:\s|:)|\berr! `)
+)
+
+// wentOnGate drops lines the job went on after: a tool that reports a
+// problem and carries on (a probe for a command before installing it,
+// sdkmanager --uninstall of a package that is not there, `brew uninstall
+// x || true`, Gradle's lenient dependency verification) printed it, and
+// the step did not fail on it.
+func wentOnGate(sc scanned, lines []span) []span {
+	if len(lines) == 0 {
+		return nil // gates run for every log; the scan below is not free
+	}
+	good, bad := sc.lastGoodBad(lines[0].end)
+	var out []span
+	for _, sp := range lines {
+		if !(good >= sp.end && bad < sp.end) {
+			out = append(out, sp)
+		}
+	}
+	return out
+}
+
+// wentOn reports whether the job went on after the line without failing.
+func (sc scanned) wentOn(sp span) bool {
+	good, bad := sc.lastGoodBad(sp.end)
+	return good >= sp.end && bad < sp.end
+}
+
+// lastGoodBad returns where the log's last later-step or success line
+// starts and where its last failure marker does (-1 for none), looking no
+// further back than from: a line the job went on after lies before the
+// first and after the second. It walks the lines backwards with cheap
+// literal tests first (it runs for each gated hit).
+func (sc scanned) lastGoodBad(from int) (good, bad int) {
+	good, bad = -1, -1
+	for end := len(sc.low); end > from && (good < 0 || bad < 0); {
+		start := bytes.LastIndexByte(sc.low[:end], '\n') + 1
+		l := sc.low[start:end]
+		if bad < 0 && (bytes.Contains(l, []byte("##[error]")) || bytes.Contains(l, []byte("exit")) ||
+			bytes.Contains(l, []byte("fail")) || bytes.Contains(l, []byte("err")) || bytes.Contains(l, []byte("e:"))) &&
+			laterFailure.Match(l) {
+			bad = start
+		}
+		if good < 0 && (bytes.Contains(l, []byte("##[group]")) || bytes.Contains(l, []byte("succe")) ||
+			bytes.Contains(l, []byte("installed")) || bytes.Contains(l, []byte("done in ")) || bytes.Contains(l, []byte("ok")) ||
+			bytes.Contains(l, []byte("build success"))) &&
+			(laterStep.Match(l) || laterSuccess.Match(l)) {
+			good = start
+		}
+		end = start - 1
+	}
+	return good, bad
 }

@@ -59,9 +59,9 @@ var (
 	// ccm's "Exit code: 1" header, a shell's "+ exit 1".
 	nonZeroExit = regexp.MustCompile(`\bexit(?:ed with code| code| status)?:?[ \t]*[1-9]`)
 	// zeroCounts are summaries that name a failure word with a count of
-	// zero or "no": "0 failed", "Failures: 0, Errors: 0", "0 error(s)",
+	// zero or "no": "0 failed", "0 tests failed", "Failures: 0, Errors: 0", "0 error(s)",
 	// "no errors found".
-	zeroCounts = regexp.MustCompile(`\b(?:0|no)[ \t]+(?:failed|failures?|failing|errors?|exceptions?)\b|` +
+	zeroCounts = regexp.MustCompile(`\b(?:0|no)[ \t]+(?:tests?[ \t]+)?(?:failed|failures?|failing|errors?|exceptions?)\b|` +
 		`\b(?:failed|failures?|failing|errors?|exceptions?)[ \t]*[:=][ \t]*0\b`)
 	// passingTest are the lines test runners print for one passing test
 	// or package, whatever the test is named (TestErrorHandling).
@@ -84,6 +84,11 @@ var (
 	// evidence.
 	successLine = regexp.MustCompile(`(?i)\b\d+ passed\b|\bbuild success|\btest result: ok\b|^ok[ \t]+\S+[ \t]|^pass$|\ball (?:\w+ )?(?:tests|checks|specs) passed\b|\btests? passed\b|\b0 failures\b`)
 )
+
+// testFailureReport finds a test runner's report of a failed test, which a
+// later success line (a suite that "passed" with retries) does not undo:
+// the log is then a flaky run, not one without a failure.
+var testFailureReport = regexp.MustCompile(`(?i)^\s*(?:\[fail\]|•? ?failure \[|--- fail\b|failed\s|[✗✕×]\s)|\bsummarizing \d+ failures?\b`)
 
 // isFailureLine reports whether one log line reads as a failure.
 func isFailureLine(line string) bool {
@@ -110,8 +115,9 @@ func isFailureLine(line string) bool {
 	if nonZeroExit.Match(low) {
 		return true
 	}
-	if bytes.HasPrefix(low, []byte("warn")) || bytes.HasPrefix(low, []byte("npm warn")) || bytes.HasPrefix(low, []byte("[warn")) {
-		return false // a warning is context, not a failure (lineStrength agrees)
+	if bytes.HasPrefix(low, []byte("warn")) || bytes.HasPrefix(low, []byte("npm warn")) || bytes.HasPrefix(low, []byte("[warn")) ||
+		bytes.HasPrefix(low, []byte("w: ")) || bytes.HasPrefix(low, []byte("info ")) {
+		return false // a warning (apt's "W:" too) or yarn's "info" is context, not a failure
 	}
 	// Blank the zero counts out of the original-case line: lineStrength's
 	// markers are case-sensitive ("Error:", "Killed").
@@ -155,31 +161,77 @@ func (sc scanned) noFailureLine(in Input) bool {
 	}
 	// The scan dropped ccm's header, but its "Exit code: 1" and "Reason:
 	// <a failure>" are facts about this job.
+	flakes := sc.surefireFlakesText()
+	inFlakesText := func(l string) bool {
+		l = strings.TrimPrefix(strings.TrimSpace(l), excerptHeader[1])
+		return flakes != "" && strings.Contains(flakes, squash([]byte(logtext.ASCIILower(l))))
+	}
+	// A failure-looking line the log recovers from (a tool's error it
+	// went on after, a test's expected exception) is followed by a tool's
+	// own success line or the next step starting (gates.go: laterSuccess,
+	// laterStep); an exit status, the CI's ##[error] or a test runner's
+	// failure report is never recovered from.
+	hard := func(l string) bool {
+		return strings.Contains(l, "##[error]") || nonZeroExit.Match(logtext.ASCIILower(l))
+	}
+	soft := false
 	for _, h := range header {
-		if isFailureLine(h) {
-			return false
+		if isFailureLine(h) && !inFlakesText(h) {
+			if hard(h) {
+				return false
+			}
+			soft = true
 		}
 	}
-	if r := strings.TrimSpace(in.Reason); r != "" && isFailureLine(r) {
-		return false
+	if r := strings.TrimSpace(in.Reason); r != "" && isFailureLine(r) && !inFlakesText(r) {
+		if hard(r) {
+			return false
+		}
+		soft = true
 	}
 	logLines := 0
-	rest := sc.text[min(sc.logFrom, len(sc.text)):]
-	for rest != "" {
+	from := min(sc.logFrom, len(sc.text))
+	rest := sc.text[from:]
+	inFlakes := false
+	hasFlakes := bytes.Contains(sc.low, []byte("flakes:"))
+	hasPipCheck := bytes.Contains(sc.low, []byte("/simple/pip/"))
+	goPassed := strings.Contains(sc.text, "--- PASS: ") && !strings.Contains(sc.text, "--- FAIL: ")
+	recovered := false
+	for off := from; rest != ""; {
 		line := rest
 		if i := strings.IndexByte(rest, '\n'); i >= 0 {
 			line, rest = rest[:i], rest[i+1:]
 		} else {
 			rest = ""
 		}
-		if isFailureLine(line) {
-			return false
+		low := sc.low[off : off+len(line)] // same offsets as the text
+		off += len(line) + 1
+		// A Surefire "Flakes:" section lists failures of tests that
+		// passed on a re-run (gates.go): not the job's failure.
+		if hasFlakes {
+			if surefireFlakes.Match(low) {
+				inFlakes = true
+			} else if inFlakes && surefireTotal.Match(low) {
+				inFlakes = false
+			}
+		}
+		switch {
+		case inFlakes, goPassed && goTestLog.MatchString(line), hasPipCheck && pipSelfCheck.Match(low):
+			// t.Log output of a go test run in which no test failed;
+			// pip's skipped self version check.
+		case isFailureLine(line):
+			if hard(line) || testFailureReport.MatchString(line) {
+				return false
+			}
+			soft, recovered = true, false
+		case soft && (laterSuccess.Match(low) || laterStep.Match(low)):
+			recovered = true
 		}
 		if t := strings.TrimSpace(line); t != "" && !isExcerptMarker(t) && !strings.HasPrefix(t, excerptTrailer) {
 			logLines++
 		}
 	}
-	return logLines > 0
+	return logLines > 0 && (!soft || recovered)
 }
 
 // successLines are up to three log lines saying the run passed, in log

@@ -11,6 +11,7 @@ package rules
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -137,9 +138,23 @@ func classifyWith(in Input, g GuessConfig) analysis.AnalysisResult {
 		// Nothing to explain is not an unknown failure (nofailure.go). A
 		// line of a known message family (hints.go) is a failure line even
 		// when it reads like none ("Unexpected value 'name'").
-		return noFailureResult(in, sc, hits)
+		return passedOnRetry(noFailureResult(in, sc, hits), hits)
 	}
 	return unknownResult(in, sc, cl, weakNote(hits), g)
+}
+
+// passedOnRetry labels a log with no failure line flaky_test when the test
+// runner reports tests that failed and then passed when run again
+// (rerun-marker): the run is green, but only because of the retry. It
+// stays a no-failure answer at the lowest confidence, never acted on.
+func passedOnRetry(res analysis.AnalysisResult, weak []hit) analysis.AnalysisResult {
+	if !slices.ContainsFunc(weak, func(h hit) bool { return h.sig.name == "rerun-marker" }) {
+		return res
+	}
+	res.Category = analysis.CategoryFlakyTest
+	res.Reasoning = strings.Replace(res.Reasoning, "the category infrastructure only says so",
+		"the category flaky_test says that tests in it failed and passed only when run again (rerun-marker)", 1)
+	return res
 }
 
 // newScan puts the reason on the first line(s), where a match counts for
@@ -200,6 +215,9 @@ func (sc scanned) findN(s *signature, n int) []span {
 			// is where the decisive words are ("but: was", "SyntaxError").
 			sp := lineSpan(sc.low, loc)
 			if p.not != nil && p.not.Match(sc.low[sp.start:sp.end]) {
+				continue
+			}
+			if !s.weak && sc.passedTestLine(sp) {
 				continue
 			}
 			if !slices.ContainsFunc(out, func(o span) bool { return o.start == sp.start }) {
@@ -363,4 +381,34 @@ func reasoning(line string, s *signature, res analysis.AnalysisResult, hits []hi
 		b.WriteString(" A re-run is not expected to help; a person has to change something.")
 	}
 	return b.String()
+}
+
+// goTestLog finds a line of go test's t.Log output ("    x_test.go:12: ").
+var goTestLog = regexp.MustCompile(`^[^\S\n]+[\w.-]+_test\.go:\d+: `)
+
+// pipSelfCheck finds pip's check for a newer pip, which it skips when the
+// index cannot be reached ("Could not fetch URL .../simple/pip/: ...
+// - skipping"): the install itself is unaffected.
+var pipSelfCheck = regexp.MustCompile(`could not fetch url https?://[^\s]+/simple/pip/: `)
+
+// passedTestLine reports a matched line that is no failure whatever its
+// words: a passing test's title ("✓ rejects when deadline exceeded",
+// "--- PASS", "... ok", "PASSED"), its t.Log output in a go test run where
+// no test failed (the words name what the test checks), or pip's skipped
+// self version check.
+func (sc scanned) passedTestLine(sp span) bool {
+	low := sc.low[sp.start:sp.end]
+	// Cheap tests first: this runs on every matched line. passingTest's
+	// forms start with "-", "=", "P", "o", "t" or a check mark, or hold
+	// "PASSED".
+	if t := strings.TrimSpace(sc.text[sp.start:sp.end]); t != "" &&
+		(strings.IndexByte("-=Pot", t[0]) >= 0 || t[0] >= utf8.RuneSelf || strings.Contains(t, "PASSED")) &&
+		passingTest.MatchString(t) {
+		return true
+	}
+	if bytes.Contains(low, []byte("/simple/pip/")) && pipSelfCheck.Match(low) {
+		return true
+	}
+	return bytes.Contains(low, []byte("_test.go:")) && goTestLog.Match(low) &&
+		bytes.Contains(sc.low, []byte("--- pass: ")) && !bytes.Contains(sc.low, []byte("--- fail: "))
 }

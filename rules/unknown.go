@@ -98,6 +98,9 @@ func (sc scanned) clues(in Input) clues {
 	var cl clues
 	f := &cl.family
 	f.category, f.why, f.sp, f.ok = sc.familyHint()
+	// A family line a passing test printed, or one the job went on after
+	// to succeed, is not the failure (rules.go, gates.go).
+	f.ok = f.ok && !(sc.passedTestLine(f.sp) || sc.wentOn(f.sp))
 	if f.ok {
 		return cl
 	}
