@@ -9,7 +9,8 @@ import (
 // maxReasonContext bounds the lines returned with a better reason.
 const maxReasonContext = 2
 
-// Reason is the failure reason ccm shows and fingerprints for ex: the
+// Reason is the failure reason ccm shows for ex (the fingerprint stays on
+// the excerpt's own reason: tasks.LogRecord): the
 // excerpt's own reason, unless that only says a command exited non-zero
 // (excerpt.IsGenericReason) and a rule signature matched a specific line
 // of the log: then that line, the signature's evidence, is what a person
@@ -21,7 +22,7 @@ func Reason(ex excerpt.Excerpt) (reason string, ctx []string) {
 	if !excerpt.IsGenericReason(ex.Reason) {
 		return ex.Reason, ex.Context
 	}
-	in := InputFromExcerpt(ex)
+	in := excerptInput(ex)
 	sc := newScan(in)
 	for _, h := range rank(in, sc, sc.match()) {
 		if h.weak {

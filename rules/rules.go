@@ -33,9 +33,16 @@ type Input struct {
 }
 
 // InputFromExcerpt is the analyzer's input as ccm builds it from an
-// excerpt: its text (ccm's header lines first, which the scan skips), its
-// reason and the failing step.
+// excerpt: its text (ccm's header lines first, which the scan skips), the
+// reason ccm shows (Reason) and the failing step.
 func InputFromExcerpt(ex excerpt.Excerpt) Input {
+	in := excerptInput(ex)
+	in.Reason, _ = Reason(ex)
+	return in
+}
+
+// excerptInput is InputFromExcerpt with the excerpt's own reason.
+func excerptInput(ex excerpt.Excerpt) Input {
 	return Input{Reason: ex.Reason, Text: ex.Text(), FailingStep: ex.FailingStep}
 }
 

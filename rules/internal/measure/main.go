@@ -118,10 +118,10 @@ func measure(logs []cilogs.Log) (result, error) {
 			return r, fmt.Errorf("%s: %w", l.ID, err)
 		}
 		// ccm shows rules.Reason and hands it to the analyzer as the reason
-		// (tasks.LogRecord, tasks.RequestFor): score and classify the same.
-		reason, _ := rules.Reason(ex)
+		// (tasks.LogRecord, tasks.RequestFor), as InputFromExcerpt does:
+		// score and classify the same.
 		in := rules.InputFromExcerpt(ex)
-		in.Reason = reason
+		reason := in.Reason
 		got := rules.Classify(in)
 		m := miss{id: l.ID, want: l.Category, got: string(got.Category), reason: reason, keyLine: l.KeyLine, confidence: got.Confidence}
 		m.catOK = got.Category == analysis.Category(l.Category)
