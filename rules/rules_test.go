@@ -291,6 +291,10 @@ func TestUnknownDefault(t *testing.T) {
 		// Family hints (hints.go), from real lines.
 		{name: "package index 503", in: Input{Text: "make develop\nerror: 503 Server Error: No healthy backends for url: https://pypi.python.org/pypi\nmake: *** [develop] Error 1"}, wantCat: analysis.CategoryInfrastructure, wantAction: rerun, wantConf: unknownHintConfidence, wantInWhy: "503 Server Error"},
 		{name: "azure job time limit", in: Input{Text: "##[Error 2]\nThe job exceeded the maximum allowed time of 01:00:00 and was stopped. Please visit &lt;a href='https://go.microsoft.com/fwlink/?linkid=832649' target='_blank' &gt;parallel jobs&lt;/a&gt; for more information."}, wantCat: analysis.CategoryTimeout, wantAction: rerun, wantConf: unknownHintConfidence, wantInWhy: "time limit"},
+		// The line a hint rests on is quoted, also when it matched only the
+		// reason the excerpt chose.
+		{name: "a hint in the reason is quoted", in: Input{Reason: "src/parser.c:118:9: Fehler: »hdr_len« ist nicht deklariert", Text: "gcc -c src/parser.c\n##[error]Process completed with exit code 2."}, wantCat: analysis.CategoryCode, wantAction: none, wantConf: unknownHintConfidence, wantInWhy: `("src/parser.c:118:9: Fehler`},
+		{name: "a weak hint is quoted", in: Input{Text: "running\nError: Process completed with exit code 143."}, wantCat: analysis.CategoryInfrastructure, wantAction: rerun, wantConf: unknownHintConfidence, wantInWhy: `("Error: Process completed with exit code 143.")`},
 		{name: "pipeline validator, no error word", in: Input{Text: "/azure-pipelines.yml (Line: 2, Col: 1): Unexpected value 'ms.openlocfilehash'"}, wantCat: analysis.CategoryConfig, wantAction: none, wantConf: unknownHintConfidence, wantInWhy: "validator"},
 	}
 	for _, tc := range tests {

@@ -179,7 +179,9 @@ func unknownResult(in Input, sc scanned, cl clues, note string, g GuessConfig) a
 		b.WriteString(" " + note)
 	}
 	evidence := sc.errorLines()
-	if len(hintLine) > 0 {
+	// Evidence is verbatim log text; a hint that matched only the reason
+	// (normalized by the excerpt) is quoted above but is not evidence.
+	if len(hintLine) > 0 && strings.Contains(sc.text, hintLine[0]) {
 		evidence = append(hintLine, slices.DeleteFunc(evidence, func(e string) bool { return e == hintLine[0] })...)
 		evidence = evidence[:min(len(evidence), maxEvidence)]
 	}
@@ -218,15 +220,23 @@ func unknownActions(cat analysis.Category) []analysis.Action {
 // (when it came from one).
 func hintFor(in Input, sc scanned, cl clues) (analysis.Category, string, []string, bool) {
 	if f := cl.family; f.ok {
+		// The line the hint rests on is quoted; when it matched only the
+		// reason (a line the excerpt chose), the reason is that line.
 		var line []string
 		if sc.isLog(f.sp) {
 			line = []string{sc.line(f.sp)}
+		} else if r := strings.TrimSpace(in.Reason); r != "" {
+			line = []string{r}
 		}
 		return f.category, f.why, line, true
 	}
 	for _, h := range weakHints {
-		if _, ok := sc.firstLineMatching(h.re, h.anchors, false, nil); ok {
-			return h.category, h.why, nil, true
+		if sp, ok := sc.firstLineMatching(h.re, h.anchors, false, nil); ok {
+			var line []string
+			if sc.isLog(sp) {
+				line = []string{sc.line(sp)}
+			}
+			return h.category, h.why, line, true
 		}
 	}
 	if cl.orphanFound && cl.noFailure {
