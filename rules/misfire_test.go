@@ -163,3 +163,14 @@ func TestFamilyHintWordsInPassingLogs(t *testing.T) {
 		}
 	}
 }
+
+// TestNodeModuleIsNotRust: Node's "Error: Cannot find module" starts like
+// rustc's "error: cannot find …" once lowercased.
+func TestNodeModuleIsNotRust(t *testing.T) {
+	runMisfireCases(t, []misfireCase{
+		{name: "node missing build output", notSig: "rust-compile-error",
+			log: "Run node dist/bundle.js\nError: Cannot find module '/home/runner/work/app/app/dist/bundle.js'\n    at Module._resolveFilename (node:internal/modules/cjs/loader:1077:15)\n##[error]Process completed with exit code 1."},
+		{name: "rustc still", wantSig: "rust-compile-error", wantCat: analysis.CategoryCode,
+			log: "error: cannot find macro `vec2` in this scope\n --> src/main.rs:3:13"},
+	})
+}
