@@ -2,7 +2,9 @@ package excerpt
 
 import (
 	"bytes"
+	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/ccm-ci/ccm/logtext"
 )
@@ -15,6 +17,16 @@ import (
 // step, with a little context, in a small fixed budget: the reason chooser
 // ranks them against the kept windows (an earlier line wins only when it is
 // stronger), and Text shows them, marked as cut from earlier in the log.
+// Only the hits are ranked, never the context lines around them; they
+// feed ErrorLines (and so the fingerprint) only when one became the
+// reason, so that harmless early lines do not change the fingerprint of
+// the same failure.
+//
+// Known limit: a line is kept only when it holds one of errorNeedles at a
+// word's start ("error", "ERROR", "FAIL", "failed", "fatal", "…Exception").
+// An early error worded otherwise (Composer's "Your requirements could not
+// be resolved to an installable set of packages.", "No space left on
+// device") is not kept, unless as context right after a hit.
 const (
 	earlyHits      = 5        // error lines kept
 	earlyContext   = 2        // lines kept before and after each
@@ -135,33 +147,74 @@ func (e *earlyErrors) add(no int64, line []byte) {
 	e.lines = append(e.lines, earlyLine{no: no, start: start, end: len(e.data)})
 }
 
+// earlyKept is what the store hands on: all its lines (hits with their
+// context) for Text, and the hits the rating keeps, for the reason chooser.
+type earlyKept struct {
+	all, hits []logLine
+}
+
 // kept returns the lines normalized (not yet redacted), in log order: each
-// hit the reason chooser rates as an error or outcome with its context. The
-// full rating runs here, on at most earlyHits lines, not while streaming.
-func (e *earlyErrors) kept() []logLine {
+// hit earlyStrength rates as an error or outcome, with its context, and
+// those hits alone. Only the hits are rated, and only they can become the
+// reason: a context line ("+ gcc -Werror …" under "0 errors") is shown,
+// never chosen. The full rating runs here, on at most earlyHits lines, not
+// while streaming.
+func (e *earlyErrors) kept() earlyKept {
 	all := make([]logLine, len(e.lines))
 	keep := make([]bool, len(e.lines))
+	var out earlyKept
 	for i, l := range e.lines {
 		all[i] = logLine{l.no, logtext.NormalizeLine(string(e.data[l.start:l.end]))}
 	}
 	for i, l := range e.lines {
-		if !l.hit || lineStrength(all[i].text) < strengthOutcome {
+		if !l.hit || earlyStrength(all[i].text) < strengthOutcome {
 			continue
 		}
+		out.hits = append(out.hits, all[i])
 		for j := range all {
 			if d := all[j].no - l.no; d >= -earlyContext && d <= earlyContext {
 				keep[j] = true
 			}
 		}
 	}
-	var out []logLine
 	for i, k := range keep {
 		if k {
-			out = append(out, all[i])
+			out.all = append(out.all, all[i])
 		}
 	}
 	return out
 }
+
+// earlyStrength rates an early hit as lineStrength does, but stricter: the
+// line is cut from the log and shown without what followed it, so a count
+// of zero ("0 errors in 120 files", "Failures: 0") says nothing, a
+// command the shell echoes ("+ gcc …", "$ make") is not its outcome, and
+// compiler flags ("-Werror", "-Wno-error=format", "--fail-fast") name no
+// failure.
+func earlyStrength(line string) int {
+	t := strings.TrimSpace(line)
+	if commandEcho.MatchString(t) {
+		return strengthNone
+	}
+	t = earlyZeroCount.ReplaceAllString(t, " ")
+	t = optionFlag.ReplaceAllString(t, "$1")
+	return lineStrength(t)
+}
+
+var (
+	// earlyZeroCount is a count of failures that is zero or "no": "0
+	// errors", "0 tests failed", "no errors found", "Errors: 0", "0 error(s)".
+	earlyZeroCount = regexp.MustCompile(`(?i)\b(?:0|no)[ \t]+(?:tests?[ \t]+)?(?:failed|failures?|failing|errors?|exceptions?)\b|` +
+		`\b(?:failed|failures?|failing|errors?|exceptions?)[ \t]*[:=][ \t]*0\b`)
+	// commandEcho is a command a shell or CI prints before running it:
+	// sh -x's "+ cmd" ("++ cmd" nested), a prompt's "$ cmd", Jenkins's
+	// "[job] $ cmd".
+	commandEcho = regexp.MustCompile(`^(?:\++|\$|\[[^\]]*\] \$) `)
+	// optionFlag is a command-line option: "-Werror", "-Werror=format",
+	// "-Wno-error", "--fail-fast", "-DERROR_LEVEL=2" (a lone "-" or "---"
+	// is not one).
+	optionFlag = regexp.MustCompile(`(^|\s)--?[A-Za-z]\S*`)
+)
 
 // errorWord is the streaming check on a line holding a needle: one of them
 // starts a word ("error:", "Error", "FAILED", "fatal:", "failed") or ends
@@ -272,25 +325,29 @@ func (n *needleScan) before(buf []byte, start, le, end int) bool {
 
 // earlyBlock is the lines kept from before the first kept line first
 // (first < 1: none kept), redacted, each run preceded by a skip marker; and
-// the same lines without markers, for the reason chooser.
-func earlyBlock(early []logLine, first int64) (text []logLine, lines []logLine) {
+// the hits among them without markers, for the reason chooser.
+func earlyBlock(early earlyKept, first int64) (text []logLine, hits []logLine) {
 	last := int64(0)
-	for _, l := range early {
+	for _, l := range early.all {
 		if first > 0 && l.no >= first {
 			break
 		}
 		if l.no > last+1 {
 			text = append(text, logLine{l.no, skipMarker(l.no - last - 1)})
 		}
-		c := cleanLogLine(l)
-		text = append(text, c)
-		lines = append(lines, c)
+		text = append(text, cleanLogLine(l))
 		last = l.no
 	}
-	if len(lines) > 0 && first > last+1 {
+	for _, l := range early.hits {
+		if first > 0 && l.no >= first {
+			break
+		}
+		hits = append(hits, cleanLogLine(l))
+	}
+	if len(text) > 0 && first > last+1 {
 		text = append(text, logLine{first - 1, skipMarker(first - last - 1)})
 	}
-	return text, lines
+	return text, hits
 }
 
 func skipMarker(n int64) string {

@@ -105,7 +105,7 @@ type extractor struct {
 	stepCands rawLines    // error-looking lines early in the current step
 	early     earlyErrors // the current step's first error lines with context (early.go)
 	needles   needleScan
-	fEarly    []logLine // the failing step's, once frozen
+	fEarly    earlyKept // the failing step's, once frozen
 
 	failed     bool // a ##[error] has been seen
 	failStep   string

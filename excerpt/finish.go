@@ -43,14 +43,21 @@ func (x *extractor) finish() Excerpt {
 	if len(tail) > 0 && (len(section) == 0 || tail[0].no < firstKept) {
 		firstKept = tail[0].no
 	}
-	earlierText, earlierLines := earlyBlock(earlier, firstKept)
+	earlierText, earlierHits := earlyBlock(earlier, firstKept)
+	var earlierAll []logLine
+	for _, l := range earlierText {
+		if !strings.HasPrefix(l.text, skippedPrefix) {
+			earlierAll = append(earlierAll, l)
+		}
+	}
 	marks := make([]logLine, len(x.errMarks))
 	for i, m := range x.errMarks {
 		marks[i] = cleanLogLine(m)
 	}
 
 	body := withoutStepHeader(section)
-	in := reasonInput{errMarks: marks, exitCode: x.exitCode, last: lastNonEmptyLine(tail), earlier: earlierLines}
+	in := reasonInput{errMarks: marks, exitCode: x.exitCode, last: lastNonEmptyLine(tail),
+		earlier: earlierHits, earlierAll: earlierAll}
 	if x.sawStep {
 		in.cands = append(before, body...)
 		in.fallback = after
@@ -59,7 +66,7 @@ func (x *extractor) finish() Excerpt {
 		in.fallback = before
 	}
 
-	reason, context := chooseReason(in)
+	reason, context, fromEarlier := chooseReasonFrom(in)
 	ex := Excerpt{
 		Reason:      reason,
 		Context:     context,
@@ -74,8 +81,16 @@ func (x *extractor) finish() Excerpt {
 	if x.failed {
 		ex.FailingStep = x.failStep
 	}
+	// The earlier lines feed ErrorLines, and so the fingerprint, only when
+	// one of them is the reason: otherwise a harmless early line (a flag
+	// changed on a compile line) would change the fingerprint of the same
+	// failure.
 	var errDropped bool
-	ex.ErrorLines, errDropped = collectErrorLines(marks, slices.Concat(earlierLines, before, body, after), x.opt.MaxErrorLines)
+	var errorEarlier []logLine
+	if fromEarlier {
+		errorEarlier = earlierHits
+	}
+	ex.ErrorLines, errDropped = collectErrorLines(marks, slices.Concat(errorEarlier, before, body, after), x.opt.MaxErrorLines)
 	covered := len(tail) > 0 && tail[0].no == 1 || len(section) > 0 && section[0].no == 1 && !cut
 	ex.Truncated = x.lineCut || x.errDropped || errDropped || cut || (!covered && x.lines > 0)
 	return ex

@@ -12,9 +12,12 @@ type reasonInput struct {
 	errMarks []logLine // ##[error] messages (marker stripped)
 	cands    []logLine // failing-step lines in log order, step header removed
 	fallback []logLine // early error-looking lines, used when cands hold none
-	earlier  []logLine // error lines (with context) from before the kept windows: chosen only when stronger than cands' best
-	exitCode int
-	last     string // last non-empty line of the log
+	earlier  []logLine // error lines from before the kept windows (early.go's hits): chosen only when stronger than cands' best
+	// earlierAll is earlier with the lines around each hit: the chosen
+	// hit's context is looked up there, never chosen from it.
+	earlierAll []logLine
+	exitCode   int
+	last       string // last non-empty line of the log
 }
 
 const maxReasonLen = 300
@@ -27,6 +30,14 @@ const maxReasonLen = 300
 // value) and a later line of the same rank does: the first causal error
 // beats the summary printed after it.
 func chooseReason(in reasonInput) (string, []string) {
+	reason, context, _ := chooseReasonFrom(in)
+	return reason, context
+}
+
+// chooseReasonFrom is chooseReason, and whether the reason is one of the
+// earlier lines (in.earlier): only then do they feed ErrorLines, and so the
+// fingerprint (finish).
+func chooseReasonFrom(in reasonInput) (string, []string, bool) {
 	var weakMark string
 	var marks []logLine
 	for _, m := range in.errMarks {
@@ -45,9 +56,9 @@ func chooseReason(in reasonInput) (string, []string) {
 	// marker's line also appears (without the marker) when it was echoed.
 	if p := strongest(marks, true); p.ok() && p.tier > strengthGeneric {
 		if full := uncutLine(p.joined, in.cands); full != "" {
-			return reasonLine(full), p.context(in.cands)
+			return reasonLine(full), p.context(in.cands), false
 		}
-		return p.reason(), p.context(in.cands)
+		return p.reason(), p.context(in.cands), false
 	}
 	best := strongest(in.cands, false)
 	// An error cut from the windows (a compile error, then a thousand lines
@@ -55,23 +66,23 @@ func chooseReason(in reasonInput) (string, []string) {
 	// kept lines is usually the one that ended the job. An exit status
 	// ("ERROR: script returned exit code 2") counts as the generic line it is.
 	if e := strongest(in.earlier, false); e.ok() && (!best.ok() || e.tier > best.tier || IsGenericReason(best.joined) && e.tier > strengthGeneric) {
-		return e.reason(), e.context(nil)
+		return e.reason(), e.context(in.earlierAll), true
 	}
 	for _, p := range []pick{best, strongest(in.fallback, false), strongest(marks, true)} {
 		if p.ok() {
-			return p.reason(), p.context(nil)
+			return p.reason(), p.context(nil), false
 		}
 	}
 	if weakMark != "" {
-		return reasonLine(weakMark), nil
+		return reasonLine(weakMark), nil, false
 	}
 	if q := firstQuietCause(in.cands, in.fallback); q != "" {
-		return reasonLine(q), nil
+		return reasonLine(q), nil, false
 	}
 	if in.exitCode >= 0 {
-		return reasonLine(exitPhrase + strconv.Itoa(in.exitCode)), nil
+		return reasonLine(exitPhrase + strconv.Itoa(in.exitCode)), nil, false
 	}
-	return reasonLine(in.last), nil
+	return reasonLine(in.last), nil, false
 }
 
 // pick is the chosen line: where it is among the lines it was chosen from,

@@ -18,7 +18,27 @@ const maxReasonContext = 2
 // completed with exit code 1"). A specific reason is never replaced: the
 // chooser's pick is usually right, and a signature's first line is often
 // not the cause. ctx is the reason's context lines.
+//
+// Reason runs the whole matcher, and ingest calls it (tasks.Ingest,
+// tasks.LogRecord): like Classify it recovers, so a bug in a rule costs
+// the better reason, never the ingest; the excerpt's own reason stays.
 func Reason(ex excerpt.Excerpt) (reason string, ctx []string) {
+	return reasonGuarded(ex, reasonFor)
+}
+
+// reasonGuarded is find, recovered: on a panic the excerpt's own reason and
+// context. find is a parameter so that a test can inject the fault.
+func reasonGuarded(ex excerpt.Excerpt, find func(excerpt.Excerpt) (string, []string)) (reason string, ctx []string) {
+	defer func() {
+		if r := recover(); r != nil {
+			reason, ctx = ex.Reason, ex.Context
+		}
+	}()
+	return find(ex)
+}
+
+// reasonFor is Reason's work, unguarded.
+func reasonFor(ex excerpt.Excerpt) (reason string, ctx []string) {
 	if !excerpt.IsGenericReason(ex.Reason) {
 		return ex.Reason, ex.Context
 	}

@@ -74,3 +74,33 @@ func TestReason(t *testing.T) {
 		})
 	}
 }
+
+// TestReasonFaultIsRecovered: a panic inside the matcher (a bug in a rule)
+// leaves the excerpt's own reason and context, as Classify's recovery
+// leaves the unknown answer; ingest goes on.
+func TestReasonFaultIsRecovered(t *testing.T) {
+	cases := []struct {
+		name string
+		ex   excerpt.Excerpt
+	}{
+		{"generic reason", excerpt.Excerpt{Reason: "Process completed with exit code 1", Context: []string{"make: *** [all] Error 2"}}},
+		{"no reason", excerpt.Excerpt{Tail: "error: boom"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var reason string
+			var ctx []string
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Fatalf("the panic escaped Reason: %v", r)
+					}
+				}()
+				reason, ctx = reasonGuarded(c.ex, func(excerpt.Excerpt) (string, []string) { panic("rule broken") })
+			}()
+			if reason != c.ex.Reason || !slices.Equal(ctx, c.ex.Context) {
+				t.Errorf("got %q %q; want the excerpt's own %q %q", reason, ctx, c.ex.Reason, c.ex.Context)
+			}
+		})
+	}
+}
