@@ -58,6 +58,16 @@ var (
 	// nonZeroExit: "exit code 1", "exit status 2", "exited with code 1",
 	// ccm's "Exit code: 1" header, a shell's "+ exit 1".
 	nonZeroExit = regexp.MustCompile(`\bexit(?:ed with code| code| status)?:?[ \t]*[1-9]`)
+	// endOfJobFailure are the lines a CI or a build tool prints when the
+	// job or build has failed, whatever came before: Travis' `The command
+	// "x" exited with 2.` and "Done. Your build exited with 1.", Jenkins'
+	// "Build step 'Execute shell' marked build as failure" and "Finished:
+	// FAILURE", GitLab's "ERROR: Job failed", make's "make: *** [all]
+	// Error 2" (not when make says "(ignored)"). Matched on the
+	// ASCII-lowercased line. Like ##[error], a line the job went on after
+	// is never one of these.
+	endOfJobFailure = regexp.MustCompile(`\bexited with (?:code |status )?[1-9]|\bmarked build as failure\b|\bfinished: failure\b|\berror: job failed\b|` +
+		`(?:^|[\s/])(?:g|mingw32-)?make(?:\.exe)?(?:\[\d+\])?: \*\*\* [^\n]*\berror [1-9]`)
 	// zeroCounts are summaries that name a failure word with a count of
 	// zero or "no": "0 failed", "0 tests failed", "Failures: 0, Errors: 0", "0 error(s)",
 	// "no errors found".
@@ -112,7 +122,7 @@ func isFailureLine(line string) bool {
 		return false
 	}
 	low := logtext.ASCIILower(t) // same byte offsets as t
-	if nonZeroExit.Match(low) {
+	if nonZeroExit.Match(low) || isEndOfJobFailure(low) {
 		return true
 	}
 	if bytes.HasPrefix(low, []byte("warn")) || bytes.HasPrefix(low, []byte("npm warn")) || bytes.HasPrefix(low, []byte("[warn")) ||
@@ -138,6 +148,12 @@ func isFailureLine(line string) bool {
 		return true
 	}
 	return excerpt.ErrorLike(string(masked))
+}
+
+// isEndOfJobFailure reports whether the ASCII-lowercased line is one of
+// endOfJobFailure's.
+func isEndOfJobFailure(low []byte) bool {
+	return endOfJobFailure.Match(low) && !bytes.HasSuffix(bytes.TrimSpace(low), []byte("(ignored)"))
 }
 
 // isASCII reports whether b holds only ASCII bytes.
@@ -172,7 +188,8 @@ func (sc scanned) noFailureLine(in Input) bool {
 	// laterStep); an exit status, the CI's ##[error] or a test runner's
 	// failure report is never recovered from.
 	hard := func(l string) bool {
-		return strings.Contains(l, "##[error]") || nonZeroExit.Match(logtext.ASCIILower(l))
+		low := logtext.ASCIILower(l)
+		return strings.Contains(l, "##[error]") || nonZeroExit.Match(low) || isEndOfJobFailure(low)
 	}
 	soft := false
 	for _, h := range header {
@@ -195,8 +212,9 @@ func (sc scanned) noFailureLine(in Input) bool {
 	inFlakes := false
 	hasFlakes := bytes.Contains(sc.low, []byte("flakes:"))
 	hasPipCheck := bytes.Contains(sc.low, []byte("/simple/pip/"))
-	goPassed := strings.Contains(sc.text, "--- PASS: ") && !strings.Contains(sc.text, "--- FAIL: ")
+	goPassed := goNoTestFailed(sc.text)
 	recovered := false
+	steps := sc.hasSteps()
 	for off := from; rest != ""; {
 		line := rest
 		if i := strings.IndexByte(rest, '\n'); i >= 0 {
@@ -224,7 +242,7 @@ func (sc scanned) noFailureLine(in Input) bool {
 				return false
 			}
 			soft, recovered = true, false
-		case soft && (laterSuccess.Match(low) || laterStep.Match(low)):
+		case soft && wentOnLine(low, steps):
 			recovered = true
 		}
 		if t := strings.TrimSpace(line); t != "" && !isExcerptMarker(t) && !strings.HasPrefix(t, excerptTrailer) {
