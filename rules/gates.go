@@ -215,6 +215,12 @@ var (
 	laterStep    = regexp.MustCompile(`(?m)^[^\S\n]*##\[group\]run `)
 	laterSuccess = regexp.MustCompile(`\bbuild success|\bbuild succeeded\b`)
 	stepSuccess  = regexp.MustCompile(`(?m)\binstalled \d+/\d+ packages|\bsuccessfully installed\b|^[^\S\n]*ok[ \t]+\S+[ \t]+(?:[\d.]+m?s|\(cached\))|^[^\S\n]*done in [\d.]+m?s\b`)
+	// postSection starts the commands a CI runs after the main script
+	// whether or not it failed (Travis' after_script and after_failure,
+	// GitLab's "Running after_script", Bitbucket's "After script:",
+	// Jenkins' PostBuildScript): a success line below it says nothing of
+	// the main script, so a log without steps did not go on past it.
+	postSection  = regexp.MustCompile(`(?m)^[^\S\n]*(?:(?:travis_fold:start:)?after_(?:script|failure)\b|running after[_ ]script|after script:|\[postbuildscript\])`)
 	laterFailure = regexp.MustCompile(`(?m)##\[error\]|\bexit(?:ed with)? (?:code|status):? ?[1-9]|\bbuild fail(?:ed|ure)\b|^[^\S\n]*(?:error|fatal|failed|e:)(?:\s|:)|\berr! `)
 )
 
@@ -260,15 +266,21 @@ func (sc scanned) wentOn(sp span) bool {
 func (sc scanned) lastGoodBad(from int) (good, bad int) {
 	good, bad = -1, -1
 	steps := sc.hasSteps()
+	post := len(sc.low) // success lines from here on are a post section's
+	if !steps && from < len(sc.low) && bytes.Contains(sc.low[from:], []byte("after")) {
+		if loc := postSection.FindIndex(sc.low[from:]); loc != nil {
+			post = from + loc[0]
+		}
+	}
 	for end := len(sc.low); end > from && (good < 0 || bad < 0); {
 		start := bytes.LastIndexByte(sc.low[:end], '\n') + 1
 		l := sc.low[start:end]
 		if bad < 0 && (bytes.Contains(l, []byte("##[error]")) || bytes.Contains(l, []byte("exit")) ||
 			bytes.Contains(l, []byte("fail")) || bytes.Contains(l, []byte("err")) || bytes.Contains(l, []byte("e:"))) &&
-			(laterFailure.Match(l) || endOfJobFailure.Match(l)) {
+			(laterFailure.Match(l) || isEndOfJobFailure(l)) {
 			bad = start
 		}
-		if good < 0 && (bytes.Contains(l, []byte("##[group]")) || bytes.Contains(l, []byte("succe")) ||
+		if good < 0 && start < post && (bytes.Contains(l, []byte("##[group]")) || bytes.Contains(l, []byte("succe")) ||
 			steps && (bytes.Contains(l, []byte("installed")) || bytes.Contains(l, []byte("done in ")) || bytes.Contains(l, []byte("ok")))) &&
 			wentOnLine(l, steps) {
 			good = start

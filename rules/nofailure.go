@@ -214,7 +214,7 @@ func (sc scanned) noFailureLine(in Input) bool {
 	hasPipCheck := bytes.Contains(sc.low, []byte("/simple/pip/"))
 	goPassed := goNoTestFailed(sc.text)
 	recovered := false
-	steps := sc.hasSteps()
+	steps, afterPost := sc.hasSteps(), false
 	for off := from; rest != ""; {
 		line := rest
 		if i := strings.IndexByte(rest, '\n'); i >= 0 {
@@ -242,7 +242,11 @@ func (sc scanned) noFailureLine(in Input) bool {
 				return false
 			}
 			soft, recovered = true, false
-		case soft && wentOnLine(low, steps):
+		case !steps && bytes.Contains(low, []byte("after")) && postSection.Match(low):
+			// A post section of a log without steps (gates.go): what
+			// it prints does not show the main script went on.
+			afterPost = true
+		case soft && !afterPost && wentOnLine(low, steps):
 			recovered = true
 		}
 		if t := strings.TrimSpace(line); t != "" && !isExcerptMarker(t) && !strings.HasPrefix(t, excerptTrailer) {
