@@ -15,8 +15,9 @@ import (
 // Logs with no failure in them. A passing log ("ok  pkg 0.1s", "Tests: 12
 // passed", "BUILD SUCCESSFUL") matches no signature, and the unknown
 // default would call it code, risk 8, "involves application code": a claim
-// about the project's code resting on nothing. When not one line of the log
-// reads as a failure, the rules say exactly that instead.
+// about the project's code resting on nothing. When no line of the log
+// reads as a failure, or every one that does is a line the job went on
+// after (below), the rules say exactly that instead.
 //
 // The answer keeps to the closed lists (package analysis), so every consumer of
 // the contract still understands it:
@@ -40,17 +41,31 @@ import (
 //
 // A line counts as a failure line when lineStrength rates it at all (the
 // same test the reason is chosen by, so "error", "fail", "exception",
-// "traceback" and every root-cause marker), or it is a ##[error] marker or
-// a non-zero exit. Lines that only look like one are discounted first:
-// zero counts ("0 failed", "Errors: 0"), passing-test lines ("--- PASS:
-// TestErrorPath", "test_error PASSED"), warnings, and ccm's own excerpt
-// header. Erring towards "a failure line is there" is safe: it leaves the
-// answer to the unknown default, which is what ccm said before.
+// "traceback" and every root-cause marker), or it is a ##[error] marker, a
+// non-zero exit or a CI's or build tool's end-of-job failure marker
+// (endOfJobFailure: Travis' "exited with 2", Jenkins' "Finished: FAILURE",
+// GitLab's "ERROR: Job failed", make's "*** [all] Error 2"). Lines that
+// only look like one are discounted first: zero counts ("0 failed",
+// "Errors: 0"), passing-test lines ("--- PASS: TestErrorPath",
+// "test_error PASSED"), go test's t.Log lines in a run where nothing
+// failed, warnings, and ccm's own excerpt header.
+//
+// A failure line the job went on after does not keep the answer from
+// being "no failure": a later GitHub step started or a build tool's
+// verdict on the whole build ("BUILD SUCCESS") followed it, or, only in a
+// log with GitHub's steps, the tool's own success line ("Successfully
+// installed", "Done in 3s."), and no failure marker came after it
+// (gates.go: wentOnLine, lastGoodBad). Never so for a hard line (the
+// markers above, a test runner's failure report), and never in a log
+// without steps past a post section (Travis' after_script, Bitbucket's
+// "After script:"), whose success lines say nothing of the main script.
+// Erring towards "a failure line is there" is safe: it leaves the answer
+// to the unknown default, which asks a person.
 
 const noFailureConfidence = 5
 
 var fixNoFailure = steps(
-	"Check on the run's page that this job failed at all: the log holds no error, no failed test and no non-zero exit.",
+	"Check on the run's page that this job failed at all: the log holds no failed test, no non-zero exit, no CI failure marker and no error the job did not go on after.",
 	"If it did fail, the cause is outside the lines shown: look for a cancellation, a job or step timeout, a lost runner, a failing post step, or a log cut short.",
 	"If you passed this log by hand, pass the failed job's log instead (the job marked with a red cross).")
 
@@ -183,10 +198,11 @@ func (sc scanned) noFailureLine(in Input) bool {
 		return flakes != "" && strings.Contains(flakes, squash([]byte(logtext.ASCIILower(l))))
 	}
 	// A failure-looking line the log recovers from (a tool's error it
-	// went on after, a test's expected exception) is followed by a tool's
-	// own success line or the next step starting (gates.go: laterSuccess,
-	// laterStep); an exit status, the CI's ##[error] or a test runner's
-	// failure report is never recovered from.
+	// went on after, a test's expected exception) is followed by the next
+	// step starting, a build verdict, or in a log with steps a tool's own
+	// success line (gates.go: wentOnLine); an exit status, the CI's
+	// ##[error] or end-of-job marker or a test runner's failure report is
+	// never recovered from.
 	hard := func(l string) bool {
 		low := logtext.ASCIILower(l)
 		return strings.Contains(l, "##[error]") || nonZeroExit.Match(low) || isEndOfJobFailure(low)
@@ -304,7 +320,7 @@ func noFailureResult(in Input, sc scanned, weak []hit) analysis.AnalysisResult {
 		ev = sc.lastLogLines(1, func(string) bool { return true })
 	}
 	var b strings.Builder
-	b.WriteString(analysis.NoFailureReasoning + ": no line reads as an error, a failed test or a non-zero exit, and no known failure signature matched.")
+	b.WriteString(analysis.NoFailureReasoning + ": no line reads as a failed test, a non-zero exit, a CI failure marker or an error the job did not go on after, and no known failure signature matched.")
 	if succ := sc.successLines(); len(succ) > 0 {
 		fmt.Fprintf(&b, " The log reports success: %q.", succ[len(succ)-1])
 	}
