@@ -200,16 +200,38 @@ func surefireFlakeSections(sc scanned) [][2]int {
 	return sections
 }
 
-// The job went on after a line: a later step started or a tool's own
-// end-of-run success line followed it ("BUILD SUCCESSFUL", "Build
-// succeeded.", go test's "ok pkg 0.3s", yarn's "Done in 3s."), and no
-// failure marker did. A bare "N passed" count is not enough: it may be
-// one test file's, with the failure in another.
+// The job went on after a line: a later step started (GitHub's
+// "##[group]Run") or a build tool's verdict on the whole build followed it
+// ("BUILD SUCCESSFUL", "BUILD SUCCESS", "Build succeeded."), and no failure
+// marker did. A tool's own success line ("Successfully installed", "Done
+// in 3s.", "ok pkg 0.3s") counts only in a log with GitHub's steps, where a
+// failed step always ends in ##[error] (a failure marker): elsewhere a post
+// step or an after script prints those after the job has already failed
+// (Travis' after_script, Bitbucket's "After script:", Jenkins' post-build
+// steps), and nothing tells that step from the failed one. A bare "N
+// passed" count never counts: it may be one test file's, with the failure
+// in another.
 var (
 	laterStep    = regexp.MustCompile(`(?m)^[^\S\n]*##\[group\]run `)
-	laterSuccess = regexp.MustCompile(`(?m)\bbuild success|\bbuild succeeded\b|\binstalled \d+/\d+ packages|\bsuccessfully installed\b|^[^\S\n]*ok[ \t]+\S+[ \t]+(?:[\d.]+m?s|\(cached\))|^[^\S\n]*done in [\d.]+m?s\b`)
+	laterSuccess = regexp.MustCompile(`\bbuild success|\bbuild succeeded\b`)
+	stepSuccess  = regexp.MustCompile(`(?m)\binstalled \d+/\d+ packages|\bsuccessfully installed\b|^[^\S\n]*ok[ \t]+\S+[ \t]+(?:[\d.]+m?s|\(cached\))|^[^\S\n]*done in [\d.]+m?s\b`)
+	// postSection starts the commands a CI runs after the main script
+	// whether or not it failed (Travis' after_script and after_failure,
+	// GitLab's "Running after_script", Bitbucket's "After script:",
+	// Jenkins' PostBuildScript): a success line below it says nothing of
+	// the main script, so a log without steps did not go on past it.
+	postSection  = regexp.MustCompile(`(?m)^[^\S\n]*(?:(?:travis_fold:start:)?after_(?:script|failure)\b|running after[_ ]script|after script:|\[postbuildscript\])`)
 	laterFailure = regexp.MustCompile(`(?m)##\[error\]|\bexit(?:ed with)? (?:code|status):? ?[1-9]|\bbuild fail(?:ed|ure)\b|^[^\S\n]*(?:error|fatal|failed|e:)(?:\s|:)|\berr! `)
 )
+
+// hasSteps reports a log with GitHub's step groups.
+func (sc scanned) hasSteps() bool { return bytes.Contains(sc.low, []byte("##[group]run ")) }
+
+// wentOnLine reports whether the lowercased line shows the job went on
+// (see laterStep); steps says the log has GitHub's steps.
+func wentOnLine(l []byte, steps bool) bool {
+	return laterStep.Match(l) || laterSuccess.Match(l) || steps && stepSuccess.Match(l)
+}
 
 // wentOnGate drops lines the job went on after: a tool that reports a
 // problem and carries on (a probe for a command before installing it,
@@ -243,18 +265,24 @@ func (sc scanned) wentOn(sp span) bool {
 // literal tests first (it runs for each gated hit).
 func (sc scanned) lastGoodBad(from int) (good, bad int) {
 	good, bad = -1, -1
+	steps := sc.hasSteps()
+	post := len(sc.low) // success lines from here on are a post section's
+	if !steps && from < len(sc.low) && bytes.Contains(sc.low[from:], []byte("after")) {
+		if loc := postSection.FindIndex(sc.low[from:]); loc != nil {
+			post = from + loc[0]
+		}
+	}
 	for end := len(sc.low); end > from && (good < 0 || bad < 0); {
 		start := bytes.LastIndexByte(sc.low[:end], '\n') + 1
 		l := sc.low[start:end]
 		if bad < 0 && (bytes.Contains(l, []byte("##[error]")) || bytes.Contains(l, []byte("exit")) ||
 			bytes.Contains(l, []byte("fail")) || bytes.Contains(l, []byte("err")) || bytes.Contains(l, []byte("e:"))) &&
-			laterFailure.Match(l) {
+			(laterFailure.Match(l) || isEndOfJobFailure(l)) {
 			bad = start
 		}
-		if good < 0 && (bytes.Contains(l, []byte("##[group]")) || bytes.Contains(l, []byte("succe")) ||
-			bytes.Contains(l, []byte("installed")) || bytes.Contains(l, []byte("done in ")) || bytes.Contains(l, []byte("ok")) ||
-			bytes.Contains(l, []byte("build success"))) &&
-			(laterStep.Match(l) || laterSuccess.Match(l)) {
+		if good < 0 && start < post && (bytes.Contains(l, []byte("##[group]")) || bytes.Contains(l, []byte("succe")) ||
+			steps && (bytes.Contains(l, []byte("installed")) || bytes.Contains(l, []byte("done in ")) || bytes.Contains(l, []byte("ok")))) &&
+			wentOnLine(l, steps) {
 			good = start
 		}
 		end = start - 1

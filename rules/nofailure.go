@@ -15,8 +15,9 @@ import (
 // Logs with no failure in them. A passing log ("ok  pkg 0.1s", "Tests: 12
 // passed", "BUILD SUCCESSFUL") matches no signature, and the unknown
 // default would call it code, risk 8, "involves application code": a claim
-// about the project's code resting on nothing. When not one line of the log
-// reads as a failure, the rules say exactly that instead.
+// about the project's code resting on nothing. When no line of the log
+// reads as a failure, or every one that does is a line the job went on
+// after (below), the rules say exactly that instead.
 //
 // The answer keeps to the closed lists (package analysis), so every consumer of
 // the contract still understands it:
@@ -40,17 +41,31 @@ import (
 //
 // A line counts as a failure line when lineStrength rates it at all (the
 // same test the reason is chosen by, so "error", "fail", "exception",
-// "traceback" and every root-cause marker), or it is a ##[error] marker or
-// a non-zero exit. Lines that only look like one are discounted first:
-// zero counts ("0 failed", "Errors: 0"), passing-test lines ("--- PASS:
-// TestErrorPath", "test_error PASSED"), warnings, and ccm's own excerpt
-// header. Erring towards "a failure line is there" is safe: it leaves the
-// answer to the unknown default, which is what ccm said before.
+// "traceback" and every root-cause marker), or it is a ##[error] marker, a
+// non-zero exit or a CI's or build tool's end-of-job failure marker
+// (endOfJobFailure: Travis' "exited with 2", Jenkins' "Finished: FAILURE",
+// GitLab's "ERROR: Job failed", make's "*** [all] Error 2"). Lines that
+// only look like one are discounted first: zero counts ("0 failed",
+// "Errors: 0"), passing-test lines ("--- PASS: TestErrorPath",
+// "test_error PASSED"), go test's t.Log lines in a run where nothing
+// failed, warnings, and ccm's own excerpt header.
+//
+// A failure line the job went on after does not keep the answer from
+// being "no failure": a later GitHub step started or a build tool's
+// verdict on the whole build ("BUILD SUCCESS") followed it, or, only in a
+// log with GitHub's steps, the tool's own success line ("Successfully
+// installed", "Done in 3s."), and no failure marker came after it
+// (gates.go: wentOnLine, lastGoodBad). Never so for a hard line (the
+// markers above, a test runner's failure report), and never in a log
+// without steps past a post section (Travis' after_script, Bitbucket's
+// "After script:"), whose success lines say nothing of the main script.
+// Erring towards "a failure line is there" is safe: it leaves the answer
+// to the unknown default, which asks a person.
 
 const noFailureConfidence = 5
 
 var fixNoFailure = steps(
-	"Check on the run's page that this job failed at all: the log holds no error, no failed test and no non-zero exit.",
+	"Check on the run's page that this job failed at all: the log holds no failed test, no non-zero exit, no CI failure marker and no error the job did not go on after.",
 	"If it did fail, the cause is outside the lines shown: look for a cancellation, a job or step timeout, a lost runner, a failing post step, or a log cut short.",
 	"If you passed this log by hand, pass the failed job's log instead (the job marked with a red cross).")
 
@@ -58,6 +73,16 @@ var (
 	// nonZeroExit: "exit code 1", "exit status 2", "exited with code 1",
 	// ccm's "Exit code: 1" header, a shell's "+ exit 1".
 	nonZeroExit = regexp.MustCompile(`\bexit(?:ed with code| code| status)?:?[ \t]*[1-9]`)
+	// endOfJobFailure are the lines a CI or a build tool prints when the
+	// job or build has failed, whatever came before: Travis' `The command
+	// "x" exited with 2.` and "Done. Your build exited with 1.", Jenkins'
+	// "Build step 'Execute shell' marked build as failure" and "Finished:
+	// FAILURE", GitLab's "ERROR: Job failed", make's "make: *** [all]
+	// Error 2" (not when make says "(ignored)"). Matched on the
+	// ASCII-lowercased line. Like ##[error], a line the job went on after
+	// is never one of these.
+	endOfJobFailure = regexp.MustCompile(`\bexited with (?:code |status )?[1-9]|\bmarked build as failure\b|\bfinished: failure\b|\berror: job failed\b|` +
+		`(?:^|[\s/])(?:g|mingw32-)?make(?:\.exe)?(?:\[\d+\])?: \*\*\* [^\n]*\berror [1-9]`)
 	// zeroCounts are summaries that name a failure word with a count of
 	// zero or "no": "0 failed", "0 tests failed", "Failures: 0, Errors: 0", "0 error(s)",
 	// "no errors found".
@@ -112,7 +137,7 @@ func isFailureLine(line string) bool {
 		return false
 	}
 	low := logtext.ASCIILower(t) // same byte offsets as t
-	if nonZeroExit.Match(low) {
+	if nonZeroExit.Match(low) || isEndOfJobFailure(low) {
 		return true
 	}
 	if bytes.HasPrefix(low, []byte("warn")) || bytes.HasPrefix(low, []byte("npm warn")) || bytes.HasPrefix(low, []byte("[warn")) ||
@@ -138,6 +163,12 @@ func isFailureLine(line string) bool {
 		return true
 	}
 	return excerpt.ErrorLike(string(masked))
+}
+
+// isEndOfJobFailure reports whether the ASCII-lowercased line is one of
+// endOfJobFailure's.
+func isEndOfJobFailure(low []byte) bool {
+	return endOfJobFailure.Match(low) && !bytes.HasSuffix(bytes.TrimSpace(low), []byte("(ignored)"))
 }
 
 // isASCII reports whether b holds only ASCII bytes.
@@ -167,12 +198,14 @@ func (sc scanned) noFailureLine(in Input) bool {
 		return flakes != "" && strings.Contains(flakes, squash([]byte(logtext.ASCIILower(l))))
 	}
 	// A failure-looking line the log recovers from (a tool's error it
-	// went on after, a test's expected exception) is followed by a tool's
-	// own success line or the next step starting (gates.go: laterSuccess,
-	// laterStep); an exit status, the CI's ##[error] or a test runner's
-	// failure report is never recovered from.
+	// went on after, a test's expected exception) is followed by the next
+	// step starting, a build verdict, or in a log with steps a tool's own
+	// success line (gates.go: wentOnLine); an exit status, the CI's
+	// ##[error] or end-of-job marker or a test runner's failure report is
+	// never recovered from.
 	hard := func(l string) bool {
-		return strings.Contains(l, "##[error]") || nonZeroExit.Match(logtext.ASCIILower(l))
+		low := logtext.ASCIILower(l)
+		return strings.Contains(l, "##[error]") || nonZeroExit.Match(low) || isEndOfJobFailure(low)
 	}
 	soft := false
 	for _, h := range header {
@@ -195,8 +228,9 @@ func (sc scanned) noFailureLine(in Input) bool {
 	inFlakes := false
 	hasFlakes := bytes.Contains(sc.low, []byte("flakes:"))
 	hasPipCheck := bytes.Contains(sc.low, []byte("/simple/pip/"))
-	goPassed := strings.Contains(sc.text, "--- PASS: ") && !strings.Contains(sc.text, "--- FAIL: ")
+	goPassed := goNoTestFailed(sc.text)
 	recovered := false
+	steps, afterPost := sc.hasSteps(), false
 	for off := from; rest != ""; {
 		line := rest
 		if i := strings.IndexByte(rest, '\n'); i >= 0 {
@@ -224,7 +258,11 @@ func (sc scanned) noFailureLine(in Input) bool {
 				return false
 			}
 			soft, recovered = true, false
-		case soft && (laterSuccess.Match(low) || laterStep.Match(low)):
+		case !steps && bytes.Contains(low, []byte("after")) && postSection.Match(low):
+			// A post section of a log without steps (gates.go): what
+			// it prints does not show the main script went on.
+			afterPost = true
+		case soft && !afterPost && wentOnLine(low, steps):
 			recovered = true
 		}
 		if t := strings.TrimSpace(line); t != "" && !isExcerptMarker(t) && !strings.HasPrefix(t, excerptTrailer) {
@@ -282,7 +320,7 @@ func noFailureResult(in Input, sc scanned, weak []hit) analysis.AnalysisResult {
 		ev = sc.lastLogLines(1, func(string) bool { return true })
 	}
 	var b strings.Builder
-	b.WriteString(analysis.NoFailureReasoning + ": no line reads as an error, a failed test or a non-zero exit, and no known failure signature matched.")
+	b.WriteString(analysis.NoFailureReasoning + ": no line reads as a failed test, a non-zero exit, a CI failure marker or an error the job did not go on after, and no known failure signature matched.")
 	if succ := sc.successLines(); len(succ) > 0 {
 		fmt.Fprintf(&b, " The log reports success: %q.", succ[len(succ)-1])
 	}

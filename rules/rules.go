@@ -416,6 +416,17 @@ func (sc scanned) passedTestLine(sp span) bool {
 	if bytes.Contains(low, []byte("/simple/pip/")) && pipSelfCheck.Match(low) {
 		return true
 	}
-	return bytes.Contains(low, []byte("_test.go:")) && goTestLog.Match(low) &&
-		bytes.Contains(sc.low, []byte("--- pass: ")) && !bytes.Contains(sc.low, []byte("--- fail: "))
+	return bytes.Contains(low, []byte("_test.go:")) && goTestLog.Match(low) && goNoTestFailed(sc.text)
+}
+
+// goFailed finds go test's word that something failed: a test's "---
+// FAIL", a package's "FAIL\tpkg 1.2s", the run's closing "FAIL", a panic
+// (a test's timeout or a goroutine's panic). log.Fatal and os.Exit in a
+// test end the binary with only the package's FAIL line, no "--- FAIL".
+var goFailed = regexp.MustCompile(`(?m)^[^\S\n]*(?:--- FAIL|FAIL(?:[ \t]|$)|panic: )`)
+
+// goNoTestFailed reports a go test run in which a test passed and nothing
+// failed: its t.Log lines then only name what the tests check.
+func goNoTestFailed(text string) bool {
+	return strings.Contains(text, "--- PASS: ") && !goFailed.MatchString(text)
 }
