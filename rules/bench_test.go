@@ -85,8 +85,13 @@ func unmatchedLog() string {
 		"    at com.example.app.Service.handle(Service.java:88) - traced call, level=debug",
 		"copying build/lib/pkg/util.py -> build/bdist.linux-x86_64/wheel/pkg",
 	}
+	return repeatLines(lines, 512<<10)
+}
+
+// repeatLines repeats lines, in turn, until the text reaches size bytes.
+func repeatLines(lines []string, size int) string {
 	var b strings.Builder
-	for i := 0; b.Len() < 512<<10; i++ {
+	for i := 0; b.Len() < size; i++ {
 		b.WriteString(lines[i%len(lines)])
 		b.WriteByte('\n')
 	}

@@ -17,12 +17,7 @@ func wordyLog() string {
 		"config: timeout=60 retries=3 status=ok unknown=ignored empty=false set=default",
 		"error handling set up; returned values logged; resolve order unchanged; lock released",
 	}
-	var b strings.Builder
-	for i := 0; b.Len() < 512<<10; i++ {
-		b.WriteString(lines[i%len(lines)])
-		b.WriteByte('\n')
-	}
-	return b.String()
+	return repeatLines(lines, 512<<10)
 }
 
 // BenchmarkFamilyHintWordy is familyHint alone on wordyLog.
