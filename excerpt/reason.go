@@ -22,21 +22,15 @@ type reasonInput struct {
 
 const maxReasonLen = 300
 
-// chooseReason picks the line a person should read first, and the lines
-// they need with it: the best meaningful ##[error] message, else the best
-// error line of the failing step, else a generic ##[error], else the exit
-// code, else the last line. "Best" is the highest rank, then the earliest,
-// unless it names nothing (no file, test, package, host, exception or
-// value) and a later line of the same rank does: the first causal error
-// beats the summary printed after it.
-func chooseReason(in reasonInput) (string, []string) {
-	reason, context, _ := chooseReasonFrom(in)
-	return reason, context
-}
-
-// chooseReasonFrom is chooseReason, and whether the reason is one of the
-// earlier lines (in.earlier): only then do they feed ErrorLines, and so the
-// fingerprint (finish).
+// chooseReasonFrom picks the line a person should read first, and the
+// lines they need with it: the best meaningful ##[error] message, else the
+// best error line of the failing step, else a generic ##[error], else the
+// exit code, else the last line. "Best" is the highest rank, then the
+// earliest, unless it names nothing (no file, test, package, host,
+// exception or value) and a later line of the same rank does: the first
+// causal error beats the summary printed after it. It also says whether
+// the reason is one of the earlier lines (in.earlier): only then do they
+// feed ErrorLines, and so the fingerprint (finish).
 func chooseReasonFrom(in reasonInput) (string, []string, bool) {
 	var weakMark string
 	var marks []logLine
@@ -100,7 +94,7 @@ func (p pick) context(alt []logLine) []string {
 	return failureContext(p.lines, p.at, p.joined, alt)
 }
 
-// strongest returns the best line (see chooseReason), with its continuation
+// strongest returns the best line (see chooseReasonFrom), with its continuation
 // when the line only announces what follows ("AssertionError:", "Expected").
 // marked lines are ##[error] annotations: an error even when their words do
 // not say so.
