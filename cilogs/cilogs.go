@@ -26,6 +26,7 @@ const (
 	SetSealed   = "sealed"
 	SetCorpus3  = "corpus3"
 	SetSealed2  = "sealed2"
+	SetSealed3  = "sealed3"
 	SetCorpus4  = "corpus4"
 	SetCorpus5  = "corpus5"
 )
@@ -70,6 +71,8 @@ var (
 	corpus4JSONL []byte
 	//go:embed corpus5.jsonl
 	corpus5JSONL []byte
+	//go:embed sealed3.jsonl
+	sealed3JSONL []byte
 )
 
 // Each set is parsed on its first use, on its own: a caller of All (the
@@ -85,6 +88,7 @@ var (
 	corpus5  = parsed(SetCorpus5, corpus5JSONL)
 	sealed   = parsed(SetSealed, sealedJSONL)
 	sealed2  = parsed(SetSealed2, sealed2JSONL)
+	sealed3  = parsed(SetSealed3, sealed3JSONL)
 )
 
 // parsed returns the set's logs, parsed once on the first call.
@@ -165,6 +169,14 @@ func Sealed() []Log {
 // Sealed, only its totals may be read.
 func Sealed2() []Log {
 	return slices.Clone(sealed2())
+}
+
+// Sealed3 returns the third sealed set, collected blind at the end of
+// 2026-12-05's work on the rules and measured once then, in aggregate:
+// the set the next change is first judged on. Like Sealed, only its
+// totals may be read.
+func Sealed3() []Log {
+	return slices.Clone(sealed3())
 }
 
 // All returns Labelled followed by Extra.

@@ -22,6 +22,7 @@ func TestCounts(t *testing.T) {
 		{name: "sealed", logs: Sealed(), set: SetSealed, want: 60},
 		{name: "corpus3", logs: Corpus3(), set: SetCorpus3, want: 80},
 		{name: "sealed2", logs: Sealed2(), set: SetSealed2, want: 80},
+		{name: "sealed3", logs: Sealed3(), set: SetSealed3, want: 83},
 		{name: "corpus4", logs: Corpus4(), set: SetCorpus4, want: 98},
 		{name: "corpus5", logs: Corpus5(), set: SetCorpus5, want: 150},
 	}
@@ -47,7 +48,7 @@ func TestCounts(t *testing.T) {
 func TestSchema(t *testing.T) {
 	ids := map[string]bool{}
 	sources := map[string]string{}
-	for _, l := range slices.Concat(All(), Corpus(), Corpus2(), Sealed(), Corpus3(), Sealed2(), Corpus4(), Corpus5()) {
+	for _, l := range slices.Concat(All(), Corpus(), Corpus2(), Sealed(), Corpus3(), Sealed2(), Corpus4(), Corpus5(), Sealed3()) {
 		if l.Set != SetLabelled {
 			if prev, ok := sources[l.Source]; ok {
 				t.Errorf("%s %s: source %s already used by %s", l.Set, l.ID, l.Source, prev)

@@ -22,6 +22,8 @@ func TestSealedReasonFloor(t *testing.T) {
 		// 66/80 when first measured, before any change after its
 		// collection; 68/80 after the families added that day.
 		{name: cilogs.SetSealed2, logs: cilogs.Sealed2(), floor: 68},
+		// 64/83 when first measured, at the end of 2026-12-05's work.
+		{name: cilogs.SetSealed3, logs: cilogs.Sealed3(), floor: 64},
 	}
 	for _, set := range sets {
 		hits := 0

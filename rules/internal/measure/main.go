@@ -38,7 +38,7 @@ func main() {
 	sealed := flag.Bool("sealed", false, "also measure the sealed sets, totals only")
 	flag.Parse()
 	if *sealed {
-		for _, s := range []named{{cilogs.SetSealed, cilogs.Sealed()}, {cilogs.SetSealed2, cilogs.Sealed2()}} {
+		for _, s := range []named{{cilogs.SetSealed, cilogs.Sealed()}, {cilogs.SetSealed2, cilogs.Sealed2()}, {cilogs.SetSealed3, cilogs.Sealed3()}} {
 			r, err := measure(s.logs)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "measure:", err)
