@@ -290,10 +290,10 @@ func (sc scanned) learnedGuess(g GuessConfig) (analysis.Category, string, bool) 
 // may question a signature.
 func Winner(in Input) (sig string, tier int, ok bool) {
 	sc := newScan(in)
-	for _, h := range rank(in, sc, sc.match()) {
-		if !h.weak {
-			return h.sig.name, h.tier, true
-		}
+	hits := rank(in, sc, sc.match())
+	i := decider(hits)
+	if i < 0 {
+		return "", 0, false
 	}
-	return "", 0, false
+	return hits[i].sig.name, hits[i].tier, true
 }

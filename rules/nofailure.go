@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -313,23 +314,31 @@ func hasAnyPrefixOf(s string, ps []string) bool {
 
 // noFailureResult is the answer for a log without a failure line.
 func noFailureResult(in Input, sc scanned, weak []hit) analysis.AnalysisResult {
-	ev := sc.successLines()
+	succ := sc.successLines()
+	ev := succ
 	if len(ev) == 0 {
 		// No success summary: quote how the log ends, as the unknown
 		// default does, so a person sees what ccm looked at.
 		ev = sc.lastLogLines(1, func(string) bool { return true })
 	}
+	// A test runner that reports tests which failed and then passed when
+	// run again (rerun-marker) makes the run green only by the retry: the
+	// category says flaky_test, still at the lowest confidence.
+	cat, catSays := analysis.CategoryInfrastructure, "the category infrastructure only says so"
+	if slices.ContainsFunc(weak, func(h hit) bool { return h.sig.name == "rerun-marker" }) {
+		cat, catSays = analysis.CategoryFlakyTest, "the category flaky_test says that tests in it failed and passed only when run again (rerun-marker)"
+	}
 	var b strings.Builder
 	b.WriteString(analysis.NoFailureReasoning + ": no line reads as a failed test, a non-zero exit, a CI failure marker or an error the job did not go on after, and no known failure signature matched.")
-	if succ := sc.successLines(); len(succ) > 0 {
+	if len(succ) > 0 {
 		fmt.Fprintf(&b, " The log reports success: %q.", succ[len(succ)-1])
 	}
-	b.WriteString(" If the job did fail, its cause is not in these lines; the category infrastructure only says so, and the confidence is the lowest the rules give. Not auto-remediated: with no failure line to confirm an analysis, ccm's safety gate never acts alone on it.")
+	b.WriteString(" If the job did fail, its cause is not in these lines; " + catSays + ", and the confidence is the lowest the rules give. Not auto-remediated: with no failure line to confirm an analysis, ccm's safety gate never acts alone on it.")
 	if note := weakNote(weak); note != "" {
 		b.WriteString(" " + note)
 	}
 	return analysis.AnalysisResult{
-		Category:           analysis.CategoryInfrastructure,
+		Category:           cat,
 		RiskScore:          unknownRisk,
 		Confidence:         noFailureConfidence,
 		Effort:             analysis.EffortLow,

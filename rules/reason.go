@@ -44,19 +44,16 @@ func reasonFor(ex excerpt.Excerpt) (reason string, ctx []string) {
 	}
 	in := excerptInput(ex)
 	sc := newScan(in)
-	for _, h := range rank(in, sc, sc.match()) {
-		if h.weak {
-			continue
+	hits := rank(in, sc, sc.match())
+	if i := decider(hits); i >= 0 {
+		// Only the deciding signature's first log line; a match on the
+		// reason alone is no line to show.
+		if sps := sc.logSpans(hits[i]); len(sps) > 0 {
+			line := sc.line(sps[0])
+			if line != "" && !excerpt.IsGenericReason(line) && !strings.HasPrefix(line, "##[") {
+				return excerpt.ReasonLine(line), sc.followingLines(sps[0], maxReasonContext)
+			}
 		}
-		sps := sc.logSpans(h)
-		if len(sps) == 0 {
-			break // it matched only the reason itself
-		}
-		line := sc.line(sps[0])
-		if line == "" || excerpt.IsGenericReason(line) || strings.HasPrefix(line, "##[") {
-			break
-		}
-		return excerpt.ReasonLine(line), sc.followingLines(sps[0], maxReasonContext)
 	}
 	return ex.Reason, ex.Context
 }

@@ -135,33 +135,24 @@ func classify(in Input, guess func() GuessConfig) (res analysis.AnalysisResult) 
 func classifyWith(in Input, g GuessConfig) analysis.AnalysisResult {
 	sc := newScan(in)
 	hits := rank(in, sc, sc.match())
-	for i, h := range hits {
-		if !h.weak {
-			return sc.result(in, hits, i)
-		}
+	if i := decider(hits); i >= 0 {
+		return sc.result(in, hits, i)
 	}
 	cl := sc.clues(in)
 	if !cl.family.ok && !cl.orphanFound && cl.noFailure {
 		// Nothing to explain is not an unknown failure (nofailure.go). A
 		// line of a known message family (hints.go) is a failure line even
 		// when it reads like none ("Unexpected value 'name'").
-		return passedOnRetry(noFailureResult(in, sc, hits), hits)
+		return noFailureResult(in, sc, hits)
 	}
 	return unknownResult(in, sc, cl, weakNote(hits), g)
 }
 
-// passedOnRetry labels a log with no failure line flaky_test when the test
-// runner reports tests that failed and then passed when run again
-// (rerun-marker): the run is green, but only because of the retry. It
-// stays a no-failure answer at the lowest confidence, never acted on.
-func passedOnRetry(res analysis.AnalysisResult, weak []hit) analysis.AnalysisResult {
-	if !slices.ContainsFunc(weak, func(h hit) bool { return h.sig.name == "rerun-marker" }) {
-		return res
-	}
-	res.Category = analysis.CategoryFlakyTest
-	res.Reasoning = strings.Replace(res.Reasoning, "the category infrastructure only says so",
-		"the category flaky_test says that tests in it failed and passed only when run again (rerun-marker)", 1)
-	return res
+// decider is the index of the hit that decides the answer, the first of
+// rank's order that is not weak (a weak signature only adds evidence), or
+// -1 when none does.
+func decider(hits []hit) int {
+	return slices.IndexFunc(hits, func(h hit) bool { return !h.weak })
 }
 
 // newScan puts the reason on the first line(s), where a match counts for
