@@ -196,16 +196,12 @@ func earlyStrength(line string) int {
 	if commandEcho.MatchString(t) {
 		return strengthNone
 	}
-	t = earlyZeroCount.ReplaceAllString(t, " ")
+	t = ZeroCounts.ReplaceAllString(t, " ")
 	t = optionFlag.ReplaceAllString(t, "$1")
 	return lineStrength(t)
 }
 
 var (
-	// earlyZeroCount is a count of failures that is zero or "no": "0
-	// errors", "0 tests failed", "no errors found", "Errors: 0", "0 error(s)".
-	earlyZeroCount = regexp.MustCompile(`(?i)\b(?:0|no)[ \t]+(?:tests?[ \t]+)?(?:failed|failures?|failing|errors?|exceptions?)\b|` +
-		`\b(?:failed|failures?|failing|errors?|exceptions?)[ \t]*[:=][ \t]*0\b`)
 	// commandEcho is a command a shell or CI prints before running it:
 	// sh -x's "+ cmd" ("++ cmd" nested), a prompt's "$ cmd", Jenkins's
 	// "[job] $ cmd".

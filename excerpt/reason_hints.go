@@ -14,11 +14,13 @@ import (
 // they are not it.
 var adviceLines = regexp.MustCompile(`(?i)^(?:\|\s*)?(?:hint|note|help|tip)\s*:|^(?:\|\s*)?(?:(?:consider|perhaps|please|try (?:running|re-?running|again|using|to))\b|if (?:neither|this|that|the problem|you)\b[^,]*, )`)
 
-// zeroCount is a count of failures that is zero ("Failures: 0",
-// "Failed:     0", "Errors: 0"): a passing summary states no failure.
-// RSpec and minitest count them the other way round ("277 examples, 0
-// failures").
-var zeroCount = regexp.MustCompile(`(?i)\b(?:failures|failed|errors)\s*:\s*0\b|\b0 (?:failures|errors)\b`)
+// ZeroCounts are counts of failures that are zero or "no": "0 failed",
+// "0 tests failed", "Failures: 0, Errors: 0" (a passing summary states no
+// failure; RSpec and minitest count the other way round, "277 examples, 0
+// failures"), "0 error(s)", "no errors found". The reason chooser, the
+// early lines and the rules' no-failure check blank them alike.
+var ZeroCounts = regexp.MustCompile(`(?i)\b(?:0|no)[ \t]+(?:tests?[ \t]+)?(?:failed|failures?|failing|errors?|exceptions?)\b|` +
+	`\b(?:failed|failures?|failing|errors?|exceptions?)[ \t]*[:=][ \t]*0\b`)
 
 // zeroSummary reports a test summary whose failure counts are all zero and
 // that says nothing else of failure: "Tests run: 100, Failures: 0, Errors:
@@ -27,7 +29,7 @@ func zeroSummary(lower string) bool {
 	if !strings.Contains(lower, ": ") && !strings.Contains(lower, " 0 ") {
 		return false
 	}
-	rest := zeroCount.ReplaceAllString(lower, "")
+	rest := ZeroCounts.ReplaceAllString(lower, "")
 	return len(rest) < len(lower) && !(containsAnyOf(rest, failureWords) && failureWordOutsideNames(rest))
 }
 

@@ -84,11 +84,6 @@ var (
 	// is never one of these.
 	endOfJobFailure = regexp.MustCompile(`\bexited with (?:code |status )?[1-9]|\bmarked build as failure\b|\bfinished: failure\b|\berror: job failed\b|` +
 		`(?:^|[\s/])(?:g|mingw32-)?make(?:\.exe)?(?:\[\d+\])?: \*\*\* [^\n]*\berror [1-9]`)
-	// zeroCounts are summaries that name a failure word with a count of
-	// zero or "no": "0 failed", "0 tests failed", "Failures: 0, Errors: 0", "0 error(s)",
-	// "no errors found".
-	zeroCounts = regexp.MustCompile(`\b(?:0|no)[ \t]+(?:tests?[ \t]+)?(?:failed|failures?|failing|errors?|exceptions?)\b|` +
-		`\b(?:failed|failures?|failing|errors?|exceptions?)[ \t]*[:=][ \t]*0\b`)
 	// passingTest are the lines test runners print for one passing test
 	// or package, whatever the test is named (TestErrorHandling).
 	passingTest = regexp.MustCompile(`^(?:--- PASS|=== (?:RUN|PAUSE|CONT|NAME)\b|PASS\b|ok[ \t]+\S+[ \t]+(?:[\d.]+m?s|\(cached\))|[✓✔√]|test .* \.\.\. ok$)|[ \t]PASSED(?:[ \t]|$)`)
@@ -149,7 +144,7 @@ func isFailureLine(line string) bool {
 	// markers are case-sensitive ("Error:", "Killed").
 	// low is blanked alongside (same offsets) for the translated words.
 	masked := []byte(t)
-	for _, re := range []*regexp.Regexp{zeroCounts, localizedZeroCounts} {
+	for _, re := range []*regexp.Regexp{excerpt.ZeroCounts, localizedZeroCounts} {
 		for _, loc := range re.FindAllIndex(low, -1) {
 			for i := loc[0]; i < loc[1]; i++ {
 				masked[i], low[i] = ' ', ' '
