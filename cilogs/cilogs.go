@@ -29,6 +29,8 @@ const (
 	SetSealed3  = "sealed3"
 	SetCorpus4  = "corpus4"
 	SetCorpus5  = "corpus5"
+	SetCorpus6  = "corpus6"
+	SetSealed4  = "sealed4"
 )
 
 // Log is one labelled real CI failure log.
@@ -73,6 +75,10 @@ var (
 	corpus5JSONL []byte
 	//go:embed sealed3.jsonl
 	sealed3JSONL []byte
+	//go:embed corpus6.jsonl
+	corpus6JSONL []byte
+	//go:embed sealed4.jsonl
+	sealed4JSONL []byte
 )
 
 // Each set is parsed on its first use, on its own: a caller of All (the
@@ -86,9 +92,11 @@ var (
 	corpus3  = parsed(SetCorpus3, corpus3JSONL)
 	corpus4  = parsed(SetCorpus4, corpus4JSONL)
 	corpus5  = parsed(SetCorpus5, corpus5JSONL)
+	corpus6  = parsed(SetCorpus6, corpus6JSONL)
 	sealed   = parsed(SetSealed, sealedJSONL)
 	sealed2  = parsed(SetSealed2, sealed2JSONL)
 	sealed3  = parsed(SetSealed3, sealed3JSONL)
+	sealed4  = parsed(SetSealed4, sealed4JSONL)
 )
 
 // parsed returns the set's logs, parsed once on the first call.
@@ -148,10 +156,23 @@ func Corpus5() []Log {
 	return slices.Clone(corpus5())
 }
 
+// Corpus6 returns the sixth corpus (125 logs), collected blind on
+// 2026-12-06 with Sealed4, and first measured before any rule or the
+// guess's model changed for it.
+func Corpus6() []Log {
+	return slices.Clone(corpus6())
+}
+
 // Visible returns every set but the sealed ones, in the order they were
 // collected: what rules may be written against and models trained on.
 func Visible() [][]Log {
-	return [][]Log{Labelled(), Extra(), Corpus(), Corpus2(), Corpus3(), Corpus4(), Corpus5()}
+	return [][]Log{Labelled(), Extra(), Corpus(), Corpus2(), Corpus3(), Corpus4(), Corpus5(), Corpus6()}
+}
+
+// SealedSets returns the sealed sets, oldest first: only their totals may
+// be read.
+func SealedSets() [][]Log {
+	return [][]Log{Sealed(), Sealed2(), Sealed3(), Sealed4()}
 }
 
 // Sealed returns the sealed set: collected with corpus2, measured only in
@@ -177,6 +198,13 @@ func Sealed2() []Log {
 // totals may be read.
 func Sealed3() []Log {
 	return slices.Clone(sealed3())
+}
+
+// Sealed4 returns the fourth sealed set (79 logs), collected blind on
+// 2026-12-06 with Corpus6 (no source and no key line shared with it).
+// Like Sealed, only its totals may be read.
+func Sealed4() []Log {
+	return slices.Clone(sealed4())
 }
 
 // All returns Labelled followed by Extra.

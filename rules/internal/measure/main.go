@@ -34,11 +34,12 @@ import (
 
 func main() {
 	verbose := flag.Bool("v", false, "list every miss")
-	sets := flag.Bool("sets", false, "also measure the embedded sets (labelled, extra, corpus, corpus2…corpus5)")
+	sets := flag.Bool("sets", false, "also measure the embedded sets (labelled, extra, corpus, corpus2…corpus6)")
 	sealed := flag.Bool("sealed", false, "also measure the sealed sets, totals only")
 	flag.Parse()
 	if *sealed {
-		for _, s := range []named{{cilogs.SetSealed, cilogs.Sealed()}, {cilogs.SetSealed2, cilogs.Sealed2()}, {cilogs.SetSealed3, cilogs.Sealed3()}} {
+		for _, logs := range cilogs.SealedSets() {
+			s := named{logs[0].Set, logs}
 			r, err := measure(s.logs)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "measure:", err)
@@ -64,7 +65,7 @@ type named struct {
 func run(files []string, sets, verbose bool, out io.Writer) error {
 	var all []named
 	if sets {
-		all = append(all, named{cilogs.SetLabelled, cilogs.Labelled()}, named{cilogs.SetExtra, cilogs.Extra()}, named{cilogs.SetCorpus, cilogs.Corpus()}, named{cilogs.SetCorpus2, cilogs.Corpus2()}, named{cilogs.SetCorpus3, cilogs.Corpus3()}, named{cilogs.SetCorpus4, cilogs.Corpus4()}, named{cilogs.SetCorpus5, cilogs.Corpus5()})
+		all = append(all, named{cilogs.SetLabelled, cilogs.Labelled()}, named{cilogs.SetExtra, cilogs.Extra()}, named{cilogs.SetCorpus, cilogs.Corpus()}, named{cilogs.SetCorpus2, cilogs.Corpus2()}, named{cilogs.SetCorpus3, cilogs.Corpus3()}, named{cilogs.SetCorpus4, cilogs.Corpus4()}, named{cilogs.SetCorpus5, cilogs.Corpus5()}, named{cilogs.SetCorpus6, cilogs.Corpus6()})
 	}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -104,14 +105,18 @@ type result struct {
 	// that say whether the gap is coverage or wrong verdicts.
 	guesses, guessRight int
 	right, total        map[string]int
-	confusions          map[string]int // "want→got"
-	misses              []miss
+	// bySource splits the guesses by what decided them (a hint, the
+	// learned model, the code default, the no-failure answer): which of
+	// them carries over to fresh logs. Printed for visible sets only.
+	bySource, sourceRight map[string]int
+	confusions            map[string]int // "want→got"
+	misses                []miss
 }
 
 // measure classifies each log as ccm feeds the rules: the excerpt's text,
 // reason and failing step, the same input `ccm analyze --rules-only` builds.
 func measure(logs []cilogs.Log) (result, error) {
-	r := result{right: map[string]int{}, total: map[string]int{}, confusions: map[string]int{}}
+	r := result{right: map[string]int{}, total: map[string]int{}, bySource: map[string]int{}, sourceRight: map[string]int{}, confusions: map[string]int{}}
 	for _, l := range logs {
 		ex, err := excerpt.Extract(strings.NewReader(l.Log), excerpt.Options{})
 		if err != nil {
@@ -131,10 +136,12 @@ func measure(logs []cilogs.Log) (result, error) {
 		guess := strings.HasPrefix(got.Reasoning, "No known signature matched") || strings.HasPrefix(got.Reasoning, analysis.NoFailureReasoning)
 		if guess {
 			r.guesses++
+			r.bySource[guessSource(got.Reasoning)]++
 		}
 		if m.catOK {
 			if guess {
 				r.guessRight++
+				r.sourceRight[guessSource(got.Reasoning)]++
 			}
 			r.catRight++
 			r.right[l.Category]++
@@ -161,6 +168,11 @@ func (r result) printTotals(w io.Writer, name string) {
 
 func (r result) print(w io.Writer, name string, verbose bool) {
 	r.printTotals(w, name)
+	for _, s := range guessSources {
+		if n := r.bySource[s]; n > 0 {
+			fmt.Fprintf(w, "    guessed by %-12s %3d/%-3d\n", s, r.sourceRight[s], n)
+		}
+	}
 	for _, c := range analysis.Categories {
 		if n := r.total[string(c)]; n > 0 {
 			fmt.Fprintf(w, "    %-15s %3d/%-3d\n", c, r.right[string(c)], n)
@@ -192,6 +204,22 @@ func (r result) print(w io.Writer, name string, verbose bool) {
 			fmt.Fprintf(w, "       reason got:  %q\n       reason want: %q\n", excerpttest.ReasonKey(m.reason), excerpttest.ReasonKey(m.keyLine))
 		}
 	}
+}
+
+// guessSources name what decided an answer no signature matched, in the
+// words its reasoning starts with (rules/unknown.go, rules/guess.go).
+var guessSources = []string{"no-failure", "hint", "model", "default"}
+
+func guessSource(reasoning string) string {
+	switch {
+	case strings.HasPrefix(reasoning, analysis.NoFailureReasoning):
+		return "no-failure"
+	case strings.Contains(reasoning, "a guess, not a verdict: ") && strings.Contains(reasoning, ", from a hint: "):
+		return "hint"
+	case strings.Contains(reasoning, "words are most like"):
+		return "model"
+	}
+	return "default"
 }
 
 func ratio(a, b int) float64 {
