@@ -59,6 +59,7 @@ func TestClassifyFixtures(t *testing.T) {
 		{name: cilogs.SetCorpus3, logs: cilogs.Corpus3(), floor: corpus3Floor},
 		{name: cilogs.SetCorpus4, logs: cilogs.Corpus4(), floor: corpus4Floor},
 		{name: cilogs.SetCorpus5, logs: cilogs.Corpus5(), floor: corpus5Floor},
+		{name: cilogs.SetCorpus6, logs: cilogs.Corpus6(), floor: corpus6Floor},
 	}
 	all := newScore()
 	for _, set := range sets {
@@ -91,8 +92,8 @@ func TestClassifyFixtures(t *testing.T) {
 // corpusFloor and corpusAsFedFloor are the held-out corpus's figures
 // today (raw log, and as ccm feeds it).
 const (
-	corpusFloor      = 123
-	corpusAsFedFloor = 123
+	corpusFloor      = 125
+	corpusAsFedFloor = 125
 	// corpus2 was first measured, before any rule changed for it, at
 	// 66/100 as fed (ccm analyze --rules-only) and 65/100 raw.
 	corpus2Floor      = 94
@@ -101,17 +102,25 @@ const (
 	// measured before any change for it (60/80). The floors moved with the
 	// relabelling to cilogs/README.md's conventions (corpus +1, corpus2
 	// and corpus3 -1: labels changed, not the rules).
-	corpus3Floor      = 72
-	corpus3AsFedFloor = 72
+	// The no-failure answer's learned guess (nofailure.go) cost it 2.
+	corpus3Floor      = 70
+	corpus3AsFedFloor = 70
 	// corpus4 was collected with sealed2 and first measured (as fed) at
 	// 52/98, before any rule changed for it.
-	corpus4Floor      = 91
-	corpus4AsFedFloor = 91
+	corpus4Floor      = 92
+	corpus4AsFedFloor = 92
 	// corpus5 was collected after the learned guess was chosen and first
 	// measured (as fed) at 109/150, before any change for it; 122/150 once
 	// the learned guess was trained on it too (corpus and corpus4 lost one).
-	corpus5Floor      = 123
-	corpus5AsFedFloor = 123
+	// 128/150 with the no-failure answer's learned guess.
+	corpus5Floor      = 128
+	corpus5AsFedFloor = 128
+	// corpus6 was collected blind with sealed4 and first measured (as fed)
+	// at 89/125, before any change for it; 93/125 with the no-failure
+	// answer's learned guess (chosen by cross-validation on the other sets),
+	// 103/125 once the model was trained on it too.
+	corpus6Floor      = 103
+	corpus6AsFedFloor = 103
 )
 
 // TestClassifyFixturesAsFed is TestClassifyFixtures on the input ccm builds
@@ -128,6 +137,7 @@ func TestClassifyFixturesAsFed(t *testing.T) {
 		{name: cilogs.SetCorpus3, logs: cilogs.Corpus3(), floor: corpus3AsFedFloor},
 		{name: cilogs.SetCorpus4, logs: cilogs.Corpus4(), floor: corpus4AsFedFloor},
 		{name: cilogs.SetCorpus5, logs: cilogs.Corpus5(), floor: corpus5AsFedFloor},
+		{name: cilogs.SetCorpus6, logs: cilogs.Corpus6(), floor: corpus6AsFedFloor},
 	}
 	for _, set := range sets {
 		s := newScore()

@@ -174,3 +174,76 @@ func TestMayFailCoversFailureLines(t *testing.T) {
 		}
 	}
 }
+
+// A log with no failure line (nofailure.go) gets the model's guess from
+// its last lines, still at the no-failure answer's confidence, with no
+// action and the no-failure reasoning; a log reporting success keeps the
+// infrastructure placeholder.
+func TestNoFailureLearnedGuess(t *testing.T) {
+	m := handModel(t)
+	cfg := GuessConfig{Model: m, Context: 1, Order: GuessLast, CodeBoost: 2, MinWords: 2, NoFailureLines: 3}
+	tests := []struct {
+		name      string
+		in        Input
+		g         GuessConfig
+		wantCat   analysis.Category
+		wantInWhy []string
+	}{
+		{
+			name: "last lines' words", g: cfg,
+			in:        Input{Text: "Run ./ci.sh\nrunner communication lost\nagent shutdown\n"},
+			wantCat:   analysis.CategoryInfrastructure,
+			wantInWhy: []string{"the category infrastructure is a guess, not a verdict: the last 3 lines' words are most like infrastructure failures", "'communication'"},
+		},
+		{
+			name: "config words", g: cfg,
+			in:        Input{Text: "setting up toolchain\nrequested version 9.9 available versions listed\nnot in manifest\n"},
+			wantCat:   analysis.CategoryConfig,
+			wantInWhy: []string{"the category config is a guess, not a verdict: the last 3 lines'"},
+		},
+		{
+			// Only the last lines are read: the words above them are not.
+			name: "words above the last lines", g: cfg,
+			in:        Input{Text: "runner communication lost\nagent shutdown\nstep one\nstep two\nstep three\n"},
+			wantCat:   analysis.CategoryInfrastructure,
+			wantInWhy: []string{"the category infrastructure only says so"},
+		},
+		{
+			name: "a log that reports success keeps the placeholder", g: cfg,
+			in:        Input{Text: "runner communication lost\nagent shutdown\n12 passed in 3.1s\n"},
+			wantCat:   analysis.CategoryInfrastructure,
+			wantInWhy: []string{"the category infrastructure only says so", "12 passed"},
+		},
+		{
+			name: "code is never the guess", g: cfg,
+			in:        Input{Text: "assertion expected value received\nexpected value mismatch assertion\n"},
+			wantCat:   analysis.CategoryInfrastructure,
+			wantInWhy: []string{"the category infrastructure only says so"},
+		},
+		{
+			name: "off", g: GuessConfig{Model: m, Context: 1, CodeBoost: 2, MinWords: 2},
+			in:        Input{Text: "Run ./ci.sh\nrunner communication lost\nagent shutdown\n"},
+			wantCat:   analysis.CategoryInfrastructure,
+			wantInWhy: []string{"the category infrastructure only says so"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ClassifyGuessing(tc.in, tc.g)
+			if err := got.Validate(); err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			if !got.NoFailureFound() {
+				t.Fatalf("not the no-failure answer: %q", got.Reasoning)
+			}
+			if got.Category != tc.wantCat || got.Confidence != noFailureConfidence || len(got.Actions) != 1 || got.Actions[0].Type != analysis.ActionNone {
+				t.Errorf("category %s confidence %d actions %v; want %s, %d, none", got.Category, got.Confidence, got.Actions, tc.wantCat, noFailureConfidence)
+			}
+			for _, w := range tc.wantInWhy {
+				if !strings.Contains(got.Reasoning, w) {
+					t.Errorf("reasoning %q lacks %q", got.Reasoning, w)
+				}
+			}
+		})
+	}
+}

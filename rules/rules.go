@@ -143,7 +143,7 @@ func classifyWith(in Input, g GuessConfig) analysis.AnalysisResult {
 		// Nothing to explain is not an unknown failure (nofailure.go). A
 		// line of a known message family (hints.go) is a failure line even
 		// when it reads like none ("Unexpected value 'name'").
-		return noFailureResult(in, sc, hits)
+		return noFailureResult(in, sc, hits, g)
 	}
 	return unknownResult(in, sc, cl, weakNote(hits), g)
 }

@@ -145,7 +145,7 @@ func unknownResult(in Input, sc scanned, cl clues, note string, g GuessConfig) a
 	// statistical likeness, not a message a person recognises) and keeps
 	// the default's confidence.
 	learned := func() bool {
-		lc, lw, ok := sc.learnedGuess(g)
+		lc, lw, ok := sc.learnedGuess(g, "the failing lines")
 		if ok {
 			cat, why = lc, lw
 		}

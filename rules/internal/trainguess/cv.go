@@ -187,4 +187,5 @@ func crossValidate(exs []example, w io.Writer) {
 		fmt.Fprintf(w, "  %-9s unmatched guess %3d/%-3d → %3d/%-3d   category %3d/%-3d → %3d/%-3d\n", "all", t.beforeGuess, t.unmatched, t.guessRight, t.unmatched, t.beforeRight, t.n, t.right, t.n)
 	}
 	overrideCV(exs, sets, w)
+	noFailureCV(exs, sets, w)
 }

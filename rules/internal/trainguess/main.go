@@ -1,6 +1,6 @@
 // Command trainguess trains the rules' learned category guess (the model
 // the unknown answer uses when no signature matched, rules/guess.go) and
-// writes it as rules/guessmodel.json. It trains on the six visible
+// writes it as rules/guessmodel.json. It trains on the visible
 // labelled sets only, never the sealed ones, on exactly the text ccm
 // gives the rules at runtime: excerpt.Extract, rules.InputFromExcerpt,
 // then rules.GuessText (the reason and the failing lines). The labeller's

@@ -39,7 +39,7 @@ func TestNoSealed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	visible := map[string]bool{cilogs.SetLabelled: true, cilogs.SetExtra: true, cilogs.SetCorpus: true, cilogs.SetCorpus2: true, cilogs.SetCorpus3: true, cilogs.SetCorpus4: true, cilogs.SetCorpus5: true}
+	visible := map[string]bool{cilogs.SetLabelled: true, cilogs.SetExtra: true, cilogs.SetCorpus: true, cilogs.SetCorpus2: true, cilogs.SetCorpus3: true, cilogs.SetCorpus4: true, cilogs.SetCorpus5: true, cilogs.SetCorpus6: true}
 	n := 0
 	for _, set := range visibleSets() {
 		n += len(set)
@@ -47,12 +47,17 @@ func TestNoSealed(t *testing.T) {
 	if len(exs) != n || n == 0 {
 		t.Errorf("%d examples from %d logs", len(exs), n)
 	}
-	sealed := map[string]bool{}
-	for _, l := range append(append(cilogs.Sealed(), cilogs.Sealed2()...), cilogs.Sealed3()...) {
-		sealed[l.ID] = true
+	sealed, sealedSet := map[string]bool{}, map[string]bool{}
+	for _, set := range cilogs.SealedSets() {
+		for _, l := range set {
+			sealed[l.ID], sealedSet[l.Set] = true, true
+		}
+	}
+	if len(sealedSet) != len(cilogs.SealedSets()) {
+		t.Errorf("sealed sets %v, want %d", sealedSet, len(cilogs.SealedSets()))
 	}
 	for _, e := range exs {
-		if e.set == cilogs.SetSealed || e.set == cilogs.SetSealed2 || e.set == cilogs.SetSealed3 || !visible[e.set] {
+		if sealedSet[e.set] || !visible[e.set] {
 			t.Errorf("training example from set %q", e.set)
 		}
 	}
