@@ -103,6 +103,19 @@ var (
 	// letters of any script (Go's \b is ASCII-only, so "Fehlerüberprüfung"
 	// would end a word at "ü").
 	localizedFailure = regexp.MustCompile(`(?:^|[^\pL\pN_])(?:fehler|erreur|errore)(?:$|[^\pL\pN_])|错误|錯誤|エラー|ошибка|失败|失敗`)
+	// plainFailure are failure lines in plain words that excerpt's markers
+	// do not rate (they rank reason lines, where these would outrank a
+	// tool's own error line): TAP's "not ok 3 - x", a shell's "sh: 1:
+	// docker: not found" and cmd's "'x' is not recognized as an internal
+	// or external command" (and its Chinese form), Gradle's "finished with
+	// non-zero exit value 137", "timed out", a fatal signal (SIGKILL,
+	// SIGQUIT), a compiler's "unresolved reference", a lock file out of
+	// step ("lock mismatch", "not present in the lock file") and a VCS's
+	// "unknown revision". Matched on the lowercased line; a harness's
+	// TIMEOUT verdict (upperTimeout) on the line as printed, since
+	// "timeout: 30s" is a setting.
+	plainFailure = regexp.MustCompile(`^not ok\b|: not found$|\bis not recognized as an internal or external command|不是内部或外部命令|\bnon-zero exit value [1-9]|\btimed ?out\b|\bsig(?:kill|quit|abrt|segv)\b|\bunresolved reference\b|\block(?:file)? mismatch\b|\bnot present in the lock ?file\b|\bunknown revision\b`)
+	upperTimeout = regexp.MustCompile(`\bTIMEOUT\b`)
 	// localizedZeroCounts are their zero counts, as MSBuild's translated
 	// summaries print them ("0 Fehler", "0 个错误", "0 個錯誤", "0 Erreur(s)"),
 	// a count after the word ("Fehler: 0") and the phrases that say none
@@ -163,7 +176,7 @@ func isFailureLine(line string) bool {
 		// Only then can a letter need Unicode folding ("Ошибка").
 		low = bytes.ToLower(low)
 	}
-	if localizedFailure.Match(low) {
+	if localizedFailure.Match(low) || plainFailure.Match(low) || upperTimeout.MatchString(t) {
 		return true
 	}
 	return excerpt.ErrorLike(string(masked))

@@ -154,6 +154,23 @@ func TestIsFailureLine(t *testing.T) {
 		{"Ошибка: не удалось найти файл", true},
 		{"ошибка: не удалось найти файл", true},
 		{"E3DC: Fehler beim Verbinden", true},
+		// Plain-word failures excerpt's markers do not rate (plainFailure).
+		{"not ok 3 - parses an empty file", true},
+		{"ok 2 - not ok to skip", false},
+		{"./deploy.sh: 4: kubectl: not found", true},
+		{"'yarn' is not recognized as an internal or external command,", true},
+		{"'make' 不是内部或外部命令，也不是可运行的程序", true},
+		{"> Process 'Gradle Test Executor 3' finished with non-zero exit value 137", true},
+		{"Job step timed out after 30 minutes", true},
+		{"panic: test timed out after 10m0s", true},
+		{"  TIMEOUT [expected OK] /css/grid/placement.html", true},
+		{"timeout: 30s", false},
+		{"Using --timeout 600 for each test", false},
+		{"SIGQUIT: quit", true},
+		{"Main.kt:12:5 Unresolved reference 'renderRow'", true},
+		{"  lock mismatch: the dependency is out of date. Run mix deps.get", true},
+		{"  - Required package \"acme/http\" is not present in the lock file.", true},
+		{"go: example.com/lib@v1.2.3: reading example.com/lib/go.mod at revision v1.2.3: unknown revision v1.2.3", true},
 	}
 	for _, tc := range tests {
 		if got := isFailureLine(tc.line); got != tc.want {
