@@ -45,7 +45,17 @@ const (
 func main() {
 	out := flag.String("o", "", "write the model here (rules/guessmodel.json)")
 	cv := flag.Bool("cv", false, "print leave-one-set-out cross-validation")
+	mo := flag.Bool("model-only", false, "print only the model-only cross-validation of the learners compared")
 	flag.Parse()
+	if *mo {
+		exs, err := examples(visibleSets())
+		if err == nil {
+			modelOnlyCV(exs, setsOf(exs), os.Stdout, learners())
+			return
+		}
+		fmt.Fprintln(os.Stderr, "trainguess:", err)
+		os.Exit(1)
+	}
 	if err := run(*out, *cv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "trainguess:", err)
 		os.Exit(1)
