@@ -31,6 +31,9 @@ type learner struct {
 	// extra returns more training texts for a log (its reason alone, ...).
 	extra func(e example) []string
 	fit   func(docs [][]string, labels []string) predictor
+	// context, when not nil, is the failing lines' neighbours read
+	// (training and unmatched logs) instead of rules.GuessContext.
+	context *int
 }
 
 // predictor names a category, its posterior and how many words spoke for
@@ -67,6 +70,13 @@ type moScore struct {
 	modelRight, modelNF   int // model only right, unmatched and no-failure
 	decided, decidedRight int // the model named a category (both kinds)
 	orderRight            int // unmatched, hints first then the model (the -cv guess score)
+	// The unmatched logs a hint decided: the hint right, the model alone
+	// right; and model first (its category when it decides, else the
+	// hint, else code).
+	hinted, hintRight, modelOnHinted, modelFirst int
+	// No-failure logs that report success, model only right: Classify
+	// keeps the placeholder for them and does not ask the model.
+	nfSuccessRight int
 }
 
 // moKind says which held-out logs the model-only score reads, and what
@@ -89,12 +99,17 @@ func scoreLearner(exs []example, sets []string, l learner) map[string]moScore {
 		nofail    bool
 		hint      bool // a hint decided Classify's unknown answer
 		hintRight bool
+		success   bool // a no-failure log that reports success
 	}
 	preps := make([]*prep, len(exs))
 	for i, e := range exs {
 		if t, nf, ok := moKind(e); ok {
+			if !nf {
+				t = l.text(e)
+			}
 			r := rules.ClassifyGuessing(e.in, rules.GuessConfig{})
-			preps[i] = &prep{text: t, nofail: nf, hint: strings.Contains(r.Reasoning, ", from a hint: "), hintRight: r.Category == analysis.Category(e.category)}
+			preps[i] = &prep{text: t, nofail: nf, hint: strings.Contains(r.Reasoning, ", from a hint: "), hintRight: r.Category == analysis.Category(e.category),
+				success: strings.Contains(r.Reasoning, successSays)}
 		}
 	}
 	out := map[string]moScore{}
@@ -105,7 +120,7 @@ func scoreLearner(exs []example, sets []string, l learner) map[string]moScore {
 			if e.set == s {
 				continue
 			}
-			docs = append(docs, l.tokenize(e.texts[[2]int{rules.GuessContext, rules.GuessLastLines}]))
+			docs = append(docs, l.tokenize(l.text(e)))
 			labels = append(labels, e.category)
 			if l.extra != nil {
 				for _, t := range l.extra(e) {
@@ -138,6 +153,9 @@ func scoreLearner(exs []example, sets []string, l learner) map[string]moScore {
 				sc.nofail++
 				if right {
 					sc.modelNF++
+					if pr.success {
+						sc.nfSuccessRight++
+					}
 				}
 				continue
 			}
@@ -147,6 +165,18 @@ func scoreLearner(exs []example, sets []string, l learner) map[string]moScore {
 			}
 			if pr.hint && pr.hintRight || !pr.hint && right {
 				sc.orderRight++
+			}
+			if pr.hint {
+				sc.hinted++
+				if pr.hintRight {
+					sc.hintRight++
+				}
+				if right {
+					sc.modelOnHinted++
+				}
+			}
+			if decides(g) && right || !decides(g) && (pr.hint && pr.hintRight || !pr.hint && right) {
+				sc.modelFirst++
 			}
 		}
 		out[s] = sc
@@ -167,8 +197,9 @@ func modelOnlyCV(exs []example, sets []string, w io.Writer, ls []learner) {
 			if s == "all" {
 				sc = t
 			}
-			fmt.Fprintf(w, "    %-9s unmatched %3d/%-3d  no-failure %3d/%-3d  model only %3d/%-3d  decided %3d/%-3d  hints+model %3d/%-3d\n", s,
-				sc.modelRight, sc.unmatched, sc.modelNF, sc.nofail, sc.modelRight+sc.modelNF, sc.unmatched+sc.nofail, sc.decidedRight, sc.decided, sc.orderRight, sc.unmatched)
+			fmt.Fprintf(w, "    %-9s unmatched %3d/%-3d  no-failure %3d/%-3d  model only %3d/%-3d  decided %3d/%-3d  hints+model %3d/%-3d  hinted: hint %3d model %3d of %3d  model first %3d\n", s,
+				sc.modelRight, sc.unmatched, sc.modelNF, sc.nofail, sc.modelRight+sc.modelNF, sc.unmatched+sc.nofail, sc.decidedRight, sc.decided, sc.orderRight, sc.unmatched,
+				sc.hintRight, sc.modelOnHinted, sc.hinted, sc.modelFirst)
 			t.unmatched += sc.unmatched
 			t.nofail += sc.nofail
 			t.modelRight += sc.modelRight
@@ -176,6 +207,21 @@ func modelOnlyCV(exs []example, sets []string, w io.Writer, ls []learner) {
 			t.decided += sc.decided
 			t.decidedRight += sc.decidedRight
 			t.orderRight += sc.orderRight
+			t.hinted += sc.hinted
+			t.hintRight += sc.hintRight
+			t.modelOnHinted += sc.modelOnHinted
+			t.modelFirst += sc.modelFirst
 		}
 	}
 }
+
+// text is what l trains on and reads of an unmatched log.
+func (l learner) text(e example) string {
+	if l.context == nil {
+		return e.texts[[2]int{rules.GuessContext, rules.GuessLastLines}]
+	}
+	return rules.GuessText(e.in, *l.context, rules.GuessLastLines)
+}
+
+// successSays is in the no-failure answer of a log that reports success.
+const successSays = "The log reports success"
