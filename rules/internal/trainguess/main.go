@@ -10,6 +10,7 @@
 //
 //	go generate ./rules/                  # or: go run ./rules/internal/trainguess -o rules/guessmodel.json
 //	go run ./rules/internal/trainguess -cv  # leave-one-set-out cross-validation
+//	go run ./rules/internal/trainguess -model-only  # the model-only score of the variants tried (variants.go)
 //
 // -cv trains on five visible sets and scores the sixth, for each set, for
 // a grid of choices (context lines, word pairs, where the guess stands
@@ -45,17 +46,21 @@ const (
 func main() {
 	out := flag.String("o", "", "write the model here (rules/guessmodel.json)")
 	cv := flag.Bool("cv", false, "print leave-one-set-out cross-validation")
+	mo := flag.Bool("model-only", false, "print only the model-only cross-validation of the learners compared")
 	flag.Parse()
-	if err := run(*out, *cv, os.Stdout); err != nil {
+	if err := run(*out, *cv, *mo, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "trainguess:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out string, cv bool, w io.Writer) error {
+func run(out string, cv, modelOnly bool, w io.Writer) error {
 	exs, err := examples(visibleSets())
 	if err != nil {
 		return err
+	}
+	if modelOnly {
+		modelOnlyCV(exs, setsOf(exs), w, learners())
 	}
 	if cv {
 		crossValidate(exs, w)
@@ -65,8 +70,8 @@ func run(out string, cv bool, w io.Writer) error {
 			return fmt.Errorf("write model: %w", err)
 		}
 	}
-	if !cv && out == "" {
-		return fmt.Errorf("nothing to do: pass -o FILE or -cv")
+	if !cv && !modelOnly && out == "" {
+		return fmt.Errorf("nothing to do: pass -o FILE, -cv or -model-only")
 	}
 	return nil
 }
