@@ -4,7 +4,8 @@
 // labelled sets only, never the sealed ones, on exactly the text ccm
 // gives the rules at runtime: excerpt.Extract, rules.InputFromExcerpt,
 // then rules.GuessText (the reason and the failing lines). The labeller's
-// key_line and label_basis are not features: ccm never has them.
+// key_line and label_basis are not features: ccm never has them. The
+// signatures' example lines are training documents too (sigdocs.go).
 //
 // From the repository root:
 //
@@ -58,6 +59,9 @@ func run(out string, cv, modelOnly bool, w io.Writer) error {
 	exs, err := examples(visibleSets())
 	if err != nil {
 		return err
+	}
+	if _, err := exampleDocs(); err != nil {
+		return fmt.Errorf("signature example lines: %w", err)
 	}
 	if modelOnly {
 		modelOnlyCV(exs, setsOf(exs), w, learners())
@@ -119,6 +123,10 @@ func train(exs []example, context, last int, bi, stop bool, alpha float64) *nb.M
 	for _, e := range exs {
 		docs = append(docs, nb.Tokenize(e.texts[[2]int{context, last}], bi, stop))
 		labels = append(labels, e.category)
+	}
+	for _, d := range docsFor(exs) {
+		docs = append(docs, nb.Tokenize(d.text, bi, stop))
+		labels = append(labels, d.category)
 	}
 	return nb.Train(docs, labels, bi, stop, alpha, minDocs)
 }

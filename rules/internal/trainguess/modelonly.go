@@ -116,10 +116,12 @@ func scoreLearner(exs []example, sets []string, l learner) map[string]moScore {
 	for _, s := range sets {
 		var docs [][]string
 		var labels []string
+		var trainOn []example
 		for _, e := range exs {
 			if e.set == s {
 				continue
 			}
+			trainOn = append(trainOn, e)
 			docs = append(docs, l.tokenize(l.text(e)))
 			labels = append(labels, e.category)
 			if l.extra != nil {
@@ -128,6 +130,12 @@ func scoreLearner(exs []example, sets []string, l learner) map[string]moScore {
 					labels = append(labels, e.category)
 				}
 			}
+		}
+		// As the committed trainer does (sigdocs.go): the signatures'
+		// example lines, less those of the held-out set's logs.
+		for _, d := range docsFor(trainOn) {
+			docs = append(docs, l.tokenize(d.text))
+			labels = append(labels, d.category)
 		}
 		p := l.fit(docs, labels)
 		var sc moScore

