@@ -193,9 +193,8 @@ func Sealed2() []Log {
 }
 
 // Sealed3 returns the third sealed set, collected blind at the end of
-// 2026-12-05's work on the rules and measured once then, in aggregate:
-// the set the next change is first judged on. Like Sealed, only its
-// totals may be read.
+// 2026-12-05's work on the rules and first measured then. Like Sealed,
+// only its totals may be read.
 func Sealed3() []Log {
 	return slices.Clone(sealed3())
 }
