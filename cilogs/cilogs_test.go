@@ -27,6 +27,7 @@ func TestCounts(t *testing.T) {
 		{name: "corpus5", logs: Corpus5(), set: SetCorpus5, want: 150},
 		{name: "corpus6", logs: Corpus6(), set: SetCorpus6, want: 125},
 		{name: "sealed4", logs: Sealed4(), set: SetSealed4, want: 79},
+		{name: "sealed5", logs: Sealed5(), set: SetSealed5, want: 70},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,7 +51,7 @@ func TestCounts(t *testing.T) {
 func TestSchema(t *testing.T) {
 	ids := map[string]bool{}
 	sources := map[string]string{}
-	for _, l := range slices.Concat(All(), Corpus(), Corpus2(), Sealed(), Corpus3(), Sealed2(), Corpus4(), Corpus5(), Sealed3(), Corpus6(), Sealed4()) {
+	for _, l := range slices.Concat(All(), Corpus(), Corpus2(), Sealed(), Corpus3(), Sealed2(), Corpus4(), Corpus5(), Sealed3(), Corpus6(), Sealed4(), Sealed5()) {
 		if l.Set != SetLabelled {
 			if prev, ok := sources[l.Source]; ok {
 				t.Errorf("%s %s: source %s already used by %s", l.Set, l.ID, l.Source, prev)

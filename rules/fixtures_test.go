@@ -114,9 +114,10 @@ const (
 	// measured (as fed) at 109/150, before any change for it; 122/150 once
 	// the learned guess was trained on it too (corpus and corpus4 lost one).
 	// 128/150 with the no-failure answer's learned guess, 127 with the
-	// signatures' example lines in the model's training data.
-	corpus5Floor      = 127
-	corpus5AsFedFloor = 127
+	// signatures' example lines in the model's training data, 126 once
+	// the lines found in sealed5's logs left that data.
+	corpus5Floor      = 126
+	corpus5AsFedFloor = 126
 	// corpus6 was collected blind with sealed4 and first measured (as fed)
 	// at 89/125, before any change for it; 93/125 with the no-failure
 	// answer's learned guess (chosen by cross-validation on the other sets),
