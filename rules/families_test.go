@@ -133,7 +133,7 @@ func TestDependencyFamilyWordings(t *testing.T) {
 // warning-level lines of the same tools.
 func TestTestFamilyLines(t *testing.T) {
 	runMisfireCases(t, []misfireCase{
-		{name: "vitest test timeout", wantCat: analysis.CategoryTimeout,
+		{name: "vitest test timeout", wantSig: "js-test-timeout", wantCat: analysis.CategoryFlakyTest,
 			log: " FAIL  src/api.test.ts > api > fetches\nError: Test timed out in 5000ms.\nIf this is a long-running test, pass a timeout value as the last argument or configure it globally with \"testTimeout\"."},
 		{name: "jasmine timeout", wantSig: "js-test-timeout",
 			log: "Failures:\n1) Api fetches\n  Message:\n    Error: Timeout - Async function did not complete within 5000ms (set by jasmine.DEFAULT_TIMEOUT_INTERVAL)\n\n3 specs, 1 failure"},

@@ -52,7 +52,9 @@ func TestClassifyFixtures(t *testing.T) {
 		logs  []cilogs.Log
 		floor int // correct classifications today
 	}{
-		{name: cilogs.SetLabelled, logs: cilogs.Labelled(), floor: 34},
+		// 33: one of its JavaScript per-test timeouts hung every time, and
+		// js-test-timeout answers flaky_test (the labelled sets' rate).
+		{name: cilogs.SetLabelled, logs: cilogs.Labelled(), floor: 33},
 		{name: cilogs.SetExtra, logs: cilogs.Extra(), floor: 35},
 		{name: cilogs.SetCorpus, logs: cilogs.Corpus(), floor: corpusFloor},
 		{name: cilogs.SetCorpus2, logs: cilogs.Corpus2(), floor: corpus2Floor},
@@ -92,13 +94,14 @@ func TestClassifyFixtures(t *testing.T) {
 // corpusFloor and corpusAsFedFloor are the held-out corpus's figures
 // today (raw log, and as ccm feeds it).
 const (
-	corpusFloor      = 125
-	corpusAsFedFloor = 125
+	corpusFloor      = 126
+	corpusAsFedFloor = 126
 	// corpus2 was first measured, before any rule changed for it, at
 	// 66/100 as fed (ccm analyze --rules-only) and 65/100 raw.
-	// 93 once the model learned from the signatures' example lines too.
-	corpus2Floor      = 93
-	corpus2AsFedFloor = 93
+	// 93 once the model learned from the signatures' example lines too, 94
+	// once js-test-timeout answered flaky_test.
+	corpus2Floor      = 94
+	corpus2AsFedFloor = 94
 	// corpus3 was collected after all the tuning on corpus2 and first
 	// measured before any change for it (60/80). The floors moved with the
 	// relabelling to cilogs/README.md's conventions (corpus +1, corpus2
@@ -108,8 +111,8 @@ const (
 	corpus3AsFedFloor = 70
 	// corpus4 was collected with sealed2 and first measured (as fed) at
 	// 52/98, before any rule changed for it.
-	corpus4Floor      = 92
-	corpus4AsFedFloor = 92
+	corpus4Floor      = 93
+	corpus4AsFedFloor = 93
 	// corpus5 was collected after the learned guess was chosen and first
 	// measured (as fed) at 109/150, before any change for it; 122/150 once
 	// the learned guess was trained on it too (corpus and corpus4 lost one).
@@ -124,8 +127,8 @@ const (
 	// 103/125 once the model was trained on it too, 106/125 once plain-word
 	// failure lines no longer read as a log without a failure, 107 with the
 	// signatures' example lines in the model's training data.
-	corpus6Floor      = 107
-	corpus6AsFedFloor = 107
+	corpus6Floor      = 108
+	corpus6AsFedFloor = 108
 )
 
 // TestClassifyFixturesAsFed is TestClassifyFixtures on the input ccm builds
@@ -136,7 +139,7 @@ func TestClassifyFixturesAsFed(t *testing.T) {
 		logs  []cilogs.Log
 		floor int
 	}{
-		{name: "labelled+extra", logs: cilogs.All(), floor: 69},
+		{name: "labelled+extra", logs: cilogs.All(), floor: 68},
 		{name: cilogs.SetCorpus, logs: cilogs.Corpus(), floor: corpusAsFedFloor},
 		{name: cilogs.SetCorpus2, logs: cilogs.Corpus2(), floor: corpus2AsFedFloor},
 		{name: cilogs.SetCorpus3, logs: cilogs.Corpus3(), floor: corpus3AsFedFloor},

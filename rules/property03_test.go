@@ -62,7 +62,7 @@ func rootCause(t *rapid.T) cause {
 		{fmt.Sprintf("java.lang.AssertionError: expected [%d] but found [%d]", n, n+1), analysis.CategoryFlakyTest},
 		{fmt.Sprintf("%s.java:[%d,7] error: cannot find symbol", w, n), analysis.CategoryCode},
 		{fmt.Sprintf("panic: test timed out after %dm0s", n%60+1), analysis.CategoryTimeout},
-		{fmt.Sprintf("Error: Timeout of %dms exceeded.", n*10), analysis.CategoryTimeout},
+		{fmt.Sprintf("Error: Timeout of %dms exceeded.", n*10), analysis.CategoryFlakyTest},
 		{"/home/runner/work/_temp/x.sh: line 1: 12345 Killed                  ./run", analysis.CategoryInfrastructure},
 		{fmt.Sprintf("ModuleNotFoundError: No module named '%s'", w), analysis.CategoryDependency},
 		{fmt.Sprintf("FAIL src/%s.test.ts", w), analysis.CategoryFlakyTest},

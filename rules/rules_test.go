@@ -164,7 +164,7 @@ func TestSignaturesCode(t *testing.T) {
 func TestSignaturesTests(t *testing.T) {
 	runSignatureCases(t, []signatureCase{
 		{name: "go test timeout", log: "panic: test timed out after 10m0s\nrunning tests:\n\tTestWatch (10m0s)\n", wantSig: "go-test-timeout", wantCat: analysis.CategoryTimeout, wantComp: "test: TestWatch"},
-		{name: "jest timeout", log: "  ● api › fetches users\n\n    thrown: \"Exceeded timeout of 5000 ms for a test.\"", wantSig: "js-test-timeout", wantCat: analysis.CategoryTimeout},
+		{name: "jest timeout", log: "  ● api › fetches users\n\n    thrown: \"Exceeded timeout of 5000 ms for a test.\"", wantSig: "js-test-timeout", wantCat: analysis.CategoryFlakyTest},
 		{name: "pytest-timeout", log: "E       Failed: Timeout >300.0s\n+++++++++++++++++++++++++++++++++++ Timeout ++++++++++++++++++++++++++++++++++++", wantSig: "jvm-python-test-timeout", wantCat: analysis.CategoryTimeout},
 		{name: "playwright locator", log: "  1) [chromium] › login.spec.ts:12:5 › logs in\n    Error: locator.click: Timeout 30000ms exceeded.\n    Call log:\n      - waiting for getByRole('button', { name: 'Sign in' })", wantSig: "e2e-wait-timeout", wantCat: analysis.CategoryFlakyTest, wantComp: "test: login.spec.ts"},
 		{name: "cypress", log: "AssertionError: Timed out retrying after 4000ms: Expected to find element: `[data-cy=submit]`, but never found it.", wantSig: "e2e-wait-timeout", wantCat: analysis.CategoryFlakyTest},

@@ -27,14 +27,16 @@ func TestSealedFloor(t *testing.T) {
 		// after the families researched on 2026-12-05, 44/60 with the
 		// learned guess (guess.go) for logs no signature matches, 42/60 once
 		// its model was trained on corpus5 too (2 logs: noise at this size).
-		// 44/60 with the signatures' example lines in its training data.
-		{name: cilogs.SetSealed, logs: cilogs.Sealed(), floor: 44, reasonFloor: 48},
+		// 44/60 with the signatures' example lines in its training data,
+		// 45/60 once JavaScript per-test timeouts answered flaky_test.
+		{name: cilogs.SetSealed, logs: cilogs.Sealed(), floor: 45, reasonFloor: 48},
 		// 52/80 when first measured, before any rule changed after its
 		// collection; 54/80 after the families researched that day, 59/80
 		// with the learned guess, 62/80 with the no-failure answer's guess
 		// (nofailure.go), 60/80 with the signatures' example lines in the
-		// model's training data.
-		{name: cilogs.SetSealed2, logs: cilogs.Sealed2(), floor: 60, reasonFloor: 69},
+		// model's training data, 61/80 once JavaScript per-test timeouts
+		// answered flaky_test.
+		{name: cilogs.SetSealed2, logs: cilogs.Sealed2(), floor: 61, reasonFloor: 69},
 		// 58/83 (category) and 65/83 (reason) when first measured, at the
 		// end of that day's work; 59/83 with the no-failure answer's guess,
 		// 57/83 once the model was trained on corpus6 too (sealed4 +1), 56/83
