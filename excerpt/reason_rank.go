@@ -25,6 +25,11 @@ const (
 var genericLines = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	`^npm (?:err!|error) (?:errno|syscall|exit status|failed at the|command failed|lifecycle|path|command)\b`,
 	`^npm (?:err!|error) (?:a complete log|this is probably not a problem)`,
+	// A line that only names a log file, under a tool's tag or none: npm's
+	// debug log under "A complete log of this run can be found in:"
+	// (https://github.com/react/create-react-app/issues/9962). Where to
+	// read more, never what failed.
+	`^(?:npm (?:err!|error)\s+|\[error\]\s+|error:\s+)?\S*[/\\]\S*\.log$`,
 	"^npm (?:err!|error) \\S+@\\S+ [\\w:-]+: `",
 	`^\s*✖ \d+ problems? \(`,
 	`^\s*(?:error )?command failed with exit code \d+\.?$`,
