@@ -60,3 +60,46 @@ func TestReason_PointerFamilies(t *testing.T) {
 		})
 	}
 }
+
+// TestReason_SummaryFamilies holds the reason to the test a runner's
+// summary lists under it (or above it): Surefire's per-class count over
+// the test's row, CTest's count over its list of failed tests. The logs
+// are written for the test, in each runner's format.
+func TestReason_SummaryFamilies(t *testing.T) {
+	tests := []struct {
+		name       string
+		lines      []string
+		wantReason string // a substring of the reason
+	}{
+		{
+			name: "Surefire 3: the test's row over the class's count",
+			lines: []string{
+				"[INFO] Running org.acme.store.CartIT",
+				"[ERROR] Tests run: 4, Failures: 0, Errors: 1, Skipped: 0, Time elapsed: 12.1 s <<< FAILURE! -- in org.acme.store.CartIT",
+				"[ERROR] org.acme.store.CartIT.checkoutTotals -- Time elapsed: 3.2 s <<< ERROR!",
+				"java.net.ConnectException: Connection refused",
+				"\tat java.base/sun.nio.ch.Net.connect0(Native Method)",
+				"[INFO]",
+				"[INFO] Results:",
+				"[INFO]",
+				"[ERROR] Errors: ",
+				"[ERROR]   CartIT.checkoutTotals:88->connect:41 » Connect Connection refused",
+			},
+			wantReason: "Connection refused",
+		},
+		{
+			name: "Surefire 3 under GitHub's annotation: the test's row over the class's count",
+			lines: []string{
+				"Error:  Tests run: 9, Failures: 1, Errors: 0, Skipped: 0, Time elapsed: 0.8 s <<< FAILURE! -- in org.acme.PriceTest",
+				"Error:  org.acme.PriceTest.roundsHalfUp -- Time elapsed: 0.01 s <<< FAILURE!",
+				"org.opentest4j.AssertionFailedError: expected: <2.50> but was: <2.49>",
+			},
+			wantReason: "expected: <2.50> but was: <2.49>",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkReason(t, tt.lines, tt.wantReason, nil)
+		})
+	}
+}

@@ -37,8 +37,13 @@ var genericLines = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	`^(?:error: )?failed to compile .*intermediate artifacts`,
 	`^error: could not compile .* due to \d+ previous errors?`,
 	`summary of all failing tests`,
-	`^tests run: \d+, failures: \d+.*<<< (?:failure|error)!`,
-	`<<< (?:failure|error)!\s*$`,
+	// Surefire's per-class count, with or without its level tag; since
+	// 3.0 it names the class after it ("Tests run: 26, Failures: 0,
+	// Errors: 1, … <<< FAILURE! -- in io.trino.plugin.redshift.TestRedshift…",
+	// https://github.com/trinodb/trino/actions/runs/19572217039/job/56048341054).
+	// The test's own row, listed under it, says which test and why.
+	`^(?:\[error\] )?tests run: \d+, failures: \d+.*<<< (?:failure|error)!`,
+	`<<< (?:failure|error)!(?: -- in \S+)?\s*$`,
 	`^\s*fail!?\s*(?:-.*)?$`,
 	`^\s*(?:•\s*)?failure \[\d+(?:\.\d+)? seconds?\]`,
 	`^\s*assertion failed\.?\s*$`,
