@@ -36,12 +36,18 @@ func causeChain(lines []logLine, i, tier, handed int) (int, int) {
 }
 
 // gradleChainTop reports Gradle's line under "* What went wrong:" when a
-// "> " link follows it.
+// "> " link follows it, or its "Execution failed for task '…'." with a
+// link under it wherever it is (a log cut or quoted without the header):
+// Gradle's summary of the links, whose last names the cause ("> Process
+// 'Gradle Test Executor 53' finished with non-zero exit value 137",
+// https://github.com/elastic/elasticsearch/issues/44553).
 func gradleChainTop(lines []logLine, i int) bool {
-	if i == 0 || i+1 >= len(lines) || strings.TrimSpace(lines[i-1].text) != "* What went wrong:" {
+	if i+1 >= len(lines) || !strings.HasPrefix(strings.TrimSpace(lines[i+1].text), "> ") {
 		return false
 	}
-	return strings.HasPrefix(strings.TrimSpace(lines[i+1].text), "> ")
+	t := strings.TrimSpace(lines[i].text)
+	return i > 0 && strings.TrimSpace(lines[i-1].text) == "* What went wrong:" ||
+		strings.HasPrefix(t, "Execution failed for task '") && indentOf(lines[i].text) == 0
 }
 
 // deeperLink reports whether the next link of the chain under line i, before

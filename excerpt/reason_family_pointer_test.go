@@ -103,3 +103,41 @@ func TestReason_SummaryFamilies(t *testing.T) {
 		})
 	}
 }
+
+// TestReason_EffectFamilies holds the reason to the line that names the
+// cause, not the effect a tool reports around it: Gradle's task failure
+// over its last "> " link, a bare exit status over the signal that killed
+// the process. The logs are written for the test, in each tool's format.
+func TestReason_EffectFamilies(t *testing.T) {
+	tests := []struct {
+		name       string
+		lines      []string
+		wantReason string // a substring of the reason
+	}{
+		{
+			name: "Gradle, cut without its header: the test executor's exit over the task's failure",
+			lines: []string{
+				"Execution failed for task ':core:integrationTest'.",
+				"> Process 'Gradle Test Executor 7' finished with non-zero exit value 134",
+				"  This problem might be caused by incorrect test process configuration.",
+			},
+			wantReason: "Gradle Test Executor 7' finished with non-zero exit value 134",
+		},
+		{
+			name: "Gradle with its header: the same",
+			lines: []string{
+				"FAILURE: Build failed with an exception.",
+				"",
+				"* What went wrong:",
+				"Execution failed for task ':app:test'.",
+				"> Process 'Gradle Test Executor 2' finished with non-zero exit value 1",
+			},
+			wantReason: "Gradle Test Executor 2' finished with non-zero exit value 1",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkReason(t, tt.lines, tt.wantReason, nil)
+		})
+	}
+}
