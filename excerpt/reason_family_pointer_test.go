@@ -134,6 +134,32 @@ func TestReason_EffectFamilies(t *testing.T) {
 			},
 			wantReason: "Gradle Test Executor 2' finished with non-zero exit value 1",
 		},
+		{
+			name: "xargs: the signal that killed the program over the exit status",
+			lines: []string{
+				"find tests -name '*.in' | xargs -n1 ./build/bin/parse",
+				"xargs: ./build/bin/parse: terminated by signal 9",
+				"Error: Process completed with exit code 125.",
+			},
+			wantReason: "terminated by signal 9",
+		},
+		{
+			name: "GNU time: the signal over make's error",
+			lines: []string{
+				"Command terminated by signal 11",
+				"make: *** [Makefile:40: check] Error 1",
+			},
+			wantReason: "Command terminated by signal 11",
+		},
+		{
+			name: "SIGPIPE is no cause: the test's failure stays the reason",
+			lines: []string{
+				"error: schema check: 3 tables differ from migrations",
+				"xargs: head: terminated by signal 13",
+				"Error: Process completed with exit code 1.",
+			},
+			wantReason: "3 tables differ from migrations",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -75,10 +75,29 @@ var unresolvable = []string{
 	"Dependencies could not be resolved", "Unable to find installation candidates", "No matching distribution found",
 }
 
+// signalDeath is a process that a signal ended, as the program that ran it
+// says: xargs's "xargs: ./bin/x: terminated by signal 9"
+// (https://github.com/MortezaBashsiz/CFScanner/issues/5), GNU time's and
+// LSF's "Command terminated by signal 9"
+// (https://github.com/ncbi/fcs/issues/69), kcov's "Process exited with
+// signal 9" (https://github.com/oasisprotocol/oasis-core/issues/604). The
+// exit status the job ends with after it only repeats it.
+var signalDeath = regexp.MustCompile(`\b(?:terminated by|exited with) signal (\d+|SIG[A-Z]+)\b`)
+
+// killedBySignal reports a signalDeath line; SIGPIPE (13) excepted, which
+// ends a writer whose reader stopped reading, rarely the failure.
+func killedBySignal(t string) bool {
+	if !strings.Contains(t, " signal ") {
+		return false
+	}
+	m := signalDeath.FindStringSubmatch(t)
+	return m != nil && m[1] != "13" && m[1] != "SIGPIPE"
+}
+
 // signalStrength rates the families above; t is the trimmed line without
 // its marker, lower its lowercase form.
 func signalStrength(t, lower string, tier int) int {
-	if tier < strengthCause && (serverFailure(t, lower) || containsAnyOf(lower, timeLimitWords) && timeLimit.MatchString(t) ||
+	if tier < strengthCause && (serverFailure(t, lower) || killedBySignal(t) || containsAnyOf(lower, timeLimitWords) && timeLimit.MatchString(t) ||
 		containsAnyOf(t, lockfileOutOfSync) || containsAnyOf(t, unrunnable) || containsAnyOf(t, unresolvable)) {
 		return strengthCause
 	}
