@@ -96,6 +96,33 @@ func TestReason_SummaryFamilies(t *testing.T) {
 			},
 			wantReason: "expected: <2.50> but was: <2.49>",
 		},
+		{
+			name: "CTest: the failed test's row over the count",
+			lines: []string{
+				"      Start 12: codec_roundtrip",
+				"12/14 Test #12: codec_roundtrip ..................***Failed    0.21 sec",
+				"",
+				"93% tests passed, 1 tests failed out of 14",
+				"",
+				"Total Test time (real) =   3.02 sec",
+				"",
+				"The following tests FAILED:",
+				"\t 12 - codec_roundtrip (Failed)",
+				"Errors while running CTest",
+			},
+			wantReason: "12 - codec_roundtrip (Failed)",
+		},
+		{
+			name: "CTest, cut to its summary: a timed-out test's row",
+			lines: []string{
+				"98% tests passed, 1 tests failed out of 50",
+				"",
+				"The following tests FAILED:",
+				"\t 31 - http2_streams (Timeout)",
+				"Errors while running CTest",
+			},
+			wantReason: "31 - http2_streams (Timeout)",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -58,6 +58,12 @@ var genericLines = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	`the build has been terminated`,
 	`^\s*(?:there (?:was|were) )?\d+ (?:failures?|failing|errors?)\.?$`,
 	`^test suites: \d+ failed`,
+	// CTest's count and the header of its list of failed tests
+	// ("96% tests passed, 1 tests failed out of 26" / "The following tests
+	// FAILED:" / "16 - qa_tracking_singletarget (Failed)",
+	// https://github.com/kit-cel/gr-radar/issues/11): the list says which.
+	`^\d+% tests passed, \d+ tests? failed out of \d+`,
+	`^the following tests failed:$`,
 	`^tests: +\d+ failed`,
 	`^=+ .*\d+ failed.* =+$`,
 	`^\s*failed \(failures=\d+`,
