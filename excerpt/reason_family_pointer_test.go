@@ -187,6 +187,25 @@ func TestReason_EffectFamilies(t *testing.T) {
 			},
 			wantReason: "3 tables differ from migrations",
 		},
+		{
+			name: "git over HTTP: the server's failed answer over the cd that failed after it",
+			lines: []string{
+				"Cloning into '/builds/acme/shop'...",
+				"fatal: unable to access 'https://gitlab.example.com/acme/shop.git/': The requested URL returned error: 502",
+				"/bin/bash: line 91: cd: /builds/acme/shop: No such file or directory",
+				"ERROR: Job failed: exit code 1",
+			},
+			wantReason: "The requested URL returned error: 502",
+		},
+		{
+			name: "git fetch: the server's failed answer over the remote's hang-up",
+			lines: []string{
+				"error: RPC failed; HTTP 500 curl 22 The requested URL returned error: 500",
+				"fatal: the remote end hung up unexpectedly",
+				"Error: The process '/usr/bin/git' failed with exit code 128",
+			},
+			wantReason: "The requested URL returned error: 500",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

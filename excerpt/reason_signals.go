@@ -14,10 +14,11 @@ import (
 // or 429 as HTTP clients state it ("Response status code was 500", "GET
 // returned 502 Bad Gateway", "Cache service responded with 503", Maven's
 // "Return code is: 502", pip's "HTTP error 502", requests' "503 Server
-// Error"). The server's failure is
+// Error", git's and curl's "The requested URL returned error: 500",
+// https://github.com/opengapps/aosp_build/issues/223). The server's failure is
 // the root cause of the download, upload or resolution error it breaks,
 // even when the client only warns of it before retrying.
-var serverStatus = regexp.MustCompile(`(?i)\b(?:status(?: code)?(?: was| of| is)?:?|responded with|returned|return code is:?|http error|http/\d(?:\.\d)?)\s*(?:5\d\d|429)\b|\b(?:5\d\d|429) server error\b`)
+var serverStatus = regexp.MustCompile(`(?i)\b(?:status(?: code)?(?: was| of| is)?:?|responded with|returned(?: error:?)?|return code is:?|http error|http/\d(?:\.\d)?)\s*(?:5\d\d|429)\b|\b(?:5\d\d|429) server error\b`)
 
 // serverStatusWords: every serverStatus match holds one of them
 // (lowercased); checking them first spares the expression.
