@@ -151,6 +151,16 @@ func TestReason_EffectFamilies(t *testing.T) {
 			wantReason: "Gradle Test Executor 7' finished with non-zero exit value 134",
 		},
 		{
+			name: "RSpec, cut below its Failure/Error: the exception's class with its message",
+			lines: []string{
+				"",
+				"     ActiveRecord::RecordNotFound:",
+				"       Couldn't find Invoice with 'id'=42",
+				"     # ./app/controllers/invoices_controller.rb:12:in `show'",
+			},
+			wantReason: "ActiveRecord::RecordNotFound: Couldn't find Invoice",
+		},
+		{
 			name: "Gradle with its header: the same",
 			lines: []string{
 				"FAILURE: Build failed with an exception.",

@@ -283,6 +283,12 @@ func lineStrength(line string) int {
 		(strings.Contains(t, ":[") || strings.Contains(t, ".py:")) && placedDiagnostic.MatchString(t) ||
 		strings.Contains(t, "(Line: ") && yamlPlaced.MatchString(t) ||
 		strings.HasSuffix(t, ")") && rubyException.MatchString(t) ||
+		// RSpec's exception class alone over its message, wherever the
+		// log starts ("Capybara::ElementNotFound:" / "Unable to find
+		// visible link or button \"Sign Up\"",
+		// https://github.com/openware/peatio/issues/86): an error whatever
+		// the class is called, joined with the message under it.
+		strings.HasSuffix(t, ":") && strings.Contains(t, "::") && rubyClassHeader.MatchString(t) ||
 		containsAnyOf(lower, severityStems) && placedSeverity.MatchString(lower) {
 		tier = strengthError
 	}
