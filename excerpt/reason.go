@@ -124,6 +124,9 @@ func strongest(lines []logLine, marked bool) pick {
 		if tier < strengthError && strings.Contains(l.text, "_test.go:") && goFailMessage(lines, i) {
 			tier = strengthError
 		}
+		if tier == strengthOutcome && strings.HasPrefix(l.text, "--- FAIL:") && goHeaderFails(lines, i) {
+			tier = strengthError
+		}
 		tier = rspec.rank(l.text, tier)
 		tier = pytest.rank(l.text, tier)
 		if causedBy && tier < strengthCause && tier != strengthGeneric {
@@ -188,13 +191,14 @@ func reasonText(lines []logLine, i, tier int) string {
 	if tier >= strengthOutcome && cmakeBlock(text) {
 		return joinIndentedBlock(text, lines[i+1:], 4)
 	}
-	if tier >= strengthError && (strings.HasSuffix(text, ":") || text == "Expected" || gtestFailure.MatchString(text)) || tier == strengthOutcome {
+	goHeader := tier == strengthError && strings.HasPrefix(text, "--- FAIL:") // joined like an outcome (goHeaderFails)
+	if tier >= strengthError && (strings.HasSuffix(text, ":") || text == "Expected" || gtestFailure.MatchString(text)) || tier == strengthOutcome || goHeader {
 		most := 3
 		if strings.Contains(text, "panicked at ") {
 			most = 1 // Rust's message; the values it compared are context
 		}
 		header := text
-		text = joinContinuation(text, lines[i+1:], tier == strengthOutcome, indentOf(lines[i].text), most)
+		text = joinContinuation(text, lines[i+1:], tier == strengthOutcome || goHeader, indentOf(lines[i].text), most)
 		if tier >= strengthError && strings.HasSuffix(header, ":") {
 			text = wholeMessage(header, text, lines[i+1:])
 		}

@@ -151,6 +151,29 @@ func TestReason_EffectFamilies(t *testing.T) {
 			wantReason: "Gradle Test Executor 7' finished with non-zero exit value 134",
 		},
 		{
+			name: "go test: the test's header and message over a log line the program printed",
+			lines: []string{
+				"2023/04/01 09:15:02 listener: Failed to accept conn: accept tcp 127.0.0.1:40211: use of closed network connection",
+				"",
+				"--- FAIL: TestDialRetries (0.02s)",
+				"",
+				"    dial_test.go:58: expected 3 attempts, got 1",
+				"FAIL",
+				"FAIL\texample.org/net/dial\t0.051s",
+			},
+			wantReason: "dial_test.go:58: expected 3 attempts, got 1",
+		},
+		{
+			name: "go test: a test that only logged keeps the earlier error",
+			lines: []string{
+				"2023/04/01 09:15:02 error: migrate: relation \"users\" already exists",
+				"--- FAIL: TestMigrate (0.02s)",
+				"    migrate_test.go:21: starting migration 0004",
+				"FAIL",
+			},
+			wantReason: "relation \"users\" already exists",
+		},
+		{
 			name: "RSpec, cut below its Failure/Error: the exception's class with its message",
 			lines: []string{
 				"",

@@ -213,3 +213,31 @@ func joinIndentedBlock(text string, next []logLine, most int) string {
 	}
 	return text
 }
+
+// goHeaderFails reports a top-level "--- FAIL: TestX (0.01s)" header (line
+// i) whose test's own message under it, at a _test.go line, reads as a
+// failure ("    transport_test.go:134: expected ErrFilterTimeout"): the
+// header, joined with that message, is the test's error, above the log
+// lines the program under test printed before it ("2020/05/19 10:32:55
+// Failed to accept conn: …"); go test's own shape: "--- FAIL:
+// TestNginxStatus (0.00s)" / "nginx_exporter_test.go:41: expected closed
+// channel", https://github.com/discordianfish/nginx_exporter/issues/28. The messages are the indented lines under
+// the header, blank lines between them; an unindented line or a
+// subtest's header ends them.
+func goHeaderFails(lines []logLine, i int) bool {
+	if indentOf(lines[i].text) > 0 {
+		return false // a subtest's header: goFailMessage ranks its messages
+	}
+	for j := i + 1; j < len(lines) && j <= i+30; j++ {
+		t := strings.TrimSpace(lines[j].text)
+		switch {
+		case t == "":
+			continue
+		case indentOf(lines[j].text) == 0, strings.HasPrefix(t, "--- "), strings.HasPrefix(t, "=== "):
+			return false // the end of the test's messages, or a subtest's header (goFailMessage)
+		case goTestLine.MatchString(lines[j].text) && goFailWords.MatchString(t):
+			return true
+		}
+	}
+	return false
+}
