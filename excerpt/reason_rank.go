@@ -386,21 +386,3 @@ func isExitWrapper(t string) bool {
 		strings.Contains(t, "failed with exit code") ||
 		strings.Contains(t, "Invalid status code")
 }
-
-func hasAnyPrefixOf(s string, ps []string) bool {
-	for _, p := range ps {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
-	}
-	return false
-}
-
-func containsAnyOf(s string, subs []string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
-}

@@ -82,3 +82,21 @@ var specifics = []*regexp.Regexp{
 	regexp.MustCompile(`(?i)\bexpected\b|\breceived\b|\bactual\b|\bbut (?:was|found|got)\b|\bto equal\b`),
 	regexp.MustCompile("'[^']{2,}'|\"[^\"]{2,}\"|`[^`]{2,}`"),
 }
+
+func hasAnyPrefixOf(s string, ps []string) bool {
+	for _, p := range ps {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsAnyOf(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
