@@ -201,6 +201,8 @@ func mayFail(low []byte) bool {
 	}
 	if t := bytes.TrimSpace(low); bytes.HasPrefix(t, []byte("e ")) {
 		return true // pytest's failure detail lines ("E       assert 1 == 2")
+	} else if bytes.HasSuffix(t, []byte(":")) && bytes.Contains(t, []byte("::")) {
+		return true // RSpec's exception class over its message ("Capybara::ElementNotFound:")
 	}
 	for _, w := range mayFailWords {
 		if bytes.Contains(low, w) {
