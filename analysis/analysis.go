@@ -111,6 +111,17 @@ func (a AnalysisResult) NoFailureFound() bool {
 	return a.Source == SourceRules && strings.HasPrefix(a.Reasoning, NoFailureReasoning)
 }
 
+// UnknownReasoning starts the rules' reasoning for a failure no known
+// signature explains (see Guessed); the rules engine writes it
+// (rules/unknown.go).
+const UnknownReasoning = "No known signature matched"
+
+// Guessed reports whether a is the rules' answer for a failure no known
+// signature explains: its category is a guess, not a verdict.
+func (a AnalysisResult) Guessed() bool {
+	return a.Source == SourceRules && strings.HasPrefix(a.Reasoning, UnknownReasoning)
+}
+
 // AnalysisResult is the explanation and classification of one failure.
 type AnalysisResult struct {
 	FailureID               string   `json:"failure_id,omitempty"`

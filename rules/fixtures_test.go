@@ -107,8 +107,8 @@ const (
 	// relabelling to cilogs/README.md's conventions (corpus +1, corpus2
 	// and corpus3 -1: labels changed, not the rules).
 	// The no-failure answer's learned guess (nofailure.go) cost it 2.
-	corpus3Floor      = 70
-	corpus3AsFedFloor = 70
+	corpus3Floor      = 71
+	corpus3AsFedFloor = 71
 	// corpus4 was collected with sealed2 and first measured (as fed) at
 	// 52/98, before any rule changed for it.
 	corpus4Floor      = 93
@@ -118,17 +118,21 @@ const (
 	// the learned guess was trained on it too (corpus and corpus4 lost one).
 	// 128/150 with the no-failure answer's learned guess, 127 with the
 	// signatures' example lines in the model's training data, 126 once
-	// the lines found in sealed5's logs left that data.
-	corpus5Floor      = 126
-	corpus5AsFedFloor = 126
+	// the lines found in sealed5's logs left that data, 125 once a log of
+	// passing tests kept the no-failure placeholder.
+	corpus5Floor      = 125
+	corpus5AsFedFloor = 125
 	// corpus6 was collected blind with sealed4 and first measured (as fed)
 	// at 89/125, before any change for it; 93/125 with the no-failure
 	// answer's learned guess (chosen by cross-validation on the other sets),
 	// 103/125 once the model was trained on it too, 106/125 once plain-word
 	// failure lines no longer read as a log without a failure, 107 with the
-	// signatures' example lines in the model's training data.
-	corpus6Floor      = 108
-	corpus6AsFedFloor = 108
+	// signatures' example lines in the model's training data, 108 with
+	// JavaScript per-test timeouts answering flaky_test, 106 once retry and
+	// TAP TODO lines stopped reading as failures (a retrained model's
+	// jitter: two unmatched logs' guesses).
+	corpus6Floor      = 106
+	corpus6AsFedFloor = 106
 )
 
 // TestClassifyFixturesAsFed is TestClassifyFixtures on the input ccm builds

@@ -215,6 +215,24 @@ func TestNoFailureLearnedGuess(t *testing.T) {
 			wantInWhy: []string{"the category infrastructure only says so", "12 passed"},
 		},
 		{
+			// Per-test pass lines are success too: no guess from them.
+			name: "a log of passing tests keeps the placeholder", g: cfg,
+			in:        Input{Text: "runner communication lost\nagent shutdown\n> fetchesUser PASSED\n"},
+			wantCat:   analysis.CategoryInfrastructure,
+			wantInWhy: []string{"the category infrastructure only says so"},
+		},
+		{
+			// A failure-looking line the job went on after (a later
+			// GitHub step) is not what the guess reads: the last lines are.
+			name: "a line the job went on after is not read", g: cfg,
+			in: Input{Text: ghaLog("##[group]Run pip install -r requirements.txt",
+				"ERROR: pip's dependency resolver does not currently take into account all the packages that are installed. This behaviour is the source of the following dependency conflicts.",
+				"Successfully installed requests-2.31.0", "##[endgroup]",
+				"##[group]Run ./build.sh", "connected to runner agent on server", "agent server communication open", "##[endgroup]")},
+			wantCat:   analysis.CategoryInfrastructure,
+			wantInWhy: []string{"the category infrastructure is a guess", "'communication'"},
+		},
+		{
 			name: "code is never the guess", g: cfg,
 			in:        Input{Text: "assertion expected value received\nexpected value mismatch assertion\n"},
 			wantCat:   analysis.CategoryInfrastructure,

@@ -254,6 +254,16 @@ func (sc scanned) line(sp span) string {
 	return strings.ToValidUTF8(strings.TrimSpace(sc.text[start:end]), "\uFFFD")
 }
 
+// onLinesOf reports whether every line of h is one of the winner's.
+func onLinesOf(h, win hit) bool {
+	for _, l := range h.lines {
+		if !slices.ContainsFunc(win.lines, func(w span) bool { return w.start == l.start }) {
+			return false
+		}
+	}
+	return len(h.lines) > 0
+}
+
 // result builds the analysis from the winning hit (hits[win]) and the rest.
 func (sc scanned) result(in Input, hits []hit, win int) analysis.AnalysisResult {
 	p := hits[win]
@@ -272,19 +282,29 @@ func (sc scanned) result(in Input, hits []hit, win int) analysis.AnalysisResult 
 	if s.tests || s.assertion {
 		tests = sc.testNames()
 	}
-	var flakyEv []string
+	// flakyEv is every flakiness signal (the assertion decision reads
+	// them all); boostEv and same count only hits on other lines than the
+	// winner's: a second signature matching the very same line is the
+	// same evidence read twice, not more of it.
+	var flakyEv, boostEv []string
 	same, rivals := 0, []string(nil)
 	for i, h := range hits {
 		if i == win || h.sig == s {
 			continue
 		}
+		own := onLinesOf(h, p)
 		if h.flaky && h.why == unexplained && h.sig.category != analysis.CategoryCode {
 			flakyEv = append(flakyEv, h.sig.name)
+			if !own {
+				boostEv = append(boostEv, h.sig.name)
+			}
 		}
 		switch {
 		case h.weak, h.why != unexplained:
 		case h.sig.category == s.category:
-			same++
+			if !own {
+				same++
+			}
 		case h.tier >= s.tier-10 && !h.flaky:
 			rivals = append(rivals, h.sig.name)
 		}
@@ -301,9 +321,9 @@ func (sc scanned) result(in Input, hits []hit, win int) analysis.AnalysisResult 
 	if s.assertion {
 		assertNote = classifyAssertion(&res, in, sc.text, tests, flakyEv)
 	}
-	if res.Category == analysis.CategoryFlakyTest && len(flakyEv) > 0 {
-		res.Confidence += min(10*len(flakyEv), 25)
-		notes = append(notes, fmt.Sprintf("Flakiness evidence: %s.", strings.Join(flakyEv, ", ")))
+	if res.Category == analysis.CategoryFlakyTest && len(boostEv) > 0 {
+		res.Confidence += min(10*len(boostEv), 25)
+		notes = append(notes, fmt.Sprintf("Flakiness evidence: %s.", strings.Join(boostEv, ", ")))
 	}
 	if assertNote != "" {
 		notes = append(notes, assertNote)

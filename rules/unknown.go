@@ -167,9 +167,9 @@ func unknownResult(in Input, sc scanned, cl clues, note string, g GuessConfig) a
 	comps := sc.components(in, hit{sig: &signature{}}, nil)
 	var b strings.Builder
 	if confidence == unknownConfidence {
-		fmt.Fprintf(&b, "No known signature matched, so the category is a guess, not a verdict: %s, because %s", cat, why)
+		fmt.Fprintf(&b, "%s, so the category is a guess, not a verdict: %s, because %s", analysis.UnknownReasoning, cat, why)
 	} else {
-		fmt.Fprintf(&b, "No known signature matched, so the category is a guess, not a verdict: %s, from a hint: %s", cat, why)
+		fmt.Fprintf(&b, "%s, so the category is a guess, not a verdict: %s, from a hint: %s", analysis.UnknownReasoning, cat, why)
 	}
 	if len(hintLine) > 0 {
 		fmt.Fprintf(&b, " (%q)", hintLine[0])

@@ -42,7 +42,11 @@ func applyHistory(a analysis.AnalysisResult, req llm.Request, filesUnknown bool)
 	if history.FlakySignal(in.Facts) && a.Category == analysis.CategoryCode {
 		blind := req
 		blind.ChangedFiles = nil
-		in.TestFailure = llm.Classify(blind).Category == analysis.CategoryFlakyTest
+		// A test failure the rules saw in the log, not a no-failure
+		// answer's guessed placeholder (rules/nofailure.go): that rests on
+		// words alone, and history must not build a re-run on it.
+		r := llm.Classify(blind)
+		in.TestFailure = r.Category == analysis.CategoryFlakyTest && !r.NoFailureFound()
 	}
 	return history.Apply(a, in)
 }

@@ -43,10 +43,14 @@ func printReport(w io.Writer, r Report) {
 	if noFailure {
 		// Nothing failed in these lines: the last step group is not "the
 		// failing step", and the category is the no-failure placeholder.
-		p("Category", fmt.Sprintf("none found (%s is the placeholder, confidence %d%%)", a.Category, a.Confidence))
+		p("Category", fmt.Sprintf("none found (%s is a placeholder, not a verdict; confidence %d%%)", a.Category, a.Confidence))
 	} else {
 		p("Step", r.FailingStep)
-		p("Category", fmt.Sprintf("%s (confidence %d%%)", a.Category, a.Confidence))
+		if a.Guessed() {
+			p("Category", fmt.Sprintf("%s (a guess: no known signature matched; confidence %d%%)", a.Category, a.Confidence))
+		} else {
+			p("Category", fmt.Sprintf("%s (confidence %d%%)", a.Category, a.Confidence))
+		}
 	}
 	p("Risk", fmt.Sprintf("%d/10, effort %s%s", a.RiskScore, a.Effort, appCode(a)))
 	p("Components", strings.Join(a.AffectedComponents, ", "))

@@ -161,3 +161,30 @@ func TestAnalyzeTextCleanLog(t *testing.T) {
 		t.Errorf("a clean log's text output claims a category or a failing step:\n%s", stdout)
 	}
 }
+
+// TestAnalyzeTextGuess: an answer no known signature backs says on its
+// Category line that it is a guess; one a signature decided does not.
+func TestAnalyzeTextGuess(t *testing.T) {
+	tests := []struct {
+		name, log string
+		guess     bool
+	}{
+		{name: "no signature", guess: true, log: "##[group]Run ./build.sh\nsomething odd happened in the frobnicator\n##[error]Process completed with exit code 1.\n"},
+		{name: "a signature", guess: false, log: "##[group]Run npm ci\nnpm ERR! code ERESOLVE\nnpm ERR! ERESOLVE unable to resolve dependency tree\n##[error]Process completed with exit code 1.\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "job.log")
+			if err := os.WriteFile(path, []byte(tc.log), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			stdout, stderr, code := ccmRun(t, "analyze", "--rules-only", path)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if got := strings.Contains(stdout, "(a guess: no known signature matched; confidence"); got != tc.guess {
+				t.Errorf("Category line says a guess: %v, want %v:\n%s", got, tc.guess, stdout)
+			}
+		})
+	}
+}

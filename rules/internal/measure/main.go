@@ -133,7 +133,7 @@ func measure(logs []cilogs.Log) (result, error) {
 		m.reasonOK = excerpttest.ReasonHit(reason, l.KeyLine)
 		r.n++
 		r.total[l.Category]++
-		guess := strings.HasPrefix(got.Reasoning, "No known signature matched") || strings.HasPrefix(got.Reasoning, analysis.NoFailureReasoning)
+		guess := got.Guessed() || got.NoFailureFound()
 		if guess {
 			r.guesses++
 			r.bySource[guessSource(got.Reasoning)]++

@@ -29,6 +29,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/cilogs"
 	"github.com/ccm-ci/ccm/excerpt"
 	"github.com/ccm-ci/ccm/rules"
@@ -137,5 +138,5 @@ func build(exs []example, context, last int, bi, stop bool, alpha float64) []byt
 
 // isGuess says a result is the unknown answer (no signature matched).
 func isGuess(reasoning string) bool {
-	return strings.HasPrefix(reasoning, "No known signature matched")
+	return strings.HasPrefix(reasoning, analysis.UnknownReasoning)
 }
