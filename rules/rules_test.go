@@ -338,3 +338,26 @@ func TestReasonAndStepAreUsed(t *testing.T) {
 		t.Errorf("evidence = %q, want none without log text", got.Evidence)
 	}
 }
+
+// TestSameLineIsNotMoreEvidence: a second signature matching the winner's
+// own line is the same evidence read twice: it adds no confidence, as
+// same-category support or as flakiness evidence; on another line it does.
+func TestSameLineIsNotMoreEvidence(t *testing.T) {
+	tests := []struct {
+		name, log string
+		want      int
+	}{
+		{name: "mocha timeout, timeout-generic on the same line", want: 70,
+			log: "  1) api\n     Error: Timeout of 2000ms exceeded. For async tests and hooks, ensure \"done()\" is called; if returning a Promise, ensure it resolves."},
+		{name: "jest timeout, the failing test named on its own line", want: 75,
+			log: "  ● api › fetches users\n\n    thrown: \"Exceeded timeout of 5000 ms for a test.\""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Classify(Input{Text: tc.log})
+			if got.Category != analysis.CategoryFlakyTest || got.Confidence != tc.want {
+				t.Errorf("%s at %d, want flaky_test at %d (%s)", got.Category, got.Confidence, tc.want, got.Reasoning)
+			}
+		})
+	}
+}
