@@ -43,8 +43,9 @@ func TestSealedFloor(t *testing.T) {
 		// once plain-word failure lines ("not ok 3", "x: not found") no
 		// longer read as a log without a failure (a retrained model's
 		// jitter: the other sealed sets did not move), 58/83 with the
-		// signatures' example lines in the model's training data.
-		{name: cilogs.SetSealed3, logs: cilogs.Sealed3(), floor: 58, reasonFloor: 65},
+		// signatures' example lines in the model's training data, 59/83
+		// once example lines were looked for in logs loosely.
+		{name: cilogs.SetSealed3, logs: cilogs.Sealed3(), floor: 59, reasonFloor: 65},
 		// 59/79 and 66/79 when first measured (2026-12-06), before any
 		// change after its collection; 62/79 with the no-failure answer's
 		// guess, 63/79 with the model trained on corpus6 too, 62/79 with the

@@ -3,18 +3,23 @@ package main
 import (
 	"bytes"
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/ccm-ci/ccm/cilogs"
 	"github.com/ccm-ci/ccm/rules"
 )
 
+// trainingExamples is examples(visibleSets()) once for the package's
+// tests: extracting every visible log is the slow part of each of them.
+var trainingExamples = sync.OnceValues(func() ([]example, error) { return examples(visibleSets()) })
+
 // TestModelInSync retrains the model from the visible sets and compares it
 // with the committed rules/guessmodel.json: a change to the logs, the
 // tokenizer, the text the guess reads or the settings needs
 // `go generate ./rules/`.
 func TestModelInSync(t *testing.T) {
-	exs, err := examples(visibleSets())
+	exs, err := trainingExamples()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +40,7 @@ func TestModelInSync(t *testing.T) {
 // their figures are the honest estimate only while nothing was fitted to
 // them.
 func TestNoSealed(t *testing.T) {
-	exs, err := examples(visibleSets())
+	exs, err := trainingExamples()
 	if err != nil {
 		t.Fatal(err)
 	}

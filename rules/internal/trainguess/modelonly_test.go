@@ -17,7 +17,7 @@ import (
 // no-failure answer gives. A drift in either would make the model-only
 // figures score a model rules does not run.
 func TestModelOnlyMatchesClassify(t *testing.T) {
-	exs, err := examples(visibleSets())
+	exs, err := trainingExamples()
 	if err != nil {
 		t.Fatal(err)
 	}
