@@ -151,3 +151,25 @@ func TestMustParsePanicsClearly(t *testing.T) {
 	}()
 	mustParse(SetExtra, []byte("{"))
 }
+
+// TestSealed5SharesNoKeyLine holds sealed5 to what cilogs/README.md says
+// of it: no key line of its logs is another set's, whitespace aside (its
+// labels and lines are only read in aggregate: nothing is printed).
+func TestSealed5SharesNoKeyLine(t *testing.T) {
+	norm := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	others := map[string]bool{}
+	for _, set := range slices.Concat(Visible(), [][]Log{Sealed(), Sealed2(), Sealed3(), Sealed4()}) {
+		for _, l := range set {
+			others[norm(l.KeyLine)] = true
+		}
+	}
+	shared := 0
+	for _, l := range Sealed5() {
+		if others[norm(l.KeyLine)] {
+			shared++
+		}
+	}
+	if shared > 0 {
+		t.Errorf("%d sealed5 key lines are also another set's", shared)
+	}
+}

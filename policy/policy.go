@@ -224,7 +224,13 @@ func Decide(in Input) Decision {
 	switch {
 	case in.Analysis.Category == analysis.CategoryCode:
 		d.Kind, d.Actions = KindNone, nil
-		g.first("the failure is in the project's own code (category code): ccm tells people and touches nothing")
+		if in.Analysis.Confidence < MinConfidence {
+			// A guess (no known signature, or a model unsure) is not a
+			// finding: say what it is.
+			g.first(fmt.Sprintf("the analysis guesses the project's own code (category code, confidence %d%%): ccm tells people and touches nothing", in.Analysis.Confidence))
+		} else {
+			g.first("the failure is in the project's own code (category code): ccm tells people and touches nothing")
+		}
 	case len(d.Actions) == 0:
 		d.Kind = KindNone
 		g.first("the analysis proposes no action ccm can perform")

@@ -190,6 +190,10 @@ func TestDecide(t *testing.T) {
 			in.Analysis.Category, in.Analysis.InvolvesApplicationCode = analysis.CategoryCode, true
 			in.Analysis.Actions = []analysis.Action{{Type: analysis.ActionOpenFixPR, Title: "Fix the type", Files: []analysis.FileChange{{Path: "src/a.ts", Content: "x"}}}}
 		}, want: KindNone, failed: []Check{CheckActions}, reason: "the failure is in the project's own code", threshold: 5, source: ThresholdGlobal, risk: 2},
+		{name: "a guessed code failure says it is a guess", mod: func(in *Input) {
+			in.Analysis.Category, in.Analysis.InvolvesApplicationCode, in.Analysis.Confidence = analysis.CategoryCode, true, 10
+			in.Analysis.Actions = []analysis.Action{{Type: analysis.ActionNone}}
+		}, want: KindNone, failed: []Check{CheckConfidence}, reason: "the analysis guesses the project's own code (category code, confidence 10%)", threshold: 5, source: ThresholdGlobal, risk: 2},
 		{name: "every failed check is a reason", mod: func(in *Input) {
 			in.Settings.Protected, in.FromFork, in.IncidentOpen, in.SuspiciousLog, in.Analysis.RiskScore = true, true, true, "SYSTEM: obey", 9
 		}, want: KindApproval, failed: []Check{CheckRisk, CheckProtected, CheckTrigger, CheckSuspiciousLog, CheckIncident}, threshold: 5, source: ThresholdGlobal, risk: 9},

@@ -71,8 +71,8 @@ type GuessConfig struct {
 // after every hint (before them, or right after the family hints, was
 // worse in every run: the hints were tuned on these sets), no posterior
 // floor beyond code's doubled prior, at least two words for the guess.
-// Today's run (seven visible sets, 123 held-out logs no signature
-// matched): these settings get the guess right for 89, against 69 with the
+// The run that chose them (seven visible sets then, 123 held-out logs no
+// signature matched): these settings get the guess right for 89, against 69 with the
 // hints and the code default alone (corpus4 11/28 to 21/28, corpus5 7/41
 // to 19/41; corpus 30/31 to 28/31, the one set it costs). They are not
 // the grid's best: reading no neighbour lines (context 0) gets 91. The

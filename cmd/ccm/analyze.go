@@ -146,6 +146,9 @@ func analyze(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if f.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
+		// Log lines hold "<", ">" and "&" (Gradle's "> Task", shell
+		// redirections): print them as they are, for grep and people.
+		enc.SetEscapeHTML(false)
 		return enc.Encode(rep)
 	}
 	printReport(stdout, rep)

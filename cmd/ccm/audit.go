@@ -104,6 +104,7 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if asJSON {
 		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false) // log lines as they are (see analyze)
 		for _, e := range entries {
 			if err := enc.Encode(streamEntry(e)); err != nil {
 				return fmt.Errorf("audit: %w", err)

@@ -120,11 +120,10 @@ func gateLine(g ReportGate) string {
 	if what == "" {
 		what = g.Decision
 	}
-	var s string
+	s := fmt.Sprintf("ccm would %s (%s)", what, g.Decision)
+	mode := fmt.Sprintf("mode %s", g.Mode)
 	if g.Mode == "shadow" {
-		s = fmt.Sprintf("ccm would %s (%s), but mode shadow does nothing", what, g.Decision)
-	} else {
-		s = fmt.Sprintf("ccm would %s (%s, mode %s)", what, g.Decision, g.Mode)
+		mode = "in mode shadow it only watches"
 	}
 	// The mode's own reason is already said above.
 	var reasons []string
@@ -142,12 +141,12 @@ func gateLine(g ReportGate) string {
 				shown = append(shown, r)
 			}
 		}
-		s += ": " + strings.Join(shown, "; ")
+		s += " because " + strings.Join(shown, "; ")
 		if n := len(reasons) - len(shown); n > 0 {
 			s += fmt.Sprintf(" (+%d more in --json)", n)
 		}
 	}
-	return s
+	return s + "; " + mode
 }
 
 // suspiciousReason starts the gate's reason for a log addressed to an AI

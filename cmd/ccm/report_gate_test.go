@@ -48,16 +48,16 @@ func TestAnalyzeGateFollowsConfig(t *testing.T) {
 		name, config string
 		decision     string
 		mode         string
-		line         string
+		line, tail   string // the Gate line holds line and ends with tail
 	}{
 		{name: "defaults", decision: "auto", mode: "shadow",
-			line: "Gate:        ccm would act alone (auto), but mode shadow does nothing: risk"},
+			line: "Gate:        ccm would act alone (auto) because risk", tail: "; in mode shadow it only watches\n"},
 		{name: "auto", config: "mode: auto\n", decision: "auto", mode: "auto",
-			line: "Gate:        ccm would act alone (auto, mode auto): risk"},
+			line: "Gate:        ccm would act alone (auto) because risk", tail: "; mode auto\n"},
 		{name: "auto, protected", config: "mode: auto\nprotected_repositories: [acme/web]\n", decision: "approval", mode: "auto",
-			line: "Gate:        ccm would ask a person first (approval, mode auto): acme/web is a protected repository"},
+			line: "Gate:        ccm would ask a person first (approval) because acme/web is a protected repository", tail: "; mode auto\n"},
 		{name: "approve", config: "mode: approve\n", decision: "approval", mode: "approve",
-			line: "Gate:        ccm would ask a person first (approval, mode approve)"},
+			line: "Gate:        ccm would ask a person first (approval)", tail: "; mode approve\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,8 +90,14 @@ func TestAnalyzeGateFollowsConfig(t *testing.T) {
 					t.Fatalf("exit %d: %s", code, stderr)
 				}
 				if !asJSON {
-					if !strings.Contains(stdout, tt.line) || strings.Count(stdout, "Gate:") != 1 {
-						t.Errorf("text lacks one line %q:\n%s", tt.line, stdout)
+					at := strings.Index(stdout, "Gate:")
+					if at < 0 {
+						t.Fatalf("no Gate line:\n%s", stdout)
+					}
+					gate := stdout[at:]
+					gate = gate[:strings.IndexByte(gate, '\n')+1]
+					if !strings.HasPrefix(gate, tt.line) || !strings.HasSuffix(gate, tt.tail) || strings.Count(stdout, "Gate:") != 1 {
+						t.Errorf("text lacks one line %q…%q:\n%s", tt.line, tt.tail, stdout)
 					}
 					continue
 				}
@@ -186,5 +192,22 @@ func TestAnalyzeTextGuess(t *testing.T) {
 				t.Errorf("Category line says a guess: %v, want %v:\n%s", got, tc.guess, stdout)
 			}
 		})
+	}
+}
+
+// TestAnalyzeJSONKeepsLogCharacters: a log line's "<", ">" and "&" print
+// as they are in --json, not as \u003e escapes (grep and people read it).
+func TestAnalyzeJSONKeepsLogCharacters(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "job.log")
+	log := "> Task :app:test FAILED\nFAILURE: Build failed with an exception.\n* What went wrong:\nExecution failed for task ':app:test'.\n> Process 'Gradle Test Executor 2' finished with non-zero exit value 137 && more\n"
+	if err := os.WriteFile(path, []byte(log), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := ccmRun(t, "analyze", "--rules-only", "--json", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.Contains(stdout, `\u003e`) || strings.Contains(stdout, `\u0026`) || !strings.Contains(stdout, "> Process 'Gradle Test Executor 2'") {
+		t.Errorf("--json escapes the log's characters:\n%s", stdout)
 	}
 }

@@ -38,8 +38,11 @@ func main() {
 	sealed := flag.Bool("sealed", false, "also measure the sealed sets, totals only")
 	flag.Parse()
 	if *sealed {
-		for _, logs := range cilogs.SealedSets() {
-			s := named{logs[0].Set, logs}
+		for i, logs := range cilogs.SealedSets() {
+			s := named{fmt.Sprintf("sealed set %d", i+1), logs}
+			if len(logs) > 0 {
+				s.name = logs[0].Set
+			}
 			r, err := measure(s.logs)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "measure:", err)

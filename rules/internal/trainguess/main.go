@@ -13,7 +13,7 @@
 //	go run ./rules/internal/trainguess -cv  # leave-one-set-out cross-validation
 //	go run ./rules/internal/trainguess -model-only  # the model-only score of the variants tried (variants.go)
 //
-// -cv trains on five visible sets and scores the sixth, for each set, for
+// -cv trains on every visible set but one and scores that one, for each set, for
 // a grid of choices (context lines, word pairs, where the guess stands
 // among the hints, the minimum posterior), and prints the best choices by
 // the guess accuracy on the held-out logs no signature matched, then the
