@@ -237,7 +237,11 @@ func (sc scanned) guessText(context, lastLines int) string {
 		off = end + 1
 	}
 	var b strings.Builder
-	b.WriteString(sc.text[:min(sc.logFrom, len(sc.text))])
+	// The reason, unless it is only the generic exit line (its words are
+	// the same whatever failed, as below).
+	if reason := sc.text[:min(sc.logFrom, len(sc.text))]; !genericExit.MatchString(strings.TrimSpace(reason)) {
+		b.WriteString(reason)
+	}
 	if context == lastOnly {
 		// The last lines whatever they are: their failure-looking lines
 		// are ones the job went on after (nofailure.go).
