@@ -218,6 +218,12 @@ func TestNoFailureLearnedGuess(t *testing.T) {
 			wantInWhy: []string{"the category infrastructure only says so", "12 passed"},
 		},
 		{
+			name: "yarn's Done line is success", g: cfg,
+			in:        Input{Text: "runner communication lost\nagent shutdown\n✨  Done in 3.21s.\n"},
+			wantCat:   analysis.CategoryInfrastructure,
+			wantInWhy: []string{"the category infrastructure only says so", "Done in 3.21s."},
+		},
+		{
 			// Per-test pass lines are success too: no guess from them.
 			name: "a log of passing tests keeps the placeholder", g: cfg,
 			in:        Input{Text: "runner communication lost\nagent shutdown\n> fetchesUser PASSED\n"},

@@ -135,7 +135,7 @@ var (
 		`(?:fehler|erreurs?|errori)[ \t]*:[ \t]*0\b|\b(?:sans|aucune?)[ \t]+erreurs?|\bkeine[ \t]+fehler|\bsenza[ \t]+errori`)
 	// successLine are lines that say a whole run passed: they become the
 	// evidence.
-	successLine = regexp.MustCompile(`(?i)\b\d+ passed\b|\bbuild succe(?:ss|eded\b)|\btest result: ok\b|^ok[ \t]+\S+[ \t]|^pass$|\ball (?:\w+ )?(?:tests|checks|specs) passed\b|\btests? passed\b|\b0 failures\b`)
+	successLine = regexp.MustCompile(`(?i)\b\d+ passed\b|\bbuild succe(?:ss|eded\b)|\btest result: ok\b|^ok[ \t]+\S+[ \t]|^pass$|\ball (?:\w+ )?(?:tests|checks|specs) passed\b|\btests? passed\b|\b0 failures\b|\bdone in [\d.]+m?s\.?$`)
 )
 
 // testFailureReport finds a test runner's report of a failed test, which a
