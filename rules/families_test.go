@@ -135,6 +135,8 @@ func TestTestFamilyLines(t *testing.T) {
 	runMisfireCases(t, []misfireCase{
 		{name: "vitest test timeout", wantSig: "js-test-timeout", wantCat: analysis.CategoryFlakyTest,
 			log: " FAIL  src/api.test.ts > api > fetches\nError: Test timed out in 5000ms.\nIf this is a long-running test, pass a timeout value as the last argument or configure it globally with \"testTimeout\"."},
+		{name: "gradle test executor killed", wantSig: "oom-killed", wantCat: analysis.CategoryInfrastructure,
+			log: "> Task :core:test FAILED\n\nFAILURE: Build failed with an exception.\n\n* What went wrong:\nExecution failed for task ':core:test'.\n> Process 'Gradle Test Executor 3' finished with non-zero exit value 137\n  This problem might be caused by incorrect test process configuration."},
 		{name: "jasmine timeout", wantSig: "js-test-timeout",
 			log: "Failures:\n1) Api fetches\n  Message:\n    Error: Timeout - Async function did not complete within 5000ms (set by jasmine.DEFAULT_TIMEOUT_INTERVAL)\n\n3 specs, 1 failure"},
 		{name: "ctest timeout", wantSig: "test-driver-timeout", wantCat: analysis.CategoryTimeout,
