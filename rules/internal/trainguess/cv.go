@@ -173,12 +173,7 @@ func crossValidate(exs []example, w io.Writer) {
 	}
 	models := map[key]rules.GuessConfig{}
 	for _, s := range sets {
-		var trainOn []example
-		for _, e := range exs {
-			if e.set != s {
-				trainOn = append(trainOn, e)
-			}
-		}
+		trainOn := withoutSet(exs, s)
 		for _, c := range grid {
 			k := key{s, c.context, c.last, c.bigrams, c.stop, c.alpha}
 			if _, ok := models[k]; !ok {

@@ -118,6 +118,17 @@ func examples(sets [][]cilogs.Log) ([]example, error) {
 	return out, nil
 }
 
+// withoutSet is exs less the logs of set: a fold's training data.
+func withoutSet(exs []example, set string) []example {
+	var out []example
+	for _, e := range exs {
+		if e.set != set {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 func train(exs []example, context, last int, bi, stop bool, alpha float64) *nb.Model {
 	var docs [][]string
 	var labels []string

@@ -27,12 +27,7 @@ func TestModelOnlyMatchesClassify(t *testing.T) {
 	weighted.fit = fitWNB(wnbOpts{})
 	plain := scoreLearner(exs, sets, weighted)
 	for _, s := range sets {
-		var trainOn []example
-		for _, e := range exs {
-			if e.set != s {
-				trainOn = append(trainOn, e)
-			}
-		}
+		trainOn := withoutSet(exs, s)
 		g := rules.GuessConfig{Model: train(trainOn, rules.GuessContext, rules.GuessLastLines, bigrams, stop, alpha), Context: rules.GuessContext, LastLines: rules.GuessLastLines,
 			Order: rules.DefaultGuessOrder, MinPosterior: rules.DefaultGuessMinPosterior, CodeBoost: rules.DefaultGuessCodeBoost, MinWords: rules.DefaultGuessMinWords, NoFailureLines: rules.DefaultNoFailureLines}
 		var unmatched, nofail int

@@ -23,12 +23,7 @@ func noFailureCV(exs []example, sets []string, w io.Writer) {
 	total := make([]int, len(noFailureLines))
 	n := 0
 	for _, s := range sets {
-		var trainOn []example
-		for _, e := range exs {
-			if e.set != s {
-				trainOn = append(trainOn, e)
-			}
-		}
+		trainOn := withoutSet(exs, s)
 		m := train(trainOn, rules.GuessContext, rules.GuessLastLines, bigrams, stop, alpha)
 		right := make([]int, len(noFailureLines))
 		sn := 0

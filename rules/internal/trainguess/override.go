@@ -79,12 +79,7 @@ func (t tally) sum() (fixed, broken int) {
 func overrideCV(exs []example, sets []string, w io.Writer) {
 	var ms []matched
 	for _, s := range sets {
-		var trainOn []example
-		for _, e := range exs {
-			if e.set != s {
-				trainOn = append(trainOn, e)
-			}
-		}
+		trainOn := withoutSet(exs, s)
 		m := train(trainOn, rules.GuessContext, rules.GuessLastLines, bigrams, stop, alpha)
 		for _, e := range exs {
 			if e.set != s {

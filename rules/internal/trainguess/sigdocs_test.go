@@ -63,13 +63,7 @@ func TestExampleDocs(t *testing.T) {
 		t.Errorf("training on every visible set: %d example documents, want all %d", len(got), len(all))
 	}
 	// corpus held out: its logs' lines leave, and nothing else does.
-	var trainOn []example
-	for _, e := range exs {
-		if e.set != cilogs.SetCorpus {
-			trainOn = append(trainOn, e)
-		}
-	}
-	fold := docsFor(trainOn)
+	fold := docsFor(withoutSet(exs, cilogs.SetCorpus))
 	held := []string{visibleKeys()[cilogs.SetCorpus]}
 	in := map[string]bool{}
 	for _, d := range fold {
