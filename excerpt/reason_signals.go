@@ -85,15 +85,21 @@ var unresolvable = []string{
 // exit status the job ends with after it only repeats it.
 var signalDeath = regexp.MustCompile(`\b(?:terminated by|exited with) signal (\d+|SIG[A-Z]+)\b`)
 
-// killedBySignal reports a signalDeath line; SIGPIPE (13) excepted, which
-// ends a writer whose reader stopped reading, rarely the failure.
+// killedBySignal reports a signalDeath line by a signal that kills a
+// process that misbehaves or runs out of memory: SIGKILL (9), SIGABRT (6),
+// SIGSEGV (11), SIGQUIT (3) and SIGBUS (7). Not SIGTERM or SIGINT, the
+// normal way a job stops its background server, nor SIGPIPE, which ends a
+// writer whose reader stopped reading.
 func killedBySignal(t string) bool {
 	if !strings.Contains(t, " signal ") {
 		return false
 	}
 	m := signalDeath.FindStringSubmatch(t)
-	return m != nil && m[1] != "13" && m[1] != "SIGPIPE"
+	return m != nil && fatalSignals[m[1]]
 }
+
+var fatalSignals = map[string]bool{"9": true, "SIGKILL": true, "6": true, "SIGABRT": true, "11": true, "SIGSEGV": true,
+	"3": true, "SIGQUIT": true, "7": true, "SIGBUS": true}
 
 // signalStrength rates the families above; t is the trimmed line without
 // its marker, lower its lowercase form.

@@ -231,6 +231,14 @@ func TestNoFailureLearnedGuess(t *testing.T) {
 			wantInWhy: []string{"the category infrastructure only says so"},
 		},
 		{
+			// Go's "=== RUN" says a test started, not that it passed: a
+			// job killed mid-test still gets the guess.
+			name: "a test that started is not a passing test", g: cfg,
+			in:        Input{Text: "connected to runner agent on server\nagent server communication open\n=== RUN   TestHang\n"},
+			wantCat:   analysis.CategoryInfrastructure,
+			wantInWhy: []string{"the category infrastructure is a guess"},
+		},
+		{
 			// A failure-looking line the job went on after (a later
 			// GitHub step) is not what the guess reads: the last lines are.
 			name: "a line the job went on after is not read", g: cfg,

@@ -97,6 +97,9 @@ var (
 	// passingTest are the lines test runners print for one passing test
 	// or package, whatever the test is named (TestErrorHandling).
 	passingTest = regexp.MustCompile(`^(?:--- PASS|=== (?:RUN|PAUSE|CONT|NAME)\b|PASS\b|ok[ \t]+\S+[ \t]+(?:[\d.]+m?s|\(cached\))|[✓✔√]|test .* \.\.\. ok$)|[ \t]PASSED(?:[ \t]|$)`)
+	// passedTest are those of passingTest that say a test passed (not Go's
+	// "=== RUN", which says one started: a job killed mid-test ends on it).
+	passedTest = regexp.MustCompile(`^(?:--- PASS|PASS\b|ok[ \t]+\S+[ \t]+(?:[\d.]+m?s|\(cached\))|[✓✔√]|test .* \.\.\. ok$)|[ \t]PASSED(?:[ \t]|$)`)
 	// localizedFailure are the failure words of tools printing in the
 	// system's language (make's "*** [all] Erreur 2", gcc's "Fehler:",
 	// Maven's "错误："), which the English markers of excerpt.ErrorLike
@@ -109,8 +112,9 @@ var (
 	// do not rate (they rank reason lines, where these would outrank a
 	// tool's own error line): TAP's "not ok 3 - x" (not its "# TODO" or
 	// "# SKIP" lines, tapDirective), a shell's "sh: 1: docker: not found"
-	// (with the shell's line number: "which: x: not found" and waf's
-	// "Checking for program 'x' : not found" are probes) and cmd's "'x' is
+	// (with the shell's line number, or as BusyBox's "/bin/sh: curl: not
+	// found": "which: x: not found" and waf's "Checking for program 'x' :
+	// not found" are probes) and cmd's "'x' is
 	// not recognized as an internal or external command" (and its Chinese
 	// form), Gradle's "finished with non-zero exit value 137", "timed out"
 	// (a line retrying is none, retryLine), a fatal signal received or killing
@@ -121,11 +125,12 @@ var (
 	// lowercased line; a harness's TIMEOUT verdict (upperTimeout: "TIMEOUT
 	// [expected OK]", "TIMEOUT in 300.9s") on the line as printed, since
 	// "TIMEOUT: 600" is a setting.
-	plainFailure = regexp.MustCompile(`^not ok\b|: (?:line )?\d+: .+: not found$|\bis not recognized as an internal or external command|不是内部或外部命令|\bnon-zero exit value [1-9]|\btimed ?out\b|` +
+	plainFailure = regexp.MustCompile(`^not ok\b|: (?:line )?\d+: .+: not found$|(?:^|/)(?:ba|da|a)?sh: [\w./+-]+: not found$|\bis not recognized as an internal or external command|不是内部或外部命令|\bnon-zero exit value [1-9]|\btimed ?out\b|` +
 		`^sig(?:kill|quit|abrt|segv):|\b(?:killed by|received|terminated by|caught|got) (?:signal )?sig(?:kill|quit|abrt|segv)\b|(?:^|[\s(])signal:? sig(?:kill|quit|abrt|segv)\b|` +
 		`\bunresolved reference\b|\block(?:file)? mismatch\b|\bnot present in the lock ?file\b|\bunknown revision\b`)
 	tapDirective = regexp.MustCompile(`^not ok\b.*#\s*(?:todo|skip)\b`)
-	retryLine    = regexp.MustCompile(`\bretry|\bretrying\b|\bwill retry\b`)
+	retryLine    = regexp.MustCompile(`\bretrying\b|\bwill retry\b|\bretry \d+/\d+|\battempt \d+ of \d+`)
+	giveUpLine   = regexp.MustCompile(`giving up|gave up|exhausted|after \d+ (?:retr|attempt)|max(?:imum)? (?:retr|attempt)|retry limit|no (?:more )?retr`)
 	upperTimeout = regexp.MustCompile(`\bTIMEOUT\s+(?:\[|in\s+\d)`)
 	// localizedZeroCounts are their zero counts, as MSBuild's translated
 	// summaries print them ("0 Fehler", "0 个错误", "0 個錯誤", "0 Erreur(s)"),
@@ -135,7 +140,10 @@ var (
 		`(?:fehler|erreurs?|errori)[ \t]*:[ \t]*0\b|\b(?:sans|aucune?)[ \t]+erreurs?|\bkeine[ \t]+fehler|\bsenza[ \t]+errori`)
 	// successLine are lines that say a whole run passed: they become the
 	// evidence.
-	successLine = regexp.MustCompile(`(?i)\b\d+ passed\b|\bbuild succe(?:ss|eded\b)|\btest result: ok\b|^ok[ \t]+\S+[ \t]|^pass$|\ball (?:\w+ )?(?:tests|checks|specs) passed\b|\btests? passed\b|\b0 failures\b|\bdone in [\d.]+m?s\.?$`)
+	successLine = regexp.MustCompile(`(?i)\b\d+ passed\b|\bbuild succe(?:ss|eded\b)|\btest result: ok\b|^ok[ \t]+\S+[ \t]|^pass$|\ball (?:\w+ )?(?:tests|checks|specs) passed\b|\btests? passed\b|\b0 failures\b`)
+	// yarnDone is yarn's "✨  Done in 3.2s.": success only as the log's
+	// last line (it ends every yarn command, an early install's too).
+	yarnDone = regexp.MustCompile(`(?i)^(?:✨\s*)?done in [\d.]+m?s\.?$`)
 )
 
 // testFailureReport finds a test runner's report of a failed test, which a
@@ -172,10 +180,11 @@ func isFailureLine(line string) bool {
 		bytes.HasPrefix(low, []byte("w: ")) || bytes.HasPrefix(low, []byte("info ")) {
 		return false // a warning (apt's "W:" too) or yarn's "info" is context, not a failure
 	}
-	if tapDirective.Match(low) || retryLine.Match(low) {
+	if tapDirective.Match(low) || retryLine.Match(low) && !giveUpLine.Match(low) {
 		// TAP's "not ok 2 - x # TODO" is a known failure the run allows;
-		// "timed out, retrying" is an attempt the tool makes again: the
-		// failure, if any, is the last attempt's line.
+		// "timed out, retrying in 5s" is an attempt the tool makes again:
+		// the failure, if any, is the last attempt's line ("giving up
+		// after 5 attempts" is one, giveUpLine).
 		return false
 	}
 	// Blank the zero counts out of the original-case line: lineStrength's
@@ -353,8 +362,11 @@ func noFailureResult(in Input, sc scanned, weak []hit, g GuessConfig) analysis.A
 	// What the log says went well: a run's success summary, else a test
 	// runner's line for a passing test ("--- PASS", "test_x PASSED").
 	succ, says := sc.successLines(), "The log reports success"
+	if last := sc.lastLogLines(1, func(string) bool { return true }); len(succ) == 0 && len(last) == 1 && yarnDone.MatchString(strings.TrimSpace(last[0])) {
+		succ = last
+	}
 	if len(succ) == 0 {
-		succ, says = sc.lastLogLines(1, passingTest.MatchString), "The log reports passing tests"
+		succ, says = sc.lastLogLines(1, passedTest.MatchString), "The log reports passing tests"
 	}
 	ev := succ
 	if len(ev) == 0 {

@@ -42,11 +42,12 @@ func applyHistory(a analysis.AnalysisResult, req llm.Request, filesUnknown bool)
 	if history.FlakySignal(in.Facts) && a.Category == analysis.CategoryCode {
 		blind := req
 		blind.ChangedFiles = nil
-		// A test failure the rules saw in the log, not a no-failure
-		// answer's guessed placeholder (rules/nofailure.go): that rests on
-		// words alone, and history must not build a re-run on it.
+		// A test failure a rule signature saw in the log, not a guess (no
+		// known signature: a hint or the learned model's word likeness)
+		// nor a no-failure answer's placeholder: history must not build a
+		// re-run on words alone.
 		r := llm.Classify(blind)
-		in.TestFailure = r.Category == analysis.CategoryFlakyTest && !r.NoFailureFound()
+		in.TestFailure = r.Category == analysis.CategoryFlakyTest && !r.NoFailureFound() && !r.Guessed()
 	}
 	return history.Apply(a, in)
 }

@@ -120,17 +120,22 @@ func gateLine(g ReportGate) string {
 	if what == "" {
 		what = g.Decision
 	}
-	s := fmt.Sprintf("ccm would %s (%s)", what, g.Decision)
-	mode := fmt.Sprintf("mode %s", g.Mode)
+	s, tail := fmt.Sprintf("ccm would %s (%s, mode %s)", what, g.Decision, g.Mode), ""
 	if g.Mode == "shadow" {
-		mode = "in mode shadow it only watches"
+		s, tail = fmt.Sprintf("ccm would %s (%s)", what, g.Decision), "; in mode shadow it only watches"
 	}
-	// The mode's own reason is already said above.
-	var reasons []string
+	// The mode is said above; its own reason only when no other is left
+	// (approve: a person approves every action).
+	var reasons, modeReasons []string
 	for _, r := range g.Reasons {
-		if !strings.HasPrefix(r, "mode ") {
+		if strings.HasPrefix(r, "mode ") {
+			modeReasons = append(modeReasons, r)
+		} else {
 			reasons = append(reasons, r)
 		}
+	}
+	if len(reasons) == 0 && g.Mode != "shadow" {
+		reasons = modeReasons
 	}
 	if len(reasons) > 0 {
 		shown := []string{reasons[0]}
@@ -146,7 +151,7 @@ func gateLine(g ReportGate) string {
 			s += fmt.Sprintf(" (+%d more in --json)", n)
 		}
 	}
-	return s + "; " + mode
+	return s + tail
 }
 
 // suspiciousReason starts the gate's reason for a log addressed to an AI

@@ -53,11 +53,11 @@ func TestAnalyzeGateFollowsConfig(t *testing.T) {
 		{name: "defaults", decision: "auto", mode: "shadow",
 			line: "Gate:        ccm would act alone (auto) because risk", tail: "; in mode shadow it only watches\n"},
 		{name: "auto", config: "mode: auto\n", decision: "auto", mode: "auto",
-			line: "Gate:        ccm would act alone (auto) because risk", tail: "; mode auto\n"},
+			line: "Gate:        ccm would act alone (auto, mode auto) because risk", tail: "unattended\n"},
 		{name: "auto, protected", config: "mode: auto\nprotected_repositories: [acme/web]\n", decision: "approval", mode: "auto",
-			line: "Gate:        ccm would ask a person first (approval) because acme/web is a protected repository", tail: "; mode auto\n"},
+			line: "Gate:        ccm would ask a person first (approval, mode auto) because acme/web is a protected repository", tail: "without a person\n"},
 		{name: "approve", config: "mode: approve\n", decision: "approval", mode: "approve",
-			line: "Gate:        ccm would ask a person first (approval)", tail: "; mode approve\n"},
+			line: "Gate:        ccm would ask a person first (approval, mode approve) because mode approve", tail: "\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
