@@ -1,0 +1,59 @@
+package excerpt
+
+import "testing"
+
+// TestReason_ToolSummaryFamilies holds the reason to the row a tool prints
+// for what failed, in the tool's own format, over the pointers and
+// wrapped lines around it. The logs are written for the test.
+func TestReason_ToolSummaryFamilies(t *testing.T) {
+	tests := []struct {
+		name       string
+		lines      []string
+		wantReason string // a substring of the reason
+	}{
+		{
+			name: "Bazel: a target's TIMEOUT row over its test.log path",
+			lines: []string{
+				"INFO: Elapsed time: 915.2s, Critical Path: 900.4s",
+				"//pkg/server:server_test                                                TIMEOUT in 900.0s",
+				"  /home/runner/.cache/bazel/_bazel_runner/0a1b/execroot/main/bazel-out/k8-fastbuild/testlogs/pkg/server/server_test/test.log",
+				"",
+				"Executed 1 out of 1 test: 1 fails locally.",
+			},
+			wantReason: "//pkg/server:server_test TIMEOUT in 900.0s",
+		},
+		{
+			name: "Bazel: a sharded target's FAILED row over its runs' stats and paths",
+			lines: []string{
+				"//lib/codec:codec_test                                                  FAILED in 2 out of 3 in 12.4s",
+				"  Stats over 3 runs: max = 12.4s, min = 3.1s, avg = 7.0s, dev = 3.8s",
+				"  /tmp/_bazel_ci/9f/execroot/main/bazel-out/darwin-fastbuild/testlogs/lib/codec/codec_test/run_1_of_3/test.log",
+				"  /tmp/_bazel_ci/9f/execroot/main/bazel-out/darwin-fastbuild/testlogs/lib/codec/codec_test/run_2_of_3/test.log",
+			},
+			wantReason: "//lib/codec:codec_test FAILED in 2 out of 3",
+		},
+		{
+			name: "Bazel under a CI agent's tag: the row, not the path",
+			lines: []string{
+				"[agent=linux-2] //java/com/example/app:AppTest      TIMEOUT in 315.0s",
+				"[agent=linux-2]   /home/ci/.cache/bazel/_bazel_ci/77/execroot/main/bazel-out/k8-fastbuild/testlogs/java/com/example/app/AppTest/test.log",
+			},
+			wantReason: "//java/com/example/app:AppTest TIMEOUT in 315.0s",
+		},
+		{
+			name: "Bazel: a FLAKY row fails nothing, the FAILED one does",
+			lines: []string{
+				"//net:dial_test                                                         FLAKY, failed in 1 out of 2 in 4.0s",
+				"  /tmp/_bazel/1/testlogs/net/dial_test/test_attempts/attempt_1.log",
+				"//net:tls_test                                                          FAILED in 3.2s",
+				"  /tmp/_bazel/1/testlogs/net/tls_test/test.log",
+			},
+			wantReason: "//net:tls_test FAILED in 3.2s",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkReason(t, tt.lines, tt.wantReason, nil)
+		})
+	}
+}

@@ -1,0 +1,34 @@
+package excerpt
+
+import (
+	"regexp"
+	"strings"
+)
+
+// bazelTestStatus is Bazel's per-target row in its test summary: the
+// target's label, padded, then its status ("//go/svc/muxtov:go_default_test
+// TIMEOUT in 1 out of 2 in 300.0s",
+// https://github.com/bazel-contrib/rules_go/issues/397; "//syntaxnet:
+// parser_trainer_test FAILED in 1 out of 2 in 41.9s",
+// https://github.com/bazelbuild/bazel/issues/2767), under an optional
+// agent tag ("[node=…] "). The test.log paths under it only say where to
+// read more. A TIMEOUT is the cause (the target ran out of time); FAILED,
+// FAILED TO BUILD and INCOMPLETE say which target failed, an error; FLAKY
+// and PASSED rows fail nothing and are left alone.
+var bazelTestStatus = regexp.MustCompile(`^(?:\[[^\]]*\]\s+)?//[\w/.+-]*:\S+\s+(TIMEOUT|FAILED|INCOMPLETE|NO STATUS)\b`)
+
+// bazelStrength rates a Bazel test-summary row.
+func bazelStrength(t string, tier int) int {
+	if tier >= strengthCause || !strings.Contains(t, "//") {
+		return tier
+	}
+	m := bazelTestStatus.FindStringSubmatch(t)
+	switch {
+	case m == nil:
+		return tier
+	case m[1] == "TIMEOUT":
+		return strengthCause
+	default:
+		return max(tier, strengthError)
+	}
+}
