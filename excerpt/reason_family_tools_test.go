@@ -50,6 +50,46 @@ func TestReason_ToolSummaryFamilies(t *testing.T) {
 			},
 			wantReason: "//net:tls_test FAILED in 3.2s",
 		},
+		{
+			name: "Prettier 2 --check under npm: the verdict, not npm's exit lines",
+			lines: []string{
+				"> prettier --check \"src/**/*.{ts,tsx,css}\"",
+				"Checking formatting...",
+				"[warn] src/components/Header.tsx",
+				"[warn] src/styles/main.css",
+				"[warn] Code style issues found in the above file(s). Forgot to run Prettier?",
+				"npm ERR! code ELIFECYCLE",
+				"npm ERR! errno 1",
+				"npm ERR! web@1.4.0 format:check: `prettier --check \"src/**/*.{ts,tsx,css}\"`",
+				"npm ERR! Exit status 1",
+				"npm ERR! Failed at the web@1.4.0 format:check script.",
+			},
+			wantReason: "Code style issues found in the above file(s)",
+		},
+		{
+			name: "Prettier 1 untagged, under the shell's exit status",
+			lines: []string{
+				"$ prettier -c 'src/**'",
+				"Checking formatting...",
+				"src/index.js",
+				"src/util/parse.js",
+				"Code style issues found in the above file(s). Forgot to run Prettier?",
+				"$ echo $?",
+				"1",
+			},
+			wantReason: "Code style issues found in the above file(s)",
+		},
+		{
+			name: "Prettier 3 under pnpm",
+			lines: []string{
+				"Checking formatting...",
+				"[warn] app/routes/index.tsx",
+				"[warn] Code style issues found in 1 file. Run Prettier with --write to fix.",
+				" ELIFECYCLE  Command failed with exit code 1.",
+				"Error: Process completed with exit code 1.",
+			},
+			wantReason: "Code style issues found in 1 file",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

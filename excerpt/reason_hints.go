@@ -66,6 +66,13 @@ var moreRootCauses = []string{
 	"Input required and not supplied",
 	"Exceeded timeout of", // Jest: "thrown: \"Exceeded timeout of 5000 ms for a test."
 	"Check failed: ",      // glog's, Chromium's and V8's CHECK(): the condition that broke
+	// Prettier's verdict in --check mode, with or without its [warn] tag,
+	// under the files it lists: "Code style issues found in the above
+	// file(s). Forgot to run Prettier?" (1.x, 2.x) or "… found in 13 files.
+	// Run Prettier with --write to fix." (3.x,
+	// https://github.com/dubinc/dub/issues/1193). The file rows say
+	// where; the package manager's exit lines after it only repeat it.
+	"Code style issues found in",
 }
 
 // toolchainSwitch is Go fetching the newer toolchain a module requires
