@@ -90,6 +90,33 @@ func TestReason_ToolSummaryFamilies(t *testing.T) {
 			},
 			wantReason: "Code style issues found in 1 file",
 		},
+		{
+			name: "cmd.exe in Chinese: the missing command, not its wrapped second line",
+			lines: []string{
+				"C:\\agent\\_work\\1\\s>make dist",
+				"'make' 不是内部或外部命令，也不是可运行的程序",
+				"或批处理文件。",
+			},
+			wantReason: "'make' 不是内部或外部命令",
+		},
+		{
+			name: "cmd.exe in Chinese under a batch file's steps",
+			lines: []string{
+				"Running build.bat",
+				"'cp' 不是内部或外部命令，也不是可运行的程序",
+				"或批处理文件",
+				"Done.",
+			},
+			wantReason: "'cp' 不是内部或外部命令",
+		},
+		{
+			name: "cmd.exe in English, the same family",
+			lines: []string{
+				"'yarn' is not recognized as an internal or external command,",
+				"operable program or batch file.",
+			},
+			wantReason: "'yarn' is not recognized as an internal or external command",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
