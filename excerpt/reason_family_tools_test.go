@@ -117,6 +117,33 @@ func TestReason_ToolSummaryFamilies(t *testing.T) {
 			},
 			wantReason: "'yarn' is not recognized as an internal or external command",
 		},
+		{
+			name: "Go runtime: a hung test killed with SIGQUIT, over its goroutine dump",
+			lines: []string{
+				"=== RUN   TestApplyCluster",
+				"    apply.go:41: waiting for the load balancer…",
+				"SIGQUIT: quit",
+				"PC=0x4711e1 m=0 sigcode=0",
+				"",
+				"goroutine 0 [idle]:",
+				"runtime.futex(0xb2a5c8, 0x80, 0x0, 0x0, 0x0, 0x0, 0x0, 0x0, 0x7ffd0, 0x44b2c2, ...)",
+				"\t/usr/local/go/src/runtime/sys_linux_amd64.s:535 +0x21",
+				"",
+				"goroutine 7 [select]:",
+				"example.com/infra/apply.waitFor(0xc0000a6000)",
+			},
+			wantReason: "SIGQUIT: quit",
+		},
+		{
+			name: "Go runtime: SIGABRT's header, not the goroutine under it",
+			lines: []string{
+				"SIGABRT: abort",
+				"PC=0x7f3c2a4b0e97 m=3 sigcode=18446744073709551610",
+				"",
+				"goroutine 0 [idle]:",
+			},
+			wantReason: "SIGABRT: abort",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

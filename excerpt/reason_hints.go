@@ -138,7 +138,7 @@ func extraStrength(t, lower string, tier int) int {
 	if tier > strengthGeneric && tier < strengthCause && adviceLines.MatchString(t) {
 		tier = strengthGeneric
 	}
-	return bazelStrength(t, tier)
+	return goSignalStrength(t, bazelStrength(t, tier))
 }
 
 // causedByHeader is a bare "Caused by:" line (cargo, anyhow, Gradle): the

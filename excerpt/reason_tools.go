@@ -32,3 +32,20 @@ func bazelStrength(t string, tier int) int {
 		return max(tier, strengthError)
 	}
 }
+
+// goSignalDump is the Go runtime's header over the goroutine dump it
+// prints when a signal ends the program: "SIGQUIT: quit" / "PC=0x809c88d
+// m=0" (https://github.com/golang/go/issues/14766,
+// https://github.com/golang/go/issues/30098), "SIGSEGV: segmentation
+// violation", "SIGABRT: abort". A CI step's timeout or a harness that
+// gave up on a hung test sends the SIGQUIT: the signal is the cause, the
+// goroutine headers and frames under it only say where each one was.
+var goSignalDump = regexp.MustCompile(`^SIG[A-Z]{2,6}: [a-z][a-z ]*$`)
+
+// goSignalStrength rates the Go runtime's signal header.
+func goSignalStrength(t string, tier int) int {
+	if tier < strengthCause && strings.HasPrefix(t, "SIG") && goSignalDump.MatchString(t) {
+		return strengthCause
+	}
+	return tier
+}
