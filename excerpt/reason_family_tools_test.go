@@ -144,6 +144,24 @@ func TestReason_ToolSummaryFamilies(t *testing.T) {
 			},
 			wantReason: "SIGABRT: abort",
 		},
+		{
+			name: "CircleCI: the container's memory limit, over the step's exit lines",
+			lines: []string{
+				"> Task :app:testDebugUnitTest",
+				"Your build has exceeded the memory limit of 4G on 1 container. The results of this build are likely invalid.",
+				"Exited with code 137",
+				"FAILURE: Build failed with an exception.",
+			},
+			wantReason: "has exceeded the memory limit of 4G",
+		},
+		{
+			name: "CircleCI's memory verdict quoted in a report, under its heading",
+			lines: []string{
+				"CircleCI errors:",
+				"> Your build has exceeded the memory limit of 8G on 2 containers. The results of this build are likely invalid.",
+			},
+			wantReason: "has exceeded the memory limit of 8G",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -73,6 +73,12 @@ var moreRootCauses = []string{
 	// https://github.com/dubinc/dub/issues/1193). The file rows say
 	// where; the package manager's exit lines after it only repeat it.
 	"Code style issues found in",
+	// CircleCI's verdict on a container that ran out of memory, quoted
+	// with or without a "> " ("Your build has exceeded the memory limit
+	// of 4G on 1 container. The results of this build are likely
+	// invalid.…", https://github.com/lostzen/lost/issues/192,
+	// https://github.com/Homebrew/linuxbrew-core/pull/3560).
+	"has exceeded the memory limit of",
 }
 
 // toolchainSwitch is Go fetching the newer toolchain a module requires
