@@ -162,6 +162,34 @@ func TestReason_ToolSummaryFamilies(t *testing.T) {
 			},
 			wantReason: "has exceeded the memory limit of 8G",
 		},
+		{
+			name: "Surefire rerun: the flaky test's failed run, not the count with its Flakes",
+			lines: []string{
+				"[INFO] Results:",
+				"[INFO] ",
+				"[WARNING] Flakes: ",
+				"[WARNING] com.example.store.CartServiceTest.addsItemTwice",
+				"[ERROR]   Run 1: CartServiceTest.addsItemTwice:88 » IllegalState",
+				"[INFO]   Run 2: PASS",
+				"[INFO] ",
+				"[WARNING] Tests run: 412, Failures: 0, Errors: 0, Skipped: 3, Flakes: 1",
+			},
+			wantReason: "Run 1: CartServiceTest.addsItemTwice:88 » IllegalState",
+		},
+		{
+			name: "Surefire rerun under Jenkins' timestamper, untagged (Tycho)",
+			lines: []string{
+				"09:12:40  Results:",
+				"09:12:40  ",
+				"09:12:40  Flakes: ",
+				"09:12:40  org.example.ui.EditorTest.opensFile(org.example.ui.EditorTest)",
+				"09:12:40    Run 1: EditorTest.opensFile:51 » NullPointer",
+				"09:12:40    Run 2: PASS",
+				"09:12:40  ",
+				"09:12:40  Tests run: 96, Failures: 0, Errors: 0, Skipped: 0, Flakes: 1",
+			},
+			wantReason: "Run 1: EditorTest.opensFile:51 » NullPointer",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

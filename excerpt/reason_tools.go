@@ -49,3 +49,20 @@ func goSignalStrength(t string, tier int) int {
 	}
 	return tier
 }
+
+// surefireRun is a failed run's row that Surefire and Failsafe list under a
+// test rerun with rerunFailingTestsCount, its level tag optional
+// ("  Run 1: FooTest.testBar:42 » NullPointer" / "  Run 2: PASS",
+// https://maven.apache.org/surefire/maven-surefire-plugin/examples/rerun-failing-tests.html):
+// the test, its line and why it failed. The "Tests run: …, Flakes: 1"
+// count under the list only says how many. Jenkins' timestamper may put
+// the time of day before it ("17:24:26    Run 1: …").
+var surefireRun = regexp.MustCompile(`^(?:\d\d:\d\d:\d\d\s+)?(?:\[[A-Z]+\]\s+)?Run \d+: (?:[\w$]+\.)+[\w$]+:\d+ \S`)
+
+// surefireRunStrength rates a failed run's row as an error.
+func surefireRunStrength(t string, tier int) int {
+	if tier < strengthError && strings.Contains(t, "Run ") && surefireRun.MatchString(t) {
+		return strengthError
+	}
+	return tier
+}
