@@ -190,6 +190,37 @@ func TestReason_ToolSummaryFamilies(t *testing.T) {
 			},
 			wantReason: "Run 1: EditorTest.opensFile:51 » NullPointer",
 		},
+		{
+			name: "Zuul on GitHub: the failed job's row, not 'Build failed.'",
+			lines: []string{
+				"Build failed.",
+				"",
+				"* [unit-py311 ](https://zuul.example.org/t/main/build/1f2e3d) : SUCCESS in 4m 10s",
+				"* [functional-mysql ](https://zuul.example.org/t/main/build/9a8b7c) : POST_FAILURE in 22m 41s",
+				"* [docs ](https://zuul.example.org/t/main/build/5d6e7f) : SUCCESS in 2m 02s",
+			},
+			wantReason: "functional-mysql ](https://zuul.example.org/t/main/build/9a8b7c) : POST_FAILURE in 22m 41s",
+		},
+		{
+			name: "Zuul pasted into a comment, quoted: RETRY_LIMIT",
+			lines: []string{
+				"> Build failed.",
+				"> ",
+				"> * e2e-cluster-acceptance  : RETRY_LIMIT in 1h 12m 03s",
+				"> * lint  : SUCCESS in 3m 40s",
+			},
+			wantReason: "e2e-cluster-acceptance : RETRY_LIMIT in 1h 12m 03s",
+		},
+		{
+			name: "Zuul on Gerrit: a non-voting failure is left alone, the voting one is the reason",
+			lines: []string{
+				"Build failed (check pipeline).",
+				"",
+				"- tox-py39 https://logs.example.org/12/3412/1/check/tox-py39/ab12cd3/ : FAILURE in 6m 55s (non-voting)",
+				"- tox-pep8 https://logs.example.org/12/3412/1/check/tox-pep8/ef45ab6/ : TIMED_OUT in 30m 00s",
+			},
+			wantReason: "tox-pep8 https://logs.example.org/12/3412/1/check/tox-pep8/ef45ab6/ : TIMED_OUT",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -144,7 +144,7 @@ func extraStrength(t, lower string, tier int) int {
 	if tier > strengthGeneric && tier < strengthCause && adviceLines.MatchString(t) {
 		tier = strengthGeneric
 	}
-	return surefireRunStrength(t, goSignalStrength(t, bazelStrength(t, tier)))
+	return zuulStrength(t, surefireRunStrength(t, goSignalStrength(t, bazelStrength(t, tier))))
 }
 
 // causedByHeader is a bare "Caused by:" line (cargo, anyhow, Gradle): the

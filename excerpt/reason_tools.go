@@ -66,3 +66,27 @@ func surefireRunStrength(t string, tier int) int {
 	}
 	return tier
 }
+
+// zuulJobResult is a job's row in Zuul's report under "Build failed.",
+// quoted with "> " when pasted into a comment: "* [name ](url) : RESULT in
+// 3m 07s" on GitHub, "- name url : RESULT in 5m" on Gerrit
+// (https://github.com/wazo-platform/wazo-calld/pull/209 shows the rows).
+// A failed result names the job and how it ended; TIMED_OUT is the cause.
+// A non-voting job's failure fails nothing and is left alone.
+var zuulJobResult = regexp.MustCompile(`^(?:>\s*)*[-*]\s+\S.*\s: (FAILURE|RETRY_LIMIT|POST_FAILURE|TIMED_OUT|NODE_FAILURE|DISK_FULL|ERROR) in \d`)
+
+// zuulStrength rates a failed job's row in Zuul's report.
+func zuulStrength(t string, tier int) int {
+	if tier >= strengthCause || !strings.Contains(t, " : ") || strings.Contains(t, "(non-voting)") {
+		return tier
+	}
+	m := zuulJobResult.FindStringSubmatch(t)
+	switch {
+	case m == nil:
+		return tier
+	case m[1] == "TIMED_OUT":
+		return strengthCause
+	default:
+		return max(tier, strengthError)
+	}
+}
