@@ -66,6 +66,19 @@ var moreRootCauses = []string{
 	"Input required and not supplied",
 	"Exceeded timeout of", // Jest: "thrown: \"Exceeded timeout of 5000 ms for a test."
 	"Check failed: ",      // glog's, Chromium's and V8's CHECK(): the condition that broke
+	// Prettier's verdict in --check mode, with or without its [warn] tag,
+	// under the files it lists: "Code style issues found in the above
+	// file(s). Forgot to run Prettier?" (1.x, 2.x) or "… found in 13 files.
+	// Run Prettier with --write to fix." (3.x,
+	// https://github.com/dubinc/dub/issues/1193). The file rows say
+	// where; the package manager's exit lines after it only repeat it.
+	"Code style issues found in",
+	// CircleCI's verdict on a container that ran out of memory, quoted
+	// with or without a "> " ("Your build has exceeded the memory limit
+	// of 4G on 1 container. The results of this build are likely
+	// invalid.…", https://github.com/lostzen/lost/issues/192,
+	// https://github.com/Homebrew/linuxbrew-core/pull/3560).
+	"has exceeded the memory limit of",
 }
 
 // toolchainSwitch is Go fetching the newer toolchain a module requires
@@ -131,7 +144,7 @@ func extraStrength(t, lower string, tier int) int {
 	if tier > strengthGeneric && tier < strengthCause && adviceLines.MatchString(t) {
 		tier = strengthGeneric
 	}
-	return tier
+	return zuulStrength(t, surefireRunStrength(t, goSignalStrength(t, bazelStrength(t, tier))))
 }
 
 // causedByHeader is a bare "Caused by:" line (cargo, anyhow, Gradle): the

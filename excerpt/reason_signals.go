@@ -66,6 +66,11 @@ var unrunnable = []string{
 	"Library not loaded", "Symbol not found", "error while loading shared libraries", "cannot open shared object file",
 	"could not execute: ", "cannot execute: ", "cannot execute binary file", "exec format error",
 	"is not recognized as an internal or external command",
+	// cmd.exe's same message in a Chinese Windows, its second line
+	// ("或批处理文件。") wrapped under it: "'userid' 不是内部或外部命令，也不是
+	// 可运行的程序" (https://github.com/mos9527/pyncm/issues/58,
+	// https://github.com/Kitware/paraviewweb/issues/541).
+	"不是内部或外部命令",
 }
 
 // unresolvable is a dependency resolver that found no set of versions or
