@@ -119,9 +119,10 @@ const (
 	// 128/150 with the no-failure answer's learned guess, 127 with the
 	// signatures' example lines in the model's training data, 126 once
 	// the lines found in sealed5's logs left that data, 125 once a log of
-	// passing tests kept the no-failure placeholder.
-	corpus5Floor      = 125
-	corpus5AsFedFloor = 125
+	// passing tests kept the no-failure placeholder, 128 with the second
+	// round of reason families (CircleCI's memory limit, Zuul's report).
+	corpus5Floor      = 128
+	corpus5AsFedFloor = 128
 	// corpus6 was collected blind with sealed4 and first measured (as fed)
 	// at 89/125, before any change for it; 93/125 with the no-failure
 	// answer's learned guess (chosen by cross-validation on the other sets),

@@ -36,7 +36,7 @@ func TestSealedFloor(t *testing.T) {
 		// (nofailure.go), 60/80 with the signatures' example lines in the
 		// model's training data, 61/80 once JavaScript per-test timeouts
 		// answered flaky_test.
-		{name: cilogs.SetSealed2, logs: cilogs.Sealed2(), floor: 61, reasonFloor: 70},
+		{name: cilogs.SetSealed2, logs: cilogs.Sealed2(), floor: 61, reasonFloor: 71},
 		// 58/83 (category) and 65/83 (reason) when first measured, at the
 		// end of that day's work; 59/83 with the no-failure answer's guess,
 		// 57/83 once the model was trained on corpus6 too (sealed4 +1), 56/83
@@ -55,7 +55,8 @@ func TestSealedFloor(t *testing.T) {
 		{name: cilogs.SetSealed4, logs: cilogs.Sealed4(), floor: 61, reasonFloor: 67},
 		// 56/70 and 60/70 when first measured, at the end of 2026-12-06's
 		// work: the set the next change is first judged on.
-		{name: cilogs.SetSealed5, logs: cilogs.Sealed5(), floor: 56, reasonFloor: 60},
+		// Reason 61/70 after the second round of reason families that day.
+		{name: cilogs.SetSealed5, logs: cilogs.Sealed5(), floor: 56, reasonFloor: 61},
 	}
 	for _, set := range sets {
 		right, reasons := 0, 0
