@@ -16,12 +16,12 @@ func TestReason_PointerFamilies(t *testing.T) {
 		{
 			name: "npm 6: the error over the debug log's path",
 			lines: []string{
-				"npm ERR! Invalid Version: link:../shared",
+				"npm ERR! Invalid Version: link:../common",
 				"",
 				"npm ERR! A complete log of this run can be found in:",
 				"npm ERR!     /home/runner/.npm/_logs/2021-03-02T10_11_12_345Z-debug.log",
 			},
-			wantReason: "Invalid Version: link:../shared",
+			wantReason: "Invalid Version: link:../common",
 		},
 		{
 			name: "npm on Windows: the error over the debug log's path",
@@ -38,12 +38,12 @@ func TestReason_PointerFamilies(t *testing.T) {
 			// anchors as links, which make the path look specific.
 			name: "npm, pasted from the web view: the error over the debug log's path",
 			lines: []string{
-				"npm ERR! Invalid Version: link:../shared",
+				"npm ERR! Invalid Version: link:../common",
 				"",
 				"npm ERR! A complete log of this run can be found in:",
 				"npm ERR!     /home/runner/.npm/_logs/[2](https://github.com/o/r/actions/runs/1/jobs/2#step:4:2)021-03-02T10_11_12_345Z-debug.log",
 			},
-			wantReason: "Invalid Version: link:../shared",
+			wantReason: "Invalid Version: link:../common",
 		},
 		{
 			name: "a build's pointer to its log after the error",
