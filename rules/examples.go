@@ -10,8 +10,7 @@ import (
 // ExampleLine is one signature's example line and the category of the
 // signature it illustrates.
 type ExampleLine struct {
-	Line, Category, Signature string
-	Weak                      bool
+	Line, Category string
 }
 
 // ExampleLines returns every example line of the embedded signatures, in
@@ -31,7 +30,7 @@ func ExampleLines() ([]ExampleLine, error) {
 		for _, s := range sigs {
 			for _, p := range s.Patterns {
 				for _, e := range p.Examples {
-					out = append(out, ExampleLine{Line: e.Line, Category: s.Category, Signature: s.Name, Weak: s.Weak})
+					out = append(out, ExampleLine{Line: e.Line, Category: s.Category})
 				}
 			}
 		}

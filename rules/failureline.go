@@ -49,7 +49,8 @@ var (
 	// not found" are probes) and cmd's "'x' is
 	// not recognized as an internal or external command" (and its Chinese
 	// form), Gradle's "finished with non-zero exit value 137", "timed out"
-	// (a line retrying is none, retryLine), a fatal signal received or killing
+	// (a line retrying is none, retryLine), a fatal signal (as excerpt's
+	// killedBySignal: KILL, QUIT, ABRT, SEGV, BUS) received or killing
 	// something ("SIGQUIT: quit", "killed by signal SIGKILL"; not a
 	// setting's "STOPSIGNAL SIGQUIT"), a compiler's "unresolved
 	// reference", a lock file out of step ("lock mismatch", "not present
@@ -58,7 +59,7 @@ var (
 	// [expected OK]", "TIMEOUT in 300.9s") on the line as printed, since
 	// "TIMEOUT: 600" is a setting.
 	plainFailure = regexp.MustCompile(`^not ok\b|: (?:line )?\d+: .+: not found$|(?:^|/)(?:ba|da|a)?sh: [\w./+-]+: not found$|\bis not recognized as an internal or external command|不是内部或外部命令|\bnon-zero exit value [1-9]|\btimed ?out\b|` +
-		`^sig(?:kill|quit|abrt|segv):|\b(?:killed by|received|terminated by|caught|got) (?:signal )?sig(?:kill|quit|abrt|segv)\b|(?:^|[\s(])signal:? sig(?:kill|quit|abrt|segv)\b|` +
+		`^sig(?:kill|quit|abrt|segv|bus):|\b(?:killed by|received|terminated by|caught|got) (?:signal )?sig(?:kill|quit|abrt|segv|bus)\b|(?:^|[\s(])signal:? sig(?:kill|quit|abrt|segv|bus)\b|` +
 		`\bunresolved reference\b|\block(?:file)? mismatch\b|\bnot present in the lock ?file\b|\bunknown revision\b`)
 	tapDirective = regexp.MustCompile(`^not ok\b.*#\s*(?:todo|skip)\b`)
 	retryLine    = regexp.MustCompile(`\bretrying\b|\bwill retry\b|\bretry \d+/\d+|\battempt \d+ of \d+`)

@@ -34,15 +34,11 @@ import (
 
 func main() {
 	verbose := flag.Bool("v", false, "list every miss")
-	sets := flag.Bool("sets", false, "also measure the embedded sets (labelled, extra, corpus, corpus2…corpus6)")
+	sets := flag.Bool("sets", false, "also measure the embedded visible sets (labelled, extra, corpus, corpus2…)")
 	sealed := flag.Bool("sealed", false, "also measure the sealed sets, totals only")
 	flag.Parse()
 	if *sealed {
-		for i, logs := range cilogs.SealedSets() {
-			s := named{fmt.Sprintf("sealed set %d", i+1), logs}
-			if len(logs) > 0 {
-				s.name = logs[0].Set
-			}
+		for _, s := range namedSets(cilogs.SealedSets()) {
 			r, err := measure(s.logs)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "measure:", err)
@@ -65,10 +61,24 @@ type named struct {
 	logs []cilogs.Log
 }
 
+// namedSets names each set by its logs' Set (every set has logs:
+// cilogs.TestCounts).
+func namedSets(sets [][]cilogs.Log) []named {
+	var out []named
+	for i, logs := range sets {
+		n := named{fmt.Sprintf("set %d", i+1), logs}
+		if len(logs) > 0 {
+			n.name = logs[0].Set
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
 func run(files []string, sets, verbose bool, out io.Writer) error {
 	var all []named
 	if sets {
-		all = append(all, named{cilogs.SetLabelled, cilogs.Labelled()}, named{cilogs.SetExtra, cilogs.Extra()}, named{cilogs.SetCorpus, cilogs.Corpus()}, named{cilogs.SetCorpus2, cilogs.Corpus2()}, named{cilogs.SetCorpus3, cilogs.Corpus3()}, named{cilogs.SetCorpus4, cilogs.Corpus4()}, named{cilogs.SetCorpus5, cilogs.Corpus5()}, named{cilogs.SetCorpus6, cilogs.Corpus6()})
+		all = namedSets(cilogs.Visible())
 	}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
