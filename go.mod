@@ -17,6 +17,7 @@ require (
 	github.com/sashabaranov/go-openai v1.43.0
 	github.com/slack-go/slack v0.36.0
 	go.uber.org/goleak v1.3.0
+	golang.org/x/text v0.42.0
 	pgregory.net/rapid v1.3.0
 )
 

@@ -8,6 +8,10 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 )
 
 // InputError is input that is not a CI log ccm can explain: a missing
@@ -63,12 +67,18 @@ func unwrapPath(err error) error {
 
 // ReadLog excerpts a log read from r; name labels errors. Empty input,
 // input that is only timestamps and colour codes, and binary data are
-// InputErrors.
+// InputErrors. UTF-16 text is read as text (utf16Encoding).
 func ReadLog(name string, r io.Reader, opt Options) (Excerpt, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	head, err := br.Peek(binaryProbe)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return Excerpt{}, fmt.Errorf("%s: read: %w", name, err)
+	head, err := peek(name, br)
+	if err != nil {
+		return Excerpt{}, err
+	}
+	if enc, ok := utf16Encoding(head); ok {
+		br = bufio.NewReaderSize(transform.NewReader(br, enc.NewDecoder()), 64<<10)
+		if head, err = peek(name, br); err != nil {
+			return Excerpt{}, err
+		}
 	}
 	if len(bytes.TrimSpace(head)) == 0 {
 		return Excerpt{}, &InputError{Name: name, Problem: "the log is empty"}
@@ -85,6 +95,50 @@ func ReadLog(name string, r io.Reader, opt Options) (Excerpt, error) {
 		return Excerpt{}, &InputError{Name: name, Problem: "the log is empty (no text once timestamps and colour codes are removed)"}
 	}
 	return ex, nil
+}
+
+// peek returns the first binaryProbe bytes of br without consuming them.
+func peek(name string, br *bufio.Reader) ([]byte, error) {
+	head, err := br.Peek(binaryProbe)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("%s: read: %w", name, err)
+	}
+	return head, nil
+}
+
+// utf16Encoding recognises UTF-16 text, which Windows PowerShell 5 writes
+// when a log is redirected (`npm test > build.log`, Out-File): by its byte
+// order mark, or, without one, by a NUL in every other byte of mostly
+// ASCII text. ok is false for anything else, UTF-8 included.
+func utf16Encoding(head []byte) (enc encoding.Encoding, ok bool) {
+	switch {
+	case bytes.HasPrefix(head, []byte{0xff, 0xfe}):
+		return unicode.UTF16(unicode.LittleEndian, unicode.UseBOM), true
+	case bytes.HasPrefix(head, []byte{0xfe, 0xff}):
+		return unicode.UTF16(unicode.BigEndian, unicode.UseBOM), true
+	}
+	const probe = 512
+	n := min(len(head), probe) &^ 1
+	if n < 4 {
+		return nil, false
+	}
+	var zeroEven, zeroOdd int
+	for i := 0; i < n; i += 2 {
+		if head[i] == 0 {
+			zeroEven++
+		}
+		if head[i+1] == 0 {
+			zeroOdd++
+		}
+	}
+	pairs := n / 2
+	switch {
+	case zeroOdd*10 >= pairs*9 && zeroEven*10 <= pairs:
+		return unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), true
+	case zeroEven*10 >= pairs*9 && zeroOdd*10 <= pairs:
+		return unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), true
+	}
+	return nil, false
 }
 
 // LooksBinary is true for data no CI prints: NUL bytes or mostly control

@@ -1,11 +1,14 @@
 package excerpt
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf16"
 )
 
 // What is not a CI log is an *InputError (the CLI exits 2) that says why.
@@ -42,6 +45,54 @@ func TestReadLogFileRefusesNonLogs(t *testing.T) {
 			var ie *InputError
 			if !errors.As(err, &ie) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want an *InputError saying %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// A log Windows PowerShell 5 redirected to a file is UTF-16: it is read
+// as the same text, not refused as binary, with or without its byte
+// order mark.
+func TestReadLogUTF16(t *testing.T) {
+	const log = "Run npm test\r\n" +
+		"npm ERR! code E404\r\n" +
+		"npm ERR! 404 Not Found - GET https://registry.npmjs.org/left-padd - Not found\r\n" +
+		"## 失败: 构建出错\r\n" +
+		"Error: Process completed with exit code 1.\r\n"
+	want, err := ReadLog("utf8", strings.NewReader(log), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		order binary.AppendByteOrder
+		bom   bool
+		text  string
+	}{
+		{name: "little-endian with BOM (PowerShell 5 Out-File)", order: binary.LittleEndian, bom: true, text: log},
+		{name: "big-endian with BOM", order: binary.BigEndian, bom: true, text: log},
+		{name: "little-endian without BOM", order: binary.LittleEndian, text: strings.ReplaceAll(log, "## 失败: 构建出错\r\n", "")},
+		{name: "big-endian without BOM", order: binary.BigEndian, text: strings.ReplaceAll(log, "## 失败: 构建出错\r\n", "")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			units := utf16.Encode([]rune(tt.text))
+			if tt.bom {
+				units = append([]uint16{0xfeff}, units...)
+			}
+			var data []byte
+			for _, u := range units {
+				data = tt.order.AppendUint16(data, u)
+			}
+			ex, err := ReadLog("utf16", bytes.NewReader(data), Options{})
+			if err != nil {
+				t.Fatalf("ReadLog: %v", err)
+			}
+			if ex.Reason != want.Reason {
+				t.Errorf("reason %q, want %q (as from UTF-8)", ex.Reason, want.Reason)
+			}
+			if tt.bom && ex.Section+ex.Tail != want.Section+want.Tail {
+				t.Errorf("text differs from UTF-8's:\n%q\nwant\n%q", ex.Section+ex.Tail, want.Section+want.Tail)
 			}
 		})
 	}

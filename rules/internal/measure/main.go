@@ -36,6 +36,7 @@ func main() {
 	verbose := flag.Bool("v", false, "list every miss")
 	sets := flag.Bool("sets", false, "also measure the embedded visible sets (labelled, extra, corpus, corpus2…)")
 	sealed := flag.Bool("sealed", false, "also measure the sealed sets, totals only")
+	bySig := flag.Bool("signatures", false, "with -sets or files: how often each deciding signature's category was right")
 	flag.Parse()
 	if *sealed {
 		for _, s := range namedSets(cilogs.SealedSets()) {
@@ -50,7 +51,7 @@ func main() {
 			return
 		}
 	}
-	if err := run(flag.Args(), *sets, *verbose, os.Stdout); err != nil {
+	if err := run(flag.Args(), *sets, *verbose, *bySig, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "measure:", err)
 		os.Exit(1)
 	}
@@ -75,7 +76,7 @@ func namedSets(sets [][]cilogs.Log) []named {
 	return out
 }
 
-func run(files []string, sets, verbose bool, out io.Writer) error {
+func run(files []string, sets, verbose, bySig bool, out io.Writer) error {
 	var all []named
 	if sets {
 		all = namedSets(cilogs.Visible())
@@ -100,6 +101,13 @@ func run(files []string, sets, verbose bool, out io.Writer) error {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 		r.print(out, s.name, verbose)
+	}
+	if bySig {
+		var logs []cilogs.Log
+		for _, s := range all {
+			logs = append(logs, s.logs...)
+		}
+		return printBySignature(out, logs)
 	}
 	return nil
 }
