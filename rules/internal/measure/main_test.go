@@ -19,11 +19,12 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := run([]string{path}, false, true, &out); err != nil {
+	if err := run([]string{path}, false, true, true, &out); err != nil {
 		t.Fatal(err)
 	}
 	got := out.String()
-	for _, want := range []string{"2 logs", "category    1/2", "reason      2/2", "confused config→infrastructure", "MISS x-wrong  category want config got infrastructure"} {
+	for _, want := range []string{"2 logs", "category    1/2", "reason      2/2", "confused config→infrastructure", "MISS x-wrong  category want config got infrastructure",
+		"signatures whose verdicts were wrong", "infrastructure    2   1  config 1, infrastructure 1"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}
@@ -34,7 +35,7 @@ func TestRun(t *testing.T) {
 }
 
 func TestRunRefusesNothing(t *testing.T) {
-	if err := run(nil, false, false, &bytes.Buffer{}); err == nil {
+	if err := run(nil, false, false, false, &bytes.Buffer{}); err == nil {
 		t.Fatal("no files and no -sets: want an error")
 	}
 }
