@@ -159,3 +159,44 @@ func isASCII(b []byte) bool {
 	}
 	return true
 }
+
+// goTestLog finds a line of go test's t.Log output ("    x_test.go:12: ").
+var goTestLog = regexp.MustCompile(`^[^\S\n]+[\w.-]+_test\.go:\d+: `)
+
+// pipSelfCheck finds pip's check for a newer pip, which it skips when the
+// index cannot be reached ("Could not fetch URL .../simple/pip/: ...
+// - skipping"): the install itself is unaffected.
+var pipSelfCheck = regexp.MustCompile(`could not fetch url https?://[^\s]+/simple/pip/: `)
+
+// passedTestLine reports a matched line that is no failure whatever its
+// words: a passing test's title ("✓ rejects when deadline exceeded",
+// "--- PASS", "... ok", "PASSED"), its t.Log output in a go test run where
+// no test failed (the words name what the test checks), or pip's skipped
+// self version check.
+func (sc scanned) passedTestLine(sp span) bool {
+	low := sc.low[sp.start:sp.end]
+	// Cheap tests first: this runs on every matched line. passingTest's
+	// forms start with "-", "=", "P", "o", "t" or a check mark, or hold
+	// "PASSED".
+	if t := strings.TrimSpace(sc.text[sp.start:sp.end]); t != "" &&
+		(strings.IndexByte("-=Pot", t[0]) >= 0 || t[0] >= utf8.RuneSelf || strings.Contains(t, "PASSED")) &&
+		passingTest.MatchString(t) {
+		return true
+	}
+	if bytes.Contains(low, []byte("/simple/pip/")) && pipSelfCheck.Match(low) {
+		return true
+	}
+	return bytes.Contains(low, []byte("_test.go:")) && goTestLog.Match(low) && goNoTestFailed(sc.text)
+}
+
+// goFailed finds go test's word that something failed: a test's "---
+// FAIL", a package's "FAIL\tpkg 1.2s", the run's closing "FAIL", a panic
+// (a test's timeout or a goroutine's panic). log.Fatal and os.Exit in a
+// test end the binary with only the package's FAIL line, no "--- FAIL".
+var goFailed = regexp.MustCompile(`(?m)^[^\S\n]*(?:--- FAIL|FAIL(?:[ \t]|$)|panic: )`)
+
+// goNoTestFailed reports a go test run in which a test passed and nothing
+// failed: its t.Log lines then only name what the tests check.
+func goNoTestFailed(text string) bool {
+	return strings.Contains(text, "--- PASS: ") && !goFailed.MatchString(text)
+}
