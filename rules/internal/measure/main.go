@@ -11,6 +11,11 @@
 //	go run ./rules/internal/measure [-v] new-logs.jsonl…
 //	go run ./rules/internal/measure -sets      # the embedded sets
 //	go run ./rules/internal/measure -sealed    # the sealed sets: totals only
+//	OPENAI_API_KEY=… go run ./rules/internal/measure -model -sealed -sets
+//
+// -model measures the analyzer ccm is configured with from the environment
+// instead of the rules alone (model.go): the same record, request and
+// fallback chain as `ccm analyze`.
 //
 // -v lists every miss with what the rules answered, never the sealed
 // set's: its figure stays honest only while nobody reads its misses.
@@ -27,6 +32,7 @@ import (
 
 	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/cilogs"
+	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/excerpt"
 	"github.com/ccm-ci/ccm/excerpt/excerpttest"
 	"github.com/ccm-ci/ccm/rules"
@@ -37,10 +43,24 @@ func main() {
 	sets := flag.Bool("sets", false, "also measure the embedded visible sets (labelled, extra, corpus, corpus2…)")
 	sealed := flag.Bool("sealed", false, "also measure the sealed sets, totals only")
 	bySig := flag.Bool("signatures", false, "with -sets or files: how often each deciding signature's category was right")
+	model := flag.Bool("model", false, "measure the model configured by OPENAI_API_KEY, OPENAI_BASE_URL and OPENAI_MODEL, as `ccm analyze` runs it")
+	parallel := flag.Int("parallel", 4, "with -model: how many logs are analysed at once")
 	flag.Parse()
+	ans := rulesAnswer
+	if *model {
+		env, err := config.LoadEnv()
+		if err == nil {
+			ans, err = modelAnswerer(env, *parallel)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "measure:", err)
+			os.Exit(2)
+		}
+		fmt.Printf("analyzer: %s\n", ans.name)
+	}
 	if *sealed {
 		for _, s := range namedSets(cilogs.SealedSets()) {
-			r, err := measure(s.logs)
+			r, err := measure(s.logs, ans)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "measure:", err)
 				os.Exit(1)
@@ -51,7 +71,7 @@ func main() {
 			return
 		}
 	}
-	if err := run(flag.Args(), *sets, *verbose, *bySig, os.Stdout); err != nil {
+	if err := run(flag.Args(), *sets, *verbose, *bySig, ans, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "measure:", err)
 		os.Exit(1)
 	}
@@ -76,7 +96,7 @@ func namedSets(sets [][]cilogs.Log) []named {
 	return out
 }
 
-func run(files []string, sets, verbose, bySig bool, out io.Writer) error {
+func run(files []string, sets, verbose, bySig bool, ans answerer, out io.Writer) error {
 	var all []named
 	if sets {
 		all = namedSets(cilogs.Visible())
@@ -96,7 +116,7 @@ func run(files []string, sets, verbose, bySig bool, out io.Writer) error {
 		return fmt.Errorf("nothing to measure: name JSON Lines files or pass -sets")
 	}
 	for _, s := range all {
-		r, err := measure(s.logs)
+		r, err := measure(s.logs, ans)
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
@@ -131,24 +151,59 @@ type result struct {
 	// them carries over to fresh logs. Printed for visible sets only.
 	bySource, sourceRight map[string]int
 	confusions            map[string]int // "want→got"
-	misses                []miss
+	// fellBack counts the logs the model was asked about and the rules
+	// answered (an error, a rejected answer): with -model, a figure
+	// that is partly the rules'.
+	fellBack int
+	misses   []miss
 }
 
-// measure classifies each log as ccm feeds the rules: the excerpt's text,
-// reason and failing step, the same input `ccm analyze --rules-only` builds.
-func measure(logs []cilogs.Log) (result, error) {
-	r := result{right: map[string]int{}, total: map[string]int{}, bySource: map[string]int{}, sourceRight: map[string]int{}, confusions: map[string]int{}}
-	for _, l := range logs {
+// answerer answers every log of a set, in order: the rules (rulesAnswer)
+// or the configured model (modelAnswerer).
+type answerer struct {
+	name string
+	all  func([]cilogs.Log) ([]answer, error)
+}
+
+// answer is what ccm shows for one log: the reason line and the analysis.
+type answer struct {
+	reason string
+	got    analysis.AnalysisResult
+	// fellBack is true when the model was asked and the rules answered.
+	fellBack bool
+}
+
+// rulesAnswer classifies each log as ccm feeds the rules: the excerpt's
+// text, reason and failing step, the same input `ccm analyze --rules-only`
+// builds.
+var rulesAnswer = answerer{name: "rules", all: func(logs []cilogs.Log) ([]answer, error) {
+	out := make([]answer, len(logs))
+	for i, l := range logs {
 		ex, err := excerpt.Extract(strings.NewReader(l.Log), excerpt.Options{})
 		if err != nil {
-			return r, fmt.Errorf("%s: %w", l.ID, err)
+			return nil, fmt.Errorf("%s: %w", l.ID, err)
 		}
 		// ccm shows rules.Reason and hands it to the analyzer as the reason
 		// (tasks.LogRecord, tasks.RequestFor), as InputFromExcerpt does:
 		// score and classify the same.
 		in := rules.InputFromExcerpt(ex)
-		reason := in.Reason
-		got := rules.Classify(in)
+		out[i] = answer{reason: in.Reason, got: rules.Classify(in)}
+	}
+	return out, nil
+}}
+
+// measure scores ans's answers against the labels.
+func measure(logs []cilogs.Log, ans answerer) (result, error) {
+	r := result{right: map[string]int{}, total: map[string]int{}, bySource: map[string]int{}, sourceRight: map[string]int{}, confusions: map[string]int{}}
+	answers, err := ans.all(logs)
+	if err != nil {
+		return r, err
+	}
+	for i, l := range logs {
+		reason, got := answers[i].reason, answers[i].got
+		if answers[i].fellBack {
+			r.fellBack++
+		}
 		m := miss{id: l.ID, want: l.Category, got: string(got.Category), reason: reason, keyLine: l.KeyLine, confidence: got.Confidence}
 		m.catOK = got.Category == analysis.Category(l.Category)
 		m.reasonOK = excerpttest.ReasonHit(reason, l.KeyLine)
@@ -185,6 +240,9 @@ func (r result) printTotals(w io.Writer, name string) {
 	fmt.Fprintf(w, "  category  %3d/%-3d %.2f\n", r.catRight, r.n, ratio(r.catRight, r.n))
 	fmt.Fprintf(w, "  reason    %3d/%-3d %.2f\n", r.reasonRight, r.n, ratio(r.reasonRight, r.n))
 	fmt.Fprintf(w, "  no signature matched %d, of which the guess was right %d\n", r.guesses, r.guessRight)
+	if r.fellBack > 0 {
+		fmt.Fprintf(w, "  the model did not answer %d: the rules did\n", r.fellBack)
+	}
 }
 
 func (r result) print(w io.Writer, name string, verbose bool) {

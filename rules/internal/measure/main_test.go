@@ -19,7 +19,7 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := run([]string{path}, false, true, true, &out); err != nil {
+	if err := run([]string{path}, false, true, true, rulesAnswer, &out); err != nil {
 		t.Fatal(err)
 	}
 	got := out.String()
@@ -35,7 +35,7 @@ func TestRun(t *testing.T) {
 }
 
 func TestRunRefusesNothing(t *testing.T) {
-	if err := run(nil, false, false, false, &bytes.Buffer{}); err == nil {
+	if err := run(nil, false, false, false, rulesAnswer, &bytes.Buffer{}); err == nil {
 		t.Fatal("no files and no -sets: want an error")
 	}
 }
