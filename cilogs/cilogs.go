@@ -32,6 +32,8 @@ const (
 	SetCorpus6  = "corpus6"
 	SetSealed4  = "sealed4"
 	SetSealed5  = "sealed5"
+	SetCorpus7  = "corpus7"
+	SetSealed6  = "sealed6"
 )
 
 // Log is one labelled real CI failure log.
@@ -82,6 +84,10 @@ var (
 	sealed4JSONL []byte
 	//go:embed sealed5.jsonl
 	sealed5JSONL []byte
+	//go:embed corpus7.jsonl
+	corpus7JSONL []byte
+	//go:embed sealed6.jsonl
+	sealed6JSONL []byte
 )
 
 // Each set is parsed on its first use, on its own: a caller of All (the
@@ -101,6 +107,8 @@ var (
 	sealed3  = parsed(SetSealed3, sealed3JSONL)
 	sealed4  = parsed(SetSealed4, sealed4JSONL)
 	sealed5  = parsed(SetSealed5, sealed5JSONL)
+	corpus7  = parsed(SetCorpus7, corpus7JSONL)
+	sealed6  = parsed(SetSealed6, sealed6JSONL)
 )
 
 // parsed returns the set's logs, parsed once on the first call.
@@ -167,16 +175,23 @@ func Corpus6() []Log {
 	return slices.Clone(corpus6())
 }
 
+// Corpus7 returns the seventh corpus (84 logs), collected blind on
+// 2026-12-06 with Sealed6, and first measured before any rule or the
+// guess's model changed for it.
+func Corpus7() []Log {
+	return slices.Clone(corpus7())
+}
+
 // Visible returns every set but the sealed ones, in the order they were
 // collected: what rules may be written against and models trained on.
 func Visible() [][]Log {
-	return [][]Log{Labelled(), Extra(), Corpus(), Corpus2(), Corpus3(), Corpus4(), Corpus5(), Corpus6()}
+	return [][]Log{Labelled(), Extra(), Corpus(), Corpus2(), Corpus3(), Corpus4(), Corpus5(), Corpus6(), Corpus7()}
 }
 
 // SealedSets returns the sealed sets, oldest first: only their totals may
 // be read.
 func SealedSets() [][]Log {
-	return [][]Log{Sealed(), Sealed2(), Sealed3(), Sealed4(), Sealed5()}
+	return [][]Log{Sealed(), Sealed2(), Sealed3(), Sealed4(), Sealed5(), Sealed6()}
 }
 
 // Sealed returns the sealed set: collected with corpus2, measured only in
@@ -216,6 +231,14 @@ func Sealed4() []Log {
 // judged on. Like Sealed, only its totals may be read.
 func Sealed5() []Log {
 	return slices.Clone(sealed5())
+}
+
+// Sealed6 returns the sixth sealed set (74 logs), collected blind with
+// Corpus7 at the start of the second 2026-12-06 session (no source and no
+// key line shared with any other set) and first measured before any change
+// after its collection. Like Sealed, only its totals may be read.
+func Sealed6() []Log {
+	return slices.Clone(sealed6())
 }
 
 // All returns Labelled followed by Extra.

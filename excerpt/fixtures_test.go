@@ -31,6 +31,7 @@ func TestExtract_FixtureReasons(t *testing.T) {
 		{cilogs.SetCorpus4, cilogs.Corpus4(), 88},  // first measured at 68, before any change for it
 		{cilogs.SetCorpus5, cilogs.Corpus5(), 131}, // first measured at 119, before any change for it
 		{cilogs.SetCorpus6, cilogs.Corpus6(), 108}, // first measured at 101, before any change for it
+		{cilogs.SetCorpus7, cilogs.Corpus7(), 63},  // first measured at 63, before any change for it
 	}
 	for _, set := range sets {
 		t.Run(set.name, func(t *testing.T) {
