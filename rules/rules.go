@@ -327,6 +327,11 @@ func (sc scanned) result(in Input, hits []hit, win int) analysis.AnalysisResult 
 	if assertNote != "" {
 		notes = append(notes, assertNote)
 	}
+	if f := reclassifiers[s.name]; f != nil {
+		if note := f(sc, p, &res); note != "" {
+			notes = append(notes, note)
+		}
+	}
 	if same > 0 {
 		res.Confidence += min(5*same, 10)
 	}

@@ -1,0 +1,50 @@
+package rules
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ccm-ci/ccm/analysis"
+)
+
+// The Docker-daemon line answers config only where CircleCI's own output
+// shows the job ran on its docker executor and looked for a local socket;
+// everywhere else it stays the runner's daemon being down. The logs are
+// written for this test.
+func TestCircleCIRemoteDockerReclassified(t *testing.T) {
+	daemon := "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
+	cases := []struct {
+		name string
+		log  string
+		want analysis.Category
+	}{
+		{"circleci step without setup_remote_docker",
+			"#!/bin/bash -eo pipefail\ndocker build -t app .\n" + daemon + "\n\nExited with code exit status 1\nCircleCI received exit code 1",
+			analysis.CategoryConfig},
+		{"gitlab dind service down",
+			"$ docker build -t app .\n" + daemon + "\nERROR: Job failed: exit code 1",
+			analysis.CategoryInfrastructure},
+		{"circleci windows engine not running",
+			"#!/bin/bash -eo pipefail\ndocker build -t app .\nerror during connect: Get \"http://%2F%2F.%2Fpipe%2Fdocker_engine/_ping\": open //./pipe/docker_engine: The system cannot find the file specified.\nExited with code exit status 1",
+			analysis.CategoryInfrastructure},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Classify(Input{Text: tc.log})
+			if err := got.Validate(); err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			if m := Explain(Input{Text: tc.log}); len(m) == 0 || m[0].Signature != "docker-daemon-unavailable" {
+				t.Fatalf("matches %+v, want docker-daemon-unavailable first", m)
+			}
+			if got.Category != tc.want {
+				t.Fatalf("category %s, want %s (%s)", got.Category, tc.want, got.Reasoning)
+			}
+			if tc.want == analysis.CategoryConfig {
+				if !strings.Contains(got.ProposedFix, "setup_remote_docker") || !strings.Contains(got.Reasoning, "Reclassified as config") {
+					t.Errorf("fix %q / reasoning %q lack the setup_remote_docker fix or the reclassification", got.ProposedFix, got.Reasoning)
+				}
+			}
+		})
+	}
+}
