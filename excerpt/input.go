@@ -8,9 +8,11 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
-	"golang.org/x/text/encoding/unicode"
+	xunicode "golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
 )
 
@@ -74,17 +76,26 @@ func ReadLog(name string, r io.Reader, opt Options) (Excerpt, error) {
 	if err != nil {
 		return Excerpt{}, err
 	}
+	if bytes.HasPrefix(head, []byte{0xff, 0xfe, 0, 0}) || bytes.HasPrefix(head, []byte{0, 0, 0xfe, 0xff}) {
+		return Excerpt{}, &InputError{Name: name, Problem: "this is UTF-32 text, which ccm does not read: convert it to UTF-8 (iconv -f UTF-32 -t UTF-8)"}
+	}
+	probed := len(head)
 	if enc, ok := utf16Encoding(head); ok {
 		br = bufio.NewReaderSize(transform.NewReader(br, enc.NewDecoder()), 64<<10)
 		if head, err = peek(name, br); err != nil {
 			return Excerpt{}, err
+		}
+		// A byte order mark is two bytes any binary file may start with:
+		// what follows must decode to text.
+		if len(bytes.TrimSpace(head)) > 0 && !decodedText(head) {
+			return Excerpt{}, &InputError{Name: name, Problem: fmt.Sprintf("this is not a text log (binary data in the first %d bytes, even read as UTF-16)", probed)}
 		}
 	}
 	if len(bytes.TrimSpace(head)) == 0 {
 		return Excerpt{}, &InputError{Name: name, Problem: "the log is empty"}
 	}
 	if LooksBinary(head) {
-		return Excerpt{}, &InputError{Name: name, Problem: fmt.Sprintf("this is not a text log (binary data in the first %d bytes)", len(head))}
+		return Excerpt{}, &InputError{Name: name, Problem: fmt.Sprintf("this is not a text log (binary data in the first %d bytes)", probed)}
 	}
 	ex, err := Extract(br, opt)
 	if err != nil {
@@ -113,9 +124,9 @@ func peek(name string, br *bufio.Reader) ([]byte, error) {
 func utf16Encoding(head []byte) (enc encoding.Encoding, ok bool) {
 	switch {
 	case bytes.HasPrefix(head, []byte{0xff, 0xfe}):
-		return unicode.UTF16(unicode.LittleEndian, unicode.UseBOM), true
+		return xunicode.UTF16(xunicode.LittleEndian, xunicode.UseBOM), true
 	case bytes.HasPrefix(head, []byte{0xfe, 0xff}):
-		return unicode.UTF16(unicode.BigEndian, unicode.UseBOM), true
+		return xunicode.UTF16(xunicode.BigEndian, xunicode.UseBOM), true
 	}
 	const probe = 512
 	n := min(len(head), probe) &^ 1
@@ -134,11 +145,28 @@ func utf16Encoding(head []byte) (enc encoding.Encoding, ok bool) {
 	pairs := n / 2
 	switch {
 	case zeroOdd*10 >= pairs*9 && zeroEven*10 <= pairs:
-		return unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), true
+		return xunicode.UTF16(xunicode.LittleEndian, xunicode.IgnoreBOM), true
 	case zeroEven*10 >= pairs*9 && zeroOdd*10 <= pairs:
-		return unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), true
+		return xunicode.UTF16(xunicode.BigEndian, xunicode.IgnoreBOM), true
 	}
 	return nil, false
+}
+
+// decodedText reports whether UTF-16 decoded to text: at most one rune in
+// twenty is undecodable, unassigned, private-use or a control character
+// other than whitespace and ESC (colour codes). Bytes decoded as UTF-16
+// from an image or an archive fall into those ranges far more often.
+func decodedText(b []byte) bool {
+	runes, odd := 0, 0
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		b = b[n:]
+		runes++
+		if r == utf8.RuneError || !unicode.IsPrint(r) && !unicode.IsSpace(r) && r != 0x1b {
+			odd++
+		}
+	}
+	return odd*20 <= runes
 }
 
 // LooksBinary is true for data no CI prints: NUL bytes or mostly control

@@ -18,6 +18,7 @@ func TestReasonHit(t *testing.T) {
 		{"a bare tag", "npm error", "npm error code E404", false},
 		{"a longer number is another message", "npm error code 404 npm ERR! errno 127", "npm ERR! errno 127x", false},
 		{"a redacted credential stands for the one in the key line", "fatal: unable to access 'https://[REDACTED:url_credentials]@gitlab.com/o/r.git/': The requested URL returned error: 500", "fatal: unable to access 'https://gitlab-ci-token:xxxx@gitlab.com/o/r.git/': The requested URL returned error: 500", true},
+		{"a marker alone carries no line", "[REDACTED:token]", "npm ERR! code E404", false},
 		{"a redacted line is still another line", "fatal: unable to access 'https://[REDACTED:url_credentials]@gitlab.com/o/r.git/': The requested URL returned error: 500", "fatal: unable to access 'https://gitlab-ci-token:xxxx@gitlab.com/o/r.git/': The requested URL returned error: 403", false},
 		{"the tagged message must end where the key does", "npm error Could not resolve: peer a@1 from b@2.1", "npm error peer a@1 from b@2", false},
 	}

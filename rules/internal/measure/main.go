@@ -32,27 +32,28 @@ import (
 
 	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/cilogs"
-	"github.com/ccm-ci/ccm/config"
 	"github.com/ccm-ci/ccm/excerpt"
 	"github.com/ccm-ci/ccm/excerpt/excerpttest"
 	"github.com/ccm-ci/ccm/rules"
 )
 
 func main() {
-	verbose := flag.Bool("v", false, "list every miss")
+	verbose := flag.Bool("v", false, "list every miss of the visible sets and files, with what was answered")
 	sets := flag.Bool("sets", false, "also measure the embedded visible sets (labelled, extra, corpus, corpus2…)")
 	sealed := flag.Bool("sealed", false, "also measure the sealed sets, totals only")
-	bySig := flag.Bool("signatures", false, "with -sets or files: how often each deciding signature's category was right")
+	bySig := flag.Bool("signatures", false, "with -sets or files, rules only: how often each deciding signature's category was right")
 	model := flag.Bool("model", false, "measure the model configured by OPENAI_API_KEY, OPENAI_BASE_URL and OPENAI_MODEL, as `ccm analyze` runs it")
 	parallel := flag.Int("parallel", 4, "with -model: how many logs are analysed at once")
+	configPath := flag.String("config", "", "with -model: the config file `ccm analyze` would read (default $CCM_CONFIG; unset: the defaults)")
 	flag.Parse()
+	if err := checkFlags(*bySig, *model, *sets || flag.NArg() > 0); err != nil {
+		fmt.Fprintln(os.Stderr, "measure:", err)
+		os.Exit(2)
+	}
 	ans := rulesAnswer
 	if *model {
-		env, err := config.LoadEnv()
-		if err == nil {
-			ans, err = modelAnswerer(env, *parallel)
-		}
-		if err != nil {
+		var err error
+		if ans, err = modelFromEnv(*configPath, *parallel); err != nil {
 			fmt.Fprintln(os.Stderr, "measure:", err)
 			os.Exit(2)
 		}
@@ -75,6 +76,19 @@ func main() {
 		fmt.Fprintln(os.Stderr, "measure:", err)
 		os.Exit(1)
 	}
+}
+
+// checkFlags refuses what would print nothing or the wrong thing: the
+// signature table reads the rules' verdicts, and only on logs whose
+// misses may be read (never the sealed sets alone).
+func checkFlags(bySig, model, visible bool) error {
+	switch {
+	case bySig && model:
+		return fmt.Errorf("-signatures tallies the rules' deciding signatures: not with -model")
+	case bySig && !visible:
+		return fmt.Errorf("-signatures needs -sets or files (the sealed sets are measured in aggregate only)")
+	}
+	return nil
 }
 
 type named struct {
@@ -155,14 +169,18 @@ type result struct {
 	// answered (an error, a rejected answer): with -model, a figure
 	// that is partly the rules'.
 	fellBack int
-	misses   []miss
+	// model says a model answered (-model): the guess counts are then
+	// only its fallbacks', and are not printed.
+	model  bool
+	misses []miss
 }
 
 // answerer answers every log of a set, in order: the rules (rulesAnswer)
 // or the configured model (modelAnswerer).
 type answerer struct {
-	name string
-	all  func([]cilogs.Log) ([]answer, error)
+	name  string
+	model bool
+	all   func([]cilogs.Log) ([]answer, error)
 }
 
 // answer is what ccm shows for one log: the reason line and the analysis.
@@ -195,6 +213,7 @@ var rulesAnswer = answerer{name: "rules", all: func(logs []cilogs.Log) ([]answer
 // measure scores ans's answers against the labels.
 func measure(logs []cilogs.Log, ans answerer) (result, error) {
 	r := result{right: map[string]int{}, total: map[string]int{}, bySource: map[string]int{}, sourceRight: map[string]int{}, confusions: map[string]int{}}
+	r.model = ans.model
 	answers, err := ans.all(logs)
 	if err != nil {
 		return r, err
@@ -239,7 +258,9 @@ func (r result) printTotals(w io.Writer, name string) {
 	fmt.Fprintf(w, "%s: %d logs\n", name, r.n)
 	fmt.Fprintf(w, "  category  %3d/%-3d %.2f\n", r.catRight, r.n, ratio(r.catRight, r.n))
 	fmt.Fprintf(w, "  reason    %3d/%-3d %.2f\n", r.reasonRight, r.n, ratio(r.reasonRight, r.n))
-	fmt.Fprintf(w, "  no signature matched %d, of which the guess was right %d\n", r.guesses, r.guessRight)
+	if !r.model {
+		fmt.Fprintf(w, "  no signature matched %d, of which the guess was right %d\n", r.guesses, r.guessRight)
+	}
 	if r.fellBack > 0 {
 		fmt.Fprintf(w, "  the model did not answer %d: the rules did\n", r.fellBack)
 	}

@@ -24,7 +24,7 @@ func TestRun(t *testing.T) {
 	}
 	got := out.String()
 	for _, want := range []string{"2 logs", "category    1/2", "reason      2/2", "confused config→infrastructure", "MISS x-wrong  category want config got infrastructure",
-		"signatures whose verdicts were wrong", "infrastructure    2   1  config 1, infrastructure 1"} {
+		"signatures whose verdicts were wrong", "infrastructure 2               2   1  config 1, infrastructure 1"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}

@@ -36,7 +36,7 @@ func TestModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ans, err := modelAnswerer(env, 2)
+	ans, err := modelAnswerer(env, config.Default(), 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,28 @@ func TestModelNeedsAModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := modelAnswerer(env, 4); err == nil || !strings.Contains(err.Error(), "OPENAI_API_KEY") {
+	if _, err := modelAnswerer(env, config.Default(), 4); err == nil || !strings.Contains(err.Error(), "OPENAI_API_KEY") {
 		t.Fatalf("err = %v, want one naming OPENAI_API_KEY", err)
+	}
+}
+
+func TestCheckFlags(t *testing.T) {
+	tests := []struct {
+		name                  string
+		bySig, model, visible bool
+		want                  string // "" = accepted
+	}{
+		{name: "signatures of the visible sets", bySig: true, visible: true},
+		{name: "the model on any set", model: true},
+		{name: "signatures with the model", bySig: true, model: true, visible: true, want: "not with -model"},
+		{name: "signatures of the sealed sets alone", bySig: true, want: "needs -sets or files"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkFlags(tt.bySig, tt.model, tt.visible)
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Errorf("checkFlags = %v, want %q", err, tt.want)
+			}
+		})
 	}
 }

@@ -15,9 +15,9 @@ import (
 // their labelled categories.
 type sigTally struct {
 	name     string
-	cat      string // the category it answers (the first log's answer)
 	n, right int
 	labels   map[string]int
+	answers  map[string]int // the categories answered (a signature's may be reclassified)
 }
 
 // printBySignature lists, for the signatures that decided a log wrongly,
@@ -38,11 +38,12 @@ func printBySignature(w io.Writer, logs []cilogs.Log) error {
 		got := string(rules.Classify(in).Category)
 		t := tallies[name]
 		if t == nil {
-			t = &sigTally{name: name, cat: got, labels: map[string]int{}}
+			t = &sigTally{name: name, labels: map[string]int{}, answers: map[string]int{}}
 			tallies[name] = t
 		}
 		t.n++
 		t.labels[l.Category]++
+		t.answers[got]++
 		if got == l.Category {
 			t.right++
 		}
@@ -59,9 +60,9 @@ func printBySignature(w io.Writer, logs []cilogs.Log) error {
 		}
 		return list[i].name < list[j].name
 	})
-	fmt.Fprintln(w, "signatures whose verdicts were wrong (decided, right, labels):")
+	fmt.Fprintln(w, "signatures whose verdicts were wrong (answers; decided, right; labels):")
 	for _, t := range list {
-		fmt.Fprintf(w, "  %-40s %-15s %3d %3d  %s\n", t.name, t.cat, t.n, t.right, labelList(t.labels))
+		fmt.Fprintf(w, "  %-40s %-28s %3d %3d  %s\n", t.name, labelList(t.answers), t.n, t.right, labelList(t.labels))
 	}
 	return nil
 }
