@@ -9,7 +9,8 @@ import "testing"
 // example's title, Minitest's header over its diff, an error annotation
 // over a notice, Composer's problem rows over its summary, a command's
 // error over the shell's trace of it, a kill that names memory over a bare
-// "Killed". The logs are written for the test.
+// "Killed", dotnet's blame timeout over the crash it caused. The logs are
+// written for the test.
 func TestReason_Verdicts(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -207,6 +208,14 @@ func TestReason_Verdicts(t *testing.T) {
 				"Container killed by the scheduler for exceeding its memory limit",
 			},
 			wantReason: "Container killed by the scheduler",
+		},
+		{
+			name: "dotnet test: the blame's hang timeout over the crash it caused",
+			lines: []string{
+				"Error: The active test run was aborted. Reason: Test host process crashed",
+				"Data collector 'Blame' message: The specified inactivity time of 5 minutes has elapsed. Collecting hang dumps from testhost and its child processes.",
+			},
+			wantReason: "inactivity time of 5 minutes has elapsed",
 		},
 	}
 	for _, tt := range tests {
