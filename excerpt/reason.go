@@ -64,6 +64,7 @@ func chooseReasonFrom(in reasonInput) (string, []string, bool) {
 	}
 	for _, p := range []pick{best, strongest(in.fallback, false), strongest(marks, true)} {
 		if p.ok() {
+			p = p.overNotice()
 			return p.reason(), p.context(nil), false
 		}
 	}
@@ -137,6 +138,9 @@ func strongest(lines []logLine, marked bool) pick {
 				tier = hclRank(d, tier) // a cause in the detail is the headline's
 			}
 		}
+		if tier < strengthError && psErrorRecord(lines, i) {
+			tier = strengthError // PowerShell's message, over its quote of the statement
+		}
 		if tier < strengthError && strings.HasSuffix(l.text, "Failure") && gtestFailure.MatchString(strings.TrimSpace(l.text)) {
 			tier = strengthError
 		}
@@ -203,6 +207,10 @@ func reasonText(lines []logLine, i, tier int) string {
 			text = wholeMessage(header, text, lines[i+1:])
 		}
 		return text
+	}
+	if tier == strengthCause && strings.HasPrefix(text, "Failure/Error: ") {
+		// RSpec's expectation, with the message under it (rspecFailure).
+		return joinContinuation(text, lines[i+1:], false, indentOf(lines[i].text), 3)
 	}
 	if tier == strengthCause {
 		text = joinComparison(text, lines[i+1:])

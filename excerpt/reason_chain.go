@@ -1,6 +1,9 @@
 package excerpt
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // A cause printed with its effects: the rank of a summary or an effect line
 // goes to the line that names the cause, when the log holds it.
@@ -94,6 +97,9 @@ var consequences = []struct{ effect, cause string }{
 // causeNamed reports an effect line (see consequences) whose cause one of
 // lines names: the effect only repeats it.
 func causeNamed(t string, lines []logLine) bool {
+	if verdictNamed(t, lines) {
+		return true
+	}
 	for _, c := range consequences {
 		if !strings.Contains(t, c.effect) {
 			continue
@@ -107,29 +113,40 @@ func causeNamed(t string, lines []logLine) bool {
 	return false
 }
 
-// rspecFailure follows RSpec's failure block: "Failure/Error: <code>", more
-// lines of the code, a blank line, then the message ("expected … but was
-// …", or an exception's class line, joined with the message under it as
-// any line ending in a colon is). A header whose own line holds the
-// expectation ("expect(x).to eq(1)") says what was expected and stays the
-// reason; any other header only quotes the code that failed, and the
-// message under it is the cause.
+// rspecFailure follows RSpec's failure block: "Failure/Error: <code>", or
+// the header alone over the lines of the code, then the message ("expected
+// … to include …", "expected: 3" / "got: 4", or an exception's class line,
+// joined with the message under it as any line ending in a colon is). A
+// header whose own line holds the expectation ("expect(x).to eq(1)") says
+// what was expected: it stays the reason, joined with the message that
+// says what came instead (reasonText); any other header only quotes the
+// code that failed, and the message under it is the cause, above the
+// example's title ("should include \"x\" (FAILED - 1)").
 type rspecFailure struct{ state int }
 
 const (
 	rspecOff     = iota
 	rspecCode    // after a header that holds no expectation, before the blank line
-	rspecMessage // after that blank line, before the message
+	rspecMessage // after the code (a blank line, or the header's own line), before the message
 )
+
+// rspecExpected is a matcher's message ("expected [1, 2] to include 3",
+// "expected: 3", "expected to find text …"), not code ("expected = 3").
+var rspecExpected = regexp.MustCompile(`^expected(?::|\s+[^=\s])`)
 
 // rank rates the next line of the log given its own rank.
 func (r *rspecFailure) rank(line string, tier int) int {
-	if strings.Contains(line, "Failure/Error:") {
-		if tier == strengthCause {
-			r.state = rspecOff
-			return tier
-		}
+	if _, code, ok := strings.Cut(line, "Failure/Error:"); ok {
 		r.state = rspecCode
+		switch {
+		case tier == strengthCause:
+			r.state = rspecOff // joined with its message (reasonText)
+			return tier
+		case strings.TrimSpace(code) != "":
+			// The code on the header's own line is all RSpec quotes:
+			// the message follows, with or without a blank line.
+			r.state = rspecMessage
+		}
 		return strengthGeneric
 	}
 	if r.state == rspecOff {
@@ -141,9 +158,9 @@ func (r *rspecFailure) rank(line string, tier int) int {
 		switch {
 		case t == "":
 			r.state = rspecMessage
-		case rubyClassHeader.MatchString(t):
-			// The exception's class, its message under it, with no
-			// blank line after the code.
+		case rubyClassHeader.MatchString(t), rspecExpected.MatchString(t):
+			// The exception's class, its message under it, or the
+			// matcher's message, with no blank line after the code.
 			r.state = rspecOff
 			return max(tier, strengthError)
 		default:

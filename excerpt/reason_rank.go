@@ -123,7 +123,7 @@ var networkCodes = map[string]bool{
 // assertion or a resolution conflict: the values compared, the peer that
 // conflicts, the compiler's diagnostic code.
 var detailLines = regexp.MustCompile(strings.Join([]string{
-	`expect\(.*\)\.(?:not\.)?(?:to|resolves|rejects)`,
+	`expect\(.*\)\.(?:not\.|not_)?(?:to|resolves|rejects)`, // Jest's and RSpec's (not_to, to_not)
 	`^\s*(?:Expected|Received|Actual)\b(?: value)?\s*(?:\([^)]*\))?:`,
 	`^\s*Expected\s*$`,
 	`\bexpected:? ?<.*> but (?:was|found):? ?<`,
@@ -171,6 +171,7 @@ var rootCauseMarkers = []string{
 	"Resource not accessible by integration", "x509:", "certificate verify failed",
 	"WARNING: DATA RACE", // the Go race detector: the goroutine stacks under it only say where
 	"Jest did not exit one second after the test run has completed",
+	"Too long with no output",                                          // CircleCI's verdict, over the hang that caused it (hangVerdicts)
 	"Unable to locate package",                                         // apt: its "Couldn't find any package by glob" lines follow it
 	"does not satisfy that requirement", "but the package is fixed to", // Composer's problem lines
 }
@@ -302,6 +303,7 @@ func lineStrength(line string) int {
 	}
 	tier = extraStrength(t, lower, tier)
 	tier = signalStrength(t, lower, tier)
+	tier = verdictStrength(t, lower, tier)
 	if tier > strengthOutcome && strings.HasSuffix(t, "Error") && pytestWhere.MatchString(t) {
 		tier = strengthOutcome
 	}

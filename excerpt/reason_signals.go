@@ -42,11 +42,19 @@ func warnedCause(t, lower string) bool {
 // timeLimit is a run or a wait that went over its time limit, whatever
 // tool says so: Travis's "your test run exceeded 50.0 minutes",
 // jest-puppeteer's "Server has taken more than 15000ms to start", "took
-// longer than 300 seconds", "exceeded the maximum execution time".
-var timeLimit = regexp.MustCompile(`(?i)\b(?:exceeded|taken more than|took (?:more|longer) than)\s+(?:the\s+)?(?:\d[\d.,]*\s*(?:ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hours?)\b|(?:maximum |max |allowed )?(?:time limit|timeout|execution time|run ?time)\b)`)
+// longer than 300 seconds", "exceeded the maximum execution time", a Go
+// program's duration ("exceeded 10m0s", "took longer than 1h0m0s"), dotnet
+// test's blame ("The specified inactivity time of 3 minutes has elapsed.
+// Collecting hang dumps", the test host it kills then "crashed").
+var timeLimit = regexp.MustCompile(`(?i)\b(?:exceeded|taken more than|took (?:more|longer) than)\s+(?:the\s+)?(?:` + duration +
+	`|(?:maximum |max |allowed )?(?:time limit|timeout|execution time|run ?time)\b)|\b(?:time|timeout) of ` + duration + ` has (?:elapsed|expired)\b`)
+
+// duration is a span of time as people ("3 minutes", "300s") and Go
+// ("10m0s", "1h0m0s") write it.
+const duration = `(?:\d+(?:h\d+m|m)\d+(?:\.\d+)?s\b|\d[\d.,]*\s*(?:ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hours?)\b)`
 
 // timeLimitWords gate timeLimit (lowercased).
-var timeLimitWords = []string{"exceeded", "more than", "longer than"}
+var timeLimitWords = []string{"exceeded", "more than", "longer than", "has elapsed", "has expired"}
 
 // lockfileOutOfSync is a package manager refusing to install because the
 // lock file no longer matches the manifest: npm ci, yarn --frozen-lockfile,

@@ -138,9 +138,11 @@ const (
 	// corpus7 was collected blind with sealed6 and first measured at 57/84
 	// (reason 63/84), before any change for it; 65/84 once the learned
 	// guess was trained on it too (sealed3 -1 and sealed5 -2 with it: a
-	// retrained model's jitter, see rules/sealed_test.go).
-	corpus7Floor      = 65
-	corpus7AsFedFloor = 65
+	// retrained model's jitter, see rules/sealed_test.go); 69/84 with its
+	// category families (bare "Killed", apt's lock, yarn's YN0028, the
+	// Docker daemon on CircleCI) and reason families.
+	corpus7Floor      = 69
+	corpus7AsFedFloor = 69
 )
 
 // TestClassifyFixturesAsFed is TestClassifyFixtures on the input ccm builds
