@@ -18,6 +18,26 @@ func TestReason_Verdicts(t *testing.T) {
 		wantReason string // a substring of the reason
 	}{
 		{
+			name: "CircleCI: no Docker daemon over the exit status and the shebang behind a prompt",
+			lines: []string{
+				"$ #!/bin/bash -eo pipefail",
+				"docker build -t app .",
+				"Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
+				"Exited with code exit status 1",
+				"CircleCI received exit code 1",
+			},
+			wantReason: "Cannot connect to the Docker daemon",
+		},
+		{
+			name: "a shebang behind a prompt is no failure line",
+			lines: []string{
+				"$ #!/bin/bash -eo pipefail",
+				"make test",
+				"make: *** [Makefile:12: test] Error 2",
+			},
+			wantReason: "make: *** [Makefile:12: test] Error 2",
+		},
+		{
 			name: "CircleCI: the no-output verdict over Jest's note that it did not exit",
 			lines: []string{
 				"Tests:       12 passed, 12 total",

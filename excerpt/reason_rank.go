@@ -174,6 +174,7 @@ var rootCauseMarkers = []string{
 	"Too long with no output",                                          // CircleCI's verdict, over the hang that caused it (hangVerdicts)
 	"Unable to locate package",                                         // apt: its "Couldn't find any package by glob" lines follow it
 	"does not satisfy that requirement", "but the package is fixed to", // Composer's problem lines
+	"Cannot connect to the Docker daemon", // the job has no Docker daemon: CircleCI's missing setup_remote_docker, a dind service down
 }
 
 // doesNotExist is the "does not exist" a compiler or tool prints about the
@@ -258,7 +259,7 @@ var craRow = regexp.MustCompile(`^\s*Line \d+:\d+:\s+\S|^\s*\(\d+:\S+\) [\w-]+: 
 func lineStrength(line string) int {
 	t := strings.TrimSpace(line)
 	if t == "" || isTraceFrame(t) || isExitWrapper(t) || strings.HasPrefix(t, "##[error]"+exitPhrase) || codeFrame.MatchString(t) ||
-		strings.HasPrefix(t, "#!") { // a script's shebang ("-eo pipefail") is not an error
+		strings.HasPrefix(t, "#!") || strings.HasPrefix(t, "$ #!") { // a script's shebang ("-eo pipefail"), prompt or not, is not an error
 		return strengthNone
 	}
 	warning := strings.HasPrefix(t, "##[warning]")
