@@ -34,6 +34,7 @@ const (
 	SetSealed5  = "sealed5"
 	SetCorpus7  = "corpus7"
 	SetSealed6  = "sealed6"
+	SetCorpus8  = "corpus8"
 )
 
 // Log is one labelled real CI failure log.
@@ -88,6 +89,8 @@ var (
 	corpus7JSONL []byte
 	//go:embed sealed6.jsonl
 	sealed6JSONL []byte
+	//go:embed corpus8.jsonl
+	corpus8JSONL []byte
 )
 
 // Each set is parsed on its first use, on its own: a caller of All (the
@@ -109,6 +112,7 @@ var (
 	sealed5  = parsed(SetSealed5, sealed5JSONL)
 	corpus7  = parsed(SetCorpus7, corpus7JSONL)
 	sealed6  = parsed(SetSealed6, sealed6JSONL)
+	corpus8  = parsed(SetCorpus8, corpus8JSONL)
 )
 
 // parsed returns the set's logs, parsed once on the first call.
@@ -182,10 +186,18 @@ func Corpus7() []Log {
 	return slices.Clone(corpus7())
 }
 
+// Corpus8 returns the eighth corpus (90 logs), collected blind in the
+// second 2026-12-06 session from Q&A pages and less common stacks (Elixir,
+// Haskell, Scala, Nim, OCaml, R, Flutter…), and first measured before any
+// rule or the guess's model changed for it.
+func Corpus8() []Log {
+	return slices.Clone(corpus8())
+}
+
 // Visible returns every set but the sealed ones, in the order they were
 // collected: what rules may be written against and models trained on.
 func Visible() [][]Log {
-	return [][]Log{Labelled(), Extra(), Corpus(), Corpus2(), Corpus3(), Corpus4(), Corpus5(), Corpus6(), Corpus7()}
+	return [][]Log{Labelled(), Extra(), Corpus(), Corpus2(), Corpus3(), Corpus4(), Corpus5(), Corpus6(), Corpus7(), Corpus8()}
 }
 
 // SealedSets returns the sealed sets, oldest first: only their totals may

@@ -100,6 +100,10 @@ func scoreLearner(exs []example, sets []string, l learner) map[string]moScore {
 		hint      bool // a hint decided Classify's unknown answer
 		hintRight bool
 		success   bool // a no-failure log that reports success
+		// rerun: a no-failure log whose tests passed only when run again,
+		// which the no-failure answer calls flaky_test whatever the model
+		// says (nofailure.go).
+		rerun bool
 	}
 	preps := make([]*prep, len(exs))
 	for i, e := range exs {
@@ -109,7 +113,7 @@ func scoreLearner(exs []example, sets []string, l learner) map[string]moScore {
 			}
 			r := rules.ClassifyGuessing(e.in, rules.GuessConfig{})
 			preps[i] = &prep{text: t, nofail: nf, hint: strings.Contains(r.Reasoning, ", from a hint: "), hintRight: r.Category == analysis.Category(e.category),
-				success: strings.Contains(r.Reasoning, successSays)}
+				success: strings.Contains(r.Reasoning, successSays), rerun: nf && r.Category == analysis.CategoryFlakyTest}
 		}
 	}
 	out := map[string]moScore{}
@@ -149,7 +153,10 @@ func scoreLearner(exs []example, sets []string, l learner) map[string]moScore {
 			if pr.nofail {
 				ans = analysis.CategoryInfrastructure
 			}
-			if decides(g) {
+			switch {
+			case pr.rerun:
+				ans = analysis.CategoryFlakyTest
+			case decides(g):
 				ans = analysis.Category(g.Class)
 				sc.decided++
 				if ans == analysis.Category(e.category) {
