@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -44,21 +41,9 @@ func TestModel(t *testing.T) {
 {"id":"x-config","source":"https://example.com/2","ci":"github-actions","category":"config","transient":false,"key_line":"` + shutdownLine + `","log":"Run make test\n` + shutdownLine + `"}
 {"id":"x-refused","source":"https://example.com/3","ci":"github-actions","category":"infrastructure","transient":true,"key_line":"` + shutdownLine + `","log":"Run refuse-me\n` + shutdownLine + `"}
 `
-	path := filepath.Join(t.TempDir(), "new.jsonl")
-	if err := os.WriteFile(path, []byte(jsonl), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	if err := run([]string{path}, false, true, false, ans, &out); err != nil {
-		t.Fatal(err)
-	}
-	got := out.String()
+	got := runOn(t, jsonl, ans, false)
 	// x-config right by the model, x-refused right by the rules' fallback.
-	for _, want := range []string{"3 logs", "category    2/3", "reason      3/3", "the model did not answer 1: the rules did", "MISS x-infra  category want infrastructure got config"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q:\n%s", want, got)
-		}
-	}
+	wantAll(t, got, "3 logs", "category    2/3", "reason      3/3", "the model did not answer 1: the rules did", "MISS x-infra  category want infrastructure got config")
 	if n := len(ai.Requests()); n < 3 {
 		t.Errorf("the model was asked %d times, want every log", n)
 	}
