@@ -26,10 +26,14 @@ type InputError struct {
 }
 
 func (e *InputError) Error() string {
-	if e.Err != nil {
-		return e.Name + ": " + e.Problem + ": " + e.Err.Error()
+	name := e.Name
+	if name == "-" {
+		name = "stdin"
 	}
-	return e.Name + ": " + e.Problem
+	if e.Err != nil {
+		return name + ": " + e.Problem + ": " + e.Err.Error()
+	}
+	return name + ": " + e.Problem
 }
 
 func (e *InputError) Unwrap() error { return e.Err }
@@ -95,7 +99,11 @@ func ReadLog(name string, r io.Reader, opt Options) (Excerpt, error) {
 		return Excerpt{}, &InputError{Name: name, Problem: "the log is empty"}
 	}
 	if LooksBinary(head) {
-		return Excerpt{}, &InputError{Name: name, Problem: fmt.Sprintf("this is not a text log (binary data in the first %d bytes)", probed)}
+		problem := fmt.Sprintf("this is not a text log (binary data in the first %d bytes)", probed)
+		if halfNUL(head) {
+			problem += "; if it is UTF-16 text without a byte order mark, convert it: iconv -f UTF-16LE -t UTF-8 (or UTF-16BE)"
+		}
+		return Excerpt{}, &InputError{Name: name, Problem: problem}
 	}
 	ex, err := Extract(br, opt)
 	if err != nil {
@@ -150,6 +158,23 @@ func utf16Encoding(head []byte) (enc encoding.Encoding, ok bool) {
 		return xunicode.UTF16(xunicode.BigEndian, xunicode.IgnoreBOM), true
 	}
 	return nil, false
+}
+
+// halfNUL reports data with a NUL in at least a third of its even or of
+// its odd bytes: the mark of UTF-16 text, here text whose other script
+// kept utf16Encoding from recognising it.
+func halfNUL(b []byte) bool {
+	n := min(len(b), 512) &^ 1
+	var even, odd int
+	for i := 0; i < n; i += 2 {
+		if b[i] == 0 {
+			even++
+		}
+		if b[i+1] == 0 {
+			odd++
+		}
+	}
+	return n >= 4 && max(even, odd)*3 >= n/2
 }
 
 // decodedText reports whether UTF-16 decoded to text: at most one rune in

@@ -34,8 +34,9 @@ func TestReadLogFileRefusesNonLogs(t *testing.T) {
 		// make it UTF-16 text.
 		{name: "binary behind a UTF-16 byte order mark", path: write("bom.bin", append([]byte{0xff, 0xfe}, pseudoRandom(4096)...)), want: "not a text log"},
 		{name: "PNG behind a UTF-16 byte order mark", path: write("bom.png", []byte("\xff\xfe\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00")), want: "not a text log"},
+		{name: "UTF-16 of another script without a byte order mark", path: write("jp16.log", utf16le("Error: ビルドに失敗しました (the build failed): module not found\nnpm ERR! code ELIFECYCLE\n")), want: "iconv -f UTF-16LE"},
 		{name: "UTF-32", path: write("u32.log", []byte{0xff, 0xfe, 0, 0, 'o', 0, 0, 0, 'k', 0, 0, 0}), want: "UTF-32"},
-		{name: "colour codes only", path: "-", stdin: "\x1b[0m\n\x1b[36;1m\x1b[0m\n", want: "no text once timestamps"},
+		{name: "colour codes only", path: "-", stdin: "\x1b[0m\n\x1b[36;1m\x1b[0m\n", want: "stdin: the log is empty (no text once timestamps"},
 		{name: "a log", path: write("ok.log", []byte("npm error code ECONNRESET\n")), want: ""},
 	}
 	for _, tt := range tests {
@@ -102,6 +103,15 @@ func TestReadLogUTF16(t *testing.T) {
 			}
 		})
 	}
+}
+
+// utf16le is s in UTF-16LE without a byte order mark.
+func utf16le(s string) []byte {
+	var out []byte
+	for _, u := range utf16.Encode([]rune(s)) {
+		out = binary.LittleEndian.AppendUint16(out, u)
+	}
+	return out
 }
 
 // pseudoRandom is n bytes of a fixed xorshift sequence: binary data that

@@ -90,13 +90,24 @@ func printReport(w io.Writer, r Report) {
 		src += " (" + a.Model + ")"
 	}
 	if r.FallbackReason != "" {
-		src += "; " + r.FallbackReason
+		src += "; " + r.FallbackReason + unreachableHint(r.FallbackReason)
 	}
 	p("Analyzer", src)
 	p("Fingerprint", r.Fingerprint)
 	if r.LogUnavailable {
 		p("Note", "the run's logs could not be downloaded; the analysis rests on job and step names only")
 	}
+}
+
+// unreachableHint says what to check when the model could not be reached
+// at all: the address is the operator's setting, not ccm's fault.
+func unreachableHint(fallback string) string {
+	for _, s := range []string{"connection refused", "no such host", "i/o timeout", "network is unreachable"} {
+		if strings.Contains(fallback, s) {
+			return " (the model could not be reached: check OPENAI_BASE_URL)"
+		}
+	}
+	return ""
 }
 
 func appCode(a analysis.AnalysisResult) string {

@@ -53,3 +53,20 @@ func TestAnalyzeFailureLogKeepsReason(t *testing.T) {
 		t.Errorf("the failure's reason is not printed:\n%s", stdout)
 	}
 }
+
+func TestUnreachableHint(t *testing.T) {
+	tests := []struct {
+		fallback string
+		hint     bool
+	}{
+		{"llm: attempt 3 of 3: Post \"http://127.0.0.1:9/v1/chat/completions\": dial tcp 127.0.0.1:9: connect: connection refused", true},
+		{"llm: Post \"https://llm.internal/v1/chat/completions\": dial tcp: lookup llm.internal: no such host", true},
+		{"llm: the API rejected the API key (401)", false},
+		{"--rules-only", false},
+	}
+	for _, tt := range tests {
+		if got := unreachableHint(tt.fallback) != ""; got != tt.hint {
+			t.Errorf("unreachableHint(%q) hints %v, want %v", tt.fallback, got, tt.hint)
+		}
+	}
+}

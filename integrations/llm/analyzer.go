@@ -184,6 +184,9 @@ func (a *Analyzer) analyze(ctx context.Context, req Request) (analysis.AnalysisR
 			continue
 		}
 		if err != nil {
+			if req.FailureID == "" { // a log file (ccm analyze FILE) has no failure ID
+				return analysis.AnalysisResult{}, st, err
+			}
 			return analysis.AnalysisResult{}, st, fmt.Errorf("analyze %s: %w", req.FailureID, err)
 		}
 		return res, st, nil

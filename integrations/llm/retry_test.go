@@ -120,6 +120,20 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 	}
 }
 
+// A log file has no failure ID: its error says no "analyze :" with
+// nothing after it.
+func TestErrorOfAFileNamesNoID(t *testing.T) {
+	srv := openaisim.New(t)
+	srv.Enqueue(openaisim.Reply{Status: 401, Content: "Incorrect API key provided: sk-test."})
+	a, _ := newTestAnalyzer(t, srv, nil)
+	req := baseRequest()
+	req.FailureID = ""
+	_, err := a.Analyze(context.Background(), req)
+	if err == nil || strings.Contains(err.Error(), "analyze :") || !strings.Contains(err.Error(), "rejected the API key (401)") {
+		t.Errorf("err = %v, want the reason without an empty ID", err)
+	}
+}
+
 func TestUnauthorizedIsNotRetried(t *testing.T) {
 	srv := openaisim.New(t)
 	srv.Enqueue(openaisim.Reply{Status: 401, Content: "Incorrect API key provided: sk-test."})

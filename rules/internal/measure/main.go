@@ -22,6 +22,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -42,9 +43,9 @@ func main() {
 	sets := flag.Bool("sets", false, "also measure the embedded visible sets (labelled, extra, corpus, corpus2…)")
 	sealed := flag.Bool("sealed", false, "also measure the sealed sets, totals only")
 	bySig := flag.Bool("signatures", false, "with -sets or files, rules only: how often each deciding signature's category was right")
-	model := flag.Bool("model", false, "measure the model configured by OPENAI_API_KEY, OPENAI_BASE_URL and OPENAI_MODEL, as `ccm analyze` runs it")
+	model := flag.Bool("model", false, "measure the model configured by OPENAI_API_KEY, OPENAI_BASE_URL and OPENAI_MODEL, as ccm analyze runs it")
 	parallel := flag.Int("parallel", 4, "with -model: how many logs are analysed at once")
-	configPath := flag.String("config", "", "with -model: the config file `ccm analyze` would read (default $CCM_CONFIG; unset: the defaults)")
+	configPath := flag.String("config", "", "with -model: the config `file` ccm analyze would read (default $CCM_CONFIG; unset: the defaults)")
 	flag.Parse()
 	if err := checkFlags(*bySig, *model, *sets || flag.NArg() > 0); err != nil {
 		fmt.Fprintln(os.Stderr, "measure:", err)
@@ -74,6 +75,9 @@ func main() {
 	}
 	if err := run(flag.Args(), *sets, *verbose, *bySig, ans, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "measure:", err)
+		if errors.Is(err, errNothing) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }
@@ -90,6 +94,9 @@ func checkFlags(bySig, model, visible bool) error {
 	}
 	return nil
 }
+
+// errNothing is a usage error: no set was named.
+var errNothing = errors.New("nothing to measure: name JSON Lines files or pass -sets or -sealed")
 
 type named struct {
 	name string
@@ -127,7 +134,7 @@ func run(files []string, sets, verbose, bySig bool, ans answerer, out io.Writer)
 		all = append(all, named{f, logs})
 	}
 	if len(all) == 0 {
-		return fmt.Errorf("nothing to measure: name JSON Lines files or pass -sets")
+		return errNothing
 	}
 	for _, s := range all {
 		r, err := measure(s.logs, ans)
@@ -169,6 +176,9 @@ type result struct {
 	// answered (an error, a rejected answer): with -model, a figure
 	// that is partly the rules'.
 	fellBack int
+	// firstFallback is why the model did not answer the first log it
+	// did not: what to fix before measuring again.
+	firstFallback string
 	// model says a model answered (-model): the guess counts are then
 	// only its fallbacks', and are not printed.
 	model  bool
@@ -187,8 +197,9 @@ type answerer struct {
 type answer struct {
 	reason string
 	got    analysis.AnalysisResult
-	// fellBack is true when the model was asked and the rules answered.
-	fellBack bool
+	// fellBack is why the rules answered when the model was asked ("" when
+	// it answered).
+	fellBack string
 }
 
 // rulesAnswer classifies each log as ccm feeds the rules: the excerpt's
@@ -220,7 +231,10 @@ func measure(logs []cilogs.Log, ans answerer) (result, error) {
 	}
 	for i, l := range logs {
 		reason, got := answers[i].reason, answers[i].got
-		if answers[i].fellBack {
+		if answers[i].fellBack != "" {
+			if r.fellBack == 0 {
+				r.firstFallback = answers[i].fellBack
+			}
 			r.fellBack++
 		}
 		m := miss{id: l.ID, want: l.Category, got: string(got.Category), reason: reason, keyLine: l.KeyLine, confidence: got.Confidence}
@@ -262,7 +276,7 @@ func (r result) printTotals(w io.Writer, name string) {
 		fmt.Fprintf(w, "  no signature matched %d, of which the guess was right %d\n", r.guesses, r.guessRight)
 	}
 	if r.fellBack > 0 {
-		fmt.Fprintf(w, "  the model did not answer %d: the rules did\n", r.fellBack)
+		fmt.Fprintf(w, "  the model did not answer %d: the rules did (the first: %s)\n", r.fellBack, r.firstFallback)
 	}
 }
 

@@ -62,7 +62,7 @@ func modelAnswerer(env config.Env, cfg *config.Config, parallel int) (answerer, 
 		if err != nil {
 			return answer{}, fmt.Errorf("%s: %w", l.ID, err)
 		}
-		return answer{reason: e.Record.FailureReason, got: e.Outcome.Analysis, fellBack: e.Outcome.FallbackReason != ""}, nil
+		return answer{reason: e.Record.FailureReason, got: e.Outcome.Analysis, fellBack: e.Outcome.FallbackReason}, nil
 	}
 	all := func(logs []cilogs.Log) ([]answer, error) {
 		ctx, cancel := context.WithCancel(context.Background())
