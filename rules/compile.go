@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"strings"
@@ -25,7 +26,8 @@ import (
 //     failed or a dependency never declared; the install error or the
 //     module-missing signature says which;
 //   - errors inside third-party code (node_modules, site-packages, the Go
-//     module cache, the cargo registry): a dependency's problem;
+//     module cache, the cargo registry; for rustc, the location line after
+//     the error line): a dependency's problem;
 //   - C/C++/Rust errors while a dependency builds from source (a wheel or
 //     node-gyp build failed): the compiler ran on the dependency;
 //   - a compile line that an outranked signature also matches ("error
@@ -51,6 +53,27 @@ var summaryLine = regexp.MustCompile(`ld returned \d+ exit status|linker command
 
 // thirdPartyPath finds a dependency's source location in a lowercased line.
 var thirdPartyPath = regexp.MustCompile(`node_modules/|site-packages/|dist-packages/|\.cargo/(?:registry|git)/|/pkg/mod/|\.m2/repository/|\.gradle/caches/|vendor/bundle/|\.pub-cache/`)
+
+// rustLocation finds rustc's location line ("  --> path:line:col"), which
+// follows the error line it places, in a lowercased line.
+var rustLocation = regexp.MustCompile(`^[^\S\n]*--> `)
+
+// locatedInThirdParty reports whether the line after sp is rustc's location
+// line pointing into a dependency's source: the error on sp is the
+// dependency's, though the path is not on its own line.
+func (sc scanned) locatedInThirdParty(sp span) bool {
+	if sp.end >= len(sc.low) {
+		return false
+	}
+	next := sc.low[sp.end:]
+	if next[0] == '\n' {
+		next = next[1:]
+	}
+	if i := bytes.IndexByte(next, '\n'); i >= 0 {
+		next = next[:i]
+	}
+	return rustLocation.Match(next) && thirdPartyPath.Match(next)
+}
 
 // nativeCompile lists the compile signatures a dependency build from source
 // also prints.
@@ -106,7 +129,7 @@ func (sc scanned) genuineCompile(lines []span, causes []*signature) bool {
 			continue
 		}
 		l := sc.low[sp.start:sp.end]
-		if dependencyShaped.Match(l) || summaryLine.Match(l) || thirdPartyPath.Match(l) || matchesAny(l, causes) {
+		if dependencyShaped.Match(l) || summaryLine.Match(l) || thirdPartyPath.Match(l) || sc.locatedInThirdParty(sp) || matchesAny(l, causes) {
 			continue
 		}
 		return true

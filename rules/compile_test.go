@@ -14,6 +14,9 @@ import (
 // compile error into a risk-2 re-run.
 const npmReset = "npm error code ECONNRESET"
 
+// rustDepErr is a rustc error located in a dependency's registry source.
+const rustDepErr = "   Compiling half v1.8.2\nerror[E0658]: `if` is not allowed in a `const fn`\n   --> /home/u/.cargo/registry/src/index.crates.io-6f17d22bba15001f/half-1.8.2/src/lib.rs:10:9\nerror: could not compile `half`\n"
+
 // tsLog is a real failed `tsc --noEmit` step.
 func tsLog(t *testing.T) string {
 	t.Helper()
@@ -66,6 +69,10 @@ func TestCompileErrorOutranks(t *testing.T) {
 		{name: "wheel build fails on C errors", in: Input{Text: "src/_speedups.c:120:5: error: implicit declaration of function 'PyFoo' [-Wimplicit-function-declaration]\nerror: command '/usr/bin/gcc' failed with exit code 1\nERROR: Failed building wheel for speedups\n"}, wantSig: "dependency-build-failed", wantCat: analysis.CategoryDependency},
 		{name: "disk full while compiling", in: Input{Text: "src/main.c:1:10: fatal error: error writing to /tmp/ccX.s: No space left on device\ncompilation terminated.\n"}, wantSig: "disk-full", wantCat: analysis.CategoryInfrastructure},
 		{name: "disk full while linking", in: Input{Text: "/usr/bin/ld: final link failed: No space left on device\ncollect2: error: ld returned 1 exit status\n"}, wantSig: "disk-full", wantCat: analysis.CategoryInfrastructure},
+		// rustc puts an error's location on the next line: in the cargo
+		// registry the error is the dependency's, in src/ the project's.
+		{name: "rust error inside the cargo registry", in: Input{Text: rustDepErr}, wantSig: "dependency-source-compile-error", wantCat: analysis.CategoryDependency},
+		{name: "rust error in the project and the registry", in: Input{Text: rustDepErr + "error[E0425]: cannot find value `cfg` in this scope\n  --> src/main.rs:3:5\n"}, wantSig: "rust-compile-error", wantCat: analysis.CategoryCode},
 		{name: "go proxy timeout, build failed", in: Input{Text: "go: github.com/x/y@v1.2.3: Get \"https://proxy.golang.org/github.com/x/y/@v/v1.2.3.zip\": dial tcp 142.250.1.1:443: i/o timeout\nFAIL\tgithub.com/acme/app [build failed]\n"}, wantSig: "go-proxy-network", wantCat: analysis.CategoryInfrastructure},
 	}
 	for _, tc := range tests {

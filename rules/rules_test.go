@@ -118,7 +118,8 @@ func TestSignaturesDependency(t *testing.T) {
 		{name: "python module missing", log: "Traceback (most recent call last):\n  File \"app.py\", line 1, in <module>\n    import requests\nModuleNotFoundError: No module named 'requests'", wantSig: "python-module-missing", wantCat: analysis.CategoryDependency, wantComp: "requests"},
 		{name: "wheel build", log: "  error: subprocess-exited-with-error\n  × Building wheel for pyyaml (pyproject.toml) did not run successfully.\n  ERROR: Failed building wheel for pyyaml\nERROR: Could not build wheels for pyyaml, which is required to install pyproject.toml-based projects", wantSig: "dependency-build-failed", wantCat: analysis.CategoryDependency, wantComp: "pyyaml"},
 		{name: "node module", log: "Error: Cannot find module 'dotenv'\nRequire stack:\n- /home/runner/work/a/a/index.js", wantSig: "node-module-missing", wantCat: analysis.CategoryDependency, wantComp: "dotenv"},
-		{name: "apt package", log: "E: Unable to locate package libssl1.1", wantSig: "dependency-version-missing", wantCat: analysis.CategoryDependency},
+		// apt: the image or setup step lacks the package, not the manifest.
+		{name: "apt package", log: "E: Unable to locate package libssl1.1", wantSig: "apt-package-unavailable", wantCat: analysis.CategoryConfig},
 	})
 }
 
