@@ -84,6 +84,11 @@ var consequences = []struct{ effect, cause string }{
 	{"The operation was canceled", "Timeout of"},
 	{"The operation was canceled", "Exceeded timeout of"},
 	{"The operation was canceled", "Jest did not exit one second after the test run has completed"},
+	// A job cancelled by its CI system's time limit (Azure Pipelines
+	// prints both, the cancellation first).
+	{"The operation was canceled", "has exceeded the maximum execution time"},
+	{"The operation was canceled", "exceeded the maximum allowed time"},
+	{"The operation was canceled", "ran longer than the maximum time"},
 	// A runner that cancels its work when the disk or memory ran out,
 	// having said so in a warning.
 	{"A task was canceled", "not enough space on the disk"},

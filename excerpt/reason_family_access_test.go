@@ -1,0 +1,67 @@
+package excerpt
+
+import "testing"
+
+// TestReason_MissingCredentials holds the reason to the line that says the
+// job had no credentials, over the HTTP status and the misleading "not in
+// the registry" a tool prints after it. The logs are
+// written for the test.
+func TestReason_MissingCredentials(t *testing.T) {
+	tests := []struct {
+		name       string
+		lines      []string
+		wantReason string // a substring of the reason
+	}{
+		{
+			name: "npm publish: not logged in, over its 401 and its 404",
+			lines: []string{
+				"npm ERR! publish Failed PUT 401",
+				"npm ERR! code E401",
+				"npm ERR! 404 You must be logged in to publish packages. : my-widget",
+				"npm ERR! 404 ",
+				"npm ERR! 404  'my-widget' is not in the npm registry.",
+			},
+			wantReason: "You must be logged in to publish packages",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkReason(t, tt.lines, tt.wantReason, nil)
+		})
+	}
+}
+
+// TestReason_CancelledByTimeLimit holds the reason to a CI system's time
+// limit over the cancellation it caused, printed first. The logs are
+// written for the test.
+func TestReason_CancelledByTimeLimit(t *testing.T) {
+	tests := []struct {
+		name       string
+		lines      []string
+		wantReason string // a substring of the reason
+	}{
+		{
+			name: "Azure Pipelines: the execution-time limit after the cancellation",
+			lines: []string{
+				"Running integration tests...",
+				"##[error]The operation was canceled.",
+				"##[error]The job running on agent build-07 has exceeded the maximum execution time of 60.",
+			},
+			wantReason: "has exceeded the maximum execution time of 60",
+		},
+		{
+			name: "Azure Pipelines, unmarked: the allowed time after the cancellation",
+			lines: []string{
+				"Compiling 412 files",
+				"The operation was canceled.",
+				"The job running on runner hosted-3 exceeded the maximum allowed time of 360 minutes.",
+			},
+			wantReason: "exceeded the maximum allowed time of 360 minutes",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkReason(t, tt.lines, tt.wantReason, nil)
+		})
+	}
+}
