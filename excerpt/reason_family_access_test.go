@@ -65,3 +65,41 @@ func TestReason_CancelledByTimeLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestReason_RustUnwrapValue holds the reason to the error a Rust unwrap
+// held when the panic prints it on its own line under the message. The
+// logs are written for the test.
+func TestReason_RustUnwrapValue(t *testing.T) {
+	tests := []struct {
+		name       string
+		lines      []string
+		wantReason string // a substring of the reason
+	}{
+		{
+			name: "an io error under the unwrap's message",
+			lines: []string{
+				"   Running target/debug/watcher",
+				"thread 'fs/watch' panicked at src/watch.rs:88:31:",
+				"called `Result::unwrap()` on an `Err` value:",
+				"Custom { kind: InvalidData, error: \"stream did not contain valid UTF-8\" }",
+				"note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace",
+			},
+			wantReason: "called `Result::unwrap()` on an `Err` value: Custom { kind: InvalidData",
+		},
+		{
+			name: "the Ok an unwrap_err found",
+			lines: []string{
+				"thread 'parse::rejects_empty' panicked at tests/parse.rs:12:40:",
+				"called `Result::unwrap_err()` on an `Ok` value:",
+				"Config { name: \"\", jobs: 4 }",
+				"test parse::rejects_empty ... FAILED",
+			},
+			wantReason: "on an `Ok` value: Config { name:",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkReason(t, tt.lines, tt.wantReason, nil)
+		})
+	}
+}
