@@ -52,6 +52,9 @@ func chooseReasonFrom(in reasonInput) (string, []string, bool) {
 		if full := uncutLine(p.joined, in.cands); full != "" {
 			return reasonLine(full), p.context(in.cands), false
 		}
+		if full := announcedInStep(p, in.cands); full != "" {
+			return reasonLine(full), p.context(in.cands), false
+		}
 		return p.reason(), p.context(in.cands), false
 	}
 	best := strongest(in.cands, false)

@@ -103,3 +103,40 @@ func TestReason_RustUnwrapValue(t *testing.T) {
 		})
 	}
 }
+
+// TestReason_MarkedHeaderMessage holds the reason to the message a
+// ##[error] header announces with its colon, printed unmarked on the next
+// lines of the step. The logs are written for the test.
+func TestReason_MarkedHeaderMessage(t *testing.T) {
+	tests := []struct {
+		name       string
+		lines      []string
+		wantReason string // a substring of the reason
+	}{
+		{
+			name: "R: a vignette's diagnostics under the marked error",
+			lines: []string{
+				"Quitting from lines 12-20 (intro.Rmd)",
+				"##[error]Error: processing vignette 'intro.Rmd' failed with diagnostics:",
+				"could not resolve host: data.example.org",
+				"--- failed re-building 'intro.Rmd'",
+			},
+			wantReason: "failed with diagnostics: could not resolve host: data.example.org",
+		},
+		{
+			name: "a script's marked header over the reason it lists",
+			lines: []string{
+				"Checking the release notes",
+				"##[error]Release check failed for these reasons:",
+				"CHANGELOG.md has no entry for version 2.4.0",
+				"",
+			},
+			wantReason: "CHANGELOG.md has no entry for version 2.4.0",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkReason(t, tt.lines, tt.wantReason, nil)
+		})
+	}
+}
