@@ -140,3 +140,45 @@ func TestReason_MarkedHeaderMessage(t *testing.T) {
 		})
 	}
 }
+
+// TestReason_StampedGradleChain holds the reason to the deepest link of a
+// Gradle cause chain when a clock stands before every line (Jenkins'
+// timestamper). The logs are written for the test.
+func TestReason_StampedGradleChain(t *testing.T) {
+	tests := []struct {
+		name       string
+		lines      []string
+		wantReason string // a substring of the reason
+	}{
+		{
+			name: "a plugin's requirement under the plugin that failed to apply",
+			lines: []string{
+				"10:02:11 FAILURE: Build failed with an exception.",
+				"10:02:11 ",
+				"10:02:11 * What went wrong:",
+				"10:02:11 An exception occurred applying plugin request [id: 'org.example.lint']",
+				"10:02:11  > Failed to apply plugin 'org.example.lint'.",
+				"10:02:11     > The lint plugin requires Gradle 8.4 or newer. This build uses Gradle 7.6.",
+				"10:02:11 ",
+				"10:02:11 * Try:",
+			},
+			wantReason: "requires Gradle 8.4 or newer",
+		},
+		{
+			name: "a missing artifact under the configuration that could not resolve",
+			lines: []string{
+				"[14:30:05] * What went wrong:",
+				"[14:30:05] Execution failed for task ':app:compileJava'.",
+				"[14:30:05]  > Could not resolve all files for configuration ':app:compileClasspath'.",
+				"[14:30:05]     > Could not find org.example:widgets:3.1.0.",
+				"[14:30:05] ",
+			},
+			wantReason: "Could not find org.example:widgets:3.1.0.",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkReason(t, tt.lines, tt.wantReason, nil)
+		})
+	}
+}
