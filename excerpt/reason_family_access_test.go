@@ -182,3 +182,15 @@ func TestReason_StampedGradleChain(t *testing.T) {
 		})
 	}
 }
+
+// TestReason_MissingSharedLibrary holds the reason to the loader's missing
+// shared library over the error a wrapper prints after the tool printed
+// nothing. The logs are written for the test.
+func TestReason_MissingSharedLibrary(t *testing.T) {
+	checkReason(t, []string{
+		"Running linter --format=json src/",
+		"/opt/tools/linter/2.1/bin/linter: error while loading shared libraries: libncurses.so.5: cannot open shared object file: No such file or directory",
+		"linter exited with status 127",
+		"Error: SyntaxError: Unexpected end of JSON input",
+	}, "libncurses.so.5: cannot open shared object file", nil)
+}
