@@ -194,3 +194,16 @@ func TestReason_MissingSharedLibrary(t *testing.T) {
 		"Error: SyntaxError: Unexpected end of JSON input",
 	}, "libncurses.so.5: cannot open shared object file", nil)
 }
+
+// TestReason_GitTransportFailure holds the reason to git's "RPC failed"
+// over the errors the broken transfer causes after it. The logs are
+// written for the test.
+func TestReason_GitTransportFailure(t *testing.T) {
+	checkReason(t, []string{
+		"Fetching origin",
+		"error: RPC failed; curl 18 transfer closed with outstanding read data remaining",
+		"error: 4410 bytes of body are still expected",
+		"fatal: early EOF",
+		"fatal: fetch-pack: invalid index-pack output",
+	}, "RPC failed; curl 18", nil)
+}

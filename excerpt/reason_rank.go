@@ -179,6 +179,10 @@ var rootCauseMarkers = []string{
 	// to publish packages", under its "Failed PUT 401" and over its
 	// misleading "404 … is not in the npm registry".
 	"must be logged in to publish",
+	// git's transport failure ("error: RPC failed; curl 92 HTTP/2 stream 7
+	// was not closed cleanly"): the "bytes of body are still expected",
+	// "early EOF" and "fetch-pack" errors after it are what it broke.
+	"error: RPC failed; ",
 }
 
 // doesNotExist is the "does not exist" a compiler or tool prints about the
