@@ -52,6 +52,9 @@ func chooseReasonFrom(in reasonInput) (string, []string, bool) {
 		if full := uncutLine(p.joined, in.cands); full != "" {
 			return reasonLine(full), p.context(in.cands), false
 		}
+		if full := announcedInStep(p, in.cands); full != "" {
+			return reasonLine(full), p.context(in.cands), false
+		}
 		return p.reason(), p.context(in.cands), false
 	}
 	best := strongest(in.cands, false)
@@ -203,6 +206,12 @@ func reasonText(lines []logLine, i, tier int) string {
 		}
 		header := text
 		text = joinContinuation(text, lines[i+1:], tier == strengthOutcome || goHeader, indentOf(lines[i].text), most)
+		if most == 1 && strings.HasSuffix(text, "` value:") {
+			// Rust's unwrap or expect on an Err: the error it held is the
+			// line under its message ("called `Result::unwrap()` on an
+			// `Err` value:" / "Os { code: 24, … }"), and it is the cause.
+			text = joinContinuation(header, lines[i+1:], false, indentOf(lines[i].text), 2)
+		}
 		if tier >= strengthError && strings.HasSuffix(header, ":") {
 			text = wholeMessage(header, text, lines[i+1:])
 		}

@@ -14,14 +14,15 @@ import (
 // the deepest link, the cause, whatever its words. handed is the rank handed
 // down so far; a line off the chain ends it.
 func causeChain(lines []logLine, i, tier, handed int) (int, int) {
-	t := strings.TrimSpace(lines[i].text)
+	raw := chainText(lines[i].text)
+	t := strings.TrimSpace(raw)
 	if !strings.HasPrefix(t, "> ") {
 		if tier > strengthNone && gradleChainTop(lines, i) {
 			// Gradle's message under "* What went wrong:" sums up the
 			// "> " links under it.
 			return min(tier, strengthGeneric), max(tier, handed, strengthError)
 		}
-		if t == "" || indentOf(lines[i].text) == 0 {
+		if t == "" || indentOf(raw) == 0 {
 			handed = strengthNone // a blank or unindented line ends the chain
 		}
 		return tier, handed
@@ -56,17 +57,28 @@ func gradleChainTop(lines []logLine, i int) bool {
 // deeperLink reports whether the next link of the chain under line i, before
 // a blank line, is indented deeper: line i only sums it up.
 func deeperLink(lines []logLine, i int) bool {
-	indent := indentOf(lines[i].text)
+	indent := indentOf(chainText(lines[i].text))
 	for _, l := range lines[i+1 : min(len(lines), i+12)] {
-		t := strings.TrimSpace(l.text)
+		raw := chainText(l.text)
+		t := strings.TrimSpace(raw)
 		if t == "" {
 			return false
 		}
 		if strings.HasPrefix(t, "> ") {
-			return indentOf(l.text) > indent
+			return indentOf(raw) > indent
 		}
 	}
 	return false
+}
+
+// chainText is a line of a cause chain without the clock a CI system
+// (Jenkins' timestamper: "20:49:31     > Could not find …") puts before
+// it: the links' indents are read after it.
+func chainText(s string) string {
+	if s == "" || (s[0] < '0' || s[0] > '9') && s[0] != '[' && !strings.ContainsRune("IWEF", rune(s[0])) {
+		return s // no clock: spare the expression
+	}
+	return unstamped(s)
 }
 
 // consequences pair a line that only reports an effect with the line that
@@ -84,6 +96,11 @@ var consequences = []struct{ effect, cause string }{
 	{"The operation was canceled", "Timeout of"},
 	{"The operation was canceled", "Exceeded timeout of"},
 	{"The operation was canceled", "Jest did not exit one second after the test run has completed"},
+	// A job cancelled by its CI system's time limit (Azure Pipelines
+	// prints both, the cancellation first).
+	{"The operation was canceled", "has exceeded the maximum execution time"},
+	{"The operation was canceled", "exceeded the maximum allowed time"},
+	{"The operation was canceled", "ran longer than the maximum time"},
 	// A runner that cancels its work when the disk or memory ran out,
 	// having said so in a warning.
 	{"A task was canceled", "not enough space on the disk"},

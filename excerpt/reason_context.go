@@ -143,3 +143,21 @@ func indexOfText(lines []logLine, t string) int {
 	}
 	return -1
 }
+
+// announcedInStep is a marked header's message: a ##[error] line that ends
+// in a colon ("Error: processing vignette 'a.Rmd' failed with
+// diagnostics:") printed its message on the next lines of the step's
+// output, unmarked.
+func announcedInStep(p pick, cands []logLine) string {
+	if !strings.HasSuffix(p.joined, ":") || p.joined != strings.TrimSpace(p.lines[p.at].text) {
+		return ""
+	}
+	for i, l := range cands {
+		if strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l.text), "##[error]")) == p.joined {
+			if t := reasonText(cands, i, max(p.tier, strengthError)); t != p.joined {
+				return t
+			}
+		}
+	}
+	return ""
+}

@@ -175,6 +175,14 @@ var rootCauseMarkers = []string{
 	"Unable to locate package",                                         // apt: its "Couldn't find any package by glob" lines follow it
 	"does not satisfy that requirement", "but the package is fixed to", // Composer's problem lines
 	"Cannot connect to the Docker daemon", // the job has no Docker daemon: CircleCI's missing setup_remote_docker, a dind service down
+	// Credentials the job never had: npm publish's "You must be logged in
+	// to publish packages", under its "Failed PUT 401" and over its
+	// misleading "404 … is not in the npm registry".
+	"must be logged in to publish",
+	// git's transport failure ("error: RPC failed; curl 92 HTTP/2 stream 7
+	// was not closed cleanly"): the "bytes of body are still expected",
+	// "early EOF" and "fetch-pack" errors after it are what it broke.
+	"error: RPC failed; ",
 }
 
 // doesNotExist is the "does not exist" a compiler or tool prints about the

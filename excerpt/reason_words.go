@@ -65,13 +65,17 @@ func isFileName(tok string) bool {
 // values, a quoted name. Among lines of one rank the most specific wins.
 func specificity(t string) int {
 	n := 0
-	for _, re := range specifics {
-		if re.MatchString(t) {
+	for i, re := range specifics {
+		if re.MatchString(t) || i == 0 && strings.Contains(t, ".so") && sharedLibrary.MatchString(t) {
 			n++
 		}
 	}
 	return min(n, 3)
 }
+
+// sharedLibrary is a file too (specifics' first): a shared library the
+// loader could not open ("libtinfo.so.5: cannot open shared object file").
+var sharedLibrary = regexp.MustCompile(`\w\.so(?:\.\d+)*\b`)
 
 var specifics = []*regexp.Regexp{
 	regexp.MustCompile(`[\w./-]+\.(?:sh|go|ts|tsx|js|jsx|mjs|py|rb|java|kt|rs|c|cc|cpp|h|hpp|cs|swift|php|scala|yml|yaml|json|toml|gradle|xml|lock)\b`),
