@@ -49,7 +49,9 @@ func TestSealedFloor(t *testing.T) {
 		// 58/83 once the model was trained on corpus7 too.
 		// Reason 66/83 with the reason families of corpus7.
 		// 59/83 once the model was trained on corpus8 too.
-		{name: cilogs.SetSealed3, logs: cilogs.Sealed3(), floor: 59, reasonFloor: 66},
+		// 60/83 with corpus8's category families (the retrained model's
+		// answer on one log: with the previous model it stays 59).
+		{name: cilogs.SetSealed3, logs: cilogs.Sealed3(), floor: 60, reasonFloor: 66},
 		// 59/79 and 66/79 when first measured (2026-12-06), before any
 		// change after its collection; 62/79 with the no-failure answer's
 		// guess, 63/79 with the model trained on corpus6 too, 62/79 with the
@@ -57,13 +59,15 @@ func TestSealedFloor(t *testing.T) {
 		// 61/79 and 67/79 once passing logs' settings and retries stopped
 		// reading as failures and the reason families of corpus6 came in.
 		// 60/79 once the model was trained on corpus8 too (all six: +2).
-		{name: cilogs.SetSealed4, logs: cilogs.Sealed4(), floor: 60, reasonFloor: 67},
+		// Reason 68/79 with corpus8's reason families.
+		{name: cilogs.SetSealed4, logs: cilogs.Sealed4(), floor: 60, reasonFloor: 68},
 		// 56/70 and 60/70 when first measured, at the end of 2026-12-06's
 		// work: the set the next change is first judged on.
 		// Reason 61/70 after the second round of reason families that day.
 		// 54/70 once the model was trained on corpus7 too.
 		// Reason 62/70 with the reason families of corpus7.
-		{name: cilogs.SetSealed5, logs: cilogs.Sealed5(), floor: 54, reasonFloor: 62},
+		// Reason 63/70 with corpus8's reason families.
+		{name: cilogs.SetSealed5, logs: cilogs.Sealed5(), floor: 54, reasonFloor: 63},
 		// 51/74 and 49/74 when first measured, at the start of the second
 		// 2026-12-06 session, before any change after its collection.
 		// 50/74 and 50/74 with corpus7's category and reason families (the
