@@ -3,8 +3,8 @@ package excerpt
 import "testing"
 
 // TestReason_MissingCredentials holds the reason to the line that says the
-// job had no credentials, over the HTTP status and the misleading "not in
-// the registry" a tool prints after it. The logs are
+// job had no credentials, over the exit status, the HTTP status and the
+// misleading "not in the registry" a tool prints after it. The logs are
 // written for the test.
 func TestReason_MissingCredentials(t *testing.T) {
 	tests := []struct {
@@ -12,6 +12,25 @@ func TestReason_MissingCredentials(t *testing.T) {
 		lines      []string
 		wantReason string // a substring of the reason
 	}{
+		{
+			name: "AWS CLI: no credentials, then its exit status",
+			lines: []string{
+				"$ aws s3 sync ./site s3://example-bucket/docs",
+				"Unable to locate credentials. You can configure credentials by running \"aws configure\".",
+				"",
+				"Exited with code exit status 255",
+			},
+			wantReason: "Unable to locate credentials",
+		},
+		{
+			name: "AWS CLI: no credentials in a script that goes on",
+			lines: []string{
+				"Uploading the bundle...",
+				"Unable to locate credentials. You can configure credentials by running \"aws configure\".",
+				"Cleaning up.",
+			},
+			wantReason: "Unable to locate credentials",
+		},
 		{
 			name: "npm publish: not logged in, over its 401 and its 404",
 			lines: []string{

@@ -177,8 +177,9 @@ var rootCauseMarkers = []string{
 	"Cannot connect to the Docker daemon", // the job has no Docker daemon: CircleCI's missing setup_remote_docker, a dind service down
 	// Credentials the job never had: npm publish's "You must be logged in
 	// to publish packages", under its "Failed PUT 401" and over its
-	// misleading "404 … is not in the npm registry".
-	"must be logged in to publish",
+	// misleading "404 … is not in the npm registry"; the AWS CLI's
+	// "Unable to locate credentials", over its exit status 255.
+	"must be logged in to publish", "Unable to locate credentials",
 	// git's transport failure ("error: RPC failed; curl 92 HTTP/2 stream 7
 	// was not closed cleanly"): the "bytes of body are still expected",
 	// "early EOF" and "fetch-pack" errors after it are what it broke.
