@@ -239,8 +239,8 @@ func Sealed4() []Log {
 
 // Sealed5 returns the fifth sealed set (70 logs), collected blind at the
 // end of 2026-12-06's work (no source and no key line shared with any
-// other set) and first measured then: the set the next change is first
-// judged on. Like Sealed, only its totals may be read.
+// other set) and first measured then. Like Sealed, only its totals may
+// be read.
 func Sealed5() []Log {
 	return slices.Clone(sealed5())
 }
