@@ -35,6 +35,7 @@ const (
 	SetCorpus7  = "corpus7"
 	SetSealed6  = "sealed6"
 	SetCorpus8  = "corpus8"
+	SetCorpus9  = "corpus9"
 )
 
 // Log is one labelled real CI failure log.
@@ -91,6 +92,8 @@ var (
 	sealed6JSONL []byte
 	//go:embed corpus8.jsonl
 	corpus8JSONL []byte
+	//go:embed corpus9.jsonl
+	corpus9JSONL []byte
 )
 
 // Each set is parsed on its first use, on its own: a caller of All (the
@@ -113,6 +116,7 @@ var (
 	corpus7  = parsed(SetCorpus7, corpus7JSONL)
 	sealed6  = parsed(SetSealed6, sealed6JSONL)
 	corpus8  = parsed(SetCorpus8, corpus8JSONL)
+	corpus9  = parsed(SetCorpus9, corpus9JSONL)
 )
 
 // parsed returns the set's logs, parsed once on the first call.
@@ -194,10 +198,17 @@ func Corpus8() []Log {
 	return slices.Clone(corpus8())
 }
 
+// Corpus9 returns the ninth corpus (76 logs), collected blind at the end
+// of the second 2026-12-06 session with Sealed7, and first measured before
+// any rule or the guess's model changed for it.
+func Corpus9() []Log {
+	return slices.Clone(corpus9())
+}
+
 // Visible returns every set but the sealed ones, in the order they were
 // collected: what rules may be written against and models trained on.
 func Visible() [][]Log {
-	return [][]Log{Labelled(), Extra(), Corpus(), Corpus2(), Corpus3(), Corpus4(), Corpus5(), Corpus6(), Corpus7(), Corpus8()}
+	return [][]Log{Labelled(), Extra(), Corpus(), Corpus2(), Corpus3(), Corpus4(), Corpus5(), Corpus6(), Corpus7(), Corpus8(), Corpus9()}
 }
 
 // SealedSets returns the sealed sets, oldest first: only their totals may

@@ -31,6 +31,7 @@ func TestCounts(t *testing.T) {
 		{name: "corpus7", logs: Corpus7(), set: SetCorpus7, want: 84},
 		{name: "sealed6", logs: Sealed6(), set: SetSealed6, want: 74},
 		{name: "corpus8", logs: Corpus8(), set: SetCorpus8, want: 90},
+		{name: "corpus9", logs: Corpus9(), set: SetCorpus9, want: 76},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,7 +55,7 @@ func TestCounts(t *testing.T) {
 func TestSchema(t *testing.T) {
 	ids := map[string]bool{}
 	sources := map[string]string{}
-	for _, l := range slices.Concat(All(), Corpus(), Corpus2(), Sealed(), Corpus3(), Sealed2(), Corpus4(), Corpus5(), Sealed3(), Corpus6(), Sealed4(), Sealed5(), Corpus7(), Sealed6(), Corpus8()) {
+	for _, l := range slices.Concat(All(), Corpus(), Corpus2(), Sealed(), Corpus3(), Sealed2(), Corpus4(), Corpus5(), Sealed3(), Corpus6(), Sealed4(), Sealed5(), Corpus7(), Sealed6(), Corpus8(), Corpus9()) {
 		if l.Set != SetLabelled {
 			if prev, ok := sources[l.Source]; ok {
 				t.Errorf("%s %s: source %s already used by %s", l.Set, l.ID, l.Source, prev)
