@@ -217,6 +217,12 @@ func reasonText(lines []logLine, i, tier int) string {
 		}
 		return text
 	}
+	if strings.Contains(text, npmCIOutOfSync) {
+		return withLockDetail(text, lines[i+1:])
+	}
+	if strings.HasSuffix(text, "Error") && bareAssertion.MatchString(text) {
+		return withFirstOwnFrame(text, lines[i+1:])
+	}
 	if tier == strengthCause && strings.HasPrefix(text, "Failure/Error: ") {
 		// RSpec's expectation, with the message under it (rspecFailure).
 		return joinContinuation(text, lines[i+1:], false, indentOf(lines[i].text), 3)

@@ -18,6 +18,46 @@ func TestReason_Verdicts(t *testing.T) {
 		wantReason string // a substring of the reason
 	}{
 		{
+			name: "JUnit: a bare AssertionError joined with the check past the framework's frames",
+			lines: []string{
+				"[ERROR] com.example.CartTest  Time elapsed: 0.2 s  <<< FAILURE!",
+				"java.lang.AssertionError",
+				"\tat org.junit.Assert.fail(Assert.java:86)",
+				"\tat org.junit.Assert.assertTrue(Assert.java:41)",
+				"\tat com.example.CartTest.appliesDiscount(CartTest.java:42)",
+			},
+			wantReason: "java.lang.AssertionError at com.example.CartTest.appliesDiscount(CartTest.java:42)",
+		},
+		{
+			name: "an AssertionError with a message keeps its message",
+			lines: []string{
+				"java.lang.AssertionError: expected:<90> but was:<100>",
+				"\tat org.junit.Assert.fail(Assert.java:89)",
+				"\tat com.example.CartTest.appliesDiscount(CartTest.java:42)",
+			},
+			wantReason: "java.lang.AssertionError: expected:<90> but was:<100>",
+		},
+		{
+			name: "npm ci: the lock file out of sync, with the first package it lacks",
+			lines: []string{
+				"npm error code EUSAGE",
+				"npm error",
+				"npm error `npm ci` can only install packages when your package.json and package-lock.json or npm-shrinkwrap.json are in sync. Please update your lock file with `npm install` before continuing.",
+				"npm error",
+				"npm error Missing: left-pad@1.3.0 from lock file",
+				"npm error Missing: right-pad@2.0.0 from lock file",
+			},
+			wantReason: "are in sync. Please update your lock file with `npm install` before continuing. Missing: left-pad@1.3.0 from lock file",
+		},
+		{
+			name: "npm ci, untagged: the lock file's mismatch joined",
+			lines: []string{
+				"npm ci can only install packages when your package.json and package-lock.json are in sync",
+				"Invalid: lock file's typescript@5.3.3 does not satisfy typescript@5.4.5",
+			},
+			wantReason: "are in sync Invalid: lock file's typescript@5.3.3 does not satisfy typescript@5.4.5",
+		},
+		{
 			name: "CircleCI: no Docker daemon over the exit status and the shebang behind a prompt",
 			lines: []string{
 				"$ #!/bin/bash -eo pipefail",

@@ -156,3 +156,49 @@ func (p pick) overNotice() pick {
 
 // noticeText is a line without its indentation and clock stamp.
 func noticeText(s string) string { return strings.TrimSpace(unstamped(strings.TrimSpace(s))) }
+
+// npmCIOutOfSync is npm ci's refusal of a lock file that does not match
+// package.json. It names no package; the "Missing: x@1.2.3 from lock
+// file" or "Invalid: lock file's x@1 does not satisfy x@2" rows under it
+// say which, and the first of them completes the reason.
+const npmCIOutOfSync = "can only install packages when your package.json"
+
+// withLockDetail joins text with the first lock file row in the few lines
+// under it, without its tool tag.
+func withLockDetail(text string, next []logLine) string {
+	for i, l := range next {
+		if i == 6 || i > 0 && next[i-1].no+1 != l.no {
+			break
+		}
+		t := untagged(strings.TrimSpace(l.text))
+		if (strings.HasPrefix(t, "Missing: ") || strings.HasPrefix(t, "Invalid: ")) && strings.Contains(t, "lock file") {
+			return reasonLine(text + " " + t)
+		}
+	}
+	return text
+}
+
+// bareAssertion is a JVM assertion error with no message ("java.lang.
+// AssertionError" from JUnit's assertTrue): it says a check failed, not
+// which. The first stack frame under it outside the test framework names
+// the check.
+var bareAssertion = regexp.MustCompile(`^(?:[\w.$]+\.)?(?:AssertionError|AssertionFailedError)$`)
+
+// frameworkFrame is a frame of the test framework or the JVM's reflection
+// between an assertion and the check that made it.
+var frameworkFrame = regexp.MustCompile(`^at (?:org\.junit\.|junit\.framework\.|org\.testng\.|org\.assertj\.|org\.hamcrest\.|org\.opentest4j\.|kotlin\.test\.|java\.base/|jdk\.internal\.|sun\.reflect\.|java\.lang\.reflect\.)`)
+
+// withFirstOwnFrame joins text with the first frame under it that is the
+// project's own, when the trace follows at once.
+func withFirstOwnFrame(text string, next []logLine) string {
+	for i, l := range next {
+		t := strings.TrimSpace(l.text)
+		if i == 12 || i > 0 && next[i-1].no+1 != l.no || !strings.HasPrefix(t, "at ") {
+			break
+		}
+		if !frameworkFrame.MatchString(t) {
+			return reasonLine(text + " " + t)
+		}
+	}
+	return text
+}

@@ -39,7 +39,8 @@ func TestSealedReasonFloor(t *testing.T) {
 		// 48/74 when first measured, at the start of the second
 		// 2026-12-06 session (rules.Reason's: 49/74).
 		// 49/74 with the reason families of corpus7.
-		{name: cilogs.SetSealed6, logs: cilogs.Sealed6(), floor: 49},
+		// 50/74 with npm ci's lock file rows joined to its refusal.
+		{name: cilogs.SetSealed6, logs: cilogs.Sealed6(), floor: 50},
 	}
 	for _, set := range sets {
 		hits := 0
