@@ -18,6 +18,30 @@ func TestReason_Verdicts(t *testing.T) {
 		wantReason string // a substring of the reason
 	}{
 		{
+			name: "Groovy: a shared library's syntax error over the compiler's count, no header",
+			lines: []string{
+				"/var/jenkins/workspace/lib/vars/buildApp.groovy: 12: expecting ']', found 'stages' @ line 12, column 9.",
+				"         stages: ['build', 'test'],",
+				"         ^",
+				"",
+				"1 error",
+			},
+			wantReason: "buildApp.groovy: 12: expecting ']', found 'stages' @ line 12, column 9.",
+		},
+		{
+			name: "Ginkgo: the failed spec over its summary header",
+			lines: []string{
+				"Summarizing 1 Failure:",
+				"",
+				"[Fail] [sig-node] Kubelet [It] should restart a crashed container ",
+				"/go/src/k8s.io/kubernetes/test/e2e/node/kubelet.go:210",
+				"",
+				"Ran 42 of 300 Specs in 612.3 seconds",
+				"SUCCESS! -- 42 Passed | 0 Failed | 0 Pending | 258 Skipped",
+			},
+			wantReason: "[Fail] [sig-node] Kubelet [It] should restart a crashed container",
+		},
+		{
 			name: "JUnit: a bare AssertionError joined with the check past the framework's frames",
 			lines: []string{
 				"[ERROR] com.example.CartTest  Time elapsed: 0.2 s  <<< FAILURE!",

@@ -114,6 +114,17 @@ func psErrorRecord(lines []logLine, i int) bool {
 // it. The diff's "+"/"-" lines are the values, the header says which test.
 var minitestHeader = regexp.MustCompile(`^\S.*#\S.* \[[^\]]+:\d+\]:$`)
 
+// groovyDiagnostic is the Groovy compiler's error at a script's line, a
+// Jenkinsfile's ("WorkflowScript: 38: Expected a step @ line 38, column
+// 17.") or a shared library's ("/…/pipeline.groovy: 139: expecting ']',
+// found 'test' @ line 139, column 17."), with or without the "startup
+// failed:" header over it.
+var groovyDiagnostic = regexp.MustCompile(`^\S+: \d+: \S.* @ line \d+, column \d+\.$`)
+
+// ginkgoSummary is Ginkgo's header over its "[Fail] [sig] Spec [It]
+// name" rows ("Summarizing 2 Failures:"): how many, never which.
+var ginkgoSummary = regexp.MustCompile(`^Summarizing \d+ Failures?:$`)
+
 // verdictStrength rates the families above; t is the trimmed line without
 // its marker, lower its lowercase form.
 func verdictStrength(t, lower string, tier int) int {
@@ -123,6 +134,12 @@ func verdictStrength(t, lower string, tier int) int {
 	}
 	if tier < strengthError && strings.HasSuffix(t, "]:") && minitestHeader.MatchString(t) {
 		return strengthError
+	}
+	if tier < strengthError && strings.Contains(t, " @ line ") && groovyDiagnostic.MatchString(t) {
+		return strengthError
+	}
+	if tier > strengthGeneric && strings.HasPrefix(t, "Summarizing ") && ginkgoSummary.MatchString(t) {
+		return strengthGeneric
 	}
 	if tier == strengthError && strings.Contains(t, "+ ") && shellTrace.MatchString(strings.TrimSpace(unstamped(t))) {
 		return strengthOutcome
