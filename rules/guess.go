@@ -182,7 +182,7 @@ var mayFailWords = withMarkerWords([][]byte{
 	[]byte("unrecognized"), []byte("unused"), []byte("actual"), []byte("stopped"), []byte("rate limit"),
 	[]byte("too many"), []byte("disk space"), []byte("gateway"), []byte("fehler"), []byte("gefunden"),
 	[]byte("more than"), []byte("exceeded"), []byte("return code"), []byte("only install"),
-	[]byte("lost"), []byte("sig"), []byte("unresolved"), []byte("retry"), []byte("candidate"), []byte("#test"),
+	[]byte("lost"), []byte("sig"), []byte("unresolved"), []byte("retry"), []byte("candidate"), []byte("#test"), []byte(" @ line "),
 })
 
 // withMarkerWords adds to words the lowercased excerpt markers that read
