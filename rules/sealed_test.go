@@ -78,6 +78,9 @@ func TestSealedFloor(t *testing.T) {
 		// 51/74 once the model was trained on corpus9 too; reason 51/74
 		// with npm ci's lock file rows joined to its refusal.
 		{name: cilogs.SetSealed6, logs: cilogs.Sealed6(), floor: 51, reasonFloor: 51},
+		// 29/41 and 32/41 when first measured, at the end of the second
+		// 2026-12-06 session, after its changes.
+		{name: cilogs.SetSealed7, logs: cilogs.Sealed7(), floor: 29, reasonFloor: 32},
 	}
 	for _, set := range sets {
 		right, reasons := 0, 0
