@@ -38,8 +38,9 @@ func TestSealedFloor(t *testing.T) {
 		// answered flaky_test.
 		// 63/80 once the model was trained on corpus8 too; 62/80 when it was
 		// retrained on Groovy's and Ginkgo's reason lines (with the previous
-		// model the change moves no sealed log).
-		{name: cilogs.SetSealed2, logs: cilogs.Sealed2(), floor: 62, reasonFloor: 72},
+		// model the change moves no sealed log), 63/80 again once sealed7's
+		// lines left its training data: the model's jitter on one log.
+		{name: cilogs.SetSealed2, logs: cilogs.Sealed2(), floor: 63, reasonFloor: 72},
 		// 58/83 (category) and 65/83 (reason) when first measured, at the
 		// end of that day's work; 59/83 with the no-failure answer's guess,
 		// 57/83 once the model was trained on corpus6 too (sealed4 +1), 56/83
