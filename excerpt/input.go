@@ -136,21 +136,10 @@ func utf16Encoding(head []byte) (enc encoding.Encoding, ok bool) {
 	case bytes.HasPrefix(head, []byte{0xfe, 0xff}):
 		return xunicode.UTF16(xunicode.BigEndian, xunicode.UseBOM), true
 	}
-	const probe = 512
-	n := min(len(head), probe) &^ 1
-	if n < 4 {
+	zeroEven, zeroOdd, pairs := nulParity(head)
+	if pairs < 2 {
 		return nil, false
 	}
-	var zeroEven, zeroOdd int
-	for i := 0; i < n; i += 2 {
-		if head[i] == 0 {
-			zeroEven++
-		}
-		if head[i+1] == 0 {
-			zeroOdd++
-		}
-	}
-	pairs := n / 2
 	switch {
 	case zeroOdd*10 >= pairs*9 && zeroEven*10 <= pairs:
 		return xunicode.UTF16(xunicode.LittleEndian, xunicode.IgnoreBOM), true
@@ -161,11 +150,18 @@ func utf16Encoding(head []byte) (enc encoding.Encoding, ok bool) {
 }
 
 // halfNUL reports data with a NUL in at least a third of its even or of
-// its odd bytes: the mark of UTF-16 text, here text whose other script
-// kept utf16Encoding from recognising it.
+// its odd bytes: the mark of UTF-16 text, here text mostly ASCII but with
+// enough of another script to keep utf16Encoding from recognising it.
 func halfNUL(b []byte) bool {
+	even, odd, pairs := nulParity(b)
+	return pairs >= 2 && max(even, odd)*3 >= pairs
+}
+
+// nulParity counts the NUL bytes at even and at odd offsets of the first
+// 512 bytes of b, read as pairs: UTF-16's ASCII leaves one of each pair
+// NUL.
+func nulParity(b []byte) (even, odd, pairs int) {
 	n := min(len(b), 512) &^ 1
-	var even, odd int
 	for i := 0; i < n; i += 2 {
 		if b[i] == 0 {
 			even++
@@ -174,7 +170,7 @@ func halfNUL(b []byte) bool {
 			odd++
 		}
 	}
-	return n >= 4 && max(even, odd)*3 >= n/2
+	return even, odd, n / 2
 }
 
 // decodedText reports whether UTF-16 decoded to text: at most one rune in

@@ -18,6 +18,22 @@ func TestReason_Verdicts(t *testing.T) {
 		wantReason string // a substring of the reason
 	}{
 		{
+			name: "a watchdog's notice that it will kill for memory is no kill",
+			lines: []string{
+				"[INFO] watchdog: will kill any test process above 4 GB of memory",
+				"[ERROR] Failed to execute goal org.apache.maven.plugins:maven-surefire-plugin:3.2.5:test (default-test) on project app: There are test failures.",
+			},
+			wantReason: "There are test failures.",
+		},
+		{
+			name: "a list line that says 'requires … but' is not Composer's",
+			lines: []string{
+				"- The build requires Node 18 but works on 16",
+				"npm ERR! 404 Not Found - GET https://registry.npmjs.org/left-padd - Not found",
+			},
+			wantReason: "404 Not Found - GET https://registry.npmjs.org/left-padd",
+		},
+		{
 			name: "Groovy: a shared library's syntax error over the compiler's count, no header",
 			lines: []string{
 				"/var/jenkins/workspace/lib/vars/buildApp.groovy: 12: expecting ']', found 'stages' @ line 12, column 9.",

@@ -39,7 +39,9 @@ var hangDescriptions = []string{
 // "Command killed due to excessive memory consumption", YARN's "Container
 // killed … for exceeding memory limits", the kernel's "Memory cgroup out
 // of memory: Killed process 4242 (java)". Matched lowercased.
-var memoryKill = regexp.MustCompile(`\bkill(?:ed|ing)?\b[^.;]{0,60}\bmemory\b|\bmemory\b[^.;]{0,60}\bkill(?:ed|ing)?\b`)
+// Only a kill that happened: "will kill any process above 4 GB of memory"
+// is a watchdog's notice.
+var memoryKill = regexp.MustCompile(`\bkilled\b[^.;]{0,60}\bmemory\b|\bmemory\b[^.;]{0,60}\bkilled\b`)
 
 // bareKill is the shell's or the kernel's bare word for a process it
 // killed ("Killed", "bash: line 1:  1619 Killed  python x.py"): the
@@ -48,7 +50,8 @@ var bareKill = regexp.MustCompile(`^(?:\S+: line \d+:\s+\d+\s+)?Killed(?:\s|$)`)
 
 // memoryKilled reports a lowercased line that names a memory kill.
 func memoryKilled(lower string) bool {
-	return strings.Contains(lower, "memory") && strings.Contains(lower, "kill") && memoryKill.MatchString(lower)
+	return strings.Contains(lower, "memory") && strings.Contains(lower, "killed") && memoryKill.MatchString(lower) &&
+		!strings.Contains(lower, "[info]") && !strings.Contains(lower, "[debug]")
 }
 
 // verdictNamed reports a cause line t that only describes what a verdict
@@ -64,7 +67,9 @@ func verdictNamed(t string, lines []logLine) bool {
 		}
 	case strings.Contains(t, "Killed") && bareKill.MatchString(strings.TrimSpace(unstamped(strings.TrimSpace(t)))):
 		for _, l := range lines {
-			if memoryKilled(strings.ToLower(l.text)) {
+			// "emory" first: most lines have none, and lowering each one
+			// for every bare "Killed" would cost a copy a line.
+			if strings.Contains(l.text, "emory") && memoryKilled(strings.ToLower(l.text)) {
 				return true
 			}
 		}
@@ -78,7 +83,9 @@ func verdictNamed(t string, lines []logLine) bool {
 // "- Root composer.json requires c/d ^2, it could not be found in any
 // version"): which package and why. A row that a request is "->
 // satisfiable by" a version names no conflict.
-var composerProblem = regexp.MustCompile(`^- \S.* requires? \S.*(?: -> |, it could not be found| but )`)
+// The subject is Composer's: "Root composer.json" or a vendor/package
+// name (with its version or version list), never a sentence.
+var composerProblem = regexp.MustCompile(`^- (?:Root composer\.json|[\w.-]+/[\w.-]+(?:\[[^\]]*\])?(?: \S+)?) requires? \S.*(?: -> |, it could not be found| but )`)
 
 // shellTrace is a shell's trace of the command it runs (set -x: "+ make",
 // "++ id -u") or PowerShell's quote of the failing statement ("+

@@ -151,12 +151,14 @@ const (
 	// 65/90 once the learned guess was trained on it too; 72/90 with its
 	// category families (compile errors inside a dependency's source,
 	// Julia's compat bounds, apt's missing packages, tools' internal
-	// errors).
-	corpus8Floor      = 72
-	corpus8AsFedFloor = 72
+	// errors); 71/90 once review narrowed two of them (pytest's
+	// INTERNALERROR and Julia's compat warning read too much as a cause).
+	corpus8Floor      = 71
+	corpus8AsFedFloor = 71
 	// corpus9 was collected blind with sealed7 and first measured at 52/76
 	// (reason 60/76), before any change for it; 65/76 once the learned
-	// guess was trained on it too.
+	// guess was trained on it too, 66/76 with the Groovy compiler's
+	// diagnostics read as errors.
 	corpus9Floor      = 66
 	corpus9AsFedFloor = 66
 )

@@ -13,6 +13,10 @@ import (
 // log and the winning hit, may change the result's category and fix, and
 // returns the note that says why (reasoning then adds "Reclassified as").
 
+// reclassConfidence caps a reclassified answer: it rests on where the job
+// ran, which the log only suggests.
+const reclassConfidence = 60
+
 var reclassifiers = map[string]func(sc scanned, win hit, res *analysis.AnalysisResult) string{
 	"docker-daemon-unavailable": circleciRemoteDocker,
 }
@@ -43,11 +47,16 @@ func circleciRemoteDocker(sc scanned, win hit, res *analysis.AnalysisResult) str
 	if !local {
 		return ""
 	}
+	// The log cannot tell the docker executor from the machine executor or
+	// a self-hosted runner, where the same line means a daemon that is
+	// down: the answer says "likely", lowers its confidence and proposes no
+	// action (the fix is a person's edit either way).
 	res.Category = analysis.CategoryConfig
+	res.Confidence = min(res.Confidence, reclassConfidence)
 	res.Actions = []analysis.Action{{Type: analysis.ActionNone}}
 	res.ProposedFix = steps(
-		"The job ran on CircleCI's docker executor, whose container has no Docker daemon: docker commands there need a remote engine.",
+		"The job most likely ran on CircleCI's docker executor, whose container has no Docker daemon: docker commands there need a remote engine.",
 		"Add a `- setup_remote_docker` step before the first docker command (or run the job on the machine executor), then re-run.",
-		"A re-run without that change fails the same way.")
-	return "CircleCI's own output is in the log and the client looked for a local socket: on CircleCI that means the job lacks setup_remote_docker, a configuration fix."
+		"On the machine executor or a self-hosted runner the same line means the daemon there is down: restart it, or re-run on another machine.")
+	return "CircleCI's own output is in the log and the client looked for a local socket: on CircleCI's docker executor that means the job lacks setup_remote_docker, a configuration fix (the log cannot show which executor ran it)."
 }

@@ -44,6 +44,11 @@ func TestCircleCIRemoteDockerReclassified(t *testing.T) {
 				if !strings.Contains(got.ProposedFix, "setup_remote_docker") || !strings.Contains(got.Reasoning, "Reclassified as config") {
 					t.Errorf("fix %q / reasoning %q lack the setup_remote_docker fix or the reclassification", got.ProposedFix, got.Reasoning)
 				}
+				// Where the job ran is only suggested by the log: the
+				// confidence says so.
+				if got.Confidence > reclassConfidence {
+					t.Errorf("confidence %d, want at most %d", got.Confidence, reclassConfidence)
+				}
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
 	"github.com/ccm-ci/ccm/analysis"
@@ -99,13 +100,16 @@ func printReport(w io.Writer, r Report) {
 	}
 }
 
+// unreachable is the transport's own wording when the model's address
+// cannot be reached (net.OpError's "dial tcp …: connect: connection
+// refused", a DNS lookup's "no such host"), not words an answer quoted.
+var unreachable = regexp.MustCompile(`dial tcp [^\s]*: (?:connect: (?:connection refused|network is unreachable)|i/o timeout)|lookup \S+(?: on \S+)?: no such host`)
+
 // unreachableHint says what to check when the model could not be reached
 // at all: the address is the operator's setting, not ccm's fault.
 func unreachableHint(fallback string) string {
-	for _, s := range []string{"connection refused", "no such host", "i/o timeout", "network is unreachable"} {
-		if strings.Contains(fallback, s) {
-			return " (the model could not be reached: check OPENAI_BASE_URL)"
-		}
+	if unreachable.MatchString(fallback) {
+		return " (the model could not be reached: check OPENAI_BASE_URL)"
 	}
 	return ""
 }

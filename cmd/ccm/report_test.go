@@ -62,6 +62,7 @@ func TestUnreachableHint(t *testing.T) {
 		{"llm: attempt 3 of 3: Post \"http://127.0.0.1:9/v1/chat/completions\": dial tcp 127.0.0.1:9: connect: connection refused", true},
 		{"llm: Post \"https://llm.internal/v1/chat/completions\": dial tcp: lookup llm.internal: no such host", true},
 		{"llm: the API rejected the API key (401)", false},
+		{"llm: answer rejected: evidence[0] \"ECONNREFUSED connection refused\" is not copied from the log", false},
 		{"--rules-only", false},
 	}
 	for _, tt := range tests {

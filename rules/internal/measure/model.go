@@ -19,7 +19,7 @@ import (
 func modelFromEnv(configPath string, parallel int) (answerer, error) {
 	env, err := config.LoadEnv()
 	if err != nil {
-		return answerer{}, err
+		return answerer{}, fmt.Errorf("-model: %w", err)
 	}
 	if configPath == "" {
 		configPath = env.ConfigPath
@@ -27,7 +27,7 @@ func modelFromEnv(configPath string, parallel int) (answerer, error) {
 	cfg := config.Default()
 	if configPath != "" {
 		if cfg, err = config.Load(configPath); err != nil {
-			return answerer{}, err
+			return answerer{}, fmt.Errorf("-model: %w", err)
 		}
 	}
 	return modelAnswerer(env, cfg, parallel)
