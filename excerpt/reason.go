@@ -159,6 +159,9 @@ func strongest(lines []logLine, marked bool) pick {
 		if tier == strengthError && retried(lines, i) {
 			tier = strengthOutcome
 		}
+		if tier == strengthCause && spuriousRetried(lines, i) {
+			tier = strengthOutcome
+		}
 		under := causedBy
 		if t := strings.TrimSpace(l.text); t != "" {
 			causedBy = causedByHeader(t)
@@ -177,6 +180,9 @@ func strongest(lines []logLine, marked bool) pick {
 		}
 		text := reasonText(lines, i, tier)
 		spec := specificity(text)
+		if spec == 0 && strings.HasPrefix(text, cargoSpurious) {
+			spec = 1 // the network error is what the chain after it lacks (cargoSpurious)
+		}
 		// A later line of the same rank wins only over a vague one: the
 		// first causal error is usually the one a maintainer points at.
 		if tier > best.tier || bestSpec == 0 && spec > 0 || deeper {
@@ -187,8 +193,14 @@ func strongest(lines []logLine, marked bool) pick {
 	return best
 }
 
-// reasonText is line i as a reason: joined with the lines it announces.
+// reasonText is line i as a reason: joined with the lines it announces,
+// and under the Gradle test's heading it is the message of.
 func reasonText(lines []logLine, i, tier int) string {
+	return underGradleTest(lines, i, lineText(lines, i, tier))
+}
+
+// lineText is line i joined with the lines it announces.
+func lineText(lines []logLine, i, tier int) string {
 	text := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(lines[i].text), "##[error]"), "##[warning]")
 	if tier >= strengthError {
 		if d := hclDetail(lines, i); d != nil {
@@ -226,6 +238,9 @@ func reasonText(lines []logLine, i, tier int) string {
 	if tier == strengthCause && strings.HasPrefix(text, "Failure/Error: ") {
 		// RSpec's expectation, with the message under it (rspecFailure).
 		return joinContinuation(text, lines[i+1:], false, indentOf(lines[i].text), 3)
+	}
+	if tier == strengthCause && strings.HasSuffix(text, bundlerWrap) {
+		return joinContinuation(text, lines[i+1:], false, indentOf(lines[i].text), 2)
 	}
 	if tier == strengthCause {
 		text = joinComparison(text, lines[i+1:])

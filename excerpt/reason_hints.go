@@ -79,6 +79,13 @@ var moreRootCauses = []string{
 	// invalid.…", https://github.com/lostzen/lost/issues/192,
 	// https://github.com/Homebrew/linuxbrew-core/pull/3560).
 	"has exceeded the memory limit of",
+	// Bundler's refusal of a lockfile made for other platforms ("Your
+	// bundle only supports platforms [\"x86_64-darwin-22\"] but your
+	// local platform is x86_64-linux. Add the current platform to the
+	// lockfile with `bundle lock --add-platform x86_64-linux` and try
+	// again."), wrapped at "your local" by the terminal's width: the cause,
+	// joined with the lines it runs on to (bundlerWrap).
+	"Your bundle only supports platforms",
 }
 
 // toolchainSwitch is Go fetching the newer toolchain a module requires
@@ -104,7 +111,7 @@ var quietCauses = []string{"have a Release file", "has a Release file", "receive
 // quietCause reports a line of quietCauses or a shell's missing command.
 func quietCause(t string) bool {
 	t = strings.TrimSpace(t)
-	return containsAnyOf(t, quietCauses) || strings.HasSuffix(t, "not found") && shNotFound.MatchString(t)
+	return containsAnyOf(t, quietCauses) || strings.HasSuffix(t, "not found") && shNotFound.MatchString(t) || dartNotice(t)
 }
 
 // firstQuietCause returns the first quiet cause of lines, or "". pytest's
@@ -144,7 +151,7 @@ func extraStrength(t, lower string, tier int) int {
 	if tier > strengthGeneric && tier < strengthCause && adviceLines.MatchString(t) {
 		tier = strengthGeneric
 	}
-	return zuulStrength(t, surefireRunStrength(t, goSignalStrength(t, bazelStrength(t, tier))))
+	return dartIssueStrength(t, cargoSpuriousStrength(t, psCmdletStrength(t, zuulStrength(t, surefireRunStrength(t, goSignalStrength(t, bazelStrength(t, tier)))))))
 }
 
 // causedByHeader is a bare "Caused by:" line (cargo, anyhow, Gradle): the

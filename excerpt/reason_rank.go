@@ -275,7 +275,7 @@ func lineStrength(line string) int {
 	if strings.HasPrefix(t, "##[") && !strings.HasPrefix(t, "##[error]") && !warning {
 		return strengthNone // debug, notice, group markers
 	}
-	t = strings.TrimPrefix(strings.TrimPrefix(t, "##[error]"), "##[warning]")
+	t = unbolded(strings.TrimPrefix(strings.TrimPrefix(t, "##[error]"), "##[warning]"))
 	if containsAnyOf(t, detailWords) && detailLines.MatchString(t) {
 		return strengthCause
 	}

@@ -34,9 +34,10 @@ func serverFailure(t, lower string) bool {
 }
 
 // warnedCause reports a warning that names a cause the failure after it
-// comes from: a full disk or memory, a server's failed answer.
+// comes from: a full disk or memory, a server's failed answer, cargo's
+// network error before a retry (cargoSpurious).
 func warnedCause(t, lower string) bool {
-	return containsAnyOf(t, exhaustionMarkers) || serverFailure(t, lower)
+	return containsAnyOf(t, exhaustionMarkers) || serverFailure(t, lower) || strings.HasPrefix(t, cargoSpurious)
 }
 
 // timeLimit is a run or a wait that went over its time limit, whatever

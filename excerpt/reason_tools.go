@@ -90,3 +90,113 @@ func zuulStrength(t string, tier int) int {
 		return max(tier, strengthError)
 	}
 }
+
+// bundlerWrap is where a terminal's width breaks Bundler's platform
+// message ("Your bundle only supports platforms [...] but your local" /
+// "platform is x86_64-linux."): the line says nothing without the next.
+const bundlerWrap = " but your local"
+
+// gradleTestHeading is Gradle's row for a failed test, the class then the
+// method ("com.example.FooTest > parses empty input FAILED"), the
+// exception Gradle prints indented under it.
+var gradleTestHeading = regexp.MustCompile(`^(?:[\w$]+\.)*[\w$]+ > \S.* FAILED$`)
+
+// underGradleTest is text (line i as a reason) after the Gradle test
+// heading that line i is directly indented under: the heading says which
+// test, the exception why, and a person needs both. An exception too long
+// to join whole stays alone.
+func underGradleTest(lines []logLine, i int, text string) string {
+	if i == 0 || lines[i-1].no+1 != lines[i].no || !strings.HasSuffix(lines[i-1].text, " FAILED") ||
+		indentOf(lines[i].text) <= indentOf(lines[i-1].text) {
+		return text
+	}
+	h := strings.TrimSpace(lines[i-1].text)
+	if !gradleTestHeading.MatchString(h) || len(h)+1+len(text) > maxReasonLen {
+		return text
+	}
+	return h + " " + text
+}
+
+// psCmdletError is PowerShell's error record as PowerShell 7 prints it,
+// the cmdlet then its message ("Install-Package: No match was found for
+// the specified search criteria …", "Invoke-WebRequest: Response status
+// code does not indicate success: 404 (Not Found)."), and as Windows
+// PowerShell 5 does, with a space before the colon and its position
+// lines under it ("Expand-Archive : …"). The verbs are PowerShell's own
+// (Get-Verb), so a heading such as "Mon-Fri: …" is no cmdlet.
+var psCmdletError = regexp.MustCompile(`^(?:Add|Clear|Compress|ConvertFrom|ConvertTo|Copy|Disable|Enable|Expand|Export|Find|Get|Import|Install|Invoke|Join|Move|New|Publish|Register|Remove|Rename|Resolve|Restore|Save|Select|Set|Start|Stop|Test|Uninstall|Unregister|Update|Wait|Write)-[A-Z][A-Za-z]+ ?: \S`)
+
+// psCmdletStrength rates a cmdlet's error record as an error.
+func psCmdletStrength(t string, tier int) int {
+	if tier < strengthError && strings.Contains(t, "-") && psCmdletError.MatchString(t) {
+		return strengthError
+	}
+	return tier
+}
+
+// cargoSpurious is cargo's warning for a network error it retries
+// ("warning: spurious network error (1 tries remaining): [28] Timeout was
+// reached (Operation too slow. …)"): it says what went wrong on the
+// network, while the error cargo ends on after the last retry only says
+// what it could not fetch ("failed to download from https://…"). The last
+// warning of a run is the cause (cargoSpuriousStrength, spuriousRetried).
+const cargoSpurious = "warning: spurious network error ("
+
+// cargoSpuriousStrength rates cargo's retry warning as a cause.
+func cargoSpuriousStrength(t string, tier int) int {
+	if strings.HasPrefix(t, cargoSpurious) {
+		return strengthCause
+	}
+	return tier
+}
+
+// spuriousRetried reports cargo's retry warning at line i followed by
+// another: the later attempt's warning is the one to read.
+func spuriousRetried(lines []logLine, i int) bool {
+	if !strings.HasPrefix(strings.TrimSpace(lines[i].text), cargoSpurious) {
+		return false
+	}
+	for _, l := range lines[i+1 : min(len(lines), i+30)] {
+		t := strings.TrimSpace(l.text)
+		if strings.HasPrefix(t, cargoSpurious) {
+			return true
+		}
+		if strings.HasPrefix(t, "error") || strings.HasPrefix(t, "Caused by:") {
+			return false
+		}
+	}
+	return false
+}
+
+// dartIssue is a row of flutter analyze ("info • Avoid print calls •
+// lib/main.dart:12:3 • avoid_print") or dart analyze ("warning -
+// lib/main.dart:12:3 - Unused import. - unused_import"): severity,
+// message, place and lint. An error row is an error; an info or warning
+// row fails the job only under --fatal-infos or --fatal-warnings, so it is
+// a quiet cause (quietCause): the reason when nothing else is rated.
+var dartIssue = regexp.MustCompile(`^(error|warning|info) [•-] (?:.+ [•-] )?\S+\.dart:\d+:\d+(?: [•-] .+)?$`)
+
+// dartIssueStrength rates an analyzer's error row as an error.
+func dartIssueStrength(t string, tier int) int {
+	if tier < strengthError && strings.HasPrefix(t, "error ") && strings.Contains(t, ".dart:") && dartIssue.MatchString(t) {
+		return strengthError
+	}
+	return tier
+}
+
+// dartNotice reports an analyzer's info or warning row (dartIssue).
+func dartNotice(t string) bool {
+	return (strings.HasPrefix(t, "info ") || strings.HasPrefix(t, "warning ")) && strings.Contains(t, ".dart:") && dartIssue.MatchString(t)
+}
+
+// unbolded is t without the markdown bold a person wrapped a pasted line
+// in to point at it ("**npm ERR! 404 Not Found: pkg@1.2.3**"), so that the
+// tool's own words are rated. A tool's banner spaced inside its stars
+// ("** BUILD FAILED **", xcodebuild's) is its own text and stays.
+func unbolded(t string) string {
+	if len(t) > 4 && strings.HasPrefix(t, "**") && strings.HasSuffix(t, "**") &&
+		t[2] != ' ' && t[2] != '*' && t[len(t)-3] != ' ' && t[len(t)-3] != '*' {
+		return t[2 : len(t)-2]
+	}
+	return t
+}

@@ -207,6 +207,8 @@ func mayFail(low []byte) bool {
 		return true // pytest's failure detail lines ("E       assert 1 == 2")
 	} else if bytes.HasSuffix(t, []byte(":")) && bytes.Contains(t, []byte("::")) {
 		return true // RSpec's exception class over its message ("Capybara::ElementNotFound:")
+	} else if cmdletHead(t) {
+		return true // PowerShell's error record, whatever its message says ("Install-Package: No match was found …")
 	}
 	for _, w := range mayFailWords {
 		if bytes.Contains(low, w) {
@@ -214,6 +216,25 @@ func mayFail(low []byte) bool {
 		}
 	}
 	return false
+}
+
+// cmdletHead reports a lowercased line that starts as a PowerShell cmdlet's
+// error record does, "verb-noun: " or "verb-noun : " (excerpt rates the
+// whole record).
+func cmdletHead(t []byte) bool {
+	i := 0
+	for i < len(t) && t[i] >= 'a' && t[i] <= 'z' {
+		i++
+	}
+	if i < 2 || i >= len(t) || t[i] != '-' {
+		return false
+	}
+	j := i + 1
+	for j < len(t) && t[j] >= 'a' && t[j] <= 'z' {
+		j++
+	}
+	rest := t[j:]
+	return j > i+1 && (bytes.HasPrefix(rest, []byte(": ")) || bytes.HasPrefix(rest, []byte(" : ")))
 }
 
 func (sc scanned) guessText(context, lastLines int) string {
