@@ -72,8 +72,11 @@ func TestExtract_HugeSingleLine(t *testing.T) {
 		t.Errorf("no cut marker in %q", ex.Tail[:min(len(ex.Tail), 200)])
 	}
 	// Allocation, not timing: streaming 50 MB must not allocate anything
-	// near 50 MB.
-	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 {
+	// near 50 MB. About 1 MB is measured; the race detector's own
+	// allocations add 5 to 9 MB (the same before this session's changes),
+	// so the bound leaves room for them and still catches a copy of the
+	// line.
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
 		t.Errorf("allocated %d bytes for a 50 MB line", alloc)
 	}
 }
