@@ -18,7 +18,8 @@ import (
 const reclassConfidence = 60
 
 var reclassifiers = map[string]func(sc scanned, win hit, res *analysis.AnalysisResult) string{
-	"docker-daemon-unavailable": circleciRemoteDocker,
+	"docker-daemon-unavailable":  circleciRemoteDocker,
+	"dependency-version-missing": npmPublish404,
 }
 
 // circleciMarker is text CircleCI itself prints in a step's output: the
@@ -59,4 +60,39 @@ func circleciRemoteDocker(sc scanned, win hit, res *analysis.AnalysisResult) str
 		"Add a `- setup_remote_docker` step before the first docker command (or run the job on the machine executor), then re-run.",
 		"On the machine executor or a self-hosted runner the same line means the daemon there is down: restart it, or re-run on another machine.")
 	return "CircleCI's own output is in the log and the client looked for a local socket: on CircleCI's docker executor that means the job lacks setup_remote_docker, a configuration fix (the log cannot show which executor ran it)."
+}
+
+// npmPublishing is text only a publishing job prints: the npm command, its
+// refusal to publish without a login, the popular publish actions.
+var npmPublishing = regexp.MustCompile(`\bnpm publish\b|publish packages|/npm-publish[/@]|semantic-release/npm`)
+
+// npmPublish404: the registry answers 404, not 401, to a publish it does
+// not authorise (a scoped or private package, a missing or wrong token in
+// .npmrc or NPM_TOKEN), and a publish action's first check of the
+// package's current version 404s for a package never published. In a
+// publishing job the "not in the npm registry" is the job's credentials
+// or registry setting, not a missing dependency.
+func npmPublish404(sc scanned, win hit, res *analysis.AnalysisResult) string {
+	if !bytes.Contains(sc.low, []byte("publish")) || !npmPublishing.Match(sc.low) || !win404(sc, win) {
+		return ""
+	}
+	res.Category = analysis.CategoryConfig
+	res.Confidence = min(res.Confidence, reclassConfidence)
+	res.Actions = []analysis.Action{{Type: analysis.ActionNone}}
+	res.ProposedFix = steps(
+		"The job publishes to npm, and the registry answers 404 to a publish it does not authorise: check the token (NPM_TOKEN or the .npmrc line that uses it) and that it may publish this package and scope.",
+		"Check the registry the job publishes to (publishConfig, --registry, the scope's registry in .npmrc); a package never published yet needs its first publish with access set (--access public for a public scoped package).",
+		"A re-run without that change fails the same way.")
+	return "The job publishes to npm: a 404 there means the token or the registry setting, not a missing dependency."
+}
+
+// win404 reports a winning line that is npm's 404.
+func win404(sc scanned, win hit) bool {
+	for _, l := range win.lines {
+		line := sc.low[l.start:l.end]
+		if bytes.Contains(line, []byte("404")) {
+			return true
+		}
+	}
+	return false
 }

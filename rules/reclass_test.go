@@ -53,3 +53,34 @@ func TestCircleCIRemoteDockerReclassified(t *testing.T) {
 		})
 	}
 }
+
+// A 404 from the npm registry is the job's credentials or registry setting
+// when the job publishes, and a missing package when it installs. The
+// logs are written for this test.
+func TestNPMPublish404Reclassified(t *testing.T) {
+	notInRegistry := "npm ERR! code E404\nnpm ERR! 404 'left-pad-ng@latest' is not in the npm registry."
+	cases := []struct {
+		name string
+		log  string
+		want analysis.Category
+	}{
+		{"npm publish", "$ npm publish --access public\n" + notInRegistry, analysis.CategoryConfig},
+		{"a publish action checking the current version", "Run JS-DevTools/npm-publish@v1\n" + notInRegistry + "\n    at getLatestVersion (/home/runner/work/_actions/JS-DevTools/npm-publish/v1/src/npm.ts:57:13)", analysis.CategoryConfig},
+		{"npm install", "$ npm install\n" + notInRegistry, analysis.CategoryDependency},
+		{"a publishing job whose install lacks a version", "Run npm ci && npm publish\nnpm ERR! code ETARGET\nnpm ERR! notarget No matching version found for left-pad@^9.0.0.", analysis.CategoryDependency},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Classify(Input{Text: tc.log})
+			if err := got.Validate(); err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			if got.Category != tc.want {
+				t.Fatalf("category %s, want %s (%s)", got.Category, tc.want, got.Reasoning)
+			}
+			if tc.want == analysis.CategoryConfig && (got.Confidence > reclassConfidence || !strings.Contains(got.ProposedFix, "NPM_TOKEN")) {
+				t.Errorf("confidence %d, fix %q: want at most %d and the token to check", got.Confidence, got.ProposedFix, reclassConfidence)
+			}
+		})
+	}
+}
