@@ -38,24 +38,13 @@ func circleciRemoteDocker(sc scanned, win hit, res *analysis.AnalysisResult) str
 	if !circleciMarker.Match(sc.low) {
 		return ""
 	}
-	local := false
-	for _, l := range win.lines {
-		if bytes.Contains(sc.low[l.start:l.end], []byte("unix:///var/run/docker.sock")) {
-			local = true
-			break
-		}
-	}
-	if !local {
+	if !winLineHas(sc, win, "unix:///var/run/docker.sock") {
 		return ""
 	}
 	// The log cannot tell the docker executor from the machine executor or
 	// a self-hosted runner, where the same line means a daemon that is
-	// down: the answer says "likely", lowers its confidence and proposes no
-	// action (the fix is a person's edit either way).
-	res.Category = analysis.CategoryConfig
-	res.Confidence = min(res.Confidence, reclassConfidence)
-	res.Actions = []analysis.Action{{Type: analysis.ActionNone}}
-	res.ProposedFix = steps(
+	// down: the answer says "likely" (toConfig).
+	toConfig(res,
 		"The job most likely ran on CircleCI's docker executor, whose container has no Docker daemon: docker commands there need a remote engine.",
 		"Add a `- setup_remote_docker` step before the first docker command (or run the job on the machine executor), then re-run.",
 		"On the machine executor or a self-hosted runner the same line means the daemon there is down: restart it, or re-run on another machine.")
@@ -73,26 +62,32 @@ var npmPublishing = regexp.MustCompile(`\bnpm publish\b|publish packages|/npm-pu
 // publishing job the "not in the npm registry" is the job's credentials
 // or registry setting, not a missing dependency.
 func npmPublish404(sc scanned, win hit, res *analysis.AnalysisResult) string {
-	if !bytes.Contains(sc.low, []byte("publish")) || !npmPublishing.Match(sc.low) || !win404(sc, win) {
+	if !bytes.Contains(sc.low, []byte("publish")) || !npmPublishing.Match(sc.low) || !winLineHas(sc, win, "404") {
 		return ""
 	}
-	res.Category = analysis.CategoryConfig
-	res.Confidence = min(res.Confidence, reclassConfidence)
-	res.Actions = []analysis.Action{{Type: analysis.ActionNone}}
-	res.ProposedFix = steps(
+	toConfig(res,
 		"The job publishes to npm, and the registry answers 404 to a publish it does not authorise: check the token (NPM_TOKEN or the .npmrc line that uses it) and that it may publish this package and scope.",
 		"Check the registry the job publishes to (publishConfig, --registry, the scope's registry in .npmrc); a package never published yet needs its first publish with access set (--access public for a public scoped package).",
 		"A re-run without that change fails the same way.")
 	return "The job publishes to npm: a 404 there means the token or the registry setting, not a missing dependency."
 }
 
-// win404 reports a winning line that is npm's 404.
-func win404(sc scanned, win hit) bool {
+// winLineHas reports a line of the winning hit that holds sub (lowercase).
+func winLineHas(sc scanned, win hit, sub string) bool {
 	for _, l := range win.lines {
-		line := sc.low[l.start:l.end]
-		if bytes.Contains(line, []byte("404")) {
+		if bytes.Contains(sc.low[l.start:l.end], []byte(sub)) {
 			return true
 		}
 	}
 	return false
+}
+
+// toConfig makes res a configuration answer resting on where or how the
+// job ran, which the log only suggests: below reclassConfidence, and no
+// action (the fix is a person's edit either way).
+func toConfig(res *analysis.AnalysisResult, fix ...string) {
+	res.Category = analysis.CategoryConfig
+	res.Confidence = min(res.Confidence, reclassConfidence)
+	res.Actions = []analysis.Action{{Type: analysis.ActionNone}}
+	res.ProposedFix = steps(fix...)
 }

@@ -30,26 +30,7 @@ func TestCircleCIRemoteDockerReclassified(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Classify(Input{Text: tc.log})
-			if err := got.Validate(); err != nil {
-				t.Fatalf("Validate: %v", err)
-			}
-			if m := Explain(Input{Text: tc.log}); len(m) == 0 || m[0].Signature != "docker-daemon-unavailable" {
-				t.Fatalf("matches %+v, want docker-daemon-unavailable first", m)
-			}
-			if got.Category != tc.want {
-				t.Fatalf("category %s, want %s (%s)", got.Category, tc.want, got.Reasoning)
-			}
-			if tc.want == analysis.CategoryConfig {
-				if !strings.Contains(got.ProposedFix, "setup_remote_docker") || !strings.Contains(got.Reasoning, "Reclassified as config") {
-					t.Errorf("fix %q / reasoning %q lack the setup_remote_docker fix or the reclassification", got.ProposedFix, got.Reasoning)
-				}
-				// Where the job ran is only suggested by the log: the
-				// confidence says so.
-				if got.Confidence > reclassConfidence {
-					t.Errorf("confidence %d, want at most %d", got.Confidence, reclassConfidence)
-				}
-			}
+			checkReclass(t, tc.log, "docker-daemon-unavailable", tc.want, "setup_remote_docker")
 		})
 	}
 }
@@ -71,16 +52,34 @@ func TestNPMPublish404Reclassified(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Classify(Input{Text: tc.log})
-			if err := got.Validate(); err != nil {
-				t.Fatalf("Validate: %v", err)
-			}
-			if got.Category != tc.want {
-				t.Fatalf("category %s, want %s (%s)", got.Category, tc.want, got.Reasoning)
-			}
-			if tc.want == analysis.CategoryConfig && (got.Confidence > reclassConfidence || !strings.Contains(got.ProposedFix, "NPM_TOKEN")) {
-				t.Errorf("confidence %d, fix %q: want at most %d and the token to check", got.Confidence, got.ProposedFix, reclassConfidence)
-			}
+			checkReclass(t, tc.log, "dependency-version-missing", tc.want, "NPM_TOKEN")
 		})
+	}
+}
+
+// checkReclass classifies log: sig decides it, the answer validates and
+// is want; a reclassified config answer says so, gives the fix that names
+// fixWord, and keeps its confidence at most reclassConfidence (where or
+// how the job ran is only suggested by the log).
+func checkReclass(t *testing.T, log, sig string, want analysis.Category, fixWord string) {
+	t.Helper()
+	got := Classify(Input{Text: log})
+	if err := got.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if w, _, _ := Winner(Input{Text: log}); w != sig {
+		t.Fatalf("%s decided, want %s", w, sig)
+	}
+	if got.Category != want {
+		t.Fatalf("category %s, want %s (%s)", got.Category, want, got.Reasoning)
+	}
+	if want != analysis.CategoryConfig {
+		return
+	}
+	if !strings.Contains(got.ProposedFix, fixWord) || !strings.Contains(got.Reasoning, "Reclassified as config") {
+		t.Errorf("fix %q / reasoning %q lack %q or the reclassification", got.ProposedFix, got.Reasoning, fixWord)
+	}
+	if got.Confidence > reclassConfidence {
+		t.Errorf("confidence %d, want at most %d", got.Confidence, reclassConfidence)
 	}
 }
