@@ -37,6 +37,8 @@ const (
 	SetCorpus8  = "corpus8"
 	SetCorpus9  = "corpus9"
 	SetSealed7  = "sealed7"
+	SetCorpus10 = "corpus10"
+	SetSealed8  = "sealed8"
 )
 
 // Log is one labelled real CI failure log.
@@ -97,6 +99,10 @@ var (
 	corpus9JSONL []byte
 	//go:embed sealed7.jsonl
 	sealed7JSONL []byte
+	//go:embed corpus10.jsonl
+	corpus10JSONL []byte
+	//go:embed sealed8.jsonl
+	sealed8JSONL []byte
 )
 
 // Each set is parsed on its first use, on its own: a caller of All (the
@@ -121,6 +127,8 @@ var (
 	corpus8  = parsed(SetCorpus8, corpus8JSONL)
 	corpus9  = parsed(SetCorpus9, corpus9JSONL)
 	sealed7  = parsed(SetSealed7, sealed7JSONL)
+	corpus10 = parsed(SetCorpus10, corpus10JSONL)
+	sealed8  = parsed(SetSealed8, sealed8JSONL)
 )
 
 // parsed returns the set's logs, parsed once on the first call.
@@ -209,16 +217,24 @@ func Corpus9() []Log {
 	return slices.Clone(corpus9())
 }
 
+// Corpus10 returns the tenth corpus (91 logs), collected blind at the
+// start of the third 2026-12-06 session with Sealed8 (46 GitHub Actions
+// logs across ecosystems; 45 from other CI systems and local builds), and
+// first measured before any rule or the guess's model changed for it.
+func Corpus10() []Log {
+	return slices.Clone(corpus10())
+}
+
 // Visible returns every set but the sealed ones, in the order they were
 // collected: what rules may be written against and models trained on.
 func Visible() [][]Log {
-	return [][]Log{Labelled(), Extra(), Corpus(), Corpus2(), Corpus3(), Corpus4(), Corpus5(), Corpus6(), Corpus7(), Corpus8(), Corpus9()}
+	return [][]Log{Labelled(), Extra(), Corpus(), Corpus2(), Corpus3(), Corpus4(), Corpus5(), Corpus6(), Corpus7(), Corpus8(), Corpus9(), Corpus10()}
 }
 
 // SealedSets returns the sealed sets, oldest first: only their totals may
 // be read.
 func SealedSets() [][]Log {
-	return [][]Log{Sealed(), Sealed2(), Sealed3(), Sealed4(), Sealed5(), Sealed6(), Sealed7()}
+	return [][]Log{Sealed(), Sealed2(), Sealed3(), Sealed4(), Sealed5(), Sealed6(), Sealed7(), Sealed8()}
 }
 
 // Sealed returns the sealed set: collected with corpus2, measured only in
@@ -274,6 +290,14 @@ func Sealed6() []Log {
 // nobody had seen. Like Sealed, only its totals may be read.
 func Sealed7() []Log {
 	return slices.Clone(sealed7())
+}
+
+// Sealed8 returns the eighth sealed set (54 logs), collected blind with
+// Corpus10 (no source and no key line shared with any other set) and first
+// measured before any change after its collection. Like Sealed, only its
+// totals may be read.
+func Sealed8() []Log {
+	return slices.Clone(sealed8())
 }
 
 // All returns Labelled followed by Extra.
