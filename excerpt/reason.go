@@ -232,6 +232,10 @@ func lineText(lines []logLine, i, tier int) string {
 	if strings.Contains(text, npmCIOutOfSync) {
 		return withLockDetail(text, lines[i+1:])
 	}
+	if npmCIWrapped(lines, i) {
+		start := strings.TrimSpace(lines[i-1].text)
+		return withLockDetail(reasonLine(start+" "+untagged(text)), lines[i+1:])
+	}
 	if strings.HasSuffix(text, "Error") && bareAssertion.MatchString(text) {
 		return withFirstOwnFrame(text, lines[i+1:])
 	}

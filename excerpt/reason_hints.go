@@ -65,7 +65,11 @@ var moreRootCauses = []string{
 	"module requires Go", "requires go >=", "requires rustc ",
 	"Input required and not supplied",
 	"Exceeded timeout of", // Jest: "thrown: \"Exceeded timeout of 5000 ms for a test."
-	"Check failed: ",      // glog's, Chromium's and V8's CHECK(): the condition that broke
+	// Jest's verdict on a test that logged after it ended, over the
+	// "Attempted to log …" line it quotes: an async wait the test forgot
+	// (https://github.com/cleodora-forecasting/cleodora/issues/290).
+	"Cannot log after tests are done",
+	"Check failed: ", // glog's, Chromium's and V8's CHECK(): the condition that broke
 	// Prettier's verdict in --check mode, with or without its [warn] tag,
 	// under the files it lists: "Code style issues found in the above
 	// file(s). Forgot to run Prettier?" (1.x, 2.x) or "… found in 13 files.
@@ -151,7 +155,7 @@ func extraStrength(t, lower string, tier int) int {
 	if tier > strengthGeneric && tier < strengthCause && adviceLines.MatchString(t) {
 		tier = strengthGeneric
 	}
-	return dartIssueStrength(t, cargoSpuriousStrength(t, psCmdletStrength(t, zuulStrength(t, surefireRunStrength(t, goSignalStrength(t, bazelStrength(t, tier)))))))
+	return packageRowStrength(t, dartIssueStrength(t, cargoSpuriousStrength(t, psCmdletStrength(t, zuulStrength(t, surefireRunStrength(t, goSignalStrength(t, bazelStrength(t, tier))))))))
 }
 
 // causedByHeader is a bare "Caused by:" line (cargo, anyhow, Gradle): the

@@ -55,6 +55,9 @@ var genericLines = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	// apt's sum of the unmet dependencies it lists above (aptUnmet).
 	`^e: (?:unable to correct problems, you have held broken packages|error, pkgproblemresolver::resolve generated breaks)`,
 	`^\s*error: \|-?\s*$`,
+	// Jest's quote of what a test logged after it ended, under "Cannot log
+	// after tests are done": the logged text, not the failure.
+	`^\s*attempted to log "`,
 	`the build has been terminated`,
 	`^\s*(?:there (?:was|were) )?\d+ (?:failures?|failing|errors?)\.?$`,
 	`^test suites: \d+ failed`,

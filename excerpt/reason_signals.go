@@ -42,13 +42,15 @@ func warnedCause(t, lower string) bool {
 
 // timeLimit is a run or a wait that went over its time limit, whatever
 // tool says so: Travis's "your test run exceeded 50.0 minutes",
-// jest-puppeteer's "Server has taken more than 15000ms to start", "took
+// jest-puppeteer's "Server has taken more than 15000ms to start", Netlify's
+// "Build exceeded maximum allowed runtime"
+// (https://github.com/cypress-io/netlify-plugin-cypress/issues/76), "took
 // longer than 300 seconds", "exceeded the maximum execution time", a Go
 // program's duration ("exceeded 10m0s", "took longer than 1h0m0s"), dotnet
 // test's blame ("The specified inactivity time of 3 minutes has elapsed.
 // Collecting hang dumps", the test host it kills then "crashed").
 var timeLimit = regexp.MustCompile(`(?i)\b(?:exceeded|taken more than|took (?:more|longer) than)\s+(?:the\s+)?(?:` + duration +
-	`|(?:maximum |max |allowed )?(?:time limit|timeout|execution time|run ?time)\b)|\b(?:time|timeout) of ` + duration + ` has (?:elapsed|expired)\b`)
+	`|(?:(?:maximum|max|allowed) )*(?:time limit|timeout|execution time|run ?time)\b)|\b(?:time|timeout) of ` + duration + ` has (?:elapsed|expired)\b`)
 
 // duration is a span of time as people ("3 minutes", "300s") and Go
 // ("10m0s", "1h0m0s") write it.
@@ -80,6 +82,12 @@ var unrunnable = []string{
 	// 可运行的程序" (https://github.com/mos9527/pyncm/issues/58,
 	// https://github.com/Kitware/paraviewweb/issues/541).
 	"不是内部或外部命令",
+	// The same in a French Windows ("'node_modules' n’est pas reconnu en
+	// tant que commande interne", https://github.com/Cambalab/fake-data-generator/issues/77;
+	// the apostrophe is typographic or plain), and in a German one, wrapped
+	// at "oder" ("Der Befehl "node" ist entweder falsch geschrieben oder" /
+	// "konnte nicht gefunden werden.", as SCons's own tests expect it).
+	"pas reconnu en tant que commande interne", "ist entweder falsch geschrieben oder",
 }
 
 // unresolvable is a dependency resolver that found no set of versions or

@@ -74,8 +74,9 @@ func TestSealedFloor(t *testing.T) {
 		// Reason 62/70 with the reason families of corpus7.
 		// Reason 63/70 with corpus8's reason families.
 		// 55/70 with the model retrained after the last reason families.
-		// 56/70 once the model was trained on corpus10 too.
-		{name: cilogs.SetSealed5, logs: cilogs.Sealed5(), floor: 56, reasonFloor: 63},
+		// 56/70 once the model was trained on corpus10 too, 57/70 with
+		// corpus10's families (the previous model: the same).
+		{name: cilogs.SetSealed5, logs: cilogs.Sealed5(), floor: 57, reasonFloor: 63},
 		// 51/74 and 49/74 when first measured, at the start of the second
 		// 2026-12-06 session, before any change after its collection.
 		// 50/74 and 50/74 with corpus7's category and reason families (the
@@ -89,8 +90,9 @@ func TestSealedFloor(t *testing.T) {
 		{name: cilogs.SetSealed7, logs: cilogs.Sealed7(), floor: 29, reasonFloor: 32},
 		// 42/54 and 36/54 when first measured, at the start of the third
 		// 2026-12-06 session, before any change after its collection;
-		// 43/54 once the model was trained on corpus10 too.
-		{name: cilogs.SetSealed8, logs: cilogs.Sealed8(), floor: 43, reasonFloor: 36},
+		// 43/54 once the model was trained on corpus10 too, 44/54 with
+		// corpus10's families (the previous model: the same).
+		{name: cilogs.SetSealed8, logs: cilogs.Sealed8(), floor: 44, reasonFloor: 36},
 	}
 	for _, set := range sets {
 		right, reasons := 0, 0

@@ -1,0 +1,35 @@
+package rules
+
+import (
+	"testing"
+
+	"github.com/ccm-ci/ccm/analysis"
+)
+
+// TestCorpus10Families: the families found on corpus10's misses decide
+// their own lines, and the look-alikes stay with the signature they had:
+// a name an installed package no longer exports is the dependency's
+// change, a circular import or a name missing from the project's own
+// module is the project's; Ivy's table rows name a missing module;
+// Netlify's time limit and cmd.exe's French "not recognized" are the
+// families they say. The logs are written for the test.
+func TestCorpus10Families(t *testing.T) {
+	runMisfireCases(t, []misfireCase{
+		{name: "a name gone from an installed package", wantSig: "python-dependency-name-removed", wantCat: analysis.CategoryDependency,
+			log: "Traceback (most recent call last):\n  File \"/home/runner/work/app/app/docs/conf.py\", line 3, in <module>\n    from sphinx.application import Sphinx\nImportError: cannot import name 'environmentfilter' from 'jinja2' (/opt/hostedtoolcache/Python/3.9.18/x64/lib/python3.9/site-packages/jinja2/__init__.py)"},
+		{name: "a name gone from an installed package, Windows paths", wantSig: "python-dependency-name-removed", wantCat: analysis.CategoryDependency,
+			log: "ImportError: cannot import name 'soft_unicode' from 'markupsafe' (C:\\hostedtoolcache\\windows\\Python\\3.8.10\\x64\\lib\\site-packages\\markupsafe\\__init__.py)"},
+		{name: "a name missing from the project's own module", notSig: "python-dependency-name-removed", wantCat: analysis.CategoryCode,
+			log: "ImportError: cannot import name 'parse_config' from 'myapp.settings' (/home/runner/work/myapp/myapp/src/myapp/settings.py)"},
+		{name: "a circular import, even when installed", wantSig: "python-syntax-error", wantCat: analysis.CategoryCode,
+			log: "ImportError: cannot import name 'Client' from partially initialized module 'myapp.client' (most likely due to a circular import) (/home/runner/.venv/lib/python3.11/site-packages/myapp/client.py)"},
+		{name: "Ivy's unresolved row", wantSig: "dependency-version-missing", wantCat: analysis.CategoryDependency,
+			log: "[warn] \t::::::::::::::::::::::::::::::::::::::::::::::\n[warn] \t::          UNRESOLVED DEPENDENCIES         ::\n[warn] \t::::::::::::::::::::::::::::::::::::::::::::::\n[warn] \t:: com.example#widgets_2.11;1.4.0: not found\n[warn] \t::::::::::::::::::::::::::::::::::::::::::::::"},
+		{name: "Ivy's found row is no failure", notSig: "dependency-version-missing",
+			log: "[info] \tfound com.example#widgets_2.11;1.4.0 in central"},
+		{name: "Netlify's time limit", wantSig: "ci-step-timeout", wantCat: analysis.CategoryTimeout,
+			log: "10:02:11 AM: success Building development bundle - 12.882s\n10:30:11 AM: Build exceeded maximum allowed runtime\n10:30:15 AM:   Error: ENOENT: no such file or directory, open '/opt/build/repo/src/pages/index.tsx'"},
+		{name: "cmd.exe in French", wantCat: analysis.CategoryConfig,
+			log: "> webpack --mode production\n'webpack' n'est pas reconnu en tant que commande interne\nou externe, un programme exécutable ou un fichier de commandes.\nnpm ERR! code ELIFECYCLE"},
+	})
+}
