@@ -33,3 +33,30 @@ func TestCorpus10Families(t *testing.T) {
 			log: "> webpack --mode production\n'webpack' n'est pas reconnu en tant que commande interne\nou externe, un programme exécutable ou un fichier de commandes.\nnpm ERR! code ELIFECYCLE"},
 	})
 }
+
+// TestPerTestTimeoutsAreFlaky: Dart's and ExUnit's per-test timeouts read
+// as the JavaScript runners' do (flaky_test, a re-run first), while Go's
+// and JUnit's whole-test timeouts keep the timeout their labels gave.
+func TestPerTestTimeoutsAreFlaky(t *testing.T) {
+	runMisfireCases(t, []misfireCase{
+		{name: "Dart's test package", wantSig: "per-test-timeout", wantCat: analysis.CategoryFlakyTest,
+			log: "00:42 +118 -1: test/widget_test.dart: renders the list [E]\n  TimeoutException after 0:00:30.000000: Test timed out after 30 seconds.\n  package:test_api  Invoker._handleError.<fn>"},
+		{name: "ExUnit", wantSig: "per-test-timeout", wantCat: analysis.CategoryFlakyTest,
+			log: "  1) test syncs the contacts (App.SyncTest)\n     test/app/sync_test.exs:41\n     ** (ExUnit.TimeoutError) test timed out after 60000ms. You can change the timeout:"},
+		{name: "Go's binary timeout stays timeout", wantSig: "go-test-timeout", wantCat: analysis.CategoryTimeout,
+			log: "panic: test timed out after 10m0s\nrunning tests:\n\tTestSync (9m59s)"},
+		{name: "JUnit's timeout stays timeout", notSig: "per-test-timeout", wantCat: analysis.CategoryTimeout,
+			log: "org.junit.runners.model.TestTimedOutException: test timed out after 20000 milliseconds\n\tat java.base/java.lang.Thread.sleep(Native Method)"},
+	})
+}
+
+// TestJestWorkerOutOfMemory: Jest's verdict on a worker the memory limit
+// killed outranks the "Test suite failed to run" header it prints over it.
+func TestJestWorkerOutOfMemory(t *testing.T) {
+	runMisfireCases(t, []misfireCase{
+		{name: "the worker's memory", wantSig: "oom-killed", wantCat: analysis.CategoryInfrastructure,
+			log: " FAIL  test/unit/app.test.ts\n  ● Test suite failed to run\n\n    Jest worker ran out of memory and crashed"},
+		{name: "a suite that failed to run for a syntax error", notSig: "oom-killed",
+			log: " FAIL  test/unit/app.test.ts\n  ● Test suite failed to run\n\n    SyntaxError: Unexpected token (12:4)"},
+	})
+}
