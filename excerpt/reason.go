@@ -236,7 +236,7 @@ func lineText(lines []logLine, i, tier int) string {
 		start := strings.TrimSpace(lines[i-1].text)
 		return withLockDetail(reasonLine(start+" "+untagged(text)), lines[i+1:])
 	}
-	if strings.HasSuffix(text, "Error") && bareAssertion.MatchString(text) {
+	if (strings.HasSuffix(text, "Error") || strings.HasSuffix(text, ": null")) && bareAssertion.MatchString(text) {
 		return withFirstOwnFrame(text, lines[i+1:])
 	}
 	if tier == strengthCause && strings.HasPrefix(text, "Failure/Error: ") {

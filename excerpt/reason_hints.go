@@ -90,6 +90,13 @@ var moreRootCauses = []string{
 	// again."), wrapped at "your local" by the terminal's width: the cause,
 	// joined with the lines it runs on to (bundlerWrap).
 	"Your bundle only supports platforms",
+	// golangci-lint's own deadline, in its log line's msg ("level=error
+	// msg=\"Timeout exceeded: try increasing it by passing --timeout
+	// option\""): the run stopped there, whatever it was loading.
+	"Timeout exceeded: try increasing it",
+	// apt's verdict on an index or package whose checksum did not match,
+	// alone on its line under "Err:" in newer apt.
+	"Hash Sum mismatch",
 }
 
 // toolchainSwitch is Go fetching the newer toolchain a module requires
@@ -155,7 +162,7 @@ func extraStrength(t, lower string, tier int) int {
 	if tier > strengthGeneric && tier < strengthCause && adviceLines.MatchString(t) {
 		tier = strengthGeneric
 	}
-	return packageRowStrength(t, dartIssueStrength(t, cargoSpuriousStrength(t, psCmdletStrength(t, zuulStrength(t, surefireRunStrength(t, goSignalStrength(t, bazelStrength(t, tier))))))))
+	return packageRowStrength(t, dartIssueStrength(t, cargoSpuriousStrength(t, psCmdletStrength(t, zuulStrength(t, surefireRunStrength(t, goSignalStrength(t, faulthandlerStrength(t, bazelStrength(t, tier)))))))))
 }
 
 // causedByHeader is a bare "Caused by:" line (cargo, anyhow, Gradle): the

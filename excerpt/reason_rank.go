@@ -58,6 +58,8 @@ var genericLines = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	// Jest's quote of what a test logged after it ended, under "Cannot log
 	// after tests are done": the logged text, not the failure.
 	`^\s*attempted to log "`,
+	// Twisted trial's marker over the traceback whose exception says why.
+	`^\[fail\]$`,
 	`the build has been terminated`,
 	`^\s*(?:there (?:was|were) )?\d+ (?:failures?|failing|errors?)\.?$`,
 	`^test suites: \d+ failed`,

@@ -15,10 +15,11 @@ import (
 // returned 502 Bad Gateway", "Cache service responded with 503", Maven's
 // "Return code is: 502", pip's "HTTP error 502", requests' "503 Server
 // Error", git's and curl's "The requested URL returned error: 500",
+// node-coveralls' "bad response status from coveralls: 500",
 // https://github.com/opengapps/aosp_build/issues/223). The server's failure is
 // the root cause of the download, upload or resolution error it breaks,
 // even when the client only warns of it before retrying.
-var serverStatus = regexp.MustCompile(`(?i)\b(?:status(?: code)?(?: was| of| is)?:?|responded with|returned(?: error:?)?|return code is:?|http error|http/\d(?:\.\d)?)\s*(?:5\d\d|429)\b|\b(?:5\d\d|429) server error\b`)
+var serverStatus = regexp.MustCompile(`(?i)\b(?:status(?: code)?(?: was| of| is| from [\w.-]+)?:?|responded with|returned(?: error:?)?|return code is:?|http error|http/\d(?:\.\d)?)\s*(?:5\d\d|429)\b|\b(?:5\d\d|429) server error\b`)
 
 // serverStatusWords: every serverStatus match holds one of them
 // (lowercased); checking them first spares the expression.
@@ -96,6 +97,9 @@ var unrunnable = []string{
 var unresolvable = []string{
 	"Unsatisfiable requirements detected", "unsatisfiable constraints", "version solving failed",
 	"Dependencies could not be resolved", "Unable to find installation candidates", "No matching distribution found",
+	// conda's and mamba's solver: "- nothing provides requested
+	// azure-mgmt-compute >=24.0.0" under "The reported errors are:".
+	"nothing provides requested",
 }
 
 // signalDeath is a process that a signal ended, as the program that ran it

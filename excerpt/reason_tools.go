@@ -42,6 +42,21 @@ func bazelStrength(t string, tier int) int {
 // goroutine headers and frames under it only say where each one was.
 var goSignalDump = regexp.MustCompile(`^SIG[A-Z]{2,6}: [a-z][a-z ]*$`)
 
+// faulthandlerTimeout is Python's faulthandler dumping the threads of a
+// process that ran past its deadline, as CPython's regrtest -timeout
+// prints it ("Timeout (0:20:00)!" over "Thread 0x… (most recent call
+// first):"), often after the test's own "... " line: the hang is the
+// cause, the frames under it say where each thread waited.
+var faulthandlerTimeout = regexp.MustCompile(`(?:^|\.\.\. )Timeout \(\d+:\d\d:\d\d\)!$`)
+
+// faulthandlerStrength rates faulthandler's timeout line as the cause.
+func faulthandlerStrength(t string, tier int) int {
+	if tier < strengthCause && strings.HasSuffix(t, ")!") && faulthandlerTimeout.MatchString(t) {
+		return strengthCause
+	}
+	return tier
+}
+
 // goSignalStrength rates the Go runtime's signal header.
 func goSignalStrength(t string, tier int) int {
 	if tier < strengthCause && strings.HasPrefix(t, "SIG") && goSignalDump.MatchString(t) {

@@ -203,10 +203,11 @@ func withLockDetail(text string, next []logLine) string {
 }
 
 // bareAssertion is a JVM assertion error with no message ("java.lang.
-// AssertionError" from JUnit's assertTrue): it says a check failed, not
-// which. The first stack frame under it outside the test framework names
+// AssertionError" from JUnit's assertTrue; "java.lang.AssertionError:
+// null" where a report prints the missing message): it says a check
+// failed, not which. The first stack frame under it outside the test framework names
 // the check.
-var bareAssertion = regexp.MustCompile(`^(?:[\w.$]+\.)?(?:AssertionError|AssertionFailedError)$`)
+var bareAssertion = regexp.MustCompile(`^(?:[\w.$]+\.)?(?:AssertionError|AssertionFailedError)(?:: null)?$`)
 
 // frameworkFrame is a frame of the test framework or the JVM's reflection
 // between an assertion and the check that made it.

@@ -60,3 +60,20 @@ func TestJestWorkerOutOfMemory(t *testing.T) {
 			log: " FAIL  test/unit/app.test.ts\n  ● Test suite failed to run\n\n    SyntaxError: Unexpected token (12:4)"},
 	})
 }
+
+// TestCorpus11Families: CPython's regrtest timeout answers timeout, and a
+// Jenkins node that is offline while the job waits for it answers
+// infrastructure over the step timeout that then stops the build; a
+// node's name that only mentions "offline" is no such verdict.
+func TestCorpus11Families(t *testing.T) {
+	runMisfireCases(t, []misfireCase{
+		{name: "regrtest's faulthandler timeout", wantSig: "jvm-python-test-timeout", wantCat: analysis.CategoryTimeout,
+			log: "0:21:04 load avg: 2.10 [412/433/1] test_ssl worker non-zero exit code (Exit code 1)\ntest_connect (test.test_net.NetTests.test_connect) ...\n\nTimeout (0:20:00)!\nThread 0x0000000206e4ec40 (most recent call first):\n  File \"/build/Lib/socket.py\", line 840 in create_connection"},
+		{name: "a Jenkins node offline, then the timeout", wantSig: "jenkins-agent-offline", wantCat: analysis.CategoryInfrastructure,
+			log: "00:00:02.422  Timeout set to expire after 10 min without activity\n00:00:02.434  [Pipeline] node\n00:00:18.196  Still waiting to schedule task\n00:00:18.196  ‘build-agent-7’ is offline\n00:11:18.199  Cancelling nested steps due to timeout\n00:11:19.075  Timeout has been exceeded"},
+		{name: "the same, quotes read as Latin-1", wantSig: "jenkins-agent-offline", wantCat: analysis.CategoryInfrastructure,
+			log: "00:00:18.196  Still waiting to schedule task\n00:00:18.196  â€˜build-agent-7â€™ is offline\n00:11:18.199  Cancelling nested steps due to timeout"},
+		{name: "a test that says offline", notSig: "jenkins-agent-offline",
+			log: "--- FAIL: TestSyncWhenOffline (0.01s)\n    sync_test.go:40: cache is offline"},
+	})
+}

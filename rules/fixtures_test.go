@@ -191,9 +191,11 @@ const (
 	// corpus11 was collected blind later that session and first measured
 	// at 113/157 (reason 115/157), with corpus10's families in and before
 	// any change for it.
-	// 128 once the learned guess was trained on it too.
-	corpus11Floor      = 128
-	corpus11AsFedFloor = 128
+	// 128 once the learned guess was trained on it too; 132 (as fed 131)
+	// with its families (CPython's regrtest timeout, a Jenkins node
+	// offline; the model retrained).
+	corpus11Floor      = 132
+	corpus11AsFedFloor = 131
 )
 
 // TestClassifyFixturesAsFed is TestClassifyFixtures on the input ccm builds

@@ -1,0 +1,93 @@
+package excerpt
+
+import "testing"
+
+// TestReason_Corpus11Families holds the reason to the line that says why,
+// for the families found on corpus11's misses: a tool's own deadline
+// (golangci-lint, CPython's faulthandler), apt's bare checksum verdict,
+// conda's solver row, a coverage service's 5xx, a JVM assertion whose
+// report printed "null" for its missing message, and Twisted trial's
+// marker. The logs are written for the test.
+func TestReason_Corpus11Families(t *testing.T) {
+	tests := []struct {
+		name       string
+		lines      []string
+		wantReason string // a substring of the reason
+	}{
+		{
+			name: "golangci-lint: its deadline over its exit code",
+			lines: []string{
+				"Running [/home/runner/golangci-lint-1.55.2-linux-amd64/golangci-lint run --out-format=github-actions] in [] ...",
+				`level=error msg="Timeout exceeded: try increasing it by passing --timeout option"`,
+				"Error: golangci-lint exit with code 4",
+			},
+			wantReason: "Timeout exceeded: try increasing it by passing --timeout option",
+		},
+		{
+			name: "CPython's regrtest: faulthandler's timeout over the test's name and the frames",
+			lines: []string{
+				"test_connect (test.test_net.NetTests.test_connect) ...",
+				"",
+				"Timeout (0:20:00)!",
+				"Thread 0x0000000206e4ec40 (most recent call first):",
+				`  File "/build/Lib/socket.py", line 840 in create_connection`,
+			},
+			wantReason: "Timeout (0:20:00)!",
+		},
+		{
+			name: "apt: the checksum verdict alone on its line",
+			lines: []string{
+				"Err:5 http://archive.example.org/ubuntu jammy/main amd64 Packages",
+				"  Hash Sum mismatch",
+				"  Hashes of received file:",
+				"   SHA256:0bd7fdc5b1a4d3c2",
+			},
+			wantReason: "Hash Sum mismatch",
+		},
+		{
+			name: "conda: the solver's row under its header",
+			lines: []string{
+				"Could not solve for environment specs",
+				"The reported errors are:",
+				"- - nothing provides requested requests-mock >=9.9.0",
+			},
+			wantReason: "nothing provides requested requests-mock >=9.9.0",
+		},
+		{
+			name: "a coverage service's 5xx over the body it answered",
+			lines: []string{
+				`{"message":"Build processing error.","error":true,"url":""}`,
+				"bad response status from coveralls: 502",
+			},
+			wantReason: "bad response status from coveralls: 502",
+		},
+		{
+			name: "a JVM assertion reported with a null message: joined with the test's frame",
+			lines: []string{
+				"java.lang.AssertionError: null",
+				"\tat org.junit.Assert.fail(Assert.java:86)",
+				"\tat org.junit.Assert.assertTrue(Assert.java:41)",
+				"\tat com.example.QueueTest.drainsInOrder(QueueTest.java:77)",
+			},
+			wantReason: "java.lang.AssertionError: null at com.example.QueueTest.drainsInOrder(QueueTest.java:77)",
+		},
+		{
+			name: "Twisted trial: the exception, not the marker over its traceback",
+			lines: []string{
+				"[FAIL]",
+				"Traceback (most recent call last):",
+				`  File "/build/twisted/test/test_pool.py", line 88, in test_grow`,
+				"    self.assertEqual(4, len(workers))",
+				"twisted.trial.unittest.FailTest: not equal:",
+				"a = 4",
+				"b = 2",
+			},
+			wantReason: "twisted.trial.unittest.FailTest: not equal:",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkReason(t, tt.lines, tt.wantReason, nil)
+		})
+	}
+}
