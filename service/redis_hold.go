@@ -2,10 +2,12 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 )
 
 // redisHoldMax bounds how long a finished task waits for Redis to answer
@@ -28,7 +30,8 @@ const (
 // the recoverer finds its lease expired — a minute or two later. Held here,
 // the move happens once Redis is back, and the failure's retry runs within
 // seconds of a Redis restart. An outage longer than max still ends with the
-// recoverer; nothing is lost either way.
+// recoverer; nothing is lost either way. ready must answer for the client
+// asynq moves the task with (redisReady), not only for Redis.
 func holdForRedis(ready func(context.Context) error, maxWait, every time.Duration, log *slog.Logger) asynq.MiddlewareFunc {
 	return func(next asynq.Handler) asynq.Handler {
 		return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
@@ -64,5 +67,34 @@ func holdForRedis(ready func(context.Context) error, maxWait, every time.Duratio
 				}
 			}
 		})
+	}
+}
+
+// redisReady is the hold's ready: the probe answers, then so does work, the
+// client asynq moves tasks with (the worker is built on it).
+//
+// Why both: the probe (a client of its own that dials once) says at once
+// that Redis is gone, where work would first ride out its retries. But the
+// probe answering says nothing of work's pool: after PoolSize failed dials
+// during the outage, go-redis stops dialing and fails every command at once
+// with the last dial error until a background dial, once a second, gets
+// through, and each pool does so at its own second. A task handed back in
+// work's window failed its move and waited for the recoverer (seen in a CI
+// run of TestServeSurvivesRedisRestart). A ping through work that answers
+// was made on a connection dialed after Redis came back, so the move that
+// follows gets one too.
+func redisReady(probe func(context.Context) error, work redis.UniversalClient) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if err := probe(ctx); err != nil {
+			return err
+		}
+		// Bounded: Redis gone again since the probe answered would have
+		// the ping ride out work's retries.
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		if err := work.Ping(ctx).Err(); err != nil {
+			return fmt.Errorf("ping redis through asynq's client: %w", err)
+		}
+		return nil
 	}
 }

@@ -90,10 +90,10 @@ func (s *Service) Start(ctx context.Context) error {
 // Mux routes every task type the worker runs (tasks.Handlers.Mux). serve
 // and sandbox both start it here.
 // Innermost (next to the handler), a task that ends while Redis is gone
-// waits for it (holdForRedis).
+// waits for it, and for asynq's client to reach it (holdForRedis).
 func (s *Service) Mux() *asynq.ServeMux {
 	mux := s.Handlers.Mux()
-	mux.Use(holdForRedis(s.Store.Ready, redisHoldMax, redisHoldEvery, s.log))
+	mux.Use(holdForRedis(redisReady(s.Store.Ready, s.rdb), redisHoldMax, redisHoldEvery, s.log))
 	return mux
 }
 
