@@ -131,9 +131,10 @@ const (
 	// passing tests kept the no-failure placeholder, 128 with the second
 	// round of reason families (CircleCI's memory limit, Zuul's report),
 	// 129 with the model retrained with corpus10's families.
-	// 127 once the model was trained on corpus11 too.
-	corpus5Floor      = 127
-	corpus5AsFedFloor = 127
+	// 127 once the model was trained on corpus11 too, 129 once Kubernetes'
+	// test waits read as flaky.
+	corpus5Floor      = 129
+	corpus5AsFedFloor = 129
 	// corpus6 was collected blind with sealed4 and first measured (as fed)
 	// at 89/125, before any change for it; 93/125 with the no-failure
 	// answer's learned guess (chosen by cross-validation on the other sets),
@@ -194,8 +195,9 @@ const (
 	// 128 once the learned guess was trained on it too; 132 (as fed 131)
 	// with its families (CPython's regrtest timeout, a Jenkins node
 	// offline; the model retrained).
-	corpus11Floor      = 132
-	corpus11AsFedFloor = 131
+	// 134 (as fed 133) once Kubernetes' test waits read as flaky.
+	corpus11Floor      = 134
+	corpus11AsFedFloor = 133
 )
 
 // TestClassifyFixturesAsFed is TestClassifyFixtures on the input ccm builds

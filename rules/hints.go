@@ -208,6 +208,19 @@ var familyHints = []struct {
 		nil,
 	},
 	{
+		// Kubernetes' own tests (integration.go's "FAILED: …", e2e's
+		// "Expected error: … s: \"timed out waiting for the condition\"")
+		// failing on a wait that ran out: in every visible set these were
+		// tests that pass on a re-run (flaky 4 to 0). kubectl's "error:
+		// timed out waiting for the condition on pods/x" in a CI script
+		// is no test, and stays with the time limits below.
+		hintRe(`(?:\bfailed: |\bexpected error: |\bs: ")[^\n]*timed out waiting for the condition`),
+		[]string{"timed out waiting for the condition"}, false,
+		analysis.CategoryFlakyTest,
+		"a Kubernetes test's wait that ran out (\"timed out waiting for the condition\" in a test failure), most often a test that passes on a re-run",
+		nil,
+	},
+	{
 		// A tool's own time limit, after the diagnostics (a linter that
 		// printed findings failed on them): golangci-lint's "Deadline
 		// exceeded" / "Timeout exceeded", Go's "context deadline exceeded",

@@ -86,6 +86,9 @@ func TestFamilyHints(t *testing.T) {
 		{`level=error msg="Timeout exceeded: try increasing it by passing --timeout option"`, "https://github.com/triggermesh/triggermesh/issues/163", analysis.CategoryTimeout},
 		{`  level=error msg="Running error: context loading failed: failed to load packages: timed out to load packages: context deadline exceeded"`, "https://github.com/opentdf/platform/issues/131", analysis.CategoryTimeout},
 		{"error: timed out waiting for the condition on pods/spire-agent-9vncl", "https://github.com/shieldworks/aegis/issues/330", analysis.CategoryTimeout},
+		// A Kubernetes test's wait that ran out.
+		{"F0509 18:45:18.441385   11397 integration.go:848] FAILED: unexpected endpoints: timed out waiting for the condition", "https://github.com/kubernetes/kubernetes/issues/25387", analysis.CategoryFlakyTest},
+		{"F1216 22:12:09.475464   11364 integration.go:910] FAILED: pod never started running timed out waiting for the condition", "https://github.com/kubernetes/kubernetes/issues/18809", analysis.CategoryFlakyTest},
 	}
 	for _, tc := range tests {
 		t.Run(tc.url, func(t *testing.T) {
