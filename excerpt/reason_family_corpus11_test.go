@@ -6,8 +6,10 @@ import "testing"
 // for the families found on corpus11's misses: a tool's own deadline
 // (golangci-lint, CPython's faulthandler), apt's bare checksum verdict,
 // conda's solver row, a coverage service's 5xx, a JVM assertion whose
-// report printed "null" for its missing message, and Twisted trial's
-// marker. The logs are written for the test.
+// report printed "null" for its missing message, Twisted trial's marker,
+// yarn berry's lockfile refusal, GitLab's configuration errors under their
+// header and a Jenkins node offline before its timeout. The logs are
+// written for the test.
 func TestReason_Corpus11Families(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -83,6 +85,35 @@ func TestReason_Corpus11Families(t *testing.T) {
 				"b = 2",
 			},
 			wantReason: "twisted.trial.unittest.FailTest: not equal:",
+		},
+		{
+			name: "yarn berry: YN0028's refusal over the step's later error",
+			lines: []string{
+				"➤ YN0028: │ The lockfile would have been modified by this install, which is explicitly forbidden.",
+				"➤ YN0000: · Failed with errors in 6s 829ms",
+				"ERROR: build artifact not found at /home/dev/app/target/app.json",
+			},
+			wantReason: "The lockfile would have been modified by this install",
+		},
+		{
+			name: "GitLab: the configuration's error under its header",
+			lines: []string{
+				"Found errors in your .gitlab-ci.yml:",
+				"deploy job: undefined need: build-image",
+				"You can also test your .gitlab-ci.yml in CI Lint",
+			},
+			wantReason: "deploy job: undefined need: build-image",
+		},
+		{
+			name: "Jenkins: the node that is offline over the timeout that follows",
+			lines: []string{
+				"00:00:02.434  [Pipeline] node",
+				"00:00:18.196  Still waiting to schedule task",
+				"00:00:18.196  ‘build-agent-7’ is offline",
+				"00:11:18.199  Cancelling nested steps due to timeout",
+				"00:11:19.075  Timeout has been exceeded",
+			},
+			wantReason: "‘build-agent-7’ is offline",
 		},
 	}
 	for _, tt := range tests {

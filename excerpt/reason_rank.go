@@ -60,6 +60,8 @@ var genericLines = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	`^\s*attempted to log "`,
 	// Twisted trial's marker over the traceback whose exception says why.
 	`^\[fail\]$`,
+	// GitLab's header over its CI configuration's errors, one a line.
+	`^found errors in your \.gitlab-ci\.yml:$`,
 	`the build has been terminated`,
 	`^\s*(?:there (?:was|were) )?\d+ (?:failures?|failing|errors?)\.?$`,
 	`^test suites: \d+ failed`,

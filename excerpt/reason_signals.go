@@ -68,6 +68,8 @@ var lockfileOutOfSync = []string{
 	"lockfile needs to be updated", "needs to be updated but --locked was passed",
 	"changed significantly since poetry.lock was last generated",
 	"install in deployment mode after changing",
+	// yarn berry's YN0028 under --immutable.
+	"The lockfile would have been modified by this install",
 }
 
 // unrunnable is a program that could not be started or loaded: the

@@ -57,6 +57,21 @@ func faulthandlerStrength(t string, tier int) int {
 	return tier
 }
 
+// jenkinsOffline is Jenkins saying the node a job waits for is offline
+// ("Still waiting to schedule task" / "‘agent-7’ is offline",
+// https://github.com/spdk/spdk/issues/3254; its quotes read as Latin-1 in
+// a page copied with the wrong encoding, "â€˜agent-7â€™"): the build never
+// ran, and the timeout that stops it later only follows from it.
+var jenkinsOffline = regexp.MustCompile(`(?:‘|â€˜|')[^\s'’]+(?:’|â€™|') is offline$`)
+
+// jenkinsOfflineStrength rates that line as the cause.
+func jenkinsOfflineStrength(t string, tier int) int {
+	if tier < strengthCause && strings.HasSuffix(t, " is offline") && jenkinsOffline.MatchString(t) {
+		return strengthCause
+	}
+	return tier
+}
+
 // goSignalStrength rates the Go runtime's signal header.
 func goSignalStrength(t string, tier int) int {
 	if tier < strengthCause && strings.HasPrefix(t, "SIG") && goSignalDump.MatchString(t) {

@@ -31,7 +31,8 @@ func TestReason(t *testing.T) {
 			want: "Your lock file does not contain a compatible set of packages.",
 		},
 		{
-			name: "yarn frozen lockfile under make's error",
+			// The excerpt names yarn berry's refusal itself (lockfileOutOfSync).
+			name: "yarn frozen lockfile under make's error", kept: true,
 			log: "yarn install --immutable\n" +
 				"The lockfile would have been modified by this install, which is explicitly forbidden.\n" +
 				"make: *** [Makefile:7: deps] Error 1\n",

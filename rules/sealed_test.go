@@ -28,8 +28,10 @@ func TestSealedFloor(t *testing.T) {
 		// learned guess (guess.go) for logs no signature matches, 42/60 once
 		// its model was trained on corpus5 too (2 logs: noise at this size).
 		// 44/60 with the signatures' example lines in its training data,
-		// 45/60 once JavaScript per-test timeouts answered flaky_test.
-		{name: cilogs.SetSealed, logs: cilogs.Sealed(), floor: 45, reasonFloor: 48},
+		// 45/60 once JavaScript per-test timeouts answered flaky_test, 46/60
+		// with the model retrained after corpus11's last reason families
+		// (with the previous model the change moves no sealed log).
+		{name: cilogs.SetSealed, logs: cilogs.Sealed(), floor: 46, reasonFloor: 48},
 		// 52/80 when first measured, before any rule changed after its
 		// collection; 54/80 after the families researched that day, 59/80
 		// with the learned guess, 62/80 with the no-failure answer's guess
