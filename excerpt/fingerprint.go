@@ -54,7 +54,7 @@ var (
 	maskWork = regexp.MustCompile(`(?:/home/runner/work|/home/runner/_work|/Users/runner/work|/__w|/[^\s'"]*?/actions-runner/_work)/[^/\s'"]+/[^/\s'"]+` +
 		`|[A-Za-z]:\\a\\[^\\\s'"]+\\[^\\\s'"]+`)
 	maskTimestamp = regexp.MustCompile(`\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?` +
-		`|\b\d{2}:\d{2}:\d{2}(?:\.\d+)?\b`)
+		`|\b\d{1,2}:\d{2}:\d{2}(?:\.\d+)?\b(?:\s?[AaPp][Mm]\b)?`)
 	maskUUID     = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
 	maskIP       = regexp.MustCompile(`\b(?:\d{1,3}\.){3}\d{1,3}\b`)
 	maskDuration = regexp.MustCompile(`\b\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h)(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))*\b`)
@@ -65,7 +65,8 @@ var (
 )
 
 // MaskVolatile replaces the parts of a log line that change from run to run
-// of the same failure: temp and workspace paths, timestamps, UUIDs, IP
+// of the same failure: temp and workspace paths, timestamps (a 12-hour
+// clock's too, as Netlify stamps each line: "7:30:00 AM:"), UUIDs, IP
 // addresses, durations, hex hashes and SHAs, and numbers (ports, line
 // numbers, counts, versions). Exit codes and HTTP statuses are kept. It is
 // idempotent: masking masked text changes nothing.

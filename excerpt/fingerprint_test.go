@@ -24,6 +24,10 @@ func TestMaskVolatile(t *testing.T) {
 		{name: "uuid", in: "request 123e4567-e89b-12d3-a456-426614174000 failed", want: "request <uuid> failed"},
 		{name: "iso timestamp", in: "at 2024-01-02T03:04:05.123Z ok", want: "at <ts> ok"},
 		{name: "clock time", in: "[01:19:59] error", want: "[<ts>] error"},
+		// Netlify's 12-hour clock: the same failure at another hour of the day.
+		{name: "12-hour clock", in: "7:30:00 AM: Build exceeded maximum allowed runtime", want: "<ts>: Build exceeded maximum allowed runtime"},
+		{name: "12-hour clock, two-digit hour", in: "10:05:12 PM: Build exceeded maximum allowed runtime", want: "<ts>: Build exceeded maximum allowed runtime"},
+		{name: "a word after a clock is no meridiem", in: "12:00:01 amd64 build", want: "<ts> amd64 build"},
 		{name: "durations", in: "panic: test timed out after 10m0s (5000ms, 1.5s)", want: "panic: test timed out after <dur> (<dur>, <dur>)"},
 		{name: "ip and port", in: "dial tcp 10.1.2.3:5432: connect: connection refused", want: "dial tcp <ip>:<n>: connect: connection refused"},
 		{name: "localhost port", in: "listen tcp 127.0.0.1:34567: bind", want: "listen tcp <ip>:<n>: bind"},

@@ -1,6 +1,9 @@
 package excerpt
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // TestReason_Corpus11Families holds the reason to the line that says why,
 // for the families found on corpus11's misses: a tool's own deadline
@@ -121,4 +124,17 @@ func TestReason_Corpus11Families(t *testing.T) {
 			checkReason(t, tt.lines, tt.wantReason, nil)
 		})
 	}
+}
+
+// TestReason_GoPackageSummaryIsGeneric: go test's per-package "FAIL\tpkg\t0.5s"
+// only sums up; when a long run scrolled the failing test out of the kept
+// tail, the test's own line, kept among the earlier error lines, is the
+// reason, not the package's summary.
+func TestReason_GoPackageSummaryIsGeneric(t *testing.T) {
+	lines := []string{"Run go test ./...", "--- FAIL: TestParse (0.01s)", "    parse_test.go:42: expected 3, got 4"}
+	for i := range 5000 {
+		lines = append(lines, fmt.Sprintf("ok  \tgithub.com/acme/pkg/sub%d\t0.123s", i))
+	}
+	lines = append(lines, "FAIL\tgithub.com/acme/pkg\t0.5s", "Error: Process completed with exit code 1.")
+	checkReason(t, lines, "--- FAIL: TestParse", nil)
 }

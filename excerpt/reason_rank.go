@@ -60,6 +60,10 @@ var genericLines = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	`^\s*attempted to log "`,
 	// Twisted trial's marker over the traceback whose exception says why.
 	`^\[fail\]$`,
+	// go test's per-package summary ("FAIL\tgithub.com/acme/pkg\t0.5s"):
+	// the "--- FAIL:" lines above it say which test and why, even when a
+	// long run scrolled them out of the kept tail.
+	`^fail\s+\S+\s+\d+(?:\.\d+)?s$`,
 	// GitLab's header over its CI configuration's errors, one a line.
 	`^found errors in your \.gitlab-ci\.yml:$`,
 	`the build has been terminated`,
