@@ -35,7 +35,7 @@ func TestExtract_FixtureReasons(t *testing.T) {
 		{cilogs.SetCorpus8, cilogs.Corpus8(), 77},    // first measured at 66, before any change for it
 		{cilogs.SetCorpus9, cilogs.Corpus9(), 67},    // first measured at 60, before any change for it
 		{cilogs.SetCorpus10, cilogs.Corpus10(), 81},  // first measured at 74, before any change for it
-		{cilogs.SetCorpus11, cilogs.Corpus11(), 125}, // first measured at 113, before any change for it; 125 once go test's package summary became generic (one log has no test line above it)
+		{cilogs.SetCorpus11, cilogs.Corpus11(), 124}, // first measured at 113, before any change for it; 125 once go test's package summary became generic (one log has no test line above it), 124 once review narrowed the Jenkins offline line to the rules' gated signature
 	}
 	for _, set := range sets {
 		t.Run(set.name, func(t *testing.T) {

@@ -10,9 +10,10 @@ import (
 // (golangci-lint, CPython's faulthandler), apt's bare checksum verdict,
 // conda's solver row, a coverage service's 5xx, a JVM assertion whose
 // report printed "null" for its missing message, Twisted trial's marker,
-// yarn berry's lockfile refusal, GitLab's configuration errors under their
-// header and a Jenkins node offline before its timeout. The logs are
-// written for the test.
+// yarn berry's lockfile refusal and GitLab's configuration errors under
+// their header; and the narrow edges review found: a fractional
+// faulthandler timeout, a tool's own "Failed to fetch" line, Ant's Ivy
+// rows. The logs are written for the test.
 func TestReason_Corpus11Families(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -108,15 +109,32 @@ func TestReason_Corpus11Families(t *testing.T) {
 			wantReason: "deploy job: undefined need: build-image",
 		},
 		{
-			name: "Jenkins: the node that is offline over the timeout that follows",
+			name: "CPython's faulthandler with a fractional timeout",
 			lines: []string{
-				"00:00:02.434  [Pipeline] node",
-				"00:00:18.196  Still waiting to schedule task",
-				"00:00:18.196  ‘build-agent-7’ is offline",
-				"00:11:18.199  Cancelling nested steps due to timeout",
-				"00:11:19.075  Timeout has been exceeded",
+				"test_wait (test.test_thread.WaitTests.test_wait) ...",
+				"Timeout (0:00:02.500000)!",
+				"Thread 0x00007f1e2b7fe700 (most recent call first):",
 			},
-			wantReason: "‘build-agent-7’ is offline",
+			wantReason: "Timeout (0:00:02.500000)!",
+		},
+		{
+			name: "a tool's own 'Failed to fetch' is no apt row: the assertion stays the reason",
+			lines: []string{
+				"Failed to fetch version info from https://api.example.org/v1/version (HTTP 403), continuing with cached version",
+				"FAIL: test_sync (tests.test_sync.SyncTests.test_sync)",
+				"AssertionError: 3 != 4",
+			},
+			wantReason: "AssertionError: 3 != 4",
+		},
+		{
+			name: "Ant+Ivy: the unresolved module's row under its task's tag",
+			lines: []string{
+				"[ivy:retrieve] 		::::::::::::::::::::::::::::::::::::::::::::::",
+				"[ivy:retrieve] 		::          UNRESOLVED DEPENDENCIES         ::",
+				"[ivy:retrieve] 		:: org.example#widgets;2.1.0: not found",
+				"BUILD FAILED",
+			},
+			wantReason: ":: org.example#widgets;2.1.0: not found",
 		},
 	}
 	for _, tt := range tests {

@@ -13,18 +13,20 @@ import (
 // Ant+Ivy), between rows of colons (":: be.objectify#deadbolt-core_2.11;
 // 2.4.0-SNAPSHOT: not found",
 // https://github.com/mkurz/deadbolt-2-java/issues/10): the module no
-// resolver had. sbt tags each row "[warn]". An outcome, below an error: the
+// resolver had. sbt tags each row "[warn]", Ant "[ivy:retrieve]". An outcome, below an error: the
 // "sbt.ResolveException: unresolved dependency: …" that sbt ends with, when
 // it prints one, names the same module and says what failed.
-var ivyUnresolved = regexp.MustCompile(`^(?:\[warn\]\s+)?::\s+[\w.-]+#[\w.-]+;[^\s:]+: not found`)
+var ivyUnresolved = regexp.MustCompile(`^(?:\[(?:warn|ivy:[\w-]+)\]\s+)?::\s+[\w.-]+#[\w.-]+;[^\s:]+: not found`)
 
 // aptFetchFailed is apt's "Failed to fetch URL  why" as a warning or an
 // error ("W: Failed to fetch http://dl.hhvm.com/…/Packages  Hash Sum
 // mismatch", https://github.com/ros-industrial/industrial_ci/issues/53):
-// which index or package, and why. "E: Some index files failed to
+// which index or package (a URI: "http://…", "mirror+file:…"), and why;
+// a tool's own "Failed to fetch version info from …" is no such row. "E:
+// Some index files failed to
 // download. They have been ignored, or old ones used instead." under it
 // only sums the rows up (aptFetchSummary).
-var aptFetchFailed = regexp.MustCompile(`^(?:[WE]: ?|Err:?\d*\s+)?Failed to fetch \S+\s+\S`)
+var aptFetchFailed = regexp.MustCompile(`^(?:[WE]: ?|Err:?\d*\s+)?Failed to fetch [a-z][a-z0-9+.-]*:\S+\s+\S`)
 
 // aptFetchSummary is apt's sum of its failed fetches.
 const aptFetchSummary = "E: Some index files failed to download"

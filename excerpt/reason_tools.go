@@ -47,26 +47,11 @@ var goSignalDump = regexp.MustCompile(`^SIG[A-Z]{2,6}: [a-z][a-z ]*$`)
 // prints it ("Timeout (0:20:00)!" over "Thread 0x… (most recent call
 // first):"), often after the test's own "... " line: the hang is the
 // cause, the frames under it say where each thread waited.
-var faulthandlerTimeout = regexp.MustCompile(`(?:^|\.\.\. )Timeout \(\d+:\d\d:\d\d\)!$`)
+var faulthandlerTimeout = regexp.MustCompile(`(?:^|\.\.\. )Timeout \(\d+:\d\d:\d\d(?:\.\d+)?\)!$`)
 
 // faulthandlerStrength rates faulthandler's timeout line as the cause.
 func faulthandlerStrength(t string, tier int) int {
 	if tier < strengthCause && strings.HasSuffix(t, ")!") && faulthandlerTimeout.MatchString(t) {
-		return strengthCause
-	}
-	return tier
-}
-
-// jenkinsOffline is Jenkins saying the node a job waits for is offline
-// ("Still waiting to schedule task" / "‘agent-7’ is offline",
-// https://github.com/spdk/spdk/issues/3254; its quotes read as Latin-1 in
-// a page copied with the wrong encoding, "â€˜agent-7â€™"): the build never
-// ran, and the timeout that stops it later only follows from it.
-var jenkinsOffline = regexp.MustCompile(`(?:‘|â€˜|')[^\s'’]+(?:’|â€™|') is offline$`)
-
-// jenkinsOfflineStrength rates that line as the cause.
-func jenkinsOfflineStrength(t string, tier int) int {
-	if tier < strengthCause && strings.HasSuffix(t, " is offline") && jenkinsOffline.MatchString(t) {
 		return strengthCause
 	}
 	return tier

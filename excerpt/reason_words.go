@@ -104,3 +104,33 @@ func containsAnyOf(s string, subs []string) bool {
 	}
 	return false
 }
+
+// codeFrame is a line of source code a test runner or compiler quotes
+// ("> 493 |     throw new Error(…)"): it shows where, the message says why.
+var codeFrame = regexp.MustCompile(`^>?\s*\d+\s*\|`)
+
+// isTraceFrame reports a stack-trace frame: it names where, never why.
+func isTraceFrame(t string) bool {
+	switch {
+	case strings.HasPrefix(t, "at ") && (strings.ContainsAny(t, "(:") || strings.HasPrefix(t, "at <")):
+		return true
+	case strings.HasPrefix(t, `File "`), strings.HasPrefix(t, "from /"):
+		return true
+	case strings.HasPrefix(t, "# ") && strings.Contains(t, ":in "): // RSpec: "# ./spec/a_spec.rb:26:in `block …'"
+		return true
+	case strings.Contains(t, ".go:") && strings.Contains(t, " +0x"): // Go: "pkg/file.go:216 +0x639"
+		return true
+	}
+	return false
+}
+
+// isExitWrapper reports the generic "it exited non-zero" lines that follow
+// the real error: a reason of last resort.
+func isExitWrapper(t string) bool {
+	if strings.Contains(t, "exit code 137") || strings.Contains(t, "exit code 139") || strings.Contains(t, "exit code 143") {
+		return false // a signal: that is the cause
+	}
+	return strings.Contains(t, "Process completed with exit code") ||
+		strings.Contains(t, "failed with exit code") ||
+		strings.Contains(t, "Invalid status code")
+}

@@ -29,18 +29,21 @@ func TestCorpus10Families(t *testing.T) {
 			log: "[info] \tfound com.example#widgets_2.11;1.4.0 in central"},
 		{name: "Netlify's time limit", wantSig: "ci-step-timeout", wantCat: analysis.CategoryTimeout,
 			log: "10:02:11 AM: success Building development bundle - 12.882s\n10:30:11 AM: Build exceeded maximum allowed runtime\n10:30:15 AM:   Error: ENOENT: no such file or directory, open '/opt/build/repo/src/pages/index.tsx'"},
-		{name: "cmd.exe in French", wantCat: analysis.CategoryConfig,
+		{name: "cmd.exe in French", wantSig: "command-not-found", wantCat: analysis.CategoryConfig,
 			log: "> webpack --mode production\n'webpack' n'est pas reconnu en tant que commande interne\nou externe, un programme exécutable ou un fichier de commandes.\nnpm ERR! code ELIFECYCLE"},
 	})
 }
 
 // TestPerTestTimeoutsAreFlaky: Dart's and ExUnit's per-test timeouts read
 // as the JavaScript runners' do (flaky_test, a re-run first), while Go's
-// and JUnit's whole-test timeouts keep the timeout their labels gave.
+// binary timeout and JUnit's per-test one keep timeout: the visible labels
+// gave them that.
 func TestPerTestTimeoutsAreFlaky(t *testing.T) {
 	runMisfireCases(t, []misfireCase{
 		{name: "Dart's test package", wantSig: "per-test-timeout", wantCat: analysis.CategoryFlakyTest,
 			log: "00:42 +118 -1: test/widget_test.dart: renders the list [E]\n  TimeoutException after 0:00:30.000000: Test timed out after 30 seconds.\n  package:test_api  Invoker._handleError.<fn>"},
+		{name: "Dart's test package, in minutes", wantSig: "per-test-timeout", wantCat: analysis.CategoryFlakyTest,
+			log: "12:01 +3 -1: integration_test/app_test.dart: logs in [E]\n  TimeoutException after 0:12:00.000000: Test timed out after 12 minutes.\n  package:test_api  Invoker._handleError.<fn>"},
 		{name: "ExUnit", wantSig: "per-test-timeout", wantCat: analysis.CategoryFlakyTest,
 			log: "  1) test syncs the contacts (App.SyncTest)\n     test/app/sync_test.exs:41\n     ** (ExUnit.TimeoutError) test timed out after 60000ms. You can change the timeout:"},
 		{name: "Go's binary timeout stays timeout", wantSig: "go-test-timeout", wantCat: analysis.CategoryTimeout,
@@ -75,5 +78,34 @@ func TestCorpus11Families(t *testing.T) {
 			log: "00:00:18.196  Still waiting to schedule task\n00:00:18.196  â€˜build-agent-7â€™ is offline\n00:11:18.199  Cancelling nested steps due to timeout"},
 		{name: "a test that says offline", notSig: "jenkins-agent-offline",
 			log: "--- FAIL: TestSyncWhenOffline (0.01s)\n    sync_test.go:40: cache is offline"},
+	})
+}
+
+// TestReviewedFamilyEdges: the edges review found in corpus10's and
+// corpus11's families. A Jenkins node offline while it is provisioned,
+// then running the build, is no cause; nor is a test's message that a
+// device "is offline". A project's own package installed in site-packages
+// (tox) fails its import as the project's code. pytest's faulthandler dump
+// is no job timeout. Helm's wait that ran out is a timeout, not a
+// Kubernetes test's flake. Ant's Ivy rows name the missing module. The
+// logs are written for the test.
+func TestReviewedFamilyEdges(t *testing.T) {
+	runMisfireCases(t, []misfireCase{
+		{name: "a Kubernetes agent offline while provisioned, then the build's failure", notSig: "jenkins-agent-offline", wantCat: analysis.CategoryFlakyTest,
+			log: "00:00:02.434  [Pipeline] node\n00:00:05.101  Still waiting to schedule task\n00:00:05.101  ‘build-pod-x7k2q’ is offline\n00:00:41.876  Running on build-pod-x7k2q in /home/jenkins/agent/workspace/app\n00:03:12.004  --- FAIL: TestParseConfig (0.00s)\n00:03:12.004      config_test.go:31: got \"a\", want \"b\"\n00:03:12.010  FAIL"},
+		{name: "a test's message that a device is offline", notSig: "jenkins-agent-offline",
+			log: "E   AssertionError: expected 'online' got status message: device 'cam-1' is offline\nFAILED tests/test_devices.py::test_status - AssertionError"},
+		{name: "the project's own package, installed by tox", notSig: "python-dependency-name-removed", wantCat: analysis.CategoryCode,
+			log: "E   ImportError: cannot import name 'parse_config' from 'myapp.settings' (/home/runner/work/myapp/myapp/.tox/py311/lib/python3.11/site-packages/myapp/settings.py)"},
+		{name: "the project's own package, known by its source directory", notSig: "python-dependency-name-removed", wantCat: analysis.CategoryCode,
+			log: "  File \"/builds/acme/tools/src/widgets/__init__.py\", line 3, in <module>\nImportError: cannot import name 'Gauge' from 'widgets.core' (/builds/acme/tools/.venv/lib/python3.12/site-packages/widgets/core.py)"},
+		{name: "a dependency's removed name beside a project of another name", wantSig: "python-dependency-name-removed", wantCat: analysis.CategoryDependency,
+			log: "  File \"/home/runner/work/docs-site/docs-site/conf.py\", line 2, in <module>\nImportError: cannot import name 'contextfunction' from 'jinja2' (/opt/hostedtoolcache/Python/3.9.18/x64/lib/python3.9/site-packages/jinja2/__init__.py)"},
+		{name: "pytest's faulthandler dump, then the real failure", notSig: "jvm-python-test-timeout",
+			log: "============================= test session starts ==============================\ntests/test_io.py .\nTimeout (0:05:00)!\nThread 0x00007f1e2b7fe700 (most recent call first):\n  File \"/usr/lib/python3.11/socket.py\", line 705 in readinto\nF\n=================================== FAILURES ===================================\nE       AssertionError: assert 3 == 4\nFAILED tests/test_io.py::test_read - AssertionError: assert 3 == 4"},
+		{name: "Helm's wait that ran out", wantCat: analysis.CategoryTimeout,
+			log: "+ helm upgrade --install web ./chart --wait --timeout 5m\nError: UPGRADE FAILED: timed out waiting for the condition"},
+		{name: "Ant's Ivy row", wantSig: "dependency-version-missing", wantCat: analysis.CategoryDependency,
+			log: "[ivy:retrieve] \t\t::::::::::::::::::::::::::::::::::::::::::::::\n[ivy:retrieve] \t\t::          UNRESOLVED DEPENDENCIES         ::\n[ivy:retrieve] \t\t:: org.example#widgets;2.1.0: not found\nBUILD FAILED"},
 	})
 }

@@ -213,8 +213,9 @@ var familyHints = []struct {
 		// failing on a wait that ran out: in every visible set these were
 		// tests that pass on a re-run (flaky 4 to 0). kubectl's "error:
 		// timed out waiting for the condition on pods/x" in a CI script
-		// is no test, and stays with the time limits below.
-		hintRe(`(?:\bfailed: |\bexpected error: |\bs: ")[^\n]*timed out waiting for the condition`),
+		// is no test, and nor is Helm's "Error: UPGRADE FAILED: timed out
+		// waiting for the condition": both stay with the time limits below.
+		hintRe(`(?:\.go:\d+\] failed: |\bexpected error: |\bs: ")[^\n]*timed out waiting for the condition`),
 		[]string{"timed out waiting for the condition"}, false,
 		analysis.CategoryFlakyTest,
 		"a Kubernetes test's wait that ran out (\"timed out waiting for the condition\" in a test failure), most often a test that passes on a re-run",

@@ -36,7 +36,11 @@ func holdForRedis(ready func(context.Context) error, maxWait, every time.Duratio
 	return func(next asynq.Handler) asynq.Handler {
 		return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
 			err := next.ProcessTask(ctx, t)
-			if ctx.Err() != nil || ready(ctx) == nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			notReady := ready(ctx)
+			if notReady == nil {
 				return err
 			}
 			id := ""
@@ -44,8 +48,8 @@ func holdForRedis(ready func(context.Context) error, maxWait, every time.Duratio
 				id = w.TaskID()
 			}
 			start := time.Now()
-			log.Warn("Redis does not answer; holding the finished task until it does, so asynq can requeue or complete it",
-				"task_type", t.Type(), "task_id", id, "task_err", err, "for_at_most", maxWait)
+			log.Warn("Redis does not answer asynq's client; holding the finished task until it does, so asynq can requeue or complete it",
+				"task_type", t.Type(), "task_id", id, "task_err", err, "redis_err", notReady, "for_at_most", maxWait)
 			tick := time.NewTicker(every)
 			defer tick.Stop()
 			deadline := time.NewTimer(maxWait)

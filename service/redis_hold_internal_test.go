@@ -23,7 +23,8 @@ import (
 
 // A task that ends while Redis is gone is handed back only once Redis
 // answers again (or at the bound, or when its context ends), with the
-// handler's own outcome; with Redis up it costs one ping and no wait.
+// handler's own outcome; with Redis up it asks ready once (in the
+// service, redisReady: two pings) and does not wait.
 func TestHoldForRedis(t *testing.T) {
 	handlerErr := errors.New("create failure: connection refused")
 	tests := []struct {
