@@ -13,9 +13,10 @@ import (
 // Ant+Ivy), between rows of colons (":: be.objectify#deadbolt-core_2.11;
 // 2.4.0-SNAPSHOT: not found",
 // https://github.com/mkurz/deadbolt-2-java/issues/10): the module no
-// resolver had. sbt tags each row "[warn]", Ant "[ivy:retrieve]". An outcome, below an error: the
-// "sbt.ResolveException: unresolved dependency: …" that sbt ends with, when
-// it prints one, names the same module and says what failed.
+// resolver had. sbt tags each row "[warn]", Ant "[ivy:retrieve]". An
+// outcome, below an error: the "sbt.ResolveException: unresolved
+// dependency: …" that sbt ends with, when it prints one, names the same
+// module and says what failed.
 var ivyUnresolved = regexp.MustCompile(`^(?:\[(?:warn|ivy:[\w-]+)\]\s+)?::\s+[\w.-]+#[\w.-]+;[^\s:]+: not found`)
 
 // aptFetchFailed is apt's "Failed to fetch URL  why" as a warning or an
@@ -23,9 +24,8 @@ var ivyUnresolved = regexp.MustCompile(`^(?:\[(?:warn|ivy:[\w-]+)\]\s+)?::\s+[\w
 // mismatch", https://github.com/ros-industrial/industrial_ci/issues/53):
 // which index or package (a URI: "http://…", "mirror+file:…"), and why;
 // a tool's own "Failed to fetch version info from …" is no such row. "E:
-// Some index files failed to
-// download. They have been ignored, or old ones used instead." under it
-// only sums the rows up (aptFetchSummary).
+// Some index files failed to download. They have been ignored, or old ones
+// used instead." under it only sums the rows up (aptFetchSummary).
 var aptFetchFailed = regexp.MustCompile(`^(?:[WE]: ?|Err:?\d*\s+)?Failed to fetch [a-z][a-z0-9+.-]*:\S+\s+\S`)
 
 // aptFetchSummary is apt's sum of its failed fetches.
