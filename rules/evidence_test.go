@@ -2,6 +2,7 @@ package rules
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ccm-ci/ccm/cilogs"
@@ -14,11 +15,27 @@ import (
 // which starts with ccm's own header lines, and its reason and step.
 func ccmInput(t *testing.T, log string) Input {
 	t.Helper()
+	return InputFromExcerpt(extracted(t, log))
+}
+
+// extractedLogs memoizes extracted: several tests read the excerpt of
+// every corpus log, and under -race extracting them is most of their time
+// (the package's tests took 150 s of CI's run before).
+var extractedLogs sync.Map // log text → excerpt.Excerpt
+
+// extracted is the log's excerpt, extracted once for the package's tests;
+// callers must not modify its slices.
+func extracted(t *testing.T, log string) excerpt.Excerpt {
+	t.Helper()
+	if ex, ok := extractedLogs.Load(log); ok {
+		return ex.(excerpt.Excerpt)
+	}
 	ex, err := excerpt.Extract(strings.NewReader(log), excerpt.Options{})
 	if err != nil {
 		t.Fatalf("Extract: %v", err)
 	}
-	return InputFromExcerpt(ex)
+	extractedLogs.Store(log, ex)
+	return ex
 }
 
 // occursIn reports whether e is a line, or part of one, of the normalized log.

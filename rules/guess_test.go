@@ -6,7 +6,6 @@ import (
 
 	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/cilogs"
-	"github.com/ccm-ci/ccm/excerpt"
 	"github.com/ccm-ci/ccm/logtext"
 	"github.com/ccm-ci/ccm/rules/internal/nb"
 )
@@ -165,10 +164,7 @@ func TestGuessText(t *testing.T) {
 func TestMayFailCoversFailureLines(t *testing.T) {
 	for _, set := range cilogs.Visible() {
 		for _, l := range set {
-			ex, err := excerpt.Extract(strings.NewReader(l.Log), excerpt.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			ex := extracted(t, l.Log)
 			for _, line := range strings.Split(withoutHeader(ex.Text()), "\n") {
 				if isFailureLine(line) && !mayFail(logtext.ASCIILower(line)) {
 					t.Errorf("%s: failure line without a mayFailWords word: %.200q", l.ID, line)

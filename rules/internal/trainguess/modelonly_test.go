@@ -15,13 +15,16 @@ import (
 // its hints-first count must be what Classify itself answers with the
 // same fold's model, set by set, and its no-failure count what the
 // no-failure answer gives. A drift in either would make the model-only
-// figures score a model rules does not run.
+// figures score a model rules does not run. The four newest sets' folds
+// are checked: a drift shows in any fold, and all thirteen cost CI a
+// minute under -race.
 func TestModelOnlyMatchesClassify(t *testing.T) {
 	exs, err := trainingExamples()
 	if err != nil {
 		t.Fatal(err)
 	}
 	sets := setsOf(exs)
+	sets = sets[max(0, len(sets)-4):]
 	got := scoreLearner(exs, sets, committed())
 	weighted := committed()
 	weighted.fit = fitWNB(wnbOpts{})
