@@ -190,10 +190,13 @@ func decodedText(b []byte) bool {
 	return odd*20 <= runes
 }
 
-// LooksBinary is true for data no CI prints: NUL bytes or mostly control
-// characters (an image, an archive, a core dump).
+// LooksBinary is true for data no CI prints: NUL bytes in more than one
+// byte in a hundred, or mostly control characters (an image, an archive, a
+// core dump). A stray NUL or two (a program that wrote a C string whole,
+// output cut mid-write) does not make a text log binary: the rest of it is
+// still the log a person pasted.
 func LooksBinary(b []byte) bool {
-	if bytes.IndexByte(b, 0) >= 0 {
+	if n := bytes.Count(b, []byte{0}); n > 0 && n*100 > len(b) {
 		return true
 	}
 	ctrl := 0

@@ -38,6 +38,8 @@ func TestReadLogFileRefusesNonLogs(t *testing.T) {
 		{name: "UTF-32", path: write("u32.log", []byte{0xff, 0xfe, 0, 0, 'o', 0, 0, 0, 'k', 0, 0, 0}), want: "UTF-32"},
 		{name: "colour codes only", path: "-", stdin: "\x1b[0m\n\x1b[36;1m\x1b[0m\n", want: "stdin: the log is empty (no text once timestamps"},
 		{name: "a log", path: write("ok.log", []byte("npm error code ECONNRESET\n")), want: ""},
+		{name: "a log with a stray NUL", path: write("nul.log", []byte("Run python -m test test_ssl\n0:00:01 load avg: 1.2 Run 1 test sequentially\x00\n"+strings.Repeat("test_connect (test.test_ssl.BasicSocketTests.test_connect) ... ok\n", 10)+"Timeout (0:20:00)!\n")), want: ""},
+		{name: "NULs in more than one byte in a hundred", path: write("nuls.bin", append([]byte("header\n"), bytes.Repeat([]byte("ab\x00cd\n"), 100)...)), want: "not a text log"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
