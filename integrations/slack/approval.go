@@ -60,6 +60,12 @@ func reruns(actions []analysis.Action) (some, whole bool) {
 	return some, whole
 }
 
+// decidedTitle heads a decided request ("Approved: acme/web · CI"), where
+// the pending one asks ("Approval needed: …").
+var decidedTitle = map[state.ApprovalStatus]string{
+	state.ApprovalApproved: "Approved", state.ApprovalRejected: "Rejected", state.ApprovalExpired: "Expired",
+}
+
 // ApprovalRequest is the message in the approvals channel: exactly what
 // will be done, the risk, the gate's reasons, what a re-run costs and when
 // the request expires. While the request is pending it carries the Approve
@@ -68,8 +74,8 @@ func reruns(actions []analysis.Action) (some, whole bool) {
 // thread is a link to the failure's thread ("" when unknown).
 func ApprovalRequest(rec state.FailureRecord, a state.Approval, thread string) Message {
 	title := "Approval needed: " + rec.Repo + " · " + rec.Workflow
-	if a.Status != state.ApprovalPending {
-		title = "Approval " + string(a.Status) + ": " + rec.Repo + " · " + rec.Workflow
+	if decided, ok := decidedTitle[a.Status]; ok {
+		title = decided + ": " + rec.Repo + " · " + rec.Workflow
 	}
 	intro := fmt.Sprintf("%s failed on %s (%s).", Escape(rec.Repo), InlineCode(rec.Branch, 200),
 		link(rec.RunURL, fmt.Sprintf("run #%d attempt %d", rec.RunID, rec.RunAttempt)))

@@ -239,6 +239,11 @@ func TestProperty24_InteractiveButtonsInclusion(t *testing.T) {
 		if body := blockText(t, m); !strings.Contains(body, want) || !strings.Contains(body, "<!date^") {
 			rt.Fatalf("%s request does not say %q and when: %.400s", a.Status, want, body)
 		}
+		title := map[state.ApprovalStatus]string{state.ApprovalApproved: "Approved: ", state.ApprovalRejected: "Rejected: ",
+			state.ApprovalExpired: "Expired: "}[a.Status] + rec.Repo
+		if body := blockText(t, m); !strings.Contains(body, title) {
+			rt.Fatalf("%s request is not headed %q: %.200s", a.Status, title, body)
+		}
 	})
 }
 
