@@ -19,6 +19,11 @@ var gates = map[string]func(sc scanned, lines []span) []span{
 	"python-test-failure":   pytestPassesGate,
 	"rerun-marker":          rerunFailedGate,
 	"jvm-assertion-failure": surefireFlakesGate,
+	// gates_context.go: a node that came up after all, the project's own
+	// package in site-packages, pytest's faulthandler dump.
+	"jenkins-agent-offline":          offlineThenRanGate,
+	"python-dependency-name-removed": ownPackageGate,
+	"jvm-python-test-timeout":        pytestFaulthandlerGate,
 	// Lines a tool prints and carries on after.
 	"command-not-found":           wentOnGate,
 	"android-sdk-package-missing": wentOnGate,

@@ -6,14 +6,9 @@ import (
 	"strings"
 )
 
-// More context gates (gates.go): lines whose family depends on what else
-// the log shows, found by review of the corpus10 and corpus11 families.
-
-func init() {
-	gates["jenkins-agent-offline"] = offlineThenRanGate
-	gates["python-dependency-name-removed"] = ownPackageGate
-	gates["jvm-python-test-timeout"] = pytestFaulthandlerGate
-}
+// More context gates (listed in gates.go's gates): lines whose family
+// depends on what else the log shows, found by review of the corpus10 and
+// corpus11 families.
 
 // offlineThenRanGate drops Jenkins' "‘node’ is offline" when the node came
 // up after all: cloud and Kubernetes agents print it while they are being
