@@ -5,12 +5,12 @@ import (
 	"testing"
 
 	"github.com/ccm-ci/ccm/cilogs"
-	"github.com/ccm-ci/ccm/excerpt/excerpttest"
+	"github.com/ccm-ci/ccm/excerpt/keyline"
 )
 
 // reasonKey puts a reason and a key line on the same footing: normalized,
 // marker stripped, whitespace collapsed.
-var reasonKey = excerpttest.ReasonKey
+var reasonKey = keyline.Normalize
 
 // TestExtract_FixtureReasons measures, per set of labelled real logs, how
 // often the extracted reason carries the line the labeller picked, and
@@ -45,7 +45,7 @@ func TestExtract_FixtureReasons(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", fx.ID, err)
 				}
-				if excerpttest.ReasonHit(ex.Reason, fx.KeyLine) {
+				if keyline.Hit(ex.Reason, fx.KeyLine) {
 					hits++
 					continue
 				}

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/ccm-ci/ccm/cilogs"
-	"github.com/ccm-ci/ccm/excerpt/excerpttest"
+	"github.com/ccm-ci/ccm/excerpt/keyline"
 )
 
 // TestSealedReasonFloor is TestExtract_FixtureReasons for the sealed sets,
@@ -54,7 +54,7 @@ func TestSealedReasonFloor(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s log %d: %v", set.name, i, err)
 			}
-			if excerpttest.ReasonHit(ex.Reason, l.KeyLine) {
+			if keyline.Hit(ex.Reason, l.KeyLine) {
 				hits++
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/excerpt"
 	"github.com/ccm-ci/ccm/excerpt/excerpttest"
+	"github.com/ccm-ci/ccm/excerpt/keyline"
 	"pgregory.net/rapid"
 )
 
@@ -17,7 +18,7 @@ var (
 	withSetup = excerpttest.WithSetup
 	noiseLine = excerpttest.NoiseLine
 	word      = excerpttest.Word
-	reasonKey = excerpttest.ReasonKey
+	reasonKey = keyline.Normalize
 )
 
 // cause is a root-cause line and the category it belongs to.

@@ -5,7 +5,7 @@ import (
 
 	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/cilogs"
-	"github.com/ccm-ci/ccm/excerpt/excerpttest"
+	"github.com/ccm-ci/ccm/excerpt/keyline"
 )
 
 // TestSealedFloor holds the rules to the sealed sets' figures and prints
@@ -119,7 +119,7 @@ func TestSealedFloor(t *testing.T) {
 			if Classify(in).Category == analysis.Category(l.Category) {
 				right++
 			}
-			if excerpttest.ReasonHit(in.Reason, l.KeyLine) {
+			if keyline.Hit(in.Reason, l.KeyLine) {
 				reasons++
 			}
 		}

@@ -5,11 +5,8 @@ package excerpttest
 
 import (
 	"fmt"
-	"regexp"
-	"slices"
 	"strings"
 
-	"github.com/ccm-ci/ccm/logtext"
 	"pgregory.net/rapid"
 )
 
@@ -72,64 +69,6 @@ func NoiseLine(t *rapid.T) string {
 // Word draws a lowercase identifier.
 func Word(t *rapid.T, label string) string {
 	return rapid.StringMatching(`[a-z][a-z0-9_]{2,10}`).Draw(t, label)
-}
-
-// ReasonKey is a reason or log line as the reason tests compare it: normalized,
-// without an ##[error] marker, blanks collapsed.
-func ReasonKey(s string) string {
-	if i := strings.LastIndexByte(s, '\t'); i >= 0 && strings.Count(s, "\t") >= 2 {
-		s = s[i+1:] // a downloaded log's "job<TAB>step<TAB>" prefix
-	}
-	s = strings.TrimPrefix(strings.TrimSpace(logtext.NormalizeLine(s)), "##[error]")
-	return strings.Join(strings.Fields(s), " ")
-}
-
-// ReasonHit reports whether a chosen reason carries a labelled key line:
-// one contains the other once both are normalized. A reason cut at its
-// bound ("…") counts when what is left is in the key line. A reason that
-// joins a tool's message states the tool's tag once ("npm error Could not
-// resolve dependency: peer a@1 …"): a key line with that tag counts
-// without it when the reason starts with it.
-func ReasonHit(reason, keyLine string) bool {
-	got := strings.TrimSuffix(ReasonKey(reason), "…")
-	want := ReasonKey(keyLine)
-	tags := []string{"npm ERR! ", "npm error "}
-	if got == "" || slices.Contains(tags, got+" ") {
-		return false // a bare tag says nothing, whatever the key line
-	}
-	if strings.Contains(got, want) || strings.Contains(want, got) {
-		return true
-	}
-	if strings.Contains(got, "[REDACTED:") && redactedIn(got, want) {
-		return true
-	}
-	for _, tag := range tags {
-		rest := strings.TrimPrefix(want, tag)
-		// The key line's message, whole: "errno 1" must not count in
-		// "errno 127".
-		if strings.HasPrefix(got, tag) && len(rest) < len(want) && len(rest) >= 8 {
-			at := strings.Index(got, rest)
-			return at >= 0 && (at+len(rest) == len(got) || got[at+len(rest)] == ' ')
-		}
-	}
-	return false
-}
-
-// redactedMark is ccm's stand-in for a credential it removed from a line.
-var redactedMark = regexp.MustCompile(`\\\[REDACTED:[a-z_]+\\\]`)
-
-// redactedLiteral is the marker as ccm writes it.
-var redactedLiteral = regexp.MustCompile(`\[REDACTED:[a-z_]+\]`)
-
-// redactedIn reports whether got is want with credentials redacted: each
-// "[REDACTED:kind]" in got stands for any run of non-blank characters.
-func redactedIn(got, want string) bool {
-	// A reason that is little more than the marker would match any line.
-	if len(redactedLiteral.ReplaceAllLiteralString(got, "")) < 16 {
-		return false
-	}
-	re := redactedMark.ReplaceAllLiteralString(regexp.QuoteMeta(got), `\S+`)
-	return regexp.MustCompile(re).MatchString(want)
 }
 
 // JestFailure is a Jest assertion failure as a job prints it, and

@@ -34,7 +34,7 @@ import (
 	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/cilogs"
 	"github.com/ccm-ci/ccm/excerpt"
-	"github.com/ccm-ci/ccm/excerpt/excerpttest"
+	"github.com/ccm-ci/ccm/excerpt/keyline"
 	"github.com/ccm-ci/ccm/rules"
 )
 
@@ -239,7 +239,7 @@ func measure(logs []cilogs.Log, ans answerer) (result, error) {
 		}
 		m := miss{id: l.ID, want: l.Category, got: string(got.Category), reason: reason, keyLine: l.KeyLine, confidence: got.Confidence}
 		m.catOK = got.Category == analysis.Category(l.Category)
-		m.reasonOK = excerpttest.ReasonHit(reason, l.KeyLine)
+		m.reasonOK = keyline.Hit(reason, l.KeyLine)
 		r.n++
 		r.total[l.Category]++
 		guess := got.Guessed() || got.NoFailureFound()
@@ -315,7 +315,7 @@ func (r result) print(w io.Writer, name string, verbose bool) {
 		}
 		fmt.Fprintln(w)
 		if !m.reasonOK {
-			fmt.Fprintf(w, "       reason got:  %q\n       reason want: %q\n", excerpttest.ReasonKey(m.reason), excerpttest.ReasonKey(m.keyLine))
+			fmt.Fprintf(w, "       reason got:  %q\n       reason want: %q\n", keyline.Normalize(m.reason), keyline.Normalize(m.keyLine))
 		}
 	}
 }

@@ -1,8 +1,8 @@
-package excerpttest
+package keyline
 
 import "testing"
 
-func TestReasonHit(t *testing.T) {
+func TestHit(t *testing.T) {
 	tests := []struct {
 		name, reason, key string
 		want              bool
@@ -24,8 +24,8 @@ func TestReasonHit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := ReasonHit(tt.reason, tt.key); got != tt.want {
-				t.Errorf("ReasonHit(%q, %q) = %v, want %v", tt.reason, tt.key, got, tt.want)
+			if got := Hit(tt.reason, tt.key); got != tt.want {
+				t.Errorf("Hit(%q, %q) = %v, want %v", tt.reason, tt.key, got, tt.want)
 			}
 		})
 	}

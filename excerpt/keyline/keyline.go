@@ -1,0 +1,71 @@
+// Package keyline judges a chosen reason against a log's labelled key
+// line, as the accuracy floors and rules/internal/measure count it. It is
+// its own package so the measuring command does not link the tests'
+// generators (and their flags) in.
+package keyline
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/ccm-ci/ccm/logtext"
+)
+
+// Normalize is a reason or log line as the reason tests compare it: normalized,
+// without an ##[error] marker, blanks collapsed.
+func Normalize(s string) string {
+	if i := strings.LastIndexByte(s, '\t'); i >= 0 && strings.Count(s, "\t") >= 2 {
+		s = s[i+1:] // a downloaded log's "job<TAB>step<TAB>" prefix
+	}
+	s = strings.TrimPrefix(strings.TrimSpace(logtext.NormalizeLine(s)), "##[error]")
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// Hit reports whether a chosen reason carries a labelled key line:
+// one contains the other once both are normalized. A reason cut at its
+// bound ("…") counts when what is left is in the key line. A reason that
+// joins a tool's message states the tool's tag once ("npm error Could not
+// resolve dependency: peer a@1 …"): a key line with that tag counts
+// without it when the reason starts with it.
+func Hit(reason, keyLine string) bool {
+	got := strings.TrimSuffix(Normalize(reason), "…")
+	want := Normalize(keyLine)
+	tags := []string{"npm ERR! ", "npm error "}
+	if got == "" || slices.Contains(tags, got+" ") {
+		return false // a bare tag says nothing, whatever the key line
+	}
+	if strings.Contains(got, want) || strings.Contains(want, got) {
+		return true
+	}
+	if strings.Contains(got, "[REDACTED:") && redactedIn(got, want) {
+		return true
+	}
+	for _, tag := range tags {
+		rest := strings.TrimPrefix(want, tag)
+		// The key line's message, whole: "errno 1" must not count in
+		// "errno 127".
+		if strings.HasPrefix(got, tag) && len(rest) < len(want) && len(rest) >= 8 {
+			at := strings.Index(got, rest)
+			return at >= 0 && (at+len(rest) == len(got) || got[at+len(rest)] == ' ')
+		}
+	}
+	return false
+}
+
+// redactedMark is ccm's stand-in for a credential it removed from a line.
+var redactedMark = regexp.MustCompile(`\\\[REDACTED:[a-z_]+\\\]`)
+
+// redactedLiteral is the marker as ccm writes it.
+var redactedLiteral = regexp.MustCompile(`\[REDACTED:[a-z_]+\]`)
+
+// redactedIn reports whether got is want with credentials redacted: each
+// "[REDACTED:kind]" in got stands for any run of non-blank characters.
+func redactedIn(got, want string) bool {
+	// A reason that is little more than the marker would match any line.
+	if len(redactedLiteral.ReplaceAllLiteralString(got, "")) < 16 {
+		return false
+	}
+	re := redactedMark.ReplaceAllLiteralString(regexp.QuoteMeta(got), `\S+`)
+	return regexp.MustCompile(re).MatchString(want)
+}
