@@ -40,6 +40,7 @@ const (
 	SetCorpus10 = "corpus10"
 	SetSealed8  = "sealed8"
 	SetCorpus11 = "corpus11"
+	SetSealed9  = "sealed9"
 )
 
 // Log is one labelled real CI failure log.
@@ -106,6 +107,8 @@ var (
 	sealed8JSONL []byte
 	//go:embed corpus11.jsonl
 	corpus11JSONL []byte
+	//go:embed sealed9.jsonl
+	sealed9JSONL []byte
 )
 
 // Each set is parsed on its first use, on its own: a caller of All (the
@@ -133,6 +136,7 @@ var (
 	corpus10 = parsed(SetCorpus10, corpus10JSONL)
 	sealed8  = parsed(SetSealed8, sealed8JSONL)
 	corpus11 = parsed(SetCorpus11, corpus11JSONL)
+	sealed9  = parsed(SetSealed9, sealed9JSONL)
 )
 
 // parsed returns the set's logs, parsed once on the first call.
@@ -248,7 +252,7 @@ func Visible() [][]Log {
 // SealedSets returns the sealed sets, oldest first: only their totals may
 // be read.
 func SealedSets() [][]Log {
-	return [][]Log{Sealed(), Sealed2(), Sealed3(), Sealed4(), Sealed5(), Sealed6(), Sealed7(), Sealed8()}
+	return [][]Log{Sealed(), Sealed2(), Sealed3(), Sealed4(), Sealed5(), Sealed6(), Sealed7(), Sealed8(), Sealed9()}
 }
 
 // Sealed returns the sealed set: collected with corpus2, measured only in
@@ -312,6 +316,14 @@ func Sealed7() []Log {
 // totals may be read.
 func Sealed8() []Log {
 	return slices.Clone(sealed8())
+}
+
+// Sealed9 returns the ninth sealed set (52 logs), collected blind at the
+// start of the fourth 2026-12-06 session (no source and no key line shared
+// with any other set) and first measured before any change after its
+// collection. Like Sealed, only its totals may be read.
+func Sealed9() []Log {
+	return slices.Clone(sealed9())
 }
 
 // All returns Labelled followed by Extra.

@@ -35,6 +35,7 @@ func TestCounts(t *testing.T) {
 		{name: "sealed7", logs: Sealed7(), set: SetSealed7, want: 41},
 		{name: "corpus10", logs: Corpus10(), set: SetCorpus10, want: 91},
 		{name: "sealed8", logs: Sealed8(), set: SetSealed8, want: 54},
+		{name: "sealed9", logs: Sealed9(), set: SetSealed9, want: 52},
 		{name: "corpus11", logs: Corpus11(), set: SetCorpus11, want: 157},
 	}
 	for _, tt := range tests {
@@ -59,7 +60,7 @@ func TestCounts(t *testing.T) {
 func TestSchema(t *testing.T) {
 	ids := map[string]bool{}
 	sources := map[string]string{}
-	for _, l := range slices.Concat(All(), Corpus(), Corpus2(), Sealed(), Corpus3(), Sealed2(), Corpus4(), Corpus5(), Sealed3(), Corpus6(), Sealed4(), Sealed5(), Corpus7(), Sealed6(), Corpus8(), Corpus9(), Sealed7(), Corpus10(), Sealed8(), Corpus11()) {
+	for _, l := range slices.Concat(All(), Corpus(), Corpus2(), Sealed(), Corpus3(), Sealed2(), Corpus4(), Corpus5(), Sealed3(), Corpus6(), Sealed4(), Sealed5(), Corpus7(), Sealed6(), Corpus8(), Corpus9(), Sealed7(), Corpus10(), Sealed8(), Corpus11(), Sealed9()) {
 		if l.Set != SetLabelled {
 			if prev, ok := sources[l.Source]; ok {
 				t.Errorf("%s %s: source %s already used by %s", l.Set, l.ID, l.Source, prev)
@@ -160,14 +161,14 @@ func TestMustParsePanicsClearly(t *testing.T) {
 	mustParse(SetExtra, []byte("{"))
 }
 
-// TestLateSealedShareNoKeyLine holds sealed5 to sealed8 to what
+// TestLateSealedShareNoKeyLine holds sealed5 to sealed9 to what
 // cilogs/README.md says of them: no key line of their logs is another
 // set's, whitespace aside (their labels and lines are only read in
 // aggregate: nothing is printed).
 func TestLateSealedShareNoKeyLine(t *testing.T) {
 	norm := func(s string) string { return strings.Join(strings.Fields(s), " ") }
 	all := slices.Concat(Visible(), SealedSets())
-	for _, set := range []string{SetSealed5, SetSealed6, SetSealed7, SetSealed8} {
+	for _, set := range []string{SetSealed5, SetSealed6, SetSealed7, SetSealed8, SetSealed9} {
 		others := map[string]bool{}
 		var mine []Log
 		for _, logs := range all {

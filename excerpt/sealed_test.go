@@ -46,6 +46,8 @@ func TestSealedReasonFloor(t *testing.T) {
 		{name: cilogs.SetSealed7, logs: cilogs.Sealed7(), floor: 32},
 		// first measured at the start of the third 2026-12-06 session.
 		{name: cilogs.SetSealed8, logs: cilogs.Sealed8(), floor: 36},
+		// first measured at the start of the fourth 2026-12-06 session.
+		{name: cilogs.SetSealed9, logs: cilogs.Sealed9(), floor: 41},
 	}
 	for _, set := range sets {
 		hits := 0
