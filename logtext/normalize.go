@@ -15,7 +15,8 @@ import (
 // NormalizeLine turns one raw log line into the text a person would have
 // seen: it drops a leading byte-order mark, the runner's timestamp (GitHub's
 // "2024-01-02T03:04:05.1234567Z ", Jenkins' "[2024-01-02T03:04:05.123Z] ", and
-// the "job<TAB>step<TAB>timestamp " prefix of `gh run view --log`), ANSI
+// the "job<TAB>step<TAB>timestamp " prefix of `gh run view --log`, and
+// TeamCity's "[17:31:52]W:\t\t [Step 2/2] " of a downloaded build log), ANSI
 // escape sequences (also in the "^[[31m" caret form that copy-pasted logs
 // carry), and carriage returns. Workflow markers such as "##[error]" are kept:
 // the excerpter reads them.
@@ -62,6 +63,9 @@ func StripPrefix(line []byte) []byte {
 			return dropOneSpace(line[n+2:])
 		}
 	}
+	if n := teamCityLen(line); n > 0 {
+		return line[n:]
+	}
 	// `gh run view --log` prints "job\tstep\t<timestamp> text". Only strip the
 	// two columns when a timestamp follows, so a tab-indented line survives.
 	if i := bytes.IndexByte(line, '\t'); i > 0 {
@@ -73,6 +77,57 @@ func StripPrefix(line []byte) []byte {
 		}
 	}
 	return line
+}
+
+// teamCityLen returns the length of the prefix TeamCity puts on each line
+// of a downloaded build log, or 0: the clock and the message's status (" ",
+// i, W, E or F) as "[17:31:52]W:", the indent that nests the line under its
+// blocks, and, nested, the block's name ("[Step 2/2] ", "[docker] ") that
+// TeamCity's log tree shows once and the download repeats on every line
+// (https://github.com/jonnyzzz/TeamCity.Virtual/issues/22). A tool's own
+// level tag in that place ("[ERROR] ") stays: it is part of the message.
+func teamCityLen(b []byte) int {
+	const head = len("[17:31:52]W:")
+	if len(b) < head || b[0] != '[' || b[3] != ':' || b[6] != ':' || b[9] != ']' || b[11] != ':' ||
+		!isDigits(b[1:3]) || !isDigits(b[4:6]) || !isDigits(b[7:9]) {
+		return 0
+	}
+	switch b[10] {
+	case ' ', 'i', 'W', 'E', 'F':
+	default:
+		return 0
+	}
+	i := head
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+		i++
+	}
+	if i-head < 2 || i >= len(b) || b[i] != '[' {
+		return i // top level, or nested with no block's name
+	}
+	j := bytes.IndexByte(b[i:], ']')
+	if j < 2 || (i+j+1 < len(b) && b[i+j+1] != ' ') || levelTag(b[i+1:i+j]) {
+		return i
+	}
+	return min(i+j+2, len(b))
+}
+
+// levelTag reports a log level's name in capitals ("ERROR", "WARNING").
+func levelTag(b []byte) bool {
+	for _, c := range b {
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigits(b []byte) bool {
+	for _, c := range b {
+		if c-'0' > 9 {
+			return false
+		}
+	}
+	return true
 }
 
 func dropOneSpace(b []byte) []byte {

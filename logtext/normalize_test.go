@@ -38,6 +38,15 @@ func TestNormalizeLine(t *testing.T) {
 		{name: "crlf", in: "line\r", want: "line"},
 		{name: "progress bar redraw", in: "10%\r50%\r100%", want: "100%"},
 		{name: "timestamp then ansi then cr", in: "2024-01-02T03:04:05.1234567Z \x1b[32m✓ passed\x1b[0m\r", want: "✓ passed"},
+		{name: "teamcity nested, tabs", in: "[17:17:13] :\t\t [Run Bazel test] //pkg/sql/colexec:colexec_test   TIMEOUT in 300.1s", want: "//pkg/sql/colexec:colexec_test   TIMEOUT in 300.1s"},
+		{name: "teamcity warning, spaces", in: "[17:31:52]W:         [docker] 2014/11/30 16:31:52 HTTP code: 502", want: "2014/11/30 16:31:52 HTTP code: 502"},
+		{name: "teamcity top level", in: "[17:31:51]W: Step 2/2: Docker / Vagrant", want: "Step 2/2: Docker / Vagrant"},
+		{name: "teamcity block name alone", in: "[17:17:13] :\t\t [Run Bazel test]", want: ""},
+		{name: "teamcity keeps a level tag", in: "[10:00:01]E:\t [ERROR] /src/A.java:[25,40] cannot find symbol", want: "[ERROR] /src/A.java:[25,40] cannot find symbol"},
+		{name: "teamcity keeps the message's own indent", in: "[10:00:01] :\t\t [Step 1/1]   at Foo.bar(Foo.java:3)", want: "  at Foo.bar(Foo.java:3)"},
+		{name: "teamcity nested without a block's name", in: "[10:00:01]i:\t\t plain text", want: "plain text"},
+		{name: "a bracketed clock alone is kept", in: "[17:17:13] Starting", want: "[17:17:13] Starting"},
+		{name: "an unknown status is kept", in: "[17:17:13]X: text", want: "[17:17:13]X: text"},
 		{name: "not a timestamp", in: "2024-01-02 03:04:05 local time", want: "2024-01-02 03:04:05 local time"},
 	}
 	for _, tt := range tests {
