@@ -32,10 +32,10 @@ func TestExtract_FixtureReasons(t *testing.T) {
 		{cilogs.SetCorpus5, cilogs.Corpus5(), 132},   // first measured at 119, before any change for it
 		{cilogs.SetCorpus6, cilogs.Corpus6(), 114},   // first measured at 101, before any change for it
 		{cilogs.SetCorpus7, cilogs.Corpus7(), 75},    // first measured at 63, before any change for it
-		{cilogs.SetCorpus8, cilogs.Corpus8(), 77},    // first measured at 66, before any change for it
+		{cilogs.SetCorpus8, cilogs.Corpus8(), 78},    // first measured at 66, before any change for it; 78 once Black's file row outranked its count
 		{cilogs.SetCorpus9, cilogs.Corpus9(), 67},    // first measured at 60, before any change for it
 		{cilogs.SetCorpus10, cilogs.Corpus10(), 81},  // first measured at 74, before any change for it
-		{cilogs.SetCorpus11, cilogs.Corpus11(), 124}, // first measured at 113, before any change for it; 125 once go test's package summary became generic (one log has no test line above it), 124 once review narrowed the Jenkins offline line to the rules' gated signature
+		{cilogs.SetCorpus11, cilogs.Corpus11(), 125}, // first measured at 113, before any change for it; 125 once go test's package summary became generic (one log has no test line above it), 124 once review narrowed the Jenkins offline line to the rules' gated signature; 125 once Black's file row outranked its count
 	}
 	for _, set := range sets {
 		t.Run(set.name, func(t *testing.T) {

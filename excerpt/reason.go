@@ -116,6 +116,9 @@ func strongest(lines []logLine, marked bool) pick {
 	pyFrame := false // the previous non-blank line was a Python traceback's frame
 	for i, l := range lines {
 		tier := lineStrength(l.text)
+		if isRustPanicHeader(strings.TrimSpace(l.text)) {
+			tier = panicStrength(lines, i)
+		}
 		if pyFrame && tier > strengthGeneric {
 			tier = strengthGeneric // the source line a frame quotes: code, not the exception
 		}
@@ -210,14 +213,25 @@ func lineText(lines []logLine, i, tier int) string {
 	if tier >= strengthOutcome && cmakeBlock(text) {
 		return joinIndentedBlock(text, lines[i+1:], 4)
 	}
+	if strings.HasSuffix(text, "referenced from:") && undefinedSymbolRow.MatchString(text) {
+		// The linker's missing symbol with the first object that uses
+		// it, indented under it; its summary lines follow unindented.
+		return joinContinuation(text, lines[i+1:], true, indentOf(lines[i].text), 1)
+	}
+	if tier == strengthError && strings.Contains(text, "ould reformat") && formatterRow.MatchString(text) {
+		return withFormatterCount(text, lines[i+1:])
+	}
 	goHeader := tier == strengthError && strings.HasPrefix(text, "--- FAIL:") // joined like an outcome (goHeaderFails)
+	// A Rust panic's message is at the header's own indent, whatever the
+	// header's rank (panicStrength).
+	panicHeader := isRustPanicHeader(text)
 	if tier >= strengthError && (strings.HasSuffix(text, ":") || text == "Expected" || gtestFailure.MatchString(text)) || tier == strengthOutcome || goHeader {
 		most := 3
 		if strings.Contains(text, "panicked at ") {
 			most = 1 // Rust's message; the values it compared are context
 		}
 		header := text
-		text = joinContinuation(text, lines[i+1:], tier == strengthOutcome || goHeader, indentOf(lines[i].text), most)
+		text = joinContinuation(text, lines[i+1:], (tier == strengthOutcome || goHeader) && !panicHeader, indentOf(lines[i].text), most)
 		if most == 1 && strings.HasSuffix(text, "` value:") {
 			// Rust's unwrap or expect on an Err: the error it held is the
 			// line under its message ("called `Result::unwrap()` on an
@@ -279,7 +293,7 @@ func joinContinuation(text string, next []logLine, outcome bool, indent, most in
 		if t == "" && added > 0 {
 			break // a blank line ends the message
 		}
-		if t == "" || strings.Trim(t, "-=_*~^[]INFO ") == "" {
+		if t == "" || separatorRule(t) {
 			continue // blank or a separator rule
 		}
 		if isTraceFrame(t) || strings.HasPrefix(t, "##[") || outcome && indentOf(l.text) <= indent {
@@ -290,6 +304,10 @@ func joinContinuation(text string, next []logLine, outcome bool, indent, most in
 	}
 	return text
 }
+
+// separatorRule reports a line (trimmed) that only draws a rule between
+// parts of the output ("------", "====", "[INFO] ---").
+func separatorRule(t string) bool { return strings.Trim(t, "-=_*~^[]INFO ") == "" }
 
 func indentOf(s string) int {
 	return len(s) - len(strings.TrimLeft(s, " \t"))

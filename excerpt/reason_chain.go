@@ -109,6 +109,9 @@ var consequences = []struct{ effect, cause string }{
 	{"The operation was canceled", "not enough space on the disk"},
 	{"The operation was canceled", "No space left on device"},
 	{"The operation was canceled", "no space left on device"},
+	// CocoaPods' header over the pod's requirements, and its resolver's
+	// verdict under them (unresolvable).
+	{"could not find compatible versions for pod", "None of your spec sources contain a spec satisfying"},
 }
 
 // causeNamed reports an effect line (see consequences) whose cause one of

@@ -70,6 +70,11 @@ var lockfileOutOfSync = []string{
 	"install in deployment mode after changing",
 	// yarn berry's YN0028 under --immutable.
 	"The lockfile would have been modified by this install",
+	// uv sync --locked ("The lockfile at `uv.lock` needs to be updated,
+	// but `--locked` was provided. To update the lockfile, run `uv
+	// lock`."), whole or wrapped after "To update"; a Docker build's
+	// "executor failed running" and its builder's failed step follow it.
+	"needs to be updated, but `--locked` was provided",
 }
 
 // unrunnable is a program that could not be started or loaded: the
@@ -102,6 +107,12 @@ var unresolvable = []string{
 	// conda's and mamba's solver: "- nothing provides requested
 	// azure-mgmt-compute >=24.0.0" under "The reported errors are:".
 	"nothing provides requested",
+	// CocoaPods' resolver: no source holds a version the Podfile and
+	// Podfile.lock both allow ("None of your spec sources contain a spec
+	// satisfying the dependencies: `ADAL (~> 4.0.0), ADAL (= 4.0.0, ~>
+	// 4.0.0)`."), under its "[!] … could not find compatible versions"
+	// header, which only names the pod (see consequences).
+	"None of your spec sources contain a spec satisfying",
 }
 
 // signalDeath is a process that a signal ended, as the program that ran it
@@ -158,16 +169,22 @@ var tapNotOK = regexp.MustCompile(`^not ok \d+\b`)
 // comparison ("Received: …", "Actual: …", "Received number of calls: 0").
 var comparedValue = regexp.MustCompile(`^\s*(?:Expected|Received|Actual)\b[^:]{0,40}:`)
 
+// hamcrestBut is the other side of a Hamcrest matcher's message, under its
+// "Expected: is <3>" line ("     but: was <4>").
+const hamcrestBut = "but: "
+
 // joinComparison joins an assertion's "Expected: x" line with the
-// "Received: y" (or "Actual: y") line right under it: the two sides are
-// one message, and a person needs both to see what differs. (A matcher's
-// hint, "expect(a).toBe(b)", stays alone: its values are the context.)
+// "Received: y" (or "Actual: y", or Hamcrest's "but: y") line right under
+// it: the two sides are one message, and a person needs both to see what
+// differs. (A matcher's hint, "expect(a).toBe(b)", stays alone: its
+// values are the context.)
 func joinComparison(text string, next []logLine) string {
 	if !strings.HasPrefix(text, "Expected") || !comparedValue.MatchString(text) || len(next) == 0 {
 		return text
 	}
 	t := strings.TrimSpace(next[0].text)
-	if strings.HasPrefix(t, "Expected") || !comparedValue.MatchString(t) || len(text)+len(t) >= maxReasonLen {
+	other := strings.HasPrefix(t, hamcrestBut) && len(t) > len(hamcrestBut) || comparedValue.MatchString(t)
+	if strings.HasPrefix(t, "Expected") || !other || len(text)+len(t) >= maxReasonLen {
 		return text
 	}
 	return text + " " + t

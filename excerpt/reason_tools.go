@@ -215,3 +215,61 @@ func unbolded(t string) string {
 	}
 	return t
 }
+
+// formatterRow is a Python formatter's file row in check mode: Black's
+// "would reformat src/app.py", Ruff's "Would reformat: src/app.py". It
+// says which file fails the check; the count under the rows ("1 file would
+// be reformatted, 32 files would be left unchanged.", formatterSummary)
+// only sums them up.
+var (
+	formatterRow     = regexp.MustCompile(`^(?:would reformat|Would reformat:) \S+$`)
+	formatterSummary = regexp.MustCompile(`^\d+ files? would be reformatted\b`)
+)
+
+// withFormatterCount is a formatter's first file row (formatterRow) and,
+// when more rows follow it, the count under them ("would reformat a.py;
+// 2 files would be reformatted, 840 files would be left unchanged."): the
+// first file alone would hide that others fail the check too. One row
+// stays alone, so the reason of a file's own failure keeps its
+// fingerprint however many files the project holds.
+func withFormatterCount(text string, next []logLine) string {
+	more := false
+	for _, l := range next[:min(len(next), 200)] {
+		t := strings.TrimSpace(l.text)
+		if !strings.Contains(t, "eformat") {
+			continue // spare the expressions
+		}
+		switch {
+		case formatterSummary.MatchString(t):
+			if more && len(text)+len(t) < maxReasonLen {
+				return text + "; " + t
+			}
+			return text
+		case formatterRow.MatchString(t):
+			more = true
+		}
+	}
+	return text
+}
+
+// undefinedSymbolRow is the macOS linker's row for a symbol no object
+// defines, under "Undefined symbols for architecture x86_64:" ("
+// \"madness::info::cheminfo_git_commit()\", referenced from:", the objects
+// that use it indented under it): it names what is missing, while "ld:
+// symbol(s) not found for architecture x86_64" after the rows does not.
+var undefinedSymbolRow = regexp.MustCompile(`^"[^"]+", referenced from:$`)
+
+// checkRowStrength rates the rows above: a formatter's file row is an
+// error, its summary the generic line it is, the linker's missing symbol
+// the cause.
+func checkRowStrength(t string, tier int) int {
+	switch {
+	case strings.HasSuffix(t, "referenced from:") && undefinedSymbolRow.MatchString(t):
+		return strengthCause
+	case tier < strengthError && strings.Contains(t, "ould reformat") && formatterRow.MatchString(t):
+		return strengthError
+	case strings.Contains(t, "would be reformatted") && formatterSummary.MatchString(t):
+		return min(max(tier, strengthGeneric), strengthGeneric)
+	}
+	return tier
+}
