@@ -183,7 +183,7 @@ var mayFailWords = withMarkerWords([][]byte{
 	[]byte("too many"), []byte("disk space"), []byte("gateway"), []byte("fehler"), []byte("gefunden"),
 	[]byte("more than"), []byte("exceeded"), []byte("return code"), []byte("only install"),
 	[]byte("lost"), []byte("sig"), []byte("unresolved"), []byte("retry"), []byte("candidate"), []byte("#test"), []byte(" @ line "),
-	[]byte("response status"), []byte("reformat"), []byte("referenced from"),
+	[]byte("response status"), []byte("reformat"), []byte("referenced from"), []byte("depends: "), []byte(" : breaks: "),
 })
 
 // withMarkerWords adds to words the lowercased excerpt markers that read
