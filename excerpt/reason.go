@@ -115,10 +115,7 @@ func strongest(lines []logLine, marked bool) pick {
 	var pytest pytestBlock
 	pyFrame := false // the previous non-blank line was a Python traceback's frame
 	for i, l := range lines {
-		tier := lineStrength(l.text)
-		if isRustPanicHeader(strings.TrimSpace(l.text)) {
-			tier = panicStrength(lines, i)
-		}
+		tier := headerStrength(lines, i, lineStrength(l.text))
 		if pyFrame && tier > strengthGeneric {
 			tier = strengthGeneric // the source line a frame quotes: code, not the exception
 		}
@@ -220,6 +217,9 @@ func lineText(lines []logLine, i, tier int) string {
 	}
 	if tier == strengthError && strings.Contains(text, "ould reformat") && formatterRow.MatchString(text) {
 		return withFormatterCount(text, lines[i+1:])
+	}
+	if joined, ok := joinHeader(lines, i, text); ok {
+		return joined
 	}
 	goHeader := tier == strengthError && strings.HasPrefix(text, "--- FAIL:") // joined like an outcome (goHeaderFails)
 	// A Rust panic's message is at the header's own indent, whatever the

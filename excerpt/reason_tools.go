@@ -273,3 +273,74 @@ func checkRowStrength(t string, tier int) int {
 	}
 	return tier
 }
+
+// mesonTestRow is meson test's row for a test that did not pass: its
+// number, its name (since 0.57 under its suite, "mylib:unit / parser"),
+// padding, the status and the time ("2/2 unittest_capi_inference_latency
+// TIMEOUT 30.00 s", " 7/12 mylib:unit / parser_test  TIMEOUT  30.02s
+// killed by signal 15 SIGTERM", "3/5 io_test  FAIL  0.12 s (exit status
+// 1)"). As Bazel's rows (bazelStrength): a TIMEOUT is the cause, a FAIL or
+// ERROR says which test failed, an error.
+var mesonTestRow = regexp.MustCompile(`^\d+/\d+ \S.*?\s(TIMEOUT|FAIL|ERROR)\s+\d+(?:\.\d+)? ?s\b`)
+
+// mesonSummaryRow is a count in meson test's summary under the rows ("Ok:
+// 1", "Expected Fail: 0", "Timeout: 1"). A zero fails nothing; another
+// count only sums up the rows above it.
+var mesonSummaryRow = regexp.MustCompile(`^(?:Ok|Expected Fail|Fail|Unexpected Pass|Skipped|Timeout):\s+(\d+)$`)
+
+// mesonStrength rates meson test's rows and summary counts.
+func mesonStrength(t string, tier int) int {
+	if t == "" || tier >= strengthCause {
+		return tier
+	}
+	if c := t[0]; c >= '0' && c <= '9' && strings.Contains(t, "/") {
+		switch m := mesonTestRow.FindStringSubmatch(t); {
+		case m == nil:
+		case m[1] == "TIMEOUT":
+			return strengthCause
+		default:
+			return max(tier, strengthError)
+		}
+		return tier
+	}
+	m := mesonSummaryRow.FindStringSubmatch(t)
+	switch {
+	case m == nil:
+		return tier
+	case strings.Trim(m[1], "0") == "":
+		return strengthNone
+	}
+	return min(tier, strengthGeneric)
+}
+
+// gitPluginWhere are the Jenkins Git plugin's lines around a git command
+// that failed: which remote it was cloning or fetching ("ERROR: Error
+// cloning remote repo 'origin'", "ERROR: Error fetching remote repo
+// 'origin'"), the exception that wraps the command ("hudson.plugins.git.
+// GitException: Failed to fetch from https://…", "…GitException: Command
+// \"git fetch --tags --progress -- https://… +refs/heads/*:refs/remotes/
+// origin/*\" returned status code 128:"). They say where; git's own error,
+// under "stderr: " (gitStderr), says why.
+var gitPluginWhere = regexp.MustCompile(`^(?:ERROR: )?Error (?:cloning|fetching) remote repo '[^']*'$|` +
+	`^(?:Caused by: )?hudson\.plugins\.git\.GitException: (?:Command ".*" returned status code \d+:|Failed to fetch from \S+)$`)
+
+// gitStderr is git's error as the Jenkins Git plugin quotes it under the
+// exception: "stderr: fatal: unable to access 'https://…': OpenSSL
+// SSL_connect: Connection reset by peer …", "stderr: fatal: couldn't find
+// remote ref refs/heads/x", "stderr: remote: Repository not found.".
+const gitStderr = "stderr: "
+
+// gitPluginStrength rates the plugin's lines as generic and git's error
+// under them as (at least) an error.
+func gitPluginStrength(t string, tier int) int {
+	if strings.HasPrefix(t, gitStderr) {
+		if rest := t[len(gitStderr):]; strings.HasPrefix(rest, "fatal: ") || strings.HasPrefix(rest, "error: ") || strings.HasPrefix(rest, "remote: ") {
+			return max(tier, strengthError)
+		}
+		return tier
+	}
+	if tier > strengthGeneric && (strings.Contains(t, " remote repo '") || strings.Contains(t, "GitException: ")) && gitPluginWhere.MatchString(t) {
+		return strengthGeneric
+	}
+	return tier
+}

@@ -18,7 +18,9 @@ func TestSealedReasonFloor(t *testing.T) {
 	}{
 		// 44/60 when first measured, 45/60 after the reason families were
 		// tuned on the other sets, 47/60 after the 2026-12-05 families.
-		{name: cilogs.SetSealed, logs: cilogs.Sealed(), floor: 47},
+		// 48/60 as measured before corpus13's reason families (a floor
+		// left behind by an earlier change), unchanged by them.
+		{name: cilogs.SetSealed, logs: cilogs.Sealed(), floor: 48},
 		// 66/80 when first measured, before any change after its
 		// collection; 68/80 after the families added that day.
 		// 70/80 after the reason families of 2026-12-06.
@@ -33,7 +35,8 @@ func TestSealedReasonFloor(t *testing.T) {
 		// 67/79 after the reason families of 2026-12-06.
 		// 68/79 with corpus8's reason families.
 		// 69/79 with corpus12's reason families.
-		{name: cilogs.SetSealed4, logs: cilogs.Sealed4(), floor: 69},
+		// 70/79 with corpus13's reason families.
+		{name: cilogs.SetSealed4, logs: cilogs.Sealed4(), floor: 70},
 		// 60/70 when first measured, at the end of 2026-12-06's work.
 		// 61/70 after the second round of reason families that day.
 		// 62/70 with the reason families of corpus7.

@@ -1,0 +1,150 @@
+package excerpt
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Headers that say where (or that an assertion failed) and print what on
+// the lines under them: the Rust panic's (reason_panic.go), GHC's
+// diagnostic, ExUnit's assertion. Alone neither part is the reason a
+// person reads; joined (joinHeader) they are, and the header is ranked as
+// what its message says (headerStrength), so that the message does not
+// outrank its own header.
+
+// headerStrength is the rank of line i when it is one of the headers
+// above, tier (its own rank) otherwise.
+func headerStrength(lines []logLine, i, tier int) int {
+	t := strings.TrimSpace(lines[i].text)
+	switch {
+	case isRustPanicHeader(t):
+		return panicStrength(lines, i)
+	case isGHCHeader(t):
+		tier = max(tier, strengthError)
+		for _, j := range ghcMessage(lines, i) {
+			tier = max(tier, lineStrength(lines[j].text))
+		}
+		return tier
+	case exunitHeader(lines, i) > 0:
+		// The values an assertion compared, as Jest's Expected and
+		// Received are (detailLines).
+		return strengthCause
+	}
+	return tier
+}
+
+// joinHeader is line i (text, trimmed) joined with the message under it
+// when it is a GHC or ExUnit header; ok is false for any other line.
+func joinHeader(lines []logLine, i int, text string) (joined string, ok bool) {
+	if isGHCHeader(text) {
+		for _, j := range ghcMessage(lines, i) {
+			text += " " + strings.TrimSpace(lines[j].text)
+		}
+		return text, true
+	}
+	if code := exunitHeader(lines, i); code > 0 {
+		return withExUnitValues(text, lines, code), true
+	}
+	return "", false
+}
+
+// ghcHeader is GHC's diagnostic header: the place, then "error:", then
+// (since GHC 9.4) its code and, under -Werror, the warning's flag
+// ("src/Hledger/StockQuotes.hs:81:25: error: [GHC-88464]",
+// "src/A.hs:(3,1)-(4,9): error: [GHC-62161] [-Wincomplete-patterns,
+// Werror=incomplete-patterns]"). The message is on the indented lines
+// under it ("    Variable not in scope: jcommodities :: Journal -> …"),
+// with the quoted source ("81 |   …") after them. A log pasted from a
+// narrow terminal may carry the path's start on the line above: the header
+// is read as the line it is.
+var ghcHeader = regexp.MustCompile(`^\S+\.(?:hs|lhs|hsc|hs-boot):(?:\d+:\d+(?:-\d+)?|\(\d+,\d+\)-\(\d+,\d+\)): error:(?: \[[^\]]+\])*$`)
+
+// isGHCHeader reports a ghcHeader line; t is trimmed.
+func isGHCHeader(t string) bool {
+	return strings.Contains(t, ": error:") && ghcHeader.MatchString(t)
+}
+
+// ghcMessage returns the indexes of the message lines under the GHC header
+// at lines[i]: the first, indented deeper than the header, and those that
+// go on with it: a line the previous one announces ("Variable not in
+// scope:" / "jinferredcommodities :: Journal -> …") or that GHC wrapped
+// deeper still. The quoted source, a blank line or a new part of the
+// message ("Suggested fix:", "• In the expression: …") end it.
+func ghcMessage(lines []logLine, i int) []int {
+	var out []int
+	indent, first := indentOf(lines[i].text), 0
+	for j := i + 1; j < len(lines) && len(out) < 3; j++ {
+		raw := ghcUnmarked(lines[j].text)
+		t := strings.TrimSpace(raw)
+		if lines[j].no != lines[j-1].no+1 || t == "" || t == "|" || codeFrame.MatchString(t) || indentOf(raw) <= indent {
+			break
+		}
+		if len(out) > 0 && !strings.HasSuffix(strings.TrimSpace(lines[j-1].text), ":") && indentOf(raw) <= first {
+			break
+		}
+		if len(out) == 0 {
+			first = indentOf(raw)
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+// ghcUnmarked is a line of GHC's message without the marker a problem
+// matcher's annotation puts before it, as GitHub shows it ("Error:
+// Variable not in scope: fastRem :: Int -> t0 -> Int"), so that its
+// indent is GHC's.
+func ghcUnmarked(s string) string {
+	for _, m := range []string{"##[error]", "Error:"} {
+		if strings.HasPrefix(s, m) {
+			return s[len(m):]
+		}
+	}
+	return s
+}
+
+// exunitAssertion is the first line of an ExUnit assertion's report: which
+// assertion failed ("Assertion with == failed", "Assertion with =~
+// failed", "match (=) failed", "Assertion failed", "Expected truthy, got
+// false"). The lines under it say what: "code:  assert resp.status_code()
+// == 403", then the values compared, "left:  201" and "right: 403".
+var exunitAssertion = regexp.MustCompile(`^(?:Assertion with \S+ failed(?:, .+)?|Assertion failed|match \(=\) failed|Expected truthy, got .+|Expected false or nil, got .+)$`)
+
+// exunitHeader returns the index of the "code:" line under the ExUnit
+// assertion header at lines[i], or 0 when line i is none: the header's
+// words alone are a generic "Assertion failed" in many other tools.
+func exunitHeader(lines []logLine, i int) int {
+	t := strings.TrimSpace(lines[i].text)
+	if !strings.HasSuffix(t, "failed") && !strings.HasPrefix(t, "Expected ") || !exunitAssertion.MatchString(t) {
+		return 0
+	}
+	if j := i + 1; j < len(lines) && lines[j].no == lines[i].no+1 && strings.HasPrefix(strings.TrimSpace(lines[j].text), "code:") {
+		return j
+	}
+	return 0
+}
+
+// withExUnitValues is the ExUnit header joined with its code line, and with
+// the "left:" and "right:" lines under it when both fit the reason's
+// bound: the code says what was asserted, the values what differed.
+func withExUnitValues(text string, lines []logLine, code int) string {
+	text += " " + strings.TrimSpace(lines[code].text)
+	if code+2 >= len(lines) || lines[code+2].no != lines[code].no+2 {
+		return text
+	}
+	left, right := strings.TrimSpace(lines[code+1].text), strings.TrimSpace(lines[code+2].text)
+	if !strings.HasPrefix(left, "left:") || !strings.HasPrefix(right, "right:") || len(text)+len(left)+len(right)+2 > maxReasonLen ||
+		runsOn(lines, code+2) {
+		return text
+	}
+	return text + " " + left + " " + right
+}
+
+// runsOn reports a value at lines[i] that goes on, indented deeper, on the
+// next line ("right: {:error," / "  #Ecto.Changeset<…>}"): its first line
+// alone would show a value cut short.
+func runsOn(lines []logLine, i int) bool {
+	j := i + 1
+	return j < len(lines) && lines[j].no == lines[i].no+1 && strings.TrimSpace(lines[j].text) != "" &&
+		indentOf(lines[j].text) > indentOf(lines[i].text)
+}
