@@ -37,7 +37,7 @@ func TestExtract_FixtureReasons(t *testing.T) {
 		{cilogs.SetCorpus10, cilogs.Corpus10(), 81},  // first measured at 74, before any change for it
 		{cilogs.SetCorpus11, cilogs.Corpus11(), 125}, // first measured at 113, before any change for it; 125 once go test's package summary became generic (one log has no test line above it), 124 once review narrowed the Jenkins offline line to the rules' gated signature; 125 once Black's file row outranked its count
 		{cilogs.SetCorpus12, cilogs.Corpus12(), 75},  // first measured (as rules.Reason chooses) at 67, before any change for it; 75 with its reason families
-		{cilogs.SetCorpus13, cilogs.Corpus13(), 47},  // first measured (as rules.Reason chooses) at 48, before any change for it
+		{cilogs.SetCorpus13, cilogs.Corpus13(), 51},  // first measured (as rules.Reason chooses) at 48, before any change for it; 51 with its reason families (Jenkins' Git plugin, meson's rows, GHC's and ExUnit's headers)
 	}
 	for _, set := range sets {
 		t.Run(set.name, func(t *testing.T) {
