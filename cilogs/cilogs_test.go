@@ -38,6 +38,7 @@ func TestCounts(t *testing.T) {
 		{name: "sealed9", logs: Sealed9(), set: SetSealed9, want: 52},
 		{name: "corpus12", logs: Corpus12(), set: SetCorpus12, want: 84},
 		{name: "corpus13", logs: Corpus13(), set: SetCorpus13, want: 59},
+		{name: "sealed10", logs: Sealed10(), set: SetSealed10, want: 29},
 		{name: "corpus11", logs: Corpus11(), set: SetCorpus11, want: 157},
 	}
 	for _, tt := range tests {
@@ -62,7 +63,7 @@ func TestCounts(t *testing.T) {
 func TestSchema(t *testing.T) {
 	ids := map[string]bool{}
 	sources := map[string]string{}
-	for _, l := range slices.Concat(All(), Corpus(), Corpus2(), Sealed(), Corpus3(), Sealed2(), Corpus4(), Corpus5(), Sealed3(), Corpus6(), Sealed4(), Sealed5(), Corpus7(), Sealed6(), Corpus8(), Corpus9(), Sealed7(), Corpus10(), Sealed8(), Corpus11(), Sealed9(), Corpus12(), Corpus13()) {
+	for _, l := range slices.Concat(All(), Corpus(), Corpus2(), Sealed(), Corpus3(), Sealed2(), Corpus4(), Corpus5(), Sealed3(), Corpus6(), Sealed4(), Sealed5(), Corpus7(), Sealed6(), Corpus8(), Corpus9(), Sealed7(), Corpus10(), Sealed8(), Corpus11(), Sealed9(), Corpus12(), Corpus13(), Sealed10()) {
 		if l.Set != SetLabelled {
 			if prev, ok := sources[l.Source]; ok {
 				t.Errorf("%s %s: source %s already used by %s", l.Set, l.ID, l.Source, prev)
@@ -163,14 +164,14 @@ func TestMustParsePanicsClearly(t *testing.T) {
 	mustParse(SetExtra, []byte("{"))
 }
 
-// TestLateSealedShareNoKeyLine holds sealed5 to sealed9 to what
+// TestLateSealedShareNoKeyLine holds sealed5 to sealed10 to what
 // cilogs/README.md says of them: no key line of their logs is another
 // set's, whitespace aside (their labels and lines are only read in
 // aggregate: nothing is printed).
 func TestLateSealedShareNoKeyLine(t *testing.T) {
 	norm := func(s string) string { return strings.Join(strings.Fields(s), " ") }
 	all := slices.Concat(Visible(), SealedSets())
-	for _, set := range []string{SetSealed5, SetSealed6, SetSealed7, SetSealed8, SetSealed9} {
+	for _, set := range []string{SetSealed5, SetSealed6, SetSealed7, SetSealed8, SetSealed9, SetSealed10} {
 		others := map[string]bool{}
 		var mine []Log
 		for _, logs := range all {

@@ -54,6 +54,9 @@ func TestSealedReasonFloor(t *testing.T) {
 		{name: cilogs.SetSealed8, logs: cilogs.Sealed8(), floor: 36},
 		// first measured at the start of the fourth 2026-12-06 session.
 		{name: cilogs.SetSealed9, logs: cilogs.Sealed9(), floor: 41},
+		// first measured at the end of the fourth 2026-12-06 session's
+		// changes.
+		{name: cilogs.SetSealed10, logs: cilogs.Sealed10(), floor: 20},
 	}
 	for _, set := range sets {
 		hits := 0
