@@ -43,8 +43,9 @@ import (
 //  9. tierGeneric: bare network or timeout words without context; they also
 //     count as flakiness evidence when a test failure wins.
 //
-// Weak signatures (order-randomisation seeds, retry counters) never win on
-// their own; they only add evidence.
+// Weak signatures (retry counters, order-randomisation seeds) never win on
+// their own; they only add evidence, or (a seed, printed on every run of a
+// randomized suite) are only noted.
 const (
 	tierPlatform     = 100
 	tierSetup        = 95

@@ -153,6 +153,9 @@ func TestTouchedTestStaysCode(t *testing.T) {
 		{name: "no changed files, registry error", in: Input{Text: pytest + refused}, wantCat: analysis.CategoryFlakyTest},
 		{name: "unrelated change, registry error", in: Input{Text: pytest + refused, ChangedFiles: []string{"docs/index.md"}}, wantCat: analysis.CategoryFlakyTest},
 		{name: "no changed files, real network failure", in: Input{Text: dialFail + pytest}, wantCat: analysis.CategoryFlakyTest, wantFlaky: true},
+		// A randomized suite prints its seed on every run: no evidence.
+		{name: "no changed files, the suite's seed", in: Input{Text: "Randomized with seed 482913\n" + pytest}, wantCat: analysis.CategoryFlakyTest},
+		{name: "no changed files, pytest-randomly's seed", in: Input{Text: "Using --randomly-seed=1596637848\n" + pytest}, wantCat: analysis.CategoryFlakyTest},
 		{name: "install step keeps its registry error", in: Input{Text: pytest + refused, FailingStep: "Install dependencies", ChangedFiles: touched}, wantCat: analysis.CategoryInfrastructure},
 	}
 	for _, tc := range tests {
