@@ -53,6 +53,43 @@ func TestReason_Corpus13Families(t *testing.T) {
 			wantReason: "stderr: fatal: couldn't find remote ref refs/heads/release/2.4",
 		},
 		{
+			name: "Jenkins Git: git's progress from the server is no error, the fatal under it is",
+			lines: []string{
+				"ERROR: Error cloning remote repo 'origin'",
+				`hudson.plugins.git.GitException: Command "git fetch --tags --force --progress -- https://github.com/acme/monorepo.git +refs/heads/*:refs/remotes/origin/*" returned status code 128:`,
+				"stdout: ",
+				"stderr: remote: Enumerating objects: 184213, done.        ",
+				"remote: Counting objects: 100% (412/412), done.        ",
+				"remote: Compressing objects: 100% (201/201), done.        ",
+				"fatal: the remote end hung up unexpectedly",
+				"fatal: early EOF",
+				"fatal: index-pack failed",
+			},
+			wantReason: "fatal: the remote end hung up unexpectedly",
+			notReason:  "Enumerating objects",
+		},
+		{
+			name: "TeamCity: the execution timeout over the killed process and its thread dump",
+			lines: []string{
+				"[03:58:40] :\t\t [Step 2/2] Running integration tests",
+				"[04:00:01]W:\t\t [Step 2/2] The build Acme::Nightly #812 {buildId=9921} has been running for more than 60 minutes. Terminating...",
+				"[04:00:01]E: Execution timeout",
+				"[04:00:01] :\t\t [Step 2/2] Dumping threads before termination:",
+				"[04:00:02]W:\t\t [Step 2/2] Process exited with code 137",
+				"[04:00:02]E:\t [Step 2/2] Process exited with code 137 (Step: Integration tests (Command Line))",
+			},
+			wantReason: "has been running for more than 60 minutes. Terminating",
+		},
+		{
+			name: "TeamCity copied from the page: the bare build problem",
+			lines: []string{
+				"[13:30:12]\t[Step 1/1] Execution timeout (new)",
+				"[13:30:13]\t[Step 1/1] Dumping threads before termination:",
+				"[13:30:13]\t[Step 1/1] Failed to locate jps tool. No thread dump information is available",
+			},
+			wantReason: "Execution timeout (new)",
+		},
+		{
 			name: "Jenkins Git: the server's own words under 'remote:'",
 			lines: []string{
 				"ERROR: Error fetching remote repo 'origin'",

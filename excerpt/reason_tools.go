@@ -330,17 +330,42 @@ var gitPluginWhere = regexp.MustCompile(`^(?:ERROR: )?Error (?:cloning|fetching)
 // remote ref refs/heads/x", "stderr: remote: Repository not found.".
 const gitStderr = "stderr: "
 
+// gitProgress is the server's progress that git quotes first in its
+// stderr during a fetch ("remote: Enumerating objects: 184213, done."):
+// no error, whatever follows it.
+var gitProgress = regexp.MustCompile(`^remote: (?:Enumerating|Counting|Compressing|Total|Resolving|Finding) `)
+
 // gitPluginStrength rates the plugin's lines as generic and git's error
 // under them as (at least) an error.
 func gitPluginStrength(t string, tier int) int {
 	if strings.HasPrefix(t, gitStderr) {
-		if rest := t[len(gitStderr):]; strings.HasPrefix(rest, "fatal: ") || strings.HasPrefix(rest, "error: ") || strings.HasPrefix(rest, "remote: ") {
+		rest := t[len(gitStderr):]
+		if strings.HasPrefix(rest, "fatal: ") || strings.HasPrefix(rest, "error: ") ||
+			strings.HasPrefix(rest, "remote: ") && !gitProgress.MatchString(rest) {
 			return max(tier, strengthError)
 		}
 		return tier
 	}
 	if tier > strengthGeneric && (strings.Contains(t, " remote repo '") || strings.Contains(t, "GitException: ")) && gitPluginWhere.MatchString(t) {
 		return strengthGeneric
+	}
+	return tier
+}
+
+// teamCityTimeout is TeamCity's build execution timeout: the agent's
+// notice as it stops the build ("The build X #12 {buildId=3} has been
+// running for more than 90 minutes. Terminating...") and the build
+// problem it records ("Execution timeout", "(new)" when it is the build's
+// first), https://github.com/PaddlePaddle/Paddle/issues/9563. The thread
+// dumps and the killed process's exit code after it are what it did.
+var teamCityTimeout = regexp.MustCompile(`^Execution timeout(?: \(new\))?$|has been running for more than \d+ minutes?\. Terminating`)
+
+// teamCityTimeoutStrength rates TeamCity's timeout lines as the cause.
+func teamCityTimeoutStrength(t string, tier int) int {
+	if tier < strengthCause && (strings.HasPrefix(t, "Execution timeout") || strings.Contains(t, "has been running for more than")) {
+		if teamCityTimeout.MatchString(t) {
+			return strengthCause
+		}
 	}
 	return tier
 }

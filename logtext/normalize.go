@@ -80,35 +80,52 @@ func StripPrefix(line []byte) []byte {
 }
 
 // teamCityLen returns the length of the prefix TeamCity puts on each line
-// of a downloaded build log, or 0: the clock and the message's status (" ",
-// i, W, E or F) as "[17:31:52]W:", the indent that nests the line under its
-// blocks, and, nested, the block's name ("[Step 2/2] ", "[docker] ") that
-// TeamCity's log tree shows once and the download repeats on every line
-// (https://github.com/jonnyzzz/TeamCity.Virtual/issues/22). A tool's own
-// level tag in that place ("[ERROR] ") stays: it is part of the message.
+// of a build log, or 0. A downloaded log has the clock and the message's
+// status (" ", i, W, E or F) as "[17:31:52]W:", the indent that nests the
+// line under its blocks, and, nested, the block's name ("[Step 2/2] ",
+// "[docker] ") that TeamCity's log tree shows once and the download
+// repeats on every line (https://github.com/jonnyzzz/TeamCity.Virtual/issues/22).
+// A log copied from the web page has the clock and then a tab or the
+// block's name at once ("[12:28:28]\t[Step 1/1] ",
+// https://github.com/PaddlePaddle/Paddle/issues/9563; "[04:00:35][udp_test-bat] ").
+// A bracketed clock and a space ("[12:00:01] Starting") is other tools'
+// own format and stays. So does a tool's level tag where the block's name
+// would be ("[ERROR] "): it is part of the message.
 func teamCityLen(b []byte) int {
-	const head = len("[17:31:52]W:")
-	if len(b) < head || b[0] != '[' || b[3] != ':' || b[6] != ':' || b[9] != ']' || b[11] != ':' ||
+	const clock = len("[17:31:52]")
+	if len(b) <= clock || b[0] != '[' || b[3] != ':' || b[6] != ':' || b[9] != ']' ||
 		!isDigits(b[1:3]) || !isDigits(b[4:6]) || !isDigits(b[7:9]) {
 		return 0
 	}
-	switch b[10] {
-	case ' ', 'i', 'W', 'E', 'F':
+	var i int
+	switch c := b[clock]; {
+	case len(b) > clock+1 && b[clock+1] == ':' && (c == ' ' || c == 'i' || c == 'W' || c == 'E' || c == 'F'):
+		i = skipBlanks(b, clock+2)
+		if i-(clock+2) < 2 {
+			return i // top level
+		}
+	case c == '\t' || c == '[':
+		i = skipBlanks(b, clock)
 	default:
 		return 0
 	}
-	i := head
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
-		i++
-	}
-	if i-head < 2 || i >= len(b) || b[i] != '[' {
-		return i // top level, or nested with no block's name
+	if i >= len(b) || b[i] != '[' {
+		return i // no block's name
 	}
 	j := bytes.IndexByte(b[i:], ']')
 	if j < 2 || (i+j+1 < len(b) && b[i+j+1] != ' ') || levelTag(b[i+1:i+j]) {
 		return i
 	}
 	return min(i+j+2, len(b))
+}
+
+// skipBlanks returns the index of the first byte of b at or after i that is
+// neither a space nor a tab.
+func skipBlanks(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+		i++
+	}
+	return i
 }
 
 // levelTag reports a log level's name in capitals ("ERROR", "WARNING").
