@@ -159,6 +159,8 @@ func TestTestFamilyLines(t *testing.T) {
 			log: " 7/12 mylib:unit / parser_test          TIMEOUT        30.02s   killed by signal 15 SIGTERM\n\nOk:                 11\nTimeout:             1"},
 		{name: "meson all passed", notSig: "test-driver-timeout",
 			log: "1/2 core_test                    OK      2.10 s\n2/2 net_test                     OK      1.01 s\n\nOk:                    2\nTimeout:               0"},
+		{name: "a numbered status table's timeout column", notSig: "test-driver-timeout",
+			log: "2/3 worker  timeout 30 s (retrying)\nError: deploy verification failed: 2 of 3 workers unhealthy"},
 		{name: "a numbered step that mentions a timeout", notSig: "test-driver-timeout",
 			log: "1/3 waiting for the database, timeout 30 s\nError: connection refused"},
 		{name: "ctest all passed", notSig: "test-run-failed",
