@@ -100,7 +100,9 @@ func ReadLog(name string, r io.Reader, opt Options) (Excerpt, error) {
 	}
 	if LooksBinary(head) {
 		problem := fmt.Sprintf("this is not a text log (binary data in the first %d bytes)", probed)
-		if halfNUL(head) {
+		if kind := binaryKind(head); kind != "" {
+			problem = "this is not a text log: it is " + kind
+		} else if halfNUL(head) {
 			problem += "; if it is UTF-16 text without a byte order mark, convert it: iconv -f UTF-16LE -t UTF-8 (or UTF-16BE)"
 		}
 		return Excerpt{}, &InputError{Name: name, Problem: problem}
@@ -155,6 +157,29 @@ func utf16Encoding(head []byte) (enc encoding.Encoding, ok bool) {
 func halfNUL(b []byte) bool {
 	even, odd, pairs := nulParity(b)
 	return pairs >= 2 && max(even, odd)*3 >= pairs
+}
+
+// binaryMagic are the first bytes of files people may hand ccm instead of
+// a log: a program or an archive is named, so the UTF-16 advice is not
+// given for it, and a compressed log says how to read it.
+var binaryMagic = []struct{ magic, kind string }{
+	{"\x1f\x8b", "gzip-compressed: decompress it first (gunzip FILE, or zcat FILE | ccm analyze -)"},
+	{"PK\x03\x04", "a zip archive (GitHub's log download is one): unzip it and pass one job's .txt log"},
+	{"\x7fELF", "an ELF executable"},
+	{"\xcf\xfa\xed\xfe", "a Mach-O executable"},
+	{"\xce\xfa\xed\xfe", "a Mach-O executable"},
+	{"MZ", "a Windows executable"},
+	{"\x89PNG", "a PNG image"},
+}
+
+// binaryKind names the kind of a binary file by its first bytes, or "".
+func binaryKind(b []byte) string {
+	for _, m := range binaryMagic {
+		if bytes.HasPrefix(b, []byte(m.magic)) {
+			return m.kind
+		}
+	}
+	return ""
 }
 
 // nulParity counts the NUL bytes at even and at odd offsets of the first

@@ -30,6 +30,11 @@ func TestReadLogFileRefusesNonLogs(t *testing.T) {
 		{name: "missing", path: filepath.Join(dir, "nope.log"), want: "no such file"},
 		{name: "empty", path: write("empty.log", nil), want: "the log is empty"},
 		{name: "binary", path: write("bin.log", []byte{0x7f, 'E', 'L', 'F', 0, 1}), want: "not a text log"},
+		// A program is named as one, not given the UTF-16 advice its NULs
+		// would earn; a compressed log says how to read it.
+		{name: "an executable", path: write("ccm", append([]byte("\x7fELF\x02\x01\x01"), make([]byte, 600)...)), want: "it is an ELF executable"},
+		{name: "a gzip-compressed log", path: write("job.log.gz", []byte("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\x00\x01\x02\x00\x00\x00\x00\x00")), want: "gunzip"},
+		{name: "GitHub's zip of logs", path: write("logs.zip", append([]byte("PK\x03\x04\x14\x00\x00\x00\x08\x00"), make([]byte, 64)...)), want: "unzip it"},
 		// Two bytes any binary file may start with are not enough to
 		// make it UTF-16 text.
 		{name: "binary behind a UTF-16 byte order mark", path: write("bom.bin", append([]byte{0xff, 0xfe}, pseudoRandom(4096)...)), want: "not a text log"},

@@ -53,7 +53,8 @@ var utf8BOM = []byte("\xef\xbb\xbf")
 // TrimBOM drops a leading UTF-8 byte-order mark.
 func TrimBOM(line []byte) []byte { return bytes.TrimPrefix(line, utf8BOM) }
 
-// StripPrefix removes the timestamp the CI system put in front of a line.
+// StripPrefix removes what the CI system put in front of a line: its
+// timestamp, or TeamCity's clock, status, nesting and block name.
 func StripPrefix(line []byte) []byte {
 	if n := TimestampLen(line); n > 0 {
 		return dropOneSpace(line[n:])
@@ -90,7 +91,9 @@ func StripPrefix(line []byte) []byte {
 // https://github.com/PaddlePaddle/Paddle/issues/9563; "[04:00:35][udp_test-bat] ").
 // A bracketed clock and a space ("[12:00:01] Starting") is other tools'
 // own format and stays. So does a tool's level tag where the block's name
-// would be ("[ERROR] "): it is part of the message.
+// would be ("[ERROR] "): it is part of the message. On a nested line, a
+// message's own indent, or its own bracketed first word ("[main] ERROR"),
+// cannot be told from TeamCity's and goes with it.
 func teamCityLen(b []byte) int {
 	const clock = len("[17:31:52]")
 	if len(b) <= clock || b[0] != '[' || b[3] != ':' || b[6] != ':' || b[9] != ']' ||
@@ -128,7 +131,10 @@ func skipBlanks(b []byte, i int) int {
 	return i
 }
 
-// levelTag reports a log level's name in capitals ("ERROR", "WARNING").
+// levelTag reports a log level's name in capitals ("ERROR", "WARNING"). A
+// block named in capitals ("[NPM]") reads as one and stays: keeping a tag
+// costs a reason nothing, dropping a tool's level would change what it
+// says.
 func levelTag(b []byte) bool {
 	for _, c := range b {
 		if c < 'A' || c > 'Z' {

@@ -46,6 +46,17 @@ func main() {
 	model := flag.Bool("model", false, "measure the model configured by OPENAI_API_KEY, OPENAI_BASE_URL and OPENAI_MODEL, as ccm analyze runs it")
 	parallel := flag.Int("parallel", 4, "with -model: how many logs are analysed at once")
 	configPath := flag.String("config", "", "with -model: the config `file` ccm analyze would read (default $CCM_CONFIG; unset: the defaults)")
+	flag.Usage = func() {
+		fmt.Fprint(flag.CommandLine.Output(), `measure scores ccm's analysis on labelled logs (cilogs' JSON Lines format):
+how often the category is right, and how often failure_reason carries the
+line a maintainer pointed at. Rules only (as ccm analyze --rules-only),
+unless -model.
+
+Usage: go run ./rules/internal/measure [flags] [file.jsonl…]
+
+`)
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	if err := checkFlags(*bySig, *model, *sets || flag.NArg() > 0); err != nil {
 		fmt.Fprintln(os.Stderr, "measure:", err)
