@@ -110,7 +110,7 @@ func strongest(lines []logLine, marked bool) pick {
 	compileFailed := false // create-react-app said "Failed to compile."
 	causedBy := false      // the previous non-blank line was a bare "Caused by:"
 	bestCausedBy := false  // the pick is the message under a "Caused by:"
-	bestServer := false    // the pick names a server's failed answer
+	bestServer := false    // the pick, as joined, names a server's failed answer
 	var rspec rspecFailure
 	var pytest pytestBlock
 	pyFrame := false // the previous non-blank line was a Python traceback's frame
@@ -187,7 +187,10 @@ func strongest(lines []logLine, marked bool) pick {
 		// first causal error is usually the one a maintainer points at.
 		if tier > best.tier || bestSpec == 0 && spec > 0 || deeper {
 			best.at, best.tier, best.joined, bestSpec, bestCausedBy = i, tier, text, spec, under
-			bestServer = tier == strengthCause && serverFailure(l.text, strings.ToLower(l.text))
+			// A joined pick that names the answer already (Terraform's
+			// headline with its detail) is not deepened by its own line.
+			shown := reasonLine(text)
+			bestServer = tier == strengthCause && (serverFailure(l.text, strings.ToLower(l.text)) || serverFailure(shown, strings.ToLower(shown)))
 		}
 	}
 	return best
@@ -201,7 +204,7 @@ func reasonText(lines []logLine, i, tier int) string {
 
 // lineText is line i joined with the lines it announces.
 func lineText(lines []logLine, i, tier int) string {
-	text := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(lines[i].text), "##[error]"), "##[warning]")
+	text := lineOwnText(lines[i].text)
 	if tier >= strengthError {
 		if d := hclDetail(lines, i); d != nil {
 			return joinHCL(text, d)
@@ -222,21 +225,16 @@ func lineText(lines []logLine, i, tier int) string {
 		return joined
 	}
 	goHeader := tier == strengthError && strings.HasPrefix(text, "--- FAIL:") // joined like an outcome (goHeaderFails)
-	// A Rust panic's message is at the header's own indent, whatever the
-	// header's rank (panicStrength).
-	panicHeader := isRustPanicHeader(text)
 	if tier >= strengthError && (strings.HasSuffix(text, ":") || text == "Expected" || gtestFailure.MatchString(text)) || tier == strengthOutcome || goHeader {
-		most := 3
-		if strings.Contains(text, "panicked at ") {
-			most = 1 // Rust's message; the values it compared are context
-		}
 		header := text
-		text = joinContinuation(text, lines[i+1:], (tier == strengthOutcome || goHeader) && !panicHeader, indentOf(lines[i].text), most)
-		if most == 1 && strings.HasSuffix(text, "` value:") {
-			// Rust's unwrap or expect on an Err: the error it held is the
-			// line under its message ("called `Result::unwrap()` on an
-			// `Err` value:" / "Os { code: 24, … }"), and it is the cause.
-			text = joinContinuation(header, lines[i+1:], false, indentOf(lines[i].text), 2)
+		if isRustPanicHeader(text) {
+			text, _ = panicJoin(lines, i, text)
+		} else {
+			most := 3
+			if strings.Contains(text, "panicked at ") {
+				most = 1 // Rust's message before 1.73; the values it compared are context
+			}
+			text = joinContinuation(text, lines[i+1:], tier == strengthOutcome || goHeader, indentOf(lines[i].text), most)
 		}
 		if tier >= strengthError && strings.HasSuffix(header, ":") {
 			text = wholeMessage(header, text, lines[i+1:])
@@ -266,6 +264,11 @@ func lineText(lines []logLine, i, tier int) string {
 	return text
 }
 
+// lineOwnText is a line trimmed, without its annotation marker.
+func lineOwnText(s string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "##[error]"), "##[warning]")
+}
+
 // repeatedPrefixes are the tags a tool puts on each line of one message
 // ("npm error …"): a joined reason says them once.
 var repeatedPrefixes = []string{"npm ERR!", "npm error", "[ERROR]", "error:"}
@@ -274,6 +277,14 @@ var repeatedPrefixes = []string{"npm ERR!", "npm error", "[ERROR]", "error:"}
 // an error header announced, or the indented detail under an outcome line.
 // A tool's tag that the first line starts with is dropped from the next.
 func joinContinuation(text string, next []logLine, outcome bool, indent, most int) string {
+	text, _ = continuation(text, next, outcome, indent, most)
+	return text
+}
+
+// continuation is joinContinuation that also returns the indexes in next
+// of the lines it joined, for a rank that reads the same lines (panicJoin).
+func continuation(text string, next []logLine, outcome bool, indent, most int) (string, []int) {
+	var joined []int
 	tag := ""
 	for _, p := range repeatedPrefixes {
 		if strings.HasPrefix(text, p+" ") {
@@ -281,16 +292,15 @@ func joinContinuation(text string, next []logLine, outcome bool, indent, most in
 			break
 		}
 	}
-	added := 0
 	for i, l := range next {
 		t := strings.TrimSpace(l.text)
 		if tag != "" && (t == tag || strings.HasPrefix(t, tag+" ")) {
 			t = strings.TrimSpace(t[len(tag):])
 		}
-		if added == most || len(text) >= maxReasonLen || i > 0 && next[i-1].no+1 != l.no {
+		if len(joined) == most || len(text) >= maxReasonLen || i > 0 && next[i-1].no+1 != l.no {
 			break
 		}
-		if t == "" && added > 0 {
+		if t == "" && len(joined) > 0 {
 			break // a blank line ends the message
 		}
 		if t == "" || separatorRule(t) {
@@ -300,9 +310,9 @@ func joinContinuation(text string, next []logLine, outcome bool, indent, most in
 			break
 		}
 		text += " " + t
-		added++
+		joined = append(joined, i)
 	}
-	return text
+	return text, joined
 }
 
 // separatorRule reports a line (trimmed) that only draws a rule between

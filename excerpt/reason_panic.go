@@ -20,7 +20,7 @@ func isRustPanicHeader(t string) bool {
 
 // panicStrength is the rank of the Rust panic header at lines[i]: its
 // message's, at least an outcome's. The header says which test and where,
-// the message what; joined (lineText) they are the reason a person reads,
+// the message what; joined (panicJoin) they are the reason a person reads,
 // so the header is not outranked by its own message (an "assertion
 // failed: …" is a cause), nor does it outrank what its message does not
 // say: a harness's panic whose message only runs on to the error line
@@ -28,34 +28,29 @@ func isRustPanicHeader(t string) bool {
 // exited with code 0 (expected 101)") leaves that line the reason.
 func panicStrength(lines []logLine, i int) int {
 	tier := strengthOutcome
-	for _, j := range panicMessage(lines, i) {
+	_, msg := panicJoin(lines, i, lineOwnText(lines[i].text))
+	for _, j := range msg {
 		tier = max(tier, lineStrength(lines[j].text))
 	}
 	return tier
 }
 
-// panicMessage returns the indexes of the lines lineText joins to the
-// panic header at lines[i]: its message's first line, and the error it
-// shows when that line only announces one ("called `Result::unwrap()`
-// on an `Err` value:"). Blank lines and separator rules before the
-// message are skipped, as joinContinuation skips them.
-func panicMessage(lines []logLine, i int) []int {
-	var out []int
-	for j := i + 1; j < len(lines) && len(out) < 2; j++ {
-		if lines[j].no != lines[j-1].no+1 {
-			break
-		}
-		t := strings.TrimSpace(lines[j].text)
-		if t == "" || separatorRule(t) {
-			if len(out) > 0 {
-				break
-			}
-			continue
-		}
-		out = append(out, j)
-		if !strings.HasSuffix(t, "` value:") {
-			break
-		}
+// panicJoin is the Rust panic header at lines[i] (text) joined with its
+// message, and the indexes of the message's lines, so that the rank
+// (panicStrength) reads the lines the reason holds. The message is at the
+// header's own indent (no outcome's deeper detail), and is its first line
+// (the values it compared are context), or two when that line only
+// announces the error it shows: Rust's unwrap or expect on an Err
+// ("called `Result::unwrap()` on an `Err` value:" / "Os { code: 24, …
+// }"), whose error is the cause.
+func panicJoin(lines []logLine, i int, text string) (string, []int) {
+	indent := indentOf(lines[i].text)
+	joined, at := continuation(text, lines[i+1:], false, indent, 1)
+	if strings.HasSuffix(joined, "` value:") {
+		joined, at = continuation(text, lines[i+1:], false, indent, 2)
 	}
-	return out
+	for k := range at {
+		at[k] += i + 1
+	}
+	return joined, at
 }

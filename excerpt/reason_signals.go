@@ -214,7 +214,9 @@ func wholeMessage(header, joined string, next []logLine) string {
 var hclSummary = regexp.MustCompile(`^(?:│ )?Error: [A-Z][^:]*[^:.\s]$`)
 
 // hclDetail returns the lines of the detail paragraph under the HCL
-// headline at lines[i] (its box bars stripped), or nil.
+// headline at lines[i] (its box bars stripped), or nil. The paragraph
+// ends at a blank line or at the box's closing "╵": what follows the box
+// is the next diagnostic or the step's own end.
 func hclDetail(lines []logLine, i int) []string {
 	t := strings.TrimSpace(lines[i].text)
 	if !strings.HasPrefix(strings.TrimPrefix(t, "│ "), "Error: ") || !hclSummary.MatchString(t) ||
@@ -224,13 +226,16 @@ func hclDetail(lines []logLine, i int) []string {
 	var out []string
 	for _, l := range lines[i+2 : min(len(lines), i+8)] {
 		d := hclBar(l.text)
-		if d == "" {
+		if d == "" || strings.HasPrefix(d, hclBoxEnd) {
 			break
 		}
 		out = append(out, d)
 	}
 	return out
 }
+
+// hclBoxEnd closes Terraform's box around a diagnostic.
+const hclBoxEnd = "╵"
 
 // hclBar is a line of an HCL diagnostic without Terraform's box bar.
 func hclBar(s string) string {

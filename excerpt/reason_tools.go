@@ -269,7 +269,9 @@ func checkRowStrength(t string, tier int) int {
 	case tier < strengthError && strings.Contains(t, "ould reformat") && formatterRow.MatchString(t):
 		return strengthError
 	case strings.Contains(t, "would be reformatted") && formatterSummary.MatchString(t):
-		return min(max(tier, strengthGeneric), strengthGeneric)
+		// Generic whatever its words rank: the rows above it say which
+		// files, and it is the reason only when nothing else is.
+		return strengthGeneric
 	}
 	return tier
 }
@@ -280,8 +282,10 @@ func checkRowStrength(t string, tier int) int {
 // TIMEOUT 30.00 s", " 7/12 mylib:unit / parser_test  TIMEOUT  30.02s
 // killed by signal 15 SIGTERM", "3/5 io_test  FAIL  0.12 s (exit status
 // 1)"). As Bazel's rows (bazelStrength): a TIMEOUT is the cause, a FAIL or
-// ERROR says which test failed, an error.
-var mesonTestRow = regexp.MustCompile(`^\d+/\d+ \S.*?\s(TIMEOUT|FAIL|ERROR)\s+\d+(?:\.\d+)? ?s\b`)
+// ERROR says which test failed, an error. meson prints the time with two
+// decimals, always: another numbered table's "timeout 30 s" is no row of
+// meson's.
+var mesonTestRow = regexp.MustCompile(`^\d+/\d+ \S.*?\s(TIMEOUT|FAIL|ERROR)\s+\d+\.\d{2} ?s\b`)
 
 // mesonSummaryRow is a count in meson test's summary under the rows ("Ok:
 // 1", "Expected Fail: 0", "Timeout: 1"). A zero fails nothing; another

@@ -13,11 +13,11 @@ import (
 )
 
 // Normalize is a reason or log line as the reason tests compare it: normalized,
-// without an ##[error] marker, blanks collapsed.
+// without an ##[error] marker, blanks collapsed. NormalizeLine drops `gh run
+// view --log`'s "job<TAB>step<TAB>" columns, only when a timestamp follows
+// them as it always does there: a line's own tabs (TeamCity's nesting, go
+// test's "FAIL<TAB>pkg<TAB>0.5s") are its text.
 func Normalize(s string) string {
-	if i := strings.LastIndexByte(s, '\t'); i >= 0 && strings.Count(s, "\t") >= 2 {
-		s = s[i+1:] // a downloaded log's "job<TAB>step<TAB>" prefix
-	}
 	s = strings.TrimPrefix(strings.TrimSpace(logtext.NormalizeLine(s)), "##[error]")
 	return strings.Join(strings.Fields(s), " ")
 }
@@ -43,14 +43,28 @@ func Hit(reason, keyLine string) bool {
 	}
 	for _, tag := range tags {
 		rest := strings.TrimPrefix(want, tag)
-		// The key line's message, whole: "errno 1" must not count in
-		// "errno 127".
 		if strings.HasPrefix(got, tag) && len(rest) < len(want) && len(rest) >= 8 {
-			at := strings.Index(got, rest)
-			return at >= 0 && (at+len(rest) == len(got) || got[at+len(rest)] == ' ')
+			return wholeIn(got, rest)
 		}
 	}
+	// GitHub shows an annotation's marker, "##[error]" in the raw log, as
+	// "Error: " before the line a problem matcher annotated ("Error:
+	// Variable not in scope: fastRem :: …" under GHC's header): a reason
+	// that joins the line without the marker carries the key line.
+	if rest, ok := strings.CutPrefix(want, uiErrorMarker); ok && len(rest) >= 8 && !strings.HasPrefix(got, uiErrorMarker) {
+		return wholeIn(got, rest)
+	}
 	return false
+}
+
+// uiErrorMarker is GitHub's "##[error]" as its web page shows it.
+const uiErrorMarker = "Error: "
+
+// wholeIn reports whether got holds the key line's message whole: "errno
+// 1" must not count in "errno 127".
+func wholeIn(got, msg string) bool {
+	at := strings.Index(got, msg)
+	return at >= 0 && (at+len(msg) == len(got) || got[at+len(msg)] == ' ')
 }
 
 // redactedMark is ccm's stand-in for a credential it removed from a line.

@@ -21,11 +21,29 @@ func TestHit(t *testing.T) {
 		{"a marker alone carries no line", "[REDACTED:token]", "npm ERR! code E404", false},
 		{"a redacted line is still another line", "fatal: unable to access 'https://[REDACTED:url_credentials]@gitlab.com/o/r.git/': The requested URL returned error: 500", "fatal: unable to access 'https://gitlab-ci-token:xxxx@gitlab.com/o/r.git/': The requested URL returned error: 403", false},
 		{"the tagged message must end where the key does", "npm error Could not resolve: peer a@1 from b@2.1", "npm error peer a@1 from b@2", false},
+		{"GitHub's shown marker before a matched line", "src/A.hs:3:9: error: Variable not in scope: f :: Int", "Error:     Variable not in scope: f :: Int", true},
+		{"the shown marker's line must end where the key does", "src/A.hs:3:9: error: Variable not in scope: fx :: Int", "Error:     Variable not in scope: f", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := Hit(tt.reason, tt.key); got != tt.want {
 				t.Errorf("Hit(%q, %q) = %v, want %v", tt.reason, tt.key, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	tests := []struct{ name, line, want string }{
+		{"gh run view's columns before a timestamp", "build\tRun tests\t2024-05-01T10:00:00.1234567Z npm error code E404", "npm error code E404"},
+		{"TeamCity's nesting is no column", "[17:17:13] :\t\t [Run Bazel test] //pkg/sql:sql_test   TIMEOUT in 300.1s", "//pkg/sql:sql_test TIMEOUT in 300.1s"},
+		{"a line's own tabs are its text", "FAIL\tgithub.com/acme/pkg\t0.512s", "FAIL github.com/acme/pkg 0.512s"},
+		{"a marker and blanks", "##[error]  Process   completed", "Process completed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Normalize(tt.line); got != tt.want {
+				t.Errorf("Normalize(%q) = %q, want %q", tt.line, got, tt.want)
 			}
 		})
 	}
