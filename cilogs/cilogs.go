@@ -44,6 +44,7 @@ const (
 	SetCorpus12 = "corpus12"
 	SetCorpus13 = "corpus13"
 	SetSealed10 = "sealed10"
+	SetCorpus14 = "corpus14"
 )
 
 // Log is one labelled real CI failure log.
@@ -118,6 +119,8 @@ var (
 	corpus13JSONL []byte
 	//go:embed sealed10.jsonl
 	sealed10JSONL []byte
+	//go:embed corpus14.jsonl
+	corpus14JSONL []byte
 )
 
 // Each set is parsed on its first use, on its own: a caller of All (the
@@ -149,6 +152,7 @@ var (
 	corpus12 = parsed(SetCorpus12, corpus12JSONL)
 	corpus13 = parsed(SetCorpus13, corpus13JSONL)
 	sealed10 = parsed(SetSealed10, sealed10JSONL)
+	corpus14 = parsed(SetCorpus14, corpus14JSONL)
 )
 
 // parsed returns the set's logs, parsed once on the first call.
@@ -272,10 +276,18 @@ func Corpus13() []Log {
 	return slices.Clone(corpus13())
 }
 
+// Corpus14 returns the fourteenth corpus (18 logs), collected blind late
+// in the fourth 2026-12-06 session from CI systems whose own line format
+// is less common (AWS CodeBuild, Cloud Build, Cirrus, Bitrise, Buildkite,
+// Homebrew's test-bot), and first measured before any change for it.
+func Corpus14() []Log {
+	return slices.Clone(corpus14())
+}
+
 // Visible returns every set but the sealed ones, in the order they were
 // collected: what rules may be written against and models trained on.
 func Visible() [][]Log {
-	return [][]Log{Labelled(), Extra(), Corpus(), Corpus2(), Corpus3(), Corpus4(), Corpus5(), Corpus6(), Corpus7(), Corpus8(), Corpus9(), Corpus10(), Corpus11(), Corpus12(), Corpus13()}
+	return [][]Log{Labelled(), Extra(), Corpus(), Corpus2(), Corpus3(), Corpus4(), Corpus5(), Corpus6(), Corpus7(), Corpus8(), Corpus9(), Corpus10(), Corpus11(), Corpus12(), Corpus13(), Corpus14()}
 }
 
 // All returns Labelled followed by Extra.

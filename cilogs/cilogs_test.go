@@ -39,6 +39,7 @@ func TestCounts(t *testing.T) {
 		{name: "corpus12", logs: Corpus12(), set: SetCorpus12, want: 84},
 		{name: "corpus13", logs: Corpus13(), set: SetCorpus13, want: 59},
 		{name: "sealed10", logs: Sealed10(), set: SetSealed10, want: 29},
+		{name: "corpus14", logs: Corpus14(), set: SetCorpus14, want: 18},
 		{name: "corpus11", logs: Corpus11(), set: SetCorpus11, want: 157},
 	}
 	for _, tt := range tests {
@@ -63,7 +64,7 @@ func TestCounts(t *testing.T) {
 func TestSchema(t *testing.T) {
 	ids := map[string]bool{}
 	sources := map[string]string{}
-	for _, l := range slices.Concat(All(), Corpus(), Corpus2(), Sealed(), Corpus3(), Sealed2(), Corpus4(), Corpus5(), Sealed3(), Corpus6(), Sealed4(), Sealed5(), Corpus7(), Sealed6(), Corpus8(), Corpus9(), Sealed7(), Corpus10(), Sealed8(), Corpus11(), Sealed9(), Corpus12(), Corpus13(), Sealed10()) {
+	for _, l := range slices.Concat(All(), Corpus(), Corpus2(), Sealed(), Corpus3(), Sealed2(), Corpus4(), Corpus5(), Sealed3(), Corpus6(), Sealed4(), Sealed5(), Corpus7(), Sealed6(), Corpus8(), Corpus9(), Sealed7(), Corpus10(), Sealed8(), Corpus11(), Sealed9(), Corpus12(), Corpus13(), Sealed10(), Corpus14()) {
 		if l.Set != SetLabelled {
 			if prev, ok := sources[l.Source]; ok {
 				t.Errorf("%s %s: source %s already used by %s", l.Set, l.ID, l.Source, prev)
