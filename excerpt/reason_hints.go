@@ -162,7 +162,7 @@ func extraStrength(t, lower string, tier int) int {
 	if tier > strengthGeneric && tier < strengthCause && adviceLines.MatchString(t) {
 		tier = strengthGeneric
 	}
-	tier = teamCityTimeoutStrength(t, gitPluginStrength(t, mesonStrength(t, tier)))
+	tier = ciToolStrength(t, teamCityTimeoutStrength(t, gitPluginStrength(t, mesonStrength(t, tier))))
 	return checkRowStrength(t, packageRowStrength(t, dartIssueStrength(t, cargoSpuriousStrength(t, psCmdletStrength(t, zuulStrength(t, surefireRunStrength(t, goSignalStrength(t, faulthandlerStrength(t, bazelStrength(t, tier))))))))))
 }
 

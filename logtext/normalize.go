@@ -8,6 +8,7 @@ package logtext
 import (
 	"bytes"
 	"encoding/binary"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -15,8 +16,10 @@ import (
 // NormalizeLine turns one raw log line into the text a person would have
 // seen: it drops a leading byte-order mark, the runner's timestamp (GitHub's
 // "2024-01-02T03:04:05.1234567Z ", Jenkins' "[2024-01-02T03:04:05.123Z] ", and
-// the "job<TAB>step<TAB>timestamp " prefix of `gh run view --log`, and
-// TeamCity's "[17:31:52]W:\t\t [Step 2/2] " of a downloaded build log), ANSI
+// the "job<TAB>step<TAB>timestamp " prefix of `gh run view --log`,
+// TeamCity's "[17:31:52]W:\t\t [Step 2/2] " of a downloaded build log,
+// CodeBuild's "[Container] 2024/06/05 02:04:08.791520 " and Cloud Build's
+// `Step #2 - "save-cache": `), ANSI
 // escape sequences (also in the "^[[31m" caret form that copy-pasted logs
 // carry), and carriage returns. Workflow markers such as "##[error]" are kept:
 // the excerpter reads them.
@@ -54,7 +57,8 @@ var utf8BOM = []byte("\xef\xbb\xbf")
 func TrimBOM(line []byte) []byte { return bytes.TrimPrefix(line, utf8BOM) }
 
 // StripPrefix removes what the CI system put in front of a line: its
-// timestamp, or TeamCity's clock, status, nesting and block name.
+// timestamp, TeamCity's clock, status, nesting and block name, or
+// CodeBuild's and Cloud Build's prefix.
 func StripPrefix(line []byte) []byte {
 	if n := TimestampLen(line); n > 0 {
 		return dropOneSpace(line[n:])
@@ -65,6 +69,9 @@ func StripPrefix(line []byte) []byte {
 		}
 	}
 	if n := teamCityLen(line); n > 0 {
+		return line[n:]
+	}
+	if n := cloudPrefixLen(line); n > 0 {
 		return line[n:]
 	}
 	// `gh run view --log` prints "job\tstep\t<timestamp> text". Only strip the
@@ -129,6 +136,34 @@ func skipBlanks(b []byte, i int) int {
 		i++
 	}
 	return i
+}
+
+// codeBuildContainer is AWS CodeBuild's prefix on its own lines:
+// "[Container] 2024/06/05 02:04:08.791520 Phase complete: …".
+var codeBuildContainer = regexp.MustCompile(`^\[Container\] \d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)? `)
+
+// cloudBuildStep is Google Cloud Build's prefix on a step's output:
+// `Step #2 - "save-cache": …`, or `Step #5: …` for a step without an id.
+// Docker's own "Step 1/8 : FROM …" has no "#" and stays.
+var cloudBuildStep = regexp.MustCompile(`^Step #\d+(?: - "[^"]*")?: ?`)
+
+// cloudPrefixLen returns the length of CodeBuild's or Cloud Build's
+// prefix on a line, or 0. Each line of a step carries its step's name or
+// the agent's clock; the message is what follows.
+func cloudPrefixLen(b []byte) int {
+	var re *regexp.Regexp
+	switch {
+	case bytes.HasPrefix(b, []byte("[Container] ")):
+		re = codeBuildContainer
+	case bytes.HasPrefix(b, []byte("Step #")):
+		re = cloudBuildStep
+	default:
+		return 0
+	}
+	if loc := re.FindIndex(b); loc != nil {
+		return loc[1]
+	}
+	return 0
 }
 
 // levelTag reports a log level's name in capitals ("ERROR", "WARNING"). A

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -274,6 +275,23 @@ func TestNoFailureLearnedGuess(t *testing.T) {
 				if !strings.Contains(got.Reasoning, w) {
 					t.Errorf("reasoning %q lacks %q", got.Reasoning, w)
 				}
+			}
+		})
+	}
+}
+
+// TestUnknownFixSaysItsActions: a guess's proposed fix says what its
+// actions do. A transient-looking guess proposes a re-run, so its fix must
+// say so (Property 9 found it silent when the learned guess answered
+// flaky_test for a random line); the others propose nothing.
+func TestUnknownFixSaysItsActions(t *testing.T) {
+	rerun := regexp.MustCompile(`(?i)\bre-?run\b`)
+	for _, cat := range analysis.Categories {
+		t.Run(string(cat), func(t *testing.T) {
+			acts, fix := unknownActions(cat), unknownFix(cat)
+			proposes := acts[0].Type == analysis.ActionRerunFailedJobs
+			if says := rerun.MatchString(fix); says != proposes {
+				t.Errorf("actions %v, fix mentions a re-run = %v:\n%s", acts, says, fix)
 			}
 		})
 	}

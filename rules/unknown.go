@@ -43,10 +43,20 @@ const (
 	unknownConfidence     = 10
 )
 
-var fixUnknown = steps(
+var fixUnknown = steps(unknownSteps...)
+
+// fixUnknownRerun is fixUnknown for a guess a re-run often clears
+// (unknownActions proposes one): the text says so, so what ccm proposes
+// is never left unsaid.
+var fixUnknownRerun = steps(unknownSteps[0],
+	"The guess is a failure a plain re-run often clears: if the log shows nothing of the change, re-run the failed jobs once (the approval request offers it).",
+	unknownSteps[1], unknownSteps[2])
+
+var unknownSteps = []string{
 	"No known failure signature matched, so ccm will not remediate this on its own: a person decides.",
 	"Open the failing step's log, find the first error (not the last line), and decide whether it is the change, the pipeline configuration or the CI environment.",
-	"If it is a recurring infrastructure or flaky failure, add its error line as a new rule so the next one is recognised.")
+	"If it is a recurring infrastructure or flaky failure, add its error line as a new rule so the next one is recognised.",
+}
 
 // weakHints map log markers to a category when nothing else matched. Their
 // anchors work as the family hints' do (hints.go).
@@ -190,7 +200,7 @@ func unknownResult(in Input, sc scanned, cl clues, note string, g GuessConfig) a
 		RiskScore:               risk,
 		Confidence:              confidence,
 		Effort:                  analysis.EffortMedium,
-		ProposedFix:             fixUnknown,
+		ProposedFix:             unknownFix(cat),
 		Actions:                 unknownActions(cat),
 		AffectedComponents:      comps,
 		InvolvesApplicationCode: cat == analysis.CategoryCode,
@@ -214,6 +224,14 @@ func unknownActions(cat analysis.Category) []analysis.Action {
 		return []analysis.Action{{Type: analysis.ActionRerunFailedJobs}}
 	}
 	return []analysis.Action{{Type: analysis.ActionNone}}
+}
+
+// unknownFix is the proposed fix that goes with unknownActions(cat).
+func unknownFix(cat analysis.Category) string {
+	if unknownActions(cat)[0].Type == analysis.ActionRerunFailedJobs {
+		return fixUnknownRerun
+	}
+	return fixUnknown
 }
 
 // hintFor returns the category guess, why, and the log line it came from
