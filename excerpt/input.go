@@ -168,6 +168,7 @@ var binaryMagic = []struct{ magic, kind string }{
 	{"\x7fELF", "an ELF executable"},
 	{"\xcf\xfa\xed\xfe", "a Mach-O executable"},
 	{"\xce\xfa\xed\xfe", "a Mach-O executable"},
+	{"\xca\xfe\xba\xbe", "a Mach-O universal binary (or a Java class file)"},
 	{"MZ", "a Windows executable"},
 	{"\x89PNG", "a PNG image"},
 }

@@ -71,6 +71,29 @@ func TestReason_CIToolLines(t *testing.T) {
 			wantReason: "Hunk #2 FAILED at 118.",
 		},
 		{
+			name: "a dry run's refused hunk does not hide the compiler's error after it",
+			lines: []string{
+				"+ patch --dry-run -p1 -i debian/patches/fix-build.patch",
+				"checking file src/util.c",
+				"Hunk #1 FAILED at 546.",
+				"1 out of 1 hunk FAILED",
+				"+ cmake --build build",
+				"/src/net.cpp:88:12: error: no member named 'make_unique' in namespace 'std'",
+				"make[2]: *** [CMakeFiles/net.dir/net.cpp.o] Error 1",
+			},
+			wantReason: "no member named 'make_unique'",
+		},
+		{
+			name: "Go's benchmark header is no pkg error",
+			lines: []string{
+				"goos: linux",
+				"pkg: github.com/acme/typemismatch",
+				"BenchmarkParse-8   	  100000	     10234 ns/op",
+				"FAIL",
+			},
+			notReason: "pkg: github.com",
+		},
+		{
 			name: "a step that failed for its own reason stays the reason",
 			lines: []string{
 				"Running tests",

@@ -61,7 +61,11 @@ func TrimBOM(line []byte) []byte { return bytes.TrimPrefix(line, utf8BOM) }
 // CodeBuild's and Cloud Build's prefix.
 func StripPrefix(line []byte) []byte {
 	if n := TimestampLen(line); n > 0 {
-		return dropOneSpace(line[n:])
+		// A build service's log shown inside another CI's (CodeBuild's
+		// through aws-codebuild-run-build) keeps its own prefix under the
+		// timestamp.
+		rest := dropOneSpace(line[n:])
+		return rest[cloudPrefixLen(rest):]
 	}
 	if len(line) > 0 && line[0] == '[' {
 		if n := TimestampLen(line[1:]); n > 0 && len(line) > n+1 && line[n+1] == ']' {
@@ -95,7 +99,7 @@ func StripPrefix(line []byte) []byte {
 // repeats on every line (https://github.com/jonnyzzz/TeamCity.Virtual/issues/22).
 // A log copied from the web page has the clock and then a tab or the
 // block's name at once ("[12:28:28]\t[Step 1/1] ",
-// https://github.com/PaddlePaddle/Paddle/issues/9563; "[04:00:35][udp_test-bat] ").
+// https://github.com/PaddlePaddle/Paddle/issues/9563; "[04:00:35][Step 2/3] ").
 // A bracketed clock and a space ("[12:00:01] Starting") is other tools'
 // own format and stays. So does a tool's level tag where the block's name
 // would be ("[ERROR] "): it is part of the message. On a nested line, a
@@ -114,8 +118,15 @@ func teamCityLen(b []byte) int {
 		if i-(clock+2) < 2 {
 			return i // top level
 		}
-	case c == '\t' || c == '[':
+	case c == '\t':
 		i = skipBlanks(b, clock)
+	case c == '[':
+		// No tab: "[12:00:01][info] …" is also a logger's own layout, so
+		// only TeamCity's step block ("[Step 1/2]") marks its prefix.
+		if !teamCityStep.Match(b[clock:]) {
+			return 0
+		}
+		i = clock
 	default:
 		return 0
 	}
@@ -171,6 +182,9 @@ func cloudPrefixLen(b []byte) int {
 // costs a reason nothing, dropping a tool's level would change what it
 // says.
 func levelTag(b []byte) bool {
+	if logLevels[strings.ToLower(string(b))] {
+		return true
+	}
 	for _, c := range b {
 		if c < 'A' || c > 'Z' {
 			return false
@@ -178,6 +192,14 @@ func levelTag(b []byte) bool {
 	}
 	return true
 }
+
+// logLevels are level names loggers print in brackets, in any case.
+var logLevels = map[string]bool{"error": true, "err": true, "warn": true, "warning": true, "info": true,
+	"debug": true, "fatal": true, "trace": true, "notice": true, "critical": true}
+
+// teamCityStep is TeamCity's step block at the start of a line copied
+// from its build page.
+var teamCityStep = regexp.MustCompile(`^\[Step \d+/\d+\] `)
 
 func isDigits(b []byte) bool {
 	for _, c := range b {

@@ -46,7 +46,13 @@ func TestNormalizeLine(t *testing.T) {
 		{name: "teamcity keeps the message's own indent", in: "[10:00:01] :\t\t [Step 1/1]   at Foo.bar(Foo.java:3)", want: "  at Foo.bar(Foo.java:3)"},
 		{name: "teamcity nested without a block's name", in: "[10:00:01]i:\t\t plain text", want: "plain text"},
 		{name: "teamcity copied from the page, tab", in: "[13:30:12]\t[Step 1/1] Execution timeout", want: "Execution timeout"},
-		{name: "teamcity copied from the page, block at once", in: "[04:00:35][udp_test-bat] Process did not exit within allowed time", want: "Process did not exit within allowed time"},
+		{name: "teamcity copied from the page, step block at once", in: "[04:00:35][Step 2/3] Process did not exit within allowed time", want: "Process did not exit within allowed time"},
+		// Without a tab, only TeamCity's step block marks its prefix: a
+		// logger's "[clock][level]" or "[clock][thread]" is its own layout.
+		{name: "a logger's clock and lowercase level", in: "[12:00:09][error] Upload rejected: quota exceeded", want: "[12:00:09][error] Upload rejected: quota exceeded"},
+		{name: "a logger's clock and thread", in: "[12:00:01][main] ERROR boom", want: "[12:00:01][main] ERROR boom"},
+		{name: "teamcity keeps a lowercase level tag", in: "[13:30:12]\t[error] boom", want: "[error] boom"},
+		{name: "codebuild under github's timestamp", in: "2024-06-05T02:04:09.1234567Z [Container] 2024/06/05 02:04:08.791520 Phase complete: BUILD State: FAILED", want: "Phase complete: BUILD State: FAILED"},
 		{name: "teamcity copied from the page, no block", in: "[13:30:12]\tTerminating", want: "Terminating"},
 		{name: "teamcity copied from the page keeps a level tag", in: "[13:30:12]\t[ERROR] boom", want: "[ERROR] boom"},
 		{name: "a clock exactly", in: "[13:30:12]", want: "[13:30:12]"},

@@ -49,7 +49,7 @@ var fixUnknown = steps(unknownSteps...)
 // (unknownActions proposes one): the text says so, so what ccm proposes
 // is never left unsaid.
 var fixUnknownRerun = steps(unknownSteps[0],
-	"The guess is a failure a plain re-run often clears: if the log shows nothing of the change, re-run the failed jobs once (the approval request offers it).",
+	"The guess is a failure a plain re-run often clears: if the log shows nothing of the change, re-run the failed jobs once (ccm proposes it; a person approves it).",
 	unknownSteps[1], unknownSteps[2])
 
 var unknownSteps = []string{

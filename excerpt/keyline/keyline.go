@@ -52,9 +52,28 @@ func Hit(reason, keyLine string) bool {
 	// Variable not in scope: fastRem :: …" under GHC's header): a reason
 	// that joins the line without the marker carries the key line.
 	if rest, ok := strings.CutPrefix(want, uiErrorMarker); ok && len(rest) >= 8 && !strings.HasPrefix(got, uiErrorMarker) {
-		return wholeIn(got, rest)
+		return markedIn(got, rest)
 	}
 	return false
+}
+
+// markedIn is wholeIn for a key line's message under GitHub's marker: the
+// message must also start where a word does ("1 failing" is not in "21
+// failing") and not under a severity of another kind ("warning: x" does
+// not carry "Error: x"). An "error:" before it is the same severity, as
+// GHC's header states it over the message it joins.
+func markedIn(got, msg string) bool {
+	at := strings.Index(got, msg)
+	if at < 0 || !wholeIn(got[at:], msg) || at > 0 && got[at-1] != ' ' {
+		return false
+	}
+	before := strings.ToLower(strings.TrimSpace(got[:at]))
+	for _, w := range []string{"warning:", "warn:", "note:", "info:", "hint:"} {
+		if strings.HasSuffix(before, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // uiErrorMarker is GitHub's "##[error]" as its web page shows it.

@@ -24,6 +24,24 @@ func TestHit(t *testing.T) {
 		{"GitHub's shown marker before a matched line", "src/A.hs:3:9: error: Variable not in scope: f :: Int", "Error:     Variable not in scope: f :: Int", true},
 		{"the shown marker's line must end where the key does", "src/A.hs:3:9: error: Variable not in scope: fx :: Int", "Error:     Variable not in scope: f", false},
 	}
+	// GitHub's displayed marker over a key line: the message must start
+	// at a word and not under another severity.
+	marked := []struct {
+		name, reason, key string
+		want              bool
+	}{
+		{"joined under GHC's header", "src/A.hs:12:9: error: [GHC-88464] Variable not in scope: frobnicate :: Int", "Error: Variable not in scope: frobnicate :: Int", true},
+		{"inside a longer number", "  21 failing", "Error: 1 failing", false},
+		{"inside a longer count", "FAIL: 11 tests failing", "Error: 1 tests failing", false},
+		{"under a warning", "warning: unused variable: count_total", "Error: unused variable: count_total", false},
+	}
+	for _, tt := range marked {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Hit(tt.reason, tt.key); got != tt.want {
+				t.Errorf("Hit(%q, %q) = %v, want %v", tt.reason, tt.key, got, tt.want)
+			}
+		})
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := Hit(tt.reason, tt.key); got != tt.want {
