@@ -1,21 +1,13 @@
 package excerpt
 
-import (
-	"strings"
-	"testing"
-)
+import "testing"
 
 // TestReason_CIToolLines holds the reason to the line that says why under
 // the build services' own verdicts (Cloud Build's failed step, Bitrise's
 // failed archive), FreeBSD pkg's summaries and patch(1)'s refused hunk,
 // found on corpus14's misses. The logs are written for the test.
 func TestReason_CIToolLines(t *testing.T) {
-	tests := []struct {
-		name       string
-		lines      []string
-		wantReason string // a substring of the reason
-		notReason  string // not a substring of it
-	}{
+	tests := []reasonCase{
 		{
 			name: "Cloud Build: the step's own error over the build's verdict on it",
 			lines: []string{
@@ -102,15 +94,5 @@ func TestReason_CIToolLines(t *testing.T) {
 			wantReason: "build step 0",
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ex := extract(t, strings.Join(tt.lines, "\n")+"\n", Options{})
-			if !strings.Contains(ex.Reason, tt.wantReason) {
-				t.Errorf("Reason = %q, want it to hold %q", ex.Reason, tt.wantReason)
-			}
-			if tt.notReason != "" && strings.Contains(ex.Reason, tt.notReason) {
-				t.Errorf("Reason = %q, want it without %q", ex.Reason, tt.notReason)
-			}
-		})
-	}
+	runReasonCases(t, tests)
 }

@@ -1,9 +1,6 @@
 package excerpt
 
-import (
-	"strings"
-	"testing"
-)
+import "testing"
 
 // TestReason_Corpus12Families holds the reason to the line that says why,
 // for the families found on corpus12's misses: a Rust (≥ 1.73) panic's
@@ -16,12 +13,7 @@ import (
 // of older Rust, a formatter's count alone, CocoaPods' header with no
 // verdict under it. The logs are written for the test.
 func TestReason_Corpus12Families(t *testing.T) {
-	tests := []struct {
-		name       string
-		lines      []string
-		wantReason string // a substring of the reason
-		notReason  string // not a substring of it
-	}{
+	tests := []reasonCase{
 		{
 			name: "Rust: the panic's header, with the thread's id, joined with its message over a rule",
 			lines: []string{
@@ -176,15 +168,5 @@ func TestReason_Corpus12Families(t *testing.T) {
 			wantReason: `[!] CocoaPods could not find compatible versions for pod "Firebase/Core":`,
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			checkReason(t, tt.lines, tt.wantReason, nil)
-			if tt.notReason == "" {
-				return
-			}
-			if ex := extract(t, strings.Join(tt.lines, "\n")+"\n", Options{}); strings.Contains(ex.Reason, tt.notReason) {
-				t.Errorf("Reason = %q, want it without %q", ex.Reason, tt.notReason)
-			}
-		})
-	}
+	runReasonCases(t, tests)
 }

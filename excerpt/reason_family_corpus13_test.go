@@ -15,13 +15,7 @@ import (
 // of a message, an ExUnit value over several lines. The logs are written
 // for the test.
 func TestReason_Corpus13Families(t *testing.T) {
-	tests := []struct {
-		name       string
-		lines      []string
-		wantReason string // a substring of the reason
-		notReason  string // not a substring of it
-		notContext string // not a substring of any context line
-	}{
+	tests := []reasonCase{
 		{
 			name: "Jenkins Git: git's error under the clone's ERROR and the command's exception",
 			lines: []string{
@@ -292,18 +286,5 @@ func TestReason_Corpus13Families(t *testing.T) {
 			notReason:  "left:",
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			checkReason(t, tt.lines, tt.wantReason, nil)
-			ex := extract(t, strings.Join(tt.lines, "\n")+"\n", Options{})
-			if tt.notReason != "" && strings.Contains(ex.Reason, tt.notReason) {
-				t.Errorf("Reason = %q, want it without %q", ex.Reason, tt.notReason)
-			}
-			for _, c := range ex.Context {
-				if tt.notContext != "" && strings.Contains(c, tt.notContext) {
-					t.Errorf("Context = %q, want none with %q", ex.Context, tt.notContext)
-				}
-			}
-		})
-	}
+	runReasonCases(t, tests)
 }

@@ -15,13 +15,7 @@ import (
 // joined up to its box's end, never replaced by a line of its own detail.
 // The logs are written for the test.
 func TestReason_ReviewFamilies(t *testing.T) {
-	tests := []struct {
-		name        string
-		lines       []string
-		wantReason  string   // a substring of the reason
-		notReason   string   // not a substring of it
-		wantContext []string // substrings of context lines, in order
-	}{
+	tests := []reasonCase{
 		{
 			name: "ExUnit: the values compared are context, not the reason",
 			lines: []string{
@@ -147,15 +141,7 @@ func TestReason_ReviewFamilies(t *testing.T) {
 			wantReason: "│ Error: Failed to query available provider packages Could not retrieve the list",
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			checkReason(t, tt.lines, tt.wantReason, tt.wantContext)
-			ex := extract(t, strings.Join(tt.lines, "\n")+"\n", Options{})
-			if tt.notReason != "" && strings.Contains(ex.Reason, tt.notReason) {
-				t.Errorf("Reason = %q, want it without %q", ex.Reason, tt.notReason)
-			}
-		})
-	}
+	runReasonCases(t, tests)
 }
 
 // TestReason_RustPanicRankReadsItsReason holds the panic's rank

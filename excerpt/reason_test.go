@@ -190,6 +190,36 @@ func TestReason_SpecificOverGeneric(t *testing.T) {
 	}
 }
 
+// reasonCase is a log written for a test and what its reason and context
+// must and must not hold.
+type reasonCase struct {
+	name        string
+	lines       []string
+	wantReason  string   // a substring of the reason
+	notReason   string   // not a substring of it
+	wantContext []string // substrings of context lines, in order
+	notContext  string   // not a substring of any context line
+}
+
+// runReasonCases checks each case as a subtest.
+func runReasonCases(t *testing.T, cases []reasonCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			checkReason(t, tc.lines, tc.wantReason, tc.wantContext)
+			ex := extract(t, strings.Join(tc.lines, "\n")+"\n", Options{})
+			if tc.notReason != "" && strings.Contains(ex.Reason, tc.notReason) {
+				t.Errorf("Reason = %q, want it without %q", ex.Reason, tc.notReason)
+			}
+			for _, c := range ex.Context {
+				if tc.notContext != "" && strings.Contains(c, tc.notContext) {
+					t.Errorf("Context = %q, want none with %q", ex.Context, tc.notContext)
+				}
+			}
+		})
+	}
+}
+
 // checkReason extracts the log made of lines and checks that its reason
 // holds wantReason and its context, in order, a line holding each of
 // wantContext.
