@@ -177,10 +177,10 @@ func cloudPrefixLen(b []byte) int {
 	return 0
 }
 
-// levelTag reports a log level's name in capitals ("ERROR", "WARNING"). A
-// block named in capitals ("[NPM]") reads as one and stays: keeping a tag
-// costs a reason nothing, dropping a tool's level would change what it
-// says.
+// levelTag reports a log level's name: a known level in any case
+// ("error", "WARNING"), or any word in capitals. A block named in capitals
+// ("[NPM]") reads as one and stays: keeping a tag costs a reason nothing,
+// dropping a tool's level would change what it says.
 func levelTag(b []byte) bool {
 	if logLevels[strings.ToLower(string(b))] {
 		return true
