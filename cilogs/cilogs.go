@@ -45,6 +45,7 @@ const (
 	SetCorpus13 = "corpus13"
 	SetSealed10 = "sealed10"
 	SetCorpus14 = "corpus14"
+	SetSealed11 = "sealed11"
 )
 
 // Log is one labelled real CI failure log.
@@ -121,6 +122,8 @@ var (
 	sealed10JSONL []byte
 	//go:embed corpus14.jsonl
 	corpus14JSONL []byte
+	//go:embed sealed11.jsonl
+	sealed11JSONL []byte
 )
 
 // Each set is parsed on its first use, on its own: a caller of All (the
@@ -153,6 +156,7 @@ var (
 	corpus13 = parsed(SetCorpus13, corpus13JSONL)
 	sealed10 = parsed(SetSealed10, sealed10JSONL)
 	corpus14 = parsed(SetCorpus14, corpus14JSONL)
+	sealed11 = parsed(SetSealed11, sealed11JSONL)
 )
 
 // parsed returns the set's logs, parsed once on the first call.

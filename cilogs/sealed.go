@@ -9,7 +9,7 @@ import "slices"
 // SealedSets returns the sealed sets, oldest first: only their totals may
 // be read.
 func SealedSets() [][]Log {
-	return [][]Log{Sealed(), Sealed2(), Sealed3(), Sealed4(), Sealed5(), Sealed6(), Sealed7(), Sealed8(), Sealed9(), Sealed10()}
+	return [][]Log{Sealed(), Sealed2(), Sealed3(), Sealed4(), Sealed5(), Sealed6(), Sealed7(), Sealed8(), Sealed9(), Sealed10(), Sealed11()}
 }
 
 // Sealed returns the sealed set: collected with corpus2, measured only in
@@ -90,4 +90,11 @@ func Sealed9() []Log {
 // totals may be read.
 func Sealed10() []Log {
 	return slices.Clone(sealed10())
+}
+
+// Sealed11 returns the eleventh sealed set (24 logs), collected blind at
+// the end of the fourth 2026-12-06 session and first measured then, after
+// its changes. Like Sealed, only its totals may be read.
+func Sealed11() []Log {
+	return slices.Clone(sealed11())
 }

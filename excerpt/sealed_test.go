@@ -57,6 +57,8 @@ func TestSealedReasonFloor(t *testing.T) {
 		// first measured at the end of the fourth 2026-12-06 session's
 		// changes.
 		{name: cilogs.SetSealed10, logs: cilogs.Sealed10(), floor: 20},
+		// first measured at the end of the fourth 2026-12-06 session.
+		{name: cilogs.SetSealed11, logs: cilogs.Sealed11(), floor: 17},
 	}
 	for _, set := range sets {
 		hits := 0

@@ -99,7 +99,9 @@ func TestSealedFloor(t *testing.T) {
 		// model was trained on corpus11 too (the largest retraining move
 		// yet: all eight sealed sets −4 in total).
 		// 55/70 once the model was trained on corpus12 and corpus13 too.
-		{name: cilogs.SetSealed5, logs: cilogs.Sealed5(), floor: 55, reasonFloor: 63},
+		// 54/70 once sealed11's logs took the signature example lines they
+		// hold out of the model's training data.
+		{name: cilogs.SetSealed5, logs: cilogs.Sealed5(), floor: 54, reasonFloor: 63},
 		// 51/74 and 49/74 when first measured, at the start of the second
 		// 2026-12-06 session, before any change after its collection.
 		// 50/74 and 50/74 with corpus7's category and reason families (the
@@ -129,6 +131,9 @@ func TestSealedFloor(t *testing.T) {
 		// 25/29 and 21/29 when first measured, at the end of the fourth
 		// 2026-12-06 session's changes.
 		{name: cilogs.SetSealed10, logs: cilogs.Sealed10(), floor: 25, reasonFloor: 21},
+		// 13/24 and 17/24 when first measured, at the end of the fourth
+		// 2026-12-06 session, after all its changes.
+		{name: cilogs.SetSealed11, logs: cilogs.Sealed11(), floor: 13, reasonFloor: 17},
 	}
 	for _, set := range sets {
 		right, reasons := 0, 0
