@@ -15,11 +15,7 @@ import (
 // faulthandler timeout, a tool's own "Failed to fetch" line, Ant's Ivy
 // rows. The logs are written for the test.
 func TestReason_Corpus11Families(t *testing.T) {
-	tests := []struct {
-		name       string
-		lines      []string
-		wantReason string // a substring of the reason
-	}{
+	tests := []reasonCase{
 		{
 			name: "golangci-lint: its deadline over its exit code",
 			lines: []string{
@@ -137,11 +133,7 @@ func TestReason_Corpus11Families(t *testing.T) {
 			wantReason: ":: org.example#widgets;2.1.0: not found",
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			checkReason(t, tt.lines, tt.wantReason, nil)
-		})
-	}
+	runReasonCases(t, tests)
 }
 
 // TestReason_GoPackageSummaryIsGeneric: go test's per-package "FAIL\tpkg\t0.5s"

@@ -10,11 +10,7 @@ import "testing"
 // Netlify's time limit, Jest's log after a test ended. The logs are
 // written for the test.
 func TestReason_PackageRows(t *testing.T) {
-	tests := []struct {
-		name       string
-		lines      []string
-		wantReason string // a substring of the reason
-	}{
+	tests := []reasonCase{
 		{
 			name: "Ivy: the unresolved module's row, not the rows of colons around it",
 			lines: []string{
@@ -109,9 +105,5 @@ func TestReason_PackageRows(t *testing.T) {
 			wantReason: "Cannot log after tests are done",
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			checkReason(t, tt.lines, tt.wantReason, nil)
-		})
-	}
+	runReasonCases(t, tests)
 }

@@ -162,8 +162,23 @@ func extraStrength(t, lower string, tier int) int {
 	if tier > strengthGeneric && tier < strengthCause && adviceLines.MatchString(t) {
 		tier = strengthGeneric
 	}
-	tier = ciToolStrength(t, teamCityTimeoutStrength(t, gitPluginStrength(t, mesonStrength(t, tier))))
-	return checkRowStrength(t, packageRowStrength(t, dartIssueStrength(t, cargoSpuriousStrength(t, psCmdletStrength(t, zuulStrength(t, surefireRunStrength(t, goSignalStrength(t, faulthandlerStrength(t, bazelStrength(t, tier))))))))))
+	// Each tool family rates its own lines; the order is the one they were
+	// added in and matters only where two families read one line.
+	tier = mesonStrength(t, tier)
+	tier = gitPluginStrength(t, tier)
+	tier = teamCityTimeoutStrength(t, tier)
+	tier = ciToolStrength(t, tier)
+	tier = bazelStrength(t, tier)
+	tier = faulthandlerStrength(t, tier)
+	tier = goSignalStrength(t, tier)
+	tier = surefireRunStrength(t, tier)
+	tier = zuulStrength(t, tier)
+	tier = psCmdletStrength(t, tier)
+	tier = cargoSpuriousStrength(t, tier)
+	tier = dartIssueStrength(t, tier)
+	tier = packageRowStrength(t, tier)
+	tier = checkRowStrength(t, tier)
+	return tier
 }
 
 // causedByHeader is a bare "Caused by:" line (cargo, anyhow, Gradle): the

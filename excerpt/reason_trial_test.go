@@ -1,9 +1,6 @@
 package excerpt
 
-import (
-	"strings"
-	"testing"
-)
+import "testing"
 
 // TestReason_CommonCIShapes holds the reason and its context in shapes a
 // first user met: a compiler speaking another language, a Rust or Go test
@@ -11,14 +8,7 @@ import (
 // line, npm's prefixed continuation lines, a compiler pointing at the code.
 // The logs are written for the test.
 func TestReason_CommonCIShapes(t *testing.T) {
-	tests := []struct {
-		name        string
-		lines       []string
-		wantReason  string   // a substring of the reason
-		notReason   string   // a substring the reason must not hold
-		wantContext []string // substrings, each in one context line, in order
-		notContext  string   // a substring no context line may hold
-	}{
+	tests := []reasonCase{
 		{
 			name: "gcc in German: the diagnostic over make's and the runner's exit",
 			lines: []string{
@@ -209,18 +199,5 @@ func TestReason_CommonCIShapes(t *testing.T) {
 			wantReason: "cmd/error-kit: directory not found",
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			checkReason(t, tt.lines, tt.wantReason, tt.wantContext)
-			ex := extract(t, strings.Join(tt.lines, "\n")+"\n", Options{})
-			if tt.notReason != "" && strings.Contains(ex.Reason, tt.notReason) {
-				t.Errorf("Reason = %q\nwant it without %q", ex.Reason, tt.notReason)
-			}
-			for _, c := range ex.Context {
-				if tt.notContext != "" && strings.Contains(c, tt.notContext) {
-					t.Errorf("Context = %q\nwant no line holding %q", ex.Context, tt.notContext)
-				}
-			}
-		})
-	}
+	runReasonCases(t, tests)
 }
