@@ -66,6 +66,9 @@ var secretPatterns = []secretPattern{
 			if strings.HasPrefix(s[m[4]:], "[REDACTED") {
 				return "", false // https://[REDACTED:github_token]@host
 			}
+			if pass := s[m[5]+1 : m[1]-1]; strings.Trim(pass, "*xX") == "" {
+				return "", false // masked already: gitlab-ci-token:xxxxxxxx@, npm's :***@
+			}
 			return s[m[2]:m[3]] + "[REDACTED:url_credentials]@", true
 		},
 	},
@@ -257,6 +260,9 @@ func redactFlags(s string) string {
 		if v := s[j:k]; v == "" || v[0] == '-' || !secretValue(kind, v) {
 			continue
 		}
+		if strings.HasPrefix(s[j:], "via the CLI") {
+			continue // Docker's own "WARNING! Using --password via the CLI is insecure."
+		}
 		out.replace(j, k, kind)
 		i = k - 1
 	}
@@ -364,7 +370,10 @@ func secretValue(kind, v string) bool {
 	}
 	switch kind {
 	case "password":
-		return len(v) >= 2
+		// A crate or package whose name holds the word (rpassword,
+		// keyring-password) is given a version requirement, not a secret:
+		// cargo's `rpassword = "^7.0.0"`.
+		return len(v) >= 2 && !versionRequirement.MatchString(v)
 	case "authorization":
 		return len(v) >= 4
 	case "basic_auth":
@@ -378,6 +387,11 @@ func secretValue(kind, v string) bool {
 	letter := secretHasAny(v, secretUpper) || secretHasAny(v, secretLower)
 	return letter && secretHasAny(v, secretDigit) || len(v) >= 16 && secretHasAny(v, secretUpper) && secretHasAny(v, secretLower)
 }
+
+// versionRequirement is a package manager's version constraint with its
+// operator (^7.0.0, ~1.2, >=1.0, <2.0, = 1.2.3, ~> 2.1): the operator is what
+// tells it from a password made of digits and dots.
+var versionRequirement = regexp.MustCompile(`^(?:[\^~>=]=?|~>)\s*v?\d+(?:\.(?:\d+|[*x]))*(?:-[0-9A-Za-z.]+)?(?:\s*,\s*(?:[\^~<>=]=?|~>)\s*v?\d+(?:\.(?:\d+|[*x]))*(?:-[0-9A-Za-z.]+)?)*$`)
 
 func secretAlnum(c byte) bool { return secretUpper(c) || secretLower(c) || secretDigit(c) }
 func secretUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
