@@ -46,6 +46,8 @@ const (
 	SetSealed10 = "sealed10"
 	SetCorpus14 = "corpus14"
 	SetSealed11 = "sealed11"
+	SetSealed12 = "sealed12"
+	SetCorpus15 = "corpus15"
 )
 
 // Log is one labelled real CI failure log.
@@ -124,6 +126,10 @@ var (
 	corpus14JSONL []byte
 	//go:embed sealed11.jsonl
 	sealed11JSONL []byte
+	//go:embed sealed12.jsonl
+	sealed12JSONL []byte
+	//go:embed corpus15.jsonl
+	corpus15JSONL []byte
 )
 
 // Each set is parsed on its first use, on its own: a caller of All (the
@@ -157,6 +163,8 @@ var (
 	sealed10 = parsed(SetSealed10, sealed10JSONL)
 	corpus14 = parsed(SetCorpus14, corpus14JSONL)
 	sealed11 = parsed(SetSealed11, sealed11JSONL)
+	sealed12 = parsed(SetSealed12, sealed12JSONL)
+	corpus15 = parsed(SetCorpus15, corpus15JSONL)
 )
 
 // parsed returns the set's logs, parsed once on the first call.
@@ -288,10 +296,20 @@ func Corpus14() []Log {
 	return slices.Clone(corpus14())
 }
 
+// Corpus15 returns the fifteenth corpus (100 logs), collected blind at
+// the start of the fifth 2026-12-06 session with sealed12: logs from
+// Chinese-speaking projects' trackers, mobile, embedded and build-system
+// tooling, passing-looking and multi-error logs, and widely used actions'
+// own trackers (mostly config and infrastructure); first measured before
+// any rule changed for it.
+func Corpus15() []Log {
+	return slices.Clone(corpus15())
+}
+
 // Visible returns every set but the sealed ones, in the order they were
 // collected: what rules may be written against and models trained on.
 func Visible() [][]Log {
-	return [][]Log{Labelled(), Extra(), Corpus(), Corpus2(), Corpus3(), Corpus4(), Corpus5(), Corpus6(), Corpus7(), Corpus8(), Corpus9(), Corpus10(), Corpus11(), Corpus12(), Corpus13(), Corpus14()}
+	return [][]Log{Labelled(), Extra(), Corpus(), Corpus2(), Corpus3(), Corpus4(), Corpus5(), Corpus6(), Corpus7(), Corpus8(), Corpus9(), Corpus10(), Corpus11(), Corpus12(), Corpus13(), Corpus14(), Corpus15()}
 }
 
 // All returns Labelled followed by Extra.

@@ -9,7 +9,7 @@ import "slices"
 // SealedSets returns the sealed sets, oldest first: only their totals may
 // be read.
 func SealedSets() [][]Log {
-	return [][]Log{Sealed(), Sealed2(), Sealed3(), Sealed4(), Sealed5(), Sealed6(), Sealed7(), Sealed8(), Sealed9(), Sealed10(), Sealed11()}
+	return [][]Log{Sealed(), Sealed2(), Sealed3(), Sealed4(), Sealed5(), Sealed6(), Sealed7(), Sealed8(), Sealed9(), Sealed10(), Sealed11(), Sealed12()}
 }
 
 // Sealed returns the sealed set: collected with corpus2, measured only in
@@ -97,4 +97,12 @@ func Sealed10() []Log {
 // its changes. Like Sealed, only its totals may be read.
 func Sealed11() []Log {
 	return slices.Clone(sealed11())
+}
+
+// Sealed12 returns the twelfth sealed set (35 logs), collected blind at
+// the start of the fifth 2026-12-06 session with corpus15 and first
+// measured before any rule changed after its collection. Like Sealed, only
+// its totals may be read.
+func Sealed12() []Log {
+	return slices.Clone(sealed12())
 }

@@ -43,6 +43,12 @@ func joinHeader(lines []logLine, i int, text string) (joined string, ok bool) {
 		}
 		return text, true
 	}
+	if more := twineMessage(lines, i); len(more) > 0 {
+		for _, j := range more {
+			text += " " + strings.TrimSpace(lines[j].text)
+		}
+		return text, true
+	}
 	if code := exunitHeader(lines, i); code > 0 {
 		// What was asserted. The values compared under it ("left:  201",
 		// "right: 403") stay context (contextAfter), as they do without a
@@ -126,4 +132,31 @@ func exunitHeader(lines []logLine, i int) int {
 		return j
 	}
 	return 0
+}
+
+// twineHTTPError is twine's upload error ("ERROR    HTTPError: 400 Bad
+// Request from https://upload.pypi.org/legacy/"), whose index's own words
+// ("File already exists ('pkg-0.4.1-py3-none-any.whl', with …") are
+// wrapped under it, indented to its message's column: the status alone
+// does not say why.
+var twineHTTPError = regexp.MustCompile(`^ERROR\s+HTTPError: \d{3} .* from \S+$`)
+
+// twineMessage returns the indices of the index's message under a twine
+// upload error at lines[i]: the next lines indented to the message's
+// column, at most two, before its "See https://…" pointer.
+func twineMessage(lines []logLine, i int) []int {
+	t := strings.TrimSpace(lines[i].text)
+	if !strings.HasPrefix(t, "ERROR") || !strings.Contains(t, "HTTPError: ") || !twineHTTPError.MatchString(t) {
+		return nil
+	}
+	col := strings.Index(t, "HTTPError")
+	var more []int
+	for j := i + 1; j < len(lines) && len(more) < 2 && lines[j].no == lines[i].no+int64(len(more))+1; j++ {
+		next := strings.TrimRight(lines[j].text, " ")
+		if indentOf(next) != col || strings.HasPrefix(strings.TrimSpace(next), "See ") {
+			break
+		}
+		more = append(more, j)
+	}
+	return more
 }

@@ -168,6 +168,7 @@ func extraStrength(t, lower string, tier int) int {
 	tier = gitPluginStrength(t, tier)
 	tier = teamCityTimeoutStrength(t, tier)
 	tier = ciToolStrength(t, tier)
+	tier = runnerStrength(t, tier)
 	tier = bazelStrength(t, tier)
 	tier = faulthandlerStrength(t, tier)
 	tier = goSignalStrength(t, tier)

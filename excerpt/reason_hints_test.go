@@ -17,7 +17,7 @@ func TestLineStrength_Hints(t *testing.T) {
 		{"Tests run: 12, Failures: 0, Errors: 0, Skipped: 0, Time elapsed: 3.1 s", strengthNone},
 		{"Passed!  - Failed:     0, Passed:    12, Skipped:     0, Total:    12", strengthNone},
 		{"Tests run: 12, Failures: 1, Errors: 0, Skipped: 0", strengthOutcome},
-		{"Makefile:31: recipe for target 'all' failed", strengthGeneric},
+		{"Makefile:31: recipe for target 'all' failed", strengthNone},
 		{"  error: subprocess-exited-with-error", strengthGeneric},
 		{"npm ERR! Linux 5.15.0-1031-azure", strengthGeneric},
 		{"npm ERR! argv \"/usr/bin/node\" \"/usr/bin/npm\" \"ci\"", strengthGeneric},

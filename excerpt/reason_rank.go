@@ -79,7 +79,6 @@ var genericLines = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	`^=+ .*\d+ failed.* =+$`,
 	`^\s*failed \(failures=\d+`,
 	`make(?:\[\d+\])?: \*\*\* .*error \d+`,
-	`^\S+:\d+: recipe for target .* failed$`, // make's note under the *** line: the compiler's error is above
 	// pip's wrapper around a build's output: the error inside says why.
 	`^(?:error: )?subprocess-exited-with-error$`,
 	// npm 4's environment lines before its error: where, not what.
@@ -276,11 +275,20 @@ var yamlPlaced = regexp.MustCompile(`^(?:\d+\) ?)?\S+\.ya?ml:? \(Line: \d+, Col:
 // they count as errors only after "Failed to compile." (see strongest).
 var craRow = regexp.MustCompile(`^\s*Line \d+:\d+:\s+\S|^\s*\(\d+:\S+\) [\w-]+: \S`)
 
+// makeRecipeNote is older make's note beside its "make: *** [world] Error
+// 2" ("include/toplevel.mk:216: recipe for target 'world' failed"): it
+// names the outermost target again, where the first *** line (make[2]'s
+// "[package/lean/foo/compile]") names the one that failed, and the
+// compiler's error above both says why. Not even generic: its quoted
+// target would make it the most specific of the generic lines.
+var makeRecipeNote = regexp.MustCompile(`^\S+:\d+: recipe for target .* failed$`)
+
 // lineStrength rates one normalized line.
 func lineStrength(line string) int {
 	t := strings.TrimSpace(line)
 	if t == "" || isTraceFrame(t) || isExitWrapper(t) || strings.HasPrefix(t, "##[error]"+exitPhrase) || codeFrame.MatchString(t) ||
-		strings.HasPrefix(t, "#!") || strings.HasPrefix(t, "$ #!") { // a script's shebang ("-eo pipefail"), prompt or not, is not an error
+		strings.HasPrefix(t, "#!") || strings.HasPrefix(t, "$ #!") || // a script's shebang ("-eo pipefail"), prompt or not, is not an error
+		strings.Contains(t, "recipe for target") && makeRecipeNote.MatchString(t) {
 		return strengthNone
 	}
 	warning := strings.HasPrefix(t, "##[warning]")
@@ -378,7 +386,8 @@ func isGeneric(t string) bool {
 	if m := npmCode.FindStringSubmatch(t); m != nil {
 		return !networkCodes[m[1]]
 	}
-	if strings.Contains(t, "abal") && cabalSummary.MatchString(t) {
+	if strings.Contains(t, "abal") && cabalSummary.MatchString(t) ||
+		strings.Contains(t, "Unable to process ") && runnerCommandFailed.MatchString(t) {
 		return true
 	}
 	return genericLines.MatchString(t)

@@ -74,10 +74,26 @@ func goSignalStrength(t string, tier int) int {
 // the time of day before it ("17:24:26    Run 1: …").
 var surefireRun = regexp.MustCompile(`^(?:\d\d:\d\d:\d\d\s+)?(?:\[[A-Z]+\]\s+)?Run \d+: (?:[\w$]+\.)+[\w$]+:\d+ \S`)
 
-// surefireRunStrength rates a failed run's row as an error.
+// surefireForkDied is Surefire's word that the JVM running the tests
+// died ("The forked VM terminated without properly saying goodbye. VM
+// crash or System.exit called?"): what happened, where the "Error
+// occurred in starting fork, check output in log" and "Process Exit
+// Code: 1" after it only point elsewhere (surefireForkAdvice).
+const surefireForkDied = "The forked VM terminated without properly saying goodbye"
+
+// surefireForkAdvice is Surefire's pointer under a dead fork.
+var surefireForkAdvice = regexp.MustCompile(`^(?:\[ERROR\] )?(?:Error occurred in starting fork, check output in log|Process Exit Code: \d+)$`)
+
+// surefireRunStrength rates a failed run's row and a dead fork as errors,
+// the fork's pointers as generic.
 func surefireRunStrength(t string, tier int) int {
-	if tier < strengthError && strings.Contains(t, "Run ") && surefireRun.MatchString(t) {
+	switch {
+	case tier < strengthError && strings.Contains(t, "Run ") && surefireRun.MatchString(t):
 		return strengthError
+	case tier < strengthCause && strings.Contains(t, surefireForkDied):
+		return strengthCause
+	case tier > strengthGeneric && (strings.Contains(t, "starting fork") || strings.Contains(t, "Exit Code:")) && surefireForkAdvice.MatchString(t):
+		return strengthGeneric
 	}
 	return tier
 }

@@ -28,13 +28,41 @@ func failureWordOutsideNames(t string) bool {
 			for end < len(t) && isNameByte(t[end]) {
 				end++
 			}
-			if !isFileName(strings.TrimRight(t[start:end], ".")) {
+			if tok := strings.TrimRight(t[start:end], "."); !isFileName(tok) && !optionNamedForFailing(t, tok) && !logLevelOption(t, start) {
 				return true
 			}
 			from = end
 		}
 	}
 	return false
+}
+
+// failureOption holds shell and test-runner options named for failing,
+// which a script echoes before anything fails: GitLab's "$ set -eo
+// pipefail", CircleCI's shebang pasted without its '#', "--failfast".
+var failureOption = map[string]bool{"pipefail": true, "fail-fast": true, "failfast": true, "errexit": true}
+
+// optionNamedForFailing reports a token of the lowercased line t that is
+// one of failureOption, in a line that does not refuse it (FreeBSD sh's
+// "set: Illegal option -o pipefail", bash's "invalid option name").
+func optionNamedForFailing(t, tok string) bool {
+	return failureOption[strings.TrimLeft(tok, "-")] && !strings.Contains(t, "illegal option") && !strings.Contains(t, "invalid option")
+}
+
+// logLevelOption reports a failure word at start that is the value of a
+// command-line option setting a log level: surefire's "Command was … java
+// -Dcdk.logging.level=ERROR -jar …", "--log-level=error". A logger's own
+// "level=error msg=…" has no dash before its key, and stays a failure.
+func logLevelOption(t string, start int) bool {
+	if start == 0 || t[start-1] != '=' {
+		return false
+	}
+	k := start - 1
+	for k > 0 && isNameByte(t[k-1]) {
+		k--
+	}
+	key := t[k : start-1]
+	return strings.HasPrefix(key, "-") && (strings.Contains(key, "level") || strings.Contains(key, "log"))
 }
 
 // isNameByte is a byte of a file name or path token.

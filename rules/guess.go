@@ -184,6 +184,7 @@ var mayFailWords = withMarkerWords([][]byte{
 	[]byte("more than"), []byte("exceeded"), []byte("return code"), []byte("only install"),
 	[]byte("lost"), []byte("sig"), []byte("unresolved"), []byte("retry"), []byte("candidate"), []byte("#test"), []byte(" @ line "),
 	[]byte("response status"), []byte("reformat"), []byte("referenced from"), []byte("depends: "), []byte(" : breaks: "),
+	[]byte("no valid"), []byte("status code"),
 })
 
 // withMarkerWords adds to words the lowercased excerpt markers that read
