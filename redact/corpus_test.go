@@ -227,6 +227,8 @@ var corpusNegatives = []struct{ name, line string }{
 	{"task id", "task-0123456789abcdefghijKLMNOP finished"},
 	{"gitlab word", "Running with gitlab-runner 16.11.0 (91a27b2a)"},
 	{"add-mask of variable", `echo "::add-mask::$DEPLOY_KEY"`},
+	{"where a password is", "  KEY_PASSWORD_FILE=/tmp/keystore.pass"},
+	{"a rule about passwords", "password_min_length=12 password_max_length=64"},
 	{"docker's own warning", " WARNING! Using --password via the CLI is insecure. Use --password-stdin."},
 	{"crate named for passwords", "error: failed to select a version for the requirement `rpassword = \"^7.0.0\"`"},
 	{"version range", `keyring-password = ">=1.2, <2.0"`},

@@ -274,6 +274,22 @@ func secretKindBefore(s string, sep int) string {
 	return secretKeyWord(strings.ToLower(key))
 }
 
+// attributeSuffixes name where a secret is or a rule about it, not the
+// secret: KEY_PASSWORD_FILE=/tmp/keystore.pass, password_min_length=12
+// (as the command-line flags' --token-file and --password-path are, in
+// flagValueStart).
+var attributeSuffixes = []string{"_file", "-file", "_path", "-path", "_dir", "_length", "-length", "_len", "_min", "_max", "_policy", "_prompt"}
+
+// secretAttribute reports a lowercased key that names such an attribute.
+func secretAttribute(key string) bool {
+	for _, s := range attributeSuffixes {
+		if strings.HasSuffix(key, s) {
+			return true
+		}
+	}
+	return false
+}
+
 func isKeyByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
 		c == '_' || c == '-' || c == '.'
@@ -289,7 +305,7 @@ func keyEnd(s string, i int) int {
 // secretKeyWord returns the redaction kind for a lower-cased key name, or ""
 // when the key does not name a secret.
 func secretKeyWord(key string) string {
-	if key == "" {
+	if key == "" || secretAttribute(key) {
 		return ""
 	}
 	switch key[len(key)-1] {
