@@ -43,6 +43,7 @@ func TestCounts(t *testing.T) {
 		{name: "sealed11", logs: Sealed11(), set: SetSealed11, want: 24},
 		{name: "sealed12", logs: Sealed12(), set: SetSealed12, want: 35},
 		{name: "corpus15", logs: Corpus15(), set: SetCorpus15, want: 100},
+		{name: "corpus16", logs: Corpus16(), set: SetCorpus16, want: 44},
 		{name: "corpus11", logs: Corpus11(), set: SetCorpus11, want: 157},
 	}
 	for _, tt := range tests {
@@ -67,7 +68,7 @@ func TestCounts(t *testing.T) {
 func TestSchema(t *testing.T) {
 	ids := map[string]bool{}
 	sources := map[string]string{}
-	for _, l := range slices.Concat(All(), Corpus(), Corpus2(), Sealed(), Corpus3(), Sealed2(), Corpus4(), Corpus5(), Sealed3(), Corpus6(), Sealed4(), Sealed5(), Corpus7(), Sealed6(), Corpus8(), Corpus9(), Sealed7(), Corpus10(), Sealed8(), Corpus11(), Sealed9(), Corpus12(), Corpus13(), Sealed10(), Corpus14(), Sealed11(), Sealed12(), Corpus15()) {
+	for _, l := range slices.Concat(All(), Corpus(), Corpus2(), Sealed(), Corpus3(), Sealed2(), Corpus4(), Corpus5(), Sealed3(), Corpus6(), Sealed4(), Sealed5(), Corpus7(), Sealed6(), Corpus8(), Corpus9(), Sealed7(), Corpus10(), Sealed8(), Corpus11(), Sealed9(), Corpus12(), Corpus13(), Sealed10(), Corpus14(), Sealed11(), Sealed12(), Corpus15(), Corpus16()) {
 		if l.Set != SetLabelled {
 			if prev, ok := sources[l.Source]; ok {
 				t.Errorf("%s %s: source %s already used by %s", l.Set, l.ID, l.Source, prev)

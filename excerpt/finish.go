@@ -166,13 +166,24 @@ func collectErrorLines(marks, lines []logLine, limit int) ([]string, bool) {
 	return out, dropped
 }
 
+// lastNonEmptyLine is the reason of last resort: the log's last line, or,
+// when the log ends in a stack trace, the line above its frames (a frame,
+// or the JVM's "... 4 more", says where, never what).
 func lastNonEmptyLine(lines []logLine) string {
+	last := ""
 	for i := len(lines) - 1; i >= 0; i-- {
-		if strings.TrimSpace(lines[i].text) != "" {
+		t := strings.TrimSpace(lines[i].text)
+		if t == "" {
+			continue
+		}
+		if last == "" {
+			last = lines[i].text
+		}
+		if !isTraceFrame(t) {
 			return lines[i].text
 		}
 	}
-	return ""
+	return last
 }
 
 func joinLogLines(lines []logLine) string {

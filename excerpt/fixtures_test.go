@@ -40,6 +40,7 @@ func TestExtract_FixtureReasons(t *testing.T) {
 		{cilogs.SetCorpus13, cilogs.Corpus13(), 51},  // first measured (as rules.Reason chooses) at 48, before any change for it; 51 with its reason families (Jenkins' Git plugin, meson's rows, GHC's and ExUnit's headers)
 		{cilogs.SetCorpus14, cilogs.Corpus14(), 16},  // first measured (as rules.Reason chooses) at 12, before any change for it; 16 with CodeBuild's and Cloud Build's prefixes dropped, the build services' verdicts and pkg's summaries generic, patch's refused hunk the cause
 		{cilogs.SetCorpus15, cilogs.Corpus15(), 79},  // first measured at 69, before any change for it; 79 with the runner's workflow-command wrapper generic, gpg's refusals, GitHub's unacquired job, Surefire's dead fork, twine's wrapped message, make's recipe note and "pipefail" no failure
+		{cilogs.SetCorpus16, cilogs.Corpus16(), 35},  // first measured at 31, before any change for it; 35 with Spock's, FluentAssertions', ScalaTest's and assert()'s messages read as causes
 	}
 	for _, set := range sets {
 		t.Run(set.name, func(t *testing.T) {

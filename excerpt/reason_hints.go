@@ -169,6 +169,7 @@ func extraStrength(t, lower string, tier int) int {
 	tier = teamCityTimeoutStrength(t, tier)
 	tier = ciToolStrength(t, tier)
 	tier = runnerStrength(t, tier)
+	tier = assertStrength(t, tier)
 	tier = bazelStrength(t, tier)
 	tier = faulthandlerStrength(t, tier)
 	tier = goSignalStrength(t, tier)

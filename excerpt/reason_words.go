@@ -139,7 +139,12 @@ var codeFrame = regexp.MustCompile(`^>?\s*\d+\s*\|`)
 
 // isTraceFrame reports a stack-trace frame: it names where, never why.
 func isTraceFrame(t string) bool {
+	if strings.HasPrefix(t, "[info]") || strings.HasPrefix(t, "[error]") {
+		t = strings.TrimSpace(t[strings.IndexByte(t, ']')+1:]) // sbt's level tag before a JVM frame
+	}
 	switch {
+	case strings.HasPrefix(t, "... ") && javaElided.MatchString(t): // the JVM's "... 4 more"
+		return true
 	case strings.HasPrefix(t, "at ") && (strings.ContainsAny(t, "(:") || strings.HasPrefix(t, "at <")):
 		return true
 	case strings.HasPrefix(t, `File "`), strings.HasPrefix(t, "from /"):
@@ -151,6 +156,10 @@ func isTraceFrame(t string) bool {
 	}
 	return false
 }
+
+// javaElided is a JVM stack trace's count of the frames it left out, the
+// same as the enclosing trace's: "... 4 more".
+var javaElided = regexp.MustCompile(`^\.\.\. \d+ (?:more|common frames omitted)$`)
 
 // isExitWrapper reports the generic "it exited non-zero" lines that follow
 // the real error: a reason of last resort.

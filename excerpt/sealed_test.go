@@ -26,7 +26,7 @@ func TestSealedReasonFloor(t *testing.T) {
 		// 70/80 after the reason families of 2026-12-06.
 		// 71/80 once a reason whose credentials ccm redacted counted.
 		// 72/80 with corpus12's reason families.
-		{name: cilogs.SetSealed2, logs: cilogs.Sealed2(), floor: 72},
+		{name: cilogs.SetSealed2, logs: cilogs.Sealed2(), floor: 73}, // 73 once a log ending in a stack trace gave the line above its frames
 		// 64/83 when first measured, at the end of 2026-12-05's work.
 		// 65/83 with the reason families of corpus7.
 		// 66/83 with corpus12's reason families.

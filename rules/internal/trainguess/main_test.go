@@ -44,7 +44,7 @@ func TestNoSealed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	visible := map[string]bool{cilogs.SetLabelled: true, cilogs.SetExtra: true, cilogs.SetCorpus: true, cilogs.SetCorpus2: true, cilogs.SetCorpus3: true, cilogs.SetCorpus4: true, cilogs.SetCorpus5: true, cilogs.SetCorpus6: true, cilogs.SetCorpus7: true, cilogs.SetCorpus8: true, cilogs.SetCorpus9: true, cilogs.SetCorpus10: true, cilogs.SetCorpus11: true, cilogs.SetCorpus12: true, cilogs.SetCorpus13: true, cilogs.SetCorpus14: true, cilogs.SetCorpus15: true}
+	visible := map[string]bool{cilogs.SetLabelled: true, cilogs.SetExtra: true, cilogs.SetCorpus: true, cilogs.SetCorpus2: true, cilogs.SetCorpus3: true, cilogs.SetCorpus4: true, cilogs.SetCorpus5: true, cilogs.SetCorpus6: true, cilogs.SetCorpus7: true, cilogs.SetCorpus8: true, cilogs.SetCorpus9: true, cilogs.SetCorpus10: true, cilogs.SetCorpus11: true, cilogs.SetCorpus12: true, cilogs.SetCorpus13: true, cilogs.SetCorpus14: true, cilogs.SetCorpus15: true, cilogs.SetCorpus16: true}
 	n := 0
 	for _, set := range visibleSets() {
 		n += len(set)
