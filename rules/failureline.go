@@ -171,9 +171,13 @@ var pipSelfCheck = regexp.MustCompile(`could not fetch url https?://[^\s]+/simpl
 // passedTestLine reports a matched line that is no failure whatever its
 // words: a passing test's title ("✓ rejects when deadline exceeded",
 // "--- PASS", "... ok", "PASSED"), its t.Log output in a go test run where
-// no test failed (the words name what the test checks), or pip's skipped
-// self version check.
+// no test failed (the words name what the test checks), output a passing
+// pytest or Jest test captured (testoutput.go: the test passed, so what it
+// logged did not fail it), or pip's skipped self version check.
 func (sc scanned) passedTestLine(sp span) bool {
+	if sc.inPassedOutput(sp.start) {
+		return true
+	}
 	low := sc.low[sp.start:sp.end]
 	// Cheap tests first: this runs on every matched line. passingTest's
 	// forms start with "-", "=", "P", "o", "t" or a check mark, or hold

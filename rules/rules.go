@@ -98,6 +98,7 @@ type scanned struct {
 	low     []byte
 	tris    *trigramSet
 	logFrom int
+	passed  []byteRange // output captured by passing tests (testoutput.go)
 }
 
 // Explain returns every signature that matched, strongest first.
@@ -171,7 +172,7 @@ func newScan(in Input) scanned {
 		logFrom = len(reason) + 1
 	}
 	low := logtext.ASCIILower(text)
-	return scanned{text: text, low: low, tris: newTrigramSet(low), logFrom: logFrom}
+	return scanned{text: text, low: low, tris: newTrigramSet(low), logFrom: logFrom, passed: passedOutput(low)}
 }
 
 // match runs the table, in table order; rank orders the hits.
@@ -214,7 +215,7 @@ func (sc scanned) findN(s *signature, n int) []span {
 			if p.not != nil && p.not.Match(sc.low[sp.start:sp.end]) {
 				continue
 			}
-			if !s.weak && sc.passedTestLine(sp) {
+			if !s.weak && sc.passedTestLine(sp) || s.flakyEvidence && sc.quotedLine(s, sp) {
 				continue
 			}
 			if !slices.ContainsFunc(out, func(o span) bool { return o.start == sp.start }) {

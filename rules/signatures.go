@@ -40,7 +40,11 @@ import (
 //  8. tierAssertion and tierTestSummary: a test assertion failed with no
 //     stronger signal. See classifyAssertion for how flaky_test vs code is
 //     decided.
-//  9. tierGeneric: bare network or timeout words without context; they also
+//  9. tierCoverageGate: a coverage threshold the tests did not reach. The
+//     gate runs after the tests, so a failing test outranks it (its failure
+//     also lowers the coverage), and it outranks the bare words below,
+//     which passing tests print too.
+//  10. tierGeneric: bare network or timeout words without context; they also
 //     count as flakiness evidence when a test failure wins.
 //
 // Weak signatures (retry counters, order-randomisation seeds) never win on
@@ -65,6 +69,7 @@ const (
 	tierRuntimeCrash = 52
 	tierAssertion    = 50
 	tierTestSummary  = 46
+	tierCoverageGate = 44
 	tierGeneric      = 42
 	tierWeak         = 10
 )
@@ -89,6 +94,7 @@ var tierNames = map[string]int{
 	"runtime-crash": tierRuntimeCrash,
 	"assertion":     tierAssertion,
 	"test-summary":  tierTestSummary,
+	"coverage-gate": tierCoverageGate,
 	"generic":       tierGeneric,
 	"weak":          tierWeak,
 }
