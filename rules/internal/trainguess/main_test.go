@@ -31,8 +31,11 @@ func TestModelInSync(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("rules/guessmodel.json is out of date (%d bytes, retrained %d): run go generate ./rules/", len(want), len(got))
 	}
-	if len(want) > 300<<10 {
-		t.Errorf("rules/guessmodel.json is %d bytes, keep it under 300 KiB", len(want))
+	// The model grows with the visible sets (about 15 KB a hundred logs,
+	// 308 KB with 2,242 logs): a cap that catches a runaway vocabulary (a
+	// pruning bug, a set of huge logs), not one more set.
+	if len(want) > 512<<10 {
+		t.Errorf("rules/guessmodel.json is %d bytes, keep it under 512 KiB", len(want))
 	}
 }
 
