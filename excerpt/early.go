@@ -22,9 +22,12 @@ import (
 // reason, so that harmless early lines do not change the fingerprint of
 // the same failure.
 //
-// Known limit: a line is kept only when it holds one of errorNeedles at a
-// word's start ("error", "ERROR", "FAIL", "failed", "fatal", "…Exception").
-// An early error worded otherwise (Composer's "Your requirements could not
+// A line is kept when it holds one of errorNeedles at a word's start
+// ("error", "ERROR", "FAIL", "failed", "fatal", "…Exception"), or when it is
+// a compiler's diagnostic at a file and line that the reason ranker rates an
+// error without such a word (gc's "x.go:133:2: declared and not used: fee",
+// Kotlin's "e: …", flake8's "a.py:3:1: F821 …", gcc's "a.c:3:1: Fehler: …";
+// earlyPlaced). Known limit: an early error worded otherwise (Composer's "Your requirements could not
 // be resolved to an installable set of packages.", "No space left on
 // device") is not kept, unless as context right after a hit.
 const (
@@ -86,16 +89,16 @@ func (e *earlyErrors) stop() { e.done, e.after, e.checks, e.on = true, 0, earlyM
 
 // earlyLineFor is called for every line while the store is on: it takes
 // context after a hit, and rates a line that holds a needle.
-func (x *extractor) earlyLineFor(raw []byte, off int64, maybeErr bool) {
+func (x *extractor) earlyLineFor(raw, body []byte, off int64, maybeErr bool) {
 	e := &x.early
-	x.earlyRate(raw, off, maybeErr)
+	x.earlyRate(raw, body, off, maybeErr)
 	e.on = !e.done || e.after > 0
 	copy(e.prev[:], e.prev[1:])
 	copy(e.prevNo[:], e.prevNo[1:])
 	e.prev[earlyContext-1], e.prevNo[earlyContext-1] = off, x.lines
 }
 
-func (x *extractor) earlyRate(raw []byte, off int64, maybeErr bool) {
+func (x *extractor) earlyRate(raw, body []byte, off int64, maybeErr bool) {
 	e := &x.early
 	inKey := x.pem.InKey || len(x.keys) > 0 && x.inKeyAt(off)
 	if e.after > 0 {
@@ -105,13 +108,17 @@ func (x *extractor) earlyRate(raw []byte, off int64, maybeErr bool) {
 		}
 		return
 	}
-	if e.done || !maybeErr || inKey {
+	if e.done || inKey {
+		return
+	}
+	placed := mayBePlaced(body)
+	if !maybeErr && !placed {
 		return
 	}
 	if e.checks++; e.checks >= earlyMaxChecks {
 		e.done = true
 	}
-	if !errorWord(raw) {
+	if !(maybeErr && errorWord(raw)) && !(placed && placedConfirmed(body)) {
 		return
 	}
 	for i, p := range e.prev {

@@ -140,8 +140,9 @@ const maxRecentBytes = 16 << 20
 
 // scan looks at one raw line (without its newline) that starts at offset
 // off of the recent ring. maybeKey is false when the line surely holds no
-// private-key header.
-func (x *extractor) scan(raw []byte, off int64, maybeKey bool) {
+// private-key header. It returns the line's own text, its runner prefix
+// (timestamp) stripped, for the early store's look at its start.
+func (x *extractor) scan(raw []byte, off int64, maybeKey bool) []byte {
 	x.lines++
 	var body []byte
 	if len(raw) > 29 && raw[28] == ' ' && raw[27] == 'Z' && raw[19] == '.' && raw[10] == 'T' && raw[4] == '-' {
@@ -167,6 +168,7 @@ func (x *extractor) scan(raw []byte, off int64, maybeKey bool) {
 	if !x.frozen && len(x.stepCands.nos) < x.opt.MaxErrorLines && cheapErrorStart(body) {
 		x.stepCands.add(x.lines, raw)
 	}
+	return body
 }
 
 func (x *extractor) trackKey(line []byte, off int64) {

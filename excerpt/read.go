@@ -68,9 +68,9 @@ func (x *extractor) run(r io.Reader) error {
 					}
 				}
 				off := x.recent.written + int64(start-x.copied)
-				x.scan(buf[start:le], off, pem < le)
+				body := x.scan(buf[start:le], off, pem < le)
 				if x.early.on {
-					x.earlyLineFor(buf[start:le], off, x.needles.before(buf, start, le, end))
+					x.earlyLineFor(buf[start:le], body, off, x.needles.before(buf, start, le, end))
 				}
 			}
 			start = le + 1
@@ -132,9 +132,9 @@ func (x *extractor) flush(upTo int) {
 // handed to the ring on its own. next is where the following line starts.
 func (x *extractor) longLine(next int) {
 	line := x.finishLong()
-	x.scan(line, x.recent.written, true)
+	body := x.scan(line, x.recent.written, true)
 	if x.early.on {
-		x.earlyLineFor(line, x.recent.written, true)
+		x.earlyLineFor(line, body, x.recent.written, true)
 	}
 	x.recent.writeLine(line)
 	x.copied = next

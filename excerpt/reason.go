@@ -4,7 +4,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // reasonInput is the redacted material the reason is chosen from.
@@ -324,17 +323,13 @@ func indentOf(s string) int {
 }
 
 // reasonLine collapses whitespace and bounds the reason to maxReasonLen bytes
-// without splitting a UTF-8 sequence.
+// (cutReason says how a longer one is cut).
 func reasonLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) <= maxReasonLen {
 		return s
 	}
-	cut := maxReasonLen - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	return cutReason(s, maxReasonLen)
 }
 
 // failedWith is an action's wrapper around the tool's own message

@@ -250,8 +250,28 @@ func (sc scanned) line(sp span) string {
 		for end < sp.end && !utf8.RuneStart(sc.text[end]) {
 			end--
 		}
+		start, end = outsideMarkers(sc.text, start, end)
 	}
 	return strings.ToValidUTF8(strings.TrimSpace(sc.text[start:end]), "\uFFFD")
+}
+
+// redactOpen starts the marker redaction puts where a secret was.
+const redactOpen = "[REDACTED:"
+
+// outsideMarkers narrows the window text[start:end] so that neither edge
+// splits a redaction marker: half a marker ("[REDACTED:github_t") reads
+// like a leaked prefix and hides what was masked. An edge inside one moves
+// to its far side, dropping it whole.
+func outsideMarkers(text string, start, end int) (int, int) {
+	if o := strings.LastIndex(text[:end], redactOpen); o >= start && !strings.Contains(text[o:end], "]") {
+		end = o
+	}
+	if o := strings.LastIndex(text[:start], redactOpen); o >= 0 && !strings.Contains(text[o:start], "]") {
+		if c := strings.IndexByte(text[start:], ']'); c >= 0 && start+c+1 <= end {
+			start += c + 1
+		}
+	}
+	return start, end
 }
 
 // onLinesOf reports whether every line of h is one of the winner's.

@@ -38,6 +38,13 @@ func Hit(reason, keyLine string) bool {
 	if strings.Contains(got, want) || strings.Contains(want, got) {
 		return true
 	}
+	// A long reason cut in the middle ("head … tail", excerpt's cutReason)
+	// also carries the key line when the key line holds both parts in
+	// order, a redaction marker in them standing for the credential (one
+	// part holding the key line is the case above).
+	if head, tail, ok := strings.Cut(got, midCut); ok && partsIn(head, tail, want) {
+		return true
+	}
 	if strings.Contains(got, "[REDACTED:") && redactedIn(got, want) {
 		return true
 	}
@@ -76,6 +83,9 @@ func markedIn(got, msg string) bool {
 	return true
 }
 
+// midCut is what excerpt puts where it cut a long reason's middle.
+const midCut = " … "
+
 // uiErrorMarker is GitHub's "##[error]" as its web page shows it.
 const uiErrorMarker = "Error: "
 
@@ -91,6 +101,21 @@ var redactedMark = regexp.MustCompile(`\\\[REDACTED:[a-z_]+\\\]`)
 
 // redactedLiteral is the marker as ccm writes it.
 var redactedLiteral = regexp.MustCompile(`\[REDACTED:[a-z_]+\]`)
+
+// partsIn reports whether want holds head, then tail, each
+// "[REDACTED:kind]" in them standing for any run of non-blank characters.
+func partsIn(head, tail, want string) bool {
+	if i := strings.Index(want, head); i >= 0 && strings.Contains(want[i+len(head):], tail) {
+		return true
+	}
+	if !strings.Contains(head+tail, "[REDACTED:") {
+		return false
+	}
+	quote := func(s string) string {
+		return redactedMark.ReplaceAllLiteralString(regexp.QuoteMeta(s), `\S+`)
+	}
+	return regexp.MustCompile(quote(head) + `.*` + quote(tail)).MatchString(want)
+}
 
 // redactedIn reports whether got is want with credentials redacted: each
 // "[REDACTED:kind]" in got stands for any run of non-blank characters.

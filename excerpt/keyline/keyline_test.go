@@ -22,6 +22,9 @@ func TestHit(t *testing.T) {
 		{"a redacted line is still another line", "fatal: unable to access 'https://[REDACTED:url_credentials]@gitlab.com/o/r.git/': The requested URL returned error: 500", "fatal: unable to access 'https://gitlab-ci-token:xxxx@gitlab.com/o/r.git/': The requested URL returned error: 403", false},
 		{"the tagged message must end where the key does", "npm error Could not resolve: peer a@1 from b@2.1", "npm error peer a@1 from b@2", false},
 		{"GitHub's shown marker before a matched line", "src/A.hs:3:9: error: Variable not in scope: f :: Int", "Error:     Variable not in scope: f :: Int", true},
+		{"a reason cut in the middle: the key holds head and tail in order", "[ERROR] Failed to execute goal on project a: Could not resolve … status code: 503, reason phrase: Service Unavailable (503)", "[ERROR] Failed to execute goal on project a: Could not resolve dependencies for project x:a:1: Could not transfer artifact x:b:pom:2 from/to central (https://repo.example.org/m2): status code: 503, reason phrase: Service Unavailable (503)", true},
+		{"a reason cut in the middle: parts out of order are no hit", "status code: 503 … [ERROR] Failed to execute goal", "[ERROR] Failed to execute goal on project a: status code: 503", false},
+		{"a reason cut in the middle: a key across the cut is no hit", "Error: Failed to query provider packages: could not … context deadline exceeded", "could not connect to registry.example.org", false},
 		{"the shown marker's line must end where the key does", "src/A.hs:3:9: error: Variable not in scope: fx :: Int", "Error:     Variable not in scope: f", false},
 	}
 	// GitHub's displayed marker over a key line: the message must start

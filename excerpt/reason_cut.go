@@ -1,0 +1,177 @@
+package excerpt
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// A reason longer than maxReasonLen is cut. Its head says what failed, but
+// a long message often says why only at its end: Maven's "Failed to execute
+// goal … Could not transfer artifact … from/to central (…): status code:
+// 503, reason phrase: Service Unavailable (503)", a registry's "… blobs/
+// sha256:…: 403 Forbidden", the "Permission denied" after a long path. So
+// when the part a plain cut would drop holds a server's answer, or the
+// line ends in an error message after a long URL or path, the reason
+// keeps the head and the tail with " … " between; otherwise it keeps the
+// head, as it always did (the fingerprint of those reasons does not move). Neither cut splits a
+// redaction marker ("[REDACTED:github_token]"): a half marker reads like
+// a leaked prefix and hides what was masked.
+
+const (
+	cutMark    = "…"
+	midMark    = " … "
+	redactOpen = "[REDACTED:"
+	// longToken is the length from which a word without spaces is a URL,
+	// a path or a digest rather than words of the message.
+	longToken = 40
+)
+
+// httpAnswer is a server's answer as clients word it, beyond the 5xx and
+// 429 serverStatus knows: "status code: 403", "reason phrase: Forbidden",
+// "Return code is: 401", "returned error: 404", ": 403 Forbidden"; or the
+// connection's end instead of an answer ("Connection reset", "i/o
+// timeout", "no such host").
+var httpAnswer = regexp.MustCompile(`(?i)\bstatus(?: code)?:? ?[1-5]\d\d\b|\breason ?phrase:|\breturn code is:? ?[1-5]\d\d\b|\breturned (?:error:? )?[1-5]\d\d\b|\b[1-5]\d\d (?:bad request|unauthorized|forbidden|not found|method not allowed|conflict|gone|too many requests|internal server error|bad gateway|service unavailable|gateway time-?out)\b|\bconnection (?:reset|refused|timed out)\b|\b(?:ECONNRESET|ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN)\b|\bi/o timeout\b|\bno such host\b|\btls handshake timeout\b`)
+
+// cutReason bounds s (whitespace already collapsed, longer than n) to n
+// bytes.
+func cutReason(s string, n int) string {
+	head := n - len(cutMark)
+	msg := tailMessage(s, head, n)
+	if msg < 0 {
+		return s[:safeCut(s, head)] + cutMark
+	}
+	// The tail holds the message from its start (its word); the head keeps
+	// the rest, never less than a third of the room: it says what failed,
+	// and a log's key line is usually there, as a plain cut kept it.
+	from := max(msg, len(s)-(n-len(midMark)-n/3))
+	from = tailStart(s, from)
+	h := safeCut(s, n-len(midMark)-(len(s)-from))
+	if j := strings.LastIndexByte(s[max(0, h-24):h], ' '); j >= 0 {
+		h = max(0, h-24) + j // the head ends with a whole word
+	}
+	return strings.TrimRight(s[:h], " ") + midMark + s[from:]
+}
+
+// tailMessage is where the message that the end of s holds starts, when a
+// plain cut at cut would drop it: the first server answer in the dropped
+// part (with the answer it directly follows), or an error message (short
+// enough for the tail to hold it) after the line's last long URL or path,
+// of which the head keeps no more than msgKept bytes. -1 when the end says
+// nothing a plain cut should keep.
+func tailMessage(s string, cut, n int) int {
+	lost := s[cut:]
+	if httpAnswer.MatchString(lost) {
+		return answerStart(s, cut)
+	}
+	if serverFailure(lost, strings.ToLower(lost)) {
+		return len(s) - n/2
+	}
+	end := lastLongTokenEnd(s)
+	if end < 0 {
+		return -1
+	}
+	msg := strings.TrimLeft(s[end:], `'"`+"`:;,)]}> ")
+	at := len(s) - len(msg)
+	if at < cut-msgKept || len(msg) < 4 || len(msg) > n/2 {
+		return -1 // the head has the message's start already, or it is none
+	}
+	// An error or its cause, not an outcome: "… failed to build" after a
+	// store path adds nothing to the head's own error.
+	if lineStrength(msg) >= strengthError || httpAnswer.MatchString(msg) {
+		return at
+	}
+	return -1
+}
+
+// msgKept is how much of the message after a long URL or path the head may
+// hold before a plain cut is good enough: a few letters of it say nothing.
+const msgKept = 16
+
+// answerStart is where the server answer that a plain cut at cut drops
+// starts: the first one after cut, or an earlier one it directly follows
+// ("Return code is: 503, ReasonPhrase: Service Unavailable").
+func answerStart(s string, cut int) int {
+	ms := httpAnswer.FindAllStringIndex(s, -1)
+	if len(ms) == 0 {
+		return cut // the dropped part's answer starts at the cut itself
+	}
+	i := len(ms) - 1
+	for i > 0 && ms[i-1][0] >= cut {
+		i--
+	}
+	for i > 0 && ms[i][0]-ms[i-1][1] <= 4 {
+		i--
+	}
+	return ms[i][0]
+}
+
+// lastLongTokenEnd is where the last word of at least longToken bytes that
+// holds a slash (a URL, a path) ends in s; -1 when there is none.
+func lastLongTokenEnd(s string) int {
+	end := -1
+	for i := 0; i < len(s); {
+		j := strings.IndexByte(s[i:], ' ')
+		w := s[i:]
+		if j >= 0 {
+			w = s[i : i+j]
+		}
+		if len(w) >= longToken && strings.ContainsAny(w, `/\`) {
+			end = i + len(w)
+		}
+		if j < 0 {
+			break
+		}
+		i += j + 1
+	}
+	return end
+}
+
+// tailStart moves from back to the start of its clause when that is near
+// (after ": ", ". ", "; ", ", " or "> ": "Received status code 502 …"),
+// else to the start of its word; onto a rune's first byte; and back to the
+// start of a redaction marker it would split.
+func tailStart(s string, from int) int {
+	lo := max(0, from-40)
+	clause := -1
+	for _, sep := range []string{": ", ". ", "; ", ", ", "> "} {
+		if j := strings.LastIndex(s[lo:from], sep); j >= 0 {
+			clause = max(clause, lo+j+len(sep))
+		}
+	}
+	if clause >= 0 {
+		from = clause
+	} else if j := strings.LastIndexByte(s[max(0, from-24):from], ' '); j >= 0 {
+		from = max(0, from-24) + j + 1
+	}
+	for from < len(s) && !utf8.RuneStart(s[from]) {
+		from++
+	}
+	if o := markerAround(s, from); o >= 0 {
+		from = o
+	}
+	return from
+}
+
+// safeCut is the length of a head of s of at most at bytes that splits
+// neither a UTF-8 sequence nor a redaction marker.
+func safeCut(s string, at int) int {
+	for at > 0 && !utf8.RuneStart(s[at]) {
+		at--
+	}
+	if o := markerAround(s, at); o >= 0 {
+		at = o
+	}
+	return at
+}
+
+// markerAround is the start of the redaction marker that position at falls
+// inside of (after its first byte, up to its closing bracket); -1 when none.
+func markerAround(s string, at int) int {
+	o := strings.LastIndex(s[:at], redactOpen)
+	if o < 0 || strings.Contains(s[o:at], "]") {
+		return -1
+	}
+	return o
+}
