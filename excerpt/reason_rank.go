@@ -265,11 +265,9 @@ const (
 // the expression on the lines that hold none.
 var severityStems = []string{"erro", "fehler", "erreur", "错误", "錯誤", "エラー", "ошибка"}
 
-// yamlPlaced is Azure Pipelines' and GitHub's YAML error, alone, numbered
-// in a list ("1) /azure-pipelines.yml (Line: 8, Col: 1): A sequence was not
-// expected") or after the verdict GitHub puts before the list's first
-// ("The workflow is not valid. .github/workflows/ci.yml (Line: 5, …"): that
-// first one is the error to fix first, as in any list.
+// yamlPlaced is a YAML error, alone, numbered ("1) /azure-pipelines.yml (Line: 8, Col: 1): …")
+// or the first of GitHub's list, after its verdict ("The workflow is not valid. .github/workflows/
+// ci.yml (Line: 5, …"): rated like the rest of the list, so the first error wins.
 var yamlPlaced = regexp.MustCompile(`^(?:\d+\) ?|The workflow is not valid\. )?\S+\.ya?ml:? \(Line: \d+, Col: \d+`)
 
 // craRow is a problem create-react-app lists under "Failed to compile.":
