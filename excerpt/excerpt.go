@@ -113,6 +113,7 @@ type extractor struct {
 	fSection   []logLine // normalized and redacted
 	fCut       bool      // its start was cut
 	fCands     []logLine
+	fEnd       int64     // the line that began the step after the failing one (0: none did)
 	errMarks   []logLine // ##[error] messages, first MaxErrorLines distinct
 	errDropped bool
 	exitCode   int
@@ -241,6 +242,7 @@ func (x *extractor) startStep(name string, off int64) {
 func (x *extractor) freeze(end int64) {
 	x.flush(x.copied + int(end-x.recent.written)) // the ring must hold the whole step
 	x.frozen = true
+	x.fEnd = x.lines
 	x.fSection, x.fCut = x.sectionLines(x.lines - 1)
 	x.fCands = x.stepCands.lines()
 	x.fEarly = x.early.kept()

@@ -56,7 +56,7 @@ func (x *extractor) finish() Excerpt {
 	}
 
 	body := withoutStepHeader(section)
-	in := reasonInput{errMarks: marks, exitCode: x.exitCode, last: lastNonEmptyLine(tail),
+	in := reasonInput{errMarks: marks, laterFrom: x.fEnd, exitCode: x.exitCode, last: lastNonEmptyLine(tail),
 		earlier: earlierHits, earlierAll: earlierAll}
 	if x.sawStep {
 		in.cands = append(before, body...)

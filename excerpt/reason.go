@@ -17,6 +17,10 @@ type reasonInput struct {
 	earlierAll []logLine
 	exitCode   int
 	last       string // last non-empty line of the log
+	// laterFrom is the first line of the steps after the failing one (0:
+	// none ran): their marks are cleanup's (an if: always() upload that
+	// found no files, a teardown that could not stop a container).
+	laterFrom int64
 }
 
 const maxReasonLen = 300
@@ -47,7 +51,7 @@ func chooseReasonFrom(in reasonInput) (string, []string, bool) {
 	}
 	// A marked line's context lives in the step's output, where the
 	// marker's line also appears (without the marker) when it was echoed.
-	if p := strongest(marks, true); p.ok() && p.tier > strengthGeneric {
+	markedPick := func(p pick) (string, []string, bool) {
 		if full := uncutLine(p.joined, in.cands); full != "" {
 			return reasonLine(full), p.context(in.cands), false
 		}
@@ -56,6 +60,10 @@ func chooseReasonFrom(in reasonInput) (string, []string, bool) {
 		}
 		return p.reason(), p.context(in.cands), false
 	}
+	own, later := splitMarks(marks, in.laterFrom)
+	if p := strongest(own, true); p.ok() && p.tier > strengthGeneric {
+		return markedPick(p)
+	}
 	best := strongest(in.cands, false)
 	// An error cut from the windows (a compile error, then a thousand lines
 	// of artifact uploads) beats only a weaker line: the last error of the
@@ -63,6 +71,13 @@ func chooseReasonFrom(in reasonInput) (string, []string, bool) {
 	// ("ERROR: script returned exit code 2") counts as the generic line it is.
 	if e := strongest(in.earlier, false); e.ok() && (!best.ok() || e.tier > best.tier || IsGenericReason(best.joined) && e.tier > strengthGeneric) {
 		return e.reason(), e.context(in.earlierAll), true
+	}
+	// A later step's mark is what the failure left behind (no coverage to
+	// upload, a container that would not stop): it wins only over a
+	// failing step that says nothing more than its exit status (its
+	// error cut from the windows came first, above).
+	if p := strongest(later, true); p.ok() && p.tier > strengthGeneric && (!best.ok() || best.tier <= strengthGeneric) {
+		return markedPick(p)
 	}
 	for _, p := range []pick{best, strongest(in.fallback, false), strongest(marks, true)} {
 		if p.ok() {
@@ -74,12 +89,28 @@ func chooseReasonFrom(in reasonInput) (string, []string, bool) {
 		return reasonLine(weakMark), nil, false
 	}
 	if q := firstQuietCause(in.cands, in.fallback); q != "" {
-		return reasonLine(q), nil, false
+		return reasonLine(q), otherDiffs(q, in.cands), false
 	}
 	if in.exitCode >= 0 {
 		return reasonLine(exitPhrase + strconv.Itoa(in.exitCode)), nil, false
 	}
 	return reasonLine(in.last), nil, false
+}
+
+// splitMarks parts marks into the failing step's and those of the steps
+// after it, which begin at line from (0: no step followed).
+func splitMarks(marks []logLine, from int64) (own, later []logLine) {
+	if from <= 0 {
+		return marks, nil
+	}
+	for _, m := range marks {
+		if m.no >= from {
+			later = append(later, m)
+		} else {
+			own = append(own, m)
+		}
+	}
+	return own, later
 }
 
 // pick is the chosen line: where it is among the lines it was chosen from,

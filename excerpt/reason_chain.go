@@ -87,6 +87,7 @@ func chainText(s string) string {
 // shutdown and the job's time limit that stopped it.
 var consequences = []struct{ effect, cause string }{
 	{"exit code 137", "Killed"},
+	{"exit code 137", "insufficient memory for the Java Runtime Environment"},
 	{"exit code 139", "Segmentation fault"},
 	{"exit code 143", "Terminated"},
 	{"exit code 143", "Sending interrupt signal to process"}, // Jenkins stopping a step

@@ -70,6 +70,10 @@ var moreRootCauses = []string{
 	// (https://github.com/cleodora-forecasting/cleodora/issues/290).
 	"Cannot log after tests are done",
 	"Check failed: ", // glog's, Chromium's and V8's CHECK(): the condition that broke
+	// The JVM's fatal-error header when the machine had no memory to give
+	// it ("# There is insufficient memory for the Java Runtime Environment
+	// to continue."), over the exit status 137 a CI system reports after it.
+	"insufficient memory for the Java Runtime Environment",
 	// Prettier's verdict in --check mode, with or without its [warn] tag,
 	// under the files it lists: "Code style issues found in the above
 	// file(s). Forgot to run Prettier?" (1.x, 2.x) or "… found in 13 files.
@@ -119,10 +123,37 @@ const toolchainSwitch = "; switching to go"
 var quietCauses = []string{"have a Release file", "has a Release file", "received a kill signal",
 	"RSpec::Retry: ", " RERUN"}
 
-// quietCause reports a line of quietCauses or a shell's missing command.
+// quietCause reports a line of quietCauses, a shell's missing command or
+// a diff's header (diffHeader).
 func quietCause(t string) bool {
 	t = strings.TrimSpace(t)
-	return containsAnyOf(t, quietCauses) || strings.HasSuffix(t, "not found") && shNotFound.MatchString(t) || dartNotice(t)
+	return containsAnyOf(t, quietCauses) || strings.HasSuffix(t, "not found") && shNotFound.MatchString(t) || dartNotice(t) ||
+		strings.HasPrefix(t, diffHeader)
+}
+
+// diffHeader opens a file's part of git's diff. A step that fails on a
+// diff and prints nothing else ("git diff --exit-code" after a code
+// generator or a formatter) failed because those files changed: the first
+// header names one, the others are its context (otherDiffs).
+const diffHeader = "diff --git a/"
+
+// otherDiffs returns the diff headers of lines after the reason's, when
+// the reason is one, up to the context's size.
+func otherDiffs(reason string, lines []logLine) []string {
+	if !strings.HasPrefix(reason, diffHeader) {
+		return nil
+	}
+	var out []string
+	for _, l := range lines {
+		t := strings.TrimSpace(l.text)
+		if len(out) == maxContextLines {
+			break
+		}
+		if strings.HasPrefix(t, diffHeader) && t != reason {
+			out = append(out, reasonLine(t))
+		}
+	}
+	return out
 }
 
 // firstQuietCause returns the first quiet cause of lines, or "". pytest's

@@ -265,9 +265,10 @@ const (
 // the expression on the lines that hold none.
 var severityStems = []string{"erro", "fehler", "erreur", "错误", "錯誤", "エラー", "ошибка"}
 
-// yamlPlaced is Azure Pipelines' YAML error, alone or numbered in a list
-// ("1) /azure-pipelines.yml (Line: 8, Col: 1): A sequence was not expected").
-var yamlPlaced = regexp.MustCompile(`^(?:\d+\) ?)?\S+\.ya?ml:? \(Line: \d+, Col: \d+`)
+// yamlPlaced is a YAML error, alone, numbered ("1) /azure-pipelines.yml (Line: 8, Col: 1): …")
+// or the first of GitHub's list, after its verdict ("The workflow is not valid. .github/workflows/
+// ci.yml (Line: 5, …"): rated like the rest of the list, so the first error wins.
+var yamlPlaced = regexp.MustCompile(`^(?:\d+\) ?|The workflow is not valid\. )?\S+\.ya?ml:? \(Line: \d+, Col: \d+`)
 
 // craRow is a problem create-react-app lists under "Failed to compile.":
 // ESLint's "Line 158:19:  message  rule" or PostCSS's "(6:27) autoprefixer:
@@ -387,7 +388,7 @@ func isGeneric(t string) bool {
 		return !networkCodes[m[1]]
 	}
 	if strings.Contains(t, "abal") && cabalSummary.MatchString(t) ||
-		strings.Contains(t, "Unable to process ") && runnerCommandFailed.MatchString(t) {
+		strings.Contains(t, "Unable to process ") && runnerCommandFailed.MatchString(t) || testCountOnly(t) {
 		return true
 	}
 	return genericLines.MatchString(t)

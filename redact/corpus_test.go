@@ -233,6 +233,7 @@ var corpusNegatives = []struct{ name, line string }{
 	{"crate named for passwords", "error: failed to select a version for the requirement `rpassword = \"^7.0.0\"`"},
 	{"version range", `keyring-password = ">=1.2, <2.0"`},
 	{"url credentials masked by gitlab", "fatal: unable to access 'https://gitlab-ci-token:xxxxxxxxxxxxxxxxxxxx@gitlab.com/acme/app.git/': The requested URL returned error: 500"},
+	{"url credentials masked, user named for tokens", "fatal: unable to access 'https://gitlab-ci-token:xxxxxxxxxxxxxxxxxxxx@gitlab.com/##REDACTED##/app.git/': The requested URL returned error: 403"},
 	{"url credentials masked by npm", "npm ERR! 404 Not Found - GET http://localhost:***@types%2fyargs - no such package available"},
 }
 

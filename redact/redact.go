@@ -250,6 +250,9 @@ func secretKindBefore(s string, sep int) string {
 		return ""
 	}
 	key := s[j:end]
+	if j >= 3 && s[j-3:j] == "://" {
+		return "" // a URL's user name: the URL pattern reads its credentials (and leaves masked ones)
+	}
 	if key == "pass" && s[sep] == ':' {
 		// openssl -passin pass:SECRET; a bare "PASS:" is test output.
 		before := strings.TrimRight(s[:j], " ")
