@@ -49,6 +49,7 @@ const (
 	SetSealed12 = "sealed12"
 	SetCorpus15 = "corpus15"
 	SetCorpus16 = "corpus16"
+	SetSealed13 = "sealed13"
 )
 
 // Log is one labelled real CI failure log.
@@ -133,6 +134,8 @@ var (
 	corpus15JSONL []byte
 	//go:embed corpus16.jsonl
 	corpus16JSONL []byte
+	//go:embed sealed13.jsonl
+	sealed13JSONL []byte
 )
 
 // Each set is parsed on its first use, on its own: a caller of All (the
@@ -169,6 +172,7 @@ var (
 	sealed12 = parsed(SetSealed12, sealed12JSONL)
 	corpus15 = parsed(SetCorpus15, corpus15JSONL)
 	corpus16 = parsed(SetCorpus16, corpus16JSONL)
+	sealed13 = parsed(SetSealed13, sealed13JSONL)
 )
 
 // parsed returns the set's logs, parsed once on the first call.

@@ -44,6 +44,7 @@ func TestCounts(t *testing.T) {
 		{name: "sealed12", logs: Sealed12(), set: SetSealed12, want: 35},
 		{name: "corpus15", logs: Corpus15(), set: SetCorpus15, want: 100},
 		{name: "corpus16", logs: Corpus16(), set: SetCorpus16, want: 44},
+		{name: "sealed13", logs: Sealed13(), set: SetSealed13, want: 44},
 		{name: "corpus11", logs: Corpus11(), set: SetCorpus11, want: 157},
 	}
 	for _, tt := range tests {
@@ -68,7 +69,7 @@ func TestCounts(t *testing.T) {
 func TestSchema(t *testing.T) {
 	ids := map[string]bool{}
 	sources := map[string]string{}
-	for _, l := range slices.Concat(All(), Corpus(), Corpus2(), Sealed(), Corpus3(), Sealed2(), Corpus4(), Corpus5(), Sealed3(), Corpus6(), Sealed4(), Sealed5(), Corpus7(), Sealed6(), Corpus8(), Corpus9(), Sealed7(), Corpus10(), Sealed8(), Corpus11(), Sealed9(), Corpus12(), Corpus13(), Sealed10(), Corpus14(), Sealed11(), Sealed12(), Corpus15(), Corpus16()) {
+	for _, l := range slices.Concat(All(), Corpus(), Corpus2(), Sealed(), Corpus3(), Sealed2(), Corpus4(), Corpus5(), Sealed3(), Corpus6(), Sealed4(), Sealed5(), Corpus7(), Sealed6(), Corpus8(), Corpus9(), Sealed7(), Corpus10(), Sealed8(), Corpus11(), Sealed9(), Corpus12(), Corpus13(), Sealed10(), Corpus14(), Sealed11(), Sealed12(), Corpus15(), Corpus16(), Sealed13()) {
 		if l.Set != SetLabelled {
 			if prev, ok := sources[l.Source]; ok {
 				t.Errorf("%s %s: source %s already used by %s", l.Set, l.ID, l.Source, prev)
@@ -169,14 +170,14 @@ func TestMustParsePanicsClearly(t *testing.T) {
 	mustParse(SetExtra, []byte("{"))
 }
 
-// TestLateSealedShareNoKeyLine holds sealed5 to sealed12 to what
+// TestLateSealedShareNoKeyLine holds sealed5 to sealed13 to what
 // cilogs/README.md says of them: no key line of their logs is another
 // set's, whitespace aside (their labels and lines are only read in
 // aggregate: nothing is printed).
 func TestLateSealedShareNoKeyLine(t *testing.T) {
 	norm := func(s string) string { return strings.Join(strings.Fields(s), " ") }
 	all := slices.Concat(Visible(), SealedSets())
-	for _, set := range []string{SetSealed5, SetSealed6, SetSealed7, SetSealed8, SetSealed9, SetSealed10, SetSealed11, SetSealed12} {
+	for _, set := range []string{SetSealed5, SetSealed6, SetSealed7, SetSealed8, SetSealed9, SetSealed10, SetSealed11, SetSealed12, SetSealed13} {
 		others := map[string]bool{}
 		var mine []Log
 		for _, logs := range all {

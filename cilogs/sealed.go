@@ -9,7 +9,7 @@ import "slices"
 // SealedSets returns the sealed sets, oldest first: only their totals may
 // be read.
 func SealedSets() [][]Log {
-	return [][]Log{Sealed(), Sealed2(), Sealed3(), Sealed4(), Sealed5(), Sealed6(), Sealed7(), Sealed8(), Sealed9(), Sealed10(), Sealed11(), Sealed12()}
+	return [][]Log{Sealed(), Sealed2(), Sealed3(), Sealed4(), Sealed5(), Sealed6(), Sealed7(), Sealed8(), Sealed9(), Sealed10(), Sealed11(), Sealed12(), Sealed13()}
 }
 
 // Sealed returns the sealed set: collected with corpus2, measured only in
@@ -105,4 +105,11 @@ func Sealed11() []Log {
 // its totals may be read.
 func Sealed12() []Log {
 	return slices.Clone(sealed12())
+}
+
+// Sealed13 returns the thirteenth sealed set (44 logs), collected blind
+// late in the fifth 2026-12-06 session and first measured then, after
+// most of its changes. Like Sealed, only its totals may be read.
+func Sealed13() []Log {
+	return slices.Clone(sealed13())
 }

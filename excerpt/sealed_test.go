@@ -60,6 +60,7 @@ func TestSealedReasonFloor(t *testing.T) {
 		// first measured at the end of the fourth 2026-12-06 session.
 		{name: cilogs.SetSealed11, logs: cilogs.Sealed11(), floor: 17},
 		{name: cilogs.SetSealed12, logs: cilogs.Sealed12(), floor: 24}, // first measured at 24, before any rule changed after its collection
+		{name: cilogs.SetSealed13, logs: cilogs.Sealed13(), floor: 29}, // first measured at 29, late in the session that collected it
 	}
 	for _, set := range sets {
 		hits := 0

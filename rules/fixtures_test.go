@@ -190,9 +190,11 @@ const (
 	// guess was trained on it too, 66/76 with the Groovy compiler's
 	// diagnostics read as errors; 65/76 once the model was trained on
 	// corpus10 too; 63/76 once the model was retrained on the fifth
-	// session's excerpt changes and corpus15 (two unmatched logs' guesses).
-	corpus9Floor      = 63
-	corpus9AsFedFloor = 63
+	// session's excerpt changes and corpus15 (two unmatched logs' guesses);
+	// 64/76 once sealed13's logs took their signature example lines out of
+	// the model's training data.
+	corpus9Floor      = 64
+	corpus9AsFedFloor = 64
 	// corpus10 was collected blind with sealed8 at the start of the third
 	// 2026-12-06 session and first measured at 65/91 (reason 74/91),
 	// before any change for it; 72/91 once the learned guess was trained

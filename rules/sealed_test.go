@@ -43,8 +43,9 @@ func TestSealedFloor(t *testing.T) {
 		// those families (with the previous model: 46): the same log, the
 		// retraining's jitter.
 		// 46/60 once the model was trained on corpus12 and corpus13 too,
-		// 45/60 on corpus16.
-		{name: cilogs.SetSealed, logs: cilogs.Sealed(), floor: 45, reasonFloor: 48},
+		// 45/60 on corpus16, 46/60 once sealed13's logs took the signature
+		// example lines they hold out of the model's training data.
+		{name: cilogs.SetSealed, logs: cilogs.Sealed(), floor: 46, reasonFloor: 48},
 		// 52/80 when first measured, before any rule changed after its
 		// collection; 54/80 after the families researched that day, 59/80
 		// with the learned guess, 62/80 with the no-failure answer's guess
@@ -103,7 +104,8 @@ func TestSealedFloor(t *testing.T) {
 		// 55/70 once the model was trained on corpus12 and corpus13 too.
 		// 54/70 once sealed11's logs took the signature example lines they
 		// hold out of the model's training data.
-		{name: cilogs.SetSealed5, logs: cilogs.Sealed5(), floor: 54, reasonFloor: 63},
+		// 55/70 once sealed13's logs took their example lines out of it.
+		{name: cilogs.SetSealed5, logs: cilogs.Sealed5(), floor: 55, reasonFloor: 63},
 		// 51/74 and 49/74 when first measured, at the start of the second
 		// 2026-12-06 session, before any change after its collection.
 		// 50/74 and 50/74 with corpus7's category and reason families (the
@@ -144,6 +146,10 @@ func TestSealedFloor(t *testing.T) {
 		// (redaction's fixes were in); the same with corpus15's families and
 		// the model trained on corpus15.
 		{name: cilogs.SetSealed12, logs: cilogs.Sealed12(), floor: 27, reasonFloor: 24},
+		// 32/44 and 29/44 when first measured, late in the fifth 2026-12-06
+		// session, after most of its changes (all but the new-user trial's
+		// reason families, which moved neither figure).
+		{name: cilogs.SetSealed13, logs: cilogs.Sealed13(), floor: 32, reasonFloor: 29},
 	}
 	for _, set := range sets {
 		right, reasons := 0, 0
