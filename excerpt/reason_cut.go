@@ -2,8 +2,11 @@ package excerpt
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ccm-ci/ccm/logtext"
 )
 
 // A reason longer than maxReasonLen is cut. Its head says what failed, but
@@ -27,12 +30,72 @@ const (
 	longToken = 40
 )
 
-// httpAnswer is a server's answer as clients word it, beyond the 5xx and
+// httpAnswer is a server's answer as clients word it (read on the
+// ASCII-lowercased line, asciiLower: the same offsets, and an expression
+// without case folding costs a fraction), beyond the 5xx and
 // 429 serverStatus knows: "status code: 403", "reason phrase: Forbidden",
 // "Return code is: 401", "returned error: 404", ": 403 Forbidden"; or the
 // connection's end instead of an answer ("Connection reset", "i/o
 // timeout", "no such host").
-var httpAnswer = regexp.MustCompile(`(?i)\bstatus(?: code)?:? ?[1-5]\d\d\b|\breason ?phrase:|\breturn code is:? ?[1-5]\d\d\b|\breturned (?:error:? )?[1-5]\d\d\b|\b[1-5]\d\d (?:bad request|unauthorized|forbidden|not found|method not allowed|conflict|gone|too many requests|internal server error|bad gateway|service unavailable|gateway time-?out)\b|\bconnection (?:reset|refused|timed out)\b|\b(?:ECONNRESET|ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN)\b|\bi/o timeout\b|\bno such host\b|\btls handshake timeout\b`)
+var httpAnswer = regexp.MustCompile(`\bstatus(?: code)?:? ?[1-5]\d\d\b|\breason ?phrase:|\breturn code is:? ?[1-5]\d\d\b|\breturned (?:error:? )?[1-5]\d\d\b|\b[1-5]\d\d (?:bad request|unauthorized|forbidden|not found|method not allowed|conflict|gone|too many requests|internal server error|bad gateway|service unavailable|gateway time-?out)\b|\bconnection (?:reset|refused|timed out)\b|\be(?:connreset|connrefused|timedout|notfound|ai_again)\b|\bi/o timeout\b|\bno such host\b|\btls handshake timeout\b`)
+
+// answerWords are where httpAnswer's matches are looked for: every match
+// holds one of them.
+var answerWords = []string{"status", "phrase", "return", "request", "unauthorized", "forbidden", "not found",
+	"not allowed", "conflict", "gone", "server error", "gateway", "unavailable", "connection", "econn",
+	"etimedout", "enotfound", "eai_again", "i/o timeout", "no such host", "handshake"}
+
+// answerMatches is httpAnswer's matches in the ASCII-lowercased lower, in
+// order: the expression reads only a few bytes around each of
+// answerWords, since reading a long line with it costs more than the rest
+// of the cut.
+func answerMatches(lower string) [][]int {
+	var found [][]int
+	for _, w := range answerWords {
+		for at := 0; ; {
+			i := strings.Index(lower[at:], w)
+			if i < 0 {
+				break
+			}
+			i += at
+			// The window starts and ends between words, so that a \b at
+			// its edges is one in the line.
+			from, to := max(0, i-answerBefore), min(len(lower), i+len(w)+answerAfter)
+			for from > 0 && isRegexpWordByte(lower[from-1]) {
+				from--
+			}
+			for to < len(lower) && isRegexpWordByte(lower[to]) {
+				to++
+			}
+			for _, m := range httpAnswer.FindAllStringIndex(lower[from:to], -1) {
+				found = append(found, []int{m[0] + from, m[1] + from})
+			}
+			at = i + len(w)
+		}
+	}
+	// As a scan of the whole line takes them: the leftmost first, then
+	// the next that starts after it ends.
+	slices.SortFunc(found, func(a, b []int) int { return a[0] - b[0] })
+	var ms [][]int
+	for _, m := range found {
+		if len(ms) == 0 || m[0] >= ms[len(ms)-1][1] {
+			ms = append(ms, m)
+		}
+	}
+	return ms
+}
+
+// isRegexpWordByte is a byte \b counts as a word's (ASCII letters,
+// digits, '_'; fingerprint's isWordByte leaves '_' out).
+func isRegexpWordByte(c byte) bool { return isWordByte(c) || c == '_' }
+
+// answerBefore and answerAfter bound the window answerMatches reads around
+// a word: the status code before "forbidden", the code after "returned
+// error:", the longest alternative after its word.
+const (
+	answerBefore = 16 // "429 too many " before "requests", "500 internal " before "server error"
+	answerAfter  = 32
+)
 
 // cutReason bounds s (whitespace already collapsed, longer than n) to n
 // bytes.
@@ -61,11 +124,14 @@ func cutReason(s string, n int) string {
 // of which the head keeps no more than msgKept bytes. -1 when the end says
 // nothing a plain cut should keep.
 func tailMessage(s string, cut, n int) int {
-	lost := s[cut:]
-	if httpAnswer.MatchString(lost) {
+	// The tail keeps at most n bytes of the end: an answer further back in
+	// a very long line cannot be shown, and reading all of it costs.
+	lost := s[max(cut, len(s)-2*n):]
+	lower := asciiLower(lost)
+	if len(answerMatches(lower)) > 0 {
 		return answerStart(s, cut)
 	}
-	if serverFailure(lost, strings.ToLower(lost)) {
+	if serverFailure(lost, lower) {
 		return len(s) - n/2
 	}
 	end := lastLongTokenEnd(s)
@@ -79,7 +145,7 @@ func tailMessage(s string, cut, n int) int {
 	}
 	// An error or its cause, not an outcome: "… failed to build" after a
 	// store path adds nothing to the head's own error.
-	if lineStrength(msg) >= strengthError || httpAnswer.MatchString(msg) {
+	if lineStrength(msg) >= strengthError || len(answerMatches(asciiLower(msg))) > 0 {
 		return at
 	}
 	return -1
@@ -93,9 +159,16 @@ const msgKept = 16
 // starts: the first one after cut, or an earlier one it directly follows
 // ("Return code is: 503, ReasonPhrase: Service Unavailable").
 func answerStart(s string, cut int) int {
-	ms := httpAnswer.FindAllStringIndex(s, -1)
+	// Answers that follow one another start near the cut: reading the
+	// whole line with the expression costs more than the rest of the cut.
+	from := max(0, cut-answerReach, len(s)-2*maxReasonLen-answerReach)
+	ms := answerMatches(asciiLower(s[from:]))
 	if len(ms) == 0 {
 		return cut // the dropped part's answer starts at the cut itself
+	}
+	for _, m := range ms {
+		m[0] += from
+		m[1] += from
 	}
 	i := len(ms) - 1
 	for i > 0 && ms[i-1][0] >= cut {
@@ -106,6 +179,14 @@ func answerStart(s string, cut int) int {
 	}
 	return ms[i][0]
 }
+
+// asciiLower is s with its ASCII letters lowercased and every other byte
+// as it was, so that offsets in it are offsets in s.
+func asciiLower(s string) string { return string(logtext.ASCIILower(s)) }
+
+// answerReach is how far before the cut answerStart looks for the answers
+// the dropped one follows.
+const answerReach = 160
 
 // lastLongTokenEnd is where the last word of at least longToken bytes that
 // holds a slash (a URL, a path) ends in s; -1 when there is none.

@@ -31,5 +31,14 @@ var testCountLine = regexp.MustCompile(`(?i)^(?:[\w.-]+ )?(?:tests?|specs?)(?: r
 
 // testCountOnly reports a testCountLine (isGeneric), guarded by its verb.
 func testCountOnly(t string) bool {
-	return strings.Contains(t, " failed") && testCountLine.MatchString(strings.TrimSpace(t))
+	// A count is a short line naming tests or specs: most lines that say
+	// " failed" are neither, and the expression costs each line it reads.
+	return len(t) <= testCountMax && strings.Contains(t, " failed") && containsAnyOf(t, testCountWords) &&
+		testCountLine.MatchString(strings.TrimSpace(t))
 }
+
+// testCountMax is longer than any testCountLine; testCountWords are in
+// every one (its "tests", "specs" in any case).
+const testCountMax = 120
+
+var testCountWords = []string{"est", "EST", "pec", "PEC"}
