@@ -146,12 +146,29 @@ func (e *earlyErrors) add(no int64, line []byte) {
 	}
 	start := len(e.data)
 	if len(line) > earlyLineBytes {
-		e.data = append(e.data, line[:earlyLineBytes]...)
+		e.data = append(e.data, line[:tokenCut(line, earlyLineBytes)]...)
 		e.data = append(e.data, " [… line cut]"...)
 	} else {
 		e.data = append(e.data, line...)
 	}
 	e.lines = append(e.lines, earlyLine{no: no, start: start, end: len(e.data)})
+}
+
+// tokenCut is where to cut line at most at bytes in: before the word that
+// crosses at, so that no token is cut to a prefix too short for redaction
+// to know it ("ghp_A1b2C3d4E5f6G7h" of a 40-character token); 0 when the
+// line's head is one word.
+func tokenCut(line []byte, at int) int {
+	for at > 0 && isTokenByte(line[at]) && isTokenByte(line[at-1]) {
+		at--
+	}
+	return at
+}
+
+// isTokenByte is a byte of a credential as providers spell them: letters,
+// digits and the base64, URL and separator marks they use.
+func isTokenByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("_-+/=.~%", c) >= 0
 }
 
 // earlyKept is what the store hands on: all its lines (hits with their

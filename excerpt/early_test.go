@@ -146,3 +146,26 @@ func TestErrorWord(t *testing.T) {
 		}
 	}
 }
+
+// TestExtract_EarlyLineCutKeepsNoTokenPrefix: an early error line longer
+// than the store keeps is cut before the word that crosses the limit, so a
+// token there is dropped whole, never kept as a prefix too short for
+// redaction to know it.
+func TestExtract_EarlyLineCutKeepsNoTokenPrefix(t *testing.T) {
+	for _, shift := range []int{-30, -10, -4, -1, 0, 1, 4, 10, 20} {
+		lead := "error: push rejected: " + strings.Repeat("word ", earlyLineBytes/5+10)
+		lead = lead[:earlyLineBytes+shift-len(" using ")] + " "
+		log := lead + "using " + redacttest.FakeGHS + " was refused by the remote\n" +
+			filler("Archiving artifacts: out/file%05d.o", 3000) + "ERROR: script returned exit code 2\n"
+		ex, err := Extract(strings.NewReader(log), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(ex.Earlier, "error: push rejected") {
+			t.Fatalf("shift %d: the early line is not kept: %q", shift, ex.Earlier)
+		}
+		if prefix := redacttest.FakeGHS[:8]; strings.Contains(ex.Text(), prefix) {
+			t.Errorf("shift %d: a prefix of the token (%q) is in the excerpt:\n%s", shift, prefix, ex.Earlier)
+		}
+	}
+}

@@ -114,6 +114,9 @@ func cutReason(s string, n int) string {
 	if j := strings.LastIndexByte(s[max(0, h-24):h], ' '); j >= 0 {
 		h = max(0, h-24) + j // the head ends with a whole word
 	}
+	if h <= 0 || from <= h || len(s)-from > n {
+		return s[:safeCut(s, head)] + cutMark // no room for both: the plain cut
+	}
 	return strings.TrimRight(s[:h], " ") + midMark + s[from:]
 }
 
@@ -249,10 +252,21 @@ func safeCut(s string, at int) int {
 
 // markerAround is the start of the redaction marker that position at falls
 // inside of (after its first byte, up to its closing bracket); -1 when none.
+// Text that only looks like a marker's start (a log that prints
+// "[REDACTED:" itself, unclosed) is none: a marker closes within
+// maxMarkerLen bytes.
 func markerAround(s string, at int) int {
 	o := strings.LastIndex(s[:at], redactOpen)
 	if o < 0 || strings.Contains(s[o:at], "]") {
 		return -1
 	}
+	end := min(len(s), o+maxMarkerLen)
+	if end <= at || strings.IndexByte(s[at:end], ']') < 0 {
+		return -1
+	}
 	return o
 }
+
+// maxMarkerLen bounds a redaction marker's length, its kind included
+// ("[REDACTED:aws_secret_access_key]" is 32 bytes).
+const maxMarkerLen = 48

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"pgregory.net/rapid"
 )
@@ -33,6 +34,36 @@ func TestAnswerMatchesAsTheWholeLine(t *testing.T) {
 		want := httpAnswer.FindAllStringIndex(line, -1)
 		if got := answerMatches(line); !slices.EqualFunc(got, want, slices.Equal[[]int]) {
 			t.Fatalf("answerMatches(%q) = %v, the whole line's matches %v", line, got, want)
+		}
+	})
+}
+
+// cutReason never panics, stays within its room, keeps UTF-8 whole and
+// never splits a redaction marker, whatever the line holds: words, long
+// paths, server answers, markers, and a literal "[REDACTED:" that a log
+// printed without its closing bracket (which once drove the cut's head
+// below zero).
+func TestCutReasonBounded(t *testing.T) {
+	parts := []string{"error:", "upload", "failed", "word", "é", "日本", "/home/runner/work/acme/app/node_modules/.pnpm/some-package@1.2.3/node_modules/some-package/dist/index.js",
+		"https://registry.example.org/v2/acme/app/blobs/sha256:0123456789abcdef0123456789abcdef0123456789abcdef",
+		"status code: 503, reason phrase: Service Unavailable", "403 Forbidden", "connection reset", "permission denied",
+		"[REDACTED:token]", "[REDACTED:aws_secret_access_key]", "[REDACTED:", "'[REDACTED:'", ":", ",", "->"}
+	rapid.Check(t, func(t *rapid.T) {
+		words := rapid.SliceOfN(rapid.SampledFrom(parts), 20, 120).Draw(t, "words")
+		line := strings.Join(words, " ")
+		if len(line) <= maxReasonLen {
+			return
+		}
+		got := cutReason(line, maxReasonLen)
+		if len(got) > maxReasonLen {
+			t.Fatalf("cutReason gave %d bytes, room %d: %q", len(got), maxReasonLen, got)
+		}
+		if !utf8.ValidString(got) {
+			t.Fatalf("cutReason split a UTF-8 sequence: %q", got)
+		}
+		closed := strings.NewReplacer("[REDACTED:token]", "", "[REDACTED:aws_secret_access_key]", "")
+		if !strings.Contains(closed.Replace(line), "[REDACTED:") && strings.Contains(closed.Replace(got), "[REDACTED:") {
+			t.Fatalf("cutReason split a marker: %q", got)
 		}
 	})
 }

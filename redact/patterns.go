@@ -389,9 +389,10 @@ func secretValue(kind, v string) bool {
 }
 
 // versionRequirement is a package manager's version constraint with its
-// operator (^7.0.0, ~1.2, >=1.0, <2.0, = 1.2.3, ~> 2.1): the operator is what
-// tells it from a password made of digits and dots.
-var versionRequirement = regexp.MustCompile(`^(?:[\^~>=]=?|~>)\s*v?\d+(?:\.(?:\d+|[*x]))*(?:-[0-9A-Za-z.]+)?(?:\s*,\s*(?:[\^~<>=]=?|~>)\s*v?\d+(?:\.(?:\d+|[*x]))*(?:-[0-9A-Za-z.]+)?)*$`)
+// operator and at least one dot (^7.0.0, ~1.2, >=1.0, <2.0, = 1.2.3, ~>
+// 2.1), nothing after its numbers: the operator and the dotted numbers
+// tell it from a password ("^123456789", ">=1.0-hunter2" stay secrets).
+var versionRequirement = regexp.MustCompile(`^(?:[\^~>=]=?|~>)\s*v?\d+(?:\.(?:\d+|[*x])){1,3}(?:\s*,\s*(?:[\^~<>=]=?|~>)\s*v?\d+(?:\.(?:\d+|[*x])){0,3})*$`)
 
 func secretAlnum(c byte) bool { return secretUpper(c) || secretLower(c) || secretDigit(c) }
 func secretUpper(c byte) bool { return 'A' <= c && c <= 'Z' }

@@ -250,8 +250,8 @@ func secretKindBefore(s string, sep int) string {
 		return ""
 	}
 	key := s[j:end]
-	if j >= 3 && s[j-3:j] == "://" {
-		return "" // a URL's user name: the URL pattern reads its credentials (and leaves masked ones)
+	if j >= 3 && s[j-3:j] == "://" && maskedUserinfo(s[sep+1:]) {
+		return "" // a URL's user name before a password the CI masked already: gitlab-ci-token:xxxx@
 	}
 	if key == "pass" && s[sep] == ':' {
 		// openssl -passin pass:SECRET; a bare "PASS:" is test output.
@@ -291,6 +291,13 @@ func secretAttribute(key string) bool {
 		}
 	}
 	return false
+}
+
+// maskedUserinfo reports a URL's password, up to its '@', that a CI
+// masked already (all 'x', 'X' or '*').
+func maskedUserinfo(rest string) bool {
+	at := strings.IndexByte(rest, '@')
+	return at > 0 && strings.Trim(rest[:at], "xX*") == ""
 }
 
 func isKeyByte(c byte) bool {

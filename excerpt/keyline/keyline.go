@@ -42,7 +42,7 @@ func Hit(reason, keyLine string) bool {
 	// also carries the key line when the key line holds both parts in
 	// order, a redaction marker in them standing for the credential (one
 	// part holding the key line is the case above).
-	if head, tail, ok := strings.Cut(got, midCut); ok && partsIn(head, tail, want) {
+	if head, tail, ok := strings.Cut(got, midCut); ok && len(got) >= minCutReason && partsIn(head, tail, want) {
 		return true
 	}
 	if strings.Contains(got, "[REDACTED:") && redactedIn(got, want) {
@@ -83,8 +83,13 @@ func markedIn(got, msg string) bool {
 	return true
 }
 
-// midCut is what excerpt puts where it cut a long reason's middle.
-const midCut = " … "
+// midCut is what excerpt puts where it cut a long reason's middle; only a
+// reason of minCutReason bytes or more can be such a cut (a short one that
+// holds " … " is a line's own words).
+const (
+	midCut       = " … "
+	minCutReason = 200
+)
 
 // uiErrorMarker is GitHub's "##[error]" as its web page shows it.
 const uiErrorMarker = "Error: "
