@@ -97,14 +97,18 @@ func chooseReasonFrom(in reasonInput) (string, []string, bool) {
 	return reasonLine(in.last), nil, false
 }
 
-// splitMarks parts marks into the failing step's and those of the steps
-// after it, which begin at line from (0: no step followed).
+// splitMarks parts marks into the failing step's and the cleanup marks of
+// the steps after it, which begin at line from (0: no step followed). Only
+// a cleanup's known words make a later mark one: a later step's other
+// error may be the failure itself, after a step that failed with
+// continue-on-error (a lint step's exit 1, then setup-node's "Unable to
+// find Node version").
 func splitMarks(marks []logLine, from int64) (own, later []logLine) {
 	if from <= 0 {
 		return marks, nil
 	}
 	for _, m := range marks {
-		if m.no >= from {
+		if m.no >= from && cleanupMark.MatchString(m.text) {
 			later = append(later, m)
 		} else {
 			own = append(own, m)
@@ -112,6 +116,11 @@ func splitMarks(marks []logLine, from int64) (own, later []logLine) {
 	}
 	return own, later
 }
+
+// cleanupMark is what a step that runs after a failure (if: always(), a
+// post step) reports when the failure left it nothing to do: no files to
+// upload, no cache folder to save.
+var cleanupMark = regexp.MustCompile(`No files were found with the provided path|Path Validation Error: Path\(s\) specified in the action for caching do\(es\) not exist|Cache folder path is retrieved for \S+ but doesn't exist on disk|^(?:Warning: )?Cache save failed|^Failed to save: |Unable to reserve cache`)
 
 // pick is the chosen line: where it is among the lines it was chosen from,
 // its rank and its text joined with the lines it announces.

@@ -180,3 +180,24 @@ func TestReason_Trial2Families(t *testing.T) {
 		},
 	})
 }
+
+// TestReason_LaterStepAfterContinueOnError: a step that failed with
+// continue-on-error leaves its ##[error] exit status, and the next step's
+// own error is the failure: it stays the reason (only a later step's
+// cleanup words yield to the failing step's error). Written for the test.
+func TestReason_LaterStepAfterContinueOnError(t *testing.T) {
+	runReasonCases(t, []reasonCase{{
+		name: "lint with continue-on-error, then setup-node fails",
+		lines: []string{
+			"##[group]Run npx eslint .",
+			"##[endgroup]",
+			"/home/runner/work/app/app/src/api.ts",
+			"  3:1  error  Unexpected any. Specify a different type  @typescript-eslint/no-explicit-any",
+			"##[error]Process completed with exit code 1.",
+			"##[group]Run actions/setup-node@v4",
+			"##[endgroup]",
+			"##[error]Unable to find Node version '99' for platform linux and architecture x64.",
+		},
+		wantReason: "Unable to find Node version '99'",
+	}})
+}

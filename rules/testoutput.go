@@ -103,7 +103,8 @@ var (
 	// test's console.log/error ("  console.error").
 	jestConsole = regexp.MustCompile(`(?m)^([^\S\n]*)console\.(?:log|error|warn|info|debug|trace)[^\S\n]*$`)
 	// jestSuite is a suite's verdict header ("PASS src/a.test.ts").
-	jestSuite = regexp.MustCompile(`(?m)^[^\S\n]*(pass|fail) [^\s]`)
+	// Jest pads it to align with " FAIL " when it colours it ("PASS  src/…").
+	jestSuite = regexp.MustCompile(`(?m)^[^\S\n]*(pass|fail)[^\S\n]+[^\s]`)
 	// jestTests is the run's test count ("Tests:       201 passed, 201 total").
 	jestTests = regexp.MustCompile(`(?m)^[^\S\n]*tests:[^\S\n]+[^\n]*\d+ total`)
 )
@@ -115,14 +116,20 @@ func jestPassedOutput(low []byte, out []byteRange) []byteRange {
 	}
 	suites := jestSuite.FindAllSubmatchIndex(low, -1)
 	for _, h := range jestConsole.FindAllSubmatchIndex(low, -1) {
-		verdict := ""
+		// Which suite printed it: without --verbose the block follows its
+		// suite's verdict, with it the block comes first, as the tests
+		// run. So a block counts as a passing suite's only between two
+		// PASS verdicts (or a PASS and the run's end), unless nothing
+		// failed at all.
+		before, after := "", ""
 		for _, s := range suites {
 			if s[0] > h[0] {
+				after = string(low[s[2]:s[3]])
 				break
 			}
-			verdict = string(low[s[2]:s[3]])
+			before = string(low[s[2]:s[3]])
 		}
-		if verdict == "fail" || verdict == "" && !noneFailed {
+		if !noneFailed && (before != "pass" || after == "fail") {
 			continue
 		}
 		// The block is the lines indented deeper than its header, and

@@ -24,6 +24,8 @@ func TestCoverageThresholds(t *testing.T) {
 			log: " Test Files  12 passed (12)\n      Tests  96 passed (96)\nERROR: Coverage for statements (61.2%) does not meet global threshold (70%)\nELIFECYCLE  Command failed with exit code 1."},
 		{name: "JaCoCo's check", wantSig: "coverage-threshold", wantCat: analysis.CategoryCode,
 			log: "[INFO] Tests run: 220, Failures: 0, Errors: 0, Skipped: 2\n[INFO] --- jacoco-maven-plugin:0.8.11:check (verify-coverage) @ orders-service ---\n[WARNING] Rule violated for bundle orders-service: branches covered ratio is 0.58, but expected minimum is 0.65\n[INFO] BUILD FAILURE\n[ERROR] Failed to execute goal org.jacoco:jacoco-maven-plugin:0.8.11:check (verify-coverage) on project orders-service: Coverage checks have not been met. See log for details."},
+		{name: "JaCoCo's warning when the check does not fail the build", notSig: "coverage-threshold",
+			log: "[INFO] Tests run: 220, Failures: 0, Errors: 0, Skipped: 2\n[INFO] --- jacoco-maven-plugin:0.8.11:check (verify-coverage) @ orders-service ---\n[WARNING] Rule violated for bundle orders-service: branches covered ratio is 0.58, but expected minimum is 0.65\n[INFO] All coverage checks have been met.\n[INFO] --- maven-gpg-plugin:3.1.0:sign (sign-artifacts) @ orders-service ---\n[INFO] BUILD FAILURE\n[ERROR] Failed to execute goal org.apache.maven.plugins:maven-gpg-plugin:3.1.0:sign (sign-artifacts) on project orders-service: Exit code: 2"},
 		{name: "SimpleCov", wantSig: "coverage-threshold", wantCat: analysis.CategoryCode,
 			log: "Finished in 41.2 seconds (files took 3.1 seconds to load)\n1310 examples, 0 failures\nLine coverage (91.20%) is below the expected minimum coverage (95.00%).\nSimpleCov failed with exit 2 due to a coverage related error"},
 		{name: "cargo-tarpaulin", wantSig: "coverage-threshold", wantCat: analysis.CategoryCode,
@@ -95,5 +97,32 @@ func TestQuotedTestIsNoFlakinessEvidence(t *testing.T) {
 	got = Classify(Input{Text: failure + "    Error: connect ETIMEDOUT 10.1.2.3:443\n        at TCPConnectWrap.afterConnect (node:net:1555:16)\n"})
 	if !strings.Contains(got.Reasoning, "Flakiness evidence: network-error") {
 		t.Errorf("a runtime network error is no longer evidence: %s", got.Reasoning)
+	}
+}
+
+// TestJestVerboseConsoleCounts: with --verbose Jest prints a suite's
+// console blocks before its verdict, so a block after a PASS and before a
+// FAIL may be the failing suite's: it still counts; and a coloured
+// verdict ("PASS  src/…", padded to FAIL's width) is read as one. The logs
+// are written for the test.
+func TestJestVerboseConsoleCounts(t *testing.T) {
+	cases := []struct {
+		name string
+		log  string
+		want bool // network-error among the matches
+	}{
+		{"verbose: the failing suite's console before its FAIL", " PASS  src/cart.test.ts\n  console.warn\n    upstream: read ECONNRESET, retrying\n\n FAIL  src/upstream.test.ts\n  ● upstream › retries once\n    expect(received).toBe(expected)\nTests:       1 failed, 40 passed, 41 total\n", true},
+		{"between two PASS verdicts: a passing suite's", " PASS  src/cart.test.ts\n  console.warn\n    upstream: read ECONNRESET, retrying\n\n PASS  src/upstream.test.ts\n FAIL  src/total.test.ts\n  ● total › sums\n    expect(received).toBe(expected)\nTests:       1 failed, 40 passed, 41 total\n", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var names []string
+			for _, m := range Explain(Input{Text: tc.log}) {
+				names = append(names, m.Signature)
+			}
+			if got := slices.Contains(names, "network-error"); got != tc.want {
+				t.Errorf("network-error matched = %v, want %v (all: %v)", got, tc.want, names)
+			}
+		})
 	}
 }
