@@ -105,6 +105,13 @@ func (x *extractor) earlyRate(raw, body []byte, off int64, maybeErr bool) {
 		e.after--
 		if !inKey {
 			e.add(x.lines, raw)
+			// An error in a hit's context is a hit itself: Bazel's
+			// wrapper ("ERROR: …/BUILD:14:11: Compiling a.cc failed:
+			// (Exit 1) …") is generic, gcc's error two lines under it
+			// says why.
+			if !e.done && maybeErr && errorWord(raw) {
+				e.hit()
+			}
 		}
 		return
 	}
@@ -131,6 +138,14 @@ func (x *extractor) earlyRate(raw, body []byte, off int64, maybeErr bool) {
 		}
 	}
 	e.add(x.lines, raw)
+	e.hit()
+}
+
+// hit marks the line just added as a hit, with context to take after it.
+func (e *earlyErrors) hit() {
+	if len(e.lines) == 0 {
+		return
+	}
 	e.lines[len(e.lines)-1].hit = true
 	e.after = earlyContext
 	e.total++

@@ -21,6 +21,8 @@ var contextAfter = regexp.MustCompile(strings.Join([]string{
 	`^\s*(?:Caused by|caused by):`,
 	`^\s*(?:left|right)\s*:\s*\S`,                       // Rust's assert_eq!: the values compared
 	`^\s*(?:\[ERROR\]\s+)?(?:symbol|location)\s*:\s*\S`, // javac's "cannot find symbol": what, and where
+	`^\s*(?:Expression|Evaluated):\s*\S`,                // Julia's failed @test: what it tested, and its values
+	`✕ (?:unmet|missing) peer \S`,                       // pnpm's peer rows: the peer wanted, and the version found
 }, "|"))
 
 // contextBefore names what failed when the reason does not: the test, or

@@ -36,14 +36,17 @@ const (
 // 429 serverStatus knows: "status code: 403", "reason phrase: Forbidden",
 // "Return code is: 401", "returned error: 404", ": 403 Forbidden"; or the
 // connection's end instead of an answer ("Connection reset", "i/o
-// timeout", "no such host").
-var httpAnswer = regexp.MustCompile(`\bstatus(?: code)?:? ?[1-5]\d\d\b|\breason ?phrase:|\breturn code is:? ?[1-5]\d\d\b|\breturned (?:error:? )?[1-5]\d\d\b|\b[1-5]\d\d (?:bad request|unauthorized|forbidden|not found|method not allowed|conflict|gone|too many requests|internal server error|bad gateway|service unavailable|gateway time-?out)\b|\bconnection (?:reset|refused|timed out)\b|\be(?:connreset|connrefused|timedout|notfound|ai_again)\b|\bi/o timeout\b|\bno such host\b|\btls handshake timeout\b`)
+// timeout", "no such host", "Network is unreachable", "Connection aborted",
+// urllib3's "Max retries exceeded", "Temporary failure in name
+// resolution").
+var httpAnswer = regexp.MustCompile(`\bstatus(?: code)?:? ?[1-5]\d\d\b|\breason ?phrase:|\breturn code is:? ?[1-5]\d\d\b|\breturned (?:error:? )?[1-5]\d\d\b|\b[1-5]\d\d (?:bad request|unauthorized|forbidden|not found|method not allowed|conflict|gone|too many requests|internal server error|bad gateway|service unavailable|gateway time-?out)\b|\bconnection (?:reset|refused|timed out)\b|\be(?:connreset|connrefused|timedout|notfound|ai_again)\b|\bi/o timeout\b|\bno such host\b|\btls handshake timeout\b|\bnetwork is unreachable\b|\bconnection aborted\b|\bmax retries exceeded\b|\btemporary failure in name resolution\b`)
 
 // answerWords are where httpAnswer's matches are looked for: every match
 // holds one of them.
 var answerWords = []string{"status", "phrase", "return", "request", "unauthorized", "forbidden", "not found",
 	"not allowed", "conflict", "gone", "server error", "gateway", "unavailable", "connection", "econn",
-	"etimedout", "enotfound", "eai_again", "i/o timeout", "no such host", "handshake"}
+	"etimedout", "enotfound", "eai_again", "i/o timeout", "no such host", "handshake", "unreachable",
+	"retries exceeded", "temporary failure"}
 
 // answerMatches is httpAnswer's matches in the ASCII-lowercased lower, in
 // order: the expression reads only a few bytes around each of
@@ -129,10 +132,28 @@ func cutReason(s string, n int) string {
 func tailMessage(s string, cut, n int) int {
 	// The tail keeps at most n bytes of the end: an answer further back in
 	// a very long line cannot be shown, and reading all of it costs.
+	// An answer the cut splits ("Network is unrea…") is dropped too: the
+	// part read starts the longest answer's length before the cut.
+	lo := max(0, cut-answerSpan, len(s)-2*n)
+	// It starts between words, so that a \b at its start is one in s:
+	// back to its word's start when that is near, else past the word.
+	for from := lo; lo > 0 && from-lo < answerSpan && isRegexpWordByte(s[lo-1]); {
+		lo--
+	}
+	for lo > 0 && lo < len(s) && isRegexpWordByte(s[lo-1]) {
+		lo++
+	}
+	lower := asciiLower(s[lo:])
+	for _, m := range answerMatches(lower) {
+		if lo+m[1] > cut {
+			return answerStart(s, cut)
+		}
+	}
 	lost := s[max(cut, len(s)-2*n):]
-	lower := asciiLower(lost)
-	if len(answerMatches(lower)) > 0 {
-		return answerStart(s, cut)
+	if lo <= len(s)-len(lost) {
+		lower = lower[len(s)-len(lost)-lo:]
+	} else {
+		lower = asciiLower(lost) // the read part began after a long word
 	}
 	if serverFailure(lost, lower) {
 		return len(s) - n/2
@@ -142,6 +163,9 @@ func tailMessage(s string, cut, n int) int {
 		return -1
 	}
 	msg := strings.TrimLeft(s[end:], `'"`+"`:;,)]}> ")
+	if len(msg) > n/2 {
+		msg = toolError(msg, n/2)
+	}
 	at := len(s) - len(msg)
 	if at < cut-msgKept || len(msg) < 4 || len(msg) > n/2 {
 		return -1 // the head has the message's start already, or it is none
@@ -153,6 +177,36 @@ func tailMessage(s string, cut, n int) int {
 	}
 	return -1
 }
+
+// toolErrorTags open the tool's own error inside a wrapper's message.
+var toolErrorTags = []string{"Error: ", "error: ", "ERROR: ", "fatal: "}
+
+// toolError is msg from the first tool's error in it (toolErrorTags) short
+// enough for room: a wrapper's words often stand between the long path and
+// the error ("… --include-crds` failed exit status 1: Error: YAML parse
+// error on api/templates/deployment.yaml: …"). msg when there is none.
+func toolError(msg string, room int) string {
+	for at := 0; at < len(msg); {
+		j := -1
+		for _, tag := range toolErrorTags {
+			if k := strings.Index(msg[at:], tag); k >= 0 && (j < 0 || k < j) {
+				j = k
+			}
+		}
+		if j < 0 {
+			break
+		}
+		if at += j; len(msg)-at <= room {
+			return msg[at:]
+		}
+		at++
+	}
+	return msg
+}
+
+// answerSpan is at least the longest httpAnswer match ("temporary failure
+// in name resolution").
+const answerSpan = 40
 
 // msgKept is how much of the message after a long URL or path the head may
 // hold before a plain cut is good enough: a few letters of it say nothing.

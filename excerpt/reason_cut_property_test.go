@@ -18,10 +18,12 @@ func TestAnswerMatchesAsTheWholeLine(t *testing.T) {
 		"gateway", "time-out", "timeout", "service", "unavailable", "not", "found", "method", "allowed", "conflict", "gone",
 		"forbidden", "unauthorized", "connection", "reset", "refused", "timed", "out", "econnreset", "xeconnreset", "etimedout",
 		"enotfound", "eai_again", "i/o", "no", "such", "host", "tls", "handshake", "a", "b_", "-", ":", "(", ")", "x",
+		"network", "is", "unreachable", "aborted", "max", "retries", "exceeded", "temporary", "failure", "in", "name", "resolution",
 		// whole answers, so that most lines hold some
 		"503 service unavailable", "500 internal server error", "429 too many requests", "405 method not allowed",
 		"504 gateway time-out", "tls handshake timeout", "returned error: 404", "status code: 503", "reason phrase:",
-		"return code is: 502", "connection reset", "i/o timeout", "no such host", "403 forbidden"}
+		"return code is: 502", "connection reset", "i/o timeout", "no such host", "403 forbidden",
+		"network is unreachable", "connection aborted", "max retries exceeded", "temporary failure in name resolution"}
 	rapid.Check(t, func(t *rapid.T) {
 		words := rapid.SliceOfN(rapid.SampledFrom(parts), 1, 40).Draw(t, "words")
 		seps := rapid.SliceOfN(rapid.SampledFrom([]string{" ", "", ", ", ": "}), len(words), len(words)).Draw(t, "seps")

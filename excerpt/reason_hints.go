@@ -211,6 +211,7 @@ func extraStrength(t, lower string, tier int) int {
 	tier = dartIssueStrength(t, tier)
 	tier = packageRowStrength(t, tier)
 	tier = checkRowStrength(t, tier)
+	tier = wrappedStrength(t, lower, tier)
 	return tier
 }
 

@@ -170,5 +170,6 @@ func isExitWrapper(t string) bool {
 	return strings.Contains(t, "Process completed with exit code") ||
 		strings.Contains(t, "failed with exit code") ||
 		strings.Contains(t, "Invalid status code") ||
-		strings.Contains(t, " exited with code ") && toolExited(t)
+		strings.Contains(t, " exited with code ") && toolExited(t) ||
+		strings.Contains(t, " exited with status ") && buildkiteExited(t)
 }
