@@ -170,7 +170,7 @@ func lastRune(s string) (rune, int) {
 // not cancel a touched test: a regression in a test that also talks to the
 // network is still a regression, and any build can print a network error.
 // It only lowers the confidence a little and is named in the note.
-func classifyAssertion(res *analysis.AnalysisResult, in Input, text string, tests []string, flakyEv []string) string {
+func classifyAssertion(res *analysis.AnalysisResult, in Input, text string, tests, flakyEv, alwaysFailed []string) string {
 	touched := changedTestFile(in.ChangedFiles, tests)
 	same := ""
 	if touched == "" {
@@ -204,6 +204,16 @@ func classifyAssertion(res *analysis.AnalysisResult, in Input, text string, test
 		return fmt.Sprintf("Expected and actual print the same (%q), so the failure is a difference in invisible characters (culture formatting, line endings, whitespace): deterministic on this runner, not flaky.", same)
 	case len(flakyEv) > 0:
 		return "The assertion failure comes with flakiness evidence."
+	case len(alwaysFailed) > 0:
+		res.Category = analysis.CategoryCode
+		res.RiskScore = 7
+		res.Confidence = 55
+		res.Actions = []analysis.Action{{Type: analysis.ActionNone}}
+		res.ProposedFix = steps(
+			"The test failed on every attempt the runner made (its retries did not pass), so a re-run would fail the same way: treat it as a defect in the code or the test.",
+			"Reproduce it locally with the test name from the evidence; fix the code, or the test's expectation if the change meant to alter the behaviour.",
+			"If it turns out to depend on the runner (order, locale, time zone), pin that in the test rather than retrying it.")
+		return fmt.Sprintf("The runner retried the failing test and it failed every attempt (%s), with no flakiness evidence: deterministic, not flaky.", alwaysFailed[0])
 	case len(in.ChangedFiles) > 0:
 		res.Confidence += 5
 		return "No flakiness evidence, but the change does not touch the failing test; flaky_test is the default for an isolated assertion failure."

@@ -169,7 +169,8 @@ func TestTestFamilyLines(t *testing.T) {
 			log: "Executed 10 of 10 SUCCESS\n10 specs, 0 failures"},
 		{name: "selenium wait", wantCat: analysis.CategoryFlakyTest,
 			log: "    def test_login(self):\n>       WebDriverWait(self.driver, 10).until(EC.visibility_of_element_located((By.ID, \"menu\")))\nE       selenium.common.exceptions.TimeoutException: Message:\n\nFAILED tests/ui/test_login.py::test_login - selenium.common.exceptions.TimeoutException: Message:"},
-		{name: "pytest rerun", wantCat: analysis.CategoryFlakyTest,
+		// Re-run and failed again: it failed every attempt (retries.go).
+		{name: "pytest rerun", wantCat: analysis.CategoryCode,
 			log: "=========================== rerun test summary info ============================\nRERUN tests/test_api.py::test_fetch\n=========================== short test summary info ============================\nFAILED tests/test_api.py::test_fetch - assert 500 == 200"},
 		{name: "surefire flake", wantCat: analysis.CategoryFlakyTest,
 			log: "[ERROR] Failures:\n[ERROR] com.example.ApiTest.fetch\n[ERROR]   Run 1: ApiTest.fetch:40 expected: <200> but was: <500>\n[INFO]   Run 2: PASS\n[ERROR] Tests run: 12, Failures: 1, Errors: 0, Skipped: 0"},

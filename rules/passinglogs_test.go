@@ -213,7 +213,7 @@ func TestReviewedFailingLogs(t *testing.T) {
 			"warning - 2026-12-05 10:00:03,021 -- Request failed. Retrying --- {\"retry\": 2}",
 			"Exception: Request failed after too many retries",
 			"##[error]Codecov: Failed to properly upload: The process '/home/runner/work/_actions/codecov/codecov-action/v4/dist/codecov' failed with exit code 1")},
-		{name: "C1 a rerun test that failed every time is not flaky evidence", notSig: "rerun-marker", maxConf: 50, log: ghaLog(
+		{name: "C1 a rerun test that failed every time is not flaky evidence", notSig: "rerun-marker", wantCat: analysis.CategoryCode, stable: true, log: ghaLog(
 			"##[group]Run pytest --reruns 2",
 			"tests/test_tax.py::test_rate RERUN                                         [ 50%]",
 			"tests/test_tax.py::test_rate RERUN                                         [ 50%]",

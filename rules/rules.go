@@ -306,14 +306,23 @@ func (sc scanned) result(in Input, hits []hit, win int) analysis.AnalysisResult 
 	// them all); boostEv and same count only hits on other lines than the
 	// winner's: a second signature matching the very same line is the
 	// same evidence read twice, not more of it.
-	var flakyEv, boostEv []string
+	var flakyEv, boostEv, retriedEv []string
 	same, rivals := 0, []string(nil)
+	var retried retryReport
+	if s.assertion {
+		retried = sc.retries()
+	}
 	for i, h := range hits {
 		if i == win || h.sig == s {
 			continue
 		}
 		own := onLinesOf(h, p)
-		if h.flaky && h.why == unexplained && h.sig.category != analysis.CategoryCode {
+		if h.flaky && h.why == unexplained && h.sig.category != analysis.CategoryCode && retried.otherTests(sc, h) {
+			// Printed by a test that passed on a later attempt, or a
+			// retry marker the attempts already read: no evidence that
+			// the test that failed is flaky (retries.go).
+			retriedEv = append(retriedEv, h.sig.name)
+		} else if h.flaky && h.why == unexplained && h.sig.category != analysis.CategoryCode {
 			flakyEv = append(flakyEv, h.sig.name)
 			if !own {
 				boostEv = append(boostEv, h.sig.name)
@@ -339,7 +348,10 @@ func (sc scanned) result(in Input, hits []hit, win int) analysis.AnalysisResult 
 	// it code, and then the evidence is only named in its note.
 	var assertNote string
 	if s.assertion {
-		assertNote = classifyAssertion(&res, in, sc.text, tests, flakyEv)
+		assertNote = classifyAssertion(&res, in, sc.text, tests, flakyEv, retried.alwaysFailed)
+		if len(retriedEv) > 0 {
+			notes = append(notes, fmt.Sprintf("Not flakiness evidence: %s, printed by a test that passed on a later attempt or marking the retries.", strings.Join(retriedEv, ", ")))
+		}
 	}
 	if res.Category == analysis.CategoryFlakyTest && len(boostEv) > 0 {
 		res.Confidence += min(10*len(boostEv), 25)

@@ -135,13 +135,19 @@ func (sc scanned) orphanLine() (span, bool) {
 }
 
 // stepHints map words in the failing step or job name to a category.
+// "release" is not among them: it names a build profile as often as a
+// publishing step ("cargo build --release", "dune build --profile
+// release", MSBuild's Release configuration), where the failure is the
+// build's, and it decided none of the visible sets' unmatched logs when it
+// was dropped; a step that publishes a release says "upload", "publish" or
+// "deploy" too.
 var stepHints = []struct {
 	words    []string
 	category analysis.Category
 }{
 	{[]string{"set up job", "checkout", "initialize containers", "post "}, analysis.CategoryInfrastructure},
 	{[]string{"install", "dependenc", "restore", "bootstrap", "npm ci", "bundle", "vendor"}, analysis.CategoryDependency},
-	{[]string{"deploy", "publish", "release", "upload", "login", "push"}, analysis.CategoryConfig},
+	{[]string{"deploy", "publish", "upload", "login", "push"}, analysis.CategoryConfig},
 }
 
 // unknownResult is the safe default for a failure no signature explains.
