@@ -105,11 +105,13 @@ func (x *extractor) earlyRate(raw, body []byte, off int64, maybeErr bool) {
 		e.after--
 		if !inKey {
 			e.add(x.lines, raw)
-			// An error in a hit's context is a hit itself: Bazel's
-			// wrapper ("ERROR: …/BUILD:14:11: Compiling a.cc failed:
-			// (Exit 1) …") is generic, gcc's error two lines under it
-			// says why.
-			if !e.done && maybeErr && errorWord(raw) {
+			// A compiler's diagnostic in a hit's context is a hit itself:
+			// Bazel's wrapper ("ERROR: …/BUILD:14:11: Compiling a.cc
+			// failed: (Exit 1) …") is generic, gcc's error two lines under
+			// it says why. Only a diagnostic at a place: every hit is
+			// rated in full later, and most error-worded context lines
+			// (a stack trace's, a tool's echo) would cost that for nothing.
+			if !e.done && maybeErr && errorWord(raw) && mayBePlaced(body) {
 				e.hit()
 			}
 		}
