@@ -48,7 +48,7 @@ func (o Options) withDefaults() Options {
 type Excerpt struct {
 	Reason      string   // one-line failure reason, redacted, <= 300 chars
 	Context     []string // up to 3 lines a person needs with Reason (expected/received, the conflicting peer, the failing test), redacted
-	FailingStep string   // name of the step whose group contains the failure ("Run X"), "" if unknown
+	FailingStep string   // name of the step whose group contains the failure ("Run X"; a post step: "Post Run X", or PostCleanupStep when the log does not tell its action), "" if unknown
 	Earlier     string   // redacted, normalized first error lines (with context) from before the section and tail, "[… N lines skipped …]" between runs; "" when none was cut
 	Section     string   // redacted, normalized lines of the failing step's section (bounded)
 	Tail        string   // redacted, normalized last lines of the log (bounded)
@@ -106,6 +106,7 @@ type extractor struct {
 	early     earlyErrors // the current step's first error lines with context (early.go)
 	needles   needleScan
 	fEarly    earlyKept // the failing step's, once frozen
+	post      postState // actions and post steps (poststep.go)
 
 	failed     bool // a ##[error] has been seen
 	failStep   string
@@ -165,6 +166,8 @@ func (x *extractor) scan(raw []byte, off int64, maybeKey bool) []byte {
 		x.marker(body, off)
 	} else if len(body) > 0 && body[0] == 'E' && bytes.HasPrefix(body, uiExitPrefix) {
 		x.noteExit(body[len(uiExitPrefix)-len(exitPhrase):])
+	} else if len(body) > 0 && (body[0] == 'P' || body[0] == 'C') {
+		x.scanPost(body, off)
 	}
 	if !x.frozen && len(x.stepCands.nos) < x.opt.MaxErrorLines && cheapErrorStart(body) {
 		x.stepCands.add(x.lines, raw)
@@ -209,7 +212,11 @@ func (x *extractor) marker(line []byte, off int64) {
 	case bytes.HasPrefix(line, []byte("##[group]")):
 		title := line[len("##[group]"):]
 		// "Run X" opens a step; any other group is output inside the step,
-		// unless no step has begun yet (the "Set up job" groups).
+		// unless no step has begun yet (the "Set up job" groups) or it
+		// names a post step.
+		if x.postGroup(title, off) {
+			break
+		}
 		if bytes.HasPrefix(title, []byte("Run ")) || !x.sawStep {
 			x.startStep(logtext.NormalizeLine(string(bytes.TrimSpace(title))), off)
 		}
@@ -219,6 +226,9 @@ func (x *extractor) marker(line []byte, off int64) {
 		if !x.failed {
 			x.failed = true
 			x.failStep = x.stepName
+			if x.post.inPost {
+				x.post.failPost = x.post.posts
+			}
 		}
 		x.addErrMark(logLine{x.lines, string(msg)})
 	}
@@ -230,6 +240,8 @@ func (x *extractor) startStep(name string, off int64) {
 	}
 	x.stepName = name
 	x.sawStep = true
+	x.post.inPost = false
+	x.noteAction(name)
 	x.stepStart = off
 	if !x.frozen {
 		x.stepCands.reset()

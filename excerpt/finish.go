@@ -79,7 +79,7 @@ func (x *extractor) finish() Excerpt {
 		Bytes:       x.bytes,
 	}
 	if x.failed {
-		ex.FailingStep = x.failStep
+		ex.FailingStep = x.postStepName()
 	}
 	// The earlier lines feed ErrorLines, and so the fingerprint, only when
 	// one of them is the reason: otherwise a harmless early line (a flag

@@ -155,9 +155,20 @@ func BuildsOrTests(step string) bool { return stepKindOf(step) != stepSetup }
 
 func stepKindOf(step string) stepKind {
 	low := strings.Join(strings.Fields(strings.ToLower(step)), " ")
-	// A post step cleans up after the step it is named for.
+	// A post step cleans up after the step it is named for. Only an
+	// action has one, and its post stage runs the action's own cleanup
+	// (saving a cache, removing credentials), never the project's build or
+	// tests: the post step of an action from another repository is setup.
+	// A local action's (its code is the repository's), a named step's (the
+	// name may hide a local action) and one whose action the log does not
+	// tell ("Post job cleanup", the runner's line that opens a post stage)
+	// are judged by the rest of their name, on the cautious side.
+	post := false
 	for strings.HasPrefix(low, "post ") {
-		low = strings.TrimPrefix(low, "post ")
+		low, post = strings.TrimPrefix(low, "post "), true
+	}
+	if post && isRemoteAction(low) {
+		return stepSetup
 	}
 	words := strings.FieldsFunc(low, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') })
 	switch {
@@ -180,6 +191,17 @@ func isSetupAction(low string) bool {
 	}
 	name, _, found := strings.Cut(ref, "@")
 	return found && slices.Contains(setupActions, name)
+}
+
+// isRemoteAction: "run owner/action@ref", an action from another
+// repository. A local action ("./path") has no "@ref"; an image
+// ("docker://image@sha256:…") runs whatever the image holds.
+func isRemoteAction(low string) bool {
+	ref, ok := strings.CutPrefix(low, "run ")
+	if !ok || strings.ContainsAny(ref, " \t") || strings.HasPrefix(ref, "docker://") {
+		return false
+	}
+	return strings.Contains(ref, "@")
 }
 
 // isSetupName: one of setupLeads, then only setupObjects and versions.

@@ -105,6 +105,15 @@ func TestBuildsOrTests(t *testing.T) {
 		{"Log in to the Container registry", false},
 		{"Post Run actions/checkout@v4", false},
 		{"Post Set up Go", false},
+		// A post step runs its action's cleanup, not the project's code;
+		// a local action's is the repository's code, a named one may be a
+		// local action, and an unnamed one may be either.
+		{"Post job cleanup", true},
+		{"Post Run docker/build-push-action@v6", false},
+		{"Post Run gradle/actions/setup-gradle@v4", false},
+		{"Post Run ./.github/actions/build", true},
+		{"Post Run docker://ghcr.io/acme/test-runner@sha256:0123abcd", true},
+		{"Post Build and push image", true},
 		{"  set   up   job ", false},
 	}
 	for _, tt := range tests {

@@ -22,3 +22,14 @@ func TestInteractivePromptHang(t *testing.T) {
 			"Setting up python3 (3.12.3-0ubuntu1) ...\n$ pytest\nE       assert 3 == 4\nFAILED tests/test_sum.py::test_sum - assert 3 == 4\n", notSig: "interactive-prompt-hang"},
 	})
 }
+
+// TestSetupCachePathMissing: a setup action's cache post step with no
+// folder to save is the workflow's setting (config), after a passing job
+// too. Written for the test.
+func TestSetupCachePathMissing(t *testing.T) {
+	runMisfireCases(t, []misfireCase{{
+		name:    "setup-node's post step after passing tests",
+		log:     " Tasks:    12 successful, 12 total\nPost job cleanup.\n##[error]Cache folder path is retrieved for yarn but doesn't exist on disk: /home/runner/.cache/yarn/v6\n",
+		wantSig: "setup-cache-path-missing", wantCat: analysis.CategoryConfig,
+	}})
+}

@@ -271,6 +271,11 @@ func fillReason(rec *state.FailureRecord, exs []jobExcerpt, logErr error) {
 			// truncated log): GitHub's job record still names the step.
 			je.ex.FailingStep = je.job.FailedSteps[0]
 		}
+		if je.ex.FailingStep == excerpt.PostCleanupStep {
+			// A post step whose action the log does not tell: the job
+			// record names it ("Post Run actions/setup-node@v4").
+			je.ex.FailingStep = postStepName(je.job.FailedSteps)
+		}
 		if rec.FailureReason == "" && je.ex.Reason != "" {
 			rec.FailureReason, rec.FailureContext = rules.Reason(je.ex)
 			rec.Fingerprint = fingerprint(je.ex)

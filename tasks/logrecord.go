@@ -1,6 +1,9 @@
 package tasks
 
 import (
+	"cmp"
+	"strings"
+
 	"github.com/ccm-ci/ccm/excerpt"
 	"github.com/ccm-ci/ccm/rules"
 	"github.com/ccm-ci/ccm/state"
@@ -28,3 +31,18 @@ func LogRecord(repo string, ex excerpt.Excerpt) state.FailureRecord {
 // table, and a signature added in a later ccm must not split one failure's
 // history in two.
 func fingerprint(ex excerpt.Excerpt) string { return excerpt.Fingerprint(ex.Reason, ex.ErrorLines) }
+
+// postStepName is the job record's one failed post step, or
+// excerpt.PostCleanupStep when it has none or several.
+func postStepName(failed []string) string {
+	name := ""
+	for _, s := range failed {
+		if strings.HasPrefix(s, "Post ") {
+			if name != "" {
+				return excerpt.PostCleanupStep
+			}
+			name = s
+		}
+	}
+	return cmp.Or(name, excerpt.PostCleanupStep)
+}

@@ -33,3 +33,21 @@ func TestRecordReason(t *testing.T) {
 		}
 	}
 }
+
+// TestPostStepName: a post step the log leaves unnamed takes the job
+// record's name for it when the record has exactly one.
+func TestPostStepName(t *testing.T) {
+	for _, tt := range []struct {
+		failed []string
+		want   string
+	}{
+		{[]string{"Post Run actions/setup-node@v4"}, "Post Run actions/setup-node@v4"},
+		{[]string{"Run npm test", "Post Run actions/cache@v4"}, "Post Run actions/cache@v4"},
+		{[]string{"Post Run actions/cache@v4", "Post Run actions/checkout@v4"}, excerpt.PostCleanupStep},
+		{nil, excerpt.PostCleanupStep},
+	} {
+		if got := postStepName(tt.failed); got != tt.want {
+			t.Errorf("postStepName(%q) = %q, want %q", tt.failed, got, tt.want)
+		}
+	}
+}
