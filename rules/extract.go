@@ -193,26 +193,18 @@ func classifyAssertion(res *analysis.AnalysisResult, in Input, text string, test
 		}
 		return note
 	case same != "":
-		res.Category = analysis.CategoryCode
-		res.RiskScore = 7
-		res.Confidence = 55
-		res.Actions = []analysis.Action{{Type: analysis.ActionNone}}
-		res.ProposedFix = steps(
+		deterministicFailure(res, steps(
 			"The assertion's expected and actual values print the same, so they differ in characters that do not show: a non-breaking or narrow space from culture/ICU date and number formatting, a line ending (CRLF), or trailing whitespace.",
 			"Compare the two values byte by byte locally (or print them escaped); make the test pin the culture/locale (InvariantCulture, LANG=C.UTF-8) or normalise line endings instead of depending on the runner's defaults.",
-			"Do not re-run to get green: the same runner image gives the same bytes every time.")
+			"Do not re-run to get green: the same runner image gives the same bytes every time."))
 		return fmt.Sprintf("Expected and actual print the same (%q), so the failure is a difference in invisible characters (culture formatting, line endings, whitespace): deterministic on this runner, not flaky.", same)
 	case len(flakyEv) > 0:
 		return "The assertion failure comes with flakiness evidence."
 	case len(alwaysFailed) > 0:
-		res.Category = analysis.CategoryCode
-		res.RiskScore = 7
-		res.Confidence = 55
-		res.Actions = []analysis.Action{{Type: analysis.ActionNone}}
-		res.ProposedFix = steps(
+		deterministicFailure(res, steps(
 			"The test failed on every attempt the runner made (its retries did not pass), so a re-run would fail the same way: treat it as a defect in the code or the test.",
 			"Reproduce it locally with the test name from the evidence; fix the code, or the test's expectation if the change meant to alter the behaviour.",
-			"If it turns out to depend on the runner (order, locale, time zone), pin that in the test rather than retrying it.")
+			"If it turns out to depend on the runner (order, locale, time zone), pin that in the test rather than retrying it."))
 		return fmt.Sprintf("The runner retried the failing test and it failed every attempt (%s), with no flakiness evidence: deterministic, not flaky.", alwaysFailed[0])
 	case len(in.ChangedFiles) > 0:
 		res.Confidence += 5
@@ -315,4 +307,14 @@ func stem(name string) string {
 		n = n[4:]
 	}
 	return strings.ToLower(strings.Trim(n, "_-"))
+}
+
+// deterministicFailure makes res the answer for an assertion failure the
+// log shows is no flake: code, nothing done alone, with fix.
+func deterministicFailure(res *analysis.AnalysisResult, fix string) {
+	res.Category = analysis.CategoryCode
+	res.RiskScore = 7
+	res.Confidence = 55
+	res.Actions = []analysis.Action{{Type: analysis.ActionNone}}
+	res.ProposedFix = fix
 }
