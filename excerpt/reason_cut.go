@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ccm-ci/ccm/logtext"
+	"github.com/ccm-ci/ccm/redact"
 )
 
 // A reason longer than maxReasonLen is cut. Its head says what failed, but
@@ -22,9 +23,8 @@ import (
 // a leaked prefix and hides what was masked.
 
 const (
-	cutMark    = "…"
-	midMark    = " … "
-	redactOpen = "[REDACTED:"
+	cutMark = "…"
+	midMark = " … "
 	// longToken is the length from which a word without spaces is a URL,
 	// a path or a digest rather than words of the message.
 	longToken = 40
@@ -305,22 +305,8 @@ func safeCut(s string, at int) int {
 }
 
 // markerAround is the start of the redaction marker that position at falls
-// inside of (after its first byte, up to its closing bracket); -1 when none.
-// Text that only looks like a marker's start (a log that prints
-// "[REDACTED:" itself, unclosed) is none: a marker closes within
-// maxMarkerLen bytes.
+// inside of; -1 when none (redact.MarkerAround).
 func markerAround(s string, at int) int {
-	o := strings.LastIndex(s[:at], redactOpen)
-	if o < 0 || strings.Contains(s[o:at], "]") {
-		return -1
-	}
-	end := min(len(s), o+maxMarkerLen)
-	if end <= at || strings.IndexByte(s[at:end], ']') < 0 {
-		return -1
-	}
+	o, _ := redact.MarkerAround(s, at)
 	return o
 }
-
-// maxMarkerLen bounds a redaction marker's length, its kind included
-// ("[REDACTED:aws_secret_access_key]" is 32 bytes).
-const maxMarkerLen = 48

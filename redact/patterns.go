@@ -42,15 +42,15 @@ func (p secretPattern) apply(s string) string {
 }
 
 func redactAs(kind string) func(string, []int) (string, bool) {
-	marker := "[REDACTED:" + kind + "]"
-	return func(string, []int) (string, bool) { return marker, true }
+	mark := marker(kind)
+	return func(string, []int) (string, bool) { return mark, true }
 }
 
 // keepFirst keeps the first group (a URL's host and path, a key name) and
 // redacts the rest of the match.
 func keepFirst(kind string) func(string, []int) (string, bool) {
-	marker := "[REDACTED:" + kind + "]"
-	return func(s string, m []int) (string, bool) { return s[m[2]:m[3]] + marker, true }
+	mark := marker(kind)
+	return func(s string, m []int) (string, bool) { return s[m[2]:m[3]] + mark, true }
 }
 
 // secretPatterns run in order on lines that passed mayContainSecret. Every
@@ -82,7 +82,7 @@ var secretPatterns = []secretPattern{
 		needs: []string{"aws_secret_access_key", "AWS_SECRET_ACCESS_KEY", "aws_session_token", "AWS_SESSION_TOKEN"},
 		re:    regexp.MustCompile(`(?i)((aws_secret_access_key|aws_session_token)[ \t]+["']?)[A-Za-z0-9/+][A-Za-z0-9/+=]{15,}`),
 		replace: func(s string, m []int) (string, bool) {
-			return s[m[2]:m[3]] + "[REDACTED:" + secretKeyWord(strings.ToLower(s[m[4]:m[5]])) + "]", true
+			return s[m[2]:m[3]] + marker(secretKeyWord(strings.ToLower(s[m[4]:m[5]]))), true
 		},
 	},
 	{needs: []string{"AIza"}, re: regexp.MustCompile(`AIza[0-9A-Za-z_\-]{35}`), replace: redactAs("google_api_key")},
@@ -352,47 +352,6 @@ func ValueStop(c byte) bool {
 	}
 	return false
 }
-
-// secretValue decides whether v is a secret worth redacting for a key of the
-// given kind. A bare word after "token:" ("token: required") is prose, not a
-// credential; a variable reference ("${{ secrets.X }}", "$TOKEN") or a value
-// already masked ("***") carries nothing to hide.
-func secretValue(kind, v string) bool {
-	if v == "" || strings.HasPrefix(v, "[REDACTED") || v[0] == '$' || v[0] == '%' || v[0] == '<' || v[0] == '{' {
-		return false
-	}
-	if strings.Trim(v, "*xX.") == "" {
-		return false
-	}
-	switch strings.ToLower(v) {
-	case "null", "nil", "none", "true", "false", "undefined", "required", "optional", "redacted", "masked":
-		return false
-	}
-	switch kind {
-	case "password":
-		// A crate or package whose name holds the word (rpassword,
-		// keyring-password) is given a version requirement, not a secret:
-		// cargo's `rpassword = "^7.0.0"`.
-		return len(v) >= 2 && !versionRequirement.MatchString(v)
-	case "authorization":
-		return len(v) >= 4
-	case "basic_auth":
-		// base64 of user:password, often shorter than a token.
-		return len(v) >= 8 && strings.Trim(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") == "" &&
-			(secretHasAny(v, secretDigit) || secretHasAny(v, secretUpper) && secretHasAny(v, secretLower))
-	}
-	if len(v) < 8 {
-		return false
-	}
-	letter := secretHasAny(v, secretUpper) || secretHasAny(v, secretLower)
-	return letter && secretHasAny(v, secretDigit) || len(v) >= 16 && secretHasAny(v, secretUpper) && secretHasAny(v, secretLower)
-}
-
-// versionRequirement is a package manager's version constraint with its
-// operator and at least one dot (^7.0.0, ~1.2, >=1.0, <2.0, = 1.2.3, ~>
-// 2.1), nothing after its numbers: the operator and the dotted numbers
-// tell it from a password ("^123456789", ">=1.0-hunter2" stay secrets).
-var versionRequirement = regexp.MustCompile(`^(?:[\^~>=]=?|~>)\s*v?\d+(?:\.(?:\d+|[*x])){1,3}(?:\s*,\s*(?:[\^~<>=]=?|~>)\s*v?\d+(?:\.(?:\d+|[*x])){0,3})*$`)
 
 func secretAlnum(c byte) bool { return secretUpper(c) || secretLower(c) || secretDigit(c) }
 func secretUpper(c byte) bool { return 'A' <= c && c <= 'Z' }

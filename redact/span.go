@@ -12,7 +12,7 @@ type spanRedactor struct {
 
 func (r *spanRedactor) replace(start, end int, kind string) {
 	r.b.WriteString(r.s[r.last:start])
-	r.b.WriteString("[REDACTED:" + kind + "]")
+	r.b.WriteString(marker(kind))
 	r.last = end
 }
 

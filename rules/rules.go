@@ -18,6 +18,7 @@ import (
 	"github.com/ccm-ci/ccm/analysis"
 	"github.com/ccm-ci/ccm/excerpt"
 	"github.com/ccm-ci/ccm/logtext"
+	"github.com/ccm-ci/ccm/redact"
 )
 
 // Input is what the rule analyzer sees. Text is the (already redacted) excerpt.
@@ -255,21 +256,15 @@ func (sc scanned) line(sp span) string {
 	return strings.ToValidUTF8(strings.TrimSpace(sc.text[start:end]), "\uFFFD")
 }
 
-// redactOpen starts the marker redaction puts where a secret was.
-const redactOpen = "[REDACTED:"
-
 // outsideMarkers narrows the window text[start:end] so that neither edge
-// splits a redaction marker: half a marker ("[REDACTED:github_t") reads
-// like a leaked prefix and hides what was masked. An edge inside one moves
+// splits a redaction marker (redact.MarkerAround): an edge inside one moves
 // to its far side, dropping it whole.
 func outsideMarkers(text string, start, end int) (int, int) {
-	if o := strings.LastIndex(text[:end], redactOpen); o >= start && !strings.Contains(text[o:end], "]") {
+	if o, _ := redact.MarkerAround(text, end); o >= start {
 		end = o
 	}
-	if o := strings.LastIndex(text[:start], redactOpen); o >= 0 && !strings.Contains(text[o:start], "]") {
-		if c := strings.IndexByte(text[start:], ']'); c >= 0 && start+c+1 <= end {
-			start += c + 1
-		}
+	if _, c := redact.MarkerAround(text, start); c >= 0 && c <= end {
+		start = c
 	}
 	return start, end
 }
