@@ -119,3 +119,17 @@ func TestReason_Corpus15Families(t *testing.T) {
 		},
 	})
 }
+
+// TestReason_TwineIndented: twine's message is joined when its error line
+// is itself indented (pasted inside a block), its wrapped words indented
+// to the same column. Written for the test.
+func TestReason_TwineIndented(t *testing.T) {
+	runReasonCases(t, []reasonCase{{
+		name: "an indented twine error",
+		lines: []string{
+			"    ERROR    HTTPError: 403 Forbidden from https://upload.pypi.org/legacy/",
+			"             Invalid or non-existent authentication information.",
+		},
+		wantReason: "403 Forbidden from https://upload.pypi.org/legacy/ Invalid or non-existent authentication information.",
+	}})
+}

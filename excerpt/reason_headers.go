@@ -149,7 +149,7 @@ func twineMessage(lines []logLine, i int) []int {
 	if !strings.HasPrefix(t, "ERROR") || !strings.Contains(t, "HTTPError: ") || !twineHTTPError.MatchString(t) {
 		return nil
 	}
-	col := strings.Index(t, "HTTPError")
+	col := indentOf(lines[i].text) + strings.Index(t, "HTTPError") // next lines are read untrimmed
 	var more []int
 	for j := i + 1; j < len(lines) && len(more) < 2 && lines[j].no == lines[i].no+int64(len(more))+1; j++ {
 		next := strings.TrimRight(lines[j].text, " ")
